@@ -1,0 +1,120 @@
+//! Diagnostics: every problem the generator reports, with the place it comes from.
+//!
+//! A [`Diagnostic`] always names a file, a line and column (1-based), a JSON pointer into the
+//! document, what was found and what was expected. Stages collect diagnostics instead of
+//! stopping at the first one, so a user sees every problem of a file in one run.
+
+use std::fmt;
+use std::sync::Arc;
+
+/// A position in a source file.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Location {
+    /// The file as the user named it (relative to where the generator was pointed at).
+    pub file: Arc<str>,
+    /// 1-based line.
+    pub line: u32,
+    /// 1-based column, counted in characters.
+    pub column: u32,
+    /// JSON pointer of the node inside its document, `""` for the root.
+    pub pointer: String,
+}
+
+impl Location {
+    /// A location that only names a file (used for whole-file problems such as IO errors).
+    pub fn file(file: &str) -> Self {
+        Location { file: file.into(), line: 1, column: 1, pointer: String::new() }
+    }
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}:{} (#{})", self.file, self.line, self.column, self.pointer)
+    }
+}
+
+/// One problem found in the input.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Diagnostic {
+    /// Where the problem is.
+    pub location: Location,
+    /// What is wrong.
+    pub message: String,
+    /// What the generator expected instead, when that can be said.
+    pub expected: Option<String>,
+    /// Other places that explain the problem (for example the first of two clashing definitions).
+    pub related: Vec<(Location, String)>,
+}
+
+impl Diagnostic {
+    /// A diagnostic at `location`.
+    pub fn new(location: Location, message: impl Into<String>) -> Self {
+        Diagnostic { location, message: message.into(), expected: None, related: Vec::new() }
+    }
+
+    /// Adds what was expected.
+    pub fn expected(mut self, expected: impl Into<String>) -> Self {
+        self.expected = Some(expected.into());
+        self
+    }
+
+    /// Adds a related location with a note.
+    pub fn related(mut self, location: Location, note: impl Into<String>) -> Self {
+        self.related.push((location, note.into()));
+        self
+    }
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "error: {}\n  --> {}", self.message, self.location)?;
+        if let Some(expected) = &self.expected {
+            write!(f, "\n  expected: {expected}")?;
+        }
+        for (location, note) in &self.related {
+            write!(f, "\n  note: {note}\n  --> {location}")?;
+        }
+        Ok(())
+    }
+}
+
+/// A non-empty set of diagnostics, sorted by file, line and column.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Diagnostics(pub Vec<Diagnostic>);
+
+impl Diagnostics {
+    /// Wraps a list, sorting it so the report is stable whatever order stages ran in.
+    pub fn new(mut list: Vec<Diagnostic>) -> Self {
+        list.sort_by(|a, b| {
+            (&a.location.file, a.location.line, a.location.column, &a.message).cmp(&(
+                &b.location.file,
+                b.location.line,
+                b.location.column,
+                &b.message,
+            ))
+        });
+        list.dedup();
+        Diagnostics(list)
+    }
+}
+
+impl From<Diagnostic> for Diagnostics {
+    fn from(d: Diagnostic) -> Self {
+        Diagnostics(vec![d])
+    }
+}
+
+impl fmt::Display for Diagnostics {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, d) in self.0.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            writeln!(f, "{d}")?;
+        }
+        let n = self.0.len();
+        write!(f, "{n} error{}", if n == 1 { "" } else { "s" })
+    }
+}
+
+impl std::error::Error for Diagnostics {}

@@ -1,0 +1,443 @@
+//! The types crate: every named type of the API with serde support, and nothing else.
+
+use proc_macro2::{Ident, Span, TokenStream};
+use quote::quote;
+
+use super::{Files, Provenance, doc_attrs, render_rust, render_template};
+use crate::config::Config;
+use crate::ir::{
+    Api, Direction, Field, Primitive, StringEnum, Struct, Tagging, TypeDef, TypeKind, TypeRef, Union,
+};
+use crate::naming;
+
+const SUPPORT: &str = include_str!("../../../templates/types/support.rs");
+const CARGO: &str = include_str!("../../../templates/types/Cargo.toml.j2");
+const README: &str = include_str!("../../../templates/types/README.md.j2");
+
+/// Which optional value crates the emitted code uses.
+#[derive(Default)]
+struct Uses {
+    uuid: bool,
+    chrono: bool,
+}
+
+pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &mut Files) -> Result<(), String> {
+    let krate = &config.types_crate;
+    let mut uses = Uses::default();
+    let mut items = TokenStream::new();
+    for def in &api.types {
+        items.extend(type_def(api, def, &mut uses));
+    }
+    let title = if api.title.is_empty() { config.name.clone() } else { api.title.clone() };
+    let mut crate_doc = format!("Types of the {title}");
+    if !api.version.is_empty() {
+        crate_doc.push_str(&format!(" (version {})", api.version));
+    }
+    crate_doc.push_str(".\n\nEvery model, webhook payload and channel message of the API, with serde. Unknown enum values and unknown union variants deserialize into an `Unknown` variant that keeps the raw value; unknown fields are ignored.");
+    if let Some(text) = &api.docs.text {
+        crate_doc.push_str("\n\n");
+        crate_doc.push_str(text);
+    }
+    let crate_docs: TokenStream = super::docs::sanitize(&crate_doc)
+        .lines()
+        .map(|l| {
+            let l = format!(" {l}");
+            quote!(#![doc = #l])
+        })
+        .collect();
+    let lib = quote! {
+        #crate_docs
+        #![allow(clippy::large_enum_variant, clippy::enum_variant_names, clippy::doc_lazy_continuation, clippy::doc_overindented_list_items)]
+        mod support;
+        use serde::{Deserialize, Serialize};
+        #items
+    };
+    let prefix = &krate.name;
+    files.insert(format!("{prefix}/src/lib.rs"), render_rust(lib, provenance)?);
+    files.insert(format!("{prefix}/src/support.rs"), format!("// {}\n{SUPPORT}", provenance.header()));
+    let type_name = |ty: &TypeRef| -> String {
+        match ty {
+            TypeRef::Named(id) => api.ty(*id).name.rust.clone(),
+            other => format!("{other:?}"),
+        }
+    };
+    let webhook_list: Vec<minijinja::Value> = api
+        .webhooks
+        .iter()
+        .map(|w| {
+            minijinja::context! {
+                name => w.name.wire.clone(),
+                payload => w.payload.as_ref().map(|b| type_name(&b.ty)).unwrap_or_else(|| "(none)".into()),
+            }
+        })
+        .collect();
+    let channel_list: Vec<minijinja::Value> = api
+        .channels
+        .iter()
+        .map(|c| {
+            let messages: Vec<String> = c
+                .messages
+                .iter()
+                .filter(|m| m.direction == Direction::Receive)
+                .map(|m| format!("`{}`", type_name(&m.payload)))
+                .collect();
+            minijinja::context! { name => c.name.wire.clone(), address => c.address.clone(), messages => messages.join(", ") }
+        })
+        .collect();
+    let description = krate.description.clone().unwrap_or_else(|| format!("Types of the {title}"));
+    let context = minijinja::context! {
+        header => provenance.header(),
+        crate_name => krate.name.clone(),
+        version => krate.version.clone(),
+        description => description.replace('"', "'"),
+        title => title,
+        uses_uuid => uses.uuid,
+        uses_chrono => uses.chrono,
+        types => api.types.len(),
+        operations => api.operations.len(),
+        webhooks => api.webhooks.len(),
+        channels => api.channels.len(),
+        webhook_list => webhook_list,
+        channel_list => channel_list,
+    };
+    files.insert(format!("{prefix}/Cargo.toml"), render_template("Cargo.toml", CARGO, context.clone())?);
+    files.insert(format!("{prefix}/README.md"), render_template("README.md", README, context)?);
+    Ok(())
+}
+
+fn ident(name: &str) -> Ident {
+    match name.strip_prefix("r#") {
+        Some(raw) => Ident::new_raw(raw, Span::call_site()),
+        None => Ident::new(name, Span::call_site()),
+    }
+}
+
+fn type_tokens(api: &Api, ty: &TypeRef, uses: &mut Uses) -> TokenStream {
+    match ty {
+        TypeRef::Named(id) => {
+            let name = ident(&api.ty(*id).name.rust);
+            quote!(#name)
+        }
+        TypeRef::Primitive(p) => match p {
+            Primitive::String => quote!(String),
+            Primitive::Bool => quote!(bool),
+            Primitive::I32 => quote!(i32),
+            Primitive::I64 => quote!(i64),
+            Primitive::F32 => quote!(f32),
+            Primitive::F64 => quote!(f64),
+            Primitive::Uuid => {
+                uses.uuid = true;
+                quote!(uuid::Uuid)
+            }
+            Primitive::DateTime => {
+                uses.chrono = true;
+                quote!(chrono::DateTime<chrono::Utc>)
+            }
+            Primitive::Date => {
+                uses.chrono = true;
+                quote!(chrono::NaiveDate)
+            }
+        },
+        TypeRef::List(inner) => {
+            let inner = type_tokens(api, inner, uses);
+            quote!(Vec<#inner>)
+        }
+        TypeRef::Map(inner) => {
+            let inner = type_tokens(api, inner, uses);
+            quote!(std::collections::BTreeMap<String, #inner>)
+        }
+        TypeRef::Any => quote!(serde_json::Value),
+    }
+}
+
+fn type_def(api: &Api, def: &TypeDef, uses: &mut Uses) -> TokenStream {
+    let docs = doc_attrs(&def.docs);
+    let name = ident(&def.name.rust);
+    match &def.kind {
+        TypeKind::Struct(s) => structure(api, def, s, docs, uses),
+        TypeKind::Enum(e) => string_enum(&name, e, docs),
+        TypeKind::Union(u) => union(api, &name, u, docs, uses),
+        TypeKind::Alias(ty) => {
+            let ty = type_tokens(api, ty, uses);
+            quote! { #docs pub type #name = #ty; }
+        }
+    }
+}
+
+/// serde's `rename_all` rules, applied to a snake_case field name.
+const RENAME_RULES: [(&str, fn(&str) -> String); 4] = [
+    ("PascalCase", |f| pascal(f)),
+    ("camelCase", |f| {
+        let p = pascal(f);
+        let mut chars = p.chars();
+        match chars.next() {
+            Some(c) => c.to_ascii_lowercase().to_string() + chars.as_str(),
+            None => p,
+        }
+    }),
+    ("SCREAMING_SNAKE_CASE", |f| f.to_ascii_uppercase()),
+    ("kebab-case", |f| f.replace('_', "-")),
+];
+
+fn pascal(field: &str) -> String {
+    let mut out = String::with_capacity(field.len());
+    let mut capitalize = true;
+    for c in field.chars() {
+        if c == '_' {
+            capitalize = true;
+        } else if capitalize {
+            out.push(c.to_ascii_uppercase());
+            capitalize = false;
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The `rename_all` rule covering most fields (if it covers more than plain names do).
+fn rename_rule(fields: &[Field]) -> Option<(&'static str, fn(&str) -> String)> {
+    let plain = fields.iter().filter(|f| naming::unraw(&f.name.rust) == f.name.wire).count();
+    let (best, count) = RENAME_RULES
+        .iter()
+        .map(|(name, rule)| {
+            let n = fields.iter().filter(|f| rule(naming::unraw(&f.name.rust)) == f.name.wire).count();
+            ((*name, *rule), n)
+        })
+        .max_by_key(|(_, n)| *n)?;
+    (count > plain).then_some(best)
+}
+
+fn structure(api: &Api, def: &TypeDef, s: &Struct, docs: TokenStream, uses: &mut Uses) -> TokenStream {
+    let name = ident(&def.name.rust);
+    let rule = rename_rule(&s.fields);
+    let rename_all = rule.map(|(rule_name, _)| quote!(#[serde(rename_all = #rule_name)]));
+    let has_secret = s.fields.iter().any(|f| f.secret);
+    let mut fields = TokenStream::new();
+    for f in &s.fields {
+        let field_docs = doc_attrs(&f.docs);
+        let field_name = ident(&f.name.rust);
+        let mut ty = type_tokens(api, &f.ty, uses);
+        if f.boxed {
+            ty = quote!(Box<#ty>);
+        }
+        let mut serde_args = Vec::new();
+        let spelled = match rule {
+            Some((_, apply)) => apply(naming::unraw(&f.name.rust)),
+            None => naming::unraw(&f.name.rust).to_owned(),
+        };
+        if spelled != f.name.wire {
+            let wire = &f.name.wire;
+            serde_args.push(quote!(rename = #wire));
+        }
+        let optional = !f.required || f.nullable;
+        if optional {
+            ty = quote!(Option<#ty>);
+            if !f.required && !s.update_wrapper {
+                serde_args.push(quote!(skip_serializing_if = "Option::is_none"));
+            }
+            if s.update_wrapper {
+                serde_args.push(quote!(default));
+            }
+        }
+        let serde_attr = (!serde_args.is_empty()).then(|| quote!(#[serde(#(#serde_args),*)]));
+        fields.extend(quote! {
+            #field_docs
+            #serde_attr
+            pub #field_name: #ty,
+        });
+    }
+    let derive_debug = if has_secret { quote!() } else { quote!(Debug,) };
+    let debug_impl = has_secret.then(|| {
+        let wire_name = def.name.rust.as_str();
+        let entries = s.fields.iter().map(|f| {
+            let field_name = ident(&f.name.rust);
+            let label = naming::unraw(&f.name.rust);
+            if f.secret {
+                quote!(.field(#label, &support::Redacted))
+            } else {
+                quote!(.field(#label, &self.#field_name))
+            }
+        });
+        let allow = s.fields.iter().any(|f| f.docs.deprecated.is_some()).then(|| quote!(#[allow(deprecated)]));
+        quote! {
+            #allow
+            impl std::fmt::Debug for #name {
+                fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                    f.debug_struct(#wire_name) #(#entries)* .finish()
+                }
+            }
+        }
+    });
+    quote! {
+        #docs
+        #[derive(#derive_debug Clone, PartialEq, Serialize, Deserialize)]
+        #rename_all
+        pub struct #name {
+            #fields
+        }
+        #debug_impl
+    }
+}
+
+fn string_enum(name: &Ident, e: &StringEnum, docs: TokenStream) -> TokenStream {
+    let unknown = ident(&e.unknown);
+    let variants = e.variants.iter().map(|v| {
+        let docs = doc_attrs(&v.docs);
+        let variant = ident(&v.name.rust);
+        quote!(#docs #variant,)
+    });
+    let to_str = e.variants.iter().map(|v| {
+        let variant = ident(&v.name.rust);
+        let wire = &v.name.wire;
+        quote!(Self::#variant => #wire,)
+    });
+    let from_str = e.variants.iter().map(|v| {
+        let variant = ident(&v.name.rust);
+        let wire = &v.name.wire;
+        quote!(#wire => Self::#variant,)
+    });
+    quote! {
+        #docs
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum #name {
+            #(#variants)*
+            /// A value this version of the crate does not know, kept as received.
+            #unknown(String),
+        }
+        impl #name {
+            /// The value as written on the wire.
+            pub fn as_str(&self) -> &str {
+                match self {
+                    #(#to_str)*
+                    Self::#unknown(value) => value,
+                }
+            }
+        }
+        impl From<&str> for #name {
+            fn from(value: &str) -> Self {
+                match value {
+                    #(#from_str)*
+                    other => Self::#unknown(other.to_owned()),
+                }
+            }
+        }
+        impl std::fmt::Display for #name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+        impl Serialize for #name {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(self.as_str())
+            }
+        }
+        impl<'de> Deserialize<'de> for #name {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                deserializer.deserialize_str(support::OpenEnumVisitor::new())
+            }
+        }
+    }
+}
+
+fn union(api: &Api, name: &Ident, u: &Union, docs: TokenStream, uses: &mut Uses) -> TokenStream {
+    let unknown = ident(&u.unknown);
+    let mut variants = TokenStream::new();
+    let mut ser_arms = TokenStream::new();
+    let mut de_arms = TokenStream::new();
+    let mut untagged_tries = TokenStream::new();
+    for v in &u.variants {
+        let variant = ident(&v.name.rust);
+        let variant_docs = doc_attrs(&v.docs);
+        let wire = &v.name.wire;
+        let Some(ty) = &v.ty else {
+            variants.extend(quote!(#variant_docs #variant,));
+            ser_arms.extend(match &u.tagging {
+                Tagging::Internal { tag } | Tagging::Adjacent { tag, .. } => {
+                    quote!(Self::#variant => support::serialize_internal(serializer, #tag, #wire, &serde_json::Map::new()),)
+                }
+                _ => quote!(Self::#variant => serializer.serialize_str(#wire),),
+            });
+            de_arms.extend(quote!(Some(#wire) => Self::#variant,));
+            continue;
+        };
+        let mut ty = type_tokens(api, ty, uses);
+        if v.boxed {
+            ty = quote!(Box<#ty>);
+        }
+        variants.extend(quote!(#variant_docs #variant(#ty),));
+        ser_arms.extend(match &u.tagging {
+            Tagging::Internal { tag } => quote!(Self::#variant(value) => support::serialize_internal(serializer, #tag, #wire, value),),
+            Tagging::Adjacent { tag, content } => {
+                quote!(Self::#variant(value) => support::serialize_adjacent(serializer, #tag, #wire, #content, value),)
+            }
+            Tagging::External => quote!(Self::#variant(value) => support::serialize_external(serializer, #wire, value),),
+            Tagging::Untagged => quote!(Self::#variant(value) => value.serialize(serializer),),
+        });
+        match &u.tagging {
+            Tagging::Internal { .. } => de_arms.extend(quote!(Some(#wire) => Self::#variant(support::decode(&value)?),)),
+            Tagging::Adjacent { content, .. } => {
+                de_arms.extend(quote!(Some(#wire) => Self::#variant(support::decode_member(&value, #content)?),))
+            }
+            Tagging::External => de_arms.extend(quote!(Some(#wire) => Self::#variant(support::decode_member(&value, #wire)?),)),
+            Tagging::Untagged => untagged_tries.extend(quote! {
+                if let Ok(inner) = support::decode::<_, D::Error>(&value) {
+                    return Ok(Self::#variant(inner));
+                }
+            }),
+        }
+    }
+    let deserialize_body = match &u.tagging {
+        Tagging::Internal { tag } | Tagging::Adjacent { tag, .. } => quote! {
+            let value = support::buffer(deserializer)?;
+            Ok(match support::tag_of(&value, #tag) {
+                #de_arms
+                _ => Self::#unknown(value),
+            })
+        },
+        Tagging::External => quote! {
+            let value = support::buffer(deserializer)?;
+            let key = match &value {
+                serde_json::Value::Object(map) if map.len() == 1 => map.keys().next().map(String::as_str),
+                serde_json::Value::String(name) => Some(name.as_str()),
+                _ => None,
+            };
+            Ok(match key {
+                #de_arms
+                _ => Self::#unknown(value),
+            })
+        },
+        Tagging::Untagged => quote! {
+            let value = support::buffer(deserializer)?;
+            #untagged_tries
+            Ok(Self::#unknown(value))
+        },
+    };
+    let unknown_doc = match &u.tagging {
+        Tagging::Untagged => "A value that matches no known variant, kept as received.",
+        _ => "A variant this version of the crate does not know, kept as received.",
+    };
+    quote! {
+        #docs
+        #[derive(Debug, Clone, PartialEq)]
+        pub enum #name {
+            #variants
+            #[doc = #unknown_doc]
+            #unknown(serde_json::Value),
+        }
+        impl Serialize for #name {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                match self {
+                    #ser_arms
+                    Self::#unknown(value) => value.serialize(serializer),
+                }
+            }
+        }
+        impl<'de> Deserialize<'de> for #name {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                #deserialize_body
+            }
+        }
+    }
+}
+

@@ -1,0 +1,371 @@
+//! The intermediate representation: what an API is, independent of how it was written down.
+//!
+//! Nothing here mentions OpenAPI, AsyncAPI, YAML or `syn`. Loaders lower their input into an
+//! [`Api`]; emitters read it. Every name carries its wire spelling (what goes over the network)
+//! and its Rust spelling (already escaped and de-duplicated). All collections are sorted by
+//! their Rust name at the end of lowering, so emission never depends on input order.
+
+use crate::diag::Location;
+
+/// A name as sent on the wire and as written in Rust.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Name {
+    /// Spelling in the specification and on the wire.
+    pub wire: String,
+    /// Spelling in generated Rust, a valid identifier (raw identifiers included).
+    pub rust: String,
+}
+
+/// Documentation attached to an item.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Docs {
+    /// Title and description, as Markdown.
+    pub text: Option<String>,
+    /// `Some` when the item is deprecated, holding the reason if the spec gives one.
+    pub deprecated: Option<Option<String>>,
+}
+
+/// Index of a [`TypeDef`] in [`Api::types`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct TypeId(pub usize);
+
+/// A whole API: every type, operation, webhook and channel found in its specs.
+#[derive(Clone, Debug, Default)]
+pub struct Api {
+    /// Title of the API.
+    pub title: String,
+    /// Description of the API.
+    pub docs: Docs,
+    /// Version string of the API.
+    pub version: String,
+    /// Named types, sorted by Rust name; [`TypeId`] indexes this vector.
+    pub types: Vec<TypeDef>,
+    /// Request/response operations, sorted by Rust name.
+    pub operations: Vec<Operation>,
+    /// Webhooks the provider calls, sorted by Rust name.
+    pub webhooks: Vec<Webhook>,
+    /// Long-lived message channels (WebSockets), sorted by Rust name.
+    pub channels: Vec<Channel>,
+}
+
+impl Api {
+    /// The type with this id.
+    pub fn ty(&self, id: TypeId) -> &TypeDef {
+        &self.types[id.0]
+    }
+}
+
+/// A named type.
+#[derive(Clone, Debug)]
+pub struct TypeDef {
+    /// Wire name (schema key) and Rust name.
+    pub name: Name,
+    /// Documentation.
+    pub docs: Docs,
+    /// What it is.
+    pub kind: TypeKind,
+    /// Where it was defined.
+    pub origin: Location,
+}
+
+/// The shape of a named type.
+#[derive(Clone, Debug)]
+pub enum TypeKind {
+    /// An object with named fields.
+    Struct(Struct),
+    /// A closed set of strings; receiving an unlisted one yields the `Unknown` variant.
+    Enum(StringEnum),
+    /// One of several shapes.
+    Union(Union),
+    /// Another name for a type expression (a named array, a named string...).
+    Alias(TypeRef),
+}
+
+/// An object type.
+#[derive(Clone, Debug)]
+pub struct Struct {
+    /// Fields, in specification order.
+    pub fields: Vec<Field>,
+    /// True for keep/set/clear wrappers (`{"Value": x}`): their field is always sent, `null` included.
+    pub update_wrapper: bool,
+}
+
+/// A field of a [`Struct`].
+#[derive(Clone, Debug)]
+pub struct Field {
+    /// Wire and Rust name.
+    pub name: Name,
+    /// Type, before optionality.
+    pub ty: TypeRef,
+    /// Must be present.
+    pub required: bool,
+    /// May be `null`.
+    pub nullable: bool,
+    /// Holds a credential: never shown by `Debug`.
+    pub secret: bool,
+    /// Documentation.
+    pub docs: Docs,
+    /// True when the field sits on a cycle of by-value references and must be boxed.
+    pub boxed: bool,
+}
+
+/// A string enumeration.
+#[derive(Clone, Debug)]
+pub struct StringEnum {
+    /// Known values.
+    pub variants: Vec<EnumVariant>,
+    /// Rust name of the variant that keeps unknown values.
+    pub unknown: String,
+}
+
+/// One value of a [`StringEnum`].
+#[derive(Clone, Debug)]
+pub struct EnumVariant {
+    /// The value and its Rust variant name.
+    pub name: Name,
+    /// Documentation.
+    pub docs: Docs,
+}
+
+/// How a union's variants are told apart on the wire.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Tagging {
+    /// `{"tag": "Kind", ...fields}`.
+    Internal {
+        /// Wire name of the tag property.
+        tag: String,
+    },
+    /// `{"tag": "Kind", "content": {...}}`.
+    Adjacent {
+        /// Wire name of the tag property.
+        tag: String,
+        /// Wire name of the content property.
+        content: String,
+    },
+    /// `{"Kind": {...}}`.
+    External,
+    /// No tag: variants are tried in order.
+    Untagged,
+}
+
+/// A tagged or untagged union.
+#[derive(Clone, Debug)]
+pub struct Union {
+    /// How variants are distinguished.
+    pub tagging: Tagging,
+    /// Variants, in specification order.
+    pub variants: Vec<UnionVariant>,
+    /// Rust name of the variant that keeps values no known variant matches.
+    pub unknown: String,
+}
+
+/// One variant of a [`Union`].
+#[derive(Clone, Debug)]
+pub struct UnionVariant {
+    /// `wire` is the tag value (or, when untagged, the schema name); `rust` the variant name.
+    pub name: Name,
+    /// Payload; `None` for a tag without content.
+    pub ty: Option<TypeRef>,
+    /// Documentation.
+    pub docs: Docs,
+    /// True when the payload sits on a cycle of by-value references and must be boxed.
+    pub boxed: bool,
+}
+
+/// A type expression.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum TypeRef {
+    /// A named type.
+    Named(TypeId),
+    /// A scalar.
+    Primitive(Primitive),
+    /// A list.
+    List(Box<TypeRef>),
+    /// A map from string keys.
+    Map(Box<TypeRef>),
+    /// Any JSON value.
+    Any,
+}
+
+/// Scalar types.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Primitive {
+    /// Text.
+    String,
+    /// `true`/`false`.
+    Bool,
+    /// 32-bit signed integer.
+    I32,
+    /// 64-bit signed integer.
+    I64,
+    /// 32-bit float.
+    F32,
+    /// 64-bit float.
+    F64,
+    /// A UUID.
+    Uuid,
+    /// An RFC 3339 instant.
+    DateTime,
+    /// A calendar date (`YYYY-MM-DD`).
+    Date,
+}
+
+/// HTTP method of an operation or webhook.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Method {
+    /// GET
+    Get,
+    /// PUT
+    Put,
+    /// POST
+    Post,
+    /// DELETE
+    Delete,
+    /// OPTIONS
+    Options,
+    /// HEAD
+    Head,
+    /// PATCH
+    Patch,
+    /// TRACE
+    Trace,
+}
+
+impl Method {
+    /// Upper-case spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Put => "PUT",
+            Method::Post => "POST",
+            Method::Delete => "DELETE",
+            Method::Options => "OPTIONS",
+            Method::Head => "HEAD",
+            Method::Patch => "PATCH",
+            Method::Trace => "TRACE",
+        }
+    }
+}
+
+/// Where a parameter travels.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ParamLocation {
+    /// In the path template.
+    Path,
+    /// In the query string.
+    Query,
+    /// In a header.
+    Header,
+    /// In a cookie.
+    Cookie,
+}
+
+/// A non-body parameter.
+#[derive(Clone, Debug)]
+pub struct Param {
+    /// Wire and Rust name.
+    pub name: Name,
+    /// Where it goes.
+    pub location: ParamLocation,
+    /// Type.
+    pub ty: TypeRef,
+    /// Must be given.
+    pub required: bool,
+    /// Documentation.
+    pub docs: Docs,
+}
+
+/// A request or response body.
+#[derive(Clone, Debug)]
+pub struct Body {
+    /// Media type, such as `application/json`.
+    pub media_type: String,
+    /// Type of the decoded body.
+    pub ty: TypeRef,
+}
+
+/// One response of an operation.
+#[derive(Clone, Debug)]
+pub struct Response {
+    /// `"200"`, `"4XX"`, or `"default"`.
+    pub status: String,
+    /// Documentation.
+    pub docs: Docs,
+    /// Body, if any.
+    pub body: Option<Body>,
+}
+
+/// A request/response operation.
+#[derive(Clone, Debug)]
+pub struct Operation {
+    /// Wire name is the operation id (or a derived one); Rust name is snake_case.
+    pub name: Name,
+    /// HTTP method.
+    pub method: Method,
+    /// Path template, such as `/api/connector/v1/customers/getAll`.
+    pub path: String,
+    /// Documentation.
+    pub docs: Docs,
+    /// Parameters outside the body.
+    pub params: Vec<Param>,
+    /// Request body.
+    pub request: Option<Body>,
+    /// Responses, sorted by status.
+    pub responses: Vec<Response>,
+    /// Where it was defined.
+    pub origin: Location,
+}
+
+/// A request the provider sends to a URL the consumer hosts.
+#[derive(Clone, Debug)]
+pub struct Webhook {
+    /// Wire name is the webhook key; Rust name is snake_case.
+    pub name: Name,
+    /// HTTP method.
+    pub method: Method,
+    /// Documentation.
+    pub docs: Docs,
+    /// Body the provider sends.
+    pub payload: Option<Body>,
+    /// Where it was defined.
+    pub origin: Location,
+}
+
+/// Direction of a channel message, seen from the consumer of the API.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Direction {
+    /// The provider sends it; the consumer receives it.
+    Receive,
+    /// The consumer sends it.
+    Send,
+}
+
+/// A message on a channel.
+#[derive(Clone, Debug)]
+pub struct Message {
+    /// Wire name (message key) and Rust name.
+    pub name: Name,
+    /// Direction.
+    pub direction: Direction,
+    /// Payload type.
+    pub payload: TypeRef,
+    /// Documentation.
+    pub docs: Docs,
+}
+
+/// A long-lived connection on which messages flow (a WebSocket endpoint).
+#[derive(Clone, Debug)]
+pub struct Channel {
+    /// Wire name (channel key) and Rust name.
+    pub name: Name,
+    /// Address (path) on the server, such as `/ws/connector`.
+    pub address: String,
+    /// Server URLs the channel is served from.
+    pub servers: Vec<String>,
+    /// Documentation.
+    pub docs: Docs,
+    /// Messages, sorted by Rust name.
+    pub messages: Vec<Message>,
+    /// Where it was defined.
+    pub origin: Location,
+}

@@ -1,0 +1,48 @@
+//! triad: generates Rust crates from API specifications.
+//!
+//! One spec set (OpenAPI 3.0/3.1 for operations and webhooks, AsyncAPI 2.6/3.0 for WebSocket
+//! channels) plus a small codegen config becomes a types crate (and, built on the same IR, the
+//! client and server crates). The pipeline is
+//!
+//! ```text
+//! files --load--> node trees --lower--> ir::Api --emit--> path → bytes
+//! ```
+//!
+//! [`generate`] runs it. Loading reads through a [`load::SourceReader`]; nothing after loading
+//! touches the file system. Writing the result is the caller's job ([`sync`] helps).
+
+pub mod config;
+pub mod diag;
+pub mod emit;
+pub mod ir;
+pub mod load;
+pub mod lower;
+pub mod naming;
+pub mod node;
+pub mod sync;
+
+use config::Config;
+use diag::{Diagnostic, Diagnostics, Location};
+use load::{SourceReader, Workspace};
+
+pub use emit::{Files, Provenance};
+
+/// Loads the specs named by `config` (paths relative to `config_dir`) and lowers them to the IR.
+pub fn load(config: &Config, config_dir: &str, reader: &dyn SourceReader) -> Result<ir::Api, Diagnostics> {
+    let entries: Vec<String> = config.specs.iter().map(|s| load::join_path(&format!("{config_dir}/x"), s)).collect();
+    let workspace = Workspace::load(&entries, reader).map_err(Diagnostics::new)?;
+    lower::lower(&workspace, config).map_err(Diagnostics::new)
+}
+
+/// Loads, lowers and emits: every file of every crate for one API.
+pub fn generate(
+    config: &Config,
+    config_dir: &str,
+    reader: &dyn SourceReader,
+    provenance: &Provenance,
+) -> Result<Files, Diagnostics> {
+    let api = load(config, config_dir, reader)?;
+    emit::emit(&api, config, provenance).map_err(|message| {
+        Diagnostics::from(Diagnostic::new(Location::file(&provenance.source), format!("emission failed: {message}")))
+    })
+}

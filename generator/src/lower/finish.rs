@@ -1,0 +1,159 @@
+//! The last lowering pass: Rust names for types, boxing of recursive fields, and a stable order.
+
+use std::collections::HashMap;
+
+use super::Lowerer;
+use crate::ir::{self, Name, TypeDef, TypeId, TypeKind, TypeRef};
+use crate::naming;
+
+impl Lowerer<'_> {
+    pub(super) fn finish(mut self) -> ir::Api {
+        let defs = std::mem::take(&mut self.defs);
+        // Names: component schemas first (they keep their own names), then made-up ones.
+        let mut rust_names: Vec<String> = defs
+            .iter()
+            .map(|d| match self.config.type_names.get(&d.wire) {
+                Some(name) => name.clone(),
+                None => naming::type_name(&d.wire, "Type"),
+            })
+            .collect();
+        let mut order: Vec<usize> = (0..defs.len()).collect();
+        order.sort_by(|&a, &b| {
+            let key = |i: usize| (defs[i].synthesized, &defs[i].wire, &defs[i].origin);
+            key(a).cmp(&key(b))
+        });
+        {
+            let mut slots: Vec<Option<&mut String>> = rust_names.iter_mut().map(Some).collect();
+            let ordered = order.iter().map(|&i| slots[i].take().expect("each index once"));
+            naming::dedupe(ordered, false);
+        }
+        // Sort by Rust name and renumber.
+        let mut by_name: Vec<usize> = (0..defs.len()).collect();
+        by_name.sort_by(|&a, &b| rust_names[a].cmp(&rust_names[b]));
+        let mut remap = vec![TypeId(0); defs.len()];
+        for (new, &old) in by_name.iter().enumerate() {
+            remap[old] = TypeId(new);
+        }
+        let mut slots: Vec<Option<super::Def>> = defs.into_iter().map(Some).collect();
+        let mut types: Vec<TypeDef> = by_name
+            .iter()
+            .map(|&old| {
+                let def = slots[old].take().expect("each index once");
+                let mut kind = def.kind.unwrap_or(TypeKind::Alias(TypeRef::Any));
+                remap_kind(&mut kind, &remap);
+                TypeDef {
+                    name: Name { wire: def.wire, rust: std::mem::take(&mut rust_names[old]) },
+                    docs: def.docs,
+                    kind,
+                    origin: def.origin,
+                }
+            })
+            .collect();
+        mark_boxed(&mut types);
+
+        let mut api = std::mem::take(&mut self.api);
+        for op in &mut api.operations {
+            for p in &mut op.params {
+                remap_ref(&mut p.ty, &remap);
+            }
+            for body in op.request.iter_mut().chain(op.responses.iter_mut().filter_map(|r| r.body.as_mut())) {
+                remap_ref(&mut body.ty, &remap);
+            }
+        }
+        for hook in &mut api.webhooks {
+            if let Some(body) = &mut hook.payload {
+                remap_ref(&mut body.ty, &remap);
+            }
+        }
+        for channel in &mut api.channels {
+            for m in &mut channel.messages {
+                remap_ref(&mut m.payload, &remap);
+            }
+        }
+        api.operations.sort_by(|a, b| (&a.name.rust, &a.path, a.method).cmp(&(&b.name.rust, &b.path, b.method)));
+        naming::dedupe(api.operations.iter_mut().map(|o| &mut o.name.rust), true);
+        api.webhooks.sort_by(|a, b| (&a.name.rust, a.method).cmp(&(&b.name.rust, b.method)));
+        naming::dedupe(api.webhooks.iter_mut().map(|o| &mut o.name.rust), true);
+        api.channels.sort_by(|a, b| a.name.rust.cmp(&b.name.rust));
+        naming::dedupe(api.channels.iter_mut().map(|o| &mut o.name.rust), true);
+        api.types = types;
+        api
+    }
+}
+
+fn remap_ref(ty: &mut TypeRef, remap: &[TypeId]) {
+    match ty {
+        TypeRef::Named(id) => *id = remap[id.0],
+        TypeRef::List(inner) | TypeRef::Map(inner) => remap_ref(inner, remap),
+        TypeRef::Primitive(_) | TypeRef::Any => {}
+    }
+}
+
+fn remap_kind(kind: &mut TypeKind, remap: &[TypeId]) {
+    match kind {
+        TypeKind::Struct(s) => s.fields.iter_mut().for_each(|f| remap_ref(&mut f.ty, remap)),
+        TypeKind::Union(u) => u.variants.iter_mut().filter_map(|v| v.ty.as_mut()).for_each(|t| remap_ref(t, remap)),
+        TypeKind::Alias(t) => remap_ref(t, remap),
+        TypeKind::Enum(_) => {}
+    }
+}
+
+/// Types a value of this type holds inline (not behind a `Vec` or map).
+fn by_value(kind: &TypeKind) -> Vec<TypeId> {
+    let direct = |t: &TypeRef| match t {
+        TypeRef::Named(id) => Some(*id),
+        _ => None,
+    };
+    match kind {
+        TypeKind::Struct(s) => s.fields.iter().filter_map(|f| direct(&f.ty)).collect(),
+        TypeKind::Union(u) => u.variants.iter().filter_map(|v| v.ty.as_ref().and_then(direct)).collect(),
+        TypeKind::Alias(t) => direct(t).into_iter().collect(),
+        TypeKind::Enum(_) => Vec::new(),
+    }
+}
+
+/// Boxes every field or variant whose type leads back, by value, to its owner.
+fn mark_boxed(types: &mut [TypeDef]) {
+    let edges: Vec<Vec<TypeId>> = types.iter().map(|t| by_value(&t.kind)).collect();
+    let mut memo: HashMap<(TypeId, TypeId), bool> = HashMap::new();
+    let mut reaches = |from: TypeId, to: TypeId| -> bool {
+        if let Some(&r) = memo.get(&(from, to)) {
+            return r;
+        }
+        let mut seen = vec![false; edges.len()];
+        let mut stack = vec![from];
+        let mut found = false;
+        while let Some(n) = stack.pop() {
+            if n == to {
+                found = true;
+                break;
+            }
+            if std::mem::replace(&mut seen[n.0], true) {
+                continue;
+            }
+            stack.extend(edges[n.0].iter().copied());
+        }
+        memo.insert((from, to), found);
+        found
+    };
+    for (i, def) in types.iter_mut().enumerate() {
+        let owner = TypeId(i);
+        match &mut def.kind {
+            TypeKind::Struct(s) => {
+                for f in &mut s.fields {
+                    if let TypeRef::Named(id) = f.ty {
+                        f.boxed = reaches(id, owner);
+                    }
+                }
+            }
+            TypeKind::Union(u) => {
+                for v in &mut u.variants {
+                    if let Some(TypeRef::Named(id)) = v.ty {
+                        v.boxed = reaches(id, owner);
+                    }
+                }
+            }
+            TypeKind::Alias(_) | TypeKind::Enum(_) => {}
+        }
+    }
+}

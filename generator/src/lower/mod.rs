@@ -1,0 +1,338 @@
+//! Lowering: from loaded spec documents to the [`ir::Api`].
+//!
+//! `schema` turns JSON Schema nodes into IR types, `openapi` and `asyncapi` read operations,
+//! webhooks and channels, and `finish` names, boxes and sorts everything so the result does not
+//! depend on input order.
+
+mod asyncapi;
+mod finish;
+mod openapi;
+mod schema;
+
+use std::collections::{HashMap, VecDeque};
+
+use crate::config::Config;
+use crate::diag::{Diagnostic, Location};
+use crate::ir::{self, Docs, TypeId, TypeKind};
+use crate::load::{Target, Workspace};
+use crate::node::{self, Node, Value};
+
+/// A node together with the document and pointer it was found at.
+#[derive(Clone)]
+pub(crate) struct Ctx<'a> {
+    pub doc: usize,
+    pub pointer: String,
+    pub node: &'a Node,
+}
+
+impl<'a> Ctx<'a> {
+    /// The member `key`, with its pointer.
+    pub fn get(&self, key: &str) -> Option<Ctx<'a>> {
+        let node = self.node.get(key)?;
+        Some(Ctx { doc: self.doc, pointer: format!("{}/{}", self.pointer, node::escape_pointer_segment(key)), node })
+    }
+
+    /// Item `i` of a sequence member `key`, with its pointer.
+    pub fn items(&self, key: &str) -> Vec<Ctx<'a>> {
+        match self.node.get(key).and_then(Node::as_seq) {
+            Some(items) => items
+                .iter()
+                .enumerate()
+                .map(|(i, node)| Ctx { doc: self.doc, pointer: format!("{}/{key}/{i}", self.pointer), node })
+                .collect(),
+            None => Vec::new(),
+        }
+    }
+
+    /// Entries of a mapping member `key`, with their pointers.
+    pub fn entries(&self, key: &str) -> Vec<(&'a str, Ctx<'a>)> {
+        match self.get(key) {
+            Some(map) => map.map_entries(),
+            None => Vec::new(),
+        }
+    }
+
+    /// Entries of this node if it is a mapping.
+    pub fn map_entries(&self) -> Vec<(&'a str, Ctx<'a>)> {
+        match self.node.as_map() {
+            Some(map) => map
+                .iter()
+                .map(|(k, node)| {
+                    let pointer = format!("{}/{}", self.pointer, node::escape_pointer_segment(k));
+                    (k.as_str(), Ctx { doc: self.doc, pointer, node })
+                })
+                .collect(),
+            None => Vec::new(),
+        }
+    }
+}
+
+/// A type definition while lowering is under way.
+pub(crate) struct Def {
+    pub wire: String,
+    /// True for names made up from context (inline schemas); false for names from the spec.
+    pub synthesized: bool,
+    pub docs: Docs,
+    pub kind: Option<TypeKind>,
+    pub origin: Location,
+    pub target: Option<Target>,
+}
+
+/// State of one lowering run.
+pub(crate) struct Lowerer<'a> {
+    pub ws: &'a Workspace,
+    pub config: &'a Config,
+    pub defs: Vec<Def>,
+    /// Every `$ref` target already turned into a type.
+    pub by_target: HashMap<Target, TypeId>,
+    /// Component schemas by name, to merge identical schemas declared in several files.
+    pub by_wire: HashMap<String, TypeId>,
+    pub queue: VecDeque<(TypeId, Target)>,
+    pub diags: Vec<Diagnostic>,
+    pub api: ir::Api,
+}
+
+/// Lowers every document of `ws` into one API.
+pub fn lower(ws: &Workspace, config: &Config) -> Result<ir::Api, Vec<Diagnostic>> {
+    let mut l = Lowerer {
+        ws,
+        config,
+        defs: Vec::new(),
+        by_target: HashMap::new(),
+        by_wire: HashMap::new(),
+        queue: VecDeque::new(),
+        diags: Vec::new(),
+        api: ir::Api::default(),
+    };
+    let mut kinds = Vec::new();
+    for (doc, document) in ws.documents.iter().enumerate() {
+        if !document.entry {
+            continue;
+        }
+        let root = &document.root;
+        let kind = if root.get("openapi").is_some() {
+            Kind::OpenApi
+        } else if root.get("asyncapi").is_some() {
+            Kind::AsyncApi
+        } else {
+            l.diags.push(
+                Diagnostic::new(ws.location(doc, "", root), "not an OpenAPI or AsyncAPI document")
+                    .expected("a top-level `openapi: 3.x` or `asyncapi: 2.6/3.x` field"),
+            );
+            continue;
+        };
+        kinds.push((doc, kind));
+    }
+    // Components first, so named schemas keep their own names whatever refers to them.
+    for &(doc, _) in &kinds {
+        l.register_components(doc);
+    }
+    for &(doc, kind) in &kinds {
+        match kind {
+            Kind::OpenApi => l.openapi(doc),
+            Kind::AsyncApi => l.asyncapi(doc),
+        }
+    }
+    l.drain();
+    if !l.diags.is_empty() {
+        return Err(l.diags);
+    }
+    Ok(l.finish())
+}
+
+#[derive(Clone, Copy)]
+enum Kind {
+    OpenApi,
+    AsyncApi,
+}
+
+impl<'a> Lowerer<'a> {
+    pub fn loc(&self, ctx: &Ctx<'_>) -> Location {
+        self.ws.location(ctx.doc, &ctx.pointer, ctx.node)
+    }
+
+    pub fn error(&mut self, ctx: &Ctx<'_>, message: impl Into<String>, expected: impl Into<String>) {
+        let d = Diagnostic::new(self.loc(ctx), message).expected(expected);
+        self.diags.push(d);
+    }
+
+    /// Follows `$ref` chains (outside schemas: parameters, responses, messages...).
+    pub fn deref(&mut self, ctx: Ctx<'a>) -> Option<Ctx<'a>> {
+        let mut current = ctx.clone();
+        for _ in 0..32 {
+            let Some(reference) = current.get("$ref") else {
+                return Some(current);
+            };
+            let Some(text) = reference.node.as_str() else {
+                self.error(&reference, "`$ref` is not a string", "a reference such as `#/components/...`");
+                return None;
+            };
+            match self.ws.resolve(current.doc, text) {
+                Ok((target, node)) => current = Ctx { doc: target.doc, pointer: target.pointer, node },
+                Err(message) => {
+                    self.error(&reference, format!("unresolved $ref `{text}`: {message}"), "a reference to an existing node");
+                    return None;
+                }
+            }
+        }
+        self.error(&ctx, "`$ref` chain is too long or circular", "a reference that ends at a definition");
+        None
+    }
+
+    fn register_components(&mut self, doc: usize) {
+        let root = &self.ws.documents[doc].root;
+        let mut found = Vec::new();
+        for container in [&["components", "schemas"][..], &["definitions"][..], &["$defs"][..]] {
+            let segments: Vec<String> = container.iter().map(|s| s.to_string()).collect();
+            if let Some(map) = root.pointer(&segments).and_then(Node::as_map) {
+                let prefix: String =
+                    container.iter().map(|s| format!("/{}", node::escape_pointer_segment(s))).collect();
+                for (name, _) in map {
+                    found.push(format!("{prefix}/{}", node::escape_pointer_segment(name)));
+                }
+            }
+        }
+        for pointer in found {
+            let target = Target { doc, pointer };
+            self.named(target, "");
+        }
+    }
+
+    /// The type for a `$ref` target, created (and queued for lowering) on first use.
+    pub fn named(&mut self, target: Target, hint: &str) -> TypeId {
+        if let Some(&id) = self.by_target.get(&target) {
+            return id;
+        }
+        let segments = node::split_pointer(&target.pointer).unwrap_or_default();
+        let node = self.ws.documents[target.doc].root.pointer(&segments).expect("target was resolved");
+        let component = is_component(&segments, self.ws.documents[target.doc].entry);
+        let wire = match segments.last() {
+            Some(last) if component => last.clone(),
+            Some(last)
+                if last.starts_with(|c: char| c.is_ascii_alphabetic())
+                    && !["schema", "items", "payload", "additionalProperties", "not"].contains(&last.as_str()) =>
+            {
+                last.clone()
+            }
+            Some(_) => hint.to_owned(),
+            None => file_stem(&self.ws.documents[target.doc].path),
+        };
+        let origin = self.ws.location(target.doc, &target.pointer, node);
+        if component {
+            if let Some(&existing) = self.by_wire.get(&wire) {
+                let first = self.defs[existing.0].target.clone().expect("components have targets");
+                let first_node = self.node_at(&first);
+                if first_node == node {
+                    self.by_target.insert(target, existing);
+                    return existing;
+                }
+                let first_origin = self.defs[existing.0].origin.clone();
+                self.diags.push(
+                    Diagnostic::new(origin.clone(), format!("schema `{wire}` is defined twice with different content"))
+                        .expected("identical definitions when several files declare the same schema name")
+                        .related(first_origin, "first definition"),
+                );
+            }
+        }
+        let id = TypeId(self.defs.len());
+        self.defs.push(Def {
+            wire: wire.clone(),
+            synthesized: !component,
+            docs: docs_of(node),
+            kind: None,
+            origin,
+            target: Some(target.clone()),
+        });
+        if component {
+            self.by_wire.entry(wire).or_insert(id);
+        }
+        self.by_target.insert(target.clone(), id);
+        self.queue.push_back((id, target));
+        id
+    }
+
+    pub fn node_at(&self, target: &Target) -> &'a Node {
+        let segments = node::split_pointer(&target.pointer).unwrap_or_default();
+        self.ws.documents[target.doc].root.pointer(&segments).expect("target was resolved")
+    }
+
+    /// Lowers queued named schemas until none are left.
+    fn drain(&mut self) {
+        while let Some((id, target)) = self.queue.pop_front() {
+            let node = self.node_at(&target);
+            let hint = self.defs[id.0].wire.clone();
+            let ctx = Ctx { doc: target.doc, pointer: target.pointer.clone(), node };
+            let lowered = self.schema(&ctx, &hint, Some(id), 0);
+            if self.defs[id.0].kind.is_none() {
+                if lowered.ty == ir::TypeRef::Named(id) {
+                    self.error(&ctx, "schema refers only to itself", "a schema with content");
+                    self.defs[id.0].kind = Some(TypeKind::Alias(ir::TypeRef::Any));
+                } else {
+                    self.defs[id.0].kind = Some(TypeKind::Alias(lowered.ty));
+                }
+            }
+        }
+    }
+
+    /// Adds a type made from an inline schema (or fills `target` if given).
+    pub fn define(&mut self, target: Option<TypeId>, hint: &str, ctx: &Ctx<'_>, kind: TypeKind) -> TypeId {
+        match target {
+            Some(id) => {
+                self.defs[id.0].kind = Some(kind);
+                id
+            }
+            None => {
+                let id = TypeId(self.defs.len());
+                self.defs.push(Def {
+                    wire: hint.to_owned(),
+                    synthesized: true,
+                    docs: docs_of(ctx.node),
+                    kind: Some(kind),
+                    origin: self.loc(ctx),
+                    target: None,
+                });
+                id
+            }
+        }
+    }
+}
+
+/// True for pointers that name a reusable schema: `/components/schemas/X`, `/definitions/X`,
+/// `/$defs/X`, or a top-level key of a file that only holds schemas.
+fn is_component(segments: &[String], entry: bool) -> bool {
+    match segments {
+        [a, b, _] => a == "components" && b == "schemas",
+        [a, _] => a == "definitions" || a == "$defs",
+        [_] => !entry,
+        _ => false,
+    }
+}
+
+pub(crate) fn file_stem(path: &str) -> String {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    name.split('.').next().unwrap_or(name).to_owned()
+}
+
+/// Description (with title), and deprecation of a schema, operation or property node.
+pub(crate) fn docs_of(node: &Node) -> Docs {
+    let title = node.get("title").and_then(Node::as_str).map(str::trim).filter(|s| !s.is_empty());
+    let description = node
+        .get("description")
+        .or_else(|| node.get("summary"))
+        .and_then(Node::as_str)
+        .map(str::trim)
+        .filter(|s| !s.is_empty());
+    let text = match (title, description) {
+        (Some(t), Some(d)) if !d.starts_with(t) => Some(format!("{t}\n\n{d}")),
+        (_, Some(d)) => Some(d.to_owned()),
+        (Some(t), None) => Some(t.to_owned()),
+        (None, None) => None,
+    };
+    let deprecated = matches!(node.get("deprecated").map(|n| &n.value), Some(Value::Bool(true))).then(|| {
+        node.get("x-deprecatedMessage")
+            .or_else(|| node.get("x-deprecated-message"))
+            .and_then(Node::as_str)
+            .map(|s| s.trim().to_owned())
+    });
+    Docs { text, deprecated }
+}

@@ -1,0 +1,530 @@
+//! JSON Schema (OpenAPI 3.0/3.1, AsyncAPI) → IR types.
+
+use std::collections::HashSet;
+
+use heck::ToUpperCamelCase;
+
+use super::{Ctx, Lowerer, docs_of};
+use crate::ir::{
+    Docs, EnumVariant, Field, Name, Primitive, StringEnum, Struct, Tagging, TypeId, TypeKind, TypeRef, Union,
+    UnionVariant,
+};
+use crate::naming;
+use crate::node::{Node, Value};
+
+/// Deepest nesting of inline schemas followed before giving up (guards against cycles through
+/// non-component references).
+const MAX_DEPTH: u32 = 64;
+
+/// A lowered schema: its type and whether `null` is allowed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Lowered {
+    pub ty: TypeRef,
+    pub nullable: bool,
+}
+
+impl Lowered {
+    fn any() -> Self {
+        Lowered { ty: TypeRef::Any, nullable: false }
+    }
+}
+
+fn flag(node: &Node, key: &str) -> bool {
+    node.get(key).and_then(Node::as_bool).unwrap_or(false)
+}
+
+/// The non-null entries of `type`, and whether `null` was among them.
+fn types_of(node: &Node) -> (Vec<&str>, bool) {
+    match node.get("type").map(|n| &n.value) {
+        Some(Value::Str(s)) => (if s == "null" { vec![] } else { vec![s.as_str()] }, s == "null"),
+        Some(Value::Seq(items)) => {
+            let names: Vec<&str> = items.iter().filter_map(Node::as_str).collect();
+            let null = names.contains(&"null");
+            (names.into_iter().filter(|t| *t != "null").collect(), null)
+        }
+        _ => (vec![], false),
+    }
+}
+
+/// `{type: "null"}` or `{nullable: true}` with nothing else: a member that only allows null.
+fn is_null_schema(node: &Node) -> bool {
+    let (types, null) = types_of(node);
+    (types.is_empty() && null && node.get("properties").is_none())
+        || matches!(node.get("enum").and_then(Node::as_seq), Some([n]) if matches!(n.value, Value::Null))
+}
+
+/// The string a property is fixed to (`const`, or an `enum` with a single value).
+fn const_string(node: &Node) -> Option<String> {
+    if let Some(c) = node.get("const") {
+        return c.as_str().map(str::to_owned);
+    }
+    match node.get("enum").and_then(Node::as_seq) {
+        Some([single]) => single.as_str().map(str::to_owned),
+        _ => None,
+    }
+}
+
+/// Properties and required names of an object schema, with `$ref` and `allOf` followed.
+#[derive(Default)]
+struct ObjectView<'a> {
+    props: Vec<(&'a str, Ctx<'a>)>,
+    required: HashSet<String>,
+}
+
+impl<'a> ObjectView<'a> {
+    fn prop(&self, name: &str) -> Option<&Ctx<'a>> {
+        self.props.iter().find(|(n, _)| *n == name).map(|(_, c)| c)
+    }
+}
+
+impl<'a> Lowerer<'a> {
+    /// Lowers a schema. When `target` is given and the schema is an object, enum or union, the
+    /// type is stored under that id instead of a new one.
+    pub(crate) fn schema(&mut self, s: &Ctx<'a>, hint: &str, target: Option<TypeId>, depth: u32) -> Lowered {
+        if depth > MAX_DEPTH {
+            self.error(s, "schemas nest too deeply (a reference cycle?)", "a schema that ends");
+            return Lowered::any();
+        }
+        match &s.node.value {
+            Value::Map(_) => {}
+            Value::Bool(_) => return Lowered::any(),
+            _ => {
+                self.error(s, format!("found {} where a schema belongs", s.node.kind_name()), "a schema (a mapping)");
+                return Lowered::any();
+            }
+        }
+        let nullable_flag = flag(s.node, "nullable");
+        if let Some(reference) = s.get("$ref") {
+            let Some(text) = reference.node.as_str() else {
+                self.error(&reference, "`$ref` is not a string", "a reference such as `#/components/schemas/Name`");
+                return Lowered::any();
+            };
+            return match self.ws.resolve(s.doc, text) {
+                Ok((t, node)) => {
+                    let mut lowered = self.reference(t, node, hint, depth);
+                    lowered.nullable |= nullable_flag;
+                    lowered
+                }
+                Err(message) => {
+                    self.error(
+                        &reference,
+                        format!("unresolved $ref `{text}`: {message}"),
+                        "a reference to an existing schema",
+                    );
+                    Lowered::any()
+                }
+            };
+        }
+        let (types, type_null) = types_of(s.node);
+        let mut nullable = nullable_flag || type_null;
+        let has_props = s.node.get("properties").is_some();
+
+        let all_of = s.items("allOf");
+        if !all_of.is_empty() {
+            if all_of.len() == 1 && !has_props {
+                let mut lowered = self.schema(&all_of[0], hint, target, depth + 1);
+                lowered.nullable |= nullable;
+                return lowered;
+            }
+            let mut view = ObjectView::default();
+            self.collect_object(s, &mut view, depth);
+            let ty = self.object(s, view, hint, target, depth);
+            return Lowered { ty, nullable };
+        }
+
+        for key in ["oneOf", "anyOf"] {
+            let members = s.items(key);
+            if members.is_empty() {
+                continue;
+            }
+            let (nulls, others): (Vec<_>, Vec<_>) = members.into_iter().partition(|m| is_null_schema(m.node));
+            nullable |= !nulls.is_empty();
+            if others.is_empty() {
+                return Lowered { ty: TypeRef::Any, nullable: true };
+            }
+            if others.len() == 1 && !has_props {
+                let mut lowered = self.schema(&others[0], hint, target, depth + 1);
+                lowered.nullable |= nullable;
+                return lowered;
+            }
+            let ty = self.union(s, others, hint, target, depth);
+            return Lowered { ty, nullable };
+        }
+
+        if let Some(values) = s.node.get("enum").and_then(Node::as_seq) {
+            nullable |= values.iter().any(|v| matches!(v.value, Value::Null));
+            let strings: Vec<&Node> = values.iter().filter(|v| !matches!(v.value, Value::Null)).collect();
+            if !strings.is_empty() && strings.iter().all(|v| v.as_str().is_some()) {
+                let ty = self.string_enum(s, &strings, hint, target);
+                return Lowered { ty, nullable };
+            }
+        }
+
+        let ty = match types.as_slice() {
+            [] if has_props || s.node.get("additionalProperties").is_some() => self.object_schema(s, hint, target, depth),
+            [] if s.node.get("items").is_some() => self.array(s, hint, depth),
+            [] => match s.node.get("const").map(|c| &c.value) {
+                Some(Value::Str(_)) => TypeRef::Primitive(Primitive::String),
+                Some(Value::Bool(_)) => TypeRef::Primitive(Primitive::Bool),
+                Some(Value::Int(_)) => TypeRef::Primitive(Primitive::I64),
+                Some(Value::Float(_)) => TypeRef::Primitive(Primitive::F64),
+                _ => TypeRef::Any,
+            },
+            ["object"] => self.object_schema(s, hint, target, depth),
+            ["array"] => self.array(s, hint, depth),
+            ["string"] => TypeRef::Primitive(string_format(s.node)),
+            ["integer"] => TypeRef::Primitive(match s.node.get("format").and_then(Node::as_str) {
+                Some("int32" | "int16" | "int8") => Primitive::I32,
+                _ => Primitive::I64,
+            }),
+            ["number"] => TypeRef::Primitive(match s.node.get("format").and_then(Node::as_str) {
+                Some("float") => Primitive::F32,
+                _ => Primitive::F64,
+            }),
+            ["boolean"] => TypeRef::Primitive(Primitive::Bool),
+            [other] if !["object", "array", "string", "integer", "number", "boolean"].contains(other) => {
+                let at = s.get("type").unwrap_or_else(|| s.clone());
+                self.error(
+                    &at,
+                    format!("unknown type `{other}`"),
+                    "one of object, array, string, integer, number, boolean, null",
+                );
+                TypeRef::Any
+            }
+            _ => TypeRef::Any,
+        };
+        Lowered { ty, nullable }
+    }
+
+    /// A `$ref` target: a named type when it is a component or has a shape worth naming,
+    /// otherwise lowered in place.
+    fn reference(&mut self, t: crate::load::Target, node: &'a Node, hint: &str, depth: u32) -> Lowered {
+        let segments = crate::node::split_pointer(&t.pointer).unwrap_or_default();
+        let entry = self.ws.documents[t.doc].entry;
+        if super::is_component(&segments, entry) || worth_naming(node) {
+            if let Some(&id) = self.by_target.get(&t) {
+                return Lowered { ty: TypeRef::Named(id), nullable: flag(node, "nullable") };
+            }
+            let nullable = flag(node, "nullable") || types_of(node).1;
+            let id = self.named(t, hint);
+            // A named schema that only wraps null-ability still reports it to the user of the ref.
+            return Lowered { ty: TypeRef::Named(id), nullable };
+        }
+        let ctx = Ctx { doc: t.doc, pointer: t.pointer.clone(), node };
+        self.schema(&ctx, hint, None, depth + 1)
+    }
+
+    fn array(&mut self, s: &Ctx<'a>, hint: &str, depth: u32) -> TypeRef {
+        match s.get("items") {
+            Some(items) if items.node.as_map().is_some() => {
+                let lowered = self.schema(&items, &format!("{hint}Item"), None, depth + 1);
+                TypeRef::List(Box::new(lowered.ty))
+            }
+            _ => TypeRef::List(Box::new(TypeRef::Any)),
+        }
+    }
+
+    fn collect_object(&mut self, s: &Ctx<'a>, view: &mut ObjectView<'a>, depth: u32) {
+        if depth > MAX_DEPTH {
+            self.error(s, "allOf members nest too deeply (a reference cycle?)", "a schema that ends");
+            return;
+        }
+        if let Some(reference) = s.node.get("$ref").and_then(Node::as_str) {
+            match self.ws.resolve(s.doc, reference) {
+                Ok((t, node)) => {
+                    let ctx = Ctx { doc: t.doc, pointer: t.pointer, node };
+                    self.collect_object(&ctx, view, depth + 1);
+                }
+                Err(message) => {
+                    let at = s.get("$ref").unwrap_or_else(|| s.clone());
+                    self.error(&at, format!("unresolved $ref `{reference}`: {message}"), "a reference to an existing schema");
+                }
+            }
+            return;
+        }
+        for member in s.items("allOf") {
+            self.collect_object(&member, view, depth + 1);
+        }
+        for (name, prop) in s.entries("properties") {
+            match view.props.iter_mut().find(|(n, _)| *n == name) {
+                Some(slot) => slot.1 = prop,
+                None => view.props.push((name, prop)),
+            }
+        }
+        if let Some(required) = s.node.get("required").and_then(Node::as_seq) {
+            view.required.extend(required.iter().filter_map(Node::as_str).map(str::to_owned));
+        }
+    }
+
+    fn object_schema(&mut self, s: &Ctx<'a>, hint: &str, target: Option<TypeId>, depth: u32) -> TypeRef {
+        let mut view = ObjectView::default();
+        self.collect_object(s, &mut view, depth);
+        self.object(s, view, hint, target, depth)
+    }
+
+    fn object(&mut self, s: &Ctx<'a>, view: ObjectView<'a>, hint: &str, target: Option<TypeId>, depth: u32) -> TypeRef {
+        if view.props.is_empty() {
+            if let Some(ap) = s.get("additionalProperties").filter(|ap| ap.node.as_map().is_some()) {
+                let lowered = self.schema(&ap, &format!("{hint}Value"), None, depth + 1);
+                return TypeRef::Map(Box::new(lowered.ty));
+            }
+            if target.is_none() {
+                return TypeRef::Any;
+            }
+        }
+        let parent_name = target.map(|id| self.defs[id.0].wire.clone()).unwrap_or_else(|| hint.to_owned());
+        let mut fields = Vec::with_capacity(view.props.len());
+        for (name, prop) in &view.props {
+            let field_hint = format!("{hint}{}", naming::type_name(name, "Field"));
+            let lowered = self.schema(prop, &field_hint, None, depth + 1);
+            let secret = flag(prop.node, "x-secret")
+                || prop.node.get("format").and_then(Node::as_str) == Some("password")
+                || self.config.secrets.iter().any(|s| *s == format!("{parent_name}.{name}"));
+            fields.push(Field {
+                name: Name { wire: (*name).to_owned(), rust: naming::field_name(name) },
+                ty: lowered.ty,
+                required: view.required.contains(*name),
+                nullable: lowered.nullable,
+                secret,
+                docs: docs_of(prop.node),
+                boxed: false,
+            });
+        }
+        naming::dedupe(fields.iter_mut().map(|f| &mut f.name.rust), true);
+        let update_wrapper = fields.len() == 1
+            && fields[0].name.wire == "Value"
+            && (parent_name.ends_with("UpdateValue") || flag(s.node, "x-update-value"));
+        let id = self.define(target, hint, s, TypeKind::Struct(Struct { fields, update_wrapper }));
+        TypeRef::Named(id)
+    }
+
+    fn string_enum(&mut self, s: &Ctx<'a>, values: &[&Node], hint: &str, target: Option<TypeId>) -> TypeRef {
+        let descriptions = s.node.get("x-enumDescriptions");
+        let mut seen = HashSet::new();
+        let mut variants = Vec::new();
+        for value in values {
+            let wire = value.as_str().unwrap_or_default().to_owned();
+            if !seen.insert(wire.clone()) {
+                continue;
+            }
+            let text = match descriptions.map(|d| &d.value) {
+                Some(Value::Map(map)) => map.get(&wire).and_then(Node::as_str).map(str::to_owned),
+                _ => None,
+            };
+            let rust = naming::variant_name(&wire, "Empty");
+            variants.push(EnumVariant { name: Name { wire, rust }, docs: Docs { text, deprecated: None } });
+        }
+        naming::dedupe(variants.iter_mut().map(|v| &mut v.name.rust), false);
+        let unknown = unknown_name(variants.iter().map(|v| v.name.rust.as_str()));
+        let id = self.define(target, hint, s, TypeKind::Enum(StringEnum { variants, unknown }));
+        TypeRef::Named(id)
+    }
+
+    /// The object view of a union member, if it is an object.
+    fn view_of(&mut self, member: &Ctx<'a>, depth: u32) -> Option<ObjectView<'a>> {
+        let mut view = ObjectView::default();
+        let mut current = member.clone();
+        for _ in 0..MAX_DEPTH {
+            match current.node.get("$ref").and_then(Node::as_str) {
+                Some(r) => match self.ws.resolve(current.doc, r) {
+                    Ok((t, node)) => current = Ctx { doc: t.doc, pointer: t.pointer, node },
+                    Err(_) => return None,
+                },
+                None => break,
+            }
+        }
+        let (types, _) = types_of(current.node);
+        let objectish = types == ["object"]
+            || (types.is_empty() && (current.node.get("properties").is_some() || current.node.get("allOf").is_some()));
+        if !objectish {
+            return None;
+        }
+        self.collect_object(&current, &mut view, depth + 1);
+        Some(view)
+    }
+
+    fn union(&mut self, s: &Ctx<'a>, members: Vec<Ctx<'a>>, hint: &str, target: Option<TypeId>, depth: u32) -> TypeRef {
+        let views: Vec<Option<ObjectView<'a>>> = members.iter().map(|m| self.view_of(m, depth)).collect();
+        let mut variants = Vec::new();
+        let tagging;
+
+        let discriminator = s.get("discriminator");
+        let tag_property = discriminator
+            .as_ref()
+            .and_then(|d| d.node.get("propertyName"))
+            .and_then(Node::as_str)
+            .map(str::to_owned)
+            .or_else(|| common_const_property(&views));
+
+        if let Some(tag) = tag_property {
+            let adjacent = views.iter().all(|v| {
+                v.as_ref().is_some_and(|v| v.props.len() == 2 && v.prop(&tag).is_some())
+            });
+            let content = views[0]
+                .as_ref()
+                .and_then(|v| v.props.iter().find(|(n, _)| *n != tag).map(|(n, _)| (*n).to_owned()));
+            let adjacent_content = content.filter(|c| {
+                adjacent && views.iter().all(|v| v.as_ref().is_some_and(|v| v.prop(c).is_some()))
+            });
+            for (member, view) in members.iter().zip(&views) {
+                let value = view
+                    .as_ref()
+                    .and_then(|v| v.prop(&tag))
+                    .and_then(|p| const_string(p.node))
+                    .or_else(|| mapping_value(discriminator.as_ref().map(|d| d.node), member.node))
+                    .or_else(|| ref_name(member.node))
+                    .unwrap_or_else(|| format!("Variant{}", variants.len() + 1));
+                let variant_hint = format!("{hint}{}", naming::type_name(&value, "Variant"));
+                let ty = match (&adjacent_content, view) {
+                    (Some(content), Some(view)) => {
+                        let ctx = view.prop(content).expect("checked above").clone();
+                        Some(self.schema(&ctx, &variant_hint, None, depth + 1).ty)
+                    }
+                    _ => Some(self.schema(member, &variant_hint, None, depth + 1).ty),
+                };
+                variants.push(UnionVariant {
+                    name: Name { rust: naming::variant_name(&value, "Variant"), wire: value },
+                    ty,
+                    docs: docs_of(member.node),
+                    boxed: false,
+                });
+            }
+            tagging = match adjacent_content {
+                Some(content) => Tagging::Adjacent { tag, content },
+                None => Tagging::Internal { tag },
+            };
+        } else if let Some(keys) = external_keys(&views) {
+            for (key, view) in keys.into_iter().zip(&views) {
+                let ctx = view.as_ref().and_then(|v| v.prop(&key)).expect("external member has its key").clone();
+                let variant_hint = format!("{hint}{}", naming::type_name(&key, "Variant"));
+                let ty = self.schema(&ctx, &variant_hint, None, depth + 1).ty;
+                variants.push(UnionVariant {
+                    name: Name { rust: naming::variant_name(&key, "Variant"), wire: key },
+                    ty: Some(ty),
+                    docs: docs_of(ctx.node),
+                    boxed: false,
+                });
+            }
+            tagging = Tagging::External;
+        } else {
+            for (i, member) in members.iter().enumerate() {
+                let label = ref_name(member.node)
+                    .or_else(|| member.node.get("title").and_then(Node::as_str).map(str::to_owned))
+                    .unwrap_or_else(|| shape_name(member.node, i));
+                let variant_hint = format!("{hint}{}", naming::type_name(&label, "Variant"));
+                let ty = self.schema(member, &variant_hint, None, depth + 1).ty;
+                variants.push(UnionVariant {
+                    name: Name { rust: naming::variant_name(&label, "Variant"), wire: label },
+                    ty: Some(ty),
+                    docs: docs_of(member.node),
+                    boxed: false,
+                });
+            }
+            tagging = Tagging::Untagged;
+        }
+        naming::dedupe(variants.iter_mut().map(|v| &mut v.name.rust), false);
+        let unknown = unknown_name(variants.iter().map(|v| v.name.rust.as_str()));
+        let id = self.define(target, hint, s, TypeKind::Union(Union { tagging, variants, unknown }));
+        TypeRef::Named(id)
+    }
+}
+
+/// Named types get a name when a non-component `$ref` points at something with a shape.
+fn worth_naming(node: &Node) -> bool {
+    node.get("properties").is_some()
+        || node.get("enum").is_some()
+        || node.get("oneOf").is_some()
+        || node.get("anyOf").is_some()
+        || node.get("allOf").and_then(Node::as_seq).is_some_and(|a| a.len() > 1)
+}
+
+fn string_format(node: &Node) -> Primitive {
+    match node.get("format").and_then(Node::as_str) {
+        Some("uuid") => Primitive::Uuid,
+        Some("date-time") => Primitive::DateTime,
+        Some("date") => Primitive::Date,
+        _ => Primitive::String,
+    }
+}
+
+/// A property every member fixes to a distinct string: the natural tag of the union.
+fn common_const_property(views: &[Option<ObjectView<'_>>]) -> Option<String> {
+    if views.len() < 2 || views.iter().any(Option::is_none) {
+        return None;
+    }
+    let first = views[0].as_ref()?;
+    'candidates: for (name, _) in &first.props {
+        let mut values = HashSet::new();
+        for view in views.iter().flatten() {
+            match view.prop(name).and_then(|p| const_string(p.node)) {
+                Some(v) => {
+                    if !values.insert(v) {
+                        continue 'candidates;
+                    }
+                }
+                None => continue 'candidates,
+            }
+        }
+        return Some((*name).to_owned());
+    }
+    None
+}
+
+/// For `{"Kind": {...}}` unions: each member has exactly one required property, all different.
+fn external_keys(views: &[Option<ObjectView<'_>>]) -> Option<Vec<String>> {
+    let mut keys = Vec::new();
+    let mut seen = HashSet::new();
+    for view in views {
+        let view = view.as_ref()?;
+        if view.props.len() != 1 || !view.required.contains(view.props[0].0) {
+            return None;
+        }
+        let key = view.props[0].0.to_owned();
+        if !seen.insert(key.clone()) {
+            return None;
+        }
+        keys.push(key);
+    }
+    (keys.len() >= 2).then_some(keys)
+}
+
+/// The discriminator `mapping` value whose target is this member's `$ref`.
+fn mapping_value(discriminator: Option<&Node>, member: &Node) -> Option<String> {
+    let reference = member.get("$ref")?.as_str()?;
+    let mapping = discriminator?.get("mapping")?.as_map()?;
+    mapping.iter().find(|(_, v)| v.as_str() == Some(reference)).map(|(k, _)| k.clone())
+}
+
+/// The last segment of a member's `$ref`.
+fn ref_name(member: &Node) -> Option<String> {
+    let reference = member.get("$ref")?.as_str()?;
+    let last = reference.rsplit(['/', '#']).next()?;
+    (!last.is_empty()).then(|| last.split('.').next().unwrap_or(last).to_owned())
+}
+
+/// A variant label for an anonymous member, from its shape.
+fn shape_name(node: &Node, index: usize) -> String {
+    let (types, _) = types_of(node);
+    match types.as_slice() {
+        [t] => match *t {
+            "string" => "String".into(),
+            "integer" => "Integer".into(),
+            "number" => "Number".into(),
+            "boolean" => "Boolean".into(),
+            "array" => "List".into(),
+            _ => format!("Variant{}", index + 1),
+        },
+        _ => format!("Variant{}", index + 1),
+    }
+    .to_upper_camel_case()
+}
+
+/// `Unknown`, unless a real variant already has that name.
+fn unknown_name<'n>(names: impl Iterator<Item = &'n str>) -> String {
+    let taken: HashSet<&str> = names.collect();
+    ["Unknown", "UnknownValue", "Unrecognized", "OtherValue"]
+        .into_iter()
+        .find(|c| !taken.contains(c))
+        .unwrap_or("UnknownVariant")
+        .to_owned()
+}

@@ -1,0 +1,149 @@
+//! Turning wire names into Rust identifiers: case conversion, escaping and de-duplication.
+//!
+//! All identifier rules live here so every emitter spells names the same way.
+
+use std::collections::HashSet;
+
+use heck::{ToSnakeCase, ToUpperCamelCase};
+
+/// Words that cannot be plain identifiers (2024 edition, strict and reserved).
+const KEYWORDS: &[&str] = &[
+    "abstract", "as", "async", "await", "become", "box", "break", "const", "continue", "crate", "do", "dyn",
+    "else", "enum", "extern", "false", "final", "fn", "for", "gen", "if", "impl", "in", "let", "loop", "macro",
+    "match", "mod", "move", "mut", "override", "priv", "pub", "ref", "return", "self", "Self", "static",
+    "struct", "super", "trait", "true", "try", "type", "typeof", "unsafe", "unsized", "use", "virtual",
+    "where", "while", "yield",
+];
+
+/// Keywords that cannot even be raw identifiers.
+const NOT_RAW: &[&str] = &["crate", "self", "Self", "super", "_"];
+
+/// Type names a generated crate must not define because generated code or users rely on them.
+const RESERVED_TYPES: &[&str] = &[
+    "Option", "Result", "Some", "None", "Ok", "Err", "Vec", "String", "Box", "Self", "Value", "Map",
+    "BTreeMap", "HashMap", "Uuid", "DateTime", "NaiveDate", "Utc", "Serialize", "Deserialize",
+];
+
+/// Replaces every character that cannot appear in an identifier by a word boundary.
+fn words(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len());
+    for c in raw.chars() {
+        match c {
+            c if c.is_ascii_alphanumeric() => out.push(c),
+            '+' if out.is_empty() => out.push_str("plus "),
+            '-' if out.is_empty() => out.push_str("minus "),
+            _ => out.push(' '),
+        }
+    }
+    out
+}
+
+/// The Rust type (or variant) name for a wire name: UpperCamelCase, never a keyword or a name
+/// the generated code relies on, never starting with a digit. `fallback` is used when nothing
+/// usable is left.
+pub fn type_name(raw: &str, fallback: &str) -> String {
+    let mut name = words(raw).to_upper_camel_case();
+    if name.is_empty() {
+        name = fallback.to_owned();
+    }
+    if name.starts_with(|c: char| c.is_ascii_digit()) {
+        name = format!("V{name}");
+    }
+    if RESERVED_TYPES.contains(&name.as_str()) {
+        name.push_str("Type");
+    }
+    name
+}
+
+/// A variant name: like [`type_name`], but names the enum's own items may use are allowed.
+pub fn variant_name(raw: &str, fallback: &str) -> String {
+    let mut name = words(raw).to_upper_camel_case();
+    if name.is_empty() {
+        name = fallback.to_owned();
+    }
+    if name.starts_with(|c: char| c.is_ascii_digit()) {
+        name = format!("V{name}");
+    }
+    if name == "Self" {
+        name = "SelfValue".into();
+    }
+    name
+}
+
+/// The Rust field, function or module name for a wire name: snake_case, with keywords written
+/// as raw identifiers (`r#type`) or, where that is impossible, with a trailing underscore.
+pub fn field_name(raw: &str) -> String {
+    let mut name = words(raw).to_snake_case();
+    if name.is_empty() {
+        name = "value".into();
+    }
+    if name.starts_with(|c: char| c.is_ascii_digit()) {
+        name = format!("_{name}");
+    }
+    escape_keyword(name)
+}
+
+/// Escapes a snake_case identifier if it is a keyword.
+pub fn escape_keyword(name: String) -> String {
+    if NOT_RAW.contains(&name.as_str()) {
+        format!("{name}_")
+    } else if KEYWORDS.contains(&name.as_str()) {
+        format!("r#{name}")
+    } else {
+        name
+    }
+}
+
+/// The wire-style spelling of a Rust name (raw prefix removed), for comparisons.
+pub fn unraw(name: &str) -> &str {
+    name.strip_prefix("r#").unwrap_or(name)
+}
+
+/// Makes names unique by appending `2`, `3`... to later duplicates. `names` is processed in the
+/// order given, which the caller makes deterministic.
+pub fn dedupe<'a>(names: impl IntoIterator<Item = &'a mut String>, snake: bool) {
+    let mut seen = HashSet::new();
+    for name in names {
+        if seen.insert(name.clone()) {
+            continue;
+        }
+        let base = unraw(name).trim_end_matches('_').to_owned();
+        let mut n = 2;
+        loop {
+            let candidate = if snake { format!("{base}_{n}") } else { format!("{base}{n}") };
+            if seen.insert(candidate.clone()) {
+                *name = candidate;
+                break;
+            }
+            n += 1;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn converts_and_escapes() {
+        assert_eq!(field_name("Type"), "r#type");
+        assert_eq!(field_name("self"), "self_");
+        assert_eq!(field_name("iDealConsumerIBAN"), field_name("iDealConsumerIban"));
+        assert_eq!(field_name("3ds"), "_3ds");
+        assert_eq!(field_name("+1"), "plus_1");
+        assert_eq!(field_name("-1"), "minus_1");
+        assert_eq!(field_name("@type"), "r#type");
+        assert_eq!(type_name("reservations_getAll_2023-06-06", "X"), "ReservationsGetAll20230606");
+        assert_eq!(type_name("String", "X"), "StringType");
+        assert_eq!(type_name("", "Fallback"), "Fallback");
+        assert_eq!(variant_name("DE_NATO", "X"), "DeNato");
+        assert_eq!(variant_name("1", "X"), "V1");
+    }
+
+    #[test]
+    fn dedupes_in_order() {
+        let mut names = vec!["a".to_string(), "a".into(), "a_2".into(), "a".into()];
+        dedupe(names.iter_mut(), true);
+        assert_eq!(names, ["a", "a_2", "a_2_2", "a_3"]);
+    }
+}
