@@ -26,6 +26,9 @@ pub struct Config {
     pub unions: BTreeMap<String, UnionSettings>,
     /// Extra secret fields, as `Schema.Property`.
     pub secrets: Vec<String>,
+    /// True when the API treats `null` and an absent property alike: optional nullable fields
+    /// then become a plain `Option` instead of the absent/null/value `Option<Option<T>>`.
+    pub null_means_absent: bool,
 }
 
 /// Name, version and description of a generated crate.
@@ -181,7 +184,7 @@ impl Reader<'_> {
     }
 
     fn config(&mut self, root: &Node) -> Config {
-        let known = ["name", "specs", "crates", "auth", "pagination", "naming", "unions", "secrets"];
+        let known = ["name", "specs", "crates", "auth", "pagination", "naming", "unions", "secrets", "null_means_absent"];
         let mut config = Config::default();
         let entries = self.map(root, "", &known);
         match root.get("name") {
@@ -257,6 +260,10 @@ impl Reader<'_> {
                     }
                 }
                 "secrets" => config.secrets = self.strings(value, &pointer),
+                "null_means_absent" => match value.as_bool() {
+                    Some(b) => config.null_means_absent = b,
+                    None => self.error(value, &pointer, format!("found {}", value.kind_name()), "true or false"),
+                },
                 _ => {}
             }
         }

@@ -15,13 +15,23 @@ pub trait SourceReader {
     fn read(&self, path: &str) -> Result<String, String>;
 }
 
-/// Reads from the file system, relative to the current directory.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct FsReader;
+/// Reads from the file system, relative to a base directory (paths in diagnostics stay
+/// relative, as the user wrote them).
+#[derive(Clone, Debug, Default)]
+pub struct FsReader {
+    base: std::path::PathBuf,
+}
+
+impl FsReader {
+    /// Reads paths relative to `base`.
+    pub fn new(base: impl Into<std::path::PathBuf>) -> Self {
+        FsReader { base: base.into() }
+    }
+}
 
 impl SourceReader for FsReader {
     fn read(&self, path: &str) -> Result<String, String> {
-        std::fs::read_to_string(path).map_err(|e| e.to_string())
+        std::fs::read_to_string(self.base.join(path)).map_err(|e| e.to_string())
     }
 }
 

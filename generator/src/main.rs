@@ -47,7 +47,7 @@ fn main() -> ExitCode {
         source: config_path.clone(),
         command: format!("triad {config_path} --out {}", args.out.display()),
     };
-    let files = match triad::generate(&config, &dir, &FsReader, &provenance) {
+    let files = match triad::generate(&config, &dir, &FsReader::default(), &provenance) {
         Ok(files) => files,
         Err(diags) => {
             eprintln!("{diags}");

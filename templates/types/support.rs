@@ -1,6 +1,9 @@
 //! Serde plumbing shared by the types of this crate: open enums, tagged unions that keep
 //! unknown variants, and redaction of secrets in `Debug` output.
 
+// Each crate uses the subset of these helpers its types need.
+#![allow(dead_code)]
+
 use std::fmt;
 use std::marker::PhantomData;
 
@@ -103,4 +106,23 @@ pub(crate) fn serialize_external<S: Serializer, T: Serialize>(
 /// Reads any JSON value; unions inspect it before choosing a variant.
 pub(crate) fn buffer<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Value, D::Error> {
     <Value as serde::Deserialize>::deserialize(deserializer)
+}
+
+/// `Option<Option<T>>` for fields that may be absent, `null`, or set: `None` is absent (and not
+/// written), `Some(None)` is an explicit `null`, `Some(Some(v))` a value.
+pub(crate) mod double_option {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub(crate) fn serialize<S: Serializer, T: Serialize>(value: &Option<Option<T>>, serializer: S) -> Result<S::Ok, S::Error> {
+        match value {
+            Some(inner) => inner.serialize(serializer),
+            None => serializer.serialize_none(),
+        }
+    }
+
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+        deserializer: D,
+    ) -> Result<Option<Option<T>>, D::Error> {
+        Option::<T>::deserialize(deserializer).map(Some)
+    }
 }

@@ -1,1 +1,35 @@
-//! Integration tests of the generator live in `tests/tests/`.
+//! Helpers shared by the integration tests in `tests/tests/`.
+
+use std::path::{Path, PathBuf};
+
+use triad::config::Config;
+use triad::diag::Diagnostics;
+use triad::load::{FsReader, MemoryReader};
+use triad::{Files, Provenance};
+
+/// The repository root.
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ is inside the repository").to_path_buf()
+}
+
+fn provenance(source: &str) -> Provenance {
+    Provenance { source: source.to_owned(), command: "cargo test -p triad-tests".into() }
+}
+
+/// Generates the crates of a fixture under `tests/fixtures/` (one file, or several files given
+/// as a list), with crate names derived from `name`.
+pub fn generate_fixture(name: &str, specs: &[&str]) -> Result<Files, Diagnostics> {
+    let specs: Vec<String> = specs.iter().map(|s| format!("tests/fixtures/{s}")).collect();
+    let config = Config::for_name(name, specs);
+    triad::generate(&config, "", &FsReader::new(root()), &provenance(name))
+}
+
+/// Generates from in-memory files; the first file is the spec entry.
+pub fn generate_memory(files: &[(&str, &str)]) -> Result<Files, Diagnostics> {
+    let mut reader = MemoryReader::new();
+    for (path, text) in files {
+        reader = reader.with(path, text);
+    }
+    let config = Config::for_name("memory", vec![files[0].0.to_owned()]);
+    triad::generate(&config, "", &reader, &provenance("memory"))
+}

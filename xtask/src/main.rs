@@ -1,1 +1,74 @@
-fn main() {}
+//! Project automation, run as `cargo xtask <command>`:
+//!
+//! - `codegen [--check]`: regenerate `generated/` from every `spec/*/codegen.yaml`, writing only
+//!   files whose bytes change; with `--check`, write nothing and fail naming stale or orphaned files.
+//! - `corpus DIR`: generate every crate the generator can make for each API in DIR (a file, or
+//!   a folder of spec files forming one API) into a scratch workspace outside the repository,
+//!   build it with warnings denied, and print one row per API.
+//! - `bench`: run the criterion benchmarks.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+mod corpus;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("codegen") => codegen(args[1..].iter().any(|a| a == "--check")),
+        Some("corpus") => match args.get(1) {
+            Some(dir) => corpus::run(Path::new(dir)),
+            None => Err("usage: cargo xtask corpus DIR".into()),
+        },
+        Some("bench") => bench(&args[1..]),
+        _ => Err("usage: cargo xtask <codegen [--check] | corpus DIR | bench [criterion args]>".into()),
+    };
+    match result {
+        Ok(code) => code,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// The repository root.
+pub fn project_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace").to_path_buf()
+}
+
+fn codegen(check: bool) -> Result<ExitCode, String> {
+    let root = project_root();
+    let files = xtask::generate_all(&root)?;
+    let out = root.join("generated");
+    let owned = vec![String::new()];
+    if check {
+        let drift = triad::sync::diff(&out, &files, &owned).map_err(|e| e.to_string())?;
+        if drift.is_empty() {
+            println!("generated/ is up to date ({} files)", files.len());
+            return Ok(ExitCode::SUCCESS);
+        }
+        for d in &drift {
+            eprintln!("generated/{d}");
+        }
+        eprintln!("generated/ is out of date: run `cargo xtask codegen` and commit the result");
+        return Ok(ExitCode::from(1));
+    }
+    let changed = triad::sync::write(&out, &files, &owned).map_err(|e| e.to_string())?;
+    for d in &changed {
+        println!("generated/{d}");
+    }
+    println!("{} files, {} changed", files.len(), changed.len());
+    Ok(ExitCode::SUCCESS)
+}
+
+fn bench(args: &[String]) -> Result<ExitCode, String> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let status = Command::new(cargo)
+        .current_dir(project_root())
+        .args(["bench", "-p", "triad", "--bench", "generate", "--"])
+        .args(args)
+        .status()
+        .map_err(|e| e.to_string())?;
+    Ok(if status.success() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}

@@ -46,8 +46,26 @@ pub fn emit(api: &Api, config: &Config, provenance: &Provenance) -> Result<Files
 /// Parses tokens as a file and pretty-prints it behind the `@generated` header.
 pub(crate) fn render_rust(tokens: TokenStream, provenance: &Provenance) -> Result<String, String> {
     let file: syn::File = syn::parse2(tokens).map_err(|e| format!("generated Rust does not parse: {e}"))?;
-    let body = prettyplease::unparse(&file);
+    let body = space_items(&prettyplease::unparse(&file));
     Ok(format!("// {}\n{body}", provenance.header()))
+}
+
+/// prettyplease prints items back to back; put one blank line after each top-level item so the
+/// output reads like hand-formatted code. Only lines at column 0 that close an item are touched.
+fn space_items(code: &str) -> String {
+    let mut out = String::with_capacity(code.len() + code.len() / 20);
+    let mut lines = code.lines().peekable();
+    while let Some(line) = lines.next() {
+        out.push_str(line);
+        out.push('\n');
+        let closes_item = line == "}"
+            || (!line.starts_with([' ', '/', '#']) && line.ends_with(';'));
+        let next_is_blank_or_end = lines.peek().is_none_or(|next| next.is_empty() || *next == "}");
+        if closes_item && !next_is_blank_or_end {
+            out.push('\n');
+        }
+    }
+    out
 }
 
 /// `#[doc]` lines (and `#[deprecated]`) for an item.

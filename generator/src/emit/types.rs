@@ -26,7 +26,7 @@ pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &
     let mut uses = Uses::default();
     let mut items = TokenStream::new();
     for def in &api.types {
-        items.extend(type_def(api, def, &mut uses));
+        items.extend(type_def(api, config, def, &mut uses));
     }
     let title = if api.title.is_empty() { config.name.clone() } else { api.title.clone() };
     let mut crate_doc = format!("Types of the {title}");
@@ -47,7 +47,7 @@ pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &
         .collect();
     let lib = quote! {
         #crate_docs
-        #![allow(clippy::large_enum_variant, clippy::enum_variant_names, clippy::doc_lazy_continuation, clippy::doc_overindented_list_items)]
+        #![allow(deprecated, clippy::large_enum_variant, clippy::enum_variant_names, clippy::doc_lazy_continuation, clippy::doc_overindented_list_items)]
         mod support;
         use serde::{Deserialize, Serialize};
         #items
@@ -150,11 +150,11 @@ fn type_tokens(api: &Api, ty: &TypeRef, uses: &mut Uses) -> TokenStream {
     }
 }
 
-fn type_def(api: &Api, def: &TypeDef, uses: &mut Uses) -> TokenStream {
+fn type_def(api: &Api, config: &Config, def: &TypeDef, uses: &mut Uses) -> TokenStream {
     let docs = doc_attrs(&def.docs);
     let name = ident(&def.name.rust);
     match &def.kind {
-        TypeKind::Struct(s) => structure(api, def, s, docs, uses),
+        TypeKind::Struct(s) => structure(api, config, def, s, docs, uses),
         TypeKind::Enum(e) => string_enum(&name, e, docs),
         TypeKind::Union(u) => union(api, &name, u, docs, uses),
         TypeKind::Alias(ty) => {
@@ -208,7 +208,7 @@ fn rename_rule(fields: &[Field]) -> Option<(&'static str, fn(&str) -> String)> {
     (count > plain).then_some(best)
 }
 
-fn structure(api: &Api, def: &TypeDef, s: &Struct, docs: TokenStream, uses: &mut Uses) -> TokenStream {
+fn structure(api: &Api, config: &Config, def: &TypeDef, s: &Struct, docs: TokenStream, uses: &mut Uses) -> TokenStream {
     let name = ident(&def.name.rust);
     let rule = rename_rule(&s.fields);
     let rename_all = rule.map(|(rule_name, _)| quote!(#[serde(rename_all = #rule_name)]));
@@ -230,15 +230,21 @@ fn structure(api: &Api, def: &TypeDef, s: &Struct, docs: TokenStream, uses: &mut
             let wire = &f.name.wire;
             serde_args.push(quote!(rename = #wire));
         }
-        let optional = !f.required || f.nullable;
-        if optional {
+        // required, not null: T. required, nullable: Option<T>, always written.
+        // optional, not null: Option<T>, absent when None. optional and nullable: absent, null
+        // and value differ, so Option<Option<T>>, unless the API says null means absent.
+        // Keep/set/clear wrappers always write their `Value`, null included.
+        if s.update_wrapper {
             ty = quote!(Option<#ty>);
-            if !f.required && !s.update_wrapper {
-                serde_args.push(quote!(skip_serializing_if = "Option::is_none"));
-            }
-            if s.update_wrapper {
-                serde_args.push(quote!(default));
-            }
+            serde_args.push(quote!(default));
+        } else if !f.required && f.nullable && !config.null_means_absent {
+            ty = quote!(Option<Option<#ty>>);
+            serde_args.push(quote!(default, skip_serializing_if = "Option::is_none", with = "support::double_option"));
+        } else if !f.required {
+            ty = quote!(Option<#ty>);
+            serde_args.push(quote!(skip_serializing_if = "Option::is_none"));
+        } else if f.nullable {
+            ty = quote!(Option<#ty>);
         }
         let serde_attr = (!serde_args.is_empty()).then(|| quote!(#[serde(#(#serde_args),*)]));
         fields.extend(quote! {
@@ -414,8 +420,8 @@ fn union(api: &Api, name: &Ident, u: &Union, docs: TokenStream, uses: &mut Uses)
         },
     };
     let unknown_doc = match &u.tagging {
-        Tagging::Untagged => "A value that matches no known variant, kept as received.",
-        _ => "A variant this version of the crate does not know, kept as received.",
+        Tagging::Untagged => " A value that matches no known variant, kept as received.",
+        _ => " A variant this version of the crate does not know, kept as received.",
     };
     quote! {
         #docs

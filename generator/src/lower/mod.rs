@@ -88,6 +88,8 @@ pub(crate) struct Lowerer<'a> {
     /// Component schemas by name, to merge identical schemas declared in several files.
     pub by_wire: HashMap<String, TypeId>,
     pub queue: VecDeque<(TypeId, Target)>,
+    /// Re-exporting components being followed (guards against re-export cycles).
+    pub reexport_stack: Vec<Target>,
     pub diags: Vec<Diagnostic>,
     pub api: ir::Api,
 }
@@ -101,6 +103,7 @@ pub fn lower(ws: &Workspace, config: &Config) -> Result<ir::Api, Vec<Diagnostic>
         by_target: HashMap::new(),
         by_wire: HashMap::new(),
         queue: VecDeque::new(),
+        reexport_stack: Vec::new(),
         diags: Vec::new(),
         api: ir::Api::default(),
     };
@@ -218,6 +221,22 @@ impl<'a> Lowerer<'a> {
             None => file_stem(&self.ws.documents[target.doc].path),
         };
         let origin = self.ws.location(target.doc, &target.pointer, node);
+        // `Name: {$ref: 'file.yaml#/Name'}` re-exports a schema: one type, not two.
+        if let Some(reference) = node.get("$ref").and_then(Node::as_str).filter(|_| node.as_map().is_some_and(|m| m.len() == 1)) {
+            if let Ok((inner, _)) = self.ws.resolve(target.doc, reference) {
+                let same_name = inner.pointer.rsplit('/').next() == Some(wire.as_str());
+                if same_name && inner != target {
+                    // Mark this target first so a cycle of such re-exports ends.
+                    if self.by_target.contains_key(&inner) || !self.reexport_stack.contains(&inner) {
+                        self.reexport_stack.push(target.clone());
+                        let id = self.named(inner, hint);
+                        self.reexport_stack.pop();
+                        self.by_target.insert(target, id);
+                        return id;
+                    }
+                }
+            }
+        }
         if component {
             if let Some(&existing) = self.by_wire.get(&wire) {
                 let first = self.defs[existing.0].target.clone().expect("components have targets");
@@ -283,10 +302,12 @@ impl<'a> Lowerer<'a> {
             }
             None => {
                 let id = TypeId(self.defs.len());
+                // An inline type is only deprecated through the property that holds it.
+                let docs = Docs { deprecated: None, ..docs_of(ctx.node) };
                 self.defs.push(Def {
                     wire: hint.to_owned(),
                     synthesized: true,
-                    docs: docs_of(ctx.node),
+                    docs,
                     kind: Some(kind),
                     origin: self.loc(ctx),
                     target: None,

@@ -343,6 +343,18 @@ impl<'a> Lowerer<'a> {
         Some(view)
     }
 
+    /// Docs of a union member, falling back to the schema it refers to.
+    fn member_docs(&mut self, member: &Ctx<'a>) -> Docs {
+        let docs = docs_of(member.node);
+        if docs.text.is_some() {
+            return docs;
+        }
+        match member.node.get("$ref").and_then(Node::as_str).and_then(|r| self.ws.resolve(member.doc, r).ok()) {
+            Some((_, node)) => Docs { deprecated: None, ..docs_of(node) },
+            None => docs,
+        }
+    }
+
     fn union(&mut self, s: &Ctx<'a>, members: Vec<Ctx<'a>>, hint: &str, target: Option<TypeId>, depth: u32) -> TypeRef {
         let views: Vec<Option<ObjectView<'a>>> = members.iter().map(|m| self.view_of(m, depth)).collect();
         let mut variants = Vec::new();
@@ -385,7 +397,7 @@ impl<'a> Lowerer<'a> {
                 variants.push(UnionVariant {
                     name: Name { rust: naming::variant_name(&value, "Variant"), wire: value },
                     ty,
-                    docs: docs_of(member.node),
+                    docs: self.member_docs(member),
                     boxed: false,
                 });
             }
@@ -416,7 +428,7 @@ impl<'a> Lowerer<'a> {
                 variants.push(UnionVariant {
                     name: Name { rust: naming::variant_name(&label, "Variant"), wire: label },
                     ty: Some(ty),
-                    docs: docs_of(member.node),
+                    docs: self.member_docs(member),
                     boxed: false,
                 });
             }

@@ -1,0 +1,121 @@
+//! `cargo xtask corpus DIR`: generate and build every API of a corpus of real specs.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use triad::config::Config;
+use triad::load::FsReader;
+use triad::Provenance;
+
+/// One API of the corpus: a name and its spec files (relative to the corpus directory).
+struct Entry {
+    name: String,
+    specs: Vec<String>,
+}
+
+fn entries(dir: &Path) -> Result<Vec<Entry>, String> {
+    let is_spec = |p: &Path| matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml" | "json"));
+    let mut out = Vec::new();
+    let listing = std::fs::read_dir(dir).map_err(|e| format!("cannot list {}: {e}", dir.display()))?;
+    for entry in listing.filter_map(Result::ok) {
+        let path = entry.path();
+        let file_name = entry.file_name().to_string_lossy().into_owned();
+        if path.is_dir() {
+            let mut specs: Vec<String> = std::fs::read_dir(&path)
+                .map_err(|e| e.to_string())?
+                .filter_map(Result::ok)
+                .filter(|e| is_spec(&e.path()))
+                .map(|e| format!("{file_name}/{}", e.file_name().to_string_lossy()))
+                .collect();
+            specs.sort();
+            if !specs.is_empty() {
+                out.push(Entry { name: file_name, specs });
+            }
+        } else if is_spec(&path) {
+            let stem = file_name.rsplit_once('.').map(|(s, _)| s.to_owned()).unwrap_or(file_name.clone());
+            out.push(Entry { name: stem, specs: vec![file_name] });
+        }
+    }
+    out.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(out)
+}
+
+/// A crate name from an entry name: lowercase, `-` separated.
+fn crate_base(name: &str) -> String {
+    let mut out = String::new();
+    for c in name.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.ends_with('-') {
+            out.push('-');
+        }
+    }
+    out.trim_matches('-').to_owned()
+}
+
+struct Row {
+    name: String,
+    crate_name: String,
+    millis: f64,
+    lines: usize,
+    result: Result<(), String>,
+}
+
+pub fn run(dir: &Path) -> Result<ExitCode, String> {
+    let dir = dir.canonicalize().map_err(|e| format!("{}: {e}", dir.display()))?;
+    let scratch = std::env::var_os("TRIAD_CORPUS_SCRATCH")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| std::env::temp_dir().join("triad-corpus"));
+    let reader = FsReader::new(&dir);
+    let mut rows = Vec::new();
+    let mut all_files = triad::Files::new();
+    for entry in entries(&dir)? {
+        let base = crate_base(&entry.name);
+        let mut config = Config::for_name(&base, entry.specs.clone());
+        config.types_crate.name = format!("{base}-types");
+        let provenance = Provenance { source: entry.name.clone(), command: format!("cargo xtask corpus {}", dir.display()) };
+        let start = Instant::now();
+        let generated = triad::generate(&config, "", &reader, &provenance);
+        let millis = start.elapsed().as_secs_f64() * 1000.0;
+        match generated {
+            Ok(files) => {
+                let lines = files.iter().filter(|(p, _)| p.ends_with(".rs")).map(|(_, c)| c.lines().count()).sum();
+                all_files.extend(files);
+                rows.push(Row { name: entry.name, crate_name: config.types_crate.name, millis, lines, result: Ok(()) });
+            }
+            Err(diags) => rows.push(Row {
+                name: entry.name,
+                crate_name: String::new(),
+                millis,
+                lines: 0,
+                result: Err(format!("generation failed:\n{diags}")),
+            }),
+        }
+    }
+    xtask::scratch::prepare(&scratch, &all_files)?;
+    for row in rows.iter_mut().filter(|r| r.result.is_ok()) {
+        if let Err(output) = xtask::scratch::build(&scratch, &row.crate_name) {
+            row.result = Err(format!("build failed:\n{output}"));
+        }
+    }
+    println!("{:<40} {:>12} {:>10}  build", "api", "generate ms", "lines");
+    let mut failed = 0;
+    for row in &rows {
+        let status = match &row.result {
+            Ok(()) => "ok".to_owned(),
+            Err(_) => {
+                failed += 1;
+                "FAILED".to_owned()
+            }
+        };
+        println!("{:<40} {:>12.1} {:>10}  {status}", row.name, row.millis, row.lines);
+    }
+    for row in &rows {
+        if let Err(message) = &row.result {
+            println!("\n{}: {message}", row.name);
+        }
+    }
+    println!("\n{} passed, {} failed", rows.len() - failed, failed);
+    Ok(if failed == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}

@@ -1,0 +1,85 @@
+//! Shared pieces of the xtask commands, also used by the test suite.
+
+use std::path::Path;
+
+use triad::config::Config;
+use triad::load::FsReader;
+use triad::{Files, Provenance};
+
+/// Generates the crates of every API under `spec/` (each folder with a `codegen.yaml`), keyed by
+/// path relative to `generated/`. Spec paths in diagnostics are relative to `root`.
+pub fn generate_all(root: &Path) -> Result<Files, String> {
+    let mut configs: Vec<String> = std::fs::read_dir(root.join("spec"))
+        .map_err(|e| format!("cannot list spec/: {e}"))?
+        .filter_map(Result::ok)
+        .filter(|e| e.path().join("codegen.yaml").is_file())
+        .map(|e| format!("spec/{}/codegen.yaml", e.file_name().to_string_lossy()))
+        .collect();
+    configs.sort();
+    let mut files = Files::new();
+    for config_path in configs {
+        let text = std::fs::read_to_string(root.join(&config_path)).map_err(|e| format!("{config_path}: {e}"))?;
+        let config = Config::parse(&config_path, &text)
+            .map_err(|d| triad::diag::Diagnostics::new(d).to_string())?;
+        let dir = config_path.trim_end_matches("/codegen.yaml");
+        let provenance = Provenance { source: config_path.clone(), command: "cargo xtask codegen".into() };
+        let generated = triad::generate(&config, dir, &FsReader::new(root), &provenance).map_err(|d| d.to_string())?;
+        for (path, content) in generated {
+            if files.insert(path.clone(), content).is_some() {
+                return Err(format!("two APIs generate `{path}`: give their crates different names"));
+            }
+        }
+    }
+    Ok(files)
+}
+
+/// A throw-away cargo workspace for building generated crates outside the repository.
+pub mod scratch {
+    use std::fmt::Write as _;
+    use std::path::{Path, PathBuf};
+    use std::process::{Command, Stdio};
+
+    use triad::Files;
+
+    /// Replaces the crates of the scratch workspace at `dir` with `files` (paths start with the
+    /// crate directory) and writes a workspace manifest listing every crate.
+    pub fn prepare(dir: &Path, files: &Files) -> Result<Vec<String>, String> {
+        let crates_dir = dir.join("crates");
+        match std::fs::remove_dir_all(&crates_dir) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(format!("cannot clear {}: {e}", crates_dir.display())),
+        }
+        std::fs::create_dir_all(&crates_dir).map_err(|e| e.to_string())?;
+        triad::sync::write(&crates_dir, files, &[]).map_err(|e| e.to_string())?;
+        let mut crates: Vec<String> = files.keys().filter_map(|p| p.split('/').next()).map(str::to_owned).collect();
+        crates.dedup();
+        let members: Vec<String> = crates.iter().map(|c| format!("\"crates/{c}\"")).collect();
+        let manifest = format!("[workspace]\nresolver = \"3\"\nmembers = [{}]\n", members.join(", "));
+        std::fs::write(dir.join("Cargo.toml"), manifest).map_err(|e| e.to_string())?;
+        Ok(crates)
+    }
+
+    /// Builds one crate of the scratch workspace with warnings denied. On failure, returns the
+    /// first lines of the compiler's output.
+    pub fn build(dir: &Path, krate: &str) -> Result<(), String> {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let target: PathBuf = dir.join("target");
+        let output = Command::new(cargo)
+            .current_dir(dir)
+            .env("RUSTFLAGS", "-D warnings")
+            .env("CARGO_TARGET_DIR", target)
+            .args(["build", "--quiet", "-p", krate])
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|e| format!("cannot run cargo: {e}"))?;
+        if output.status.success() {
+            return Ok(());
+        }
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        Err(stderr.lines().take(60).fold(String::new(), |mut s, l| {
+            let _ = writeln!(s, "    {l}");
+            s
+        }))
+    }
+}
