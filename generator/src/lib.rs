@@ -29,11 +29,14 @@ pub use emit::{Files, Provenance};
 
 /// Loads the specs named by `config` (paths relative to `config_dir`) and lowers them to the IR.
 pub fn load(config: &Config, config_dir: &str, reader: &dyn SourceReader) -> Result<ir::Api, Diagnostics> {
-    let entries: Vec<String> = config
+    let mut entries: Vec<String> = config
         .specs
         .iter()
         .map(|s| if config_dir.is_empty() { load::normalize_path(s) } else { load::join_path(&format!("{config_dir}/"), s) })
         .collect();
+    // The order files are listed in must not change the output.
+    entries.sort();
+    entries.dedup();
     let workspace = Workspace::load(&entries, reader).map_err(Diagnostics::new)?;
     lower::lower(&workspace, config).map_err(Diagnostics::new)
 }

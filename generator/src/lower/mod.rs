@@ -137,6 +137,7 @@ pub fn lower(ws: &Workspace, config: &Config) -> Result<ir::Api, Vec<Diagnostic>
         }
     }
     l.drain();
+    l.check_alias_cycles();
     if !l.diags.is_empty() {
         return Err(l.diags);
     }
@@ -289,6 +290,40 @@ impl<'a> Lowerer<'a> {
                 } else {
                     self.defs[id.0].kind = Some(TypeKind::Alias(lowered.ty));
                 }
+            }
+        }
+    }
+
+    /// `A = B`, `B = A`: names that only refer to each other have no content. Reported once per
+    /// cycle, at its first member.
+    fn check_alias_cycles(&mut self) {
+        let alias_of = |defs: &[Def], id: TypeId| match &defs[id.0].kind {
+            Some(TypeKind::Alias(ir::TypeRef::Named(next))) => Some(*next),
+            _ => None,
+        };
+        let mut reported = vec![false; self.defs.len()];
+        for start in 0..self.defs.len() {
+            let mut chain = vec![TypeId(start)];
+            let mut current = TypeId(start);
+            while let Some(next) = alias_of(&self.defs, current) {
+                if next == TypeId(start) {
+                    if chain.iter().all(|id| !reported[id.0]) {
+                        let names: Vec<&str> = chain.iter().map(|id| self.defs[id.0].wire.as_str()).collect();
+                        let d = Diagnostic::new(
+                            self.defs[start].origin.clone(),
+                            format!("schemas only refer to each other: {} → {}", names.join(" → "), names[0]),
+                        )
+                        .expected("a cycle of references to pass through an object, array or union");
+                        self.diags.push(d);
+                    }
+                    chain.iter().for_each(|id| reported[id.0] = true);
+                    break;
+                }
+                if chain.contains(&next) || chain.len() > self.defs.len() {
+                    break;
+                }
+                chain.push(next);
+                current = next;
             }
         }
     }

@@ -387,10 +387,23 @@ impl<'a> Lowerer<'a> {
                     .or_else(|| ref_name(member.node))
                     .unwrap_or_else(|| format!("Variant{}", variants.len() + 1));
                 let variant_hint = format!("{hint}{}", naming::type_name(&value, "Variant"));
+                let inline = member.node.get("$ref").is_none();
                 let ty = match (&adjacent_content, view) {
                     (Some(content), Some(view)) => {
                         let ctx = view.prop(content).expect("checked above").clone();
                         Some(self.schema(&ctx, &variant_hint, None, depth + 1).ty)
+                    }
+                    // An inline member's tag lives in the enum, not in its payload struct.
+                    (None, Some(view)) if inline => {
+                        let rest = ObjectView {
+                            props: view.props.iter().filter(|(n, _)| *n != tag).cloned().collect(),
+                            required: view.required.clone(),
+                        };
+                        if rest.props.is_empty() {
+                            None
+                        } else {
+                            Some(self.object(member, rest, &variant_hint, None, depth + 1))
+                        }
                     }
                     _ => Some(self.schema(member, &variant_hint, None, depth + 1).ty),
                 };
