@@ -82,11 +82,7 @@ impl Config {
         Config {
             name: name.to_owned(),
             specs,
-            types_crate: CrateSettings {
-                name: format!("{name}-types"),
-                version: "0.1.0".into(),
-                description: None,
-            },
+            types_crate: CrateSettings { name: format!("{name}-types"), version: "0.1.0".into(), description: None },
             ..Config::default()
         }
     }
@@ -163,11 +159,9 @@ impl Reader<'_> {
 
     fn strings(&mut self, node: &Node, pointer: &str) -> Vec<String> {
         match node.as_seq() {
-            Some(items) => items
-                .iter()
-                .enumerate()
-                .map(|(i, item)| self.string(item, &format!("{pointer}/{i}")))
-                .collect(),
+            Some(items) => {
+                items.iter().enumerate().map(|(i, item)| self.string(item, &format!("{pointer}/{i}"))).collect()
+            }
             None => {
                 self.error(node, pointer, format!("found {}", node.kind_name()), "a list of strings");
                 Vec::new()
@@ -177,14 +171,12 @@ impl Reader<'_> {
 
     fn string_map(&mut self, node: &Node, pointer: &str) -> BTreeMap<String, String> {
         let entries = self.map(node, pointer, &[]);
-        entries
-            .into_iter()
-            .map(|(k, v)| (k.to_owned(), self.string(v, &format!("{pointer}/{k}"))))
-            .collect()
+        entries.into_iter().map(|(k, v)| (k.to_owned(), self.string(v, &format!("{pointer}/{k}")))).collect()
     }
 
     fn config(&mut self, root: &Node) -> Config {
-        let known = ["name", "specs", "crates", "auth", "pagination", "naming", "unions", "secrets", "null_means_absent"];
+        let known =
+            ["name", "specs", "crates", "auth", "pagination", "naming", "unions", "secrets", "null_means_absent"];
         let mut config = Config::default();
         let entries = self.map(root, "", &known);
         match root.get("name") {
@@ -218,7 +210,9 @@ impl Reader<'_> {
                     }
                 }
                 "auth" => {
-                    for (k, v) in self.map(value, &pointer, &["body_fields", "websocket_cookies", "webhook_query_token"]) {
+                    for (k, v) in
+                        self.map(value, &pointer, &["body_fields", "websocket_cookies", "webhook_query_token"])
+                    {
                         let p = format!("{pointer}/{k}");
                         match k {
                             "body_fields" => config.auth.body_fields = self.strings(v, &p),

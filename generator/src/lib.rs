@@ -32,7 +32,9 @@ pub fn load(config: &Config, config_dir: &str, reader: &dyn SourceReader) -> Res
     let mut entries: Vec<String> = config
         .specs
         .iter()
-        .map(|s| if config_dir.is_empty() { load::normalize_path(s) } else { load::join_path(&format!("{config_dir}/"), s) })
+        .map(|s| {
+            if config_dir.is_empty() { load::normalize_path(s) } else { load::join_path(&format!("{config_dir}/"), s) }
+        })
         .collect();
     // The order files are listed in must not change the output.
     entries.sort();

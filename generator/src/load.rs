@@ -103,8 +103,10 @@ impl Workspace {
                 Ok(text) => text,
                 Err(error) => {
                     let diag = match referrer {
-                        Some(location) => Diagnostic::new(location, format!("cannot read `{path}` named by this $ref: {error}"))
-                            .expected("a path relative to the referring file"),
+                        Some(location) => {
+                            Diagnostic::new(location, format!("cannot read `{path}` named by this $ref: {error}"))
+                                .expected("a path relative to the referring file")
+                        }
                         None => Diagnostic::new(Location::file(&path), format!("cannot read the file: {error}")),
                     };
                     diags.push(diag);

@@ -54,8 +54,15 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let owned: Vec<String> = files.keys().filter_map(|p| p.split('/').next()).map(str::to_owned).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
-    let result = if args.check { sync::diff(&args.out, &files, &owned) } else { sync::write(&args.out, &files, &owned) };
+    let owned: Vec<String> = files
+        .keys()
+        .filter_map(|p| p.split('/').next())
+        .map(str::to_owned)
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let result =
+        if args.check { sync::diff(&args.out, &files, &owned) } else { sync::write(&args.out, &files, &owned) };
     match result {
         Ok(drift) if args.check && !drift.is_empty() => {
             for d in &drift {

@@ -50,9 +50,7 @@ impl PartialEq for Node {
             (Value::Float(a), Value::Float(b)) => a.to_bits() == b.to_bits(),
             (Value::Str(a), Value::Str(b)) => a == b,
             (Value::Seq(a), Value::Seq(b)) => a == b,
-            (Value::Map(a), Value::Map(b)) => {
-                a.len() == b.len() && a.iter().all(|(k, v)| b.get(k) == Some(v))
-            }
+            (Value::Map(a), Value::Map(b)) => a.len() == b.len() && a.iter().all(|(k, v)| b.get(k) == Some(v)),
             _ => false,
         }
     }
@@ -256,16 +254,10 @@ impl<'input> SpannedEventReceiver<'input> for Builder {
     fn on_event(&mut self, event: Event<'input>, span: Span) {
         let (line, column) = position(&span);
         match event {
-            Event::SequenceStart(anchor, _) => {
-                self.stack.push(Frame::Seq { items: Vec::new(), anchor, line, column })
+            Event::SequenceStart(anchor, _) => self.stack.push(Frame::Seq { items: Vec::new(), anchor, line, column }),
+            Event::MappingStart(anchor, _) => {
+                self.stack.push(Frame::Map { map: IndexMap::new(), key: None, anchor, line, column })
             }
-            Event::MappingStart(anchor, _) => self.stack.push(Frame::Map {
-                map: IndexMap::new(),
-                key: None,
-                anchor,
-                line,
-                column,
-            }),
             Event::SequenceEnd | Event::MappingEnd => {
                 let (value, anchor, line, column) = match self.stack.pop() {
                     Some(Frame::Seq { items, anchor, line, column }) => (Value::Seq(items), anchor, line, column),
@@ -297,11 +289,7 @@ impl<'input> SpannedEventReceiver<'input> for Builder {
                     self.push(Node { value: Value::Null, line, column });
                 }
             },
-            Event::Nothing
-            | Event::StreamStart
-            | Event::StreamEnd
-            | Event::DocumentStart(_)
-            | Event::DocumentEnd => {}
+            Event::Nothing | Event::StreamStart | Event::StreamEnd | Event::DocumentStart(_) | Event::DocumentEnd => {}
         }
     }
 }

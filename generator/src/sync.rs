@@ -76,10 +76,7 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
         fs::create_dir_all(parent)?;
     }
     let mut tmp = PathBuf::from(path);
-    tmp.set_extension(format!(
-        "{}.triad-tmp",
-        path.extension().and_then(|e| e.to_str()).unwrap_or_default()
-    ));
+    tmp.set_extension(format!("{}.triad-tmp", path.extension().and_then(|e| e.to_str()).unwrap_or_default()));
     fs::write(&tmp, bytes)?;
     fs::rename(&tmp, path)
 }

@@ -7,9 +7,9 @@
 use std::fmt;
 use std::marker::PhantomData;
 
+use serde::Serialize;
 use serde::de::{self, DeserializeOwned, Deserializer, Visitor};
 use serde::ser::{self, SerializeMap, Serializer};
-use serde::Serialize;
 use serde_json::Value;
 
 /// Shown by `Debug` in place of a secret.
@@ -53,7 +53,10 @@ pub(crate) fn decode<T: DeserializeOwned, E: de::Error>(value: &Value) -> Result
 }
 
 /// Decodes the member `key` of an object (`null` when absent).
-pub(crate) fn decode_member<T: DeserializeOwned, E: de::Error>(value: &Value, key: &str) -> Result<T, E> {
+pub(crate) fn decode_member<T: DeserializeOwned, E: de::Error>(
+    value: &Value,
+    key: &str,
+) -> Result<T, E> {
     decode(value.get(key).unwrap_or(&Value::Null))
 }
 
@@ -113,7 +116,10 @@ pub(crate) fn buffer<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Value
 pub(crate) mod double_option {
     use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-    pub(crate) fn serialize<S: Serializer, T: Serialize>(value: &Option<Option<T>>, serializer: S) -> Result<S::Ok, S::Error> {
+    pub(crate) fn serialize<S: Serializer, T: Serialize>(
+        value: &Option<Option<T>>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         match value {
             Some(inner) => inner.serialize(serializer),
             None => serializer.serialize_none(),

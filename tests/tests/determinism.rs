@@ -1,9 +1,9 @@
 //! Same input, same bytes: generating twice, or from the spec files given in another order,
 //! produces identical output.
 
+use triad::Provenance;
 use triad::config::Config;
 use triad::load::FsReader;
-use triad::Provenance;
 
 fn generate_mews(specs: Vec<String>) -> triad::Files {
     let root = triad_tests::root();

@@ -21,7 +21,9 @@ const HEAD: &str = "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths: {}\n"
 
 #[test]
 fn unresolved_ref_points_at_the_ref() {
-    let spec = format!("{HEAD}components:\n  schemas:\n    A:\n      type: object\n      properties:\n        b:\n          $ref: '#/components/schemas/Missing'\n");
+    let spec = format!(
+        "{HEAD}components:\n  schemas:\n    A:\n      type: object\n      properties:\n        b:\n          $ref: '#/components/schemas/Missing'\n"
+    );
     let d = one(&[("api.yaml", &spec)]);
     assert_eq!(&*d.location.file, "api.yaml");
     assert_eq!((d.location.line, d.location.column), (10, 17));
@@ -64,7 +66,10 @@ fn json_syntax_errors_have_positions() {
 
 #[test]
 fn duplicate_keys_are_errors() {
-    let d = one(&[("api.yaml", &format!("{HEAD}components:\n  schemas:\n    A: {{type: string}}\n    A: {{type: integer}}\n"))]);
+    let d = one(&[(
+        "api.yaml",
+        &format!("{HEAD}components:\n  schemas:\n    A: {{type: string}}\n    A: {{type: integer}}\n"),
+    )]);
     assert_eq!(d.location.line, 7);
     assert!(d.message.contains("duplicate key `A`"));
 }
@@ -87,7 +92,9 @@ fn same_named_schemas_that_differ_are_reported_with_both_places() {
 
 #[test]
 fn identical_same_named_schemas_merge() {
-    let a = format!("{HEAD}components:\n  schemas:\n    Money: {{type: object, properties: {{Amount: {{type: number}}}}}}\n");
+    let a = format!(
+        "{HEAD}components:\n  schemas:\n    Money: {{type: object, properties: {{Amount: {{type: number}}}}}}\n"
+    );
     let reader = triad::load::MemoryReader::new().with("a.yaml", &a).with("b.yaml", &a);
     let config = triad::config::Config::for_name("x", vec!["a.yaml".into(), "b.yaml".into()]);
     let provenance = triad::Provenance { source: "x".into(), command: "x".into() };
@@ -130,7 +137,11 @@ fn reference_cycles_do_not_hang_or_panic() {
 #[test]
 fn garbage_never_panics() {
     let inputs = [
-        "", "~", "[]", "openapi: 3.0.0", "openapi: 3.1.0\npaths: 5\ncomponents: {schemas: [1, 2]}\n",
+        "",
+        "~",
+        "[]",
+        "openapi: 3.0.0",
+        "openapi: 3.1.0\npaths: 5\ncomponents: {schemas: [1, 2]}\n",
         "openapi: 3.1.0\npaths: {/x: {get: {responses: {'200': {content: {application/json: {schema: 7}}}}}}}\n",
         "asyncapi: 3.0.0\nchannels: {a: {messages: {m: {payload: {oneOf: []}}}}}\noperations: {o: {action: fly}}\n",
         "asyncapi: 2.6.0\nchannels: {a: {subscribe: {message: {oneOf: [{$ref: '#/x'}]}}}}\n",

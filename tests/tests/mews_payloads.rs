@@ -74,10 +74,9 @@ fn integration_webhooks_round_trip() {
 
 #[test]
 fn secrets_in_webhooks_never_show_in_debug() {
-    for (name, secret_field) in [
-        ("integration-webhook-created.json", "AccessToken"),
-        ("integration-webhook-api-key-created.json", "ApiKey"),
-    ] {
+    for (name, secret_field) in
+        [("integration-webhook-created.json", "AccessToken"), ("integration-webhook-api-key-created.json", "ApiKey")]
+    {
         let text = data(name);
         let raw: Value = serde_json::from_str(&text).unwrap();
         let secret = raw["Data"][secret_field].as_str().expect("example carries the secret").to_owned();

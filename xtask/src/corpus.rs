@@ -4,9 +4,9 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
+use triad::Provenance;
 use triad::config::Config;
 use triad::load::FsReader;
-use triad::Provenance;
 
 /// One API of the corpus: a name and its spec files (relative to the corpus directory).
 struct Entry {
@@ -74,7 +74,8 @@ pub fn run(dir: &Path) -> Result<ExitCode, String> {
         let base = crate_base(&entry.name);
         let mut config = Config::for_name(&base, entry.specs.clone());
         config.types_crate.name = format!("{base}-types");
-        let provenance = Provenance { source: entry.name.clone(), command: format!("cargo xtask corpus {}", dir.display()) };
+        let provenance =
+            Provenance { source: entry.name.clone(), command: format!("cargo xtask corpus {}", dir.display()) };
         let start = Instant::now();
         let generated = triad::generate(&config, "", &reader, &provenance);
         let millis = start.elapsed().as_secs_f64() * 1000.0;

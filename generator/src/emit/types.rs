@@ -5,9 +5,7 @@ use quote::quote;
 
 use super::{Files, Provenance, doc_attrs, render_rust, render_template};
 use crate::config::Config;
-use crate::ir::{
-    Api, Direction, Field, Primitive, StringEnum, Struct, Tagging, TypeDef, TypeKind, TypeRef, Union,
-};
+use crate::ir::{Api, Direction, Field, Primitive, StringEnum, Struct, Tagging, TypeDef, TypeKind, TypeRef, Union};
 use crate::naming;
 
 const SUPPORT: &str = include_str!("../../../templates/types/support.rs");
@@ -373,19 +371,27 @@ fn union(api: &Api, name: &Ident, u: &Union, docs: TokenStream, uses: &mut Uses)
         }
         variants.extend(quote!(#variant_docs #variant(#ty),));
         ser_arms.extend(match &u.tagging {
-            Tagging::Internal { tag } => quote!(Self::#variant(value) => support::serialize_internal(serializer, #tag, #wire, value),),
+            Tagging::Internal { tag } => {
+                quote!(Self::#variant(value) => support::serialize_internal(serializer, #tag, #wire, value),)
+            }
             Tagging::Adjacent { tag, content } => {
                 quote!(Self::#variant(value) => support::serialize_adjacent(serializer, #tag, #wire, #content, value),)
             }
-            Tagging::External => quote!(Self::#variant(value) => support::serialize_external(serializer, #wire, value),),
+            Tagging::External => {
+                quote!(Self::#variant(value) => support::serialize_external(serializer, #wire, value),)
+            }
             Tagging::Untagged => quote!(Self::#variant(value) => value.serialize(serializer),),
         });
         match &u.tagging {
-            Tagging::Internal { .. } => de_arms.extend(quote!(Some(#wire) => Self::#variant(support::decode(&value)?),)),
+            Tagging::Internal { .. } => {
+                de_arms.extend(quote!(Some(#wire) => Self::#variant(support::decode(&value)?),))
+            }
             Tagging::Adjacent { content, .. } => {
                 de_arms.extend(quote!(Some(#wire) => Self::#variant(support::decode_member(&value, #content)?),))
             }
-            Tagging::External => de_arms.extend(quote!(Some(#wire) => Self::#variant(support::decode_member(&value, #wire)?),)),
+            Tagging::External => {
+                de_arms.extend(quote!(Some(#wire) => Self::#variant(support::decode_member(&value, #wire)?),))
+            }
             Tagging::Untagged => untagged_tries.extend(quote! {
                 if let Ok(inner) = support::decode::<_, D::Error>(&value) {
                     return Ok(Self::#variant(inner));
@@ -446,4 +452,3 @@ fn union(api: &Api, name: &Ident, u: &Union, docs: TokenStream, uses: &mut Uses)
         }
     }
 }
-

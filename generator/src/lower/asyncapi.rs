@@ -127,7 +127,14 @@ impl<'a> Lowerer<'a> {
         }
     }
 
-    fn push_channel(&mut self, key: &str, address: String, servers: &[String], channel: &Ctx<'a>, mut messages: Vec<Message>) {
+    fn push_channel(
+        &mut self,
+        key: &str,
+        address: String,
+        servers: &[String],
+        channel: &Ctx<'a>,
+        mut messages: Vec<Message>,
+    ) {
         messages.sort_by(|a, b| (a.direction, &a.name.rust).cmp(&(b.direction, &b.name.rust)));
         messages.dedup_by(|a, b| a.name == b.name && a.direction == b.direction);
         self.api.channels.push(Channel {

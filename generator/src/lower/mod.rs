@@ -174,7 +174,11 @@ impl<'a> Lowerer<'a> {
             match self.ws.resolve(current.doc, text) {
                 Ok((target, node)) => current = Ctx { doc: target.doc, pointer: target.pointer, node },
                 Err(message) => {
-                    self.error(&reference, format!("unresolved $ref `{text}`: {message}"), "a reference to an existing node");
+                    self.error(
+                        &reference,
+                        format!("unresolved $ref `{text}`: {message}"),
+                        "a reference to an existing node",
+                    );
                     return None;
                 }
             }
@@ -223,7 +227,9 @@ impl<'a> Lowerer<'a> {
         };
         let origin = self.ws.location(target.doc, &target.pointer, node);
         // `Name: {$ref: 'file.yaml#/Name'}` re-exports a schema: one type, not two.
-        if let Some(reference) = node.get("$ref").and_then(Node::as_str).filter(|_| node.as_map().is_some_and(|m| m.len() == 1)) {
+        if let Some(reference) =
+            node.get("$ref").and_then(Node::as_str).filter(|_| node.as_map().is_some_and(|m| m.len() == 1))
+        {
             if let Ok((inner, _)) = self.ws.resolve(target.doc, reference) {
                 let same_name = inner.pointer.rsplit('/').next() == Some(wire.as_str());
                 if same_name && inner != target {
@@ -282,6 +288,12 @@ impl<'a> Lowerer<'a> {
             let node = self.node_at(&target);
             let hint = self.defs[id.0].wire.clone();
             let ctx = Ctx { doc: target.doc, pointer: target.pointer.clone(), node };
+            if !self.defs[id.0].synthesized {
+                if let Some(settings) = self.config.unions.get(&hint) {
+                    self.configured_union(&ctx, id, settings);
+                    continue;
+                }
+            }
             let lowered = self.schema(&ctx, &hint, Some(id), 0);
             if self.defs[id.0].kind.is_none() {
                 if lowered.ty == ir::TypeRef::Named(id) {
@@ -292,6 +304,44 @@ impl<'a> Lowerer<'a> {
                 }
             }
         }
+    }
+
+    /// A `{tag, content}` object the config maps to variants: an adjacently tagged union.
+    fn configured_union(&mut self, ctx: &Ctx<'a>, id: TypeId, settings: &crate::config::UnionSettings) {
+        let properties = ctx.node.get("properties").and_then(Node::as_map);
+        for property in [&settings.tag, &settings.content] {
+            if !properties.is_some_and(|p| p.contains_key(property.as_str())) {
+                self.error(
+                    ctx,
+                    format!("the codegen config maps this schema's variants, but it has no property `{property}`"),
+                    format!("an object with properties `{}` and `{}`", settings.tag, settings.content),
+                );
+            }
+        }
+        let mut variants = Vec::new();
+        for (value, schema) in &settings.variants {
+            let ty = match self.by_wire.get(schema) {
+                Some(&variant_id) => ir::TypeRef::Named(variant_id),
+                None => {
+                    self.error(
+                        ctx,
+                        format!("the codegen config maps `{value}` to schema `{schema}`, which does not exist"),
+                        "the name of a schema under components/schemas",
+                    );
+                    continue;
+                }
+            };
+            variants.push(ir::UnionVariant {
+                name: ir::Name { wire: value.clone(), rust: crate::naming::variant_name(value, "Variant") },
+                ty: Some(ty),
+                docs: Docs::default(),
+                boxed: false,
+            });
+        }
+        crate::naming::dedupe(variants.iter_mut().map(|v| &mut v.name.rust), false);
+        let unknown = if variants.iter().any(|v| v.name.rust == "Unknown") { "UnknownValue" } else { "Unknown" };
+        let tagging = ir::Tagging::Adjacent { tag: settings.tag.clone(), content: settings.content.clone() };
+        self.defs[id.0].kind = Some(TypeKind::Union(ir::Union { tagging, variants, unknown: unknown.into() }));
     }
 
     /// `A = B`, `B = A`: names that only refer to each other have no content. Reported once per

@@ -88,7 +88,11 @@ impl<'a> Lowerer<'a> {
                 Some("cookie") => ParamLocation::Cookie,
                 other => {
                     let at = param.get("in").unwrap_or_else(|| param.clone());
-                    self.error(&at, format!("parameter location {other:?} is not valid"), "`in: path|query|header|cookie`");
+                    self.error(
+                        &at,
+                        format!("parameter location {other:?} is not valid"),
+                        "`in: path|query|header|cookie`",
+                    );
                     continue;
                 }
             };
@@ -97,7 +101,8 @@ impl<'a> Lowerer<'a> {
                 Some(schema) => self.schema(&schema, &hint, None, 0).ty,
                 None => crate::ir::TypeRef::Primitive(crate::ir::Primitive::String),
             };
-            let required = location == ParamLocation::Path || param.node.get("required").and_then(Node::as_bool) == Some(true);
+            let required =
+                location == ParamLocation::Path || param.node.get("required").and_then(Node::as_bool) == Some(true);
             // An operation-level parameter replaces a path-level one with the same name and place.
             params.retain(|p| !(p.name.wire == name && p.location == location));
             params.push(Param {
@@ -116,7 +121,9 @@ impl<'a> Lowerer<'a> {
         let mut responses = Vec::new();
         for (status, response) in op.entries("responses") {
             let Some(response) = self.deref(response) else { continue };
-            let hint = if status.starts_with('2') || status == "default" && !responses.iter().any(|r: &Response| r.status.starts_with('2')) {
+            let hint = if status.starts_with('2')
+                || status == "default" && !responses.iter().any(|r: &Response| r.status.starts_with('2'))
+            {
                 format!("{base}Response")
             } else {
                 format!("{base}Response{}", status.to_upper_camel_case())
@@ -153,7 +160,11 @@ impl<'a> Lowerer<'a> {
             .clone();
         let json = media_type.contains("json");
         let ty = match media.get("schema") {
-            Some(schema) if json || media_type.starts_with("application/x-www-form-urlencoded") || media_type.starts_with("multipart/") => {
+            Some(schema)
+                if json
+                    || media_type.starts_with("application/x-www-form-urlencoded")
+                    || media_type.starts_with("multipart/") =>
+            {
                 self.schema(&schema, hint, None, 0).ty
             }
             Some(_) | None if !json => crate::ir::TypeRef::Primitive(crate::ir::Primitive::String),

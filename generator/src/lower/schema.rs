@@ -161,7 +161,9 @@ impl<'a> Lowerer<'a> {
         }
 
         let ty = match types.as_slice() {
-            [] if has_props || s.node.get("additionalProperties").is_some() => self.object_schema(s, hint, target, depth),
+            [] if has_props || s.node.get("additionalProperties").is_some() => {
+                self.object_schema(s, hint, target, depth)
+            }
             [] if s.node.get("items").is_some() => self.array(s, hint, depth),
             [] => match s.node.get("const").map(|c| &c.value) {
                 Some(Value::Str(_)) => TypeRef::Primitive(Primitive::String),
@@ -237,7 +239,11 @@ impl<'a> Lowerer<'a> {
                 }
                 Err(message) => {
                     let at = s.get("$ref").unwrap_or_else(|| s.clone());
-                    self.error(&at, format!("unresolved $ref `{reference}`: {message}"), "a reference to an existing schema");
+                    self.error(
+                        &at,
+                        format!("unresolved $ref `{reference}`: {message}"),
+                        "a reference to an existing schema",
+                    );
                 }
             }
             return;
@@ -369,15 +375,12 @@ impl<'a> Lowerer<'a> {
             .or_else(|| common_const_property(&views));
 
         if let Some(tag) = tag_property {
-            let adjacent = views.iter().all(|v| {
-                v.as_ref().is_some_and(|v| v.props.len() == 2 && v.prop(&tag).is_some())
-            });
-            let content = views[0]
-                .as_ref()
-                .and_then(|v| v.props.iter().find(|(n, _)| *n != tag).map(|(n, _)| (*n).to_owned()));
-            let adjacent_content = content.filter(|c| {
-                adjacent && views.iter().all(|v| v.as_ref().is_some_and(|v| v.prop(c).is_some()))
-            });
+            let adjacent =
+                views.iter().all(|v| v.as_ref().is_some_and(|v| v.props.len() == 2 && v.prop(&tag).is_some()));
+            let content =
+                views[0].as_ref().and_then(|v| v.props.iter().find(|(n, _)| *n != tag).map(|(n, _)| (*n).to_owned()));
+            let adjacent_content =
+                content.filter(|c| adjacent && views.iter().all(|v| v.as_ref().is_some_and(|v| v.prop(c).is_some())));
             for (member, view) in members.iter().zip(&views) {
                 let value = view
                     .as_ref()

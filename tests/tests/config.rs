@@ -1,0 +1,76 @@
+//! Settings of the codegen config change the generated code as documented.
+
+use triad::config::Config;
+use triad::load::MemoryReader;
+use triad::Provenance;
+
+const SPEC: &str = r#"
+openapi: 3.0.3
+info: {title: t, version: '1'}
+paths: {}
+components:
+  schemas:
+    PaymentKind: {type: string, enum: [Card, Cash, Voucher]}
+    CardData: {type: object, properties: {Last4: {type: string}}}
+    CashData: {type: object, properties: {Currency: {type: string}}}
+    Payment:
+      type: object
+      properties:
+        Discriminator: {$ref: '#/components/schemas/PaymentKind'}
+        Value:
+          nullable: true
+          oneOf:
+            - $ref: '#/components/schemas/CardData'
+            - $ref: '#/components/schemas/CashData'
+    Note:
+      type: object
+      properties:
+        Text: {type: string, nullable: true}
+        Token: {type: string}
+"#;
+
+fn generate(config_text: &str) -> Result<String, String> {
+    let config = Config::parse("codegen.yaml", config_text).map_err(|d| format!("{d:?}"))?;
+    let reader = MemoryReader::new().with("api.yaml", SPEC);
+    let provenance = Provenance { source: "codegen.yaml".into(), command: "test".into() };
+    let files = triad::generate(&config, "", &reader, &provenance).map_err(|d| d.to_string())?;
+    Ok(files["pay-types/src/lib.rs"].clone())
+}
+
+#[test]
+fn union_variant_map_makes_an_adjacently_tagged_union() {
+    let lib = generate(
+        "name: pay\nspecs: [api.yaml]\nunions:\n  Payment:\n    tag: Discriminator\n    content: Value\n    variants: {Card: CardData, Cash: CashData}\n",
+    )
+    .unwrap();
+    assert!(lib.contains("pub enum Payment {"), "{lib}");
+    assert!(lib.contains("Card(CardData),") && lib.contains("Cash(CashData),"), "{lib}");
+    let flat: String = lib.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(flat.contains(r#"serialize_adjacent( serializer, "Discriminator", "Card", "Value", value, )"#), "{flat}");
+    // Without the map the same schema stays a struct.
+    let plain = generate("name: pay\nspecs: [api.yaml]\n").unwrap();
+    assert!(plain.contains("pub struct Payment {"), "{plain}");
+}
+
+#[test]
+fn union_variant_map_naming_a_missing_schema_is_an_error() {
+    let error = generate(
+        "name: pay\nspecs: [api.yaml]\nunions:\n  Payment: {tag: Discriminator, content: Value, variants: {Card: NoSuchData}}\n",
+    )
+    .unwrap_err();
+    assert!(error.contains("maps `Card` to schema `NoSuchData`, which does not exist"), "{error}");
+    assert!(error.contains("api.yaml:11:7 (#/components/schemas/Payment)"), "{error}");
+}
+
+#[test]
+fn null_means_absent_and_secrets_and_naming() {
+    let tri = generate("name: pay\nspecs: [api.yaml]\n").unwrap();
+    assert!(tri.contains("pub text: Option<Option<String>>"), "{tri}");
+    let collapsed = generate(
+        "name: pay\nspecs: [api.yaml]\nnull_means_absent: true\nsecrets: [Note.Token]\nnaming:\n  types: {Note: Memo}\n",
+    )
+    .unwrap();
+    assert!(collapsed.contains("pub text: Option<String>"), "{collapsed}");
+    assert!(collapsed.contains("pub struct Memo {"), "{collapsed}");
+    assert!(collapsed.contains(r#".field("token", &support::Redacted)"#), "{collapsed}");
+}
