@@ -1,8 +1,8 @@
 //! Settings of the codegen config change the generated code as documented.
 
+use triad::Provenance;
 use triad::config::Config;
 use triad::load::MemoryReader;
-use triad::Provenance;
 
 const SPEC: &str = r#"
 openapi: 3.0.3

@@ -162,8 +162,11 @@ fn type_def(api: &Api, config: &Config, def: &TypeDef, uses: &mut Uses) -> Token
     }
 }
 
+/// A serde `rename_all` rule: its name and what it does to a snake_case field name.
+type RenameRule = (&'static str, fn(&str) -> String);
+
 /// serde's `rename_all` rules, applied to a snake_case field name.
-const RENAME_RULES: [(&str, fn(&str) -> String); 4] = [
+const RENAME_RULES: [RenameRule; 4] = [
     ("PascalCase", |f| pascal(f)),
     ("camelCase", |f| {
         let p = pascal(f);
@@ -194,7 +197,7 @@ fn pascal(field: &str) -> String {
 }
 
 /// The `rename_all` rule covering most fields (if it covers more than plain names do).
-fn rename_rule(fields: &[Field]) -> Option<(&'static str, fn(&str) -> String)> {
+fn rename_rule(fields: &[Field]) -> Option<RenameRule> {
     let plain = fields.iter().filter(|f| naming::unraw(&f.name.rust) == f.name.wire).count();
     let (best, count) = RENAME_RULES
         .iter()
