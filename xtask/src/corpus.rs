@@ -59,6 +59,8 @@ struct Row {
     crate_name: String,
     millis: f64,
     lines: usize,
+    /// Types, operations, webhooks, channels.
+    counts: [usize; 4],
     result: Result<(), String>,
 }
 
@@ -77,19 +79,31 @@ pub fn run(dir: &Path) -> Result<ExitCode, String> {
         let provenance =
             Provenance { source: entry.name.clone(), command: format!("cargo xtask corpus {}", dir.display()) };
         let start = Instant::now();
-        let generated = triad::generate(&config, "", &reader, &provenance);
+        let generated = triad::load(&config, "", &reader).and_then(|api| {
+            triad::emit::emit(&api, &config, &provenance)
+                .map(|files| (api, files))
+                .map_err(|m| triad::diag::Diagnostic::new(triad::diag::Location::file(&entry.name), m).into())
+        });
         let millis = start.elapsed().as_secs_f64() * 1000.0;
         match generated {
-            Ok(files) => {
+            Ok((api, files)) => {
                 let lines = files.iter().filter(|(p, _)| p.ends_with(".rs")).map(|(_, c)| c.lines().count()).sum();
                 all_files.extend(files);
-                rows.push(Row { name: entry.name, crate_name: config.types_crate.name, millis, lines, result: Ok(()) });
+                rows.push(Row {
+                    name: entry.name,
+                    crate_name: config.types_crate.name,
+                    millis,
+                    lines,
+                    counts: [api.types.len(), api.operations.len(), api.webhooks.len(), api.channels.len()],
+                    result: Ok(()),
+                });
             }
             Err(diags) => rows.push(Row {
                 name: entry.name,
                 crate_name: String::new(),
                 millis,
                 lines: 0,
+                counts: [0; 4],
                 result: Err(format!("generation failed:\n{diags}")),
             }),
         }
@@ -100,7 +114,10 @@ pub fn run(dir: &Path) -> Result<ExitCode, String> {
             row.result = Err(format!("build failed:\n{output}"));
         }
     }
-    println!("{:<40} {:>12} {:>10}  build", "api", "generate ms", "lines");
+    println!(
+        "{:<34} {:>6} {:>5} {:>5} {:>5} {:>12} {:>8}  build",
+        "api", "types", "ops", "hooks", "chans", "generate ms", "lines"
+    );
     let mut failed = 0;
     for row in &rows {
         let status = match &row.result {
@@ -110,7 +127,11 @@ pub fn run(dir: &Path) -> Result<ExitCode, String> {
                 "FAILED".to_owned()
             }
         };
-        println!("{:<40} {:>12.1} {:>10}  {status}", row.name, row.millis, row.lines);
+        let [types, ops, hooks, chans] = row.counts;
+        println!(
+            "{:<34} {:>6} {:>5} {:>5} {:>5} {:>12.1} {:>8}  {status}",
+            row.name, types, ops, hooks, chans, row.millis, row.lines
+        );
     }
     for row in &rows {
         if let Err(message) = &row.result {

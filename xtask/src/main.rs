@@ -63,12 +63,36 @@ fn codegen(check: bool) -> Result<ExitCode, String> {
 }
 
 fn bench(args: &[String]) -> Result<ExitCode, String> {
+    let root = project_root();
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let status = Command::new(cargo)
-        .current_dir(project_root())
+        .current_dir(&root)
         .args(["bench", "-p", "triad", "--bench", "generate", "--"])
         .args(args)
         .status()
         .map_err(|e| e.to_string())?;
-    Ok(if status.success() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    if !status.success() {
+        return Ok(ExitCode::from(1));
+    }
+    // Criterion keeps its estimates per benchmark; print medians against each group's baseline.
+    let criterion = root.join("target/criterion");
+    let mut groups: Vec<_> = std::fs::read_dir(&criterion).map_err(|e| e.to_string())?.filter_map(Result::ok).collect();
+    groups.sort_by_key(|g| g.file_name());
+    println!("\n{:<18} {:<18} {:>12} {:>10}", "group", "benchmark", "median", "× baseline");
+    for group in groups.iter().filter(|g| g.path().is_dir() && g.file_name() != "report") {
+        let median = |bench: &str| -> Option<f64> {
+            let text = std::fs::read_to_string(group.path().join(bench).join("new/estimates.json")).ok()?;
+            let after = &text[text.find("\"median\"")?..];
+            let value = &after[after.find("\"point_estimate\":")? + 17..];
+            value[..value.find([',', '}'])?].trim().parse().ok()
+        };
+        let Some(baseline) = median("parse (baseline)") else { continue };
+        for bench in ["parse (baseline)", "load+lower", "generate"] {
+            if let Some(ns) = median(bench) {
+                let name = group.file_name().to_string_lossy().into_owned();
+                println!("{name:<18} {bench:<18} {:>9.2} ms {:>10.2}", ns / 1e6, ns / baseline);
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
