@@ -170,6 +170,8 @@ pub struct UnionVariant {
     pub docs: Docs,
     /// True when the payload sits on a cycle of by-value references and must be boxed.
     pub boxed: bool,
+    /// True when the payload may be `null` (`Option` of the type).
+    pub nullable: bool,
 }
 
 /// A type expression.

@@ -1,6 +1,7 @@
-//! Generated code for small fixture specs (one per group of constructs), checked two ways: the
-//! text against insta snapshots in `tests/tests/snapshots/`, and the crates by building them
-//! with warnings denied. Review snapshot changes with `cargo insta review`.
+//! Generated code for small fixture specs (one per group of constructs), checked three ways: the
+//! text against insta snapshots in `tests/tests/snapshots/`, the crates by building them with
+//! warnings denied, and their behaviour by running `tests/fixtures/behaviour/<name>.rs` as an
+//! integration test of the generated crate. Review snapshot changes with `cargo insta review`.
 
 use triad::Files;
 
@@ -26,18 +27,25 @@ fn snapshots() {
 }
 
 #[test]
-fn fixture_crates_build_without_warnings() {
+fn fixture_crates_build_and_behave() {
     let mut all = Files::new();
     for (name, specs) in FIXTURES {
         all.extend(generate(name, specs));
     }
     let scratch = triad_tests::root().join("target/triad-fixtures");
     std::fs::create_dir_all(&scratch).unwrap();
+    // Behaviour tests become integration tests of the generated crates.
+    for (name, _) in FIXTURES {
+        let behaviour = triad_tests::root().join(format!("tests/fixtures/behaviour/{name}.rs"));
+        if let Ok(text) = std::fs::read_to_string(&behaviour) {
+            all.insert(format!("fixture-{name}-types/tests/behaviour.rs"), text);
+        }
+    }
     let crates = xtask::scratch::prepare(&scratch, &all).unwrap();
     assert_eq!(crates.len(), FIXTURES.len());
     for krate in crates {
-        if let Err(output) = xtask::scratch::build(&scratch, &krate) {
-            panic!("{krate} does not build:\n{output}");
+        if let Err(output) = xtask::scratch::test(&scratch, &krate) {
+            panic!("{krate} does not build or its behaviour tests fail:\n{output}");
         }
     }
 }

@@ -62,21 +62,30 @@ pub mod scratch {
     /// Builds one crate of the scratch workspace with warnings denied. On failure, returns the
     /// first lines of the compiler's output.
     pub fn build(dir: &Path, krate: &str) -> Result<(), String> {
+        cargo(dir, &["build", "--quiet", "-p", krate])
+    }
+
+    /// Builds and runs the tests of one crate of the scratch workspace, warnings denied.
+    pub fn test(dir: &Path, krate: &str) -> Result<(), String> {
+        cargo(dir, &["test", "--quiet", "-p", krate])
+    }
+
+    fn cargo(dir: &Path, args: &[&str]) -> Result<(), String> {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         let target: PathBuf = dir.join("target");
         let output = Command::new(cargo)
             .current_dir(dir)
             .env("RUSTFLAGS", "-D warnings")
             .env("CARGO_TARGET_DIR", target)
-            .args(["build", "--quiet", "-p", krate])
+            .args(args)
             .stdin(Stdio::null())
             .output()
             .map_err(|e| format!("cannot run cargo: {e}"))?;
         if output.status.success() {
             return Ok(());
         }
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        Err(stderr.lines().take(60).fold(String::new(), |mut s, l| {
+        let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+        Err(text.lines().take(80).fold(String::new(), |mut s, l| {
             let _ = writeln!(s, "    {l}");
             s
         }))

@@ -372,6 +372,9 @@ fn union(api: &Api, name: &Ident, u: &Union, docs: TokenStream, uses: &mut Uses)
         if v.boxed {
             ty = quote!(Box<#ty>);
         }
+        if v.nullable {
+            ty = quote!(Option<#ty>);
+        }
         variants.extend(quote!(#variant_docs #variant(#ty),));
         ser_arms.extend(match &u.tagging {
             Tagging::Internal { tag } => {

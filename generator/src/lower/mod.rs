@@ -336,6 +336,7 @@ impl<'a> Lowerer<'a> {
                 ty: Some(ty),
                 docs: Docs::default(),
                 boxed: false,
+                nullable: false,
             });
         }
         crate::naming::dedupe(variants.iter_mut().map(|v| &mut v.name.rust), false);
@@ -389,8 +390,16 @@ impl<'a> Lowerer<'a> {
                 let id = TypeId(self.defs.len());
                 // An inline type is only deprecated through the property that holds it.
                 let docs = Docs { deprecated: None, ..docs_of(ctx.node) };
+                // When the made-up name is a component's, a name the spec gives the inline schema
+                // (`x-schema-id`) beats a numeric suffix.
+                let wire = match ctx.node.get("x-schema-id").and_then(Node::as_str) {
+                    Some(id) if self.by_wire.contains_key(hint) && !id.is_empty() && !self.by_wire.contains_key(id) => {
+                        id.to_owned()
+                    }
+                    _ => hint.to_owned(),
+                };
                 self.defs.push(Def {
-                    wire: hint.to_owned(),
+                    wire,
                     synthesized: true,
                     docs,
                     kind: Some(kind),

@@ -278,6 +278,9 @@ impl<'a> Lowerer<'a> {
                 return TypeRef::Any;
             }
         }
+        if let Some(ty) = self.coproduct(s, &view, hint, target, depth) {
+            return ty;
+        }
         let parent_name = target.map(|id| self.defs[id.0].wire.clone()).unwrap_or_else(|| hint.to_owned());
         let mut fields = Vec::with_capacity(view.props.len());
         for (name, prop) in &view.props {
@@ -304,19 +307,121 @@ impl<'a> Lowerer<'a> {
         TypeRef::Named(id)
     }
 
+    /// `{Discriminator: <string enum>, Value: oneOf [...]}` with no mapping (Mews' coproducts):
+    /// an adjacently tagged union with one variant per enum value. A value whose name starts a
+    /// member's schema name or title gets that member as payload; the others carry raw JSON, so
+    /// nothing is lost.
+    fn coproduct(
+        &mut self,
+        s: &Ctx<'a>,
+        view: &ObjectView<'a>,
+        hint: &str,
+        target: Option<TypeId>,
+        depth: u32,
+    ) -> Option<TypeRef> {
+        if view.props.len() != 2 {
+            return None;
+        }
+        let ((tag, tag_ctx), (content, content_ctx)) = {
+            let [(a, ac), (b, bc)] = [&view.props[0], &view.props[1]];
+            if self.enum_values(ac).is_some() { ((*a, ac), (*b, bc)) } else { ((*b, bc), (*a, ac)) }
+        };
+        let values = self.enum_values(tag_ctx)?;
+        let key = ["oneOf", "anyOf"].into_iter().find(|k| content_ctx.node.get(k).is_some())?;
+        let (nulls, members): (Vec<_>, Vec<_>) =
+            content_ctx.items(key).into_iter().partition(|m| is_null_schema(m.node));
+        if members.len() < 2 {
+            return None;
+        }
+        let nullable = !nulls.is_empty() || flag(content_ctx.node, "nullable");
+        let labels: Vec<String> = members
+            .iter()
+            .map(|m| {
+                ref_name(m.node)
+                    .or_else(|| m.node.get("title").and_then(Node::as_str).map(|t| naming::type_name(t, "")))
+                    .unwrap_or_default()
+                    .to_ascii_lowercase()
+            })
+            .collect();
+        let matched: Vec<Option<usize>> = values
+            .iter()
+            .map(|value| {
+                let lower = value.to_ascii_lowercase();
+                let found: Vec<usize> = (0..members.len()).filter(|&i| labels[i].starts_with(&lower)).collect();
+                match found.as_slice() {
+                    [i] => Some(*i),
+                    _ => None,
+                }
+            })
+            .collect();
+        // Without a single name in common, the two properties are not a tag and its content.
+        if matched.iter().all(Option::is_none) {
+            return None;
+        }
+        let mut variants = Vec::new();
+        for (value, member) in values.into_iter().zip(matched) {
+            let variant_hint = format!("{hint}{}", naming::type_name(&value, "Variant"));
+            let (ty, nullable) = match member {
+                Some(i) => (self.schema(&members[i], &variant_hint, None, depth + 1).ty, nullable),
+                None => (TypeRef::Any, false),
+            };
+            variants.push(UnionVariant {
+                name: Name { rust: naming::variant_name(&value, "Variant"), wire: value },
+                ty: Some(ty),
+                docs: Docs::default(),
+                boxed: false,
+                nullable,
+            });
+        }
+        naming::dedupe(variants.iter_mut().map(|v| &mut v.name.rust), false);
+        let unknown = unknown_name(variants.iter().map(|v| v.name.rust.as_str()));
+        let tagging = Tagging::Adjacent { tag: tag.to_owned(), content: content.to_owned() };
+        let id = self.define(target, hint, s, TypeKind::Union(Union { tagging, variants, unknown }));
+        Some(TypeRef::Named(id))
+    }
+
+    /// The values of a string enum, following `$ref`s and single-member wrappers.
+    fn enum_values(&self, ctx: &Ctx<'a>) -> Option<Vec<String>> {
+        let mut current = ctx.clone();
+        for _ in 0..MAX_DEPTH {
+            if let Some(r) = current.node.get("$ref").and_then(Node::as_str) {
+                let (t, node) = self.ws.resolve(current.doc, r).ok()?;
+                current = Ctx { doc: t.doc, pointer: t.pointer, node };
+                continue;
+            }
+            let wrapped = ["allOf", "anyOf", "oneOf"].into_iter().find_map(|k| {
+                let items: Vec<Ctx<'a>> = current.items(k).into_iter().filter(|m| !is_null_schema(m.node)).collect();
+                (items.len() == 1).then(|| items[0].clone())
+            });
+            match wrapped {
+                Some(inner) => current = inner,
+                None => break,
+            }
+        }
+        let values = current.node.get("enum")?.as_seq()?;
+        let strings: Vec<String> = values.iter().filter_map(Node::as_str).map(str::to_owned).collect();
+        (!strings.is_empty() && strings.len() == values.iter().filter(|v| !matches!(v.value, Value::Null)).count())
+            .then_some(strings)
+    }
+
     fn string_enum(&mut self, s: &Ctx<'a>, values: &[&Node], hint: &str, target: Option<TypeId>) -> TypeRef {
         let descriptions = s.node.get("x-enumDescriptions");
         let mut seen = HashSet::new();
         let mut variants = Vec::new();
-        for value in values {
+        for (index, value) in values.iter().enumerate() {
             let wire = value.as_str().unwrap_or_default().to_owned();
             if !seen.insert(wire.clone()) {
                 continue;
             }
+            // `x-enumDescriptions` is either a map from value to text or a list in value order.
             let text = match descriptions.map(|d| &d.value) {
-                Some(Value::Map(map)) => map.get(&wire).and_then(Node::as_str).map(str::to_owned),
+                Some(Value::Map(map)) => map.get(&wire).and_then(Node::as_str),
+                Some(Value::Seq(list)) => list.get(index).and_then(Node::as_str),
                 _ => None,
-            };
+            }
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(str::to_owned);
             let rust = naming::variant_name(&wire, "Empty");
             variants.push(EnumVariant { name: Name { wire, rust }, docs: Docs { text, deprecated: None } });
         }
@@ -415,6 +520,7 @@ impl<'a> Lowerer<'a> {
                     ty,
                     docs: self.member_docs(member),
                     boxed: false,
+                    nullable: false,
                 });
             }
             tagging = match adjacent_content {
@@ -431,6 +537,7 @@ impl<'a> Lowerer<'a> {
                     ty: Some(ty),
                     docs: docs_of(ctx.node),
                     boxed: false,
+                    nullable: false,
                 });
             }
             tagging = Tagging::External;
@@ -446,6 +553,7 @@ impl<'a> Lowerer<'a> {
                     ty: Some(ty),
                     docs: self.member_docs(member),
                     boxed: false,
+                    nullable: false,
                 });
             }
             tagging = Tagging::Untagged;
