@@ -4,6 +4,36 @@
 //! Every model, webhook payload and channel message of the API, with serde. Unknown enum values and unknown union variants deserialize into an `Unknown` variant that keeps the raw value; unknown fields are ignored.
 //!
 //! The Mews Connector API, the HTTP API through which partner systems read and change data of properties that use Mews. Every operation is a POST of a JSON body to a fixed path; the body also carries the ClientToken, AccessToken and Client fields that authenticate the caller. The document also describes the two kinds of webhooks Mews sends to partners.
+//!
+//! # Webhooks
+//!
+//! | webhook | method | payload |
+//! |---|---|---|
+//! | `general` | POST | [`GeneralWebhookMessage`] |
+//! | `integration` | POST | [`IntegrationWebhookMessage`] |
+//!
+//! # Channels
+//!
+//! | channel | address | receives | sends |
+//! |---|---|---|---|
+//! | `connector` | `/ws/connector` | [`WebSocketMessage`] | nothing |
+//!
+//! # Operations
+//!
+//! | operation | request | success response |
+//! |---|---|---|
+//! | `POST /api/connector/v1/commands/getAllActive` | [`GetAllActiveCommandsParameters`] | [`DeviceCommandResult`] |
+//! | `POST /api/connector/v1/configuration/get` | [`ConfigurationFilterParameters`] | [`Configuration`] |
+//! | `POST /api/connector/v1/customers/add` | [`CustomerAddParameters`] | [`Customer`] |
+//! | `POST /api/connector/v1/customers/getAll` | [`CustomerFilterParameters`] | [`CustomerResult`] |
+//! | `POST /api/connector/v1/customers/update` | [`CustomerUpdateParameters`] | [`Customer`] |
+//! | `POST /api/connector/v1/messages/getAll` | [`MessageFilterParameters`] | [`MessageResult`] |
+//! | `POST /api/connector/v1/payments/getAll` | [`PaymentFilterParameters`] | [`PaymentResult`] |
+//! | `POST /api/connector/v1/reservations/getAll` | [`ReservationFilterParameters`] | [`ReservationResult`] |
+//! | `POST /api/connector/v1/reservations/getAll/2023-06-06` | [`ReservationServiceOrderFilterParameters`] | [`ReservationServiceOrderResult`] |
+//! | `POST /api/connector/v1/resourceBlocks/getAll` | [`ResourceBlockParameters`] | [`ResourceBlockResult`] |
+//! | `POST /api/connector/v1/resources/getAll` | [`ResourceFilterParameters`] | [`ResourceResult`] |
+//! | `POST /api/connector/v1/services/getAll` | [`ServiceFilterParameters`] | [`ServiceResult`] |
 #![allow(
     deprecated,
     clippy::large_enum_variant,

@@ -34,9 +34,10 @@ pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &
     crate_doc.push_str(".\n\nEvery model, webhook payload and channel message of the API, with serde. Unknown enum values and unknown union variants deserialize into an `Unknown` variant that keeps the raw value; unknown fields are ignored.");
     if let Some(text) = &api.docs.text {
         crate_doc.push_str("\n\n");
-        crate_doc.push_str(text);
+        crate_doc.push_str(&super::docs::sanitize(text));
     }
-    let crate_docs: TokenStream = super::docs::sanitize(&crate_doc)
+    crate_doc.push_str(&index(api));
+    let crate_docs: TokenStream = crate_doc
         .lines()
         .map(|l| {
             let l = format!(" {l}");
@@ -101,6 +102,68 @@ pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &
     files.insert(format!("{prefix}/Cargo.toml"), render_template("Cargo.toml", CARGO, context.clone())?);
     files.insert(format!("{prefix}/README.md"), render_template("README.md", README, context)?);
     Ok(())
+}
+
+/// Crate-level lists of the operations, webhooks and channels with the types they carry, as
+/// rustdoc links.
+fn index(api: &Api) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    if !api.webhooks.is_empty() {
+        out.push_str("\n\n# Webhooks\n\n| webhook | method | payload |\n|---|---|---|");
+        for hook in &api.webhooks {
+            let payload = hook.payload.as_ref().map(|b| type_link(api, &b.ty)).unwrap_or_else(|| "none".into());
+            let _ = write!(out, "\n| `{}` | {} | {payload} |", hook.name.wire, hook.method.as_str());
+        }
+    }
+    if !api.channels.is_empty() {
+        out.push_str("\n\n# Channels\n\n| channel | address | receives | sends |\n|---|---|---|---|");
+        for channel in &api.channels {
+            let list = |direction: Direction| {
+                let items: Vec<String> = channel
+                    .messages
+                    .iter()
+                    .filter(|m| m.direction == direction)
+                    .map(|m| type_link(api, &m.payload))
+                    .collect();
+                if items.is_empty() { "nothing".to_owned() } else { items.join(", ") }
+            };
+            let _ = write!(
+                out,
+                "\n| `{}` | `{}` | {} | {} |",
+                channel.name.wire,
+                channel.address,
+                list(Direction::Receive),
+                list(Direction::Send)
+            );
+        }
+    }
+    if !api.operations.is_empty() {
+        out.push_str("\n\n# Operations\n\n| operation | request | success response |\n|---|---|---|");
+        for op in &api.operations {
+            let request = op.request.as_ref().map(|b| type_link(api, &b.ty)).unwrap_or_else(|| "none".into());
+            let response = op
+                .responses
+                .iter()
+                .find(|r| r.status.starts_with('2'))
+                .and_then(|r| r.body.as_ref())
+                .map(|b| type_link(api, &b.ty))
+                .unwrap_or_else(|| "none".into());
+            let _ = write!(out, "\n| `{} {}` | {request} | {response} |", op.method.as_str(), op.path);
+        }
+    }
+    out
+}
+
+/// A type as rustdoc Markdown, linking named types.
+fn type_link(api: &Api, ty: &TypeRef) -> String {
+    match ty {
+        TypeRef::Named(id) => format!("[`{0}`]", api.ty(*id).name.rust),
+        TypeRef::List(inner) => format!("list of {}", type_link(api, inner)),
+        TypeRef::Map(inner) => format!("map of {}", type_link(api, inner)),
+        TypeRef::Primitive(p) => format!("`{p:?}`"),
+        TypeRef::Any => "any JSON".into(),
+    }
 }
 
 fn ident(name: &str) -> Ident {
