@@ -65,20 +65,22 @@ fn codegen(check: bool) -> Result<ExitCode, String> {
 fn bench(args: &[String]) -> Result<ExitCode, String> {
     let root = project_root();
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let status = Command::new(cargo)
-        .current_dir(&root)
-        .args(["bench", "-p", "triad", "--bench", "generate", "--"])
-        .args(args)
-        .status()
-        .map_err(|e| e.to_string())?;
-    if !status.success() {
-        return Ok(ExitCode::from(1));
+    for (package, bench) in [("triad", "generate"), ("triad-tests", "decode")] {
+        let status = Command::new(&cargo)
+            .current_dir(&root)
+            .args(["bench", "-p", package, "--bench", bench, "--"])
+            .args(args)
+            .status()
+            .map_err(|e| e.to_string())?;
+        if !status.success() {
+            return Ok(ExitCode::from(1));
+        }
     }
     // Criterion keeps its estimates per benchmark; print medians against each group's baseline.
     let criterion = root.join("target/criterion");
     let mut groups: Vec<_> = std::fs::read_dir(&criterion).map_err(|e| e.to_string())?.filter_map(Result::ok).collect();
     groups.sort_by_key(|g| g.file_name());
-    println!("\n{:<18} {:<18} {:>12} {:>10}", "group", "benchmark", "median", "× baseline");
+    println!("\n{:<22} {:<32} {:>12} {:>11}", "group", "benchmark", "median", "× baseline");
     for group in groups.iter().filter(|g| g.path().is_dir() && g.file_name() != "report") {
         let median = |bench: &str| -> Option<f64> {
             let text = std::fs::read_to_string(group.path().join(bench).join("new/estimates.json")).ok()?;
@@ -86,11 +88,20 @@ fn bench(args: &[String]) -> Result<ExitCode, String> {
             let value = &after[after.find("\"point_estimate\":")? + 17..];
             value[..value.find([',', '}'])?].trim().parse().ok()
         };
-        let Some(baseline) = median("parse (baseline)") else { continue };
-        for bench in ["parse (baseline)", "load+lower", "generate"] {
+        let mut benches: Vec<String> = std::fs::read_dir(group.path())
+            .map_err(|e| e.to_string())?
+            .filter_map(Result::ok)
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n != "report")
+            .collect();
+        benches.sort();
+        let Some(baseline) = benches.iter().find(|b| b.contains("(baseline)")).and_then(|b| median(b)) else {
+            continue;
+        };
+        let name = group.file_name().to_string_lossy().into_owned();
+        for bench in &benches {
             if let Some(ns) = median(bench) {
-                let name = group.file_name().to_string_lossy().into_owned();
-                println!("{name:<18} {bench:<18} {:>9.2} ms {:>10.2}", ns / 1e6, ns / baseline);
+                println!("{name:<22} {bench:<32} {:>9.3} ms {:>11.2}", ns / 1e6, ns / baseline);
             }
         }
     }

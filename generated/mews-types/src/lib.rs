@@ -1505,35 +1505,53 @@ impl<'de> Deserialize<'de> for IntegrationWebhookMessage {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let value = support::buffer(deserializer)?;
+        support::deserialize_adjacent(deserializer)
+    }
+}
+
+impl support::Adjacent for IntegrationWebhookMessage {
+    const TAG: &'static str = "Action";
+    const CONTENT: &'static str = "Data";
+    fn known(tag: &str) -> bool {
+        matches!(
+            tag, "IntegrationCreated" | "IntegrationEnabled" | "IntegrationDisabled" |
+            "IntegrationCanceled" | "IntegrationReinstated" | "IntegrationDeleted" |
+            "IntegrationApiKeyCreated"
+        )
+    }
+    fn content<'de, D: serde::Deserializer<'de>>(
+        tag: &str,
+        content: D,
+    ) -> Result<Self, D::Error> {
         Ok(
-            match support::tag_of(&value, "Action") {
-                Some("IntegrationCreated") => {
-                    Self::IntegrationCreated(support::decode_member(&value, "Data")?)
+            match tag {
+                "IntegrationCreated" => {
+                    Self::IntegrationCreated(Deserialize::deserialize(content)?)
                 }
-                Some("IntegrationEnabled") => {
-                    Self::IntegrationEnabled(support::decode_member(&value, "Data")?)
+                "IntegrationEnabled" => {
+                    Self::IntegrationEnabled(Deserialize::deserialize(content)?)
                 }
-                Some("IntegrationDisabled") => {
-                    Self::IntegrationDisabled(support::decode_member(&value, "Data")?)
+                "IntegrationDisabled" => {
+                    Self::IntegrationDisabled(Deserialize::deserialize(content)?)
                 }
-                Some("IntegrationCanceled") => {
-                    Self::IntegrationCanceled(support::decode_member(&value, "Data")?)
+                "IntegrationCanceled" => {
+                    Self::IntegrationCanceled(Deserialize::deserialize(content)?)
                 }
-                Some("IntegrationReinstated") => {
-                    Self::IntegrationReinstated(support::decode_member(&value, "Data")?)
+                "IntegrationReinstated" => {
+                    Self::IntegrationReinstated(Deserialize::deserialize(content)?)
                 }
-                Some("IntegrationDeleted") => {
-                    Self::IntegrationDeleted(support::decode_member(&value, "Data")?)
+                "IntegrationDeleted" => {
+                    Self::IntegrationDeleted(Deserialize::deserialize(content)?)
                 }
-                Some("IntegrationApiKeyCreated") => {
-                    Self::IntegrationApiKeyCreated(
-                        support::decode_member(&value, "Data")?,
-                    )
+                "IntegrationApiKeyCreated" => {
+                    Self::IntegrationApiKeyCreated(Deserialize::deserialize(content)?)
                 }
-                _ => Self::Unknown(value),
+                _ => Self::Unknown(serde_json::Value::deserialize(content)?),
             },
         )
+    }
+    fn unknown(raw: serde_json::Value) -> Self {
+        Self::Unknown(raw)
     }
 }
 
@@ -3019,15 +3037,31 @@ impl<'de> Deserialize<'de> for ResourceData {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let value = support::buffer(deserializer)?;
+        support::deserialize_adjacent(deserializer)
+    }
+}
+
+impl support::Adjacent for ResourceData {
+    const TAG: &'static str = "Discriminator";
+    const CONTENT: &'static str = "Value";
+    fn known(tag: &str) -> bool {
+        matches!(tag, "Space" | "Object" | "Person")
+    }
+    fn content<'de, D: serde::Deserializer<'de>>(
+        tag: &str,
+        content: D,
+    ) -> Result<Self, D::Error> {
         Ok(
-            match support::tag_of(&value, "Discriminator") {
-                Some("Space") => Self::Space(support::decode_member(&value, "Value")?),
-                Some("Object") => Self::Object(support::decode_member(&value, "Value")?),
-                Some("Person") => Self::Person(support::decode_member(&value, "Value")?),
-                _ => Self::Unknown(value),
+            match tag {
+                "Space" => Self::Space(Deserialize::deserialize(content)?),
+                "Object" => Self::Object(Deserialize::deserialize(content)?),
+                "Person" => Self::Person(Deserialize::deserialize(content)?),
+                _ => Self::Unknown(serde_json::Value::deserialize(content)?),
             },
         )
+    }
+    fn unknown(raw: serde_json::Value) -> Self {
+        Self::Unknown(raw)
     }
 }
 
@@ -3315,18 +3349,30 @@ impl<'de> Deserialize<'de> for ServiceData {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let value = support::buffer(deserializer)?;
+        support::deserialize_adjacent(deserializer)
+    }
+}
+
+impl support::Adjacent for ServiceData {
+    const TAG: &'static str = "Discriminator";
+    const CONTENT: &'static str = "Value";
+    fn known(tag: &str) -> bool {
+        matches!(tag, "Bookable" | "Additional")
+    }
+    fn content<'de, D: serde::Deserializer<'de>>(
+        tag: &str,
+        content: D,
+    ) -> Result<Self, D::Error> {
         Ok(
-            match support::tag_of(&value, "Discriminator") {
-                Some("Bookable") => {
-                    Self::Bookable(support::decode_member(&value, "Value")?)
-                }
-                Some("Additional") => {
-                    Self::Additional(support::decode_member(&value, "Value")?)
-                }
-                _ => Self::Unknown(value),
+            match tag {
+                "Bookable" => Self::Bookable(Deserialize::deserialize(content)?),
+                "Additional" => Self::Additional(Deserialize::deserialize(content)?),
+                _ => Self::Unknown(serde_json::Value::deserialize(content)?),
             },
         )
+    }
+    fn unknown(raw: serde_json::Value) -> Self {
+        Self::Unknown(raw)
     }
 }
 
@@ -4083,33 +4129,51 @@ impl<'de> Deserialize<'de> for WebhookEvent {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let value = support::buffer(deserializer)?;
+        support::deserialize_adjacent(deserializer)
+    }
+}
+
+impl support::Adjacent for WebhookEvent {
+    const TAG: &'static str = "Discriminator";
+    const CONTENT: &'static str = "Value";
+    fn known(tag: &str) -> bool {
+        matches!(
+            tag, "ServiceOrderUpdated" | "ResourceUpdated" | "MessageAdded" |
+            "ResourceBlockUpdated" | "CustomerAdded" | "CustomerUpdated" |
+            "PaymentUpdated"
+        )
+    }
+    fn content<'de, D: serde::Deserializer<'de>>(
+        tag: &str,
+        content: D,
+    ) -> Result<Self, D::Error> {
         Ok(
-            match support::tag_of(&value, "Discriminator") {
-                Some("ServiceOrderUpdated") => {
-                    Self::ServiceOrderUpdated(support::decode_member(&value, "Value")?)
+            match tag {
+                "ServiceOrderUpdated" => {
+                    Self::ServiceOrderUpdated(Deserialize::deserialize(content)?)
                 }
-                Some("ResourceUpdated") => {
-                    Self::ResourceUpdated(support::decode_member(&value, "Value")?)
+                "ResourceUpdated" => {
+                    Self::ResourceUpdated(Deserialize::deserialize(content)?)
                 }
-                Some("MessageAdded") => {
-                    Self::MessageAdded(support::decode_member(&value, "Value")?)
+                "MessageAdded" => Self::MessageAdded(Deserialize::deserialize(content)?),
+                "ResourceBlockUpdated" => {
+                    Self::ResourceBlockUpdated(Deserialize::deserialize(content)?)
                 }
-                Some("ResourceBlockUpdated") => {
-                    Self::ResourceBlockUpdated(support::decode_member(&value, "Value")?)
+                "CustomerAdded" => {
+                    Self::CustomerAdded(Deserialize::deserialize(content)?)
                 }
-                Some("CustomerAdded") => {
-                    Self::CustomerAdded(support::decode_member(&value, "Value")?)
+                "CustomerUpdated" => {
+                    Self::CustomerUpdated(Deserialize::deserialize(content)?)
                 }
-                Some("CustomerUpdated") => {
-                    Self::CustomerUpdated(support::decode_member(&value, "Value")?)
+                "PaymentUpdated" => {
+                    Self::PaymentUpdated(Deserialize::deserialize(content)?)
                 }
-                Some("PaymentUpdated") => {
-                    Self::PaymentUpdated(support::decode_member(&value, "Value")?)
-                }
-                _ => Self::Unknown(value),
+                _ => Self::Unknown(serde_json::Value::deserialize(content)?),
             },
         )
+    }
+    fn unknown(raw: serde_json::Value) -> Self {
+        Self::Unknown(raw)
     }
 }
 

@@ -8,9 +8,9 @@
 use std::fmt;
 use std::marker::PhantomData;
 
-use serde::Serialize;
 use serde::de::{self, DeserializeOwned, Deserializer, Visitor};
 use serde::ser::{self, SerializeMap, Serializer};
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// Shown by `Debug` in place of a secret.
@@ -131,5 +131,234 @@ pub(crate) mod double_option {
         deserializer: D,
     ) -> Result<Option<Option<T>>, D::Error> {
         Option::<T>::deserialize(deserializer).map(Some)
+    }
+}
+
+/// A union written as `{tag: name, content_key: content}`, decoded without buffering the
+/// content when the tag comes first (the usual order).
+pub(crate) trait Adjacent: Sized {
+    /// The tag property.
+    const TAG: &'static str;
+    /// The content property.
+    const CONTENT: &'static str;
+    /// True for tags this version knows.
+    fn known(tag: &str) -> bool;
+    /// Decodes the content of a known tag.
+    fn content<'de, D: Deserializer<'de>>(tag: &str, content: D) -> Result<Self, D::Error>;
+    /// Keeps a value with an unknown tag, as received.
+    fn unknown(raw: Value) -> Self;
+}
+
+/// Deserializes an [`Adjacent`] union.
+pub(crate) fn deserialize_adjacent<'de, D: Deserializer<'de>, T: Adjacent>(
+    deserializer: D,
+) -> Result<T, D::Error> {
+    deserializer.deserialize_any(AdjacentVisitor(PhantomData))
+}
+
+struct AdjacentVisitor<T>(PhantomData<T>);
+
+/// Decodes a content value for a tag read earlier.
+struct ContentSeed<'t, T> {
+    tag: &'t str,
+    marker: PhantomData<T>,
+}
+
+impl<'de, T: Adjacent> de::DeserializeSeed<'de> for ContentSeed<'_, T> {
+    type Value = T;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<T, D::Error> {
+        T::content(self.tag, deserializer)
+    }
+}
+
+impl<'de, T: Adjacent> Visitor<'de> for AdjacentVisitor<T> {
+    type Value = T;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "an object with `{}` and `{}`", T::TAG, T::CONTENT)
+    }
+
+    fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<T, A::Error> {
+        let mut tag: Option<Scalar<'de>> = None;
+        let mut decoded: Option<T> = None;
+        let mut content: Option<Value> = None;
+        let mut rest: Vec<(String, Value)> = Vec::new();
+        while let Some(key) = map.next_key_seed(KeySeed::<T>(PhantomData))? {
+            match key {
+                Key::Tag if tag.is_none() => tag = Some(map.next_value()?),
+                Key::Content if decoded.is_none() && content.is_none() => match tag
+                    .as_ref()
+                    .and_then(Scalar::as_str)
+                {
+                    Some(name) if T::known(name) => {
+                        decoded = Some(
+                            map.next_value_seed(ContentSeed { tag: name, marker: PhantomData })?,
+                        )
+                    }
+                    _ => content = Some(map.next_value()?),
+                },
+                Key::Tag => rest.push((T::TAG.to_owned(), map.next_value()?)),
+                Key::Content => rest.push((T::CONTENT.to_owned(), map.next_value()?)),
+                Key::Other(name) => rest.push((name, map.next_value()?)),
+            }
+        }
+        if let Some(value) = decoded {
+            return Ok(value);
+        }
+        if let Some(name) = tag.as_ref().and_then(Scalar::as_str).filter(|name| T::known(name)) {
+            // The content came before the tag, or is absent (`null`).
+            return T::content(name, content.unwrap_or(Value::Null)).map_err(de::Error::custom);
+        }
+        let mut raw = serde_json::Map::new();
+        if let Some(tag) = tag {
+            raw.insert(T::TAG.to_owned(), tag.into_value());
+        }
+        if let Some(content) = content {
+            raw.insert(T::CONTENT.to_owned(), content);
+        }
+        raw.extend(rest);
+        Ok(T::unknown(Value::Object(raw)))
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<T, E> {
+        Ok(T::unknown(Value::Null))
+    }
+
+    fn visit_str<E: de::Error>(self, value: &str) -> Result<T, E> {
+        Ok(T::unknown(Value::String(value.to_owned())))
+    }
+
+    fn visit_bool<E: de::Error>(self, value: bool) -> Result<T, E> {
+        Ok(T::unknown(Value::Bool(value)))
+    }
+
+    fn visit_i64<E: de::Error>(self, value: i64) -> Result<T, E> {
+        Ok(T::unknown(Value::from(value)))
+    }
+
+    fn visit_u64<E: de::Error>(self, value: u64) -> Result<T, E> {
+        Ok(T::unknown(Value::from(value)))
+    }
+
+    fn visit_f64<E: de::Error>(self, value: f64) -> Result<T, E> {
+        Ok(T::unknown(Value::from(value)))
+    }
+
+    fn visit_seq<A: de::SeqAccess<'de>>(self, seq: A) -> Result<T, A::Error> {
+        Value::deserialize(de::value::SeqAccessDeserializer::new(seq)).map(T::unknown)
+    }
+}
+
+/// A key of an adjacently tagged object, recognised without allocating.
+enum Key {
+    Tag,
+    Content,
+    Other(String),
+}
+
+struct KeySeed<T>(PhantomData<T>);
+
+impl<'de, T: Adjacent> de::DeserializeSeed<'de> for KeySeed<T> {
+    type Value = Key;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Key, D::Error> {
+        deserializer.deserialize_str(self)
+    }
+}
+
+impl<T: Adjacent> Visitor<'_> for KeySeed<T> {
+    type Value = Key;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a property name")
+    }
+
+    fn visit_str<E: de::Error>(self, key: &str) -> Result<Key, E> {
+        Ok(if key == T::TAG {
+            Key::Tag
+        } else if key == T::CONTENT {
+            Key::Content
+        } else {
+            Key::Other(key.to_owned())
+        })
+    }
+}
+
+/// A tag value: borrowed from the input when it is a plain string, any JSON otherwise.
+enum Scalar<'de> {
+    Str(std::borrow::Cow<'de, str>),
+    Other(Value),
+}
+
+impl Scalar<'_> {
+    fn as_str(&self) -> Option<&str> {
+        match self {
+            Scalar::Str(s) => Some(s),
+            Scalar::Other(_) => None,
+        }
+    }
+
+    fn into_value(self) -> Value {
+        match self {
+            Scalar::Str(s) => Value::String(s.into_owned()),
+            Scalar::Other(v) => v,
+        }
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Scalar<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ScalarVisitor;
+
+        impl<'de> Visitor<'de> for ScalarVisitor {
+            type Value = Scalar<'de>;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("any JSON value")
+            }
+
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Scalar<'de>, E> {
+                Ok(Scalar::Str(std::borrow::Cow::Borrowed(v)))
+            }
+
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Scalar<'de>, E> {
+                Ok(Scalar::Str(std::borrow::Cow::Owned(v.to_owned())))
+            }
+
+            fn visit_string<E: de::Error>(self, v: String) -> Result<Scalar<'de>, E> {
+                Ok(Scalar::Str(std::borrow::Cow::Owned(v)))
+            }
+
+            fn visit_unit<E: de::Error>(self) -> Result<Scalar<'de>, E> {
+                Ok(Scalar::Other(Value::Null))
+            }
+
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<Scalar<'de>, E> {
+                Ok(Scalar::Other(Value::Bool(v)))
+            }
+
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Scalar<'de>, E> {
+                Ok(Scalar::Other(Value::from(v)))
+            }
+
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Scalar<'de>, E> {
+                Ok(Scalar::Other(Value::from(v)))
+            }
+
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Scalar<'de>, E> {
+                Ok(Scalar::Other(Value::from(v)))
+            }
+
+            fn visit_seq<A: de::SeqAccess<'de>>(self, seq: A) -> Result<Scalar<'de>, A::Error> {
+                Value::deserialize(de::value::SeqAccessDeserializer::new(seq)).map(Scalar::Other)
+            }
+
+            fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<Scalar<'de>, A::Error> {
+                Value::deserialize(de::value::MapAccessDeserializer::new(map)).map(Scalar::Other)
+            }
+        }
+
+        deserializer.deserialize_any(ScalarVisitor)
     }
 }

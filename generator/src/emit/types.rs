@@ -468,8 +468,44 @@ fn union(api: &Api, name: &Ident, u: &Union, docs: TokenStream, uses: &mut Uses)
             }),
         }
     }
+    let mut adjacent_impl = TokenStream::new();
+    if let Tagging::Adjacent { tag, content } = &u.tagging {
+        let known = u.variants.iter().map(|v| &v.name.wire);
+        let arms = u.variants.iter().map(|v| {
+            let variant = ident(&v.name.rust);
+            let wire = &v.name.wire;
+            match &v.ty {
+                Some(_) => quote!(#wire => Self::#variant(Deserialize::deserialize(content)?),),
+                None => quote!(#wire => {
+                    serde::de::IgnoredAny::deserialize(content)?;
+                    Self::#variant
+                }),
+            }
+        });
+        adjacent_impl = quote! {
+            impl support::Adjacent for #name {
+                const TAG: &'static str = #tag;
+                const CONTENT: &'static str = #content;
+                fn known(tag: &str) -> bool {
+                    matches!(tag, #(#known)|*)
+                }
+                fn content<'de, D: serde::Deserializer<'de>>(tag: &str, content: D) -> Result<Self, D::Error> {
+                    Ok(match tag {
+                        #(#arms)*
+                        _ => Self::#unknown(serde_json::Value::deserialize(content)?),
+                    })
+                }
+                fn unknown(raw: serde_json::Value) -> Self {
+                    Self::#unknown(raw)
+                }
+            }
+        };
+    }
     let deserialize_body = match &u.tagging {
-        Tagging::Internal { tag } | Tagging::Adjacent { tag, .. } => quote! {
+        Tagging::Adjacent { .. } => quote! {
+            support::deserialize_adjacent(deserializer)
+        },
+        Tagging::Internal { tag } => quote! {
             let value = support::buffer(deserializer)?;
             Ok(match support::tag_of(&value, #tag) {
                 #de_arms
@@ -519,5 +555,6 @@ fn union(api: &Api, name: &Ident, u: &Union, docs: TokenStream, uses: &mut Uses)
                 #deserialize_body
             }
         }
+        #adjacent_impl
     }
 }
