@@ -1060,8 +1060,6 @@ pub struct DeviceCommandCreator {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct DeviceCommandEvent {
-    /// Kind of event.
-    pub r#type: String,
     /// Identifier of the command.
     pub id: uuid::Uuid,
     /// New state of the command.
@@ -1509,9 +1507,8 @@ impl<'de> Deserialize<'de> for IntegrationWebhookMessage {
     }
 }
 
-impl support::Adjacent for IntegrationWebhookMessage {
+impl support::Tagged for IntegrationWebhookMessage {
     const TAG: &'static str = "Action";
-    const CONTENT: &'static str = "Data";
     fn known(tag: &str) -> bool {
         matches!(
             tag, "IntegrationCreated" | "IntegrationEnabled" | "IntegrationDisabled" |
@@ -1553,6 +1550,10 @@ impl support::Adjacent for IntegrationWebhookMessage {
     fn unknown(raw: serde_json::Value) -> Self {
         Self::Unknown(raw)
     }
+}
+
+impl support::Adjacent for IntegrationWebhookMessage {
+    const CONTENT: &'static str = "Data";
 }
 
 /// Page size and starting point for cursor-based paging.
@@ -1991,8 +1992,6 @@ pub struct PersonData {}
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct PriceUpdateEvent {
-    /// Kind of event.
-    pub r#type: String,
     /// Identifier of the event itself.
     pub id: uuid::Uuid,
     /// Start of the affected period.
@@ -2188,8 +2187,6 @@ pub struct Reservation {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct ReservationEvent {
-    /// Kind of event.
-    pub r#type: String,
     /// Identifier of the reservation.
     pub id: uuid::Uuid,
     /// New state of the reservation.
@@ -3041,9 +3038,8 @@ impl<'de> Deserialize<'de> for ResourceData {
     }
 }
 
-impl support::Adjacent for ResourceData {
+impl support::Tagged for ResourceData {
     const TAG: &'static str = "Discriminator";
-    const CONTENT: &'static str = "Value";
     fn known(tag: &str) -> bool {
         matches!(tag, "Space" | "Object" | "Person")
     }
@@ -3065,12 +3061,14 @@ impl support::Adjacent for ResourceData {
     }
 }
 
+impl support::Adjacent for ResourceData {
+    const CONTENT: &'static str = "Value";
+}
+
 /// A resource was created, renamed or changed its state.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct ResourceEvent {
-    /// Kind of event.
-    pub r#type: String,
     /// Identifier of the resource.
     pub id: uuid::Uuid,
     /// New housekeeping state of the resource.
@@ -3353,9 +3351,8 @@ impl<'de> Deserialize<'de> for ServiceData {
     }
 }
 
-impl support::Adjacent for ServiceData {
+impl support::Tagged for ServiceData {
     const TAG: &'static str = "Discriminator";
-    const CONTENT: &'static str = "Value";
     fn known(tag: &str) -> bool {
         matches!(tag, "Bookable" | "Additional")
     }
@@ -3374,6 +3371,10 @@ impl support::Adjacent for ServiceData {
     fn unknown(raw: serde_json::Value) -> Self {
         Self::Unknown(raw)
     }
+}
+
+impl support::Adjacent for ServiceData {
+    const CONTENT: &'static str = "Value";
 }
 
 /// Kind of service.
@@ -3990,21 +3991,26 @@ pub enum WebSocketEvent {
 
 impl Serialize for WebSocketEvent {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        match self {
-            Self::DeviceCommand(value) => {
-                support::serialize_internal(serializer, "Type", "DeviceCommand", value)
-            }
-            Self::Reservation(value) => {
-                support::serialize_internal(serializer, "Type", "Reservation", value)
-            }
-            Self::Resource(value) => {
-                support::serialize_internal(serializer, "Type", "Resource", value)
-            }
-            Self::PriceUpdate(value) => {
-                support::serialize_internal(serializer, "Type", "PriceUpdate", value)
-            }
-            Self::Unknown(value) => value.serialize(serializer),
+        #[derive(Serialize)]
+        #[serde(tag = "Type")]
+        enum Tagged<'a> {
+            #[serde(rename = "DeviceCommand")]
+            DeviceCommand(&'a DeviceCommandEvent),
+            #[serde(rename = "Reservation")]
+            Reservation(&'a ReservationEvent),
+            #[serde(rename = "Resource")]
+            Resource(&'a ResourceEvent),
+            #[serde(rename = "PriceUpdate")]
+            PriceUpdate(&'a PriceUpdateEvent),
         }
+        let tagged = match self {
+            Self::DeviceCommand(value) => Tagged::DeviceCommand(value),
+            Self::Reservation(value) => Tagged::Reservation(value),
+            Self::Resource(value) => Tagged::Resource(value),
+            Self::PriceUpdate(value) => Tagged::PriceUpdate(value),
+            Self::Unknown(value) => return value.serialize(serializer),
+        };
+        tagged.serialize(serializer)
     }
 }
 
@@ -4012,16 +4018,33 @@ impl<'de> Deserialize<'de> for WebSocketEvent {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let value = support::buffer(deserializer)?;
+        support::deserialize_internal(deserializer)
+    }
+}
+
+impl support::Tagged for WebSocketEvent {
+    const TAG: &'static str = "Type";
+    fn known(tag: &str) -> bool {
+        matches!(tag, "DeviceCommand" | "Reservation" | "Resource" | "PriceUpdate")
+    }
+    fn content<'de, D: serde::Deserializer<'de>>(
+        tag: &str,
+        content: D,
+    ) -> Result<Self, D::Error> {
         Ok(
-            match support::tag_of(&value, "Type") {
-                Some("DeviceCommand") => Self::DeviceCommand(support::decode(&value)?),
-                Some("Reservation") => Self::Reservation(support::decode(&value)?),
-                Some("Resource") => Self::Resource(support::decode(&value)?),
-                Some("PriceUpdate") => Self::PriceUpdate(support::decode(&value)?),
-                _ => Self::Unknown(value),
+            match tag {
+                "DeviceCommand" => {
+                    Self::DeviceCommand(Deserialize::deserialize(content)?)
+                }
+                "Reservation" => Self::Reservation(Deserialize::deserialize(content)?),
+                "Resource" => Self::Resource(Deserialize::deserialize(content)?),
+                "PriceUpdate" => Self::PriceUpdate(Deserialize::deserialize(content)?),
+                _ => Self::Unknown(serde_json::Value::deserialize(content)?),
             },
         )
+    }
+    fn unknown(raw: serde_json::Value) -> Self {
+        Self::Unknown(raw)
     }
 }
 
@@ -4133,9 +4156,8 @@ impl<'de> Deserialize<'de> for WebhookEvent {
     }
 }
 
-impl support::Adjacent for WebhookEvent {
+impl support::Tagged for WebhookEvent {
     const TAG: &'static str = "Discriminator";
-    const CONTENT: &'static str = "Value";
     fn known(tag: &str) -> bool {
         matches!(
             tag, "ServiceOrderUpdated" | "ResourceUpdated" | "MessageAdded" |
@@ -4175,6 +4197,10 @@ impl support::Adjacent for WebhookEvent {
     fn unknown(raw: serde_json::Value) -> Self {
         Self::Unknown(raw)
     }
+}
+
+impl support::Adjacent for WebhookEvent {
+    const CONTENT: &'static str = "Value";
 }
 
 /// Any body Mews may POST to a webhook URL. One URL can receive both kinds, so the receiver tells them apart by shape: general messages have Events, integration messages have Action.

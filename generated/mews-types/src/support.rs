@@ -43,11 +43,6 @@ impl<T: for<'a> From<&'a str>> Visitor<'_> for OpenEnumVisitor<T> {
     }
 }
 
-/// The string value of `tag` in an object, if there is one.
-pub(crate) fn tag_of<'v>(value: &'v Value, tag: &str) -> Option<&'v str> {
-    value.get(tag).and_then(Value::as_str)
-}
-
 /// Decodes a variant's payload, reporting failures as errors of the outer deserializer.
 pub(crate) fn decode<T: DeserializeOwned, E: de::Error>(value: &Value) -> Result<T, E> {
     T::deserialize(value).map_err(E::custom)
@@ -134,19 +129,23 @@ pub(crate) mod double_option {
     }
 }
 
-/// A union written as `{tag: name, content_key: content}`, decoded without buffering the
-/// content when the tag comes first (the usual order).
-pub(crate) trait Adjacent: Sized {
+/// A union whose variants are named by a tag property.
+pub(crate) trait Tagged: Sized {
     /// The tag property.
     const TAG: &'static str;
-    /// The content property.
-    const CONTENT: &'static str;
     /// True for tags this version knows.
     fn known(tag: &str) -> bool;
-    /// Decodes the content of a known tag.
+    /// Decodes the payload of a known tag.
     fn content<'de, D: Deserializer<'de>>(tag: &str, content: D) -> Result<Self, D::Error>;
     /// Keeps a value with an unknown tag, as received.
     fn unknown(raw: Value) -> Self;
+}
+
+/// A union written as `{tag: name, content_key: content}`, decoded without buffering the
+/// content when the tag comes first (the usual order).
+pub(crate) trait Adjacent: Tagged {
+    /// The content property.
+    const CONTENT: &'static str;
 }
 
 /// Deserializes an [`Adjacent`] union.
@@ -156,7 +155,17 @@ pub(crate) fn deserialize_adjacent<'de, D: Deserializer<'de>, T: Adjacent>(
     deserializer.deserialize_any(AdjacentVisitor(PhantomData))
 }
 
+/// Deserializes a union written as `{tag: name, ...payload fields}`. Properties before the tag
+/// are buffered; the rest stream straight into the payload type.
+pub(crate) fn deserialize_internal<'de, D: Deserializer<'de>, T: Tagged>(
+    deserializer: D,
+) -> Result<T, D::Error> {
+    deserializer.deserialize_any(InternalVisitor(PhantomData))
+}
+
 struct AdjacentVisitor<T>(PhantomData<T>);
+
+struct InternalVisitor<T>(PhantomData<T>);
 
 /// Decodes a content value for a tag read earlier.
 struct ContentSeed<'t, T> {
@@ -164,7 +173,7 @@ struct ContentSeed<'t, T> {
     marker: PhantomData<T>,
 }
 
-impl<'de, T: Adjacent> de::DeserializeSeed<'de> for ContentSeed<'_, T> {
+impl<'de, T: Tagged> de::DeserializeSeed<'de> for ContentSeed<'_, T> {
     type Value = T;
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<T, D::Error> {
@@ -184,7 +193,9 @@ impl<'de, T: Adjacent> Visitor<'de> for AdjacentVisitor<T> {
         let mut decoded: Option<T> = None;
         let mut content: Option<Value> = None;
         let mut rest: Vec<(String, Value)> = Vec::new();
-        while let Some(key) = map.next_key_seed(KeySeed::<T>(PhantomData))? {
+        while let Some(key) =
+            map.next_key_seed(KeySeed { tag: T::TAG, content: Some(T::CONTENT) })?
+        {
             match key {
                 Key::Tag if tag.is_none() => tag = Some(map.next_value()?),
                 Key::Content if decoded.is_none() && content.is_none() => match tag
@@ -250,16 +261,116 @@ impl<'de, T: Adjacent> Visitor<'de> for AdjacentVisitor<T> {
     }
 }
 
-/// A key of an adjacently tagged object, recognised without allocating.
+impl<'de, T: Tagged> Visitor<'de> for InternalVisitor<T> {
+    type Value = T;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "an object with `{}`", T::TAG)
+    }
+
+    fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<T, A::Error> {
+        let mut buffered: Vec<(String, Value)> = Vec::new();
+        while let Some(key) = map.next_key_seed(KeySeed { tag: T::TAG, content: None })? {
+            let Key::Tag = key else {
+                let name = match key {
+                    Key::Other(name) => name,
+                    _ => T::TAG.to_owned(),
+                };
+                buffered.push((name, map.next_value()?));
+                continue;
+            };
+            let tag: Scalar<'de> = map.next_value()?;
+            if let Some(name) = tag.as_str().filter(|name| T::known(name)) {
+                // The payload sees the tag too, in case its type declares it.
+                buffered.push((T::TAG.to_owned(), Value::String(name.to_owned())));
+                let rest = Chain { buffered: buffered.into_iter(), value: None, live: map };
+                return T::content(name, de::value::MapAccessDeserializer::new(rest));
+            }
+            buffered.push((T::TAG.to_owned(), tag.into_value()));
+            while let Some(name) = map.next_key::<String>()? {
+                buffered.push((name, map.next_value()?));
+            }
+            break;
+        }
+        Ok(T::unknown(Value::Object(buffered.into_iter().collect())))
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<T, E> {
+        Ok(T::unknown(Value::Null))
+    }
+
+    fn visit_str<E: de::Error>(self, value: &str) -> Result<T, E> {
+        Ok(T::unknown(Value::String(value.to_owned())))
+    }
+
+    fn visit_bool<E: de::Error>(self, value: bool) -> Result<T, E> {
+        Ok(T::unknown(Value::Bool(value)))
+    }
+
+    fn visit_i64<E: de::Error>(self, value: i64) -> Result<T, E> {
+        Ok(T::unknown(Value::from(value)))
+    }
+
+    fn visit_u64<E: de::Error>(self, value: u64) -> Result<T, E> {
+        Ok(T::unknown(Value::from(value)))
+    }
+
+    fn visit_f64<E: de::Error>(self, value: f64) -> Result<T, E> {
+        Ok(T::unknown(Value::from(value)))
+    }
+
+    fn visit_seq<A: de::SeqAccess<'de>>(self, seq: A) -> Result<T, A::Error> {
+        Value::deserialize(de::value::SeqAccessDeserializer::new(seq)).map(T::unknown)
+    }
+}
+
+/// Buffered properties first, then the rest of a live map.
+struct Chain<A> {
+    buffered: std::vec::IntoIter<(String, Value)>,
+    value: Option<Value>,
+    live: A,
+}
+
+impl<'de, A: de::MapAccess<'de>> de::MapAccess<'de> for Chain<A> {
+    type Error = A::Error;
+
+    fn next_key_seed<K: de::DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, A::Error> {
+        match self.buffered.next() {
+            Some((key, value)) => {
+                self.value = Some(value);
+                seed.deserialize(de::value::StringDeserializer::<A::Error>::new(key)).map(Some)
+            }
+            None => self.live.next_key_seed(seed),
+        }
+    }
+
+    fn next_value_seed<V: de::DeserializeSeed<'de>>(
+        &mut self,
+        seed: V,
+    ) -> Result<V::Value, A::Error> {
+        match self.value.take() {
+            Some(value) => seed.deserialize(value).map_err(de::Error::custom),
+            None => self.live.next_value_seed(seed),
+        }
+    }
+}
+
+/// A key of a tagged object, recognised without allocating.
 enum Key {
     Tag,
     Content,
     Other(String),
 }
 
-struct KeySeed<T>(PhantomData<T>);
+struct KeySeed {
+    tag: &'static str,
+    content: Option<&'static str>,
+}
 
-impl<'de, T: Adjacent> de::DeserializeSeed<'de> for KeySeed<T> {
+impl<'de> de::DeserializeSeed<'de> for KeySeed {
     type Value = Key;
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Key, D::Error> {
@@ -267,7 +378,7 @@ impl<'de, T: Adjacent> de::DeserializeSeed<'de> for KeySeed<T> {
     }
 }
 
-impl<T: Adjacent> Visitor<'_> for KeySeed<T> {
+impl Visitor<'_> for KeySeed {
     type Value = Key;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -275,9 +386,9 @@ impl<T: Adjacent> Visitor<'_> for KeySeed<T> {
     }
 
     fn visit_str<E: de::Error>(self, key: &str) -> Result<Key, E> {
-        Ok(if key == T::TAG {
+        Ok(if key == self.tag {
             Key::Tag
-        } else if key == T::CONTENT {
+        } else if Some(key) == self.content {
             Key::Content
         } else {
             Key::Other(key.to_owned())

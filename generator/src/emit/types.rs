@@ -410,6 +410,57 @@ fn string_enum(name: &Ident, e: &StringEnum, docs: TokenStream) -> TokenStream {
     }
 }
 
+/// Serialization of an internally tagged union through a borrowed mirror enum deriving
+/// `Serialize` with `#[serde(tag)]`: serde writes the tag and the payload's fields in one pass.
+/// Not used when a payload struct declares the tag itself (serde would write it twice).
+fn internal_derive(api: &Api, u: &Union, uses: &mut Uses) -> Option<TokenStream> {
+    let Tagging::Internal { tag } = &u.tagging else { return None };
+    let declares_tag = |ty: &TypeRef| match ty {
+        TypeRef::Named(id) => match &api.ty(*id).kind {
+            TypeKind::Struct(s) => s.fields.iter().any(|f| &f.name.wire == tag),
+            TypeKind::Alias(_) | TypeKind::Union(_) => true,
+            TypeKind::Enum(_) => false,
+        },
+        _ => true,
+    };
+    if u.variants.iter().any(|v| v.nullable || v.ty.as_ref().is_some_and(declares_tag)) {
+        return None;
+    }
+    let unknown = ident(&u.unknown);
+    let mut mirror = TokenStream::new();
+    let mut arms = TokenStream::new();
+    for v in &u.variants {
+        let variant = ident(&v.name.rust);
+        let wire = &v.name.wire;
+        match &v.ty {
+            Some(ty) => {
+                let mut ty = type_tokens(api, ty, uses);
+                if v.boxed {
+                    ty = quote!(Box<#ty>);
+                }
+                mirror.extend(quote!(#[serde(rename = #wire)] #variant(&'a #ty),));
+                arms.extend(quote!(Self::#variant(value) => Tagged::#variant(value),));
+            }
+            None => {
+                mirror.extend(quote!(#[serde(rename = #wire)] #variant,));
+                arms.extend(quote!(Self::#variant => Tagged::#variant,));
+            }
+        }
+    }
+    Some(quote! {
+        #[derive(Serialize)]
+        #[serde(tag = #tag)]
+        enum Tagged<'a> {
+            #mirror
+        }
+        let tagged = match self {
+            #arms
+            Self::#unknown(value) => return value.serialize(serializer),
+        };
+        tagged.serialize(serializer)
+    })
+}
+
 fn union(api: &Api, name: &Ident, u: &Union, docs: TokenStream, uses: &mut Uses) -> TokenStream {
     let unknown = ident(&u.unknown);
     let mut variants = TokenStream::new();
@@ -451,13 +502,9 @@ fn union(api: &Api, name: &Ident, u: &Union, docs: TokenStream, uses: &mut Uses)
             }
             Tagging::Untagged => quote!(Self::#variant(value) => value.serialize(serializer),),
         });
+        // Tagged unions decode through `support::Tagged` (below); these arms serve the others.
         match &u.tagging {
-            Tagging::Internal { .. } => {
-                de_arms.extend(quote!(Some(#wire) => Self::#variant(support::decode(&value)?),))
-            }
-            Tagging::Adjacent { content, .. } => {
-                de_arms.extend(quote!(Some(#wire) => Self::#variant(support::decode_member(&value, #content)?),))
-            }
+            Tagging::Internal { .. } | Tagging::Adjacent { .. } => {}
             Tagging::External => {
                 de_arms.extend(quote!(Some(#wire) => Self::#variant(support::decode_member(&value, #wire)?),))
             }
@@ -468,8 +515,17 @@ fn union(api: &Api, name: &Ident, u: &Union, docs: TokenStream, uses: &mut Uses)
             }),
         }
     }
-    let mut adjacent_impl = TokenStream::new();
-    if let Tagging::Adjacent { tag, content } = &u.tagging {
+    let serialize_body = match internal_derive(api, u, uses) {
+        Some(body) => body,
+        None => quote! {
+            match self {
+                #ser_arms
+                Self::#unknown(value) => value.serialize(serializer),
+            }
+        },
+    };
+    let mut tagged_impl = TokenStream::new();
+    if let Tagging::Adjacent { tag, .. } | Tagging::Internal { tag } = &u.tagging {
         let known = u.variants.iter().map(|v| &v.name.wire);
         let arms = u.variants.iter().map(|v| {
             let variant = ident(&v.name.rust);
@@ -482,10 +538,9 @@ fn union(api: &Api, name: &Ident, u: &Union, docs: TokenStream, uses: &mut Uses)
                 }),
             }
         });
-        adjacent_impl = quote! {
-            impl support::Adjacent for #name {
+        tagged_impl = quote! {
+            impl support::Tagged for #name {
                 const TAG: &'static str = #tag;
-                const CONTENT: &'static str = #content;
                 fn known(tag: &str) -> bool {
                     matches!(tag, #(#known)|*)
                 }
@@ -500,17 +555,20 @@ fn union(api: &Api, name: &Ident, u: &Union, docs: TokenStream, uses: &mut Uses)
                 }
             }
         };
+        if let Tagging::Adjacent { content, .. } = &u.tagging {
+            tagged_impl.extend(quote! {
+                impl support::Adjacent for #name {
+                    const CONTENT: &'static str = #content;
+                }
+            });
+        }
     }
     let deserialize_body = match &u.tagging {
         Tagging::Adjacent { .. } => quote! {
             support::deserialize_adjacent(deserializer)
         },
-        Tagging::Internal { tag } => quote! {
-            let value = support::buffer(deserializer)?;
-            Ok(match support::tag_of(&value, #tag) {
-                #de_arms
-                _ => Self::#unknown(value),
-            })
+        Tagging::Internal { .. } => quote! {
+            support::deserialize_internal(deserializer)
         },
         Tagging::External => quote! {
             let value = support::buffer(deserializer)?;
@@ -544,10 +602,7 @@ fn union(api: &Api, name: &Ident, u: &Union, docs: TokenStream, uses: &mut Uses)
         }
         impl Serialize for #name {
             fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                match self {
-                    #ser_arms
-                    Self::#unknown(value) => value.serialize(serializer),
-                }
+                #serialize_body
             }
         }
         impl<'de> Deserialize<'de> for #name {
@@ -555,6 +610,6 @@ fn union(api: &Api, name: &Ident, u: &Union, docs: TokenStream, uses: &mut Uses)
                 #deserialize_body
             }
         }
-        #adjacent_impl
+        #tagged_impl
     }
 }

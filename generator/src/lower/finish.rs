@@ -70,6 +70,7 @@ impl Lowerer<'_> {
                 remap_ref(&mut m.payload, &remap);
             }
         }
+        drop_redundant_tags(&mut types, &api);
         api.operations.sort_by(|a, b| (&a.name.rust, &a.path, a.method).cmp(&(&b.name.rust, &b.path, b.method)));
         naming::dedupe(api.operations.iter_mut().map(|o| &mut o.name.rust), true);
         api.webhooks.sort_by(|a, b| (&a.name.rust, a.method).cmp(&(&b.name.rust, b.method)));
@@ -155,5 +156,59 @@ fn mark_boxed(types: &mut [TypeDef]) {
             }
             TypeKind::Alias(_) | TypeKind::Enum(_) => {}
         }
+    }
+}
+
+/// Every type named anywhere inside `ty`.
+fn named_in(ty: &TypeRef, out: &mut Vec<TypeId>) {
+    match ty {
+        TypeRef::Named(id) => out.push(*id),
+        TypeRef::List(inner) | TypeRef::Map(inner) => named_in(inner, out),
+        TypeRef::Primitive(_) | TypeRef::Any => {}
+    }
+}
+
+/// A struct used only as the payload of internally tagged unions does not need its own copy
+/// of the tag: the union writes it. Removing it saves users from filling in a constant.
+fn drop_redundant_tags(types: &mut [TypeDef], api: &ir::Api) {
+    let mut elsewhere = vec![false; types.len()];
+    let mut tags: Vec<Vec<String>> = vec![Vec::new(); types.len()];
+    let mut refs = Vec::new();
+    for def in types.iter() {
+        match &def.kind {
+            TypeKind::Struct(s) => s.fields.iter().for_each(|f| named_in(&f.ty, &mut refs)),
+            TypeKind::Alias(t) => named_in(t, &mut refs),
+            TypeKind::Enum(_) => {}
+            TypeKind::Union(u) => {
+                for v in &u.variants {
+                    match (&u.tagging, &v.ty) {
+                        (ir::Tagging::Internal { tag }, Some(TypeRef::Named(id))) if !v.nullable => {
+                            tags[id.0].push(tag.clone())
+                        }
+                        (_, Some(t)) => named_in(t, &mut refs),
+                        (_, None) => {}
+                    }
+                }
+            }
+        }
+    }
+    for op in &api.operations {
+        op.params.iter().for_each(|p| named_in(&p.ty, &mut refs));
+        for body in op.request.iter().chain(op.responses.iter().filter_map(|r| r.body.as_ref())) {
+            named_in(&body.ty, &mut refs);
+        }
+    }
+    api.webhooks.iter().filter_map(|h| h.payload.as_ref()).for_each(|b| named_in(&b.ty, &mut refs));
+    api.channels.iter().flat_map(|c| &c.messages).for_each(|m| named_in(&m.payload, &mut refs));
+    for id in refs {
+        elsewhere[id.0] = true;
+    }
+    for (i, def) in types.iter_mut().enumerate() {
+        let TypeKind::Struct(s) = &mut def.kind else { continue };
+        let Some(tag) = tags[i].first() else { continue };
+        if elsewhere[i] || tags[i].iter().any(|t| t != tag) || s.fields.len() < 2 {
+            continue;
+        }
+        s.fields.retain(|f| &f.name.wire != tag);
     }
 }
