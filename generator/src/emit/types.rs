@@ -447,10 +447,11 @@ fn internal_derive(api: &Api, u: &Union, uses: &mut Uses) -> Option<TokenStream>
             }
         }
     }
+    let lifetime = u.variants.iter().any(|v| v.ty.is_some()).then(|| quote!(<'a>));
     Some(quote! {
         #[derive(Serialize)]
         #[serde(tag = #tag)]
-        enum Tagged<'a> {
+        enum Tagged #lifetime {
             #mirror
         }
         let tagged = match self {
