@@ -10,6 +10,8 @@ use crate::node::{self, Node, Value};
 /// Settings of one API.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Config {
+    /// The config file, as named to [`Config::parse`] (empty for built-in defaults).
+    pub file: String,
     /// Short name of the API, used to derive crate names (`mews` → `mews-types`).
     pub name: String,
     /// Spec files, relative to the config file.
@@ -29,6 +31,15 @@ pub struct Config {
     /// True when the API treats `null` and an absent property alike: optional nullable fields
     /// then become a plain `Option` instead of the absent/null/value `Option<Option<T>>`.
     pub null_means_absent: bool,
+    /// Where each setting was written (JSON pointer → location), for diagnostics.
+    pub origins: BTreeMap<String, Location>,
+}
+
+impl Config {
+    /// The location of the setting at `pointer` (or of the file, for defaults).
+    pub fn origin(&self, pointer: &str) -> Location {
+        self.origins.get(pointer).cloned().unwrap_or_else(|| Location::file(&self.file))
+    }
 }
 
 /// Name, version and description of a generated crate.
@@ -100,8 +111,10 @@ impl Config {
                 })
                 .collect::<Vec<_>>()
         })?;
-        let mut r = Reader { file, diags: Vec::new() };
-        let config = r.config(&root);
+        let mut r = Reader { file, diags: Vec::new(), origins: BTreeMap::new() };
+        let mut config = r.config(&root);
+        config.origins = r.origins;
+        config.file = file.to_owned();
         if r.diags.is_empty() { Ok(config) } else { Err(r.diags) }
     }
 }
@@ -109,6 +122,7 @@ impl Config {
 struct Reader<'a> {
     file: &'a str,
     diags: Vec<Diagnostic>,
+    origins: BTreeMap<String, Location>,
 }
 
 impl Reader<'_> {
@@ -148,6 +162,10 @@ impl Reader<'_> {
     }
 
     fn string(&mut self, node: &Node, pointer: &str) -> String {
+        self.origins.insert(
+            pointer.to_owned(),
+            Location { file: self.file.into(), line: node.line, column: node.column, pointer: pointer.into() },
+        );
         match node.scalar_text() {
             Some(s) => s,
             None => {

@@ -11,6 +11,7 @@
 //! [`generate`] runs it. Loading reads through a [`load::SourceReader`]; nothing after loading
 //! touches the file system. Writing the result is the caller's job ([`sync`] helps).
 
+pub mod check;
 pub mod config;
 pub mod diag;
 pub mod emit;
@@ -40,7 +41,9 @@ pub fn load(config: &Config, config_dir: &str, reader: &dyn SourceReader) -> Res
     entries.sort();
     entries.dedup();
     let workspace = Workspace::load(&entries, reader).map_err(Diagnostics::new)?;
-    lower::lower(&workspace, config).map_err(Diagnostics::new)
+    let api = lower::lower(&workspace, config).map_err(Diagnostics::new)?;
+    let problems = check::config_against_api(config, &api);
+    if problems.is_empty() { Ok(api) } else { Err(Diagnostics::new(problems)) }
 }
 
 /// Loads, lowers and emits: every file of every crate for one API.

@@ -79,3 +79,51 @@ fn null_means_absent_and_secrets_and_naming() {
     assert!(collapsed.contains("pub struct Memo {"), "{collapsed}");
     assert!(collapsed.contains(r#".field("token", &support::Redacted)"#), "{collapsed}");
 }
+
+#[test]
+fn auth_and_pagination_settings_must_name_real_properties() {
+    let spec = r#"
+openapi: 3.0.3
+info: {title: t, version: '1'}
+paths:
+  /items/getAll:
+    post:
+      requestBody:
+        content:
+          application/json:
+            schema:
+              type: object
+              properties:
+                AccessToken: {type: string}
+                Limitation:
+                  type: object
+                  properties:
+                    Count: {type: integer}
+                    Cursor: {type: string}
+      responses:
+        '200':
+          description: ok
+          content:
+            application/json:
+              schema:
+                type: object
+                properties:
+                  Cursor: {type: string, nullable: true}
+"#;
+    let run = |config_text: &str| {
+        let config = Config::parse("api/codegen.yaml", config_text).unwrap();
+        let reader = MemoryReader::new().with("api/api.yaml", spec);
+        let provenance = Provenance { source: "api/codegen.yaml".into(), command: "test".into() };
+        triad::generate(&config, "api", &reader, &provenance)
+    };
+    let good = "name: x\nspecs: [api.yaml]\nauth: {body_fields: [AccessToken]}\npagination: {request_cursor: Limitation.Cursor, request_count: Limitation.Count, response_cursor: Cursor}\n";
+    run(good).unwrap();
+    let bad = "name: x\nspecs: [api.yaml]\nauth:\n  body_fields: [AccessToken, ClientTokn]\npagination:\n  request_cursor: Limitation.Cursr\n  request_count: Limitation.Count\n  response_cursor: Cursor\n";
+    let diags = run(bad).unwrap_err().0;
+    assert_eq!(diags.len(), 2, "{diags:#?}");
+    assert!(diags[0].message.contains("`ClientTokn` is not a property of any request body"));
+    assert_eq!((&*diags[0].location.file, diags[0].location.line), ("api/codegen.yaml", 4));
+    assert_eq!(diags[0].location.pointer, "/auth/body_fields/1");
+    assert!(diags[1].message.contains("request_cursor: Limitation.Cursr"));
+    assert_eq!(diags[1].location.line, 6);
+}

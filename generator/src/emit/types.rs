@@ -88,6 +88,7 @@ pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &
         header => provenance.header(),
         crate_name => krate.name.clone(),
         version => krate.version.clone(),
+        api_version => api.version.clone(),
         description => description.replace('"', "'"),
         title => title,
         uses_uuid => uses.uuid,
