@@ -162,6 +162,40 @@ pub(crate) fn deserialize_internal<'de, D: Deserializer<'de>, T: Tagged>(
     deserializer.deserialize_any(InternalVisitor(PhantomData))
 }
 
+/// The `Visitor` methods of a tagged union for input that is not an object: such a value has
+/// no tag, so it is kept as an unknown variant.
+macro_rules! unknown_unless_object {
+    () => {
+        fn visit_unit<E: de::Error>(self) -> Result<T, E> {
+            Ok(T::unknown(Value::Null))
+        }
+
+        fn visit_str<E: de::Error>(self, value: &str) -> Result<T, E> {
+            Ok(T::unknown(Value::String(value.to_owned())))
+        }
+
+        fn visit_bool<E: de::Error>(self, value: bool) -> Result<T, E> {
+            Ok(T::unknown(Value::Bool(value)))
+        }
+
+        fn visit_i64<E: de::Error>(self, value: i64) -> Result<T, E> {
+            Ok(T::unknown(Value::from(value)))
+        }
+
+        fn visit_u64<E: de::Error>(self, value: u64) -> Result<T, E> {
+            Ok(T::unknown(Value::from(value)))
+        }
+
+        fn visit_f64<E: de::Error>(self, value: f64) -> Result<T, E> {
+            Ok(T::unknown(Value::from(value)))
+        }
+
+        fn visit_seq<A: de::SeqAccess<'de>>(self, seq: A) -> Result<T, A::Error> {
+            Value::deserialize(de::value::SeqAccessDeserializer::new(seq)).map(T::unknown)
+        }
+    };
+}
+
 struct AdjacentVisitor<T>(PhantomData<T>);
 
 struct InternalVisitor<T>(PhantomData<T>);
@@ -231,33 +265,7 @@ impl<'de, T: Adjacent> Visitor<'de> for AdjacentVisitor<T> {
         Ok(T::unknown(Value::Object(raw)))
     }
 
-    fn visit_unit<E: de::Error>(self) -> Result<T, E> {
-        Ok(T::unknown(Value::Null))
-    }
-
-    fn visit_str<E: de::Error>(self, value: &str) -> Result<T, E> {
-        Ok(T::unknown(Value::String(value.to_owned())))
-    }
-
-    fn visit_bool<E: de::Error>(self, value: bool) -> Result<T, E> {
-        Ok(T::unknown(Value::Bool(value)))
-    }
-
-    fn visit_i64<E: de::Error>(self, value: i64) -> Result<T, E> {
-        Ok(T::unknown(Value::from(value)))
-    }
-
-    fn visit_u64<E: de::Error>(self, value: u64) -> Result<T, E> {
-        Ok(T::unknown(Value::from(value)))
-    }
-
-    fn visit_f64<E: de::Error>(self, value: f64) -> Result<T, E> {
-        Ok(T::unknown(Value::from(value)))
-    }
-
-    fn visit_seq<A: de::SeqAccess<'de>>(self, seq: A) -> Result<T, A::Error> {
-        Value::deserialize(de::value::SeqAccessDeserializer::new(seq)).map(T::unknown)
-    }
+    unknown_unless_object!();
 }
 
 impl<'de, T: Tagged> Visitor<'de> for InternalVisitor<T> {
@@ -294,33 +302,7 @@ impl<'de, T: Tagged> Visitor<'de> for InternalVisitor<T> {
         Ok(T::unknown(Value::Object(buffered.into_iter().collect())))
     }
 
-    fn visit_unit<E: de::Error>(self) -> Result<T, E> {
-        Ok(T::unknown(Value::Null))
-    }
-
-    fn visit_str<E: de::Error>(self, value: &str) -> Result<T, E> {
-        Ok(T::unknown(Value::String(value.to_owned())))
-    }
-
-    fn visit_bool<E: de::Error>(self, value: bool) -> Result<T, E> {
-        Ok(T::unknown(Value::Bool(value)))
-    }
-
-    fn visit_i64<E: de::Error>(self, value: i64) -> Result<T, E> {
-        Ok(T::unknown(Value::from(value)))
-    }
-
-    fn visit_u64<E: de::Error>(self, value: u64) -> Result<T, E> {
-        Ok(T::unknown(Value::from(value)))
-    }
-
-    fn visit_f64<E: de::Error>(self, value: f64) -> Result<T, E> {
-        Ok(T::unknown(Value::from(value)))
-    }
-
-    fn visit_seq<A: de::SeqAccess<'de>>(self, seq: A) -> Result<T, A::Error> {
-        Value::deserialize(de::value::SeqAccessDeserializer::new(seq)).map(T::unknown)
-    }
+    unknown_unless_object!();
 }
 
 /// Buffered properties first, then the rest of a live map.
