@@ -56,7 +56,11 @@ fn codegen(check: bool) -> Result<ExitCode, String> {
     }
     let changed = triad::sync::write(&out, &files, &owned).map_err(|e| e.to_string())?;
     for d in &changed {
-        println!("generated/{d}");
+        match d {
+            triad::sync::Drift::Missing(path) => println!("created generated/{path}"),
+            triad::sync::Drift::Stale(path) => println!("updated generated/{path}"),
+            triad::sync::Drift::Orphan(path) => println!("removed generated/{path}"),
+        }
     }
     println!("{} files, {} changed", files.len(), changed.len());
     Ok(ExitCode::SUCCESS)
