@@ -110,12 +110,12 @@ pub fn run(dir: &Path) -> Result<ExitCode, String> {
     }
     xtask::scratch::prepare(&scratch, &all_files)?;
     for row in rows.iter_mut().filter(|r| r.result.is_ok()) {
-        if let Err(output) = xtask::scratch::build(&scratch, &row.crate_name) {
-            row.result = Err(format!("build failed:\n{output}"));
+        if let Err(output) = xtask::scratch::build_lint_doc(&scratch, &row.crate_name) {
+            row.result = Err(output);
         }
     }
     println!(
-        "{:<34} {:>6} {:>5} {:>5} {:>5} {:>12} {:>8}  build",
+        "{:<34} {:>6} {:>5} {:>5} {:>5} {:>12} {:>8}  build, clippy, rustdoc",
         "api", "types", "ops", "hooks", "chans", "generate ms", "lines"
     );
     let mut failed = 0;

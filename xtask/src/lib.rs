@@ -59,23 +59,29 @@ pub mod scratch {
         Ok(crates)
     }
 
-    /// Builds one crate of the scratch workspace with warnings denied. On failure, returns the
-    /// first lines of the compiler's output.
-    pub fn build(dir: &Path, krate: &str) -> Result<(), String> {
-        cargo(dir, &["build", "--quiet", "-p", krate])
-    }
-
     /// Builds and runs the tests of one crate of the scratch workspace, warnings denied.
     pub fn test(dir: &Path, krate: &str) -> Result<(), String> {
         cargo(dir, &["test", "--quiet", "-p", krate])
     }
 
+    /// Builds one crate, then lints it with clippy and documents it with rustdoc, all with
+    /// warnings denied; names the first step that fails.
+    pub fn build_lint_doc(dir: &Path, krate: &str) -> Result<(), String> {
+        cargo(dir, &["build", "--quiet", "-p", krate]).map_err(|e| format!("build failed:\n{e}"))?;
+        cargo(dir, &["clippy", "--quiet", "-p", krate, "--", "-D", "warnings"])
+            .map_err(|e| format!("clippy failed:\n{e}"))?;
+        cargo(dir, &["doc", "--quiet", "--no-deps", "-p", krate]).map_err(|e| format!("rustdoc failed:\n{e}"))
+    }
+
+    /// Runs cargo in the scratch workspace with warnings denied; on failure, returns the first
+    /// lines of its output.
     fn cargo(dir: &Path, args: &[&str]) -> Result<(), String> {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         let target: PathBuf = dir.join("target");
         let output = Command::new(cargo)
             .current_dir(dir)
             .env("RUSTFLAGS", "-D warnings")
+            .env("RUSTDOCFLAGS", "-D warnings")
             .env("CARGO_TARGET_DIR", target)
             .args(args)
             .stdin(Stdio::null())

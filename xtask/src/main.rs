@@ -4,7 +4,7 @@
 //!   files whose bytes change; with `--check`, write nothing and fail naming stale or orphaned files.
 //! - `corpus DIR`: generate every crate the generator can make for each API in DIR (a file, or
 //!   a folder of spec files forming one API) into a scratch workspace outside the repository,
-//!   build it with warnings denied, and print one row per API.
+//!   build, lint (clippy) and document (rustdoc) it with warnings denied, and print one row per API.
 //! - `bench`: run the criterion benchmarks.
 
 use std::path::{Path, PathBuf};

@@ -71,20 +71,30 @@ fn escape_inline(line: &str) -> String {
             '[' => {
                 if let Some(close) = matching_bracket(&chars, i) {
                     if chars.get(close + 1) == Some(&'(') {
-                        out.push('[');
-                        i += 1;
-                        continue;
+                        if let Some(end) = matching_paren(&chars, close + 1) {
+                            let target: String = chars[close + 2..end].iter().collect();
+                            let text: String = chars[i + 1..close].iter().collect();
+                            if is_url(&target) {
+                                // A real link: keep it, escaping only its text.
+                                out.push('[');
+                                out.push_str(&escape_inline(&text));
+                                out.push_str("](");
+                                out.push_str(&target);
+                                out.push(')');
+                            } else {
+                                // A link into the spec author's own code base would be a broken
+                                // intra-doc link here: keep the text only.
+                                out.push_str(&escape_inline(&text));
+                            }
+                            i = end + 1;
+                            continue;
+                        }
                     }
                 }
                 out.push_str("\\[");
             }
-            ']' => {
-                if chars.get(i + 1) == Some(&'(') && opens_link(&chars, i) {
-                    out.push(']');
-                } else {
-                    out.push_str("\\]");
-                }
-            }
+            // Links were consumed whole at their `[`; any other bracket is text.
+            ']' => out.push_str("\\]"),
             '<' => {
                 let rest: String = chars[i + 1..].iter().take(8).collect();
                 if rest.starts_with("http://") || rest.starts_with("https:/") {
@@ -125,21 +135,26 @@ fn matching_bracket(chars: &[char], open: usize) -> Option<usize> {
     None
 }
 
-fn opens_link(chars: &[char], close: usize) -> bool {
+fn matching_paren(chars: &[char], open: usize) -> Option<usize> {
     let mut depth = 0;
-    for j in (0..=close).rev() {
-        match chars[j] {
-            ']' => depth += 1,
-            '[' => {
+    for (j, &c) in chars.iter().enumerate().skip(open) {
+        match c {
+            '(' => depth += 1,
+            ')' => {
                 depth -= 1;
                 if depth == 0 {
-                    return true;
+                    return Some(j);
                 }
             }
             _ => {}
         }
     }
-    false
+    None
+}
+
+fn is_url(target: &str) -> bool {
+    let target = target.trim();
+    target.contains("://") || target.starts_with("mailto:") || target.starts_with('#')
 }
 
 fn starts_url(chars: &[char], i: usize) -> bool {
@@ -175,5 +190,7 @@ mod tests {
         assert_eq!(sanitize("go to https://api.mews.com."), "go to <https://api.mews.com>.");
         assert_eq!(sanitize("`a[0] <b>` stays"), "`a[0] <b>` stays");
         assert_eq!(sanitize("x\n\n\n\ny"), "x\n\ny");
+        assert_eq!(sanitize("a [`Disk`](omicron::Disk) b"), "a `Disk` b");
+        assert_eq!(sanitize("[see [1]](https://x.io/a_(b))"), "[see \\[1\\]](https://x.io/a_(b))");
     }
 }

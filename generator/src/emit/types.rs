@@ -435,11 +435,9 @@ fn internal_derive(api: &Api, u: &Union, uses: &mut Uses) -> Option<TokenStream>
         let wire = &v.name.wire;
         match &v.ty {
             Some(ty) => {
-                let mut ty = type_tokens(api, ty, uses);
-                if v.boxed {
-                    ty = quote!(Box<#ty>);
-                }
+                let ty = type_tokens(api, ty, uses);
                 mirror.extend(quote!(#[serde(rename = #wire)] #variant(&'a #ty),));
+                // A boxed payload auto-derefs to the mirror's `&T`.
                 arms.extend(quote!(Self::#variant(value) => Tagged::#variant(value),));
             }
             None => {
