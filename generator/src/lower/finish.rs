@@ -1,7 +1,5 @@
 //! The last lowering pass: Rust names for types, boxing of recursive fields, and a stable order.
 
-use std::collections::HashMap;
-
 use super::Lowerer;
 use crate::ir::{self, Name, TypeDef, TypeId, TypeKind, TypeRef};
 use crate::naming;
@@ -99,61 +97,68 @@ fn remap_kind(kind: &mut TypeKind, remap: &[TypeId]) {
     }
 }
 
-/// Types a value of this type holds inline (not behind a `Vec` or map).
-fn by_value(kind: &TypeKind) -> Vec<TypeId> {
+/// The by-value edges of a type: (slot, target) where a slot is a field or variant index and the
+/// target is held inline (not behind a `Vec` or map).
+fn by_value(kind: &TypeKind) -> Vec<(usize, TypeId)> {
     let direct = |t: &TypeRef| match t {
         TypeRef::Named(id) => Some(*id),
         _ => None,
     };
     match kind {
-        TypeKind::Struct(s) => s.fields.iter().filter_map(|f| direct(&f.ty)).collect(),
-        TypeKind::Union(u) => u.variants.iter().filter_map(|v| v.ty.as_ref().and_then(direct)).collect(),
-        TypeKind::Alias(t) => direct(t).into_iter().collect(),
+        TypeKind::Struct(s) => s.fields.iter().enumerate().filter_map(|(i, f)| Some((i, direct(&f.ty)?))).collect(),
+        TypeKind::Union(u) => {
+            u.variants.iter().enumerate().filter_map(|(i, v)| Some((i, v.ty.as_ref().and_then(direct)?))).collect()
+        }
+        TypeKind::Alias(t) => direct(t).into_iter().map(|id| (0, id)).collect(),
         TypeKind::Enum(_) => Vec::new(),
     }
 }
 
-/// Boxes every field or variant whose type leads back, by value, to its owner.
+/// Breaks every cycle of by-value references with as few boxes as a depth-first search finds:
+/// an edge back to a type still being visited is boxed. Types are visited in name order, so
+/// the choice is deterministic.
 fn mark_boxed(types: &mut [TypeDef]) {
-    let edges: Vec<Vec<TypeId>> = types.iter().map(|t| by_value(&t.kind)).collect();
-    let mut memo: HashMap<(TypeId, TypeId), bool> = HashMap::new();
-    let mut reaches = |from: TypeId, to: TypeId| -> bool {
-        if let Some(&r) = memo.get(&(from, to)) {
-            return r;
+    let edges: Vec<Vec<(usize, TypeId)>> = types.iter().map(|t| by_value(&t.kind)).collect();
+    #[derive(Clone, Copy, PartialEq)]
+    enum State {
+        New,
+        Open,
+        Done,
+    }
+    let mut state = vec![State::New; types.len()];
+    let mut boxed: Vec<(usize, usize)> = Vec::new();
+    for root in 0..types.len() {
+        if state[root] != State::New {
+            continue;
         }
-        let mut seen = vec![false; edges.len()];
-        let mut stack = vec![from];
-        let mut found = false;
-        while let Some(n) = stack.pop() {
-            if n == to {
-                found = true;
-                break;
-            }
-            if std::mem::replace(&mut seen[n.0], true) {
-                continue;
-            }
-            stack.extend(edges[n.0].iter().copied());
-        }
-        memo.insert((from, to), found);
-        found
-    };
-    for (i, def) in types.iter_mut().enumerate() {
-        let owner = TypeId(i);
-        match &mut def.kind {
-            TypeKind::Struct(s) => {
-                for f in &mut s.fields {
-                    if let TypeRef::Named(id) = f.ty {
-                        f.boxed = reaches(id, owner);
+        // (node, index of the next edge to follow)
+        let mut stack = vec![(root, 0usize)];
+        state[root] = State::Open;
+        while let Some(&mut (node, ref mut next)) = stack.last_mut() {
+            match edges[node].get(*next) {
+                Some(&(slot, target)) => {
+                    *next += 1;
+                    match state[target.0] {
+                        State::Open => boxed.push((node, slot)),
+                        State::New => {
+                            state[target.0] = State::Open;
+                            stack.push((target.0, 0));
+                        }
+                        State::Done => {}
                     }
                 }
-            }
-            TypeKind::Union(u) => {
-                for v in &mut u.variants {
-                    if let Some(TypeRef::Named(id)) = v.ty {
-                        v.boxed = reaches(id, owner);
-                    }
+                None => {
+                    state[node] = State::Done;
+                    stack.pop();
                 }
             }
+        }
+    }
+    for (node, slot) in boxed {
+        match &mut types[node].kind {
+            TypeKind::Struct(s) => s.fields[slot].boxed = true,
+            TypeKind::Union(u) => u.variants[slot].boxed = true,
+            // An alias cannot hold a box; alias-only cycles are reported during lowering.
             TypeKind::Alias(_) | TypeKind::Enum(_) => {}
         }
     }
