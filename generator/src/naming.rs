@@ -17,28 +17,15 @@ const KEYWORDS: &[&str] = &[
 /// Keywords that cannot even be raw identifiers.
 const NOT_RAW: &[&str] = &["crate", "self", "Self", "super", "_"];
 
-/// Type names a generated crate must not define because generated code or users rely on them.
+/// Type names a generated crate must not define because generated code or its users rely on
+/// them: the prelude, and the names generated code imports.
+#[rustfmt::skip]
 const RESERVED_TYPES: &[&str] = &[
-    "Option",
-    "Result",
-    "Some",
-    "None",
-    "Ok",
-    "Err",
-    "Vec",
-    "String",
-    "Box",
-    "Self",
-    "Value",
-    "Map",
-    "BTreeMap",
-    "HashMap",
-    "Uuid",
-    "DateTime",
-    "NaiveDate",
-    "Utc",
-    "Serialize",
-    "Deserialize",
+    "Option", "Result", "Some", "None", "Ok", "Err", "Vec", "String", "Box", "Self", "Value", "Map",
+    "BTreeMap", "HashMap", "Uuid", "DateTime", "NaiveDate", "Utc", "Serialize", "Deserialize", "Default",
+    "Clone", "Copy", "Debug", "Display", "Send", "Sync", "Sized", "Unpin", "Drop", "Fn", "FnMut", "FnOnce",
+    "From", "Into", "TryFrom", "TryInto", "AsRef", "AsMut", "Iterator", "IntoIterator", "Extend", "ToString",
+    "ToOwned", "PartialEq", "Eq", "PartialOrd", "Ord", "Hash", "Tagged",
 ];
 
 /// Replaces every character that cannot appear in an identifier by a word boundary.
@@ -152,6 +139,7 @@ mod tests {
         assert_eq!(field_name("@type"), "r#type");
         assert_eq!(type_name("reservations_getAll_2023-06-06", "X"), "ReservationsGetAll20230606");
         assert_eq!(type_name("String", "X"), "StringType");
+        assert_eq!(type_name("default", "X"), "DefaultType");
         assert_eq!(type_name("", "Fallback"), "Fallback");
         assert_eq!(variant_name("DE_NATO", "X"), "DeNato");
         assert_eq!(variant_name("1", "X"), "V1");
