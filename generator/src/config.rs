@@ -7,6 +7,9 @@ use std::collections::BTreeMap;
 use crate::diag::{Diagnostic, Location};
 use crate::node::{self, Node, Value};
 
+/// Largest codegen config file read.
+pub const MAX_CONFIG_BYTES: u64 = 1 << 20;
+
 /// Settings of one API.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Config {
@@ -31,6 +34,11 @@ pub struct Config {
     /// True when the API treats `null` and an absent property alike: optional nullable fields
     /// then become a plain `Option` instead of the absent/null/value `Option<Option<T>>`.
     pub null_means_absent: bool,
+    /// The folder every spec file and `$ref` target must lie under, relative to the config
+    /// file's folder (`None`: the config file's folder itself).
+    pub root: Option<String>,
+    /// Bounds on what loading may read and build.
+    pub limits: crate::load::Limits,
     /// Where each setting was written (JSON pointer → location), for diagnostics.
     pub origins: BTreeMap<String, Location>,
 }
@@ -96,6 +104,30 @@ impl Config {
             types_crate: CrateSettings { name: format!("{name}-types"), version: "0.1.0".into(), description: None },
             ..Config::default()
         }
+    }
+
+    /// Reads and parses the config file at `path` (shown as `shown` in diagnostics). Only a
+    /// regular file of at most [`MAX_CONFIG_BYTES`] is read.
+    pub fn from_file(path: &std::path::Path, shown: &str) -> Result<Config, Vec<Diagnostic>> {
+        let fail =
+            |message: String, expected: &str| vec![Diagnostic::new(Location::file(shown), message).expected(expected)];
+        let bytes = crate::load::read_regular_file(path, MAX_CONFIG_BYTES).map_err(|e| match e {
+            crate::load::ReadError::TooLarge(_) => fail(
+                format!("cannot read the codegen config: it is larger than {MAX_CONFIG_BYTES} bytes"),
+                "a small YAML file",
+            ),
+            e => fail(format!("cannot read the codegen config: {e}"), "a regular YAML file"),
+        })?;
+        let text = node::decode_utf8(&bytes).map_err(|e| {
+            vec![
+                Diagnostic::new(
+                    Location { file: shown.into(), line: e.line, column: e.column, pointer: String::new() },
+                    e.message,
+                )
+                .expected("a file encoded as UTF-8"),
+            ]
+        })?;
+        Config::parse(shown, text)
     }
 
     /// Parses a config file. `file` is used in diagnostics.
@@ -175,6 +207,20 @@ impl Reader<'_> {
         }
     }
 
+    fn positive(&mut self, node: &Node, pointer: &str) -> Option<u64> {
+        self.origins.insert(
+            pointer.to_owned(),
+            Location { file: self.file.into(), line: node.line, column: node.column, pointer: pointer.into() },
+        );
+        match node.value {
+            Value::Int(n) if n > 0 => u64::try_from(n).ok(),
+            _ => {
+                self.error(node, pointer, format!("found {}", node.kind_name()), "a positive whole number");
+                None
+            }
+        }
+    }
+
     fn strings(&mut self, node: &Node, pointer: &str) -> Vec<String> {
         match node.as_seq() {
             Some(items) => {
@@ -193,8 +239,19 @@ impl Reader<'_> {
     }
 
     fn config(&mut self, root: &Node) -> Config {
-        let known =
-            ["name", "specs", "crates", "auth", "pagination", "naming", "unions", "secrets", "null_means_absent"];
+        let known = [
+            "name",
+            "specs",
+            "root",
+            "limits",
+            "crates",
+            "auth",
+            "pagination",
+            "naming",
+            "unions",
+            "secrets",
+            "null_means_absent",
+        ];
         let mut config = Config::default();
         let entries = self.map(root, "", &known);
         match root.get("name") {
@@ -206,6 +263,22 @@ impl Reader<'_> {
             let pointer = format!("/{key}");
             match key {
                 "specs" => config.specs = self.strings(value, &pointer),
+                "root" => config.root = Some(self.string(value, &pointer)),
+                "limits" => {
+                    let known = ["file_bytes", "total_bytes", "alias_nodes", "depth", "ref_chain"];
+                    for (k, v) in self.map(value, &pointer, &known) {
+                        let p = format!("{pointer}/{k}");
+                        let Some(n) = self.positive(v, &p) else { continue };
+                        let limits = &mut config.limits;
+                        match k {
+                            "file_bytes" => limits.file_bytes = n,
+                            "total_bytes" => limits.total_bytes = n,
+                            "alias_nodes" => limits.alias_nodes = usize::try_from(n).unwrap_or(usize::MAX),
+                            "depth" => limits.depth = usize::try_from(n).unwrap_or(usize::MAX),
+                            _ => limits.ref_chain = usize::try_from(n).unwrap_or(usize::MAX),
+                        }
+                    }
+                }
                 "crates" => {
                     for (kind, settings) in self.map(value, &pointer, &["types", "client", "server"]) {
                         let pointer = format!("{pointer}/{kind}");

@@ -29,18 +29,45 @@ use load::{SourceReader, Workspace};
 pub use emit::{Files, Provenance};
 
 /// Loads the specs named by `config` (paths relative to `config_dir`) and lowers them to the IR.
+///
+/// Every file read must lie under the spec root: `config.root` (relative to `config_dir`), or
+/// `config_dir` itself when the config sets none.
 pub fn load(config: &Config, config_dir: &str, reader: &dyn SourceReader) -> Result<ir::Api, Diagnostics> {
-    let mut entries: Vec<String> = config
-        .specs
-        .iter()
-        .map(|s| {
-            if config_dir.is_empty() { load::normalize_path(s) } else { load::join_path(&format!("{config_dir}/"), s) }
-        })
-        .collect();
+    let in_config_dir = |path: &str| {
+        if config_dir.is_empty() {
+            load::normalize_path(path)
+        } else {
+            load::join_path(&format!("{config_dir}/"), path)
+        }
+    };
+    let root = in_config_dir(config.root.as_deref().unwrap_or("."));
+    let mut entries = Vec::new();
+    let mut problems = Vec::new();
+    for (i, spec) in config.specs.iter().enumerate() {
+        let path = in_config_dir(spec);
+        if load::is_under(&root, &path) {
+            entries.push(path);
+        } else {
+            let shown = if root.is_empty() { "." } else { root.as_str() };
+            problems.push(
+                Diagnostic::new(
+                    config.origin(&format!("/specs/{i}")),
+                    format!("`{spec}` lies outside the spec root `{shown}`"),
+                )
+                .expected(
+                    "a spec file under the spec root; set `root:` in the codegen config (or pass `--root`) to widen it",
+                ),
+            );
+        }
+    }
+    if !problems.is_empty() {
+        return Err(Diagnostics::new(problems));
+    }
     // The order files are listed in must not change the output.
     entries.sort();
     entries.dedup();
-    let workspace = Workspace::load(&entries, reader).map_err(Diagnostics::new)?;
+    let options = load::LoadOptions { root, limits: config.limits };
+    let workspace = Workspace::load(&entries, reader, &options).map_err(Diagnostics::new)?;
     let api = lower::lower(&workspace, config).map_err(Diagnostics::new)?;
     let problems = check::config_against_api(config, &api);
     if problems.is_empty() { Ok(api) } else { Err(Diagnostics::new(problems)) }

@@ -17,6 +17,10 @@ struct Args {
     /// Directory the crates are written into (one sub-directory per crate).
     #[arg(long, short)]
     out: PathBuf,
+    /// The folder every spec file and `$ref` target must lie under (default: the config's
+    /// folder, or the `root:` setting of the config).
+    #[arg(long)]
+    root: Option<PathBuf>,
     /// Write nothing; exit with status 1 if the output is out of date.
     #[arg(long)]
     check: bool,
@@ -25,14 +29,7 @@ struct Args {
 fn main() -> ExitCode {
     let args = Args::parse();
     let config_path = args.config.to_string_lossy().replace('\\', "/");
-    let text = match std::fs::read_to_string(&args.config) {
-        Ok(text) => text,
-        Err(e) => {
-            eprintln!("error: cannot read {config_path}: {e}");
-            return ExitCode::from(2);
-        }
-    };
-    let config = match Config::parse(&config_path, &text) {
+    let mut config = match Config::from_file(&args.config, &config_path) {
         Ok(config) => config,
         Err(diags) => {
             eprintln!("{}", triad::diag::Diagnostics::new(diags));
@@ -43,6 +40,14 @@ fn main() -> ExitCode {
         Some(i) => config_path[..i].to_owned(),
         None => ".".to_owned(),
     };
+    if let Some(root) = &args.root {
+        // The flag is relative to the working directory; the setting to the config's folder.
+        let root = root.to_string_lossy().replace('\\', "/");
+        let cwd = std::env::current_dir().map(|d| d.to_string_lossy().replace('\\', "/")).unwrap_or_default();
+        let absolute = |p: &str| if p.starts_with('/') { p.to_owned() } else { format!("{cwd}/{p}") };
+        let (root, dir_abs) = (absolute(&root), absolute(&dir));
+        config.root = Some(triad::load::relative_path(&dir_abs, &root));
+    }
     let provenance = Provenance {
         source: config_path.clone(),
         command: format!("triad {config_path} --out {}", args.out.display()),

@@ -8,7 +8,7 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 
 use indexmap::IndexMap;
-use saphyr_parser::{Event, Parser, ScalarStyle, ScanError, Span, SpannedEventReceiver};
+use saphyr_parser::{Event, Parser, ScalarStyle, ScanError, Span, Tag};
 
 /// A parsed value plus its 1-based line and column.
 #[derive(Clone, Debug)]
@@ -163,134 +163,634 @@ pub struct ParseError {
     pub message: String,
 }
 
-/// Parses one YAML (or JSON) document. Syntax errors stop parsing; structural problems (duplicate
-/// keys, non-scalar keys, unknown aliases) are all collected.
+impl ParseError {
+    fn at(line: u32, column: u32, message: impl Into<String>) -> Self {
+        ParseError { line, column, message: message.into() }
+    }
+}
+
+/// The syntax a file is written in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// YAML 1.2 (one document per file).
+    Yaml,
+    /// JSON (RFC 8259), read by a JSON parser.
+    Json,
+}
+
+impl Format {
+    /// JSON for `*.json` files, YAML for everything else.
+    pub fn of_path(path: &str) -> Format {
+        let lower = path.to_ascii_lowercase();
+        if lower.ends_with(".json") { Format::Json } else { Format::Yaml }
+    }
+}
+
+/// Bounds on what one document may build, so a small hostile file cannot exhaust memory or the
+/// stack. The messages name the codegen config setting that raises each bound.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ParseLimits {
+    /// Deepest nesting of mappings and sequences (`limits.depth`).
+    pub max_depth: usize,
+    /// Nodes that aliases may add by copying their anchors, over the whole document
+    /// (`limits.alias_nodes`).
+    pub max_alias_nodes: usize,
+}
+
+impl Default for ParseLimits {
+    fn default() -> Self {
+        ParseLimits { max_depth: DEFAULT_MAX_DEPTH, max_alias_nodes: DEFAULT_MAX_ALIAS_NODES }
+    }
+}
+
+/// Default of [`ParseLimits::max_depth`].
+pub const DEFAULT_MAX_DEPTH: usize = 128;
+/// Default of [`ParseLimits::max_alias_nodes`].
+pub const DEFAULT_MAX_ALIAS_NODES: usize = 200_000;
+
+/// Decodes a file's bytes as UTF-8 (a leading byte-order mark is dropped). Invalid UTF-8 is
+/// reported with its byte offset, line and column.
+pub fn decode_utf8(bytes: &[u8]) -> Result<&str, ParseError> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    std::str::from_utf8(bytes).map_err(|error| {
+        let offset = error.valid_up_to();
+        let valid = String::from_utf8_lossy(bytes.get(..offset).unwrap_or_default());
+        let (line, column) = line_column(&valid, valid.len());
+        ParseError::at(line, column, format!("invalid UTF-8 at byte offset {offset}"))
+    })
+}
+
+/// The 1-based line and column (in characters) of byte `offset` of `text`.
+fn line_column(text: &str, offset: usize) -> (u32, u32) {
+    let before = text.get(..offset).unwrap_or(text);
+    let line = before.bytes().filter(|&b| b == b'\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let column = before.get(line_start..).map_or(0, |s| s.chars().count()) + 1;
+    (to_u32(line), to_u32(column))
+}
+
+fn to_u32(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+/// Parses one YAML document with the default [`ParseLimits`].
 pub fn parse(text: &str) -> Result<Node, Vec<ParseError>> {
-    let mut builder = Builder::default();
+    parse_with(text, Format::Yaml, &ParseLimits::default())
+}
+
+/// Parses one document of the given format. Syntax errors stop parsing; structural problems
+/// (duplicate keys, non-scalar keys, unknown aliases, exceeded limits) are all collected.
+pub fn parse_with(text: &str, format: Format, limits: &ParseLimits) -> Result<Node, Vec<ParseError>> {
+    match format {
+        Format::Yaml => parse_yaml(text, limits),
+        Format::Json => parse_json(text, limits),
+    }
+}
+
+fn parse_yaml(text: &str, limits: &ParseLimits) -> Result<Node, Vec<ParseError>> {
+    let mut builder = Builder { limits: *limits, ..Builder::default() };
     let mut parser = Parser::new_from_str(text);
-    if let Err(error) = parser.load(&mut builder, false) {
-        return Err(vec![scan_error(&error)]);
+    let mut documents = 0usize;
+    // Events are pulled one at a time (the parser's own `load` recurses once per nesting level).
+    while let Some(next) = parser.next_event() {
+        let (event, span) = match next {
+            Ok(pair) => pair,
+            Err(error) => return Err(vec![scan_error(&error)]),
+        };
+        if let Event::DocumentStart(_) = event {
+            documents += 1;
+            if documents > 1 {
+                let (line, column) = position(&span);
+                builder.errors.push(ParseError::at(
+                    line,
+                    column,
+                    "a second YAML document starts here; a spec file must hold exactly one document",
+                ));
+                break;
+            }
+        }
+        builder.on_event(event, span);
     }
     if !builder.errors.is_empty() {
         return Err(builder.errors);
     }
     match builder.root {
         Some(root) => Ok(root),
-        None => Err(vec![ParseError { line: 1, column: 1, message: "the file is empty".into() }]),
+        None => Err(vec![ParseError::at(1, 1, "the file is empty")]),
     }
 }
 
 fn scan_error(error: &ScanError) -> ParseError {
     let marker = error.marker();
-    ParseError {
-        line: marker.line() as u32,
-        column: marker.col() as u32 + 1,
-        message: format!("invalid YAML/JSON: {}", error.info()),
+    ParseError::at(to_u32(marker.line()), to_u32(marker.col() + 1), format!("invalid YAML: {}", error.info()))
+}
+
+/// A mapping key as written: the text it stands for and the typed value used to find
+/// duplicates the way YAML 1.2's core schema compares keys.
+#[derive(Clone, Debug)]
+struct Key {
+    text: String,
+    identity: KeyIdentity,
+    line: u32,
+    column: u32,
+    /// A plain `<<`: a merge key.
+    merge: bool,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+enum KeyIdentity {
+    Str(String),
+    Int(i64),
+    Float(u64),
+    Bool(bool),
+}
+
+impl KeyIdentity {
+    fn kind(&self) -> &'static str {
+        match self {
+            KeyIdentity::Str(_) => "a string",
+            KeyIdentity::Int(_) => "an integer",
+            KeyIdentity::Float(_) => "a float",
+            KeyIdentity::Bool(_) => "a boolean",
+        }
     }
 }
 
 enum Frame {
-    Seq { items: Vec<Node>, anchor: usize, line: u32, column: u32 },
-    Map { map: IndexMap<String, Node>, key: Option<(String, u32, u32)>, anchor: usize, line: u32, column: u32 },
+    Seq {
+        items: Vec<Node>,
+        anchor: usize,
+        line: u32,
+        column: u32,
+        size: usize,
+    },
+    Map {
+        map: IndexMap<String, Node>,
+        identities: Vec<(KeyIdentity, String)>,
+        key: Option<Key>,
+        /// `<<` merges: position in `map` where the key was written, and the merged value.
+        merges: Vec<(usize, Node)>,
+        anchor: usize,
+        line: u32,
+        column: u32,
+        size: usize,
+    },
 }
 
 #[derive(Default)]
 struct Builder {
+    limits: ParseLimits,
     stack: Vec<Frame>,
-    anchors: HashMap<usize, Node>,
+    /// Anchored nodes with their size in nodes.
+    anchors: HashMap<usize, (Node, usize)>,
+    /// Nodes added so far by copying anchors.
+    alias_nodes: usize,
+    /// Levels of nesting being skipped because they exceed the depth limit.
+    skipped_depth: usize,
     root: Option<Node>,
     errors: Vec<ParseError>,
 }
 
 impl Builder {
-    fn finish(&mut self, node: Node, anchor: usize) {
+    fn finish(&mut self, node: Node, size: usize, anchor: usize, key: Option<Key>) {
         if anchor != 0 {
-            self.anchors.insert(anchor, node.clone());
+            self.anchors.insert(anchor, (node.clone(), size));
         }
-        self.push(node);
+        self.push(node, size, key);
     }
 
-    fn push(&mut self, node: Node) {
-        match self.stack.last_mut() {
-            None => {
-                if self.root.is_none() {
-                    self.root = Some(node);
+    /// Adds a finished node to the collection being built. `key` is the key reading of a scalar
+    /// (`None` for collections and aliases).
+    fn push(&mut self, node: Node, size: usize, scalar_key: Option<Key>) {
+        let Some(frame) = self.stack.last_mut() else {
+            if self.root.is_none() {
+                self.root = Some(node);
+            }
+            return;
+        };
+        match frame {
+            Frame::Seq { items, size: total, .. } => {
+                items.push(node);
+                *total = total.saturating_add(size);
+            }
+            Frame::Map { map, identities, key, merges, size: total, .. } => {
+                *total = total.saturating_add(size);
+                match key.take() {
+                    None => match scalar_key {
+                        Some(k) => *key = Some(k),
+                        None => {
+                            let message = match node.value {
+                                Value::Null => "a mapping key must be a string or a number, found null".to_owned(),
+                                _ => format!("a mapping key must be a scalar, found {}", node.kind_name()),
+                            };
+                            self.errors.push(ParseError::at(node.line, node.column, message));
+                            *key = Some(Key {
+                                text: String::new(),
+                                identity: KeyIdentity::Str(String::new()),
+                                line: node.line,
+                                column: node.column,
+                                merge: false,
+                            });
+                        }
+                    },
+                    Some(k) if k.merge => {
+                        let ok = match &node.value {
+                            Value::Map(_) => true,
+                            Value::Seq(items) => items.iter().all(|i| matches!(i.value, Value::Map(_))),
+                            _ => false,
+                        };
+                        if ok {
+                            merges.push((map.len(), node));
+                        } else {
+                            self.errors.push(ParseError::at(
+                                node.line,
+                                node.column,
+                                format!(
+                                    "the merge key `<<` needs a mapping or a list of mappings, found {}",
+                                    node.kind_name()
+                                ),
+                            ));
+                        }
+                    }
+                    Some(k) => {
+                        if let Some((_, first)) =
+                            identities.iter().find(|(id, text)| *id == k.identity || *text == k.text)
+                        {
+                            let message = if *first == k.text {
+                                match identities.iter().find(|(_, text)| *text == k.text).map(|(id, _)| id) {
+                                    Some(id) if id.kind() != k.identity.kind() => format!(
+                                        "duplicate key `{}`: written once as {} and once as {}; both name the same property",
+                                        k.text,
+                                        id.kind(),
+                                        k.identity.kind()
+                                    ),
+                                    _ => format!("duplicate key `{}` in a mapping", k.text),
+                                }
+                            } else {
+                                format!(
+                                    "duplicate key: `{}` and `{first}` are the same {} under YAML 1.2's core schema",
+                                    k.text,
+                                    k.identity.kind().trim_start_matches("an ").trim_start_matches("a ")
+                                )
+                            };
+                            self.errors.push(ParseError::at(k.line, k.column, message));
+                        } else {
+                            identities.push((k.identity, k.text.clone()));
+                            map.insert(k.text, node);
+                        }
+                    }
                 }
             }
-            Some(Frame::Seq { items, .. }) => items.push(node),
-            Some(Frame::Map { map, key, .. }) => match key.take() {
-                None => match node.scalar_text().or_else(|| matches!(node.value, Value::Null).then(String::new)) {
-                    Some(text) => *key = Some((text, node.line, node.column)),
-                    None => {
-                        self.errors.push(ParseError {
-                            line: node.line,
-                            column: node.column,
-                            message: format!("a mapping key must be a scalar, found {}", node.kind_name()),
-                        });
-                        *key = Some((String::new(), node.line, node.column));
-                    }
-                },
-                Some((text, line, column)) => {
-                    if map.contains_key(&text) {
-                        self.errors.push(ParseError {
-                            line,
-                            column,
-                            message: format!("duplicate key `{text}` in a mapping"),
-                        });
-                    } else {
-                        map.insert(text, node);
-                    }
-                }
-            },
         }
     }
-}
 
-fn position(span: &Span) -> (u32, u32) {
-    (span.start.line() as u32, span.start.col() as u32 + 1)
-}
+    fn start(&mut self, line: u32, column: u32) -> bool {
+        if self.skipped_depth > 0 || self.stack.len() >= self.limits.max_depth {
+            if self.skipped_depth == 0 {
+                self.errors.push(ParseError::at(
+                    line,
+                    column,
+                    format!(
+                        "nesting deeper than {} levels; raise `limits.depth` in the codegen config if the spec needs it",
+                        self.limits.max_depth
+                    ),
+                ));
+            }
+            self.skipped_depth += 1;
+            return false;
+        }
+        true
+    }
 
-impl<'input> SpannedEventReceiver<'input> for Builder {
-    fn on_event(&mut self, event: Event<'input>, span: Span) {
+    fn on_event(&mut self, event: Event<'_>, span: Span) {
         let (line, column) = position(&span);
+        if self.skipped_depth > 0 {
+            match event {
+                Event::SequenceStart(..) | Event::MappingStart(..) => self.skipped_depth += 1,
+                Event::SequenceEnd | Event::MappingEnd => self.skipped_depth -= 1,
+                _ => {}
+            }
+            return;
+        }
         match event {
-            Event::SequenceStart(anchor, _) => self.stack.push(Frame::Seq { items: Vec::new(), anchor, line, column }),
-            Event::MappingStart(anchor, _) => {
-                self.stack.push(Frame::Map { map: IndexMap::new(), key: None, anchor, line, column })
-            }
-            Event::SequenceEnd | Event::MappingEnd => {
-                let (value, anchor, line, column) = match self.stack.pop() {
-                    Some(Frame::Seq { items, anchor, line, column }) => (Value::Seq(items), anchor, line, column),
-                    Some(Frame::Map { map, anchor, line, column, .. }) => (Value::Map(map), anchor, line, column),
-                    None => return,
-                };
-                self.finish(Node { value, line, column }, anchor);
-            }
-            Event::Scalar(text, style, anchor, tag) => {
-                let forced_string = tag.as_ref().is_some_and(|t| t.suffix == "str");
-                let value = if style == ScalarStyle::Plain && !forced_string {
-                    resolve_plain(&text)
-                } else {
-                    Value::Str(text.into_owned())
-                };
-                self.finish(Node { value, line, column }, anchor);
-            }
-            Event::Alias(id) => match self.anchors.get(&id) {
-                Some(node) => {
-                    let node = node.clone();
-                    self.push(node);
+            Event::SequenceStart(anchor, tag) => {
+                self.check_tag(tag.as_deref(), "seq", line, column);
+                if self.start(line, column) {
+                    self.stack.push(Frame::Seq { items: Vec::new(), anchor, line, column, size: 1 });
                 }
-                None => {
-                    self.errors.push(ParseError {
+            }
+            Event::MappingStart(anchor, tag) => {
+                self.check_tag(tag.as_deref(), "map", line, column);
+                if self.start(line, column) {
+                    self.stack.push(Frame::Map {
+                        map: IndexMap::new(),
+                        identities: Vec::new(),
+                        key: None,
+                        merges: Vec::new(),
+                        anchor,
                         line,
                         column,
-                        message: "alias refers to an anchor that is not defined before it".into(),
+                        size: 1,
                     });
-                    self.push(Node { value: Value::Null, line, column });
+                }
+            }
+            Event::SequenceEnd | Event::MappingEnd => {
+                let (value, anchor, line, column, size) = match self.stack.pop() {
+                    Some(Frame::Seq { items, anchor, line, column, size }) => {
+                        (Value::Seq(items), anchor, line, column, size)
+                    }
+                    Some(Frame::Map { map, merges, anchor, line, column, size, .. }) => {
+                        (Value::Map(apply_merges(map, merges)), anchor, line, column, size)
+                    }
+                    None => return,
+                };
+                self.finish(Node { value, line, column }, size, anchor, None);
+            }
+            Event::Scalar(text, style, anchor, tag) => {
+                let (value, key) = self.scalar(&text, style, tag.as_deref(), line, column);
+                self.finish(Node { value, line, column }, 1, anchor, key);
+            }
+            Event::Alias(id) => match self.anchors.get(&id) {
+                Some((node, size)) => {
+                    let size = *size;
+                    self.alias_nodes = self.alias_nodes.saturating_add(size);
+                    if self.alias_nodes > self.limits.max_alias_nodes {
+                        self.errors.push(ParseError::at(
+                            line,
+                            column,
+                            format!(
+                                "aliases expand to more than {} nodes; raise `limits.alias_nodes` in the codegen config if the spec needs it",
+                                self.limits.max_alias_nodes
+                            ),
+                        ));
+                        // Stop copying: every later alias is refused the same way.
+                        self.limits.max_alias_nodes = 0;
+                        self.alias_nodes = 0;
+                        self.push(Node { value: Value::Null, line, column }, 1, None);
+                        return;
+                    }
+                    let node = node.clone();
+                    let key = key_of_node(&node);
+                    self.push(node, size, key);
+                }
+                None => {
+                    self.errors.push(ParseError::at(
+                        line,
+                        column,
+                        "alias refers to an anchor that is not defined before it",
+                    ));
+                    self.push(Node { value: Value::Null, line, column }, 1, None);
                 }
             },
             Event::Nothing | Event::StreamStart | Event::StreamEnd | Event::DocumentStart(_) | Event::DocumentEnd => {}
         }
+    }
+
+    fn check_tag(&mut self, tag: Option<&Tag>, expected: &str, line: u32, column: u32) {
+        if let Some(tag) = tag {
+            if !(tag.handle == "!!" && tag.suffix == expected) {
+                self.errors.push(ParseError::at(
+                    line,
+                    column,
+                    format!("unsupported tag `{}{}`: specs use plain YAML 1.2 (core schema)", tag.handle, tag.suffix),
+                ));
+            }
+        }
+    }
+
+    /// The value of a scalar, and how it reads as a mapping key.
+    fn scalar(
+        &mut self,
+        text: &str,
+        style: ScalarStyle,
+        tag: Option<&Tag>,
+        line: u32,
+        column: u32,
+    ) -> (Value, Option<Key>) {
+        let plain = style == ScalarStyle::Plain;
+        let value = match tag {
+            None if plain => resolve_plain(text),
+            None => Value::Str(text.to_owned()),
+            Some(tag) if tag.handle == "!!" => match tag.suffix.as_str() {
+                "str" => Value::Str(text.to_owned()),
+                suffix => {
+                    let resolved = resolve_plain(text);
+                    let fits = matches!(
+                        (suffix, &resolved),
+                        ("int", Value::Int(_))
+                            | ("float", Value::Float(_) | Value::Int(_))
+                            | ("bool", Value::Bool(_))
+                            | ("null", Value::Null)
+                    );
+                    if !fits {
+                        self.errors.push(ParseError::at(
+                            line,
+                            column,
+                            format!("`{text}` is not a valid `!!{suffix}` under YAML 1.2's core schema"),
+                        ));
+                    }
+                    match (suffix, resolved) {
+                        ("float", Value::Int(i)) => Value::Float(i as f64),
+                        (_, v) => v,
+                    }
+                }
+            },
+            Some(tag) => {
+                self.errors.push(ParseError::at(
+                    line,
+                    column,
+                    format!("unsupported tag `{}{}`: specs use plain YAML 1.2 (core schema)", tag.handle, tag.suffix),
+                ));
+                Value::Str(text.to_owned())
+            }
+        };
+        let identity = match &value {
+            Value::Null => None,
+            Value::Bool(b) => Some(KeyIdentity::Bool(*b)),
+            Value::Int(i) => Some(KeyIdentity::Int(*i)),
+            Value::Float(f) => Some(KeyIdentity::Float(if *f == 0.0 { 0 } else { f.to_bits() })),
+            Value::Str(s) => Some(KeyIdentity::Str(s.clone())),
+            Value::Seq(_) | Value::Map(_) => None,
+        };
+        let key = identity.map(|identity| Key {
+            text: text.to_owned(),
+            identity,
+            line,
+            column,
+            merge: plain && tag.is_none() && text == "<<",
+        });
+        (value, key)
+    }
+}
+
+/// How a node copied by an alias reads as a key (its written text is not kept, so numbers are
+/// spelled canonically).
+fn key_of_node(node: &Node) -> Option<Key> {
+    let identity = match &node.value {
+        Value::Bool(b) => KeyIdentity::Bool(*b),
+        Value::Int(i) => KeyIdentity::Int(*i),
+        Value::Float(f) => KeyIdentity::Float(f.to_bits()),
+        Value::Str(s) => KeyIdentity::Str(s.clone()),
+        Value::Null | Value::Seq(_) | Value::Map(_) => return None,
+    };
+    Some(Key { text: node.scalar_text()?, identity, line: node.line, column: node.column, merge: false })
+}
+
+/// Applies `<<` merge keys: keys written in the mapping win over merged ones, and an earlier
+/// merged mapping wins over a later one. Merged entries take the place of the `<<` key.
+fn apply_merges(map: IndexMap<String, Node>, merges: Vec<(usize, Node)>) -> IndexMap<String, Node> {
+    if merges.is_empty() {
+        return map;
+    }
+    let mut taken: std::collections::HashSet<String> = map.keys().cloned().collect();
+    let mut groups: Vec<(usize, Vec<(String, Node)>)> = Vec::new();
+    for (at, node) in merges {
+        let sources: Vec<Node> = match node.value {
+            Value::Map(_) => vec![node],
+            Value::Seq(items) => items,
+            _ => Vec::new(),
+        };
+        let mut group = Vec::new();
+        for source in sources {
+            if let Value::Map(entries) = source.value {
+                for (k, v) in entries {
+                    if taken.insert(k.clone()) {
+                        group.push((k, v));
+                    }
+                }
+            }
+        }
+        groups.push((at, group));
+    }
+    let mut out = IndexMap::with_capacity(map.len() + groups.iter().map(|(_, g)| g.len()).sum::<usize>());
+    let mut groups = groups.into_iter().peekable();
+    for (i, (k, v)) in map.into_iter().enumerate() {
+        while let Some((_, group)) = groups.next_if(|(at, _)| *at <= i) {
+            out.extend(group);
+        }
+        out.insert(k, v);
+    }
+    for (_, group) in groups {
+        out.extend(group);
+    }
+    out
+}
+
+fn position(span: &Span) -> (u32, u32) {
+    (to_u32(span.start.line()), to_u32(span.start.col() + 1))
+}
+
+/// JSON, read by a JSON parser (strict RFC 8259: no comments, no trailing commas), with the
+/// position of every node.
+fn parse_json(text: &str, limits: &ParseLimits) -> Result<Node, Vec<ParseError>> {
+    use jsonc_parser::{CollectOptions, CommentCollectionStrategy, ParseOptions};
+    let options = ParseOptions {
+        allow_comments: false,
+        allow_loose_object_property_names: false,
+        allow_trailing_commas: false,
+        allow_missing_commas: false,
+        allow_single_quoted_strings: false,
+        allow_hexadecimal_numbers: false,
+        allow_unary_plus_numbers: false,
+        allow_bare_decimal_point_numbers: false,
+        allow_non_finite_numbers: false,
+        allow_extended_string_escapes: false,
+    };
+    let collect = CollectOptions { comments: CommentCollectionStrategy::Off, tokens: false };
+    let lines = LineIndex::new(text);
+    let parsed = jsonc_parser::parse_to_ast(text, &collect, &options).map_err(|error| {
+        let (line, column) = lines.at(error.range().start);
+        vec![ParseError::at(line, column, format!("invalid JSON: {}", error.kind()))]
+    })?;
+    let Some(value) = parsed.value else {
+        return Err(vec![ParseError::at(1, 1, "the file is empty")]);
+    };
+    let mut errors = Vec::new();
+    let node = json_node(value, &lines, limits, 0, &mut errors);
+    if errors.is_empty() { Ok(node) } else { Err(errors) }
+}
+
+fn json_node(
+    value: jsonc_parser::ast::Value<'_>,
+    lines: &LineIndex,
+    limits: &ParseLimits,
+    depth: usize,
+    errors: &mut Vec<ParseError>,
+) -> Node {
+    use jsonc_parser::ast::{ObjectPropName, Value as J};
+    let start = match &value {
+        J::StringLit(s) => s.range.start,
+        J::NumberLit(n) => n.range.start,
+        J::BooleanLit(b) => b.range.start,
+        J::Object(o) => o.range.start,
+        J::Array(a) => a.range.start,
+        J::NullKeyword(n) => n.range.start,
+    };
+    let (line, column) = lines.at(start);
+    let nested = matches!(value, J::Object(_) | J::Array(_));
+    if nested && depth >= limits.max_depth {
+        if !errors.iter().any(|e| e.message.starts_with("nesting deeper")) {
+            errors.push(ParseError::at(
+                line,
+                column,
+                format!(
+                    "nesting deeper than {} levels; raise `limits.depth` in the codegen config if the spec needs it",
+                    limits.max_depth
+                ),
+            ));
+        }
+        return Node { value: Value::Null, line, column };
+    }
+    let value = match value {
+        J::StringLit(s) => Value::Str(s.value.into_owned()),
+        J::NumberLit(n) => match n.value.parse::<i64>() {
+            Ok(i) => Value::Int(i),
+            Err(_) => Value::Float(n.value.parse().unwrap_or(f64::NAN)),
+        },
+        J::BooleanLit(b) => Value::Bool(b.value),
+        J::NullKeyword(_) => Value::Null,
+        J::Array(a) => {
+            Value::Seq(a.elements.into_iter().map(|v| json_node(v, lines, limits, depth + 1, errors)).collect())
+        }
+        J::Object(o) => {
+            let mut map = IndexMap::with_capacity(o.properties.len());
+            for prop in o.properties {
+                let (name, name_start) = match prop.name {
+                    ObjectPropName::String(s) => (s.value.into_owned(), s.range.start),
+                    ObjectPropName::Word(w) => (w.value.to_owned(), w.range.start),
+                };
+                let child = json_node(prop.value, lines, limits, depth + 1, errors);
+                if map.contains_key(&name) {
+                    let (line, column) = lines.at(name_start);
+                    errors.push(ParseError::at(line, column, format!("duplicate key `{name}` in an object")));
+                } else {
+                    map.insert(name, child);
+                }
+            }
+            Value::Map(map)
+        }
+    };
+    Node { value, line, column }
+}
+
+/// Byte offset → line and column, for parsers that report offsets.
+struct LineIndex<'a> {
+    text: &'a str,
+    starts: Vec<usize>,
+}
+
+impl<'a> LineIndex<'a> {
+    fn new(text: &'a str) -> Self {
+        let mut starts = vec![0];
+        starts.extend(text.bytes().enumerate().filter(|(_, b)| *b == b'\n').map(|(i, _)| i + 1));
+        LineIndex { text, starts }
+    }
+
+    fn at(&self, offset: usize) -> (u32, u32) {
+        let line = self.starts.partition_point(|&s| s <= offset).max(1);
+        let start = self.starts.get(line - 1).copied().unwrap_or(0);
+        let column = self.text.get(start..offset).map_or(0, |s| s.chars().count()) + 1;
+        (to_u32(line), to_u32(column))
     }
 }
 

@@ -18,8 +18,8 @@ pub fn generate_all(root: &Path) -> Result<Files, String> {
     configs.sort();
     let mut files = Files::new();
     for config_path in configs {
-        let text = std::fs::read_to_string(root.join(&config_path)).map_err(|e| format!("{config_path}: {e}"))?;
-        let config = Config::parse(&config_path, &text).map_err(|d| triad::diag::Diagnostics::new(d).to_string())?;
+        let config = Config::from_file(&root.join(&config_path), &config_path)
+            .map_err(|d| triad::diag::Diagnostics::new(d).to_string())?;
         let dir = config_path.trim_end_matches("/codegen.yaml");
         let provenance = Provenance { source: config_path.clone(), command: "cargo xtask codegen".into() };
         let generated = triad::generate(&config, dir, &FsReader::new(root), &provenance).map_err(|d| d.to_string())?;

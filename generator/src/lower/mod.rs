@@ -163,7 +163,7 @@ impl<'a> Lowerer<'a> {
     /// Follows `$ref` chains (outside schemas: parameters, responses, messages...).
     pub fn deref(&mut self, ctx: Ctx<'a>) -> Option<Ctx<'a>> {
         let mut current = ctx.clone();
-        for _ in 0..32 {
+        for _ in 0..=self.config.limits.ref_chain {
             let Some(reference) = current.get("$ref") else {
                 return Some(current);
             };
@@ -183,7 +183,11 @@ impl<'a> Lowerer<'a> {
                 }
             }
         }
-        self.error(&ctx, "`$ref` chain is too long or circular", "a reference that ends at a definition");
+        self.error(
+            &ctx,
+            format!("`$ref` chain is circular or longer than {} references", self.config.limits.ref_chain),
+            "a reference that ends at a definition (or a larger `limits.ref_chain` in the codegen config)",
+        );
         None
     }
 
@@ -234,7 +238,8 @@ impl<'a> Lowerer<'a> {
                 let same_name = inner.pointer.rsplit('/').next() == Some(wire.as_str());
                 if same_name && inner != target {
                     // Mark this target first so a cycle of such re-exports ends.
-                    if self.by_target.contains_key(&inner) || !self.reexport_stack.contains(&inner) {
+                    let within_limit = self.reexport_stack.len() < self.config.limits.ref_chain;
+                    if self.by_target.contains_key(&inner) || (within_limit && !self.reexport_stack.contains(&inner)) {
                         self.reexport_stack.push(target.clone());
                         let id = self.named(inner, hint);
                         self.reexport_stack.pop();

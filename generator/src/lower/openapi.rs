@@ -39,6 +39,8 @@ impl<'a> Lowerer<'a> {
             let shared_params = item.items("parameters");
             for (method_name, method) in METHODS {
                 let Some(op) = item.get(method_name) else { continue };
+                // Split layouts write whole operations as references to other files.
+                let Some(op) = self.deref(op) else { continue };
                 self.operation(path, method, &op, &shared_params);
             }
         }
@@ -46,6 +48,7 @@ impl<'a> Lowerer<'a> {
             let Some(item) = self.deref(item) else { continue };
             for (method_name, method) in METHODS {
                 let Some(op) = item.get(method_name) else { continue };
+                let Some(op) = self.deref(op) else { continue };
                 let hint = format!("{}Payload", naming::type_name(name, "Webhook"));
                 let payload = match op.get("requestBody") {
                     Some(body) => self.body(body, &hint),
