@@ -41,6 +41,14 @@ pub fn load(config: &Config, config_dir: &str, reader: &dyn SourceReader) -> Res
         }
     };
     let root = in_config_dir(config.root.as_deref().unwrap_or("."));
+    if root == ".." || root.starts_with("../") {
+        let d = Diagnostic::new(
+            config.origin("/root"),
+            format!("the spec root `{root}` lies above the folder specs are read from"),
+        )
+        .expected("a root inside the reader's base folder (the `triad` command picks the base itself)");
+        return Err(Diagnostics::from(d));
+    }
     let mut entries = Vec::new();
     let mut problems = Vec::new();
     for (i, spec) in config.specs.iter().enumerate() {

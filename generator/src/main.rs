@@ -36,23 +36,27 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let dir = match config_path.rfind('/') {
-        Some(i) => config_path[..i].to_owned(),
-        None => ".".to_owned(),
+    // Spec paths are read relative to a base folder: the working directory when the spec root
+    // lies under it (so messages show paths as the user typed them), else the root itself.
+    let cwd = std::env::current_dir().map(|d| d.to_string_lossy().replace('\\', "/")).unwrap_or_default();
+    let absolute =
+        |p: &str| triad::load::normalize_path(&if p.starts_with('/') { p.to_owned() } else { format!("{cwd}/{p}") });
+    let config_dir = absolute(config_path.rfind('/').map_or(".", |i| &config_path[..i]));
+    let root = match &args.root {
+        Some(root) => absolute(&root.to_string_lossy().replace('\\', "/")),
+        None => triad::load::join_path(&format!("{config_dir}/"), config.root.as_deref().unwrap_or(".")),
     };
-    if let Some(root) = &args.root {
-        // The flag is relative to the working directory; the setting to the config's folder.
-        let root = root.to_string_lossy().replace('\\', "/");
-        let cwd = std::env::current_dir().map(|d| d.to_string_lossy().replace('\\', "/")).unwrap_or_default();
-        let absolute = |p: &str| if p.starts_with('/') { p.to_owned() } else { format!("{cwd}/{p}") };
-        let (root, dir_abs) = (absolute(&root), absolute(&dir));
-        config.root = Some(triad::load::relative_path(&dir_abs, &root));
-    }
+    config.root = Some(triad::load::relative_path(&config_dir, &root));
+    let base = if triad::load::relative_path(&cwd, &root).starts_with("..") { root.clone() } else { cwd.clone() };
+    let dir = match triad::load::relative_path(&base, &config_dir) {
+        d if d == "." => String::new(),
+        d => d,
+    };
     let provenance = Provenance {
         source: config_path.clone(),
         command: format!("triad {config_path} --out {}", args.out.display()),
     };
-    let files = match triad::generate(&config, &dir, &FsReader::default(), &provenance) {
+    let files = match triad::generate(&config, &dir, &FsReader::new(&base), &provenance) {
         Ok(files) => files,
         Err(diags) => {
             eprintln!("{diags}");

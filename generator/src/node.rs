@@ -255,7 +255,24 @@ fn parse_yaml(text: &str, limits: &ParseLimits) -> Result<Node, Vec<ParseError>>
     while let Some(next) = parser.next_event() {
         let (event, span) = match next {
             Ok(pair) => pair,
-            Err(error) => return Err(vec![scan_error(&error)]),
+            Err(error) => {
+                // The parser's own bound on flow nesting: our depth error, if any, says more.
+                let depth_reported = builder.errors.iter().any(|e| e.message.starts_with("nesting deeper"));
+                if error.info().contains("recursion limit") {
+                    if !depth_reported {
+                        let marker = error.marker();
+                        builder.errors.push(ParseError::at(
+                            to_u32(marker.line()),
+                            to_u32(marker.col() + 1),
+                            "nesting deeper than the YAML parser allows for flow collections (`[...]`, `{...}`); \
+                             reduce the nesting (`limits.depth` cannot raise this bound)",
+                        ));
+                    }
+                } else {
+                    builder.errors.push(scan_error(&error));
+                }
+                return Err(builder.errors);
+            }
         };
         if let Event::DocumentStart(_) = event {
             documents += 1;
@@ -345,6 +362,8 @@ struct Builder {
     anchors: HashMap<usize, (Node, usize)>,
     /// Nodes added so far by copying anchors.
     alias_nodes: usize,
+    /// Set once the alias limit is reported; later aliases are refused without a word.
+    alias_limit_hit: bool,
     /// Levels of nesting being skipped because they exceed the depth limit.
     skipped_depth: usize,
     root: Option<Node>,
@@ -515,6 +534,11 @@ impl Builder {
                     let size = *size;
                     self.alias_nodes = self.alias_nodes.saturating_add(size);
                     if self.alias_nodes > self.limits.max_alias_nodes {
+                        if self.alias_limit_hit {
+                            self.push(Node { value: Value::Null, line, column }, 1, None);
+                            return;
+                        }
+                        self.alias_limit_hit = true;
                         self.errors.push(ParseError::at(
                             line,
                             column,
@@ -523,9 +547,6 @@ impl Builder {
                                 self.limits.max_alias_nodes
                             ),
                         ));
-                        // Stop copying: every later alias is refused the same way.
-                        self.limits.max_alias_nodes = 0;
-                        self.alias_nodes = 0;
                         self.push(Node { value: Value::Null, line, column }, 1, None);
                         return;
                     }

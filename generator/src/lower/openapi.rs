@@ -35,6 +35,10 @@ impl<'a> Lowerer<'a> {
             }
         }
         for (path, item) in root.entries("paths") {
+            // `x-` keys of the Paths Object are extensions, not paths.
+            if path.starts_with("x-") {
+                continue;
+            }
             let Some(item) = self.deref(item) else { continue };
             let shared_params = item.items("parameters");
             for (method_name, method) in METHODS {
@@ -123,6 +127,9 @@ impl<'a> Lowerer<'a> {
         };
         let mut responses = Vec::new();
         for (status, response) in op.entries("responses") {
+            if status.starts_with("x-") {
+                continue;
+            }
             let Some(response) = self.deref(response) else { continue };
             let hint = if status.starts_with('2')
                 || status == "default" && !responses.iter().any(|r: &Response| r.status.starts_with('2'))
