@@ -119,6 +119,47 @@ impl Config {
     }
 }
 
+/// What a crate name must look like, for diagnostics.
+const CRATE_NAME: &str =
+    "a Cargo package name: ASCII letters, digits, `-` and `_`, starting with a letter, at most 64 characters";
+
+/// Names Cargo or the Rust toolchain reserve, and file names Windows reserves (crate names are
+/// also directory names).
+const RESERVED: &[&str] = &[
+    // Rust keywords, strict and reserved.
+    "abstract", "as", "async", "await", "become", "box", "break", "const", "continue", "crate", "do", "dyn", "else",
+    "enum", "extern", "false", "final", "fn", "for", "gen", "if", "impl", "in", "let", "loop", "macro", "match", "mod",
+    "move", "mut", "override", "priv", "pub", "ref", "return", "self", "static", "struct", "super", "trait", "true",
+    "try", "type", "typeof", "unsafe", "unsized", "use", "virtual", "where", "while", "yield",
+    // The standard library's crates and Cargo's build directories.
+    "alloc", "core", "proc-macro", "proc_macro", "std", "test", "build", "deps", "examples", "incremental",
+    // Windows device names.
+    "con", "prn", "aux", "nul", "com1", "com2", "com3", "com4", "com5", "com6", "com7", "com8", "com9", "lpt1", "lpt2",
+    "lpt3", "lpt4", "lpt5", "lpt6", "lpt7", "lpt8", "lpt9",
+];
+
+/// Checks that `name` is a valid Cargo package name that is safe as a directory name: ASCII
+/// alphanumerics, `-` and `_`, starting with a letter, at most 64 characters, not reserved.
+/// The error completes the sentence "crate name `...` ...".
+pub fn check_crate_name(name: &str) -> Result<(), String> {
+    let Some(first) = name.chars().next() else {
+        return Err("is empty".into());
+    };
+    if let Some(bad) = name.chars().find(|c| !(c.is_ascii_alphanumeric() || *c == '-' || *c == '_')) {
+        return Err(format!("contains `{}`, which a package name cannot hold", bad.escape_default()));
+    }
+    if !first.is_ascii_alphabetic() {
+        return Err("does not start with a letter".into());
+    }
+    if name.len() > 64 {
+        return Err(format!("is {} characters long, more than 64", name.len()));
+    }
+    if RESERVED.contains(&name.to_ascii_lowercase().as_str()) {
+        return Err("is reserved by Rust, Cargo or Windows".into());
+    }
+    Ok(())
+}
+
 struct Reader<'a> {
     file: &'a str,
     diags: Vec<Diagnostic>,
@@ -192,6 +233,22 @@ impl Reader<'_> {
         entries.into_iter().map(|(k, v)| (k.to_owned(), self.string(v, &format!("{pointer}/{k}")))).collect()
     }
 
+    /// Reports a crate name derived from `name` that is not a valid package name, at `/name`.
+    fn check_derived_name(&mut self, root: &Node, crate_name: &str, name: &str) {
+        let Some(node) = root.get("name") else { return };
+        if name.is_empty() && node.scalar_text().is_none() {
+            return; // already reported as not a string
+        }
+        if let Err(problem) = check_crate_name(crate_name) {
+            self.error(
+                node,
+                "/name",
+                format!("crate name `{crate_name}`, derived from `name: {name}`, {problem}"),
+                &format!("a `name` that makes a valid crate name, or an explicit crate name ({CRATE_NAME})"),
+            );
+        }
+    }
+
     fn config(&mut self, root: &Node) -> Config {
         let known =
             ["name", "specs", "crates", "auth", "pagination", "naming", "unions", "secrets", "null_means_absent"];
@@ -202,6 +259,9 @@ impl Reader<'_> {
             None => self.error(root, "", "missing setting `name`".into(), "`name: <short api name>`"),
         }
         config = Config { specs: Vec::new(), ..Config::for_name(&config.name, Vec::new()) };
+        if !root.get("crates").is_some_and(|c| c.get("types").is_some()) {
+            self.check_derived_name(root, &config.types_crate.name, &config.name);
+        }
         for (key, value) in entries {
             let pointer = format!("/{key}");
             match key {
@@ -214,13 +274,29 @@ impl Reader<'_> {
                             version: "0.1.0".into(),
                             description: None,
                         };
+                        let mut named = false;
                         for (k, v) in self.map(settings, &pointer, &["name", "version", "description"]) {
-                            let s = self.string(v, &format!("{pointer}/{k}"));
+                            let p = format!("{pointer}/{k}");
+                            let s = self.string(v, &p);
                             match k {
-                                "name" => crate_settings.name = s,
-                                "version" => crate_settings.version = s,
+                                "name" => {
+                                    named = true;
+                                    if let Err(problem) = check_crate_name(&s) {
+                                        self.error(v, &p, format!("crate name `{s}` {problem}"), CRATE_NAME);
+                                    }
+                                    crate_settings.name = s;
+                                }
+                                "version" => {
+                                    if let Err(e) = semver::Version::parse(&s) {
+                                        self.error(v, &p, format!("version `{s}` is not a semantic version: {e}"), "a version such as `0.1.0` or `1.2.3-beta.1`");
+                                    }
+                                    crate_settings.version = s;
+                                }
                                 _ => crate_settings.description = Some(s),
                             }
+                        }
+                        if !named {
+                            self.check_derived_name(root, &crate_settings.name, &config.name);
                         }
                         if kind == "types" {
                             config.types_crate = crate_settings;
