@@ -388,4 +388,42 @@ mod tests {
         assert_eq!(diags[0].location.pointer, "/crate");
         assert!(diags[0].message.contains("unknown setting `crate`"));
     }
+
+    #[test]
+    fn crate_names_must_be_package_names_and_are_located() {
+        let text = "name: pets\nspecs: [a.yaml]\ncrates:\n  types: {name: ../escape, version: v1.2.3}\n";
+        let diags = Config::parse("c.yaml", text).unwrap_err();
+        let at = |pointer: &str| diags.iter().find(|d| d.location.pointer == pointer).unwrap_or_else(|| panic!("{diags:?}"));
+        let name = at("/crates/types/name");
+        assert_eq!((name.location.line, name.location.column), (4, 17));
+        assert!(name.message.contains("crate name `../escape` contains `.`"), "{}", name.message);
+        assert!(name.expected.as_deref().unwrap_or_default().contains("Cargo package name"));
+        let version = at("/crates/types/version");
+        assert_eq!((version.location.line, version.location.column), (4, 37));
+        assert!(version.message.contains("version `v1.2.3` is not a semantic version"), "{}", version.message);
+        assert_eq!(diags.len(), 2);
+
+        for bad in ["", "a/b", "/abs", "a\\b", "1pets", "-pets", "test", "core", "std", "Con", "x".repeat(65).as_str()] {
+            assert!(check_crate_name(bad).is_err(), "{bad:?} accepted");
+        }
+        for good in ["mews-types", "a", "Pets_2", "x".repeat(64).as_str()] {
+            assert_eq!(check_crate_name(good), Ok(()), "{good:?}");
+        }
+    }
+
+    #[test]
+    fn a_bad_name_is_reported_where_the_crate_name_derives_from_it() {
+        let diags = Config::parse("c.yaml", "specs: [a.yaml]\nname: ../up\n").unwrap_err();
+        assert_eq!(diags.len(), 1, "{diags:?}");
+        assert_eq!((diags[0].location.line, diags[0].location.column), (2, 7));
+        assert_eq!(diags[0].location.pointer, "/name");
+        assert!(diags[0].message.contains("crate name `../up-types`, derived from `name: ../up`"), "{}", diags[0].message);
+        // An explicit crate name makes the API name free-form.
+        let config = Config::parse("c.yaml", "name: My API\nspecs: [a.yaml]\ncrates: {types: {name: my-api-types}}\n");
+        assert_eq!(config.unwrap().types_crate.name, "my-api-types");
+        // With `crates.types` present but unnamed, the derived name is still checked.
+        let diags = Config::parse("c.yaml", "name: 9lives\nspecs: [a.yaml]\ncrates: {types: {version: 0.2.0}}\n").unwrap_err();
+        assert_eq!(diags[0].location.pointer, "/name");
+        assert!(diags[0].message.contains("does not start with a letter"), "{}", diags[0].message);
+    }
 }

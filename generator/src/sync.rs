@@ -552,50 +552,63 @@ fn sync_dir(dir: &Path) {
     let _ = dir;
 }
 
-/// Finishes what a killed run left behind: a journal is applied (the write it records was
-/// committed), then temporary files are removed from every directory triad writes to.
-/// Leftover temporaries never make a run fail.
+/// Finishes what a killed run left behind: temporary files no journal names are removed
+/// from every directory triad writes to (never an error), then a journal is applied (the
+/// write it records was committed).
 fn recover(dir: &Path, files: &Files) -> Result<(), Error> {
-    let journal_path = dir.join(JOURNAL);
-    match fs::symlink_metadata(&journal_path) {
-        Ok(meta) if meta.is_file() => {
-            let text = fs::read_to_string(&journal_path).map_err(io_error("read journal", &journal_path))?;
-            let journal = Journal::parse(&text).map_err(|reason| {
-                refused(
-                    journal_path.clone(),
-                    format!("the journal of an interrupted write cannot be finished ({reason}); remove it to continue"),
-                )
-            })?;
-            journal.apply(dir)?;
-        }
-        Ok(_) => {
-            return Err(refused(journal_path, "the journal is not a regular file; remove it to continue"));
-        }
-        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-        Err(e) => return Err(io_error("inspect", &journal_path)(e)),
-    }
+    let journal = read_journal(dir)?;
+    let pending: BTreeSet<&str> =
+        journal.iter().flat_map(|j| j.renames.iter().map(|(temp, _)| temp.as_str())).collect();
     let mut dirs = BTreeSet::from([String::new()]);
     let owned = read_manifest(dir)?;
-    for path in owned.iter().chain(files.keys()) {
+    let targets = journal.iter().flat_map(|j| j.renames.iter().map(|(_, target)| target));
+    for path in owned.iter().chain(files.keys()).chain(targets) {
         let mut rest = path.as_str();
         while let Some((parent, _)) = rest.rsplit_once('/') {
             dirs.insert(parent.to_owned());
             rest = parent;
         }
     }
-    for rel in dirs {
+    for rel in dirs.iter().rev() {
         if !rel.is_empty() && !real_parents(dir, &format!("{rel}/x")).unwrap_or(false) {
             continue;
         }
-        let Ok(entries) = fs::read_dir(dir.join(&rel)) else { continue };
+        let Ok(entries) = fs::read_dir(dir.join(rel)) else { continue };
+        let mut removed = false;
         for entry in entries.flatten() {
-            let is_temp = entry.file_name().to_str().is_some_and(|n| n.ends_with(TEMP_SUFFIX));
-            if is_temp && entry.file_type().is_ok_and(|t| t.is_file()) {
-                let _ = fs::remove_file(entry.path());
+            let Some(name) = entry.file_name().to_str().map(str::to_owned) else { continue };
+            let temp = if rel.is_empty() { name.clone() } else { format!("{rel}/{name}") };
+            if name.ends_with(TEMP_SUFFIX)
+                && !pending.contains(temp.as_str())
+                && entry.file_type().is_ok_and(|t| t.is_file())
+            {
+                removed |= fs::remove_file(entry.path()).is_ok();
             }
         }
+        if removed && !rel.is_empty() {
+            remove_empty_parents(dir, &format!("{rel}/x"));
+        }
     }
-    Ok(())
+    match journal {
+        Some(journal) => journal.apply(dir),
+        None => Ok(()),
+    }
+}
+
+/// The journal a killed run left, if any.
+fn read_journal(dir: &Path) -> Result<Option<Journal>, Error> {
+    let path = dir.join(JOURNAL);
+    match fs::symlink_metadata(&path) {
+        Ok(meta) if meta.is_file() => {}
+        Ok(_) => return Err(refused(path, "the journal is not a regular file; remove it to continue")),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(io_error("inspect", &path)(e)),
+    }
+    let text = fs::read_to_string(&path).map_err(io_error("read journal", &path))?;
+    let journal = Journal::parse(&text).map_err(|reason| {
+        refused(path.clone(), format!("the journal of an interrupted write cannot be finished ({reason}); remove it to continue"))
+    })?;
+    Ok(Some(journal))
 }
 
 #[cfg(test)]
