@@ -1,3 +1,4 @@
+#![cfg(unix)]
 //! What the `triad` command does to the file system: it writes only below `--out`, replaces or
 //! deletes only files it generated, never follows links, and a failed or killed write leaves
 //! the previous output or the new one, never a mix.
@@ -181,9 +182,9 @@ fn a_write_failing_half_way_leaves_the_previous_generation_byte_identical() {
         let out = triad(dir, &["codegen.yaml", "--out", "out"]);
         fs::set_permissions(&src, fs::Permissions::from_mode(0o755)).unwrap();
         assert_eq!(out.status.code(), Some(2));
+        assert_eq!(snapshot(&dir.join("out")), before, "the failed write left changes behind");
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(stderr.contains("cannot create temporary file `out/pets-types/src/"), "{stderr}");
-        assert_eq!(snapshot(&dir.join("out")), before);
     }
 
     // Whoever we run as: the renamed crate's `Cargo.toml` and `README.md` are staged, then a
@@ -194,15 +195,58 @@ fn a_write_failing_half_way_leaves_the_previous_generation_byte_identical() {
     let before = snapshot(&dir.join("out"));
     let out = triad(dir, &["codegen.yaml", "--out", "out"]);
     assert_eq!(out.status.code(), Some(2));
+    assert_eq!(snapshot(&dir.join("out")), before, "the failed write left changes behind");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("cannot create directory `out/pets-model/src`"), "{stderr}");
-    assert_eq!(snapshot(&dir.join("out")), before, "the failed write left changes behind");
 
     // Once the obstacle is gone, the write goes through.
     fs::remove_file(dir.join("out/pets-model/src")).unwrap();
     run_ok(dir, &["codegen.yaml", "--out", "out"]);
     run_ok(dir, &["codegen.yaml", "--out", "out", "--check"]);
     assert!(!dir.join("out/pets-types").exists());
+}
+
+#[test]
+fn a_write_killed_half_way_leaves_the_previous_generation_and_its_temporaries_are_removed() {
+    use std::os::unix::process::ExitStatusExt as _;
+    let project = project("");
+    let dir = project.path();
+    run_ok(dir, &["codegen.yaml", "--out", "out"]);
+    let before = snapshot(&dir.join("out"));
+
+    // The next generation changes every file, and its lib.rs is far larger than the others.
+    let mut spec = spec_v2();
+    for i in 0..1500 {
+        spec.push_str(&format!("        field{i}: {{type: string, description: Field number {i} of a pet}}\n"));
+    }
+    fs::write(dir.join("api.yaml"), spec).unwrap();
+    // A file-size limit kills triad (SIGXFSZ) while it writes lib.rs, after the smaller
+    // Cargo.toml and README.md.
+    let triad = env!("CARGO_BIN_EXE_triad");
+    let out = Command::new("sh")
+        .current_dir(dir)
+        .args(["-c", "ulimit -f 64 && exec \"$0\" codegen.yaml --out out", triad])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.signal(), Some(25), "triad was not killed by SIGXFSZ: {out:?}");
+
+    // Only temporaries were left: every generated file is still the previous one.
+    let mut after = snapshot(&dir.join("out"));
+    let leftovers: Vec<String> = after.keys().filter(|p| p.ends_with(".triad-tmp")).cloned().collect();
+    assert!(!leftovers.is_empty(), "the kill came before anything was staged");
+    after.retain(|p, _| !p.ends_with(".triad-tmp"));
+    assert_eq!(after, before, "a killed write left a mix of generations");
+
+    // The next run, even a check, removes them; a write then completes.
+    let check = triad_check(dir);
+    assert_eq!(check.status.code(), Some(1));
+    assert_eq!(snapshot(&dir.join("out")), before);
+    run_ok(dir, &["codegen.yaml", "--out", "out"]);
+    assert!(fs::read_to_string(dir.join("out/pets-types/src/lib.rs")).unwrap().contains("field1499"));
+}
+
+fn triad_check(dir: &Path) -> Output {
+    triad(dir, &["codegen.yaml", "--out", "out", "--check"])
 }
 
 #[test]

@@ -60,3 +60,21 @@ fn unchanged_files_are_not_rewritten() {
     assert_eq!(before, after, "an unchanged file was rewritten");
     assert_eq!(std::fs::read_to_string(dir.join("a/y.rs")).unwrap(), "new");
 }
+
+#[test]
+fn paths_leaving_the_output_are_refused_before_anything_is_written() {
+    let outside = scratch("outside");
+    let absolute = format!("{}/escape.rs", outside.display());
+    for bad in ["../escape.rs", "a/../../escape.rs", &absolute, "a\\..\\..\\escape.rs", "a//b.rs", "./a.rs"] {
+        let dir = scratch("confined");
+        let wanted = files(&[("a/first.rs", "ok"), (bad, "escaped")]);
+        let err = sync::write(&dir.join("out"), &wanted).unwrap_err();
+        assert!(err.to_string().contains("refusing to write"), "{bad}: {err}");
+        assert!(!dir.join("out").exists(), "{bad}: something was written");
+        assert!(!dir.join("escape.rs").exists() && !outside.join("escape.rs").exists(), "{bad}");
+    }
+    // A file and a directory of the same name cannot both be generated.
+    let dir = scratch("conflict");
+    let err = sync::write(&dir, &files(&[("a/b", "file"), ("a/b/c.rs", "inside")])).unwrap_err();
+    assert!(err.to_string().contains("both as a file and as the directory"), "{err}");
+}
