@@ -127,15 +127,91 @@ const CRATE_NAME: &str =
 /// also directory names).
 const RESERVED: &[&str] = &[
     // Rust keywords, strict and reserved.
-    "abstract", "as", "async", "await", "become", "box", "break", "const", "continue", "crate", "do", "dyn", "else",
-    "enum", "extern", "false", "final", "fn", "for", "gen", "if", "impl", "in", "let", "loop", "macro", "match", "mod",
-    "move", "mut", "override", "priv", "pub", "ref", "return", "self", "static", "struct", "super", "trait", "true",
-    "try", "type", "typeof", "unsafe", "unsized", "use", "virtual", "where", "while", "yield",
+    "abstract",
+    "as",
+    "async",
+    "await",
+    "become",
+    "box",
+    "break",
+    "const",
+    "continue",
+    "crate",
+    "do",
+    "dyn",
+    "else",
+    "enum",
+    "extern",
+    "false",
+    "final",
+    "fn",
+    "for",
+    "gen",
+    "if",
+    "impl",
+    "in",
+    "let",
+    "loop",
+    "macro",
+    "match",
+    "mod",
+    "move",
+    "mut",
+    "override",
+    "priv",
+    "pub",
+    "ref",
+    "return",
+    "self",
+    "static",
+    "struct",
+    "super",
+    "trait",
+    "true",
+    "try",
+    "type",
+    "typeof",
+    "unsafe",
+    "unsized",
+    "use",
+    "virtual",
+    "where",
+    "while",
+    "yield",
     // The standard library's crates and Cargo's build directories.
-    "alloc", "core", "proc-macro", "proc_macro", "std", "test", "build", "deps", "examples", "incremental",
+    "alloc",
+    "core",
+    "proc-macro",
+    "proc_macro",
+    "std",
+    "test",
+    "build",
+    "deps",
+    "examples",
+    "incremental",
     // Windows device names.
-    "con", "prn", "aux", "nul", "com1", "com2", "com3", "com4", "com5", "com6", "com7", "com8", "com9", "lpt1", "lpt2",
-    "lpt3", "lpt4", "lpt5", "lpt6", "lpt7", "lpt8", "lpt9",
+    "con",
+    "prn",
+    "aux",
+    "nul",
+    "com1",
+    "com2",
+    "com3",
+    "com4",
+    "com5",
+    "com6",
+    "com7",
+    "com8",
+    "com9",
+    "lpt1",
+    "lpt2",
+    "lpt3",
+    "lpt4",
+    "lpt5",
+    "lpt6",
+    "lpt7",
+    "lpt8",
+    "lpt9",
 ];
 
 /// Checks that `name` is a valid Cargo package name that is safe as a directory name: ASCII
@@ -259,7 +335,7 @@ impl Reader<'_> {
             None => self.error(root, "", "missing setting `name`".into(), "`name: <short api name>`"),
         }
         config = Config { specs: Vec::new(), ..Config::for_name(&config.name, Vec::new()) };
-        if !root.get("crates").is_some_and(|c| c.get("types").is_some()) {
+        if root.get("crates").is_none_or(|c| c.get("types").is_none()) {
             self.check_derived_name(root, &config.types_crate.name, &config.name);
         }
         for (key, value) in entries {
@@ -288,7 +364,12 @@ impl Reader<'_> {
                                 }
                                 "version" => {
                                     if let Err(e) = semver::Version::parse(&s) {
-                                        self.error(v, &p, format!("version `{s}` is not a semantic version: {e}"), "a version such as `0.1.0` or `1.2.3-beta.1`");
+                                        self.error(
+                                            v,
+                                            &p,
+                                            format!("version `{s}` is not a semantic version: {e}"),
+                                            "a version such as `0.1.0` or `1.2.3-beta.1`",
+                                        );
                                     }
                                     crate_settings.version = s;
                                 }
@@ -393,7 +474,8 @@ mod tests {
     fn crate_names_must_be_package_names_and_are_located() {
         let text = "name: pets\nspecs: [a.yaml]\ncrates:\n  types: {name: ../escape, version: v1.2.3}\n";
         let diags = Config::parse("c.yaml", text).unwrap_err();
-        let at = |pointer: &str| diags.iter().find(|d| d.location.pointer == pointer).unwrap_or_else(|| panic!("{diags:?}"));
+        let at =
+            |pointer: &str| diags.iter().find(|d| d.location.pointer == pointer).unwrap_or_else(|| panic!("{diags:?}"));
         let name = at("/crates/types/name");
         assert_eq!((name.location.line, name.location.column), (4, 17));
         assert!(name.message.contains("crate name `../escape` contains `.`"), "{}", name.message);
@@ -403,7 +485,8 @@ mod tests {
         assert!(version.message.contains("version `v1.2.3` is not a semantic version"), "{}", version.message);
         assert_eq!(diags.len(), 2);
 
-        for bad in ["", "a/b", "/abs", "a\\b", "1pets", "-pets", "test", "core", "std", "Con", "x".repeat(65).as_str()] {
+        for bad in ["", "a/b", "/abs", "a\\b", "1pets", "-pets", "test", "core", "std", "Con", "x".repeat(65).as_str()]
+        {
             assert!(check_crate_name(bad).is_err(), "{bad:?} accepted");
         }
         for good in ["mews-types", "a", "Pets_2", "x".repeat(64).as_str()] {
@@ -417,12 +500,17 @@ mod tests {
         assert_eq!(diags.len(), 1, "{diags:?}");
         assert_eq!((diags[0].location.line, diags[0].location.column), (2, 7));
         assert_eq!(diags[0].location.pointer, "/name");
-        assert!(diags[0].message.contains("crate name `../up-types`, derived from `name: ../up`"), "{}", diags[0].message);
+        assert!(
+            diags[0].message.contains("crate name `../up-types`, derived from `name: ../up`"),
+            "{}",
+            diags[0].message
+        );
         // An explicit crate name makes the API name free-form.
         let config = Config::parse("c.yaml", "name: My API\nspecs: [a.yaml]\ncrates: {types: {name: my-api-types}}\n");
         assert_eq!(config.unwrap().types_crate.name, "my-api-types");
         // With `crates.types` present but unnamed, the derived name is still checked.
-        let diags = Config::parse("c.yaml", "name: 9lives\nspecs: [a.yaml]\ncrates: {types: {version: 0.2.0}}\n").unwrap_err();
+        let diags =
+            Config::parse("c.yaml", "name: 9lives\nspecs: [a.yaml]\ncrates: {types: {version: 0.2.0}}\n").unwrap_err();
         assert_eq!(diags[0].location.pointer, "/name");
         assert!(diags[0].message.contains("does not start with a letter"), "{}", diags[0].message);
     }

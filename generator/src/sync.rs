@@ -170,7 +170,10 @@ fn check_paths(dir: &Path, files: &Files) -> Result<(), Error> {
         let mut prefix = path.as_str();
         while let Some((parent, _)) = prefix.rsplit_once('/') {
             if files.contains_key(parent) {
-                return Err(refused(dir.join(parent), format!("it is generated both as a file and as the directory of `{path}`")));
+                return Err(refused(
+                    dir.join(parent),
+                    format!("it is generated both as a file and as the directory of `{path}`"),
+                ));
             }
             prefix = parent;
         }
@@ -286,7 +289,9 @@ fn state(dir: &Path, path: &str, bytes: &[u8], owned: bool) -> Result<State, Err
     } else {
         Err(refused(
             full,
-            format!("the file exists and triad did not generate it (it is not listed in `{MANIFEST}` and has no `{MARKER}` first line); move it away or generate elsewhere"),
+            format!(
+                "the file exists and triad did not generate it (it is not listed in `{MANIFEST}` and has no `{MARKER}` first line); move it away or generate elsewhere"
+            ),
         ))
     }
 }
@@ -492,7 +497,9 @@ impl Journal {
             .write_all(self.text().as_bytes())
             .map_err(io_error("write temporary file", &temp))
             .and_then(|()| file.sync_all().map_err(io_error("flush temporary file", &temp)))
-            .and_then(|()| fs::rename(&temp, dir.join(JOURNAL)).map_err(io_error("create journal", &dir.join(JOURNAL))));
+            .and_then(|()| {
+                fs::rename(&temp, dir.join(JOURNAL)).map_err(io_error("create journal", &dir.join(JOURNAL)))
+            });
         if result.is_err() {
             let _ = fs::remove_file(&temp);
         }
@@ -606,7 +613,10 @@ fn read_journal(dir: &Path) -> Result<Option<Journal>, Error> {
     }
     let text = fs::read_to_string(&path).map_err(io_error("read journal", &path))?;
     let journal = Journal::parse(&text).map_err(|reason| {
-        refused(path.clone(), format!("the journal of an interrupted write cannot be finished ({reason}); remove it to continue"))
+        refused(
+            path.clone(),
+            format!("the journal of an interrupted write cannot be finished ({reason}); remove it to continue"),
+        )
     })?;
     Ok(Some(journal))
 }

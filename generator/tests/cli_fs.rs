@@ -1,7 +1,8 @@
-#![cfg(unix)]
 //! What the `triad` command does to the file system: it writes only below `--out`, replaces or
 //! deletes only files it generated, never follows links, and a failed or killed write leaves
-//! the previous output or the new one, never a mix.
+//! the previous output or the new one, never a mix. Unix only:
+//! the tests make symbolic links, permissions and signals.
+#![cfg(unix)]
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -268,7 +269,11 @@ fn a_killed_write_is_rolled_forward_and_its_temporaries_removed() {
     let targets = [".triad-generated", "pets-model/Cargo.toml", "pets-model/README.md", "pets-model/src/lib.rs"];
     for (i, target) in targets.into_iter().chain(["pets-model/src/support.rs"]).enumerate() {
         let (parent, name) = target.rsplit_once('/').unwrap_or(("", target));
-        let temp = if parent.is_empty() { format!(".{name}.4242-0.triad-tmp") } else { format!("{parent}/.{name}.4242-0.triad-tmp") };
+        let temp = if parent.is_empty() {
+            format!(".{name}.4242-0.triad-tmp")
+        } else {
+            format!("{parent}/.{name}.4242-0.triad-tmp")
+        };
         fs::create_dir_all(out.join(target).parent().unwrap()).unwrap();
         let bytes = fs::read(reference.path().join("out").join(target)).unwrap();
         if i < 2 {
@@ -278,7 +283,9 @@ fn a_killed_write_is_rolled_forward_and_its_temporaries_removed() {
         }
         journal.push_str(&format!("rename\t{temp}\t{target}\n"));
     }
-    for orphan in ["pets-types/Cargo.toml", "pets-types/README.md", "pets-types/src/lib.rs", "pets-types/src/support.rs"] {
+    for orphan in
+        ["pets-types/Cargo.toml", "pets-types/README.md", "pets-types/src/lib.rs", "pets-types/src/support.rs"]
+    {
         journal.push_str(&format!("delete\t{orphan}\n"));
     }
     fs::remove_file(out.join("pets-types/Cargo.toml")).unwrap();
