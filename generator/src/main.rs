@@ -18,7 +18,8 @@ struct Args {
     /// files it writes in `DIR/.triad-generated` and only ever replaces or deletes those.
     #[arg(long, short)]
     out: PathBuf,
-    /// Write nothing; exit with status 1 if the output is out of date.
+    /// Write nothing (except finishing a write a killed run left unfinished); exit with status
+    /// 1 if the output is out of date.
     #[arg(long)]
     check: bool,
 }
