@@ -14,8 +14,9 @@ use triad::{Provenance, sync};
 struct Args {
     /// The codegen config (YAML) naming the spec files.
     config: PathBuf,
-    /// Directory the crates are written into (one sub-directory per crate). triad lists the
-    /// files it writes in `DIR/.triad-generated` and only ever replaces or deletes those.
+    /// Directory the crates are written into (one sub-directory per crate), for one config.
+    /// triad lists the files it writes in `DIR/.triad-generated` and only ever replaces or
+    /// deletes those.
     #[arg(long, short)]
     out: PathBuf,
     /// Write nothing (except finishing a write a killed run left unfinished); exit with status
