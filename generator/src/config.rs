@@ -151,6 +151,123 @@ impl Config {
     }
 }
 
+/// What a crate name must look like, for diagnostics.
+const CRATE_NAME: &str =
+    "a Cargo package name: ASCII letters, digits, `-` and `_`, starting with a letter, at most 64 characters";
+
+/// Names Cargo or the Rust toolchain reserve, and file names Windows reserves (crate names are
+/// also directory names).
+const RESERVED: &[&str] = &[
+    // Rust keywords, strict and reserved.
+    "abstract",
+    "as",
+    "async",
+    "await",
+    "become",
+    "box",
+    "break",
+    "const",
+    "continue",
+    "crate",
+    "do",
+    "dyn",
+    "else",
+    "enum",
+    "extern",
+    "false",
+    "final",
+    "fn",
+    "for",
+    "gen",
+    "if",
+    "impl",
+    "in",
+    "let",
+    "loop",
+    "macro",
+    "match",
+    "mod",
+    "move",
+    "mut",
+    "override",
+    "priv",
+    "pub",
+    "ref",
+    "return",
+    "self",
+    "static",
+    "struct",
+    "super",
+    "trait",
+    "true",
+    "try",
+    "type",
+    "typeof",
+    "unsafe",
+    "unsized",
+    "use",
+    "virtual",
+    "where",
+    "while",
+    "yield",
+    // The standard library's crates and Cargo's build directories.
+    "alloc",
+    "core",
+    "proc-macro",
+    "proc_macro",
+    "std",
+    "test",
+    "build",
+    "deps",
+    "examples",
+    "incremental",
+    // Windows device names.
+    "con",
+    "prn",
+    "aux",
+    "nul",
+    "com1",
+    "com2",
+    "com3",
+    "com4",
+    "com5",
+    "com6",
+    "com7",
+    "com8",
+    "com9",
+    "lpt1",
+    "lpt2",
+    "lpt3",
+    "lpt4",
+    "lpt5",
+    "lpt6",
+    "lpt7",
+    "lpt8",
+    "lpt9",
+];
+
+/// Checks that `name` is a valid Cargo package name that is safe as a directory name: ASCII
+/// alphanumerics, `-` and `_`, starting with a letter, at most 64 characters, not reserved.
+/// The error completes the sentence "crate name `...` ...".
+pub fn check_crate_name(name: &str) -> Result<(), String> {
+    let Some(first) = name.chars().next() else {
+        return Err("is empty".into());
+    };
+    if let Some(bad) = name.chars().find(|c| !(c.is_ascii_alphanumeric() || *c == '-' || *c == '_')) {
+        return Err(format!("contains `{}`, which a package name cannot hold", bad.escape_default()));
+    }
+    if !first.is_ascii_alphabetic() {
+        return Err("does not start with a letter".into());
+    }
+    if name.len() > 64 {
+        return Err(format!("is {} characters long, more than 64", name.len()));
+    }
+    if RESERVED.contains(&name.to_ascii_lowercase().as_str()) {
+        return Err("is reserved by Rust, Cargo or Windows".into());
+    }
+    Ok(())
+}
+
 struct Reader<'a> {
     file: &'a str,
     diags: Vec<Diagnostic>,
@@ -238,6 +355,22 @@ impl Reader<'_> {
         entries.into_iter().map(|(k, v)| (k.to_owned(), self.string(v, &format!("{pointer}/{k}")))).collect()
     }
 
+    /// Reports a crate name derived from `name` that is not a valid package name, at `/name`.
+    fn check_derived_name(&mut self, root: &Node, crate_name: &str, name: &str) {
+        let Some(node) = root.get("name") else { return };
+        if name.is_empty() && node.scalar_text().is_none() {
+            return; // already reported as not a string
+        }
+        if let Err(problem) = check_crate_name(crate_name) {
+            self.error(
+                node,
+                "/name",
+                format!("crate name `{crate_name}`, derived from `name: {name}`, {problem}"),
+                &format!("a `name` that makes a valid crate name, or an explicit crate name ({CRATE_NAME})"),
+            );
+        }
+    }
+
     fn config(&mut self, root: &Node) -> Config {
         let known = [
             "name",
@@ -259,6 +392,9 @@ impl Reader<'_> {
             None => self.error(root, "", "missing setting `name`".into(), "`name: <short api name>`"),
         }
         config = Config { specs: Vec::new(), ..Config::for_name(&config.name, Vec::new()) };
+        if root.get("crates").is_none_or(|c| c.get("types").is_none()) {
+            self.check_derived_name(root, &config.types_crate.name, &config.name);
+        }
         for (key, value) in entries {
             let pointer = format!("/{key}");
             match key {
@@ -287,13 +423,34 @@ impl Reader<'_> {
                             version: "0.1.0".into(),
                             description: None,
                         };
+                        let mut named = false;
                         for (k, v) in self.map(settings, &pointer, &["name", "version", "description"]) {
-                            let s = self.string(v, &format!("{pointer}/{k}"));
+                            let p = format!("{pointer}/{k}");
+                            let s = self.string(v, &p);
                             match k {
-                                "name" => crate_settings.name = s,
-                                "version" => crate_settings.version = s,
+                                "name" => {
+                                    named = true;
+                                    if let Err(problem) = check_crate_name(&s) {
+                                        self.error(v, &p, format!("crate name `{s}` {problem}"), CRATE_NAME);
+                                    }
+                                    crate_settings.name = s;
+                                }
+                                "version" => {
+                                    if let Err(e) = semver::Version::parse(&s) {
+                                        self.error(
+                                            v,
+                                            &p,
+                                            format!("version `{s}` is not a semantic version: {e}"),
+                                            "a version such as `0.1.0` or `1.2.3-beta.1`",
+                                        );
+                                    }
+                                    crate_settings.version = s;
+                                }
                                 _ => crate_settings.description = Some(s),
                             }
+                        }
+                        if !named {
+                            self.check_derived_name(root, &crate_settings.name, &config.name);
                         }
                         if kind == "types" {
                             config.types_crate = crate_settings;
@@ -384,5 +541,50 @@ mod tests {
         assert_eq!(diags[0].location.line, 4);
         assert_eq!(diags[0].location.pointer, "/crate");
         assert!(diags[0].message.contains("unknown setting `crate`"));
+    }
+
+    #[test]
+    fn crate_names_must_be_package_names_and_are_located() {
+        let text = "name: pets\nspecs: [a.yaml]\ncrates:\n  types: {name: ../escape, version: v1.2.3}\n";
+        let diags = Config::parse("c.yaml", text).unwrap_err();
+        let at =
+            |pointer: &str| diags.iter().find(|d| d.location.pointer == pointer).unwrap_or_else(|| panic!("{diags:?}"));
+        let name = at("/crates/types/name");
+        assert_eq!((name.location.line, name.location.column), (4, 17));
+        assert!(name.message.contains("crate name `../escape` contains `.`"), "{}", name.message);
+        assert!(name.expected.as_deref().unwrap_or_default().contains("Cargo package name"));
+        let version = at("/crates/types/version");
+        assert_eq!((version.location.line, version.location.column), (4, 37));
+        assert!(version.message.contains("version `v1.2.3` is not a semantic version"), "{}", version.message);
+        assert_eq!(diags.len(), 2);
+
+        for bad in ["", "a/b", "/abs", "a\\b", "1pets", "-pets", "test", "core", "std", "Con", "x".repeat(65).as_str()]
+        {
+            assert!(check_crate_name(bad).is_err(), "{bad:?} accepted");
+        }
+        for good in ["mews-types", "a", "Pets_2", "x".repeat(64).as_str()] {
+            assert_eq!(check_crate_name(good), Ok(()), "{good:?}");
+        }
+    }
+
+    #[test]
+    fn a_bad_name_is_reported_where_the_crate_name_derives_from_it() {
+        let diags = Config::parse("c.yaml", "specs: [a.yaml]\nname: ../up\n").unwrap_err();
+        assert_eq!(diags.len(), 1, "{diags:?}");
+        assert_eq!((diags[0].location.line, diags[0].location.column), (2, 7));
+        assert_eq!(diags[0].location.pointer, "/name");
+        assert!(
+            diags[0].message.contains("crate name `../up-types`, derived from `name: ../up`"),
+            "{}",
+            diags[0].message
+        );
+        // An explicit crate name makes the API name free-form.
+        let config = Config::parse("c.yaml", "name: My API\nspecs: [a.yaml]\ncrates: {types: {name: my-api-types}}\n");
+        assert_eq!(config.unwrap().types_crate.name, "my-api-types");
+        // With `crates.types` present but unnamed, the derived name is still checked.
+        let diags =
+            Config::parse("c.yaml", "name: 9lives\nspecs: [a.yaml]\ncrates: {types: {version: 0.2.0}}\n").unwrap_err();
+        assert_eq!(diags[0].location.pointer, "/name");
+        assert!(diags[0].message.contains("does not start with a letter"), "{}", diags[0].message);
     }
 }

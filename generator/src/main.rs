@@ -14,14 +14,17 @@ use triad::{Provenance, sync};
 struct Args {
     /// The codegen config (YAML) naming the spec files.
     config: PathBuf,
-    /// Directory the crates are written into (one sub-directory per crate).
+    /// Directory the crates are written into (one sub-directory per crate), for one config.
+    /// triad lists the files it writes in `DIR/.triad-generated` and only ever replaces or
+    /// deletes those.
     #[arg(long, short)]
     out: PathBuf,
     /// The folder every spec file and `$ref` target must lie under (default: the config's
     /// folder, or the `root:` setting of the config).
     #[arg(long)]
     root: Option<PathBuf>,
-    /// Write nothing; exit with status 1 if the output is out of date.
+    /// Write nothing (except finishing a write a killed run left unfinished); exit with status
+    /// 1 if the output is out of date.
     #[arg(long)]
     check: bool,
 }
@@ -63,15 +66,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let owned: Vec<String> = files
-        .keys()
-        .filter_map(|p| p.split('/').next())
-        .map(str::to_owned)
-        .collect::<std::collections::BTreeSet<_>>()
-        .into_iter()
-        .collect();
-    let result =
-        if args.check { sync::diff(&args.out, &files, &owned) } else { sync::write(&args.out, &files, &owned) };
+    let result = if args.check { sync::diff(&args.out, &files) } else { sync::write(&args.out, &files) };
     match result {
         Ok(drift) if args.check && !drift.is_empty() => {
             for d in &drift {

@@ -50,7 +50,7 @@ pub mod scratch {
             Err(e) => return Err(format!("cannot clear {}: {e}", crates_dir.display())),
         }
         std::fs::create_dir_all(&crates_dir).map_err(|e| e.to_string())?;
-        triad::sync::write(&crates_dir, files, &[]).map_err(|e| e.to_string())?;
+        triad::sync::write(&crates_dir, files).map_err(|e| e.to_string())?;
         let mut crates: Vec<String> = files.keys().filter_map(|p| p.split('/').next()).map(str::to_owned).collect();
         crates.dedup();
         let members: Vec<String> = crates.iter().map(|c| format!("\"crates/{c}\"")).collect();

@@ -41,9 +41,8 @@ fn codegen(check: bool) -> Result<ExitCode, String> {
     let root = project_root();
     let files = xtask::generate_all(&root)?;
     let out = root.join("generated");
-    let owned = vec![String::new()];
     if check {
-        let drift = triad::sync::diff(&out, &files, &owned).map_err(|e| e.to_string())?;
+        let drift = triad::sync::diff(&out, &files).map_err(|e| e.to_string())?;
         if drift.is_empty() {
             println!("generated/ is up to date ({} files)", files.len());
             return Ok(ExitCode::SUCCESS);
@@ -54,7 +53,7 @@ fn codegen(check: bool) -> Result<ExitCode, String> {
         eprintln!("generated/ is out of date: run `cargo xtask codegen` and commit the result");
         return Ok(ExitCode::from(1));
     }
-    let changed = triad::sync::write(&out, &files, &owned).map_err(|e| e.to_string())?;
+    let changed = triad::sync::write(&out, &files).map_err(|e| e.to_string())?;
     for d in &changed {
         match d {
             triad::sync::Drift::Missing(path) => println!("created generated/{path}"),
