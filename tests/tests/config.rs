@@ -33,7 +33,7 @@ fn generate(config_text: &str) -> Result<String, String> {
     let config = Config::parse("codegen.yaml", config_text).map_err(|d| format!("{d:?}"))?;
     let reader = MemoryReader::new().with("api.yaml", SPEC);
     let provenance = Provenance { source: "codegen.yaml".into(), command: "test".into() };
-    let files = triad::generate(&config, "", &reader, &provenance).map_err(|d| d.to_string())?;
+    let files = triad::generate(&config, "", &reader, &provenance).map_err(|d| d.to_string())?.files;
     Ok(files["pay-types/src/lib.rs"].clone())
 }
 

@@ -23,7 +23,10 @@ pub fn generate_all(root: &Path) -> Result<Files, String> {
         let dir = config_path.trim_end_matches("/codegen.yaml");
         let provenance = Provenance { source: config_path.clone(), command: "cargo xtask codegen".into() };
         let generated = triad::generate(&config, dir, &FsReader::new(root), &provenance).map_err(|d| d.to_string())?;
-        for (path, content) in generated {
+        if !generated.warnings.is_empty() {
+            eprintln!("{}", triad::diag::Diagnostics::new(generated.warnings));
+        }
+        for (path, content) in generated.files {
             if files.insert(path.clone(), content).is_some() {
                 return Err(format!("two APIs generate `{path}`: give their crates different names"));
             }

@@ -5,7 +5,7 @@ use crate::ir::{self, Name, TypeDef, TypeId, TypeKind, TypeRef};
 use crate::naming;
 
 impl Lowerer<'_> {
-    pub(super) fn finish(mut self) -> ir::Api {
+    pub(super) fn finish(mut self) -> (ir::Api, Vec<crate::diag::Diagnostic>) {
         let defs = std::mem::take(&mut self.defs);
         // Names: component schemas first (they keep their own names), then made-up ones.
         let mut rust_names: Vec<String> = defs
@@ -76,7 +76,7 @@ impl Lowerer<'_> {
         api.channels.sort_by(|a, b| a.name.rust.cmp(&b.name.rust));
         naming::dedupe(api.channels.iter_mut().map(|o| &mut o.name.rust), true);
         api.types = types;
-        api
+        (api, self.warnings)
     }
 }
 
