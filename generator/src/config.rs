@@ -113,6 +113,7 @@ impl Config {
         })?;
         let mut r = Reader { file, diags: Vec::new(), origins: BTreeMap::new() };
         let mut config = r.config(&root);
+        r.validate(&config);
         config.origins = r.origins;
         config.file = file.to_owned();
         if r.diags.is_empty() { Ok(config) } else { Err(r.diags) }
@@ -190,6 +191,62 @@ impl Reader<'_> {
     fn string_map(&mut self, node: &Node, pointer: &str) -> BTreeMap<String, String> {
         let entries = self.map(node, pointer, &[]);
         entries.into_iter().map(|(k, v)| (k.to_owned(), self.string(v, &format!("{pointer}/{k}")))).collect()
+    }
+
+    fn located(&mut self, pointer: &str, message: String, expected: &str) {
+        let location = self.origins.get(pointer).cloned().unwrap_or_else(|| Location {
+            file: self.file.into(),
+            line: 1,
+            column: 1,
+            pointer: pointer.into(),
+        });
+        self.diags.push(Diagnostic::new(location, message).expected(expected));
+    }
+
+    /// Names the config supplies that become identifiers, package names or versions must be
+    /// valid as such; a bad one is reported where it is written, never passed on.
+    fn validate(&mut self, config: &Config) {
+        if !config.name.is_empty() {
+            if let Err(why) = crate::naming::check_crate_name(&config.name) {
+                self.located("/name", why, "a short API name such as `mews`");
+            }
+        }
+        let krate = &config.types_crate;
+        if let Err(why) = crate::naming::check_crate_name(&krate.name) {
+            // A bad API name was reported already; the derived crate name inherits the problem.
+            if self.origins.contains_key("/crates/types/name") {
+                self.located("/crates/types/name", why, "a Cargo package name such as `mews-types`");
+            }
+        }
+        if let Err(e) = semver::Version::parse(&krate.version) {
+            let why = format!("`{}` is not a semantic version: {e}", krate.version);
+            self.located("/crates/types/version", why, "a version such as `0.1.0`");
+        }
+        for (wire, rust) in &config.type_names {
+            if let Err(why) = crate::naming::check_type_name(rust) {
+                self.located(&format!("/naming/types/{wire}"), why, "an UpperCamelCase type name such as `BetterName`");
+            }
+        }
+        for (schema, union) in &config.unions {
+            for (key, value) in [("tag", &union.tag), ("content", &union.content)] {
+                if value.is_empty() {
+                    self.located(
+                        &format!("/unions/{schema}/{key}"),
+                        format!("union `{schema}` has no `{key}` property name"),
+                        "`tag` and `content` naming the two properties of the union object",
+                    );
+                }
+            }
+            for (value, target) in &union.variants {
+                if value.is_empty() || target.is_empty() {
+                    self.located(
+                        &format!("/unions/{schema}/variants/{value}"),
+                        format!("union `{schema}` maps `{value}` to `{target}`"),
+                        "a non-empty tag value mapped to a schema name",
+                    );
+                }
+            }
+        }
     }
 
     fn config(&mut self, root: &Node) -> Config {

@@ -11,6 +11,11 @@ const FIXTURES: &[(&str, &[&str])] = &[
     ("unions", &["unions.yaml"]),
     ("events", &["events.asyncapi.yaml"]),
     ("split", &["split/api.yaml"]),
+    ("hostile", &["hostile.yaml"]),
+    ("shared_tags", &["shared_tags.yaml"]),
+    ("aliases_only", &["aliases_only.yaml"]),
+    ("cycles", &["cycles.yaml"]),
+    ("type_lists", &["type_lists.yaml"]),
 ];
 
 fn generate(name: &str, specs: &[&str]) -> Files {

@@ -50,11 +50,14 @@ pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &
             quote!(#![doc = #l])
         })
         .collect();
+    // A crate of aliases only has nothing to derive.
+    let serde_import =
+        api.types.iter().any(|t| !matches!(t.kind, TypeKind::Alias(_))).then(|| quote!(use serde::{Deserialize, Serialize};));
     let lib = quote! {
         #crate_docs
         #![allow(deprecated, clippy::large_enum_variant, clippy::enum_variant_names, clippy::doc_lazy_continuation, clippy::doc_overindented_list_items)]
         mod support;
-        use serde::{Deserialize, Serialize};
+        #serde_import
         #items
     };
     let prefix = &krate.name;
@@ -285,6 +288,15 @@ fn type_def(api: &Api, config: &Config, def: &TypeDef, uses: &mut Uses) -> Token
             let ty = type_tokens(api, ty, uses);
             quote! { #docs pub type #name = #ty; }
         }
+        TypeKind::Newtype(ty) => {
+            let ty = type_tokens(api, ty, uses);
+            quote! {
+                #docs
+                #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+                #[serde(transparent)]
+                pub struct #name(pub #ty);
+            }
+        }
     }
 }
 
@@ -481,7 +493,7 @@ fn internal_derive(api: &Api, u: &Union, uses: &mut Uses) -> Option<TokenStream>
     let declares_tag = |ty: &TypeRef| match ty {
         TypeRef::Named(id) => match &api.ty(*id).kind {
             TypeKind::Struct(s) => s.fields.iter().any(|f| &f.name.wire == tag),
-            TypeKind::Alias(_) | TypeKind::Union(_) => true,
+            TypeKind::Alias(_) | TypeKind::Newtype(_) | TypeKind::Union(_) => true,
             TypeKind::Enum(_) => false,
         },
         _ => true,
@@ -553,6 +565,10 @@ fn union(api: &Api, name: &Ident, u: &Union, docs: TokenStream, uses: &mut Uses)
         }
         variants.extend(quote!(#variant_docs #variant(#ty),));
         ser_arms.extend(match &u.tagging {
+            // A nested union on the same tag writes its own tag value.
+            Tagging::Internal { tag } if api.nested_union(v, tag).is_some() => {
+                quote!(Self::#variant(value) => value.serialize(serializer),)
+            }
             Tagging::Internal { tag } => {
                 quote!(Self::#variant(value) => support::serialize_internal(serializer, #tag, #wire, value),)
             }
@@ -588,13 +604,23 @@ fn union(api: &Api, name: &Ident, u: &Union, docs: TokenStream, uses: &mut Uses)
     };
     let mut tagged_impl = TokenStream::new();
     if let Tagging::Adjacent { tag, .. } | Tagging::Internal { tag } = &u.tagging {
-        let known = u.variants.iter().map(|v| &v.name.wire);
-        let arms = u.variants.iter().map(|v| {
+        // Each tag value selects one variant: duplicates go to the first, and a nested union on
+        // the same tag answers to all of its own values.
+        let tags = api.variant_tags(u);
+        let known: Vec<&String> = tags.iter().flatten().collect();
+        let known = if known.is_empty() {
+            quote!({
+                let _ = tag;
+                false
+            })
+        } else {
+            quote!(matches!(tag, #(#known)|*))
+        };
+        let arms = u.variants.iter().zip(&tags).filter(|(_, tags)| !tags.is_empty()).map(|(v, tags)| {
             let variant = ident(&v.name.rust);
-            let wire = &v.name.wire;
             match &v.ty {
-                Some(_) => quote!(#wire => Self::#variant(Deserialize::deserialize(content)?),),
-                None => quote!(#wire => {
+                Some(_) => quote!(#(#tags)|* => Self::#variant(Deserialize::deserialize(content)?),),
+                None => quote!(#(#tags)|* => {
                     serde::de::IgnoredAny::deserialize(content)?;
                     Self::#variant
                 }),
@@ -604,7 +630,7 @@ fn union(api: &Api, name: &Ident, u: &Union, docs: TokenStream, uses: &mut Uses)
             impl support::Tagged for #name {
                 const TAG: &'static str = #tag;
                 fn known(tag: &str) -> bool {
-                    matches!(tag, #(#known)|*)
+                    #known
                 }
                 fn content<'de, D: serde::Deserializer<'de>>(tag: &str, content: D) -> Result<Self, D::Error> {
                     Ok(match tag {

@@ -349,9 +349,9 @@ impl<'a> Lowerer<'a> {
             });
         }
         crate::naming::dedupe(variants.iter_mut().map(|v| &mut v.name.rust), false);
-        let unknown = if variants.iter().any(|v| v.name.rust == "Unknown") { "UnknownValue" } else { "Unknown" };
+        let unknown = schema::unknown_name(variants.iter().map(|v| v.name.rust.as_str()));
         let tagging = ir::Tagging::Adjacent { tag: settings.tag.clone(), content: settings.content.clone() };
-        self.defs[id.0].kind = Some(TypeKind::Union(ir::Union { tagging, variants, unknown: unknown.into() }));
+        self.defs[id.0].kind = Some(TypeKind::Union(ir::Union { tagging, variants, unknown }));
     }
 
     /// `A = B`, `B = A`: names that only refer to each other have no content. Reported once per
