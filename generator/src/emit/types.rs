@@ -51,8 +51,11 @@ pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &
         })
         .collect();
     // A crate of aliases only has nothing to derive.
-    let serde_import =
-        api.types.iter().any(|t| !matches!(t.kind, TypeKind::Alias(_))).then(|| quote!(use serde::{Deserialize, Serialize};));
+    let serde_import = api.types.iter().any(|t| !matches!(t.kind, TypeKind::Alias(_))).then(|| {
+        quote!(
+            use serde::{Deserialize, Serialize};
+        )
+    });
     let lib = quote! {
         #crate_docs
         #![allow(deprecated, clippy::large_enum_variant, clippy::enum_variant_names, clippy::doc_lazy_continuation, clippy::doc_overindented_list_items)]

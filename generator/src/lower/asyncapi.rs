@@ -71,11 +71,11 @@ impl<'a> Lowerer<'a> {
                 continue;
             };
             let channel = channel_ref.trim_start_matches("#/channels/").to_owned();
-            let channel_node = self
-                .ws
-                .resolve(operation.doc, channel_ref)
-                .ok()
-                .map(|(t, node)| Ctx { doc: t.doc, pointer: t.pointer, node });
+            let channel_node = self.ws.resolve(operation.doc, channel_ref).ok().map(|(t, node)| Ctx {
+                doc: t.doc,
+                pointer: t.pointer,
+                node,
+            });
             if channel_node.is_none() {
                 let at = operation.get("channel").unwrap_or_else(|| operation.clone());
                 self.warn(

@@ -545,8 +545,11 @@ impl<'a> Lowerer<'a> {
         for (value, target) in discriminator.entries("mapping") {
             let Some(text) = target.node.as_str() else { continue };
             // A bare name stands for a component schema.
-            let reference =
-                if text.contains('#') || text.contains('/') { text.to_owned() } else { format!("#/components/schemas/{text}") };
+            let reference = if text.contains('#') || text.contains('/') {
+                text.to_owned()
+            } else {
+                format!("#/components/schemas/{text}")
+            };
             match self.ws.resolve(target.doc, &reference) {
                 Err(message) => self.warn(
                     &target,
