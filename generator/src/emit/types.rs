@@ -58,7 +58,7 @@ pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &
     });
     let lib = quote! {
         #crate_docs
-        #![allow(deprecated, clippy::large_enum_variant, clippy::enum_variant_names, clippy::doc_lazy_continuation, clippy::doc_overindented_list_items)]
+        #![allow(deprecated, clippy::large_enum_variant, clippy::enum_variant_names, clippy::doc_lazy_continuation, clippy::doc_overindented_list_items, clippy::type_complexity)]
         mod support;
         #serde_import
         #items

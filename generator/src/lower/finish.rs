@@ -202,8 +202,9 @@ fn by_value(kind: &TypeKind) -> Vec<(usize, TypeId)> {
 }
 
 /// Breaks every cycle of by-value references with as few boxes as a depth-first search finds:
-/// an edge back to a type still being visited is boxed. Types are visited in name order, so
-/// the choice is deterministic.
+/// an edge back to a type still being visited is boxed. An alias cannot hold a box, so when the
+/// back edge leaves an alias, the nearest struct or union field on the cycle is boxed instead.
+/// Types are visited in name order, so the choice is deterministic.
 fn mark_boxed(types: &mut [TypeDef]) {
     let edges: Vec<Vec<(usize, TypeId)>> = types.iter().map(|t| by_value(&t.kind)).collect();
     #[derive(Clone, Copy, PartialEq)]
@@ -213,6 +214,7 @@ fn mark_boxed(types: &mut [TypeDef]) {
         Done,
     }
     let mut state = vec![State::New; types.len()];
+    let boxable: Vec<bool> = types.iter().map(|t| matches!(t.kind, TypeKind::Struct(_) | TypeKind::Union(_))).collect();
     let mut boxed: Vec<(usize, usize)> = Vec::new();
     for root in 0..types.len() {
         if state[root] != State::New {
@@ -226,7 +228,14 @@ fn mark_boxed(types: &mut [TypeDef]) {
                 Some(&(slot, target)) => {
                     *next += 1;
                     match state[target.0] {
-                        State::Open => boxed.push((node, slot)),
+                        State::Open if boxable[node] => boxed.push((node, slot)),
+                        State::Open => {
+                            // Frames from the target up are the cycle; each took edge `next - 1`.
+                            let start = stack.iter().position(|&(n, _)| n == target.0).unwrap_or(0);
+                            if let Some(&(owner, taken)) = stack[start..].iter().rev().find(|&&(n, _)| boxable[n]) {
+                                boxed.push((owner, edges[owner][taken - 1].0));
+                            }
+                        }
                         State::New => {
                             state[target.0] = State::Open;
                             stack.push((target.0, 0));
