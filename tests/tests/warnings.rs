@@ -84,3 +84,18 @@ fn clean_specs_have_no_warnings() {
     let spec = format!("{HEAD}components:\n  schemas:\n    A: {{type: object, properties: {{x: {{type: string}}}}}}\n");
     assert!(warnings(&spec).is_empty());
 }
+
+#[test]
+fn shapes_the_generator_does_not_read_are_warnings() {
+    let spec = format!(
+        "{HEAD}components:\n  schemas:\n    A:\n      type: object\n      properties:\n        b:\n          $ref: '#/components/schemas/B'\n          properties: {{extra: {{type: string}}}}\n    B:\n      type: object\n      properties: {{x: {{type: string}}}}\n      additionalProperties: {{type: integer}}\n    C: {{enum: [a, 1]}}\n"
+    );
+    let list = warnings(&spec);
+    assert_eq!(list.len(), 3, "{list:#?}");
+    assert!(list[0].message.contains("`properties` next to `$ref` is ignored"), "{}", list[0]);
+    assert_eq!(list[0].location.pointer, "/components/schemas/A/properties/b");
+    assert!(list[1].message.contains("`additionalProperties` next to `properties` is ignored"), "{}", list[1]);
+    assert_eq!(list[1].location.pointer, "/components/schemas/B/additionalProperties");
+    assert!(list[2].message.contains("`enum` mixes strings with other values"), "{}", list[2]);
+    assert_eq!(list[2].location.pointer, "/components/schemas/C/enum");
+}

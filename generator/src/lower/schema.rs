@@ -103,6 +103,19 @@ impl<'a> Lowerer<'a> {
         }
         let nullable_flag = flag(s.node, "nullable");
         if let Some(reference) = s.get("$ref") {
+            // Next to `$ref`, only annotations are read; a shape there is ignored.
+            let ignored: Vec<&str> =
+                ["type", "properties", "items", "allOf", "oneOf", "anyOf", "enum", "additionalProperties"]
+                    .into_iter()
+                    .filter(|k| s.node.get(k).is_some())
+                    .collect();
+            if !ignored.is_empty() {
+                self.warn(
+                    s,
+                    format!("`{}` next to `$ref` is ignored; only the referenced schema is used", ignored.join("`, `")),
+                    "a `$ref` alone, or `allOf: [{$ref: ...}, {...}]` to extend it",
+                );
+            }
             let Some(text) = reference.node.as_str() else {
                 self.error(&reference, "`$ref` is not a string", "a reference such as `#/components/schemas/Name`");
                 return Lowered::any();
@@ -165,6 +178,14 @@ impl<'a> Lowerer<'a> {
             if !strings.is_empty() && strings.iter().all(|v| v.as_str().is_some()) {
                 let ty = self.string_enum(s, &strings, hint, target);
                 return Lowered { ty, nullable };
+            }
+            if strings.iter().any(|v| v.as_str().is_some()) {
+                let at = s.get("enum").unwrap_or_else(|| s.clone());
+                self.warn(
+                    &at,
+                    "`enum` mixes strings with other values; its values are not checked or listed",
+                    "an `enum` of strings only (with `null` at most)",
+                );
             }
         }
 
@@ -370,6 +391,16 @@ impl<'a> Lowerer<'a> {
     }
 
     fn object(&mut self, s: &Ctx<'a>, view: ObjectView<'a>, hint: &str, target: Option<TypeId>, depth: u32) -> TypeRef {
+        if !view.props.is_empty() {
+            if let Some(ap) = s.get("additionalProperties").filter(|ap| ap.node.as_map().is_some_and(|m| !m.is_empty()))
+            {
+                self.warn(
+                    &ap,
+                    "`additionalProperties` next to `properties` is ignored: the struct keeps only the declared properties",
+                    "either `properties` or an `additionalProperties` map",
+                );
+            }
+        }
         if view.props.is_empty() {
             if let Some(ap) = s.get("additionalProperties").filter(|ap| ap.node.as_map().is_some()) {
                 let lowered = self.schema(&ap, &format!("{hint}Value"), None, depth + 1);
