@@ -74,7 +74,8 @@ pub(crate) fn doc_attrs(docs: &Docs) -> TokenStream {
         }
     }
     if let Some(reason) = &docs.deprecated {
-        out.extend(match reason {
+        // rustdoc renders the note as Markdown too.
+        out.extend(match reason.as_deref().map(docs::inline).filter(|n| !n.is_empty()) {
             Some(note) => quote!(#[deprecated(note = #note)]),
             None => quote!(#[deprecated]),
         });
