@@ -826,7 +826,7 @@ fn resolve_plain(text: &str) -> Value {
         ".nan" | ".NaN" | ".NAN" => return Value::Float(f64::NAN),
         _ => {}
     }
-    let first = text.as_bytes()[0];
+    let Some(&first) = text.as_bytes().first() else { return Value::Null };
     if !(first.is_ascii_digit() || matches!(first, b'-' | b'+' | b'.')) {
         return Value::Str(text.to_owned());
     }
@@ -856,8 +856,8 @@ fn resolve_plain(text: &str) -> Value {
 }
 
 fn is_core_float(s: &str) -> bool {
-    let (mantissa, exponent) = match s.find(['e', 'E']) {
-        Some(i) => (&s[..i], Some(&s[i + 1..])),
+    let (mantissa, exponent) = match s.split_once(['e', 'E']) {
+        Some((m, e)) => (m, Some(e)),
         None => (s, None),
     };
     let mantissa_ok = match mantissa.split_once('.') {

@@ -20,8 +20,8 @@ const METHODS: [(&str, Method); 8] = [
 
 impl<'a> Lowerer<'a> {
     pub(super) fn openapi(&mut self, doc: usize) {
-        let root = Ctx { doc, pointer: String::new(), node: &self.ws.documents[doc].root };
-        let version = root.get("openapi").expect("checked by caller");
+        let root = Ctx { doc, pointer: String::new(), node: &self.ws[doc].root };
+        let Some(version) = root.get("openapi") else { return };
         match version.node.scalar_text() {
             Some(v) if v.starts_with("3.0") || v.starts_with("3.1") => {}
             _ => self.error(&version, "unsupported OpenAPI version", "3.0.x or 3.1.x"),
