@@ -34,6 +34,12 @@ pub struct Config {
     /// True when the API treats `null` and an absent property alike: optional nullable fields
     /// then become a plain `Option` instead of the absent/null/value `Option<Option<T>>`.
     pub null_means_absent: bool,
+    /// True when received data may hold `null` where the spec requires a non-nullable value
+    /// (real providers send it): every required, non-nullable field is then read and written as
+    /// nullable (`Option<T>`, `null` is `None`) instead of failing the whole value.
+    pub tolerate_null: bool,
+    /// Field types set by hand where the spec's type is wrong, keyed by `Schema.Property`.
+    pub overrides: BTreeMap<String, FieldOverride>,
     /// The folder every spec file and `$ref` target must lie under, relative to the config
     /// file's folder (`None`: the config file's folder itself).
     pub root: Option<String>,
@@ -83,6 +89,18 @@ pub struct Pagination {
     /// Property of the cursor in responses, e.g. `Cursor`.
     pub response_cursor: String,
 }
+
+/// The type a field gets instead of the one its spec declares, and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FieldOverride {
+    /// One of [`OVERRIDE_TYPES`].
+    pub ty: String,
+    /// Why the spec's type is wrong, kept in the config and in the field's docs.
+    pub reason: String,
+}
+
+/// The types a field override may name.
+pub const OVERRIDE_TYPES: &[&str] = &["string", "integer", "number", "boolean", "uuid", "date", "date-time", "any"];
 
 /// How to read a `{tag, content}` union the spec gives no mapping for.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -425,6 +443,8 @@ impl Reader<'_> {
             "unions",
             "secrets",
             "null_means_absent",
+            "tolerate_null",
+            "overrides",
         ];
         let mut config = Config::default();
         let entries = self.map(root, "", &known);
@@ -543,10 +563,51 @@ impl Reader<'_> {
                     }
                 }
                 "secrets" => config.secrets = self.strings(value, &pointer),
-                "null_means_absent" => match value.as_bool() {
+                "null_means_absent" | "tolerate_null" => match value.as_bool() {
+                    Some(b) if key == "tolerate_null" => config.tolerate_null = b,
                     Some(b) => config.null_means_absent = b,
                     None => self.error(value, &pointer, format!("found {}", value.kind_name()), "true or false"),
                 },
+                "overrides" => {
+                    for (field, settings) in self.map(value, &pointer, &[]) {
+                        let p = format!("{pointer}/{}", node::escape_pointer_segment(field));
+                        if !field.split_once('.').is_some_and(|(a, b)| !a.is_empty() && !b.is_empty()) {
+                            self.error(
+                                settings,
+                                &p,
+                                format!("`{field}` does not name a field"),
+                                "`Schema.Property`, such as `RestrictionSetData.MinLength`",
+                            );
+                        }
+                        let mut over = FieldOverride { ty: String::new(), reason: String::new() };
+                        for (k, v) in self.map(settings, &p, &["type", "reason"]) {
+                            let pp = format!("{p}/{k}");
+                            let text = self.string(v, &pp);
+                            if k == "type" {
+                                if !OVERRIDE_TYPES.contains(&text.as_str()) {
+                                    self.error(
+                                        v,
+                                        &pp,
+                                        format!("unknown override type `{text}`"),
+                                        &format!("one of {}", OVERRIDE_TYPES.join(", ")),
+                                    );
+                                }
+                                over.ty = text;
+                            } else {
+                                over.reason = text;
+                            }
+                        }
+                        if over.ty.is_empty() || over.reason.trim().is_empty() {
+                            self.error(
+                                settings,
+                                &p,
+                                format!("the override of `{field}` needs a `type` and a `reason`"),
+                                "`{type: string, reason: why the spec is wrong}`",
+                            );
+                        }
+                        config.overrides.insert(field.to_owned(), over);
+                    }
+                }
                 _ => {}
             }
         }

@@ -159,3 +159,42 @@ fn names_from_the_config_must_be_valid_and_unreserved() {
             .is_ok()
     );
 }
+
+#[test]
+fn field_overrides_set_the_type_and_keep_the_reason_in_the_docs() {
+    let lib = generate(
+        "name: pay\nspecs: [api.yaml]\noverrides:\n  CardData.Last4: {type: integer, reason: 'the provider sends a number'}\n",
+    )
+    .unwrap();
+    assert!(lib.contains("pub last4: Option<i64>"), "{lib}");
+    assert!(lib.contains("Type set by the codegen config: the provider sends a number"), "{lib}");
+    let plain = generate("name: pay\nspecs: [api.yaml]\n").unwrap();
+    assert!(plain.contains("pub last4: Option<String>"), "{plain}");
+}
+
+#[test]
+fn field_overrides_need_a_known_type_and_a_reason() {
+    let error = generate("name: pay\nspecs: [api.yaml]\noverrides:\n  CardData.Last4: {type: duration, reason: x}\n")
+        .unwrap_err();
+    assert!(error.contains("unknown override type `duration`"), "{error}");
+    assert!(error.contains("line: 4") && error.contains("/overrides/CardData.Last4/type"), "{error}");
+    let error = generate("name: pay\nspecs: [api.yaml]\noverrides:\n  CardData.Last4: {type: string}\n").unwrap_err();
+    assert!(error.contains("needs a `type` and a `reason`"), "{error}");
+    let error = generate("name: pay\nspecs: [api.yaml]\noverrides:\n  Last4: {type: string, reason: x}\n").unwrap_err();
+    assert!(error.contains("`Last4` does not name a field"), "{error}");
+}
+
+#[test]
+fn tolerate_null_makes_required_fields_nullable() {
+    let spec = "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths: {}\ncomponents:\n  schemas:\n    Item: {type: object, required: [Id], properties: {Id: {type: string}}}\n";
+    let lib = |extra: &str| {
+        let config = Config::parse("codegen.yaml", &format!("name: pay\nspecs: [api.yaml]\n{extra}")).unwrap();
+        let reader = MemoryReader::new().with("api.yaml", spec);
+        let provenance = Provenance { source: "codegen.yaml".into(), command: "test".into() };
+        triad::generate(&config, "", &reader, &provenance).unwrap().files["pay-types/src/lib.rs"].clone()
+    };
+    let strict = lib("");
+    assert!(strict.contains("pub id: String,"), "{strict}");
+    let lenient = lib("tolerate_null: true\n");
+    assert!(lenient.contains("pub id: Option<String>,"), "{lenient}");
+}

@@ -141,3 +141,19 @@ fn reservation_state_accepts_both_spellings() {
         assert_eq!(state.as_str(), spelling);
     }
 }
+
+/// A field declared `format: date` accepts the date-time providers send in its place, keeps it
+/// whole and writes it back as received.
+#[test]
+fn date_fields_accept_date_times_without_loss() {
+    use mews_types::calendar::Date;
+    let instant: Date = serde_json::from_str(r#""2021-06-19T23:30:00+02:00""#).unwrap();
+    assert!(matches!(instant, Date::Instant(_)), "{instant:?}");
+    assert_eq!(instant.date().to_string(), "2021-06-19");
+    assert_eq!(serde_json::to_string(&instant).unwrap(), r#""2021-06-19T23:30:00+02:00""#);
+    let day: Date = serde_json::from_str(r#""2021-06-19""#).unwrap();
+    assert!(matches!(day, Date::Day(_)), "{day:?}");
+    assert_eq!(serde_json::to_string(&day).unwrap(), r#""2021-06-19""#);
+    let error = serde_json::from_str::<Date>(r#""19.06.2021""#).unwrap_err().to_string();
+    assert!(error.contains("expected YYYY-MM-DD or an RFC 3339 date-time"), "{error}");
+}

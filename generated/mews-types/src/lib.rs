@@ -46,6 +46,80 @@ mod support;
 
 use serde::{Deserialize, Serialize};
 
+/// Calendar dates as received.
+pub mod calendar {
+    use std::fmt;
+    /// A field the spec declares as a date (`YYYY-MM-DD`). A date-time received in its
+    /// place (RFC 3339, such as `2021-06-19T00:00:00Z`) is accepted and kept whole, so
+    /// nothing is lost; [`Date::date`] gives the calendar date in either case. Values are
+    /// written back in the form they were received.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+    pub enum Date {
+        /// A date, as the spec declares.
+        Day(chrono::NaiveDate),
+        /// A date-time sent in place of a date.
+        Instant(chrono::DateTime<chrono::FixedOffset>),
+    }
+    impl Date {
+        /// The calendar date: the date itself, or the date part of the date-time as sent
+        /// (in its own offset).
+        pub fn date(&self) -> chrono::NaiveDate {
+            match self {
+                Date::Day(day) => *day,
+                Date::Instant(instant) => instant.date_naive(),
+            }
+        }
+    }
+    impl From<chrono::NaiveDate> for Date {
+        fn from(day: chrono::NaiveDate) -> Self {
+            Date::Day(day)
+        }
+    }
+    impl fmt::Display for Date {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            match self {
+                Date::Day(day) => write!(f, "{}", day.format("%Y-%m-%d")),
+                Date::Instant(instant) => {
+                    f.write_str(
+                        &instant.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
+                    )
+                }
+            }
+        }
+    }
+    impl std::str::FromStr for Date {
+        type Err = String;
+        fn from_str(text: &str) -> Result<Self, String> {
+            if let Ok(day) = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+                return Ok(Date::Day(day));
+            }
+            chrono::DateTime::parse_from_rfc3339(text)
+                .map(Date::Instant)
+                .map_err(|_| {
+                    format!(
+                        "invalid date `{text}`: expected YYYY-MM-DD or an RFC 3339 date-time"
+                    )
+                })
+        }
+    }
+    impl serde::Serialize for Date {
+        fn serialize<S: serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> Result<S::Ok, S::Error> {
+            serializer.collect_str(self)
+        }
+    }
+    impl<'de> serde::Deserialize<'de> for Date {
+        fn deserialize<D: serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> Result<Self, D::Error> {
+            let text = String::deserialize(deserializer)?;
+            text.parse().map_err(serde::de::Error::custom)
+        }
+    }
+}
+
 /// Kind of account that owns an entity.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum AccountType {
@@ -395,7 +469,7 @@ pub struct Customer {
     pub preferred_language_code: Option<String>,
     /// Date of birth.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub birth_date: Option<chrono::NaiveDate>,
+    pub birth_date: Option<calendar::Date>,
     /// Place of birth.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub birth_place: Option<String>,
@@ -492,7 +566,7 @@ pub struct CustomerAddParameters {
     pub preferred_language_code: Option<String>,
     /// Date of birth.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub birth_date: Option<chrono::NaiveDate>,
+    pub birth_date: Option<calendar::Date>,
     /// Place of birth.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub birth_place: Option<String>,
@@ -953,7 +1027,7 @@ pub struct CustomerUpdateParameters {
     pub nationality_code: Option<String>,
     /// New date of birth; omitted keeps the current one.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub birth_date: Option<chrono::NaiveDate>,
+    pub birth_date: Option<calendar::Date>,
     /// New email address; omitted keeps the current one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,

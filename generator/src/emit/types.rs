@@ -20,6 +20,8 @@ const README: &str = include_str!("../../../templates/types/README.md.j2");
 struct Uses {
     uuid: bool,
     chrono: bool,
+    /// A `format: date` field exists: the crate gets the `calendar` module.
+    date: bool,
 }
 
 pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &mut Files) -> Result<(), String> {
@@ -56,11 +58,13 @@ pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &
             use serde::{Deserialize, Serialize};
         )
     });
+    let calendar = uses.date.then(calendar_module);
     let lib = quote! {
         #crate_docs
         #![allow(deprecated, clippy::large_enum_variant, clippy::enum_variant_names, clippy::doc_lazy_continuation, clippy::doc_overindented_list_items, clippy::type_complexity)]
         mod support;
         #serde_import
+        #calendar
         #items
     };
     let prefix = &krate.name;
@@ -242,6 +246,81 @@ fn ident(name: &str) -> Ident {
     }
 }
 
+/// The `calendar` module: the type of `format: date` fields. Providers send a date-time where
+/// their spec says date (and the reverse), so such a field accepts either and keeps the form it
+/// received: nothing is lost, and the value is written back as it came.
+fn calendar_module() -> TokenStream {
+    quote! {
+        /// Calendar dates as received.
+        pub mod calendar {
+            use std::fmt;
+
+            /// A field the spec declares as a date (`YYYY-MM-DD`). A date-time received in its
+            /// place (RFC 3339, such as `2021-06-19T00:00:00Z`) is accepted and kept whole, so
+            /// nothing is lost; [`Date::date`] gives the calendar date in either case. Values are
+            /// written back in the form they were received.
+            #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+            pub enum Date {
+                /// A date, as the spec declares.
+                Day(chrono::NaiveDate),
+                /// A date-time sent in place of a date.
+                Instant(chrono::DateTime<chrono::FixedOffset>),
+            }
+
+            impl Date {
+                /// The calendar date: the date itself, or the date part of the date-time as sent
+                /// (in its own offset).
+                pub fn date(&self) -> chrono::NaiveDate {
+                    match self {
+                        Date::Day(day) => *day,
+                        Date::Instant(instant) => instant.date_naive(),
+                    }
+                }
+            }
+
+            impl From<chrono::NaiveDate> for Date {
+                fn from(day: chrono::NaiveDate) -> Self {
+                    Date::Day(day)
+                }
+            }
+
+            impl fmt::Display for Date {
+                fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                    match self {
+                        Date::Day(day) => write!(f, "{}", day.format("%Y-%m-%d")),
+                        Date::Instant(instant) => f.write_str(&instant.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)),
+                    }
+                }
+            }
+
+            impl std::str::FromStr for Date {
+                type Err = String;
+                fn from_str(text: &str) -> Result<Self, String> {
+                    if let Ok(day) = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+                        return Ok(Date::Day(day));
+                    }
+                    chrono::DateTime::parse_from_rfc3339(text).map(Date::Instant).map_err(|_| {
+                        format!("invalid date `{text}`: expected YYYY-MM-DD or an RFC 3339 date-time")
+                    })
+                }
+            }
+
+            impl serde::Serialize for Date {
+                fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                    serializer.collect_str(self)
+                }
+            }
+
+            impl<'de> serde::Deserialize<'de> for Date {
+                fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                    let text = String::deserialize(deserializer)?;
+                    text.parse().map_err(serde::de::Error::custom)
+                }
+            }
+        }
+    }
+}
+
 fn type_tokens(api: &Api, ty: &TypeRef, uses: &mut Uses) -> TokenStream {
     match ty {
         TypeRef::Named(id) => {
@@ -265,7 +344,8 @@ fn type_tokens(api: &Api, ty: &TypeRef, uses: &mut Uses) -> TokenStream {
             }
             Primitive::Date => {
                 uses.chrono = true;
-                quote!(chrono::NaiveDate)
+                uses.date = true;
+                quote!(calendar::Date)
             }
         },
         TypeRef::List(inner) => {

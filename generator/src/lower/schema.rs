@@ -417,17 +417,31 @@ impl<'a> Lowerer<'a> {
         let mut fields = Vec::with_capacity(view.props.len());
         for (name, prop) in &view.props {
             let field_hint = format!("{hint}{}", naming::type_name(name, "Field"));
-            let lowered = self.schema(prop, &field_hint, None, depth + 1);
+            let mut lowered = self.schema(prop, &field_hint, None, depth + 1);
+            let key = format!("{parent_name}.{name}");
+            let mut docs = docs_of(prop.node);
+            if let Some(over) = self.config.overrides.get(&key) {
+                lowered.ty = override_type(&over.ty);
+                let note = format!("Type set by the codegen config: {}", over.reason.trim());
+                docs.text = Some(match docs.text.take() {
+                    Some(text) => format!("{text}\n\n{note}"),
+                    None => note,
+                });
+            }
+            let required = view.required.contains(*name);
+            if self.config.tolerate_null && required {
+                lowered.nullable = true;
+            }
             let secret = flag(prop.node, "x-secret")
                 || prop.node.get("format").and_then(Node::as_str) == Some("password")
                 || self.config.secrets.iter().any(|s| *s == format!("{parent_name}.{name}"));
             fields.push(Field {
                 name: Name { wire: (*name).to_owned(), rust: naming::field_name(name) },
                 ty: lowered.ty,
-                required: view.required.contains(*name),
+                required,
                 nullable: lowered.nullable,
                 secret,
-                docs: docs_of(prop.node),
+                docs,
                 boxed: false,
             });
         }
@@ -838,4 +852,18 @@ pub(super) fn unknown_name<'n>(names: impl Iterator<Item = &'n str>) -> String {
         return (*free).to_owned();
     }
     (2..).map(|n| format!("UnknownVariant{n}")).find(|c| !taken.contains(c.as_str())).unwrap_or_default()
+}
+
+/// The type a field override (`config::OVERRIDE_TYPES`, checked when the config is read) names.
+fn override_type(ty: &str) -> TypeRef {
+    match ty {
+        "string" => TypeRef::Primitive(Primitive::String),
+        "integer" => TypeRef::Primitive(Primitive::I64),
+        "number" => TypeRef::Primitive(Primitive::F64),
+        "boolean" => TypeRef::Primitive(Primitive::Bool),
+        "uuid" => TypeRef::Primitive(Primitive::Uuid),
+        "date" => TypeRef::Primitive(Primitive::Date),
+        "date-time" => TypeRef::Primitive(Primitive::DateTime),
+        _ => TypeRef::Any,
+    }
 }
