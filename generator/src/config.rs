@@ -29,7 +29,8 @@ pub struct Config {
     pub type_names: BTreeMap<String, String>,
     /// Variant maps for unions the spec leaves without a mapping, keyed by schema name.
     pub unions: BTreeMap<String, UnionSettings>,
-    /// Extra secret fields, as `Schema.Property`.
+    /// Extra secret fields, as `Schema.Property` patterns in which `*` stands for any run of
+    /// characters (`*.AccessToken`). The fields of `auth.body_fields` are secret everywhere.
     pub secrets: Vec<String>,
     /// True when the API treats `null` and an absent property alike: optional nullable fields
     /// then become a plain `Option` instead of the absent/null/value `Option<Option<T>>`.

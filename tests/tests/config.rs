@@ -198,3 +198,13 @@ fn tolerate_null_makes_required_fields_nullable() {
     let lenient = lib("tolerate_null: true\n");
     assert!(lenient.contains("pub id: Option<String>,"), "{lenient}");
 }
+
+#[test]
+fn secret_patterns_and_auth_body_fields_are_redacted_everywhere() {
+    let lib = generate("name: pay\nspecs: [api.yaml]\nsecrets: ['*.Last4']\n").unwrap();
+    assert!(lib.contains(r#".field("last4", &support::Redacted)"#), "{lib}");
+    assert!(!lib.contains(r#".field("token", &support::Redacted)"#), "{lib}");
+    let lib = generate("name: pay\nspecs: [api.yaml]\nauth: {body_fields: [Token]}\n").unwrap();
+    assert!(lib.contains(r#".field("token", &support::Redacted)"#), "{lib}");
+    assert!(!lib.contains(r#".field("last4", &support::Redacted)"#), "{lib}");
+}

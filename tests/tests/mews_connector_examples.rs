@@ -4,6 +4,9 @@
 //! from the spec files at test time and decoded by an integration test of the generated crate,
 //! built in a scratch workspace under `target/`.
 //!
+//! Every decoded value is also printed with `Debug`, which must not show any token the example
+//! holds (`ClientToken`, `AccessToken`, `Client`): secrets are redacted in every type.
+//!
 //! The only failures allowed are the spec contradicting itself, listed in [`SPEC_FAULTS`] with
 //! the field at fault. Without the corpus (a fresh clone), the test prints a notice and passes.
 
@@ -97,6 +100,8 @@ fn fault(result: &str) -> (String, &'static str) {
 const CONFIG: &str = "name: mews-connector
 specs: [billing.yml, configuration.yml, customers.yml, operations.yml, payments.yml, pos.yml, reservations.yml, resources.yml, services.yml]
 null_means_absent: true
+auth:
+  body_fields: [ClientToken, AccessToken, Client]
 overrides:
   RestrictionSetData.MinLength: {type: string, reason: 'an ISO 8601 duration such as P0M2DT0H0M0S, not a date-time'}
   RestrictionSetData.MaxLength: {type: string, reason: 'an ISO 8601 duration such as P0M7DT0H0M0S, not a date-time'}
@@ -123,6 +128,25 @@ fn to_json(node: &Node) -> Json {
         Value::Map(map) => Json::Object(map.iter().map(|(k, v)| (k.clone(), to_json(v))).collect()),
     }
 }
+
+/// The values of the token properties (`auth.body_fields`) anywhere in an example.
+fn tokens(json: &Json, out: &mut Vec<String>) {
+    match json {
+        Json::Object(map) => {
+            for (key, value) in map {
+                match value {
+                    Json::String(s) if AUTH_FIELDS.contains(&key.as_str()) && !s.is_empty() => out.push(s.clone()),
+                    _ => tokens(value, out),
+                }
+            }
+        }
+        Json::Array(items) => items.iter().for_each(|i| tokens(i, out)),
+        _ => {}
+    }
+}
+
+/// The token properties of the Mews request bodies (`auth.body_fields` in [`CONFIG`]).
+const AUTH_FIELDS: &[&str] = &["ClientToken", "AccessToken", "Client"];
 
 /// The Rust type expression of a body type, as the generated crate spells it.
 fn rust_type(api: &Api, ty: &TypeRef) -> String {
@@ -214,19 +238,25 @@ fn examples(dir: &std::path::Path, api: &Api) -> Vec<Example> {
 }
 
 /// The integration test run inside the generated crate: decodes every line of `examples.txt`
-/// (`label TAB type TAB json`) and writes `label TAB ok|error` lines to `results.txt`.
+/// (`label TAB type TAB secrets TAB json`, the secrets separated by U+001F: the token values
+/// the example holds, which `Debug` must not print) and writes `label TAB ok|error` lines to `results.txt`.
 fn decoder(types: &[&String], examples: &std::path::Path, results: &std::path::Path) -> String {
     let mut arms = String::new();
     for ty in types {
-        let _ = writeln!(arms, "        {ty:?} => check::<{ty}>(text),");
+        let _ = writeln!(arms, "        {ty:?} => check::<{ty}>(text, secrets),");
     }
     format!(
-        r#"fn check<T: serde::de::DeserializeOwned>(text: &str) -> Result<(), String> {{
+        r#"fn check<T: serde::de::DeserializeOwned + std::fmt::Debug>(text: &str, secrets: &[&str]) -> Result<(), String> {{
     let de = &mut serde_json::Deserializer::from_str(text);
-    serde_path_to_error::deserialize::<_, T>(de).map(drop).map_err(|e| format!("{{}}: {{}}", e.path(), e.inner()))
+    let value: T = serde_path_to_error::deserialize(de).map_err(|e| format!("{{}}: {{}}", e.path(), e.inner()))?;
+    let debug = format!("{{value:?}}");
+    match secrets.iter().find(|s| debug.contains(*s)) {{
+        Some(secret) => Err(format!("Debug prints the secret `{{secret}}`")),
+        None => Ok(()),
+    }}
 }}
 
-fn decode(ty: &str, text: &str) -> Result<(), String> {{
+fn decode(ty: &str, text: &str, secrets: &[&str]) -> Result<(), String> {{
     match ty {{
 {arms}        other => Err(format!("no decoder for {{other}}")),
     }}
@@ -237,9 +267,11 @@ fn examples() {{
     let examples = std::fs::read_to_string({examples:?}).unwrap();
     let mut out = String::new();
     for line in examples.lines() {{
-        let mut parts = line.splitn(3, '\t');
-        let (label, ty, text) = (parts.next().unwrap(), parts.next().unwrap(), parts.next().unwrap());
-        let result = match decode(ty, text) {{
+        let mut parts = line.splitn(4, '\t');
+        let (label, ty) = (parts.next().unwrap(), parts.next().unwrap());
+        let secrets: Vec<&str> = parts.next().unwrap().split('\u{{1f}}').filter(|s| !s.is_empty()).collect();
+        let text = parts.next().unwrap();
+        let result = match decode(ty, text, &secrets) {{
             Ok(()) => "ok".to_owned(),
             Err(e) => e.replace(['\t', '\n'], " "),
         }};
@@ -274,7 +306,10 @@ fn decode_examples(config_text: &str, scratch: &str) -> Option<Vec<(String, Stri
     let results_file = scratch.join("results.txt");
     let mut lines = String::new();
     for e in &examples {
-        let _ = writeln!(lines, "{}\t{}\t{}", e.label, e.ty, serde_json::to_string(&e.json).unwrap());
+        let mut secrets = Vec::new();
+        tokens(&e.json, &mut secrets);
+        let secrets = secrets.join("\u{1f}");
+        let _ = writeln!(lines, "{}\t{}\t{secrets}\t{}", e.label, e.ty, serde_json::to_string(&e.json).unwrap());
     }
     std::fs::write(&examples_file, lines).unwrap();
     let _ = std::fs::remove_file(&results_file);
