@@ -30,7 +30,7 @@ pub use emit::{Files, Provenance};
 
 /// Loads the specs named by `config` (paths relative to `config_dir`) and lowers them to the IR.
 pub fn load(config: &Config, config_dir: &str, reader: &dyn SourceReader) -> Result<ir::Api, Diagnostics> {
-    let mut entries: Vec<String> = config
+    let listed: Vec<String> = config
         .specs
         .iter()
         .map(|s| {
@@ -38,12 +38,33 @@ pub fn load(config: &Config, config_dir: &str, reader: &dyn SourceReader) -> Res
         })
         .collect();
     // The order files are listed in must not change the output.
+    let mut entries = listed.clone();
     entries.sort();
     entries.dedup();
-    let workspace = Workspace::load(&entries, reader).map_err(Diagnostics::new)?;
+    let workspace = Workspace::load(&entries, reader).map_err(|diags| {
+        Diagnostics::new(diags.into_iter().map(|d| at_config_entry(d, config, &listed)).collect())
+    })?;
     let api = lower::lower(&workspace, config).map_err(Diagnostics::new)?;
     let problems = check::config_against_api(config, &api);
     if problems.is_empty() { Ok(api) } else { Err(Diagnostics::new(problems)) }
+}
+
+/// A spec file the config lists but that cannot be read is reported where the config lists it
+/// (the file itself has no line to point at), when the config came from a file.
+fn at_config_entry(diagnostic: Diagnostic, config: &Config, listed: &[String]) -> Diagnostic {
+    let Some(reason) = diagnostic.message.strip_prefix("cannot read the file") else { return diagnostic };
+    let Some(i) = listed.iter().position(|path| Location::file(path) == diagnostic.location) else {
+        return diagnostic;
+    };
+    match config.origins.get(&format!("/specs/{i}")) {
+        Some(origin) => Diagnostic {
+            location: origin.clone(),
+            message: format!("cannot read the spec file `{}`{reason}", listed[i]),
+            expected: Some("a path relative to the config file".into()),
+            ..diagnostic
+        },
+        None => diagnostic,
+    }
 }
 
 /// Loads, lowers and emits: every file of every crate for one API.
