@@ -146,7 +146,7 @@ impl Reader<'_> {
                     } else {
                         self.error(
                             value,
-                            &format!("{pointer}/{key}"),
+                            &format!("{pointer}/{}", node::escape_pointer_segment(key)),
                             format!("unknown setting `{key}`"),
                             &format!("one of: {}", known.join(", ")),
                         );
@@ -189,7 +189,10 @@ impl Reader<'_> {
 
     fn string_map(&mut self, node: &Node, pointer: &str) -> BTreeMap<String, String> {
         let entries = self.map(node, pointer, &[]);
-        entries.into_iter().map(|(k, v)| (k.to_owned(), self.string(v, &format!("{pointer}/{k}")))).collect()
+        entries
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), self.string(v, &format!("{pointer}/{}", node::escape_pointer_segment(k)))))
+            .collect()
     }
 
     fn config(&mut self, root: &Node) -> Config {
@@ -258,7 +261,7 @@ impl Reader<'_> {
                 }
                 "unions" => {
                     for (name, settings) in self.map(value, &pointer, &[]) {
-                        let p = format!("{pointer}/{name}");
+                        let p = format!("{pointer}/{}", node::escape_pointer_segment(name));
                         let mut union = UnionSettings::default();
                         for (k, v) in self.map(settings, &p, &["tag", "content", "variants"]) {
                             let pp = format!("{p}/{k}");
