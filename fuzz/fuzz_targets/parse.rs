@@ -10,7 +10,7 @@ fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);
     if let Err(errors) = node::parse(&text) {
         for e in errors {
-            triad_fuzz::check_position(&text, e.line, e.column, &e.message);
+            triad_fuzz::check_position(&text, e.line, e.column, &e.message, &e.message);
         }
     }
 });
