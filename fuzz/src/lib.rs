@@ -631,6 +631,24 @@ pub fn check_position(text: &str, line: u32, column: u32, message: &str, what: &
     assert!(column >= 1 && (at_end || column as usize <= width + 1), "column {column} of {width} on line {line}: {what}");
 }
 
+/// Whether resolving `reference` hits the known panic recorded (ignored until the loader is
+/// rewritten) in tests/tests/fuzz_regressions.rs: `Workspace::resolve` percent-decodes the
+/// fragment by slicing two bytes after each `%`, which panics when they end inside a character.
+pub fn resolve_would_panic(reference: &str) -> bool {
+    reference.match_indices('%').any(|(i, _)| i + 2 < reference.len() && !reference.is_char_boundary(i + 3))
+}
+
+fn any_ref_would_panic(node: &triad::node::Node) -> bool {
+    use triad::node::Value;
+    match &node.value {
+        Value::Map(map) => map.iter().any(|(key, value)| {
+            (key == "$ref" && value.as_str().is_some_and(resolve_would_panic)) || any_ref_would_panic(value)
+        }),
+        Value::Seq(items) => items.iter().any(any_ref_would_panic),
+        _ => false,
+    }
+}
+
 /// One generator run's input: config text and the files.
 #[derive(Debug)]
 pub struct Case {
@@ -660,6 +678,12 @@ impl Case {
             files.push(("parts.yaml".into(), render(&schema_map(parts))));
         }
         Some(Case { config: render(&api.config.json(&specs)), files })
+    }
+
+    /// Whether the case would only find the known `$ref` decoding panic again (see
+    /// [`resolve_would_panic`]); such cases are skipped so fuzzing goes on.
+    pub fn hits_known_panic(&self) -> bool {
+        self.files.iter().any(|(_, text)| triad::node::parse(text).is_ok_and(|root| any_ref_would_panic(&root)))
     }
 
     /// Runs the generator. `Err` carries the config's or the specs' diagnostics.
