@@ -8,7 +8,8 @@ use triad::load::{MemoryReader, Workspace};
 use triad::node::{Node, Value};
 
 const MODELS: &str = "Pet:\n  type: object\n  properties:\n    kind: {$ref: 'enums.yaml#/Kind'}\n    owner: {$ref: '../api.yaml#/components/schemas/Owner'}\n";
-const ENUMS: &str = "Kind:\n  type: string\n  enum: [dog, cat, 'a/b', 'x~y']\n'a/b': {type: integer}\n'x~y': {$ref: '#/Kind'}\n";
+const ENUMS: &str =
+    "Kind:\n  type: string\n  enum: [dog, cat, 'a/b', 'x~y']\n'a/b': {type: integer}\n'x~y': {$ref: '#/Kind'}\n";
 const SELF_REF: &str = "{\"A\": {\"$ref\": \"loop.json#/A\"}, \"B\": {\"$ref\": \"api.yaml\"}}";
 
 fuzz_target!(|data: &[u8]| {

@@ -18,15 +18,65 @@ use triad::load::MemoryReader;
 /// Schema names: ordinary ones, ones that clash after case conversion, Rust keywords and
 /// prelude names, and names that need escaping in a JSON pointer.
 const NAMES: &[&str] = &[
-    "Pet", "Dog", "Cat", "pet", "PET", "Owner", "Type", "Self", "self", "Option", "String", "Default",
-    "Error", "Value", "UpdateValue", "Kind", "1st", "", "a/b", "x~y", "Unknown", "Box", "Vec",
+    "Pet",
+    "Dog",
+    "Cat",
+    "pet",
+    "PET",
+    "Owner",
+    "Type",
+    "Self",
+    "self",
+    "Option",
+    "String",
+    "Default",
+    "Error",
+    "Value",
+    "UpdateValue",
+    "Kind",
+    "1st",
+    "",
+    "a/b",
+    "x~y",
+    "Unknown",
+    "Box",
+    "Vec",
 ];
 
 /// Property names, enum values and tags.
 const WORDS: &[&str] = &[
-    "id", "type", "Type", "kind", "Kind", "Value", "Discriminator", "name", "Name", "NAME", "self",
-    "super", "", "_", "1", "a b", "r#x", "dog", "cat", "null", "true", "Unknown", "ÄÖ", "a-b",
-    "a_b", "aB", "AB", "Cursor", "Limitation", "Count", "ClientToken", "Token",
+    "id",
+    "type",
+    "Type",
+    "kind",
+    "Kind",
+    "Value",
+    "Discriminator",
+    "name",
+    "Name",
+    "NAME",
+    "self",
+    "super",
+    "",
+    "_",
+    "1",
+    "a b",
+    "r#x",
+    "dog",
+    "cat",
+    "null",
+    "true",
+    "Unknown",
+    "ÄÖ",
+    "a-b",
+    "a_b",
+    "aB",
+    "AB",
+    "Cursor",
+    "Limitation",
+    "Count",
+    "ClientToken",
+    "Token",
 ];
 
 fn name(i: u8) -> &'static str {
@@ -69,12 +119,50 @@ pub enum Key {
 }
 
 const KEYWORDS: &[&str] = &[
-    "$ref", "type", "properties", "items", "allOf", "oneOf", "anyOf", "discriminator", "mapping",
-    "propertyName", "enum", "const", "nullable", "required", "additionalProperties", "format",
-    "title", "description", "deprecated", "x-secret", "x-update-value", "x-enumDescriptions",
-    "schema", "content", "application/json", "payload", "messages", "message", "components",
-    "schemas", "paths", "webhooks", "channels", "operations", "parameters", "requestBody",
-    "responses", "in", "not", "$defs", "definitions", "x-schema-id", "summary", "operationId",
+    "$ref",
+    "type",
+    "properties",
+    "items",
+    "allOf",
+    "oneOf",
+    "anyOf",
+    "discriminator",
+    "mapping",
+    "propertyName",
+    "enum",
+    "const",
+    "nullable",
+    "required",
+    "additionalProperties",
+    "format",
+    "title",
+    "description",
+    "deprecated",
+    "x-secret",
+    "x-update-value",
+    "x-enumDescriptions",
+    "schema",
+    "content",
+    "application/json",
+    "payload",
+    "messages",
+    "message",
+    "components",
+    "schemas",
+    "paths",
+    "webhooks",
+    "channels",
+    "operations",
+    "parameters",
+    "requestBody",
+    "responses",
+    "in",
+    "not",
+    "$defs",
+    "definitions",
+    "x-schema-id",
+    "summary",
+    "operationId",
 ];
 
 fn keyword(i: u8) -> &'static str {
@@ -134,10 +222,24 @@ pub enum Target {
 }
 
 const BROKEN: &[&str] = &[
-    "#", "#/", "#/components", "#/components/schemas/Nope", "nope.yaml", "parts.yaml", "parts.yaml#/Nope",
-    "#components/schemas/Pet", "#/components/schemas/a~1b", "#/components/schemas/x~0y", "#/components/schemas/a%2Fb",
-    "#/paths", "https://example.com/x.yaml#/A", "../parts.yaml#/Pet", "parts.yaml#", "#/components/schemas/%",
-    "#/components/schemas/Pet/properties/id", "#/info/title",
+    "#",
+    "#/",
+    "#/components",
+    "#/components/schemas/Nope",
+    "nope.yaml",
+    "parts.yaml",
+    "parts.yaml#/Nope",
+    "#components/schemas/Pet",
+    "#/components/schemas/a~1b",
+    "#/components/schemas/x~0y",
+    "#/components/schemas/a%2Fb",
+    "#/paths",
+    "https://example.com/x.yaml#/A",
+    "../parts.yaml#/Pet",
+    "parts.yaml#",
+    "#/components/schemas/%",
+    "#/components/schemas/Pet/properties/id",
+    "#/info/title",
 ];
 
 impl Target {
@@ -170,8 +272,16 @@ pub enum Additional {
 #[derive(Arbitrary, Debug)]
 pub enum Schema {
     Ref(Target),
-    Primitive { ty: Primitive, format: Option<u8>, nullable: Option<bool> },
-    Enum { ty: Option<Primitive>, values: Vec<Wild>, nullable: bool },
+    Primitive {
+        ty: Primitive,
+        format: Option<u8>,
+        nullable: Option<bool>,
+    },
+    Enum {
+        ty: Option<Primitive>,
+        values: Vec<Wild>,
+        nullable: bool,
+    },
     Const(Word),
     Object {
         properties: Vec<(Word, Schema)>,
@@ -185,7 +295,13 @@ pub enum Schema {
     OneOf(Vec<Schema>, Option<Discriminator>),
     AnyOf(Vec<Schema>),
     /// A schema with extras the grammar does not model (docs, secrets, update wrappers...).
-    Annotated { inner: Box<Schema>, description: Option<String>, deprecated: Option<bool>, extra: u8, flag: bool },
+    Annotated {
+        inner: Box<Schema>,
+        description: Option<String>,
+        deprecated: Option<bool>,
+        extra: u8,
+        flag: bool,
+    },
     Wild(Wild),
 }
 
@@ -290,13 +406,12 @@ fn primitive(ty: &Primitive) -> Value {
         Primitive::Null => json!("null"),
         Primitive::Object => json!("object"),
         Primitive::Array => json!("array"),
-        Primitive::List(items) => {
-            Value::Array(items.iter().map(|i| json!(ALL[*i as usize % ALL.len()])).collect())
-        }
+        Primitive::List(items) => Value::Array(items.iter().map(|i| json!(ALL[*i as usize % ALL.len()])).collect()),
     }
 }
 
-const METHODS: &[&str] = &["get", "put", "post", "delete", "options", "head", "patch", "trace", "parameters", "x-other"];
+const METHODS: &[&str] =
+    &["get", "put", "post", "delete", "options", "head", "patch", "trace", "parameters", "x-other"];
 const LOCATIONS: &[&str] = &["query", "path", "header", "cookie", "body", ""];
 const STATUSES: &[&str] = &["200", "201", "204", "400", "default", "2XX", "abc"];
 const MEDIA: &[&str] = &["application/json", "text/plain", "application/problem+json", "*/*"];
@@ -427,7 +542,10 @@ impl Document {
                 };
                 let mut m = Map::new();
                 m.insert("openapi".into(), json!(if *v31 { "3.1.0" } else { "3.0.3" }));
-                m.insert("info".into(), json!({"title": "Fuzz API", "version": "1.0.0", "description": "A *fuzzed* API."}));
+                m.insert(
+                    "info".into(),
+                    json!({"title": "Fuzz API", "version": "1.0.0", "description": "A *fuzzed* API."}),
+                );
                 m.insert("paths".into(), path_items(paths, true));
                 if !webhooks.is_empty() {
                     m.insert("webhooks".into(), path_items(webhooks, false));
@@ -464,7 +582,10 @@ fn asyncapi(v3: bool, channels: &[(u8, Channel)], schemas: &[(u8, Schema)]) -> V
             if message.by_ref {
                 messages.insert(message_name.clone(), body);
                 refs.push(json!({"$ref": format!("#/components/messages/{}", escape(&message_name))}));
-                local.insert(message_name.clone(), json!({"$ref": format!("#/components/messages/{}", escape(&message_name))}));
+                local.insert(
+                    message_name.clone(),
+                    json!({"$ref": format!("#/components/messages/{}", escape(&message_name))}),
+                );
             } else {
                 refs.push(body.clone());
                 local.insert(message_name, body);
@@ -501,7 +622,10 @@ fn asyncapi(v3: bool, channels: &[(u8, Channel)], schemas: &[(u8, Schema)]) -> V
     let mut m = Map::new();
     m.insert("asyncapi".into(), json!(if v3 { "3.0.0" } else { "2.6.0" }));
     m.insert("info".into(), json!({"title": "Fuzz events", "version": "1.0.0"}));
-    m.insert("servers".into(), json!({"production": {"host": "example.com", "protocol": "wss", "url": "wss://example.com"}}));
+    m.insert(
+        "servers".into(),
+        json!({"production": {"host": "example.com", "protocol": "wss", "url": "wss://example.com"}}),
+    );
     m.insert("channels".into(), Value::Object(channel_map));
     if v3 {
         m.insert("operations".into(), Value::Object(operations));
@@ -510,13 +634,22 @@ fn asyncapi(v3: bool, channels: &[(u8, Channel)], schemas: &[(u8, Schema)]) -> V
     Value::Object(m)
 }
 
+/// A `unions` entry: schema, tag and content properties, tag value → schema.
+#[derive(Arbitrary, Debug)]
+pub struct UnionInput {
+    schema: u8,
+    tag: Word,
+    content: Word,
+    variants: Vec<(Word, u8)>,
+}
+
 /// The codegen config, written as text and read with `Config::parse` so config diagnostics
 /// are reached as well.
 #[derive(Arbitrary, Debug)]
 pub struct ConfigInput {
     null_means_absent: Option<bool>,
     renames: Vec<(u8, Word)>,
-    unions: Vec<(u8, Word, Word, Vec<(Word, u8)>)>,
+    unions: Vec<UnionInput>,
     secrets: Vec<(u8, Word)>,
     body_fields: Vec<Word>,
     pagination: Option<(Word, Word, Word)>,
@@ -541,10 +674,11 @@ impl ConfigInput {
             let unions: Map<String, Value> = self
                 .unions
                 .iter()
-                .map(|(n, tag, content, variants)| {
+                .map(|u| {
                     let variants: Map<String, Value> =
-                        variants.iter().map(|(w, s)| (w.text(), json!(name(*s)))).collect();
-                    (name(*n).to_owned(), json!({"tag": tag.text(), "content": content.text(), "variants": variants}))
+                        u.variants.iter().map(|(w, s)| (w.text(), json!(name(*s)))).collect();
+                    let settings = json!({"tag": u.tag.text(), "content": u.content.text(), "variants": variants});
+                    (name(u.schema).to_owned(), settings)
                 })
                 .collect();
             m.insert("unions".into(), Value::Object(unions));
@@ -628,7 +762,10 @@ pub fn check_position(text: &str, line: u32, column: u32, message: &str, what: &
     assert!(line >= 1 && line <= lines.len() + usize::from(at_end), "line {line} of {}: {what}", lines.len());
     let content = lines.get(line - 1).copied().unwrap_or_default();
     let width = if syntax { content.len() } else { content.chars().count() };
-    assert!(column >= 1 && (at_end || column as usize <= width + 1), "column {column} of {width} on line {line}: {what}");
+    assert!(
+        column >= 1 && (at_end || column as usize <= width + 1),
+        "column {column} of {width} on line {line}: {what}"
+    );
 }
 
 /// Whether resolving `reference` hits the known panic recorded (ignored until the loader is

@@ -41,9 +41,8 @@ pub fn load(config: &Config, config_dir: &str, reader: &dyn SourceReader) -> Res
     let mut entries = listed.clone();
     entries.sort();
     entries.dedup();
-    let workspace = Workspace::load(&entries, reader).map_err(|diags| {
-        Diagnostics::new(diags.into_iter().map(|d| at_config_entry(d, config, &listed)).collect())
-    })?;
+    let workspace = Workspace::load(&entries, reader)
+        .map_err(|diags| Diagnostics::new(diags.into_iter().map(|d| at_config_entry(d, config, &listed)).collect()))?;
     let api = lower::lower(&workspace, config).map_err(Diagnostics::new)?;
     let problems = check::config_against_api(config, &api);
     if problems.is_empty() { Ok(api) } else { Err(Diagnostics::new(problems)) }

@@ -138,7 +138,8 @@ fn check_location(location: &Location, message: &str, files: &BTreeMap<String, S
             // A diagnostic about a mapping entry may point at the entry's key, which is written
             // before (on the same line as, or above) its value.
             let at_key = here.0 <= start.0 && here < start;
-            if !(start <= here && here <= end.max(start)) && !at_key {
+            let inside = start <= here && here <= end.max(start);
+            if !(inside || at_key) {
                 return Err(format!("the pointer's node is at {}:{}", start.0, start.1));
             }
             Ok(())
@@ -272,7 +273,8 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
 fn the_location_check_rejects_wrong_places() {
     let text = "a:\n  b: [1, 2]\n  c: {d: x}\n";
     let files: BTreeMap<String, String> = [("f.yaml".to_owned(), text.to_owned())].into();
-    let at = |file: &str, line, column, pointer: &str| Location { file: file.into(), line, column, pointer: pointer.into() };
+    let at =
+        |file: &str, line, column, pointer: &str| Location { file: file.into(), line, column, pointer: pointer.into() };
     let check = |location: Location| check_location(&location, "a problem", &files);
     // Right: a node, a node's key, a missing key under an existing parent, the root.
     check(at("f.yaml", 2, 6, "/a/b")).unwrap();
