@@ -175,6 +175,23 @@ impl Reader<'_> {
         }
     }
 
+    /// A type name from `naming.types` is used as written, so it must be one the generator
+    /// could have made itself: an UpperCamelCase identifier that no generated code relies on.
+    fn check_type_name(&mut self, pointer: &str, name: &str) {
+        // A value that is not even a string has been reported already.
+        if self.diags.iter().any(|d| d.location.pointer == pointer) {
+            return;
+        }
+        let canonical = crate::naming::type_name(name, "Type");
+        if canonical != name || syn::parse_str::<syn::Ident>(name).is_err() {
+            let location = self.origins.get(pointer).cloned().unwrap_or_else(|| Location::file(self.file));
+            self.diags.push(
+                Diagnostic::new(location, format!("`{name}` cannot be a Rust type name"))
+                    .expected(format!("an UpperCamelCase identifier that is not reserved, such as `{canonical}`")),
+            );
+        }
+    }
+
     fn strings(&mut self, node: &Node, pointer: &str) -> Vec<String> {
         match node.as_seq() {
             Some(items) => {
@@ -256,7 +273,11 @@ impl Reader<'_> {
                 }
                 "naming" => {
                     for (k, v) in self.map(value, &pointer, &["types"]) {
-                        config.type_names = self.string_map(v, &format!("{pointer}/{k}"));
+                        let p = format!("{pointer}/{k}");
+                        config.type_names = self.string_map(v, &p);
+                        for (wire, rust) in &config.type_names {
+                            self.check_type_name(&format!("{p}/{}", node::escape_pointer_segment(wire)), rust);
+                        }
                     }
                 }
                 "unions" => {

@@ -118,3 +118,32 @@ fn percent_in_a_ref_before_a_wide_character_is_an_error_not_a_panic() {
     let result = std::panic::catch_unwind(|| workspace.resolve(0, &reference).map(|(target, _)| target));
     assert!(result.expect("no panic").is_err());
 }
+
+/// Names under `naming.types` were used as written: an empty name or one with a space made
+/// the emitter panic building the identifier, `Option` shadowed the prelude and `self` is a
+/// keyword. Each is now reported where it is written; a good name is still accepted.
+#[test]
+fn config_type_names_must_be_usable_rust_names() {
+    let file = "tests/fixtures/fuzz/config-bad-type-names.codegen.yaml";
+    let text = String::from_utf8(fixture("config-bad-type-names.codegen.yaml")).unwrap();
+    let provenance = Provenance { source: file.into(), command: "test".into() };
+    let reader = FsReader::new(triad_tests::root());
+    let result = std::panic::catch_unwind(|| {
+        let config = Config::parse(file, &text).map_err(triad::diag::Diagnostics::new)?;
+        triad::generate(&config, "tests/fixtures/fuzz", &reader, &provenance)
+    });
+    let diags = result.expect("no panic").unwrap_err();
+    let found: Vec<(u32, &str)> = diags.0.iter().map(|d| (d.location.line, &*d.location.pointer)).collect();
+    assert_eq!(
+        found,
+        [
+            (5, "/naming/types/Thing"),
+            (5, "/naming/types/Owner"),
+            (5, "/naming/types/Holder"),
+            (5, "/naming/types/Problem")
+        ],
+        "{diags}"
+    );
+    assert!(diags.0.iter().all(|d| d.expected.as_deref().is_some_and(|e| e.contains("UpperCamelCase"))), "{diags}");
+    assert!(diags.0[1].expected.as_deref().unwrap().contains("`AB`"), "{diags}");
+}
