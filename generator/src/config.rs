@@ -261,7 +261,16 @@ impl Reader<'_> {
                 }
                 "pagination" => {
                     let mut pagination = Pagination::default();
-                    for (k, v) in self.map(value, &pointer, &["request_cursor", "request_count", "response_cursor"]) {
+                    let keys = ["request_cursor", "request_count", "response_cursor"];
+                    // All three are needed; one left out would otherwise be checked as "" with no
+                    // place to report it at.
+                    if value.as_map().is_some() {
+                        for key in keys.iter().filter(|key| value.get(key).is_none()) {
+                            let expected = format!("`{key}:` with a dotted path of property wire names");
+                            self.error(value, &pointer, format!("missing setting `{key}`"), &expected);
+                        }
+                    }
+                    for (k, v) in self.map(value, &pointer, &keys) {
                         let s = self.string(v, &format!("{pointer}/{k}"));
                         match k {
                             "request_cursor" => pagination.request_cursor = s,

@@ -147,3 +147,16 @@ fn config_type_names_must_be_usable_rust_names() {
     assert!(diags.0.iter().all(|d| d.expected.as_deref().is_some_and(|e| e.contains("UpperCamelCase"))), "{diags}");
     assert!(diags.0[1].expected.as_deref().unwrap().contains("`AB`"), "{diags}");
 }
+
+/// A `pagination` setting without one of its three paths was accepted with an empty path, so
+/// the check against the specs reported `request_count: ` at line 1 of the config with an
+/// empty pointer. The missing key is reported at `pagination`.
+#[test]
+fn incomplete_pagination_names_the_missing_setting() {
+    let text = String::from_utf8(fixture("config-pagination-incomplete.codegen.yaml")).unwrap();
+    let diags = Config::parse("codegen.yaml", &text).unwrap_err();
+    assert_eq!(diags.len(), 1, "{diags:?}");
+    let d = &diags[0];
+    assert_eq!((d.location.line, d.location.column, &*d.location.pointer), (5, 3, "/pagination"), "{d}");
+    assert!(d.message.contains("`request_count`"), "{d}");
+}
