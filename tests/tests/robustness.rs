@@ -10,8 +10,8 @@
 //! - when the file parses, the pointer resolves to a node of it, or — for something that is
 //!   missing (an unresolvable `$ref`'s target aside, which is named in the message) — its
 //!   parent does: the diagnostic then names a key that should be there;
-//! - a pointer that resolves to a node comes with that node's own line and column, or a
-//!   position inside it (a diagnostic about a key points at the key, written before its value).
+//! - a pointer that resolves to a node comes with a position inside that node, or between its
+//!   parent's start and the node (a diagnostic about a key points at the key).
 
 use std::collections::BTreeMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -136,8 +136,9 @@ fn check_location(location: &Location, message: &str, files: &BTreeMap<String, S
             let end = last_position(node);
             let here = (location.line, location.column);
             // A diagnostic about a mapping entry may point at the entry's key, which is written
-            // before (on the same line as, or above) its value.
-            let at_key = here.0 <= start.0 && here < start;
+            // after its parent's start and before its value.
+            let parent = segments.len().checked_sub(1).and_then(|n| root.pointer(&segments[..n]));
+            let at_key = parent.is_some_and(|p| (p.line, p.column) <= here && here < start);
             let inside = start <= here && here <= end.max(start);
             if !(inside || at_key) {
                 return Err(format!("the pointer's node is at {}:{}", start.0, start.1));
@@ -290,7 +291,8 @@ fn the_location_check_rejects_wrong_places() {
     assert!(check(at("f.yaml", 2, 3, "a/b")).is_err(), "not a pointer");
     assert!(check(at("f.yaml", 2, 3, "/a/~2")).is_err(), "bad escape");
     assert!(check(at("f.yaml", 2, 3, "/x/y")).is_err(), "nothing there, nor a parent");
-    assert!(check(at("f.yaml", 3, 7, "/a/b")).is_err(), "position outside the pointer's node");
+    assert!(check(at("f.yaml", 3, 7, "/a/b")).is_err(), "position after the pointer's node");
+    assert!(check(at("f.yaml", 1, 1, "/a/c/d")).is_err(), "position before the pointer's parent");
     // Only a syntax error may name the line after the last.
     let broken: BTreeMap<String, String> = [("f.yaml".to_owned(), "a: [\n".to_owned())].into();
     assert!(check_location(&at("f.yaml", 3, 1, ""), "invalid YAML/JSON: x", &broken).is_ok());
