@@ -160,3 +160,42 @@ fn incomplete_pagination_names_the_missing_setting() {
     assert_eq!((d.location.line, d.location.column, &*d.location.pointer), (5, 3, "/pagination"), "{d}");
     assert!(d.message.contains("`request_count`"), "{d}");
 }
+
+/// allOf members that refer back to their schema: each was followed again until the depth
+/// bound, so with several of them the work (and the diagnostics) grew exponentially and the
+/// generator ran out of memory. The cycle is now reported at the member's `$ref`.
+#[test]
+fn allof_referring_to_itself_is_a_reported_cycle() {
+    let text = String::from_utf8(fixture("allof-self-references.yaml")).unwrap();
+    let one = text.lines().filter(|l| !l.contains("$ref")).collect::<Vec<_>>().join("\n");
+    let one = one.replace("      allOf:\n", "      allOf:\n        - $ref: '#/components/schemas/Node'\n");
+    let diags = triad_tests::generate_memory(&[("api.yaml", &one)]).unwrap_err();
+    assert_eq!(diags.0.len(), 1, "{diags}");
+    let d = &diags.0[0];
+    assert_eq!((d.location.line, &*d.location.pointer), (9, "/components/schemas/Node/allOf/0/$ref"), "{d}");
+    assert!(d.message.contains("refers back"), "{d}");
+
+    // Six such members: one diagnostic each, no blow-up.
+    let diags = triad_tests::generate_memory(&[("api.yaml", &text)]).unwrap_err();
+    assert!(diags.0.len() <= 6 && diags.0.iter().all(|d| d.message.contains("refers back")), "{diags}");
+}
+
+/// A schema reached again through another allOf path is not followed again (that is what kept
+/// the self-references above from blowing up); every property still arrives, through a diamond
+/// of 12 levels (4096 paths to the last schema).
+#[test]
+fn allof_diamonds_keep_every_property() {
+    let mut spec = String::from("openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths: {}\ncomponents:\n  schemas:\n");
+    for i in 0..12 {
+        let next = format!("{{$ref: '#/components/schemas/L{}'}}", i + 1);
+        spec.push_str(&format!(
+            "    L{i}:\n      allOf: [{next}, {next}, {{properties: {{p{i}: {{type: string}}}}}}]\n"
+        ));
+    }
+    spec.push_str("    L12: {type: object, properties: {last: {type: integer}}}\n");
+    let files = triad_tests::generate_memory(&[("api.yaml", &spec)]).unwrap();
+    let lib = &files["memory-types/src/lib.rs"];
+    let l0 = &lib[lib.find("pub struct L0 ").unwrap()..];
+    let l0 = &l0[..l0.find("\n}").unwrap()];
+    assert!(l0.contains("pub p0:") && l0.contains("pub p11:") && l0.contains("pub last:"), "{l0}");
+}

@@ -69,6 +69,11 @@ fn const_string(node: &Node) -> Option<String> {
 struct ObjectView<'a> {
     props: Vec<(&'a str, Ctx<'a>)>,
     required: HashSet<String>,
+    /// `$ref` targets (document, pointer) being merged, outermost first, to report cycles.
+    merging: Vec<(usize, String)>,
+    /// `$ref` targets merged already: one reached again adds nothing, and following it again
+    /// would make the work grow exponentially with the number of such members.
+    merged: HashSet<(usize, String)>,
 }
 
 impl<'a> ObjectView<'a> {
@@ -234,8 +239,23 @@ impl<'a> Lowerer<'a> {
         if let Some(reference) = s.node.get("$ref").and_then(Node::as_str) {
             match self.ws.resolve(s.doc, reference) {
                 Ok((t, node)) => {
+                    let key = (t.doc, t.pointer.clone());
+                    if view.merging.contains(&key) {
+                        let at = s.get("$ref").unwrap_or_else(|| s.clone());
+                        self.error(
+                            &at,
+                            format!("allOf member `{reference}` refers back to the schema it is part of"),
+                            "allOf members that do not contain the schema itself",
+                        );
+                        return;
+                    }
+                    if !view.merged.insert(key.clone()) {
+                        return;
+                    }
+                    view.merging.push(key);
                     let ctx = Ctx { doc: t.doc, pointer: t.pointer, node };
                     self.collect_object(&ctx, view, depth + 1);
+                    view.merging.pop();
                 }
                 Err(message) => {
                     let at = s.get("$ref").unwrap_or_else(|| s.clone());
@@ -506,6 +526,7 @@ impl<'a> Lowerer<'a> {
                         let rest = ObjectView {
                             props: view.props.iter().filter(|(n, _)| *n != tag).cloned().collect(),
                             required: view.required.clone(),
+                            ..ObjectView::default()
                         };
                         if rest.props.is_empty() {
                             None
