@@ -129,6 +129,10 @@ pub(crate) struct Lowerer<'a> {
     /// Re-exporting components being followed (guards against re-export cycles).
     pub reexport_stack: Vec<Target>,
     pub diags: Vec<Diagnostic>,
+    /// Schemas being lowered right now, by document and pointer.
+    pub lowering: std::collections::HashSet<(usize, String)>,
+    /// Schemas already reported as containing themselves.
+    pub reentered: std::collections::HashSet<(usize, String)>,
     /// Input that is ignored or read by a guess: reported, but output is still produced.
     pub warnings: Vec<Diagnostic>,
     pub api: ir::Api,
@@ -145,6 +149,8 @@ pub fn lower(ws: &Workspace, config: &Config) -> Result<(ir::Api, Vec<Diagnostic
         queue: VecDeque::new(),
         reexport_stack: Vec::new(),
         diags: Vec::new(),
+        lowering: std::collections::HashSet::new(),
+        reentered: std::collections::HashSet::new(),
         warnings: Vec::new(),
         api: ir::Api::default(),
     };

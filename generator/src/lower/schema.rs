@@ -71,6 +71,11 @@ struct ObjectView<'a> {
     /// Position of each property in `props`, so merging stays linear in the property count.
     index: HashMap<&'a str, usize>,
     required: HashSet<String>,
+    /// `$ref` targets (document, pointer) being merged, outermost first, to report cycles.
+    merging: Vec<(usize, String)>,
+    /// `$ref` targets merged already: one reached again adds nothing, and following it again
+    /// would make the work grow exponentially with the number of such members.
+    merged: HashSet<(usize, String)>,
 }
 
 impl<'a> ObjectView<'a> {
@@ -81,7 +86,7 @@ impl<'a> ObjectView<'a> {
     /// A view of the given properties (each name once).
     fn of(props: Vec<(&'a str, Ctx<'a>)>, required: HashSet<String>) -> Self {
         let index = props.iter().enumerate().map(|(i, (n, _))| (*n, i)).collect();
-        ObjectView { props, index, required }
+        ObjectView { props, index, required, ..ObjectView::default() }
     }
 }
 
@@ -89,6 +94,27 @@ impl<'a> Lowerer<'a> {
     /// Lowers a schema. When `target` is given and the schema is an object, enum or union, the
     /// type is stored under that id instead of a new one.
     pub(crate) fn schema(&mut self, s: &Ctx<'a>, hint: &str, target: Option<TypeId>, depth: u32) -> Lowered {
+        // A schema reached again while it is being lowered can only come back through `allOf`
+        // merging (references to named schemas are queued, not followed): its inline expansion
+        // would never end.
+        let key = (s.doc, s.pointer.clone());
+        if self.lowering.contains(&key) {
+            if self.reentered.insert(key) {
+                self.error(
+                    s,
+                    "this schema contains itself with no named schema in between (through `$ref` or `allOf`)",
+                    "a named schema under `components/schemas` for a recursive shape",
+                );
+            }
+            return Lowered::any();
+        }
+        self.lowering.insert(key.clone());
+        let lowered = self.schema_once(s, hint, target, depth);
+        self.lowering.remove(&key);
+        lowered
+    }
+
+    fn schema_once(&mut self, s: &Ctx<'a>, hint: &str, target: Option<TypeId>, depth: u32) -> Lowered {
         if depth > MAX_DEPTH {
             self.error(s, "schemas nest too deeply (a reference cycle?)", "a schema that ends");
             return Lowered::any();
@@ -321,8 +347,23 @@ impl<'a> Lowerer<'a> {
         if let Some(reference) = s.node.get("$ref").and_then(Node::as_str) {
             match self.ws.resolve(s.doc, reference) {
                 Ok((t, node)) => {
+                    let key = (t.doc, t.pointer.clone());
+                    if view.merging.contains(&key) {
+                        let at = s.get("$ref").unwrap_or_else(|| s.clone());
+                        self.error(
+                            &at,
+                            format!("allOf member `{reference}` refers back to the schema it is part of"),
+                            "allOf members that do not contain the schema itself",
+                        );
+                        return;
+                    }
+                    if !view.merged.insert(key.clone()) {
+                        return;
+                    }
+                    view.merging.push(key);
                     let ctx = Ctx { doc: t.doc, pointer: t.pointer, node };
                     self.collect_object(&ctx, view, depth + 1);
+                    view.merging.pop();
                 }
                 Err(message) => {
                     let at = s.get("$ref").unwrap_or_else(|| s.clone());
