@@ -52,7 +52,8 @@ pub mod calendar {
     /// A field the spec declares as a date (`YYYY-MM-DD`). A date-time received in its
     /// place (RFC 3339, such as `2021-06-19T00:00:00Z`) is accepted and kept whole, so
     /// nothing is lost; [`Date::date`] gives the calendar date in either case. Values are
-    /// written back in the form they were received.
+    /// written back in the form they were received (a date-time with the same instant and
+    /// offset, a zero offset as `Z`).
     #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
     pub enum Date {
         /// A date, as the spec declares.

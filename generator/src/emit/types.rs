@@ -248,7 +248,7 @@ fn ident(name: &str) -> Ident {
 
 /// The `calendar` module: the type of `format: date` fields. Providers send a date-time where
 /// their spec says date (and the reverse), so such a field accepts either and keeps the form it
-/// received: nothing is lost, and the value is written back as it came.
+/// received: nothing is lost, and the value is written back in the form it came in.
 fn calendar_module() -> TokenStream {
     quote! {
         /// Calendar dates as received.
@@ -258,7 +258,8 @@ fn calendar_module() -> TokenStream {
             /// A field the spec declares as a date (`YYYY-MM-DD`). A date-time received in its
             /// place (RFC 3339, such as `2021-06-19T00:00:00Z`) is accepted and kept whole, so
             /// nothing is lost; [`Date::date`] gives the calendar date in either case. Values are
-            /// written back in the form they were received.
+            /// written back in the form they were received (a date-time with the same instant and
+            /// offset, a zero offset as `Z`).
             #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
             pub enum Date {
                 /// A date, as the spec declares.
