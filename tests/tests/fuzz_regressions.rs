@@ -217,3 +217,12 @@ fn inline_allof_of_the_parent_ends() {
     let pointers: Vec<&str> = diags.0.iter().map(|d| &*d.location.pointer).collect();
     assert_eq!(pointers, ["/components/schemas/Pet/properties/a", "/components/schemas/Pet/properties/b"], "{diags}");
 }
+
+/// An explicit key with nothing after it (`? `): the empty key's position was one line past the
+/// end of the text. Found by the parse fuzz target.
+#[test]
+fn an_empty_key_at_the_end_is_placed_inside_the_text() {
+    let errors = triad::node::parse("? ").unwrap_err();
+    assert!(errors.iter().all(|e| (e.line, e.column) <= (1, 3)), "{errors:?}");
+    assert!(errors[0].message.contains("found null"), "{errors:?}");
+}
