@@ -35,7 +35,7 @@ pub fn config_against_api(config: &Config, api: &Api) -> Vec<Diagnostic> {
     let responses: Vec<&TypeRef> = api
         .operations
         .iter()
-        .flat_map(|op| op.responses.iter().filter(|r| r.status.starts_with('2')))
+        .flat_map(|op| op.responses.iter().filter(|r| r.status.is_success()))
         .filter_map(|r| r.body.as_ref().map(|b| &b.ty))
         .collect();
     if requests.is_empty() {

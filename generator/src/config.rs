@@ -21,6 +21,8 @@ pub struct Config {
     pub specs: Vec<String>,
     /// The types crate.
     pub types_crate: CrateSettings,
+    /// The client crate.
+    pub client: ClientSettings,
     /// Auth placement, used by the client and server crates.
     pub auth: Auth,
     /// Cursor pagination shape, used by the client crate.
@@ -61,6 +63,50 @@ pub struct CrateSettings {
     pub description: Option<String>,
 }
 
+/// Settings of the client crate.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ClientSettings {
+    /// Name, version and description.
+    pub krate: CrateSettings,
+    /// Generated when the API has operations, unless this is false.
+    pub enabled: bool,
+    /// Where the client crate finds `triad-runtime`: a path relative to the client crate's
+    /// folder (or absolute); `None` depends on the published version only.
+    pub runtime_path: Option<String>,
+    /// Operation ids (`*` matches any run of characters) that are safe to repeat after a
+    /// timeout, a 408 or 5xx answer or a lost connection, besides GET, HEAD, OPTIONS, PUT and DELETE.
+    pub retry_safe: Vec<String>,
+    /// Runnable examples, rendered into the crate's `examples/`.
+    pub examples: Vec<Example>,
+}
+
+/// A runnable example: a command-line program that calls one operation (streaming every item
+/// when the operation is paginated) and prints one line per item.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Example {
+    /// File stem of the example (`cargo run --example NAME`).
+    pub name: String,
+    /// Operation id to call.
+    pub operation: String,
+    /// What the example does, for its help text.
+    pub description: Option<String>,
+    /// Command-line options mapped to request body fields.
+    pub args: Vec<ExampleArg>,
+    /// Property of each item (or of the response) to print, one line each.
+    pub print: String,
+}
+
+/// A `--flag VALUE` option of an [`Example`].
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ExampleArg {
+    /// Option name without the leading `--`.
+    pub flag: String,
+    /// Dotted path of wire property names in the request body, such as `Limitation.Count`.
+    pub field: String,
+    /// Value used when the option is not given.
+    pub default: Option<String>,
+}
+
 /// Where credentials go.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Auth {
@@ -82,6 +128,9 @@ pub struct Pagination {
     pub request_count: String,
     /// Property of the cursor in responses, e.g. `Cursor`.
     pub response_cursor: String,
+    /// Item array property of responses, by operation id, where it cannot be inferred (the
+    /// response's only array property).
+    pub items: BTreeMap<String, String>,
 }
 
 /// How to read a `{tag, content}` union the spec gives no mapping for.
@@ -102,6 +151,11 @@ impl Config {
             name: name.to_owned(),
             specs,
             types_crate: CrateSettings { name: format!("{name}-types"), version: "0.1.0".into(), description: None },
+            client: ClientSettings {
+                krate: CrateSettings { name: format!("{name}-client"), version: "0.1.0".into(), description: None },
+                enabled: true,
+                ..ClientSettings::default()
+            },
             ..Config::default()
         }
     }
@@ -371,6 +425,50 @@ impl Reader<'_> {
         }
     }
 
+    fn examples(&mut self, node: &Node, pointer: &str) -> Vec<Example> {
+        let mut out = Vec::new();
+        for (name, settings) in self.map(node, pointer, &[]) {
+            let p = format!("{pointer}/{name}");
+            if let Err(problem) = check_crate_name(name) {
+                self.error(settings, &p, format!("example name `{name}` {problem}"), CRATE_NAME);
+            }
+            let mut example = Example { name: name.to_owned(), ..Example::default() };
+            for (k, v) in self.map(settings, &p, &["operation", "description", "args", "print"]) {
+                let pp = format!("{p}/{k}");
+                match k {
+                    "operation" => example.operation = self.string(v, &pp),
+                    "description" => example.description = Some(self.string(v, &pp)),
+                    "print" => example.print = self.string(v, &pp),
+                    _ => {
+                        for (flag, arg) in self.map(v, &pp, &[]) {
+                            let ap = format!("{pp}/{flag}");
+                            let mut parsed = ExampleArg { flag: flag.to_owned(), ..ExampleArg::default() };
+                            if arg.scalar_text().is_some() {
+                                parsed.field = self.string(arg, &ap);
+                            } else {
+                                for (ak, av) in self.map(arg, &ap, &["field", "default"]) {
+                                    let value = self.string(av, &format!("{ap}/{ak}"));
+                                    match ak {
+                                        "field" => parsed.field = value,
+                                        _ => parsed.default = Some(value),
+                                    }
+                                }
+                            }
+                            example.args.push(parsed);
+                        }
+                    }
+                }
+            }
+            for (key, value) in [("operation", &example.operation), ("print", &example.print)] {
+                if value.is_empty() {
+                    self.error(settings, &p, format!("example `{name}` has no `{key}`"), "`operation` and `print`");
+                }
+            }
+            out.push(example);
+        }
+        out
+    }
+
     fn config(&mut self, root: &Node) -> Config {
         let known = [
             "name",
@@ -394,6 +492,9 @@ impl Reader<'_> {
         config = Config { specs: Vec::new(), ..Config::for_name(&config.name, Vec::new()) };
         if root.get("crates").is_none_or(|c| c.get("types").is_none()) {
             self.check_derived_name(root, &config.types_crate.name, &config.name);
+        }
+        if root.get("crates").is_none_or(|c| c.get("client").is_none()) {
+            self.check_derived_name(root, &config.client.krate.name, &config.name);
         }
         for (key, value) in entries {
             let pointer = format!("/{key}");
@@ -424,8 +525,42 @@ impl Reader<'_> {
                             description: None,
                         };
                         let mut named = false;
-                        for (k, v) in self.map(settings, &pointer, &["name", "version", "description"]) {
+                        let known: &[&str] = match kind {
+                            "client" => &[
+                                "name",
+                                "version",
+                                "description",
+                                "enabled",
+                                "runtime_path",
+                                "retry_safe",
+                                "examples",
+                            ],
+                            _ => &["name", "version", "description"],
+                        };
+                        for (k, v) in self.map(settings, &pointer, known) {
                             let p = format!("{pointer}/{k}");
+                            match k {
+                                "enabled" => {
+                                    match v.as_bool() {
+                                        Some(b) => config.client.enabled = b,
+                                        None => self.error(v, &p, format!("found {}", v.kind_name()), "true or false"),
+                                    }
+                                    continue;
+                                }
+                                "runtime_path" => {
+                                    config.client.runtime_path = Some(self.string(v, &p));
+                                    continue;
+                                }
+                                "retry_safe" => {
+                                    config.client.retry_safe = self.strings(v, &p);
+                                    continue;
+                                }
+                                "examples" => {
+                                    config.client.examples = self.examples(v, &p);
+                                    continue;
+                                }
+                                _ => {}
+                            }
                             let s = self.string(v, &p);
                             match k {
                                 "name" => {
@@ -452,8 +587,10 @@ impl Reader<'_> {
                         if !named {
                             self.check_derived_name(root, &crate_settings.name, &config.name);
                         }
-                        if kind == "types" {
-                            config.types_crate = crate_settings;
+                        match kind {
+                            "types" => config.types_crate = crate_settings,
+                            "client" => config.client.krate = crate_settings,
+                            _ => {}
                         }
                     }
                 }
@@ -471,7 +608,12 @@ impl Reader<'_> {
                 }
                 "pagination" => {
                     let mut pagination = Pagination::default();
-                    for (k, v) in self.map(value, &pointer, &["request_cursor", "request_count", "response_cursor"]) {
+                    let known = ["request_cursor", "request_count", "response_cursor", "items"];
+                    for (k, v) in self.map(value, &pointer, &known) {
+                        if k == "items" {
+                            pagination.items = self.string_map(v, &format!("{pointer}/{k}"));
+                            continue;
+                        }
                         let s = self.string(v, &format!("{pointer}/{k}"));
                         match k {
                             "request_cursor" => pagination.request_cursor = s,

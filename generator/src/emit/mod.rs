@@ -1,7 +1,9 @@
 //! Emission: IR → files. Rust goes through `quote!` → `syn` → `prettyplease`; manifests and
 //! READMEs come from the minijinja templates in `templates/`. Emitters never read files.
 
+mod client;
 mod docs;
+mod spell;
 mod types;
 
 use std::collections::BTreeMap;
@@ -37,6 +39,9 @@ pub type Files = BTreeMap<String, String>;
 pub fn emit(api: &Api, config: &Config, provenance: &Provenance) -> Result<Files, String> {
     let mut files = Files::new();
     types::emit(api, config, provenance, &mut files)?;
+    if config.client.enabled && !api.operations.is_empty() {
+        client::emit(api, config, provenance, &mut files)?;
+    }
     Ok(files)
 }
 

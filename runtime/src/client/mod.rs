@@ -23,6 +23,8 @@ pub use params::Style;
 pub use request::{Raw, Request, Response};
 pub use reqwest;
 pub use reqwest::Method;
+pub use serde;
+pub use serde_json;
 pub use retry::RetryPolicy;
 pub use transport::{Builder, Hook, Transport};
 

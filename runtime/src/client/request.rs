@@ -92,12 +92,11 @@ impl Request {
 
     /// Appends a path parameter, percent-encoded.
     pub fn path_param<T: Serialize + ?Sized>(mut self, name: &str, style: Style, explode: bool, value: &T) -> Self {
-        match self.value(name, value) {
-            Some(value) => match params::simple(name, &value, style, explode) {
+        if let Some(value) = self.value(name, value) {
+            match params::simple(name, &value, style, explode) {
                 Some(text) => self.path.extend(utf8_percent_encode(&text, SEGMENT)),
                 None => self.fail(format!("path parameter `{name}` is null")),
-            },
-            None => {}
+            }
         }
         self
     }
