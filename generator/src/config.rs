@@ -526,15 +526,9 @@ impl Reader<'_> {
                         };
                         let mut named = false;
                         let known: &[&str] = match kind {
-                            "client" => &[
-                                "name",
-                                "version",
-                                "description",
-                                "enabled",
-                                "runtime_path",
-                                "retry_safe",
-                                "examples",
-                            ],
+                            "client" => {
+                                &["name", "version", "description", "enabled", "runtime_path", "retry_safe", "examples"]
+                            }
                             _ => &["name", "version", "description"],
                         };
                         for (k, v) in self.map(settings, &pointer, known) {

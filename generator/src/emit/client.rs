@@ -11,8 +11,8 @@ use super::spell::{Shape, Uses, crate_ident, field_shape, ident, type_path};
 use super::{Files, Provenance, doc_attrs, render_rust, render_template};
 use crate::config::{Config, Example};
 use crate::ir::{
-    Api, Body, Field, Operation, ParamLocation, ParamStyle, PathSegment, Primitive, Response, SecurityKind,
-    Status, Struct, TypeKind, TypeRef,
+    Api, Body, Field, Operation, ParamLocation, ParamStyle, PathSegment, Primitive, Response, SecurityKind, Status,
+    Struct, TypeKind, TypeRef,
 };
 use crate::naming;
 
@@ -88,7 +88,8 @@ pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &
         let name = ident(&name);
         let mut doc = format!(" The {} server, `{url}`", server.description.as_deref().unwrap_or("API"));
         if !server.variables.is_empty() {
-            let vars: Vec<String> = server.variables.iter().map(|v| format!("`{}` = `{}`", v.name, v.default)).collect();
+            let vars: Vec<String> =
+                server.variables.iter().map(|v| format!("`{}` = `{}`", v.name, v.default)).collect();
             doc.push_str(&format!(" (variables at their defaults: {})", vars.join(", ")));
         }
         doc.push('.');
@@ -162,6 +163,9 @@ pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &
     let prefix = &krate.name;
     let lib = render_rust(lib, provenance)?;
     let mut example_runs = Vec::new();
+    // Examples name types through the client's re-export, so they need only the client crate.
+    let client_crate = crate_ident(&krate.name);
+    cx.types = quote!(#client_crate::types);
     for example in &config.client.examples {
         let code = example_program(&mut cx, example, &streams, &credential_names)?;
         files.insert(format!("{prefix}/examples/{}.rs", example.name), render_rust(code, provenance)?);
@@ -482,8 +486,7 @@ fn operation(cx: &mut Ctx<'_>, op: &Operation, items: &mut TokenStream) -> Resul
         chain.extend(quote!(.schemes(&[#(#schemes),*])));
     }
     // Errors.
-    let errors: Vec<&Response> =
-        op.responses.iter().filter(|r| !r.status.is_success() && r.body.is_some()).collect();
+    let errors: Vec<&Response> = op.responses.iter().filter(|r| !r.status.is_success() && r.body.is_some()).collect();
     let error_payloads: BTreeSet<String> = errors.iter().map(|r| format!("{:?}", payload(r.body.as_ref()))).collect();
     let (error_ty, decode) = if errors.is_empty() {
         (quote!(serde_json::Value), quote!(rt::decode_json))
@@ -615,7 +618,12 @@ fn struct_of<'a>(api: &'a Api, ty: &TypeRef) -> Option<&'a Struct> {
 
 /// Follows a dotted path of wire names through struct fields: the Rust field path, the last
 /// field, its struct, and whether every field before the last is required and not null.
-fn field_path<'a>(api: &'a Api, config: &Config, ty: &TypeRef, path: &str) -> Option<(TokenStream, &'a Field, &'a Struct)> {
+fn field_path<'a>(
+    api: &'a Api,
+    config: &Config,
+    ty: &TypeRef,
+    path: &str,
+) -> Option<(TokenStream, &'a Field, &'a Struct)> {
     let mut current = ty.clone();
     let mut access = TokenStream::new();
     let segments: Vec<&str> = path.split('.').collect();
@@ -693,10 +701,9 @@ fn stream_method(cx: &mut Ctx<'_>, op: &Operation, taken: &mut BTreeSet<String>)
     let items_name = ident(&items_field.name.rust);
     let (items_len, items_take) = match field_shape(config, page_struct, items_field) {
         Shape::Plain => (quote!(page.#items_name.len()), quote!(page.#items_name)),
-        Shape::Option => (
-            quote!(page.#items_name.as_ref().map_or(0, Vec::len)),
-            quote!(page.#items_name.unwrap_or_default()),
-        ),
+        Shape::Option => {
+            (quote!(page.#items_name.as_ref().map_or(0, Vec::len)), quote!(page.#items_name.unwrap_or_default()))
+        }
         Shape::DoubleOption => (
             quote!(page.#items_name.as_ref().and_then(Option::as_ref).map_or(0, Vec::len)),
             quote!(page.#items_name.flatten().unwrap_or_default()),
@@ -880,7 +887,8 @@ fn example_program(
     let mut cred_fields = TokenStream::new();
     for (rust, _) in credentials {
         let field = ident(rust);
-        let o = opts.iter().find(|o| o.var == format_ident!("credential_{}", naming::unraw(rust))).expect("added above");
+        let o =
+            opts.iter().find(|o| o.var == format_ident!("credential_{}", naming::unraw(rust))).expect("added above");
         let var = &o.var;
         if o.required {
             cred_fields.extend(quote!(#field: Some(runtime::Secret::new(#var)),));
@@ -931,7 +939,15 @@ fn example_program(
                 .fields
                 .iter()
                 .find_map(|f| match &f.ty {
-                    TypeRef::List(inner) if config.pagination.as_ref().and_then(|p| p.items.get(&op.name.wire)).is_none_or(|n| n == &f.name.wire) => Some((**inner).clone()),
+                    TypeRef::List(inner)
+                        if config
+                            .pagination
+                            .as_ref()
+                            .and_then(|p| p.items.get(&op.name.wire))
+                            .is_none_or(|n| n == &f.name.wire) =>
+                    {
+                        Some((**inner).clone())
+                    }
                     _ => None,
                 })
                 .ok_or_else(|| fail("no item list".into()))?;

@@ -252,8 +252,11 @@ fn structure(api: &Api, config: &Config, def: &TypeDef, s: &Struct, docs: TokenS
             }
             Shape::DoubleOption => {
                 ty = quote!(Option<Option<#ty>>);
-                serde_args
-                    .push(quote!(default, skip_serializing_if = "Option::is_none", with = "support::double_option"));
+                serde_args.push(quote!(
+                    default,
+                    skip_serializing_if = "Option::is_none",
+                    with = "support::double_option"
+                ));
             }
             Shape::Option if !f.required => {
                 ty = quote!(Option<#ty>);

@@ -273,7 +273,14 @@ impl<'a> Lowerer<'a> {
                 .map(|(name, v)| ServerVariable {
                     name: name.to_owned(),
                     default: v.node.get("default").and_then(Node::scalar_text).unwrap_or_default(),
-                    allowed: v.node.get("enum").and_then(Node::as_seq).unwrap_or_default().iter().filter_map(Node::scalar_text).collect(),
+                    allowed: v
+                        .node
+                        .get("enum")
+                        .and_then(Node::as_seq)
+                        .unwrap_or_default()
+                        .iter()
+                        .filter_map(Node::scalar_text)
+                        .collect(),
                     description: v.node.get("description").and_then(Node::as_str).map(str::to_owned),
                 })
                 .collect();
@@ -299,7 +306,11 @@ impl<'a> Lowerer<'a> {
                     Some("cookie") => ParamLocation::Cookie,
                     other => {
                         let at = scheme.get("in").unwrap_or_else(|| scheme.clone());
-                        self.error(&at, format!("API key location {other:?} is not valid"), "`in: header|query|cookie`");
+                        self.error(
+                            &at,
+                            format!("API key location {other:?} is not valid"),
+                            "`in: header|query|cookie`",
+                        );
                         return None;
                     }
                 };
@@ -311,7 +322,11 @@ impl<'a> Lowerer<'a> {
             }
             Some(other) => Some(SecurityKind::Other(other.to_owned())),
             None => {
-                self.error(scheme, "security scheme has no `type`", "`type: http|apiKey|oauth2|openIdConnect|mutualTLS`");
+                self.error(
+                    scheme,
+                    "security scheme has no `type`",
+                    "`type: http|apiKey|oauth2|openIdConnect|mutualTLS`",
+                );
                 None
             }
         }
@@ -326,8 +341,7 @@ impl<'a> Lowerer<'a> {
         items
             .iter()
             .map(|item| {
-                let mut names: Vec<String> =
-                    item.as_map().map(|m| m.keys().cloned().collect()).unwrap_or_default();
+                let mut names: Vec<String> = item.as_map().map(|m| m.keys().cloned().collect()).unwrap_or_default();
                 names.sort();
                 names
             })

@@ -23,9 +23,9 @@ pub use params::Style;
 pub use request::{Raw, Request, Response};
 pub use reqwest;
 pub use reqwest::Method;
+pub use retry::RetryPolicy;
 pub use serde;
 pub use serde_json;
-pub use retry::RetryPolicy;
 pub use transport::{Builder, Hook, Transport};
 
 /// Decodes a JSON body: the decoder generated clients pass for error bodies of one type.
