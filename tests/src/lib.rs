@@ -20,7 +20,9 @@ fn provenance(source: &str) -> Provenance {
 /// as a list), with crate names derived from `name`.
 pub fn generate_fixture(name: &str, specs: &[&str]) -> Result<Files, Diagnostics> {
     let specs: Vec<String> = specs.iter().map(|s| format!("tests/fixtures/{s}")).collect();
-    let config = Config::for_name(name, specs);
+    let mut config = Config::for_name(name, specs);
+    // Client crates are built in scratch workspaces: point them at this repository's runtime.
+    config.client.runtime_path = Some(root().join("runtime").display().to_string());
     triad::generate(&config, "", &FsReader::new(root()), &provenance(name))
 }
 

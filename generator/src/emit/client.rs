@@ -327,10 +327,13 @@ fn status_variant(status: Status) -> String {
 
 fn status_pattern(status: Status) -> TokenStream {
     match status {
-        Status::Code(code) => quote!(#code),
+        Status::Code(code) => {
+            let code = proc_macro2::Literal::u16_unsuffixed(code);
+            quote!(#code)
+        }
         Status::Range(class) => {
-            let low = u16::from(class) * 100;
-            let high = low + 99;
+            let low = proc_macro2::Literal::u16_unsuffixed(u16::from(class) * 100);
+            let high = proc_macro2::Literal::u16_unsuffixed(u16::from(class) * 100 + 99);
             quote!(#low..=#high)
         }
         Status::Default => quote!(_),
@@ -377,6 +380,7 @@ fn operation(cx: &mut Ctx<'_>, op: &Operation, items: &mut TokenStream) -> Resul
     let arg_type = |cx: &mut Ctx<'_>, ty: &TypeRef, required: bool| -> TokenStream {
         let inner = match ty {
             TypeRef::Primitive(Primitive::String) => quote!(&str),
+            other if is_copy(other) => cx.ty(other),
             other => {
                 let t = cx.ty(other);
                 quote!(&#t)
@@ -453,11 +457,11 @@ fn operation(cx: &mut Ctx<'_>, op: &Operation, items: &mut TokenStream) -> Resul
             args.extend(quote!(body: #t,));
             let call = if matches!(request_payload, Payload::Json(_)) { quote!(json) } else { quote!(form) };
             if body_required {
-                chain.extend(quote!(.#call(body)));
+                chain.extend(quote!(.#call(&body)));
             } else {
                 optional_body = quote! {
                     if let Some(body) = body {
-                        request = request.#call(body);
+                        request = request.#call(&body);
                     }
                 };
             }

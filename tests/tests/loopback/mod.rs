@@ -1,6 +1,9 @@
 //! A scripted HTTP server on loopback for the client tests: real sockets and real HTTP/1.1,
 //! answering each request with what a script says and recording what it received.
 
+// Each test file uses part of this module.
+#![allow(dead_code)]
+
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
