@@ -484,6 +484,7 @@ impl Reader<'_> {
             "null_means_absent",
         ];
         let mut config = Config::default();
+        let mut named_kinds: Vec<&str> = Vec::new();
         let entries = self.map(root, "", &known);
         match root.get("name") {
             Some(n) => config.name = self.string(n, "/name"),
@@ -493,9 +494,7 @@ impl Reader<'_> {
         if root.get("crates").is_none_or(|c| c.get("types").is_none()) {
             self.check_derived_name(root, &config.types_crate.name, &config.name);
         }
-        if root.get("crates").is_none_or(|c| c.get("client").is_none()) {
-            self.check_derived_name(root, &config.client.krate.name, &config.name);
-        }
+
         for (key, value) in entries {
             let pointer = format!("/{key}");
             match key {
@@ -578,8 +577,11 @@ impl Reader<'_> {
                                 _ => crate_settings.description = Some(s),
                             }
                         }
-                        if !named {
+                        if !named && kind == "types" {
                             self.check_derived_name(root, &crate_settings.name, &config.name);
+                        }
+                        if named {
+                            named_kinds.push(kind);
                         }
                         match kind {
                             "types" => config.types_crate = crate_settings,
@@ -648,6 +650,14 @@ impl Reader<'_> {
         if config.specs.is_empty() {
             self.error(root, "/specs", "no spec files listed".into(), "`specs:` with at least one file");
         }
+        // An unnamed client crate is named after the API; when that is no package name but the
+        // types crate has an explicit one, after the types crate. (A bad `name` with no explicit
+        // types crate name is reported once, for the types crate.)
+        if !named_kinds.contains(&"client") && check_crate_name(&config.client.krate.name).is_err() {
+            let types = &config.types_crate.name;
+            let base = types.strip_suffix("-types").or_else(|| types.strip_suffix("_types")).unwrap_or(types);
+            config.client.krate.name = format!("{base}-client");
+        }
         config
     }
 }
@@ -668,6 +678,46 @@ mod tests {
         assert_eq!(config.auth.body_fields, ["ClientToken"]);
         assert_eq!(config.pagination.unwrap().response_cursor, "Cursor");
         assert_eq!(config.type_names["Foo"], "Bar");
+    }
+
+    #[test]
+    fn parses_client_settings_and_examples() {
+        let text = "name: pets\nspecs: [a.yaml]\ncrates:\n  client:\n    name: pets-sdk\n    runtime_path: ../rt\n    \
+                    retry_safe: [\"*_list\"]\n    examples:\n      list:\n        operation: pets_list\n        \
+                    args: {limit: {field: Page.Size, default: \"10\"}, owner: Owner}\n        print: Id\n\
+                    pagination: {request_cursor: C, request_count: N, response_cursor: C, items: {pets_list: Pets}}\n";
+        let config = Config::parse("c.yaml", text).unwrap();
+        assert_eq!(config.client.krate.name, "pets-sdk");
+        assert!(config.client.enabled);
+        assert_eq!(config.client.runtime_path.as_deref(), Some("../rt"));
+        assert_eq!(config.client.retry_safe, ["*_list"]);
+        let example = &config.client.examples[0];
+        assert_eq!(
+            (example.name.as_str(), example.operation.as_str(), example.print.as_str()),
+            ("list", "pets_list", "Id")
+        );
+        assert_eq!(
+            example.args[0],
+            ExampleArg { flag: "limit".into(), field: "Page.Size".into(), default: Some("10".into()) }
+        );
+        assert_eq!(example.args[1], ExampleArg { flag: "owner".into(), field: "Owner".into(), default: None });
+        assert_eq!(config.pagination.unwrap().items["pets_list"], "Pets");
+        // Defaults: a client crate named after the API, enabled.
+        let config = Config::parse("c.yaml", "name: pets\nspecs: [a.yaml]\n").unwrap();
+        assert_eq!((config.client.krate.name.as_str(), config.client.enabled), ("pets-client", true));
+        let config = Config::parse("c.yaml", "name: pets\nspecs: [a.yaml]\ncrates: {client: {enabled: false}}\n");
+        assert!(!config.unwrap().client.enabled);
+    }
+
+    #[test]
+    fn bad_client_settings_are_located() {
+        let text = "name: pets\nspecs: [a.yaml]\ncrates:\n  client:\n    enabled: sometimes\n    examples:\n      list: {print: Id}\n";
+        let diags = Config::parse("c.yaml", text).unwrap_err();
+        let enabled = diags.iter().find(|d| d.location.pointer == "/crates/client/enabled").expect("enabled");
+        assert_eq!((enabled.location.line, enabled.location.column), (5, 14));
+        let example = diags.iter().find(|d| d.message.contains("has no `operation`")).expect("operation");
+        assert_eq!(example.location.pointer, "/crates/client/examples/list");
+        assert_eq!(diags.len(), 2, "{diags:?}");
     }
 
     #[test]
@@ -716,7 +766,9 @@ mod tests {
         );
         // An explicit crate name makes the API name free-form.
         let config = Config::parse("c.yaml", "name: My API\nspecs: [a.yaml]\ncrates: {types: {name: my-api-types}}\n");
-        assert_eq!(config.unwrap().types_crate.name, "my-api-types");
+        let config = config.unwrap();
+        assert_eq!(config.types_crate.name, "my-api-types");
+        assert_eq!(config.client.krate.name, "my-api-client", "named after the types crate");
         // With `crates.types` present but unnamed, the derived name is still checked.
         let diags =
             Config::parse("c.yaml", "name: 9lives\nspecs: [a.yaml]\ncrates: {types: {version: 0.2.0}}\n").unwrap_err();
