@@ -66,49 +66,55 @@ async fn run() -> Result<(), Failure> {
     let Some(credential_access_token) = credential_access_token else {
         return Err(Failure::Usage("missing --access-token".to_owned()));
     };
-    let credential_client = credential_client.or_else(|| Some("mews-client reservations".to_owned()));
+    let credential_client = credential_client
+        .or_else(|| Some("mews-client reservations".to_owned()));
     let arg_2 = arg_2.or_else(|| Some("100".to_owned()));
     let credentials = Credentials {
         client_token: Some(runtime::Secret::new(credential_client_token)),
         access_token: Some(runtime::Secret::new(credential_access_token)),
         client: credential_client.map(runtime::Secret::new),
     };
-    let client = Client::new(base_url, &credentials).map_err(|e| Failure::Call(e.to_string()))?;
-    let body: mews_client::types::ReservationServiceOrderFilterParameters =
-        mews_client::types::ReservationServiceOrderFilterParameters {
-            client_token: Default::default(),
-            access_token: Default::default(),
-            client: Default::default(),
-            language_code: None,
-            culture_code: None,
-            limitation: mews_client::types::Limitation {
-                count: arg_2
+    let client = Client::new(base_url, &credentials)
+        .map_err(|e| Failure::Call(e.to_string()))?;
+    let body: mews_client::types::ReservationServiceOrderFilterParameters = mews_client::types::ReservationServiceOrderFilterParameters {
+        client_token: Default::default(),
+        access_token: Default::default(),
+        client: Default::default(),
+        language_code: None,
+        culture_code: None,
+        limitation: mews_client::types::Limitation {
+            count: arg_2
+                .as_deref()
+                .map(|v| parse("page-size", v))
+                .transpose()?
+                .ok_or_else(|| Failure::Usage(
+                    "missing value for `Limitation.Count`".to_owned(),
+                ))?,
+            cursor: None,
+        },
+        enterprise_ids: None,
+        reservation_ids: None,
+        service_ids: None,
+        account_ids: None,
+        numbers: None,
+        assigned_resource_ids: None,
+        created_utc: None,
+        updated_utc: if arg_0.is_some() || arg_1.is_some() {
+            Some(mews_client::types::TimeFilterInterval {
+                start_utc: arg_0
                     .as_deref()
-                    .map(|v| parse("page-size", v))
-                    .transpose()?
-                    .ok_or_else(|| Failure::Usage("missing value for `Limitation.Count`".to_owned()))?,
-                cursor: None,
-            },
-            enterprise_ids: None,
-            reservation_ids: None,
-            service_ids: None,
-            account_ids: None,
-            numbers: None,
-            assigned_resource_ids: None,
-            created_utc: None,
-            updated_utc: if arg_0.is_some() || arg_1.is_some() {
-                Some(mews_client::types::TimeFilterInterval {
-                    start_utc: arg_0.as_deref().map(|v| parse("updated-from", v)).transpose()?,
-                    end_utc: arg_1.as_deref().map(|v| parse("updated-to", v)).transpose()?,
-                })
-            } else {
-                None
-            },
-            colliding_utc: None,
-            scheduled_start_utc: None,
-            scheduled_end_utc: None,
-            states: None,
-        };
+                    .map(|v| parse("updated-from", v))
+                    .transpose()?,
+                end_utc: arg_1.as_deref().map(|v| parse("updated-to", v)).transpose()?,
+            })
+        } else {
+            None
+        },
+        colliding_utc: None,
+        scheduled_start_utc: None,
+        scheduled_end_utc: None,
+        states: None,
+    };
     let mut items = std::pin::pin!(client.reservations_get_all20230606_stream(body));
     let mut count: u64 = 0;
     while let Some(item) = items.next().await {
@@ -121,6 +127,10 @@ async fn run() -> Result<(), Failure> {
 }
 
 /// Parses an option value into the type of the field it sets.
-fn parse<T: runtime::serde::de::DeserializeOwned>(flag: &str, value: &str) -> Result<T, Failure> {
-    runtime::parse_arg(value).map_err(|e| Failure::Usage(format!("--{flag} `{value}`: {e}")))
+fn parse<T: runtime::serde::de::DeserializeOwned>(
+    flag: &str,
+    value: &str,
+) -> Result<T, Failure> {
+    runtime::parse_arg(value)
+        .map_err(|e| Failure::Usage(format!("--{flag} `{value}`: {e}")))
 }

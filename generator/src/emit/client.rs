@@ -354,9 +354,21 @@ fn glob(pattern: &str, text: &str) -> bool {
 /// Rustdoc of a method: the spec's docs, then method, path and operation id.
 fn method_docs(op: &Operation) -> TokenStream {
     let mut docs = op.docs.clone();
-    let line = format!("`{} {}` (operation `{}`).", op.method.as_str(), op.path, op.name.wire);
+    let mut line = format!("`{} {}` (operation `{}`).", op.method.as_str(), op.path, op.name.wire);
+    let described: Vec<String> = op
+        .params
+        .iter()
+        .filter_map(|p| {
+            let text = p.docs.text.as_deref()?.split_whitespace().collect::<Vec<_>>().join(" ");
+            Some(format!("- `{}`: {text}", naming::unraw(&p.name.rust)))
+        })
+        .collect();
+    if !described.is_empty() {
+        line.push_str("\n\n# Parameters\n\n");
+        line.push_str(&described.join("\n"));
+    }
     docs.text = Some(match docs.text.take() {
-        Some(text) => format!("{text}\n\n{}", line.replace('<', "&lt;")),
+        Some(text) => format!("{text}\n\n{line}"),
         None => line,
     });
     // Keep `[`/`]` in paths from becoming links: `sanitize` escapes them.
