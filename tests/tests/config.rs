@@ -207,3 +207,27 @@ fn pagination_settings_make_a_stream_and_the_client_can_be_disabled() {
     let files = generate_ops(&format!("{base}crates: {{client: {{enabled: false}}}}\n")).unwrap();
     assert!(files.keys().all(|path| !path.starts_with("shop-client/")), "{:?}", files.keys());
 }
+
+#[test]
+fn odd_operation_ids_and_undeclared_path_parameters_make_valid_code() {
+    let spec = r#"
+openapi: 3.0.3
+info: {title: t, version: '1'}
+paths:
+  /cards/{card}/3ds:
+    get:
+      operationId: 3ds-check
+      responses:
+        '200': {description: ok, content: {application/json: {schema: {type: object}}}}
+        '404': {description: missing, content: {application/json: {schema: {type: string}}}}
+        '409': {description: conflict, content: {text/plain: {schema: {type: string}}}}
+"#;
+    let config = Config::parse("codegen.yaml", "name: odd\nspecs: [api.yaml]\n").unwrap();
+    let reader = MemoryReader::new().with("api.yaml", spec);
+    let provenance = Provenance { source: "codegen.yaml".into(), command: "test".into() };
+    let files = triad::generate(&config, "", &reader, &provenance).unwrap();
+    let client = &files["odd-client/src/lib.rs"];
+    assert!(client.contains("pub enum V3dsCheckError {"), "{client}");
+    assert!(client.contains("card: &str"), "the undeclared path parameter becomes a string argument: {client}");
+    assert!(client.contains(".path_param(\"card\""), "{client}");
+}

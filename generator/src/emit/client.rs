@@ -3,7 +3,6 @@
 
 use std::collections::BTreeSet;
 
-use heck::ToUpperCamelCase;
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
@@ -340,6 +339,11 @@ fn status_pattern(status: Status) -> TokenStream {
     }
 }
 
+/// The operation's name as the start of a type name (`get_file` → `GetFile`, `_3ds` → `V3ds`).
+fn pascal_name(op: &Operation) -> String {
+    naming::type_name(naming::unraw(&op.name.rust), "Operation")
+}
+
 /// True when `text` matches `pattern`, where `*` matches any run of characters.
 fn glob(pattern: &str, text: &str) -> bool {
     match pattern.split_once('*') {
@@ -378,7 +382,7 @@ fn method_docs(op: &Operation) -> TokenStream {
 /// The method of one operation; enums for several success or error shapes go to `items`.
 fn operation(cx: &mut Ctx<'_>, op: &Operation, items: &mut TokenStream) -> Result<TokenStream, String> {
     let name = ident(&op.name.rust);
-    let pascal = naming::unraw(&op.name.rust).to_upper_camel_case();
+    let pascal = pascal_name(op);
     let wire = &op.name.wire;
     let method = format_ident!("{}", op.method.as_str());
     let mut args = TokenStream::new();
@@ -760,7 +764,7 @@ fn stream_method(cx: &mut Ctx<'_>, op: &Operation, taken: &mut BTreeSet<String>)
             let Payload::Json(ty) = payload(errors[0].body.as_ref()) else { return None };
             cx.ty(&ty)
         } else {
-            let name = format_ident!("{}Error", naming::unraw(&op.name.rust).to_upper_camel_case());
+            let name = format_ident!("{}Error", pascal_name(op));
             quote!(#name)
         }
     };
