@@ -114,7 +114,7 @@ impl Client {
     > {
         let request = rt::Request::new(rt::Method::POST, "commands_getAllActive")
             .path("/api/connector/v1/commands/getAllActive")
-            .json(&body)
+            .json(body)
             .retry_safe(true);
         let response = self.transport.send(request, rt::decode_json).await?;
         response.json()
@@ -131,7 +131,7 @@ impl Client {
     > {
         let request = rt::Request::new(rt::Method::POST, "configuration_get")
             .path("/api/connector/v1/configuration/get")
-            .json(&body)
+            .json(body)
             .retry_safe(true);
         let response = self.transport.send(request, rt::decode_json).await?;
         response.json()
@@ -148,7 +148,7 @@ impl Client {
     > {
         let request = rt::Request::new(rt::Method::POST, "customers_add")
             .path("/api/connector/v1/customers/add")
-            .json(&body);
+            .json(body);
         let response = self.transport.send(request, rt::decode_json).await?;
         response.json()
     }
@@ -164,7 +164,7 @@ impl Client {
     > {
         let request = rt::Request::new(rt::Method::POST, "customers_getAll")
             .path("/api/connector/v1/customers/getAll")
-            .json(&body)
+            .json(body)
             .retry_safe(true);
         let response = self.transport.send(request, rt::decode_json).await?;
         response.json()
@@ -212,7 +212,7 @@ impl Client {
     > {
         let request = rt::Request::new(rt::Method::POST, "customers_update")
             .path("/api/connector/v1/customers/update")
-            .json(&body);
+            .json(body);
         let response = self.transport.send(request, rt::decode_json).await?;
         response.json()
     }
@@ -228,7 +228,7 @@ impl Client {
     > {
         let request = rt::Request::new(rt::Method::POST, "messages_getAll")
             .path("/api/connector/v1/messages/getAll")
-            .json(&body)
+            .json(body)
             .retry_safe(true);
         let response = self.transport.send(request, rt::decode_json).await?;
         response.json()
@@ -276,7 +276,7 @@ impl Client {
     > {
         let request = rt::Request::new(rt::Method::POST, "payments_getAll")
             .path("/api/connector/v1/payments/getAll")
-            .json(&body)
+            .json(body)
             .retry_safe(true);
         let response = self.transport.send(request, rt::decode_json).await?;
         response.json()
@@ -325,7 +325,7 @@ impl Client {
     > {
         let request = rt::Request::new(rt::Method::POST, "reservations_getAll")
             .path("/api/connector/v1/reservations/getAll")
-            .json(&body)
+            .json(body)
             .retry_safe(true);
         let response = self.transport.send(request, rt::decode_json).await?;
         response.json()
@@ -345,7 +345,7 @@ impl Client {
                 "reservations_getAll_2023-06-06",
             )
             .path("/api/connector/v1/reservations/getAll/2023-06-06")
-            .json(&body)
+            .json(body)
             .retry_safe(true);
         let response = self.transport.send(request, rt::decode_json).await?;
         response.json()
@@ -393,7 +393,7 @@ impl Client {
     > {
         let request = rt::Request::new(rt::Method::POST, "resourceBlocks_getAll")
             .path("/api/connector/v1/resourceBlocks/getAll")
-            .json(&body)
+            .json(body)
             .retry_safe(true);
         let response = self.transport.send(request, rt::decode_json).await?;
         response.json()
@@ -441,7 +441,7 @@ impl Client {
     > {
         let request = rt::Request::new(rt::Method::POST, "resources_getAll")
             .path("/api/connector/v1/resources/getAll")
-            .json(&body)
+            .json(body)
             .retry_safe(true);
         let response = self.transport.send(request, rt::decode_json).await?;
         response.json()
@@ -458,7 +458,7 @@ impl Client {
     > {
         let request = rt::Request::new(rt::Method::POST, "services_getAll")
             .path("/api/connector/v1/services/getAll")
-            .json(&body)
+            .json(body)
             .retry_safe(true);
         let response = self.transport.send(request, rt::decode_json).await?;
         response.json()

@@ -251,7 +251,15 @@ fn credentials(api: &Api, config: &Config) -> (TokenStream, Vec<(String, String)
         }
     }
     let doc = format!(" Credentials of the client; unset ones are not sent. `Debug` never shows them.{other}");
-    let mut_auth = if fields.is_empty() { quote!() } else { quote!(mut) };
+    let body = if fields.is_empty() {
+        quote!(rt::Auth::new())
+    } else {
+        quote! {
+            let mut auth = rt::Auth::new();
+            #adds
+            auth
+        }
+    };
     let tokens = quote! {
         #[doc = #doc]
         #[derive(Clone, Debug, Default)]
@@ -261,9 +269,7 @@ fn credentials(api: &Api, config: &Config) -> (TokenStream, Vec<(String, String)
         impl Credentials {
             /// The credentials as the transport applies them.
             pub fn auth(&self) -> rt::Auth {
-                let #mut_auth auth = rt::Auth::new();
-                #adds
-                auth
+                #body
             }
         }
     };
@@ -472,12 +478,14 @@ fn operation(cx: &mut Ctx<'_>, op: &Operation, items: &mut TokenStream) -> Resul
             };
             args.extend(quote!(body: #t,));
             let call = if matches!(request_payload, Payload::Json(_)) { quote!(json) } else { quote!(form) };
+            // References pass as they are; `Copy` values by reference.
+            let arg = if is_copy(ty) { quote!(&body) } else { quote!(body) };
             if body_required {
-                chain.extend(quote!(.#call(&body)));
+                chain.extend(quote!(.#call(#arg)));
             } else {
                 optional_body = quote! {
                     if let Some(body) = body {
-                        request = request.#call(&body);
+                        request = request.#call(#arg);
                     }
                 };
             }
@@ -516,32 +524,43 @@ fn operation(cx: &mut Ctx<'_>, op: &Operation, items: &mut TokenStream) -> Resul
     } else {
         let enum_name = format_ident!("{pascal}Error");
         let mut variants = TokenStream::new();
-        let mut arms = TokenStream::new();
-        let mut has_default = false;
+        let mut arms: Vec<(Status, TokenStream)> = Vec::new();
         for r in &errors {
             let variant = format_ident!("{}", status_variant(r.status));
             let doc = format!(" Status {}.", r.status);
-            let pattern = status_pattern(r.status);
-            has_default |= r.status == Status::Default;
             match payload(r.body.as_ref()) {
                 Payload::Json(ty) | Payload::Form(ty) => {
                     let t = cx.ty(&ty);
                     variants.extend(quote!(#[doc = #doc] #variant(#t),));
-                    arms.extend(quote!(#pattern => Self::#variant(serde_json::from_slice(body)?),));
+                    arms.push((r.status, quote!(Self::#variant(serde_json::from_slice(body)?))));
                 }
                 _ => {
                     variants.extend(quote!(#[doc = #doc] #variant(String),));
-                    arms.extend(quote!(#pattern => Self::#variant(String::from_utf8_lossy(body).into_owned()),));
+                    arms.push((r.status, quote!(Self::#variant(String::from_utf8_lossy(body).into_owned()))));
                 }
             }
         }
-        if !has_default {
+        if !arms.iter().any(|(status, _)| *status == Status::Default) {
             variants.extend(quote!(
                 /// A status the specification documents no body for.
                 Other(serde_json::Value),
             ));
-            arms.extend(quote!(_ => Self::Other(serde_json::from_slice(body)?),));
+            arms.push((Status::Default, quote!(Self::Other(serde_json::from_slice(body)?))));
         }
+        // Only a default: no match on the status.
+        let decode_body = match arms.as_slice() {
+            [(Status::Default, only)] => quote! {
+                let _ = status;
+                Ok(#only)
+            },
+            _ => {
+                let arms = arms.iter().map(|(status, expr)| {
+                    let pattern = status_pattern(*status);
+                    quote!(#pattern => #expr,)
+                });
+                quote!(Ok(match status { #(#arms)* }))
+            }
+        };
         let doc = format!(" Error bodies of [`Client::{}`], by status.", naming::unraw(&op.name.rust));
         items.extend(quote! {
             #[doc = #doc]
@@ -551,9 +570,7 @@ fn operation(cx: &mut Ctx<'_>, op: &Operation, items: &mut TokenStream) -> Resul
             }
             impl #enum_name {
                 fn decode(status: u16, body: &[u8]) -> Result<Self, serde_json::Error> {
-                    Ok(match status {
-                        #arms
-                    })
+                    #decode_body
                 }
             }
         });
