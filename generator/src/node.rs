@@ -804,7 +804,7 @@ struct LineIndex<'a> {
     blocks: Vec<usize>,
 }
 
-const LINE_INDEX_BLOCK: usize = 1024;
+const LINE_INDEX_BLOCK: usize = 256;
 
 /// Characters in `bytes` (valid UTF-8 cut anywhere): the bytes that start a character.
 fn char_starts(bytes: &[u8]) -> usize {

@@ -37,12 +37,21 @@ pub type Files = BTreeMap<String, String>;
 
 /// Generates every crate the generator can make for `api`.
 pub fn emit(api: &Api, config: &Config, provenance: &Provenance) -> Result<Files, String> {
-    let mut files = Files::new();
-    types::emit(api, config, provenance, &mut files)?;
-    if config.client.enabled && !api.operations.is_empty() {
-        client::emit(api, config, provenance, &mut files)?;
-    }
-    Ok(files)
+    // Crates are independent: the client crate is rendered on a second thread.
+    std::thread::scope(|scope| {
+        let client = (config.client.enabled && !api.operations.is_empty()).then(|| {
+            scope.spawn(|| {
+                let mut files = Files::new();
+                client::emit(api, config, provenance, &mut files).map(|()| files)
+            })
+        });
+        let mut files = Files::new();
+        types::emit(api, config, provenance, &mut files)?;
+        if let Some(client) = client {
+            files.extend(client.join().map_err(|_| "the client emitter failed".to_owned())??);
+        }
+        Ok(files)
+    })
 }
 
 /// Parses tokens as a file and pretty-prints it behind the `@generated` header.
