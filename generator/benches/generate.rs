@@ -1,8 +1,10 @@
 //! Generation speed. Each group has a baseline: parsing the same files into node trees, the
 //! least any generator must do. `cargo xtask bench` prints medians and ratios to it.
 //!
-//! Inputs: the in-repo Mews spec (`spec/mews`) and, when present, the published Mews Connector
-//! API (`../shared/corpus/mews-connector`, or `$TRIAD_CORPUS/mews-connector`), all 9 files merged.
+//! Inputs: the in-repo Mews spec (`spec/mews`), a synthetic object with 20,000 properties half
+//! of which collide after case conversion (`wide-object`: de-duplication and property merging
+//! must stay linear) and, when present, the published Mews Connector API
+//! (`../shared/corpus/mews-connector`, or `$TRIAD_CORPUS/mews-connector`), all 9 files merged.
 
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
@@ -53,6 +55,36 @@ fn bench_api(c: &mut Criterion, group_name: &str, files: Vec<(String, String)>, 
     group.finish();
 }
 
+/// A JSON OpenAPI document whose schema `Wide` has `n` properties: `field0`, `field1`... and,
+/// for every other one, a name made of `a` and symbols that all become the Rust name `a` (the
+/// same input as `tests/tests/scale.rs`).
+fn wide_spec(n: usize) -> String {
+    const SYMBOLS: [char; 9] = ['-', '.', '$', '@', '!', '%', '^', '&', '*'];
+    let props: Vec<String> = (0..n)
+        .map(|i| {
+            let name = if i % 2 == 0 {
+                format!("field{i}")
+            } else {
+                let mut name = String::from("a");
+                let mut k = i;
+                loop {
+                    name.push(SYMBOLS[k % SYMBOLS.len()]);
+                    k /= SYMBOLS.len();
+                    if k == 0 {
+                        break name;
+                    }
+                }
+            };
+            format!("\"{name}\": {{\"type\": \"string\"}}")
+        })
+        .collect();
+    format!(
+        "{{\"openapi\": \"3.0.3\", \"info\": {{\"title\": \"Wide\", \"version\": \"1\"}}, \"paths\": {{}}, \
+         \"components\": {{\"schemas\": {{\"Wide\": {{\"type\": \"object\", \"properties\": {{{}}}}}}}}}}}",
+        props.join(", ")
+    )
+}
+
 fn benches(c: &mut Criterion) {
     let flagship_dir = root().join("spec/mews");
     let mut files = Vec::new();
@@ -60,6 +92,9 @@ fn benches(c: &mut Criterion) {
     let text = std::fs::read_to_string(flagship_dir.join("codegen.yaml")).unwrap();
     let config = Config::parse("codegen.yaml", &text).unwrap();
     bench_api(c, "flagship", files, config);
+
+    let wide = vec![("wide.json".to_owned(), wide_spec(20_000))];
+    bench_api(c, "wide-object", wide, Config::for_name("wide", vec!["wide.json".into()]));
 
     let corpus = std::env::var_os("TRIAD_CORPUS").map(PathBuf::from).unwrap_or_else(|| root().join("../shared/corpus"));
     let connector = corpus.join("mews-connector");

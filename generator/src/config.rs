@@ -199,6 +199,7 @@ impl Config {
         })?;
         let mut r = Reader { file, diags: Vec::new(), origins: BTreeMap::new() };
         let mut config = r.config(&root);
+        r.validate(&config);
         config.origins = r.origins;
         config.file = file.to_owned();
         if r.diags.is_empty() { Ok(config) } else { Err(r.diags) }
@@ -317,7 +318,7 @@ pub fn check_crate_name(name: &str) -> Result<(), String> {
         return Err(format!("is {} characters long, more than 64", name.len()));
     }
     if RESERVED.contains(&name.to_ascii_lowercase().as_str()) {
-        return Err("is reserved by Rust, Cargo or Windows".into());
+        return Err("is reserved by Rust, Cargo or Windows (a built-in crate, a build folder or a device name)".into());
     }
     Ok(())
 }
@@ -467,6 +468,46 @@ impl Reader<'_> {
             out.push(example);
         }
         out
+    }
+
+    fn located(&mut self, pointer: &str, message: String, expected: &str) {
+        let location = self.origins.get(pointer).cloned().unwrap_or_else(|| Location {
+            file: self.file.into(),
+            line: 1,
+            column: 1,
+            pointer: pointer.into(),
+        });
+        self.diags.push(Diagnostic::new(location, message).expected(expected));
+    }
+
+    /// Names the config supplies that become identifiers, package names or versions must be
+    /// valid as such; a bad one is reported where it is written, never passed on.
+    fn validate(&mut self, config: &Config) {
+        for (wire, rust) in &config.type_names {
+            if let Err(why) = crate::naming::check_type_name(rust) {
+                self.located(&format!("/naming/types/{wire}"), why, "an UpperCamelCase type name such as `BetterName`");
+            }
+        }
+        for (schema, union) in &config.unions {
+            for (key, value) in [("tag", &union.tag), ("content", &union.content)] {
+                if value.is_empty() {
+                    self.located(
+                        &format!("/unions/{schema}/{key}"),
+                        format!("union `{schema}` has no `{key}` property name"),
+                        "`tag` and `content` naming the two properties of the union object",
+                    );
+                }
+            }
+            for (value, target) in &union.variants {
+                if value.is_empty() || target.is_empty() {
+                    self.located(
+                        &format!("/unions/{schema}/variants/{value}"),
+                        format!("union `{schema}` maps `{value}` to `{target}`"),
+                        "a non-empty tag value mapped to a schema name",
+                    );
+                }
+            }
+        }
     }
 
     fn config(&mut self, root: &Node) -> Config {

@@ -33,9 +33,22 @@ impl fmt::Display for Location {
     }
 }
 
+/// How bad a diagnostic is.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Severity {
+    /// The input cannot be turned into output.
+    #[default]
+    Error,
+    /// Output was produced, but part of the input is ignored or read in a way the author may
+    /// not expect.
+    Warning,
+}
+
 /// One problem found in the input.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Diagnostic {
+    /// Error or warning.
+    pub severity: Severity,
     /// Where the problem is.
     pub location: Location,
     /// What is wrong.
@@ -49,7 +62,12 @@ pub struct Diagnostic {
 impl Diagnostic {
     /// A diagnostic at `location`.
     pub fn new(location: Location, message: impl Into<String>) -> Self {
-        Diagnostic { location, message: message.into(), expected: None, related: Vec::new() }
+        Diagnostic { severity: Severity::Error, location, message: message.into(), expected: None, related: Vec::new() }
+    }
+
+    /// A warning at `location`: something in the input is ignored or guessed at.
+    pub fn warning(location: Location, message: impl Into<String>) -> Self {
+        Diagnostic { severity: Severity::Warning, ..Diagnostic::new(location, message) }
     }
 
     /// Adds what was expected.
@@ -67,7 +85,11 @@ impl Diagnostic {
 
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "error: {}\n  --> {}", self.message, self.location)?;
+        let label = match self.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        write!(f, "{label}: {}\n  --> {}", self.message, self.location)?;
         if let Some(expected) = &self.expected {
             write!(f, "\n  expected: {expected}")?;
         }
@@ -112,8 +134,14 @@ impl fmt::Display for Diagnostics {
             }
             writeln!(f, "{d}")?;
         }
-        let n = self.0.len();
-        write!(f, "{n} error{}", if n == 1 { "" } else { "s" })
+        let errors = self.0.iter().filter(|d| d.severity == Severity::Error).count();
+        let warnings = self.0.len() - errors;
+        let count = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+        match (errors, warnings) {
+            (_, 0) => write!(f, "{}", count(errors, "error")),
+            (0, _) => write!(f, "{}", count(warnings, "warning")),
+            _ => write!(f, "{}, {}", count(errors, "error"), count(warnings, "warning")),
+        }
     }
 }
 

@@ -59,6 +59,57 @@ impl Api {
     pub fn ty(&self, id: TypeId) -> &TypeDef {
         &self.types[id.0]
     }
+
+    /// The tag values that select each variant of a tagged union, in variant order. A variant of
+    /// an internally tagged union whose payload is itself an internally tagged union on the same
+    /// property answers to that union's tags (not to its own name). A value claimed by an earlier
+    /// variant is not repeated, so a variant may end up with none. Empty lists for unions
+    /// without tags.
+    pub fn variant_tags(&self, u: &Union) -> Vec<Vec<String>> {
+        let mut seen = std::collections::HashSet::new();
+        u.variants
+            .iter()
+            .map(|v| {
+                let mut tags = Vec::new();
+                match &u.tagging {
+                    Tagging::Internal { tag } => self.internal_tags(v, tag, &mut Vec::new(), &mut tags),
+                    Tagging::Adjacent { .. } => tags.push(v.name.wire.clone()),
+                    Tagging::External | Tagging::Untagged => {}
+                }
+                tags.retain(|t| seen.insert(t.clone()));
+                tags
+            })
+            .collect()
+    }
+
+    /// The union an internally tagged variant's payload is, when that union is tagged by `tag`.
+    pub fn nested_union(&self, v: &UnionVariant, tag: &str) -> Option<TypeId> {
+        match (&v.ty, v.nullable) {
+            (Some(TypeRef::Named(id)), false) => match &self.ty(*id).kind {
+                TypeKind::Union(inner) if matches!(&inner.tagging, Tagging::Internal { tag: t } if t == tag) => {
+                    Some(*id)
+                }
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    fn internal_tags(&self, v: &UnionVariant, tag: &str, visiting: &mut Vec<TypeId>, out: &mut Vec<String>) {
+        match self.nested_union(v, tag) {
+            Some(id) if !visiting.contains(&id) => {
+                visiting.push(id);
+                if let TypeKind::Union(inner) = &self.ty(id).kind {
+                    for member in &inner.variants {
+                        self.internal_tags(member, tag, visiting, out);
+                    }
+                }
+                visiting.pop();
+            }
+            Some(_) => {}
+            None => out.push(v.name.wire.clone()),
+        }
+    }
 }
 
 /// A named type.
@@ -85,6 +136,10 @@ pub enum TypeKind {
     Union(Union),
     /// Another name for a type expression (a named array, a named string...).
     Alias(TypeRef),
+    /// A named wrapper around a type expression, written on the wire as the expression itself.
+    /// Used for one alias of each cycle of aliases through arrays and maps (`A = list of A`),
+    /// which a type alias cannot express.
+    Newtype(TypeRef),
 }
 
 /// An object type.

@@ -28,11 +28,29 @@ use load::{SourceReader, Workspace};
 
 pub use emit::{Files, Provenance};
 
+/// What [`generate`] produced: the files, and warnings about input it ignored or guessed at.
+#[derive(Clone, Debug, Default)]
+pub struct Generated {
+    /// Every file of every crate, keyed by path relative to the output directory.
+    pub files: Files,
+    /// Warnings (severity [`diag::Severity::Warning`]), sorted by position.
+    pub warnings: Vec<Diagnostic>,
+}
+
 /// Loads the specs named by `config` (paths relative to `config_dir`) and lowers them to the IR.
 ///
 /// Every file read must lie under the spec root: `config.root` (relative to `config_dir`), or
 /// `config_dir` itself when the config sets none.
 pub fn load(config: &Config, config_dir: &str, reader: &dyn SourceReader) -> Result<ir::Api, Diagnostics> {
+    load_with_warnings(config, config_dir, reader).map(|(api, _)| api)
+}
+
+/// [`load`], also returning the warnings of lowering.
+fn load_with_warnings(
+    config: &Config,
+    config_dir: &str,
+    reader: &dyn SourceReader,
+) -> Result<(ir::Api, Vec<Diagnostic>), Diagnostics> {
     let in_config_dir = |path: &str| {
         if config_dir.is_empty() {
             load::normalize_path(path)
@@ -76,20 +94,23 @@ pub fn load(config: &Config, config_dir: &str, reader: &dyn SourceReader) -> Res
     entries.dedup();
     let options = load::LoadOptions { root, limits: config.limits };
     let workspace = Workspace::load(&entries, reader, &options).map_err(Diagnostics::new)?;
-    let api = lower::lower(&workspace, config).map_err(Diagnostics::new)?;
+    let (api, warnings) = lower::lower(&workspace, config).map_err(Diagnostics::new)?;
     let problems = check::config_against_api(config, &api);
-    if problems.is_empty() { Ok(api) } else { Err(Diagnostics::new(problems)) }
+    if problems.is_empty() { Ok((api, warnings)) } else { Err(Diagnostics::new(problems)) }
 }
 
-/// Loads, lowers and emits: every file of every crate for one API.
+/// Loads, lowers and emits: every file of every crate for one API, with the warnings about
+/// input that was ignored or guessed at.
 pub fn generate(
     config: &Config,
     config_dir: &str,
     reader: &dyn SourceReader,
     provenance: &Provenance,
-) -> Result<Files, Diagnostics> {
-    let api = load(config, config_dir, reader)?;
-    emit::emit(&api, config, provenance).map_err(|message| {
+) -> Result<Generated, Diagnostics> {
+    let (api, warnings) = load_with_warnings(config, config_dir, reader)?;
+    let files = emit::emit(&api, config, provenance).map_err(|message| {
         Diagnostics::from(Diagnostic::new(Location::file(&provenance.source), format!("emission failed: {message}")))
-    })
+    })?;
+    let warnings = if warnings.is_empty() { warnings } else { Diagnostics::new(warnings).0 };
+    Ok(Generated { files, warnings })
 }

@@ -27,6 +27,10 @@ struct Args {
     /// 1 if the output is out of date.
     #[arg(long)]
     check: bool,
+    /// Treat warnings (ignored or guessed input) as errors: print them and exit with status 2
+    /// without writing anything.
+    #[arg(long)]
+    deny_warnings: bool,
 }
 
 fn main() -> ExitCode {
@@ -60,7 +64,16 @@ fn main() -> ExitCode {
         command: format!("triad {config_path} --out {}", args.out.display()),
     };
     let files = match triad::generate(&config, &dir, &FsReader::new(&base), &provenance) {
-        Ok(files) => files,
+        Ok(generated) => {
+            if !generated.warnings.is_empty() {
+                eprintln!("{}", triad::diag::Diagnostics::new(generated.warnings));
+                if args.deny_warnings {
+                    eprintln!("warnings are denied (--deny-warnings): nothing written");
+                    return ExitCode::from(2);
+                }
+            }
+            generated.files
+        }
         Err(diags) => {
             eprintln!("{diags}");
             return ExitCode::from(2);

@@ -2,7 +2,7 @@
 //!
 //! All identifier rules live here so every emitter spells names the same way.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use heck::{ToSnakeCase, ToUpperCamelCase};
 
@@ -26,7 +26,30 @@ const RESERVED_TYPES: &[&str] = &[
     "Clone", "Copy", "Debug", "Display", "Send", "Sync", "Sized", "Unpin", "Drop", "Fn", "FnMut", "FnOnce",
     "From", "Into", "TryFrom", "TryInto", "AsRef", "AsMut", "Iterator", "IntoIterator", "Extend", "ToString",
     "ToOwned", "PartialEq", "Eq", "PartialOrd", "Ord", "Hash", "Tagged",
+    // Generic parameters of the emitted `serialize`/`deserialize` functions.
+    "S", "D",
 ];
+
+/// Names the catch-all variant of an enum or union may take, in order of preference.
+pub const CATCH_ALL: &[&str] = &["Unknown", "UnknownValue", "Unrecognized", "OtherValue", "UnknownVariant"];
+
+/// Why `name` cannot be the Rust name of a generated type, if it cannot: it must be a plain
+/// UpperCamelCase identifier (ASCII letters and digits, starting with a capital letter), and
+/// neither a keyword nor a name generated code relies on.
+pub fn check_type_name(name: &str) -> Result<(), String> {
+    if !name.starts_with(|c: char| c.is_ascii_uppercase()) || !name.chars().all(|c| c.is_ascii_alphanumeric()) {
+        return Err(format!(
+            "`{name}` is not an UpperCamelCase Rust identifier (ASCII letters and digits, starting with a capital)"
+        ));
+    }
+    if KEYWORDS.contains(&name) {
+        return Err(format!("`{name}` is a Rust keyword"));
+    }
+    if RESERVED_TYPES.contains(&name) {
+        return Err(format!("`{name}` would shadow a name the generated code relies on"));
+    }
+    Ok(())
+}
 
 /// Replaces every character that cannot appear in an identifier by a word boundary.
 fn words(raw: &str) -> String {
@@ -104,22 +127,25 @@ pub fn unraw(name: &str) -> &str {
 }
 
 /// Makes names unique by appending `2`, `3`... to later duplicates. `names` is processed in the
-/// order given, which the caller makes deterministic.
+/// order given, which the caller makes deterministic. Linear: the next suffix to try is kept per
+/// base, so many copies of one name do not rescan the suffixes already given out.
 pub fn dedupe<'a>(names: impl IntoIterator<Item = &'a mut String>, snake: bool) {
-    let mut seen = HashSet::new();
+    let names: Vec<&mut String> = names.into_iter().collect();
+    let mut seen: HashSet<String> = HashSet::with_capacity(names.len());
+    let mut next: HashMap<String, usize> = HashMap::new();
     for name in names {
         if seen.insert(name.clone()) {
             continue;
         }
         let base = unraw(name).trim_end_matches('_').to_owned();
-        let mut n = 2;
+        let n = next.entry(base.clone()).or_insert(2);
         loop {
             let candidate = if snake { format!("{base}_{n}") } else { format!("{base}{n}") };
+            *n += 1;
             if seen.insert(candidate.clone()) {
                 *name = candidate;
                 break;
             }
-            n += 1;
         }
     }
 }
@@ -146,9 +172,20 @@ mod tests {
     }
 
     #[test]
+    fn checks_names_from_the_config() {
+        assert!(check_type_name("BetterName").is_ok());
+        for bad in ["", "lower", "With_Underscore", "Ünï", "r#Type", "Self", "Option", "Result", "S", "1A", "A-B"] {
+            assert!(check_type_name(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
     fn dedupes_in_order() {
         let mut names = vec!["a".to_string(), "a".into(), "a_2".into(), "a".into()];
         dedupe(names.iter_mut(), true);
         assert_eq!(names, ["a", "a_2", "a_2_2", "a_3"]);
+        let mut names = vec!["B".to_string(), "B".into(), "B2".into(), "B".into(), "B".into()];
+        dedupe(names.iter_mut(), false);
+        assert_eq!(names, ["B", "B2", "B22", "B3", "B4"]);
     }
 }

@@ -47,3 +47,22 @@ fn bad_spec_is_reported_with_its_position_and_nothing_is_written() {
     assert!(stderr.contains("api.yaml:9:22 (#/components/schemas/Pet/properties/name/type)"), "{stderr}");
     assert!(!dir.join("out").exists(), "output written despite errors");
 }
+
+#[test]
+fn warnings_go_to_stderr_and_deny_warnings_makes_them_fail() {
+    let dir = scratch("warn");
+    let spec = "asyncapi: 3.0.0\ninfo: {title: Feed, version: '1'}\nchannels:\n  feed:\n    address: /feed\n    messages:\n      ping: {name: ping}\n      tick:\n        payload: {type: object, properties: {p: {type: number}}}\n";
+    std::fs::write(dir.join("api.yaml"), spec).unwrap();
+    std::fs::write(dir.join("codegen.yaml"), "name: feed\nspecs: [api.yaml]\n").unwrap();
+    let out = triad(&dir, &["codegen.yaml", "--out", "out", "--deny-warnings"]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("warning: message `ping` has no `payload`"), "{stderr}");
+    assert!(stderr.contains("api.yaml:7:13 (#/channels/feed/messages/ping)"), "{stderr}");
+    assert!(!dir.join("out").exists(), "output written despite denied warnings");
+
+    let out = triad(&dir, &["codegen.yaml", "--out", "out"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("1 warning"));
+    assert!(dir.join("out/feed-types/src/lib.rs").exists());
+}

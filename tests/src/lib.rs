@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use triad::config::Config;
 use triad::diag::Diagnostics;
 use triad::load::{FsReader, MemoryReader};
-use triad::{Files, Provenance};
+use triad::{Files, Generated, Provenance};
 
 /// The repository root.
 pub fn root() -> PathBuf {
@@ -19,6 +19,11 @@ fn provenance(source: &str) -> Provenance {
 /// Generates the crates of a fixture under `tests/fixtures/` (one file, or several files given
 /// as a list), with crate names derived from `name`.
 pub fn generate_fixture(name: &str, specs: &[&str]) -> Result<Files, Diagnostics> {
+    generate_fixture_with_warnings(name, specs).map(|g| g.files)
+}
+
+/// [`generate_fixture`], with the warnings.
+pub fn generate_fixture_with_warnings(name: &str, specs: &[&str]) -> Result<Generated, Diagnostics> {
     let specs: Vec<String> = specs.iter().map(|s| format!("tests/fixtures/{s}")).collect();
     let mut config = Config::for_name(name, specs);
     // Client crates are built in scratch workspaces: point them at this repository's runtime.
@@ -28,6 +33,11 @@ pub fn generate_fixture(name: &str, specs: &[&str]) -> Result<Files, Diagnostics
 
 /// Generates from in-memory files; the first file is the spec entry.
 pub fn generate_memory(files: &[(&str, &str)]) -> Result<Files, Diagnostics> {
+    generate_memory_with_warnings(files).map(|g| g.files)
+}
+
+/// [`generate_memory`], with the warnings.
+pub fn generate_memory_with_warnings(files: &[(&str, &str)]) -> Result<Generated, Diagnostics> {
     let mut reader = MemoryReader::new();
     for (path, text) in files {
         reader = reader.with(path, text);

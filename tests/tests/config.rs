@@ -33,7 +33,7 @@ fn generate(config_text: &str) -> Result<String, String> {
     let config = Config::parse("codegen.yaml", config_text).map_err(|d| format!("{d:?}"))?;
     let reader = MemoryReader::new().with("api.yaml", SPEC);
     let provenance = Provenance { source: "codegen.yaml".into(), command: "test".into() };
-    let files = triad::generate(&config, "", &reader, &provenance).map_err(|d| d.to_string())?;
+    let files = triad::generate(&config, "", &reader, &provenance).map_err(|d| d.to_string())?.files;
     Ok(files["pay-types/src/lib.rs"].clone())
 }
 
@@ -230,4 +230,35 @@ paths:
     assert!(client.contains("pub enum V3dsCheckError {"), "{client}");
     assert!(client.contains("card: &str"), "the undeclared path parameter becomes a string argument: {client}");
     assert!(client.contains(".path_param(\"card\""), "{client}");
+
+#[test]
+fn names_from_the_config_must_be_valid_and_unreserved() {
+    let cases: &[(&str, &str, &str)] = &[
+        ("naming:\n  types: {Payment: payment_kind}\n", "/naming/types/Payment", "not an UpperCamelCase"),
+        ("naming:\n  types: {Payment: Self}\n", "/naming/types/Payment", "keyword"),
+        ("naming:\n  types: {Payment: Option}\n", "/naming/types/Payment", "shadow"),
+        ("naming:\n  types: {Payment: \"A b\"}\n", "/naming/types/Payment", "not an UpperCamelCase"),
+        ("naming:\n  types: {Payment: \"r#Type\"}\n", "/naming/types/Payment", "not an UpperCamelCase"),
+        ("naming:\n  types: {Payment: \"\"}\n", "/naming/types/Payment", "not an UpperCamelCase"),
+        ("crates:\n  types: {name: \"x\\\"\\ny = 1\"}\n", "/crates/types/name", "which a package name cannot hold"),
+        ("crates:\n  types: {name: ../escape}\n", "/crates/types/name", "which a package name cannot hold"),
+        ("crates:\n  types: {name: self}\n", "/crates/types/name", "reserved"),
+        ("crates:\n  types: {name: std}\n", "/crates/types/name", "a built-in crate"),
+        ("crates:\n  types: {version: \"1.0\\\"\\nname = 'x'\"}\n", "/crates/types/version", "not a semantic version"),
+        ("unions:\n  Payment: {tag: \"\", content: Value, variants: {A: A}}\n", "/unions/Payment/tag", "no `tag`"),
+    ];
+    for (extra, pointer, message) in cases {
+        let text = format!("name: pay\nspecs: [api.yaml]\n{extra}");
+        let diags = Config::parse("codegen.yaml", &text).expect_err(extra);
+        assert_eq!(diags.len(), 1, "{extra}: {diags:#?}");
+        assert_eq!(diags[0].location.pointer, *pointer, "{extra}");
+        assert!(diags[0].message.contains(message), "{extra}: {}", diags[0].message);
+        assert!(diags[0].location.line >= 3, "{extra}: {:?}", diags[0].location);
+    }
+    let diags = Config::parse("codegen.yaml", "name: \"my api\"\nspecs: [api.yaml]\n").unwrap_err();
+    assert_eq!((diags.len(), diags[0].location.line, diags[0].location.pointer.as_str()), (1, 1, "/name"));
+    assert!(
+        Config::parse("codegen.yaml", "name: pay\nspecs: [api.yaml]\nnaming:\n  types: {Payment: PaymentKind}\n")
+            .is_ok()
+    );
 }

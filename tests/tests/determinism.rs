@@ -11,7 +11,7 @@ fn generate_mews(specs: Vec<String>) -> triad::Files {
     let mut config = Config::parse("spec/mews/codegen.yaml", &text).unwrap();
     config.specs = specs;
     let provenance = Provenance { source: "spec/mews/codegen.yaml".into(), command: "cargo xtask codegen".into() };
-    triad::generate(&config, "spec/mews", &FsReader::new(&root), &provenance).unwrap()
+    triad::generate(&config, "spec/mews", &FsReader::new(&root), &provenance).unwrap().files
 }
 
 #[test]

@@ -98,7 +98,7 @@ fn identical_same_named_schemas_merge() {
     let reader = triad::load::MemoryReader::new().with("a.yaml", &a).with("b.yaml", &a);
     let config = triad::config::Config::for_name("x", vec!["a.yaml".into(), "b.yaml".into()]);
     let provenance = triad::Provenance { source: "x".into(), command: "x".into() };
-    let files = triad::generate(&config, "", &reader, &provenance).unwrap();
+    let files = triad::generate(&config, "", &reader, &provenance).unwrap().files;
     let lib = &files["x-types/src/lib.rs"];
     assert_eq!(lib.matches("pub struct Money").count(), 1);
 }

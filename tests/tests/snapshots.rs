@@ -12,6 +12,11 @@ const FIXTURES: &[(&str, &[&str])] = &[
     ("events", &["events.asyncapi.yaml"]),
     ("split", &["split/api.yaml"]),
     ("operations", &["operations.yaml"]),
+    ("hostile", &["hostile.yaml"]),
+    ("shared_tags", &["shared_tags.yaml"]),
+    ("aliases_only", &["aliases_only.yaml"]),
+    ("cycles", &["cycles.yaml"]),
+    ("type_lists", &["type_lists.yaml"]),
 ];
 
 fn generate(name: &str, specs: &[&str]) -> Files {
@@ -53,5 +58,31 @@ fn fixture_crates_build_and_behave() {
         if let Err(output) = xtask::scratch::test(&scratch, &krate) {
             panic!("{krate} does not build or its behaviour tests fail:\n{output}");
         }
+        if let Err(output) = xtask::scratch::build_lint_doc(&scratch, &krate) {
+            panic!("{krate} is not clippy or rustdoc clean:\n{output}");
+        }
+        // Spec text never becomes a doctest, whatever code fences it holds.
+        let doctests = xtask::scratch::doctests(&scratch, &krate).unwrap_or_else(|e| panic!("{krate}:\n{e}"));
+        assert_eq!(doctests, 0, "{krate} has doctests made from spec text");
     }
+}
+
+#[test]
+fn spec_text_cannot_add_manifest_keys_or_readme_blocks() {
+    let files = generate("hostile", &["hostile.yaml"]);
+    let manifest = &files["fixture-hostile-types/Cargo.toml"];
+    let tables: Vec<&str> = manifest.lines().filter(|l| l.starts_with('[')).collect();
+    assert_eq!(tables, ["[package]", "[lib]", "[dependencies.serde]", "[dependencies.serde_json]"], "{manifest}");
+    let keys: Vec<&str> = manifest.lines().filter_map(|l| l.split_once(" = ").map(|(k, _)| k)).collect();
+    assert_eq!(keys.iter().filter(|k| **k == "description").count(), 1, "{manifest}");
+    assert!(!keys.contains(&"y") && !keys.contains(&"name = \"evil\""), "{manifest}");
+    assert!(manifest.lines().any(|l| l == "version = \"0.1.0\""), "{manifest}");
+    let readme = &files["fixture-hostile-types/README.md"];
+    assert!(
+        !readme.lines().any(|l| l.trim_start().starts_with("```") || l.trim_start().starts_with("~~~")),
+        "{readme}"
+    );
+    assert!(!readme.contains('\u{202E}') && !readme.contains('\r'), "{readme}");
+    let lib = &files["fixture-hostile-types/src/lib.rs"];
+    assert!(!lib.contains('\u{202E}') && !lib.contains('\u{7}') && !lib.contains('\r'));
 }

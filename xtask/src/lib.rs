@@ -23,7 +23,10 @@ pub fn generate_all(root: &Path) -> Result<Files, String> {
         let dir = config_path.trim_end_matches("/codegen.yaml");
         let provenance = Provenance { source: config_path.clone(), command: "cargo xtask codegen".into() };
         let generated = triad::generate(&config, dir, &FsReader::new(root), &provenance).map_err(|d| d.to_string())?;
-        for (path, content) in generated {
+        if !generated.warnings.is_empty() {
+            eprintln!("{}", triad::diag::Diagnostics::new(generated.warnings));
+        }
+        for (path, content) in generated.files {
             if files.insert(path.clone(), content).is_some() {
                 return Err(format!("two APIs generate `{path}`: give their crates different names"));
             }
@@ -73,9 +76,20 @@ pub mod scratch {
         cargo(dir, &["doc", "--quiet", "--no-deps", "-p", krate]).map_err(|e| format!("rustdoc failed:\n{e}"))
     }
 
+    /// How many doctests rustdoc collects from one crate (none are run).
+    pub fn doctests(dir: &Path, krate: &str) -> Result<usize, String> {
+        let output = cargo_output(dir, &["test", "--doc", "-p", krate, "--", "--list", "--format", "terse"])?;
+        Ok(output.lines().filter(|l| l.ends_with(": test")).count())
+    }
+
     /// Runs cargo in the scratch workspace with warnings denied; on failure, returns the first
     /// lines of its output.
     fn cargo(dir: &Path, args: &[&str]) -> Result<(), String> {
+        cargo_output(dir, args).map(drop)
+    }
+
+    /// [`cargo`], returning standard output on success.
+    fn cargo_output(dir: &Path, args: &[&str]) -> Result<String, String> {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         let target: PathBuf = dir.join("target");
         let output = Command::new(cargo)
@@ -88,7 +102,7 @@ pub mod scratch {
             .output()
             .map_err(|e| format!("cannot run cargo: {e}"))?;
         if output.status.success() {
-            return Ok(());
+            return Ok(String::from_utf8_lossy(&output.stdout).into_owned());
         }
         let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
         Err(text.lines().take(80).fold(String::new(), |mut s, l| {

@@ -313,9 +313,9 @@ impl Client {
         )
     }
     /// Legacy reservation read that can also return related entities through its extent. Superseded by the 2023-06-06 version.
+    #[deprecated(note = "Use reservations/getAll/2023-06-06 instead.")]
     ///
     /// `POST /api/connector/v1/reservations/getAll` (operation `reservations_getAll`).
-    #[deprecated(note = "Use reservations/getAll/2023-06-06 instead.")]
     pub async fn reservations_get_all(
         &self,
         body: &mews_types::ReservationFilterParameters,

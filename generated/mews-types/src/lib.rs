@@ -39,7 +39,8 @@
     clippy::large_enum_variant,
     clippy::enum_variant_names,
     clippy::doc_lazy_continuation,
-    clippy::doc_overindented_list_items
+    clippy::doc_overindented_list_items,
+    clippy::type_complexity
 )]
 mod support;
 

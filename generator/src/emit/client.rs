@@ -1,13 +1,13 @@
 //! The client crate: one async method per operation, on `triad-runtime`'s transport, with the
 //! types crate's types (named by its crate path, never copied).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
 use super::spell::{Shape, Uses, crate_ident, field_shape, ident, type_path};
-use super::{Files, Provenance, doc_attrs, render_rust, render_template};
+use super::{Dependency, Files, Provenance, doc_attrs, docs, render_rust, render_template};
 use crate::config::{Config, Example};
 use crate::ir::{
     Api, Body, Field, Operation, ParamLocation, ParamStyle, PathSegment, Primitive, Response, SecurityKind, Status,
@@ -15,7 +15,6 @@ use crate::ir::{
 };
 use crate::naming;
 
-const CARGO: &str = include_str!("../../../templates/client/Cargo.toml.j2");
 const README: &str = include_str!("../../../templates/client/README.md.j2");
 
 /// What the emitted code of one crate needs to know about the API and its settings.
@@ -85,10 +84,14 @@ pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &
             name.push_str("_server");
         }
         let name = ident(&name);
-        let mut doc = format!(" The {} server, `{url}`", server.description.as_deref().unwrap_or("API"));
+        let mut doc = format!(
+            " The {} server, {}",
+            docs::inline(server.description.as_deref().unwrap_or("API")),
+            docs::code_span(&url)
+        );
         if !server.variables.is_empty() {
             let vars: Vec<String> =
-                server.variables.iter().map(|v| format!("`{}` = `{}`", v.name, v.default)).collect();
+                server.variables.iter().map(|v| format!("{} = {}", docs::code_span(&v.name), docs::code_span(&v.default))).collect();
             doc.push_str(&format!(" (variables at their defaults: {})", vars.join(", ")));
         }
         doc.push('.');
@@ -100,9 +103,9 @@ pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &
         });
     }
     let title = if api.title.is_empty() { config.name.clone() } else { api.title.clone() };
-    let mut crate_doc = format!("Async client of the {title}");
+    let mut crate_doc = format!("Async client of the {}", docs::inline(&title));
     if !api.version.is_empty() {
-        crate_doc.push_str(&format!(" (version {})", api.version));
+        crate_doc.push_str(&format!(" (version {})", docs::inline(&api.version)));
     }
     crate_doc.push_str(&format!(
         ".\n\nOne method per operation on [`Client`]; request and response types come from [`{types_crate}`] \
@@ -170,27 +173,39 @@ pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &
         files.insert(format!("{prefix}/examples/{}.rs", example.name), render_rust(code, provenance)?);
         example_runs.push(format!("cargo run -p {prefix} --example {}", example.name));
     }
-    let description = krate.description.clone().unwrap_or_else(|| format!("Async client of the {title}"));
+    let description = match &krate.description {
+        Some(text) => super::one_line(text),
+        None => format!("Async client of the {}", super::one_line(&title)),
+    };
     let context = minijinja::context! {
         header => provenance.header(),
-        crate_name => krate.name.clone(),
+        crate_name => docs::inline(&krate.name),
         crate_ident => krate.name.replace('-', "_"),
-        version => krate.version.clone(),
-        description => description.replace('"', "'"),
-        title => title,
-        types_crate => config.types_crate.name.clone(),
-        types_version => config.types_crate.version.clone(),
-        runtime_path => config.client.runtime_path.clone(),
-        uses_uuid => cx.uses.uuid,
-        uses_chrono => cx.uses.chrono,
-        has_examples => !config.client.examples.is_empty(),
+        title => docs::inline(&title),
+        types_crate => docs::inline(&config.types_crate.name),
         examples => example_runs,
-        base_url => first_url.unwrap_or_else(|| "https://api.example.com".into()),
+        base_url => first_url.as_deref().map(rust_string).unwrap_or_else(|| "\"https://api.example.com\"".into()),
         operations => api.operations.len(),
         streams => streams.len(),
     };
+    let mut dependencies = BTreeMap::new();
+    let types_path = format!("../{}", config.types_crate.name);
+    dependencies.insert(config.types_crate.name.as_str(), Dependency::local(&config.types_crate.version, Some(types_path), &[]));
+    dependencies.insert("triad-runtime", Dependency::local("0.1.0", config.client.runtime_path.clone(), &["client"]));
+    if cx.uses.uuid {
+        dependencies.insert("uuid", Dependency::registry("1", &["std", "serde"]));
+    }
+    if cx.uses.chrono {
+        dependencies.insert("chrono", Dependency::registry("0.4", &["std", "serde"]));
+    }
+    let mut dev_dependencies = BTreeMap::new();
+    if !config.client.examples.is_empty() {
+        dev_dependencies.insert("tokio", Dependency::registry("1", &["rt", "macros"]));
+    }
+    let manifest =
+        super::manifest(&krate.name, &krate.version, description, dependencies, dev_dependencies, provenance)?;
     files.insert(format!("{prefix}/src/lib.rs"), lib);
-    files.insert(format!("{prefix}/Cargo.toml"), render_template("Cargo.toml", CARGO, context.clone())?);
+    files.insert(format!("{prefix}/Cargo.toml"), manifest);
     files.insert(format!("{prefix}/README.md"), render_template("README.md", README, context)?);
     Ok(())
 }
@@ -201,7 +216,7 @@ fn credentials(api: &Api, config: &Config) -> (TokenStream, Vec<(String, String)
     let mut names = Vec::new();
     let mut fields = Vec::new();
     for field in &config.auth.body_fields {
-        let doc = format!(" Sent as `{field}` in every JSON request body.");
+        let doc = format!(" Sent as {} in every JSON request body.", docs::code_span(field));
         let entry = quote!(rt::Credential::BodyField { name: #field.into(), value: value.clone() });
         fields.push((field.clone(), doc, quote!(Option<rt::Secret>), quote!(auth = auth.always(#entry)), None));
     }
@@ -209,12 +224,12 @@ fn credentials(api: &Api, config: &Config) -> (TokenStream, Vec<(String, String)
         let name = &scheme.name;
         let (doc, ty, entry) = match &scheme.kind {
             SecurityKind::Bearer => (
-                format!(" Bearer token of the `{name}` security scheme."),
+                format!(" Bearer token of the {} security scheme.", docs::code_span(name)),
                 quote!(Option<rt::Secret>),
                 quote!(rt::Credential::Bearer(value.clone())),
             ),
             SecurityKind::Basic => (
-                format!(" User and password of the `{name}` security scheme (HTTP basic)."),
+                format!(" User and password of the {} security scheme (HTTP basic).", docs::code_span(name)),
                 quote!(Option<(String, rt::Secret)>),
                 quote!(rt::Credential::Basic { user: value.0.clone(), password: value.1.clone() }),
             ),
@@ -225,7 +240,11 @@ fn credentials(api: &Api, config: &Config) -> (TokenStream, Vec<(String, String)
                     _ => ("cookie", quote!(Cookie)),
                 };
                 (
-                    format!(" API key of the `{name}` security scheme, sent as the `{key}` {place}."),
+                    format!(
+                        " API key of the {} security scheme, sent as the {} {place}.",
+                        docs::code_span(name),
+                        docs::code_span(key)
+                    ),
                     quote!(Option<rt::Secret>),
                     quote!(rt::Credential::#variant { name: #key.into(), value: value.clone() }),
                 )
@@ -247,7 +266,11 @@ fn credentials(api: &Api, config: &Config) -> (TokenStream, Vec<(String, String)
     let mut other = String::new();
     for scheme in &api.security_schemes {
         if let SecurityKind::Other(kind) = &scheme.kind {
-            other.push_str(&format!(" The `{}` scheme ({kind}) is not applied by the client: add its credentials with a request hook ([`rt::Builder::hook`]).", scheme.name));
+            other.push_str(&format!(
+                " The {} scheme ({}) is not applied by the client: add its credentials with a request hook ([`rt::Builder::hook`]).",
+                docs::code_span(&scheme.name),
+                docs::inline(kind)
+            ));
         }
     }
     let doc = format!(" Credentials of the client; unset ones are not sent. `Debug` never shows them.{other}");
@@ -361,28 +384,35 @@ fn glob(pattern: &str, text: &str) -> bool {
     }
 }
 
-/// Rustdoc of a method: the spec's docs, then method, path and operation id.
+/// Rustdoc of a method: the spec's docs, then method, path and operation id, then the
+/// parameters the spec describes. Spec text goes through `docs` (sanitized as a block, or as
+/// one inline line, or as a code span).
 fn method_docs(op: &Operation) -> TokenStream {
-    let mut docs = op.docs.clone();
-    let mut line = format!("`{} {}` (operation `{}`).", op.method.as_str(), op.path, op.name.wire);
+    let mut lines = vec![format!(
+        "{} (operation {}).",
+        docs::code_span(&format!("{} {}", op.method.as_str(), op.path)),
+        docs::code_span(&op.name.wire)
+    )];
     let described: Vec<String> = op
         .params
         .iter()
-        .filter_map(|p| {
-            let text = p.docs.text.as_deref()?.split_whitespace().collect::<Vec<_>>().join(" ");
-            Some(format!("- `{}`: {text}", naming::unraw(&p.name.rust)))
-        })
+        .filter_map(|p| Some(format!("- `{}`: {}", naming::unraw(&p.name.rust), docs::inline(p.docs.text.as_deref()?))))
         .collect();
     if !described.is_empty() {
-        line.push_str("\n\n# Parameters\n\n");
-        line.push_str(&described.join("\n"));
+        lines.push(String::new());
+        lines.push("# Parameters".into());
+        lines.push(String::new());
+        lines.extend(described);
     }
-    docs.text = Some(match docs.text.take() {
-        Some(text) => format!("{text}\n\n{line}"),
-        None => line,
-    });
-    // Keep `[`/`]` in paths from becoming links: `sanitize` escapes them.
-    doc_attrs(&docs)
+    let mut out = doc_attrs(&op.docs);
+    if op.docs.text.is_some() {
+        lines.insert(0, String::new());
+    }
+    for line in lines {
+        let line = if line.is_empty() { String::new() } else { format!(" {line}") };
+        out.extend(quote!(#[doc = #line]));
+    }
+    out
 }
 
 /// The method of one operation; enums for several success or error shapes go to `items`.
@@ -678,6 +708,11 @@ fn field_path<'a>(
         current = field.ty.clone();
     }
     None
+}
+
+/// A Rust string literal (quoted and escaped) for Markdown code blocks that are Rust.
+fn rust_string(text: &str) -> String {
+    format!("{text:?}")
 }
 
 /// True for types whose Rust spelling is `Copy` (primitives other than text).
@@ -1017,7 +1052,7 @@ fn example_program(
     let help_text = help;
     let doc = format!(
         " {}\n\n Run with `cargo run -p {} --example {} -- --help`. Exits with 0 on success, 1 when the call fails (printing the error), 2 on bad options.",
-        example.description.as_deref().unwrap_or("Calls the API from the command line."),
+        example.description.as_deref().map(docs::inline).unwrap_or_else(|| "Calls the API from the command line.".into()),
         config.client.krate.name,
         example.name
     );

@@ -1,15 +1,93 @@
-//! Spec descriptions → rustdoc text that renders well and never produces rustdoc warnings or
-//! doctests: fenced blocks become `text` blocks, indented blocks are dedented, stray brackets
-//! and angle brackets are escaped, bare URLs become autolinks.
+//! Spec text → Markdown for rustdoc and READMEs that renders well and never produces rustdoc
+//! warnings or doctests. Every piece of spec or config text that reaches generated output as
+//! documentation goes through one of [`sanitize`] (blocks), [`inline`] (one line of prose) or
+//! [`code_span`] (a name or path shown as code). All three first [`clean`] the text.
+//!
+//! - Fenced blocks (backticks or tildes, any info string: `rust`, `ignore`, none...) become
+//!   `text` blocks; every other line is dedented, so indented code blocks cannot exist either.
+//!   No doctest can come from spec text.
+//! - Control characters, bidirectional overrides, isolates and marks (U+202A..U+202E,
+//!   U+2066..U+2069, U+200E, U+200F, U+061C) and the byte order mark are removed; CR, CRLF and
+//!   the Unicode line and paragraph separators become line feeds.
+//! - Stray brackets and angle brackets are escaped, bare URLs become autolinks, links into the
+//!   spec author's code become plain text.
+//!
+//! The results go into `#[doc = "..."]` string literals built by `quote!`, so no text can close
+//! the attribute or add another one.
+
+/// Removes characters that must never reach generated files (see the module docs) and turns
+/// every line break into `\n`.
+pub fn clean(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\r' => {
+                if chars.peek() != Some(&'\n') {
+                    out.push('\n');
+                }
+            }
+            '\u{2028}' | '\u{2029}' => out.push('\n'),
+            '\t' => out.push_str("    "),
+            c if is_hidden(c) => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn is_hidden(c: char) -> bool {
+    (c.is_control() && c != '\n')
+        || matches!(c, '\u{200E}' | '\u{200F}' | '\u{061C}' | '\u{FEFF}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// One line of prose (a title, a version): cleaned, line breaks become spaces, markup escaped.
+pub fn inline(text: &str) -> String {
+    let cleaned = clean(text);
+    let words: Vec<&str> = cleaned.split_whitespace().collect();
+    escape_inline(&words.join(" "))
+}
+
+/// A name or path as an inline code span, safe in a Markdown table cell: cleaned, on one line,
+/// delimited by more backticks than it contains in a row, with `|` escaped.
+pub fn code_span(text: &str) -> String {
+    let cleaned = clean(text);
+    let words: Vec<&str> = cleaned.split_whitespace().collect();
+    let one_line = words.join(" ").replace('|', "\\|");
+    if one_line.is_empty() {
+        return "(empty)".to_owned();
+    }
+    let mut longest = 0;
+    let mut run = 0;
+    for c in one_line.chars() {
+        run = if c == '`' { run + 1 } else { 0 };
+        longest = longest.max(run);
+    }
+    let fence = "`".repeat(longest + 1);
+    let pad = if one_line.starts_with('`') || one_line.ends_with('`') { " " } else { "" };
+    format!("{fence}{pad}{one_line}{pad}{fence}")
+}
+
+/// True for a line that opens a fenced code block: a run of three or more backticks or tildes
+/// (a backtick fence's info string holds no backtick).
+fn is_fence(trimmed: &str) -> bool {
+    for marker in ['`', '~'] {
+        let run = trimmed.chars().take_while(|&c| c == marker).count();
+        if run >= 3 {
+            return marker == '~' || !trimmed[run..].contains('`');
+        }
+    }
+    false
+}
 
 /// Rewrites a description for use as rustdoc.
 pub fn sanitize(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 16);
     let mut in_fence = false;
-    for raw_line in text.replace("\r\n", "\n").replace('\r', "\n").lines() {
+    for raw_line in clean(text).lines() {
         let line = raw_line.trim_end();
         let trimmed = line.trim_start();
-        if trimmed.starts_with("```") || trimmed.starts_with("~~~") {
+        if is_fence(trimmed) || (in_fence && (trimmed.starts_with("```") || trimmed.starts_with("~~~"))) {
             if in_fence {
                 out.push_str("```");
             } else {
@@ -179,7 +257,7 @@ fn url_end(chars: &[char], start: usize) -> usize {
 
 #[cfg(test)]
 mod tests {
-    use super::sanitize;
+    use super::{clean, code_span, inline, sanitize};
 
     #[test]
     fn neutralises_code_blocks_and_markup() {
@@ -192,5 +270,45 @@ mod tests {
         assert_eq!(sanitize("x\n\n\n\ny"), "x\n\ny");
         assert_eq!(sanitize("a [`Disk`](omicron::Disk) b"), "a `Disk` b");
         assert_eq!(sanitize("[see [1]](https://x.io/a_(b))"), "[see \\[1\\]](https://x.io/a_(b))");
+    }
+
+    #[test]
+    fn no_fence_keeps_its_info_string() {
+        for (open, close) in [
+            ("```rust", "```"),
+            ("```", "```"),
+            ("``` ignore", "```"),
+            ("```should_panic", "```"),
+            ("~~~", "~~~"),
+            ("~~~rust", "~~~"),
+            ("````rust", "````"),
+            ("  ```rust", "  ```"),
+        ] {
+            let out = sanitize(&format!("a\n{open}\nfn main() {{ panic!() }}\n{close}\nb"));
+            let fences: Vec<&str> = out.lines().filter(|l| l.starts_with("```") || l.starts_with("~~~")).collect();
+            assert_eq!(fences, ["```text", "```"], "{open}: {out}");
+        }
+        // An unclosed fence is closed; a fence opener inside a line is not a fence.
+        assert_eq!(sanitize("```rust\nx"), "```text\nx\n```");
+        assert_eq!(sanitize("```rust x``` y"), "```rust x``` y");
+        assert_eq!(sanitize("- ```rust\n  x"), "- \\`\\`\\`rust\nx");
+        assert_eq!(sanitize("        fn main() {}"), "fn main() {}");
+    }
+
+    #[test]
+    fn removes_hidden_characters() {
+        assert_eq!(clean("a\u{202E}b\u{2066}c\u{2069}d\u{200F}e\u{200E}f\u{FEFF}g"), "abcdefg");
+        assert_eq!(clean("a\u{7}b\u{1b}c\u{0}d\u{7f}e\u{85}f"), "abcdef");
+        assert_eq!(clean("a\rb\r\nc\u{2028}d"), "a\nb\nc\nd");
+        assert_eq!(sanitize("x\u{202E}\ry"), "x\ny");
+    }
+
+    #[test]
+    fn inline_text_and_code_spans_stay_on_one_line() {
+        assert_eq!(inline("A \"title\"\n[x] = 1"), "A \"title\" \\[x\\] = 1");
+        assert_eq!(code_span("/a/{id}\n```rust\nfn main(){}\n```"), "```` /a/{id} ```rust fn main(){} ``` ````");
+        assert_eq!(code_span("a|b"), "`a\\|b`");
+        assert_eq!(code_span("`x"), "`` `x ``");
+        assert_eq!(code_span("\u{202E}"), "(empty)");
     }
 }

@@ -3,14 +3,15 @@
 use proc_macro2::{Ident, TokenStream};
 use quote::quote;
 
+use std::collections::BTreeMap;
+
 use super::spell::{Shape, Uses, field_shape, ident, type_tokens};
-use super::{Files, Provenance, doc_attrs, render_rust, render_template};
+use super::{Dependency, Files, Provenance, doc_attrs, docs, render_rust, render_template};
 use crate::config::Config;
 use crate::ir::{Api, Direction, Field, StringEnum, Struct, Tagging, TypeDef, TypeKind, TypeRef, Union};
 use crate::naming;
 
 const SUPPORT: &str = include_str!("../../../templates/types/support.rs");
-const CARGO: &str = include_str!("../../../templates/types/Cargo.toml.j2");
 const README: &str = include_str!("../../../templates/types/README.md.j2");
 
 pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &mut Files) -> Result<(), String> {
@@ -20,15 +21,18 @@ pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &
     for def in &api.types {
         items.extend(type_def(api, config, def, &mut uses));
     }
-    let title = if api.title.is_empty() { config.name.clone() } else { api.title.clone() };
+    let raw_title = if api.title.trim().is_empty() { config.name.as_str() } else { api.title.as_str() };
+    // Titles and versions are spec text: one line of escaped Markdown wherever they appear.
+    let title = docs::inline(raw_title);
+    let version = docs::inline(&api.version);
     let mut crate_doc = format!("Types of the {title}");
-    if !api.version.is_empty() {
-        crate_doc.push_str(&format!(" (version {})", api.version));
+    if !version.is_empty() {
+        crate_doc.push_str(&format!(" (version {version})"));
     }
     crate_doc.push_str(".\n\nEvery model, webhook payload and channel message of the API, with serde. Unknown enum values and unknown union variants deserialize into an `Unknown` variant that keeps the raw value; unknown fields are ignored.");
     if let Some(text) = &api.docs.text {
         crate_doc.push_str("\n\n");
-        crate_doc.push_str(&super::docs::sanitize(text));
+        crate_doc.push_str(&docs::sanitize(text));
     }
     crate_doc.push_str(&index(api));
     let crate_docs: TokenStream = crate_doc
@@ -38,11 +42,17 @@ pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &
             quote!(#![doc = #l])
         })
         .collect();
+    // A crate of aliases only has nothing to derive.
+    let serde_import = api.types.iter().any(|t| !matches!(t.kind, TypeKind::Alias(_))).then(|| {
+        quote!(
+            use serde::{Deserialize, Serialize};
+        )
+    });
     let lib = quote! {
         #crate_docs
-        #![allow(deprecated, clippy::large_enum_variant, clippy::enum_variant_names, clippy::doc_lazy_continuation, clippy::doc_overindented_list_items)]
+        #![allow(deprecated, clippy::large_enum_variant, clippy::enum_variant_names, clippy::doc_lazy_continuation, clippy::doc_overindented_list_items, clippy::type_complexity)]
         mod support;
-        use serde::{Deserialize, Serialize};
+        #serde_import
         #items
     };
     let prefix = &krate.name;
@@ -59,8 +69,8 @@ pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &
         .iter()
         .map(|w| {
             minijinja::context! {
-                name => w.name.wire.clone(),
-                payload => w.payload.as_ref().map(|b| type_name(&b.ty)).unwrap_or_else(|| "(none)".into()),
+                name => docs::code_span(&w.name.wire),
+                payload => w.payload.as_ref().map(|b| docs::code_span(&type_name(&b.ty))).unwrap_or_else(|| "(none)".into()),
             }
         })
         .collect();
@@ -72,18 +82,19 @@ pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &
                 .messages
                 .iter()
                 .filter(|m| m.direction == Direction::Receive)
-                .map(|m| format!("`{}`", type_name(&m.payload)))
+                .map(|m| docs::code_span(&type_name(&m.payload)))
                 .collect();
-            minijinja::context! { name => c.name.wire.clone(), address => c.address.clone(), messages => messages.join(", ") }
+            minijinja::context! {
+                name => docs::code_span(&c.name.wire),
+                address => docs::code_span(&c.address),
+                messages => messages.join(", "),
+            }
         })
         .collect();
-    let description = krate.description.clone().unwrap_or_else(|| format!("Types of the {title}"));
     let context = minijinja::context! {
         header => provenance.header(),
-        crate_name => krate.name.clone(),
-        version => krate.version.clone(),
-        api_version => api.version.clone(),
-        description => description.replace('"', "'"),
+        crate_name => docs::inline(&krate.name),
+        api_version => version,
         title => title,
         uses_uuid => uses.uuid,
         uses_chrono => uses.chrono,
@@ -94,9 +105,29 @@ pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &
         webhook_list => webhook_list,
         channel_list => channel_list,
     };
-    files.insert(format!("{prefix}/Cargo.toml"), render_template("Cargo.toml", CARGO, context.clone())?);
+    files.insert(format!("{prefix}/Cargo.toml"), manifest(api, config, provenance, &uses)?);
     files.insert(format!("{prefix}/README.md"), render_template("README.md", README, context)?);
     Ok(())
+}
+
+/// `Cargo.toml` of the types crate, written by the shared manifest writer.
+fn manifest(api: &Api, config: &Config, provenance: &Provenance, uses: &Uses) -> Result<String, String> {
+    let krate = &config.types_crate;
+    let title = if api.title.trim().is_empty() { config.name.as_str() } else { api.title.as_str() };
+    let description = match &krate.description {
+        Some(text) => super::one_line(text),
+        None => format!("Types of the {}", super::one_line(title)),
+    };
+    let mut dependencies = BTreeMap::new();
+    dependencies.insert("serde", Dependency::registry("1", &["std", "derive"]));
+    dependencies.insert("serde_json", Dependency::registry("1", &["std"]));
+    if uses.uuid {
+        dependencies.insert("uuid", Dependency::registry("1", &["std", "serde"]));
+    }
+    if uses.chrono {
+        dependencies.insert("chrono", Dependency::registry("0.4", &["std", "serde"]));
+    }
+    super::manifest(&krate.name, &krate.version, description, dependencies, BTreeMap::new(), provenance)
 }
 
 /// Crate-level lists of the operations, webhooks and channels with the types they carry, as
@@ -108,7 +139,7 @@ fn index(api: &Api) -> String {
         out.push_str("\n\n# Webhooks\n\n| webhook | method | payload |\n|---|---|---|");
         for hook in &api.webhooks {
             let payload = hook.payload.as_ref().map(|b| type_link(api, &b.ty)).unwrap_or_else(|| "none".into());
-            let _ = write!(out, "\n| `{}` | {} | {payload} |", hook.name.wire, hook.method.as_str());
+            let _ = write!(out, "\n| {} | {} | {payload} |", docs::code_span(&hook.name.wire), hook.method.as_str());
         }
     }
     if !api.channels.is_empty() {
@@ -125,9 +156,9 @@ fn index(api: &Api) -> String {
             };
             let _ = write!(
                 out,
-                "\n| `{}` | `{}` | {} | {} |",
-                channel.name.wire,
-                channel.address,
+                "\n| {} | {} | {} | {} |",
+                docs::code_span(&channel.name.wire),
+                docs::code_span(&channel.address),
                 list(Direction::Receive),
                 list(Direction::Send)
             );
@@ -144,7 +175,8 @@ fn index(api: &Api) -> String {
                 .and_then(|r| r.body.as_ref())
                 .map(|b| type_link(api, &b.ty))
                 .unwrap_or_else(|| "none".into());
-            let _ = write!(out, "\n| `{} {}` | {request} | {response} |", op.method.as_str(), op.path);
+            let operation = docs::code_span(&format!("{} {}", op.method.as_str(), op.path));
+            let _ = write!(out, "\n| {operation} | {request} | {response} |");
         }
     }
     out
@@ -171,6 +203,15 @@ fn type_def(api: &Api, config: &Config, def: &TypeDef, uses: &mut Uses) -> Token
         TypeKind::Alias(ty) => {
             let ty = type_tokens(api, ty, uses);
             quote! { #docs pub type #name = #ty; }
+        }
+        TypeKind::Newtype(ty) => {
+            let ty = type_tokens(api, ty, uses);
+            quote! {
+                #docs
+                #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+                #[serde(transparent)]
+                pub struct #name(pub #ty);
+            }
         }
     }
 }
@@ -373,7 +414,7 @@ fn internal_derive(api: &Api, u: &Union, uses: &mut Uses) -> Option<TokenStream>
     let declares_tag = |ty: &TypeRef| match ty {
         TypeRef::Named(id) => match &api.ty(*id).kind {
             TypeKind::Struct(s) => s.fields.iter().any(|f| &f.name.wire == tag),
-            TypeKind::Alias(_) | TypeKind::Union(_) => true,
+            TypeKind::Alias(_) | TypeKind::Newtype(_) | TypeKind::Union(_) => true,
             TypeKind::Enum(_) => false,
         },
         _ => true,
@@ -445,6 +486,10 @@ fn union(api: &Api, name: &Ident, u: &Union, docs: TokenStream, uses: &mut Uses)
         }
         variants.extend(quote!(#variant_docs #variant(#ty),));
         ser_arms.extend(match &u.tagging {
+            // A nested union on the same tag writes its own tag value.
+            Tagging::Internal { tag } if api.nested_union(v, tag).is_some() => {
+                quote!(Self::#variant(value) => value.serialize(serializer),)
+            }
             Tagging::Internal { tag } => {
                 quote!(Self::#variant(value) => support::serialize_internal(serializer, #tag, #wire, value),)
             }
@@ -480,13 +525,23 @@ fn union(api: &Api, name: &Ident, u: &Union, docs: TokenStream, uses: &mut Uses)
     };
     let mut tagged_impl = TokenStream::new();
     if let Tagging::Adjacent { tag, .. } | Tagging::Internal { tag } = &u.tagging {
-        let known = u.variants.iter().map(|v| &v.name.wire);
-        let arms = u.variants.iter().map(|v| {
+        // Each tag value selects one variant: duplicates go to the first, and a nested union on
+        // the same tag answers to all of its own values.
+        let tags = api.variant_tags(u);
+        let known: Vec<&String> = tags.iter().flatten().collect();
+        let known = if known.is_empty() {
+            quote!({
+                let _ = tag;
+                false
+            })
+        } else {
+            quote!(matches!(tag, #(#known)|*))
+        };
+        let arms = u.variants.iter().zip(&tags).filter(|(_, tags)| !tags.is_empty()).map(|(v, tags)| {
             let variant = ident(&v.name.rust);
-            let wire = &v.name.wire;
             match &v.ty {
-                Some(_) => quote!(#wire => Self::#variant(Deserialize::deserialize(content)?),),
-                None => quote!(#wire => {
+                Some(_) => quote!(#(#tags)|* => Self::#variant(Deserialize::deserialize(content)?),),
+                None => quote!(#(#tags)|* => {
                     serde::de::IgnoredAny::deserialize(content)?;
                     Self::#variant
                 }),
@@ -496,7 +551,7 @@ fn union(api: &Api, name: &Ident, u: &Union, docs: TokenStream, uses: &mut Uses)
             impl support::Tagged for #name {
                 const TAG: &'static str = #tag;
                 fn known(tag: &str) -> bool {
-                    matches!(tag, #(#known)|*)
+                    #known
                 }
                 fn content<'de, D: serde::Deserializer<'de>>(tag: &str, content: D) -> Result<Self, D::Error> {
                     Ok(match tag {

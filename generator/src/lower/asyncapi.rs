@@ -66,15 +66,45 @@ impl<'a> Lowerer<'a> {
             };
             let Some(channel_ref) = operation.node.get("channel").and_then(|c| c.get("$ref")).and_then(Node::as_str)
             else {
+                let at = operation.get("channel").unwrap_or_else(|| operation.clone());
+                self.warn(&at, "operation names no channel; it is ignored", "`channel: {$ref: '#/channels/<name>'}`");
                 continue;
             };
             let channel = channel_ref.trim_start_matches("#/channels/").to_owned();
+            let channel_node = self.ws.resolve(operation.doc, channel_ref).ok().map(|(t, node)| Ctx {
+                doc: t.doc,
+                pointer: t.pointer,
+                node,
+            });
+            if channel_node.is_none() {
+                let at = operation.get("channel").unwrap_or_else(|| operation.clone());
+                self.warn(
+                    &at,
+                    format!("operation names channel `{channel_ref}`, which does not exist; it is ignored"),
+                    "a reference to a channel under `channels`",
+                );
+                continue;
+            }
             let messages = operation.items("messages");
             if messages.is_empty() {
                 directions.push((channel.clone(), None, direction));
             }
             for message in messages {
                 let name = message.node.get("$ref").and_then(Node::as_str).and_then(|r| r.rsplit('/').next());
+                let declared = channel_node
+                    .as_ref()
+                    .and_then(|c| self.deref(c.clone()))
+                    .is_some_and(|c| name.is_some_and(|n| c.node.get("messages").and_then(|m| m.get(n)).is_some()));
+                if !declared {
+                    self.warn(
+                        &message,
+                        format!(
+                            "operation names message `{}`, which channel `{channel}` does not declare; its direction is ignored",
+                            message.node.get("$ref").and_then(Node::as_str).unwrap_or("(not a $ref)")
+                        ),
+                        "a reference to a message under the channel's `messages`",
+                    );
+                }
                 directions.push((channel.clone(), name.map(str::to_owned), direction));
             }
         }
@@ -149,7 +179,14 @@ impl<'a> Lowerer<'a> {
 
     fn message(&mut self, name: &str, message: Ctx<'a>, direction: Direction) -> Option<Message> {
         let message = self.deref(message)?;
-        let payload = message.get("payload")?;
+        let Some(payload) = message.get("payload") else {
+            self.warn(
+                &message,
+                format!("message `{name}` has no `payload`; no type is generated for it"),
+                "a message with a `payload` schema",
+            );
+            return None;
+        };
         // AsyncAPI 3 may wrap the schema in a multi-format object.
         let payload = match payload.get("schema") {
             Some(schema) if payload.node.get("schemaFormat").is_some() => schema,

@@ -1,11 +1,13 @@
-//! The last lowering pass: Rust names for types, boxing of recursive fields, and a stable order.
+//! The last lowering pass: Rust names for types, boxing of recursive fields, newtypes for alias
+//! cycles, and a stable order.
 
 use super::Lowerer;
+use crate::diag::Diagnostic;
 use crate::ir::{self, Name, TypeDef, TypeId, TypeKind, TypeRef};
 use crate::naming;
 
 impl Lowerer<'_> {
-    pub(super) fn finish(mut self) -> ir::Api {
+    pub(super) fn finish(mut self) -> (ir::Api, Vec<crate::diag::Diagnostic>) {
         let defs = std::mem::take(&mut self.defs);
         // Names: component schemas first (they keep their own names), then made-up ones.
         let mut rust_names: Vec<String> = defs
@@ -47,6 +49,7 @@ impl Lowerer<'_> {
                 }
             })
             .collect();
+        break_alias_cycles(&mut types);
         mark_boxed(&mut types);
 
         let mut api = std::mem::take(&mut self.api);
@@ -76,7 +79,91 @@ impl Lowerer<'_> {
         api.channels.sort_by(|a, b| a.name.rust.cmp(&b.name.rust));
         naming::dedupe(api.channels.iter_mut().map(|o| &mut o.name.rust), true);
         api.types = types;
-        api
+        self.warn_unreachable_variants(&api);
+        (api, self.warnings)
+    }
+}
+
+impl Lowerer<'_> {
+    /// A union variant whose tag values all belong to earlier variants is never decoded.
+    fn warn_unreachable_variants(&mut self, api: &ir::Api) {
+        for def in &api.types {
+            let TypeKind::Union(u) = &def.kind else { continue };
+            if matches!(u.tagging, ir::Tagging::External | ir::Tagging::Untagged) {
+                continue;
+            }
+            for (v, tags) in u.variants.iter().zip(api.variant_tags(u)) {
+                if tags.is_empty() {
+                    self.warnings.push(
+                        Diagnostic::warning(
+                            def.origin.clone(),
+                            format!(
+                                "variant `{}` of union `{}` is never decoded: an earlier variant has its tag value `{}`",
+                                v.name.rust, def.name.rust, v.name.wire
+                            ),
+                        )
+                        .expected("members with distinct tag values"),
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// A type alias cannot refer to itself, even through `Vec` or a map (`A = Vec<A>` is an
+/// infinite type to rustc). One alias of each such cycle (found by a depth-first search in name
+/// order, so the choice is stable) becomes a newtype, which serializes exactly like the alias.
+fn break_alias_cycles(types: &mut [TypeDef]) {
+    let edges: Vec<Vec<TypeId>> = types
+        .iter()
+        .map(|t| match &t.kind {
+            TypeKind::Alias(ty) => {
+                let mut out = Vec::new();
+                named_in(ty, &mut out);
+                out.retain(|id| matches!(types[id.0].kind, TypeKind::Alias(_)));
+                out
+            }
+            _ => Vec::new(),
+        })
+        .collect();
+    #[derive(Clone, Copy, PartialEq)]
+    enum State {
+        New,
+        Open,
+        Done,
+    }
+    let mut state = vec![State::New; types.len()];
+    let mut newtypes = Vec::new();
+    for root in 0..types.len() {
+        if state[root] != State::New {
+            continue;
+        }
+        let mut stack = vec![(root, 0usize)];
+        state[root] = State::Open;
+        while let Some(&mut (node, ref mut next)) = stack.last_mut() {
+            match edges[node].get(*next) {
+                Some(&target) => {
+                    *next += 1;
+                    match state[target.0] {
+                        State::Open => newtypes.push(node),
+                        State::New => {
+                            state[target.0] = State::Open;
+                            stack.push((target.0, 0));
+                        }
+                        State::Done => {}
+                    }
+                }
+                None => {
+                    state[node] = State::Done;
+                    stack.pop();
+                }
+            }
+        }
+    }
+    for node in newtypes {
+        if let TypeKind::Alias(ty) = &types[node].kind {
+            types[node].kind = TypeKind::Newtype(ty.clone());
+        }
     }
 }
 
@@ -92,7 +179,7 @@ fn remap_kind(kind: &mut TypeKind, remap: &[TypeId]) {
     match kind {
         TypeKind::Struct(s) => s.fields.iter_mut().for_each(|f| remap_ref(&mut f.ty, remap)),
         TypeKind::Union(u) => u.variants.iter_mut().filter_map(|v| v.ty.as_mut()).for_each(|t| remap_ref(t, remap)),
-        TypeKind::Alias(t) => remap_ref(t, remap),
+        TypeKind::Alias(t) | TypeKind::Newtype(t) => remap_ref(t, remap),
         TypeKind::Enum(_) => {}
     }
 }
@@ -109,14 +196,15 @@ fn by_value(kind: &TypeKind) -> Vec<(usize, TypeId)> {
         TypeKind::Union(u) => {
             u.variants.iter().enumerate().filter_map(|(i, v)| Some((i, v.ty.as_ref().and_then(direct)?))).collect()
         }
-        TypeKind::Alias(t) => direct(t).into_iter().map(|id| (0, id)).collect(),
+        TypeKind::Alias(t) | TypeKind::Newtype(t) => direct(t).into_iter().map(|id| (0, id)).collect(),
         TypeKind::Enum(_) => Vec::new(),
     }
 }
 
 /// Breaks every cycle of by-value references with as few boxes as a depth-first search finds:
-/// an edge back to a type still being visited is boxed. Types are visited in name order, so
-/// the choice is deterministic.
+/// an edge back to a type still being visited is boxed. An alias cannot hold a box, so when the
+/// back edge leaves an alias, the nearest struct or union field on the cycle is boxed instead.
+/// Types are visited in name order, so the choice is deterministic.
 fn mark_boxed(types: &mut [TypeDef]) {
     let edges: Vec<Vec<(usize, TypeId)>> = types.iter().map(|t| by_value(&t.kind)).collect();
     #[derive(Clone, Copy, PartialEq)]
@@ -126,6 +214,7 @@ fn mark_boxed(types: &mut [TypeDef]) {
         Done,
     }
     let mut state = vec![State::New; types.len()];
+    let boxable: Vec<bool> = types.iter().map(|t| matches!(t.kind, TypeKind::Struct(_) | TypeKind::Union(_))).collect();
     let mut boxed: Vec<(usize, usize)> = Vec::new();
     for root in 0..types.len() {
         if state[root] != State::New {
@@ -139,7 +228,14 @@ fn mark_boxed(types: &mut [TypeDef]) {
                 Some(&(slot, target)) => {
                     *next += 1;
                     match state[target.0] {
-                        State::Open => boxed.push((node, slot)),
+                        State::Open if boxable[node] => boxed.push((node, slot)),
+                        State::Open => {
+                            // Frames from the target up are the cycle; each took edge `next - 1`.
+                            let start = stack.iter().position(|&(n, _)| n == target.0).unwrap_or(0);
+                            if let Some(&(owner, taken)) = stack[start..].iter().rev().find(|&&(n, _)| boxable[n]) {
+                                boxed.push((owner, edges[owner][taken - 1].0));
+                            }
+                        }
                         State::New => {
                             state[target.0] = State::Open;
                             stack.push((target.0, 0));
@@ -159,7 +255,7 @@ fn mark_boxed(types: &mut [TypeDef]) {
             TypeKind::Struct(s) => s.fields[slot].boxed = true,
             TypeKind::Union(u) => u.variants[slot].boxed = true,
             // An alias cannot hold a box; alias-only cycles are reported during lowering.
-            TypeKind::Alias(_) | TypeKind::Enum(_) => {}
+            TypeKind::Alias(_) | TypeKind::Newtype(_) | TypeKind::Enum(_) => {}
         }
     }
 }
@@ -182,7 +278,7 @@ fn drop_redundant_tags(types: &mut [TypeDef], api: &ir::Api) {
     for def in types.iter() {
         match &def.kind {
             TypeKind::Struct(s) => s.fields.iter().for_each(|f| named_in(&f.ty, &mut refs)),
-            TypeKind::Alias(t) => named_in(t, &mut refs),
+            TypeKind::Alias(t) | TypeKind::Newtype(t) => named_in(t, &mut refs),
             TypeKind::Enum(_) => {}
             TypeKind::Union(u) => {
                 for v in &u.variants {

@@ -91,11 +91,13 @@ pub(crate) struct Lowerer<'a> {
     /// Re-exporting components being followed (guards against re-export cycles).
     pub reexport_stack: Vec<Target>,
     pub diags: Vec<Diagnostic>,
+    /// Input that is ignored or read by a guess: reported, but output is still produced.
+    pub warnings: Vec<Diagnostic>,
     pub api: ir::Api,
 }
 
-/// Lowers every document of `ws` into one API.
-pub fn lower(ws: &Workspace, config: &Config) -> Result<ir::Api, Vec<Diagnostic>> {
+/// Lowers every document of `ws` into one API, with warnings about ignored input.
+pub fn lower(ws: &Workspace, config: &Config) -> Result<(ir::Api, Vec<Diagnostic>), Vec<Diagnostic>> {
     let mut l = Lowerer {
         ws,
         config,
@@ -105,6 +107,7 @@ pub fn lower(ws: &Workspace, config: &Config) -> Result<ir::Api, Vec<Diagnostic>
         queue: VecDeque::new(),
         reexport_stack: Vec::new(),
         diags: Vec::new(),
+        warnings: Vec::new(),
         api: ir::Api::default(),
     };
     let mut kinds = Vec::new();
@@ -158,6 +161,12 @@ impl<'a> Lowerer<'a> {
     pub fn error(&mut self, ctx: &Ctx<'_>, message: impl Into<String>, expected: impl Into<String>) {
         let d = Diagnostic::new(self.loc(ctx), message).expected(expected);
         self.diags.push(d);
+    }
+
+    /// Reports input that is ignored or read by a guess; generation goes on.
+    pub fn warn(&mut self, ctx: &Ctx<'_>, message: impl Into<String>, expected: impl Into<String>) {
+        let d = Diagnostic::warning(self.loc(ctx), message).expected(expected);
+        self.warnings.push(d);
     }
 
     /// Follows `$ref` chains (outside schemas: parameters, responses, messages...).
@@ -345,9 +354,9 @@ impl<'a> Lowerer<'a> {
             });
         }
         crate::naming::dedupe(variants.iter_mut().map(|v| &mut v.name.rust), false);
-        let unknown = if variants.iter().any(|v| v.name.rust == "Unknown") { "UnknownValue" } else { "Unknown" };
+        let unknown = schema::unknown_name(variants.iter().map(|v| v.name.rust.as_str()));
         let tagging = ir::Tagging::Adjacent { tag: settings.tag.clone(), content: settings.content.clone() };
-        self.defs[id.0].kind = Some(TypeKind::Union(ir::Union { tagging, variants, unknown: unknown.into() }));
+        self.defs[id.0].kind = Some(TypeKind::Union(ir::Union { tagging, variants, unknown }));
     }
 
     /// `A = B`, `B = A`: names that only refer to each other have no content. Reported once per

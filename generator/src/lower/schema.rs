@@ -1,6 +1,6 @@
 //! JSON Schema (OpenAPI 3.0/3.1, AsyncAPI) → IR types.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use heck::ToUpperCamelCase;
 
@@ -68,12 +68,20 @@ fn const_string(node: &Node) -> Option<String> {
 #[derive(Default)]
 struct ObjectView<'a> {
     props: Vec<(&'a str, Ctx<'a>)>,
+    /// Position of each property in `props`, so merging stays linear in the property count.
+    index: HashMap<&'a str, usize>,
     required: HashSet<String>,
 }
 
 impl<'a> ObjectView<'a> {
     fn prop(&self, name: &str) -> Option<&Ctx<'a>> {
-        self.props.iter().find(|(n, _)| *n == name).map(|(_, c)| c)
+        self.index.get(name).map(|&i| &self.props[i].1)
+    }
+
+    /// A view of the given properties (each name once).
+    fn of(props: Vec<(&'a str, Ctx<'a>)>, required: HashSet<String>) -> Self {
+        let index = props.iter().enumerate().map(|(i, (n, _))| (*n, i)).collect();
+        ObjectView { props, index, required }
     }
 }
 
@@ -95,6 +103,19 @@ impl<'a> Lowerer<'a> {
         }
         let nullable_flag = flag(s.node, "nullable");
         if let Some(reference) = s.get("$ref") {
+            // Next to `$ref`, only annotations are read; a shape there is ignored.
+            let ignored: Vec<&str> =
+                ["type", "properties", "items", "allOf", "oneOf", "anyOf", "enum", "additionalProperties"]
+                    .into_iter()
+                    .filter(|k| s.node.get(k).is_some())
+                    .collect();
+            if !ignored.is_empty() {
+                self.warn(
+                    s,
+                    format!("`{}` next to `$ref` is ignored; only the referenced schema is used", ignored.join("`, `")),
+                    "a `$ref` alone, or `allOf: [{$ref: ...}, {...}]` to extend it",
+                );
+            }
             let Some(text) = reference.node.as_str() else {
                 self.error(&reference, "`$ref` is not a string", "a reference such as `#/components/schemas/Name`");
                 return Lowered::any();
@@ -158,6 +179,19 @@ impl<'a> Lowerer<'a> {
                 let ty = self.string_enum(s, &strings, hint, target);
                 return Lowered { ty, nullable };
             }
+            if strings.iter().any(|v| v.as_str().is_some()) {
+                let at = s.get("enum").unwrap_or_else(|| s.clone());
+                self.warn(
+                    &at,
+                    "`enum` mixes strings with other values; its values are not checked or listed",
+                    "an `enum` of strings only (with `null` at most)",
+                );
+            }
+        }
+
+        if types.len() > 1 {
+            let ty = self.type_list(s, &types, hint, target, depth);
+            return Lowered { ty, nullable };
         }
 
         let ty = match types.as_slice() {
@@ -196,6 +230,59 @@ impl<'a> Lowerer<'a> {
             _ => TypeRef::Any,
         };
         Lowered { ty, nullable }
+    }
+
+    /// OpenAPI 3.1 `type: [string, integer, ...]`: an untagged union with one variant per type
+    /// (`null` only makes it nullable). Variants are tried from the narrowest (`boolean`,
+    /// `integer` before `number`) to the widest, whatever order the list gives.
+    fn type_list(&mut self, s: &Ctx<'a>, types: &[&str], hint: &str, target: Option<TypeId>, depth: u32) -> TypeRef {
+        const ORDER: [&str; 6] = ["boolean", "integer", "number", "string", "array", "object"];
+        let mut variants = Vec::new();
+        for name in ORDER.iter().filter(|t| types.contains(t)) {
+            let label = match *name {
+                "boolean" => "Boolean",
+                "integer" => "Integer",
+                "number" => "Number",
+                "string" => "String",
+                "array" => "List",
+                _ => "Object",
+            }
+            .to_owned();
+            let variant_hint = format!("{hint}{label}");
+            let ty = match *name {
+                "boolean" => TypeRef::Primitive(Primitive::Bool),
+                "integer" => TypeRef::Primitive(match s.node.get("format").and_then(Node::as_str) {
+                    Some("int32" | "int16" | "int8") => Primitive::I32,
+                    _ => Primitive::I64,
+                }),
+                "number" => TypeRef::Primitive(match s.node.get("format").and_then(Node::as_str) {
+                    Some("float") => Primitive::F32,
+                    _ => Primitive::F64,
+                }),
+                "string" => TypeRef::Primitive(string_format(s.node)),
+                "array" => self.array(s, &variant_hint, depth),
+                _ if s.node.get("properties").is_some() => self.object_schema(s, &variant_hint, None, depth + 1),
+                _ => TypeRef::Map(Box::new(TypeRef::Any)),
+            };
+            variants.push(UnionVariant {
+                name: Name { rust: label.clone(), wire: (*name).to_owned() },
+                ty: Some(ty),
+                docs: Docs::default(),
+                boxed: false,
+                nullable: false,
+            });
+        }
+        for unknown in types.iter().filter(|t| !ORDER.contains(t)) {
+            let at = s.get("type").unwrap_or_else(|| s.clone());
+            self.warn(
+                &at,
+                format!("unknown type `{unknown}` in the type list is ignored"),
+                "one of object, array, string, integer, number, boolean, null",
+            );
+        }
+        let unknown = unknown_name(variants.iter().map(|v| v.name.rust.as_str()));
+        let id = self.define(target, hint, s, TypeKind::Union(Union { tagging: Tagging::Untagged, variants, unknown }));
+        TypeRef::Named(id)
     }
 
     /// A `$ref` target: a named type when it is a component or has a shape worth naming,
@@ -252,14 +339,49 @@ impl<'a> Lowerer<'a> {
             self.collect_object(&member, view, depth + 1);
         }
         for (name, prop) in s.entries("properties") {
-            match view.props.iter_mut().find(|(n, _)| *n == name) {
-                Some(slot) => slot.1 = prop,
-                None => view.props.push((name, prop)),
+            match view.index.get(name).map(|&i| &mut view.props[i]) {
+                Some(slot) => {
+                    let (before, after) = (self.declared_types(&slot.1), self.declared_types(&prop));
+                    let earlier = slot.1.clone();
+                    slot.1 = prop.clone();
+                    if !before.is_empty() && !after.is_empty() && before != after {
+                        let d = crate::diag::Diagnostic::warning(
+                            self.loc(&prop),
+                            format!(
+                                "`allOf` members disagree on property `{name}`: {} before, {} here; the later one is used",
+                                before.join(" or "),
+                                after.join(" or ")
+                            ),
+                        )
+                        .expected("`allOf` members that agree on the type of shared properties")
+                        .related(self.loc(&earlier), "the earlier declaration");
+                        self.warnings.push(d);
+                    }
+                }
+                None => {
+                    view.index.insert(name, view.props.len());
+                    view.props.push((name, prop));
+                }
             }
         }
         if let Some(required) = s.node.get("required").and_then(Node::as_seq) {
             view.required.extend(required.iter().filter_map(Node::as_str).map(str::to_owned));
         }
+    }
+
+    /// The `type` a property schema declares (following `$ref`s), for comparisons.
+    fn declared_types(&self, ctx: &Ctx<'a>) -> Vec<String> {
+        let mut current = ctx.clone();
+        for _ in 0..MAX_DEPTH {
+            match current.node.get("$ref").and_then(Node::as_str).and_then(|r| self.ws.resolve(current.doc, r).ok()) {
+                Some((t, node)) => current = Ctx { doc: t.doc, pointer: t.pointer, node },
+                None => break,
+            }
+        }
+        let (types, _) = types_of(current.node);
+        let mut types: Vec<String> = types.into_iter().map(str::to_owned).collect();
+        types.sort();
+        types
     }
 
     fn object_schema(&mut self, s: &Ctx<'a>, hint: &str, target: Option<TypeId>, depth: u32) -> TypeRef {
@@ -269,6 +391,16 @@ impl<'a> Lowerer<'a> {
     }
 
     fn object(&mut self, s: &Ctx<'a>, view: ObjectView<'a>, hint: &str, target: Option<TypeId>, depth: u32) -> TypeRef {
+        if !view.props.is_empty() {
+            if let Some(ap) = s.get("additionalProperties").filter(|ap| ap.node.as_map().is_some_and(|m| !m.is_empty()))
+            {
+                self.warn(
+                    &ap,
+                    "`additionalProperties` next to `properties` is ignored: the struct keeps only the declared properties",
+                    "either `properties` or an `additionalProperties` map",
+                );
+            }
+        }
         if view.props.is_empty() {
             if let Some(ap) = s.get("additionalProperties").filter(|ap| ap.node.as_map().is_some()) {
                 let lowered = self.schema(&ap, &format!("{hint}Value"), None, depth + 1);
@@ -431,6 +563,40 @@ impl<'a> Lowerer<'a> {
         TypeRef::Named(id)
     }
 
+    /// Warns about discriminator `mapping` entries that name no schema, or a schema that is not
+    /// a member of the union: such a tag value is read as unknown.
+    fn check_mapping(&mut self, discriminator: &Ctx<'a>, members: &[Ctx<'a>]) {
+        let member_targets: Vec<crate::load::Target> = members
+            .iter()
+            .filter_map(|m| {
+                let reference = m.node.get("$ref").and_then(Node::as_str)?;
+                self.ws.resolve(m.doc, reference).ok().map(|(t, _)| t)
+            })
+            .collect();
+        for (value, target) in discriminator.entries("mapping") {
+            let Some(text) = target.node.as_str() else { continue };
+            // A bare name stands for a component schema.
+            let reference = if text.contains('#') || text.contains('/') {
+                text.to_owned()
+            } else {
+                format!("#/components/schemas/{text}")
+            };
+            match self.ws.resolve(target.doc, &reference) {
+                Err(message) => self.warn(
+                    &target,
+                    format!("discriminator mapping `{value}` names a missing schema `{text}` ({message}); values `{value}` decode as unknown"),
+                    "a reference to a member schema of this union",
+                ),
+                Ok((t, _)) if !member_targets.contains(&t) => self.warn(
+                    &target,
+                    format!("discriminator mapping `{value}` names `{text}`, which is not a member of the union; it is ignored"),
+                    "a reference to a member schema of this union",
+                ),
+                Ok(_) => {}
+            }
+        }
+    }
+
     /// The object view of a union member, if it is an object.
     fn view_of(&mut self, member: &Ctx<'a>, depth: u32) -> Option<ObjectView<'a>> {
         let mut view = ObjectView::default();
@@ -472,6 +638,9 @@ impl<'a> Lowerer<'a> {
         let tagging;
 
         let discriminator = s.get("discriminator");
+        if let Some(d) = &discriminator {
+            self.check_mapping(d, &members);
+        }
         let tag_property = discriminator
             .as_ref()
             .and_then(|d| d.node.get("propertyName"))
@@ -503,10 +672,10 @@ impl<'a> Lowerer<'a> {
                     }
                     // An inline member's tag lives in the enum, not in its payload struct.
                     (None, Some(view)) if inline => {
-                        let rest = ObjectView {
-                            props: view.props.iter().filter(|(n, _)| *n != tag).cloned().collect(),
-                            required: view.required.clone(),
-                        };
+                        let rest = ObjectView::of(
+                            view.props.iter().filter(|(n, _)| *n != tag).cloned().collect(),
+                            view.required.clone(),
+                        );
                         if rest.props.is_empty() {
                             None
                         } else {
@@ -655,12 +824,12 @@ fn shape_name(node: &Node, index: usize) -> String {
     .to_upper_camel_case()
 }
 
-/// `Unknown`, unless a real variant already has that name.
-fn unknown_name<'n>(names: impl Iterator<Item = &'n str>) -> String {
+/// `Unknown`, unless a real variant already has that name; then the first free name of
+/// [`naming::CATCH_ALL`], then `UnknownVariant` with the first free number.
+pub(super) fn unknown_name<'n>(names: impl Iterator<Item = &'n str>) -> String {
     let taken: HashSet<&str> = names.collect();
-    ["Unknown", "UnknownValue", "Unrecognized", "OtherValue"]
-        .into_iter()
-        .find(|c| !taken.contains(c))
-        .unwrap_or("UnknownVariant")
-        .to_owned()
+    if let Some(free) = naming::CATCH_ALL.iter().find(|c| !taken.contains(*c)) {
+        return (*free).to_owned();
+    }
+    (2..).map(|n| format!("UnknownVariant{n}")).find(|c| !taken.contains(c.as_str())).unwrap_or_default()
 }

@@ -1,0 +1,101 @@
+//! Input the generator ignores or reads by a guess is said: a warning with file, line, column
+//! and JSON pointer comes back with the output.
+
+use triad::diag::{Diagnostic, Severity};
+use triad_tests::generate_memory_with_warnings;
+
+fn warnings(spec: &str) -> Vec<Diagnostic> {
+    let generated = generate_memory_with_warnings(&[("api.yaml", spec)]).unwrap_or_else(|d| panic!("{d}"));
+    assert!(generated.warnings.iter().all(|w| w.severity == Severity::Warning));
+    generated.warnings
+}
+
+fn one(spec: &str) -> Diagnostic {
+    let mut list = warnings(spec);
+    assert_eq!(list.len(), 1, "{list:#?}");
+    list.remove(0)
+}
+
+const HEAD: &str = "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths: {}\n";
+
+#[test]
+fn contradictory_all_of_is_a_warning_at_the_later_property() {
+    let spec = format!(
+        "{HEAD}components:\n  schemas:\n    A:\n      allOf:\n        - type: object\n          properties:\n            x: {{type: string}}\n        - type: object\n          properties:\n            x: {{type: integer}}\n"
+    );
+    let w = one(&spec);
+    assert!(w.message.contains("disagree on property `x`: string before, integer here"), "{w}");
+    assert_eq!((w.location.line, w.location.column), (13, 16));
+    assert_eq!(w.location.pointer, "/components/schemas/A/allOf/1/properties/x");
+    assert_eq!(w.related[0].0.pointer, "/components/schemas/A/allOf/0/properties/x");
+    assert!(w.to_string().starts_with("warning: "), "{w}");
+}
+
+#[test]
+fn discriminator_mapping_to_a_missing_schema_is_a_warning() {
+    let spec = format!(
+        "{HEAD}components:\n  schemas:\n    U:\n      oneOf:\n        - $ref: '#/components/schemas/A'\n        - $ref: '#/components/schemas/B'\n      discriminator:\n        propertyName: k\n        mapping:\n          a: '#/components/schemas/A'\n          b: '#/components/schemas/B'\n          c: '#/components/schemas/Gone'\n    A: {{type: object, properties: {{k: {{type: string}}}}}}\n    B: {{type: object, properties: {{k: {{type: string}}}}}}\n"
+    );
+    let w = one(&spec);
+    assert!(w.message.contains("discriminator mapping `c` names a missing schema"), "{w}");
+    assert_eq!(w.location.pointer, "/components/schemas/U/discriminator/mapping/c");
+    assert_eq!(w.location.line, 15);
+}
+
+const ASYNC: &str = "asyncapi: 3.0.0\ninfo: {title: t, version: '1'}\n";
+
+#[test]
+fn asyncapi_operations_naming_missing_channels_or_messages_are_warnings() {
+    let spec = format!(
+        "{ASYNC}channels:\n  feed:\n    address: /feed\n    messages:\n      tick: {{$ref: '#/components/messages/tick'}}\noperations:\n  onTick:\n    action: send\n    channel: {{$ref: '#/channels/feed'}}\n    messages:\n      - $ref: '#/channels/feed/messages/tock'\n  onGone:\n    action: send\n    channel: {{$ref: '#/channels/gone'}}\ncomponents:\n  messages:\n    tick:\n      payload: {{type: object, properties: {{p: {{type: number}}}}}}\n"
+    );
+    let list = warnings(&spec);
+    assert_eq!(list.len(), 2, "{list:#?}");
+    assert!(
+        list[0].message.contains("`#/channels/feed/messages/tock`, which channel `feed` does not declare"),
+        "{}",
+        list[0]
+    );
+    assert_eq!(list[0].location.pointer, "/operations/onTick/messages/0");
+    assert!(list[1].message.contains("channel `#/channels/gone`, which does not exist"), "{}", list[1]);
+    assert_eq!(list[1].location.pointer, "/operations/onGone/channel");
+}
+
+#[test]
+fn a_message_without_payload_is_a_warning() {
+    let spec = format!("{ASYNC}channels:\n  feed:\n    address: /feed\n    messages:\n      ping: {{name: ping}}\n");
+    let w = one(&spec);
+    assert!(w.message.contains("message `ping` has no `payload`"), "{w}");
+    assert_eq!(w.location.pointer, "/channels/feed/messages/ping");
+}
+
+#[test]
+fn a_member_whose_tag_an_earlier_member_has_is_a_warning() {
+    let spec = format!(
+        "{HEAD}components:\n  schemas:\n    U:\n      oneOf:\n        - $ref: '#/components/schemas/A'\n        - $ref: '#/components/schemas/B'\n      discriminator: {{propertyName: k}}\n    A: {{type: object, required: [k], properties: {{k: {{enum: [a]}}}}}}\n    B: {{type: object, required: [k], properties: {{k: {{enum: [a]}}, x: {{type: string}}}}}}\n"
+    );
+    let w = one(&spec);
+    assert!(w.message.contains("variant `A2` of union `U` is never decoded"), "{w}");
+    assert_eq!(w.location.pointer, "/components/schemas/U");
+}
+
+#[test]
+fn clean_specs_have_no_warnings() {
+    let spec = format!("{HEAD}components:\n  schemas:\n    A: {{type: object, properties: {{x: {{type: string}}}}}}\n");
+    assert!(warnings(&spec).is_empty());
+}
+
+#[test]
+fn shapes_the_generator_does_not_read_are_warnings() {
+    let spec = format!(
+        "{HEAD}components:\n  schemas:\n    A:\n      type: object\n      properties:\n        b:\n          $ref: '#/components/schemas/B'\n          properties: {{extra: {{type: string}}}}\n    B:\n      type: object\n      properties: {{x: {{type: string}}}}\n      additionalProperties: {{type: integer}}\n    C: {{enum: [a, 1]}}\n"
+    );
+    let list = warnings(&spec);
+    assert_eq!(list.len(), 3, "{list:#?}");
+    assert!(list[0].message.contains("`properties` next to `$ref` is ignored"), "{}", list[0]);
+    assert_eq!(list[0].location.pointer, "/components/schemas/A/properties/b");
+    assert!(list[1].message.contains("`additionalProperties` next to `properties` is ignored"), "{}", list[1]);
+    assert_eq!(list[1].location.pointer, "/components/schemas/B/additionalProperties");
+    assert!(list[2].message.contains("`enum` mixes strings with other values"), "{}", list[2]);
+    assert_eq!(list[2].location.pointer, "/components/schemas/C/enum");
+}
