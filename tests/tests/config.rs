@@ -175,7 +175,7 @@ fn generate_ops(config_text: &str) -> Result<triad::Files, String> {
     let config = Config::parse("codegen.yaml", config_text).map_err(|d| format!("{d:?}"))?;
     let reader = MemoryReader::new().with("api.yaml", OPS);
     let provenance = Provenance { source: "codegen.yaml".into(), command: "test".into() };
-    triad::generate(&config, "", &reader, &provenance).map_err(|d| d.to_string())
+    triad::generate(&config, "", &reader, &provenance).map(|g| g.files).map_err(|d| d.to_string())
 }
 
 #[test]
@@ -203,7 +203,11 @@ fn pagination_settings_make_a_stream_and_the_client_can_be_disabled() {
     assert!(client.contains("Item = Result<shop_types::Item, rt::Error<serde_json::Value>>"), "{client}");
     assert!(client.contains("body.limit.cursor = Some(Some(cursor));"), "{client}");
     assert!(client.contains("pub token: Option<rt::Secret>"), "{client}");
-    assert!(files["shop-client/Cargo.toml"].contains("shop-types = { version = \"0.1.0\", path = \"../shop-types\" }"));
+    let manifest = &files["shop-client/Cargo.toml"];
+    assert!(
+        manifest.contains("[dependencies.shop-types]\nversion = \"0.1.0\"\npath = \"../shop-types\"\n"),
+        "{manifest}"
+    );
     let files = generate_ops(&format!("{base}crates: {{client: {{enabled: false}}}}\n")).unwrap();
     assert!(files.keys().all(|path| !path.starts_with("shop-client/")), "{:?}", files.keys());
 }
@@ -225,11 +229,12 @@ paths:
     let config = Config::parse("codegen.yaml", "name: odd\nspecs: [api.yaml]\n").unwrap();
     let reader = MemoryReader::new().with("api.yaml", spec);
     let provenance = Provenance { source: "codegen.yaml".into(), command: "test".into() };
-    let files = triad::generate(&config, "", &reader, &provenance).unwrap();
+    let files = triad::generate(&config, "", &reader, &provenance).unwrap().files;
     let client = &files["odd-client/src/lib.rs"];
     assert!(client.contains("pub enum V3dsCheckError {"), "{client}");
     assert!(client.contains("card: &str"), "the undeclared path parameter becomes a string argument: {client}");
     assert!(client.contains(".path_param(\"card\""), "{client}");
+}
 
 #[test]
 fn names_from_the_config_must_be_valid_and_unreserved() {

@@ -90,8 +90,11 @@ pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &
             docs::code_span(&url)
         );
         if !server.variables.is_empty() {
-            let vars: Vec<String> =
-                server.variables.iter().map(|v| format!("{} = {}", docs::code_span(&v.name), docs::code_span(&v.default))).collect();
+            let vars: Vec<String> = server
+                .variables
+                .iter()
+                .map(|v| format!("{} = {}", docs::code_span(&v.name), docs::code_span(&v.default)))
+                .collect();
             doc.push_str(&format!(" (variables at their defaults: {})", vars.join(", ")));
         }
         doc.push('.');
@@ -190,7 +193,10 @@ pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &
     };
     let mut dependencies = BTreeMap::new();
     let types_path = format!("../{}", config.types_crate.name);
-    dependencies.insert(config.types_crate.name.as_str(), Dependency::local(&config.types_crate.version, Some(types_path), &[]));
+    dependencies.insert(
+        config.types_crate.name.as_str(),
+        Dependency::local(&config.types_crate.version, Some(types_path), &[]),
+    );
     dependencies.insert("triad-runtime", Dependency::local("0.1.0", config.client.runtime_path.clone(), &["client"]));
     if cx.uses.uuid {
         dependencies.insert("uuid", Dependency::registry("1", &["std", "serde"]));
@@ -1052,7 +1058,11 @@ fn example_program(
     let help_text = help;
     let doc = format!(
         " {}\n\n Run with `cargo run -p {} --example {} -- --help`. Exits with 0 on success, 1 when the call fails (printing the error), 2 on bad options.",
-        example.description.as_deref().map(docs::inline).unwrap_or_else(|| "Calls the API from the command line.".into()),
+        example
+            .description
+            .as_deref()
+            .map(docs::inline)
+            .unwrap_or_else(|| "Calls the API from the command line.".into()),
         config.client.krate.name,
         example.name
     );

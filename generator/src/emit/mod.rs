@@ -117,7 +117,12 @@ pub(crate) struct Dependency {
 impl Dependency {
     /// A crate from the registry, default features off.
     pub(crate) fn registry(version: &str, features: &[&'static str]) -> Self {
-        Dependency { version: version.to_owned(), path: None, default_features: Some(false), features: features.to_vec() }
+        Dependency {
+            version: version.to_owned(),
+            path: None,
+            default_features: Some(false),
+            features: features.to_vec(),
+        }
     }
 
     /// A crate by version and, when given, by path.
