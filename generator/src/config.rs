@@ -341,6 +341,12 @@ impl Reader<'_> {
     }
 
     fn map<'n>(&mut self, node: &'n Node, pointer: &str, known: &[&str]) -> Vec<(&'n str, &'n Node)> {
+        self.origins.entry(pointer.to_owned()).or_insert_with(|| Location {
+            file: self.file.into(),
+            line: node.line,
+            column: node.column,
+            pointer: pointer.into(),
+        });
         match &node.value {
             Value::Map(map) => {
                 let mut out = Vec::new();
@@ -350,7 +356,7 @@ impl Reader<'_> {
                     } else {
                         self.error(
                             value,
-                            &format!("{pointer}/{key}"),
+                            &format!("{pointer}/{}", node::escape_pointer_segment(key)),
                             format!("unknown setting `{key}`"),
                             &format!("one of: {}", known.join(", ")),
                         );
@@ -407,7 +413,10 @@ impl Reader<'_> {
 
     fn string_map(&mut self, node: &Node, pointer: &str) -> BTreeMap<String, String> {
         let entries = self.map(node, pointer, &[]);
-        entries.into_iter().map(|(k, v)| (k.to_owned(), self.string(v, &format!("{pointer}/{k}")))).collect()
+        entries
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), self.string(v, &format!("{pointer}/{}", node::escape_pointer_segment(k)))))
+            .collect()
     }
 
     /// Reports a crate name derived from `name` that is not a valid package name, at `/name`.
@@ -470,13 +479,23 @@ impl Reader<'_> {
         out
     }
 
+    /// Reports a problem with the setting at `pointer`, unless one was reported there already
+    /// (a value of the wrong kind, say). A setting left out is reported at the nearest setting
+    /// that contains it.
     fn located(&mut self, pointer: &str, message: String, expected: &str) {
-        let location = self.origins.get(pointer).cloned().unwrap_or_else(|| Location {
-            file: self.file.into(),
-            line: 1,
-            column: 1,
-            pointer: pointer.into(),
-        });
+        if self.diags.iter().any(|d| d.location.pointer == pointer) {
+            return;
+        }
+        let mut at = pointer;
+        let location = loop {
+            if let Some(origin) = self.origins.get(at) {
+                break Location { pointer: pointer.into(), ..origin.clone() };
+            }
+            match at.rsplit_once('/') {
+                Some((parent, _)) => at = parent,
+                None => break Location { file: self.file.into(), line: 1, column: 1, pointer: pointer.into() },
+            }
+        };
         self.diags.push(Diagnostic::new(location, message).expected(expected));
     }
 
@@ -485,14 +504,18 @@ impl Reader<'_> {
     fn validate(&mut self, config: &Config) {
         for (wire, rust) in &config.type_names {
             if let Err(why) = crate::naming::check_type_name(rust) {
-                self.located(&format!("/naming/types/{wire}"), why, "an UpperCamelCase type name such as `BetterName`");
+                let expected = format!(
+                    "an UpperCamelCase type name that is not reserved, such as `{}`",
+                    crate::naming::type_name(rust, "Type")
+                );
+                self.located(&format!("/naming/types/{}", node::escape_pointer_segment(wire)), why, &expected);
             }
         }
         for (schema, union) in &config.unions {
             for (key, value) in [("tag", &union.tag), ("content", &union.content)] {
                 if value.is_empty() {
                     self.located(
-                        &format!("/unions/{schema}/{key}"),
+                        &format!("/unions/{}/{key}", node::escape_pointer_segment(schema)),
                         format!("union `{schema}` has no `{key}` property name"),
                         "`tag` and `content` naming the two properties of the union object",
                     );
@@ -501,7 +524,11 @@ impl Reader<'_> {
             for (value, target) in &union.variants {
                 if value.is_empty() || target.is_empty() {
                     self.located(
-                        &format!("/unions/{schema}/variants/{value}"),
+                        &format!(
+                            "/unions/{}/variants/{}",
+                            node::escape_pointer_segment(schema),
+                            node::escape_pointer_segment(value)
+                        ),
                         format!("union `{schema}` maps `{value}` to `{target}`"),
                         "a non-empty tag value mapped to a schema name",
                     );
@@ -645,6 +672,15 @@ impl Reader<'_> {
                 }
                 "pagination" => {
                     let mut pagination = Pagination::default();
+                    let keys = ["request_cursor", "request_count", "response_cursor"];
+                    // All three are needed; one left out would otherwise be checked as "" with no
+                    // place to report it at.
+                    if value.as_map().is_some() {
+                        for key in keys.iter().filter(|key| value.get(key).is_none()) {
+                            let expected = format!("`{key}:` with a dotted path of property wire names");
+                            self.error(value, &pointer, format!("missing setting `{key}`"), &expected);
+                        }
+                    }
                     let known = ["request_cursor", "request_count", "response_cursor", "items"];
                     for (k, v) in self.map(value, &pointer, &known) {
                         if k == "items" {
@@ -667,7 +703,7 @@ impl Reader<'_> {
                 }
                 "unions" => {
                     for (name, settings) in self.map(value, &pointer, &[]) {
-                        let p = format!("{pointer}/{name}");
+                        let p = format!("{pointer}/{}", node::escape_pointer_segment(name));
                         let mut union = UnionSettings::default();
                         for (k, v) in self.map(settings, &p, &["tag", "content", "variants"]) {
                             let pp = format!("{p}/{k}");

@@ -56,6 +56,10 @@ pub struct Api {
 
 impl Api {
     /// The type with this id.
+    ///
+    /// Ids are handed out by lowering together with `types`, and every `TypeRef` of this API
+    /// holds one of them; an id from another API may panic.
+    #[allow(clippy::indexing_slicing)]
     pub fn ty(&self, id: TypeId) -> &TypeDef {
         &self.types[id.0]
     }

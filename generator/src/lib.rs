@@ -11,6 +11,21 @@
 //! [`generate`] runs it. Loading reads through a [`load::SourceReader`]; nothing after loading
 //! touches the file system. Writing the result is the caller's job ([`sync`] helps).
 
+// The generator takes untrusted input: no code path may panic. Each remaining exception carries
+// an `allow` with the reason it cannot fail.
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::indexing_slicing,
+        clippy::panic,
+        clippy::unreachable,
+        clippy::todo,
+        clippy::unimplemented
+    )
+)]
+
 pub mod check;
 pub mod config;
 pub mod diag;
@@ -89,14 +104,31 @@ fn load_with_warnings(
     if !problems.is_empty() {
         return Err(Diagnostics::new(problems));
     }
+    let listed = entries.clone();
     // The order files are listed in must not change the output.
     entries.sort();
     entries.dedup();
     let options = load::LoadOptions { root, limits: config.limits };
-    let workspace = Workspace::load(&entries, reader, &options).map_err(Diagnostics::new)?;
+    let workspace = Workspace::load(&entries, reader, &options)
+        .map_err(|diags| Diagnostics::new(diags.into_iter().map(|d| at_config_entry(d, config, &listed)).collect()))?;
     let (api, warnings) = lower::lower(&workspace, config).map_err(Diagnostics::new)?;
     let problems = check::config_against_api(config, &api);
     if problems.is_empty() { Ok((api, warnings)) } else { Err(Diagnostics::new(problems)) }
+}
+
+/// A spec file the config lists but that cannot be read is reported where the config lists it
+/// (the file itself has no line to point at).
+fn at_config_entry(diagnostic: Diagnostic, config: &Config, listed: &[String]) -> Diagnostic {
+    let Some(i) = listed.iter().position(|path| Location::file(path) == diagnostic.location) else {
+        return diagnostic;
+    };
+    if !diagnostic.message.starts_with("cannot read") {
+        return diagnostic;
+    }
+    match config.origins.get(&format!("/specs/{i}")) {
+        Some(origin) => Diagnostic { location: origin.clone(), ..diagnostic },
+        None => diagnostic,
+    }
 }
 
 /// Loads, lowers and emits: every file of every crate for one API, with the warnings about

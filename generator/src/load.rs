@@ -249,6 +249,18 @@ pub struct Workspace {
     index: HashMap<String, usize>,
 }
 
+impl std::ops::Index<usize> for Workspace {
+    type Output = Document;
+
+    /// The document at an index taken from this workspace (a [`Target`] it resolved, or a
+    /// position in [`Workspace::documents`]).
+    // Document indices are only handed out by the workspace that holds the documents.
+    #[allow(clippy::indexing_slicing)]
+    fn index(&self, doc: usize) -> &Document {
+        &self.documents[doc]
+    }
+}
+
 /// A resolved reference: a document and a pointer inside it.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Target {

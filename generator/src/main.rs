@@ -1,5 +1,15 @@
 //! The `triad` command: generate crates from a codegen config outside this repository.
 
+#![deny(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    clippy::unreachable,
+    clippy::todo,
+    clippy::unimplemented
+)]
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -52,7 +62,7 @@ fn main() -> ExitCode {
     let cwd = std::env::current_dir().map(|d| d.to_string_lossy().replace('\\', "/")).unwrap_or_default();
     let absolute =
         |p: &str| triad::load::normalize_path(&if p.starts_with('/') { p.to_owned() } else { format!("{cwd}/{p}") });
-    let config_dir = absolute(config_path.rfind('/').map_or(".", |i| &config_path[..i]));
+    let config_dir = absolute(config_path.rsplit_once('/').map_or(".", |(dir, _)| dir));
     let root = match &args.root {
         Some(root) => absolute(&root.to_string_lossy().replace('\\', "/")),
         None => triad::load::join_path(&format!("{config_dir}/"), config.root.as_deref().unwrap_or(".")),

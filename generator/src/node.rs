@@ -222,11 +222,7 @@ pub fn decode_utf8(bytes: &[u8]) -> Result<&str, ParseError> {
 
 /// The 1-based line and column (in characters) of byte `offset` of `text`.
 fn line_column(text: &str, offset: usize) -> (u32, u32) {
-    let before = text.get(..offset).unwrap_or(text);
-    let line = before.bytes().filter(|&b| b == b'\n').count() + 1;
-    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    let column = before.get(line_start..).map_or(0, |s| s.chars().count()) + 1;
-    (to_u32(line), to_u32(column))
+    LineIndex::new(text).at(offset)
 }
 
 fn to_u32(n: usize) -> u32 {
@@ -260,16 +256,16 @@ fn parse_yaml(text: &str, limits: &ParseLimits) -> Result<Node, Vec<ParseError>>
                 let depth_reported = builder.errors.iter().any(|e| e.message.starts_with("nesting deeper"));
                 if error.info().contains("recursion limit") {
                     if !depth_reported {
-                        let marker = error.marker();
+                        let (line, column) = marker_position(text, error.marker());
                         builder.errors.push(ParseError::at(
-                            to_u32(marker.line()),
-                            to_u32(marker.col() + 1),
+                            line,
+                            column,
                             "nesting deeper than the YAML parser allows for flow collections (`[...]`, `{...}`); \
                              reduce the nesting (`limits.depth` cannot raise this bound)",
                         ));
                     }
                 } else {
-                    builder.errors.push(scan_error(&error));
+                    builder.errors.push(scan_error(text, &error));
                 }
                 return Err(builder.errors);
             }
@@ -297,9 +293,21 @@ fn parse_yaml(text: &str, limits: &ParseLimits) -> Result<Node, Vec<ParseError>>
     }
 }
 
-fn scan_error(error: &ScanError) -> ParseError {
-    let marker = error.marker();
-    ParseError::at(to_u32(marker.line()), to_u32(marker.col() + 1), format!("invalid YAML: {}", error.info()))
+fn scan_error(text: &str, error: &ScanError) -> ParseError {
+    let (line, column) = marker_position(text, error.marker());
+    ParseError::at(line, column, format!("invalid YAML: {}", error.info()))
+}
+
+/// A scanner marker as a position inside `text`: the parser may place its marker one line past
+/// the end of the input, or count a column in bytes; positions are clamped to a real line and
+/// to at most one past its last character. Lines end at `\n`, `\r\n` or a lone `\r`, as in YAML.
+fn marker_position(text: &str, marker: &saphyr_parser::Marker) -> (u32, u32) {
+    let lines: Vec<&str> = text.split("\r\n").flat_map(|l| l.split(['\n', '\r'])).collect();
+    let count = lines.len().max(1);
+    let line = marker.line().clamp(1, count);
+    let width = lines.get(line - 1).map_or(0, |l| l.chars().count());
+    let column = (marker.col() + 1).clamp(1, width + 1);
+    (to_u32(line), to_u32(column))
 }
 
 /// A mapping key as written: the text it stands for and the typed value used to find
@@ -814,10 +822,18 @@ fn char_starts(bytes: &[u8]) -> usize {
 impl<'a> LineIndex<'a> {
     fn new(text: &'a str) -> Self {
         let mut starts = vec![0];
-        starts.extend(text.bytes().enumerate().filter(|(_, b)| *b == b'\n').map(|(i, _)| i + 1));
+        // Lines end at `\n`, `\r\n` or a lone `\r`, as YAML and editors count them.
+        let bytes = text.as_bytes();
+        starts.extend(
+            bytes
+                .iter()
+                .enumerate()
+                .filter(|&(i, &b)| b == b'\n' || (b == b'\r' && bytes.get(i + 1) != Some(&b'\n')))
+                .map(|(i, _)| i + 1),
+        );
         let mut blocks = Vec::with_capacity(text.len() / LINE_INDEX_BLOCK + 2);
         let mut count = 0;
-        for chunk in text.as_bytes().chunks(LINE_INDEX_BLOCK) {
+        for chunk in bytes.chunks(LINE_INDEX_BLOCK) {
             blocks.push(count);
             count += char_starts(chunk);
         }
@@ -829,7 +845,8 @@ impl<'a> LineIndex<'a> {
     fn chars_before(&self, offset: usize) -> usize {
         let offset = offset.min(self.text.len());
         let block = offset / LINE_INDEX_BLOCK;
-        self.blocks[block] + char_starts(&self.text.as_bytes()[block * LINE_INDEX_BLOCK..offset])
+        let before_block = self.blocks.get(block).copied().unwrap_or(0);
+        before_block + self.text.as_bytes().get(block * LINE_INDEX_BLOCK..offset).map_or(0, char_starts)
     }
 
     fn at(&self, offset: usize) -> (u32, u32) {
@@ -851,7 +868,7 @@ fn resolve_plain(text: &str) -> Value {
         ".nan" | ".NaN" | ".NAN" => return Value::Float(f64::NAN),
         _ => {}
     }
-    let first = text.as_bytes()[0];
+    let Some(&first) = text.as_bytes().first() else { return Value::Null };
     if !(first.is_ascii_digit() || matches!(first, b'-' | b'+' | b'.')) {
         return Value::Str(text.to_owned());
     }
@@ -881,8 +898,8 @@ fn resolve_plain(text: &str) -> Value {
 }
 
 fn is_core_float(s: &str) -> bool {
-    let (mantissa, exponent) = match s.find(['e', 'E']) {
-        Some(i) => (&s[..i], Some(&s[i + 1..])),
+    let (mantissa, exponent) = match s.split_once(['e', 'E']) {
+        Some((m, e)) => (m, Some(e)),
         None => (s, None),
     };
     let mantissa_ok = match mantissa.split_once('.') {

@@ -421,11 +421,13 @@ impl Staged {
 /// relative to the output directory.
 fn create_temp(dir: &Path, parent: &str, name: &str) -> Result<(String, File), Error> {
     // Keep temporary names well below file-name length limits.
-    let mut end = name.len().min(80);
-    while !name.is_char_boundary(end) {
-        end -= 1;
-    }
-    let short = &name[..end];
+    let short: String = name
+        .chars()
+        .scan(0, |len, c| {
+            *len += c.len_utf8();
+            (*len <= 80).then_some(c)
+        })
+        .collect();
     let pid = std::process::id();
     let mut attempt = 0;
     loop {
@@ -471,7 +473,7 @@ impl Journal {
                 continue;
             }
             let fields: Vec<&str> = line.split('\t').collect();
-            for path in &fields[1..] {
+            for path in fields.iter().skip(1) {
                 check_path(path).map_err(|reason| bad(&format!("the path `{path}` {reason}")))?;
             }
             match fields[..] {

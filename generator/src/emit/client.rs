@@ -552,10 +552,13 @@ fn operation(cx: &mut Ctx<'_>, op: &Operation, items: &mut TokenStream) -> Resul
     // Errors.
     let errors: Vec<&Response> = op.responses.iter().filter(|r| !r.status.is_success() && r.body.is_some()).collect();
     let error_payloads: BTreeSet<String> = errors.iter().map(|r| format!("{:?}", payload(r.body.as_ref()))).collect();
+    let single_error = match (error_payloads.len(), errors.first().map(|r| payload(r.body.as_ref()))) {
+        (1, Some(Payload::Json(ty))) => Some(ty),
+        _ => None,
+    };
     let (error_ty, decode) = if errors.is_empty() {
         (quote!(serde_json::Value), quote!(rt::decode_json))
-    } else if error_payloads.len() == 1 && matches!(payload(errors[0].body.as_ref()), Payload::Json(_)) {
-        let Payload::Json(ty) = payload(errors[0].body.as_ref()) else { unreachable!() };
+    } else if let Some(ty) = single_error {
         (cx.ty(&ty), quote!(rt::decode_json))
     } else {
         let enum_name = format_ident!("{pascal}Error");
@@ -615,10 +618,11 @@ fn operation(cx: &mut Ctx<'_>, op: &Operation, items: &mut TokenStream) -> Resul
     // Successes.
     let successes: Vec<&Response> = op.responses.iter().filter(|r| r.status.is_success()).collect();
     let kinds: BTreeSet<String> = successes.iter().map(|r| format!("{:?}", payload(r.body.as_ref()))).collect();
-    let (ok_ty, finish) = if successes.is_empty() || (kinds.len() == 1 && successes[0].body.is_none()) {
+    let first_success = successes.first().map(|r| payload(r.body.as_ref())).unwrap_or(Payload::None);
+    let (ok_ty, finish) = if successes.is_empty() || (kinds.len() == 1 && first_success == Payload::None) {
         (quote!(()), quote!(let _ = response; Ok(())))
     } else if kinds.len() == 1 {
-        match payload(successes[0].body.as_ref()) {
+        match first_success {
             Payload::Json(ty) | Payload::Form(ty) => (cx.ty(&ty), quote!(response.json())),
             _ => (quote!(String), quote!(Ok(response.text()))),
         }
@@ -818,8 +822,7 @@ fn stream_method(cx: &mut Ctx<'_>, op: &Operation, taken: &mut BTreeSet<String>)
         let kinds: BTreeSet<String> = errors.iter().map(|r| format!("{:?}", payload(r.body.as_ref()))).collect();
         if errors.is_empty() {
             quote!(serde_json::Value)
-        } else if kinds.len() == 1 && matches!(payload(errors[0].body.as_ref()), Payload::Json(_)) {
-            let Payload::Json(ty) = payload(errors[0].body.as_ref()) else { return None };
+        } else if let (1, Some(Payload::Json(ty))) = (kinds.len(), errors.first().map(|r| payload(r.body.as_ref()))) {
             cx.ty(&ty)
         } else {
             let name = format_ident!("{}Error", pascal_name(op));
@@ -965,8 +968,9 @@ fn example_program(
     let mut cred_fields = TokenStream::new();
     for (rust, _) in credentials {
         let field = ident(rust);
-        let o =
-            opts.iter().find(|o| o.var == format_ident!("credential_{}", naming::unraw(rust))).expect("added above");
+        let Some(o) = opts.iter().find(|o| o.var == format_ident!("credential_{}", naming::unraw(rust))) else {
+            continue;
+        };
         let var = &o.var;
         if o.required {
             cred_fields.extend(quote!(#field: Some(runtime::Secret::new(#var)),));

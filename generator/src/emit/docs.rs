@@ -74,7 +74,7 @@ fn is_fence(trimmed: &str) -> bool {
     for marker in ['`', '~'] {
         let run = trimmed.chars().take_while(|&c| c == marker).count();
         if run >= 3 {
-            return marker == '~' || !trimmed[run..].contains('`');
+            return marker == '~' || !trimmed.get(run..).unwrap_or_default().contains('`');
         }
     }
     false
@@ -127,18 +127,17 @@ fn escape_inline(line: &str) -> String {
     let mut out = String::with_capacity(line.len() + 8);
     let chars: Vec<char> = line.chars().collect();
     let mut i = 0;
-    while i < chars.len() {
-        let c = chars[i];
+    while let Some(&c) = chars.get(i) {
         if c == '`' {
             // Copy the whole code span, if it is closed on this line.
-            let run = chars[i..].iter().take_while(|&&c| c == '`').count();
+            let run = tail(&chars, i).iter().take_while(|&&c| c == '`').count();
             let fence: String = std::iter::repeat_n('`', run).collect();
-            let rest: String = chars[i + run..].iter().collect();
-            if let Some(end) = rest.find(&fence) {
+            let rest: String = tail(&chars, i + run).iter().collect();
+            if let Some(span) = rest.find(&fence).and_then(|end| rest.get(..end)) {
                 out.push_str(&fence);
-                out.push_str(&rest[..end]);
+                out.push_str(span);
                 out.push_str(&fence);
-                i += run + rest[..end].chars().count() + run;
+                i += run + span.chars().count() + run;
                 continue;
             }
             out.push_str("\\`");
@@ -150,8 +149,8 @@ fn escape_inline(line: &str) -> String {
                 if let Some(close) = matching_bracket(&chars, i) {
                     if chars.get(close + 1) == Some(&'(') {
                         if let Some(end) = matching_paren(&chars, close + 1) {
-                            let target: String = chars[close + 2..end].iter().collect();
-                            let text: String = chars[i + 1..close].iter().collect();
+                            let target: String = span(&chars, close + 2, end).iter().collect();
+                            let text: String = span(&chars, i + 1, close).iter().collect();
                             if is_url(&target) {
                                 // A real link: keep it, escaping only its text.
                                 out.push('[');
@@ -174,7 +173,7 @@ fn escape_inline(line: &str) -> String {
             // Links were consumed whole at their `[`; any other bracket is text.
             ']' => out.push_str("\\]"),
             '<' => {
-                let rest: String = chars[i + 1..].iter().take(8).collect();
+                let rest: String = tail(&chars, i + 1).iter().take(8).collect();
                 if rest.starts_with("http://") || rest.starts_with("https:/") {
                     out.push('<');
                 } else {
@@ -184,7 +183,7 @@ fn escape_inline(line: &str) -> String {
             'h' if starts_url(&chars, i) && !preceded_by_link_syntax(&chars, i) => {
                 let end = url_end(&chars, i);
                 out.push('<');
-                out.extend(&chars[i..end]);
+                out.extend(span(&chars, i, end));
                 out.push('>');
                 i = end;
                 continue;
@@ -196,9 +195,23 @@ fn escape_inline(line: &str) -> String {
     out
 }
 
+/// How far a link's closing bracket or parenthesis is looked for, so that a line of many
+/// unmatched brackets stays linear.
+const LINK_SCAN: usize = 2048;
+
+/// `chars[from..]`, empty past the end.
+fn tail(chars: &[char], from: usize) -> &[char] {
+    chars.get(from..).unwrap_or_default()
+}
+
+/// `chars[from..to]`, empty when out of range.
+fn span(chars: &[char], from: usize, to: usize) -> &[char] {
+    chars.get(from..to).unwrap_or_default()
+}
+
 fn matching_bracket(chars: &[char], open: usize) -> Option<usize> {
     let mut depth = 0;
-    for (j, &c) in chars.iter().enumerate().skip(open) {
+    for (j, &c) in chars.iter().enumerate().skip(open).take(LINK_SCAN) {
         match c {
             '[' => depth += 1,
             ']' => {
@@ -215,7 +228,7 @@ fn matching_bracket(chars: &[char], open: usize) -> Option<usize> {
 
 fn matching_paren(chars: &[char], open: usize) -> Option<usize> {
     let mut depth = 0;
-    for (j, &c) in chars.iter().enumerate().skip(open) {
+    for (j, &c) in chars.iter().enumerate().skip(open).take(LINK_SCAN) {
         match c {
             '(' => depth += 1,
             ')' => {
@@ -236,20 +249,22 @@ fn is_url(target: &str) -> bool {
 }
 
 fn starts_url(chars: &[char], i: usize) -> bool {
-    let rest: String = chars[i..].iter().take(8).collect();
+    let rest: String = tail(chars, i).iter().take(8).collect();
     rest.starts_with("http://") || rest.starts_with("https://")
 }
 
 fn preceded_by_link_syntax(chars: &[char], i: usize) -> bool {
-    i > 0 && matches!(chars[i - 1], '<' | '(' | '"' | '\'')
+    i.checked_sub(1).and_then(|j| chars.get(j)).is_some_and(|c| matches!(c, '<' | '(' | '"' | '\''))
 }
 
 fn url_end(chars: &[char], start: usize) -> usize {
     let mut end = start;
-    while end < chars.len() && !chars[end].is_whitespace() && !matches!(chars[end], '>' | '<' | '"' | ')' | '`') {
+    while chars.get(end).is_some_and(|c| !c.is_whitespace() && !matches!(c, '>' | '<' | '"' | ')' | '`')) {
         end += 1;
     }
-    while end > start && matches!(chars[end - 1], '.' | ',' | ';' | ':' | '!' | '?') {
+    while end > start
+        && end.checked_sub(1).and_then(|j| chars.get(j)).is_some_and(|c| matches!(c, '.' | ',' | ';' | ':' | '!' | '?'))
+    {
         end -= 1;
     }
     end

@@ -11,8 +11,8 @@ use crate::node::Node;
 
 impl<'a> Lowerer<'a> {
     pub(super) fn asyncapi(&mut self, doc: usize) {
-        let root = Ctx { doc, pointer: String::new(), node: &self.ws.documents[doc].root };
-        let version = root.get("asyncapi").expect("checked by caller");
+        let root = Ctx { doc, pointer: String::new(), node: &self.ws[doc].root };
+        let Some(version) = root.get("asyncapi") else { return };
         let version_text = version.node.scalar_text().unwrap_or_default();
         let v3 = version_text.starts_with("3.");
         if !(v3 || version_text.starts_with("2.")) {

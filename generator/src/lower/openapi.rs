@@ -23,8 +23,8 @@ const METHODS: [(&str, Method); 8] = [
 
 impl<'a> Lowerer<'a> {
     pub(super) fn openapi(&mut self, doc: usize) {
-        let root = Ctx { doc, pointer: String::new(), node: &self.ws.documents[doc].root };
-        let version = root.get("openapi").expect("checked by caller");
+        let root = Ctx { doc, pointer: String::new(), node: &self.ws[doc].root };
+        let Some(version) = root.get("openapi") else { return };
         match version.node.scalar_text() {
             Some(v) if v.starts_with("3.0") || v.starts_with("3.1") => {}
             _ => self.error(&version, "unsupported OpenAPI version", "3.0.x or 3.1.x"),
@@ -378,12 +378,12 @@ fn parse_status(text: &str) -> Option<Status> {
     if text == "default" {
         return Some(Status::Default);
     }
-    let bytes = text.as_bytes();
-    if bytes.len() != 3 || !(b'1'..=b'5').contains(&bytes[0]) {
+    let &[class, tens, ones] = text.as_bytes() else { return None };
+    if !(b'1'..=b'5').contains(&class) {
         return None;
     }
-    if bytes[1..].iter().all(u8::is_ascii_digit) {
+    if tens.is_ascii_digit() && ones.is_ascii_digit() {
         return text.parse().ok().map(Status::Code);
     }
-    bytes[1..].iter().all(|b| b.eq_ignore_ascii_case(&b'X')).then(|| Status::Range(bytes[0] - b'0'))
+    (tens.eq_ignore_ascii_case(&b'X') && ones.eq_ignore_ascii_case(&b'X')).then(|| Status::Range(class - b'0'))
 }

@@ -71,17 +71,22 @@ struct ObjectView<'a> {
     /// Position of each property in `props`, so merging stays linear in the property count.
     index: HashMap<&'a str, usize>,
     required: HashSet<String>,
+    /// `$ref` targets (document, pointer) being merged, outermost first, to report cycles.
+    merging: Vec<(usize, String)>,
+    /// `$ref` targets merged already: one reached again adds nothing, and following it again
+    /// would make the work grow exponentially with the number of such members.
+    merged: HashSet<(usize, String)>,
 }
 
 impl<'a> ObjectView<'a> {
     fn prop(&self, name: &str) -> Option<&Ctx<'a>> {
-        self.index.get(name).map(|&i| &self.props[i].1)
+        self.index.get(name).and_then(|&i| self.props.get(i)).map(|(_, ctx)| ctx)
     }
 
     /// A view of the given properties (each name once).
     fn of(props: Vec<(&'a str, Ctx<'a>)>, required: HashSet<String>) -> Self {
         let index = props.iter().enumerate().map(|(i, (n, _))| (*n, i)).collect();
-        ObjectView { props, index, required }
+        ObjectView { props, index, required, ..ObjectView::default() }
     }
 }
 
@@ -89,6 +94,27 @@ impl<'a> Lowerer<'a> {
     /// Lowers a schema. When `target` is given and the schema is an object, enum or union, the
     /// type is stored under that id instead of a new one.
     pub(crate) fn schema(&mut self, s: &Ctx<'a>, hint: &str, target: Option<TypeId>, depth: u32) -> Lowered {
+        // A schema reached again while it is being lowered can only come back through `allOf`
+        // merging (references to named schemas are queued, not followed): its inline expansion
+        // would never end.
+        let key = (s.doc, s.pointer.clone());
+        if self.lowering.contains(&key) {
+            if self.reentered.insert(key) {
+                self.error(
+                    s,
+                    "this schema contains itself with no named schema in between (through `$ref` or `allOf`)",
+                    "a named schema under `components/schemas` for a recursive shape",
+                );
+            }
+            return Lowered::any();
+        }
+        self.lowering.insert(key.clone());
+        let lowered = self.schema_once(s, hint, target, depth);
+        self.lowering.remove(&key);
+        lowered
+    }
+
+    fn schema_once(&mut self, s: &Ctx<'a>, hint: &str, target: Option<TypeId>, depth: u32) -> Lowered {
         if depth > MAX_DEPTH {
             self.error(s, "schemas nest too deeply (a reference cycle?)", "a schema that ends");
             return Lowered::any();
@@ -142,8 +168,8 @@ impl<'a> Lowerer<'a> {
 
         let all_of = s.items("allOf");
         if !all_of.is_empty() {
-            if all_of.len() == 1 && !has_props {
-                let mut lowered = self.schema(&all_of[0], hint, target, depth + 1);
+            if let ([single], false) = (all_of.as_slice(), has_props) {
+                let mut lowered = self.schema(single, hint, target, depth + 1);
                 lowered.nullable |= nullable;
                 return lowered;
             }
@@ -163,8 +189,8 @@ impl<'a> Lowerer<'a> {
             if others.is_empty() {
                 return Lowered { ty: TypeRef::Any, nullable: true };
             }
-            if others.len() == 1 && !has_props {
-                let mut lowered = self.schema(&others[0], hint, target, depth + 1);
+            if let ([single], false) = (others.as_slice(), has_props) {
+                let mut lowered = self.schema(single, hint, target, depth + 1);
                 lowered.nullable |= nullable;
                 return lowered;
             }
@@ -289,7 +315,7 @@ impl<'a> Lowerer<'a> {
     /// otherwise lowered in place.
     fn reference(&mut self, t: crate::load::Target, node: &'a Node, hint: &str, depth: u32) -> Lowered {
         let segments = crate::node::split_pointer(&t.pointer).unwrap_or_default();
-        let entry = self.ws.documents[t.doc].entry;
+        let entry = self.ws[t.doc].entry;
         if super::is_component(&segments, entry) || worth_naming(node) {
             if let Some(&id) = self.by_target.get(&t) {
                 return Lowered { ty: TypeRef::Named(id), nullable: flag(node, "nullable") };
@@ -321,8 +347,23 @@ impl<'a> Lowerer<'a> {
         if let Some(reference) = s.node.get("$ref").and_then(Node::as_str) {
             match self.ws.resolve(s.doc, reference) {
                 Ok((t, node)) => {
+                    let key = (t.doc, t.pointer.clone());
+                    if view.merging.contains(&key) {
+                        let at = s.get("$ref").unwrap_or_else(|| s.clone());
+                        self.error(
+                            &at,
+                            format!("allOf member `{reference}` refers back to the schema it is part of"),
+                            "allOf members that do not contain the schema itself",
+                        );
+                        return;
+                    }
+                    if !view.merged.insert(key.clone()) {
+                        return;
+                    }
+                    view.merging.push(key);
                     let ctx = Ctx { doc: t.doc, pointer: t.pointer, node };
                     self.collect_object(&ctx, view, depth + 1);
+                    view.merging.pop();
                 }
                 Err(message) => {
                     let at = s.get("$ref").unwrap_or_else(|| s.clone());
@@ -339,7 +380,7 @@ impl<'a> Lowerer<'a> {
             self.collect_object(&member, view, depth + 1);
         }
         for (name, prop) in s.entries("properties") {
-            match view.index.get(name).map(|&i| &mut view.props[i]) {
+            match view.index.get(name).and_then(|&i| view.props.get_mut(i)) {
                 Some(slot) => {
                     let (before, after) = (self.declared_types(&slot.1), self.declared_types(&prop));
                     let earlier = slot.1.clone();
@@ -413,7 +454,7 @@ impl<'a> Lowerer<'a> {
         if let Some(ty) = self.coproduct(s, &view, hint, target, depth) {
             return ty;
         }
-        let parent_name = target.map(|id| self.defs[id.0].wire.clone()).unwrap_or_else(|| hint.to_owned());
+        let parent_name = target.map(|id| self.defs[id].wire.clone()).unwrap_or_else(|| hint.to_owned());
         let mut fields = Vec::with_capacity(view.props.len());
         for (name, prop) in &view.props {
             let field_hint = format!("{hint}{}", naming::type_name(name, "Field"));
@@ -432,8 +473,7 @@ impl<'a> Lowerer<'a> {
             });
         }
         naming::dedupe(fields.iter_mut().map(|f| &mut f.name.rust), true);
-        let update_wrapper = fields.len() == 1
-            && fields[0].name.wire == "Value"
+        let update_wrapper = matches!(fields.as_slice(), [only] if only.name.wire == "Value")
             && (parent_name.ends_with("UpdateValue") || flag(s.node, "x-update-value"));
         let id = self.define(target, hint, s, TypeKind::Struct(Struct { fields, update_wrapper }));
         TypeRef::Named(id)
@@ -451,13 +491,11 @@ impl<'a> Lowerer<'a> {
         target: Option<TypeId>,
         depth: u32,
     ) -> Option<TypeRef> {
-        if view.props.len() != 2 {
+        let [(a, ac), (b, bc)] = view.props.as_slice() else {
             return None;
-        }
-        let ((tag, tag_ctx), (content, content_ctx)) = {
-            let [(a, ac), (b, bc)] = [&view.props[0], &view.props[1]];
-            if self.enum_values(ac).is_some() { ((*a, ac), (*b, bc)) } else { ((*b, bc), (*a, ac)) }
         };
+        let ((tag, tag_ctx), (content, content_ctx)) =
+            { if self.enum_values(ac).is_some() { ((*a, ac), (*b, bc)) } else { ((*b, bc), (*a, ac)) } };
         let values = self.enum_values(tag_ctx)?;
         let key = ["oneOf", "anyOf"].into_iter().find(|k| content_ctx.node.get(k).is_some())?;
         let (nulls, members): (Vec<_>, Vec<_>) =
@@ -479,7 +517,8 @@ impl<'a> Lowerer<'a> {
             .iter()
             .map(|value| {
                 let lower = value.to_ascii_lowercase();
-                let found: Vec<usize> = (0..members.len()).filter(|&i| labels[i].starts_with(&lower)).collect();
+                let found: Vec<usize> =
+                    labels.iter().enumerate().filter(|(_, label)| label.starts_with(&lower)).map(|(i, _)| i).collect();
                 match found.as_slice() {
                     [i] => Some(*i),
                     _ => None,
@@ -493,8 +532,8 @@ impl<'a> Lowerer<'a> {
         let mut variants = Vec::new();
         for (value, member) in values.into_iter().zip(matched) {
             let variant_hint = format!("{hint}{}", naming::type_name(&value, "Variant"));
-            let (ty, nullable) = match member {
-                Some(i) => (self.schema(&members[i], &variant_hint, None, depth + 1).ty, nullable),
+            let (ty, nullable) = match member.and_then(|i| members.get(i)) {
+                Some(m) => (self.schema(m, &variant_hint, None, depth + 1).ty, nullable),
                 None => (TypeRef::Any, false),
             };
             variants.push(UnionVariant {
@@ -523,7 +562,10 @@ impl<'a> Lowerer<'a> {
             }
             let wrapped = ["allOf", "anyOf", "oneOf"].into_iter().find_map(|k| {
                 let items: Vec<Ctx<'a>> = current.items(k).into_iter().filter(|m| !is_null_schema(m.node)).collect();
-                (items.len() == 1).then(|| items[0].clone())
+                match items.as_slice() {
+                    [single] => Some(single.clone()),
+                    _ => None,
+                }
             });
             match wrapped {
                 Some(inner) => current = inner,
@@ -651,8 +693,10 @@ impl<'a> Lowerer<'a> {
         if let Some(tag) = tag_property {
             let adjacent =
                 views.iter().all(|v| v.as_ref().is_some_and(|v| v.props.len() == 2 && v.prop(&tag).is_some()));
-            let content =
-                views[0].as_ref().and_then(|v| v.props.iter().find(|(n, _)| *n != tag).map(|(n, _)| (*n).to_owned()));
+            let content = views
+                .first()
+                .and_then(Option::as_ref)
+                .and_then(|v| v.props.iter().find(|(n, _)| *n != tag).map(|(n, _)| (*n).to_owned()));
             let adjacent_content =
                 content.filter(|c| adjacent && views.iter().all(|v| v.as_ref().is_some_and(|v| v.prop(c).is_some())));
             for (member, view) in members.iter().zip(&views) {
@@ -666,8 +710,9 @@ impl<'a> Lowerer<'a> {
                 let variant_hint = format!("{hint}{}", naming::type_name(&value, "Variant"));
                 let inline = member.node.get("$ref").is_none();
                 let ty = match (&adjacent_content, view) {
+                    // `adjacent_content` is set only when every member has that property.
                     (Some(content), Some(view)) => {
-                        let ctx = view.prop(content).expect("checked above").clone();
+                        let ctx = view.prop(content).cloned().unwrap_or_else(|| member.clone());
                         Some(self.schema(&ctx, &variant_hint, None, depth + 1).ty)
                     }
                     // An inline member's tag lives in the enum, not in its payload struct.
@@ -698,7 +743,8 @@ impl<'a> Lowerer<'a> {
             };
         } else if let Some(keys) = external_keys(&views) {
             for (key, view) in keys.into_iter().zip(&views) {
-                let ctx = view.as_ref().and_then(|v| v.prop(&key)).expect("external member has its key").clone();
+                // `external_keys` found each key among its member's properties.
+                let Some(ctx) = view.as_ref().and_then(|v| v.prop(&key)).cloned() else { continue };
                 let variant_hint = format!("{hint}{}", naming::type_name(&key, "Variant"));
                 let ty = self.schema(&ctx, &variant_hint, None, depth + 1).ty;
                 variants.push(UnionVariant {
@@ -757,7 +803,7 @@ fn common_const_property(views: &[Option<ObjectView<'_>>]) -> Option<String> {
     if views.len() < 2 || views.iter().any(Option::is_none) {
         return None;
     }
-    let first = views[0].as_ref()?;
+    let first = views.first()?.as_ref()?;
     'candidates: for (name, _) in &first.props {
         let mut values = HashSet::new();
         for view in views.iter().flatten() {
@@ -781,10 +827,11 @@ fn external_keys(views: &[Option<ObjectView<'_>>]) -> Option<Vec<String>> {
     let mut seen = HashSet::new();
     for view in views {
         let view = view.as_ref()?;
-        if view.props.len() != 1 || !view.required.contains(view.props[0].0) {
+        let [(key, _)] = view.props.as_slice() else { return None };
+        if !view.required.contains(*key) {
             return None;
         }
-        let key = view.props[0].0.to_owned();
+        let key = (*key).to_owned();
         if !seen.insert(key.clone()) {
             return None;
         }
