@@ -52,8 +52,9 @@ pub fn config_against_api(config: &Config, api: &Api) -> Vec<Diagnostic> {
             );
         }
     }
-    for example in &config.client.examples {
+    for example in config.client.examples.iter().filter(|_| config.client.enabled) {
         let at = |key: &str| config.origin(&format!("/crates/client/examples/{}/{key}", example.name));
+        let before = diags.len();
         let Some(op) = api.operations.iter().find(|op| op.name.wire == example.operation) else {
             let known: Vec<&str> = api.operations.iter().map(|op| op.name.wire.as_str()).take(5).collect();
             diags.push(
@@ -91,6 +92,14 @@ pub fn config_against_api(config: &Config, api: &Api) -> Vec<Diagnostic> {
                         ),
                     )
                     .expected("a dotted path of property wire names of the request body, such as `Limitation.Count`"),
+                );
+            }
+        }
+        if diags.len() == before {
+            if let Some(problem) = crate::emit::client::example_problem(api, config, example) {
+                diags.push(
+                    Diagnostic::new(at("operation"), problem)
+                        .expected("options that set every required property of the request body without a value"),
                 );
             }
         }

@@ -216,6 +216,22 @@ pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &
     Ok(())
 }
 
+/// Why `example` cannot be generated, if it cannot (checked with the config, so the problem is
+/// reported where the example is written).
+pub(crate) fn example_problem(api: &Api, config: &Config, example: &Example) -> Option<String> {
+    let types_crate = crate_ident(&config.types_crate.name);
+    let mut cx = Ctx { api, config, types: quote!(#types_crate), uses: Uses::default() };
+    let mut taken = BTreeSet::new();
+    let mut streams = Vec::new();
+    for op in api.operations.iter().filter(|op| op.name.wire == example.operation) {
+        if let Some((name, _)) = stream_method(&mut cx, op, &mut taken) {
+            streams.push((op.name.wire.clone(), name));
+        }
+    }
+    let (_, credential_names) = credentials(api, config);
+    example_program(&mut cx, example, &streams, &credential_names).err()
+}
+
 /// The `Credentials` struct (one optional field per auth body field and per security scheme the
 /// generated code applies) and the names of its fields with the wire name each stands for.
 fn credentials(api: &Api, config: &Config) -> (TokenStream, Vec<(String, String)>) {

@@ -1,7 +1,7 @@
 //! Emission: IR → files. Rust goes through `quote!` → `syn` → `prettyplease`; manifests and
 //! READMEs come from the minijinja templates in `templates/`. Emitters never read files.
 
-mod client;
+pub(crate) mod client;
 mod docs;
 mod spell;
 mod types;
