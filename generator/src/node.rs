@@ -285,6 +285,10 @@ fn parse_yaml(text: &str, limits: &ParseLimits) -> Result<Node, Vec<ParseError>>
         builder.on_event(event, span);
     }
     if !builder.errors.is_empty() {
+        // An empty node at the very end (`? ` with nothing after it) is placed past the text.
+        for e in &mut builder.errors {
+            (e.line, e.column) = clamp_position(text, e.line as usize, e.column as usize);
+        }
         return Err(builder.errors);
     }
     match builder.root {
@@ -302,11 +306,15 @@ fn scan_error(text: &str, error: &ScanError) -> ParseError {
 /// the end of the input, or count a column in bytes; positions are clamped to a real line and
 /// to at most one past its last character. Lines end at `\n`, `\r\n` or a lone `\r`, as in YAML.
 fn marker_position(text: &str, marker: &saphyr_parser::Marker) -> (u32, u32) {
+    clamp_position(text, marker.line(), marker.col() + 1)
+}
+
+fn clamp_position(text: &str, line: usize, column: usize) -> (u32, u32) {
     let lines: Vec<&str> = text.split("\r\n").flat_map(|l| l.split(['\n', '\r'])).collect();
     let count = lines.len().max(1);
-    let line = marker.line().clamp(1, count);
+    let line = line.clamp(1, count);
     let width = lines.get(line - 1).map_or(0, |l| l.chars().count());
-    let column = (marker.col() + 1).clamp(1, width + 1);
+    let column = column.clamp(1, width + 1);
     (to_u32(line), to_u32(column))
 }
 

@@ -45,3 +45,16 @@ pub fn generate_memory_with_warnings(files: &[(&str, &str)]) -> Result<Generated
     let config = Config::for_name("memory", vec![files[0].0.to_owned()]);
     triad::generate(&config, "", &reader, &provenance("memory"))
 }
+
+/// The lines of a text as YAML counts them (`\n`, `\r\n` and a lone `\r` end a line).
+pub fn yaml_lines(text: &str) -> Vec<&str> {
+    let mut lines = Vec::new();
+    let mut rest = text;
+    while let Some(end) = rest.find(['\n', '\r']) {
+        lines.push(&rest[..end]);
+        let skip = if rest[end..].starts_with("\r\n") { 2 } else { 1 };
+        rest = &rest[end + skip..];
+    }
+    lines.push(rest);
+    lines
+}

@@ -10,25 +10,12 @@ fn fixture(name: &str) -> Vec<u8> {
     std::fs::read(triad_tests::root().join("tests/fixtures/fuzz").join(name)).unwrap()
 }
 
-/// The lines of a text as YAML counts them (`\n`, `\r\n` and a lone `\r` end a line).
-fn yaml_lines(text: &str) -> Vec<&str> {
-    let mut lines = Vec::new();
-    let mut rest = text;
-    while let Some(end) = rest.find(['\n', '\r']) {
-        lines.push(&rest[..end]);
-        let skip = if rest[end..].starts_with("\r\n") { 2 } else { 1 };
-        rest = &rest[end + skip..];
-    }
-    lines.push(rest);
-    lines
-}
-
 /// Every parse error of `name` lies inside the text: an existing line, a column at most one
 /// past the line's last character.
 fn assert_parse_errors_inside(name: &str) {
     let text = String::from_utf8_lossy(&fixture(name)).into_owned();
     let errors = node::parse(&text).expect_err("the input is not valid YAML");
-    let lines = yaml_lines(&text);
+    let lines = triad_tests::yaml_lines(&text);
     for e in errors {
         let line = lines.get(e.line as usize - 1).unwrap_or_else(|| panic!("{e:?} is past the last line in {text:?}"));
         assert!(e.column >= 1 && e.column as usize <= line.chars().count() + 1, "{e:?} is outside {line:?}");
@@ -216,4 +203,13 @@ fn inline_allof_of_the_parent_ends() {
     assert!(diags.0.iter().all(|d| d.message.contains("contains itself")), "{diags}");
     let pointers: Vec<&str> = diags.0.iter().map(|d| &*d.location.pointer).collect();
     assert_eq!(pointers, ["/components/schemas/Pet/properties/a", "/components/schemas/Pet/properties/b"], "{diags}");
+}
+
+/// An explicit key with nothing after it (`? `): the empty key's position was one line past the
+/// end of the text. Found by the parse fuzz target.
+#[test]
+fn an_empty_key_at_the_end_is_placed_inside_the_text() {
+    let errors = triad::node::parse("? ").unwrap_err();
+    assert!(errors.iter().all(|e| (e.line, e.column) <= (1, 3)), "{errors:?}");
+    assert!(errors[0].message.contains("found null"), "{errors:?}");
 }

@@ -76,19 +76,6 @@ fn mutate(text: &str, rng: &mut Rng) -> String {
     lines.join("\n")
 }
 
-/// The lines of a text as YAML counts them (`\n`, `\r\n` and a lone `\r` end a line).
-fn yaml_lines(text: &str) -> Vec<&str> {
-    let mut lines = Vec::new();
-    let mut rest = text;
-    while let Some(end) = rest.find(['\n', '\r']) {
-        lines.push(&rest[..end]);
-        let skip = if rest[end..].starts_with("\r\n") { 2 } else { 1 };
-        rest = &rest[end + skip..];
-    }
-    lines.push(rest);
-    lines
-}
-
 /// Whether `pointer` is a JSON pointer (RFC 6901): empty, or `/`-separated segments in which
 /// `~` is only ever followed by `0` or `1`.
 fn is_json_pointer(pointer: &str) -> bool {
@@ -113,7 +100,7 @@ fn last_position(node: &Node) -> (u32, u32) {
 /// Checks one location against the files the generator was given; returns what is wrong.
 fn check_location(location: &Location, message: &str, files: &BTreeMap<String, String>) -> Result<(), String> {
     let text = files.get(&*location.file).ok_or("the file is not one of the inputs")?;
-    let lines = yaml_lines(text);
+    let lines = triad_tests::yaml_lines(text);
     let (line, column) = (location.line as usize, location.column as usize);
     // A syntax error at the very end of the input names the line after the last; this is
     // recorded in fuzz_regressions.rs, which asserts the strict rule.
