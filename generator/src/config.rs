@@ -21,6 +21,8 @@ pub struct Config {
     pub specs: Vec<String>,
     /// The types crate.
     pub types_crate: CrateSettings,
+    /// The client crate.
+    pub client: ClientSettings,
     /// Auth placement, used by the client and server crates.
     pub auth: Auth,
     /// Cursor pagination shape, used by the client crate.
@@ -68,6 +70,53 @@ pub struct CrateSettings {
     pub description: Option<String>,
 }
 
+/// Settings of the client crate.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ClientSettings {
+    /// Name, version and description.
+    pub krate: CrateSettings,
+    /// Generated when the API has operations, unless this is false.
+    pub enabled: bool,
+    /// Where the client crate finds `triad-runtime`: a path relative to the client crate's
+    /// folder (or absolute); `None` depends on the published version only.
+    pub runtime_path: Option<String>,
+    /// Operation ids (`*` matches any run of characters) that are safe to repeat after a
+    /// timeout, a 408 or 5xx answer or a lost connection, besides GET, HEAD, OPTIONS, PUT and DELETE.
+    pub retry_safe: Vec<String>,
+    /// Runnable examples, rendered into the crate's `examples/`.
+    pub examples: Vec<Example>,
+}
+
+/// A runnable example: a command-line program that calls one operation (streaming every item
+/// when the operation is paginated) and prints one line per item.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Example {
+    /// File stem of the example (`cargo run --example NAME`).
+    pub name: String,
+    /// Operation id to call.
+    pub operation: String,
+    /// What the example does, for its help text.
+    pub description: Option<String>,
+    /// Command-line options mapped to request body fields.
+    pub args: Vec<ExampleArg>,
+    /// Property of each item (or of the response) to print, one line each.
+    pub print: String,
+    /// Values of credentials the example may be run without (wire name → value), such as a
+    /// client application name.
+    pub credential_defaults: BTreeMap<String, String>,
+}
+
+/// A `--flag VALUE` option of an [`Example`].
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ExampleArg {
+    /// Option name without the leading `--`.
+    pub flag: String,
+    /// Dotted path of wire property names in the request body, such as `Limitation.Count`.
+    pub field: String,
+    /// Value used when the option is not given.
+    pub default: Option<String>,
+}
+
 /// Where credentials go.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Auth {
@@ -89,6 +138,9 @@ pub struct Pagination {
     pub request_count: String,
     /// Property of the cursor in responses, e.g. `Cursor`.
     pub response_cursor: String,
+    /// Item array property of responses, by operation id, where it cannot be inferred (the
+    /// response's only array property).
+    pub items: BTreeMap<String, String>,
 }
 
 /// The type a field gets instead of the one its spec declares, and why.
@@ -121,6 +173,11 @@ impl Config {
             name: name.to_owned(),
             specs,
             types_crate: CrateSettings { name: format!("{name}-types"), version: "0.1.0".into(), description: None },
+            client: ClientSettings {
+                krate: CrateSettings { name: format!("{name}-client"), version: "0.1.0".into(), description: None },
+                enabled: true,
+                ..ClientSettings::default()
+            },
             ..Config::default()
         }
     }
@@ -400,6 +457,52 @@ impl Reader<'_> {
         }
     }
 
+    fn examples(&mut self, node: &Node, pointer: &str) -> Vec<Example> {
+        let mut out = Vec::new();
+        for (name, settings) in self.map(node, pointer, &[]) {
+            let p = format!("{pointer}/{name}");
+            if let Err(problem) = check_crate_name(name) {
+                self.error(settings, &p, format!("example name `{name}` {problem}"), CRATE_NAME);
+            }
+            let mut example = Example { name: name.to_owned(), ..Example::default() };
+            for (k, v) in self.map(settings, &p, &["operation", "description", "args", "print", "credential_defaults"])
+            {
+                let pp = format!("{p}/{k}");
+                match k {
+                    "operation" => example.operation = self.string(v, &pp),
+                    "credential_defaults" => example.credential_defaults = self.string_map(v, &pp),
+                    "description" => example.description = Some(self.string(v, &pp)),
+                    "print" => example.print = self.string(v, &pp),
+                    _ => {
+                        for (flag, arg) in self.map(v, &pp, &[]) {
+                            let ap = format!("{pp}/{flag}");
+                            let mut parsed = ExampleArg { flag: flag.to_owned(), ..ExampleArg::default() };
+                            if arg.scalar_text().is_some() {
+                                parsed.field = self.string(arg, &ap);
+                            } else {
+                                for (ak, av) in self.map(arg, &ap, &["field", "default"]) {
+                                    let value = self.string(av, &format!("{ap}/{ak}"));
+                                    match ak {
+                                        "field" => parsed.field = value,
+                                        _ => parsed.default = Some(value),
+                                    }
+                                }
+                            }
+                            example.args.push(parsed);
+                        }
+                    }
+                }
+            }
+            for (key, value) in [("operation", &example.operation), ("print", &example.print)] {
+                if value.is_empty() {
+                    self.error(settings, &p, format!("example `{name}` has no `{key}`"), "`operation` and `print`");
+                }
+            }
+            out.push(example);
+        }
+        out
+    }
+
     /// Reports a problem with the setting at `pointer`, unless one was reported there already
     /// (a value of the wrong kind, say). A setting left out is reported at the nearest setting
     /// that contains it.
@@ -475,6 +578,7 @@ impl Reader<'_> {
             "overrides",
         ];
         let mut config = Config::default();
+        let mut named_kinds: Vec<&str> = Vec::new();
         let entries = self.map(root, "", &known);
         match root.get("name") {
             Some(n) => config.name = self.string(n, "/name"),
@@ -484,6 +588,7 @@ impl Reader<'_> {
         if root.get("crates").is_none_or(|c| c.get("types").is_none()) {
             self.check_derived_name(root, &config.types_crate.name, &config.name);
         }
+
         for (key, value) in entries {
             let pointer = format!("/{key}");
             match key {
@@ -513,8 +618,36 @@ impl Reader<'_> {
                             description: None,
                         };
                         let mut named = false;
-                        for (k, v) in self.map(settings, &pointer, &["name", "version", "description"]) {
+                        let known: &[&str] = match kind {
+                            "client" => {
+                                &["name", "version", "description", "enabled", "runtime_path", "retry_safe", "examples"]
+                            }
+                            _ => &["name", "version", "description"],
+                        };
+                        for (k, v) in self.map(settings, &pointer, known) {
                             let p = format!("{pointer}/{k}");
+                            match k {
+                                "enabled" => {
+                                    match v.as_bool() {
+                                        Some(b) => config.client.enabled = b,
+                                        None => self.error(v, &p, format!("found {}", v.kind_name()), "true or false"),
+                                    }
+                                    continue;
+                                }
+                                "runtime_path" => {
+                                    config.client.runtime_path = Some(self.string(v, &p));
+                                    continue;
+                                }
+                                "retry_safe" => {
+                                    config.client.retry_safe = self.strings(v, &p);
+                                    continue;
+                                }
+                                "examples" => {
+                                    config.client.examples = self.examples(v, &p);
+                                    continue;
+                                }
+                                _ => {}
+                            }
                             let s = self.string(v, &p);
                             match k {
                                 "name" => {
@@ -538,11 +671,16 @@ impl Reader<'_> {
                                 _ => crate_settings.description = Some(s),
                             }
                         }
-                        if !named {
+                        if !named && kind == "types" {
                             self.check_derived_name(root, &crate_settings.name, &config.name);
                         }
-                        if kind == "types" {
-                            config.types_crate = crate_settings;
+                        if named {
+                            named_kinds.push(kind);
+                        }
+                        match kind {
+                            "types" => config.types_crate = crate_settings,
+                            "client" => config.client.krate = crate_settings,
+                            _ => {}
                         }
                     }
                 }
@@ -569,7 +707,12 @@ impl Reader<'_> {
                             self.error(value, &pointer, format!("missing setting `{key}`"), &expected);
                         }
                     }
-                    for (k, v) in self.map(value, &pointer, &keys) {
+                    let known = ["request_cursor", "request_count", "response_cursor", "items"];
+                    for (k, v) in self.map(value, &pointer, &known) {
+                        if k == "items" {
+                            pagination.items = self.string_map(v, &format!("{pointer}/{k}"));
+                            continue;
+                        }
                         let s = self.string(v, &format!("{pointer}/{k}"));
                         match k {
                             "request_cursor" => pagination.request_cursor = s,
@@ -651,6 +794,14 @@ impl Reader<'_> {
         if config.specs.is_empty() {
             self.error(root, "/specs", "no spec files listed".into(), "`specs:` with at least one file");
         }
+        // An unnamed client crate is named after the API; when that is no package name but the
+        // types crate has an explicit one, after the types crate. (A bad `name` with no explicit
+        // types crate name is reported once, for the types crate.)
+        if !named_kinds.contains(&"client") && check_crate_name(&config.client.krate.name).is_err() {
+            let types = &config.types_crate.name;
+            let base = types.strip_suffix("-types").or_else(|| types.strip_suffix("_types")).unwrap_or(types);
+            config.client.krate.name = format!("{base}-client");
+        }
         config
     }
 }
@@ -671,6 +822,46 @@ mod tests {
         assert_eq!(config.auth.body_fields, ["ClientToken"]);
         assert_eq!(config.pagination.unwrap().response_cursor, "Cursor");
         assert_eq!(config.type_names["Foo"], "Bar");
+    }
+
+    #[test]
+    fn parses_client_settings_and_examples() {
+        let text = "name: pets\nspecs: [a.yaml]\ncrates:\n  client:\n    name: pets-sdk\n    runtime_path: ../rt\n    \
+                    retry_safe: [\"*_list\"]\n    examples:\n      list:\n        operation: pets_list\n        \
+                    args: {limit: {field: Page.Size, default: \"10\"}, owner: Owner}\n        print: Id\n\
+                    pagination: {request_cursor: C, request_count: N, response_cursor: C, items: {pets_list: Pets}}\n";
+        let config = Config::parse("c.yaml", text).unwrap();
+        assert_eq!(config.client.krate.name, "pets-sdk");
+        assert!(config.client.enabled);
+        assert_eq!(config.client.runtime_path.as_deref(), Some("../rt"));
+        assert_eq!(config.client.retry_safe, ["*_list"]);
+        let example = &config.client.examples[0];
+        assert_eq!(
+            (example.name.as_str(), example.operation.as_str(), example.print.as_str()),
+            ("list", "pets_list", "Id")
+        );
+        assert_eq!(
+            example.args[0],
+            ExampleArg { flag: "limit".into(), field: "Page.Size".into(), default: Some("10".into()) }
+        );
+        assert_eq!(example.args[1], ExampleArg { flag: "owner".into(), field: "Owner".into(), default: None });
+        assert_eq!(config.pagination.unwrap().items["pets_list"], "Pets");
+        // Defaults: a client crate named after the API, enabled.
+        let config = Config::parse("c.yaml", "name: pets\nspecs: [a.yaml]\n").unwrap();
+        assert_eq!((config.client.krate.name.as_str(), config.client.enabled), ("pets-client", true));
+        let config = Config::parse("c.yaml", "name: pets\nspecs: [a.yaml]\ncrates: {client: {enabled: false}}\n");
+        assert!(!config.unwrap().client.enabled);
+    }
+
+    #[test]
+    fn bad_client_settings_are_located() {
+        let text = "name: pets\nspecs: [a.yaml]\ncrates:\n  client:\n    enabled: sometimes\n    examples:\n      list: {print: Id}\n";
+        let diags = Config::parse("c.yaml", text).unwrap_err();
+        let enabled = diags.iter().find(|d| d.location.pointer == "/crates/client/enabled").expect("enabled");
+        assert_eq!((enabled.location.line, enabled.location.column), (5, 14));
+        let example = diags.iter().find(|d| d.message.contains("has no `operation`")).expect("operation");
+        assert_eq!(example.location.pointer, "/crates/client/examples/list");
+        assert_eq!(diags.len(), 2, "{diags:?}");
     }
 
     #[test]
@@ -719,7 +910,9 @@ mod tests {
         );
         // An explicit crate name makes the API name free-form.
         let config = Config::parse("c.yaml", "name: My API\nspecs: [a.yaml]\ncrates: {types: {name: my-api-types}}\n");
-        assert_eq!(config.unwrap().types_crate.name, "my-api-types");
+        let config = config.unwrap();
+        assert_eq!(config.types_crate.name, "my-api-types");
+        assert_eq!(config.client.krate.name, "my-api-client", "named after the types crate");
         // With `crates.types` present but unnamed, the derived name is still checked.
         let diags =
             Config::parse("c.yaml", "name: 9lives\nspecs: [a.yaml]\ncrates: {types: {version: 0.2.0}}\n").unwrap_err();

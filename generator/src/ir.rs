@@ -46,6 +46,12 @@ pub struct Api {
     pub webhooks: Vec<Webhook>,
     /// Long-lived message channels (WebSockets), sorted by Rust name.
     pub channels: Vec<Channel>,
+    /// Servers operations are served from, in specification order.
+    pub servers: Vec<Server>,
+    /// Ways of authenticating, sorted by name.
+    pub security_schemes: Vec<SecurityScheme>,
+    /// Security requirements of operations that state none of their own.
+    pub security: Vec<SecurityRequirement>,
 }
 
 impl Api {
@@ -332,8 +338,31 @@ pub struct Param {
     pub ty: TypeRef,
     /// Must be given.
     pub required: bool,
+    /// How the value is written.
+    pub style: ParamStyle,
+    /// Whether lists and objects are spread over several name/value pairs.
+    pub explode: bool,
     /// Documentation.
     pub docs: Docs,
+}
+
+/// How a parameter value is serialized (RFC 6570 styles).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ParamStyle {
+    /// `a=1&a=2` / `a=1,2` (query and cookie default).
+    Form,
+    /// `1,2` (path and header default).
+    Simple,
+    /// `a=1 2`.
+    SpaceDelimited,
+    /// `a=1|2`.
+    PipeDelimited,
+    /// `a[k]=v`.
+    DeepObject,
+    /// `.1.2` in a path.
+    Label,
+    /// `;a=1` in a path.
+    Matrix,
 }
 
 /// A request or response body.
@@ -343,13 +372,124 @@ pub struct Body {
     pub media_type: String,
     /// Type of the decoded body.
     pub ty: TypeRef,
+    /// The body must be sent (requests; always true for responses).
+    pub required: bool,
 }
+
+/// Which responses a [`Response`] describes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Status {
+    /// One status code, such as 200.
+    Code(u16),
+    /// Every code of a class: `Range(4)` is 400–499.
+    Range(u8),
+    /// Every code no other response names.
+    Default,
+}
+
+impl Status {
+    /// True for 2xx codes and the 2XX range.
+    pub fn is_success(self) -> bool {
+        match self {
+            Status::Code(code) => (200..300).contains(&code),
+            Status::Range(class) => class == 2,
+            Status::Default => false,
+        }
+    }
+}
+
+impl std::fmt::Display for Status {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Status::Code(code) => write!(f, "{code}"),
+            Status::Range(class) => write!(f, "{class}XX"),
+            Status::Default => f.write_str("default"),
+        }
+    }
+}
+
+/// One part of a path template.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum PathSegment {
+    /// Text sent as written.
+    Literal(String),
+    /// A path parameter, by wire name.
+    Param(String),
+}
+
+/// A server an API is served from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Server {
+    /// URL, possibly holding `{variable}` placeholders.
+    pub url: String,
+    /// Description.
+    pub description: Option<String>,
+    /// Placeholders of `url`, in specification order.
+    pub variables: Vec<ServerVariable>,
+}
+
+impl Server {
+    /// The URL with every variable at its default.
+    pub fn default_url(&self) -> String {
+        let mut url = self.url.clone();
+        for variable in &self.variables {
+            url = url.replace(&format!("{{{}}}", variable.name), &variable.default);
+        }
+        url
+    }
+}
+
+/// A placeholder in a server URL.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ServerVariable {
+    /// Name, as written between braces.
+    pub name: String,
+    /// Value used when the caller gives none.
+    pub default: String,
+    /// Allowed values (empty: any).
+    pub allowed: Vec<String>,
+    /// Description.
+    pub description: Option<String>,
+}
+
+/// A way of authenticating.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SecurityScheme {
+    /// Name the scheme is declared under (requirements refer to it).
+    pub name: String,
+    /// What it is.
+    pub kind: SecurityKind,
+    /// Description.
+    pub description: Option<String>,
+}
+
+/// The kinds of [`SecurityScheme`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SecurityKind {
+    /// `Authorization: Bearer <token>`.
+    Bearer,
+    /// `Authorization: Basic <user:password>`.
+    Basic,
+    /// A key in a header, query parameter or cookie.
+    ApiKey {
+        /// Where the key goes.
+        location: ParamLocation,
+        /// Header, parameter or cookie name.
+        name: String,
+    },
+    /// A scheme the generated code does not apply itself (OAuth 2, OpenID Connect, mutual
+    /// TLS, other HTTP schemes), by its kind; callers add such credentials with a request hook.
+    Other(String),
+}
+
+/// Schemes that must all be satisfied together; an operation accepts any one of its requirements.
+pub type SecurityRequirement = Vec<String>;
 
 /// One response of an operation.
 #[derive(Clone, Debug)]
 pub struct Response {
-    /// `"200"`, `"4XX"`, or `"default"`.
-    pub status: String,
+    /// The status codes it describes.
+    pub status: Status,
     /// Documentation.
     pub docs: Docs,
     /// Body, if any.
@@ -365,13 +505,18 @@ pub struct Operation {
     pub method: Method,
     /// Path template, such as `/api/connector/v1/customers/getAll`.
     pub path: String,
+    /// The path template parsed into literal text and parameters.
+    pub segments: Vec<PathSegment>,
+    /// Security requirements (any one suffices; an empty list means none is needed);
+    /// `None` when the operation states none of its own and [`Api::security`] applies.
+    pub security: Option<Vec<SecurityRequirement>>,
     /// Documentation.
     pub docs: Docs,
     /// Parameters outside the body.
     pub params: Vec<Param>,
     /// Request body.
     pub request: Option<Body>,
-    /// Responses, sorted by status.
+    /// Responses, sorted by status (codes, then ranges, then the default).
     pub responses: Vec<Response>,
     /// Where it was defined.
     pub origin: Location,

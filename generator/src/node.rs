@@ -810,10 +810,21 @@ fn json_node(
     Node { value, line, column }
 }
 
-/// Byte offset → line and column, for parsers that report offsets.
+/// Byte offset → line and column, for parsers that report offsets. Columns count characters;
+/// the characters before every block of [`LINE_INDEX_BLOCK`] bytes are counted once, so a
+/// column costs at most one block's scan even on a multi-megabyte single line (minified JSON).
 struct LineIndex<'a> {
     text: &'a str,
     starts: Vec<usize>,
+    /// Characters before each block start.
+    blocks: Vec<usize>,
+}
+
+const LINE_INDEX_BLOCK: usize = 256;
+
+/// Characters in `bytes` (valid UTF-8 cut anywhere): the bytes that start a character.
+fn char_starts(bytes: &[u8]) -> usize {
+    bytes.iter().filter(|&&b| b & 0xC0 != 0x80).count()
 }
 
 impl<'a> LineIndex<'a> {
@@ -828,13 +839,28 @@ impl<'a> LineIndex<'a> {
                 .filter(|&(i, &b)| b == b'\n' || (b == b'\r' && bytes.get(i + 1) != Some(&b'\n')))
                 .map(|(i, _)| i + 1),
         );
-        LineIndex { text, starts }
+        let mut blocks = Vec::with_capacity(text.len() / LINE_INDEX_BLOCK + 2);
+        let mut count = 0;
+        for chunk in bytes.chunks(LINE_INDEX_BLOCK) {
+            blocks.push(count);
+            count += char_starts(chunk);
+        }
+        blocks.push(count);
+        LineIndex { text, starts, blocks }
+    }
+
+    /// Characters before byte `offset`.
+    fn chars_before(&self, offset: usize) -> usize {
+        let offset = offset.min(self.text.len());
+        let block = offset / LINE_INDEX_BLOCK;
+        let before_block = self.blocks.get(block).copied().unwrap_or(0);
+        before_block + self.text.as_bytes().get(block * LINE_INDEX_BLOCK..offset).map_or(0, char_starts)
     }
 
     fn at(&self, offset: usize) -> (u32, u32) {
         let line = self.starts.partition_point(|&s| s <= offset).max(1);
         let start = self.starts.get(line - 1).copied().unwrap_or(0);
-        let column = self.text.get(start..offset).map_or(0, |s| s.chars().count()) + 1;
+        let column = self.chars_before(offset).saturating_sub(self.chars_before(start)) + 1;
         (to_u32(line), to_u32(column))
     }
 }
@@ -940,5 +966,27 @@ mod tests {
         let b = node.pointer(&split_pointer("/a/b/1").unwrap()).unwrap();
         assert_eq!(b.as_str(), Some("x"));
         assert!(node.get("200").is_some());
+    }
+}
+
+#[cfg(test)]
+mod line_index_tests {
+    use super::*;
+
+    #[test]
+    fn columns_count_characters_across_blocks_and_lines() {
+        // A long first line of multi-byte characters crossing many blocks, then a short line.
+        let first = "é€😀a".repeat(700);
+        let text = format!("{first}\nxé€y");
+        let index = LineIndex::new(&text);
+        let naive = |offset: usize| {
+            let before = &text[..offset];
+            let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+            (before.matches('\n').count() + 1, before[line_start..].chars().count() + 1)
+        };
+        for (offset, _) in text.char_indices().step_by(7).chain([(text.len(), ' ')]) {
+            let (line, column) = index.at(offset);
+            assert_eq!((line as usize, column as usize), naive(offset), "offset {offset}");
+        }
     }
 }

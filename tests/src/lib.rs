@@ -25,7 +25,9 @@ pub fn generate_fixture(name: &str, specs: &[&str]) -> Result<Files, Diagnostics
 /// [`generate_fixture`], with the warnings.
 pub fn generate_fixture_with_warnings(name: &str, specs: &[&str]) -> Result<Generated, Diagnostics> {
     let specs: Vec<String> = specs.iter().map(|s| format!("tests/fixtures/{s}")).collect();
-    let config = Config::for_name(name, specs);
+    let mut config = Config::for_name(name, specs);
+    // Client crates are built in scratch workspaces: point them at this repository's runtime.
+    config.client.runtime_path = Some(root().join("runtime").display().to_string());
     triad::generate(&config, "", &FsReader::new(root()), &provenance(name))
 }
 

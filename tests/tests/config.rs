@@ -128,6 +128,114 @@ paths:
     assert_eq!(diags[1].location.line, 6);
 }
 
+const OPS: &str = r#"
+openapi: 3.0.3
+info: {title: t, version: '1'}
+paths:
+  /items/list:
+    post:
+      operationId: items_list
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: {$ref: '#/components/schemas/ListRequest'}
+      responses:
+        '200':
+          description: ok
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/ItemPage'}
+components:
+  schemas:
+    ListRequest:
+      type: object
+      required: [Token, Limit]
+      properties:
+        Token: {type: string, x-secret: true}
+        Limit:
+          type: object
+          required: [Count]
+          properties:
+            Count: {type: integer, format: int32}
+            Cursor: {type: string, nullable: true}
+    ItemPage:
+      type: object
+      properties:
+        Items: {type: array, items: {$ref: '#/components/schemas/Item'}}
+        Next: {type: string, nullable: true}
+    Item:
+      type: object
+      required: [Id]
+      properties:
+        Id: {type: string}
+"#;
+
+fn generate_ops(config_text: &str) -> Result<triad::Files, String> {
+    let config = Config::parse("codegen.yaml", config_text).map_err(|d| format!("{d:?}"))?;
+    let reader = MemoryReader::new().with("api.yaml", OPS);
+    let provenance = Provenance { source: "codegen.yaml".into(), command: "test".into() };
+    triad::generate(&config, "", &reader, &provenance).map(|g| g.files).map_err(|d| d.to_string())
+}
+
+#[test]
+fn an_example_naming_a_missing_operation_or_property_is_located() {
+    let text = "name: shop\nspecs: [api.yaml]\ncrates:\n  client:\n    examples:\n      list:\n        \
+                operation: items_lst\n        print: Id\n";
+    let error = generate_ops(text).unwrap_err();
+    assert!(error.contains("codegen.yaml:7:20"), "{error}");
+    assert!(error.contains("example operation `items_lst` does not exist"), "{error}");
+    assert!(error.contains("items_list"), "the known operations are suggested: {error}");
+    let text = "name: shop\nspecs: [api.yaml]\ncrates:\n  client:\n    examples:\n      list:\n        \
+                operation: items_list\n        args: {size: Limit.Size}\n        print: Id\n";
+    let error = generate_ops(text).unwrap_err();
+    assert!(error.contains("codegen.yaml:8:"), "{error}");
+    assert!(error.contains("`--size` sets `Limit.Size`"), "{error}");
+}
+
+#[test]
+fn pagination_settings_make_a_stream_and_the_client_can_be_disabled() {
+    let base = "name: shop\nspecs: [api.yaml]\nauth: {body_fields: [Token]}\n\
+                pagination: {request_cursor: Limit.Cursor, request_count: Limit.Count, response_cursor: Next}\n";
+    let files = generate_ops(base).unwrap();
+    let client = &files["shop-client/src/lib.rs"];
+    assert!(client.contains("pub fn items_list_stream("), "{client}");
+    assert!(client.contains("Item = Result<shop_types::Item, rt::Error<serde_json::Value>>"), "{client}");
+    assert!(client.contains("body.limit.cursor = Some(Some(cursor));"), "{client}");
+    assert!(client.contains("pub token: Option<rt::Secret>"), "{client}");
+    let manifest = &files["shop-client/Cargo.toml"];
+    assert!(
+        manifest.contains("[dependencies.shop-types]\nversion = \"0.1.0\"\npath = \"../shop-types\"\n"),
+        "{manifest}"
+    );
+    let files = generate_ops(&format!("{base}crates: {{client: {{enabled: false}}}}\n")).unwrap();
+    assert!(files.keys().all(|path| !path.starts_with("shop-client/")), "{:?}", files.keys());
+}
+
+#[test]
+fn odd_operation_ids_and_undeclared_path_parameters_make_valid_code() {
+    let spec = r#"
+openapi: 3.0.3
+info: {title: t, version: '1'}
+paths:
+  /cards/{card}/3ds:
+    get:
+      operationId: 3ds-check
+      responses:
+        '200': {description: ok, content: {application/json: {schema: {type: object}}}}
+        '404': {description: missing, content: {application/json: {schema: {type: string}}}}
+        '409': {description: conflict, content: {text/plain: {schema: {type: string}}}}
+"#;
+    let config = Config::parse("codegen.yaml", "name: odd\nspecs: [api.yaml]\n").unwrap();
+    let reader = MemoryReader::new().with("api.yaml", spec);
+    let provenance = Provenance { source: "codegen.yaml".into(), command: "test".into() };
+    let files = triad::generate(&config, "", &reader, &provenance).unwrap().files;
+    let client = &files["odd-client/src/lib.rs"];
+    assert!(client.contains("pub enum V3dsCheckError {"), "{client}");
+    assert!(client.contains("card: &str"), "the undeclared path parameter becomes a string argument: {client}");
+    assert!(client.contains(".path_param(\"card\""), "{client}");
+}
+
 #[test]
 fn names_from_the_config_must_be_valid_and_unreserved() {
     let cases: &[(&str, &str, &str)] = &[

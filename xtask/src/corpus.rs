@@ -8,10 +8,12 @@ use triad::Provenance;
 use triad::config::Config;
 use triad::load::FsReader;
 
-/// One API of the corpus: a name and its spec files (relative to the corpus directory).
+/// One API of the corpus: a name, its spec files (relative to the corpus directory), and the
+/// folder's `codegen.yaml` when it has one.
 struct Entry {
     name: String,
     specs: Vec<String>,
+    config: Option<PathBuf>,
 }
 
 fn entries(dir: &Path) -> Result<Vec<Entry>, String> {
@@ -21,7 +23,9 @@ fn entries(dir: &Path) -> Result<Vec<Entry>, String> {
     for entry in listing.filter_map(Result::ok) {
         let path = entry.path();
         let file_name = entry.file_name().to_string_lossy().into_owned();
-        if path.is_dir() {
+        if path.is_dir() && path.join("codegen.yaml").is_file() {
+            out.push(Entry { name: file_name, specs: Vec::new(), config: Some(path.join("codegen.yaml")) });
+        } else if path.is_dir() {
             let mut specs: Vec<String> = std::fs::read_dir(&path)
                 .map_err(|e| e.to_string())?
                 .filter_map(Result::ok)
@@ -30,15 +34,20 @@ fn entries(dir: &Path) -> Result<Vec<Entry>, String> {
                 .collect();
             specs.sort();
             if !specs.is_empty() {
-                out.push(Entry { name: file_name, specs });
+                out.push(Entry { name: file_name, specs, config: None });
             }
         } else if is_spec(&path) {
             let stem = file_name.rsplit_once('.').map(|(s, _)| s.to_owned()).unwrap_or(file_name.clone());
-            out.push(Entry { name: stem, specs: vec![file_name] });
+            out.push(Entry { name: stem, specs: vec![file_name], config: None });
         }
     }
     out.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(out)
+}
+
+/// The repository root (the runtime crate lives in `runtime/`).
+fn xtask_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_default()
 }
 
 /// A crate name from an entry name: lowercase, `-` separated.
@@ -56,6 +65,8 @@ fn crate_base(name: &str) -> String {
 
 struct Row {
     name: String,
+    /// `types` or `client`.
+    kind: &'static str,
     crate_name: String,
     millis: f64,
     lines: usize,
@@ -72,14 +83,42 @@ pub fn run(dir: &Path) -> Result<ExitCode, String> {
     let reader = FsReader::new(&dir);
     let mut rows = Vec::new();
     let mut all_files = triad::Files::new();
+    // Client crates depend on this repository's runtime by path.
+    let runtime = xtask_root().join("runtime");
     for entry in entries(&dir)? {
         let base = crate_base(&entry.name);
-        let mut config = Config::for_name(&base, entry.specs.clone());
-        config.types_crate.name = format!("{base}-types");
+        let (config, config_dir) = match &entry.config {
+            Some(path) => {
+                let shown = format!("{}/codegen.yaml", entry.name);
+                match Config::from_file(path, &shown) {
+                    Ok(config) => (config, entry.name.clone()),
+                    Err(diags) => {
+                        rows.push(Row {
+                            name: entry.name,
+                            kind: "types",
+                            crate_name: String::new(),
+                            millis: 0.0,
+                            lines: 0,
+                            counts: [0; 4],
+                            result: Err(format!("bad codegen.yaml:\n{}", triad::diag::Diagnostics::new(diags))),
+                        });
+                        continue;
+                    }
+                }
+            }
+            None => {
+                let mut config = Config::for_name(&base, entry.specs.clone());
+                config.types_crate.name = format!("{base}-types");
+                config.client.krate.name = format!("{base}-client");
+                (config, String::new())
+            }
+        };
+        let mut config = config;
+        config.client.runtime_path = Some(runtime.display().to_string());
         let provenance =
             Provenance { source: entry.name.clone(), command: format!("cargo xtask corpus {}", dir.display()) };
         let start = Instant::now();
-        let generated = triad::load(&config, "", &reader).and_then(|api| {
+        let generated = triad::load(&config, &config_dir, &reader).and_then(|api| {
             triad::emit::emit(&api, &config, &provenance)
                 .map(|files| (api, files))
                 .map_err(|m| triad::diag::Diagnostic::new(triad::diag::Location::file(&entry.name), m).into())
@@ -87,19 +126,32 @@ pub fn run(dir: &Path) -> Result<ExitCode, String> {
         let millis = start.elapsed().as_secs_f64() * 1000.0;
         match generated {
             Ok((api, files)) => {
-                let lines = files.iter().filter(|(p, _)| p.ends_with(".rs")).map(|(_, c)| c.lines().count()).sum();
+                let counts = [api.types.len(), api.operations.len(), api.webhooks.len(), api.channels.len()];
+                for (kind, krate) in [("types", &config.types_crate.name), ("client", &config.client.krate.name)] {
+                    let prefix = format!("{krate}/");
+                    if !files.keys().any(|p| p.starts_with(&prefix)) {
+                        continue;
+                    }
+                    let lines = files
+                        .iter()
+                        .filter(|(p, _)| p.starts_with(&prefix) && p.ends_with(".rs"))
+                        .map(|(_, c)| c.lines().count())
+                        .sum();
+                    rows.push(Row {
+                        name: entry.name.clone(),
+                        kind,
+                        crate_name: krate.clone(),
+                        millis,
+                        lines,
+                        counts,
+                        result: Ok(()),
+                    });
+                }
                 all_files.extend(files);
-                rows.push(Row {
-                    name: entry.name,
-                    crate_name: config.types_crate.name,
-                    millis,
-                    lines,
-                    counts: [api.types.len(), api.operations.len(), api.webhooks.len(), api.channels.len()],
-                    result: Ok(()),
-                });
             }
             Err(diags) => rows.push(Row {
                 name: entry.name,
+                kind: "types",
                 crate_name: String::new(),
                 millis,
                 lines: 0,
@@ -115,8 +167,8 @@ pub fn run(dir: &Path) -> Result<ExitCode, String> {
         }
     }
     println!(
-        "{:<34} {:>6} {:>5} {:>5} {:>5} {:>12} {:>8}  build, clippy, rustdoc",
-        "api", "types", "ops", "hooks", "chans", "generate ms", "lines"
+        "{:<34} {:<6} {:>6} {:>5} {:>5} {:>5} {:>12} {:>8}  build, clippy, rustdoc",
+        "api", "crate", "types", "ops", "hooks", "chans", "generate ms", "lines"
     );
     let mut failed = 0;
     for row in &rows {
@@ -129,13 +181,13 @@ pub fn run(dir: &Path) -> Result<ExitCode, String> {
         };
         let [types, ops, hooks, chans] = row.counts;
         println!(
-            "{:<34} {:>6} {:>5} {:>5} {:>5} {:>12.1} {:>8}  {status}",
-            row.name, types, ops, hooks, chans, row.millis, row.lines
+            "{:<34} {:<6} {:>6} {:>5} {:>5} {:>5} {:>12.1} {:>8}  {status}",
+            row.name, row.kind, types, ops, hooks, chans, row.millis, row.lines
         );
     }
     for row in &rows {
         if let Err(message) = &row.result {
-            println!("\n{}: {message}", row.name);
+            println!("\n{} ({}): {message}", row.name, row.kind);
         }
     }
     println!("\n{} passed, {} failed", rows.len() - failed, failed);

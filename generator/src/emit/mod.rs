@@ -1,7 +1,9 @@
 //! Emission: IR → files. Rust goes through `quote!` → `syn` → `prettyplease`; manifests and
 //! READMEs come from the minijinja templates in `templates/`. Emitters never read files.
 
+pub(crate) mod client;
 mod docs;
+mod spell;
 mod types;
 
 use std::collections::BTreeMap;
@@ -35,9 +37,21 @@ pub type Files = BTreeMap<String, String>;
 
 /// Generates every crate the generator can make for `api`.
 pub fn emit(api: &Api, config: &Config, provenance: &Provenance) -> Result<Files, String> {
-    let mut files = Files::new();
-    types::emit(api, config, provenance, &mut files)?;
-    Ok(files)
+    // Crates are independent: the client crate is rendered on a second thread.
+    std::thread::scope(|scope| {
+        let client = (config.client.enabled && !api.operations.is_empty()).then(|| {
+            scope.spawn(|| {
+                let mut files = Files::new();
+                client::emit(api, config, provenance, &mut files).map(|()| files)
+            })
+        });
+        let mut files = Files::new();
+        types::emit(api, config, provenance, &mut files)?;
+        if let Some(client) = client {
+            files.extend(client.join().map_err(|_| "the client emitter failed".to_owned())??);
+        }
+        Ok(files)
+    })
 }
 
 /// Parses tokens as a file and pretty-prints it behind the `@generated` header.
@@ -81,6 +95,80 @@ pub(crate) fn doc_attrs(docs: &Docs) -> TokenStream {
         });
     }
     out
+}
+
+/// Spec or config text on one line, cleaned (for manifests).
+pub(crate) fn one_line(text: &str) -> String {
+    docs::clean(text).split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// A dependency in a generated `Cargo.toml`.
+#[derive(serde::Serialize)]
+pub(crate) struct Dependency {
+    version: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    path: Option<String>,
+    #[serde(rename = "default-features", skip_serializing_if = "Option::is_none")]
+    default_features: Option<bool>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    features: Vec<&'static str>,
+}
+
+impl Dependency {
+    /// A crate from the registry, default features off.
+    pub(crate) fn registry(version: &str, features: &[&'static str]) -> Self {
+        Dependency {
+            version: version.to_owned(),
+            path: None,
+            default_features: Some(false),
+            features: features.to_vec(),
+        }
+    }
+
+    /// A crate by version and, when given, by path.
+    pub(crate) fn local(version: &str, path: Option<String>, features: &[&'static str]) -> Self {
+        Dependency { version: version.to_owned(), path, default_features: None, features: features.to_vec() }
+    }
+}
+
+/// `Cargo.toml` of a generated crate, written by a TOML serializer: no config or spec text can
+/// add keys or tables.
+pub(crate) fn manifest(
+    name: &str,
+    version: &str,
+    description: String,
+    dependencies: BTreeMap<&str, Dependency>,
+    dev_dependencies: BTreeMap<&str, Dependency>,
+    provenance: &Provenance,
+) -> Result<String, String> {
+    #[derive(serde::Serialize)]
+    struct Manifest<'a> {
+        package: Package<'a>,
+        lib: Lib,
+        dependencies: BTreeMap<&'a str, Dependency>,
+        #[serde(rename = "dev-dependencies", skip_serializing_if = "BTreeMap::is_empty")]
+        dev_dependencies: BTreeMap<&'a str, Dependency>,
+    }
+    #[derive(serde::Serialize)]
+    struct Package<'a> {
+        name: &'a str,
+        version: &'a str,
+        edition: &'static str,
+        description: String,
+        publish: bool,
+    }
+    #[derive(serde::Serialize)]
+    struct Lib {
+        path: &'static str,
+    }
+    let manifest = Manifest {
+        package: Package { name, version, edition: "2024", description, publish: false },
+        lib: Lib { path: "src/lib.rs" },
+        dependencies,
+        dev_dependencies,
+    };
+    let body = toml::to_string(&manifest).map_err(|e| format!("Cargo.toml: {e}"))?;
+    Ok(format!("# {}\n{body}", one_line(&provenance.header())))
 }
 
 /// Renders a minijinja template shipped in `templates/`.

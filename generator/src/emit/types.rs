@@ -1,28 +1,18 @@
 //! The types crate: every named type of the API with serde support, and nothing else.
 
-use proc_macro2::{Ident, Span, TokenStream};
+use proc_macro2::{Ident, TokenStream};
 use quote::quote;
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
-
-use super::{Files, Provenance, doc_attrs, docs, render_rust, render_template};
+use super::spell::{Shape, Uses, field_shape, ident, type_tokens};
+use super::{Dependency, Files, Provenance, doc_attrs, docs, render_rust, render_template};
 use crate::config::Config;
-use crate::ir::{Api, Direction, Field, Primitive, StringEnum, Struct, Tagging, TypeDef, TypeKind, TypeRef, Union};
+use crate::ir::{Api, Direction, Field, StringEnum, Struct, Tagging, TypeDef, TypeKind, TypeRef, Union};
 use crate::naming;
 
 const SUPPORT: &str = include_str!("../../../templates/types/support.rs");
 const README: &str = include_str!("../../../templates/types/README.md.j2");
-
-/// Which optional value crates the emitted code uses.
-#[derive(Default)]
-struct Uses {
-    uuid: bool,
-    chrono: bool,
-    /// A `format: date` field exists: the crate gets the `calendar` module.
-    date: bool,
-}
 
 pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &mut Files) -> Result<(), String> {
     let krate = &config.types_crate;
@@ -122,58 +112,24 @@ pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &
     Ok(())
 }
 
-/// `Cargo.toml` of the types crate, written by a TOML serializer: no config or spec text can
-/// add keys or tables.
+/// `Cargo.toml` of the types crate, written by the shared manifest writer.
 fn manifest(api: &Api, config: &Config, provenance: &Provenance, uses: &Uses) -> Result<String, String> {
-    #[derive(Serialize)]
-    struct Manifest<'a> {
-        package: Package<'a>,
-        lib: Lib,
-        dependencies: BTreeMap<&'static str, Dependency>,
-    }
-    #[derive(Serialize)]
-    struct Package<'a> {
-        name: &'a str,
-        version: &'a str,
-        edition: &'static str,
-        description: String,
-        publish: bool,
-    }
-    #[derive(Serialize)]
-    struct Lib {
-        path: &'static str,
-    }
-    #[derive(Serialize)]
-    struct Dependency {
-        version: &'static str,
-        #[serde(rename = "default-features")]
-        default_features: bool,
-        features: &'static [&'static str],
-    }
     let krate = &config.types_crate;
-    let one_line = |text: &str| docs::clean(text).split_whitespace().collect::<Vec<_>>().join(" ");
     let title = if api.title.trim().is_empty() { config.name.as_str() } else { api.title.as_str() };
     let description = match &krate.description {
-        Some(text) => one_line(text),
-        None => format!("Types of the {}", one_line(title)),
+        Some(text) => super::one_line(text),
+        None => format!("Types of the {}", super::one_line(title)),
     };
     let mut dependencies = BTreeMap::new();
-    dependencies.insert("serde", Dependency { version: "1", default_features: false, features: &["std", "derive"] });
-    dependencies.insert("serde_json", Dependency { version: "1", default_features: false, features: &["std"] });
+    dependencies.insert("serde", Dependency::registry("1", &["std", "derive"]));
+    dependencies.insert("serde_json", Dependency::registry("1", &["std"]));
     if uses.uuid {
-        dependencies.insert("uuid", Dependency { version: "1", default_features: false, features: &["std", "serde"] });
+        dependencies.insert("uuid", Dependency::registry("1", &["std", "serde"]));
     }
     if uses.chrono {
-        dependencies
-            .insert("chrono", Dependency { version: "0.4", default_features: false, features: &["std", "serde"] });
+        dependencies.insert("chrono", Dependency::registry("0.4", &["std", "serde"]));
     }
-    let manifest = Manifest {
-        package: Package { name: &krate.name, version: &krate.version, edition: "2024", description, publish: false },
-        lib: Lib { path: "src/lib.rs" },
-        dependencies,
-    };
-    let body = toml::to_string(&manifest).map_err(|e| format!("Cargo.toml: {e}"))?;
-    Ok(format!("# {}\n{body}", one_line(&provenance.header())))
+    super::manifest(&krate.name, &krate.version, description, dependencies, BTreeMap::new(), provenance)
 }
 
 /// Crate-level lists of the operations, webhooks and channels with the types they carry, as
@@ -217,7 +173,7 @@ fn index(api: &Api) -> String {
             let response = op
                 .responses
                 .iter()
-                .find(|r| r.status.starts_with('2'))
+                .find(|r| r.status.is_success())
                 .and_then(|r| r.body.as_ref())
                 .map(|b| type_link(api, &b.ty))
                 .unwrap_or_else(|| "none".into());
@@ -236,13 +192,6 @@ fn type_link(api: &Api, ty: &TypeRef) -> String {
         TypeRef::Map(inner) => format!("map of {}", type_link(api, inner)),
         TypeRef::Primitive(p) => format!("`{p:?}`"),
         TypeRef::Any => "any JSON".into(),
-    }
-}
-
-fn ident(name: &str) -> Ident {
-    match name.strip_prefix("r#") {
-        Some(raw) => Ident::new_raw(raw, Span::call_site()),
-        None => Ident::new(name, Span::call_site()),
     }
 }
 
@@ -319,45 +268,6 @@ fn calendar_module() -> TokenStream {
                 }
             }
         }
-    }
-}
-
-fn type_tokens(api: &Api, ty: &TypeRef, uses: &mut Uses) -> TokenStream {
-    match ty {
-        TypeRef::Named(id) => {
-            let name = ident(&api.ty(*id).name.rust);
-            quote!(#name)
-        }
-        TypeRef::Primitive(p) => match p {
-            Primitive::String => quote!(String),
-            Primitive::Bool => quote!(bool),
-            Primitive::I32 => quote!(i32),
-            Primitive::I64 => quote!(i64),
-            Primitive::F32 => quote!(f32),
-            Primitive::F64 => quote!(f64),
-            Primitive::Uuid => {
-                uses.uuid = true;
-                quote!(uuid::Uuid)
-            }
-            Primitive::DateTime => {
-                uses.chrono = true;
-                quote!(chrono::DateTime<chrono::Utc>)
-            }
-            Primitive::Date => {
-                uses.chrono = true;
-                uses.date = true;
-                quote!(calendar::Date)
-            }
-        },
-        TypeRef::List(inner) => {
-            let inner = type_tokens(api, inner, uses);
-            quote!(Vec<#inner>)
-        }
-        TypeRef::Map(inner) => {
-            let inner = type_tokens(api, inner, uses);
-            quote!(std::collections::BTreeMap<String, #inner>)
-        }
-        TypeRef::Any => quote!(serde_json::Value),
     }
 }
 
@@ -453,21 +363,26 @@ fn structure(api: &Api, config: &Config, def: &TypeDef, s: &Struct, docs: TokenS
             let wire = &f.name.wire;
             serde_args.push(quote!(rename = #wire));
         }
-        // required, not null: T. required, nullable: Option<T>, always written.
-        // optional, not null: Option<T>, absent when None. optional and nullable: absent, null
-        // and value differ, so Option<Option<T>>, unless the API says null means absent.
-        // Keep/set/clear wrappers always write their `Value`, null included.
-        if s.update_wrapper {
-            ty = quote!(Option<#ty>);
-            serde_args.push(quote!(default));
-        } else if !f.required && f.nullable && !config.null_means_absent {
-            ty = quote!(Option<Option<#ty>>);
-            serde_args.push(quote!(default, skip_serializing_if = "Option::is_none", with = "support::double_option"));
-        } else if !f.required {
-            ty = quote!(Option<#ty>);
-            serde_args.push(quote!(skip_serializing_if = "Option::is_none"));
-        } else if f.nullable {
-            ty = quote!(Option<#ty>);
+        // The wrapping rules live in `spell::field_shape`; here, how each shape is written.
+        match field_shape(config, s, f) {
+            Shape::Option if s.update_wrapper => {
+                ty = quote!(Option<#ty>);
+                serde_args.push(quote!(default));
+            }
+            Shape::DoubleOption => {
+                ty = quote!(Option<Option<#ty>>);
+                serde_args.push(quote!(
+                    default,
+                    skip_serializing_if = "Option::is_none",
+                    with = "support::double_option"
+                ));
+            }
+            Shape::Option if !f.required => {
+                ty = quote!(Option<#ty>);
+                serde_args.push(quote!(skip_serializing_if = "Option::is_none"));
+            }
+            Shape::Option => ty = quote!(Option<#ty>),
+            Shape::Plain => {}
         }
         let serde_attr = (!serde_args.is_empty()).then(|| quote!(#[serde(#(#serde_args),*)]));
         fields.extend(quote! {

@@ -3,7 +3,10 @@
 use heck::ToUpperCamelCase;
 
 use super::{Ctx, Lowerer, docs_of};
-use crate::ir::{Body, Method, Name, Operation, Param, ParamLocation, Response, Webhook};
+use crate::ir::{
+    Body, Method, Name, Operation, Param, ParamLocation, ParamStyle, PathSegment, Response, SecurityKind,
+    SecurityRequirement, SecurityScheme, Server, ServerVariable, Status, Webhook,
+};
 use crate::naming;
 use crate::node::Node;
 
@@ -33,6 +36,23 @@ impl<'a> Lowerer<'a> {
                 self.api.docs = docs_of(info.node);
                 self.api.docs.text = info.node.get("description").and_then(Node::as_str).map(|s| s.trim().to_owned());
             }
+        }
+        if self.api.servers.is_empty() {
+            self.api.servers = self.servers(&root);
+        }
+        for (name, scheme) in root.get("components").map(|c| c.entries("securitySchemes")).unwrap_or_default() {
+            let Some(scheme) = self.deref(scheme) else { continue };
+            if self.api.security_schemes.iter().any(|s| s.name == name) {
+                continue;
+            }
+            if let Some(kind) = self.security_kind(&scheme) {
+                let description = scheme.node.get("description").and_then(Node::as_str).map(str::to_owned);
+                self.api.security_schemes.push(SecurityScheme { name: name.to_owned(), kind, description });
+            }
+        }
+        self.api.security_schemes.sort_by(|a, b| a.name.cmp(&b.name));
+        if let Some(security) = root.get("security") {
+            self.api.security = self.security(&security);
         }
         for (path, item) in root.entries("paths") {
             // `x-` keys of the Paths Object are extensions, not paths.
@@ -110,6 +130,31 @@ impl<'a> Lowerer<'a> {
             };
             let required =
                 location == ParamLocation::Path || param.node.get("required").and_then(Node::as_bool) == Some(true);
+            let default_style = match location {
+                ParamLocation::Query | ParamLocation::Cookie => ParamStyle::Form,
+                ParamLocation::Path | ParamLocation::Header => ParamStyle::Simple,
+            };
+            let style = match param.get("style") {
+                None => default_style,
+                Some(at) => match at.node.as_str() {
+                    Some("form") => ParamStyle::Form,
+                    Some("simple") => ParamStyle::Simple,
+                    Some("spaceDelimited") => ParamStyle::SpaceDelimited,
+                    Some("pipeDelimited") => ParamStyle::PipeDelimited,
+                    Some("deepObject") => ParamStyle::DeepObject,
+                    Some("label") => ParamStyle::Label,
+                    Some("matrix") => ParamStyle::Matrix,
+                    other => {
+                        self.error(
+                            &at,
+                            format!("parameter style {other:?} is not valid"),
+                            "one of form, simple, spaceDelimited, pipeDelimited, deepObject, label, matrix",
+                        );
+                        default_style
+                    }
+                },
+            };
+            let explode = param.node.get("explode").and_then(Node::as_bool).unwrap_or(style == ParamStyle::Form);
             // An operation-level parameter replaces a path-level one with the same name and place.
             params.retain(|p| !(p.name.wire == name && p.location == location));
             params.push(Param {
@@ -117,6 +162,8 @@ impl<'a> Lowerer<'a> {
                 location,
                 ty,
                 required,
+                style,
+                explode,
                 docs: docs_of(param.node),
             });
         }
@@ -132,20 +179,33 @@ impl<'a> Lowerer<'a> {
             }
             let Some(response) = self.deref(response) else { continue };
             let hint = if status.starts_with('2')
-                || status == "default" && !responses.iter().any(|r: &Response| r.status.starts_with('2'))
+                || status == "default" && !responses.iter().any(|r: &Response| r.status.is_success())
             {
                 format!("{base}Response")
             } else {
                 format!("{base}Response{}", status.to_upper_camel_case())
             };
             let body = self.content(&response, &hint);
-            responses.push(Response { status: status.to_owned(), docs: docs_of(response.node), body });
+            let Some(status) = parse_status(status) else {
+                let at = op.get("responses").and_then(|r| r.get(status)).unwrap_or_else(|| op.clone());
+                self.error(
+                    &at,
+                    format!("`{status}` is not a response status"),
+                    "a status code from 100 to 599, a range such as `4XX`, or `default`",
+                );
+                continue;
+            };
+            responses.push(Response { status, docs: docs_of(response.node), body });
         }
-        responses.sort_by(|a, b| a.status.cmp(&b.status));
+        responses.sort_by_key(|r| r.status);
+        let segments = self.segments(op, path, &mut params);
+        let security = op.get("security").map(|s| self.security(&s));
         self.api.operations.push(Operation {
             name: Name { wire, rust: naming::field_name(&base) },
             method,
             path: path.to_owned(),
+            segments,
+            security,
             docs: docs_of(op.node),
             params,
             request,
@@ -156,7 +216,136 @@ impl<'a> Lowerer<'a> {
 
     fn body(&mut self, body: Ctx<'a>, hint: &str) -> Option<Body> {
         let body = self.deref(body)?;
-        self.content(&body, hint)
+        let required = body.node.get("required").and_then(Node::as_bool) == Some(true);
+        self.content(&body, hint).map(|b| Body { required, ..b })
+    }
+
+    /// Splits a path template into literal text and parameters. A parameter the template names
+    /// but the operation does not declare is added as a required string.
+    fn segments(&mut self, op: &Ctx<'a>, path: &str, params: &mut Vec<Param>) -> Vec<PathSegment> {
+        let mut segments = Vec::new();
+        let mut rest = path;
+        while let Some(open) = rest.find('{') {
+            if open > 0 {
+                segments.push(PathSegment::Literal(rest[..open].to_owned()));
+            }
+            let Some(close) = rest[open..].find('}') else {
+                self.error(op, format!("path `{path}` opens a parameter that is never closed"), "`{name}` pairs");
+                return vec![PathSegment::Literal(path.to_owned())];
+            };
+            let name = &rest[open + 1..open + close];
+            if name.is_empty() || name.contains('{') {
+                self.error(op, format!("path `{path}` has an empty or nested parameter"), "`{name}` pairs");
+                return vec![PathSegment::Literal(path.to_owned())];
+            }
+            if !params.iter().any(|p| p.location == ParamLocation::Path && p.name.wire == name) {
+                params.push(Param {
+                    name: Name { wire: name.to_owned(), rust: naming::field_name(name) },
+                    location: ParamLocation::Path,
+                    ty: crate::ir::TypeRef::Primitive(crate::ir::Primitive::String),
+                    required: true,
+                    style: ParamStyle::Simple,
+                    explode: false,
+                    docs: crate::ir::Docs::default(),
+                });
+                naming::dedupe(params.iter_mut().map(|p| &mut p.name.rust), true);
+            }
+            segments.push(PathSegment::Param(name.to_owned()));
+            rest = &rest[open + close + 1..];
+        }
+        if !rest.is_empty() {
+            segments.push(PathSegment::Literal(rest.to_owned()));
+        }
+        segments
+    }
+
+    /// The `servers` of a document.
+    fn servers(&mut self, root: &Ctx<'a>) -> Vec<Server> {
+        let mut servers = Vec::new();
+        for server in root.items("servers") {
+            let Some(url) = server.node.get("url").and_then(Node::as_str) else {
+                self.error(&server, "server has no `url`", "a server with a `url` string");
+                continue;
+            };
+            let variables = server
+                .entries("variables")
+                .into_iter()
+                .map(|(name, v)| ServerVariable {
+                    name: name.to_owned(),
+                    default: v.node.get("default").and_then(Node::scalar_text).unwrap_or_default(),
+                    allowed: v
+                        .node
+                        .get("enum")
+                        .and_then(Node::as_seq)
+                        .unwrap_or_default()
+                        .iter()
+                        .filter_map(Node::scalar_text)
+                        .collect(),
+                    description: v.node.get("description").and_then(Node::as_str).map(str::to_owned),
+                })
+                .collect();
+            let description = server.node.get("description").and_then(Node::as_str).map(str::to_owned);
+            servers.push(Server { url: url.to_owned(), description, variables });
+        }
+        servers
+    }
+
+    /// A security scheme's kind; `None` (with a diagnostic) when it is malformed.
+    fn security_kind(&mut self, scheme: &Ctx<'a>) -> Option<SecurityKind> {
+        let text = |key: &str| scheme.node.get(key).and_then(Node::as_str);
+        match text("type") {
+            Some("http") => match text("scheme").map(str::to_ascii_lowercase).as_deref() {
+                Some("bearer") => Some(SecurityKind::Bearer),
+                Some("basic") => Some(SecurityKind::Basic),
+                other => Some(SecurityKind::Other(format!("http {}", other.unwrap_or("")))),
+            },
+            Some("apiKey") => {
+                let location = match text("in") {
+                    Some("header") => ParamLocation::Header,
+                    Some("query") => ParamLocation::Query,
+                    Some("cookie") => ParamLocation::Cookie,
+                    other => {
+                        let at = scheme.get("in").unwrap_or_else(|| scheme.clone());
+                        self.error(
+                            &at,
+                            format!("API key location {other:?} is not valid"),
+                            "`in: header|query|cookie`",
+                        );
+                        return None;
+                    }
+                };
+                let Some(name) = text("name") else {
+                    self.error(scheme, "API key scheme has no `name`", "the header, parameter or cookie name");
+                    return None;
+                };
+                Some(SecurityKind::ApiKey { location, name: name.to_owned() })
+            }
+            Some(other) => Some(SecurityKind::Other(other.to_owned())),
+            None => {
+                self.error(
+                    scheme,
+                    "security scheme has no `type`",
+                    "`type: http|apiKey|oauth2|openIdConnect|mutualTLS`",
+                );
+                None
+            }
+        }
+    }
+
+    /// A list of security requirements: each a set of scheme names.
+    fn security(&mut self, list: &Ctx<'a>) -> Vec<SecurityRequirement> {
+        let Some(items) = list.node.as_seq() else {
+            self.error(list, "`security` is not a list", "a list of security requirement objects");
+            return Vec::new();
+        };
+        items
+            .iter()
+            .map(|item| {
+                let mut names: Vec<String> = item.as_map().map(|m| m.keys().cloned().collect()).unwrap_or_default();
+                names.sort();
+                names
+            })
+            .collect()
     }
 
     /// The body of a request or response: JSON if offered, else the first media type.
@@ -180,6 +369,21 @@ impl<'a> Lowerer<'a> {
             Some(_) | None if !json => crate::ir::TypeRef::Primitive(crate::ir::Primitive::String),
             _ => crate::ir::TypeRef::Any,
         };
-        Some(Body { media_type: media_type.to_owned(), ty })
+        Some(Body { media_type: media_type.to_owned(), ty, required: true })
     }
+}
+
+/// `200`, `4XX` (or `4xx`), `default`.
+fn parse_status(text: &str) -> Option<Status> {
+    if text == "default" {
+        return Some(Status::Default);
+    }
+    let &[class, tens, ones] = text.as_bytes() else { return None };
+    if !(b'1'..=b'5').contains(&class) {
+        return None;
+    }
+    if tens.is_ascii_digit() && ones.is_ascii_digit() {
+        return text.parse().ok().map(Status::Code);
+    }
+    (tens.eq_ignore_ascii_case(&b'X') && ones.eq_ignore_ascii_case(&b'X')).then(|| Status::Range(class - b'0'))
 }

@@ -1,0 +1,1223 @@
+//! The client crate: one async method per operation, on `triad-runtime`'s transport, with the
+//! types crate's types (named by its crate path, never copied).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+
+use super::spell::{Shape, Uses, crate_ident, field_shape, ident, type_path};
+use super::{Dependency, Files, Provenance, doc_attrs, docs, render_rust, render_template};
+use crate::config::{Config, Example};
+use crate::ir::{
+    Api, Body, Field, Operation, ParamLocation, ParamStyle, PathSegment, Primitive, Response, SecurityKind, Status,
+    Struct, TypeKind, TypeRef,
+};
+use crate::naming;
+
+const README: &str = include_str!("../../../templates/client/README.md.j2");
+
+/// What the emitted code of one crate needs to know about the API and its settings.
+struct Ctx<'a> {
+    api: &'a Api,
+    config: &'a Config,
+    /// Path of the types crate (`mews_types`).
+    types: TokenStream,
+    uses: Uses,
+}
+
+impl Ctx<'_> {
+    fn ty(&mut self, ty: &TypeRef) -> TokenStream {
+        type_path(self.api, ty, &self.types, &mut self.uses)
+    }
+}
+
+/// How a body is read or written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Payload {
+    Json(TypeRef),
+    Form(TypeRef),
+    Text,
+    None,
+}
+
+fn payload(body: Option<&Body>) -> Payload {
+    match body {
+        None => Payload::None,
+        Some(b) if b.media_type.contains("json") => Payload::Json(b.ty.clone()),
+        Some(b) if b.media_type.starts_with("application/x-www-form-urlencoded") => Payload::Form(b.ty.clone()),
+        Some(_) => Payload::Text,
+    }
+}
+
+pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &mut Files) -> Result<(), String> {
+    let krate = &config.client.krate;
+    let types_crate = crate_ident(&config.types_crate.name);
+    let mut cx = Ctx { api, config, types: quote!(#types_crate), uses: Uses::default() };
+    let mut methods = TokenStream::new();
+    let mut items = TokenStream::new();
+    let mut taken: BTreeSet<String> =
+        ["new", "builder", "from_transport", "transport"].iter().map(|s| s.to_string()).collect();
+    for op in &api.operations {
+        taken.insert(naming::unraw(&op.name.rust).to_owned());
+    }
+    let mut streams = Vec::new();
+    for op in &api.operations {
+        methods.extend(operation(&mut cx, op, &mut items)?);
+        if let Some((name, tokens)) = stream_method(&mut cx, op, &mut taken) {
+            streams.push((op.name.wire.clone(), name));
+            methods.extend(tokens);
+        }
+    }
+    let (credentials, credential_names) = credentials(api, config);
+    let mut constructors = TokenStream::new();
+    let mut first_url = None;
+    for server in &api.servers {
+        let url = server.default_url();
+        first_url.get_or_insert_with(|| url.clone());
+        let word = server.description.as_deref().and_then(|d| d.split_whitespace().next()).unwrap_or("server");
+        let mut name = naming::field_name(word);
+        if name.is_empty() || name.starts_with("r#") || name.ends_with('_') {
+            name = "server".into();
+        }
+        while !taken.insert(name.clone()) {
+            name.push_str("_server");
+        }
+        let name = ident(&name);
+        let mut doc = format!(
+            " The {} server, {}",
+            docs::inline(server.description.as_deref().unwrap_or("API")),
+            docs::code_span(&url)
+        );
+        if !server.variables.is_empty() {
+            let vars: Vec<String> = server
+                .variables
+                .iter()
+                .map(|v| format!("{} = {}", docs::code_span(&v.name), docs::code_span(&v.default)))
+                .collect();
+            doc.push_str(&format!(" (variables at their defaults: {})", vars.join(", ")));
+        }
+        doc.push('.');
+        constructors.extend(quote! {
+            #[doc = #doc]
+            pub fn #name(credentials: &Credentials) -> Result<Self, rt::reqwest::Error> {
+                Self::new(#url, credentials)
+            }
+        });
+    }
+    let title = if api.title.is_empty() { config.name.clone() } else { api.title.clone() };
+    let mut crate_doc = format!("Async client of the {}", docs::inline(&title));
+    if !api.version.is_empty() {
+        crate_doc.push_str(&format!(" (version {})", docs::inline(&api.version)));
+    }
+    crate_doc.push_str(&format!(
+        ".\n\nOne method per operation on [`Client`]; request and response types come from [`{types_crate}`] \
+         (re-exported as [`types`]). Transport, retries, pagination and errors come from `triad-runtime` \
+         (re-exported as [`runtime`]): every call returns a [`runtime::Error`] on failure, carrying the \
+         provider's error body decoded into the operation's documented error type."
+    ));
+    let crate_docs: TokenStream = crate_doc
+        .lines()
+        .map(|l| {
+            let l = format!(" {l}");
+            quote!(#![doc = #l])
+        })
+        .collect();
+    let lib = quote! {
+        #crate_docs
+        #![allow(deprecated, clippy::too_many_arguments, clippy::large_enum_variant, clippy::doc_lazy_continuation, clippy::doc_overindented_list_items)]
+        pub use #types_crate as types;
+        pub use triad_runtime::client as runtime;
+        use triad_runtime::client as rt;
+        #[allow(unused_imports)]
+        use triad_runtime::client::serde_json;
+        #[cfg(doctest)]
+        #[doc = include_str!("../README.md")]
+        pub struct ReadmeDoctests;
+        #credentials
+        /// A client of the API: cheap to clone, clones share connections and the rate limit.
+        #[derive(Clone, Debug)]
+        pub struct Client {
+            transport: rt::Transport,
+        }
+        impl Client {
+            /// Transport settings for `base_url` with `credentials`: adjust the retry policy,
+            /// timeout, HTTP client, rate limit or request hook, then [`Client::from_transport`].
+            pub fn builder(base_url: impl Into<String>, credentials: &Credentials) -> rt::Builder {
+                rt::Builder::new(base_url)
+                    .auth(credentials.auth())
+                    .user_agent(concat!(env!("CARGO_PKG_NAME"), "/", env!("CARGO_PKG_VERSION")))
+            }
+            /// A client of the server at `base_url`, with default transport settings.
+            pub fn new(base_url: impl Into<String>, credentials: &Credentials) -> Result<Self, rt::reqwest::Error> {
+                Self::builder(base_url, credentials).build().map(Self::from_transport)
+            }
+            /// A client sending through `transport`.
+            pub fn from_transport(transport: rt::Transport) -> Self {
+                Client { transport }
+            }
+            /// The transport this client sends through.
+            pub fn transport(&self) -> &rt::Transport {
+                &self.transport
+            }
+            #constructors
+            #methods
+        }
+        #items
+    };
+    let prefix = &krate.name;
+    let lib = render_rust(lib, provenance)?;
+    let mut example_runs = Vec::new();
+    // Examples name types through the client's re-export, so they need only the client crate.
+    let client_crate = crate_ident(&krate.name);
+    cx.types = quote!(#client_crate::types);
+    for example in &config.client.examples {
+        let code = example_program(&mut cx, example, &streams, &credential_names)?;
+        files.insert(format!("{prefix}/examples/{}.rs", example.name), render_rust(code, provenance)?);
+        example_runs.push(format!("cargo run -p {prefix} --example {}", example.name));
+    }
+    let description = match &krate.description {
+        Some(text) => super::one_line(text),
+        None => format!("Async client of the {}", super::one_line(&title)),
+    };
+    let context = minijinja::context! {
+        header => provenance.header(),
+        crate_name => docs::inline(&krate.name),
+        crate_ident => krate.name.replace('-', "_"),
+        title => docs::inline(&title),
+        types_crate => docs::inline(&config.types_crate.name),
+        examples => example_runs,
+        base_url => first_url.as_deref().map(rust_string).unwrap_or_else(|| "\"https://api.example.com\"".into()),
+        operations => api.operations.len(),
+        streams => streams.len(),
+    };
+    let mut dependencies = BTreeMap::new();
+    let types_path = format!("../{}", config.types_crate.name);
+    dependencies.insert(
+        config.types_crate.name.as_str(),
+        Dependency::local(&config.types_crate.version, Some(types_path), &[]),
+    );
+    dependencies.insert("triad-runtime", Dependency::local("0.1.0", config.client.runtime_path.clone(), &["client"]));
+    if cx.uses.uuid {
+        dependencies.insert("uuid", Dependency::registry("1", &["std", "serde"]));
+    }
+    if cx.uses.chrono {
+        dependencies.insert("chrono", Dependency::registry("0.4", &["std", "serde"]));
+    }
+    let mut dev_dependencies = BTreeMap::new();
+    if !config.client.examples.is_empty() {
+        dev_dependencies.insert("tokio", Dependency::registry("1", &["rt", "macros"]));
+    }
+    let manifest =
+        super::manifest(&krate.name, &krate.version, description, dependencies, dev_dependencies, provenance)?;
+    files.insert(format!("{prefix}/src/lib.rs"), lib);
+    files.insert(format!("{prefix}/Cargo.toml"), manifest);
+    files.insert(format!("{prefix}/README.md"), render_template("README.md", README, context)?);
+    Ok(())
+}
+
+/// Why `example` cannot be generated, if it cannot (checked with the config, so the problem is
+/// reported where the example is written).
+pub(crate) fn example_problem(api: &Api, config: &Config, example: &Example) -> Option<String> {
+    let types_crate = crate_ident(&config.types_crate.name);
+    let mut cx = Ctx { api, config, types: quote!(#types_crate), uses: Uses::default() };
+    let mut taken = BTreeSet::new();
+    let mut streams = Vec::new();
+    for op in api.operations.iter().filter(|op| op.name.wire == example.operation) {
+        if let Some((name, _)) = stream_method(&mut cx, op, &mut taken) {
+            streams.push((op.name.wire.clone(), name));
+        }
+    }
+    let (_, credential_names) = credentials(api, config);
+    example_program(&mut cx, example, &streams, &credential_names).err()
+}
+
+/// The `Credentials` struct (one optional field per auth body field and per security scheme the
+/// generated code applies) and the names of its fields with the wire name each stands for.
+fn credentials(api: &Api, config: &Config) -> (TokenStream, Vec<(String, String)>) {
+    let mut names = Vec::new();
+    let mut fields = Vec::new();
+    for field in &config.auth.body_fields {
+        let doc = format!(" Sent as {} in every JSON request body.", docs::code_span(field));
+        let entry = quote!(rt::Credential::BodyField { name: #field.into(), value: value.clone() });
+        fields.push((field.clone(), doc, quote!(Option<rt::Secret>), quote!(auth = auth.always(#entry)), None));
+    }
+    for scheme in &api.security_schemes {
+        let name = &scheme.name;
+        let (doc, ty, entry) = match &scheme.kind {
+            SecurityKind::Bearer => (
+                format!(" Bearer token of the {} security scheme.", docs::code_span(name)),
+                quote!(Option<rt::Secret>),
+                quote!(rt::Credential::Bearer(value.clone())),
+            ),
+            SecurityKind::Basic => (
+                format!(" User and password of the {} security scheme (HTTP basic).", docs::code_span(name)),
+                quote!(Option<(String, rt::Secret)>),
+                quote!(rt::Credential::Basic { user: value.0.clone(), password: value.1.clone() }),
+            ),
+            SecurityKind::ApiKey { location, name: key } => {
+                let (place, variant) = match location {
+                    ParamLocation::Header => ("header", quote!(Header)),
+                    ParamLocation::Query => ("query parameter", quote!(Query)),
+                    _ => ("cookie", quote!(Cookie)),
+                };
+                (
+                    format!(
+                        " API key of the {} security scheme, sent as the {} {place}.",
+                        docs::code_span(name),
+                        docs::code_span(key)
+                    ),
+                    quote!(Option<rt::Secret>),
+                    quote!(rt::Credential::#variant { name: #key.into(), value: value.clone() }),
+                )
+            }
+            SecurityKind::Other(_) => continue,
+        };
+        fields.push((name.clone(), doc, ty, quote!(auth = auth.scheme(#name, #entry)), Some(())));
+    }
+    let mut rust: Vec<String> = fields.iter().map(|f| naming::field_name(&f.0)).collect();
+    naming::dedupe(rust.iter_mut(), true);
+    let mut decls = TokenStream::new();
+    let mut adds = TokenStream::new();
+    for ((wire, doc, ty, add, _), rust_name) in fields.iter().zip(&rust) {
+        let field = ident(rust_name);
+        decls.extend(quote!(#[doc = #doc] pub #field: #ty,));
+        adds.extend(quote!(if let Some(value) = &self.#field { #add; }));
+        names.push((rust_name.clone(), wire.clone()));
+    }
+    let mut other = String::new();
+    for scheme in &api.security_schemes {
+        if let SecurityKind::Other(kind) = &scheme.kind {
+            other.push_str(&format!(
+                " The {} scheme ({}) is not applied by the client: add its credentials with a request hook ([`rt::Builder::hook`]).",
+                docs::code_span(&scheme.name),
+                docs::inline(kind)
+            ));
+        }
+    }
+    let doc = format!(" Credentials of the client; unset ones are not sent. `Debug` never shows them.{other}");
+    let body = if fields.is_empty() {
+        quote!(rt::Auth::new())
+    } else {
+        quote! {
+            let mut auth = rt::Auth::new();
+            #adds
+            auth
+        }
+    };
+    let tokens = quote! {
+        #[doc = #doc]
+        #[derive(Clone, Debug, Default)]
+        pub struct Credentials {
+            #decls
+        }
+        impl Credentials {
+            /// The credentials as the transport applies them.
+            pub fn auth(&self) -> rt::Auth {
+                #body
+            }
+        }
+    };
+    (tokens, names)
+}
+
+fn style_tokens(style: ParamStyle) -> TokenStream {
+    match style {
+        ParamStyle::Form => quote!(rt::Style::Form),
+        ParamStyle::Simple => quote!(rt::Style::Simple),
+        ParamStyle::SpaceDelimited => quote!(rt::Style::SpaceDelimited),
+        ParamStyle::PipeDelimited => quote!(rt::Style::PipeDelimited),
+        ParamStyle::DeepObject => quote!(rt::Style::DeepObject),
+        ParamStyle::Label => quote!(rt::Style::Label),
+        ParamStyle::Matrix => quote!(rt::Style::Matrix),
+    }
+}
+
+/// A variant name for a status.
+fn status_variant(status: Status) -> String {
+    match status {
+        Status::Code(code) => match code {
+            200 => "Ok".into(),
+            201 => "Created".into(),
+            202 => "Accepted".into(),
+            203 => "NonAuthoritative".into(),
+            204 => "NoContent".into(),
+            206 => "PartialContent".into(),
+            400 => "BadRequest".into(),
+            401 => "Unauthorized".into(),
+            402 => "PaymentRequired".into(),
+            403 => "Forbidden".into(),
+            404 => "NotFound".into(),
+            405 => "MethodNotAllowed".into(),
+            406 => "NotAcceptable".into(),
+            408 => "RequestTimeout".into(),
+            409 => "Conflict".into(),
+            410 => "Gone".into(),
+            412 => "PreconditionFailed".into(),
+            413 => "PayloadTooLarge".into(),
+            415 => "UnsupportedMediaType".into(),
+            422 => "UnprocessableEntity".into(),
+            429 => "TooManyRequests".into(),
+            500 => "InternalServerError".into(),
+            501 => "NotImplemented".into(),
+            502 => "BadGateway".into(),
+            503 => "ServiceUnavailable".into(),
+            504 => "GatewayTimeout".into(),
+            other => format!("Status{other}"),
+        },
+        Status::Range(1) => "Informational".into(),
+        Status::Range(2) => "Success".into(),
+        Status::Range(3) => "Redirection".into(),
+        Status::Range(4) => "ClientError".into(),
+        Status::Range(5) => "ServerError".into(),
+        Status::Range(class) => format!("Class{class}"),
+        Status::Default => "Default".into(),
+    }
+}
+
+fn status_pattern(status: Status) -> TokenStream {
+    match status {
+        Status::Code(code) => {
+            let code = proc_macro2::Literal::u16_unsuffixed(code);
+            quote!(#code)
+        }
+        Status::Range(class) => {
+            let low = proc_macro2::Literal::u16_unsuffixed(u16::from(class) * 100);
+            let high = proc_macro2::Literal::u16_unsuffixed(u16::from(class) * 100 + 99);
+            quote!(#low..=#high)
+        }
+        Status::Default => quote!(_),
+    }
+}
+
+/// The operation's name as the start of a type name (`get_file` → `GetFile`, `_3ds` → `V3ds`).
+fn pascal_name(op: &Operation) -> String {
+    naming::type_name(naming::unraw(&op.name.rust), "Operation")
+}
+
+/// True when `text` matches `pattern`, where `*` matches any run of characters.
+fn glob(pattern: &str, text: &str) -> bool {
+    match pattern.split_once('*') {
+        None => pattern == text,
+        Some((head, tail)) => {
+            let Some(rest) = text.strip_prefix(head) else { return false };
+            (0..=rest.len()).filter(|i| rest.is_char_boundary(*i)).any(|i| glob(tail, &rest[i..]))
+        }
+    }
+}
+
+/// Rustdoc of a method: the spec's docs, then method, path and operation id, then the
+/// parameters the spec describes. Spec text goes through `docs` (sanitized as a block, or as
+/// one inline line, or as a code span).
+fn method_docs(op: &Operation) -> TokenStream {
+    let mut lines = vec![format!(
+        "{} (operation {}).",
+        docs::code_span(&format!("{} {}", op.method.as_str(), op.path)),
+        docs::code_span(&op.name.wire)
+    )];
+    let described: Vec<String> = op
+        .params
+        .iter()
+        .filter_map(|p| Some(format!("- `{}`: {}", naming::unraw(&p.name.rust), docs::inline(p.docs.text.as_deref()?))))
+        .collect();
+    if !described.is_empty() {
+        lines.push(String::new());
+        lines.push("# Parameters".into());
+        lines.push(String::new());
+        lines.extend(described);
+    }
+    let mut out = doc_attrs(&op.docs);
+    if op.docs.text.is_some() {
+        lines.insert(0, String::new());
+    }
+    for line in lines {
+        let line = if line.is_empty() { String::new() } else { format!(" {line}") };
+        out.extend(quote!(#[doc = #line]));
+    }
+    out
+}
+
+/// The method of one operation; enums for several success or error shapes go to `items`.
+fn operation(cx: &mut Ctx<'_>, op: &Operation, items: &mut TokenStream) -> Result<TokenStream, String> {
+    let name = ident(&op.name.rust);
+    let pascal = pascal_name(op);
+    let wire = &op.name.wire;
+    let method = format_ident!("{}", op.method.as_str());
+    let mut args = TokenStream::new();
+    let mut chain = quote!(rt::Request::new(rt::Method::#method, #wire));
+    let param_name = |rust: &str| -> proc_macro2::Ident {
+        match naming::unraw(rust) {
+            "request" | "response" | "body" => ident(&format!("{}_param", naming::unraw(rust))),
+            _ => ident(rust),
+        }
+    };
+    let arg_type = |cx: &mut Ctx<'_>, ty: &TypeRef, required: bool| -> TokenStream {
+        let inner = match ty {
+            TypeRef::Primitive(Primitive::String) => quote!(&str),
+            other if is_copy(other) => cx.ty(other),
+            other => {
+                let t = cx.ty(other);
+                quote!(&#t)
+            }
+        };
+        if required { inner } else { quote!(Option<#inner>) }
+    };
+    // Path parameters in template order, then the others as declared.
+    let mut ordered: Vec<&crate::ir::Param> = Vec::new();
+    for seg in &op.segments {
+        if let PathSegment::Param(p) = seg {
+            if let Some(param) = op.params.iter().find(|x| x.location == ParamLocation::Path && &x.name.wire == p) {
+                if !ordered.iter().any(|o| std::ptr::eq(*o, param)) {
+                    ordered.push(param);
+                }
+            }
+        }
+    }
+    let skipped_header = |p: &crate::ir::Param| {
+        p.location == ParamLocation::Header
+            && ["accept", "content-type", "authorization"].contains(&p.name.wire.to_ascii_lowercase().as_str())
+    };
+    for param in &op.params {
+        if param.location != ParamLocation::Path && !skipped_header(param) {
+            ordered.push(param);
+        }
+    }
+    for param in &ordered {
+        let arg = param_name(&param.name.rust);
+        let ty = arg_type(cx, &param.ty, param.required);
+        args.extend(quote!(#arg: #ty,));
+    }
+    for seg in &op.segments {
+        match seg {
+            PathSegment::Literal(text) => chain.extend(quote!(.path(#text))),
+            PathSegment::Param(p) => {
+                let Some(param) = op.params.iter().find(|x| x.location == ParamLocation::Path && &x.name.wire == p)
+                else {
+                    return Err(format!("operation `{wire}`: path parameter `{p}` is not declared"));
+                };
+                let arg = param_name(&param.name.rust);
+                let style = style_tokens(param.style);
+                let explode = param.explode;
+                chain.extend(quote!(.path_param(#p, #style, #explode, &#arg)));
+            }
+        }
+    }
+    for param in &ordered {
+        let arg = param_name(&param.name.rust);
+        let pw = &param.name.wire;
+        let explode = param.explode;
+        match param.location {
+            ParamLocation::Path => {}
+            ParamLocation::Query => {
+                let style = style_tokens(param.style);
+                chain.extend(quote!(.query(#pw, #style, #explode, &#arg)));
+            }
+            ParamLocation::Header => chain.extend(quote!(.header(#pw, #explode, &#arg))),
+            ParamLocation::Cookie => chain.extend(quote!(.cookie(#pw, #explode, &#arg))),
+        }
+    }
+    let request_payload = payload(op.request.as_ref());
+    let body_required = op.request.as_ref().is_some_and(|b| b.required);
+    let mut optional_body = TokenStream::new();
+    match &request_payload {
+        Payload::None => {}
+        Payload::Json(ty) | Payload::Form(ty) => {
+            let t = arg_type(cx, ty, body_required);
+            let t = if matches!(ty, TypeRef::Primitive(Primitive::String)) {
+                if body_required { quote!(&str) } else { quote!(Option<&str>) }
+            } else {
+                t
+            };
+            args.extend(quote!(body: #t,));
+            let call = if matches!(request_payload, Payload::Json(_)) { quote!(json) } else { quote!(form) };
+            // References pass as they are; `Copy` values by reference.
+            let arg = if is_copy(ty) { quote!(&body) } else { quote!(body) };
+            if body_required {
+                chain.extend(quote!(.#call(#arg)));
+            } else {
+                optional_body = quote! {
+                    if let Some(body) = body {
+                        request = request.#call(#arg);
+                    }
+                };
+            }
+        }
+        Payload::Text => {
+            if body_required {
+                args.extend(quote!(body: rt::Raw,));
+                chain.extend(quote!(.raw(body)));
+            } else {
+                args.extend(quote!(body: Option<rt::Raw>,));
+                optional_body = quote! {
+                    if let Some(body) = body {
+                        request = request.raw(body);
+                    }
+                };
+            }
+        }
+    }
+    if cx.config.client.retry_safe.iter().any(|p| glob(p, wire)) {
+        chain.extend(quote!(.retry_safe(true)));
+    }
+    let security = op.security.as_ref().or((!cx.api.security.is_empty()).then_some(&cx.api.security));
+    if let Some(requirements) = security {
+        let schemes: BTreeSet<&String> = requirements.iter().flatten().collect();
+        let schemes = schemes.into_iter();
+        chain.extend(quote!(.schemes(&[#(#schemes),*])));
+    }
+    // Errors.
+    let errors: Vec<&Response> = op.responses.iter().filter(|r| !r.status.is_success() && r.body.is_some()).collect();
+    let error_payloads: BTreeSet<String> = errors.iter().map(|r| format!("{:?}", payload(r.body.as_ref()))).collect();
+    let single_error = match (error_payloads.len(), errors.first().map(|r| payload(r.body.as_ref()))) {
+        (1, Some(Payload::Json(ty))) => Some(ty),
+        _ => None,
+    };
+    let (error_ty, decode) = if errors.is_empty() {
+        (quote!(serde_json::Value), quote!(rt::decode_json))
+    } else if let Some(ty) = single_error {
+        (cx.ty(&ty), quote!(rt::decode_json))
+    } else {
+        let enum_name = format_ident!("{pascal}Error");
+        let mut variants = TokenStream::new();
+        let mut arms: Vec<(Status, TokenStream)> = Vec::new();
+        for r in &errors {
+            let variant = format_ident!("{}", status_variant(r.status));
+            let doc = format!(" Status {}.", r.status);
+            match payload(r.body.as_ref()) {
+                Payload::Json(ty) | Payload::Form(ty) => {
+                    let t = cx.ty(&ty);
+                    variants.extend(quote!(#[doc = #doc] #variant(#t),));
+                    arms.push((r.status, quote!(Self::#variant(serde_json::from_slice(body)?))));
+                }
+                _ => {
+                    variants.extend(quote!(#[doc = #doc] #variant(String),));
+                    arms.push((r.status, quote!(Self::#variant(String::from_utf8_lossy(body).into_owned()))));
+                }
+            }
+        }
+        if !arms.iter().any(|(status, _)| *status == Status::Default) {
+            variants.extend(quote!(
+                /// A status the specification documents no body for.
+                Other(serde_json::Value),
+            ));
+            arms.push((Status::Default, quote!(Self::Other(serde_json::from_slice(body)?))));
+        }
+        // Only a default: no match on the status.
+        let decode_body = match arms.as_slice() {
+            [(Status::Default, only)] => quote! {
+                let _ = status;
+                Ok(#only)
+            },
+            _ => {
+                let arms = arms.iter().map(|(status, expr)| {
+                    let pattern = status_pattern(*status);
+                    quote!(#pattern => #expr,)
+                });
+                quote!(Ok(match status { #(#arms)* }))
+            }
+        };
+        let doc = format!(" Error bodies of [`Client::{}`], by status.", naming::unraw(&op.name.rust));
+        items.extend(quote! {
+            #[doc = #doc]
+            #[derive(Clone, Debug)]
+            pub enum #enum_name {
+                #variants
+            }
+            impl #enum_name {
+                fn decode(status: u16, body: &[u8]) -> Result<Self, serde_json::Error> {
+                    #decode_body
+                }
+            }
+        });
+        (quote!(#enum_name), quote!(#enum_name::decode))
+    };
+    // Successes.
+    let successes: Vec<&Response> = op.responses.iter().filter(|r| r.status.is_success()).collect();
+    let kinds: BTreeSet<String> = successes.iter().map(|r| format!("{:?}", payload(r.body.as_ref()))).collect();
+    let first_success = successes.first().map(|r| payload(r.body.as_ref())).unwrap_or(Payload::None);
+    let (ok_ty, finish) = if successes.is_empty() || (kinds.len() == 1 && first_success == Payload::None) {
+        (quote!(()), quote!(let _ = response; Ok(())))
+    } else if kinds.len() == 1 {
+        match first_success {
+            Payload::Json(ty) | Payload::Form(ty) => (cx.ty(&ty), quote!(response.json())),
+            _ => (quote!(String), quote!(Ok(response.text()))),
+        }
+    } else {
+        let enum_name = format_ident!("{pascal}Response");
+        let mut variants = TokenStream::new();
+        let mut arms = TokenStream::new();
+        for r in &successes {
+            let variant = format_ident!("{}", status_variant(r.status));
+            let doc = format!(" Status {}.", r.status);
+            let pattern = status_pattern(r.status);
+            match payload(r.body.as_ref()) {
+                Payload::Json(ty) | Payload::Form(ty) => {
+                    let t = cx.ty(&ty);
+                    variants.extend(quote!(#[doc = #doc] #variant(#t),));
+                    arms.extend(quote!(#pattern => #enum_name::#variant(response.json()?),));
+                }
+                Payload::Text => {
+                    variants.extend(quote!(#[doc = #doc] #variant(String),));
+                    arms.extend(quote!(#pattern => #enum_name::#variant(response.text()),));
+                }
+                Payload::None => {
+                    variants.extend(quote!(#[doc = #doc] #variant,));
+                    arms.extend(quote!(#pattern => #enum_name::#variant,));
+                }
+            }
+        }
+        let doc = format!(" Successful responses of [`Client::{}`], by status.", naming::unraw(&op.name.rust));
+        items.extend(quote! {
+            #[doc = #doc]
+            #[derive(Clone, Debug)]
+            pub enum #enum_name {
+                #variants
+            }
+        });
+        let finish = quote! {
+            Ok(match response.status() {
+                #arms
+                _ => return Err(response.unexpected()),
+            })
+        };
+        (quote!(#enum_name), finish)
+    };
+    let docs = method_docs(op);
+    let request_binding = if optional_body.is_empty() { quote!(let request) } else { quote!(let mut request) };
+    Ok(quote! {
+        #docs
+        pub async fn #name(&self, #args) -> Result<#ok_ty, rt::Error<#error_ty>> {
+            #request_binding = #chain;
+            #optional_body
+            let response = self.transport.send(request, #decode).await?;
+            #finish
+        }
+    })
+}
+
+/// The struct behind a type, following aliases.
+fn struct_of<'a>(api: &'a Api, ty: &TypeRef) -> Option<&'a Struct> {
+    let mut current = ty;
+    for _ in 0..=api.types.len() {
+        let TypeRef::Named(id) = current else { return None };
+        match &api.ty(*id).kind {
+            TypeKind::Struct(s) => return Some(s),
+            TypeKind::Alias(next) => current = next,
+            _ => return None,
+        }
+    }
+    None
+}
+
+/// Follows a dotted path of wire names through struct fields: the Rust field path, the last
+/// field, its struct, and whether every field before the last is required and not null.
+fn field_path<'a>(
+    api: &'a Api,
+    config: &Config,
+    ty: &TypeRef,
+    path: &str,
+) -> Option<(TokenStream, &'a Field, &'a Struct)> {
+    let mut current = ty.clone();
+    let mut access = TokenStream::new();
+    let segments: Vec<&str> = path.split('.').collect();
+    for (i, segment) in segments.iter().enumerate() {
+        let s = struct_of(api, &current)?;
+        let field = s.fields.iter().find(|f| f.name.wire == *segment)?;
+        let name = ident(&field.name.rust);
+        access.extend(quote!(.#name));
+        if i + 1 == segments.len() {
+            return Some((access, field, s));
+        }
+        if field_shape(config, s, field) != Shape::Plain {
+            return None;
+        }
+        current = field.ty.clone();
+    }
+    None
+}
+
+/// A Rust string literal (quoted and escaped) for Markdown code blocks that are Rust.
+fn rust_string(text: &str) -> String {
+    format!("{text:?}")
+}
+
+/// True for types whose Rust spelling is `Copy` (primitives other than text).
+fn is_copy(ty: &TypeRef) -> bool {
+    matches!(ty, TypeRef::Primitive(p) if *p != Primitive::String)
+}
+
+/// `Option<T>` from a field of the given shape at `access` (copied or cloned).
+fn read_option(shape: Shape, access: TokenStream, copy: bool) -> TokenStream {
+    let value = if copy { access } else { quote!(#access.clone()) };
+    match shape {
+        Shape::Plain => quote!(Some(#value)),
+        Shape::Option => value,
+        Shape::DoubleOption => quote!(#value.flatten()),
+    }
+}
+
+/// For cursor-paginated operations, a method streaming every item.
+fn stream_method(cx: &mut Ctx<'_>, op: &Operation, taken: &mut BTreeSet<String>) -> Option<(String, TokenStream)> {
+    let pagination = cx.config.pagination.as_ref()?;
+    let api = cx.api;
+    let config = cx.config;
+    let Payload::Json(request_ty) = payload(op.request.as_ref()) else { return None };
+    if !op.params.is_empty() || !op.request.as_ref().is_some_and(|b| b.required) {
+        return None;
+    }
+    let successes: Vec<&Response> = op.responses.iter().filter(|r| r.status.is_success()).collect();
+    let page_ty = match successes.as_slice() {
+        [only] => match payload(only.body.as_ref()) {
+            Payload::Json(ty) => ty,
+            _ => return None,
+        },
+        _ => return None,
+    };
+    let (cursor_in, cursor_in_field, cursor_in_struct) =
+        field_path(api, config, &request_ty, &pagination.request_cursor)?;
+    let (cursor_out, cursor_out_field, cursor_out_struct) =
+        field_path(api, config, &page_ty, &pagination.response_cursor)?;
+    if cursor_in_field.ty != cursor_out_field.ty {
+        return None;
+    }
+    let page_struct = struct_of(api, &page_ty)?;
+    let items_field = match pagination.items.get(&op.name.wire) {
+        Some(name) => page_struct.fields.iter().find(|f| &f.name.wire == name)?,
+        None => {
+            let mut lists = page_struct.fields.iter().filter(|f| matches!(f.ty, TypeRef::List(_)));
+            let first = lists.next()?;
+            if lists.next().is_some() {
+                return None;
+            }
+            first
+        }
+    };
+    let TypeRef::List(item_ty) = &items_field.ty else { return None };
+    let item = cx.ty(item_ty);
+    let request = cx.ty(&request_ty);
+    let page = cx.ty(&page_ty);
+    let items_name = ident(&items_field.name.rust);
+    let (items_len, items_take) = match field_shape(config, page_struct, items_field) {
+        Shape::Plain => (quote!(page.#items_name.len()), quote!(page.#items_name)),
+        Shape::Option => {
+            (quote!(page.#items_name.as_ref().map_or(0, Vec::len)), quote!(page.#items_name.unwrap_or_default()))
+        }
+        Shape::DoubleOption => (
+            quote!(page.#items_name.as_ref().and_then(Option::as_ref).map_or(0, Vec::len)),
+            quote!(page.#items_name.flatten().unwrap_or_default()),
+        ),
+    };
+    let cursor_read = read_option(
+        field_shape(config, cursor_out_struct, cursor_out_field),
+        quote!(page #cursor_out),
+        is_copy(&cursor_out_field.ty),
+    );
+    let cursor_write = match field_shape(config, cursor_in_struct, cursor_in_field) {
+        Shape::Plain => quote!(body #cursor_in = cursor;),
+        Shape::Option => quote!(body #cursor_in = Some(cursor);),
+        Shape::DoubleOption => quote!(body #cursor_in = Some(Some(cursor));),
+    };
+    let short_page = field_path(api, config, &request_ty, &pagination.request_count).and_then(|(access, f, s)| {
+        matches!(f.ty, TypeRef::Primitive(Primitive::I32 | Primitive::I64)).then(|| {
+            let len = quote!(i64::try_from(#items_len).unwrap_or(i64::MAX));
+            let short = match field_shape(config, s, f) {
+                Shape::Plain => quote!(#len < i64::from(body #access)),
+                Shape::Option => quote!(body #access.is_some_and(|count| #len < i64::from(count))),
+                Shape::DoubleOption => quote!(body #access.flatten().is_some_and(|count| #len < i64::from(count))),
+            };
+            quote! {
+                if #short {
+                    return None;
+                }
+            }
+        })
+    });
+    let error_ty = {
+        let errors: Vec<&Response> =
+            op.responses.iter().filter(|r| !r.status.is_success() && r.body.is_some()).collect();
+        let kinds: BTreeSet<String> = errors.iter().map(|r| format!("{:?}", payload(r.body.as_ref()))).collect();
+        if errors.is_empty() {
+            quote!(serde_json::Value)
+        } else if let (1, Some(Payload::Json(ty))) = (kinds.len(), errors.first().map(|r| payload(r.body.as_ref()))) {
+            cx.ty(&ty)
+        } else {
+            let name = format_ident!("{}Error", pascal_name(op));
+            quote!(#name)
+        }
+    };
+    let base = naming::unraw(&op.name.rust).to_owned();
+    let mut stream_name = format!("{base}_stream");
+    while !taken.insert(stream_name.clone()) {
+        stream_name.push('_');
+    }
+    let method = ident(&op.name.rust);
+    let name = ident(&stream_name);
+    let doc = format!(
+        " Every item of [`Client::{base}`], page after page, as a stream. Starts from `body` and \
+         follows the cursor (`{}` of each page into `{}` of the next request); stops after a page \
+         without a cursor or with fewer items than asked for, or after an error.",
+        pagination.response_cursor, pagination.request_cursor
+    );
+    let tokens = quote! {
+        #[doc = #doc]
+        pub fn #name(&self, body: #request) -> impl rt::Stream<Item = Result<#item, rt::Error<#error_ty>>> + '_ {
+            rt::paginate(
+                body,
+                move |body: #request| async move { self.#method(&body).await },
+                |mut body: #request, page: &#page| {
+                    let cursor = #cursor_read?;
+                    #short_page
+                    #cursor_write
+                    Some(body)
+                },
+                |page: #page| #items_take,
+            )
+        }
+    };
+    Some((stream_name, tokens))
+}
+
+/// An example program: parses `--flag VALUE` options, calls the operation (streaming its items
+/// when it is paginated), prints the `print` property of each item, then a count.
+fn example_program(
+    cx: &mut Ctx<'_>,
+    example: &Example,
+    streams: &[(String, String)],
+    credentials: &[(String, String)],
+) -> Result<TokenStream, String> {
+    let fail = |message: String| format!("example `{}`: {message}", example.name);
+    let api = cx.api;
+    let config = cx.config;
+    let op = api
+        .operations
+        .iter()
+        .find(|o| o.name.wire == example.operation)
+        .ok_or_else(|| fail(format!("no operation `{}`", example.operation)))?;
+    let Payload::Json(request_ty) = payload(op.request.as_ref()) else {
+        return Err(fail("the operation takes no JSON body".into()));
+    };
+    if !op.params.is_empty() {
+        return Err(fail("the operation has parameters outside its body".into()));
+    }
+    let krate = crate_ident(&config.client.krate.name);
+    // Options: the base URL, one per credential, then the example's own.
+    struct Opt {
+        flag: String,
+        var: proc_macro2::Ident,
+        required: bool,
+        default: Option<String>,
+        help: String,
+    }
+    let mut opts = vec![Opt {
+        flag: "base-url".into(),
+        var: format_ident!("base_url"),
+        required: true,
+        default: None,
+        help: "URL of the server".into(),
+    }];
+    let request_struct = struct_of(api, &request_ty);
+    // Credentials the request requires must be given, unless the example's config gives a
+    // default; a required credential that is no secret (a client name) defaults to the
+    // example's name.
+    for (rust, wire) in credentials {
+        let field = request_struct.and_then(|s| s.fields.iter().find(|f| &f.name.wire == wire));
+        let required = field.is_some_and(|f| f.required);
+        let secret = field.is_none_or(|f| f.secret);
+        let flag = naming::unraw(rust).replace('_', "-");
+        let default = example
+            .credential_defaults
+            .get(wire)
+            .cloned()
+            .or_else(|| (required && !secret).then(|| format!("{} {}", config.client.krate.name, example.name)));
+        opts.push(Opt {
+            var: format_ident!("credential_{}", naming::unraw(rust)),
+            flag,
+            required: required && default.is_none(),
+            default,
+            help: format!("credential `{wire}`"),
+        });
+    }
+    for (i, arg) in example.args.iter().enumerate() {
+        opts.push(Opt {
+            flag: arg.flag.clone(),
+            var: format_ident!("arg_{i}"),
+            required: false,
+            default: arg.default.clone(),
+            help: format!("request `{}`", arg.field),
+        });
+    }
+    let mut usage = format!("usage: {}", example.name);
+    for o in &opts {
+        let value = o.flag.to_ascii_uppercase().replace('-', "_");
+        if o.required {
+            usage.push_str(&format!(" --{} {value}", o.flag));
+        } else {
+            usage.push_str(&format!(" [--{} {value}]", o.flag));
+        }
+    }
+    let mut help = String::new();
+    if let Some(description) = &example.description {
+        help.push_str(description);
+        help.push_str("\n\n");
+    }
+    help.push_str(&usage);
+    help.push_str("\n\noptions:");
+    for o in &opts {
+        help.push_str(&format!("\n  --{:<20} {}", o.flag, o.help));
+        if let Some(d) = &o.default {
+            help.push_str(&format!(" (default {d})"));
+        }
+    }
+    let vars: Vec<_> = opts.iter().map(|o| o.var.clone()).collect();
+    let flags: Vec<String> = opts.iter().map(|o| format!("--{}", o.flag)).collect();
+    let mut checks = TokenStream::new();
+    for o in &opts {
+        let var = &o.var;
+        let flag = format!("--{}", o.flag);
+        if let Some(default) = &o.default {
+            checks.extend(quote!(let #var = #var.or_else(|| Some(#default.to_owned()));));
+        }
+        if o.required {
+            let message = format!("missing {flag}");
+            checks.extend(quote! {
+                let Some(#var) = #var else {
+                    return Err(Failure::Usage(#message.to_owned()));
+                };
+            });
+        }
+    }
+    // Credentials.
+    let mut cred_fields = TokenStream::new();
+    for (rust, _) in credentials {
+        let field = ident(rust);
+        let Some(o) = opts.iter().find(|o| o.var == format_ident!("credential_{}", naming::unraw(rust))) else {
+            continue;
+        };
+        let var = &o.var;
+        if o.required {
+            cred_fields.extend(quote!(#field: Some(runtime::Secret::new(#var)),));
+        } else {
+            cred_fields.extend(quote!(#field: #var.map(runtime::Secret::new),));
+        }
+    }
+    // The request body: every field set from an option, or to its empty value.
+    let targets: Vec<Target<'_>> = example
+        .args
+        .iter()
+        .enumerate()
+        .map(|(i, a)| Target { path: a.field.split('.').collect(), var: format_ident!("arg_{i}"), flag: &a.flag })
+        .collect();
+    let auth_fields: Vec<&str> = config.auth.body_fields.iter().map(String::as_str).collect();
+    let body = build_value(cx, &request_ty, &targets, &[], &auth_fields).map_err(fail)?;
+    let request = cx.ty(&request_ty);
+    // Printing.
+    let print = |cx: &mut Ctx<'_>, ty: &TypeRef, value: TokenStream| -> Result<TokenStream, String> {
+        let s = struct_of(cx.api, ty).ok_or_else(|| fail("the printed value is not an object".into()))?;
+        let f = s
+            .fields
+            .iter()
+            .find(|f| f.name.wire == example.print)
+            .ok_or_else(|| fail(format!("no property `{}` to print", example.print)))?;
+        let name = ident(&f.name.rust);
+        Ok(match field_shape(cx.config, s, f) {
+            Shape::Plain => quote!(println!("{}", #value.#name);),
+            Shape::Option => quote!(match &#value.#name {
+                Some(value) => println!("{value}"),
+                None => println!(),
+            }),
+            Shape::DoubleOption => quote!(match &#value.#name {
+                Some(Some(value)) => println!("{value}"),
+                _ => println!(),
+            }),
+        })
+    };
+    let call = match streams.iter().find(|(wire, _)| wire == &op.name.wire) {
+        Some((_, stream)) => {
+            let stream = ident(stream);
+            let successes: Vec<&Response> = op.responses.iter().filter(|r| r.status.is_success()).collect();
+            let Some(Payload::Json(page_ty)) = successes.first().map(|r| payload(r.body.as_ref())) else {
+                return Err(fail("no page type".into()));
+            };
+            let page = struct_of(api, &page_ty).ok_or_else(|| fail("no page struct".into()))?;
+            let item_ty = page
+                .fields
+                .iter()
+                .find_map(|f| match &f.ty {
+                    TypeRef::List(inner)
+                        if config
+                            .pagination
+                            .as_ref()
+                            .and_then(|p| p.items.get(&op.name.wire))
+                            .is_none_or(|n| n == &f.name.wire) =>
+                    {
+                        Some((**inner).clone())
+                    }
+                    _ => None,
+                })
+                .ok_or_else(|| fail("no item list".into()))?;
+            let line = print(cx, &item_ty, quote!(item))?;
+            quote! {
+                let mut items = std::pin::pin!(client.#stream(body));
+                let mut count: u64 = 0;
+                while let Some(item) = items.next().await {
+                    let item = item.map_err(|e| Failure::Call(e.to_string()))?;
+                    #line
+                    count += 1;
+                }
+            }
+        }
+        None => {
+            let method = ident(&op.name.rust);
+            let successes: Vec<&Response> = op.responses.iter().filter(|r| r.status.is_success()).collect();
+            let Some(Payload::Json(ty)) = successes.first().map(|r| payload(r.body.as_ref())) else {
+                return Err(fail("the operation returns no JSON body".into()));
+            };
+            let line = print(cx, &ty, quote!(response))?;
+            quote! {
+                let response = client.#method(&body).await.map_err(|e| Failure::Call(e.to_string()))?;
+                #line
+                let count: u64 = 1;
+            }
+        }
+    };
+    let count_line = format!("{{}} {}", example.name.replace('{', "{{").replace('}', "}}"));
+    let help_text = help;
+    let doc = format!(
+        " {}\n\n Run with `cargo run -p {} --example {} -- --help`. Exits with 0 on success, 1 when the call fails (printing the error), 2 on bad options.",
+        example
+            .description
+            .as_deref()
+            .map(docs::inline)
+            .unwrap_or_else(|| "Calls the API from the command line.".into()),
+        config.client.krate.name,
+        example.name
+    );
+    let doc_lines: TokenStream = doc
+        .lines()
+        .map(|l| {
+            let l = if l.is_empty() { String::new() } else { l.to_owned() };
+            quote!(#![doc = #l])
+        })
+        .collect();
+    Ok(quote! {
+        #doc_lines
+        use #krate::{Client, Credentials, runtime};
+        use runtime::StreamExt as _;
+
+        const HELP: &str = #help_text;
+
+        enum Failure {
+            Usage(String),
+            Call(String),
+        }
+
+        #[tokio::main(flavor = "current_thread")]
+        async fn main() -> std::process::ExitCode {
+            match run().await {
+                Ok(()) => std::process::ExitCode::SUCCESS,
+                Err(Failure::Usage(message)) => {
+                    eprintln!("error: {message}\n\n{HELP}");
+                    std::process::ExitCode::from(2)
+                }
+                Err(Failure::Call(message)) => {
+                    eprintln!("error: {message}");
+                    std::process::ExitCode::from(1)
+                }
+            }
+        }
+
+        async fn run() -> Result<(), Failure> {
+            #(let mut #vars: Option<String> = None;)*
+            let mut args = std::env::args().skip(1);
+            while let Some(flag) = args.next() {
+                let slot = match flag.as_str() {
+                    "-h" | "--help" => {
+                        println!("{HELP}");
+                        return Ok(());
+                    }
+                    #(#flags => &mut #vars,)*
+                    other => return Err(Failure::Usage(format!("unknown option `{other}`"))),
+                };
+                match args.next() {
+                    Some(value) => *slot = Some(value),
+                    None => return Err(Failure::Usage(format!("{flag} needs a value"))),
+                }
+            }
+            #checks
+            let credentials = Credentials { #cred_fields };
+            let client = Client::new(base_url, &credentials).map_err(|e| Failure::Call(e.to_string()))?;
+            let body: #request = #body;
+            #call
+            println!(#count_line, count);
+            Ok(())
+        }
+
+        /// Parses an option value into the type of the field it sets.
+        fn parse<T: runtime::serde::de::DeserializeOwned>(flag: &str, value: &str) -> Result<T, Failure> {
+            runtime::parse_arg(value).map_err(|e| Failure::Usage(format!("--{flag} `{value}`: {e}")))
+        }
+    })
+}
+
+/// A value of type `ty` for the example's request: fields the options target are parsed from
+/// them, auth body fields are left empty (the client fills them in), optional fields are `None`.
+/// An example option that sets a request property.
+struct Target<'a> {
+    path: Vec<&'a str>,
+    var: proc_macro2::Ident,
+    flag: &'a str,
+}
+
+fn build_value(
+    cx: &mut Ctx<'_>,
+    ty: &TypeRef,
+    targets: &[Target<'_>],
+    at: &[&str],
+    auth: &[&str],
+) -> Result<TokenStream, String> {
+    let s = struct_of(cx.api, ty).ok_or_else(|| format!("`{}` is not an object", at.join(".")))?;
+    let path = cx.ty(ty);
+    let mut fields = TokenStream::new();
+    for f in &s.fields {
+        let name = ident(&f.name.rust);
+        let mut here: Vec<&str> = at.to_vec();
+        here.push(&f.name.wire);
+        let shape = field_shape(cx.config, s, f);
+        let direct = targets.iter().find(|t| t.path == here);
+        let below: Vec<&Target<'_>> =
+            targets.iter().filter(|t| t.path.len() > here.len() && t.path.starts_with(&here)).collect();
+        let value = if let Some(target) = direct {
+            let var = &target.var;
+            let flag_name = target.flag;
+            let parsed = quote!(#var.as_deref().map(|v| parse(#flag_name, v)).transpose()?);
+            match shape {
+                Shape::Plain => {
+                    let msg = format!("missing value for `{}`", here.join("."));
+                    quote!(#parsed.ok_or_else(|| Failure::Usage(#msg.to_owned()))?)
+                }
+                Shape::Option => parsed,
+                Shape::DoubleOption => quote!(#parsed.map(Some)),
+            }
+        } else if !below.is_empty() {
+            let inner = build_value(cx, &f.ty, targets, &here, auth)?;
+            let inner = if f.boxed { quote!(Box::new(#inner)) } else { inner };
+            let vars = below.iter().map(|t| &t.var);
+            let any = quote!(#(#vars.is_some())||*);
+            match shape {
+                Shape::Plain => inner,
+                Shape::Option => quote!(if #any { Some(#inner) } else { None }),
+                Shape::DoubleOption => quote!(if #any { Some(Some(#inner)) } else { None }),
+            }
+        } else if at.is_empty() && auth.contains(&f.name.wire.as_str()) && shape == Shape::Plain {
+            // Overwritten by the client's credentials before sending.
+            quote!(Default::default())
+        } else {
+            match shape {
+                Shape::Plain => return Err(format!("required property `{}` is set by no option", here.join("."))),
+                _ => quote!(None),
+            }
+        };
+        fields.extend(quote!(#name: #value,));
+    }
+    Ok(quote!(#path { #fields }))
+}

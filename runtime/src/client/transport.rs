@@ -1,0 +1,358 @@
+//! Sending requests: credentials, retries, rate limit, tracing.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use tracing::Instrument as _;
+
+use super::auth::{Auth, Credential};
+use super::error::Error;
+use super::limit::{Limiter, RateLimit};
+use super::request::{Body, Request, Response};
+use super::retry::{RetryPolicy, parse_retry_after};
+
+/// A function that may change every request just before it is sent (extra headers, signing).
+/// It runs on each attempt, after credentials are added.
+pub type Hook = Arc<dyn Fn(&mut reqwest::Request) + Send + Sync>;
+
+/// Headers that commonly carry a request id.
+const REQUEST_ID_HEADERS: [&str; 4] = ["x-request-id", "request-id", "x-correlation-id", "x-amzn-requestid"];
+/// Body properties that commonly carry a request id.
+const REQUEST_ID_FIELDS: [&str; 3] = ["RequestId", "requestId", "request_id"];
+
+/// Settings of a [`Transport`].
+pub struct Builder {
+    base_url: String,
+    http: Option<reqwest::Client>,
+    auth: Auth,
+    retry: RetryPolicy,
+    timeout: Option<Duration>,
+    user_agent: Option<String>,
+    hook: Option<Hook>,
+    rate_limit: Option<RateLimit>,
+}
+
+impl fmt::Debug for Builder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Builder")
+            .field("base_url", &self.base_url)
+            .field("auth", &self.auth)
+            .field("retry", &self.retry)
+            .field("timeout", &self.timeout)
+            .field("user_agent", &self.user_agent)
+            .field("hook", &self.hook.is_some())
+            .field("rate_limit", &self.rate_limit)
+            .finish()
+    }
+}
+
+impl Builder {
+    /// Settings for a server at `base_url` (`https://host[/prefix]`), with the default retry
+    /// policy, no timeout beyond the HTTP client's, and no credentials.
+    pub fn new(base_url: impl Into<String>) -> Self {
+        Builder {
+            base_url: base_url.into().trim_end_matches('/').to_owned(),
+            http: None,
+            auth: Auth::new(),
+            retry: RetryPolicy::default(),
+            timeout: None,
+            user_agent: None,
+            hook: None,
+            rate_limit: None,
+        }
+    }
+
+    /// Sends through this HTTP client (connection pool, proxies, TLS roots) instead of a new one.
+    pub fn http_client(mut self, client: reqwest::Client) -> Self {
+        self.http = Some(client);
+        self
+    }
+
+    /// Replaces the credentials.
+    pub fn auth(mut self, auth: Auth) -> Self {
+        self.auth = auth;
+        self
+    }
+
+    /// Adds a credential sent with every request.
+    pub fn credential(mut self, credential: Credential) -> Self {
+        self.auth = self.auth.always(credential);
+        self
+    }
+
+    /// Replaces the retry policy.
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
+    }
+
+    /// Gives up on an attempt that has not completed within `timeout`.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// Sets the `User-Agent` header.
+    pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
+        self.user_agent = Some(user_agent.into());
+        self
+    }
+
+    /// Calls `hook` on every request before it is sent.
+    pub fn hook(mut self, hook: impl Fn(&mut reqwest::Request) + Send + Sync + 'static) -> Self {
+        self.hook = Some(Arc::new(hook));
+        self
+    }
+
+    /// Keeps this client under `limit`, waiting before a request that would exceed it.
+    pub fn rate_limit(mut self, limit: RateLimit) -> Self {
+        self.rate_limit = Some(limit);
+        self
+    }
+
+    /// The transport. Fails only when no HTTP client was given and a new one cannot be made.
+    pub fn build(self) -> Result<Transport, reqwest::Error> {
+        let http = match self.http {
+            Some(http) => http,
+            None => reqwest::Client::builder().build()?,
+        };
+        Ok(Transport {
+            inner: Arc::new(Inner {
+                base_url: self.base_url,
+                http,
+                auth: self.auth,
+                retry: self.retry,
+                timeout: self.timeout,
+                user_agent: self.user_agent,
+                hook: self.hook,
+                limiter: self.rate_limit.map(Limiter::new),
+            }),
+        })
+    }
+}
+
+/// Sends requests of one client. Cheap to clone; clones share the connection pool and the
+/// rate limit.
+#[derive(Clone)]
+pub struct Transport {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    base_url: String,
+    http: reqwest::Client,
+    auth: Auth,
+    retry: RetryPolicy,
+    timeout: Option<Duration>,
+    user_agent: Option<String>,
+    hook: Option<Hook>,
+    limiter: Option<Limiter>,
+}
+
+impl fmt::Debug for Transport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let inner = &self.inner;
+        f.debug_struct("Transport")
+            .field("base_url", &inner.base_url)
+            .field("auth", &inner.auth)
+            .field("retry", &inner.retry)
+            .field("timeout", &inner.timeout)
+            .field("user_agent", &inner.user_agent)
+            .field("hook", &inner.hook.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+/// What one attempt produced.
+enum Attempt {
+    Done(Response),
+    Failed { status: u16, headers: HeaderMap, body: Vec<u8> },
+}
+
+impl Transport {
+    /// The server URL requests go to.
+    pub fn base_url(&self) -> &str {
+        &self.inner.base_url
+    }
+
+    /// The retry policy.
+    pub fn retry_policy(&self) -> &RetryPolicy {
+        &self.inner.retry
+    }
+
+    /// Sends `request`, retrying as the policy allows, and returns the 2xx response. Error
+    /// statuses become [`Error::Api`] (or [`Error::RateLimited`]) with the body decoded by
+    /// `decode_error`.
+    pub async fn send<E>(
+        &self,
+        request: Request,
+        decode_error: fn(u16, &[u8]) -> Result<E, serde_json::Error>,
+    ) -> Result<Response, Error<E>> {
+        if let Some(message) = &request.invalid {
+            return Err(Error::Request(message.clone()));
+        }
+        let span = tracing::info_span!(
+            "request",
+            operation = request.operation,
+            method = %request.method,
+            path = %request.path,
+            attempts = tracing::field::Empty,
+            status = tracing::field::Empty,
+        );
+        self.send_with_retries(&request, decode_error).instrument(span).await
+    }
+
+    async fn send_with_retries<E>(
+        &self,
+        request: &Request,
+        decode_error: fn(u16, &[u8]) -> Result<E, serde_json::Error>,
+    ) -> Result<Response, Error<E>> {
+        let start = tokio::time::Instant::now();
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            tracing::Span::current().record("attempts", attempts);
+            if let Some(limiter) = &self.inner.limiter {
+                limiter.acquire().await;
+            }
+            let failure = match self.attempt(request).await {
+                Ok(Attempt::Done(response)) => {
+                    tracing::Span::current().record("status", response.status);
+                    return Ok(response);
+                }
+                Ok(Attempt::Failed { status, headers, body }) => {
+                    tracing::Span::current().record("status", status);
+                    let retry_after = retry_after(&headers);
+                    let retryable = status == 429 || (request.retry_safe && (status == 408 || status >= 500));
+                    if retryable && self.wait(attempts, start, retry_after).await {
+                        continue;
+                    }
+                    let request_id = request_id(&headers, &body);
+                    let decoded = decode_error(status, &body).ok();
+                    if status == 429 {
+                        Error::RateLimited { retry_after, body: decoded, request_id }
+                    } else {
+                        let raw = String::from_utf8_lossy(&body).into_owned();
+                        Error::Api { status, body: decoded, raw, request_id }
+                    }
+                }
+                Err(e) => {
+                    let retryable = request.retry_safe && (e.is_timeout() || e.is_connect() || e.is_request());
+                    if retryable && self.wait(attempts, start, None).await {
+                        continue;
+                    }
+                    if e.is_timeout() { Error::Timeout { operation: request.operation } } else { Error::Transport(e) }
+                }
+            };
+            return Err(failure);
+        }
+    }
+
+    /// Sleeps before another attempt if the policy allows one; false if it does not.
+    async fn wait(&self, attempts: u32, start: tokio::time::Instant, retry_after: Option<Duration>) -> bool {
+        match self.inner.retry.next_delay(attempts, start.elapsed(), retry_after) {
+            Some(delay) => {
+                tracing::debug!(delay_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX), "retrying");
+                tokio::time::sleep(delay).await;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// One attempt: build, send, read the whole body.
+    async fn attempt(&self, request: &Request) -> Result<Attempt, reqwest::Error> {
+        let built = self.build(request)?;
+        let response = self.inner.http.execute(built).await?;
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let body = response.bytes().await?.to_vec();
+        Ok(if (200..300).contains(&status) {
+            Attempt::Done(Response { status, headers, body })
+        } else {
+            Attempt::Failed { status, headers, body }
+        })
+    }
+
+    fn build(&self, request: &Request) -> Result<reqwest::Request, reqwest::Error> {
+        let inner = &self.inner;
+        let url = format!("{}{}", inner.base_url, request.path);
+        let mut query = request.query.clone();
+        let mut headers = request.headers.clone();
+        let mut cookies = request.cookies.clone();
+        let mut body = request.body.clone();
+        let mut builder = inner.http.request(request.method.clone(), url);
+        for credential in inner.auth.for_schemes(request.schemes) {
+            match credential {
+                Credential::BodyField { name, value } => {
+                    if let Body::Json(serde_json::Value::Object(map)) = &mut body {
+                        map.insert(name.clone(), serde_json::Value::String(value.expose().to_owned()));
+                    }
+                }
+                Credential::Header { name, value } => headers.push((name.clone(), value.expose().to_owned())),
+                Credential::Query { name, value } => query.push((name.clone(), value.expose().to_owned())),
+                Credential::Cookie { name, value } => cookies.push((name.clone(), value.expose().to_owned())),
+                Credential::Bearer(token) => builder = builder.bearer_auth(token.expose()),
+                Credential::Basic { user, password } => builder = builder.basic_auth(user, Some(password.expose())),
+            }
+        }
+        if !query.is_empty() {
+            builder = builder.query(&query);
+        }
+        if let Some(agent) = &inner.user_agent {
+            builder = builder.header(reqwest::header::USER_AGENT, agent);
+        }
+        if !cookies.is_empty() {
+            let line: Vec<String> = cookies.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            builder = builder.header(reqwest::header::COOKIE, line.join("; "));
+        }
+        for (name, value) in &headers {
+            let (Ok(name), Ok(mut value)) =
+                (HeaderName::try_from(name.as_str()), HeaderValue::try_from(value.as_str()))
+            else {
+                continue;
+            };
+            value.set_sensitive(inner.auth.entries.iter().any(
+                |(_, c)| matches!(c, Credential::Header { name: n, .. } if n.eq_ignore_ascii_case(name.as_str())),
+            ));
+            builder = builder.header(name, value);
+        }
+        if let Some(timeout) = inner.timeout {
+            builder = builder.timeout(timeout);
+        }
+        builder = match body {
+            Body::Empty => builder,
+            Body::Json(value) => builder
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(serde_json::to_vec(&value).unwrap_or_default()),
+            Body::Form(pairs) => {
+                let encoded = form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish();
+                builder.header(reqwest::header::CONTENT_TYPE, "application/x-www-form-urlencoded").body(encoded)
+            }
+            Body::Raw(raw) => builder.header(reqwest::header::CONTENT_TYPE, raw.content_type).body(raw.bytes),
+        };
+        let mut built = builder.build()?;
+        if let Some(hook) = &inner.hook {
+            hook(&mut built);
+        }
+        Ok(built)
+    }
+}
+
+fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let value = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?;
+    parse_retry_after(value, SystemTime::now())
+}
+
+/// A request id from the usual headers, else from the usual properties of a JSON body.
+fn request_id(headers: &HeaderMap, body: &[u8]) -> Option<String> {
+    for name in REQUEST_ID_HEADERS {
+        if let Some(value) = headers.get(name).and_then(|v| v.to_str().ok()) {
+            return Some(value.to_owned());
+        }
+    }
+    let serde_json::Value::Object(map) = serde_json::from_slice(body).ok()? else { return None };
+    REQUEST_ID_FIELDS.iter().find_map(|k| map.get(*k).and_then(|v| v.as_str()).map(str::to_owned))
+}

@@ -1,0 +1,12 @@
+//! Runtime of the crates triad generates: everything that is the same for every API, written
+//! and tested once, so generated code stays thin.
+//!
+//! - feature `client`: the HTTP transport of generated client crates ([`client`]): requests on
+//!   `reqwest` with rustls, credentials injected into headers, query, cookies or JSON bodies,
+//!   retries with exponential backoff and jitter that honour `Retry-After`, an optional
+//!   client-side rate limit, cursor pagination as a [`futures_util::Stream`], typed errors, a
+//!   `tracing` span per request and a hook to change requests before they are sent.
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+#[cfg(feature = "client")]
+pub mod client;

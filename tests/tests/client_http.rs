@@ -1,0 +1,265 @@
+//! The generated `mews-client` against a scripted server on loopback, over real HTTP: what a
+//! user of the client observes (bodies sent, retries and their timing, typed errors, pages).
+
+mod loopback;
+
+use std::time::Duration;
+
+use loopback::{Reply, Server};
+use mews_client::runtime::{Error, RetryPolicy, Secret, StreamExt};
+use mews_client::{Client, Credentials, types};
+use serde_json::{Value, json};
+
+fn credentials() -> Credentials {
+    Credentials {
+        client_token: Some(Secret::new("client-token-1")),
+        access_token: Some(Secret::new("access-token-2")),
+        client: Some(Secret::new("Loopback Tests 1.0")),
+    }
+}
+
+fn client(server: &Server, retry: RetryPolicy) -> Client {
+    Client::builder(&server.url, &credentials()).retry(retry).build().map(Client::from_transport).unwrap()
+}
+
+/// Fast retries, so tests that retry do not wait on backoff.
+fn quick_retries(attempts: u32) -> RetryPolicy {
+    RetryPolicy {
+        max_attempts: attempts,
+        initial_backoff: Duration::from_millis(10),
+        max_backoff: Duration::from_millis(20),
+        max_elapsed: Duration::from_secs(30),
+    }
+}
+
+fn reservations_request(count: i32) -> types::ReservationServiceOrderFilterParameters {
+    serde_json::from_value(json!({
+        "ClientToken": "", "AccessToken": "", "Client": "",
+        "Limitation": {"Count": count},
+    }))
+    .unwrap()
+}
+
+fn reservation(n: u32) -> Value {
+    let id = format!("00000000-0000-0000-0000-{n:012}");
+    let any = "11111111-1111-1111-1111-111111111111";
+    let at = "2024-01-01T00:00:00Z";
+    json!({
+        "Id": id, "ServiceId": any, "AccountId": any, "AccountType": "Customer", "CreatorProfileId": any,
+        "UpdaterProfileId": any, "Number": n.to_string(), "State": "Confirmed", "Origin": "Connector",
+        "CreatedUtc": at, "UpdatedUtc": at, "GroupId": any, "RateId": any, "RequestedResourceCategoryId": any,
+        "StartUtc": at, "EndUtc": at, "ScheduledStartUtc": at, "ScheduledEndUtc": at, "PersonCounts": [],
+        "Options": {
+            "OwnerCheckedIn": false, "AllCompanionsCheckedIn": false, "AnyCompanionCheckedIn": false,
+            "ConnectorCheckIn": false,
+        },
+    })
+}
+
+fn page(items: std::ops::Range<u32>, cursor: Option<u32>) -> Reply {
+    let cursor = cursor.map(|c| format!("cccccccc-0000-0000-0000-{c:012}"));
+    Reply::json(200, json!({"Reservations": items.map(reservation).collect::<Vec<_>>(), "Cursor": cursor}))
+}
+
+fn empty_page() -> Reply {
+    page(0..0, None)
+}
+
+#[tokio::test]
+async fn credentials_arrive_in_every_body_and_are_never_shown() {
+    let server = Server::start(|_, _| empty_page()).await;
+    let client = client(&server, RetryPolicy::default());
+    let mut request = reservations_request(10);
+    request.client_token = "left by the caller".into();
+    let page = client.reservations_get_all20230606(&request).await.unwrap();
+    assert!(page.reservations.is_empty());
+    let received = server.received();
+    assert_eq!(received.len(), 1);
+    let body = received[0].json();
+    assert_eq!(body["ClientToken"], "client-token-1");
+    assert_eq!(body["AccessToken"], "access-token-2");
+    assert_eq!(body["Client"], "Loopback Tests 1.0");
+    assert_eq!(body["Limitation"]["Count"], 10);
+    assert_eq!(received[0].method, "POST");
+    assert_eq!(received[0].uri, "/api/connector/v1/reservations/getAll/2023-06-06");
+    assert_eq!(received[0].header("content-type"), Some("application/json"));
+    assert!(received[0].header("user-agent").is_some_and(|ua| ua.starts_with("mews-client/")));
+    // Redaction: neither the credentials, the client nor its transport show a secret.
+    let shown = format!("{:?} {:?} {:?}", credentials(), client, client.transport());
+    for secret in ["client-token-1", "access-token-2", "Loopback Tests 1.0"] {
+        assert!(!shown.contains(secret), "{secret} shown in {shown}");
+    }
+    assert!(shown.contains("redacted"), "{shown}");
+}
+
+#[tokio::test]
+async fn a_429_is_retried_after_retry_after() {
+    let server = Server::start(|n, _| {
+        if n == 0 {
+            Reply::json(429, json!({"Message": "Too many requests"})).header("retry-after", "1")
+        } else {
+            empty_page()
+        }
+    })
+    .await;
+    // A write: 429 means the server did not process it, so even writes are retried.
+    let client = client(&server, RetryPolicy::default());
+    client.reservations_get_all20230606(&reservations_request(5)).await.unwrap();
+    let received = server.received();
+    assert_eq!(received.len(), 2, "one refused attempt, one accepted");
+    let waited = received[1].at.duration_since(received[0].at);
+    assert!(waited >= Duration::from_secs(1), "waited only {waited:?}");
+    assert!(waited < Duration::from_millis(1900), "waited {waited:?}, far longer than Retry-After");
+}
+
+#[tokio::test]
+async fn a_429_that_persists_is_a_rate_limited_error_with_the_delay() {
+    let server = Server::start(|_, _| {
+        Reply::json(429, json!({"Message": "Slow down", "RequestId": "r-9"})).header("retry-after", "0")
+    })
+    .await;
+    let client = client(&server, quick_retries(3));
+    let error = client.reservations_get_all20230606(&reservations_request(5)).await.unwrap_err();
+    assert_eq!(server.received().len(), 3);
+    match error {
+        Error::RateLimited { retry_after, body, request_id } => {
+            assert_eq!(retry_after, Some(Duration::ZERO));
+            assert_eq!(body.unwrap().message.as_deref(), Some("Slow down"));
+            assert_eq!(request_id.as_deref(), Some("r-9"));
+        }
+        other => panic!("expected RateLimited, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_5xx_is_retried_for_a_read() {
+    let server =
+        Server::start(|n, _| if n == 0 { Reply::json(503, json!({"Message": "busy"})) } else { empty_page() }).await;
+    let client = client(&server, quick_retries(3));
+    client.reservations_get_all20230606(&reservations_request(5)).await.unwrap();
+    assert_eq!(server.received().len(), 2);
+}
+
+#[tokio::test]
+async fn a_5xx_is_not_retried_for_a_write_and_keeps_the_error_body() {
+    let server = Server::start(|_, _| {
+        Reply::json(500, json!({"Message": "Internal failure", "RequestId": "req-42", "Details": null}))
+    })
+    .await;
+    let client = client(&server, quick_retries(3));
+    let request: types::CustomerAddParameters = serde_json::from_value(json!({
+        "ClientToken": "", "AccessToken": "", "Client": "", "LastName": "Doe", "OverwriteExisting": false,
+    }))
+    .unwrap();
+    let error = client.customers_add(&request).await.unwrap_err();
+    assert_eq!(server.received().len(), 1, "a write is sent once");
+    assert_eq!(error.status(), Some(500));
+    assert_eq!(error.request_id(), Some("req-42"));
+    match &error {
+        Error::Api { body: Some(body), raw, .. } => {
+            assert_eq!(body.message.as_deref(), Some("Internal failure"));
+            assert!(raw.contains("Internal failure"));
+        }
+        other => panic!("expected an API error with a body, got {other:?}"),
+    }
+    let shown = error.to_string();
+    assert!(shown.contains("500") && shown.contains("req-42"), "{shown}");
+}
+
+#[tokio::test]
+async fn a_slow_answer_is_a_timeout() {
+    let server = Server::start(|_, _| empty_page().delayed(Duration::from_secs(2))).await;
+    let client = Client::builder(&server.url, &credentials())
+        .timeout(Duration::from_millis(200))
+        .retry(quick_retries(2))
+        .build()
+        .map(Client::from_transport)
+        .unwrap();
+    let started = std::time::Instant::now();
+    let error = client.reservations_get_all20230606(&reservations_request(5)).await.unwrap_err();
+    assert!(matches!(error, Error::Timeout { operation: "reservations_getAll_2023-06-06" }), "{error:?}");
+    assert_eq!(server.received().len(), 2, "a read that timed out is tried again");
+    assert!(started.elapsed() < Duration::from_millis(1500), "{:?}", started.elapsed());
+}
+
+#[tokio::test]
+async fn malformed_json_is_a_decode_error_keeping_the_body() {
+    let server = Server::start(|_, _| Reply::raw(200, "{\"Reservations\": [")).await;
+    let client = client(&server, RetryPolicy::default());
+    let error = client.reservations_get_all20230606(&reservations_request(5)).await.unwrap_err();
+    match error {
+        Error::Decode { status, body, source } => {
+            assert_eq!(status, 200);
+            assert_eq!(body, "{\"Reservations\": [");
+            assert!(source.is_eof(), "{source}");
+        }
+        other => panic!("expected Decode, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_listing_streams_in_order_and_stops_after_a_short_page() {
+    let server = Server::start(|n, _| match n {
+        0 => page(0..2, Some(1)),
+        1 => page(2..4, Some(2)),
+        2 => page(4..5, Some(3)),
+        _ => Reply::json(500, json!({"Message": "read past the end"})),
+    })
+    .await;
+    let client = client(&server, RetryPolicy::none());
+    let ids: Vec<String> =
+        client.reservations_get_all20230606_stream(reservations_request(2)).map(|r| r.unwrap().number).collect().await;
+    assert_eq!(ids, ["0", "1", "2", "3", "4"]);
+    let received = server.received();
+    assert_eq!(received.len(), 3, "the short third page is the last");
+    let cursors: Vec<Value> = received.iter().map(|r| r.json()["Limitation"]["Cursor"].clone()).collect();
+    assert_eq!(cursors[0], Value::Null);
+    assert_eq!(cursors[1], "cccccccc-0000-0000-0000-000000000001");
+    assert_eq!(cursors[2], "cccccccc-0000-0000-0000-000000000002");
+    assert!(received.iter().all(|r| r.json()["AccessToken"] == "access-token-2"));
+}
+
+#[tokio::test]
+async fn a_listing_stops_at_a_null_cursor() {
+    let server = Server::start(|n, _| match n {
+        0 => page(0..2, Some(1)),
+        1 => page(2..4, None),
+        _ => Reply::json(500, json!({"Message": "read past the end"})),
+    })
+    .await;
+    let client = client(&server, RetryPolicy::none());
+    let items: Vec<_> = client.reservations_get_all20230606_stream(reservations_request(2)).collect().await;
+    assert_eq!(items.len(), 4);
+    assert!(items.iter().all(Result::is_ok));
+    assert_eq!(server.received().len(), 2);
+}
+
+#[tokio::test]
+async fn a_failed_page_ends_the_stream_with_the_error() {
+    let server = Server::start(|n, _| match n {
+        0 => page(0..2, Some(1)),
+        _ => Reply::json(401, json!({"Message": "Invalid token"})),
+    })
+    .await;
+    let client = client(&server, RetryPolicy::none());
+    let items: Vec<_> = client.reservations_get_all20230606_stream(reservations_request(2)).collect().await;
+    assert_eq!(items.len(), 3);
+    assert!(matches!(&items[2], Err(Error::Api { status: 401, .. })), "{:?}", items[2]);
+}
+
+#[tokio::test]
+async fn a_request_hook_sees_every_attempt() {
+    let server = Server::start(|n, _| if n == 0 { Reply::json(503, json!({})) } else { empty_page() }).await;
+    let client = Client::builder(&server.url, &credentials())
+        .retry(quick_retries(3))
+        .hook(|request| {
+            request.headers_mut().insert("x-signature", "signed".parse().unwrap());
+        })
+        .build()
+        .map(Client::from_transport)
+        .unwrap();
+    client.reservations_get_all20230606(&reservations_request(5)).await.unwrap();
+    let received = server.received();
+    assert_eq!(received.len(), 2);
+    assert!(received.iter().all(|r| r.header("x-signature") == Some("signed")));
+}
