@@ -17,6 +17,12 @@ const README: &str = include_str!("../../../templates/types/README.md.j2");
 pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &mut Files) -> Result<(), String> {
     let krate = &config.types_crate;
     let mut uses = Uses::default();
+    // Other crates (the client's parameters) spell dates as this crate's `calendar::Date`.
+    for op in &api.operations {
+        for param in &op.params {
+            let _ = super::spell::type_tokens(api, &param.ty, &mut uses);
+        }
+    }
     let mut items = TokenStream::new();
     for def in &api.types {
         items.extend(type_def(api, config, def, &mut uses));
