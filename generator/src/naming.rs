@@ -110,6 +110,13 @@ pub fn field_name(raw: &str) -> String {
     escape_keyword(name)
 }
 
+/// The Rust method name for an operation id: [`field_name`] of the id itself, so punctuation
+/// separates words and groups of digits stay apart (`reservations_getAll_2023-06-06` →
+/// `reservations_get_all_2023_06_06`, never `reservations_get_all20230606`).
+pub fn method_name(operation_id: &str) -> String {
+    field_name(operation_id)
+}
+
 /// Escapes a snake_case identifier if it is a keyword.
 pub fn escape_keyword(name: String) -> String {
     if NOT_RAW.contains(&name.as_str()) {
@@ -169,6 +176,15 @@ mod tests {
         assert_eq!(type_name("", "Fallback"), "Fallback");
         assert_eq!(variant_name("DE_NATO", "X"), "DeNato");
         assert_eq!(variant_name("1", "X"), "V1");
+    }
+
+    #[test]
+    fn method_names_keep_digit_groups_apart() {
+        assert_eq!(method_name("reservations_getAll_2023-06-06"), "reservations_get_all_2023_06_06");
+        assert_eq!(method_name("getAll2023"), "get_all2023");
+        assert_eq!(method_name("v1.2-files"), "v1_2_files");
+        assert_eq!(method_name("get /files/{folder}"), "get_files_folder");
+        assert_eq!(method_name("type"), "r#type");
     }
 
     #[test]

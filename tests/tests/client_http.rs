@@ -71,7 +71,7 @@ async fn credentials_arrive_in_every_body_and_are_never_shown() {
     let client = client(&server, RetryPolicy::default());
     let mut request = reservations_request(10);
     request.client_token = "left by the caller".into();
-    let page = client.reservations_get_all20230606(&request).await.unwrap();
+    let page = client.reservations_get_all_2023_06_06(&request).await.unwrap();
     assert!(page.reservations.is_empty());
     let received = server.received();
     assert_eq!(received.len(), 1);
@@ -104,7 +104,7 @@ async fn a_429_is_retried_after_retry_after() {
     .await;
     // A write: 429 means the server did not process it, so even writes are retried.
     let client = client(&server, RetryPolicy::default());
-    client.reservations_get_all20230606(&reservations_request(5)).await.unwrap();
+    client.reservations_get_all_2023_06_06(&reservations_request(5)).await.unwrap();
     let received = server.received();
     assert_eq!(received.len(), 2, "one refused attempt, one accepted");
     let waited = received[1].at.duration_since(received[0].at);
@@ -119,7 +119,7 @@ async fn a_429_that_persists_is_a_rate_limited_error_with_the_delay() {
     })
     .await;
     let client = client(&server, quick_retries(3));
-    let error = client.reservations_get_all20230606(&reservations_request(5)).await.unwrap_err();
+    let error = client.reservations_get_all_2023_06_06(&reservations_request(5)).await.unwrap_err();
     assert_eq!(server.received().len(), 3);
     match error {
         Error::RateLimited { retry_after, body, request_id } => {
@@ -136,7 +136,7 @@ async fn a_5xx_is_retried_for_a_read() {
     let server =
         Server::start(|n, _| if n == 0 { Reply::json(503, json!({"Message": "busy"})) } else { empty_page() }).await;
     let client = client(&server, quick_retries(3));
-    client.reservations_get_all20230606(&reservations_request(5)).await.unwrap();
+    client.reservations_get_all_2023_06_06(&reservations_request(5)).await.unwrap();
     assert_eq!(server.received().len(), 2);
 }
 
@@ -176,7 +176,7 @@ async fn a_slow_answer_is_a_timeout() {
         .map(Client::from_transport)
         .unwrap();
     let started = std::time::Instant::now();
-    let error = client.reservations_get_all20230606(&reservations_request(5)).await.unwrap_err();
+    let error = client.reservations_get_all_2023_06_06(&reservations_request(5)).await.unwrap_err();
     assert!(matches!(error, Error::Timeout { operation: "reservations_getAll_2023-06-06" }), "{error:?}");
     assert_eq!(server.received().len(), 2, "a read that timed out is tried again");
     assert!(started.elapsed() < Duration::from_millis(1500), "{:?}", started.elapsed());
@@ -186,7 +186,7 @@ async fn a_slow_answer_is_a_timeout() {
 async fn malformed_json_is_a_decode_error_keeping_the_body() {
     let server = Server::start(|_, _| Reply::raw(200, "{\"Reservations\": [")).await;
     let client = client(&server, RetryPolicy::default());
-    let error = client.reservations_get_all20230606(&reservations_request(5)).await.unwrap_err();
+    let error = client.reservations_get_all_2023_06_06(&reservations_request(5)).await.unwrap_err();
     match error {
         Error::Decode { status, body, source } => {
             assert_eq!(status, 200);
@@ -207,8 +207,11 @@ async fn a_listing_streams_in_order_and_stops_after_a_short_page() {
     })
     .await;
     let client = client(&server, RetryPolicy::none());
-    let ids: Vec<String> =
-        client.reservations_get_all20230606_stream(reservations_request(2)).map(|r| r.unwrap().number).collect().await;
+    let ids: Vec<String> = client
+        .reservations_get_all_2023_06_06_stream(reservations_request(2))
+        .map(|r| r.unwrap().number)
+        .collect()
+        .await;
     assert_eq!(ids, ["0", "1", "2", "3", "4"]);
     let received = server.received();
     assert_eq!(received.len(), 3, "the short third page is the last");
@@ -228,7 +231,7 @@ async fn a_listing_stops_at_a_null_cursor() {
     })
     .await;
     let client = client(&server, RetryPolicy::none());
-    let items: Vec<_> = client.reservations_get_all20230606_stream(reservations_request(2)).collect().await;
+    let items: Vec<_> = client.reservations_get_all_2023_06_06_stream(reservations_request(2)).collect().await;
     assert_eq!(items.len(), 4);
     assert!(items.iter().all(Result::is_ok));
     assert_eq!(server.received().len(), 2);
@@ -242,7 +245,7 @@ async fn a_failed_page_ends_the_stream_with_the_error() {
     })
     .await;
     let client = client(&server, RetryPolicy::none());
-    let items: Vec<_> = client.reservations_get_all20230606_stream(reservations_request(2)).collect().await;
+    let items: Vec<_> = client.reservations_get_all_2023_06_06_stream(reservations_request(2)).collect().await;
     assert_eq!(items.len(), 3);
     assert!(matches!(&items[2], Err(Error::Api { status: 401, .. })), "{:?}", items[2]);
 }
@@ -258,8 +261,79 @@ async fn a_request_hook_sees_every_attempt() {
         .build()
         .map(Client::from_transport)
         .unwrap();
-    client.reservations_get_all20230606(&reservations_request(5)).await.unwrap();
+    client.reservations_get_all_2023_06_06(&reservations_request(5)).await.unwrap();
     let received = server.received();
     assert_eq!(received.len(), 2);
     assert!(received.iter().all(|r| r.header("x-signature") == Some("signed")));
+}
+
+/// A `tracing` subscriber that keeps the fields of every span, in the order spans are opened.
+#[derive(Clone, Default)]
+struct Spans(std::sync::Arc<std::sync::Mutex<Vec<(String, std::collections::BTreeMap<String, String>)>>>);
+
+struct Fields<'a>(&'a mut std::collections::BTreeMap<String, String>);
+
+impl tracing::field::Visit for Fields<'_> {
+    fn record_str(&mut self, field: &tracing::field::Field, value: &str) {
+        self.0.insert(field.name().to_owned(), value.to_owned());
+    }
+    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+        self.0.insert(field.name().to_owned(), format!("{value:?}"));
+    }
+}
+
+impl tracing::Subscriber for Spans {
+    fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
+        true
+    }
+    fn new_span(&self, span: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+        let mut spans = self.0.lock().unwrap();
+        let mut fields = std::collections::BTreeMap::new();
+        span.record(&mut Fields(&mut fields));
+        spans.push((span.metadata().name().to_owned(), fields));
+        tracing::span::Id::from_u64(spans.len() as u64)
+    }
+    fn record(&self, span: &tracing::span::Id, values: &tracing::span::Record<'_>) {
+        let mut spans = self.0.lock().unwrap();
+        let index = usize::try_from(span.into_u64()).unwrap() - 1;
+        values.record(&mut Fields(&mut spans[index].1));
+    }
+    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+    fn event(&self, _: &tracing::Event<'_>) {}
+    fn enter(&self, _: &tracing::span::Id) {}
+    fn exit(&self, _: &tracing::span::Id) {}
+}
+
+#[tokio::test]
+async fn every_request_is_a_span_with_its_operation_id() {
+    let spans = Spans::default();
+    let _guard = tracing::subscriber::set_default(spans.clone());
+    let server = Server::start(|n, _| match n {
+        0 => Reply::json(503, json!({"Message": "busy"})),
+        1 => empty_page(),
+        _ => Reply::json(400, json!({"Message": "No last name"})),
+    })
+    .await;
+    let client = client(&server, quick_retries(3));
+    client.reservations_get_all_2023_06_06(&reservations_request(5)).await.unwrap();
+    let request: types::CustomerAddParameters = serde_json::from_value(json!({
+        "ClientToken": "", "AccessToken": "", "Client": "", "LastName": "", "OverwriteExisting": false,
+    }))
+    .unwrap();
+    client.customers_add(&request).await.unwrap_err();
+    let spans = spans.0.lock().unwrap().clone();
+    let requests: Vec<_> = spans.iter().filter(|(name, _)| name == "request").map(|(_, fields)| fields).collect();
+    assert_eq!(requests.len(), 2, "one span per call, not per attempt: {spans:?}");
+    let field = |i: usize, name: &str| requests[i].get(name).map(String::as_str);
+    assert_eq!(field(0, "operation"), Some("reservations_getAll_2023-06-06"));
+    assert_eq!(field(0, "method"), Some("POST"));
+    assert_eq!(field(0, "path"), Some("/api/connector/v1/reservations/getAll/2023-06-06"));
+    assert_eq!(field(0, "attempts"), Some("2"), "the 503 was retried within the span");
+    assert_eq!(field(0, "status"), Some("200"));
+    assert_eq!(field(1, "operation"), Some("customers_add"));
+    assert_eq!(field(1, "attempts"), Some("1"));
+    assert_eq!(field(1, "status"), Some("400"));
+    // Credentials never reach the trace.
+    let shown = format!("{spans:?}");
+    assert!(!shown.contains("access-token-2") && !shown.contains("client-token-1"), "{shown}");
 }

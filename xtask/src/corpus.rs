@@ -5,62 +5,11 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use triad::Provenance;
-use triad::config::Config;
 use triad::load::FsReader;
-
-/// One API of the corpus: a name, its spec files (relative to the corpus directory), and the
-/// folder's `codegen.yaml` when it has one.
-struct Entry {
-    name: String,
-    specs: Vec<String>,
-    config: Option<PathBuf>,
-}
-
-fn entries(dir: &Path) -> Result<Vec<Entry>, String> {
-    let is_spec = |p: &Path| matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml" | "json"));
-    let mut out = Vec::new();
-    let listing = std::fs::read_dir(dir).map_err(|e| format!("cannot list {}: {e}", dir.display()))?;
-    for entry in listing.filter_map(Result::ok) {
-        let path = entry.path();
-        let file_name = entry.file_name().to_string_lossy().into_owned();
-        if path.is_dir() && path.join("codegen.yaml").is_file() {
-            out.push(Entry { name: file_name, specs: Vec::new(), config: Some(path.join("codegen.yaml")) });
-        } else if path.is_dir() {
-            let mut specs: Vec<String> = std::fs::read_dir(&path)
-                .map_err(|e| e.to_string())?
-                .filter_map(Result::ok)
-                .filter(|e| is_spec(&e.path()))
-                .map(|e| format!("{file_name}/{}", e.file_name().to_string_lossy()))
-                .collect();
-            specs.sort();
-            if !specs.is_empty() {
-                out.push(Entry { name: file_name, specs, config: None });
-            }
-        } else if is_spec(&path) {
-            let stem = file_name.rsplit_once('.').map(|(s, _)| s.to_owned()).unwrap_or(file_name.clone());
-            out.push(Entry { name: stem, specs: vec![file_name], config: None });
-        }
-    }
-    out.sort_by(|a, b| a.name.cmp(&b.name));
-    Ok(out)
-}
 
 /// The repository root (the runtime crate lives in `runtime/`).
 fn xtask_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_default()
-}
-
-/// A crate name from an entry name: lowercase, `-` separated.
-fn crate_base(name: &str) -> String {
-    let mut out = String::new();
-    for c in name.chars() {
-        if c.is_ascii_alphanumeric() {
-            out.push(c.to_ascii_lowercase());
-        } else if !out.ends_with('-') {
-            out.push('-');
-        }
-    }
-    out.trim_matches('-').to_owned()
 }
 
 struct Row {
@@ -85,32 +34,20 @@ pub fn run(dir: &Path) -> Result<ExitCode, String> {
     let mut all_files = triad::Files::new();
     // Client crates depend on this repository's runtime by path.
     let runtime = xtask_root().join("runtime");
-    for entry in entries(&dir)? {
-        let base = crate_base(&entry.name);
-        let (config, config_dir) = match &entry.config {
-            Some(path) => {
-                let shown = format!("{}/codegen.yaml", entry.name);
-                match Config::from_file(path, &shown) {
-                    Ok(config) => (config, entry.name.clone()),
-                    Err(diags) => {
-                        rows.push(Row {
-                            name: entry.name,
-                            kind: "types",
-                            crate_name: String::new(),
-                            millis: 0.0,
-                            lines: 0,
-                            counts: [0; 4],
-                            result: Err(format!("bad codegen.yaml:\n{}", triad::diag::Diagnostics::new(diags))),
-                        });
-                        continue;
-                    }
-                }
-            }
-            None => {
-                let mut config = Config::for_name(&base, entry.specs.clone());
-                config.types_crate.name = format!("{base}-types");
-                config.client.krate.name = format!("{base}-client");
-                (config, String::new())
+    for entry in xtask::corpus::entries(&dir)? {
+        let (config, config_dir) = match xtask::corpus::config(&entry) {
+            Ok(found) => found,
+            Err(message) => {
+                rows.push(Row {
+                    name: entry.name,
+                    kind: "types",
+                    crate_name: String::new(),
+                    millis: 0.0,
+                    lines: 0,
+                    counts: [0; 4],
+                    result: Err(message),
+                });
+                continue;
             }
         };
         let mut config = config;

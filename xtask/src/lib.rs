@@ -111,3 +111,88 @@ pub mod scratch {
         }))
     }
 }
+
+/// The APIs of a corpus folder and their codegen configs, shared by `cargo xtask corpus` and
+/// the test suite.
+pub mod corpus {
+    use std::path::{Path, PathBuf};
+
+    use triad::config::Config;
+
+    /// One API of the corpus: a name, its spec files (relative to the corpus directory), and the
+    /// folder's `codegen.yaml` when it has one.
+    pub struct Entry {
+        /// The file or folder name.
+        pub name: String,
+        /// Spec files relative to the corpus folder (empty when `config` names them).
+        pub specs: Vec<String>,
+        /// The folder's `codegen.yaml`, if it has one.
+        pub config: Option<PathBuf>,
+    }
+
+    /// Every API of the corpus folder `dir`, sorted by name: each spec file, each folder with a
+    /// `codegen.yaml` (which names the folder's entry documents, so fragments beside them are not
+    /// taken for APIs), and each other folder holding spec files (all of them one API).
+    pub fn entries(dir: &Path) -> Result<Vec<Entry>, String> {
+        let is_spec = |p: &Path| matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml" | "json"));
+        let mut out = Vec::new();
+        let listing = std::fs::read_dir(dir).map_err(|e| format!("cannot list {}: {e}", dir.display()))?;
+        for entry in listing.filter_map(Result::ok) {
+            let path = entry.path();
+            let file_name = entry.file_name().to_string_lossy().into_owned();
+            if path.is_dir() && path.join("codegen.yaml").is_file() {
+                out.push(Entry { name: file_name, specs: Vec::new(), config: Some(path.join("codegen.yaml")) });
+            } else if path.is_dir() {
+                let mut specs: Vec<String> = std::fs::read_dir(&path)
+                    .map_err(|e| e.to_string())?
+                    .filter_map(Result::ok)
+                    .filter(|e| is_spec(&e.path()))
+                    .map(|e| format!("{file_name}/{}", e.file_name().to_string_lossy()))
+                    .collect();
+                specs.sort();
+                if !specs.is_empty() {
+                    out.push(Entry { name: file_name, specs, config: None });
+                }
+            } else if is_spec(&path) {
+                let stem = file_name.rsplit_once('.').map(|(s, _)| s.to_owned()).unwrap_or(file_name.clone());
+                out.push(Entry { name: stem, specs: vec![file_name], config: None });
+            }
+        }
+        out.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(out)
+    }
+
+    /// The codegen config of `entry` and the folder its spec paths are relative to (within the
+    /// corpus folder): the folder's `codegen.yaml` as written, or a default config over the
+    /// entry's spec files with crate names derived from the entry name.
+    pub fn config(entry: &Entry) -> Result<(Config, String), String> {
+        match &entry.config {
+            Some(path) => {
+                let shown = format!("{}/codegen.yaml", entry.name);
+                Config::from_file(path, &shown)
+                    .map(|config| (config, entry.name.clone()))
+                    .map_err(|d| format!("bad codegen.yaml:\n{}", triad::diag::Diagnostics::new(d)))
+            }
+            None => {
+                let base = crate_base(&entry.name);
+                let mut config = Config::for_name(&base, entry.specs.clone());
+                config.types_crate.name = format!("{base}-types");
+                config.client.krate.name = format!("{base}-client");
+                Ok((config, String::new()))
+            }
+        }
+    }
+
+    /// A crate name from an entry name: lowercase, `-` separated.
+    pub fn crate_base(name: &str) -> String {
+        let mut out = String::new();
+        for c in name.chars() {
+            if c.is_ascii_alphanumeric() {
+                out.push(c.to_ascii_lowercase());
+            } else if !out.ends_with('-') {
+                out.push('-');
+            }
+        }
+        out.trim_matches('-').to_owned()
+    }
+}

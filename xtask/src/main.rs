@@ -6,10 +6,13 @@
 //!   a folder of spec files forming one API) into a scratch workspace outside the repository,
 //!   build, lint (clippy) and document (rustdoc) it with warnings denied, and print one row per API.
 //! - `bench`: run the criterion benchmarks.
+//! - `client-cost [--corpus DIR] [--rounds N] [--runs N]`: the whole Mews Connector API's client
+//!   against oas3-gen's (lines, dev build time, generation time); see `client_cost.rs`.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
+mod client_cost;
 mod corpus;
 
 fn main() -> ExitCode {
@@ -21,7 +24,8 @@ fn main() -> ExitCode {
             None => Err("usage: cargo xtask corpus DIR".into()),
         },
         Some("bench") => bench(&args[1..]),
-        _ => Err("usage: cargo xtask <codegen [--check] | corpus DIR | bench [criterion args]>".into()),
+        Some("client-cost") => client_cost::run(&project_root(), &args[1..]),
+        _ => Err("usage: cargo xtask <codegen [--check] | corpus DIR | bench [criterion args] | client-cost [--corpus DIR] [--rounds N] [--runs N]>".into()),
     };
     match result {
         Ok(code) => code,

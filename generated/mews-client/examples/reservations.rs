@@ -115,7 +115,7 @@ async fn run() -> Result<(), Failure> {
         scheduled_end_utc: None,
         states: None,
     };
-    let mut items = std::pin::pin!(client.reservations_get_all20230606_stream(body));
+    let mut items = std::pin::pin!(client.reservations_get_all_2023_06_06_stream(body));
     let mut count: u64 = 0;
     while let Some(item) = items.next().await {
         let item = item.map_err(|e| Failure::Call(e.to_string()))?;

@@ -107,87 +107,78 @@ impl Client {
     /// `POST /api/connector/v1/commands/getAllActive` (operation `commands_getAllActive`).
     pub async fn commands_get_all_active(
         &self,
-        body: &mews_types::GetAllActiveCommandsParameters,
-    ) -> Result<
-        mews_types::DeviceCommandResult,
-        rt::Error<mews_types::ConnectorApiExceptionResult>,
-    > {
-        let request = rt::Request::new(rt::Method::POST, "commands_getAllActive")
-            .path("/api/connector/v1/commands/getAllActive")
-            .json(body)
-            .retry_safe(true);
-        let response = self.transport.send(request, rt::decode_json).await?;
-        response.json()
+        body: &types::GetAllActiveCommandsParameters,
+    ) -> rt::Result<types::DeviceCommandResult, types::ConnectorApiExceptionResult> {
+        static OP: rt::Operation = rt::Operation {
+            id: "commands_getAllActive",
+            method: rt::Method::POST,
+            path: "/api/connector/v1/commands/getAllActive",
+            retry_safe: true,
+            schemes: None,
+        };
+        self.transport.call(&OP, rt::Request::new().json(body)).await
     }
     /// Returns the setup of the enterprise that the access token belongs to, together with the current server time.
     ///
     /// `POST /api/connector/v1/configuration/get` (operation `configuration_get`).
     pub async fn configuration_get(
         &self,
-        body: &mews_types::ConfigurationFilterParameters,
-    ) -> Result<
-        mews_types::Configuration,
-        rt::Error<mews_types::ConnectorApiExceptionResult>,
-    > {
-        let request = rt::Request::new(rt::Method::POST, "configuration_get")
-            .path("/api/connector/v1/configuration/get")
-            .json(body)
-            .retry_safe(true);
-        let response = self.transport.send(request, rt::decode_json).await?;
-        response.json()
+        body: &types::ConfigurationFilterParameters,
+    ) -> rt::Result<types::Configuration, types::ConnectorApiExceptionResult> {
+        static OP: rt::Operation = rt::Operation {
+            id: "configuration_get",
+            method: rt::Method::POST,
+            path: "/api/connector/v1/configuration/get",
+            retry_safe: true,
+            schemes: None,
+        };
+        self.transport.call(&OP, rt::Request::new().json(body)).await
     }
     /// Creates a customer profile and returns it.
     ///
     /// `POST /api/connector/v1/customers/add` (operation `customers_add`).
     pub async fn customers_add(
         &self,
-        body: &mews_types::CustomerAddParameters,
-    ) -> Result<
-        mews_types::Customer,
-        rt::Error<mews_types::ConnectorApiExceptionResult>,
-    > {
-        let request = rt::Request::new(rt::Method::POST, "customers_add")
-            .path("/api/connector/v1/customers/add")
-            .json(body);
-        let response = self.transport.send(request, rt::decode_json).await?;
-        response.json()
+        body: &types::CustomerAddParameters,
+    ) -> rt::Result<types::Customer, types::ConnectorApiExceptionResult> {
+        static OP: rt::Operation = rt::Operation {
+            id: "customers_add",
+            method: rt::Method::POST,
+            path: "/api/connector/v1/customers/add",
+            retry_safe: false,
+            schemes: None,
+        };
+        self.transport.call(&OP, rt::Request::new().json(body)).await
     }
     /// Returns customer profiles matching the filters, newest first, one page at a time.
     ///
     /// `POST /api/connector/v1/customers/getAll` (operation `customers_getAll`).
     pub async fn customers_get_all(
         &self,
-        body: &mews_types::CustomerFilterParameters,
-    ) -> Result<
-        mews_types::CustomerResult,
-        rt::Error<mews_types::ConnectorApiExceptionResult>,
-    > {
-        let request = rt::Request::new(rt::Method::POST, "customers_getAll")
-            .path("/api/connector/v1/customers/getAll")
-            .json(body)
-            .retry_safe(true);
-        let response = self.transport.send(request, rt::decode_json).await?;
-        response.json()
+        body: &types::CustomerFilterParameters,
+    ) -> rt::Result<types::CustomerResult, types::ConnectorApiExceptionResult> {
+        static OP: rt::Operation = rt::Operation {
+            id: "customers_getAll",
+            method: rt::Method::POST,
+            path: "/api/connector/v1/customers/getAll",
+            retry_safe: true,
+            schemes: None,
+        };
+        self.transport.call(&OP, rt::Request::new().json(body)).await
     }
     /// Every item of [`Client::customers_get_all`], page after page, as a stream. Starts from `body` and follows the cursor (`Cursor` of each page into `Limitation.Cursor` of the next request); stops after a page without a cursor or with fewer items than asked for, or after an error.
     pub fn customers_get_all_stream(
         &self,
-        body: mews_types::CustomerFilterParameters,
+        body: types::CustomerFilterParameters,
     ) -> impl rt::Stream<
-        Item = Result<
-            mews_types::Customer,
-            rt::Error<mews_types::ConnectorApiExceptionResult>,
-        >,
+        Item = rt::Result<types::Customer, types::ConnectorApiExceptionResult>,
     > + '_ {
         rt::paginate(
             body,
-            move |body: mews_types::CustomerFilterParameters| async move {
+            move |body: types::CustomerFilterParameters| async move {
                 self.customers_get_all(&body).await
             },
-            |
-                mut body: mews_types::CustomerFilterParameters,
-                page: &mews_types::CustomerResult|
-            {
+            |mut body: types::CustomerFilterParameters, page: &types::CustomerResult| {
                 let cursor = page.cursor?;
                 if i64::try_from(page.customers.len()).unwrap_or(i64::MAX)
                     < i64::from(body.limitation.count)
@@ -197,7 +188,7 @@ impl Client {
                 body.limitation.cursor = Some(cursor);
                 Some(body)
             },
-            |page: mews_types::CustomerResult| page.customers,
+            |page: types::CustomerResult| page.customers,
         )
     }
     /// Changes selected fields of an existing customer and returns the updated profile. Fields that are not sent stay as they are.
@@ -205,53 +196,46 @@ impl Client {
     /// `POST /api/connector/v1/customers/update` (operation `customers_update`).
     pub async fn customers_update(
         &self,
-        body: &mews_types::CustomerUpdateParameters,
-    ) -> Result<
-        mews_types::Customer,
-        rt::Error<mews_types::ConnectorApiExceptionResult>,
-    > {
-        let request = rt::Request::new(rt::Method::POST, "customers_update")
-            .path("/api/connector/v1/customers/update")
-            .json(body);
-        let response = self.transport.send(request, rt::decode_json).await?;
-        response.json()
+        body: &types::CustomerUpdateParameters,
+    ) -> rt::Result<types::Customer, types::ConnectorApiExceptionResult> {
+        static OP: rt::Operation = rt::Operation {
+            id: "customers_update",
+            method: rt::Method::POST,
+            path: "/api/connector/v1/customers/update",
+            retry_safe: false,
+            schemes: None,
+        };
+        self.transport.call(&OP, rt::Request::new().json(body)).await
     }
     /// Returns messages of the given threads, newest first, one page at a time.
     ///
     /// `POST /api/connector/v1/messages/getAll` (operation `messages_getAll`).
     pub async fn messages_get_all(
         &self,
-        body: &mews_types::MessageFilterParameters,
-    ) -> Result<
-        mews_types::MessageResult,
-        rt::Error<mews_types::ConnectorApiExceptionResult>,
-    > {
-        let request = rt::Request::new(rt::Method::POST, "messages_getAll")
-            .path("/api/connector/v1/messages/getAll")
-            .json(body)
-            .retry_safe(true);
-        let response = self.transport.send(request, rt::decode_json).await?;
-        response.json()
+        body: &types::MessageFilterParameters,
+    ) -> rt::Result<types::MessageResult, types::ConnectorApiExceptionResult> {
+        static OP: rt::Operation = rt::Operation {
+            id: "messages_getAll",
+            method: rt::Method::POST,
+            path: "/api/connector/v1/messages/getAll",
+            retry_safe: true,
+            schemes: None,
+        };
+        self.transport.call(&OP, rt::Request::new().json(body)).await
     }
     /// Every item of [`Client::messages_get_all`], page after page, as a stream. Starts from `body` and follows the cursor (`Cursor` of each page into `Limitation.Cursor` of the next request); stops after a page without a cursor or with fewer items than asked for, or after an error.
     pub fn messages_get_all_stream(
         &self,
-        body: mews_types::MessageFilterParameters,
+        body: types::MessageFilterParameters,
     ) -> impl rt::Stream<
-        Item = Result<
-            mews_types::Message,
-            rt::Error<mews_types::ConnectorApiExceptionResult>,
-        >,
+        Item = rt::Result<types::Message, types::ConnectorApiExceptionResult>,
     > + '_ {
         rt::paginate(
             body,
-            move |body: mews_types::MessageFilterParameters| async move {
+            move |body: types::MessageFilterParameters| async move {
                 self.messages_get_all(&body).await
             },
-            |
-                mut body: mews_types::MessageFilterParameters,
-                page: &mews_types::MessageResult|
-            {
+            |mut body: types::MessageFilterParameters, page: &types::MessageResult| {
                 let cursor = page.cursor?;
                 if i64::try_from(page.messages.len()).unwrap_or(i64::MAX)
                     < i64::from(body.limitation.count)
@@ -261,7 +245,7 @@ impl Client {
                 body.limitation.cursor = Some(cursor);
                 Some(body)
             },
-            |page: mews_types::MessageResult| page.messages,
+            |page: types::MessageResult| page.messages,
         )
     }
     /// Returns payments matching the filters, newest first, one page at a time.
@@ -269,37 +253,30 @@ impl Client {
     /// `POST /api/connector/v1/payments/getAll` (operation `payments_getAll`).
     pub async fn payments_get_all(
         &self,
-        body: &mews_types::PaymentFilterParameters,
-    ) -> Result<
-        mews_types::PaymentResult,
-        rt::Error<mews_types::ConnectorApiExceptionResult>,
-    > {
-        let request = rt::Request::new(rt::Method::POST, "payments_getAll")
-            .path("/api/connector/v1/payments/getAll")
-            .json(body)
-            .retry_safe(true);
-        let response = self.transport.send(request, rt::decode_json).await?;
-        response.json()
+        body: &types::PaymentFilterParameters,
+    ) -> rt::Result<types::PaymentResult, types::ConnectorApiExceptionResult> {
+        static OP: rt::Operation = rt::Operation {
+            id: "payments_getAll",
+            method: rt::Method::POST,
+            path: "/api/connector/v1/payments/getAll",
+            retry_safe: true,
+            schemes: None,
+        };
+        self.transport.call(&OP, rt::Request::new().json(body)).await
     }
     /// Every item of [`Client::payments_get_all`], page after page, as a stream. Starts from `body` and follows the cursor (`Cursor` of each page into `Limitation.Cursor` of the next request); stops after a page without a cursor or with fewer items than asked for, or after an error.
     pub fn payments_get_all_stream(
         &self,
-        body: mews_types::PaymentFilterParameters,
+        body: types::PaymentFilterParameters,
     ) -> impl rt::Stream<
-        Item = Result<
-            mews_types::Payment,
-            rt::Error<mews_types::ConnectorApiExceptionResult>,
-        >,
+        Item = rt::Result<types::Payment, types::ConnectorApiExceptionResult>,
     > + '_ {
         rt::paginate(
             body,
-            move |body: mews_types::PaymentFilterParameters| async move {
+            move |body: types::PaymentFilterParameters| async move {
                 self.payments_get_all(&body).await
             },
-            |
-                mut body: mews_types::PaymentFilterParameters,
-                page: &mews_types::PaymentResult|
-            {
+            |mut body: types::PaymentFilterParameters, page: &types::PaymentResult| {
                 let cursor = page.cursor?;
                 if i64::try_from(page.payments.len()).unwrap_or(i64::MAX)
                     < i64::from(body.limitation.count)
@@ -309,7 +286,7 @@ impl Client {
                 body.limitation.cursor = Some(cursor);
                 Some(body)
             },
-            |page: mews_types::PaymentResult| page.payments,
+            |page: types::PaymentResult| page.payments,
         )
     }
     /// Legacy reservation read that can also return related entities through its extent. Superseded by the 2023-06-06 version.
@@ -318,56 +295,51 @@ impl Client {
     /// `POST /api/connector/v1/reservations/getAll` (operation `reservations_getAll`).
     pub async fn reservations_get_all(
         &self,
-        body: &mews_types::ReservationFilterParameters,
-    ) -> Result<
-        mews_types::ReservationResult,
-        rt::Error<mews_types::ConnectorApiExceptionResult>,
-    > {
-        let request = rt::Request::new(rt::Method::POST, "reservations_getAll")
-            .path("/api/connector/v1/reservations/getAll")
-            .json(body)
-            .retry_safe(true);
-        let response = self.transport.send(request, rt::decode_json).await?;
-        response.json()
+        body: &types::ReservationFilterParameters,
+    ) -> rt::Result<types::ReservationResult, types::ConnectorApiExceptionResult> {
+        static OP: rt::Operation = rt::Operation {
+            id: "reservations_getAll",
+            method: rt::Method::POST,
+            path: "/api/connector/v1/reservations/getAll",
+            retry_safe: true,
+            schemes: None,
+        };
+        self.transport.call(&OP, rt::Request::new().json(body)).await
     }
     /// Returns reservations matching the filters, newest first, one page at a time. Heavy queries may time out with 408, so keep pages small and filters narrow.
     ///
     /// `POST /api/connector/v1/reservations/getAll/2023-06-06` (operation `reservations_getAll_2023-06-06`).
-    pub async fn reservations_get_all20230606(
+    pub async fn reservations_get_all_2023_06_06(
         &self,
-        body: &mews_types::ReservationServiceOrderFilterParameters,
-    ) -> Result<
-        mews_types::ReservationServiceOrderResult,
-        rt::Error<mews_types::ConnectorApiExceptionResult>,
+        body: &types::ReservationServiceOrderFilterParameters,
+    ) -> rt::Result<
+        types::ReservationServiceOrderResult,
+        types::ConnectorApiExceptionResult,
     > {
-        let request = rt::Request::new(
-                rt::Method::POST,
-                "reservations_getAll_2023-06-06",
-            )
-            .path("/api/connector/v1/reservations/getAll/2023-06-06")
-            .json(body)
-            .retry_safe(true);
-        let response = self.transport.send(request, rt::decode_json).await?;
-        response.json()
+        static OP: rt::Operation = rt::Operation {
+            id: "reservations_getAll_2023-06-06",
+            method: rt::Method::POST,
+            path: "/api/connector/v1/reservations/getAll/2023-06-06",
+            retry_safe: true,
+            schemes: None,
+        };
+        self.transport.call(&OP, rt::Request::new().json(body)).await
     }
-    /// Every item of [`Client::reservations_get_all20230606`], page after page, as a stream. Starts from `body` and follows the cursor (`Cursor` of each page into `Limitation.Cursor` of the next request); stops after a page without a cursor or with fewer items than asked for, or after an error.
-    pub fn reservations_get_all20230606_stream(
+    /// Every item of [`Client::reservations_get_all_2023_06_06`], page after page, as a stream. Starts from `body` and follows the cursor (`Cursor` of each page into `Limitation.Cursor` of the next request); stops after a page without a cursor or with fewer items than asked for, or after an error.
+    pub fn reservations_get_all_2023_06_06_stream(
         &self,
-        body: mews_types::ReservationServiceOrderFilterParameters,
+        body: types::ReservationServiceOrderFilterParameters,
     ) -> impl rt::Stream<
-        Item = Result<
-            mews_types::Reservation,
-            rt::Error<mews_types::ConnectorApiExceptionResult>,
-        >,
+        Item = rt::Result<types::Reservation, types::ConnectorApiExceptionResult>,
     > + '_ {
         rt::paginate(
             body,
-            move |body: mews_types::ReservationServiceOrderFilterParameters| async move {
-                self.reservations_get_all20230606(&body).await
+            move |body: types::ReservationServiceOrderFilterParameters| async move {
+                self.reservations_get_all_2023_06_06(&body).await
             },
             |
-                mut body: mews_types::ReservationServiceOrderFilterParameters,
-                page: &mews_types::ReservationServiceOrderResult|
+                mut body: types::ReservationServiceOrderFilterParameters,
+                page: &types::ReservationServiceOrderResult|
             {
                 let cursor = page.cursor?;
                 if i64::try_from(page.reservations.len()).unwrap_or(i64::MAX)
@@ -378,7 +350,7 @@ impl Client {
                 body.limitation.cursor = Some(cursor);
                 Some(body)
             },
-            |page: mews_types::ReservationServiceOrderResult| page.reservations,
+            |page: types::ReservationServiceOrderResult| page.reservations,
         )
     }
     /// Returns periods during which resources are out of order or kept for internal use, one page at a time.
@@ -386,36 +358,32 @@ impl Client {
     /// `POST /api/connector/v1/resourceBlocks/getAll` (operation `resourceBlocks_getAll`).
     pub async fn resource_blocks_get_all(
         &self,
-        body: &mews_types::ResourceBlockParameters,
-    ) -> Result<
-        mews_types::ResourceBlockResult,
-        rt::Error<mews_types::ConnectorApiExceptionResult>,
-    > {
-        let request = rt::Request::new(rt::Method::POST, "resourceBlocks_getAll")
-            .path("/api/connector/v1/resourceBlocks/getAll")
-            .json(body)
-            .retry_safe(true);
-        let response = self.transport.send(request, rt::decode_json).await?;
-        response.json()
+        body: &types::ResourceBlockParameters,
+    ) -> rt::Result<types::ResourceBlockResult, types::ConnectorApiExceptionResult> {
+        static OP: rt::Operation = rt::Operation {
+            id: "resourceBlocks_getAll",
+            method: rt::Method::POST,
+            path: "/api/connector/v1/resourceBlocks/getAll",
+            retry_safe: true,
+            schemes: None,
+        };
+        self.transport.call(&OP, rt::Request::new().json(body)).await
     }
     /// Every item of [`Client::resource_blocks_get_all`], page after page, as a stream. Starts from `body` and follows the cursor (`Cursor` of each page into `Limitation.Cursor` of the next request); stops after a page without a cursor or with fewer items than asked for, or after an error.
     pub fn resource_blocks_get_all_stream(
         &self,
-        body: mews_types::ResourceBlockParameters,
+        body: types::ResourceBlockParameters,
     ) -> impl rt::Stream<
-        Item = Result<
-            mews_types::ResourceBlock,
-            rt::Error<mews_types::ConnectorApiExceptionResult>,
-        >,
+        Item = rt::Result<types::ResourceBlock, types::ConnectorApiExceptionResult>,
     > + '_ {
         rt::paginate(
             body,
-            move |body: mews_types::ResourceBlockParameters| async move {
+            move |body: types::ResourceBlockParameters| async move {
                 self.resource_blocks_get_all(&body).await
             },
             |
-                mut body: mews_types::ResourceBlockParameters,
-                page: &mews_types::ResourceBlockResult|
+                mut body: types::ResourceBlockParameters,
+                page: &types::ResourceBlockResult|
             {
                 let cursor = page.cursor?;
                 if i64::try_from(page.resource_blocks.len()).unwrap_or(i64::MAX)
@@ -426,7 +394,7 @@ impl Client {
                 body.limitation.cursor = Some(cursor);
                 Some(body)
             },
-            |page: mews_types::ResourceBlockResult| page.resource_blocks,
+            |page: types::ResourceBlockResult| page.resource_blocks,
         )
     }
     /// Returns resources (rooms, beds, desks and so on) of the enterprise, one page at a time.
@@ -434,54 +402,46 @@ impl Client {
     /// `POST /api/connector/v1/resources/getAll` (operation `resources_getAll`).
     pub async fn resources_get_all(
         &self,
-        body: &mews_types::ResourceFilterParameters,
-    ) -> Result<
-        mews_types::ResourceResult,
-        rt::Error<mews_types::ConnectorApiExceptionResult>,
-    > {
-        let request = rt::Request::new(rt::Method::POST, "resources_getAll")
-            .path("/api/connector/v1/resources/getAll")
-            .json(body)
-            .retry_safe(true);
-        let response = self.transport.send(request, rt::decode_json).await?;
-        response.json()
+        body: &types::ResourceFilterParameters,
+    ) -> rt::Result<types::ResourceResult, types::ConnectorApiExceptionResult> {
+        static OP: rt::Operation = rt::Operation {
+            id: "resources_getAll",
+            method: rt::Method::POST,
+            path: "/api/connector/v1/resources/getAll",
+            retry_safe: true,
+            schemes: None,
+        };
+        self.transport.call(&OP, rt::Request::new().json(body)).await
     }
     /// Returns the services offered by the enterprise, one page at a time.
     ///
     /// `POST /api/connector/v1/services/getAll` (operation `services_getAll`).
     pub async fn services_get_all(
         &self,
-        body: &mews_types::ServiceFilterParameters,
-    ) -> Result<
-        mews_types::ServiceResult,
-        rt::Error<mews_types::ConnectorApiExceptionResult>,
-    > {
-        let request = rt::Request::new(rt::Method::POST, "services_getAll")
-            .path("/api/connector/v1/services/getAll")
-            .json(body)
-            .retry_safe(true);
-        let response = self.transport.send(request, rt::decode_json).await?;
-        response.json()
+        body: &types::ServiceFilterParameters,
+    ) -> rt::Result<types::ServiceResult, types::ConnectorApiExceptionResult> {
+        static OP: rt::Operation = rt::Operation {
+            id: "services_getAll",
+            method: rt::Method::POST,
+            path: "/api/connector/v1/services/getAll",
+            retry_safe: true,
+            schemes: None,
+        };
+        self.transport.call(&OP, rt::Request::new().json(body)).await
     }
     /// Every item of [`Client::services_get_all`], page after page, as a stream. Starts from `body` and follows the cursor (`Cursor` of each page into `Limitation.Cursor` of the next request); stops after a page without a cursor or with fewer items than asked for, or after an error.
     pub fn services_get_all_stream(
         &self,
-        body: mews_types::ServiceFilterParameters,
+        body: types::ServiceFilterParameters,
     ) -> impl rt::Stream<
-        Item = Result<
-            mews_types::Service,
-            rt::Error<mews_types::ConnectorApiExceptionResult>,
-        >,
+        Item = rt::Result<types::Service, types::ConnectorApiExceptionResult>,
     > + '_ {
         rt::paginate(
             body,
-            move |body: mews_types::ServiceFilterParameters| async move {
+            move |body: types::ServiceFilterParameters| async move {
                 self.services_get_all(&body).await
             },
-            |
-                mut body: mews_types::ServiceFilterParameters,
-                page: &mews_types::ServiceResult|
-            {
+            |mut body: types::ServiceFilterParameters, page: &types::ServiceResult| {
                 let cursor = page.cursor?;
                 if i64::try_from(page.services.len()).unwrap_or(i64::MAX)
                     < i64::from(body.limitation.count)
@@ -491,7 +451,7 @@ impl Client {
                 body.limitation.cursor = Some(cursor);
                 Some(body)
             },
-            |page: mews_types::ServiceResult| page.services,
+            |page: types::ServiceResult| page.services,
         )
     }
 }

@@ -53,7 +53,8 @@ fn payload(body: Option<&Body>) -> Payload {
 pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &mut Files) -> Result<(), String> {
     let krate = &config.client.krate;
     let types_crate = crate_ident(&config.types_crate.name);
-    let mut cx = Ctx { api, config, types: quote!(#types_crate), uses: Uses::default() };
+    // Inside the client crate, the types crate is named by its re-export.
+    let mut cx = Ctx { api, config, types: quote!(types), uses: Uses::default() };
     let mut methods = TokenStream::new();
     let mut items = TokenStream::new();
     let mut taken: BTreeSet<String> =
@@ -62,14 +63,17 @@ pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &
         taken.insert(naming::unraw(&op.name.rust).to_owned());
     }
     let mut streams = Vec::new();
+    let mut signatures = BTreeMap::new();
     for op in &api.operations {
-        methods.extend(operation(&mut cx, op, &mut items)?);
+        let (method, signature) = operation(&mut cx, op, &mut items)?;
+        methods.extend(method);
+        signatures.insert(op.name.wire.clone(), signature);
         if let Some((name, tokens)) = stream_method(&mut cx, op, &mut taken) {
             streams.push((op.name.wire.clone(), name));
             methods.extend(tokens);
         }
     }
-    let (credentials, credential_names) = credentials(api, config);
+    let (credentials, credential_names, credentials_example) = credentials(api, config);
     let mut constructors = TokenStream::new();
     let mut first_url = None;
     for server in &api.servers {
@@ -176,6 +180,7 @@ pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &
         files.insert(format!("{prefix}/examples/{}.rs", example.name), render_rust(code, provenance)?);
         example_runs.push(format!("cargo run -p {prefix} --example {}", example.name));
     }
+    let usage = readme_usage(&cx, &krate.name, first_url.as_deref(), &signatures, &credentials_example)?;
     let description = match &krate.description {
         Some(text) => super::one_line(text),
         None => format!("Async client of the {}", super::one_line(&title)),
@@ -187,7 +192,7 @@ pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &
         title => docs::inline(&title),
         types_crate => docs::inline(&config.types_crate.name),
         examples => example_runs,
-        base_url => first_url.as_deref().map(rust_string).unwrap_or_else(|| "\"https://api.example.com\"".into()),
+        usage => usage,
         operations => api.operations.len(),
         streams => streams.len(),
     };
@@ -228,13 +233,13 @@ pub(crate) fn example_problem(api: &Api, config: &Config, example: &Example) -> 
             streams.push((op.name.wire.clone(), name));
         }
     }
-    let (_, credential_names) = credentials(api, config);
+    let (_, credential_names, _) = credentials(api, config);
     example_program(&mut cx, example, &streams, &credential_names).err()
 }
 
 /// The `Credentials` struct (one optional field per auth body field and per security scheme the
 /// generated code applies) and the names of its fields with the wire name each stands for.
-fn credentials(api: &Api, config: &Config) -> (TokenStream, Vec<(String, String)>) {
+fn credentials(api: &Api, config: &Config) -> (TokenStream, Vec<(String, String)>, TokenStream) {
     let mut names = Vec::new();
     let mut fields = Vec::new();
     for field in &config.auth.body_fields {
@@ -277,6 +282,16 @@ fn credentials(api: &Api, config: &Config) -> (TokenStream, Vec<(String, String)
     }
     let mut rust: Vec<String> = fields.iter().map(|f| naming::field_name(&f.0)).collect();
     naming::dedupe(rust.iter_mut(), true);
+    // The README's example sets the first credential that is a single secret.
+    let example = fields
+        .iter()
+        .zip(&rust)
+        .find(|((.., ty, _, _), _)| ty.to_string().contains("Secret") && !ty.to_string().contains('('))
+        .map(|(_, name)| {
+            let field = ident(name);
+            quote!(Credentials { #field: Some(rt::Secret::new("...")), ..Credentials::default() })
+        })
+        .unwrap_or_else(|| quote!(Credentials::default()));
     let mut decls = TokenStream::new();
     let mut adds = TokenStream::new();
     for ((wire, doc, ty, add, _), rust_name) in fields.iter().zip(&rust) {
@@ -318,7 +333,7 @@ fn credentials(api: &Api, config: &Config) -> (TokenStream, Vec<(String, String)
             }
         }
     };
-    (tokens, names)
+    (tokens, names, example)
 }
 
 fn style_tokens(style: ParamStyle) -> TokenStream {
@@ -438,13 +453,21 @@ fn method_docs(op: &Operation) -> TokenStream {
 }
 
 /// The method of one operation; enums for several success or error shapes go to `items`.
-fn operation(cx: &mut Ctx<'_>, op: &Operation, items: &mut TokenStream) -> Result<TokenStream, String> {
+/// A method's parameters (as written in the client crate) and the names passed to it, for the
+/// README's usage example.
+struct Signature {
+    params: TokenStream,
+    args: Vec<proc_macro2::Ident>,
+}
+
+fn operation(cx: &mut Ctx<'_>, op: &Operation, items: &mut TokenStream) -> Result<(TokenStream, Signature), String> {
     let name = ident(&op.name.rust);
     let pascal = pascal_name(op);
     let wire = &op.name.wire;
     let method = format_ident!("{}", op.method.as_str());
     let mut args = TokenStream::new();
-    let mut chain = quote!(rt::Request::new(rt::Method::#method, #wire));
+    let mut chain = quote!(rt::Request::new());
+    let mut template = String::new();
     let param_name = |rust: &str| -> proc_macro2::Ident {
         match naming::unraw(rust) {
             "request" | "response" | "body" => ident(&format!("{}_param", naming::unraw(rust))),
@@ -489,8 +512,11 @@ fn operation(cx: &mut Ctx<'_>, op: &Operation, items: &mut TokenStream) -> Resul
     }
     for seg in &op.segments {
         match seg {
-            PathSegment::Literal(text) => chain.extend(quote!(.path(#text))),
+            PathSegment::Literal(text) => template.push_str(text),
             PathSegment::Param(p) => {
+                template.push('{');
+                template.push_str(p);
+                template.push('}');
                 let Some(param) = op.params.iter().find(|x| x.location == ParamLocation::Path && &x.name.wire == p)
                 else {
                     return Err(format!("operation `{wire}`: path parameter `{p}` is not declared"));
@@ -518,7 +544,6 @@ fn operation(cx: &mut Ctx<'_>, op: &Operation, items: &mut TokenStream) -> Resul
     }
     let request_payload = payload(op.request.as_ref());
     let body_required = op.request.as_ref().is_some_and(|b| b.required);
-    let mut optional_body = TokenStream::new();
     match &request_payload {
         Payload::None => {}
         Payload::Json(ty) | Payload::Form(ty) => {
@@ -529,18 +554,18 @@ fn operation(cx: &mut Ctx<'_>, op: &Operation, items: &mut TokenStream) -> Resul
                 t
             };
             args.extend(quote!(body: #t,));
-            let call = if matches!(request_payload, Payload::Json(_)) { quote!(json) } else { quote!(form) };
+            let json = matches!(request_payload, Payload::Json(_));
             // References pass as they are; `Copy` values by reference.
-            let arg = if is_copy(ty) { quote!(&body) } else { quote!(body) };
-            if body_required {
-                chain.extend(quote!(.#call(#arg)));
-            } else {
-                optional_body = quote! {
-                    if let Some(body) = body {
-                        request = request.#call(#arg);
-                    }
-                };
-            }
+            chain.extend(match (json, body_required, is_copy(ty)) {
+                (true, true, false) => quote!(.json(body)),
+                (true, true, true) => quote!(.json(&body)),
+                (true, false, false) => quote!(.json_opt(body)),
+                (true, false, true) => quote!(.json_opt(body.as_ref())),
+                (false, true, false) => quote!(.form(body)),
+                (false, true, true) => quote!(.form(&body)),
+                (false, false, false) => quote!(.form_opt(body)),
+                (false, false, true) => quote!(.form_opt(body.as_ref())),
+            });
         }
         Payload::Text => {
             if body_required {
@@ -548,23 +573,21 @@ fn operation(cx: &mut Ctx<'_>, op: &Operation, items: &mut TokenStream) -> Resul
                 chain.extend(quote!(.raw(body)));
             } else {
                 args.extend(quote!(body: Option<rt::Raw>,));
-                optional_body = quote! {
-                    if let Some(body) = body {
-                        request = request.raw(body);
-                    }
-                };
+                chain.extend(quote!(.raw_opt(body)));
             }
         }
     }
-    if cx.config.client.retry_safe.iter().any(|p| glob(p, wire)) {
-        chain.extend(quote!(.retry_safe(true)));
-    }
+    let retry_safe = matches!(op.method.as_str(), "GET" | "HEAD" | "OPTIONS" | "PUT" | "DELETE")
+        || cx.config.client.retry_safe.iter().any(|p| glob(p, wire));
     let security = op.security.as_ref().or((!cx.api.security.is_empty()).then_some(&cx.api.security));
-    if let Some(requirements) = security {
-        let schemes: BTreeSet<&String> = requirements.iter().flatten().collect();
-        let schemes = schemes.into_iter();
-        chain.extend(quote!(.schemes(&[#(#schemes),*])));
-    }
+    let schemes = match security {
+        Some(requirements) => {
+            let schemes: BTreeSet<&String> = requirements.iter().flatten().collect();
+            let schemes = schemes.into_iter();
+            quote!(Some(&[#(#schemes),*]))
+        }
+        None => quote!(None),
+    };
     // Errors.
     let errors: Vec<&Response> = op.responses.iter().filter(|r| !r.status.is_success() && r.body.is_some()).collect();
     let error_payloads: BTreeSet<String> = errors.iter().map(|r| format!("{:?}", payload(r.body.as_ref()))).collect();
@@ -572,10 +595,10 @@ fn operation(cx: &mut Ctx<'_>, op: &Operation, items: &mut TokenStream) -> Resul
         (1, Some(Payload::Json(ty))) => Some(ty),
         _ => None,
     };
-    let (error_ty, decode) = if errors.is_empty() {
-        (quote!(serde_json::Value), quote!(rt::decode_json))
+    let error_ty = if errors.is_empty() {
+        quote!(serde_json::Value)
     } else if let Some(ty) = single_error {
-        (cx.ty(&ty), quote!(rt::decode_json))
+        cx.ty(&ty)
     } else {
         let enum_name = format_ident!("{pascal}Error");
         let mut variants = TokenStream::new();
@@ -623,76 +646,99 @@ fn operation(cx: &mut Ctx<'_>, op: &Operation, items: &mut TokenStream) -> Resul
             pub enum #enum_name {
                 #variants
             }
-            impl #enum_name {
+            impl rt::ErrorBody for #enum_name {
                 fn decode(status: u16, body: &[u8]) -> Result<Self, serde_json::Error> {
                     #decode_body
                 }
             }
         });
-        (quote!(#enum_name), quote!(#enum_name::decode))
+        quote!(#enum_name)
     };
-    // Successes.
-    let successes: Vec<&Response> = op.responses.iter().filter(|r| r.status.is_success()).collect();
-    let kinds: BTreeSet<String> = successes.iter().map(|r| format!("{:?}", payload(r.body.as_ref()))).collect();
-    let first_success = successes.first().map(|r| payload(r.body.as_ref())).unwrap_or(Payload::None);
-    let (ok_ty, finish) = if successes.is_empty() || (kinds.len() == 1 && first_success == Payload::None) {
-        (quote!(()), quote!(let _ = response; Ok(())))
-    } else if kinds.len() == 1 {
-        match first_success {
-            Payload::Json(ty) | Payload::Form(ty) => (cx.ty(&ty), quote!(response.json())),
-            _ => (quote!(String), quote!(Ok(response.text()))),
+    // Successes. A 204 or 205 has no content whatever the spec says (RFC 9110).
+    let successes: Vec<(Status, Payload)> = op
+        .responses
+        .iter()
+        .filter(|r| r.status.is_success())
+        .map(|r| match r.status {
+            Status::Code(204 | 205) => (r.status, Payload::None),
+            _ => (r.status, payload(r.body.as_ref())),
+        })
+        .collect();
+    let kinds: BTreeSet<String> = successes.iter().map(|(_, p)| format!("{p:?}")).collect();
+    let bodies: Vec<&Payload> = successes.iter().map(|(_, p)| p).filter(|p| **p != Payload::None).collect();
+    let send = quote!(self.transport.send(&OP, #chain).await);
+    let (ok_ty, call) = match (bodies.first(), kinds.len(), bodies.len() == successes.len()) {
+        (None, _, _) => (quote!(()), quote!(#send.map(drop))),
+        (Some(Payload::Json(ty) | Payload::Form(ty)), 1, true) => {
+            (cx.ty(ty), quote!(self.transport.call(&OP, #chain).await))
         }
-    } else {
-        let enum_name = format_ident!("{pascal}Response");
-        let mut variants = TokenStream::new();
-        let mut arms = TokenStream::new();
-        for r in &successes {
-            let variant = format_ident!("{}", status_variant(r.status));
-            let doc = format!(" Status {}.", r.status);
-            let pattern = status_pattern(r.status);
-            match payload(r.body.as_ref()) {
-                Payload::Json(ty) | Payload::Form(ty) => {
-                    let t = cx.ty(&ty);
-                    variants.extend(quote!(#[doc = #doc] #variant(#t),));
-                    arms.extend(quote!(#pattern => #enum_name::#variant(response.json()?),));
-                }
-                Payload::Text => {
-                    variants.extend(quote!(#[doc = #doc] #variant(String),));
-                    arms.extend(quote!(#pattern => #enum_name::#variant(response.text()),));
-                }
-                Payload::None => {
-                    variants.extend(quote!(#[doc = #doc] #variant,));
-                    arms.extend(quote!(#pattern => #enum_name::#variant,));
+        (Some(Payload::Json(ty) | Payload::Form(ty)), 2, false) => {
+            let t = cx.ty(ty);
+            (quote!(Option<#t>), quote!(self.transport.call_or_none(&OP, #chain).await))
+        }
+        (Some(Payload::Text), 1, true) => (quote!(String), quote!(#send.map(|response| response.text()))),
+        _ => {
+            let enum_name = format_ident!("{pascal}Response");
+            let mut variants = TokenStream::new();
+            let mut arms = TokenStream::new();
+            for (status, body) in &successes {
+                let variant = format_ident!("{}", status_variant(*status));
+                let doc = format!(" Status {status}.");
+                let pattern = status_pattern(*status);
+                match body {
+                    Payload::Json(ty) | Payload::Form(ty) => {
+                        let t = cx.ty(ty);
+                        variants.extend(quote!(#[doc = #doc] #variant(#t),));
+                        arms.extend(quote!(#pattern => #enum_name::#variant(response.json()?),));
+                    }
+                    Payload::Text => {
+                        variants.extend(quote!(#[doc = #doc] #variant(String),));
+                        arms.extend(quote!(#pattern => #enum_name::#variant(response.text()),));
+                    }
+                    Payload::None => {
+                        variants.extend(quote!(#[doc = #doc] #variant,));
+                        arms.extend(quote!(#pattern => #enum_name::#variant,));
+                    }
                 }
             }
+            let doc = format!(" Successful responses of [`Client::{}`], by status.", naming::unraw(&op.name.rust));
+            items.extend(quote! {
+                #[doc = #doc]
+                #[derive(Clone, Debug)]
+                pub enum #enum_name {
+                    #variants
+                }
+            });
+            let call = quote! {
+                let response = #send?;
+                Ok(match response.status() {
+                    #arms
+                    _ => return Err(response.unexpected()),
+                })
+            };
+            (quote!(#enum_name), call)
         }
-        let doc = format!(" Successful responses of [`Client::{}`], by status.", naming::unraw(&op.name.rust));
-        items.extend(quote! {
-            #[doc = #doc]
-            #[derive(Clone, Debug)]
-            pub enum #enum_name {
-                #variants
-            }
-        });
-        let finish = quote! {
-            Ok(match response.status() {
-                #arms
-                _ => return Err(response.unexpected()),
-            })
-        };
-        (quote!(#enum_name), finish)
     };
     let docs = method_docs(op);
-    let request_binding = if optional_body.is_empty() { quote!(let request) } else { quote!(let mut request) };
-    Ok(quote! {
+    let mut arg_names: Vec<proc_macro2::Ident> = ordered.iter().map(|p| param_name(&p.name.rust)).collect();
+    if request_payload != Payload::None {
+        arg_names.push(format_ident!("body"));
+    }
+    let signature = Signature { params: args.clone(), args: arg_names };
+    let method = quote! {
         #docs
-        pub async fn #name(&self, #args) -> Result<#ok_ty, rt::Error<#error_ty>> {
-            #request_binding = #chain;
-            #optional_body
-            let response = self.transport.send(request, #decode).await?;
-            #finish
+        pub async fn #name(&self, #args) -> rt::Result<#ok_ty, #error_ty> {
+            static OP: rt::Operation = rt::Operation {
+                id: #wire,
+                method: rt::Method::#method,
+                path: #template,
+                retry_safe: #retry_safe,
+                schemes: #schemes,
+            };
+            #call
         }
-    })
+    };
+    Ok((method, signature))
 }
 
 /// The struct behind a type, following aliases.
@@ -736,9 +782,56 @@ fn field_path<'a>(
     None
 }
 
-/// A Rust string literal (quoted and escaped) for Markdown code blocks that are Rust.
-fn rust_string(text: &str) -> String {
-    format!("{text:?}")
+/// The README's usage example (a doctest, compiled but not run): a client of the first server
+/// calling the operation of the config's first example, or else the first operation, with the
+/// method's own parameters. Only identifiers and the server URL (a string literal) come from
+/// the spec.
+fn readme_usage(
+    cx: &Ctx<'_>,
+    krate: &str,
+    url: Option<&str>,
+    signatures: &BTreeMap<String, Signature>,
+    credentials: &TokenStream,
+) -> Result<String, String> {
+    let krate = crate_ident(krate);
+    let url = url.unwrap_or("https://api.example.com");
+    let chosen = cx
+        .config
+        .client
+        .examples
+        .iter()
+        .find_map(|e| signatures.get_key_value(&e.operation))
+        .or_else(|| cx.api.operations.first().and_then(|op| signatures.get_key_value(&op.name.wire)));
+    let (params, call) =
+        match chosen.and_then(|(wire, sig)| Some((cx.api.operations.iter().find(|o| &o.name.wire == wire)?, sig))) {
+            Some((op, sig)) => {
+                let name = ident(&op.name.rust);
+                let args = &sig.args;
+                (
+                    sig.params.clone(),
+                    quote! {
+                        let response = client.#name(#(#args),*).await?;
+                        println!("{response:?}");
+                    },
+                )
+            }
+            None => (TokenStream::new(), quote!(println!("{:?}", client.transport());)),
+        };
+    let tokens = quote! {
+        use #krate::{Client, Credentials, runtime as rt, types};
+
+        async fn call(#params) -> Result<(), Box<dyn std::error::Error>> {
+            let credentials = #credentials;
+            let client = Client::builder(#url, &credentials)
+                .timeout(std::time::Duration::from_secs(30))
+                .build()
+                .map(Client::from_transport)?;
+            #call
+            Ok(())
+        }
+    };
+    let file: syn::File = syn::parse2(tokens).map_err(|e| format!("README example does not parse: {e}"))?;
+    Ok(super::space_items(&prettyplease::unparse(&file)).trim_end().to_owned())
 }
 
 /// True for types whose Rust spelling is `Copy` (primitives other than text).
@@ -860,7 +953,7 @@ fn stream_method(cx: &mut Ctx<'_>, op: &Operation, taken: &mut BTreeSet<String>)
     );
     let tokens = quote! {
         #[doc = #doc]
-        pub fn #name(&self, body: #request) -> impl rt::Stream<Item = Result<#item, rt::Error<#error_ty>>> + '_ {
+        pub fn #name(&self, body: #request) -> impl rt::Stream<Item = rt::Result<#item, #error_ty>> + '_ {
             rt::paginate(
                 body,
                 move |body: #request| async move { self.#method(&body).await },

@@ -201,7 +201,7 @@ impl<'a> Lowerer<'a> {
         let segments = self.segments(op, path, &mut params);
         let security = op.get("security").map(|s| self.security(&s));
         self.api.operations.push(Operation {
-            name: Name { wire, rust: naming::field_name(&base) },
+            name: Name { rust: naming::method_name(&wire), wire },
             method,
             path: path.to_owned(),
             segments,

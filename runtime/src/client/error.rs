@@ -54,6 +54,24 @@ pub enum Error<E = serde_json::Value> {
     },
 }
 
+/// An operation's documented error body: decoded from an error response by its status and
+/// bytes. Every JSON type is one; generated crates implement it for operations whose error
+/// bodies differ by status.
+pub trait ErrorBody: Sized {
+    /// Decodes the body of a response with status `status`.
+    fn decode(status: u16, body: &[u8]) -> std::result::Result<Self, serde_json::Error>;
+}
+
+impl<T: serde::de::DeserializeOwned> ErrorBody for T {
+    fn decode(_status: u16, body: &[u8]) -> std::result::Result<Self, serde_json::Error> {
+        serde_json::from_slice(body)
+    }
+}
+
+/// What a call of an operation returns: its result, or an [`Error`] carrying the operation's
+/// documented error body `E`.
+pub type Result<T, E = serde_json::Value> = std::result::Result<T, Error<E>>;
+
 impl<E> Error<E> {
     /// HTTP status of the response that caused the error, if one arrived.
     pub fn status(&self) -> Option<u16> {

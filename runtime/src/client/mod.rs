@@ -1,9 +1,11 @@
 //! The transport of generated client crates.
 //!
-//! A generated client wraps one [`Transport`] and turns each operation into a [`Request`]
-//! (path, parameters, body) that [`Transport::send`] sends: credentials are added, the
-//! [`RetryPolicy`] decides about repeats, and failures become an [`Error`] whose API variant
-//! carries the provider's error body decoded into its own type.
+//! A generated client wraps one [`Transport`]. Each operation is a static [`Operation`] (id,
+//! method, path template, retry safety, security schemes); a method adds the call's values as
+//! a [`Request`] (path parameters, query, headers, cookies, body) and [`Transport::send`]s it:
+//! credentials are added, the [`RetryPolicy`] decides about repeats, and failures become an
+//! [`Error`] whose API variant carries the provider's error body decoded into its own type
+//! ([`ErrorBody`]).
 
 mod auth;
 mod error;
@@ -15,12 +17,12 @@ mod retry;
 mod transport;
 
 pub use auth::{Auth, Credential, Secret};
-pub use error::Error;
+pub use error::{Error, ErrorBody, Result};
 pub use futures_util::stream::{Stream, StreamExt, TryStreamExt};
 pub use limit::RateLimit;
 pub use paginate::{pages, paginate};
 pub use params::Style;
-pub use request::{Raw, Request, Response};
+pub use request::{Operation, Raw, Request, Response};
 pub use reqwest;
 pub use reqwest::Method;
 pub use retry::RetryPolicy;
@@ -28,13 +30,8 @@ pub use serde;
 pub use serde_json;
 pub use transport::{Builder, Hook, Transport};
 
-/// Decodes a JSON body: the decoder generated clients pass for error bodies of one type.
-pub fn decode_json<T: serde::de::DeserializeOwned>(_status: u16, body: &[u8]) -> Result<T, serde_json::Error> {
-    serde_json::from_slice(body)
-}
-
 /// Parses a command-line argument into `T`: as JSON first (numbers, booleans, quoted text),
 /// then as a JSON string holding the text as written (dates, UUIDs, enum values).
-pub fn parse_arg<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, serde_json::Error> {
+pub fn parse_arg<T: serde::de::DeserializeOwned>(text: &str) -> std::result::Result<T, serde_json::Error> {
     serde_json::from_str(text).or_else(|_| serde_json::from_value(serde_json::Value::String(text.to_owned())))
 }

@@ -29,72 +29,63 @@ impl Raw {
     }
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub(crate) enum Body {
+    #[default]
     Empty,
     Json(Value),
     Form(Vec<(String, String)>),
     Raw(Raw),
 }
 
-/// A request to send: built by generated code, one builder call per path segment, parameter and
-/// body. The first value that fails to serialize is kept and reported by [`super::Transport::send`].
+/// What is fixed about one operation. Generated code keeps one per operation in a `static`, so
+/// a method only adds what varies from call to call (parameters and body) as a [`Request`].
 #[derive(Clone, Debug)]
+pub struct Operation {
+    /// The operation id, shown in traces and errors.
+    pub id: &'static str,
+    /// HTTP method.
+    pub method: Method,
+    /// Path template below the base URL; each `{name}` is filled in by [`Request::path_param`].
+    pub path: &'static str,
+    /// Whether the operation may be repeated after a failure whose outcome is unknown (a
+    /// timeout, a lost connection, 408 or 5xx). A 429 is retried whatever this says.
+    pub retry_safe: bool,
+    /// The security schemes the operation accepts (credentials of other schemes stay home);
+    /// `None` sends every credential.
+    pub schemes: Option<&'static [&'static str]>,
+}
+
+/// The values of one call: path parameters, query, headers, cookies and body, added by one
+/// builder call each. The first value that fails to serialize is kept and reported by
+/// [`super::Transport::send`].
+#[derive(Clone, Debug, Default)]
 pub struct Request {
-    pub(crate) method: Method,
-    pub(crate) operation: &'static str,
-    pub(crate) path: String,
+    pub(crate) path_params: Vec<(&'static str, String)>,
     pub(crate) query: Vec<(String, String)>,
     pub(crate) headers: Vec<(String, String)>,
     pub(crate) cookies: Vec<(String, String)>,
     pub(crate) body: Body,
-    pub(crate) retry_safe: bool,
-    pub(crate) schemes: Option<&'static [&'static str]>,
     pub(crate) invalid: Option<String>,
 }
 
 impl Request {
-    /// A request of `operation` (its id, shown in traces and errors) with an empty path.
-    /// GET, HEAD, OPTIONS, PUT and DELETE are safe to repeat; others only if marked so.
-    pub fn new(method: Method, operation: &'static str) -> Self {
-        let retry_safe = matches!(method, Method::GET | Method::HEAD | Method::OPTIONS | Method::PUT | Method::DELETE);
-        Request {
-            method,
-            operation,
-            path: String::new(),
-            query: Vec::new(),
-            headers: Vec::new(),
-            cookies: Vec::new(),
-            body: Body::Empty,
-            retry_safe,
-            schemes: None,
-            invalid: None,
-        }
+    /// A request without parameters or body.
+    pub fn new() -> Self {
+        Request::default()
     }
 
-    /// Marks whether the operation may be repeated after a failure whose outcome is unknown.
-    pub fn retry_safe(mut self, safe: bool) -> Self {
-        self.retry_safe = safe;
-        self
-    }
-
-    /// The security schemes the operation accepts (credentials of other schemes stay home).
-    pub fn schemes(mut self, schemes: &'static [&'static str]) -> Self {
-        self.schemes = Some(schemes);
-        self
-    }
-
-    /// Appends a literal part of the path.
-    pub fn path(mut self, literal: &str) -> Self {
-        self.path.push_str(literal);
-        self
-    }
-
-    /// Appends a path parameter, percent-encoded.
-    pub fn path_param<T: Serialize + ?Sized>(mut self, name: &str, style: Style, explode: bool, value: &T) -> Self {
+    /// Sets the path parameter `name` (`{name}` in the operation's path template), percent-encoded.
+    pub fn path_param<T: Serialize + ?Sized>(
+        mut self,
+        name: &'static str,
+        style: Style,
+        explode: bool,
+        value: &T,
+    ) -> Self {
         if let Some(value) = self.value(name, value) {
             match params::simple(name, &value, style, explode) {
-                Some(text) => self.path.extend(utf8_percent_encode(&text, SEGMENT)),
+                Some(text) => self.path_params.push((name, utf8_percent_encode(&text, SEGMENT).to_string())),
                 None => self.fail(format!("path parameter `{name}` is null")),
             }
         }
@@ -133,6 +124,14 @@ impl Request {
         self
     }
 
+    /// Sends `body` as JSON when there is one.
+    pub fn json_opt<T: Serialize + ?Sized>(self, body: Option<&T>) -> Self {
+        match body {
+            Some(body) => self.json(body),
+            None => self,
+        }
+    }
+
     /// Sends `body` as `application/x-www-form-urlencoded`.
     pub fn form<T: Serialize + ?Sized>(mut self, body: &T) -> Self {
         if let Some(value) = self.value("body", body) {
@@ -147,10 +146,47 @@ impl Request {
         self
     }
 
+    /// Sends `body` as a form when there is one.
+    pub fn form_opt<T: Serialize + ?Sized>(self, body: Option<&T>) -> Self {
+        match body {
+            Some(body) => self.form(body),
+            None => self,
+        }
+    }
+
     /// Sends bytes with their own media type.
     pub fn raw(mut self, body: Raw) -> Self {
         self.body = Body::Raw(body);
         self
+    }
+
+    /// Sends bytes with their own media type when there are some.
+    pub fn raw_opt(self, body: Option<Raw>) -> Self {
+        match body {
+            Some(body) => self.raw(body),
+            None => self,
+        }
+    }
+
+    /// The path of `operation` with this request's path parameters filled in.
+    pub(crate) fn path(&self, operation: &Operation) -> Result<String, String> {
+        let mut path = String::with_capacity(operation.path.len());
+        let mut rest = operation.path;
+        while let Some(open) = rest.find('{') {
+            path.push_str(&rest[..open]);
+            let after = &rest[open + 1..];
+            let close = after.find('}').ok_or_else(|| format!("unclosed `{{` in path `{}`", operation.path))?;
+            let name = &after[..close];
+            let value = self
+                .path_params
+                .iter()
+                .find(|(n, _)| *n == name)
+                .ok_or_else(|| format!("path parameter `{name}` is missing"))?;
+            path.push_str(&value.1);
+            rest = &after[close + 1..];
+        }
+        path.push_str(rest);
+        Ok(path)
     }
 
     fn value<T: Serialize + ?Sized>(&mut self, name: &str, value: &T) -> Option<Value> {
@@ -201,6 +237,15 @@ impl Response {
         })
     }
 
+    /// Decodes the body as JSON, or gives `None` for a response without content (204, or an
+    /// empty body).
+    pub fn json_or_none<T: DeserializeOwned, E>(&self) -> Result<Option<T>, Error<E>> {
+        if self.status == 204 || self.body.iter().all(u8::is_ascii_whitespace) {
+            return Ok(None);
+        }
+        self.json().map(Some)
+    }
+
     /// The body as text (lossy UTF-8).
     pub fn text(&self) -> String {
         String::from_utf8_lossy(&self.body).into_owned()
@@ -221,23 +266,47 @@ impl Response {
 mod tests {
     use super::*;
 
+    const GET_FILE: Operation = Operation {
+        id: "get_file",
+        method: Method::GET,
+        path: "/files/{folder}/{name}.json",
+        retry_safe: true,
+        schemes: None,
+    };
+
     #[test]
     fn path_parameters_are_encoded_and_bad_values_reported() {
-        let request =
-            Request::new(Method::GET, "get").path("/files/").path_param("name", Style::Simple, false, "a b/c");
-        assert_eq!(request.path, "/files/a%20b%2Fc");
+        let request = Request::new().path_param("name", Style::Simple, false, "a b/c").path_param(
+            "folder",
+            Style::Simple,
+            false,
+            &7,
+        );
+        assert_eq!(request.path(&GET_FILE).unwrap(), "/files/7/a%20b%2Fc.json");
         assert!(request.invalid.is_none());
-        let request = Request::new(Method::GET, "get").path("/x/").path_param("id", Style::Simple, false, &None::<u8>);
+        let request = Request::new().path_param("id", Style::Simple, false, &None::<u8>);
         assert_eq!(request.invalid.as_deref(), Some("path parameter `id` is null"));
+        let request = Request::new().path_param("name", Style::Simple, false, "x");
+        assert_eq!(request.path(&GET_FILE).unwrap_err(), "path parameter `folder` is missing");
         let map: std::collections::BTreeMap<(u8, u8), u8> = [((1, 2), 3)].into();
-        let request = Request::new(Method::POST, "post").json(&map);
+        let request = Request::new().json(&map);
         assert!(request.invalid.unwrap().contains("`body` does not serialize"));
     }
 
     #[test]
-    fn reads_are_retry_safe_writes_are_not() {
-        assert!(Request::new(Method::GET, "a").retry_safe);
-        assert!(!Request::new(Method::POST, "a").retry_safe);
-        assert!(Request::new(Method::POST, "a").retry_safe(true).retry_safe);
+    fn an_absent_body_is_not_sent() {
+        assert!(matches!(Request::new().json_opt(None::<&u8>).body, Body::Empty));
+        assert!(matches!(Request::new().json_opt(Some(&1)).body, Body::Json(_)));
+        assert!(matches!(Request::new().form_opt(None::<&u8>).body, Body::Empty));
+        assert!(matches!(Request::new().raw_opt(None).body, Body::Empty));
+    }
+
+    #[test]
+    fn no_content_decodes_as_none() {
+        let response = |status, body: &str| Response { status, headers: HeaderMap::new(), body: body.into() };
+        assert_eq!(response(204, "").json_or_none::<u8, ()>().unwrap(), None);
+        assert_eq!(response(200, " \n").json_or_none::<u8, ()>().unwrap(), None);
+        assert_eq!(response(200, "7").json_or_none::<u8, ()>().unwrap(), Some(7));
+        assert!(matches!(response(200, "x").json_or_none::<u8, ()>(), Err(Error::Decode { .. })));
     }
 }

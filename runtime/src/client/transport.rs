@@ -5,12 +5,13 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use serde::de::DeserializeOwned;
 use tracing::Instrument as _;
 
 use super::auth::{Auth, Credential};
-use super::error::Error;
+use super::error::{Error, ErrorBody};
 use super::limit::{Limiter, RateLimit};
-use super::request::{Body, Request, Response};
+use super::request::{Body, Operation, Request, Response};
 use super::retry::{RetryPolicy, parse_retry_after};
 
 /// A function that may change every request just before it is sent (extra headers, signing).
@@ -182,32 +183,49 @@ impl Transport {
         &self.inner.retry
     }
 
-    /// Sends `request`, retrying as the policy allows, and returns the 2xx response. Error
-    /// statuses become [`Error::Api`] (or [`Error::RateLimited`]) with the body decoded by
-    /// `decode_error`.
-    pub async fn send<E>(
-        &self,
-        request: Request,
-        decode_error: fn(u16, &[u8]) -> Result<E, serde_json::Error>,
-    ) -> Result<Response, Error<E>> {
+    /// Sends `request` for `operation`, retrying as the policy allows, and returns the 2xx
+    /// response. Error statuses become [`Error::Api`] (or [`Error::RateLimited`]) with the body
+    /// decoded as `E`. Each call is a `tracing` span `request` with the operation id.
+    pub async fn send<E: ErrorBody>(&self, operation: &Operation, request: Request) -> Result<Response, Error<E>> {
         if let Some(message) = &request.invalid {
             return Err(Error::Request(message.clone()));
         }
+        let path = request.path(operation).map_err(Error::Request)?;
         let span = tracing::info_span!(
             "request",
-            operation = request.operation,
-            method = %request.method,
-            path = %request.path,
+            operation = operation.id,
+            method = %operation.method,
+            path = %path,
             attempts = tracing::field::Empty,
             status = tracing::field::Empty,
         );
-        self.send_with_retries(&request, decode_error).instrument(span).await
+        self.send_with_retries(operation, &path, &request).instrument(span).await
     }
 
-    async fn send_with_retries<E>(
+    /// [`Transport::send`], then the body decoded as JSON.
+    pub async fn call<T: DeserializeOwned, E: ErrorBody>(
         &self,
+        operation: &Operation,
+        request: Request,
+    ) -> Result<T, Error<E>> {
+        self.send(operation, request).await?.json()
+    }
+
+    /// [`Transport::send`], then the body decoded as JSON, or `None` for a response without
+    /// content (204, or an empty body).
+    pub async fn call_or_none<T: DeserializeOwned, E: ErrorBody>(
+        &self,
+        operation: &Operation,
+        request: Request,
+    ) -> Result<Option<T>, Error<E>> {
+        self.send(operation, request).await?.json_or_none()
+    }
+
+    async fn send_with_retries<E: ErrorBody>(
+        &self,
+        operation: &Operation,
+        path: &str,
         request: &Request,
-        decode_error: fn(u16, &[u8]) -> Result<E, serde_json::Error>,
     ) -> Result<Response, Error<E>> {
         let start = tokio::time::Instant::now();
         let mut attempts = 0;
@@ -217,7 +235,7 @@ impl Transport {
             if let Some(limiter) = &self.inner.limiter {
                 limiter.acquire().await;
             }
-            let failure = match self.attempt(request).await {
+            let failure = match self.attempt(operation, path, request).await {
                 Ok(Attempt::Done(response)) => {
                     tracing::Span::current().record("status", response.status);
                     return Ok(response);
@@ -225,12 +243,12 @@ impl Transport {
                 Ok(Attempt::Failed { status, headers, body }) => {
                     tracing::Span::current().record("status", status);
                     let retry_after = retry_after(&headers);
-                    let retryable = status == 429 || (request.retry_safe && (status == 408 || status >= 500));
+                    let retryable = status == 429 || (operation.retry_safe && (status == 408 || status >= 500));
                     if retryable && self.wait(attempts, start, retry_after).await {
                         continue;
                     }
                     let request_id = request_id(&headers, &body);
-                    let decoded = decode_error(status, &body).ok();
+                    let decoded = E::decode(status, &body).ok();
                     if status == 429 {
                         Error::RateLimited { retry_after, body: decoded, request_id }
                     } else {
@@ -239,11 +257,11 @@ impl Transport {
                     }
                 }
                 Err(e) => {
-                    let retryable = request.retry_safe && (e.is_timeout() || e.is_connect() || e.is_request());
+                    let retryable = operation.retry_safe && (e.is_timeout() || e.is_connect() || e.is_request());
                     if retryable && self.wait(attempts, start, None).await {
                         continue;
                     }
-                    if e.is_timeout() { Error::Timeout { operation: request.operation } } else { Error::Transport(e) }
+                    if e.is_timeout() { Error::Timeout { operation: operation.id } } else { Error::Transport(e) }
                 }
             };
             return Err(failure);
@@ -263,8 +281,8 @@ impl Transport {
     }
 
     /// One attempt: build, send, read the whole body.
-    async fn attempt(&self, request: &Request) -> Result<Attempt, reqwest::Error> {
-        let built = self.build(request)?;
+    async fn attempt(&self, operation: &Operation, path: &str, request: &Request) -> Result<Attempt, reqwest::Error> {
+        let built = self.build(operation, path, request)?;
         let response = self.inner.http.execute(built).await?;
         let status = response.status().as_u16();
         let headers = response.headers().clone();
@@ -276,15 +294,15 @@ impl Transport {
         })
     }
 
-    fn build(&self, request: &Request) -> Result<reqwest::Request, reqwest::Error> {
+    fn build(&self, operation: &Operation, path: &str, request: &Request) -> Result<reqwest::Request, reqwest::Error> {
         let inner = &self.inner;
-        let url = format!("{}{}", inner.base_url, request.path);
+        let url = format!("{}{path}", inner.base_url);
         let mut query = request.query.clone();
         let mut headers = request.headers.clone();
         let mut cookies = request.cookies.clone();
         let mut body = request.body.clone();
-        let mut builder = inner.http.request(request.method.clone(), url);
-        for credential in inner.auth.for_schemes(request.schemes) {
+        let mut builder = inner.http.request(operation.method.clone(), url);
+        for credential in inner.auth.for_schemes(operation.schemes) {
             match credential {
                 Credential::BodyField { name, value } => {
                     if let Body::Json(serde_json::Value::Object(map)) = &mut body {

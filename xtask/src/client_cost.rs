@@ -1,0 +1,270 @@
+//! `cargo xtask client-cost`: the generated client of the whole Mews Connector API against
+//! oas3-gen's `client-mod` on the same merged file: lines, dev build time, generation time.
+//!
+//! Steps: merge the corpus' 9 Mews files into one (`tools/merge-openapi.py` beside the corpus),
+//! generate our types and client crates (the settings of `spec/mews/codegen.yaml`: body
+//! credentials, cursor pagination, retry-safe reads) and oas3-gen's module, split into a types
+//! crate (its `types.rs`) and a client crate (its `client.rs`), in one scratch workspace. Lines
+//! counted: our `mews-client/src/lib.rs` against oas3-gen's `client.rs`. Build time: the
+//! dependencies and both types crates are built first; then each round touches each client
+//! crate's source and times `cargo build -p` of it alone (and of types plus client), the two
+//! sides alternating which goes first; medians are printed. Generation: one paired hyperfine
+//! run of the release `triad` CLI (types and client) against `oas3-gen generate client-mod`,
+//! each writing into an emptied folder.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode, Stdio};
+use std::time::{Duration, Instant, SystemTime};
+
+/// Settings of the flagship config, applied to the merged file.
+const CODEGEN: &str = "\
+name: mews
+specs: [mews.json]
+crates:
+  types: {name: mews-types, version: 0.1.0}
+  client:
+    name: mews-client
+    version: 0.1.0
+    runtime_path: RUNTIME
+    retry_safe: ['*_get', '*_getAll', '*_getAll_*', '*_getAllActive']
+auth:
+  body_fields: [ClientToken, AccessToken, Client]
+pagination:
+  request_cursor: Limitation.Cursor
+  request_count: Limitation.Count
+  response_cursor: Cursor
+null_means_absent: true
+";
+
+/// Dependencies of oas3-gen's output (what its `use` lines and derives name).
+const OAS3_DEPS: &str = r#"anyhow = "1"
+chrono = { version = "0.4", features = ["serde"] }
+http = "1"
+indexmap = { version = "2", features = ["serde"] }
+oas3-gen-support = "0.29"
+reqwest = { version = "0.13", features = ["json"] }
+serde = { version = "1", features = ["derive"] }
+serde_json = "1"
+serde_with = "3"
+uuid = { version = "1", features = ["serde"] }
+validator = { version = "0.21", features = ["derive"] }
+"#;
+
+struct Options {
+    corpus: PathBuf,
+    rounds: usize,
+    runs: usize,
+}
+
+fn options(args: &[String], root: &Path) -> Result<Options, String> {
+    let mut options = Options { corpus: root.join("../shared/corpus"), rounds: 3, runs: 30 };
+    let mut args = args.iter();
+    while let Some(flag) = args.next() {
+        let value = args.next().ok_or_else(|| format!("{flag} needs a value"))?;
+        match flag.as_str() {
+            "--corpus" => options.corpus = PathBuf::from(value),
+            "--rounds" => options.rounds = value.parse().map_err(|e| format!("--rounds: {e}"))?,
+            "--runs" => options.runs = value.parse().map_err(|e| format!("--runs: {e}"))?,
+            other => return Err(format!("unknown option {other}")),
+        }
+    }
+    Ok(options)
+}
+
+fn run_ok(command: &mut Command) -> Result<(), String> {
+    let shown = format!("{command:?}");
+    let output = command.stdin(Stdio::null()).output().map_err(|e| format!("{shown}: {e}"))?;
+    if output.status.success() {
+        return Ok(());
+    }
+    Err(format!(
+        "{shown} failed:\n{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    ))
+}
+
+fn write(path: &Path, text: &str) -> Result<(), String> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    }
+    std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+fn lines(path: &Path) -> Result<usize, String> {
+    Ok(std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?.lines().count())
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    match values.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => values[n / 2],
+        n => (values[n / 2 - 1] + values[n / 2]) / 2.0,
+    }
+}
+
+/// Marks `files` as changed, so cargo rebuilds their crates and only them.
+fn touch(files: &[PathBuf]) -> Result<(), String> {
+    let now = SystemTime::now();
+    for file in files {
+        let handle = std::fs::File::options().write(true).open(file).map_err(|e| format!("{}: {e}", file.display()))?;
+        handle.set_modified(now).map_err(|e| format!("{}: {e}", file.display()))?;
+    }
+    Ok(())
+}
+
+pub fn run(root: &Path, args: &[String]) -> Result<ExitCode, String> {
+    let options = options(args, root)?;
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let scratch = std::env::var_os("TRIAD_CLIENT_COST_SCRATCH")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| std::env::temp_dir().join("triad-client-cost"));
+    let mews = options.corpus.join("mews-connector");
+    let merge = options.corpus.join("../tools/merge-openapi.py");
+    std::fs::create_dir_all(&scratch).map_err(|e| format!("{}: {e}", scratch.display()))?;
+    let merged = scratch.join("mews.json");
+    run_ok(Command::new("python3").arg(&merge).arg(&mews).arg(&merged))?;
+    let runtime = root.join("runtime");
+    write(&scratch.join("codegen.yaml"), &CODEGEN.replace("RUNTIME", &runtime.display().to_string()))?;
+
+    // The release CLI, for the timing and to write our crates.
+    run_ok(Command::new(&cargo).current_dir(root).args([
+        "build",
+        "--quiet",
+        "--release",
+        "-p",
+        "triad",
+        "--bin",
+        "triad",
+    ]))?;
+    let triad = root.join("target/release/triad");
+    let crates = scratch.join("crates");
+    let _ = std::fs::remove_dir_all(&crates);
+    run_ok(Command::new(&triad).arg(scratch.join("codegen.yaml")).arg("--out").arg(&crates))?;
+    let oas3 = scratch.join("oas3");
+    let _ = std::fs::remove_dir_all(&oas3);
+    run_ok(Command::new("oas3-gen").args(["generate", "client-mod", "-i"]).arg(&merged).arg("-o").arg(&oas3))?;
+    let read = |name: &str| std::fs::read_to_string(oas3.join(name)).map_err(|e| format!("oas3-gen {name}: {e}"));
+    let allow = "#![allow(clippy::all, dead_code, unused_imports)]\n";
+    write(&crates.join("oas3-types/src/lib.rs"), &format!("{allow}{}", read("types.rs")?))?;
+    write(&crates.join("oas3-client/src/client.rs"), &read("client.rs")?)?;
+    write(
+        &crates.join("oas3-client/src/lib.rs"),
+        &format!("{allow}mod types {{\n    pub use oas3_types::*;\n}}\nmod client;\npub use client::*;\n"),
+    )?;
+    let package = |name: &str| format!("[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition = \"2024\"\n");
+    write(&crates.join("oas3-types/Cargo.toml"), &format!("{}\n[dependencies]\n{OAS3_DEPS}", package("oas3-types")))?;
+    write(
+        &crates.join("oas3-client/Cargo.toml"),
+        &format!(
+            "{}\n[dependencies]\noas3-types = {{ path = \"../oas3-types\" }}\n{OAS3_DEPS}",
+            package("oas3-client")
+        ),
+    )?;
+    write(
+        &scratch.join("Cargo.toml"),
+        "[workspace]\nresolver = \"3\"\nmembers = [\"crates/mews-types\", \"crates/mews-client\", \"crates/oas3-types\", \"crates/oas3-client\"]\n",
+    )?;
+
+    let ours_lib = crates.join("mews-client/src/lib.rs");
+    let theirs_lib = crates.join("oas3-client/src/client.rs");
+    let (ours_lines, theirs_lines) = (lines(&ours_lib)?, lines(&theirs_lib)?);
+    println!(
+        "client lines: triad mews-client/src/lib.rs {ours_lines}, oas3-gen client.rs {theirs_lines}, ratio {:.2}",
+        ours_lines as f64 / theirs_lines as f64
+    );
+
+    // Dev builds, in the scratch workspace's own target folder, dependencies built first.
+    let target = scratch.join("target");
+    let build = |package: &str| -> Result<Duration, String> {
+        let start = Instant::now();
+        run_ok(
+            Command::new(&cargo)
+                .current_dir(&scratch)
+                .env("CARGO_TARGET_DIR", &target)
+                .args(["build", "--quiet", "-p", package]),
+        )?;
+        Ok(start.elapsed())
+    };
+    build("mews-client")?;
+    build("oas3-client")?;
+    let sides = [
+        ("triad", "mews-client", vec![ours_lib.clone()], vec![crates.join("mews-types/src/lib.rs"), ours_lib.clone()]),
+        (
+            "oas3-gen",
+            "oas3-client",
+            vec![theirs_lib.clone()],
+            vec![crates.join("oas3-types/src/lib.rs"), theirs_lib.clone()],
+        ),
+    ];
+    let mut alone = [Vec::new(), Vec::new()];
+    let mut with_types = [Vec::new(), Vec::new()];
+    for round in 0..options.rounds {
+        let order: [usize; 2] = if round % 2 == 0 { [0, 1] } else { [1, 0] };
+        for side in order {
+            let (_, package, client_files, both_files) = &sides[side];
+            touch(client_files)?;
+            alone[side].push(build(package)?.as_secs_f64());
+            touch(both_files)?;
+            with_types[side].push(build(package)?.as_secs_f64());
+        }
+        println!(
+            "round {}: client alone {:.2} s / {:.2} s, types + client {:.2} s / {:.2} s (triad / oas3-gen)",
+            round + 1,
+            alone[0][round],
+            alone[1][round],
+            with_types[0][round],
+            with_types[1][round]
+        );
+    }
+    let (a0, a1) = (median(alone[0].clone()), median(alone[1].clone()));
+    let (b0, b1) = (median(with_types[0].clone()), median(with_types[1].clone()));
+    println!(
+        "dev build, client crate alone (median of {}): triad {a0:.2} s, oas3-gen {a1:.2} s, ratio {:.2}",
+        options.rounds,
+        a0 / a1
+    );
+    println!(
+        "dev build, types + client (median of {}): triad {b0:.2} s, oas3-gen {b1:.2} s, ratio {:.2}",
+        options.rounds,
+        b0 / b1
+    );
+
+    // Generation: one paired hyperfine run, both writing into emptied folders.
+    let gen_ours = scratch.join("gen-triad");
+    let gen_theirs = scratch.join("gen-oas3");
+    let json = scratch.join("hyperfine.json");
+    let ours_cmd =
+        format!("{} {} --out {}", triad.display(), scratch.join("codegen.yaml").display(), gen_ours.display());
+    let theirs_cmd = format!("oas3-gen generate client-mod -i {} -o {}", merged.display(), gen_theirs.display());
+    let status = Command::new("hyperfine")
+        .args(["-N", "--warmup", "3", "--runs", &options.runs.to_string(), "--prepare"])
+        .arg(format!("rm -rf {} {}", gen_ours.display(), gen_theirs.display()))
+        .arg("--export-json")
+        .arg(&json)
+        .arg(&ours_cmd)
+        .arg(&theirs_cmd)
+        .status()
+        .map_err(|e| format!("hyperfine: {e}"))?;
+    if !status.success() {
+        return Ok(ExitCode::from(1));
+    }
+    let report = std::fs::read_to_string(&json).map_err(|e| e.to_string())?;
+    let medians: Vec<f64> = report
+        .match_indices("\"median\":")
+        .filter_map(|(at, key)| {
+            let rest = &report[at + key.len()..];
+            rest[..rest.find([',', '}'])?].trim().parse().ok()
+        })
+        .collect();
+    if let [ours, theirs] = medians[..] {
+        println!(
+            "generation (hyperfine medians): triad {:.1} ms, oas3-gen {:.1} ms: triad is {:.2}x faster",
+            ours * 1000.0,
+            theirs * 1000.0,
+            theirs / ours
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
