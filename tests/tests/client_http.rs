@@ -267,9 +267,25 @@ async fn a_request_hook_sees_every_attempt() {
     assert!(received.iter().all(|r| r.header("x-signature") == Some("signed")));
 }
 
-/// A `tracing` subscriber that keeps the fields of every span, in the order spans are opened.
+/// What a span was opened with and recorded later: its name and fields.
+type SpanFields = (String, std::collections::BTreeMap<String, String>);
+
+/// A `tracing` subscriber keeping the fields of every span, in the order spans are opened (span
+/// id `n` is the `n`th), and the stack of entered spans (what `Span::current` answers).
 #[derive(Clone, Default)]
-struct Spans(std::sync::Arc<std::sync::Mutex<Vec<(String, std::collections::BTreeMap<String, String>)>>>);
+struct Spans(std::sync::Arc<std::sync::Mutex<SpanState>>);
+
+#[derive(Default)]
+struct SpanState {
+    spans: Vec<(SpanFields, &'static tracing::Metadata<'static>)>,
+    entered: Vec<tracing::span::Id>,
+}
+
+impl Spans {
+    fn fields(&self) -> Vec<SpanFields> {
+        self.0.lock().unwrap().spans.iter().map(|(fields, _)| fields.clone()).collect()
+    }
+}
 
 struct Fields<'a>(&'a mut std::collections::BTreeMap<String, String>);
 
@@ -282,26 +298,43 @@ impl tracing::field::Visit for Fields<'_> {
     }
 }
 
+fn index(span: &tracing::span::Id) -> usize {
+    usize::try_from(span.into_u64()).unwrap() - 1
+}
+
 impl tracing::Subscriber for Spans {
     fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
         true
     }
     fn new_span(&self, span: &tracing::span::Attributes<'_>) -> tracing::span::Id {
-        let mut spans = self.0.lock().unwrap();
+        let mut state = self.0.lock().unwrap();
         let mut fields = std::collections::BTreeMap::new();
         span.record(&mut Fields(&mut fields));
-        spans.push((span.metadata().name().to_owned(), fields));
-        tracing::span::Id::from_u64(spans.len() as u64)
+        state.spans.push(((span.metadata().name().to_owned(), fields), span.metadata()));
+        tracing::span::Id::from_u64(state.spans.len() as u64)
     }
     fn record(&self, span: &tracing::span::Id, values: &tracing::span::Record<'_>) {
-        let mut spans = self.0.lock().unwrap();
-        let index = usize::try_from(span.into_u64()).unwrap() - 1;
-        values.record(&mut Fields(&mut spans[index].1));
+        let mut state = self.0.lock().unwrap();
+        values.record(&mut Fields(&mut state.spans[index(span)].0.1));
     }
     fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
     fn event(&self, _: &tracing::Event<'_>) {}
-    fn enter(&self, _: &tracing::span::Id) {}
-    fn exit(&self, _: &tracing::span::Id) {}
+    fn enter(&self, span: &tracing::span::Id) {
+        self.0.lock().unwrap().entered.push(span.clone());
+    }
+    fn exit(&self, span: &tracing::span::Id) {
+        let mut state = self.0.lock().unwrap();
+        if let Some(at) = state.entered.iter().rposition(|id| id == span) {
+            state.entered.remove(at);
+        }
+    }
+    fn current_span(&self) -> tracing_core::span::Current {
+        let state = self.0.lock().unwrap();
+        match state.entered.last() {
+            Some(id) => tracing_core::span::Current::new(id.clone(), state.spans[index(id)].1),
+            None => tracing_core::span::Current::none(),
+        }
+    }
 }
 
 #[tokio::test]
@@ -321,7 +354,7 @@ async fn every_request_is_a_span_with_its_operation_id() {
     }))
     .unwrap();
     client.customers_add(&request).await.unwrap_err();
-    let spans = spans.0.lock().unwrap().clone();
+    let spans = spans.fields();
     let requests: Vec<_> = spans.iter().filter(|(name, _)| name == "request").map(|(_, fields)| fields).collect();
     assert_eq!(requests.len(), 2, "one span per call, not per attempt: {spans:?}");
     let field = |i: usize, name: &str| requests[i].get(name).map(String::as_str);
