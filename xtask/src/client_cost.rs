@@ -45,9 +45,9 @@ oas3-gen-support = "0.29"
 reqwest = { version = "0.13", features = ["json"] }
 serde = { version = "1", features = ["derive"] }
 serde_json = "1"
-serde_with = "3"
+serde_with = { version = "3", features = ["indexmap_2"] }
 uuid = { version = "1", features = ["serde"] }
-validator = { version = "0.21", features = ["derive"] }
+validator = { version = "0.21", features = ["derive", "indexmap"] }
 "#;
 
 struct Options {

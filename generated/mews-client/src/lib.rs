@@ -173,22 +173,19 @@ impl Client {
     ) -> impl rt::Stream<
         Item = rt::Result<types::Customer, types::ConnectorApiExceptionResult>,
     > + '_ {
-        rt::paginate(
+        rt::cursor_items(
             body,
-            move |body: types::CustomerFilterParameters| async move {
-                self.customers_get_all(&body).await
+            move |body| async move { self.customers_get_all(&body).await },
+            rt::Cursor {
+                read: |page: &types::CustomerResult| page.cursor,
+                write: |body: &mut types::CustomerFilterParameters, cursor| {
+                    body.limitation.cursor = Some(cursor);
+                },
+                count: |body: &types::CustomerFilterParameters| Some(
+                    i64::from(body.limitation.count),
+                ),
+                items: |page: types::CustomerResult| page.customers,
             },
-            |mut body: types::CustomerFilterParameters, page: &types::CustomerResult| {
-                let cursor = page.cursor?;
-                if i64::try_from(page.customers.len()).unwrap_or(i64::MAX)
-                    < i64::from(body.limitation.count)
-                {
-                    return None;
-                }
-                body.limitation.cursor = Some(cursor);
-                Some(body)
-            },
-            |page: types::CustomerResult| page.customers,
         )
     }
     /// Changes selected fields of an existing customer and returns the updated profile. Fields that are not sent stay as they are.
@@ -230,22 +227,19 @@ impl Client {
     ) -> impl rt::Stream<
         Item = rt::Result<types::Message, types::ConnectorApiExceptionResult>,
     > + '_ {
-        rt::paginate(
+        rt::cursor_items(
             body,
-            move |body: types::MessageFilterParameters| async move {
-                self.messages_get_all(&body).await
+            move |body| async move { self.messages_get_all(&body).await },
+            rt::Cursor {
+                read: |page: &types::MessageResult| page.cursor,
+                write: |body: &mut types::MessageFilterParameters, cursor| {
+                    body.limitation.cursor = Some(cursor);
+                },
+                count: |body: &types::MessageFilterParameters| Some(
+                    i64::from(body.limitation.count),
+                ),
+                items: |page: types::MessageResult| page.messages,
             },
-            |mut body: types::MessageFilterParameters, page: &types::MessageResult| {
-                let cursor = page.cursor?;
-                if i64::try_from(page.messages.len()).unwrap_or(i64::MAX)
-                    < i64::from(body.limitation.count)
-                {
-                    return None;
-                }
-                body.limitation.cursor = Some(cursor);
-                Some(body)
-            },
-            |page: types::MessageResult| page.messages,
         )
     }
     /// Returns payments matching the filters, newest first, one page at a time.
@@ -271,22 +265,19 @@ impl Client {
     ) -> impl rt::Stream<
         Item = rt::Result<types::Payment, types::ConnectorApiExceptionResult>,
     > + '_ {
-        rt::paginate(
+        rt::cursor_items(
             body,
-            move |body: types::PaymentFilterParameters| async move {
-                self.payments_get_all(&body).await
+            move |body| async move { self.payments_get_all(&body).await },
+            rt::Cursor {
+                read: |page: &types::PaymentResult| page.cursor,
+                write: |body: &mut types::PaymentFilterParameters, cursor| {
+                    body.limitation.cursor = Some(cursor);
+                },
+                count: |body: &types::PaymentFilterParameters| Some(
+                    i64::from(body.limitation.count),
+                ),
+                items: |page: types::PaymentResult| page.payments,
             },
-            |mut body: types::PaymentFilterParameters, page: &types::PaymentResult| {
-                let cursor = page.cursor?;
-                if i64::try_from(page.payments.len()).unwrap_or(i64::MAX)
-                    < i64::from(body.limitation.count)
-                {
-                    return None;
-                }
-                body.limitation.cursor = Some(cursor);
-                Some(body)
-            },
-            |page: types::PaymentResult| page.payments,
         )
     }
     /// Legacy reservation read that can also return related entities through its extent. Superseded by the 2023-06-06 version.
@@ -332,25 +323,20 @@ impl Client {
     ) -> impl rt::Stream<
         Item = rt::Result<types::Reservation, types::ConnectorApiExceptionResult>,
     > + '_ {
-        rt::paginate(
+        rt::cursor_items(
             body,
-            move |body: types::ReservationServiceOrderFilterParameters| async move {
-                self.reservations_get_all_2023_06_06(&body).await
+            move |body| async move { self.reservations_get_all_2023_06_06(&body).await },
+            rt::Cursor {
+                read: |page: &types::ReservationServiceOrderResult| page.cursor,
+                write: |
+                    body: &mut types::ReservationServiceOrderFilterParameters,
+                    cursor|
+                body.limitation.cursor = Some(cursor),
+                count: |body: &types::ReservationServiceOrderFilterParameters| Some(
+                    i64::from(body.limitation.count),
+                ),
+                items: |page: types::ReservationServiceOrderResult| page.reservations,
             },
-            |
-                mut body: types::ReservationServiceOrderFilterParameters,
-                page: &types::ReservationServiceOrderResult|
-            {
-                let cursor = page.cursor?;
-                if i64::try_from(page.reservations.len()).unwrap_or(i64::MAX)
-                    < i64::from(body.limitation.count)
-                {
-                    return None;
-                }
-                body.limitation.cursor = Some(cursor);
-                Some(body)
-            },
-            |page: types::ReservationServiceOrderResult| page.reservations,
         )
     }
     /// Returns periods during which resources are out of order or kept for internal use, one page at a time.
@@ -376,25 +362,19 @@ impl Client {
     ) -> impl rt::Stream<
         Item = rt::Result<types::ResourceBlock, types::ConnectorApiExceptionResult>,
     > + '_ {
-        rt::paginate(
+        rt::cursor_items(
             body,
-            move |body: types::ResourceBlockParameters| async move {
-                self.resource_blocks_get_all(&body).await
+            move |body| async move { self.resource_blocks_get_all(&body).await },
+            rt::Cursor {
+                read: |page: &types::ResourceBlockResult| page.cursor,
+                write: |body: &mut types::ResourceBlockParameters, cursor| {
+                    body.limitation.cursor = Some(cursor);
+                },
+                count: |body: &types::ResourceBlockParameters| Some(
+                    i64::from(body.limitation.count),
+                ),
+                items: |page: types::ResourceBlockResult| page.resource_blocks,
             },
-            |
-                mut body: types::ResourceBlockParameters,
-                page: &types::ResourceBlockResult|
-            {
-                let cursor = page.cursor?;
-                if i64::try_from(page.resource_blocks.len()).unwrap_or(i64::MAX)
-                    < i64::from(body.limitation.count)
-                {
-                    return None;
-                }
-                body.limitation.cursor = Some(cursor);
-                Some(body)
-            },
-            |page: types::ResourceBlockResult| page.resource_blocks,
         )
     }
     /// Returns resources (rooms, beds, desks and so on) of the enterprise, one page at a time.
@@ -436,22 +416,19 @@ impl Client {
     ) -> impl rt::Stream<
         Item = rt::Result<types::Service, types::ConnectorApiExceptionResult>,
     > + '_ {
-        rt::paginate(
+        rt::cursor_items(
             body,
-            move |body: types::ServiceFilterParameters| async move {
-                self.services_get_all(&body).await
+            move |body| async move { self.services_get_all(&body).await },
+            rt::Cursor {
+                read: |page: &types::ServiceResult| page.cursor,
+                write: |body: &mut types::ServiceFilterParameters, cursor| {
+                    body.limitation.cursor = Some(cursor);
+                },
+                count: |body: &types::ServiceFilterParameters| Some(
+                    i64::from(body.limitation.count),
+                ),
+                items: |page: types::ServiceResult| page.services,
             },
-            |mut body: types::ServiceFilterParameters, page: &types::ServiceResult| {
-                let cursor = page.cursor?;
-                if i64::try_from(page.services.len()).unwrap_or(i64::MAX)
-                    < i64::from(body.limitation.count)
-                {
-                    return None;
-                }
-                body.limitation.cursor = Some(cursor);
-                Some(body)
-            },
-            |page: types::ServiceResult| page.services,
         )
     }
 }

@@ -890,15 +890,10 @@ fn stream_method(cx: &mut Ctx<'_>, op: &Operation, taken: &mut BTreeSet<String>)
     let request = cx.ty(&request_ty);
     let page = cx.ty(&page_ty);
     let items_name = ident(&items_field.name.rust);
-    let (items_len, items_take) = match field_shape(config, page_struct, items_field) {
-        Shape::Plain => (quote!(page.#items_name.len()), quote!(page.#items_name)),
-        Shape::Option => {
-            (quote!(page.#items_name.as_ref().map_or(0, Vec::len)), quote!(page.#items_name.unwrap_or_default()))
-        }
-        Shape::DoubleOption => (
-            quote!(page.#items_name.as_ref().and_then(Option::as_ref).map_or(0, Vec::len)),
-            quote!(page.#items_name.flatten().unwrap_or_default()),
-        ),
+    let items_take = match field_shape(config, page_struct, items_field) {
+        Shape::Plain => quote!(page.#items_name),
+        Shape::Option => quote!(page.#items_name.unwrap_or_default()),
+        Shape::DoubleOption => quote!(page.#items_name.flatten().unwrap_or_default()),
     };
     let cursor_read = read_option(
         field_shape(config, cursor_out_struct, cursor_out_field),
@@ -906,25 +901,18 @@ fn stream_method(cx: &mut Ctx<'_>, op: &Operation, taken: &mut BTreeSet<String>)
         is_copy(&cursor_out_field.ty),
     );
     let cursor_write = match field_shape(config, cursor_in_struct, cursor_in_field) {
-        Shape::Plain => quote!(body #cursor_in = cursor;),
-        Shape::Option => quote!(body #cursor_in = Some(cursor);),
-        Shape::DoubleOption => quote!(body #cursor_in = Some(Some(cursor));),
+        Shape::Plain => quote!(body #cursor_in = cursor),
+        Shape::Option => quote!(body #cursor_in = Some(cursor)),
+        Shape::DoubleOption => quote!(body #cursor_in = Some(Some(cursor))),
     };
-    let short_page = field_path(api, config, &request_ty, &pagination.request_count).and_then(|(access, f, s)| {
-        matches!(f.ty, TypeRef::Primitive(Primitive::I32 | Primitive::I64)).then(|| {
-            let len = quote!(i64::try_from(#items_len).unwrap_or(i64::MAX));
-            let short = match field_shape(config, s, f) {
-                Shape::Plain => quote!(#len < i64::from(body #access)),
-                Shape::Option => quote!(body #access.is_some_and(|count| #len < i64::from(count))),
-                Shape::DoubleOption => quote!(body #access.flatten().is_some_and(|count| #len < i64::from(count))),
-            };
-            quote! {
-                if #short {
-                    return None;
-                }
-            }
+    let count = field_path(api, config, &request_ty, &pagination.request_count)
+        .filter(|(_, f, _)| matches!(f.ty, TypeRef::Primitive(Primitive::I32 | Primitive::I64)))
+        .map(|(access, f, s)| match field_shape(config, s, f) {
+            Shape::Plain => quote!(Some(i64::from(body #access))),
+            Shape::Option => quote!(body #access.map(i64::from)),
+            Shape::DoubleOption => quote!(body #access.flatten().map(i64::from)),
         })
-    });
+        .unwrap_or_else(|| quote!(None));
     let error_ty = {
         let errors: Vec<&Response> =
             op.responses.iter().filter(|r| !r.status.is_success() && r.body.is_some()).collect();
@@ -954,16 +942,15 @@ fn stream_method(cx: &mut Ctx<'_>, op: &Operation, taken: &mut BTreeSet<String>)
     let tokens = quote! {
         #[doc = #doc]
         pub fn #name(&self, body: #request) -> impl rt::Stream<Item = rt::Result<#item, #error_ty>> + '_ {
-            rt::paginate(
+            rt::cursor_items(
                 body,
-                move |body: #request| async move { self.#method(&body).await },
-                |mut body: #request, page: &#page| {
-                    let cursor = #cursor_read?;
-                    #short_page
-                    #cursor_write
-                    Some(body)
+                move |body| async move { self.#method(&body).await },
+                rt::Cursor {
+                    read: |page: &#page| #cursor_read,
+                    write: |body: &mut #request, cursor| #cursor_write,
+                    count: |body: &#request| #count,
+                    items: |page: #page| #items_take,
                 },
-                |page: #page| #items_take,
             )
         }
     };

@@ -61,6 +61,60 @@ where
     })
 }
 
+/// How a cursor-paginated listing goes from page to page: accessors of its request type `Req`
+/// and page type `Page`, which generated `<operation>_stream` methods write as closures.
+pub struct Cursor<Req, Page, Item, C> {
+    /// The cursor of a page, `None` on the last one.
+    pub read: fn(&Page) -> Option<C>,
+    /// Puts a cursor into the next request.
+    pub write: fn(&mut Req, C),
+    /// How many items a request asks for per page, if it says: a page with fewer is the last.
+    pub count: fn(&Req) -> Option<i64>,
+    /// Takes a page's items out of it.
+    pub items: fn(Page) -> Vec<Item>,
+}
+
+/// Every item of a cursor-paginated listing, page after page, starting from `first`: `fetch`
+/// sends one request; the listing ends after a page without a cursor, a page with fewer items
+/// than asked for, or an error (the stream's last item).
+pub fn cursor_items<'a, Req, Page, Item, C, E, Fetch, Fut>(
+    first: Req,
+    fetch: Fetch,
+    cursor: Cursor<Req, Page, Item, C>,
+) -> impl Stream<Item = Result<Item, Error<E>>> + 'a
+where
+    Req: Clone + 'a,
+    Page: 'a,
+    Item: 'a,
+    C: 'a,
+    E: 'a,
+    Fetch: Fn(Req) -> Fut + 'a,
+    Fut: Future<Output = Result<Page, Error<E>>> + 'a,
+{
+    let next = move |mut request: Req, page: &Page| {
+        let next = (cursor.read)(page)?;
+        (cursor.write)(&mut request, next);
+        Some(request)
+    };
+    let count = cursor.count;
+    let items = cursor.items;
+    stream::unfold(Some((first, fetch, next)), move |state| async move {
+        let (request, fetch, next) = state?;
+        let asked = count(&request);
+        match fetch(request.clone()).await {
+            Ok(page) => {
+                let following = next(request, &page);
+                let batch = items(page);
+                let short = asked.is_some_and(|n| i64::try_from(batch.len()).unwrap_or(i64::MAX) < n);
+                let state = following.filter(|_| !short).map(|r| (r, fetch, next));
+                Some((stream::iter(batch.into_iter().map(Ok).collect::<Vec<_>>()), state))
+            }
+            Err(e) => Some((stream::iter(vec![Err(e)]), None)),
+        }
+    })
+    .flatten()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -73,6 +127,55 @@ mod tests {
         let next = |offset: usize, page: &Vec<usize>| (page.len() == 2).then_some(offset + 2);
         let items: Vec<usize> = paginate(0, fetch, next, |page| page).map(|r| r.unwrap()).collect().await;
         assert_eq!(items, [0, 1, 2, 3, 4]);
+    }
+
+    /// A request asking for `count` items after `cursor`; a page of items and the next cursor.
+    #[derive(Clone)]
+    struct Ask {
+        cursor: Option<usize>,
+        count: i64,
+    }
+
+    fn numbers() -> Cursor<Ask, (Vec<usize>, Option<usize>), usize, usize> {
+        Cursor {
+            read: |page| page.1,
+            write: |ask, cursor| ask.cursor = Some(cursor),
+            count: |ask| Some(ask.count),
+            items: |page| page.0,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_cursor_listing_stops_at_a_short_page_or_without_a_cursor() {
+        // 0..5 in pages of 2; the last page is short although it has a cursor.
+        let fetch = |ask: Ask| async move {
+            let from = ask.cursor.unwrap_or(0);
+            Ok::<_, Error<()>>(((from..(from + 2).min(5)).collect::<Vec<_>>(), Some(from + 2)))
+        };
+        let items: Vec<usize> =
+            cursor_items(Ask { cursor: None, count: 2 }, fetch, numbers()).map(|r| r.unwrap()).collect().await;
+        assert_eq!(items, [0, 1, 2, 3, 4]);
+        // Full pages, but the second has no cursor.
+        let fetch = |ask: Ask| async move {
+            let from = ask.cursor.unwrap_or(0);
+            Ok::<_, Error<()>>((vec![from, from + 1], (from == 0).then_some(2)))
+        };
+        let items: Vec<usize> =
+            cursor_items(Ask { cursor: None, count: 2 }, fetch, numbers()).map(|r| r.unwrap()).collect().await;
+        assert_eq!(items, [0, 1, 2, 3]);
+    }
+
+    #[tokio::test]
+    async fn an_error_ends_a_cursor_listing() {
+        let fetch = |ask: Ask| async move {
+            match ask.cursor {
+                None => Ok((vec![0, 1], Some(2))),
+                Some(_) => Err(Error::<()>::Request("boom".into())),
+            }
+        };
+        let results: Vec<_> = cursor_items(Ask { cursor: None, count: 2 }, fetch, numbers()).collect().await;
+        assert_eq!(results.len(), 3);
+        assert!(matches!(results[2], Err(Error::Request(_))));
     }
 
     #[tokio::test]
