@@ -200,7 +200,7 @@ fn pagination_settings_make_a_stream_and_the_client_can_be_disabled() {
     let files = generate_ops(base).unwrap();
     let client = &files["shop-client/src/lib.rs"];
     assert!(client.contains("pub fn items_list_stream("), "{client}");
-    assert!(client.contains("Item = Result<shop_types::Item, rt::Error<serde_json::Value>>"), "{client}");
+    assert!(client.contains("Item = rt::Result<types::Item, serde_json::Value>"), "{client}");
     assert!(client.contains("body.limit.cursor = Some(Some(cursor));"), "{client}");
     assert!(client.contains("pub token: Option<rt::Secret>"), "{client}");
     let manifest = &files["shop-client/Cargo.toml"];
