@@ -38,6 +38,7 @@ use tracing::Instrument;
 
 pub use axum;
 pub use journal::{Admission, Entry, Journal, JournalError, RedbJournal};
+pub use serde;
 pub use serde_json;
 pub use tokio;
 pub use tracing;
