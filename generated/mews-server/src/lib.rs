@@ -471,3 +471,399 @@ pub fn receiver<W: Webhooks>(
 ) -> rt::Builder<Dispatcher<W>> {
     rt::Receiver::builder(Dispatcher(webhooks), verifier)
 }
+
+/// The API's operations, one method per operation; each answers 501 until implemented.
+pub trait Api: Send + Sync + 'static {
+    /// Returns device commands that are still pending or received, for devices linked to the integration. Useful to catch up after a WebSocket reconnect.
+    ///
+    /// Serves POST `/api/connector/v1/commands/getAllActive` (operation `commands_getAllActive`); answers 200 with the result.
+    fn commands_get_all_active(
+        &self,
+        request: types::GetAllActiveCommandsParameters,
+    ) -> impl Future<
+        Output = Result<
+            types::DeviceCommandResult,
+            rt::ApiError<types::ConnectorApiExceptionResult>,
+        >,
+    > + Send {
+        let _ = request;
+        std::future::ready(Err(rt::ApiError::NotImplemented))
+    }
+    /// Returns the setup of the enterprise that the access token belongs to, together with the current server time.
+    ///
+    /// Serves POST `/api/connector/v1/configuration/get` (operation `configuration_get`); answers 200 with the result.
+    fn configuration_get(
+        &self,
+        request: types::ConfigurationFilterParameters,
+    ) -> impl Future<
+        Output = Result<
+            types::Configuration,
+            rt::ApiError<types::ConnectorApiExceptionResult>,
+        >,
+    > + Send {
+        let _ = request;
+        std::future::ready(Err(rt::ApiError::NotImplemented))
+    }
+    /// Creates a customer profile and returns it.
+    ///
+    /// Serves POST `/api/connector/v1/customers/add` (operation `customers_add`); answers 200 with the result.
+    fn customers_add(
+        &self,
+        request: types::CustomerAddParameters,
+    ) -> impl Future<
+        Output = Result<
+            types::Customer,
+            rt::ApiError<types::ConnectorApiExceptionResult>,
+        >,
+    > + Send {
+        let _ = request;
+        std::future::ready(Err(rt::ApiError::NotImplemented))
+    }
+    /// Returns customer profiles matching the filters, newest first, one page at a time.
+    ///
+    /// Serves POST `/api/connector/v1/customers/getAll` (operation `customers_getAll`); answers 200 with the result.
+    fn customers_get_all(
+        &self,
+        request: types::CustomerFilterParameters,
+    ) -> impl Future<
+        Output = Result<
+            types::CustomerResult,
+            rt::ApiError<types::ConnectorApiExceptionResult>,
+        >,
+    > + Send {
+        let _ = request;
+        std::future::ready(Err(rt::ApiError::NotImplemented))
+    }
+    /// Changes selected fields of an existing customer and returns the updated profile. Fields that are not sent stay as they are.
+    ///
+    /// Serves POST `/api/connector/v1/customers/update` (operation `customers_update`); answers 200 with the result.
+    fn customers_update(
+        &self,
+        request: types::CustomerUpdateParameters,
+    ) -> impl Future<
+        Output = Result<
+            types::Customer,
+            rt::ApiError<types::ConnectorApiExceptionResult>,
+        >,
+    > + Send {
+        let _ = request;
+        std::future::ready(Err(rt::ApiError::NotImplemented))
+    }
+    /// Returns messages of the given threads, newest first, one page at a time.
+    ///
+    /// Serves POST `/api/connector/v1/messages/getAll` (operation `messages_getAll`); answers 200 with the result.
+    fn messages_get_all(
+        &self,
+        request: types::MessageFilterParameters,
+    ) -> impl Future<
+        Output = Result<
+            types::MessageResult,
+            rt::ApiError<types::ConnectorApiExceptionResult>,
+        >,
+    > + Send {
+        let _ = request;
+        std::future::ready(Err(rt::ApiError::NotImplemented))
+    }
+    /// Returns payments matching the filters, newest first, one page at a time.
+    ///
+    /// Serves POST `/api/connector/v1/payments/getAll` (operation `payments_getAll`); answers 200 with the result.
+    fn payments_get_all(
+        &self,
+        request: types::PaymentFilterParameters,
+    ) -> impl Future<
+        Output = Result<
+            types::PaymentResult,
+            rt::ApiError<types::ConnectorApiExceptionResult>,
+        >,
+    > + Send {
+        let _ = request;
+        std::future::ready(Err(rt::ApiError::NotImplemented))
+    }
+    /// Legacy reservation read that can also return related entities through its extent. Superseded by the 2023-06-06 version.
+    #[deprecated(note = "Use reservations/getAll/2023-06-06 instead.")]
+    ///
+    /// Serves POST `/api/connector/v1/reservations/getAll` (operation `reservations_getAll`); answers 200 with the result.
+    fn reservations_get_all(
+        &self,
+        request: types::ReservationFilterParameters,
+    ) -> impl Future<
+        Output = Result<
+            types::ReservationResult,
+            rt::ApiError<types::ConnectorApiExceptionResult>,
+        >,
+    > + Send {
+        let _ = request;
+        std::future::ready(Err(rt::ApiError::NotImplemented))
+    }
+    /// Returns reservations matching the filters, newest first, one page at a time. Heavy queries may time out with 408, so keep pages small and filters narrow.
+    ///
+    /// Serves POST `/api/connector/v1/reservations/getAll/2023-06-06` (operation `reservations_getAll_2023-06-06`); answers 200 with the result.
+    fn reservations_get_all20230606(
+        &self,
+        request: types::ReservationServiceOrderFilterParameters,
+    ) -> impl Future<
+        Output = Result<
+            types::ReservationServiceOrderResult,
+            rt::ApiError<types::ConnectorApiExceptionResult>,
+        >,
+    > + Send {
+        let _ = request;
+        std::future::ready(Err(rt::ApiError::NotImplemented))
+    }
+    /// Returns periods during which resources are out of order or kept for internal use, one page at a time.
+    ///
+    /// Serves POST `/api/connector/v1/resourceBlocks/getAll` (operation `resourceBlocks_getAll`); answers 200 with the result.
+    fn resource_blocks_get_all(
+        &self,
+        request: types::ResourceBlockParameters,
+    ) -> impl Future<
+        Output = Result<
+            types::ResourceBlockResult,
+            rt::ApiError<types::ConnectorApiExceptionResult>,
+        >,
+    > + Send {
+        let _ = request;
+        std::future::ready(Err(rt::ApiError::NotImplemented))
+    }
+    /// Returns resources (rooms, beds, desks and so on) of the enterprise, one page at a time.
+    ///
+    /// Serves POST `/api/connector/v1/resources/getAll` (operation `resources_getAll`); answers 200 with the result.
+    fn resources_get_all(
+        &self,
+        request: types::ResourceFilterParameters,
+    ) -> impl Future<
+        Output = Result<
+            types::ResourceResult,
+            rt::ApiError<types::ConnectorApiExceptionResult>,
+        >,
+    > + Send {
+        let _ = request;
+        std::future::ready(Err(rt::ApiError::NotImplemented))
+    }
+    /// Returns the services offered by the enterprise, one page at a time.
+    ///
+    /// Serves POST `/api/connector/v1/services/getAll` (operation `services_getAll`); answers 200 with the result.
+    fn services_get_all(
+        &self,
+        request: types::ServiceFilterParameters,
+    ) -> impl Future<
+        Output = Result<
+            types::ServiceResult,
+            rt::ApiError<types::ConnectorApiExceptionResult>,
+        >,
+    > + Send {
+        let _ = request;
+        std::future::ready(Err(rt::ApiError::NotImplemented))
+    }
+}
+
+/// The router serving `api`: each operation at its path and method. A request body that
+/// does not decode is answered 400 in the provider's error shape.
+pub fn router<A: Api>(api: A) -> rt::axum::Router {
+    let api = std::sync::Arc::new(api);
+    let shared = api.clone();
+    let handler_0 = move |body: rt::axum::body::Bytes| {
+        let api = shared.clone();
+        async move {
+            let request = match rt::decode_request::<
+                types::GetAllActiveCommandsParameters,
+            >(&body, Some("Message")) {
+                Ok(request) => request,
+                Err(response) => return *response,
+            };
+            rt::respond(200u16, api.commands_get_all_active(request).await)
+        }
+    };
+    let shared = api.clone();
+    let handler_1 = move |body: rt::axum::body::Bytes| {
+        let api = shared.clone();
+        async move {
+            let request = match rt::decode_request::<
+                types::ConfigurationFilterParameters,
+            >(&body, Some("Message")) {
+                Ok(request) => request,
+                Err(response) => return *response,
+            };
+            rt::respond(200u16, api.configuration_get(request).await)
+        }
+    };
+    let shared = api.clone();
+    let handler_2 = move |body: rt::axum::body::Bytes| {
+        let api = shared.clone();
+        async move {
+            let request = match rt::decode_request::<
+                types::CustomerAddParameters,
+            >(&body, Some("Message")) {
+                Ok(request) => request,
+                Err(response) => return *response,
+            };
+            rt::respond(200u16, api.customers_add(request).await)
+        }
+    };
+    let shared = api.clone();
+    let handler_3 = move |body: rt::axum::body::Bytes| {
+        let api = shared.clone();
+        async move {
+            let request = match rt::decode_request::<
+                types::CustomerFilterParameters,
+            >(&body, Some("Message")) {
+                Ok(request) => request,
+                Err(response) => return *response,
+            };
+            rt::respond(200u16, api.customers_get_all(request).await)
+        }
+    };
+    let shared = api.clone();
+    let handler_4 = move |body: rt::axum::body::Bytes| {
+        let api = shared.clone();
+        async move {
+            let request = match rt::decode_request::<
+                types::CustomerUpdateParameters,
+            >(&body, Some("Message")) {
+                Ok(request) => request,
+                Err(response) => return *response,
+            };
+            rt::respond(200u16, api.customers_update(request).await)
+        }
+    };
+    let shared = api.clone();
+    let handler_5 = move |body: rt::axum::body::Bytes| {
+        let api = shared.clone();
+        async move {
+            let request = match rt::decode_request::<
+                types::MessageFilterParameters,
+            >(&body, Some("Message")) {
+                Ok(request) => request,
+                Err(response) => return *response,
+            };
+            rt::respond(200u16, api.messages_get_all(request).await)
+        }
+    };
+    let shared = api.clone();
+    let handler_6 = move |body: rt::axum::body::Bytes| {
+        let api = shared.clone();
+        async move {
+            let request = match rt::decode_request::<
+                types::PaymentFilterParameters,
+            >(&body, Some("Message")) {
+                Ok(request) => request,
+                Err(response) => return *response,
+            };
+            rt::respond(200u16, api.payments_get_all(request).await)
+        }
+    };
+    let shared = api.clone();
+    let handler_7 = move |body: rt::axum::body::Bytes| {
+        let api = shared.clone();
+        async move {
+            let request = match rt::decode_request::<
+                types::ReservationFilterParameters,
+            >(&body, Some("Message")) {
+                Ok(request) => request,
+                Err(response) => return *response,
+            };
+            rt::respond(200u16, api.reservations_get_all(request).await)
+        }
+    };
+    let shared = api.clone();
+    let handler_8 = move |body: rt::axum::body::Bytes| {
+        let api = shared.clone();
+        async move {
+            let request = match rt::decode_request::<
+                types::ReservationServiceOrderFilterParameters,
+            >(&body, Some("Message")) {
+                Ok(request) => request,
+                Err(response) => return *response,
+            };
+            rt::respond(200u16, api.reservations_get_all20230606(request).await)
+        }
+    };
+    let shared = api.clone();
+    let handler_9 = move |body: rt::axum::body::Bytes| {
+        let api = shared.clone();
+        async move {
+            let request = match rt::decode_request::<
+                types::ResourceBlockParameters,
+            >(&body, Some("Message")) {
+                Ok(request) => request,
+                Err(response) => return *response,
+            };
+            rt::respond(200u16, api.resource_blocks_get_all(request).await)
+        }
+    };
+    let shared = api.clone();
+    let handler_10 = move |body: rt::axum::body::Bytes| {
+        let api = shared.clone();
+        async move {
+            let request = match rt::decode_request::<
+                types::ResourceFilterParameters,
+            >(&body, Some("Message")) {
+                Ok(request) => request,
+                Err(response) => return *response,
+            };
+            rt::respond(200u16, api.resources_get_all(request).await)
+        }
+    };
+    let shared = api.clone();
+    let handler_11 = move |body: rt::axum::body::Bytes| {
+        let api = shared.clone();
+        async move {
+            let request = match rt::decode_request::<
+                types::ServiceFilterParameters,
+            >(&body, Some("Message")) {
+                Ok(request) => request,
+                Err(response) => return *response,
+            };
+            rt::respond(200u16, api.services_get_all(request).await)
+        }
+    };
+    rt::axum::Router::new()
+        .route(
+            "/api/connector/v1/commands/getAllActive",
+            rt::axum::routing::on(rt::axum::routing::MethodFilter::POST, handler_0),
+        )
+        .route(
+            "/api/connector/v1/configuration/get",
+            rt::axum::routing::on(rt::axum::routing::MethodFilter::POST, handler_1),
+        )
+        .route(
+            "/api/connector/v1/customers/add",
+            rt::axum::routing::on(rt::axum::routing::MethodFilter::POST, handler_2),
+        )
+        .route(
+            "/api/connector/v1/customers/getAll",
+            rt::axum::routing::on(rt::axum::routing::MethodFilter::POST, handler_3),
+        )
+        .route(
+            "/api/connector/v1/customers/update",
+            rt::axum::routing::on(rt::axum::routing::MethodFilter::POST, handler_4),
+        )
+        .route(
+            "/api/connector/v1/messages/getAll",
+            rt::axum::routing::on(rt::axum::routing::MethodFilter::POST, handler_5),
+        )
+        .route(
+            "/api/connector/v1/payments/getAll",
+            rt::axum::routing::on(rt::axum::routing::MethodFilter::POST, handler_6),
+        )
+        .route(
+            "/api/connector/v1/reservations/getAll",
+            rt::axum::routing::on(rt::axum::routing::MethodFilter::POST, handler_7),
+        )
+        .route(
+            "/api/connector/v1/reservations/getAll/2023-06-06",
+            rt::axum::routing::on(rt::axum::routing::MethodFilter::POST, handler_8),
+        )
+        .route(
+            "/api/connector/v1/resourceBlocks/getAll",
+            rt::axum::routing::on(rt::axum::routing::MethodFilter::POST, handler_9),
+        )
+        .route(
+            "/api/connector/v1/resources/getAll",
+            rt::axum::routing::on(rt::axum::routing::MethodFilter::POST, handler_10),
+        )
+        .route(
+            "/api/connector/v1/services/getAll",
+            rt::axum::routing::on(rt::axum::routing::MethodFilter::POST, handler_11),
+        )
+}

@@ -16,7 +16,7 @@ use quote::{format_ident, quote};
 use super::spell::{Uses, crate_ident, ident, type_path};
 use super::{Dependency, Files, Provenance, doc_attrs, docs, render_rust, render_template};
 use crate::config::{Config, ReceiverExample};
-use crate::ir::{Api, Tagging, TypeId, TypeKind, TypeRef, Union, Webhook};
+use crate::ir::{Api, Operation, PathSegment, Primitive, Status, Tagging, TypeId, TypeKind, TypeRef, Union, Webhook};
 use crate::naming;
 
 const README: &str = include_str!("../../../templates/server/README.md.j2");
@@ -180,7 +180,8 @@ pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &
         }
         hooks.push(Hook { shape, arms });
     }
-    let lib = library(api, config, &types, &methods, &hooks)?;
+    let mut lib = library(api, config, &types, &methods, &hooks)?;
+    lib.extend(api_server(api, &types, &mut uses));
     let prefix = &krate.name;
     files.insert(format!("{prefix}/src/lib.rs"), render_rust(lib, provenance)?);
     let mut example_runs = Vec::new();
@@ -688,6 +689,166 @@ fn receiver_example(config: &Config, example: &ReceiverExample, methods: &[Metho
             {
                 let _ = tokio::signal::ctrl_c().await;
             }
+        }
+    }
+}
+
+/// A JSON body's type (`None` for no body); `Err` for a body that is not JSON.
+fn json_body(body: Option<&crate::ir::Body>) -> Result<Option<&TypeRef>, ()> {
+    match body {
+        None => Ok(None),
+        Some(b) if b.media_type.contains("json") => Ok(Some(&b.ty)),
+        Some(_) => Err(()),
+    }
+}
+
+/// The literal path an operation is served at, when the API server can serve it: no
+/// parameters outside the body, a JSON body or none, and a plain path axum takes as written.
+fn served_path(op: &Operation) -> Option<String> {
+    if !op.params.is_empty() || json_body(op.request.as_ref()).is_err() {
+        return None;
+    }
+    let mut path = String::new();
+    for segment in &op.segments {
+        match segment {
+            PathSegment::Literal(text) => path.push_str(text),
+            PathSegment::Param(_) => return None,
+        }
+    }
+    let plain = path.chars().all(|c| c.is_ascii_alphanumeric() || "-._~/".contains(c));
+    (path.starts_with('/') && plain && !path.contains("//")).then_some(path)
+}
+
+/// The property of an error body that carries a message: the first string property whose name
+/// says `message`, else the first string property.
+fn message_field(api: &Api, ty: &TypeRef) -> Option<String> {
+    let TypeRef::Named(id) = ty else { return None };
+    let TypeKind::Struct(s) = &api.ty(*id).kind else { return None };
+    let strings: Vec<&crate::ir::Field> =
+        s.fields.iter().filter(|f| f.ty == TypeRef::Primitive(Primitive::String)).collect();
+    strings
+        .iter()
+        .find(|f| f.name.wire.to_ascii_lowercase().contains("message"))
+        .or(strings.first())
+        .map(|f| f.name.wire.clone())
+}
+
+/// The `Api` trait (one async method per served operation, answering 501 by default) and
+/// `router`, which decodes requests (400 in the provider's error shape) and encodes responses.
+fn api_server(api: &Api, types: &TokenStream, uses: &mut Uses) -> TokenStream {
+    let mut methods = TokenStream::new();
+    let mut routes: BTreeMap<String, TokenStream> = BTreeMap::new();
+    let mut handlers = TokenStream::new();
+    let mut unserved = Vec::new();
+    for (n, op) in api.operations.iter().enumerate() {
+        let Some(path) = served_path(op) else {
+            unserved.push(docs::code_span(&op.name.wire));
+            continue;
+        };
+        let name = ident(&op.name.rust);
+        let request = json_body(op.request.as_ref()).ok().flatten().map(|ty| type_path(api, ty, types, uses));
+        let successes: Vec<&crate::ir::Response> = op.responses.iter().filter(|r| r.status.is_success()).collect();
+        let json_success = successes.iter().find_map(|r| match json_body(r.body.as_ref()) {
+            Ok(Some(ty)) => Some((r.status, ty)),
+            _ => None,
+        });
+        let code = |status: Status| match status {
+            Status::Code(code) => code,
+            _ => 200,
+        };
+        let (status, ok) = match json_success {
+            Some((status, ty)) => (code(status), type_path(api, ty, types, uses)),
+            None => (successes.first().map(|r| code(r.status)).unwrap_or(204), quote!(())),
+        };
+        let errors: Vec<&crate::ir::Response> =
+            op.responses.iter().filter(|r| !r.status.is_success() && r.body.is_some()).collect();
+        let error_types: BTreeSet<String> =
+            errors.iter().map(|r| format!("{:?}", json_body(r.body.as_ref()))).collect();
+        let single_error = match (error_types.len(), errors.first().map(|r| json_body(r.body.as_ref()))) {
+            (1, Some(Ok(Some(ty)))) => Some(ty),
+            _ => None,
+        };
+        let (error, message) = match single_error {
+            Some(ty) => (type_path(api, ty, types, uses), message_field(api, ty)),
+            None => (quote!(rt::serde_json::Value), None),
+        };
+        let message = match message {
+            Some(field) => quote!(Some(#field)),
+            None => quote!(None),
+        };
+        let mut doc = super::doc_attrs(&op.docs);
+        if !doc.is_empty() {
+            doc.extend(quote!(#[doc = ""]));
+        }
+        let line = format!(
+            " Serves {} {} (operation {}); answers {status} with the result.",
+            op.method.as_str(),
+            docs::code_span(&path),
+            docs::code_span(&op.name.wire)
+        );
+        doc.extend(quote!(#[doc = #line]));
+        let handler = format_ident!("handler_{n}");
+        let (param, arg, decode) = match &request {
+            Some(ty) => (
+                quote!(request: #ty,),
+                quote!(request),
+                quote! {
+                    let request = match rt::decode_request::<#ty>(&body, #message) {
+                        Ok(request) => request,
+                        Err(response) => return *response,
+                    };
+                },
+            ),
+            None => (TokenStream::new(), TokenStream::new(), quote!(let _ = body;)),
+        };
+        let drop = if request.is_some() { quote!(let _ = request;) } else { TokenStream::new() };
+        methods.extend(quote! {
+            #doc
+            fn #name(&self, #param) -> impl Future<Output = Result<#ok, rt::ApiError<#error>>> + Send {
+                #drop
+                std::future::ready(Err(rt::ApiError::NotImplemented))
+            }
+        });
+        handlers.extend(quote! {
+            let shared = api.clone();
+            let #handler = move |body: rt::axum::body::Bytes| {
+                let api = shared.clone();
+                async move {
+                    #decode
+                    rt::respond(#status, api.#name(#arg).await)
+                }
+            };
+        });
+        let method = format_ident!("{}", op.method.as_str());
+        let entry = routes.entry(path).or_default();
+        if entry.is_empty() {
+            entry.extend(quote!(rt::axum::routing::on(rt::axum::routing::MethodFilter::#method, #handler)));
+        } else {
+            entry.extend(quote!(.on(rt::axum::routing::MethodFilter::#method, #handler)));
+        }
+    }
+    let mut doc = " The API's operations, one method per operation; each answers 501 until implemented.".to_owned();
+    if !unserved.is_empty() {
+        doc.push_str(&format!(
+            " Not served yet (parameters outside the body, or a body that is not JSON): {}.",
+            unserved.join(", ")
+        ));
+    }
+    let routes = routes.iter().map(|(path, route)| quote!(.route(#path, #route)));
+    let api_param = if handlers.is_empty() { quote!(_api) } else { quote!(api) };
+    let arc = if handlers.is_empty() { TokenStream::new() } else { quote!(let api = std::sync::Arc::new(api);) };
+    quote! {
+        #[doc = #doc]
+        pub trait Api: Send + Sync + 'static {
+            #methods
+        }
+
+        /// The router serving `api`: each operation at its path and method. A request body that
+        /// does not decode is answered 400 in the provider's error shape.
+        pub fn router<A: Api>(#api_param: A) -> rt::axum::Router {
+            #arc
+            #handlers
+            rt::axum::Router::new() #(#routes)*
         }
     }
 }

@@ -18,6 +18,7 @@
 //! [`event_span`]; [`Receiver::counters`] tells accepted, duplicate, rejected (by reason),
 //! handled, failed, malformed, unknown and pending.
 
+mod api;
 mod journal;
 mod verify;
 
@@ -36,6 +37,7 @@ use sha2::{Digest, Sha256};
 use tokio::sync::{Notify, mpsc};
 use tracing::Instrument;
 
+pub use api::{ApiError, bad_request, decode as decode_request, respond};
 pub use axum;
 pub use journal::{Admission, Entry, Journal, JournalError, RedbJournal};
 pub use serde;
