@@ -23,6 +23,8 @@ pub struct Config {
     pub types_crate: CrateSettings,
     /// The client crate.
     pub client: ClientSettings,
+    /// The server-stub crate.
+    pub server: ServerSettings,
     /// Auth placement, used by the client and server crates.
     pub auth: Auth,
     /// Cursor pagination shape, used by the client crate.
@@ -85,6 +87,33 @@ pub struct ClientSettings {
     pub retry_safe: Vec<String>,
     /// Runnable examples, rendered into the crate's `examples/`.
     pub examples: Vec<Example>,
+}
+
+/// Settings of the server-stub crate (webhook receiver and API server).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ServerSettings {
+    /// Name, version and description.
+    pub krate: CrateSettings,
+    /// Generated when the API has operations or webhooks, unless this is false.
+    pub enabled: bool,
+    /// Where the server crate finds `triad-runtime` (as for the client crate).
+    pub runtime_path: Option<String>,
+    /// Runnable webhook receivers, rendered into the crate's `examples/`.
+    pub examples: Vec<ReceiverExample>,
+}
+
+/// A runnable webhook receiver: serves the crate's receiver on `--addr`, verified with
+/// `--token` (when the API has a webhook query token), journaled with `--journal DIR`, and
+/// writes one JSON line per handled event (`kind`, `id`, `delivery`) to `--handled FILE`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ReceiverExample {
+    /// File stem of the example (`cargo run --example NAME`).
+    pub name: String,
+    /// What the example does, for its help text.
+    pub description: Option<String>,
+    /// Dotted paths of wire property names in each event's payload; the first present is
+    /// written as the event's `id`.
+    pub id: Vec<String>,
 }
 
 /// A runnable example: a command-line program that calls one operation (streaming every item
@@ -177,6 +206,11 @@ impl Config {
                 krate: CrateSettings { name: format!("{name}-client"), version: "0.1.0".into(), description: None },
                 enabled: true,
                 ..ClientSettings::default()
+            },
+            server: ServerSettings {
+                krate: CrateSettings { name: format!("{name}-server"), version: "0.1.0".into(), description: None },
+                enabled: true,
+                ..ServerSettings::default()
             },
             ..Config::default()
         }
@@ -457,6 +491,26 @@ impl Reader<'_> {
         }
     }
 
+    fn receiver_examples(&mut self, node: &Node, pointer: &str) -> Vec<ReceiverExample> {
+        let mut out = Vec::new();
+        for (name, settings) in self.map(node, pointer, &[]) {
+            let p = format!("{pointer}/{name}");
+            if let Err(problem) = check_crate_name(name) {
+                self.error(settings, &p, format!("example name `{name}` {problem}"), CRATE_NAME);
+            }
+            let mut example = ReceiverExample { name: name.to_owned(), ..ReceiverExample::default() };
+            for (k, v) in self.map(settings, &p, &["description", "id"]) {
+                let pp = format!("{p}/{k}");
+                match k {
+                    "description" => example.description = Some(self.string(v, &pp)),
+                    _ => example.id = self.strings(v, &pp),
+                }
+            }
+            out.push(example);
+        }
+        out
+    }
+
     fn examples(&mut self, node: &Node, pointer: &str) -> Vec<Example> {
         let mut out = Vec::new();
         for (name, settings) in self.map(node, pointer, &[]) {
@@ -622,6 +676,7 @@ impl Reader<'_> {
                             "client" => {
                                 &["name", "version", "description", "enabled", "runtime_path", "retry_safe", "examples"]
                             }
+                            "server" => &["name", "version", "description", "enabled", "runtime_path", "examples"],
                             _ => &["name", "version", "description"],
                         };
                         for (k, v) in self.map(settings, &pointer, known) {
@@ -629,13 +684,22 @@ impl Reader<'_> {
                             match k {
                                 "enabled" => {
                                     match v.as_bool() {
+                                        Some(b) if kind == "server" => config.server.enabled = b,
                                         Some(b) => config.client.enabled = b,
                                         None => self.error(v, &p, format!("found {}", v.kind_name()), "true or false"),
                                     }
                                     continue;
                                 }
+                                "runtime_path" if kind == "server" => {
+                                    config.server.runtime_path = Some(self.string(v, &p));
+                                    continue;
+                                }
                                 "runtime_path" => {
                                     config.client.runtime_path = Some(self.string(v, &p));
+                                    continue;
+                                }
+                                "examples" if kind == "server" => {
+                                    config.server.examples = self.receiver_examples(v, &p);
                                     continue;
                                 }
                                 "retry_safe" => {
@@ -680,7 +744,7 @@ impl Reader<'_> {
                         match kind {
                             "types" => config.types_crate = crate_settings,
                             "client" => config.client.krate = crate_settings,
-                            _ => {}
+                            _ => config.server.krate = crate_settings,
                         }
                     }
                 }
@@ -802,6 +866,11 @@ impl Reader<'_> {
             let base = types.strip_suffix("-types").or_else(|| types.strip_suffix("_types")).unwrap_or(types);
             config.client.krate.name = format!("{base}-client");
         }
+        if !named_kinds.contains(&"server") && check_crate_name(&config.server.krate.name).is_err() {
+            let types = &config.types_crate.name;
+            let base = types.strip_suffix("-types").or_else(|| types.strip_suffix("_types")).unwrap_or(types);
+            config.server.krate.name = format!("{base}-server");
+        }
         config
     }
 }
@@ -851,6 +920,34 @@ mod tests {
         assert_eq!((config.client.krate.name.as_str(), config.client.enabled), ("pets-client", true));
         let config = Config::parse("c.yaml", "name: pets\nspecs: [a.yaml]\ncrates: {client: {enabled: false}}\n");
         assert!(!config.unwrap().client.enabled);
+    }
+
+    #[test]
+    fn parses_server_settings_and_receiver_examples() {
+        let text = "name: pets\nspecs: [a.yaml]\ncrates:\n  server:\n    name: pets-hooks\n    runtime_path: ../rt\n    \
+                    examples:\n      receiver: {description: Serves, id: [Id, Owner.Id]}\n";
+        let config = Config::parse("c.yaml", text).unwrap();
+        assert_eq!(config.server.krate.name, "pets-hooks");
+        assert!(config.server.enabled);
+        assert_eq!(config.server.runtime_path.as_deref(), Some("../rt"));
+        assert_eq!(
+            config.server.examples,
+            [ReceiverExample {
+                name: "receiver".into(),
+                description: Some("Serves".into()),
+                id: vec!["Id".into(), "Owner.Id".into()]
+            }]
+        );
+        let config = Config::parse("c.yaml", "name: pets\nspecs: [a.yaml]\n").unwrap();
+        assert_eq!((config.server.krate.name.as_str(), config.server.enabled), ("pets-server", true));
+        let config = Config::parse("c.yaml", "name: pets\nspecs: [a.yaml]\ncrates: {server: {enabled: false}}\n");
+        let config = config.unwrap();
+        assert!(!config.server.enabled);
+        assert!(config.client.enabled, "the client setting is its own");
+        let diags =
+            Config::parse("c.yaml", "name: pets\nspecs: [a.yaml]\ncrates: {server: {examples: {r: {port: 1}}}}\n")
+                .unwrap_err();
+        assert_eq!(diags[0].location.pointer, "/crates/server/examples/r/port");
     }
 
     #[test]

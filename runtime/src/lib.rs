@@ -6,7 +6,13 @@
 //!   retries with exponential backoff and jitter that honour `Retry-After`, an optional
 //!   client-side rate limit, cursor pagination as a [`futures_util::Stream`], typed errors, a
 //!   `tracing` span per request and a hook to change requests before they are sent.
+//! - feature `server`: the webhook receiver of generated server-stub crates ([`server`]) on
+//!   axum: verification (query token, HMAC-SHA256 header, Standard Webhooks), duplicate
+//!   detection, inline or journaled delivery on an embedded redb journal, counters and spans.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 #[cfg(feature = "client")]
 pub mod client;
+
+#[cfg(feature = "server")]
+pub mod server;

@@ -28,6 +28,7 @@ pub fn generate_fixture_with_warnings(name: &str, specs: &[&str]) -> Result<Gene
     let mut config = Config::for_name(name, specs);
     // Client crates are built in scratch workspaces: point them at this repository's runtime.
     config.client.runtime_path = Some(root().join("runtime").display().to_string());
+    config.server.runtime_path = config.client.runtime_path.clone();
     triad::generate(&config, "", &FsReader::new(root()), &provenance(name))
 }
 

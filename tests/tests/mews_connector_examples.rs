@@ -103,6 +103,7 @@ null_means_absent: true
 # Only the types crate is decoded against.
 crates:
   client: {enabled: false}
+  server: {enabled: false}
 auth:
   body_fields: [ClientToken, AccessToken, Client]
 overrides:

@@ -33,6 +33,10 @@ fn snapshots() {
         if let Some(client) = files.get(&format!("fixture-{name}-client/src/lib.rs")) {
             insta::assert_snapshot!(format!("{name}_client"), client);
         }
+        // Specs with operations or webhooks also make a server-stub crate.
+        if let Some(server) = files.get(&format!("fixture-{name}-server/src/lib.rs")) {
+            insta::assert_snapshot!(format!("{name}_server"), server);
+        }
     }
 }
 
@@ -52,8 +56,8 @@ fn fixture_crates_build_and_behave() {
         }
     }
     let crates = xtask::scratch::prepare(&scratch, &all).unwrap();
-    let clients = crates.iter().filter(|c| c.ends_with("-client")).count();
-    assert_eq!(crates.len() - clients, FIXTURES.len());
+    let others = crates.iter().filter(|c| c.ends_with("-client") || c.ends_with("-server")).count();
+    assert_eq!(crates.len() - others, FIXTURES.len());
     for krate in crates {
         if let Err(output) = xtask::scratch::test(&scratch, &krate) {
             panic!("{krate} does not build or its behaviour tests fail:\n{output}");

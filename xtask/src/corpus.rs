@@ -14,7 +14,7 @@ fn xtask_root() -> PathBuf {
 
 struct Row {
     name: String,
-    /// `types` or `client`.
+    /// `types`, `client` or `server`.
     kind: &'static str,
     crate_name: String,
     millis: f64,
@@ -32,7 +32,7 @@ pub fn run(dir: &Path) -> Result<ExitCode, String> {
     let reader = FsReader::new(&dir);
     let mut rows = Vec::new();
     let mut all_files = triad::Files::new();
-    // Client crates depend on this repository's runtime by path.
+    // Client and server crates depend on this repository's runtime by path.
     let runtime = xtask_root().join("runtime");
     for entry in xtask::corpus::entries(&dir)? {
         let (config, config_dir) = match xtask::corpus::config(&entry) {
@@ -52,6 +52,7 @@ pub fn run(dir: &Path) -> Result<ExitCode, String> {
         };
         let mut config = config;
         config.client.runtime_path = Some(runtime.display().to_string());
+        config.server.runtime_path = config.client.runtime_path.clone();
         let provenance =
             Provenance { source: entry.name.clone(), command: format!("cargo xtask corpus {}", dir.display()) };
         let start = Instant::now();
@@ -64,7 +65,12 @@ pub fn run(dir: &Path) -> Result<ExitCode, String> {
         match generated {
             Ok((api, files)) => {
                 let counts = [api.types.len(), api.operations.len(), api.webhooks.len(), api.channels.len()];
-                for (kind, krate) in [("types", &config.types_crate.name), ("client", &config.client.krate.name)] {
+                let kinds = [
+                    ("types", &config.types_crate.name),
+                    ("client", &config.client.krate.name),
+                    ("server", &config.server.krate.name),
+                ];
+                for (kind, krate) in kinds {
                     let prefix = format!("{krate}/");
                     if !files.keys().any(|p| p.starts_with(&prefix)) {
                         continue;

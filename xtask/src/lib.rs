@@ -178,6 +178,7 @@ pub mod corpus {
                 let mut config = Config::for_name(&base, entry.specs.clone());
                 config.types_crate.name = format!("{base}-types");
                 config.client.krate.name = format!("{base}-client");
+                config.server.krate.name = format!("{base}-server");
                 Ok((config, String::new()))
             }
         }

@@ -3,6 +3,7 @@
 
 pub(crate) mod client;
 mod docs;
+mod server;
 mod spell;
 mod types;
 
@@ -47,6 +48,9 @@ pub fn emit(api: &Api, config: &Config, provenance: &Provenance) -> Result<Files
         });
         let mut files = Files::new();
         types::emit(api, config, provenance, &mut files)?;
+        if config.server.enabled && !(api.operations.is_empty() && api.webhooks.is_empty()) {
+            server::emit(api, config, provenance, &mut files)?;
+        }
         if let Some(client) = client {
             files.extend(client.join().map_err(|_| "the client emitter failed".to_owned())??);
         }

@@ -1,0 +1,854 @@
+//! The server-stub crate: a webhook trait with one async method per event kind, and the
+//! `Dispatch` that decodes deliveries for `triad-runtime`'s receiver.
+//!
+//! Everything is derived from the IR's webhooks. A webhook whose payload is a struct with one
+//! array of a tagged union (a *batch*) gets one method per variant, each given the envelope
+//! (its array emptied) as context; a webhook whose payload is a tagged union gets one method
+//! per variant; any other payload gets one method for the whole value. Deliveries are told
+//! apart by shape (the batch's array property, the union's tag property), and every event is
+//! decoded on its own, so one that fails reaches `malformed` while the rest are handled.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+
+use super::spell::{Uses, crate_ident, ident, type_path};
+use super::{Dependency, Files, Provenance, doc_attrs, docs, render_rust, render_template};
+use crate::config::{Config, ReceiverExample};
+use crate::ir::{Api, Operation, PathSegment, Primitive, Status, Tagging, TypeId, TypeKind, TypeRef, Union, Webhook};
+use crate::naming;
+
+const README: &str = include_str!("../../../templates/server/README.md.j2");
+
+/// How one webhook's deliveries are decoded.
+enum Shape<'a> {
+    /// A struct with an array of tagged union events (`events` is the field's wire name).
+    Batch { envelope: TypeId, events: &'a str, union: TypeId },
+    /// A tagged union, one event per delivery.
+    Single { union: TypeId },
+    /// Anything else: one value per delivery.
+    Whole { ty: TypeRef },
+}
+
+/// One generated trait method.
+struct Method {
+    name: proc_macro2::Ident,
+    /// Tag value or webhook key: the event kind as the provider writes it.
+    kind: String,
+    /// The payload's type as the method receives it (`None`: a tag without content).
+    payload: Option<TokenStream>,
+    /// The batch envelope's type, when the event came in a batch.
+    batch: Option<TokenStream>,
+    docs: TokenStream,
+}
+
+struct Hook<'a> {
+    shape: Shape<'a>,
+    /// For `Batch` and `Single`: (variant Rust name, method index); for `Whole`: the method index.
+    arms: Vec<(String, Option<bool>, usize)>,
+}
+
+fn tagged<'a>(api: &'a Api, ty: &TypeRef) -> Option<(TypeId, &'a Union)> {
+    let TypeRef::Named(id) = ty else { return None };
+    match &api.ty(*id).kind {
+        TypeKind::Union(u) if !matches!(u.tagging, Tagging::Untagged) && !u.variants.is_empty() => Some((*id, u)),
+        TypeKind::Alias(inner) => tagged(api, inner),
+        _ => None,
+    }
+}
+
+fn shape<'a>(api: &'a Api, webhook: &'a Webhook) -> Shape<'a> {
+    let ty = match &webhook.payload {
+        Some(body) if body.media_type.contains("json") => body.ty.clone(),
+        _ => TypeRef::Any,
+    };
+    if let Some((union, _)) = tagged(api, &ty) {
+        return Shape::Single { union };
+    }
+    let strukt = match &ty {
+        TypeRef::Named(id) => match &api.ty(*id).kind {
+            TypeKind::Struct(s) => Some((*id, s)),
+            _ => None,
+        },
+        _ => None,
+    };
+    if let Some((id, s)) = strukt {
+        let arrays: Vec<_> = s
+            .fields
+            .iter()
+            .filter_map(|f| match &f.ty {
+                TypeRef::List(item) => tagged(api, item).map(|(union, _)| (f, union)),
+                _ => None,
+            })
+            .collect();
+        if let [(field, union)] = arrays.as_slice() {
+            if field.required && !field.nullable {
+                return Shape::Batch { envelope: id, events: &field.name.wire, union: *union };
+            }
+        }
+    }
+    Shape::Whole { ty }
+}
+
+/// The tag property that marks a union's events, when it has one.
+fn tag_of(u: &Union) -> Option<&str> {
+    match &u.tagging {
+        Tagging::Internal { tag } | Tagging::Adjacent { tag, .. } => Some(tag),
+        _ => None,
+    }
+}
+
+fn union_of(api: &Api, id: TypeId) -> Option<&Union> {
+    match &api.ty(id).kind {
+        TypeKind::Union(u) => Some(u),
+        _ => None,
+    }
+}
+
+pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &mut Files) -> Result<(), String> {
+    let krate = &config.server.krate;
+    // Types are named through the crate's `types` re-export, so examples need no other crate.
+    let types = quote!(types);
+    let mut uses = Uses::default();
+    let mut taken: BTreeSet<String> = ["unknown", "malformed"].iter().map(|s| s.to_string()).collect();
+    let mut methods: Vec<Method> = Vec::new();
+    let mut hooks = Vec::new();
+    for webhook in &api.webhooks {
+        let shape = shape(api, webhook);
+        let mut arms = Vec::new();
+        let hook_doc = format!("the {} webhook", docs::code_span(&webhook.name.wire));
+        let mut add =
+            |kind: &str, base: &str, payload: Option<TokenStream>, batch: Option<TokenStream>, doc: TokenStream| {
+                let mut name = naming::field_name(base);
+                if naming::unraw(&name) != name {
+                    name = format!("on_{}", naming::unraw(&name));
+                }
+                let stem = name.clone();
+                let mut n = 2;
+                while !taken.insert(name.clone()) {
+                    name = format!("{stem}_{n}");
+                    n += 1;
+                }
+                methods.push(Method { name: ident(&name), kind: kind.to_owned(), payload, batch, docs: doc });
+                methods.len() - 1
+            };
+        match &shape {
+            Shape::Batch { union, envelope, .. } => {
+                let envelope_ty = type_path(api, &TypeRef::Named(*envelope), &types, &mut uses);
+                let u = union_of(api, *union).ok_or("a batch without its union")?;
+                for v in &u.variants {
+                    let payload = variant_type(api, v, &types, &mut uses);
+                    let mut doc = doc_attrs(&v.docs);
+                    let line = format!(
+                        " Event {} of {hook_doc}; `batch` is the message it came in (its events left out).",
+                        docs::code_span(&v.name.wire)
+                    );
+                    if !doc.is_empty() {
+                        doc.extend(quote!(#[doc = ""]));
+                    }
+                    doc.extend(quote!(#[doc = #line]));
+                    let index = add(&v.name.wire, &v.name.rust, payload.clone(), Some(envelope_ty.clone()), doc);
+                    arms.push((v.name.rust.clone(), payload.as_ref().map(|_| true), index));
+                }
+            }
+            Shape::Single { union } => {
+                let u = union_of(api, *union).ok_or("a webhook without its union")?;
+                for v in &u.variants {
+                    let payload = variant_type(api, v, &types, &mut uses);
+                    let mut doc = doc_attrs(&v.docs);
+                    let line = format!(" Event {} of {hook_doc}.", docs::code_span(&v.name.wire));
+                    if !doc.is_empty() {
+                        doc.extend(quote!(#[doc = ""]));
+                    }
+                    doc.extend(quote!(#[doc = #line]));
+                    let index = add(&v.name.wire, &v.name.rust, payload.clone(), None, doc);
+                    arms.push((v.name.rust.clone(), payload.as_ref().map(|_| true), index));
+                }
+            }
+            Shape::Whole { ty } => {
+                let payload = type_path(api, ty, &types, &mut uses);
+                let mut doc = doc_attrs(&webhook.docs);
+                let line = format!(" A delivery of {hook_doc}.");
+                if !doc.is_empty() {
+                    doc.extend(quote!(#[doc = ""]));
+                }
+                doc.extend(quote!(#[doc = #line]));
+                let index = add(&webhook.name.wire, &webhook.name.rust, Some(payload), None, doc);
+                arms.push((String::new(), Some(true), index));
+            }
+        }
+        hooks.push(Hook { shape, arms });
+    }
+    let mut lib = library(api, config, &types, &methods, &hooks)?;
+    lib.extend(api_server(api, &types, &mut uses));
+    let prefix = &krate.name;
+    files.insert(format!("{prefix}/src/lib.rs"), render_rust(lib, provenance)?);
+    let mut example_runs = Vec::new();
+    for example in &config.server.examples {
+        let code = receiver_example(config, example, &methods);
+        files.insert(format!("{prefix}/examples/{}.rs", example.name), render_rust(code, provenance)?);
+        example_runs.push(format!("cargo run -p {prefix} --example {}", example.name));
+    }
+    let title = if api.title.is_empty() { config.name.clone() } else { api.title.clone() };
+    let description = match &krate.description {
+        Some(text) => super::one_line(text),
+        None => format!("Server stubs of the {}", super::one_line(&title)),
+    };
+    let kinds: Vec<String> = methods.iter().map(|m| docs::code_span(&m.kind)).collect();
+    let context = minijinja::context! {
+        header => provenance.header(),
+        crate_name => docs::inline(&krate.name),
+        title => docs::inline(&title),
+        types_crate => docs::inline(&config.types_crate.name),
+        webhooks => api.webhooks.len(),
+        kinds => kinds,
+        examples => example_runs,
+    };
+    let mut dependencies = BTreeMap::new();
+    let types_path = format!("../{}", config.types_crate.name);
+    dependencies.insert(
+        config.types_crate.name.as_str(),
+        Dependency::local(&config.types_crate.version, Some(types_path), &[]),
+    );
+    dependencies.insert("triad-runtime", Dependency::local("0.1.0", config.server.runtime_path.clone(), &["server"]));
+    if uses.uuid {
+        dependencies.insert("uuid", Dependency::registry("1", &["std", "serde"]));
+    }
+    if uses.chrono {
+        dependencies.insert("chrono", Dependency::registry("0.4", &["std", "serde"]));
+    }
+    let mut dev_dependencies = BTreeMap::new();
+    if !config.server.examples.is_empty() {
+        dev_dependencies.insert("tokio", Dependency::registry("1", &["rt-multi-thread", "macros", "net", "signal"]));
+    }
+    let manifest =
+        super::manifest(&krate.name, &krate.version, description, dependencies, dev_dependencies, provenance)?;
+    files.insert(format!("{prefix}/Cargo.toml"), manifest);
+    files.insert(format!("{prefix}/README.md"), render_template("README.md", README, context)?);
+    Ok(())
+}
+
+fn variant_type(api: &Api, v: &crate::ir::UnionVariant, types: &TokenStream, uses: &mut Uses) -> Option<TokenStream> {
+    let ty = v.ty.as_ref()?;
+    let mut ty = type_path(api, ty, types, uses);
+    if v.boxed {
+        ty = quote!(Box<#ty>);
+    }
+    if v.nullable {
+        ty = quote!(Option<#ty>);
+    }
+    Some(ty)
+}
+
+fn library(
+    api: &Api,
+    config: &Config,
+    types: &TokenStream,
+    methods: &[Method],
+    hooks: &[Hook<'_>],
+) -> Result<TokenStream, String> {
+    let types_crate = crate_ident(&config.types_crate.name);
+    let title = if api.title.is_empty() { config.name.clone() } else { api.title.clone() };
+    let mut crate_doc = format!("Server stubs of the {}", docs::inline(&title));
+    if !api.version.is_empty() {
+        crate_doc.push_str(&format!(" (version {})", docs::inline(&api.version)));
+    }
+    crate_doc.push_str(&format!(
+        ".\n\nImplement [`Webhooks`] (every method has a default that ignores the event) and serve it with \
+         [`receiver`], which builds `triad-runtime`'s webhook receiver (re-exported as [`runtime`]): \
+         verification over the raw body, duplicate detection, inline or journaled delivery. Payload types \
+         come from [`{types_crate}`] (re-exported as [`types`])."
+    ));
+    let crate_docs: TokenStream = crate_doc
+        .lines()
+        .map(|l| {
+            let l = format!(" {l}");
+            quote!(#![doc = #l])
+        })
+        .collect();
+    let mut trait_methods = TokenStream::new();
+    for m in methods {
+        let Method { name, payload, batch, docs, .. } = m;
+        let mut params = TokenStream::new();
+        let mut names = TokenStream::new();
+        if let Some(batch) = batch {
+            params.extend(quote!(batch: &#batch,));
+            names.extend(quote!(batch,));
+        }
+        if let Some(payload) = payload {
+            params.extend(quote!(event: #payload,));
+            names.extend(quote!(event,));
+        }
+        trait_methods.extend(quote! {
+            #docs
+            fn #name(&self, #params delivery: &rt::Delivery) -> impl Future<Output = Result<(), rt::HandlerError>> + Send {
+                let _ = (#names delivery);
+                std::future::ready(Ok(()))
+            }
+        });
+    }
+    // Shape tests, most specific first: batches by their array, single events by their tag,
+    // then whole values, tried in order.
+    let mut batch_tests = TokenStream::new();
+    let mut single_tests = TokenStream::new();
+    let mut whole_tries = TokenStream::new();
+    let mut helpers = TokenStream::new();
+    for (n, hook) in hooks.iter().enumerate() {
+        let helper = format_ident!("event_{n}");
+        match &hook.shape {
+            Shape::Batch { envelope, events, union } => {
+                let envelope_ty = type_path(api, &TypeRef::Named(*envelope), types, &mut Uses::default());
+                helpers.extend(union_helper(api, *union, types, &helper, true, hook, methods));
+                batch_tests.extend(quote! {
+                    let events = match raw.get_mut(#events) {
+                        Some(events) if events.is_array() => Some(std::mem::replace(events, rt::serde_json::Value::Array(Vec::new()))),
+                        _ => None,
+                    };
+                    if let Some(rt::serde_json::Value::Array(events)) = events {
+                        match #envelope_ty::deserialize(&raw) {
+                            Ok(batch) => {
+                                for (index, event) in events.into_iter().enumerate() {
+                                    out.push(self.#helper(&batch, index, event, delivery).await);
+                                }
+                            }
+                            Err(error) => {
+                                if let Some(object) = raw.as_object_mut() {
+                                    object.insert(#events.to_owned(), rt::serde_json::Value::Array(events));
+                                }
+                                out.push(self.malformed(0, raw, error.to_string(), delivery).await);
+                            }
+                        }
+                        return out;
+                    }
+                });
+            }
+            Shape::Single { union } => {
+                let Some(tag) = union_of(api, *union).and_then(tag_of) else {
+                    // Externally tagged: one property, no tag to look for; tried with the whole values.
+                    helpers.extend(union_helper(api, *union, types, &helper, false, hook, methods));
+                    let ty = type_path(api, &TypeRef::Named(*union), types, &mut Uses::default());
+                    whole_tries.extend(quote! {
+                        if #ty::deserialize(&raw).is_ok() {
+                            out.push(self.#helper(0, raw, delivery).await);
+                            return out;
+                        }
+                    });
+                    continue;
+                };
+                helpers.extend(union_helper(api, *union, types, &helper, false, hook, methods));
+                single_tests.extend(quote! {
+                    if raw.get(#tag).is_some() {
+                        out.push(self.#helper(0, raw, delivery).await);
+                        return out;
+                    }
+                });
+            }
+            Shape::Whole { ty } => {
+                let ty = type_path(api, ty, types, &mut Uses::default());
+                let method = hook.arms.first().and_then(|a| methods.get(a.2)).ok_or("a webhook without its method")?;
+                let (name, kind) = (&method.name, &method.kind);
+                whole_tries.extend(quote! {
+                    match <#ty>::deserialize(&raw) {
+                        Ok(event) => {
+                            out.push(rt::run_event(#kind, 0, rt::Outcome::Handled, self.0.#name(event, delivery)).await);
+                            return out;
+                        }
+                        Err(error) => whole_error = Some(error.to_string()),
+                    }
+                });
+            }
+        }
+    }
+    Ok(quote! {
+        #crate_docs
+        #![allow(deprecated, clippy::too_many_arguments, clippy::large_enum_variant, clippy::doc_lazy_continuation, clippy::doc_overindented_list_items, clippy::needless_return)]
+        pub use #types_crate as types;
+        pub use triad_runtime::server as runtime;
+        use triad_runtime::server as rt;
+        #[allow(unused_imports)]
+        use rt::serde::Deserialize as _;
+        #[allow(unused_imports)]
+        use rt::serde_json;
+        use std::future::Future;
+
+        /// The webhook events of the API, one method per kind. Every method has a default that
+        /// ignores the event; an error from a method makes the receiver answer 500 (inline) or
+        /// retry the delivery later (journaled). `delivery` tells which delivery the event is in
+        /// (its digest, the provider's id, the attempt).
+        pub trait Webhooks: Send + Sync + 'static {
+            #trait_methods
+            /// An event, or a whole delivery, of a kind this crate does not know, as received.
+            fn unknown(&self, raw: rt::serde_json::Value, delivery: &rt::Delivery) -> impl Future<Output = Result<(), rt::HandlerError>> + Send {
+                let _ = (raw, delivery);
+                std::future::ready(Ok(()))
+            }
+            /// An event (or a batch envelope) that does not decode: its raw JSON and the error.
+            /// The other events of the delivery are handled all the same.
+            fn malformed(&self, raw: rt::serde_json::Value, error: String, delivery: &rt::Delivery) -> impl Future<Output = Result<(), rt::HandlerError>> + Send {
+                let _ = (raw, error, delivery);
+                std::future::ready(Ok(()))
+            }
+        }
+
+        /// The [`runtime::Dispatch`] over a [`Webhooks`] implementation: tells the API's
+        /// webhooks apart by the shape of the body and decodes each event on its own.
+        #[derive(Debug, Default, Clone)]
+        pub struct Dispatcher<W>(pub W);
+
+        impl<W: Webhooks> Dispatcher<W> {
+            #helpers
+            async fn malformed(&self, index: usize, raw: rt::serde_json::Value, error: String, delivery: &rt::Delivery) -> rt::Outcome {
+                rt::run_event("malformed", index, rt::Outcome::Malformed, self.0.malformed(raw, error, delivery)).await
+            }
+            async fn unknown(&self, index: usize, raw: rt::serde_json::Value, delivery: &rt::Delivery) -> rt::Outcome {
+                rt::run_event("unknown", index, rt::Outcome::Unknown, self.0.unknown(raw, delivery)).await
+            }
+        }
+
+        impl<W: Webhooks> rt::Dispatch for Dispatcher<W> {
+            #[allow(unused_mut, unused_assignments)]
+            async fn dispatch(&self, delivery: &rt::Delivery) -> Vec<rt::Outcome> {
+                let mut out = Vec::new();
+                let mut raw: rt::serde_json::Value = match rt::serde_json::from_slice(&delivery.body) {
+                    Ok(raw) => raw,
+                    Err(error) => {
+                        out.push(self.malformed(0, rt::serde_json::Value::Null, error.to_string(), delivery).await);
+                        return out;
+                    }
+                };
+                #batch_tests
+                #single_tests
+                let mut whole_error: Option<String> = None;
+                #whole_tries
+                // A body no shape claims is unknown; one that only failed to decode is malformed.
+                match whole_error {
+                    Some(error) => out.push(self.malformed(0, raw, error, delivery).await),
+                    None => out.push(self.unknown(0, raw, delivery).await),
+                }
+                out
+            }
+        }
+
+        /// A receiver builder for `webhooks`, verified by `verifier`: set the path, limits and
+        /// mode on it, then `start()` and serve.
+        pub fn receiver<W: Webhooks>(webhooks: W, verifier: rt::Verifier) -> rt::Builder<Dispatcher<W>> {
+            rt::Receiver::builder(Dispatcher(webhooks), verifier)
+        }
+    })
+}
+
+/// `Dispatcher::event_N`: decodes one event of a union and calls its method.
+fn union_helper(
+    api: &Api,
+    union: TypeId,
+    types: &TokenStream,
+    helper: &proc_macro2::Ident,
+    batched: bool,
+    hook: &Hook<'_>,
+    methods: &[Method],
+) -> TokenStream {
+    let ty = type_path(api, &TypeRef::Named(union), types, &mut Uses::default());
+    let Some(u) = union_of(api, union) else { return TokenStream::new() };
+    let unknown = ident(&u.unknown);
+    let mut arms = TokenStream::new();
+    for (variant, payload, index) in &hook.arms {
+        let Some(method) = methods.get(*index) else { continue };
+        let (name, kind) = (&method.name, &method.kind);
+        let variant = ident(variant);
+        let batch = batched.then(|| quote!(batch,));
+        arms.extend(match payload {
+            Some(_) => quote! {
+                Ok(#ty::#variant(event)) => rt::run_event(#kind, index, rt::Outcome::Handled, self.0.#name(#batch event, delivery)).await,
+            },
+            None => quote! {
+                Ok(#ty::#variant) => rt::run_event(#kind, index, rt::Outcome::Handled, self.0.#name(#batch delivery)).await,
+            },
+        });
+    }
+    let batch_param = match &hook.shape {
+        Shape::Batch { envelope, .. } if batched => {
+            let envelope = type_path(api, &TypeRef::Named(*envelope), types, &mut Uses::default());
+            quote!(batch: &#envelope,)
+        }
+        _ => TokenStream::new(),
+    };
+    quote! {
+        async fn #helper(&self, #batch_param index: usize, raw: rt::serde_json::Value, delivery: &rt::Delivery) -> rt::Outcome {
+            match #ty::deserialize(&raw) {
+                #arms
+                Ok(#ty::#unknown(_)) => self.unknown(index, raw, delivery).await,
+                Err(error) => self.malformed(index, raw, error.to_string(), delivery).await,
+            }
+        }
+    }
+}
+
+/// A receiver program: serves the crate's receiver and writes a JSON line per handled event.
+fn receiver_example(config: &Config, example: &ReceiverExample, methods: &[Method]) -> TokenStream {
+    let krate = crate_ident(&config.server.krate.name);
+    let token = config.auth.webhook_query_token.clone();
+    let pointers: Vec<String> = example
+        .id
+        .iter()
+        .map(|path| path.split('.').map(|p| format!("/{}", p.replace('~', "~0").replace('/', "~1"))).collect())
+        .collect();
+    let mut usage = format!("usage: {} --addr HOST:PORT", example.name);
+    if token.is_some() {
+        usage.push_str(" --token SECRET");
+    }
+    usage.push_str(" [--journal DIR] [--handled FILE]");
+    let mut help = String::new();
+    if let Some(description) = &example.description {
+        help.push_str(description);
+        help.push_str("\n\n");
+    }
+    help.push_str(&usage);
+    help.push_str("\n\noptions:\n  --addr      address to listen on; deliveries are POSTed to /webhooks\n");
+    if let Some(param) = &token {
+        help.push_str(&format!("  --token     shared secret expected as `?{param}=` on every delivery\n"));
+    }
+    help.push_str(
+        "  --journal   folder of the delivery journal: acknowledge after a durable write, handle afterwards\n  \
+         --handled   file that gets one JSON line per handled event (default: standard output)",
+    );
+    let mut impls = TokenStream::new();
+    for m in methods {
+        let Method { name, kind, payload, batch, .. } = m;
+        let mut params = TokenStream::new();
+        if let Some(batch) = batch {
+            params.extend(quote!(_batch: &#batch,));
+        }
+        let value = match payload {
+            Some(payload) => {
+                params.extend(quote!(event: #payload,));
+                quote!(rt::serde_json::to_value(&event).unwrap_or_default())
+            }
+            None => quote!(rt::serde_json::Value::Null),
+        };
+        impls.extend(quote! {
+            fn #name(&self, #params delivery: &rt::Delivery) -> impl Future<Output = Result<(), rt::HandlerError>> + Send {
+                std::future::ready(self.line(#kind, &#value, delivery))
+            }
+        });
+    }
+    let doc_top = example.description.clone().unwrap_or_else(|| "A webhook receiver.".into());
+    let doc_top = format!(" {}", docs::inline(&doc_top));
+    let doc_run = format!(
+        " Run with `cargo run -p {} --example {} -- --help`. Exits with 0 after a graceful shutdown (SIGTERM or Ctrl-C), 1 when it cannot serve, 2 on bad options.",
+        config.server.krate.name, example.name
+    );
+    let verifier = match &token {
+        Some(param) => quote! {
+            let Some(token) = token else {
+                return Err(Failure::Usage("missing --token".to_owned()));
+            };
+            let verifier = rt::Verifier::query_token(#param, &[token]).map_err(|e| Failure::Usage(e.to_string()))?;
+        },
+        None => quote! {
+            let _ = token;
+            let verifier = rt::Verifier::none();
+        },
+    };
+    let token_flag = if token.is_some() { quote!("--token" => &mut token,) } else { TokenStream::new() };
+    quote! {
+        #![doc = #doc_top]
+        #![doc = ""]
+        #![doc = #doc_run]
+        use std::future::Future;
+        use std::io::Write as _;
+        use std::sync::{Arc, Mutex};
+
+        use #krate::{Webhooks, runtime as rt};
+        #[allow(unused_imports)]
+        use #krate::types;
+        #[allow(unused_imports)]
+        use rt::serde_json;
+
+        const HELP: &str = #help;
+        /// JSON pointers of the id written for each event, the first present wins.
+        const ID: &[&str] = &[#(#pointers),*];
+
+        enum Failure {
+            Usage(String),
+            Serve(String),
+        }
+
+        /// Writes one JSON line per handled event, flushed before the handler returns.
+        struct Lines {
+            out: Mutex<Box<dyn std::io::Write + Send>>,
+        }
+
+        impl Lines {
+            fn line(&self, kind: &str, event: &rt::serde_json::Value, delivery: &rt::Delivery) -> Result<(), rt::HandlerError> {
+                let id = ID.iter().find_map(|pointer| event.pointer(pointer)).map(|id| match id {
+                    rt::serde_json::Value::String(text) => text.clone(),
+                    other => other.to_string(),
+                });
+                let line = rt::serde_json::json!({"kind": kind, "id": id, "delivery": delivery.digest});
+                let mut out = self.out.lock().map_err(|_| rt::HandlerError("output lock poisoned".into()))?;
+                out.write_all(format!("{line}\n").as_bytes())?;
+                out.flush()?;
+                Ok(())
+            }
+        }
+
+        impl Webhooks for Lines {
+            #impls
+            fn unknown(&self, raw: rt::serde_json::Value, delivery: &rt::Delivery) -> impl Future<Output = Result<(), rt::HandlerError>> + Send {
+                std::future::ready(self.line("unknown", &raw, delivery))
+            }
+            fn malformed(&self, raw: rt::serde_json::Value, _error: String, delivery: &rt::Delivery) -> impl Future<Output = Result<(), rt::HandlerError>> + Send {
+                std::future::ready(self.line("malformed", &raw, delivery))
+            }
+        }
+
+        #[tokio::main]
+        async fn main() -> std::process::ExitCode {
+            match run().await {
+                Ok(()) => std::process::ExitCode::SUCCESS,
+                Err(Failure::Usage(message)) => {
+                    eprintln!("error: {message}\n\n{HELP}");
+                    std::process::ExitCode::from(2)
+                }
+                Err(Failure::Serve(message)) => {
+                    eprintln!("error: {message}");
+                    std::process::ExitCode::from(1)
+                }
+            }
+        }
+
+        async fn run() -> Result<(), Failure> {
+            let mut addr: Option<String> = None;
+            let mut token: Option<String> = None;
+            let mut journal: Option<String> = None;
+            let mut handled: Option<String> = None;
+            let mut args = std::env::args().skip(1);
+            while let Some(flag) = args.next() {
+                let slot = match flag.as_str() {
+                    "-h" | "--help" => {
+                        println!("{HELP}");
+                        return Ok(());
+                    }
+                    "--addr" => &mut addr,
+                    #token_flag
+                    "--journal" => &mut journal,
+                    "--handled" => &mut handled,
+                    other => return Err(Failure::Usage(format!("unknown option `{other}`"))),
+                };
+                match args.next() {
+                    Some(value) => *slot = Some(value),
+                    None => return Err(Failure::Usage(format!("{flag} needs a value"))),
+                }
+            }
+            let Some(addr) = addr else {
+                return Err(Failure::Usage("missing --addr".to_owned()));
+            };
+            #verifier
+            let out: Box<dyn std::io::Write + Send> = match &handled {
+                Some(path) => Box::new(
+                    std::fs::OpenOptions::new()
+                        .create(true)
+                        .append(true)
+                        .open(path)
+                        .map_err(|e| Failure::Serve(format!("{path}: {e}")))?,
+                ),
+                None => Box::new(std::io::stdout()),
+            };
+            let builder = #krate::receiver(Lines { out: Mutex::new(out) }, verifier);
+            let builder = match &journal {
+                Some(dir) => {
+                    let store = rt::RedbJournal::open(std::path::Path::new(dir)).map_err(|e| Failure::Serve(e.to_string()))?;
+                    builder.journaled(Arc::new(store), rt::JournalOptions::default())
+                }
+                None => builder.inline(None),
+            };
+            let receiver = builder.start().map_err(|e| Failure::Serve(e.to_string()))?;
+            let listener = rt::tokio::net::TcpListener::bind(&addr).await.map_err(|e| Failure::Serve(format!("{addr}: {e}")))?;
+            let local = listener.local_addr().map_err(|e| Failure::Serve(e.to_string()))?;
+            eprintln!("listening on http://{local}/webhooks");
+            receiver.serve(listener, shutdown()).await.map_err(|e| Failure::Serve(e.to_string()))?;
+            eprintln!("stopped: {:?}", receiver.counters());
+            Ok(())
+        }
+
+        /// Completes on SIGTERM or Ctrl-C.
+        async fn shutdown() {
+            #[cfg(unix)]
+            {
+                let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                    Ok(term) => term,
+                    Err(_) => return std::future::pending().await,
+                };
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = tokio::signal::ctrl_c() => {}
+                }
+            }
+            #[cfg(not(unix))]
+            {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+}
+
+/// A JSON body's type (`None` for no body); `Err` for a body that is not JSON.
+fn json_body(body: Option<&crate::ir::Body>) -> Result<Option<&TypeRef>, ()> {
+    match body {
+        None => Ok(None),
+        Some(b) if b.media_type.contains("json") => Ok(Some(&b.ty)),
+        Some(_) => Err(()),
+    }
+}
+
+/// The literal path an operation is served at, when the API server can serve it: no
+/// parameters outside the body, a JSON body or none, and a plain path axum takes as written.
+fn served_path(op: &Operation) -> Option<String> {
+    if !op.params.is_empty() || json_body(op.request.as_ref()).is_err() {
+        return None;
+    }
+    let mut path = String::new();
+    for segment in &op.segments {
+        match segment {
+            PathSegment::Literal(text) => path.push_str(text),
+            PathSegment::Param(_) => return None,
+        }
+    }
+    let plain = path.chars().all(|c| c.is_ascii_alphanumeric() || "-._~/".contains(c));
+    (path.starts_with('/') && plain && !path.contains("//")).then_some(path)
+}
+
+/// The property of an error body that carries a message: the first string property whose name
+/// says `message`, else the first string property.
+fn message_field(api: &Api, ty: &TypeRef) -> Option<String> {
+    let TypeRef::Named(id) = ty else { return None };
+    let TypeKind::Struct(s) = &api.ty(*id).kind else { return None };
+    let strings: Vec<&crate::ir::Field> =
+        s.fields.iter().filter(|f| f.ty == TypeRef::Primitive(Primitive::String)).collect();
+    strings
+        .iter()
+        .find(|f| f.name.wire.to_ascii_lowercase().contains("message"))
+        .or(strings.first())
+        .map(|f| f.name.wire.clone())
+}
+
+/// The `Api` trait (one async method per served operation, answering 501 by default) and
+/// `router`, which decodes requests (400 in the provider's error shape) and encodes responses.
+fn api_server(api: &Api, types: &TokenStream, uses: &mut Uses) -> TokenStream {
+    let mut methods = TokenStream::new();
+    let mut routes: BTreeMap<String, TokenStream> = BTreeMap::new();
+    let mut handlers = TokenStream::new();
+    let mut unserved = Vec::new();
+    for (n, op) in api.operations.iter().enumerate() {
+        let Some(path) = served_path(op) else {
+            unserved.push(docs::code_span(&op.name.wire));
+            continue;
+        };
+        let name = ident(&op.name.rust);
+        let request = json_body(op.request.as_ref()).ok().flatten().map(|ty| type_path(api, ty, types, uses));
+        let successes: Vec<&crate::ir::Response> = op.responses.iter().filter(|r| r.status.is_success()).collect();
+        let json_success = successes.iter().find_map(|r| match json_body(r.body.as_ref()) {
+            Ok(Some(ty)) => Some((r.status, ty)),
+            _ => None,
+        });
+        let code = |status: Status| match status {
+            Status::Code(code) => code,
+            _ => 200,
+        };
+        let (status, ok) = match json_success {
+            Some((status, ty)) => (code(status), type_path(api, ty, types, uses)),
+            None => (successes.first().map(|r| code(r.status)).unwrap_or(204), quote!(())),
+        };
+        let errors: Vec<&crate::ir::Response> =
+            op.responses.iter().filter(|r| !r.status.is_success() && r.body.is_some()).collect();
+        let error_types: BTreeSet<String> =
+            errors.iter().map(|r| format!("{:?}", json_body(r.body.as_ref()))).collect();
+        let single_error = match (error_types.len(), errors.first().map(|r| json_body(r.body.as_ref()))) {
+            (1, Some(Ok(Some(ty)))) => Some(ty),
+            _ => None,
+        };
+        let (error, message) = match single_error {
+            Some(ty) => (type_path(api, ty, types, uses), message_field(api, ty)),
+            None => (quote!(rt::serde_json::Value), None),
+        };
+        let message = match message {
+            Some(field) => quote!(Some(#field)),
+            None => quote!(None),
+        };
+        let mut doc = super::doc_attrs(&op.docs);
+        if !doc.is_empty() {
+            doc.extend(quote!(#[doc = ""]));
+        }
+        let line = format!(
+            " Serves {} {} (operation {}); answers {status} with the result.",
+            op.method.as_str(),
+            docs::code_span(&path),
+            docs::code_span(&op.name.wire)
+        );
+        doc.extend(quote!(#[doc = #line]));
+        let handler = format_ident!("handler_{n}");
+        let (param, arg, decode) = match &request {
+            Some(ty) => (
+                quote!(request: #ty,),
+                quote!(request),
+                quote! {
+                    let request = match rt::decode_request::<#ty>(&body, #message) {
+                        Ok(request) => request,
+                        Err(response) => return *response,
+                    };
+                },
+            ),
+            None => (TokenStream::new(), TokenStream::new(), quote!(let _ = body;)),
+        };
+        let drop = if request.is_some() { quote!(let _ = request;) } else { TokenStream::new() };
+        methods.extend(quote! {
+            #doc
+            fn #name(&self, #param) -> impl Future<Output = Result<#ok, rt::ApiError<#error>>> + Send {
+                #drop
+                std::future::ready(Err(rt::ApiError::NotImplemented))
+            }
+        });
+        handlers.extend(quote! {
+            let shared = api.clone();
+            let #handler = move |body: rt::axum::body::Bytes| {
+                let api = shared.clone();
+                async move {
+                    #decode
+                    rt::respond(#status, api.#name(#arg).await)
+                }
+            };
+        });
+        let method = format_ident!("{}", op.method.as_str());
+        let entry = routes.entry(path).or_default();
+        if entry.is_empty() {
+            entry.extend(quote!(rt::axum::routing::on(rt::axum::routing::MethodFilter::#method, #handler)));
+        } else {
+            entry.extend(quote!(.on(rt::axum::routing::MethodFilter::#method, #handler)));
+        }
+    }
+    let mut doc = " The API's operations, one method per operation; each answers 501 until implemented.".to_owned();
+    if !unserved.is_empty() {
+        doc.push_str(&format!(
+            " Not served yet (parameters outside the body, or a body that is not JSON): {}.",
+            unserved.join(", ")
+        ));
+    }
+    let routes = routes.iter().map(|(path, route)| quote!(.route(#path, #route)));
+    let api_param = if handlers.is_empty() { quote!(_api) } else { quote!(api) };
+    let arc = if handlers.is_empty() { TokenStream::new() } else { quote!(let api = std::sync::Arc::new(api);) };
+    quote! {
+        #[doc = #doc]
+        pub trait Api: Send + Sync + 'static {
+            #methods
+        }
+
+        /// The router serving `api`: each operation at its path and method. A request body that
+        /// does not decode is answered 400 in the provider's error shape.
+        pub fn router<A: Api>(#api_param: A) -> rt::axum::Router {
+            #arc
+            #handlers
+            rt::axum::Router::new() #(#routes)*
+        }
+    }
+}

@@ -1,0 +1,331 @@
+//! The webhook receiver over real HTTP on loopback, with a hand-written `Dispatch`.
+#![cfg(feature = "server")]
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde_json::{Value, json};
+use triad_runtime::server::{
+    Delivery, Dispatch, HandlerError, Journal, JournalOptions, Outcome, Receiver, RedbJournal, Verifier,
+    sign_hmac_sha256, sign_standard_webhooks,
+};
+
+/// Events are `{"events": [{"kind": K, "id": I}]}`; kind `fail` fails its first `fails`
+/// attempts; an event without a string `kind` is malformed; kind `other` is unknown.
+#[derive(Default)]
+struct Recorder {
+    handled: Mutex<Vec<(String, String)>>,
+    fails: AtomicU32,
+}
+
+impl Recorder {
+    fn handled(&self) -> Vec<(String, String)> {
+        self.handled.lock().unwrap().clone()
+    }
+}
+
+impl Dispatch for Recorder {
+    async fn dispatch(&self, delivery: &Delivery) -> Vec<Outcome> {
+        let value: Value = serde_json::from_slice(&delivery.body).unwrap();
+        let mut out = Vec::new();
+        for event in value["events"].as_array().cloned().unwrap_or_default() {
+            let (Some(kind), Some(id)) = (event["kind"].as_str(), event["id"].as_str()) else {
+                out.push(Outcome::Malformed);
+                continue;
+            };
+            if kind == "fail" && self.fails.load(Ordering::SeqCst) > 0 {
+                self.fails.fetch_sub(1, Ordering::SeqCst);
+                out.push(Outcome::Failed(HandlerError("not now".into())));
+                continue;
+            }
+            if kind == "slow" {
+                tokio::time::sleep(Duration::from_millis(300)).await;
+            }
+            self.handled.lock().unwrap().push((kind.to_owned(), id.to_owned()));
+            out.push(if kind == "other" { Outcome::Unknown } else { Outcome::Handled });
+        }
+        out
+    }
+}
+
+struct Running {
+    url: String,
+    receiver: Arc<Receiver<Recorder>>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Running {
+    fn recorder(&self) -> &Recorder {
+        self.receiver.dispatch()
+    }
+
+    async fn shutdown(mut self) -> Arc<Receiver<Recorder>> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        self.task.await.unwrap();
+        self.receiver
+    }
+}
+
+async fn start(builder: impl FnOnce(Recorder) -> Receiver<Recorder>) -> Running {
+    let receiver = Arc::new(builder(Recorder::default()));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/webhooks", listener.local_addr().unwrap());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let served = receiver.clone();
+    let task = tokio::spawn(async move {
+        served
+            .serve(listener, async move {
+                let _ = stopped.await;
+            })
+            .await
+            .unwrap();
+    });
+    Running { url, receiver, stop: Some(stop), task }
+}
+
+fn token() -> Verifier {
+    Verifier::query_token("Token", &["old-secret", "new-secret"]).unwrap()
+}
+
+fn inline(verifier: Verifier) -> impl FnOnce(Recorder) -> Receiver<Recorder> {
+    move |r| Receiver::builder(r, verifier).body_limit(4096).start().unwrap()
+}
+
+fn body(events: &[(&str, &str)]) -> Vec<u8> {
+    let events: Vec<Value> = events.iter().map(|(k, i)| json!({"kind": k, "id": i})).collect();
+    serde_json::to_vec(&json!({ "events": events })).unwrap()
+}
+
+async fn post(url: &str, body: Vec<u8>, headers: &[(&str, String)]) -> (u16, String, Option<String>) {
+    let client = reqwest::Client::new();
+    let mut request = client.post(url).body(body).header("content-type", "application/json");
+    for (name, value) in headers {
+        request = request.header(*name, value);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    let retry_after = response.headers().get("retry-after").map(|v| v.to_str().unwrap().to_owned());
+    (status, response.text().await.unwrap(), retry_after)
+}
+
+fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+    list.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn query_token_refuses_before_any_handler_and_accepts_both_rotated_secrets() {
+    let r = start(inline(token())).await;
+    let one = body(&[("a", "1")]);
+    assert_eq!(post(&r.url, one.clone(), &[]).await.0, 401);
+    assert_eq!(post(&format!("{}?Token=wrong", r.url), one.clone(), &[]).await.0, 401);
+    assert_eq!(post(&format!("{}?Token=", r.url), one.clone(), &[]).await.0, 401);
+    assert!(r.recorder().handled().is_empty());
+    assert_eq!(post(&format!("{}?Token=old-secret", r.url), one, &[]).await.0, 200);
+    assert_eq!(post(&format!("{}?Token=new-secret", r.url), body(&[("b", "2")]), &[]).await.0, 200);
+    assert_eq!(r.recorder().handled(), pairs(&[("a", "1"), ("b", "2")]));
+    let c = r.receiver.counters();
+    assert_eq!(c.rejected, BTreeMap::from([("invalid credential", 2), ("missing credential", 1)]));
+    assert_eq!((c.accepted, c.handled), (2, 2));
+    r.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hmac_signature_over_raw_bytes_and_tampering_is_refused() {
+    let r = start(inline(Verifier::hmac_sha256("X-Signature", &["k1"]).unwrap())).await;
+    let one = body(&[("a", "1")]);
+    let signature = sign_hmac_sha256(b"k1", &one);
+    let mut tampered = one.clone();
+    let at = tampered.len() - 4;
+    tampered[at] = b'9';
+    assert_eq!(post(&r.url, tampered, &[("X-Signature", signature.clone())]).await.0, 401);
+    assert_eq!(post(&r.url, one.clone(), &[("X-Signature", String::new())]).await.0, 401);
+    assert!(r.recorder().handled().is_empty());
+    assert_eq!(post(&r.url, one, &[("X-Signature", signature)]).await.0, 200);
+    assert_eq!(r.recorder().handled(), pairs(&[("a", "1")]));
+    r.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn standard_webhooks_stale_empty_and_replayed_ids() {
+    let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+    let v = Verifier::standard_webhooks(&["whsec_c2Vjb25k", secret], Duration::from_secs(300)).unwrap();
+    let r = start(inline(v)).await;
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs();
+    let send = |id: &'static str, ts: u64, payload: Vec<u8>, sig: Option<String>| {
+        let sig = sig.unwrap_or_else(|| sign_standard_webhooks(secret, id, ts, &payload).unwrap());
+        let url = r.url.clone();
+        async move {
+            post(
+                &url,
+                payload,
+                &[("webhook-id", id.into()), ("webhook-timestamp", ts.to_string()), ("webhook-signature", sig)],
+            )
+            .await
+            .0
+        }
+    };
+    assert_eq!(send("m1", now - 3600, body(&[("a", "1")]), None).await, 401);
+    assert_eq!(send("m1", now, body(&[("a", "1")]), Some("v1,".into())).await, 401);
+    assert!(r.recorder().handled().is_empty());
+    assert_eq!(send("m1", now, body(&[("a", "1")]), None).await, 200);
+    // The same id again, even re-signed over a different timestamp, is a duplicate.
+    assert_eq!(send("m1", now + 1, body(&[("a", "1")]), None).await, 200);
+    assert_eq!(r.recorder().handled(), pairs(&[("a", "1")]));
+    let c = r.receiver.counters();
+    assert_eq!(
+        (c.duplicate, c.rejected.get("stale timestamp"), c.rejected.get("invalid credential")),
+        (1, Some(&1), Some(&1))
+    );
+    r.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replay_too_large_malformed_json_and_event_outcomes() {
+    let r = start(inline(Verifier::none())).await;
+    let one = body(&[("a", "1"), ("other", "2")]);
+    assert_eq!(post(&r.url, one.clone(), &[]).await.0, 200);
+    assert_eq!(post(&r.url, one, &[]).await.0, 200);
+    assert_eq!(post(&r.url, vec![b' '; 5000], &[]).await.0, 413);
+    let (status, message, _) = post(&r.url, b"{\"events\": [1,]}".to_vec(), &[]).await;
+    assert_eq!(status, 400);
+    assert!(message.contains("line 1 column"), "{message}");
+    assert_eq!(post(&r.url, br#"{"events": [{"kind": 5}, {"kind": "b", "id": "3"}]}"#.to_vec(), &[]).await.0, 200);
+    assert_eq!(r.recorder().handled(), pairs(&[("a", "1"), ("other", "2"), ("b", "3")]));
+    let c = r.receiver.counters();
+    assert_eq!((c.accepted, c.duplicate, c.handled, c.unknown, c.malformed), (2, 1, 4, 1, 1));
+    assert_eq!(c.rejected, BTreeMap::from([("malformed JSON", 1), ("too large", 1)]));
+    r.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn inline_handler_failure_answers_500_and_the_retry_is_handled() {
+    let r = start(inline(Verifier::none())).await;
+    r.recorder().fails.store(1, Ordering::SeqCst);
+    let one = body(&[("fail", "1")]);
+    assert_eq!(post(&r.url, one.clone(), &[]).await.0, 500);
+    assert!(r.recorder().handled().is_empty());
+    assert_eq!(post(&r.url, one.clone(), &[]).await.0, 200);
+    assert_eq!(post(&r.url, one, &[]).await.0, 200);
+    assert_eq!(r.recorder().handled(), pairs(&[("fail", "1")]));
+    assert_eq!(r.receiver.counters().failed, 1);
+    r.shutdown().await;
+}
+
+fn journaled(dir: &std::path::Path, options: JournalOptions) -> impl FnOnce(Recorder) -> Receiver<Recorder> {
+    let journal: Arc<dyn Journal> = Arc::new(RedbJournal::open(dir).unwrap());
+    move |r| Receiver::builder(r, Verifier::none()).journaled(journal, options).start().unwrap()
+}
+
+async fn until(what: &str, mut done: impl FnMut() -> bool) {
+    for _ in 0..600 {
+        if done() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("timed out waiting for {what}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn journaled_burst_from_50_tasks_is_handled_exactly_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = start(journaled(dir.path(), JournalOptions::default())).await;
+    let mut tasks = Vec::new();
+    for t in 0..50 {
+        let url = r.url.clone();
+        tasks.push(tokio::spawn(async move {
+            for n in 0..40 {
+                let id = format!("{t}-{n}");
+                let payload = body(&[("a", &id)]);
+                assert_eq!(post(&url, payload.clone(), &[]).await.0, 202);
+                if n % 10 == 0 {
+                    assert_eq!(post(&url, payload, &[]).await.0, 200, "a replay is a duplicate");
+                }
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap();
+    }
+    until("2000 handled", || r.receiver.counters().pending == 0).await;
+    let mut handled = r.recorder().handled();
+    assert_eq!(handled.len(), 2000);
+    handled.sort();
+    handled.dedup();
+    assert_eq!(handled.len(), 2000);
+    let c = r.receiver.counters();
+    assert_eq!((c.accepted, c.duplicate, c.handled, c.pending), (2000, 200, 2000, 0));
+    r.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn journaled_failures_are_retried_with_backoff_then_given_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = JournalOptions {
+        backoff: Duration::from_millis(20),
+        max_backoff: Duration::from_millis(100),
+        max_attempts: 4,
+        ..JournalOptions::default()
+    };
+    let r = start(journaled(dir.path(), options)).await;
+    r.recorder().fails.store(2, Ordering::SeqCst);
+    assert_eq!(post(&r.url, body(&[("fail", "1")]), &[]).await.0, 202);
+    until("the third attempt", || !r.recorder().handled().is_empty()).await;
+    until("completion", || r.receiver.counters().pending == 0).await;
+    assert_eq!(r.recorder().handled(), pairs(&[("fail", "1")]));
+    assert_eq!(r.receiver.counters().failed, 2);
+    // Failing on every attempt: moved to the failed set, kept in the journal.
+    r.recorder().fails.store(100, Ordering::SeqCst);
+    assert_eq!(post(&r.url, body(&[("fail", "2")]), &[]).await.0, 202);
+    until("giving up", || r.receiver.counters().given_up == 1).await;
+    assert_eq!(r.receiver.counters().pending, 0);
+    r.shutdown().await;
+    let journal = RedbJournal::open(dir.path()).unwrap();
+    assert_eq!(journal.failed().unwrap().len(), 1);
+    assert_eq!(journal.failed().unwrap()[0].body, body(&[("fail", "2")]));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn full_journal_answers_503_with_retry_after() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = JournalOptions { capacity: 1, workers: 1, retry_after: 7, ..JournalOptions::default() };
+    let r = start(journaled(dir.path(), options)).await;
+    assert_eq!(post(&r.url, body(&[("slow", "1")]), &[]).await.0, 202);
+    let (status, _, retry_after) = post(&r.url, body(&[("a", "2")]), &[]).await;
+    assert_eq!((status, retry_after.as_deref()), (503, Some("7")));
+    until("the slow one", || r.receiver.counters().pending == 0).await;
+    // Refused deliveries were not recorded: the provider's retry is accepted.
+    assert_eq!(post(&r.url, body(&[("a", "2")]), &[]).await.0, 202);
+    until("the retry", || r.receiver.counters().pending == 0).await;
+    assert_eq!(r.recorder().handled(), pairs(&[("slow", "1"), ("a", "2")]));
+    r.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_keeps_what_is_left_and_a_restart_replays_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = JournalOptions { workers: 1, ..JournalOptions::default() };
+    let r = start(journaled(dir.path(), options.clone())).await;
+    for n in 0..5 {
+        assert_eq!(post(&r.url, body(&[("slow", &n.to_string())]), &[]).await.0, 202);
+    }
+    let stopped = r.shutdown().await;
+    // The handler in progress finished; the rest stayed in the journal.
+    let first = stopped.dispatch().handled();
+    drop(stopped);
+    assert!(!first.is_empty() && first.len() < 5, "{first:?}");
+    let r = start(journaled(dir.path(), options)).await;
+    until("the replay", || r.receiver.counters().pending == 0).await;
+    let mut all = first;
+    all.extend(r.recorder().handled());
+    all.sort();
+    assert_eq!(all, pairs(&[("slow", "0"), ("slow", "1"), ("slow", "2"), ("slow", "3"), ("slow", "4")]));
+    // Duplicates are still known after the restart.
+    assert_eq!(post(&r.url, body(&[("slow", "0")]), &[]).await.0, 200);
+    r.shutdown().await;
+}
