@@ -35,7 +35,7 @@ fn reservation(n: u32) -> Value {
 type Answer<T> = Result<T, ApiError<types::ConnectorApiExceptionResult>>;
 
 impl mews_server::Api for Fake {
-    fn reservations_get_all20230606(
+    fn reservations_get_all_2023_06_06(
         &self,
         request: types::ReservationServiceOrderFilterParameters,
     ) -> impl Future<Output = Answer<types::ReservationServiceOrderResult>> + Send {
@@ -70,11 +70,11 @@ async fn serve() -> (String, std::sync::Arc<Fake>) {
     let fake = std::sync::Arc::new(Fake::default());
     struct Shared(std::sync::Arc<Fake>);
     impl mews_server::Api for Shared {
-        fn reservations_get_all20230606(
+        fn reservations_get_all_2023_06_06(
             &self,
             request: types::ReservationServiceOrderFilterParameters,
         ) -> impl Future<Output = Answer<types::ReservationServiceOrderResult>> + Send {
-            self.0.reservations_get_all20230606(request)
+            self.0.reservations_get_all_2023_06_06(request)
         }
         fn customers_add(
             &self,
@@ -112,11 +112,11 @@ async fn client_and_server_round_trip_pages_and_errors() {
     let (url, fake) = serve().await;
     let client = client(&url);
     let request: types::ReservationServiceOrderFilterParameters = body(json!({"Limitation": {"Count": 2}}));
-    let page = client.reservations_get_all20230606(&request).await.unwrap();
+    let page = client.reservations_get_all_2023_06_06(&request).await.unwrap();
     assert_eq!(page.reservations.len(), 2);
     assert_eq!(page.reservations[1].number, "1");
     // The stream follows the cursor to the end.
-    let all: Vec<_> = client.reservations_get_all20230606_stream(request).collect().await;
+    let all: Vec<_> = client.reservations_get_all_2023_06_06_stream(request).collect().await;
     let numbers: Vec<String> = all.into_iter().map(|r| r.unwrap().number).collect();
     assert_eq!(numbers, ["0", "1", "2"]);
     assert!(fake.seen.lock().unwrap().iter().all(|seen| seen == &("ct".to_owned(), "at".to_owned())));

@@ -598,7 +598,7 @@ pub trait Api: Send + Sync + 'static {
     /// Returns reservations matching the filters, newest first, one page at a time. Heavy queries may time out with 408, so keep pages small and filters narrow.
     ///
     /// Serves POST `/api/connector/v1/reservations/getAll/2023-06-06` (operation `reservations_getAll_2023-06-06`); answers 200 with the result.
-    fn reservations_get_all20230606(
+    fn reservations_get_all_2023_06_06(
         &self,
         request: types::ReservationServiceOrderFilterParameters,
     ) -> impl Future<
@@ -775,7 +775,7 @@ pub fn router<A: Api>(api: A) -> rt::axum::Router {
                 Ok(request) => request,
                 Err(response) => return *response,
             };
-            rt::respond(200u16, api.reservations_get_all20230606(request).await)
+            rt::respond(200u16, api.reservations_get_all_2023_06_06(request).await)
         }
     };
     let shared = api.clone();
