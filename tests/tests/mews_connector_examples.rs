@@ -294,7 +294,9 @@ fn decode_examples(config_text: &str, scratch: &str) -> Option<Vec<(String, Stri
         println!("no corpus at ../shared/corpus/mews-connector; set TRIAD_CORPUS to run this test");
         return None;
     };
-    let config = Config::parse("mews-connector.codegen.yaml", config_text).unwrap();
+    let mut config = Config::parse("mews-connector.codegen.yaml", config_text).unwrap();
+    // The types crate is built in a scratch workspace: point it at this repository's runtime.
+    config.client.runtime_path = Some(triad_tests::root().join("runtime").display().to_string());
     let reader = FsReader::new(&dir);
     let provenance = triad::Provenance { source: "mews-connector".into(), command: "cargo test".into() };
     let api = triad::load(&config, "", &reader).unwrap_or_else(|d| panic!("{d}"));

@@ -6,10 +6,14 @@
 //!   a folder of spec files forming one API) into a scratch workspace outside the repository,
 //!   build, lint (clippy) and document (rustdoc) it with warnings denied, and print one row per API.
 //! - `bench`: run the criterion benchmarks.
+//! - `compile-cost [DIR] [--rounds N]`: time the dev build of our types crate for the API in DIR
+//!   (default: the corpus' Mews Connector API) against oas3-gen's `types` output for the same
+//!   merged file, and print medians, their ratio and line counts.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
+mod compile_cost;
 mod corpus;
 
 fn main() -> ExitCode {
@@ -21,7 +25,11 @@ fn main() -> ExitCode {
             None => Err("usage: cargo xtask corpus DIR".into()),
         },
         Some("bench") => bench(&args[1..]),
-        _ => Err("usage: cargo xtask <codegen [--check] | corpus DIR | bench [criterion args]>".into()),
+        Some("compile-cost") => compile_cost::run(&args[1..], &project_root()),
+        _ => Err(
+            "usage: cargo xtask <codegen [--check] | corpus DIR | bench [criterion args] | compile-cost [DIR] [--rounds N]>"
+                .into(),
+        ),
     };
     match result {
         Ok(code) => code,

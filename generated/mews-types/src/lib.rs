@@ -42,7 +42,9 @@
     clippy::doc_overindented_list_items,
     clippy::type_complexity
 )]
-mod support;
+/// The serde helpers this crate's types use, from `triad-runtime`: [`model::Nullable`]
+/// is the type of optional fields that may also be `null`.
+pub use triad_runtime::model;
 
 use serde::{Deserialize, Serialize};
 
@@ -167,7 +169,7 @@ impl<'de> Deserialize<'de> for AccountType {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        deserializer.deserialize_str(support::OpenEnumVisitor::new())
+        deserializer.deserialize_str(model::OpenEnumVisitor::new())
     }
 }
 
@@ -223,7 +225,7 @@ impl<'de> Deserialize<'de> for AccountingState {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        deserializer.deserialize_str(support::OpenEnumVisitor::new())
+        deserializer.deserialize_str(model::OpenEnumVisitor::new())
     }
 }
 
@@ -273,7 +275,7 @@ impl<'de> Deserialize<'de> for ActivityState {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        deserializer.deserialize_str(support::OpenEnumVisitor::new())
+        deserializer.deserialize_str(model::OpenEnumVisitor::new())
     }
 }
 
@@ -401,9 +403,9 @@ pub struct ConfigurationFilterParameters {
 impl std::fmt::Debug for ConfigurationFilterParameters {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ConfigurationFilterParameters")
-            .field("client_token", &support::Redacted)
-            .field("access_token", &support::Redacted)
-            .field("client", &support::Redacted)
+            .field("client_token", &model::Redacted)
+            .field("access_token", &model::Redacted)
+            .field("client", &model::Redacted)
             .field("language_code", &self.language_code)
             .field("culture_code", &self.culture_code)
             .field("enterprise_id", &self.enterprise_id)
@@ -606,9 +608,9 @@ pub struct CustomerAddParameters {
 impl std::fmt::Debug for CustomerAddParameters {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CustomerAddParameters")
-            .field("client_token", &support::Redacted)
-            .field("access_token", &support::Redacted)
-            .field("client", &support::Redacted)
+            .field("client_token", &model::Redacted)
+            .field("access_token", &model::Redacted)
+            .field("client", &model::Redacted)
             .field("language_code", &self.language_code)
             .field("culture_code", &self.culture_code)
             .field("chain_id", &self.chain_id)
@@ -739,7 +741,7 @@ impl<'de> Deserialize<'de> for CustomerClassification {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        deserializer.deserialize_str(support::OpenEnumVisitor::new())
+        deserializer.deserialize_str(model::OpenEnumVisitor::new())
     }
 }
 
@@ -811,9 +813,9 @@ pub struct CustomerFilterParameters {
 impl std::fmt::Debug for CustomerFilterParameters {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CustomerFilterParameters")
-            .field("client_token", &support::Redacted)
-            .field("access_token", &support::Redacted)
-            .field("client", &support::Redacted)
+            .field("client_token", &model::Redacted)
+            .field("access_token", &model::Redacted)
+            .field("client", &model::Redacted)
             .field("language_code", &self.language_code)
             .field("culture_code", &self.culture_code)
             .field("limitation", &self.limitation)
@@ -898,7 +900,7 @@ impl<'de> Deserialize<'de> for CustomerOptionEnum {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        deserializer.deserialize_str(support::OpenEnumVisitor::new())
+        deserializer.deserialize_str(model::OpenEnumVisitor::new())
     }
 }
 
@@ -972,7 +974,7 @@ impl<'de> Deserialize<'de> for CustomerOptionsEnum {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        deserializer.deserialize_str(support::OpenEnumVisitor::new())
+        deserializer.deserialize_str(model::OpenEnumVisitor::new())
     }
 }
 
@@ -1058,9 +1060,9 @@ pub struct CustomerUpdateParameters {
 impl std::fmt::Debug for CustomerUpdateParameters {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CustomerUpdateParameters")
-            .field("client_token", &support::Redacted)
-            .field("access_token", &support::Redacted)
-            .field("client", &support::Redacted)
+            .field("client_token", &model::Redacted)
+            .field("access_token", &model::Redacted)
+            .field("client", &model::Redacted)
             .field("language_code", &self.language_code)
             .field("culture_code", &self.culture_code)
             .field("customer_id", &self.customer_id)
@@ -1211,7 +1213,7 @@ impl<'de> Deserialize<'de> for DeviceCommandState {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        deserializer.deserialize_str(support::OpenEnumVisitor::new())
+        deserializer.deserialize_str(model::OpenEnumVisitor::new())
     }
 }
 
@@ -1270,7 +1272,7 @@ impl<'de> Deserialize<'de> for DeviceType {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        deserializer.deserialize_str(support::OpenEnumVisitor::new())
+        deserializer.deserialize_str(model::OpenEnumVisitor::new())
     }
 }
 
@@ -1359,9 +1361,9 @@ pub struct GetAllActiveCommandsParameters {
 impl std::fmt::Debug for GetAllActiveCommandsParameters {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("GetAllActiveCommandsParameters")
-            .field("client_token", &support::Redacted)
-            .field("access_token", &support::Redacted)
-            .field("client", &support::Redacted)
+            .field("client_token", &model::Redacted)
+            .field("access_token", &model::Redacted)
+            .field("client", &model::Redacted)
             .field("language_code", &self.language_code)
             .field("culture_code", &self.culture_code)
             .finish()
@@ -1382,7 +1384,7 @@ impl std::fmt::Debug for IntegrationApiKeyCreatedData {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("IntegrationApiKeyCreatedData")
             .field("integration", &self.integration)
-            .field("api_key", &support::Redacted)
+            .field("api_key", &model::Redacted)
             .finish()
     }
 }
@@ -1415,7 +1417,7 @@ impl std::fmt::Debug for IntegrationCreatedData {
             .field("enterprise", &self.enterprise)
             .field("service", &self.service)
             .field("requestor", &self.requestor)
-            .field("access_token", &support::Redacted)
+            .field("access_token", &model::Redacted)
             .field("created_utc", &self.created_utc)
             .field("is_enabled", &self.is_enabled)
             .field("integration", &self.integration)
@@ -1508,7 +1510,7 @@ impl Serialize for IntegrationWebhookMessage {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
             Self::IntegrationCreated(value) => {
-                support::serialize_adjacent(
+                model::serialize_adjacent(
                     serializer,
                     "Action",
                     "IntegrationCreated",
@@ -1517,7 +1519,7 @@ impl Serialize for IntegrationWebhookMessage {
                 )
             }
             Self::IntegrationEnabled(value) => {
-                support::serialize_adjacent(
+                model::serialize_adjacent(
                     serializer,
                     "Action",
                     "IntegrationEnabled",
@@ -1526,7 +1528,7 @@ impl Serialize for IntegrationWebhookMessage {
                 )
             }
             Self::IntegrationDisabled(value) => {
-                support::serialize_adjacent(
+                model::serialize_adjacent(
                     serializer,
                     "Action",
                     "IntegrationDisabled",
@@ -1535,7 +1537,7 @@ impl Serialize for IntegrationWebhookMessage {
                 )
             }
             Self::IntegrationCanceled(value) => {
-                support::serialize_adjacent(
+                model::serialize_adjacent(
                     serializer,
                     "Action",
                     "IntegrationCanceled",
@@ -1544,7 +1546,7 @@ impl Serialize for IntegrationWebhookMessage {
                 )
             }
             Self::IntegrationReinstated(value) => {
-                support::serialize_adjacent(
+                model::serialize_adjacent(
                     serializer,
                     "Action",
                     "IntegrationReinstated",
@@ -1553,7 +1555,7 @@ impl Serialize for IntegrationWebhookMessage {
                 )
             }
             Self::IntegrationDeleted(value) => {
-                support::serialize_adjacent(
+                model::serialize_adjacent(
                     serializer,
                     "Action",
                     "IntegrationDeleted",
@@ -1562,7 +1564,7 @@ impl Serialize for IntegrationWebhookMessage {
                 )
             }
             Self::IntegrationApiKeyCreated(value) => {
-                support::serialize_adjacent(
+                model::serialize_adjacent(
                     serializer,
                     "Action",
                     "IntegrationApiKeyCreated",
@@ -1579,11 +1581,11 @@ impl<'de> Deserialize<'de> for IntegrationWebhookMessage {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        support::deserialize_adjacent(deserializer)
+        model::deserialize_adjacent(deserializer)
     }
 }
 
-impl support::Tagged for IntegrationWebhookMessage {
+impl model::Tagged for IntegrationWebhookMessage {
     const TAG: &'static str = "Action";
     fn known(tag: &str) -> bool {
         matches!(
@@ -1628,7 +1630,7 @@ impl support::Tagged for IntegrationWebhookMessage {
     }
 }
 
-impl support::Adjacent for IntegrationWebhookMessage {
+impl model::Adjacent for IntegrationWebhookMessage {
     const CONTENT: &'static str = "Data";
 }
 
@@ -1690,9 +1692,9 @@ pub struct MessageFilterParameters {
 impl std::fmt::Debug for MessageFilterParameters {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("MessageFilterParameters")
-            .field("client_token", &support::Redacted)
-            .field("access_token", &support::Redacted)
-            .field("client", &support::Redacted)
+            .field("client_token", &model::Redacted)
+            .field("access_token", &model::Redacted)
+            .field("client", &model::Redacted)
             .field("language_code", &self.language_code)
             .field("culture_code", &self.culture_code)
             .field("limitation", &self.limitation)
@@ -1846,9 +1848,9 @@ pub struct PaymentFilterParameters {
 impl std::fmt::Debug for PaymentFilterParameters {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PaymentFilterParameters")
-            .field("client_token", &support::Redacted)
-            .field("access_token", &support::Redacted)
-            .field("client", &support::Redacted)
+            .field("client_token", &model::Redacted)
+            .field("access_token", &model::Redacted)
+            .field("client", &model::Redacted)
             .field("language_code", &self.language_code)
             .field("culture_code", &self.culture_code)
             .field("limitation", &self.limitation)
@@ -1919,7 +1921,7 @@ impl<'de> Deserialize<'de> for PaymentKind {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        deserializer.deserialize_str(support::OpenEnumVisitor::new())
+        deserializer.deserialize_str(model::OpenEnumVisitor::new())
     }
 }
 
@@ -1989,7 +1991,7 @@ impl<'de> Deserialize<'de> for PaymentState {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        deserializer.deserialize_str(support::OpenEnumVisitor::new())
+        deserializer.deserialize_str(model::OpenEnumVisitor::new())
     }
 }
 
@@ -2057,7 +2059,7 @@ impl<'de> Deserialize<'de> for PaymentType {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        deserializer.deserialize_str(support::OpenEnumVisitor::new())
+        deserializer.deserialize_str(model::OpenEnumVisitor::new())
     }
 }
 
@@ -2130,7 +2132,7 @@ impl<'de> Deserialize<'de> for PricingMode {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        deserializer.deserialize_str(support::OpenEnumVisitor::new())
+        deserializer.deserialize_str(model::OpenEnumVisitor::new())
     }
 }
 
@@ -2342,9 +2344,9 @@ pub struct ReservationFilterParameters {
 impl std::fmt::Debug for ReservationFilterParameters {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ReservationFilterParameters")
-            .field("client_token", &support::Redacted)
-            .field("access_token", &support::Redacted)
-            .field("client", &support::Redacted)
+            .field("client_token", &model::Redacted)
+            .field("access_token", &model::Redacted)
+            .field("client", &model::Redacted)
             .field("language_code", &self.language_code)
             .field("culture_code", &self.culture_code)
             .field("limitation", &self.limitation)
@@ -2469,7 +2471,7 @@ impl<'de> Deserialize<'de> for ReservationPurpose {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        deserializer.deserialize_str(support::OpenEnumVisitor::new())
+        deserializer.deserialize_str(model::OpenEnumVisitor::new())
     }
 }
 
@@ -2556,9 +2558,9 @@ pub struct ReservationServiceOrderFilterParameters {
 impl std::fmt::Debug for ReservationServiceOrderFilterParameters {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ReservationServiceOrderFilterParameters")
-            .field("client_token", &support::Redacted)
-            .field("access_token", &support::Redacted)
-            .field("client", &support::Redacted)
+            .field("client_token", &model::Redacted)
+            .field("access_token", &model::Redacted)
+            .field("client", &model::Redacted)
             .field("language_code", &self.language_code)
             .field("culture_code", &self.culture_code)
             .field("limitation", &self.limitation)
@@ -2653,7 +2655,7 @@ impl<'de> Deserialize<'de> for ReservationState {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        deserializer.deserialize_str(support::OpenEnumVisitor::new())
+        deserializer.deserialize_str(model::OpenEnumVisitor::new())
     }
 }
 
@@ -2718,7 +2720,7 @@ impl<'de> Deserialize<'de> for ReservationTimeFilter {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        deserializer.deserialize_str(support::OpenEnumVisitor::new())
+        deserializer.deserialize_str(model::OpenEnumVisitor::new())
     }
 }
 
@@ -2829,9 +2831,9 @@ pub struct ResourceBlockParameters {
 impl std::fmt::Debug for ResourceBlockParameters {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ResourceBlockParameters")
-            .field("client_token", &support::Redacted)
-            .field("access_token", &support::Redacted)
-            .field("client", &support::Redacted)
+            .field("client_token", &model::Redacted)
+            .field("access_token", &model::Redacted)
+            .field("client", &model::Redacted)
             .field("language_code", &self.language_code)
             .field("culture_code", &self.culture_code)
             .field("limitation", &self.limitation)
@@ -2903,7 +2905,7 @@ impl<'de> Deserialize<'de> for ResourceBlockType {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        deserializer.deserialize_str(support::OpenEnumVisitor::new())
+        deserializer.deserialize_str(model::OpenEnumVisitor::new())
     }
 }
 
@@ -3054,7 +3056,7 @@ impl<'de> Deserialize<'de> for ResourceCategoryType {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        deserializer.deserialize_str(support::OpenEnumVisitor::new())
+        deserializer.deserialize_str(model::OpenEnumVisitor::new())
     }
 }
 
@@ -3075,7 +3077,7 @@ impl Serialize for ResourceData {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
             Self::Space(value) => {
-                support::serialize_adjacent(
+                model::serialize_adjacent(
                     serializer,
                     "Discriminator",
                     "Space",
@@ -3084,7 +3086,7 @@ impl Serialize for ResourceData {
                 )
             }
             Self::Object(value) => {
-                support::serialize_adjacent(
+                model::serialize_adjacent(
                     serializer,
                     "Discriminator",
                     "Object",
@@ -3093,7 +3095,7 @@ impl Serialize for ResourceData {
                 )
             }
             Self::Person(value) => {
-                support::serialize_adjacent(
+                model::serialize_adjacent(
                     serializer,
                     "Discriminator",
                     "Person",
@@ -3110,11 +3112,11 @@ impl<'de> Deserialize<'de> for ResourceData {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        support::deserialize_adjacent(deserializer)
+        model::deserialize_adjacent(deserializer)
     }
 }
 
-impl support::Tagged for ResourceData {
+impl model::Tagged for ResourceData {
     const TAG: &'static str = "Discriminator";
     fn known(tag: &str) -> bool {
         matches!(tag, "Space" | "Object" | "Person")
@@ -3137,7 +3139,7 @@ impl support::Tagged for ResourceData {
     }
 }
 
-impl support::Adjacent for ResourceData {
+impl model::Adjacent for ResourceData {
     const CONTENT: &'static str = "Value";
 }
 
@@ -3207,9 +3209,9 @@ pub struct ResourceFilterParameters {
 impl std::fmt::Debug for ResourceFilterParameters {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ResourceFilterParameters")
-            .field("client_token", &support::Redacted)
-            .field("access_token", &support::Redacted)
-            .field("client", &support::Redacted)
+            .field("client_token", &model::Redacted)
+            .field("access_token", &model::Redacted)
+            .field("client", &model::Redacted)
             .field("language_code", &self.language_code)
             .field("culture_code", &self.culture_code)
             .field("limitation", &self.limitation)
@@ -3294,7 +3296,7 @@ impl<'de> Deserialize<'de> for ResourceState {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        deserializer.deserialize_str(support::OpenEnumVisitor::new())
+        deserializer.deserialize_str(model::OpenEnumVisitor::new())
     }
 }
 
@@ -3344,7 +3346,7 @@ impl<'de> Deserialize<'de> for SenderDiscriminator {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        deserializer.deserialize_str(support::OpenEnumVisitor::new())
+        deserializer.deserialize_str(model::OpenEnumVisitor::new())
     }
 }
 
@@ -3397,7 +3399,7 @@ impl Serialize for ServiceData {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
             Self::Bookable(value) => {
-                support::serialize_adjacent(
+                model::serialize_adjacent(
                     serializer,
                     "Discriminator",
                     "Bookable",
@@ -3406,7 +3408,7 @@ impl Serialize for ServiceData {
                 )
             }
             Self::Additional(value) => {
-                support::serialize_adjacent(
+                model::serialize_adjacent(
                     serializer,
                     "Discriminator",
                     "Additional",
@@ -3423,11 +3425,11 @@ impl<'de> Deserialize<'de> for ServiceData {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        support::deserialize_adjacent(deserializer)
+        model::deserialize_adjacent(deserializer)
     }
 }
 
-impl support::Tagged for ServiceData {
+impl model::Tagged for ServiceData {
     const TAG: &'static str = "Discriminator";
     fn known(tag: &str) -> bool {
         matches!(tag, "Bookable" | "Additional")
@@ -3449,7 +3451,7 @@ impl support::Tagged for ServiceData {
     }
 }
 
-impl support::Adjacent for ServiceData {
+impl model::Adjacent for ServiceData {
     const CONTENT: &'static str = "Value";
 }
 
@@ -3499,7 +3501,7 @@ impl<'de> Deserialize<'de> for ServiceDataDiscriminator {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        deserializer.deserialize_str(support::OpenEnumVisitor::new())
+        deserializer.deserialize_str(model::OpenEnumVisitor::new())
     }
 }
 
@@ -3538,9 +3540,9 @@ pub struct ServiceFilterParameters {
 impl std::fmt::Debug for ServiceFilterParameters {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ServiceFilterParameters")
-            .field("client_token", &support::Redacted)
-            .field("access_token", &support::Redacted)
-            .field("client", &support::Redacted)
+            .field("client_token", &model::Redacted)
+            .field("access_token", &model::Redacted)
+            .field("client", &model::Redacted)
             .field("language_code", &self.language_code)
             .field("culture_code", &self.culture_code)
             .field("limitation", &self.limitation)
@@ -3632,7 +3634,7 @@ impl<'de> Deserialize<'de> for ServiceOrderOrigin {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        deserializer.deserialize_str(support::OpenEnumVisitor::new())
+        deserializer.deserialize_str(model::OpenEnumVisitor::new())
     }
 }
 
@@ -3697,7 +3699,7 @@ impl<'de> Deserialize<'de> for ServiceOrderState {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        deserializer.deserialize_str(support::OpenEnumVisitor::new())
+        deserializer.deserialize_str(model::OpenEnumVisitor::new())
     }
 }
 
@@ -3762,7 +3764,7 @@ impl<'de> Deserialize<'de> for ServiceOrderStateOld {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        deserializer.deserialize_str(support::OpenEnumVisitor::new())
+        deserializer.deserialize_str(model::OpenEnumVisitor::new())
     }
 }
 
@@ -3823,7 +3825,7 @@ impl<'de> Deserialize<'de> for Sex {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        deserializer.deserialize_str(support::OpenEnumVisitor::new())
+        deserializer.deserialize_str(model::OpenEnumVisitor::new())
     }
 }
 
@@ -3914,7 +3916,7 @@ impl<'de> Deserialize<'de> for TaxExemptionReasonType {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        deserializer.deserialize_str(support::OpenEnumVisitor::new())
+        deserializer.deserialize_str(model::OpenEnumVisitor::new())
     }
 }
 
@@ -3990,7 +3992,7 @@ impl<'de> Deserialize<'de> for TimeUnitPeriod {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        deserializer.deserialize_str(support::OpenEnumVisitor::new())
+        deserializer.deserialize_str(model::OpenEnumVisitor::new())
     }
 }
 
@@ -4043,7 +4045,7 @@ impl<'de> Deserialize<'de> for Title {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        deserializer.deserialize_str(support::OpenEnumVisitor::new())
+        deserializer.deserialize_str(model::OpenEnumVisitor::new())
     }
 }
 
@@ -4094,11 +4096,11 @@ impl<'de> Deserialize<'de> for WebSocketEvent {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        support::deserialize_internal(deserializer)
+        model::deserialize_internal(deserializer)
     }
 }
 
-impl support::Tagged for WebSocketEvent {
+impl model::Tagged for WebSocketEvent {
     const TAG: &'static str = "Type";
     fn known(tag: &str) -> bool {
         matches!(tag, "DeviceCommand" | "Reservation" | "Resource" | "PriceUpdate")
@@ -4157,7 +4159,7 @@ impl Serialize for WebhookEvent {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
             Self::ServiceOrderUpdated(value) => {
-                support::serialize_adjacent(
+                model::serialize_adjacent(
                     serializer,
                     "Discriminator",
                     "ServiceOrderUpdated",
@@ -4166,7 +4168,7 @@ impl Serialize for WebhookEvent {
                 )
             }
             Self::ResourceUpdated(value) => {
-                support::serialize_adjacent(
+                model::serialize_adjacent(
                     serializer,
                     "Discriminator",
                     "ResourceUpdated",
@@ -4175,7 +4177,7 @@ impl Serialize for WebhookEvent {
                 )
             }
             Self::MessageAdded(value) => {
-                support::serialize_adjacent(
+                model::serialize_adjacent(
                     serializer,
                     "Discriminator",
                     "MessageAdded",
@@ -4184,7 +4186,7 @@ impl Serialize for WebhookEvent {
                 )
             }
             Self::ResourceBlockUpdated(value) => {
-                support::serialize_adjacent(
+                model::serialize_adjacent(
                     serializer,
                     "Discriminator",
                     "ResourceBlockUpdated",
@@ -4193,7 +4195,7 @@ impl Serialize for WebhookEvent {
                 )
             }
             Self::CustomerAdded(value) => {
-                support::serialize_adjacent(
+                model::serialize_adjacent(
                     serializer,
                     "Discriminator",
                     "CustomerAdded",
@@ -4202,7 +4204,7 @@ impl Serialize for WebhookEvent {
                 )
             }
             Self::CustomerUpdated(value) => {
-                support::serialize_adjacent(
+                model::serialize_adjacent(
                     serializer,
                     "Discriminator",
                     "CustomerUpdated",
@@ -4211,7 +4213,7 @@ impl Serialize for WebhookEvent {
                 )
             }
             Self::PaymentUpdated(value) => {
-                support::serialize_adjacent(
+                model::serialize_adjacent(
                     serializer,
                     "Discriminator",
                     "PaymentUpdated",
@@ -4228,11 +4230,11 @@ impl<'de> Deserialize<'de> for WebhookEvent {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        support::deserialize_adjacent(deserializer)
+        model::deserialize_adjacent(deserializer)
     }
 }
 
-impl support::Tagged for WebhookEvent {
+impl model::Tagged for WebhookEvent {
     const TAG: &'static str = "Discriminator";
     fn known(tag: &str) -> bool {
         matches!(
@@ -4275,7 +4277,7 @@ impl support::Tagged for WebhookEvent {
     }
 }
 
-impl support::Adjacent for WebhookEvent {
+impl model::Adjacent for WebhookEvent {
     const CONTENT: &'static str = "Value";
 }
 
@@ -4304,11 +4306,11 @@ impl<'de> Deserialize<'de> for WebhookMessage {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let value = support::buffer(deserializer)?;
-        if let Ok(inner) = support::decode::<_, D::Error>(&value) {
+        let value = model::buffer(deserializer)?;
+        if let Ok(inner) = model::decode::<_, D::Error>(&value) {
             return Ok(Self::GeneralWebhookMessage(inner));
         }
-        if let Ok(inner) = support::decode::<_, D::Error>(&value) {
+        if let Ok(inner) = model::decode::<_, D::Error>(&value) {
             return Ok(Self::IntegrationWebhookMessage(inner));
         }
         Ok(Self::Unknown(value))

@@ -197,7 +197,7 @@ pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &
         config.types_crate.name.as_str(),
         Dependency::local(&config.types_crate.version, Some(types_path), &[]),
     );
-    dependencies.insert("triad-runtime", Dependency::local("0.1.0", config.client.runtime_path.clone(), &["client"]));
+    dependencies.insert("triad-runtime", Dependency::local(super::RUNTIME_VERSION, config.client.runtime_path.clone(), &["client"]));
     if cx.uses.uuid {
         dependencies.insert("uuid", Dependency::registry("1", &["std", "serde"]));
     }
@@ -752,7 +752,7 @@ fn read_option(shape: Shape, access: TokenStream, copy: bool) -> TokenStream {
     match shape {
         Shape::Plain => quote!(Some(#value)),
         Shape::Option => value,
-        Shape::DoubleOption => quote!(#value.flatten()),
+        Shape::DoubleOption => quote!(#value.into_option()),
     }
 }
 
@@ -803,8 +803,8 @@ fn stream_method(cx: &mut Ctx<'_>, op: &Operation, taken: &mut BTreeSet<String>)
             (quote!(page.#items_name.as_ref().map_or(0, Vec::len)), quote!(page.#items_name.unwrap_or_default()))
         }
         Shape::DoubleOption => (
-            quote!(page.#items_name.as_ref().and_then(Option::as_ref).map_or(0, Vec::len)),
-            quote!(page.#items_name.flatten().unwrap_or_default()),
+            quote!(page.#items_name.as_option().map_or(0, Vec::len)),
+            quote!(page.#items_name.into_option().unwrap_or_default()),
         ),
     };
     let cursor_read = read_option(
@@ -815,7 +815,7 @@ fn stream_method(cx: &mut Ctx<'_>, op: &Operation, taken: &mut BTreeSet<String>)
     let cursor_write = match field_shape(config, cursor_in_struct, cursor_in_field) {
         Shape::Plain => quote!(body #cursor_in = cursor;),
         Shape::Option => quote!(body #cursor_in = Some(cursor);),
-        Shape::DoubleOption => quote!(body #cursor_in = Some(Some(cursor));),
+        Shape::DoubleOption => quote!(body #cursor_in = Some(cursor).into();),
     };
     let short_page = field_path(api, config, &request_ty, &pagination.request_count).and_then(|(access, f, s)| {
         matches!(f.ty, TypeRef::Primitive(Primitive::I32 | Primitive::I64)).then(|| {
@@ -823,7 +823,7 @@ fn stream_method(cx: &mut Ctx<'_>, op: &Operation, taken: &mut BTreeSet<String>)
             let short = match field_shape(config, s, f) {
                 Shape::Plain => quote!(#len < i64::from(body #access)),
                 Shape::Option => quote!(body #access.is_some_and(|count| #len < i64::from(count))),
-                Shape::DoubleOption => quote!(body #access.flatten().is_some_and(|count| #len < i64::from(count))),
+                Shape::DoubleOption => quote!(body #access.into_option().is_some_and(|count| #len < i64::from(count))),
             };
             quote! {
                 if #short {
@@ -1025,9 +1025,9 @@ fn example_program(
                 Some(value) => println!("{value}"),
                 None => println!(),
             }),
-            Shape::DoubleOption => quote!(match &#value.#name {
-                Some(Some(value)) => println!("{value}"),
-                _ => println!(),
+            Shape::DoubleOption => quote!(match #value.#name.as_option() {
+                Some(value) => println!("{value}"),
+                None => println!(),
             }),
         })
     };
@@ -1196,7 +1196,7 @@ fn build_value(
                     quote!(#parsed.ok_or_else(|| Failure::Usage(#msg.to_owned()))?)
                 }
                 Shape::Option => parsed,
-                Shape::DoubleOption => quote!(#parsed.map(Some)),
+                Shape::DoubleOption => quote!(#parsed.into()),
             }
         } else if !below.is_empty() {
             let inner = build_value(cx, &f.ty, targets, &here, auth)?;
@@ -1206,7 +1206,7 @@ fn build_value(
             match shape {
                 Shape::Plain => inner,
                 Shape::Option => quote!(if #any { Some(#inner) } else { None }),
-                Shape::DoubleOption => quote!(if #any { Some(Some(#inner)) } else { None }),
+                Shape::DoubleOption => quote!((if #any { Some(#inner) } else { None }).into()),
             }
         } else if at.is_empty() && auth.contains(&f.name.wire.as_str()) && shape == Shape::Plain {
             // Overwritten by the client's credentials before sending.
@@ -1214,7 +1214,8 @@ fn build_value(
         } else {
             match shape {
                 Shape::Plain => return Err(format!("required property `{}` is set by no option", here.join("."))),
-                _ => quote!(None),
+                Shape::Option => quote!(None),
+                Shape::DoubleOption => quote!(Default::default()),
             }
         };
         fields.extend(quote!(#name: #value,));

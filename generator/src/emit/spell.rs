@@ -92,13 +92,13 @@ pub(crate) enum Shape {
     Plain,
     /// `Option<T>`: optional, or nullable, or a keep/set/clear wrapper's value.
     Option,
-    /// `Option<Option<T>>`: optional and nullable, where absent and null differ.
+    /// `model::Nullable<T>`: optional and nullable, where absent and null differ.
     DoubleOption,
 }
 
 /// The wrapping of `field` of `s`: required, not null: `T`; required, nullable: `Option<T>`,
 /// always written; optional, not null: `Option<T>`, absent when `None`; optional and nullable:
-/// absent, null and value differ, so `Option<Option<T>>`, unless the API says null means
+/// absent, null and value differ, so `Nullable<T>`, unless the API says null means
 /// absent. Keep/set/clear wrappers always write their `Value`, null included.
 pub(crate) fn field_shape(config: &Config, s: &Struct, field: &Field) -> Shape {
     if s.update_wrapper {

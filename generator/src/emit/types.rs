@@ -11,7 +11,6 @@ use crate::config::Config;
 use crate::ir::{Api, Direction, Field, StringEnum, Struct, Tagging, TypeDef, TypeKind, TypeRef, Union};
 use crate::naming;
 
-const SUPPORT: &str = include_str!("../../../templates/types/support.rs");
 const README: &str = include_str!("../../../templates/types/README.md.j2");
 
 pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &mut Files) -> Result<(), String> {
@@ -58,14 +57,15 @@ pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &
     let lib = quote! {
         #crate_docs
         #![allow(deprecated, clippy::large_enum_variant, clippy::enum_variant_names, clippy::doc_lazy_continuation, clippy::doc_overindented_list_items, clippy::type_complexity)]
-        mod support;
+        /// The serde helpers this crate's types use, from `triad-runtime`: [`model::Nullable`]
+        /// is the type of optional fields that may also be `null`.
+        pub use triad_runtime::model;
         #serde_import
         #calendar
         #items
     };
     let prefix = &krate.name;
     files.insert(format!("{prefix}/src/lib.rs"), render_rust(lib, provenance)?);
-    files.insert(format!("{prefix}/src/support.rs"), format!("// {}\n{SUPPORT}", provenance.header()));
     let type_name = |ty: &TypeRef| -> String {
         match ty {
             TypeRef::Named(id) => api.ty(*id).name.rust.clone(),
@@ -129,6 +129,9 @@ fn manifest(api: &Api, config: &Config, provenance: &Provenance, uses: &Uses) ->
     let mut dependencies = BTreeMap::new();
     dependencies.insert("serde", Dependency::registry("1", &["std", "derive"]));
     dependencies.insert("serde_json", Dependency::registry("1", &["std"]));
+    // The shared serde helpers (`model`), prebuilt once for every types crate.
+    let runtime = Dependency::local(super::RUNTIME_VERSION, config.client.runtime_path.clone(), &[]);
+    dependencies.insert("triad-runtime", Dependency { default_features: Some(false), ..runtime });
     if uses.uuid {
         dependencies.insert("uuid", Dependency::registry("1", &["std", "serde"]));
     }
@@ -376,12 +379,8 @@ fn structure(api: &Api, config: &Config, def: &TypeDef, s: &Struct, docs: TokenS
                 serde_args.push(quote!(default));
             }
             Shape::DoubleOption => {
-                ty = quote!(Option<Option<#ty>>);
-                serde_args.push(quote!(
-                    default,
-                    skip_serializing_if = "Option::is_none",
-                    with = "support::double_option"
-                ));
+                ty = quote!(model::Nullable<#ty>);
+                serde_args.push(quote!(default, skip_serializing_if = "model::Nullable::is_absent"));
             }
             Shape::Option if !f.required => {
                 ty = quote!(Option<#ty>);
@@ -404,7 +403,7 @@ fn structure(api: &Api, config: &Config, def: &TypeDef, s: &Struct, docs: TokenS
             let field_name = ident(&f.name.rust);
             let label = naming::unraw(&f.name.rust);
             if f.secret {
-                quote!(.field(#label, &support::Redacted))
+                quote!(.field(#label, &model::Redacted))
             } else {
                 quote!(.field(#label, &self.#field_name))
             }
@@ -484,7 +483,7 @@ fn string_enum(name: &Ident, e: &StringEnum, docs: TokenStream) -> TokenStream {
         }
         impl<'de> Deserialize<'de> for #name {
             fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                deserializer.deserialize_str(support::OpenEnumVisitor::new())
+                deserializer.deserialize_str(model::OpenEnumVisitor::new())
             }
         }
     }
@@ -554,7 +553,7 @@ fn union(api: &Api, name: &Ident, u: &Union, docs: TokenStream, uses: &mut Uses)
             variants.extend(quote!(#variant_docs #variant,));
             ser_arms.extend(match &u.tagging {
                 Tagging::Internal { tag } | Tagging::Adjacent { tag, .. } => {
-                    quote!(Self::#variant => support::serialize_internal(serializer, #tag, #wire, &serde_json::Map::new()),)
+                    quote!(Self::#variant => model::serialize_internal(serializer, #tag, #wire, &serde_json::Map::new()),)
                 }
                 _ => quote!(Self::#variant => serializer.serialize_str(#wire),),
             });
@@ -575,24 +574,24 @@ fn union(api: &Api, name: &Ident, u: &Union, docs: TokenStream, uses: &mut Uses)
                 quote!(Self::#variant(value) => value.serialize(serializer),)
             }
             Tagging::Internal { tag } => {
-                quote!(Self::#variant(value) => support::serialize_internal(serializer, #tag, #wire, value),)
+                quote!(Self::#variant(value) => model::serialize_internal(serializer, #tag, #wire, value),)
             }
             Tagging::Adjacent { tag, content } => {
-                quote!(Self::#variant(value) => support::serialize_adjacent(serializer, #tag, #wire, #content, value),)
+                quote!(Self::#variant(value) => model::serialize_adjacent(serializer, #tag, #wire, #content, value),)
             }
             Tagging::External => {
-                quote!(Self::#variant(value) => support::serialize_external(serializer, #wire, value),)
+                quote!(Self::#variant(value) => model::serialize_external(serializer, #wire, value),)
             }
             Tagging::Untagged => quote!(Self::#variant(value) => value.serialize(serializer),),
         });
-        // Tagged unions decode through `support::Tagged` (below); these arms serve the others.
+        // Tagged unions decode through `model::Tagged` (below); these arms serve the others.
         match &u.tagging {
             Tagging::Internal { .. } | Tagging::Adjacent { .. } => {}
             Tagging::External => {
-                de_arms.extend(quote!(Some(#wire) => Self::#variant(support::decode_member(&value, #wire)?),))
+                de_arms.extend(quote!(Some(#wire) => Self::#variant(model::decode_member(&value, #wire)?),))
             }
             Tagging::Untagged => untagged_tries.extend(quote! {
-                if let Ok(inner) = support::decode::<_, D::Error>(&value) {
+                if let Ok(inner) = model::decode::<_, D::Error>(&value) {
                     return Ok(Self::#variant(inner));
                 }
             }),
@@ -632,7 +631,7 @@ fn union(api: &Api, name: &Ident, u: &Union, docs: TokenStream, uses: &mut Uses)
             }
         });
         tagged_impl = quote! {
-            impl support::Tagged for #name {
+            impl model::Tagged for #name {
                 const TAG: &'static str = #tag;
                 fn known(tag: &str) -> bool {
                     #known
@@ -650,7 +649,7 @@ fn union(api: &Api, name: &Ident, u: &Union, docs: TokenStream, uses: &mut Uses)
         };
         if let Tagging::Adjacent { content, .. } = &u.tagging {
             tagged_impl.extend(quote! {
-                impl support::Adjacent for #name {
+                impl model::Adjacent for #name {
                     const CONTENT: &'static str = #content;
                 }
             });
@@ -658,13 +657,13 @@ fn union(api: &Api, name: &Ident, u: &Union, docs: TokenStream, uses: &mut Uses)
     }
     let deserialize_body = match &u.tagging {
         Tagging::Adjacent { .. } => quote! {
-            support::deserialize_adjacent(deserializer)
+            model::deserialize_adjacent(deserializer)
         },
         Tagging::Internal { .. } => quote! {
-            support::deserialize_internal(deserializer)
+            model::deserialize_internal(deserializer)
         },
         Tagging::External => quote! {
-            let value = support::buffer(deserializer)?;
+            let value = model::buffer(deserializer)?;
             let key = match &value {
                 serde_json::Value::Object(map) if map.len() == 1 => map.keys().next().map(String::as_str),
                 serde_json::Value::String(name) => Some(name.as_str()),
@@ -676,7 +675,7 @@ fn union(api: &Api, name: &Ident, u: &Union, docs: TokenStream, uses: &mut Uses)
             })
         },
         Tagging::Untagged => quote! {
-            let value = support::buffer(deserializer)?;
+            let value = model::buffer(deserializer)?;
             #untagged_tries
             Ok(Self::#unknown(value))
         },

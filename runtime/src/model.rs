@@ -1,8 +1,7 @@
-//! Serde plumbing shared by the types of this crate: open enums, tagged unions that keep
-//! unknown variants, and redaction of secrets in `Debug` output.
-
-// Each crate uses the subset of these helpers its types need.
-#![allow(dead_code)]
+//! What generated types crates share, compiled once here instead of in every crate:
+//! [`Nullable`] for optional nullable fields, the serde plumbing of open enums and of tagged
+//! unions that keep unknown variants, and redaction of secrets in `Debug` output. Available
+//! without features; it needs only serde and serde_json.
 
 use std::fmt;
 use std::marker::PhantomData;
@@ -13,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// Shown by `Debug` in place of a secret.
-pub(crate) struct Redacted;
+pub struct Redacted;
 
 impl fmt::Debug for Redacted {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -22,10 +21,10 @@ impl fmt::Debug for Redacted {
 }
 
 /// Deserializes a string enum through `From<&str>`, which maps unknown values to `Unknown`.
-pub(crate) struct OpenEnumVisitor<T>(PhantomData<T>);
+pub struct OpenEnumVisitor<T>(PhantomData<T>);
 
 impl<T> OpenEnumVisitor<T> {
-    pub(crate) fn new() -> Self {
+    pub fn new() -> Self {
         OpenEnumVisitor(PhantomData)
     }
 }
@@ -43,12 +42,12 @@ impl<T: for<'a> From<&'a str>> Visitor<'_> for OpenEnumVisitor<T> {
 }
 
 /// Decodes a variant's payload, reporting failures as errors of the outer deserializer.
-pub(crate) fn decode<T: DeserializeOwned, E: de::Error>(value: &Value) -> Result<T, E> {
+pub fn decode<T: DeserializeOwned, E: de::Error>(value: &Value) -> Result<T, E> {
     T::deserialize(value).map_err(E::custom)
 }
 
 /// Decodes the member `key` of an object (`null` when absent).
-pub(crate) fn decode_member<T: DeserializeOwned, E: de::Error>(
+pub fn decode_member<T: DeserializeOwned, E: de::Error>(
     value: &Value,
     key: &str,
 ) -> Result<T, E> {
@@ -56,7 +55,7 @@ pub(crate) fn decode_member<T: DeserializeOwned, E: de::Error>(
 }
 
 /// Writes `{tag: name, ...fields of content}`.
-pub(crate) fn serialize_internal<S: Serializer, T: Serialize>(
+pub fn serialize_internal<S: Serializer, T: Serialize>(
     serializer: S,
     tag: &str,
     name: &str,
@@ -77,7 +76,7 @@ pub(crate) fn serialize_internal<S: Serializer, T: Serialize>(
 }
 
 /// Writes `{tag: name, content_key: content}`.
-pub(crate) fn serialize_adjacent<S: Serializer, T: Serialize>(
+pub fn serialize_adjacent<S: Serializer, T: Serialize>(
     serializer: S,
     tag: &str,
     name: &str,
@@ -91,7 +90,7 @@ pub(crate) fn serialize_adjacent<S: Serializer, T: Serialize>(
 }
 
 /// Writes `{name: content}`.
-pub(crate) fn serialize_external<S: Serializer, T: Serialize>(
+pub fn serialize_external<S: Serializer, T: Serialize>(
     serializer: S,
     name: &str,
     content: &T,
@@ -102,34 +101,94 @@ pub(crate) fn serialize_external<S: Serializer, T: Serialize>(
 }
 
 /// Reads any JSON value; unions inspect it before choosing a variant.
-pub(crate) fn buffer<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Value, D::Error> {
+pub fn buffer<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Value, D::Error> {
     <Value as serde::Deserialize>::deserialize(deserializer)
 }
 
-/// `Option<Option<T>>` for fields that may be absent, `null`, or set: `None` is absent (and not
-/// written), `Some(None)` is an explicit `null`, `Some(Some(v))` a value.
-pub(crate) mod double_option {
-    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+/// An optional field that may also be `null`, where the three differ: [`Nullable::Absent`] is
+/// not written (on an update: keep the current value), [`Nullable::Null`] is written as `null`
+/// (clear it), [`Nullable::Value`] is written as the value (set it). An absent field decodes as
+/// `Absent` when the field is declared `#[serde(default)]`, as generated fields are.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Nullable<T> {
+    /// Not present.
+    #[default]
+    Absent,
+    /// Present as `null`.
+    Null,
+    /// Present with a value.
+    Value(T),
+}
 
-    pub(crate) fn serialize<S: Serializer, T: Serialize>(
-        value: &Option<Option<T>>,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        match value {
-            Some(inner) => inner.serialize(serializer),
-            None => serializer.serialize_none(),
+impl<T> Nullable<T> {
+    /// True for [`Nullable::Absent`] (what `skip_serializing_if` asks).
+    pub fn is_absent(&self) -> bool {
+        matches!(self, Nullable::Absent)
+    }
+
+    /// True for [`Nullable::Null`].
+    pub fn is_null(&self) -> bool {
+        matches!(self, Nullable::Null)
+    }
+
+    /// The value, if there is one (absent and null both give `None`).
+    pub fn into_option(self) -> Option<T> {
+        match self {
+            Nullable::Value(value) => Some(value),
+            Nullable::Absent | Nullable::Null => None,
         }
     }
 
-    pub(crate) fn deserialize<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
-        deserializer: D,
-    ) -> Result<Option<Option<T>>, D::Error> {
-        Option::<T>::deserialize(deserializer).map(Some)
+    /// A reference to the value, if there is one.
+    pub fn as_option(&self) -> Option<&T> {
+        match self {
+            Nullable::Value(value) => Some(value),
+            Nullable::Absent | Nullable::Null => None,
+        }
+    }
+}
+
+/// `None` is absent (nothing written), `Some(v)` a value; write [`Nullable::Null`] to send `null`.
+impl<T> From<Option<T>> for Nullable<T> {
+    fn from(value: Option<T>) -> Self {
+        match value {
+            Some(value) => Nullable::Value(value),
+            None => Nullable::Absent,
+        }
+    }
+}
+
+/// The nested-`Option` spelling: `None` absent, `Some(None)` null, `Some(Some(v))` a value.
+impl<T> From<Option<Option<T>>> for Nullable<T> {
+    fn from(value: Option<Option<T>>) -> Self {
+        match value {
+            Some(Some(value)) => Nullable::Value(value),
+            Some(None) => Nullable::Null,
+            None => Nullable::Absent,
+        }
+    }
+}
+
+impl<T: Serialize> Serialize for Nullable<T> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Nullable::Value(value) => serializer.serialize_some(value),
+            Nullable::Absent | Nullable::Null => serializer.serialize_none(),
+        }
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Nullable<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Option::<T>::deserialize(deserializer).map(|value| match value {
+            Some(value) => Nullable::Value(value),
+            None => Nullable::Null,
+        })
     }
 }
 
 /// A union whose variants are named by a tag property.
-pub(crate) trait Tagged: Sized {
+pub trait Tagged: Sized {
     /// The tag property.
     const TAG: &'static str;
     /// True for tags this version knows.
@@ -142,13 +201,13 @@ pub(crate) trait Tagged: Sized {
 
 /// A union written as `{tag: name, content_key: content}`, decoded without buffering the
 /// content when the tag comes first (the usual order).
-pub(crate) trait Adjacent: Tagged {
+pub trait Adjacent: Tagged {
     /// The content property.
     const CONTENT: &'static str;
 }
 
 /// Deserializes an [`Adjacent`] union.
-pub(crate) fn deserialize_adjacent<'de, D: Deserializer<'de>, T: Adjacent>(
+pub fn deserialize_adjacent<'de, D: Deserializer<'de>, T: Adjacent>(
     deserializer: D,
 ) -> Result<T, D::Error> {
     deserializer.deserialize_any(AdjacentVisitor(PhantomData))
@@ -156,7 +215,7 @@ pub(crate) fn deserialize_adjacent<'de, D: Deserializer<'de>, T: Adjacent>(
 
 /// Deserializes a union written as `{tag: name, ...payload fields}`. Properties before the tag
 /// are buffered; the rest stream straight into the payload type.
-pub(crate) fn deserialize_internal<'de, D: Deserializer<'de>, T: Tagged>(
+pub fn deserialize_internal<'de, D: Deserializer<'de>, T: Tagged>(
     deserializer: D,
 ) -> Result<T, D::Error> {
     deserializer.deserialize_any(InternalVisitor(PhantomData))
