@@ -105,6 +105,67 @@ pub fn buffer<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Value, D::Er
     <Value as serde::Deserialize>::deserialize(deserializer)
 }
 
+/// Recognises the property names of a struct: the index of a declared field in `FIELDS`, or
+/// [`UNKNOWN_FIELD`] for a property the struct does not declare (ignored). Generated
+/// `Deserialize` impls of structs read their keys through it, so the name matching is compiled
+/// once here rather than once per struct.
+pub struct FieldSeed(pub &'static [&'static str]);
+
+/// The index [`FieldSeed`] gives a property no field declares.
+pub const UNKNOWN_FIELD: usize = usize::MAX;
+
+impl<'de> de::DeserializeSeed<'de> for FieldSeed {
+    type Value = usize;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<usize, D::Error> {
+        deserializer.deserialize_identifier(self)
+    }
+}
+
+impl Visitor<'_> for FieldSeed {
+    type Value = usize;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("field identifier")
+    }
+
+    fn visit_u64<E: de::Error>(self, index: u64) -> Result<usize, E> {
+        Ok(usize::try_from(index).ok().filter(|i| *i < self.0.len()).unwrap_or(UNKNOWN_FIELD))
+    }
+
+    fn visit_str<E: de::Error>(self, name: &str) -> Result<usize, E> {
+        Ok(self.0.iter().position(|field| *field == name).unwrap_or(UNKNOWN_FIELD))
+    }
+
+    fn visit_bytes<E: de::Error>(self, name: &[u8]) -> Result<usize, E> {
+        Ok(self.0.iter().position(|field| field.as_bytes() == name).unwrap_or(UNKNOWN_FIELD))
+    }
+}
+
+/// Reads the value of a struct field into its slot; a second value for the same field is an
+/// error (`duplicate field`), as with serde's derive.
+pub fn field<'de, T: Deserialize<'de>, A: de::MapAccess<'de>>(
+    slot: &mut Option<T>,
+    map: &mut A,
+    name: &'static str,
+) -> Result<(), A::Error> {
+    if slot.is_some() {
+        return Err(de::Error::duplicate_field(name));
+    }
+    *slot = Some(map.next_value()?);
+    Ok(())
+}
+
+/// Skips the value of a property no field declares.
+pub fn skip<'de, A: de::MapAccess<'de>>(map: &mut A) -> Result<(), A::Error> {
+    map.next_value::<de::IgnoredAny>().map(drop)
+}
+
+/// The value of a required field, or the `missing field` error.
+pub fn required<T, E: de::Error>(slot: Option<T>, name: &'static str) -> Result<T, E> {
+    slot.ok_or_else(|| E::missing_field(name))
+}
+
 /// An optional field that may also be `null`, where the three differ: [`Nullable::Absent`] is
 /// not written (on an update: keep the current value), [`Nullable::Null`] is written as `null`
 /// (clear it), [`Nullable::Value`] is written as the value (set it). An absent field decodes as
@@ -153,17 +214,6 @@ impl<T> From<Option<T>> for Nullable<T> {
     fn from(value: Option<T>) -> Self {
         match value {
             Some(value) => Nullable::Value(value),
-            None => Nullable::Absent,
-        }
-    }
-}
-
-/// The nested-`Option` spelling: `None` absent, `Some(None)` null, `Some(Some(v))` a value.
-impl<T> From<Option<Option<T>>> for Nullable<T> {
-    fn from(value: Option<Option<T>>) -> Self {
-        match value {
-            Some(Some(value)) => Nullable::Value(value),
-            Some(None) => Nullable::Null,
             None => Nullable::Absent,
         }
     }

@@ -81,6 +81,26 @@ fn cargo(scratch: &Path) -> Command {
     command
 }
 
+/// CPU time (user and system) of this process' finished children and their descendants, on
+/// Linux; `None` elsewhere. Less disturbed by other load on the machine than wall time.
+fn children_cpu(ticks_per_second: f64) -> Option<Duration> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name (which may hold spaces) start with field 3, the state;
+    // `cutime` and `cstime` are fields 16 and 17.
+    let fields: Vec<&str> = stat.get(stat.rfind(')')? + 1..)?.split_whitespace().collect();
+    let ticks: f64 = fields.get(13)?.parse::<f64>().ok()? + fields.get(14)?.parse::<f64>().ok()?;
+    Some(Duration::from_secs_f64(ticks / ticks_per_second))
+}
+
+fn clock_ticks() -> f64 {
+    Command::new("getconf")
+        .arg("CLK_TCK")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse().ok())
+        .unwrap_or(100.0)
+}
+
 fn median(times: &mut [Duration]) -> Duration {
     times.sort();
     let mid = times.len() / 2;
@@ -153,28 +173,38 @@ pub fn run(args: &[String], root: &Path) -> Result<ExitCode, String> {
     // (c) Dependencies first, then each crate alone, alternating which goes first.
     println!("building dependencies and both crates once in {}", scratch.display());
     run_command(cargo(&scratch).args(["build", "--quiet", "--workspace"]), "the first build")?;
-    let mut times: [Vec<Duration>; 2] = [Vec::new(), Vec::new()];
+    let ticks = clock_ticks();
+    let mut wall: [Vec<Duration>; 2] = [Vec::new(), Vec::new()];
+    let mut cpu: [Vec<Duration>; 2] = [Vec::new(), Vec::new()];
     for round in 0..options.rounds {
         let order = if round % 2 == 0 { [0, 1] } else { [1, 0] };
         for i in order {
             run_command(cargo(&scratch).args(["clean", "--quiet", "-p", crates[i]]), "cargo clean")?;
+            let cpu_before = children_cpu(ticks);
             let start = Instant::now();
             run_command(cargo(&scratch).args(["build", "--quiet", "-p", crates[i]]), &format!("the build of {}", crates[i]))?;
             let elapsed = start.elapsed();
-            println!("round {}: {:<28} {:>7.2} s", round + 1, crates[i], elapsed.as_secs_f64());
-            times[i].push(elapsed);
+            let used = cpu_before.zip(children_cpu(ticks)).map(|(before, after)| after.saturating_sub(before));
+            let used_text = used.map(|d| format!("{:>7.2} s CPU", d.as_secs_f64())).unwrap_or_default();
+            println!("round {}: {:<28} {:>7.2} s wall {used_text}", round + 1, crates[i], elapsed.as_secs_f64());
+            wall[i].push(elapsed);
+            cpu[i].extend(used);
         }
     }
-    let medians = [median(&mut times[0]), median(&mut times[1])];
-    println!("\n{:<28} {:>10} {:>8}", "crate (dev build, alone)", "median", "lines");
+    let wall = [median(&mut wall[0]), median(&mut wall[1])];
+    let has_cpu = cpu.iter().all(|c| c.len() == options.rounds);
+    let cpu = [median(&mut cpu[0]), median(&mut cpu[1])];
+    println!("\n{:<28} {:>12} {:>12} {:>8}", "crate (dev build, alone)", "median wall", "median CPU", "lines");
     for i in 0..2 {
-        println!("{:<28} {:>8.2} s {:>8}", crates[i], medians[i].as_secs_f64(), lines[i]);
+        let cpu_text = if has_cpu { format!("{:>10.2} s", cpu[i].as_secs_f64()) } else { "-".into() };
+        println!("{:<28} {:>10.2} s {cpu_text:>12} {:>8}", crates[i], wall[i].as_secs_f64(), lines[i]);
     }
-    println!(
-        "\nours/theirs: {:.2}x build time, {:.2}x lines ({} rounds)",
-        medians[0].as_secs_f64() / medians[1].as_secs_f64(),
-        lines[0] as f64 / lines[1] as f64,
-        options.rounds
-    );
+    let ratio = |a: Duration, b: Duration| a.as_secs_f64() / b.as_secs_f64();
+    println!("\nours/theirs over {} rounds:", options.rounds);
+    println!("  wall time  {:.2}x", ratio(wall[0], wall[1]));
+    if has_cpu {
+        println!("  CPU time   {:.2}x", ratio(cpu[0], cpu[1]));
+    }
+    println!("  lines      {:.2}x", lines[0] as f64 / lines[1] as f64);
     Ok(ExitCode::SUCCESS)
 }

@@ -48,7 +48,7 @@ pub use triad_runtime::model;
 
 use serde::{Deserialize, Serialize};
 
-/// Calendar dates as received.
+/// Dates and date-times as received.
 pub mod calendar {
     use std::fmt;
     /// A field the spec declares as a date (`YYYY-MM-DD`). A date-time received in its
@@ -114,6 +114,75 @@ pub mod calendar {
         }
     }
     impl<'de> serde::Deserialize<'de> for Date {
+        fn deserialize<D: serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> Result<Self, D::Error> {
+            let text = String::deserialize(deserializer)?;
+            text.parse().map_err(serde::de::Error::custom)
+        }
+    }
+    /// A field the spec declares as a date-time (RFC 3339, such as `2021-06-19T08:30:00Z`).
+    /// The same rule as for [`Date`], the other way round: a date received in its place
+    /// (`2021-06-19`) is accepted and kept as a date, so nothing is lost;
+    /// [`DateTime::instant`] gives the start of that day in UTC. Values are written back
+    /// in the form they were received (a date-time in UTC, a zero offset as `Z`).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+    pub enum DateTime {
+        /// A date-time, as the spec declares.
+        Instant(chrono::DateTime<chrono::Utc>),
+        /// A date sent in place of a date-time.
+        Day(chrono::NaiveDate),
+    }
+    impl DateTime {
+        /// The instant: the date-time itself, or midnight UTC at the start of the date.
+        pub fn instant(&self) -> chrono::DateTime<chrono::Utc> {
+            match self {
+                DateTime::Instant(instant) => *instant,
+                DateTime::Day(day) => day.and_time(chrono::NaiveTime::MIN).and_utc(),
+            }
+        }
+    }
+    impl From<chrono::DateTime<chrono::Utc>> for DateTime {
+        fn from(instant: chrono::DateTime<chrono::Utc>) -> Self {
+            DateTime::Instant(instant)
+        }
+    }
+    impl fmt::Display for DateTime {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            match self {
+                DateTime::Instant(instant) => {
+                    f.write_str(
+                        &instant.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
+                    )
+                }
+                DateTime::Day(day) => write!(f, "{}", day.format("%Y-%m-%d")),
+            }
+        }
+    }
+    impl std::str::FromStr for DateTime {
+        type Err = String;
+        fn from_str(text: &str) -> Result<Self, String> {
+            if let Ok(instant) = text.parse::<chrono::DateTime<chrono::Utc>>() {
+                return Ok(DateTime::Instant(instant));
+            }
+            chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+                .map(DateTime::Day)
+                .map_err(|_| {
+                    format!(
+                        "invalid date-time `{text}`: expected an RFC 3339 date-time or YYYY-MM-DD"
+                    )
+                })
+        }
+    }
+    impl serde::Serialize for DateTime {
+        fn serialize<S: serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> Result<S::Ok, S::Error> {
+            serializer.collect_str(self)
+        }
+    }
+    impl<'de> serde::Deserialize<'de> for DateTime {
         fn deserialize<D: serde::Deserializer<'de>>(
             deserializer: D,
         ) -> Result<Self, D::Error> {
@@ -280,15 +349,46 @@ impl<'de> Deserialize<'de> for ActivityState {
 }
 
 /// Sales settings of an additional service.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct AdditionalServiceData {
     /// Moments at which the service is offered to guests.
     pub promotions: Promotions,
 }
 
+impl<'de> Deserialize<'de> for AdditionalServiceData {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        const FIELDS: &[&str] = &["Promotions"];
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = AdditionalServiceData;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("struct AdditionalServiceData")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<AdditionalServiceData, A::Error> {
+                let mut f0 = None;
+                while let Some(key) = map.next_key_seed(model::FieldSeed(FIELDS))? {
+                    match key {
+                        0 => model::field(&mut f0, &mut map, "Promotions")?,
+                        _ => model::skip(&mut map)?,
+                    }
+                }
+                Ok(AdditionalServiceData {
+                    promotions: model::required(f0, "Promotions")?,
+                })
+            }
+        }
+        deserializer.deserialize_struct("AdditionalServiceData", FIELDS, Visitor)
+    }
+}
+
 /// Monetary amount with its currency and tax split.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Amount {
     /// ISO 4217 code of the currency.
@@ -301,8 +401,48 @@ pub struct Amount {
     pub tax_values: Vec<TaxValue>,
 }
 
+impl<'de> Deserialize<'de> for Amount {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        const FIELDS: &[&str] = &["Currency", "NetValue", "GrossValue", "TaxValues"];
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = Amount;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("struct Amount")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Amount, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                while let Some(key) = map.next_key_seed(model::FieldSeed(FIELDS))? {
+                    match key {
+                        0 => model::field(&mut f0, &mut map, "Currency")?,
+                        1 => model::field(&mut f1, &mut map, "NetValue")?,
+                        2 => model::field(&mut f2, &mut map, "GrossValue")?,
+                        3 => model::field(&mut f3, &mut map, "TaxValues")?,
+                        _ => model::skip(&mut map)?,
+                    }
+                }
+                Ok(Amount {
+                    currency: model::required(f0, "Currency")?,
+                    net_value: model::required(f1, "NetValue")?,
+                    gross_value: model::required(f2, "GrossValue")?,
+                    tax_values: model::required(f3, "TaxValues")?,
+                })
+            }
+        }
+        deserializer.deserialize_struct("Amount", FIELDS, Visitor)
+    }
+}
+
 /// Time settings of a bookable service.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct BookableServiceData {
     /// Default start of a booking after the start of its time unit, as an ISO 8601 duration.
@@ -317,17 +457,96 @@ pub struct BookableServiceData {
     pub time_unit_period: TimeUnitPeriod,
 }
 
+impl<'de> Deserialize<'de> for BookableServiceData {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        const FIELDS: &[&str] = &[
+            "StartOffset",
+            "EndOffset",
+            "OccupancyStartOffset",
+            "OccupancyEndOffset",
+            "TimeUnitPeriod",
+        ];
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = BookableServiceData;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("struct BookableServiceData")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<BookableServiceData, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                let mut f4 = None;
+                while let Some(key) = map.next_key_seed(model::FieldSeed(FIELDS))? {
+                    match key {
+                        0 => model::field(&mut f0, &mut map, "StartOffset")?,
+                        1 => model::field(&mut f1, &mut map, "EndOffset")?,
+                        2 => model::field(&mut f2, &mut map, "OccupancyStartOffset")?,
+                        3 => model::field(&mut f3, &mut map, "OccupancyEndOffset")?,
+                        4 => model::field(&mut f4, &mut map, "TimeUnitPeriod")?,
+                        _ => model::skip(&mut map)?,
+                    }
+                }
+                Ok(BookableServiceData {
+                    start_offset: model::required(f0, "StartOffset")?,
+                    end_offset: model::required(f1, "EndOffset")?,
+                    occupancy_start_offset: model::required(f2, "OccupancyStartOffset")?,
+                    occupancy_end_offset: model::required(f3, "OccupancyEndOffset")?,
+                    time_unit_period: model::required(f4, "TimeUnitPeriod")?,
+                })
+            }
+        }
+        deserializer.deserialize_struct("BookableServiceData", FIELDS, Visitor)
+    }
+}
+
 /// Update wrapper for a flag. Leaving the wrapper out keeps the stored value.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct BooleanUpdateValue {
     /// New value of the flag.
-    #[serde(default)]
     pub value: Option<bool>,
 }
 
+impl<'de> Deserialize<'de> for BooleanUpdateValue {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        const FIELDS: &[&str] = &["Value"];
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = BooleanUpdateValue;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("struct BooleanUpdateValue")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<BooleanUpdateValue, A::Error> {
+                let mut f0 = None;
+                while let Some(key) = map.next_key_seed(model::FieldSeed(FIELDS))? {
+                    match key {
+                        0 => model::field(&mut f0, &mut map, "Value")?,
+                        _ => model::skip(&mut map)?,
+                    }
+                }
+                Ok(BooleanUpdateValue {
+                    value: f0.unwrap_or_default(),
+                })
+            }
+        }
+        deserializer.deserialize_struct("BooleanUpdateValue", FIELDS, Visitor)
+    }
+}
+
 /// A company account, such as a corporate client or travel agency.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Company {
     /// Unique identifier of the company.
@@ -354,18 +573,91 @@ pub struct Company {
     pub invoice_due_interval: Option<String>,
     /// Creation time.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub created_utc: Option<chrono::DateTime<chrono::Utc>>,
+    pub created_utc: Option<calendar::DateTime>,
     /// Time of the latest change.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub updated_utc: Option<chrono::DateTime<chrono::Utc>>,
+    pub updated_utc: Option<calendar::DateTime>,
+}
+
+impl<'de> Deserialize<'de> for Company {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        const FIELDS: &[&str] = &[
+            "Id",
+            "ChainId",
+            "Name",
+            "Number",
+            "IsActive",
+            "Identifier",
+            "TaxIdentifier",
+            "InvoicingEmail",
+            "InvoiceDueInterval",
+            "CreatedUtc",
+            "UpdatedUtc",
+        ];
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = Company;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("struct Company")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Company, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                let mut f4 = None;
+                let mut f5 = None;
+                let mut f6 = None;
+                let mut f7 = None;
+                let mut f8 = None;
+                let mut f9 = None;
+                let mut f10 = None;
+                while let Some(key) = map.next_key_seed(model::FieldSeed(FIELDS))? {
+                    match key {
+                        0 => model::field(&mut f0, &mut map, "Id")?,
+                        1 => model::field(&mut f1, &mut map, "ChainId")?,
+                        2 => model::field(&mut f2, &mut map, "Name")?,
+                        3 => model::field(&mut f3, &mut map, "Number")?,
+                        4 => model::field(&mut f4, &mut map, "IsActive")?,
+                        5 => model::field(&mut f5, &mut map, "Identifier")?,
+                        6 => model::field(&mut f6, &mut map, "TaxIdentifier")?,
+                        7 => model::field(&mut f7, &mut map, "InvoicingEmail")?,
+                        8 => model::field(&mut f8, &mut map, "InvoiceDueInterval")?,
+                        9 => model::field(&mut f9, &mut map, "CreatedUtc")?,
+                        10 => model::field(&mut f10, &mut map, "UpdatedUtc")?,
+                        _ => model::skip(&mut map)?,
+                    }
+                }
+                Ok(Company {
+                    id: model::required(f0, "Id")?,
+                    chain_id: model::required(f1, "ChainId")?,
+                    name: model::required(f2, "Name")?,
+                    number: model::required(f3, "Number")?,
+                    is_active: model::required(f4, "IsActive")?,
+                    identifier: f5.unwrap_or_default(),
+                    tax_identifier: f6.unwrap_or_default(),
+                    invoicing_email: f7.unwrap_or_default(),
+                    invoice_due_interval: f8.unwrap_or_default(),
+                    created_utc: f9.unwrap_or_default(),
+                    updated_utc: f10.unwrap_or_default(),
+                })
+            }
+        }
+        deserializer.deserialize_struct("Company", FIELDS, Visitor)
+    }
 }
 
 /// Setup of the enterprise behind the access token.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Configuration {
     /// Current server time.
-    pub now_utc: chrono::DateTime<chrono::Utc>,
+    pub now_utc: calendar::DateTime,
     /// The enterprise itself.
     pub enterprise: Enterprise,
     /// Service the access token is bound to, if any.
@@ -379,8 +671,63 @@ pub struct Configuration {
     pub is_identity_document_number_required: Option<bool>,
 }
 
+impl<'de> Deserialize<'de> for Configuration {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        const FIELDS: &[&str] = &[
+            "NowUtc",
+            "Enterprise",
+            "Service",
+            "PaymentCardStorage",
+            "IsIdentityDocumentNumberRequired",
+        ];
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = Configuration;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("struct Configuration")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Configuration, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                let mut f4 = None;
+                while let Some(key) = map.next_key_seed(model::FieldSeed(FIELDS))? {
+                    match key {
+                        0 => model::field(&mut f0, &mut map, "NowUtc")?,
+                        1 => model::field(&mut f1, &mut map, "Enterprise")?,
+                        2 => model::field(&mut f2, &mut map, "Service")?,
+                        3 => model::field(&mut f3, &mut map, "PaymentCardStorage")?,
+                        4 => {
+                            model::field(
+                                &mut f4,
+                                &mut map,
+                                "IsIdentityDocumentNumberRequired",
+                            )?
+                        }
+                        _ => model::skip(&mut map)?,
+                    }
+                }
+                Ok(Configuration {
+                    now_utc: model::required(f0, "NowUtc")?,
+                    enterprise: model::required(f1, "Enterprise")?,
+                    service: f2.unwrap_or_default(),
+                    payment_card_storage: f3.unwrap_or_default(),
+                    is_identity_document_number_required: f4.unwrap_or_default(),
+                })
+            }
+        }
+        deserializer.deserialize_struct("Configuration", FIELDS, Visitor)
+    }
+}
+
 /// Request of configuration/get.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct ConfigurationFilterParameters {
     /// Token of the partner application; the same for all of its production connections.
@@ -400,6 +747,59 @@ pub struct ConfigurationFilterParameters {
     pub enterprise_id: Option<uuid::Uuid>,
 }
 
+impl<'de> Deserialize<'de> for ConfigurationFilterParameters {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        const FIELDS: &[&str] = &[
+            "ClientToken",
+            "AccessToken",
+            "Client",
+            "LanguageCode",
+            "CultureCode",
+            "EnterpriseId",
+        ];
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = ConfigurationFilterParameters;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("struct ConfigurationFilterParameters")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<ConfigurationFilterParameters, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                let mut f4 = None;
+                let mut f5 = None;
+                while let Some(key) = map.next_key_seed(model::FieldSeed(FIELDS))? {
+                    match key {
+                        0 => model::field(&mut f0, &mut map, "ClientToken")?,
+                        1 => model::field(&mut f1, &mut map, "AccessToken")?,
+                        2 => model::field(&mut f2, &mut map, "Client")?,
+                        3 => model::field(&mut f3, &mut map, "LanguageCode")?,
+                        4 => model::field(&mut f4, &mut map, "CultureCode")?,
+                        5 => model::field(&mut f5, &mut map, "EnterpriseId")?,
+                        _ => model::skip(&mut map)?,
+                    }
+                }
+                Ok(ConfigurationFilterParameters {
+                    client_token: model::required(f0, "ClientToken")?,
+                    access_token: model::required(f1, "AccessToken")?,
+                    client: model::required(f2, "Client")?,
+                    language_code: f3.unwrap_or_default(),
+                    culture_code: f4.unwrap_or_default(),
+                    enterprise_id: f5.unwrap_or_default(),
+                })
+            }
+        }
+        deserializer.deserialize_struct("ConfigurationFilterParameters", FIELDS, Visitor)
+    }
+}
+
 impl std::fmt::Debug for ConfigurationFilterParameters {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ConfigurationFilterParameters")
@@ -414,7 +814,7 @@ impl std::fmt::Debug for ConfigurationFilterParameters {
 }
 
 /// Body returned with every unsuccessful response.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct ConnectorApiExceptionResult {
     /// Human-readable explanation of the failure.
@@ -428,8 +828,45 @@ pub struct ConnectorApiExceptionResult {
     pub details: Option<serde_json::Value>,
 }
 
+impl<'de> Deserialize<'de> for ConnectorApiExceptionResult {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        const FIELDS: &[&str] = &["Message", "RequestId", "Details"];
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = ConnectorApiExceptionResult;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("struct ConnectorApiExceptionResult")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<ConnectorApiExceptionResult, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                while let Some(key) = map.next_key_seed(model::FieldSeed(FIELDS))? {
+                    match key {
+                        0 => model::field(&mut f0, &mut map, "Message")?,
+                        1 => model::field(&mut f1, &mut map, "RequestId")?,
+                        2 => model::field(&mut f2, &mut map, "Details")?,
+                        _ => model::skip(&mut map)?,
+                    }
+                }
+                Ok(ConnectorApiExceptionResult {
+                    message: f0.unwrap_or_default(),
+                    request_id: f1.unwrap_or_default(),
+                    details: f2.unwrap_or_default(),
+                })
+            }
+        }
+        deserializer.deserialize_struct("ConnectorApiExceptionResult", FIELDS, Visitor)
+    }
+}
+
 /// A currency and whether the enterprise accepts it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct CurrencyAcceptance {
     /// ISO 4217 currency code.
@@ -440,8 +877,45 @@ pub struct CurrencyAcceptance {
     pub is_enabled: bool,
 }
 
+impl<'de> Deserialize<'de> for CurrencyAcceptance {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        const FIELDS: &[&str] = &["Currency", "IsDefault", "IsEnabled"];
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = CurrencyAcceptance;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("struct CurrencyAcceptance")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<CurrencyAcceptance, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                while let Some(key) = map.next_key_seed(model::FieldSeed(FIELDS))? {
+                    match key {
+                        0 => model::field(&mut f0, &mut map, "Currency")?,
+                        1 => model::field(&mut f1, &mut map, "IsDefault")?,
+                        2 => model::field(&mut f2, &mut map, "IsEnabled")?,
+                        _ => model::skip(&mut map)?,
+                    }
+                }
+                Ok(CurrencyAcceptance {
+                    currency: model::required(f0, "Currency")?,
+                    is_default: model::required(f1, "IsDefault")?,
+                    is_enabled: model::required(f2, "IsEnabled")?,
+                })
+            }
+        }
+        deserializer.deserialize_struct("CurrencyAcceptance", FIELDS, Visitor)
+    }
+}
+
 /// A guest profile.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Customer {
     /// Unique identifier of the customer.
@@ -517,17 +991,166 @@ pub struct Customer {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub merge_target_id: Option<uuid::Uuid>,
     /// Creation time.
-    pub created_utc: chrono::DateTime<chrono::Utc>,
+    pub created_utc: calendar::DateTime,
     /// Time of the latest change.
-    pub updated_utc: chrono::DateTime<chrono::Utc>,
+    pub updated_utc: calendar::DateTime,
     /// Profile that created the customer.
     pub creator_profile_id: uuid::Uuid,
     /// Profile that made the latest change.
     pub updater_profile_id: uuid::Uuid,
 }
 
+impl<'de> Deserialize<'de> for Customer {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        const FIELDS: &[&str] = &[
+            "Id",
+            "ChainId",
+            "Number",
+            "Title",
+            "Sex",
+            "FirstName",
+            "LastName",
+            "SecondLastName",
+            "NationalityCode",
+            "PreferredLanguageCode",
+            "BirthDate",
+            "BirthPlace",
+            "Email",
+            "Phone",
+            "LoyaltyCode",
+            "Notes",
+            "CompanyId",
+            "AddressId",
+            "ItalianDestinationCode",
+            "ItalianFiscalCode",
+            "ItalianLotteryCode",
+            "Classifications",
+            "Options",
+            "IsActive",
+            "ActivityState",
+            "MergeTargetId",
+            "CreatedUtc",
+            "UpdatedUtc",
+            "CreatorProfileId",
+            "UpdaterProfileId",
+        ];
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = Customer;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("struct Customer")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Customer, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                let mut f4 = None;
+                let mut f5 = None;
+                let mut f6 = None;
+                let mut f7 = None;
+                let mut f8 = None;
+                let mut f9 = None;
+                let mut f10 = None;
+                let mut f11 = None;
+                let mut f12 = None;
+                let mut f13 = None;
+                let mut f14 = None;
+                let mut f15 = None;
+                let mut f16 = None;
+                let mut f17 = None;
+                let mut f18 = None;
+                let mut f19 = None;
+                let mut f20 = None;
+                let mut f21 = None;
+                let mut f22 = None;
+                let mut f23 = None;
+                let mut f24 = None;
+                let mut f25 = None;
+                let mut f26 = None;
+                let mut f27 = None;
+                let mut f28 = None;
+                let mut f29 = None;
+                while let Some(key) = map.next_key_seed(model::FieldSeed(FIELDS))? {
+                    match key {
+                        0 => model::field(&mut f0, &mut map, "Id")?,
+                        1 => model::field(&mut f1, &mut map, "ChainId")?,
+                        2 => model::field(&mut f2, &mut map, "Number")?,
+                        3 => model::field(&mut f3, &mut map, "Title")?,
+                        4 => model::field(&mut f4, &mut map, "Sex")?,
+                        5 => model::field(&mut f5, &mut map, "FirstName")?,
+                        6 => model::field(&mut f6, &mut map, "LastName")?,
+                        7 => model::field(&mut f7, &mut map, "SecondLastName")?,
+                        8 => model::field(&mut f8, &mut map, "NationalityCode")?,
+                        9 => model::field(&mut f9, &mut map, "PreferredLanguageCode")?,
+                        10 => model::field(&mut f10, &mut map, "BirthDate")?,
+                        11 => model::field(&mut f11, &mut map, "BirthPlace")?,
+                        12 => model::field(&mut f12, &mut map, "Email")?,
+                        13 => model::field(&mut f13, &mut map, "Phone")?,
+                        14 => model::field(&mut f14, &mut map, "LoyaltyCode")?,
+                        15 => model::field(&mut f15, &mut map, "Notes")?,
+                        16 => model::field(&mut f16, &mut map, "CompanyId")?,
+                        17 => model::field(&mut f17, &mut map, "AddressId")?,
+                        18 => model::field(&mut f18, &mut map, "ItalianDestinationCode")?,
+                        19 => model::field(&mut f19, &mut map, "ItalianFiscalCode")?,
+                        20 => model::field(&mut f20, &mut map, "ItalianLotteryCode")?,
+                        21 => model::field(&mut f21, &mut map, "Classifications")?,
+                        22 => model::field(&mut f22, &mut map, "Options")?,
+                        23 => model::field(&mut f23, &mut map, "IsActive")?,
+                        24 => model::field(&mut f24, &mut map, "ActivityState")?,
+                        25 => model::field(&mut f25, &mut map, "MergeTargetId")?,
+                        26 => model::field(&mut f26, &mut map, "CreatedUtc")?,
+                        27 => model::field(&mut f27, &mut map, "UpdatedUtc")?,
+                        28 => model::field(&mut f28, &mut map, "CreatorProfileId")?,
+                        29 => model::field(&mut f29, &mut map, "UpdaterProfileId")?,
+                        _ => model::skip(&mut map)?,
+                    }
+                }
+                Ok(Customer {
+                    id: model::required(f0, "Id")?,
+                    chain_id: model::required(f1, "ChainId")?,
+                    number: model::required(f2, "Number")?,
+                    title: f3.unwrap_or_default(),
+                    sex: f4.unwrap_or_default(),
+                    first_name: f5.unwrap_or_default(),
+                    last_name: model::required(f6, "LastName")?,
+                    second_last_name: f7.unwrap_or_default(),
+                    nationality_code: f8.unwrap_or_default(),
+                    preferred_language_code: f9.unwrap_or_default(),
+                    birth_date: f10.unwrap_or_default(),
+                    birth_place: f11.unwrap_or_default(),
+                    email: f12.unwrap_or_default(),
+                    phone: f13.unwrap_or_default(),
+                    loyalty_code: f14.unwrap_or_default(),
+                    notes: f15.unwrap_or_default(),
+                    company_id: f16.unwrap_or_default(),
+                    address_id: f17.unwrap_or_default(),
+                    italian_destination_code: f18.unwrap_or_default(),
+                    italian_fiscal_code: f19.unwrap_or_default(),
+                    italian_lottery_code: f20.unwrap_or_default(),
+                    classifications: model::required(f21, "Classifications")?,
+                    options: model::required(f22, "Options")?,
+                    is_active: model::required(f23, "IsActive")?,
+                    activity_state: f24.unwrap_or_default(),
+                    merge_target_id: f25.unwrap_or_default(),
+                    created_utc: model::required(f26, "CreatedUtc")?,
+                    updated_utc: model::required(f27, "UpdatedUtc")?,
+                    creator_profile_id: model::required(f28, "CreatorProfileId")?,
+                    updater_profile_id: model::required(f29, "UpdaterProfileId")?,
+                })
+            }
+        }
+        deserializer.deserialize_struct("Customer", FIELDS, Visitor)
+    }
+}
+
 /// Data of a customer to create with customers/add.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct CustomerAddParameters {
     /// Token of the partner application; the same for all of its production connections.
@@ -603,6 +1226,139 @@ pub struct CustomerAddParameters {
     /// Italian receipt lottery code.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub italian_lottery_code: Option<String>,
+}
+
+impl<'de> Deserialize<'de> for CustomerAddParameters {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        const FIELDS: &[&str] = &[
+            "ClientToken",
+            "AccessToken",
+            "Client",
+            "LanguageCode",
+            "CultureCode",
+            "ChainId",
+            "OverwriteExisting",
+            "Title",
+            "Sex",
+            "FirstName",
+            "LastName",
+            "SecondLastName",
+            "NationalityCode",
+            "PreferredLanguageCode",
+            "BirthDate",
+            "BirthPlace",
+            "Email",
+            "Phone",
+            "LoyaltyCode",
+            "Notes",
+            "CompanyId",
+            "Classifications",
+            "Options",
+            "ItalianDestinationCode",
+            "ItalianFiscalCode",
+            "ItalianLotteryCode",
+        ];
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = CustomerAddParameters;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("struct CustomerAddParameters")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<CustomerAddParameters, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                let mut f4 = None;
+                let mut f5 = None;
+                let mut f6 = None;
+                let mut f7 = None;
+                let mut f8 = None;
+                let mut f9 = None;
+                let mut f10 = None;
+                let mut f11 = None;
+                let mut f12 = None;
+                let mut f13 = None;
+                let mut f14 = None;
+                let mut f15 = None;
+                let mut f16 = None;
+                let mut f17 = None;
+                let mut f18 = None;
+                let mut f19 = None;
+                let mut f20 = None;
+                let mut f21 = None;
+                let mut f22 = None;
+                let mut f23 = None;
+                let mut f24 = None;
+                let mut f25 = None;
+                while let Some(key) = map.next_key_seed(model::FieldSeed(FIELDS))? {
+                    match key {
+                        0 => model::field(&mut f0, &mut map, "ClientToken")?,
+                        1 => model::field(&mut f1, &mut map, "AccessToken")?,
+                        2 => model::field(&mut f2, &mut map, "Client")?,
+                        3 => model::field(&mut f3, &mut map, "LanguageCode")?,
+                        4 => model::field(&mut f4, &mut map, "CultureCode")?,
+                        5 => model::field(&mut f5, &mut map, "ChainId")?,
+                        6 => model::field(&mut f6, &mut map, "OverwriteExisting")?,
+                        7 => model::field(&mut f7, &mut map, "Title")?,
+                        8 => model::field(&mut f8, &mut map, "Sex")?,
+                        9 => model::field(&mut f9, &mut map, "FirstName")?,
+                        10 => model::field(&mut f10, &mut map, "LastName")?,
+                        11 => model::field(&mut f11, &mut map, "SecondLastName")?,
+                        12 => model::field(&mut f12, &mut map, "NationalityCode")?,
+                        13 => model::field(&mut f13, &mut map, "PreferredLanguageCode")?,
+                        14 => model::field(&mut f14, &mut map, "BirthDate")?,
+                        15 => model::field(&mut f15, &mut map, "BirthPlace")?,
+                        16 => model::field(&mut f16, &mut map, "Email")?,
+                        17 => model::field(&mut f17, &mut map, "Phone")?,
+                        18 => model::field(&mut f18, &mut map, "LoyaltyCode")?,
+                        19 => model::field(&mut f19, &mut map, "Notes")?,
+                        20 => model::field(&mut f20, &mut map, "CompanyId")?,
+                        21 => model::field(&mut f21, &mut map, "Classifications")?,
+                        22 => model::field(&mut f22, &mut map, "Options")?,
+                        23 => model::field(&mut f23, &mut map, "ItalianDestinationCode")?,
+                        24 => model::field(&mut f24, &mut map, "ItalianFiscalCode")?,
+                        25 => model::field(&mut f25, &mut map, "ItalianLotteryCode")?,
+                        _ => model::skip(&mut map)?,
+                    }
+                }
+                Ok(CustomerAddParameters {
+                    client_token: model::required(f0, "ClientToken")?,
+                    access_token: model::required(f1, "AccessToken")?,
+                    client: model::required(f2, "Client")?,
+                    language_code: f3.unwrap_or_default(),
+                    culture_code: f4.unwrap_or_default(),
+                    chain_id: f5.unwrap_or_default(),
+                    overwrite_existing: model::required(f6, "OverwriteExisting")?,
+                    title: f7.unwrap_or_default(),
+                    sex: f8.unwrap_or_default(),
+                    first_name: f9.unwrap_or_default(),
+                    last_name: model::required(f10, "LastName")?,
+                    second_last_name: f11.unwrap_or_default(),
+                    nationality_code: f12.unwrap_or_default(),
+                    preferred_language_code: f13.unwrap_or_default(),
+                    birth_date: f14.unwrap_or_default(),
+                    birth_place: f15.unwrap_or_default(),
+                    email: f16.unwrap_or_default(),
+                    phone: f17.unwrap_or_default(),
+                    loyalty_code: f18.unwrap_or_default(),
+                    notes: f19.unwrap_or_default(),
+                    company_id: f20.unwrap_or_default(),
+                    classifications: f21.unwrap_or_default(),
+                    options: f22.unwrap_or_default(),
+                    italian_destination_code: f23.unwrap_or_default(),
+                    italian_fiscal_code: f24.unwrap_or_default(),
+                    italian_lottery_code: f25.unwrap_or_default(),
+                })
+            }
+        }
+        deserializer.deserialize_struct("CustomerAddParameters", FIELDS, Visitor)
+    }
 }
 
 impl std::fmt::Debug for CustomerAddParameters {
@@ -746,7 +1502,7 @@ impl<'de> Deserialize<'de> for CustomerClassification {
 }
 
 /// Flags choosing which customer data customers/getAll returns.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct CustomerExtent {
     /// Include the customer records.
@@ -761,8 +1517,45 @@ pub struct CustomerExtent {
     pub addresses: Option<bool>,
 }
 
+impl<'de> Deserialize<'de> for CustomerExtent {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        const FIELDS: &[&str] = &["Customers", "Documents", "Addresses"];
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = CustomerExtent;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("struct CustomerExtent")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<CustomerExtent, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                while let Some(key) = map.next_key_seed(model::FieldSeed(FIELDS))? {
+                    match key {
+                        0 => model::field(&mut f0, &mut map, "Customers")?,
+                        1 => model::field(&mut f1, &mut map, "Documents")?,
+                        2 => model::field(&mut f2, &mut map, "Addresses")?,
+                        _ => model::skip(&mut map)?,
+                    }
+                }
+                Ok(CustomerExtent {
+                    customers: f0.unwrap_or_default(),
+                    documents: f1.unwrap_or_default(),
+                    addresses: f2.unwrap_or_default(),
+                })
+            }
+        }
+        deserializer.deserialize_struct("CustomerExtent", FIELDS, Visitor)
+    }
+}
+
 /// Filters for customers/getAll.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct CustomerFilterParameters {
     /// Token of the partner application; the same for all of its production connections.
@@ -808,6 +1601,99 @@ pub struct CustomerFilterParameters {
     /// Whether to return active customers, deleted ones, or both.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub activity_states: Option<Vec<ActivityState>>,
+}
+
+impl<'de> Deserialize<'de> for CustomerFilterParameters {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        const FIELDS: &[&str] = &[
+            "ClientToken",
+            "AccessToken",
+            "Client",
+            "LanguageCode",
+            "CultureCode",
+            "Limitation",
+            "Extent",
+            "ChainIds",
+            "CustomerIds",
+            "Emails",
+            "FirstNames",
+            "LastNames",
+            "CreatedUtc",
+            "UpdatedUtc",
+            "DeletedUtc",
+            "ActivityStates",
+        ];
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = CustomerFilterParameters;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("struct CustomerFilterParameters")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<CustomerFilterParameters, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                let mut f4 = None;
+                let mut f5 = None;
+                let mut f6 = None;
+                let mut f7 = None;
+                let mut f8 = None;
+                let mut f9 = None;
+                let mut f10 = None;
+                let mut f11 = None;
+                let mut f12 = None;
+                let mut f13 = None;
+                let mut f14 = None;
+                let mut f15 = None;
+                while let Some(key) = map.next_key_seed(model::FieldSeed(FIELDS))? {
+                    match key {
+                        0 => model::field(&mut f0, &mut map, "ClientToken")?,
+                        1 => model::field(&mut f1, &mut map, "AccessToken")?,
+                        2 => model::field(&mut f2, &mut map, "Client")?,
+                        3 => model::field(&mut f3, &mut map, "LanguageCode")?,
+                        4 => model::field(&mut f4, &mut map, "CultureCode")?,
+                        5 => model::field(&mut f5, &mut map, "Limitation")?,
+                        6 => model::field(&mut f6, &mut map, "Extent")?,
+                        7 => model::field(&mut f7, &mut map, "ChainIds")?,
+                        8 => model::field(&mut f8, &mut map, "CustomerIds")?,
+                        9 => model::field(&mut f9, &mut map, "Emails")?,
+                        10 => model::field(&mut f10, &mut map, "FirstNames")?,
+                        11 => model::field(&mut f11, &mut map, "LastNames")?,
+                        12 => model::field(&mut f12, &mut map, "CreatedUtc")?,
+                        13 => model::field(&mut f13, &mut map, "UpdatedUtc")?,
+                        14 => model::field(&mut f14, &mut map, "DeletedUtc")?,
+                        15 => model::field(&mut f15, &mut map, "ActivityStates")?,
+                        _ => model::skip(&mut map)?,
+                    }
+                }
+                Ok(CustomerFilterParameters {
+                    client_token: model::required(f0, "ClientToken")?,
+                    access_token: model::required(f1, "AccessToken")?,
+                    client: model::required(f2, "Client")?,
+                    language_code: f3.unwrap_or_default(),
+                    culture_code: f4.unwrap_or_default(),
+                    limitation: model::required(f5, "Limitation")?,
+                    extent: model::required(f6, "Extent")?,
+                    chain_ids: f7.unwrap_or_default(),
+                    customer_ids: f8.unwrap_or_default(),
+                    emails: f9.unwrap_or_default(),
+                    first_names: f10.unwrap_or_default(),
+                    last_names: f11.unwrap_or_default(),
+                    created_utc: f12.unwrap_or_default(),
+                    updated_utc: f13.unwrap_or_default(),
+                    deleted_utc: f14.unwrap_or_default(),
+                    activity_states: f15.unwrap_or_default(),
+                })
+            }
+        }
+        deserializer.deserialize_struct("CustomerFilterParameters", FIELDS, Visitor)
+    }
 }
 
 impl std::fmt::Debug for CustomerFilterParameters {
@@ -979,7 +1865,7 @@ impl<'de> Deserialize<'de> for CustomerOptionsEnum {
 }
 
 /// One page of customers.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct CustomerResult {
     /// Customers on this page, newest first.
@@ -989,8 +1875,42 @@ pub struct CustomerResult {
     pub cursor: Option<uuid::Uuid>,
 }
 
+impl<'de> Deserialize<'de> for CustomerResult {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        const FIELDS: &[&str] = &["Customers", "Cursor"];
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = CustomerResult;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("struct CustomerResult")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<CustomerResult, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                while let Some(key) = map.next_key_seed(model::FieldSeed(FIELDS))? {
+                    match key {
+                        0 => model::field(&mut f0, &mut map, "Customers")?,
+                        1 => model::field(&mut f1, &mut map, "Cursor")?,
+                        _ => model::skip(&mut map)?,
+                    }
+                }
+                Ok(CustomerResult {
+                    customers: model::required(f0, "Customers")?,
+                    cursor: f1.unwrap_or_default(),
+                })
+            }
+        }
+        deserializer.deserialize_struct("CustomerResult", FIELDS, Visitor)
+    }
+}
+
 /// Changes to one customer for customers/update. Any property that is left out (or sent as null) keeps its stored value; the update-value wrappers additionally allow clearing a value with {"Value": null}.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct CustomerUpdateParameters {
     /// Token of the partner application; the same for all of its production connections.
@@ -1057,6 +1977,123 @@ pub struct CustomerUpdateParameters {
     pub italian_lottery_code: Option<StringUpdateValue>,
 }
 
+impl<'de> Deserialize<'de> for CustomerUpdateParameters {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        const FIELDS: &[&str] = &[
+            "ClientToken",
+            "AccessToken",
+            "Client",
+            "LanguageCode",
+            "CultureCode",
+            "CustomerId",
+            "ChainId",
+            "Title",
+            "Sex",
+            "FirstName",
+            "LastName",
+            "SecondLastName",
+            "NationalityCode",
+            "BirthDate",
+            "Email",
+            "Phone",
+            "Notes",
+            "Classifications",
+            "Options",
+            "ItalianDestinationCode",
+            "ItalianFiscalCode",
+            "ItalianLotteryCode",
+        ];
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = CustomerUpdateParameters;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("struct CustomerUpdateParameters")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<CustomerUpdateParameters, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                let mut f4 = None;
+                let mut f5 = None;
+                let mut f6 = None;
+                let mut f7 = None;
+                let mut f8 = None;
+                let mut f9 = None;
+                let mut f10 = None;
+                let mut f11 = None;
+                let mut f12 = None;
+                let mut f13 = None;
+                let mut f14 = None;
+                let mut f15 = None;
+                let mut f16 = None;
+                let mut f17 = None;
+                let mut f18 = None;
+                let mut f19 = None;
+                let mut f20 = None;
+                let mut f21 = None;
+                while let Some(key) = map.next_key_seed(model::FieldSeed(FIELDS))? {
+                    match key {
+                        0 => model::field(&mut f0, &mut map, "ClientToken")?,
+                        1 => model::field(&mut f1, &mut map, "AccessToken")?,
+                        2 => model::field(&mut f2, &mut map, "Client")?,
+                        3 => model::field(&mut f3, &mut map, "LanguageCode")?,
+                        4 => model::field(&mut f4, &mut map, "CultureCode")?,
+                        5 => model::field(&mut f5, &mut map, "CustomerId")?,
+                        6 => model::field(&mut f6, &mut map, "ChainId")?,
+                        7 => model::field(&mut f7, &mut map, "Title")?,
+                        8 => model::field(&mut f8, &mut map, "Sex")?,
+                        9 => model::field(&mut f9, &mut map, "FirstName")?,
+                        10 => model::field(&mut f10, &mut map, "LastName")?,
+                        11 => model::field(&mut f11, &mut map, "SecondLastName")?,
+                        12 => model::field(&mut f12, &mut map, "NationalityCode")?,
+                        13 => model::field(&mut f13, &mut map, "BirthDate")?,
+                        14 => model::field(&mut f14, &mut map, "Email")?,
+                        15 => model::field(&mut f15, &mut map, "Phone")?,
+                        16 => model::field(&mut f16, &mut map, "Notes")?,
+                        17 => model::field(&mut f17, &mut map, "Classifications")?,
+                        18 => model::field(&mut f18, &mut map, "Options")?,
+                        19 => model::field(&mut f19, &mut map, "ItalianDestinationCode")?,
+                        20 => model::field(&mut f20, &mut map, "ItalianFiscalCode")?,
+                        21 => model::field(&mut f21, &mut map, "ItalianLotteryCode")?,
+                        _ => model::skip(&mut map)?,
+                    }
+                }
+                Ok(CustomerUpdateParameters {
+                    client_token: model::required(f0, "ClientToken")?,
+                    access_token: model::required(f1, "AccessToken")?,
+                    client: model::required(f2, "Client")?,
+                    language_code: f3.unwrap_or_default(),
+                    culture_code: f4.unwrap_or_default(),
+                    customer_id: model::required(f5, "CustomerId")?,
+                    chain_id: f6.unwrap_or_default(),
+                    title: f7.unwrap_or_default(),
+                    sex: f8.unwrap_or_default(),
+                    first_name: f9.unwrap_or_default(),
+                    last_name: f10.unwrap_or_default(),
+                    second_last_name: f11.unwrap_or_default(),
+                    nationality_code: f12.unwrap_or_default(),
+                    birth_date: f13.unwrap_or_default(),
+                    email: f14.unwrap_or_default(),
+                    phone: f15.unwrap_or_default(),
+                    notes: f16.unwrap_or_default(),
+                    classifications: f17.unwrap_or_default(),
+                    options: f18.unwrap_or_default(),
+                    italian_destination_code: f19.unwrap_or_default(),
+                    italian_fiscal_code: f20.unwrap_or_default(),
+                    italian_lottery_code: f21.unwrap_or_default(),
+                })
+            }
+        }
+        deserializer.deserialize_struct("CustomerUpdateParameters", FIELDS, Visitor)
+    }
+}
+
 impl std::fmt::Debug for CustomerUpdateParameters {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CustomerUpdateParameters")
@@ -1087,7 +2124,7 @@ impl std::fmt::Debug for CustomerUpdateParameters {
 }
 
 /// Hardware device registered in Mews.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Device {
     /// Unique identifier of the device.
@@ -1101,8 +2138,48 @@ pub struct Device {
     pub identifier: Option<String>,
 }
 
+impl<'de> Deserialize<'de> for Device {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        const FIELDS: &[&str] = &["Id", "Type", "Name", "Identifier"];
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = Device;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("struct Device")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Device, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                while let Some(key) = map.next_key_seed(model::FieldSeed(FIELDS))? {
+                    match key {
+                        0 => model::field(&mut f0, &mut map, "Id")?,
+                        1 => model::field(&mut f1, &mut map, "Type")?,
+                        2 => model::field(&mut f2, &mut map, "Name")?,
+                        3 => model::field(&mut f3, &mut map, "Identifier")?,
+                        _ => model::skip(&mut map)?,
+                    }
+                }
+                Ok(Device {
+                    id: model::required(f0, "Id")?,
+                    r#type: model::required(f1, "Type")?,
+                    name: model::required(f2, "Name")?,
+                    identifier: f3.unwrap_or_default(),
+                })
+            }
+        }
+        deserializer.deserialize_struct("Device", FIELDS, Visitor)
+    }
+}
+
 /// Instruction for a device linked to the integration, such as a printer or key cutter.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct DeviceCommand {
     /// Unique identifier of the command.
@@ -1110,7 +2187,7 @@ pub struct DeviceCommand {
     /// Processing state of the command.
     pub state: DeviceCommandState,
     /// Time the command was issued.
-    pub created_utc: chrono::DateTime<chrono::Utc>,
+    pub created_utc: calendar::DateTime,
     /// Staff member who issued the command, when known.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub creator: Option<DeviceCommandCreator>,
@@ -1120,8 +2197,61 @@ pub struct DeviceCommand {
     pub data: serde_json::Value,
 }
 
+impl<'de> Deserialize<'de> for DeviceCommand {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        const FIELDS: &[&str] = &[
+            "Id",
+            "State",
+            "CreatedUtc",
+            "Creator",
+            "Device",
+            "Data",
+        ];
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = DeviceCommand;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("struct DeviceCommand")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<DeviceCommand, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                let mut f4 = None;
+                let mut f5 = None;
+                while let Some(key) = map.next_key_seed(model::FieldSeed(FIELDS))? {
+                    match key {
+                        0 => model::field(&mut f0, &mut map, "Id")?,
+                        1 => model::field(&mut f1, &mut map, "State")?,
+                        2 => model::field(&mut f2, &mut map, "CreatedUtc")?,
+                        3 => model::field(&mut f3, &mut map, "Creator")?,
+                        4 => model::field(&mut f4, &mut map, "Device")?,
+                        5 => model::field(&mut f5, &mut map, "Data")?,
+                        _ => model::skip(&mut map)?,
+                    }
+                }
+                Ok(DeviceCommand {
+                    id: model::required(f0, "Id")?,
+                    state: model::required(f1, "State")?,
+                    created_utc: model::required(f2, "CreatedUtc")?,
+                    creator: f3.unwrap_or_default(),
+                    device: model::required(f4, "Device")?,
+                    data: model::required(f5, "Data")?,
+                })
+            }
+        }
+        deserializer.deserialize_struct("DeviceCommand", FIELDS, Visitor)
+    }
+}
+
 /// Person who issued a device command.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct DeviceCommandCreator {
     /// Given name.
@@ -1134,8 +2264,45 @@ pub struct DeviceCommandCreator {
     pub image_url: Option<String>,
 }
 
+impl<'de> Deserialize<'de> for DeviceCommandCreator {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        const FIELDS: &[&str] = &["FirstName", "LastName", "ImageUrl"];
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = DeviceCommandCreator;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("struct DeviceCommandCreator")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<DeviceCommandCreator, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                while let Some(key) = map.next_key_seed(model::FieldSeed(FIELDS))? {
+                    match key {
+                        0 => model::field(&mut f0, &mut map, "FirstName")?,
+                        1 => model::field(&mut f1, &mut map, "LastName")?,
+                        2 => model::field(&mut f2, &mut map, "ImageUrl")?,
+                        _ => model::skip(&mut map)?,
+                    }
+                }
+                Ok(DeviceCommandCreator {
+                    first_name: f0.unwrap_or_default(),
+                    last_name: model::required(f1, "LastName")?,
+                    image_url: f2.unwrap_or_default(),
+                })
+            }
+        }
+        deserializer.deserialize_struct("DeviceCommandCreator", FIELDS, Visitor)
+    }
+}
+
 /// A command for a device linked to the integration was created or changed.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct DeviceCommandEvent {
     /// Identifier of the command.
@@ -1144,8 +2311,42 @@ pub struct DeviceCommandEvent {
     pub state: DeviceCommandState,
 }
 
+impl<'de> Deserialize<'de> for DeviceCommandEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        const FIELDS: &[&str] = &["Id", "State"];
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = DeviceCommandEvent;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("struct DeviceCommandEvent")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<DeviceCommandEvent, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                while let Some(key) = map.next_key_seed(model::FieldSeed(FIELDS))? {
+                    match key {
+                        0 => model::field(&mut f0, &mut map, "Id")?,
+                        1 => model::field(&mut f1, &mut map, "State")?,
+                        _ => model::skip(&mut map)?,
+                    }
+                }
+                Ok(DeviceCommandEvent {
+                    id: model::required(f0, "Id")?,
+                    state: model::required(f1, "State")?,
+                })
+            }
+        }
+        deserializer.deserialize_struct("DeviceCommandEvent", FIELDS, Visitor)
+    }
+}
+
 /// Device commands that are still waiting to be handled.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct DeviceCommandResult {
     /// Active commands, newest first.
@@ -1153,6 +2354,40 @@ pub struct DeviceCommandResult {
     /// Id of the oldest item returned; null when nothing was found.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cursor: Option<uuid::Uuid>,
+}
+
+impl<'de> Deserialize<'de> for DeviceCommandResult {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        const FIELDS: &[&str] = &["Commands", "Cursor"];
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = DeviceCommandResult;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("struct DeviceCommandResult")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<DeviceCommandResult, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                while let Some(key) = map.next_key_seed(model::FieldSeed(FIELDS))? {
+                    match key {
+                        0 => model::field(&mut f0, &mut map, "Commands")?,
+                        1 => model::field(&mut f1, &mut map, "Cursor")?,
+                        _ => model::skip(&mut map)?,
+                    }
+                }
+                Ok(DeviceCommandResult {
+                    commands: model::required(f0, "Commands")?,
+                    cursor: f1.unwrap_or_default(),
+                })
+            }
+        }
+        deserializer.deserialize_struct("DeviceCommandResult", FIELDS, Visitor)
+    }
 }
 
 /// Processing state of a device command.
@@ -1277,7 +2512,7 @@ impl<'de> Deserialize<'de> for DeviceType {
 }
 
 /// A property (hotel, hostel, coworking space) using Mews.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Enterprise {
     /// Unique identifier of the enterprise.
@@ -1315,21 +2550,170 @@ pub struct Enterprise {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub is_portfolio: Option<bool>,
     /// Creation time.
-    pub created_utc: chrono::DateTime<chrono::Utc>,
+    pub created_utc: calendar::DateTime,
     /// Time of the latest change.
-    pub updated_utc: chrono::DateTime<chrono::Utc>,
+    pub updated_utc: calendar::DateTime,
+}
+
+impl<'de> Deserialize<'de> for Enterprise {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        const FIELDS: &[&str] = &[
+            "Id",
+            "ChainId",
+            "ChainName",
+            "Name",
+            "TimeZoneIdentifier",
+            "LegalEnvironmentCode",
+            "DefaultLanguageCode",
+            "Pricing",
+            "EditableHistoryInterval",
+            "AccountingEditableHistoryInterval",
+            "OperationalEditableHistoryInterval",
+            "WebsiteUrl",
+            "Email",
+            "Currencies",
+            "IsPortfolio",
+            "CreatedUtc",
+            "UpdatedUtc",
+        ];
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = Enterprise;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("struct Enterprise")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Enterprise, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                let mut f4 = None;
+                let mut f5 = None;
+                let mut f6 = None;
+                let mut f7 = None;
+                let mut f8 = None;
+                let mut f9 = None;
+                let mut f10 = None;
+                let mut f11 = None;
+                let mut f12 = None;
+                let mut f13 = None;
+                let mut f14 = None;
+                let mut f15 = None;
+                let mut f16 = None;
+                while let Some(key) = map.next_key_seed(model::FieldSeed(FIELDS))? {
+                    match key {
+                        0 => model::field(&mut f0, &mut map, "Id")?,
+                        1 => model::field(&mut f1, &mut map, "ChainId")?,
+                        2 => model::field(&mut f2, &mut map, "ChainName")?,
+                        3 => model::field(&mut f3, &mut map, "Name")?,
+                        4 => model::field(&mut f4, &mut map, "TimeZoneIdentifier")?,
+                        5 => model::field(&mut f5, &mut map, "LegalEnvironmentCode")?,
+                        6 => model::field(&mut f6, &mut map, "DefaultLanguageCode")?,
+                        7 => model::field(&mut f7, &mut map, "Pricing")?,
+                        8 => model::field(&mut f8, &mut map, "EditableHistoryInterval")?,
+                        9 => {
+                            model::field(
+                                &mut f9,
+                                &mut map,
+                                "AccountingEditableHistoryInterval",
+                            )?
+                        }
+                        10 => {
+                            model::field(
+                                &mut f10,
+                                &mut map,
+                                "OperationalEditableHistoryInterval",
+                            )?
+                        }
+                        11 => model::field(&mut f11, &mut map, "WebsiteUrl")?,
+                        12 => model::field(&mut f12, &mut map, "Email")?,
+                        13 => model::field(&mut f13, &mut map, "Currencies")?,
+                        14 => model::field(&mut f14, &mut map, "IsPortfolio")?,
+                        15 => model::field(&mut f15, &mut map, "CreatedUtc")?,
+                        16 => model::field(&mut f16, &mut map, "UpdatedUtc")?,
+                        _ => model::skip(&mut map)?,
+                    }
+                }
+                Ok(Enterprise {
+                    id: model::required(f0, "Id")?,
+                    chain_id: model::required(f1, "ChainId")?,
+                    chain_name: model::required(f2, "ChainName")?,
+                    name: model::required(f3, "Name")?,
+                    time_zone_identifier: model::required(f4, "TimeZoneIdentifier")?,
+                    legal_environment_code: model::required(f5, "LegalEnvironmentCode")?,
+                    default_language_code: model::required(f6, "DefaultLanguageCode")?,
+                    pricing: model::required(f7, "Pricing")?,
+                    editable_history_interval: model::required(
+                        f8,
+                        "EditableHistoryInterval",
+                    )?,
+                    accounting_editable_history_interval: model::required(
+                        f9,
+                        "AccountingEditableHistoryInterval",
+                    )?,
+                    operational_editable_history_interval: model::required(
+                        f10,
+                        "OperationalEditableHistoryInterval",
+                    )?,
+                    website_url: f11.unwrap_or_default(),
+                    email: f12.unwrap_or_default(),
+                    currencies: model::required(f13, "Currencies")?,
+                    is_portfolio: f14.unwrap_or_default(),
+                    created_utc: model::required(f15, "CreatedUtc")?,
+                    updated_utc: model::required(f16, "UpdatedUtc")?,
+                })
+            }
+        }
+        deserializer.deserialize_struct("Enterprise", FIELDS, Visitor)
+    }
 }
 
 /// Reference to the entity an event is about.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct EntityUpdatedData {
     /// Identifier of the entity; fetch the entity itself through the API.
     pub id: uuid::Uuid,
 }
 
+impl<'de> Deserialize<'de> for EntityUpdatedData {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        const FIELDS: &[&str] = &["Id"];
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = EntityUpdatedData;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("struct EntityUpdatedData")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<EntityUpdatedData, A::Error> {
+                let mut f0 = None;
+                while let Some(key) = map.next_key_seed(model::FieldSeed(FIELDS))? {
+                    match key {
+                        0 => model::field(&mut f0, &mut map, "Id")?,
+                        _ => model::skip(&mut map)?,
+                    }
+                }
+                Ok(EntityUpdatedData {
+                    id: model::required(f0, "Id")?,
+                })
+            }
+        }
+        deserializer.deserialize_struct("EntityUpdatedData", FIELDS, Visitor)
+    }
+}
+
 /// Batch of entity events that happened at about the same time.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct GeneralWebhookMessage {
     /// Enterprise the events come from.
@@ -1340,8 +2724,45 @@ pub struct GeneralWebhookMessage {
     pub events: Vec<WebhookEvent>,
 }
 
+impl<'de> Deserialize<'de> for GeneralWebhookMessage {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        const FIELDS: &[&str] = &["EnterpriseId", "IntegrationId", "Events"];
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = GeneralWebhookMessage;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("struct GeneralWebhookMessage")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<GeneralWebhookMessage, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                while let Some(key) = map.next_key_seed(model::FieldSeed(FIELDS))? {
+                    match key {
+                        0 => model::field(&mut f0, &mut map, "EnterpriseId")?,
+                        1 => model::field(&mut f1, &mut map, "IntegrationId")?,
+                        2 => model::field(&mut f2, &mut map, "Events")?,
+                        _ => model::skip(&mut map)?,
+                    }
+                }
+                Ok(GeneralWebhookMessage {
+                    enterprise_id: model::required(f0, "EnterpriseId")?,
+                    integration_id: model::required(f1, "IntegrationId")?,
+                    events: model::required(f2, "Events")?,
+                })
+            }
+        }
+        deserializer.deserialize_struct("GeneralWebhookMessage", FIELDS, Visitor)
+    }
+}
+
 /// Request of commands/getAllActive; it has no filters beyond authentication.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct GetAllActiveCommandsParameters {
     /// Token of the partner application; the same for all of its production connections.
@@ -1358,6 +2779,56 @@ pub struct GetAllActiveCommandsParameters {
     pub culture_code: Option<String>,
 }
 
+impl<'de> Deserialize<'de> for GetAllActiveCommandsParameters {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        const FIELDS: &[&str] = &[
+            "ClientToken",
+            "AccessToken",
+            "Client",
+            "LanguageCode",
+            "CultureCode",
+        ];
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = GetAllActiveCommandsParameters;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("struct GetAllActiveCommandsParameters")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<GetAllActiveCommandsParameters, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                let mut f4 = None;
+                while let Some(key) = map.next_key_seed(model::FieldSeed(FIELDS))? {
+                    match key {
+                        0 => model::field(&mut f0, &mut map, "ClientToken")?,
+                        1 => model::field(&mut f1, &mut map, "AccessToken")?,
+                        2 => model::field(&mut f2, &mut map, "Client")?,
+                        3 => model::field(&mut f3, &mut map, "LanguageCode")?,
+                        4 => model::field(&mut f4, &mut map, "CultureCode")?,
+                        _ => model::skip(&mut map)?,
+                    }
+                }
+                Ok(GetAllActiveCommandsParameters {
+                    client_token: model::required(f0, "ClientToken")?,
+                    access_token: model::required(f1, "AccessToken")?,
+                    client: model::required(f2, "Client")?,
+                    language_code: f3.unwrap_or_default(),
+                    culture_code: f4.unwrap_or_default(),
+                })
+            }
+        }
+        deserializer
+            .deserialize_struct("GetAllActiveCommandsParameters", FIELDS, Visitor)
+    }
+}
+
 impl std::fmt::Debug for GetAllActiveCommandsParameters {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("GetAllActiveCommandsParameters")
@@ -1371,13 +2842,47 @@ impl std::fmt::Debug for GetAllActiveCommandsParameters {
 }
 
 /// Payload of the IntegrationApiKeyCreated action.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct IntegrationApiKeyCreatedData {
     /// The integration the new token belongs to.
     pub integration: IntegrationReference,
     /// Newly issued access token that replaces the previous one; keep it secret.
     pub api_key: String,
+}
+
+impl<'de> Deserialize<'de> for IntegrationApiKeyCreatedData {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        const FIELDS: &[&str] = &["Integration", "ApiKey"];
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = IntegrationApiKeyCreatedData;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("struct IntegrationApiKeyCreatedData")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<IntegrationApiKeyCreatedData, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                while let Some(key) = map.next_key_seed(model::FieldSeed(FIELDS))? {
+                    match key {
+                        0 => model::field(&mut f0, &mut map, "Integration")?,
+                        1 => model::field(&mut f1, &mut map, "ApiKey")?,
+                        _ => model::skip(&mut map)?,
+                    }
+                }
+                Ok(IntegrationApiKeyCreatedData {
+                    integration: model::required(f0, "Integration")?,
+                    api_key: model::required(f1, "ApiKey")?,
+                })
+            }
+        }
+        deserializer.deserialize_struct("IntegrationApiKeyCreatedData", FIELDS, Visitor)
+    }
 }
 
 impl std::fmt::Debug for IntegrationApiKeyCreatedData {
@@ -1390,7 +2895,7 @@ impl std::fmt::Debug for IntegrationApiKeyCreatedData {
 }
 
 /// Details of a newly connected integration, including its access token.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct IntegrationCreatedData {
     /// Enterprise that connected the integration.
@@ -1404,11 +2909,68 @@ pub struct IntegrationCreatedData {
     /// Access token for calling the API on behalf of the enterprise; keep it secret.
     pub access_token: String,
     /// Time the integration was connected.
-    pub created_utc: chrono::DateTime<chrono::Utc>,
+    pub created_utc: calendar::DateTime,
     /// Whether the integration is active right away.
     pub is_enabled: bool,
     /// The integration that was connected.
     pub integration: IntegrationReference,
+}
+
+impl<'de> Deserialize<'de> for IntegrationCreatedData {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        const FIELDS: &[&str] = &[
+            "Enterprise",
+            "Service",
+            "Requestor",
+            "AccessToken",
+            "CreatedUtc",
+            "IsEnabled",
+            "Integration",
+        ];
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = IntegrationCreatedData;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("struct IntegrationCreatedData")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<IntegrationCreatedData, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                let mut f4 = None;
+                let mut f5 = None;
+                let mut f6 = None;
+                while let Some(key) = map.next_key_seed(model::FieldSeed(FIELDS))? {
+                    match key {
+                        0 => model::field(&mut f0, &mut map, "Enterprise")?,
+                        1 => model::field(&mut f1, &mut map, "Service")?,
+                        2 => model::field(&mut f2, &mut map, "Requestor")?,
+                        3 => model::field(&mut f3, &mut map, "AccessToken")?,
+                        4 => model::field(&mut f4, &mut map, "CreatedUtc")?,
+                        5 => model::field(&mut f5, &mut map, "IsEnabled")?,
+                        6 => model::field(&mut f6, &mut map, "Integration")?,
+                        _ => model::skip(&mut map)?,
+                    }
+                }
+                Ok(IntegrationCreatedData {
+                    enterprise: model::required(f0, "Enterprise")?,
+                    service: f1.unwrap_or_default(),
+                    requestor: f2.unwrap_or_default(),
+                    access_token: model::required(f3, "AccessToken")?,
+                    created_utc: model::required(f4, "CreatedUtc")?,
+                    is_enabled: model::required(f5, "IsEnabled")?,
+                    integration: model::required(f6, "Integration")?,
+                })
+            }
+        }
+        deserializer.deserialize_struct("IntegrationCreatedData", FIELDS, Visitor)
+    }
 }
 
 impl std::fmt::Debug for IntegrationCreatedData {
@@ -1426,17 +2988,51 @@ impl std::fmt::Debug for IntegrationCreatedData {
 }
 
 /// Payload of the IntegrationDeleted action.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct IntegrationDeletedData {
     /// Time the integration was removed.
-    pub deleted_utc: chrono::DateTime<chrono::Utc>,
+    pub deleted_utc: calendar::DateTime,
     /// The integration that was removed.
     pub integration: IntegrationReference,
 }
 
+impl<'de> Deserialize<'de> for IntegrationDeletedData {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        const FIELDS: &[&str] = &["DeletedUtc", "Integration"];
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = IntegrationDeletedData;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("struct IntegrationDeletedData")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<IntegrationDeletedData, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                while let Some(key) = map.next_key_seed(model::FieldSeed(FIELDS))? {
+                    match key {
+                        0 => model::field(&mut f0, &mut map, "DeletedUtc")?,
+                        1 => model::field(&mut f1, &mut map, "Integration")?,
+                        _ => model::skip(&mut map)?,
+                    }
+                }
+                Ok(IntegrationDeletedData {
+                    deleted_utc: model::required(f0, "DeletedUtc")?,
+                    integration: model::required(f1, "Integration")?,
+                })
+            }
+        }
+        deserializer.deserialize_struct("IntegrationDeletedData", FIELDS, Visitor)
+    }
+}
+
 /// Enterprise that connected an integration.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct IntegrationEnterprise {
     /// Unique identifier of the enterprise.
@@ -1445,16 +3041,81 @@ pub struct IntegrationEnterprise {
     pub name: String,
 }
 
+impl<'de> Deserialize<'de> for IntegrationEnterprise {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        const FIELDS: &[&str] = &["Id", "Name"];
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = IntegrationEnterprise;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("struct IntegrationEnterprise")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<IntegrationEnterprise, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                while let Some(key) = map.next_key_seed(model::FieldSeed(FIELDS))? {
+                    match key {
+                        0 => model::field(&mut f0, &mut map, "Id")?,
+                        1 => model::field(&mut f1, &mut map, "Name")?,
+                        _ => model::skip(&mut map)?,
+                    }
+                }
+                Ok(IntegrationEnterprise {
+                    id: model::required(f0, "Id")?,
+                    name: model::required(f1, "Name")?,
+                })
+            }
+        }
+        deserializer.deserialize_struct("IntegrationEnterprise", FIELDS, Visitor)
+    }
+}
+
 /// Payload of actions that only name the integration.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct IntegrationEventData {
     /// The integration the action concerns.
     pub integration: IntegrationReference,
 }
 
+impl<'de> Deserialize<'de> for IntegrationEventData {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        const FIELDS: &[&str] = &["Integration"];
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = IntegrationEventData;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("struct IntegrationEventData")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<IntegrationEventData, A::Error> {
+                let mut f0 = None;
+                while let Some(key) = map.next_key_seed(model::FieldSeed(FIELDS))? {
+                    match key {
+                        0 => model::field(&mut f0, &mut map, "Integration")?,
+                        _ => model::skip(&mut map)?,
+                    }
+                }
+                Ok(IntegrationEventData {
+                    integration: model::required(f0, "Integration")?,
+                })
+            }
+        }
+        deserializer.deserialize_struct("IntegrationEventData", FIELDS, Visitor)
+    }
+}
+
 /// Integration an action concerns.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct IntegrationReference {
     /// Unique identifier of the integration.
@@ -1463,8 +3124,42 @@ pub struct IntegrationReference {
     pub name: String,
 }
 
+impl<'de> Deserialize<'de> for IntegrationReference {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        const FIELDS: &[&str] = &["Id", "Name"];
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = IntegrationReference;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("struct IntegrationReference")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<IntegrationReference, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                while let Some(key) = map.next_key_seed(model::FieldSeed(FIELDS))? {
+                    match key {
+                        0 => model::field(&mut f0, &mut map, "Id")?,
+                        1 => model::field(&mut f1, &mut map, "Name")?,
+                        _ => model::skip(&mut map)?,
+                    }
+                }
+                Ok(IntegrationReference {
+                    id: model::required(f0, "Id")?,
+                    name: model::required(f1, "Name")?,
+                })
+            }
+        }
+        deserializer.deserialize_struct("IntegrationReference", FIELDS, Visitor)
+    }
+}
+
 /// Person who asked for an integration to be connected.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct IntegrationRequestor {
     /// Full name of the person.
@@ -1475,14 +3170,82 @@ pub struct IntegrationRequestor {
     pub email: Option<String>,
 }
 
+impl<'de> Deserialize<'de> for IntegrationRequestor {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        const FIELDS: &[&str] = &["Name", "Email"];
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = IntegrationRequestor;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("struct IntegrationRequestor")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<IntegrationRequestor, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                while let Some(key) = map.next_key_seed(model::FieldSeed(FIELDS))? {
+                    match key {
+                        0 => model::field(&mut f0, &mut map, "Name")?,
+                        1 => model::field(&mut f1, &mut map, "Email")?,
+                        _ => model::skip(&mut map)?,
+                    }
+                }
+                Ok(IntegrationRequestor {
+                    name: f0.unwrap_or_default(),
+                    email: f1.unwrap_or_default(),
+                })
+            }
+        }
+        deserializer.deserialize_struct("IntegrationRequestor", FIELDS, Visitor)
+    }
+}
+
 /// Service an integration was connected to.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct IntegrationService {
     /// Unique identifier of the service.
     pub id: uuid::Uuid,
     /// Name of the service.
     pub name: String,
+}
+
+impl<'de> Deserialize<'de> for IntegrationService {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        const FIELDS: &[&str] = &["Id", "Name"];
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = IntegrationService;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("struct IntegrationService")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<IntegrationService, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                while let Some(key) = map.next_key_seed(model::FieldSeed(FIELDS))? {
+                    match key {
+                        0 => model::field(&mut f0, &mut map, "Id")?,
+                        1 => model::field(&mut f1, &mut map, "Name")?,
+                        _ => model::skip(&mut map)?,
+                    }
+                }
+                Ok(IntegrationService {
+                    id: model::required(f0, "Id")?,
+                    name: model::required(f1, "Name")?,
+                })
+            }
+        }
+        deserializer.deserialize_struct("IntegrationService", FIELDS, Visitor)
+    }
 }
 
 /// One integration lifecycle action, tagged by Action with the payload in Data.
@@ -1635,7 +3398,7 @@ impl model::Adjacent for IntegrationWebhookMessage {
 }
 
 /// Page size and starting point for cursor-based paging.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Limitation {
     /// Largest number of items to return in one page.
@@ -1645,8 +3408,42 @@ pub struct Limitation {
     pub cursor: Option<uuid::Uuid>,
 }
 
+impl<'de> Deserialize<'de> for Limitation {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        const FIELDS: &[&str] = &["Count", "Cursor"];
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = Limitation;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("struct Limitation")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Limitation, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                while let Some(key) = map.next_key_seed(model::FieldSeed(FIELDS))? {
+                    match key {
+                        0 => model::field(&mut f0, &mut map, "Count")?,
+                        1 => model::field(&mut f1, &mut map, "Cursor")?,
+                        _ => model::skip(&mut map)?,
+                    }
+                }
+                Ok(Limitation {
+                    count: model::required(f0, "Count")?,
+                    cursor: f1.unwrap_or_default(),
+                })
+            }
+        }
+        deserializer.deserialize_struct("Limitation", FIELDS, Visitor)
+    }
+}
+
 /// One message in a conversation thread between the property and a partner.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Message {
     /// Unique identifier of the message.
@@ -1658,11 +3455,60 @@ pub struct Message {
     /// Who wrote the message.
     pub sender: MessageSender,
     /// Time the message was written.
-    pub created_utc: chrono::DateTime<chrono::Utc>,
+    pub created_utc: calendar::DateTime,
+}
+
+impl<'de> Deserialize<'de> for Message {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        const FIELDS: &[&str] = &[
+            "Id",
+            "MessageThreadId",
+            "Text",
+            "Sender",
+            "CreatedUtc",
+        ];
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = Message;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("struct Message")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Message, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                let mut f4 = None;
+                while let Some(key) = map.next_key_seed(model::FieldSeed(FIELDS))? {
+                    match key {
+                        0 => model::field(&mut f0, &mut map, "Id")?,
+                        1 => model::field(&mut f1, &mut map, "MessageThreadId")?,
+                        2 => model::field(&mut f2, &mut map, "Text")?,
+                        3 => model::field(&mut f3, &mut map, "Sender")?,
+                        4 => model::field(&mut f4, &mut map, "CreatedUtc")?,
+                        _ => model::skip(&mut map)?,
+                    }
+                }
+                Ok(Message {
+                    id: model::required(f0, "Id")?,
+                    message_thread_id: model::required(f1, "MessageThreadId")?,
+                    text: model::required(f2, "Text")?,
+                    sender: model::required(f3, "Sender")?,
+                    created_utc: model::required(f4, "CreatedUtc")?,
+                })
+            }
+        }
+        deserializer.deserialize_struct("Message", FIELDS, Visitor)
+    }
 }
 
 /// Filters for messages/getAll.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct MessageFilterParameters {
     /// Token of the partner application; the same for all of its production connections.
@@ -1689,6 +3535,71 @@ pub struct MessageFilterParameters {
     pub created_utc: Option<TimeFilterInterval>,
 }
 
+impl<'de> Deserialize<'de> for MessageFilterParameters {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        const FIELDS: &[&str] = &[
+            "ClientToken",
+            "AccessToken",
+            "Client",
+            "LanguageCode",
+            "CultureCode",
+            "Limitation",
+            "EnterpriseIds",
+            "MessageThreadIds",
+            "CreatedUtc",
+        ];
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = MessageFilterParameters;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("struct MessageFilterParameters")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<MessageFilterParameters, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                let mut f4 = None;
+                let mut f5 = None;
+                let mut f6 = None;
+                let mut f7 = None;
+                let mut f8 = None;
+                while let Some(key) = map.next_key_seed(model::FieldSeed(FIELDS))? {
+                    match key {
+                        0 => model::field(&mut f0, &mut map, "ClientToken")?,
+                        1 => model::field(&mut f1, &mut map, "AccessToken")?,
+                        2 => model::field(&mut f2, &mut map, "Client")?,
+                        3 => model::field(&mut f3, &mut map, "LanguageCode")?,
+                        4 => model::field(&mut f4, &mut map, "CultureCode")?,
+                        5 => model::field(&mut f5, &mut map, "Limitation")?,
+                        6 => model::field(&mut f6, &mut map, "EnterpriseIds")?,
+                        7 => model::field(&mut f7, &mut map, "MessageThreadIds")?,
+                        8 => model::field(&mut f8, &mut map, "CreatedUtc")?,
+                        _ => model::skip(&mut map)?,
+                    }
+                }
+                Ok(MessageFilterParameters {
+                    client_token: model::required(f0, "ClientToken")?,
+                    access_token: model::required(f1, "AccessToken")?,
+                    client: model::required(f2, "Client")?,
+                    language_code: f3.unwrap_or_default(),
+                    culture_code: f4.unwrap_or_default(),
+                    limitation: model::required(f5, "Limitation")?,
+                    enterprise_ids: f6.unwrap_or_default(),
+                    message_thread_ids: model::required(f7, "MessageThreadIds")?,
+                    created_utc: f8.unwrap_or_default(),
+                })
+            }
+        }
+        deserializer.deserialize_struct("MessageFilterParameters", FIELDS, Visitor)
+    }
+}
+
 impl std::fmt::Debug for MessageFilterParameters {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("MessageFilterParameters")
@@ -1706,7 +3617,7 @@ impl std::fmt::Debug for MessageFilterParameters {
 }
 
 /// One page of messages.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct MessageResult {
     /// Messages on this page, newest first.
@@ -1716,8 +3627,42 @@ pub struct MessageResult {
     pub cursor: Option<uuid::Uuid>,
 }
 
+impl<'de> Deserialize<'de> for MessageResult {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        const FIELDS: &[&str] = &["Messages", "Cursor"];
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = MessageResult;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("struct MessageResult")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<MessageResult, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                while let Some(key) = map.next_key_seed(model::FieldSeed(FIELDS))? {
+                    match key {
+                        0 => model::field(&mut f0, &mut map, "Messages")?,
+                        1 => model::field(&mut f1, &mut map, "Cursor")?,
+                        _ => model::skip(&mut map)?,
+                    }
+                }
+                Ok(MessageResult {
+                    messages: model::required(f0, "Messages")?,
+                    cursor: f1.unwrap_or_default(),
+                })
+            }
+        }
+        deserializer.deserialize_struct("MessageResult", FIELDS, Visitor)
+    }
+}
+
 /// Author of a message as a coproduct with no typed payload.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct MessageSender {
     /// Kind of author.
@@ -1727,11 +3672,70 @@ pub struct MessageSender {
     pub value: Option<serde_json::Value>,
 }
 
+impl<'de> Deserialize<'de> for MessageSender {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        const FIELDS: &[&str] = &["Discriminator", "Value"];
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = MessageSender;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("struct MessageSender")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<MessageSender, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                while let Some(key) = map.next_key_seed(model::FieldSeed(FIELDS))? {
+                    match key {
+                        0 => model::field(&mut f0, &mut map, "Discriminator")?,
+                        1 => model::field(&mut f1, &mut map, "Value")?,
+                        _ => model::skip(&mut map)?,
+                    }
+                }
+                Ok(MessageSender {
+                    discriminator: model::required(f0, "Discriminator")?,
+                    value: f1.unwrap_or_default(),
+                })
+            }
+        }
+        deserializer.deserialize_struct("MessageSender", FIELDS, Visitor)
+    }
+}
+
 /// Details of an object resource; no fields are defined yet.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ObjectData {}
+impl<'de> Deserialize<'de> for ObjectData {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        const FIELDS: &[&str] = &[];
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = ObjectData;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("struct ObjectData")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<ObjectData, A::Error> {
+                while map.next_key::<serde::de::IgnoredAny>()?.is_some() {
+                    model::skip(&mut map)?;
+                }
+                Ok(ObjectData {})
+            }
+        }
+        deserializer.deserialize_struct("ObjectData", FIELDS, Visitor)
+    }
+}
+
 /// Money received from or returned to an account.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Payment {
     /// Unique identifier of the payment.
@@ -1760,16 +3764,16 @@ pub struct Payment {
     pub settlement_id: Option<String>,
     /// Time the payment was charged.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub charged_utc: Option<chrono::DateTime<chrono::Utc>>,
+    pub charged_utc: Option<calendar::DateTime>,
     /// Time the bill holding the payment was closed.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub closed_utc: Option<chrono::DateTime<chrono::Utc>>,
+    pub closed_utc: Option<calendar::DateTime>,
     /// Creation time.
-    pub created_utc: chrono::DateTime<chrono::Utc>,
+    pub created_utc: calendar::DateTime,
     /// Time of the latest change.
-    pub updated_utc: chrono::DateTime<chrono::Utc>,
+    pub updated_utc: calendar::DateTime,
     /// Time the payment was settled.
-    pub settlement_utc: chrono::DateTime<chrono::Utc>,
+    pub settlement_utc: calendar::DateTime,
     /// Accounting state of the payment.
     pub accounting_state: AccountingState,
     /// Processing state of the payment.
@@ -1784,16 +3788,156 @@ pub struct Payment {
     pub kind: Option<PaymentKind>,
 }
 
+impl<'de> Deserialize<'de> for Payment {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        const FIELDS: &[&str] = &[
+            "Id",
+            "EnterpriseId",
+            "AccountId",
+            "AccountType",
+            "BillId",
+            "ReservationId",
+            "Amount",
+            "OriginalAmount",
+            "Notes",
+            "SettlementId",
+            "ChargedUtc",
+            "ClosedUtc",
+            "CreatedUtc",
+            "UpdatedUtc",
+            "SettlementUtc",
+            "AccountingState",
+            "State",
+            "Identifier",
+            "Type",
+            "Kind",
+        ];
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = Payment;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("struct Payment")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Payment, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                let mut f4 = None;
+                let mut f5 = None;
+                let mut f6 = None;
+                let mut f7 = None;
+                let mut f8 = None;
+                let mut f9 = None;
+                let mut f10 = None;
+                let mut f11 = None;
+                let mut f12 = None;
+                let mut f13 = None;
+                let mut f14 = None;
+                let mut f15 = None;
+                let mut f16 = None;
+                let mut f17 = None;
+                let mut f18 = None;
+                let mut f19 = None;
+                while let Some(key) = map.next_key_seed(model::FieldSeed(FIELDS))? {
+                    match key {
+                        0 => model::field(&mut f0, &mut map, "Id")?,
+                        1 => model::field(&mut f1, &mut map, "EnterpriseId")?,
+                        2 => model::field(&mut f2, &mut map, "AccountId")?,
+                        3 => model::field(&mut f3, &mut map, "AccountType")?,
+                        4 => model::field(&mut f4, &mut map, "BillId")?,
+                        5 => model::field(&mut f5, &mut map, "ReservationId")?,
+                        6 => model::field(&mut f6, &mut map, "Amount")?,
+                        7 => model::field(&mut f7, &mut map, "OriginalAmount")?,
+                        8 => model::field(&mut f8, &mut map, "Notes")?,
+                        9 => model::field(&mut f9, &mut map, "SettlementId")?,
+                        10 => model::field(&mut f10, &mut map, "ChargedUtc")?,
+                        11 => model::field(&mut f11, &mut map, "ClosedUtc")?,
+                        12 => model::field(&mut f12, &mut map, "CreatedUtc")?,
+                        13 => model::field(&mut f13, &mut map, "UpdatedUtc")?,
+                        14 => model::field(&mut f14, &mut map, "SettlementUtc")?,
+                        15 => model::field(&mut f15, &mut map, "AccountingState")?,
+                        16 => model::field(&mut f16, &mut map, "State")?,
+                        17 => model::field(&mut f17, &mut map, "Identifier")?,
+                        18 => model::field(&mut f18, &mut map, "Type")?,
+                        19 => model::field(&mut f19, &mut map, "Kind")?,
+                        _ => model::skip(&mut map)?,
+                    }
+                }
+                Ok(Payment {
+                    id: model::required(f0, "Id")?,
+                    enterprise_id: model::required(f1, "EnterpriseId")?,
+                    account_id: model::required(f2, "AccountId")?,
+                    account_type: model::required(f3, "AccountType")?,
+                    bill_id: f4.unwrap_or_default(),
+                    reservation_id: f5.unwrap_or_default(),
+                    amount: model::required(f6, "Amount")?,
+                    original_amount: model::required(f7, "OriginalAmount")?,
+                    notes: f8.unwrap_or_default(),
+                    settlement_id: f9.unwrap_or_default(),
+                    charged_utc: f10.unwrap_or_default(),
+                    closed_utc: f11.unwrap_or_default(),
+                    created_utc: model::required(f12, "CreatedUtc")?,
+                    updated_utc: model::required(f13, "UpdatedUtc")?,
+                    settlement_utc: model::required(f14, "SettlementUtc")?,
+                    accounting_state: model::required(f15, "AccountingState")?,
+                    state: model::required(f16, "State")?,
+                    identifier: f17.unwrap_or_default(),
+                    r#type: model::required(f18, "Type")?,
+                    kind: f19.unwrap_or_default(),
+                })
+            }
+        }
+        deserializer.deserialize_struct("Payment", FIELDS, Visitor)
+    }
+}
+
 /// Settings for storing payment cards.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct PaymentCardStorage {
     /// Key used to encrypt card data before it is sent.
     pub public_key: String,
 }
 
+impl<'de> Deserialize<'de> for PaymentCardStorage {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        const FIELDS: &[&str] = &["PublicKey"];
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = PaymentCardStorage;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("struct PaymentCardStorage")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<PaymentCardStorage, A::Error> {
+                let mut f0 = None;
+                while let Some(key) = map.next_key_seed(model::FieldSeed(FIELDS))? {
+                    match key {
+                        0 => model::field(&mut f0, &mut map, "PublicKey")?,
+                        _ => model::skip(&mut map)?,
+                    }
+                }
+                Ok(PaymentCardStorage {
+                    public_key: model::required(f0, "PublicKey")?,
+                })
+            }
+        }
+        deserializer.deserialize_struct("PaymentCardStorage", FIELDS, Visitor)
+    }
+}
+
 /// Filters for payments/getAll.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct PaymentFilterParameters {
     /// Token of the partner application; the same for all of its production connections.
@@ -1843,6 +3987,103 @@ pub struct PaymentFilterParameters {
     /// Only return payments of this type.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub r#type: Option<PaymentType>,
+}
+
+impl<'de> Deserialize<'de> for PaymentFilterParameters {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        const FIELDS: &[&str] = &[
+            "ClientToken",
+            "AccessToken",
+            "Client",
+            "LanguageCode",
+            "CultureCode",
+            "Limitation",
+            "EnterpriseIds",
+            "PaymentIds",
+            "AccountIds",
+            "BillIds",
+            "ReservationIds",
+            "CreatedUtc",
+            "UpdatedUtc",
+            "ChargedUtc",
+            "Currency",
+            "States",
+            "Type",
+        ];
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = PaymentFilterParameters;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("struct PaymentFilterParameters")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<PaymentFilterParameters, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                let mut f4 = None;
+                let mut f5 = None;
+                let mut f6 = None;
+                let mut f7 = None;
+                let mut f8 = None;
+                let mut f9 = None;
+                let mut f10 = None;
+                let mut f11 = None;
+                let mut f12 = None;
+                let mut f13 = None;
+                let mut f14 = None;
+                let mut f15 = None;
+                let mut f16 = None;
+                while let Some(key) = map.next_key_seed(model::FieldSeed(FIELDS))? {
+                    match key {
+                        0 => model::field(&mut f0, &mut map, "ClientToken")?,
+                        1 => model::field(&mut f1, &mut map, "AccessToken")?,
+                        2 => model::field(&mut f2, &mut map, "Client")?,
+                        3 => model::field(&mut f3, &mut map, "LanguageCode")?,
+                        4 => model::field(&mut f4, &mut map, "CultureCode")?,
+                        5 => model::field(&mut f5, &mut map, "Limitation")?,
+                        6 => model::field(&mut f6, &mut map, "EnterpriseIds")?,
+                        7 => model::field(&mut f7, &mut map, "PaymentIds")?,
+                        8 => model::field(&mut f8, &mut map, "AccountIds")?,
+                        9 => model::field(&mut f9, &mut map, "BillIds")?,
+                        10 => model::field(&mut f10, &mut map, "ReservationIds")?,
+                        11 => model::field(&mut f11, &mut map, "CreatedUtc")?,
+                        12 => model::field(&mut f12, &mut map, "UpdatedUtc")?,
+                        13 => model::field(&mut f13, &mut map, "ChargedUtc")?,
+                        14 => model::field(&mut f14, &mut map, "Currency")?,
+                        15 => model::field(&mut f15, &mut map, "States")?,
+                        16 => model::field(&mut f16, &mut map, "Type")?,
+                        _ => model::skip(&mut map)?,
+                    }
+                }
+                Ok(PaymentFilterParameters {
+                    client_token: model::required(f0, "ClientToken")?,
+                    access_token: model::required(f1, "AccessToken")?,
+                    client: model::required(f2, "Client")?,
+                    language_code: f3.unwrap_or_default(),
+                    culture_code: f4.unwrap_or_default(),
+                    limitation: model::required(f5, "Limitation")?,
+                    enterprise_ids: f6.unwrap_or_default(),
+                    payment_ids: f7.unwrap_or_default(),
+                    account_ids: f8.unwrap_or_default(),
+                    bill_ids: f9.unwrap_or_default(),
+                    reservation_ids: f10.unwrap_or_default(),
+                    created_utc: f11.unwrap_or_default(),
+                    updated_utc: f12.unwrap_or_default(),
+                    charged_utc: f13.unwrap_or_default(),
+                    currency: f14.unwrap_or_default(),
+                    states: f15.unwrap_or_default(),
+                    r#type: f16.unwrap_or_default(),
+                })
+            }
+        }
+        deserializer.deserialize_struct("PaymentFilterParameters", FIELDS, Visitor)
+    }
 }
 
 impl std::fmt::Debug for PaymentFilterParameters {
@@ -1926,7 +4167,7 @@ impl<'de> Deserialize<'de> for PaymentKind {
 }
 
 /// One page of payments.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct PaymentResult {
     /// Payments on this page, newest first.
@@ -1934,6 +4175,40 @@ pub struct PaymentResult {
     /// Id of the oldest item on this page; null when nothing was found.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cursor: Option<uuid::Uuid>,
+}
+
+impl<'de> Deserialize<'de> for PaymentResult {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        const FIELDS: &[&str] = &["Payments", "Cursor"];
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = PaymentResult;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("struct PaymentResult")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<PaymentResult, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                while let Some(key) = map.next_key_seed(model::FieldSeed(FIELDS))? {
+                    match key {
+                        0 => model::field(&mut f0, &mut map, "Payments")?,
+                        1 => model::field(&mut f1, &mut map, "Cursor")?,
+                        _ => model::skip(&mut map)?,
+                    }
+                }
+                Ok(PaymentResult {
+                    payments: model::required(f0, "Payments")?,
+                    cursor: f1.unwrap_or_default(),
+                })
+            }
+        }
+        deserializer.deserialize_struct("PaymentResult", FIELDS, Visitor)
+    }
 }
 
 /// Processing state of a payment.
@@ -2064,26 +4339,100 @@ impl<'de> Deserialize<'de> for PaymentType {
 }
 
 /// Details of a person resource; no fields are defined yet.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PersonData {}
+impl<'de> Deserialize<'de> for PersonData {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        const FIELDS: &[&str] = &[];
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = PersonData;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("struct PersonData")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<PersonData, A::Error> {
+                while map.next_key::<serde::de::IgnoredAny>()?.is_some() {
+                    model::skip(&mut map)?;
+                }
+                Ok(PersonData {})
+            }
+        }
+        deserializer.deserialize_struct("PersonData", FIELDS, Visitor)
+    }
+}
+
 /// A price changed (base price, price adjustment or category price); read the new prices through the HTTP API.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct PriceUpdateEvent {
     /// Identifier of the event itself.
     pub id: uuid::Uuid,
     /// Start of the affected period.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub start_utc: Option<chrono::DateTime<chrono::Utc>>,
+    pub start_utc: Option<calendar::DateTime>,
     /// End of the affected period.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub end_utc: Option<chrono::DateTime<chrono::Utc>>,
+    pub end_utc: Option<calendar::DateTime>,
     /// Rate whose prices changed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rate_id: Option<uuid::Uuid>,
     /// Resource category whose prices changed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub resource_category_id: Option<uuid::Uuid>,
+}
+
+impl<'de> Deserialize<'de> for PriceUpdateEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        const FIELDS: &[&str] = &[
+            "Id",
+            "StartUtc",
+            "EndUtc",
+            "RateId",
+            "ResourceCategoryId",
+        ];
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = PriceUpdateEvent;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("struct PriceUpdateEvent")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<PriceUpdateEvent, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                let mut f4 = None;
+                while let Some(key) = map.next_key_seed(model::FieldSeed(FIELDS))? {
+                    match key {
+                        0 => model::field(&mut f0, &mut map, "Id")?,
+                        1 => model::field(&mut f1, &mut map, "StartUtc")?,
+                        2 => model::field(&mut f2, &mut map, "EndUtc")?,
+                        3 => model::field(&mut f3, &mut map, "RateId")?,
+                        4 => model::field(&mut f4, &mut map, "ResourceCategoryId")?,
+                        _ => model::skip(&mut map)?,
+                    }
+                }
+                Ok(PriceUpdateEvent {
+                    id: model::required(f0, "Id")?,
+                    start_utc: f1.unwrap_or_default(),
+                    end_utc: f2.unwrap_or_default(),
+                    rate_id: f3.unwrap_or_default(),
+                    resource_category_id: f4.unwrap_or_default(),
+                })
+            }
+        }
+        deserializer.deserialize_struct("PriceUpdateEvent", FIELDS, Visitor)
+    }
 }
 
 /// Whether prices include tax.
@@ -2137,7 +4486,7 @@ impl<'de> Deserialize<'de> for PricingMode {
 }
 
 /// Item sold within a service, such as breakfast or a late check-out.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Product {
     /// Unique identifier of the product.
@@ -2166,13 +4515,96 @@ pub struct Product {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tax_exemption_legal_reference: Option<String>,
     /// Creation time.
-    pub created_utc: chrono::DateTime<chrono::Utc>,
+    pub created_utc: calendar::DateTime,
     /// Time of the latest change.
-    pub updated_utc: chrono::DateTime<chrono::Utc>,
+    pub updated_utc: calendar::DateTime,
+}
+
+impl<'de> Deserialize<'de> for Product {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        const FIELDS: &[&str] = &[
+            "Id",
+            "ServiceId",
+            "CategoryId",
+            "IsActive",
+            "Name",
+            "Names",
+            "ShortNames",
+            "Ordering",
+            "TaxExemptionReason",
+            "TaxExemptionLegalReference",
+            "CreatedUtc",
+            "UpdatedUtc",
+        ];
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = Product;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("struct Product")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Product, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                let mut f4 = None;
+                let mut f5 = None;
+                let mut f6 = None;
+                let mut f7 = None;
+                let mut f8 = None;
+                let mut f9 = None;
+                let mut f10 = None;
+                let mut f11 = None;
+                while let Some(key) = map.next_key_seed(model::FieldSeed(FIELDS))? {
+                    match key {
+                        0 => model::field(&mut f0, &mut map, "Id")?,
+                        1 => model::field(&mut f1, &mut map, "ServiceId")?,
+                        2 => model::field(&mut f2, &mut map, "CategoryId")?,
+                        3 => model::field(&mut f3, &mut map, "IsActive")?,
+                        4 => model::field(&mut f4, &mut map, "Name")?,
+                        5 => model::field(&mut f5, &mut map, "Names")?,
+                        6 => model::field(&mut f6, &mut map, "ShortNames")?,
+                        7 => model::field(&mut f7, &mut map, "Ordering")?,
+                        8 => model::field(&mut f8, &mut map, "TaxExemptionReason")?,
+                        9 => {
+                            model::field(
+                                &mut f9,
+                                &mut map,
+                                "TaxExemptionLegalReference",
+                            )?
+                        }
+                        10 => model::field(&mut f10, &mut map, "CreatedUtc")?,
+                        11 => model::field(&mut f11, &mut map, "UpdatedUtc")?,
+                        _ => model::skip(&mut map)?,
+                    }
+                }
+                Ok(Product {
+                    id: model::required(f0, "Id")?,
+                    service_id: model::required(f1, "ServiceId")?,
+                    category_id: f2.unwrap_or_default(),
+                    is_active: model::required(f3, "IsActive")?,
+                    name: f4.unwrap_or_default(),
+                    names: model::required(f5, "Names")?,
+                    short_names: model::required(f6, "ShortNames")?,
+                    ordering: model::required(f7, "Ordering")?,
+                    tax_exemption_reason: f8.unwrap_or_default(),
+                    tax_exemption_legal_reference: f9.unwrap_or_default(),
+                    created_utc: model::required(f10, "CreatedUtc")?,
+                    updated_utc: model::required(f11, "UpdatedUtc")?,
+                })
+            }
+        }
+        deserializer.deserialize_struct("Product", FIELDS, Visitor)
+    }
 }
 
 /// Moments of the guest journey at which an offer is shown.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Promotions {
     /// Offered before check-in.
@@ -2189,8 +4621,61 @@ pub struct Promotions {
     pub during_check_out: bool,
 }
 
+impl<'de> Deserialize<'de> for Promotions {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        const FIELDS: &[&str] = &[
+            "BeforeCheckIn",
+            "AfterCheckIn",
+            "DuringStay",
+            "BeforeCheckOut",
+            "AfterCheckOut",
+            "DuringCheckOut",
+        ];
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = Promotions;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("struct Promotions")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Promotions, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                let mut f4 = None;
+                let mut f5 = None;
+                while let Some(key) = map.next_key_seed(model::FieldSeed(FIELDS))? {
+                    match key {
+                        0 => model::field(&mut f0, &mut map, "BeforeCheckIn")?,
+                        1 => model::field(&mut f1, &mut map, "AfterCheckIn")?,
+                        2 => model::field(&mut f2, &mut map, "DuringStay")?,
+                        3 => model::field(&mut f3, &mut map, "BeforeCheckOut")?,
+                        4 => model::field(&mut f4, &mut map, "AfterCheckOut")?,
+                        5 => model::field(&mut f5, &mut map, "DuringCheckOut")?,
+                        _ => model::skip(&mut map)?,
+                    }
+                }
+                Ok(Promotions {
+                    before_check_in: model::required(f0, "BeforeCheckIn")?,
+                    after_check_in: model::required(f1, "AfterCheckIn")?,
+                    during_stay: model::required(f2, "DuringStay")?,
+                    before_check_out: model::required(f3, "BeforeCheckOut")?,
+                    after_check_out: model::required(f4, "AfterCheckOut")?,
+                    during_check_out: model::required(f5, "DuringCheckOut")?,
+                })
+            }
+        }
+        deserializer.deserialize_struct("Promotions", FIELDS, Visitor)
+    }
+}
+
 /// A reservation, modelled as a service order of a bookable service.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Reservation {
     /// Unique identifier of the reservation.
@@ -2215,12 +4700,12 @@ pub struct Reservation {
     /// Channel through which the reservation arrived.
     pub origin: ServiceOrderOrigin,
     /// Creation time.
-    pub created_utc: chrono::DateTime<chrono::Utc>,
+    pub created_utc: calendar::DateTime,
     /// Time of the latest change.
-    pub updated_utc: chrono::DateTime<chrono::Utc>,
+    pub updated_utc: calendar::DateTime,
     /// Cancellation time, if the reservation was canceled.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub cancelled_utc: Option<chrono::DateTime<chrono::Utc>>,
+    pub cancelled_utc: Option<calendar::DateTime>,
     /// Reservation group this reservation is part of.
     pub group_id: uuid::Uuid,
     /// Rate used for pricing.
@@ -2238,20 +4723,20 @@ pub struct Reservation {
     pub partner_company_id: Option<uuid::Uuid>,
     /// Start of the stay; superseded by ScheduledStartUtc and ActualStartUtc.
     #[deprecated]
-    pub start_utc: chrono::DateTime<chrono::Utc>,
+    pub start_utc: calendar::DateTime,
     /// End of the stay; superseded by ScheduledEndUtc and ActualEndUtc.
     #[deprecated]
-    pub end_utc: chrono::DateTime<chrono::Utc>,
+    pub end_utc: calendar::DateTime,
     /// Planned arrival.
-    pub scheduled_start_utc: chrono::DateTime<chrono::Utc>,
+    pub scheduled_start_utc: calendar::DateTime,
     /// Real check-in time, once it happened.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub actual_start_utc: Option<chrono::DateTime<chrono::Utc>>,
+    pub actual_start_utc: Option<calendar::DateTime>,
     /// Planned departure.
-    pub scheduled_end_utc: chrono::DateTime<chrono::Utc>,
+    pub scheduled_end_utc: calendar::DateTime,
     /// Real check-out time, once it happened.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub actual_end_utc: Option<chrono::DateTime<chrono::Utc>>,
+    pub actual_end_utc: Option<calendar::DateTime>,
     /// Reason for the trip, when known.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub purpose: Option<ReservationPurpose>,
@@ -2261,8 +4746,158 @@ pub struct Reservation {
     pub person_counts: Vec<ReservationPersonCount>,
 }
 
+impl<'de> Deserialize<'de> for Reservation {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        const FIELDS: &[&str] = &[
+            "Id",
+            "ServiceId",
+            "AccountId",
+            "AccountType",
+            "CreatorProfileId",
+            "UpdaterProfileId",
+            "BookerId",
+            "Number",
+            "State",
+            "Origin",
+            "CreatedUtc",
+            "UpdatedUtc",
+            "CancelledUtc",
+            "GroupId",
+            "RateId",
+            "RequestedResourceCategoryId",
+            "AssignedResourceId",
+            "AssignedResourceLocked",
+            "PartnerCompanyId",
+            "StartUtc",
+            "EndUtc",
+            "ScheduledStartUtc",
+            "ActualStartUtc",
+            "ScheduledEndUtc",
+            "ActualEndUtc",
+            "Purpose",
+            "Options",
+            "PersonCounts",
+        ];
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = Reservation;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("struct Reservation")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Reservation, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                let mut f4 = None;
+                let mut f5 = None;
+                let mut f6 = None;
+                let mut f7 = None;
+                let mut f8 = None;
+                let mut f9 = None;
+                let mut f10 = None;
+                let mut f11 = None;
+                let mut f12 = None;
+                let mut f13 = None;
+                let mut f14 = None;
+                let mut f15 = None;
+                let mut f16 = None;
+                let mut f17 = None;
+                let mut f18 = None;
+                let mut f19 = None;
+                let mut f20 = None;
+                let mut f21 = None;
+                let mut f22 = None;
+                let mut f23 = None;
+                let mut f24 = None;
+                let mut f25 = None;
+                let mut f26 = None;
+                let mut f27 = None;
+                while let Some(key) = map.next_key_seed(model::FieldSeed(FIELDS))? {
+                    match key {
+                        0 => model::field(&mut f0, &mut map, "Id")?,
+                        1 => model::field(&mut f1, &mut map, "ServiceId")?,
+                        2 => model::field(&mut f2, &mut map, "AccountId")?,
+                        3 => model::field(&mut f3, &mut map, "AccountType")?,
+                        4 => model::field(&mut f4, &mut map, "CreatorProfileId")?,
+                        5 => model::field(&mut f5, &mut map, "UpdaterProfileId")?,
+                        6 => model::field(&mut f6, &mut map, "BookerId")?,
+                        7 => model::field(&mut f7, &mut map, "Number")?,
+                        8 => model::field(&mut f8, &mut map, "State")?,
+                        9 => model::field(&mut f9, &mut map, "Origin")?,
+                        10 => model::field(&mut f10, &mut map, "CreatedUtc")?,
+                        11 => model::field(&mut f11, &mut map, "UpdatedUtc")?,
+                        12 => model::field(&mut f12, &mut map, "CancelledUtc")?,
+                        13 => model::field(&mut f13, &mut map, "GroupId")?,
+                        14 => model::field(&mut f14, &mut map, "RateId")?,
+                        15 => {
+                            model::field(
+                                &mut f15,
+                                &mut map,
+                                "RequestedResourceCategoryId",
+                            )?
+                        }
+                        16 => model::field(&mut f16, &mut map, "AssignedResourceId")?,
+                        17 => model::field(&mut f17, &mut map, "AssignedResourceLocked")?,
+                        18 => model::field(&mut f18, &mut map, "PartnerCompanyId")?,
+                        19 => model::field(&mut f19, &mut map, "StartUtc")?,
+                        20 => model::field(&mut f20, &mut map, "EndUtc")?,
+                        21 => model::field(&mut f21, &mut map, "ScheduledStartUtc")?,
+                        22 => model::field(&mut f22, &mut map, "ActualStartUtc")?,
+                        23 => model::field(&mut f23, &mut map, "ScheduledEndUtc")?,
+                        24 => model::field(&mut f24, &mut map, "ActualEndUtc")?,
+                        25 => model::field(&mut f25, &mut map, "Purpose")?,
+                        26 => model::field(&mut f26, &mut map, "Options")?,
+                        27 => model::field(&mut f27, &mut map, "PersonCounts")?,
+                        _ => model::skip(&mut map)?,
+                    }
+                }
+                Ok(Reservation {
+                    id: model::required(f0, "Id")?,
+                    service_id: model::required(f1, "ServiceId")?,
+                    account_id: model::required(f2, "AccountId")?,
+                    account_type: model::required(f3, "AccountType")?,
+                    creator_profile_id: model::required(f4, "CreatorProfileId")?,
+                    updater_profile_id: model::required(f5, "UpdaterProfileId")?,
+                    booker_id: f6.unwrap_or_default(),
+                    number: model::required(f7, "Number")?,
+                    state: model::required(f8, "State")?,
+                    origin: model::required(f9, "Origin")?,
+                    created_utc: model::required(f10, "CreatedUtc")?,
+                    updated_utc: model::required(f11, "UpdatedUtc")?,
+                    cancelled_utc: f12.unwrap_or_default(),
+                    group_id: model::required(f13, "GroupId")?,
+                    rate_id: model::required(f14, "RateId")?,
+                    requested_resource_category_id: model::required(
+                        f15,
+                        "RequestedResourceCategoryId",
+                    )?,
+                    assigned_resource_id: f16.unwrap_or_default(),
+                    assigned_resource_locked: f17.unwrap_or_default(),
+                    partner_company_id: f18.unwrap_or_default(),
+                    start_utc: model::required(f19, "StartUtc")?,
+                    end_utc: model::required(f20, "EndUtc")?,
+                    scheduled_start_utc: model::required(f21, "ScheduledStartUtc")?,
+                    actual_start_utc: f22.unwrap_or_default(),
+                    scheduled_end_utc: model::required(f23, "ScheduledEndUtc")?,
+                    actual_end_utc: f24.unwrap_or_default(),
+                    purpose: f25.unwrap_or_default(),
+                    options: model::required(f26, "Options")?,
+                    person_counts: model::required(f27, "PersonCounts")?,
+                })
+            }
+        }
+        deserializer.deserialize_struct("Reservation", FIELDS, Visitor)
+    }
+}
+
 /// A reservation was created or changed.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct ReservationEvent {
     /// Identifier of the reservation.
@@ -2270,16 +4905,65 @@ pub struct ReservationEvent {
     /// New state of the reservation.
     pub state: ReservationState,
     /// Start of the reservation.
-    pub start_utc: chrono::DateTime<chrono::Utc>,
+    pub start_utc: calendar::DateTime,
     /// End of the reservation.
-    pub end_utc: chrono::DateTime<chrono::Utc>,
+    pub end_utc: calendar::DateTime,
     /// Resource assigned to the reservation, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub assigned_resource_id: Option<uuid::Uuid>,
 }
 
+impl<'de> Deserialize<'de> for ReservationEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        const FIELDS: &[&str] = &[
+            "Id",
+            "State",
+            "StartUtc",
+            "EndUtc",
+            "AssignedResourceId",
+        ];
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = ReservationEvent;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("struct ReservationEvent")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<ReservationEvent, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                let mut f4 = None;
+                while let Some(key) = map.next_key_seed(model::FieldSeed(FIELDS))? {
+                    match key {
+                        0 => model::field(&mut f0, &mut map, "Id")?,
+                        1 => model::field(&mut f1, &mut map, "State")?,
+                        2 => model::field(&mut f2, &mut map, "StartUtc")?,
+                        3 => model::field(&mut f3, &mut map, "EndUtc")?,
+                        4 => model::field(&mut f4, &mut map, "AssignedResourceId")?,
+                        _ => model::skip(&mut map)?,
+                    }
+                }
+                Ok(ReservationEvent {
+                    id: model::required(f0, "Id")?,
+                    state: model::required(f1, "State")?,
+                    start_utc: model::required(f2, "StartUtc")?,
+                    end_utc: model::required(f3, "EndUtc")?,
+                    assigned_resource_id: f4.unwrap_or_default(),
+                })
+            }
+        }
+        deserializer.deserialize_struct("ReservationEvent", FIELDS, Visitor)
+    }
+}
+
 /// Flags choosing which related entities the legacy endpoint returns.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct ReservationExtent {
     /// Include the reservations themselves.
@@ -2299,8 +4983,57 @@ pub struct ReservationExtent {
     pub companies: Option<bool>,
 }
 
+impl<'de> Deserialize<'de> for ReservationExtent {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        const FIELDS: &[&str] = &[
+            "Reservations",
+            "Customers",
+            "Services",
+            "Products",
+            "Companies",
+        ];
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = ReservationExtent;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("struct ReservationExtent")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<ReservationExtent, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                let mut f4 = None;
+                while let Some(key) = map.next_key_seed(model::FieldSeed(FIELDS))? {
+                    match key {
+                        0 => model::field(&mut f0, &mut map, "Reservations")?,
+                        1 => model::field(&mut f1, &mut map, "Customers")?,
+                        2 => model::field(&mut f2, &mut map, "Services")?,
+                        3 => model::field(&mut f3, &mut map, "Products")?,
+                        4 => model::field(&mut f4, &mut map, "Companies")?,
+                        _ => model::skip(&mut map)?,
+                    }
+                }
+                Ok(ReservationExtent {
+                    reservations: f0.unwrap_or_default(),
+                    customers: f1.unwrap_or_default(),
+                    services: f2.unwrap_or_default(),
+                    products: f3.unwrap_or_default(),
+                    companies: f4.unwrap_or_default(),
+                })
+            }
+        }
+        deserializer.deserialize_struct("ReservationExtent", FIELDS, Visitor)
+    }
+}
+
 /// Filters of the deprecated 2017-04-12 version of reservations/getAll.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct ReservationFilterParameters {
     /// Token of the partner application; the same for all of its production connections.
@@ -2324,10 +5057,10 @@ pub struct ReservationFilterParameters {
     pub reservation_ids: Option<Vec<uuid::Uuid>>,
     /// Start of the window that TimeFilter applies to.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub start_utc: Option<chrono::DateTime<chrono::Utc>>,
+    pub start_utc: Option<calendar::DateTime>,
     /// End of the window that TimeFilter applies to.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub end_utc: Option<chrono::DateTime<chrono::Utc>>,
+    pub end_utc: Option<calendar::DateTime>,
     /// Which reservation time the StartUtc/EndUtc window is matched against.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub time_filter: Option<ReservationTimeFilter>,
@@ -2339,6 +5072,91 @@ pub struct ReservationFilterParameters {
     pub states: Option<Vec<ServiceOrderStateOld>>,
     /// Related entities to include in the result.
     pub extent: ReservationExtent,
+}
+
+impl<'de> Deserialize<'de> for ReservationFilterParameters {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        const FIELDS: &[&str] = &[
+            "ClientToken",
+            "AccessToken",
+            "Client",
+            "LanguageCode",
+            "CultureCode",
+            "Limitation",
+            "ServiceIds",
+            "ReservationIds",
+            "StartUtc",
+            "EndUtc",
+            "TimeFilter",
+            "Currency",
+            "States",
+            "Extent",
+        ];
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = ReservationFilterParameters;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("struct ReservationFilterParameters")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<ReservationFilterParameters, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                let mut f4 = None;
+                let mut f5 = None;
+                let mut f6 = None;
+                let mut f7 = None;
+                let mut f8 = None;
+                let mut f9 = None;
+                let mut f10 = None;
+                let mut f11 = None;
+                let mut f12 = None;
+                let mut f13 = None;
+                while let Some(key) = map.next_key_seed(model::FieldSeed(FIELDS))? {
+                    match key {
+                        0 => model::field(&mut f0, &mut map, "ClientToken")?,
+                        1 => model::field(&mut f1, &mut map, "AccessToken")?,
+                        2 => model::field(&mut f2, &mut map, "Client")?,
+                        3 => model::field(&mut f3, &mut map, "LanguageCode")?,
+                        4 => model::field(&mut f4, &mut map, "CultureCode")?,
+                        5 => model::field(&mut f5, &mut map, "Limitation")?,
+                        6 => model::field(&mut f6, &mut map, "ServiceIds")?,
+                        7 => model::field(&mut f7, &mut map, "ReservationIds")?,
+                        8 => model::field(&mut f8, &mut map, "StartUtc")?,
+                        9 => model::field(&mut f9, &mut map, "EndUtc")?,
+                        10 => model::field(&mut f10, &mut map, "TimeFilter")?,
+                        11 => model::field(&mut f11, &mut map, "Currency")?,
+                        12 => model::field(&mut f12, &mut map, "States")?,
+                        13 => model::field(&mut f13, &mut map, "Extent")?,
+                        _ => model::skip(&mut map)?,
+                    }
+                }
+                Ok(ReservationFilterParameters {
+                    client_token: model::required(f0, "ClientToken")?,
+                    access_token: model::required(f1, "AccessToken")?,
+                    client: model::required(f2, "Client")?,
+                    language_code: f3.unwrap_or_default(),
+                    culture_code: f4.unwrap_or_default(),
+                    limitation: model::required(f5, "Limitation")?,
+                    service_ids: model::required(f6, "ServiceIds")?,
+                    reservation_ids: f7.unwrap_or_default(),
+                    start_utc: f8.unwrap_or_default(),
+                    end_utc: f9.unwrap_or_default(),
+                    time_filter: f10.unwrap_or_default(),
+                    currency: f11.unwrap_or_default(),
+                    states: f12.unwrap_or_default(),
+                    extent: model::required(f13, "Extent")?,
+                })
+            }
+        }
+        deserializer.deserialize_struct("ReservationFilterParameters", FIELDS, Visitor)
+    }
 }
 
 impl std::fmt::Debug for ReservationFilterParameters {
@@ -2363,7 +5181,7 @@ impl std::fmt::Debug for ReservationFilterParameters {
 }
 
 /// Reservation in the shape used by the 2017-04-12 endpoint.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct ReservationOld {
     /// Unique identifier of the reservation.
@@ -2377,13 +5195,13 @@ pub struct ReservationOld {
     /// Current state, legacy spelling.
     pub state: ServiceOrderStateOld,
     /// Creation time.
-    pub created_utc: chrono::DateTime<chrono::Utc>,
+    pub created_utc: calendar::DateTime,
     /// Time of the latest change.
-    pub updated_utc: chrono::DateTime<chrono::Utc>,
+    pub updated_utc: calendar::DateTime,
     /// Start of the stay.
-    pub start_utc: chrono::DateTime<chrono::Utc>,
+    pub start_utc: calendar::DateTime,
     /// End of the stay.
-    pub end_utc: chrono::DateTime<chrono::Utc>,
+    pub end_utc: calendar::DateTime,
     /// Resource category that was asked for.
     pub requested_category_id: uuid::Uuid,
     /// Older name of AssignedResourceId.
@@ -2412,14 +5230,149 @@ pub struct ReservationOld {
     pub person_counts: Vec<ReservationPersonCount>,
 }
 
+impl<'de> Deserialize<'de> for ReservationOld {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        const FIELDS: &[&str] = &[
+            "Id",
+            "ServiceId",
+            "GroupId",
+            "Number",
+            "State",
+            "CreatedUtc",
+            "UpdatedUtc",
+            "StartUtc",
+            "EndUtc",
+            "RequestedCategoryId",
+            "AssignedSpaceId",
+            "AssignedResourceId",
+            "RateId",
+            "OwnerId",
+            "CustomerId",
+            "AdultCount",
+            "ChildCount",
+            "PersonCounts",
+        ];
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = ReservationOld;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("struct ReservationOld")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<ReservationOld, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                let mut f4 = None;
+                let mut f5 = None;
+                let mut f6 = None;
+                let mut f7 = None;
+                let mut f8 = None;
+                let mut f9 = None;
+                let mut f10 = None;
+                let mut f11 = None;
+                let mut f12 = None;
+                let mut f13 = None;
+                let mut f14 = None;
+                let mut f15 = None;
+                let mut f16 = None;
+                let mut f17 = None;
+                while let Some(key) = map.next_key_seed(model::FieldSeed(FIELDS))? {
+                    match key {
+                        0 => model::field(&mut f0, &mut map, "Id")?,
+                        1 => model::field(&mut f1, &mut map, "ServiceId")?,
+                        2 => model::field(&mut f2, &mut map, "GroupId")?,
+                        3 => model::field(&mut f3, &mut map, "Number")?,
+                        4 => model::field(&mut f4, &mut map, "State")?,
+                        5 => model::field(&mut f5, &mut map, "CreatedUtc")?,
+                        6 => model::field(&mut f6, &mut map, "UpdatedUtc")?,
+                        7 => model::field(&mut f7, &mut map, "StartUtc")?,
+                        8 => model::field(&mut f8, &mut map, "EndUtc")?,
+                        9 => model::field(&mut f9, &mut map, "RequestedCategoryId")?,
+                        10 => model::field(&mut f10, &mut map, "AssignedSpaceId")?,
+                        11 => model::field(&mut f11, &mut map, "AssignedResourceId")?,
+                        12 => model::field(&mut f12, &mut map, "RateId")?,
+                        13 => model::field(&mut f13, &mut map, "OwnerId")?,
+                        14 => model::field(&mut f14, &mut map, "CustomerId")?,
+                        15 => model::field(&mut f15, &mut map, "AdultCount")?,
+                        16 => model::field(&mut f16, &mut map, "ChildCount")?,
+                        17 => model::field(&mut f17, &mut map, "PersonCounts")?,
+                        _ => model::skip(&mut map)?,
+                    }
+                }
+                Ok(ReservationOld {
+                    id: model::required(f0, "Id")?,
+                    service_id: model::required(f1, "ServiceId")?,
+                    group_id: model::required(f2, "GroupId")?,
+                    number: model::required(f3, "Number")?,
+                    state: model::required(f4, "State")?,
+                    created_utc: model::required(f5, "CreatedUtc")?,
+                    updated_utc: model::required(f6, "UpdatedUtc")?,
+                    start_utc: model::required(f7, "StartUtc")?,
+                    end_utc: model::required(f8, "EndUtc")?,
+                    requested_category_id: model::required(f9, "RequestedCategoryId")?,
+                    assigned_space_id: f10.unwrap_or_default(),
+                    assigned_resource_id: f11.unwrap_or_default(),
+                    rate_id: model::required(f12, "RateId")?,
+                    owner_id: model::required(f13, "OwnerId")?,
+                    customer_id: model::required(f14, "CustomerId")?,
+                    adult_count: f15.unwrap_or_default(),
+                    child_count: f16.unwrap_or_default(),
+                    person_counts: model::required(f17, "PersonCounts")?,
+                })
+            }
+        }
+        deserializer.deserialize_struct("ReservationOld", FIELDS, Visitor)
+    }
+}
+
 /// Guest count for one age category.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct ReservationPersonCount {
     /// Age category the count applies to.
     pub age_category_id: uuid::Uuid,
     /// Number of guests in the category.
     pub count: i32,
+}
+
+impl<'de> Deserialize<'de> for ReservationPersonCount {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        const FIELDS: &[&str] = &["AgeCategoryId", "Count"];
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = ReservationPersonCount;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("struct ReservationPersonCount")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<ReservationPersonCount, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                while let Some(key) = map.next_key_seed(model::FieldSeed(FIELDS))? {
+                    match key {
+                        0 => model::field(&mut f0, &mut map, "AgeCategoryId")?,
+                        1 => model::field(&mut f1, &mut map, "Count")?,
+                        _ => model::skip(&mut map)?,
+                    }
+                }
+                Ok(ReservationPersonCount {
+                    age_category_id: model::required(f0, "AgeCategoryId")?,
+                    count: model::required(f1, "Count")?,
+                })
+            }
+        }
+        deserializer.deserialize_struct("ReservationPersonCount", FIELDS, Visitor)
+    }
 }
 
 /// Reason for the trip.
@@ -2476,7 +5429,7 @@ impl<'de> Deserialize<'de> for ReservationPurpose {
 }
 
 /// Result of the deprecated 2017-04-12 reservations/getAll.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct ReservationResult {
     /// Reservations in the legacy shape.
@@ -2499,8 +5452,61 @@ pub struct ReservationResult {
     pub cursor: Option<uuid::Uuid>,
 }
 
+impl<'de> Deserialize<'de> for ReservationResult {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        const FIELDS: &[&str] = &[
+            "Reservations",
+            "Customers",
+            "Services",
+            "Products",
+            "Companies",
+            "Cursor",
+        ];
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = ReservationResult;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("struct ReservationResult")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<ReservationResult, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                let mut f4 = None;
+                let mut f5 = None;
+                while let Some(key) = map.next_key_seed(model::FieldSeed(FIELDS))? {
+                    match key {
+                        0 => model::field(&mut f0, &mut map, "Reservations")?,
+                        1 => model::field(&mut f1, &mut map, "Customers")?,
+                        2 => model::field(&mut f2, &mut map, "Services")?,
+                        3 => model::field(&mut f3, &mut map, "Products")?,
+                        4 => model::field(&mut f4, &mut map, "Companies")?,
+                        5 => model::field(&mut f5, &mut map, "Cursor")?,
+                        _ => model::skip(&mut map)?,
+                    }
+                }
+                Ok(ReservationResult {
+                    reservations: f0.unwrap_or_default(),
+                    customers: f1.unwrap_or_default(),
+                    services: f2.unwrap_or_default(),
+                    products: f3.unwrap_or_default(),
+                    companies: f4.unwrap_or_default(),
+                    cursor: f5.unwrap_or_default(),
+                })
+            }
+        }
+        deserializer.deserialize_struct("ReservationResult", FIELDS, Visitor)
+    }
+}
+
 /// Filters for reading reservations with the 2023-06-06 version of reservations/getAll.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct ReservationServiceOrderFilterParameters {
     /// Token of the partner application; the same for all of its production connections.
@@ -2555,6 +5561,112 @@ pub struct ReservationServiceOrderFilterParameters {
     pub states: Option<Vec<ServiceOrderState>>,
 }
 
+impl<'de> Deserialize<'de> for ReservationServiceOrderFilterParameters {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        const FIELDS: &[&str] = &[
+            "ClientToken",
+            "AccessToken",
+            "Client",
+            "LanguageCode",
+            "CultureCode",
+            "Limitation",
+            "EnterpriseIds",
+            "ReservationIds",
+            "ServiceIds",
+            "AccountIds",
+            "Numbers",
+            "AssignedResourceIds",
+            "CreatedUtc",
+            "UpdatedUtc",
+            "CollidingUtc",
+            "ScheduledStartUtc",
+            "ScheduledEndUtc",
+            "States",
+        ];
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = ReservationServiceOrderFilterParameters;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("struct ReservationServiceOrderFilterParameters")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<ReservationServiceOrderFilterParameters, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                let mut f4 = None;
+                let mut f5 = None;
+                let mut f6 = None;
+                let mut f7 = None;
+                let mut f8 = None;
+                let mut f9 = None;
+                let mut f10 = None;
+                let mut f11 = None;
+                let mut f12 = None;
+                let mut f13 = None;
+                let mut f14 = None;
+                let mut f15 = None;
+                let mut f16 = None;
+                let mut f17 = None;
+                while let Some(key) = map.next_key_seed(model::FieldSeed(FIELDS))? {
+                    match key {
+                        0 => model::field(&mut f0, &mut map, "ClientToken")?,
+                        1 => model::field(&mut f1, &mut map, "AccessToken")?,
+                        2 => model::field(&mut f2, &mut map, "Client")?,
+                        3 => model::field(&mut f3, &mut map, "LanguageCode")?,
+                        4 => model::field(&mut f4, &mut map, "CultureCode")?,
+                        5 => model::field(&mut f5, &mut map, "Limitation")?,
+                        6 => model::field(&mut f6, &mut map, "EnterpriseIds")?,
+                        7 => model::field(&mut f7, &mut map, "ReservationIds")?,
+                        8 => model::field(&mut f8, &mut map, "ServiceIds")?,
+                        9 => model::field(&mut f9, &mut map, "AccountIds")?,
+                        10 => model::field(&mut f10, &mut map, "Numbers")?,
+                        11 => model::field(&mut f11, &mut map, "AssignedResourceIds")?,
+                        12 => model::field(&mut f12, &mut map, "CreatedUtc")?,
+                        13 => model::field(&mut f13, &mut map, "UpdatedUtc")?,
+                        14 => model::field(&mut f14, &mut map, "CollidingUtc")?,
+                        15 => model::field(&mut f15, &mut map, "ScheduledStartUtc")?,
+                        16 => model::field(&mut f16, &mut map, "ScheduledEndUtc")?,
+                        17 => model::field(&mut f17, &mut map, "States")?,
+                        _ => model::skip(&mut map)?,
+                    }
+                }
+                Ok(ReservationServiceOrderFilterParameters {
+                    client_token: model::required(f0, "ClientToken")?,
+                    access_token: model::required(f1, "AccessToken")?,
+                    client: model::required(f2, "Client")?,
+                    language_code: f3.unwrap_or_default(),
+                    culture_code: f4.unwrap_or_default(),
+                    limitation: model::required(f5, "Limitation")?,
+                    enterprise_ids: f6.unwrap_or_default(),
+                    reservation_ids: f7.unwrap_or_default(),
+                    service_ids: f8.unwrap_or_default(),
+                    account_ids: f9.unwrap_or_default(),
+                    numbers: f10.unwrap_or_default(),
+                    assigned_resource_ids: f11.unwrap_or_default(),
+                    created_utc: f12.unwrap_or_default(),
+                    updated_utc: f13.unwrap_or_default(),
+                    colliding_utc: f14.unwrap_or_default(),
+                    scheduled_start_utc: f15.unwrap_or_default(),
+                    scheduled_end_utc: f16.unwrap_or_default(),
+                    states: f17.unwrap_or_default(),
+                })
+            }
+        }
+        deserializer
+            .deserialize_struct(
+                "ReservationServiceOrderFilterParameters",
+                FIELDS,
+                Visitor,
+            )
+    }
+}
+
 impl std::fmt::Debug for ReservationServiceOrderFilterParameters {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ReservationServiceOrderFilterParameters")
@@ -2581,7 +5693,7 @@ impl std::fmt::Debug for ReservationServiceOrderFilterParameters {
 }
 
 /// One page of reservations.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct ReservationServiceOrderResult {
     /// Reservations on this page, newest first.
@@ -2589,6 +5701,40 @@ pub struct ReservationServiceOrderResult {
     /// Id of the oldest item on this page; null when nothing was found.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cursor: Option<uuid::Uuid>,
+}
+
+impl<'de> Deserialize<'de> for ReservationServiceOrderResult {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        const FIELDS: &[&str] = &["Reservations", "Cursor"];
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = ReservationServiceOrderResult;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("struct ReservationServiceOrderResult")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<ReservationServiceOrderResult, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                while let Some(key) = map.next_key_seed(model::FieldSeed(FIELDS))? {
+                    match key {
+                        0 => model::field(&mut f0, &mut map, "Reservations")?,
+                        1 => model::field(&mut f1, &mut map, "Cursor")?,
+                        _ => model::skip(&mut map)?,
+                    }
+                }
+                Ok(ReservationServiceOrderResult {
+                    reservations: model::required(f0, "Reservations")?,
+                    cursor: f1.unwrap_or_default(),
+                })
+            }
+        }
+        deserializer.deserialize_struct("ReservationServiceOrderResult", FIELDS, Visitor)
+    }
 }
 
 /// State of a reservation. Both the older spelling Enquired and the current Inquired may be sent, so both are accepted.
@@ -2725,7 +5871,7 @@ impl<'de> Deserialize<'de> for ReservationTimeFilter {
 }
 
 /// A bookable unit such as a room, bed, desk or parking spot.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Resource {
     /// Unique identifier of the resource.
@@ -2750,13 +5896,90 @@ pub struct Resource {
     /// Kind-specific details of the resource.
     pub data: ResourceData,
     /// Creation time.
-    pub created_utc: chrono::DateTime<chrono::Utc>,
+    pub created_utc: calendar::DateTime,
     /// Time of the latest change.
-    pub updated_utc: chrono::DateTime<chrono::Utc>,
+    pub updated_utc: calendar::DateTime,
+}
+
+impl<'de> Deserialize<'de> for Resource {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        const FIELDS: &[&str] = &[
+            "Id",
+            "EnterpriseId",
+            "IsActive",
+            "ParentResourceId",
+            "Name",
+            "State",
+            "Descriptions",
+            "ExternalNames",
+            "Directions",
+            "Data",
+            "CreatedUtc",
+            "UpdatedUtc",
+        ];
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = Resource;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("struct Resource")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Resource, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                let mut f4 = None;
+                let mut f5 = None;
+                let mut f6 = None;
+                let mut f7 = None;
+                let mut f8 = None;
+                let mut f9 = None;
+                let mut f10 = None;
+                let mut f11 = None;
+                while let Some(key) = map.next_key_seed(model::FieldSeed(FIELDS))? {
+                    match key {
+                        0 => model::field(&mut f0, &mut map, "Id")?,
+                        1 => model::field(&mut f1, &mut map, "EnterpriseId")?,
+                        2 => model::field(&mut f2, &mut map, "IsActive")?,
+                        3 => model::field(&mut f3, &mut map, "ParentResourceId")?,
+                        4 => model::field(&mut f4, &mut map, "Name")?,
+                        5 => model::field(&mut f5, &mut map, "State")?,
+                        6 => model::field(&mut f6, &mut map, "Descriptions")?,
+                        7 => model::field(&mut f7, &mut map, "ExternalNames")?,
+                        8 => model::field(&mut f8, &mut map, "Directions")?,
+                        9 => model::field(&mut f9, &mut map, "Data")?,
+                        10 => model::field(&mut f10, &mut map, "CreatedUtc")?,
+                        11 => model::field(&mut f11, &mut map, "UpdatedUtc")?,
+                        _ => model::skip(&mut map)?,
+                    }
+                }
+                Ok(Resource {
+                    id: model::required(f0, "Id")?,
+                    enterprise_id: model::required(f1, "EnterpriseId")?,
+                    is_active: model::required(f2, "IsActive")?,
+                    parent_resource_id: f3.unwrap_or_default(),
+                    name: model::required(f4, "Name")?,
+                    state: model::required(f5, "State")?,
+                    descriptions: model::required(f6, "Descriptions")?,
+                    external_names: model::required(f7, "ExternalNames")?,
+                    directions: model::required(f8, "Directions")?,
+                    data: model::required(f9, "Data")?,
+                    created_utc: model::required(f10, "CreatedUtc")?,
+                    updated_utc: model::required(f11, "UpdatedUtc")?,
+                })
+            }
+        }
+        deserializer.deserialize_struct("Resource", FIELDS, Visitor)
+    }
 }
 
 /// Period during which a resource cannot be sold.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct ResourceBlock {
     /// Unique identifier of the block.
@@ -2770,16 +5993,16 @@ pub struct ResourceBlock {
     /// Reason category of the block.
     pub r#type: ResourceBlockType,
     /// Start of the blocked period.
-    pub start_utc: chrono::DateTime<chrono::Utc>,
+    pub start_utc: calendar::DateTime,
     /// End of the blocked period.
-    pub end_utc: chrono::DateTime<chrono::Utc>,
+    pub end_utc: calendar::DateTime,
     /// Creation time.
-    pub created_utc: chrono::DateTime<chrono::Utc>,
+    pub created_utc: calendar::DateTime,
     /// Time of the latest change.
-    pub updated_utc: chrono::DateTime<chrono::Utc>,
+    pub updated_utc: calendar::DateTime,
     /// Deletion time, if the block was removed.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub deleted_utc: Option<chrono::DateTime<chrono::Utc>>,
+    pub deleted_utc: Option<calendar::DateTime>,
     /// Label of the block.
     pub name: String,
     /// Free-text notes.
@@ -2787,8 +6010,85 @@ pub struct ResourceBlock {
     pub notes: Option<String>,
 }
 
+impl<'de> Deserialize<'de> for ResourceBlock {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        const FIELDS: &[&str] = &[
+            "Id",
+            "EnterpriseId",
+            "AssignedResourceId",
+            "IsActive",
+            "Type",
+            "StartUtc",
+            "EndUtc",
+            "CreatedUtc",
+            "UpdatedUtc",
+            "DeletedUtc",
+            "Name",
+            "Notes",
+        ];
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = ResourceBlock;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("struct ResourceBlock")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<ResourceBlock, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                let mut f4 = None;
+                let mut f5 = None;
+                let mut f6 = None;
+                let mut f7 = None;
+                let mut f8 = None;
+                let mut f9 = None;
+                let mut f10 = None;
+                let mut f11 = None;
+                while let Some(key) = map.next_key_seed(model::FieldSeed(FIELDS))? {
+                    match key {
+                        0 => model::field(&mut f0, &mut map, "Id")?,
+                        1 => model::field(&mut f1, &mut map, "EnterpriseId")?,
+                        2 => model::field(&mut f2, &mut map, "AssignedResourceId")?,
+                        3 => model::field(&mut f3, &mut map, "IsActive")?,
+                        4 => model::field(&mut f4, &mut map, "Type")?,
+                        5 => model::field(&mut f5, &mut map, "StartUtc")?,
+                        6 => model::field(&mut f6, &mut map, "EndUtc")?,
+                        7 => model::field(&mut f7, &mut map, "CreatedUtc")?,
+                        8 => model::field(&mut f8, &mut map, "UpdatedUtc")?,
+                        9 => model::field(&mut f9, &mut map, "DeletedUtc")?,
+                        10 => model::field(&mut f10, &mut map, "Name")?,
+                        11 => model::field(&mut f11, &mut map, "Notes")?,
+                        _ => model::skip(&mut map)?,
+                    }
+                }
+                Ok(ResourceBlock {
+                    id: model::required(f0, "Id")?,
+                    enterprise_id: model::required(f1, "EnterpriseId")?,
+                    assigned_resource_id: model::required(f2, "AssignedResourceId")?,
+                    is_active: model::required(f3, "IsActive")?,
+                    r#type: model::required(f4, "Type")?,
+                    start_utc: model::required(f5, "StartUtc")?,
+                    end_utc: model::required(f6, "EndUtc")?,
+                    created_utc: model::required(f7, "CreatedUtc")?,
+                    updated_utc: model::required(f8, "UpdatedUtc")?,
+                    deleted_utc: f9.unwrap_or_default(),
+                    name: model::required(f10, "Name")?,
+                    notes: f11.unwrap_or_default(),
+                })
+            }
+        }
+        deserializer.deserialize_struct("ResourceBlock", FIELDS, Visitor)
+    }
+}
+
 /// Filters for resourceBlocks/getAll.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct ResourceBlockParameters {
     /// Token of the partner application; the same for all of its production connections.
@@ -2828,6 +6128,87 @@ pub struct ResourceBlockParameters {
     pub updated_utc: Option<TimeFilterInterval>,
 }
 
+impl<'de> Deserialize<'de> for ResourceBlockParameters {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        const FIELDS: &[&str] = &[
+            "ClientToken",
+            "AccessToken",
+            "Client",
+            "LanguageCode",
+            "CultureCode",
+            "Limitation",
+            "EnterpriseIds",
+            "ResourceBlockIds",
+            "AssignedResourceIds",
+            "ActivityStates",
+            "CollidingUtc",
+            "CreatedUtc",
+            "UpdatedUtc",
+        ];
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = ResourceBlockParameters;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("struct ResourceBlockParameters")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<ResourceBlockParameters, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                let mut f4 = None;
+                let mut f5 = None;
+                let mut f6 = None;
+                let mut f7 = None;
+                let mut f8 = None;
+                let mut f9 = None;
+                let mut f10 = None;
+                let mut f11 = None;
+                let mut f12 = None;
+                while let Some(key) = map.next_key_seed(model::FieldSeed(FIELDS))? {
+                    match key {
+                        0 => model::field(&mut f0, &mut map, "ClientToken")?,
+                        1 => model::field(&mut f1, &mut map, "AccessToken")?,
+                        2 => model::field(&mut f2, &mut map, "Client")?,
+                        3 => model::field(&mut f3, &mut map, "LanguageCode")?,
+                        4 => model::field(&mut f4, &mut map, "CultureCode")?,
+                        5 => model::field(&mut f5, &mut map, "Limitation")?,
+                        6 => model::field(&mut f6, &mut map, "EnterpriseIds")?,
+                        7 => model::field(&mut f7, &mut map, "ResourceBlockIds")?,
+                        8 => model::field(&mut f8, &mut map, "AssignedResourceIds")?,
+                        9 => model::field(&mut f9, &mut map, "ActivityStates")?,
+                        10 => model::field(&mut f10, &mut map, "CollidingUtc")?,
+                        11 => model::field(&mut f11, &mut map, "CreatedUtc")?,
+                        12 => model::field(&mut f12, &mut map, "UpdatedUtc")?,
+                        _ => model::skip(&mut map)?,
+                    }
+                }
+                Ok(ResourceBlockParameters {
+                    client_token: model::required(f0, "ClientToken")?,
+                    access_token: model::required(f1, "AccessToken")?,
+                    client: model::required(f2, "Client")?,
+                    language_code: f3.unwrap_or_default(),
+                    culture_code: f4.unwrap_or_default(),
+                    limitation: model::required(f5, "Limitation")?,
+                    enterprise_ids: f6.unwrap_or_default(),
+                    resource_block_ids: f7.unwrap_or_default(),
+                    assigned_resource_ids: f8.unwrap_or_default(),
+                    activity_states: f9.unwrap_or_default(),
+                    colliding_utc: f10.unwrap_or_default(),
+                    created_utc: f11.unwrap_or_default(),
+                    updated_utc: f12.unwrap_or_default(),
+                })
+            }
+        }
+        deserializer.deserialize_struct("ResourceBlockParameters", FIELDS, Visitor)
+    }
+}
+
 impl std::fmt::Debug for ResourceBlockParameters {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ResourceBlockParameters")
@@ -2849,7 +6230,7 @@ impl std::fmt::Debug for ResourceBlockParameters {
 }
 
 /// One page of resource blocks.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct ResourceBlockResult {
     /// Blocks on this page, newest first.
@@ -2857,6 +6238,40 @@ pub struct ResourceBlockResult {
     /// Id of the oldest item on this page; null when nothing was found.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cursor: Option<uuid::Uuid>,
+}
+
+impl<'de> Deserialize<'de> for ResourceBlockResult {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        const FIELDS: &[&str] = &["ResourceBlocks", "Cursor"];
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = ResourceBlockResult;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("struct ResourceBlockResult")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<ResourceBlockResult, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                while let Some(key) = map.next_key_seed(model::FieldSeed(FIELDS))? {
+                    match key {
+                        0 => model::field(&mut f0, &mut map, "ResourceBlocks")?,
+                        1 => model::field(&mut f1, &mut map, "Cursor")?,
+                        _ => model::skip(&mut map)?,
+                    }
+                }
+                Ok(ResourceBlockResult {
+                    resource_blocks: model::required(f0, "ResourceBlocks")?,
+                    cursor: f1.unwrap_or_default(),
+                })
+            }
+        }
+        deserializer.deserialize_struct("ResourceBlockResult", FIELDS, Visitor)
+    }
 }
 
 /// Why a resource is blocked.
@@ -2910,7 +6325,7 @@ impl<'de> Deserialize<'de> for ResourceBlockType {
 }
 
 /// Group of interchangeable resources, such as "Double room".
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct ResourceCategory {
     /// Unique identifier of the category.
@@ -2936,6 +6351,79 @@ pub struct ResourceCategory {
     /// Identifier of the category in an external system.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub external_identifier: Option<String>,
+}
+
+impl<'de> Deserialize<'de> for ResourceCategory {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        const FIELDS: &[&str] = &[
+            "Id",
+            "EnterpriseId",
+            "ServiceId",
+            "IsActive",
+            "Type",
+            "Names",
+            "ShortNames",
+            "Ordering",
+            "Capacity",
+            "ExtraCapacity",
+            "ExternalIdentifier",
+        ];
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = ResourceCategory;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("struct ResourceCategory")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<ResourceCategory, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                let mut f4 = None;
+                let mut f5 = None;
+                let mut f6 = None;
+                let mut f7 = None;
+                let mut f8 = None;
+                let mut f9 = None;
+                let mut f10 = None;
+                while let Some(key) = map.next_key_seed(model::FieldSeed(FIELDS))? {
+                    match key {
+                        0 => model::field(&mut f0, &mut map, "Id")?,
+                        1 => model::field(&mut f1, &mut map, "EnterpriseId")?,
+                        2 => model::field(&mut f2, &mut map, "ServiceId")?,
+                        3 => model::field(&mut f3, &mut map, "IsActive")?,
+                        4 => model::field(&mut f4, &mut map, "Type")?,
+                        5 => model::field(&mut f5, &mut map, "Names")?,
+                        6 => model::field(&mut f6, &mut map, "ShortNames")?,
+                        7 => model::field(&mut f7, &mut map, "Ordering")?,
+                        8 => model::field(&mut f8, &mut map, "Capacity")?,
+                        9 => model::field(&mut f9, &mut map, "ExtraCapacity")?,
+                        10 => model::field(&mut f10, &mut map, "ExternalIdentifier")?,
+                        _ => model::skip(&mut map)?,
+                    }
+                }
+                Ok(ResourceCategory {
+                    id: model::required(f0, "Id")?,
+                    enterprise_id: model::required(f1, "EnterpriseId")?,
+                    service_id: model::required(f2, "ServiceId")?,
+                    is_active: model::required(f3, "IsActive")?,
+                    r#type: model::required(f4, "Type")?,
+                    names: model::required(f5, "Names")?,
+                    short_names: model::required(f6, "ShortNames")?,
+                    ordering: model::required(f7, "Ordering")?,
+                    capacity: model::required(f8, "Capacity")?,
+                    extra_capacity: model::required(f9, "ExtraCapacity")?,
+                    external_identifier: f10.unwrap_or_default(),
+                })
+            }
+        }
+        deserializer.deserialize_struct("ResourceCategory", FIELDS, Visitor)
+    }
 }
 
 /// Kind of resources grouped in a category.
@@ -3144,7 +6632,7 @@ impl model::Adjacent for ResourceData {
 }
 
 /// A resource was created, renamed or changed its state.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct ResourceEvent {
     /// Identifier of the resource.
@@ -3153,8 +6641,42 @@ pub struct ResourceEvent {
     pub state: ResourceState,
 }
 
+impl<'de> Deserialize<'de> for ResourceEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        const FIELDS: &[&str] = &["Id", "State"];
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = ResourceEvent;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("struct ResourceEvent")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<ResourceEvent, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                while let Some(key) = map.next_key_seed(model::FieldSeed(FIELDS))? {
+                    match key {
+                        0 => model::field(&mut f0, &mut map, "Id")?,
+                        1 => model::field(&mut f1, &mut map, "State")?,
+                        _ => model::skip(&mut map)?,
+                    }
+                }
+                Ok(ResourceEvent {
+                    id: model::required(f0, "Id")?,
+                    state: model::required(f1, "State")?,
+                })
+            }
+        }
+        deserializer.deserialize_struct("ResourceEvent", FIELDS, Visitor)
+    }
+}
+
 /// Flags choosing which data resources/getAll returns.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct ResourceExtent {
     /// Include the resources themselves.
@@ -3169,8 +6691,45 @@ pub struct ResourceExtent {
     pub inactive: Option<bool>,
 }
 
+impl<'de> Deserialize<'de> for ResourceExtent {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        const FIELDS: &[&str] = &["Resources", "ResourceCategories", "Inactive"];
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = ResourceExtent;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("struct ResourceExtent")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<ResourceExtent, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                while let Some(key) = map.next_key_seed(model::FieldSeed(FIELDS))? {
+                    match key {
+                        0 => model::field(&mut f0, &mut map, "Resources")?,
+                        1 => model::field(&mut f1, &mut map, "ResourceCategories")?,
+                        2 => model::field(&mut f2, &mut map, "Inactive")?,
+                        _ => model::skip(&mut map)?,
+                    }
+                }
+                Ok(ResourceExtent {
+                    resources: f0.unwrap_or_default(),
+                    resource_categories: f1.unwrap_or_default(),
+                    inactive: f2.unwrap_or_default(),
+                })
+            }
+        }
+        deserializer.deserialize_struct("ResourceExtent", FIELDS, Visitor)
+    }
+}
+
 /// Filters for resources/getAll.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct ResourceFilterParameters {
     /// Token of the partner application; the same for all of its production connections.
@@ -3206,6 +6765,83 @@ pub struct ResourceFilterParameters {
     pub updated_utc: Option<TimeFilterInterval>,
 }
 
+impl<'de> Deserialize<'de> for ResourceFilterParameters {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        const FIELDS: &[&str] = &[
+            "ClientToken",
+            "AccessToken",
+            "Client",
+            "LanguageCode",
+            "CultureCode",
+            "Limitation",
+            "Extent",
+            "EnterpriseIds",
+            "ResourceIds",
+            "Names",
+            "CreatedUtc",
+            "UpdatedUtc",
+        ];
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = ResourceFilterParameters;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("struct ResourceFilterParameters")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<ResourceFilterParameters, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                let mut f4 = None;
+                let mut f5 = None;
+                let mut f6 = None;
+                let mut f7 = None;
+                let mut f8 = None;
+                let mut f9 = None;
+                let mut f10 = None;
+                let mut f11 = None;
+                while let Some(key) = map.next_key_seed(model::FieldSeed(FIELDS))? {
+                    match key {
+                        0 => model::field(&mut f0, &mut map, "ClientToken")?,
+                        1 => model::field(&mut f1, &mut map, "AccessToken")?,
+                        2 => model::field(&mut f2, &mut map, "Client")?,
+                        3 => model::field(&mut f3, &mut map, "LanguageCode")?,
+                        4 => model::field(&mut f4, &mut map, "CultureCode")?,
+                        5 => model::field(&mut f5, &mut map, "Limitation")?,
+                        6 => model::field(&mut f6, &mut map, "Extent")?,
+                        7 => model::field(&mut f7, &mut map, "EnterpriseIds")?,
+                        8 => model::field(&mut f8, &mut map, "ResourceIds")?,
+                        9 => model::field(&mut f9, &mut map, "Names")?,
+                        10 => model::field(&mut f10, &mut map, "CreatedUtc")?,
+                        11 => model::field(&mut f11, &mut map, "UpdatedUtc")?,
+                        _ => model::skip(&mut map)?,
+                    }
+                }
+                Ok(ResourceFilterParameters {
+                    client_token: model::required(f0, "ClientToken")?,
+                    access_token: model::required(f1, "AccessToken")?,
+                    client: model::required(f2, "Client")?,
+                    language_code: f3.unwrap_or_default(),
+                    culture_code: f4.unwrap_or_default(),
+                    limitation: model::required(f5, "Limitation")?,
+                    extent: model::required(f6, "Extent")?,
+                    enterprise_ids: f7.unwrap_or_default(),
+                    resource_ids: f8.unwrap_or_default(),
+                    names: f9.unwrap_or_default(),
+                    created_utc: f10.unwrap_or_default(),
+                    updated_utc: f11.unwrap_or_default(),
+                })
+            }
+        }
+        deserializer.deserialize_struct("ResourceFilterParameters", FIELDS, Visitor)
+    }
+}
+
 impl std::fmt::Debug for ResourceFilterParameters {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ResourceFilterParameters")
@@ -3226,7 +6862,7 @@ impl std::fmt::Debug for ResourceFilterParameters {
 }
 
 /// One page of resources.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct ResourceResult {
     /// Resources on this page, newest first.
@@ -3239,6 +6875,43 @@ pub struct ResourceResult {
     /// Id of the oldest item on this page; null when nothing was found.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cursor: Option<uuid::Uuid>,
+}
+
+impl<'de> Deserialize<'de> for ResourceResult {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        const FIELDS: &[&str] = &["Resources", "ResourceCategories", "Cursor"];
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = ResourceResult;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("struct ResourceResult")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<ResourceResult, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                while let Some(key) = map.next_key_seed(model::FieldSeed(FIELDS))? {
+                    match key {
+                        0 => model::field(&mut f0, &mut map, "Resources")?,
+                        1 => model::field(&mut f1, &mut map, "ResourceCategories")?,
+                        2 => model::field(&mut f2, &mut map, "Cursor")?,
+                        _ => model::skip(&mut map)?,
+                    }
+                }
+                Ok(ResourceResult {
+                    resources: f0.unwrap_or_default(),
+                    resource_categories: f1.unwrap_or_default(),
+                    cursor: f2.unwrap_or_default(),
+                })
+            }
+        }
+        deserializer.deserialize_struct("ResourceResult", FIELDS, Visitor)
+    }
 }
 
 /// Housekeeping state of a resource.
@@ -3351,7 +7024,7 @@ impl<'de> Deserialize<'de> for SenderDiscriminator {
 }
 
 /// Something the enterprise sells, such as accommodation, parking or breakfast.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Service {
     /// Unique identifier of the service.
@@ -3379,9 +7052,86 @@ pub struct Service {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub external_identifier: Option<String>,
     /// Creation time.
-    pub created_utc: chrono::DateTime<chrono::Utc>,
+    pub created_utc: calendar::DateTime,
     /// Time of the latest change.
-    pub updated_utc: chrono::DateTime<chrono::Utc>,
+    pub updated_utc: calendar::DateTime,
+}
+
+impl<'de> Deserialize<'de> for Service {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        const FIELDS: &[&str] = &[
+            "Id",
+            "EnterpriseId",
+            "IsActive",
+            "Name",
+            "Names",
+            "Type",
+            "Options",
+            "Ordering",
+            "Data",
+            "ExternalIdentifier",
+            "CreatedUtc",
+            "UpdatedUtc",
+        ];
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = Service;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("struct Service")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Service, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                let mut f4 = None;
+                let mut f5 = None;
+                let mut f6 = None;
+                let mut f7 = None;
+                let mut f8 = None;
+                let mut f9 = None;
+                let mut f10 = None;
+                let mut f11 = None;
+                while let Some(key) = map.next_key_seed(model::FieldSeed(FIELDS))? {
+                    match key {
+                        0 => model::field(&mut f0, &mut map, "Id")?,
+                        1 => model::field(&mut f1, &mut map, "EnterpriseId")?,
+                        2 => model::field(&mut f2, &mut map, "IsActive")?,
+                        3 => model::field(&mut f3, &mut map, "Name")?,
+                        4 => model::field(&mut f4, &mut map, "Names")?,
+                        5 => model::field(&mut f5, &mut map, "Type")?,
+                        6 => model::field(&mut f6, &mut map, "Options")?,
+                        7 => model::field(&mut f7, &mut map, "Ordering")?,
+                        8 => model::field(&mut f8, &mut map, "Data")?,
+                        9 => model::field(&mut f9, &mut map, "ExternalIdentifier")?,
+                        10 => model::field(&mut f10, &mut map, "CreatedUtc")?,
+                        11 => model::field(&mut f11, &mut map, "UpdatedUtc")?,
+                        _ => model::skip(&mut map)?,
+                    }
+                }
+                Ok(Service {
+                    id: model::required(f0, "Id")?,
+                    enterprise_id: model::required(f1, "EnterpriseId")?,
+                    is_active: model::required(f2, "IsActive")?,
+                    name: model::required(f3, "Name")?,
+                    names: model::required(f4, "Names")?,
+                    r#type: f5.unwrap_or_default(),
+                    options: model::required(f6, "Options")?,
+                    ordering: model::required(f7, "Ordering")?,
+                    data: model::required(f8, "Data")?,
+                    external_identifier: f9.unwrap_or_default(),
+                    created_utc: model::required(f10, "CreatedUtc")?,
+                    updated_utc: model::required(f11, "UpdatedUtc")?,
+                })
+            }
+        }
+        deserializer.deserialize_struct("Service", FIELDS, Visitor)
+    }
 }
 
 /// Kind-specific service details as a coproduct: Discriminator names the kind and Value carries the matching data.
@@ -3506,7 +7256,7 @@ impl<'de> Deserialize<'de> for ServiceDataDiscriminator {
 }
 
 /// Filters for services/getAll.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct ServiceFilterParameters {
     /// Token of the partner application; the same for all of its production connections.
@@ -3537,6 +7287,75 @@ pub struct ServiceFilterParameters {
     pub updated_utc: Option<TimeFilterInterval>,
 }
 
+impl<'de> Deserialize<'de> for ServiceFilterParameters {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        const FIELDS: &[&str] = &[
+            "ClientToken",
+            "AccessToken",
+            "Client",
+            "LanguageCode",
+            "CultureCode",
+            "Limitation",
+            "EnterpriseIds",
+            "ServiceIds",
+            "ServiceType",
+            "UpdatedUtc",
+        ];
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = ServiceFilterParameters;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("struct ServiceFilterParameters")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<ServiceFilterParameters, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                let mut f4 = None;
+                let mut f5 = None;
+                let mut f6 = None;
+                let mut f7 = None;
+                let mut f8 = None;
+                let mut f9 = None;
+                while let Some(key) = map.next_key_seed(model::FieldSeed(FIELDS))? {
+                    match key {
+                        0 => model::field(&mut f0, &mut map, "ClientToken")?,
+                        1 => model::field(&mut f1, &mut map, "AccessToken")?,
+                        2 => model::field(&mut f2, &mut map, "Client")?,
+                        3 => model::field(&mut f3, &mut map, "LanguageCode")?,
+                        4 => model::field(&mut f4, &mut map, "CultureCode")?,
+                        5 => model::field(&mut f5, &mut map, "Limitation")?,
+                        6 => model::field(&mut f6, &mut map, "EnterpriseIds")?,
+                        7 => model::field(&mut f7, &mut map, "ServiceIds")?,
+                        8 => model::field(&mut f8, &mut map, "ServiceType")?,
+                        9 => model::field(&mut f9, &mut map, "UpdatedUtc")?,
+                        _ => model::skip(&mut map)?,
+                    }
+                }
+                Ok(ServiceFilterParameters {
+                    client_token: model::required(f0, "ClientToken")?,
+                    access_token: model::required(f1, "AccessToken")?,
+                    client: model::required(f2, "Client")?,
+                    language_code: f3.unwrap_or_default(),
+                    culture_code: f4.unwrap_or_default(),
+                    limitation: model::required(f5, "Limitation")?,
+                    enterprise_ids: f6.unwrap_or_default(),
+                    service_ids: f7.unwrap_or_default(),
+                    service_type: f8.unwrap_or_default(),
+                    updated_utc: f9.unwrap_or_default(),
+                })
+            }
+        }
+        deserializer.deserialize_struct("ServiceFilterParameters", FIELDS, Visitor)
+    }
+}
+
 impl std::fmt::Debug for ServiceFilterParameters {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ServiceFilterParameters")
@@ -3555,15 +7374,46 @@ impl std::fmt::Debug for ServiceFilterParameters {
 }
 
 /// Billing options of a service.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct ServiceOptions {
     /// Whether the service and its products are shown as one package on bills.
     pub bill_as_package: bool,
 }
 
+impl<'de> Deserialize<'de> for ServiceOptions {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        const FIELDS: &[&str] = &["BillAsPackage"];
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = ServiceOptions;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("struct ServiceOptions")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<ServiceOptions, A::Error> {
+                let mut f0 = None;
+                while let Some(key) = map.next_key_seed(model::FieldSeed(FIELDS))? {
+                    match key {
+                        0 => model::field(&mut f0, &mut map, "BillAsPackage")?,
+                        _ => model::skip(&mut map)?,
+                    }
+                }
+                Ok(ServiceOptions {
+                    bill_as_package: model::required(f0, "BillAsPackage")?,
+                })
+            }
+        }
+        deserializer.deserialize_struct("ServiceOptions", FIELDS, Visitor)
+    }
+}
+
 /// Check-in related flags of a reservation.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct ServiceOrderOptions {
     /// Whether the owner has checked in.
@@ -3574,6 +7424,57 @@ pub struct ServiceOrderOptions {
     pub any_companion_checked_in: bool,
     /// Whether check-in was done through the Connector API.
     pub connector_check_in: bool,
+}
+
+impl<'de> Deserialize<'de> for ServiceOrderOptions {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        const FIELDS: &[&str] = &[
+            "OwnerCheckedIn",
+            "AllCompanionsCheckedIn",
+            "AnyCompanionCheckedIn",
+            "ConnectorCheckIn",
+        ];
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = ServiceOrderOptions;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("struct ServiceOrderOptions")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<ServiceOrderOptions, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                while let Some(key) = map.next_key_seed(model::FieldSeed(FIELDS))? {
+                    match key {
+                        0 => model::field(&mut f0, &mut map, "OwnerCheckedIn")?,
+                        1 => model::field(&mut f1, &mut map, "AllCompanionsCheckedIn")?,
+                        2 => model::field(&mut f2, &mut map, "AnyCompanionCheckedIn")?,
+                        3 => model::field(&mut f3, &mut map, "ConnectorCheckIn")?,
+                        _ => model::skip(&mut map)?,
+                    }
+                }
+                Ok(ServiceOrderOptions {
+                    owner_checked_in: model::required(f0, "OwnerCheckedIn")?,
+                    all_companions_checked_in: model::required(
+                        f1,
+                        "AllCompanionsCheckedIn",
+                    )?,
+                    any_companion_checked_in: model::required(
+                        f2,
+                        "AnyCompanionCheckedIn",
+                    )?,
+                    connector_check_in: model::required(f3, "ConnectorCheckIn")?,
+                })
+            }
+        }
+        deserializer.deserialize_struct("ServiceOrderOptions", FIELDS, Visitor)
+    }
 }
 
 /// Channel through which a reservation was created.
@@ -3769,7 +7670,7 @@ impl<'de> Deserialize<'de> for ServiceOrderStateOld {
 }
 
 /// One page of services.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct ServiceResult {
     /// Services on this page, newest first.
@@ -3777,6 +7678,40 @@ pub struct ServiceResult {
     /// Id of the oldest item on this page; null when nothing was found.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cursor: Option<uuid::Uuid>,
+}
+
+impl<'de> Deserialize<'de> for ServiceResult {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        const FIELDS: &[&str] = &["Services", "Cursor"];
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = ServiceResult;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("struct ServiceResult")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<ServiceResult, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                while let Some(key) = map.next_key_seed(model::FieldSeed(FIELDS))? {
+                    match key {
+                        0 => model::field(&mut f0, &mut map, "Services")?,
+                        1 => model::field(&mut f1, &mut map, "Cursor")?,
+                        _ => model::skip(&mut map)?,
+                    }
+                }
+                Ok(ServiceResult {
+                    services: model::required(f0, "Services")?,
+                    cursor: f1.unwrap_or_default(),
+                })
+            }
+        }
+        deserializer.deserialize_struct("ServiceResult", FIELDS, Visitor)
+    }
 }
 
 /// Sex of a person.
@@ -3830,7 +7765,7 @@ impl<'de> Deserialize<'de> for Sex {
 }
 
 /// Location details of a space.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct SpaceData {
     /// Floor the space is on.
@@ -3840,13 +7775,77 @@ pub struct SpaceData {
     pub location_notes: Option<String>,
 }
 
+impl<'de> Deserialize<'de> for SpaceData {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        const FIELDS: &[&str] = &["FloorNumber", "LocationNotes"];
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = SpaceData;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("struct SpaceData")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<SpaceData, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                while let Some(key) = map.next_key_seed(model::FieldSeed(FIELDS))? {
+                    match key {
+                        0 => model::field(&mut f0, &mut map, "FloorNumber")?,
+                        1 => model::field(&mut f1, &mut map, "LocationNotes")?,
+                        _ => model::skip(&mut map)?,
+                    }
+                }
+                Ok(SpaceData {
+                    floor_number: model::required(f0, "FloorNumber")?,
+                    location_notes: f1.unwrap_or_default(),
+                })
+            }
+        }
+        deserializer.deserialize_struct("SpaceData", FIELDS, Visitor)
+    }
+}
+
 /// Update wrapper for a text value. Leaving the wrapper out keeps the stored value, a string sets it and a null Value clears it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct StringUpdateValue {
     /// New text, or null to clear the stored value.
-    #[serde(default)]
     pub value: Option<String>,
+}
+
+impl<'de> Deserialize<'de> for StringUpdateValue {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        const FIELDS: &[&str] = &["Value"];
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = StringUpdateValue;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("struct StringUpdateValue")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<StringUpdateValue, A::Error> {
+                let mut f0 = None;
+                while let Some(key) = map.next_key_seed(model::FieldSeed(FIELDS))? {
+                    match key {
+                        0 => model::field(&mut f0, &mut map, "Value")?,
+                        _ => model::skip(&mut map)?,
+                    }
+                }
+                Ok(StringUpdateValue {
+                    value: f0.unwrap_or_default(),
+                })
+            }
+        }
+        deserializer.deserialize_struct("StringUpdateValue", FIELDS, Visitor)
+    }
 }
 
 /// Country-specific legal ground for a tax exemption.
@@ -3921,7 +7920,7 @@ impl<'de> Deserialize<'de> for TaxExemptionReasonType {
 }
 
 /// One tax portion of an amount.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct TaxValue {
     /// Code of the tax rate that was applied.
@@ -3931,16 +7930,84 @@ pub struct TaxValue {
     pub value: f64,
 }
 
+impl<'de> Deserialize<'de> for TaxValue {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        const FIELDS: &[&str] = &["Code", "Value"];
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = TaxValue;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("struct TaxValue")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<TaxValue, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                while let Some(key) = map.next_key_seed(model::FieldSeed(FIELDS))? {
+                    match key {
+                        0 => model::field(&mut f0, &mut map, "Code")?,
+                        1 => model::field(&mut f1, &mut map, "Value")?,
+                        _ => model::skip(&mut map)?,
+                    }
+                }
+                Ok(TaxValue {
+                    code: f0.unwrap_or_default(),
+                    value: model::required(f1, "Value")?,
+                })
+            }
+        }
+        deserializer.deserialize_struct("TaxValue", FIELDS, Visitor)
+    }
+}
+
 /// UTC time window used as a filter; the start is inclusive, the end is exclusive and the span may not exceed three months.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct TimeFilterInterval {
     /// Beginning of the window.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub start_utc: Option<chrono::DateTime<chrono::Utc>>,
+    pub start_utc: Option<calendar::DateTime>,
     /// End of the window.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub end_utc: Option<chrono::DateTime<chrono::Utc>>,
+    pub end_utc: Option<calendar::DateTime>,
+}
+
+impl<'de> Deserialize<'de> for TimeFilterInterval {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        const FIELDS: &[&str] = &["StartUtc", "EndUtc"];
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = TimeFilterInterval;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("struct TimeFilterInterval")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<TimeFilterInterval, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                while let Some(key) = map.next_key_seed(model::FieldSeed(FIELDS))? {
+                    match key {
+                        0 => model::field(&mut f0, &mut map, "StartUtc")?,
+                        1 => model::field(&mut f1, &mut map, "EndUtc")?,
+                        _ => model::skip(&mut map)?,
+                    }
+                }
+                Ok(TimeFilterInterval {
+                    start_utc: f0.unwrap_or_default(),
+                    end_utc: f1.unwrap_or_default(),
+                })
+            }
+        }
+        deserializer.deserialize_struct("TimeFilterInterval", FIELDS, Visitor)
+    }
 }
 
 /// Length of the unit a bookable service is sold in.
@@ -4050,8 +8117,33 @@ impl<'de> Deserialize<'de> for Title {
 }
 
 /// Empty object returned by operations that have nothing to report.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Unit {}
+impl<'de> Deserialize<'de> for Unit {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        const FIELDS: &[&str] = &[];
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = Unit;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("struct Unit")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Unit, A::Error> {
+                while map.next_key::<serde::de::IgnoredAny>()?.is_some() {
+                    model::skip(&mut map)?;
+                }
+                Ok(Unit {})
+            }
+        }
+        deserializer.deserialize_struct("Unit", FIELDS, Visitor)
+    }
+}
+
 /// One change event, internally tagged by its Type property.
 #[derive(Debug, Clone, PartialEq)]
 pub enum WebSocketEvent {
@@ -4127,11 +8219,42 @@ impl model::Tagged for WebSocketEvent {
 }
 
 /// Body of every message sent over the connector WebSocket.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct WebSocketMessage {
     /// Events in this message.
     pub events: Vec<WebSocketEvent>,
+}
+
+impl<'de> Deserialize<'de> for WebSocketMessage {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        const FIELDS: &[&str] = &["Events"];
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = WebSocketMessage;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("struct WebSocketMessage")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<WebSocketMessage, A::Error> {
+                let mut f0 = None;
+                while let Some(key) = map.next_key_seed(model::FieldSeed(FIELDS))? {
+                    match key {
+                        0 => model::field(&mut f0, &mut map, "Events")?,
+                        _ => model::skip(&mut map)?,
+                    }
+                }
+                Ok(WebSocketMessage {
+                    events: model::required(f0, "Events")?,
+                })
+            }
+        }
+        deserializer.deserialize_struct("WebSocketMessage", FIELDS, Visitor)
+    }
 }
 
 /// One entity event, tagged by Discriminator with the payload in Value.

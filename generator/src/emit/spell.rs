@@ -13,7 +13,7 @@ use crate::ir::{Api, Field, Primitive, Struct, TypeRef};
 pub(crate) struct Uses {
     pub uuid: bool,
     pub chrono: bool,
-    /// A `format: date` field exists: the types crate gets the `calendar` module.
+    /// A `format: date` or `date-time` field exists: the types crate gets the `calendar` module.
     pub date: bool,
 }
 
@@ -62,7 +62,11 @@ fn spell(api: &Api, ty: &TypeRef, prefix: Option<&TokenStream>, uses: &mut Uses)
             }
             Primitive::DateTime => {
                 uses.chrono = true;
-                quote!(chrono::DateTime<chrono::Utc>)
+                uses.date = true;
+                match prefix {
+                    Some(prefix) => quote!(#prefix::calendar::DateTime),
+                    None => quote!(calendar::DateTime),
+                }
             }
             Primitive::Date => {
                 uses.chrono = true;

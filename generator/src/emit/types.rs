@@ -204,12 +204,13 @@ fn type_link(api: &Api, ty: &TypeRef) -> String {
     }
 }
 
-/// The `calendar` module: the type of `format: date` fields. Providers send a date-time where
-/// their spec says date (and the reverse), so such a field accepts either and keeps the form it
-/// received: nothing is lost, and the value is written back in the form it came in.
+/// The `calendar` module: the types of `format: date` and `format: date-time` fields. Providers
+/// send a date-time where their spec says date (and the reverse), so such a field accepts either
+/// and keeps the form it received: nothing is lost, and the value is written back in the form
+/// it came in.
 fn calendar_module() -> TokenStream {
     quote! {
-        /// Calendar dates as received.
+        /// Dates and date-times as received.
         pub mod calendar {
             use std::fmt;
 
@@ -271,6 +272,69 @@ fn calendar_module() -> TokenStream {
             }
 
             impl<'de> serde::Deserialize<'de> for Date {
+                fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                    let text = String::deserialize(deserializer)?;
+                    text.parse().map_err(serde::de::Error::custom)
+                }
+            }
+
+            /// A field the spec declares as a date-time (RFC 3339, such as `2021-06-19T08:30:00Z`).
+            /// The same rule as for [`Date`], the other way round: a date received in its place
+            /// (`2021-06-19`) is accepted and kept as a date, so nothing is lost;
+            /// [`DateTime::instant`] gives the start of that day in UTC. Values are written back
+            /// in the form they were received (a date-time in UTC, a zero offset as `Z`).
+            #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+            pub enum DateTime {
+                /// A date-time, as the spec declares.
+                Instant(chrono::DateTime<chrono::Utc>),
+                /// A date sent in place of a date-time.
+                Day(chrono::NaiveDate),
+            }
+
+            impl DateTime {
+                /// The instant: the date-time itself, or midnight UTC at the start of the date.
+                pub fn instant(&self) -> chrono::DateTime<chrono::Utc> {
+                    match self {
+                        DateTime::Instant(instant) => *instant,
+                        DateTime::Day(day) => day.and_time(chrono::NaiveTime::MIN).and_utc(),
+                    }
+                }
+            }
+
+            impl From<chrono::DateTime<chrono::Utc>> for DateTime {
+                fn from(instant: chrono::DateTime<chrono::Utc>) -> Self {
+                    DateTime::Instant(instant)
+                }
+            }
+
+            impl fmt::Display for DateTime {
+                fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                    match self {
+                        DateTime::Instant(instant) => f.write_str(&instant.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)),
+                        DateTime::Day(day) => write!(f, "{}", day.format("%Y-%m-%d")),
+                    }
+                }
+            }
+
+            impl std::str::FromStr for DateTime {
+                type Err = String;
+                fn from_str(text: &str) -> Result<Self, String> {
+                    if let Ok(instant) = text.parse::<chrono::DateTime<chrono::Utc>>() {
+                        return Ok(DateTime::Instant(instant));
+                    }
+                    chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").map(DateTime::Day).map_err(|_| {
+                        format!("invalid date-time `{text}`: expected an RFC 3339 date-time or YYYY-MM-DD")
+                    })
+                }
+            }
+
+            impl serde::Serialize for DateTime {
+                fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                    serializer.collect_str(self)
+                }
+            }
+
+            impl<'de> serde::Deserialize<'de> for DateTime {
                 fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
                     let text = String::deserialize(deserializer)?;
                     text.parse().map_err(serde::de::Error::custom)
@@ -373,14 +437,12 @@ fn structure(api: &Api, config: &Config, def: &TypeDef, s: &Struct, docs: TokenS
             serde_args.push(quote!(rename = #wire));
         }
         // The wrapping rules live in `spell::field_shape`; here, how each shape is written.
+        // Absent fields decode as `None`/`Absent` (`deserialize_struct`).
         match field_shape(config, s, f) {
-            Shape::Option if s.update_wrapper => {
-                ty = quote!(Option<#ty>);
-                serde_args.push(quote!(default));
-            }
+            Shape::Option if s.update_wrapper => ty = quote!(Option<#ty>),
             Shape::DoubleOption => {
                 ty = quote!(model::Nullable<#ty>);
-                serde_args.push(quote!(default, skip_serializing_if = "model::Nullable::is_absent"));
+                serde_args.push(quote!(skip_serializing_if = "model::Nullable::is_absent"));
             }
             Shape::Option if !f.required => {
                 ty = quote!(Option<#ty>);
@@ -418,14 +480,74 @@ fn structure(api: &Api, config: &Config, def: &TypeDef, s: &Struct, docs: TokenS
             }
         }
     });
+    let deserialize_impl = deserialize_struct(config, def, s);
     quote! {
         #docs
-        #[derive(#derive_debug Clone, PartialEq, Serialize, Deserialize)]
+        #[derive(#derive_debug Clone, PartialEq, Serialize)]
         #rename_all
         pub struct #name {
             #fields
         }
+        #deserialize_impl
         #debug_impl
+    }
+}
+
+/// `Deserialize` of a struct, decoding what serde's derive decodes (an object; unknown
+/// properties ignored; a repeated field is an error; an absent required field is `missing
+/// field`, an absent `Option` or `Nullable` field `None` or `Absent`) with a fraction of its
+/// code: key matching and slot filling are `triad_runtime::model` functions compiled once, and
+/// no sequence form or field enum is generated per struct.
+fn deserialize_struct(config: &Config, def: &TypeDef, s: &Struct) -> TokenStream {
+    let name = ident(&def.name.rust);
+    let rust_name = def.name.rust.trim_start_matches("r#");
+    let expecting = format!("struct {rust_name}");
+    let wires: Vec<&str> = s.fields.iter().map(|f| f.name.wire.as_str()).collect();
+    let slots: Vec<Ident> = (0..s.fields.len()).map(|i| ident(&format!("f{i}"))).collect();
+    let arms = s.fields.iter().zip(&slots).enumerate().map(|(i, (f, slot))| {
+        let wire = &f.name.wire;
+        let index = proc_macro2::Literal::usize_unsuffixed(i);
+        quote!(#index => model::field(&mut #slot, &mut map, #wire)?,)
+    });
+    let values = s.fields.iter().zip(&slots).map(|(f, slot)| {
+        let field_name = ident(&f.name.rust);
+        let wire = &f.name.wire;
+        match field_shape(config, s, f) {
+            Shape::Plain => quote!(#field_name: model::required(#slot, #wire)?,),
+            Shape::Option | Shape::DoubleOption => quote!(#field_name: #slot.unwrap_or_default(),),
+        }
+    });
+    let body = if s.fields.is_empty() {
+        quote!(while map.next_key::<serde::de::IgnoredAny>()?.is_some() { model::skip(&mut map)?; })
+    } else {
+        quote! {
+            #(let mut #slots = None;)*
+            while let Some(key) = map.next_key_seed(model::FieldSeed(FIELDS))? {
+                match key {
+                    #(#arms)*
+                    _ => model::skip(&mut map)?,
+                }
+            }
+        }
+    };
+    quote! {
+        impl<'de> Deserialize<'de> for #name {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                const FIELDS: &[&str] = &[#(#wires),*];
+                struct Visitor;
+                impl<'de> serde::de::Visitor<'de> for Visitor {
+                    type Value = #name;
+                    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        f.write_str(#expecting)
+                    }
+                    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<#name, A::Error> {
+                        #body
+                        Ok(#name { #(#values)* })
+                    }
+                }
+                deserializer.deserialize_struct(#rust_name, FIELDS, Visitor)
+            }
+        }
     }
 }
 
