@@ -47,10 +47,7 @@ pub fn decode<T: DeserializeOwned, E: de::Error>(value: &Value) -> Result<T, E> 
 }
 
 /// Decodes the member `key` of an object (`null` when absent).
-pub fn decode_member<T: DeserializeOwned, E: de::Error>(
-    value: &Value,
-    key: &str,
-) -> Result<T, E> {
+pub fn decode_member<T: DeserializeOwned, E: de::Error>(value: &Value, key: &str) -> Result<T, E> {
     decode(value.get(key).unwrap_or(&Value::Null))
 }
 
@@ -257,17 +254,13 @@ pub trait Adjacent: Tagged {
 }
 
 /// Deserializes an [`Adjacent`] union.
-pub fn deserialize_adjacent<'de, D: Deserializer<'de>, T: Adjacent>(
-    deserializer: D,
-) -> Result<T, D::Error> {
+pub fn deserialize_adjacent<'de, D: Deserializer<'de>, T: Adjacent>(deserializer: D) -> Result<T, D::Error> {
     deserializer.deserialize_any(AdjacentVisitor(PhantomData))
 }
 
 /// Deserializes a union written as `{tag: name, ...payload fields}`. Properties before the tag
 /// are buffered; the rest stream straight into the payload type.
-pub fn deserialize_internal<'de, D: Deserializer<'de>, T: Tagged>(
-    deserializer: D,
-) -> Result<T, D::Error> {
+pub fn deserialize_internal<'de, D: Deserializer<'de>, T: Tagged>(deserializer: D) -> Result<T, D::Error> {
     deserializer.deserialize_any(InternalVisitor(PhantomData))
 }
 
@@ -335,19 +328,12 @@ impl<'de, T: Adjacent> Visitor<'de> for AdjacentVisitor<T> {
         let mut decoded: Option<T> = None;
         let mut content: Option<Value> = None;
         let mut rest: Vec<(String, Value)> = Vec::new();
-        while let Some(key) =
-            map.next_key_seed(KeySeed { tag: T::TAG, content: Some(T::CONTENT) })?
-        {
+        while let Some(key) = map.next_key_seed(KeySeed { tag: T::TAG, content: Some(T::CONTENT) })? {
             match key {
                 Key::Tag if tag.is_none() => tag = Some(map.next_value()?),
-                Key::Content if decoded.is_none() && content.is_none() => match tag
-                    .as_ref()
-                    .and_then(Scalar::as_str)
-                {
+                Key::Content if decoded.is_none() && content.is_none() => match tag.as_ref().and_then(Scalar::as_str) {
                     Some(name) if T::known(name) => {
-                        decoded = Some(
-                            map.next_value_seed(ContentSeed { tag: name, marker: PhantomData })?,
-                        )
+                        decoded = Some(map.next_value_seed(ContentSeed { tag: name, marker: PhantomData })?)
                     }
                     _ => content = Some(map.next_value()?),
                 },
@@ -424,10 +410,7 @@ struct Chain<A> {
 impl<'de, A: de::MapAccess<'de>> de::MapAccess<'de> for Chain<A> {
     type Error = A::Error;
 
-    fn next_key_seed<K: de::DeserializeSeed<'de>>(
-        &mut self,
-        seed: K,
-    ) -> Result<Option<K::Value>, A::Error> {
+    fn next_key_seed<K: de::DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, A::Error> {
         match self.buffered.next() {
             Some((key, value)) => {
                 self.value = Some(value);
@@ -437,10 +420,7 @@ impl<'de, A: de::MapAccess<'de>> de::MapAccess<'de> for Chain<A> {
         }
     }
 
-    fn next_value_seed<V: de::DeserializeSeed<'de>>(
-        &mut self,
-        seed: V,
-    ) -> Result<V::Value, A::Error> {
+    fn next_value_seed<V: de::DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, A::Error> {
         match self.value.take() {
             Some(value) => seed.deserialize(value).map_err(de::Error::custom),
             None => self.live.next_value_seed(seed),

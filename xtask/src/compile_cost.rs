@@ -41,7 +41,11 @@ fn options(args: &[String], root: &Path) -> Result<Options, String> {
     while let Some(arg) = args.next() {
         if arg == "--rounds" {
             let n = args.next().ok_or(usage)?;
-            rounds = n.parse().ok().filter(|n| *n > 0).ok_or_else(|| format!("--rounds `{n}`: expected a positive count"))?;
+            rounds = n
+                .parse()
+                .ok()
+                .filter(|n| *n > 0)
+                .ok_or_else(|| format!("--rounds `{n}`: expected a positive count"))?;
         } else if arg.starts_with('-') || dir.is_some() {
             return Err(usage.into());
         } else {
@@ -141,18 +145,23 @@ pub fn run(args: &[String], root: &Path) -> Result<ExitCode, String> {
 
     // (b) Both crates from the same file.
     let base = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "api".into());
-    let base: String = base.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' }).collect();
+    let base: String =
+        base.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' }).collect();
     let mut config = Config::for_name(base.trim_matches('-'), vec!["merged.json".into()]);
     config.client.enabled = false;
     config.client.runtime_path = Some(root.join("runtime").display().to_string());
     let ours = config.types_crate.name.clone();
     let provenance = Provenance { source: "merged.json".into(), command: "cargo xtask compile-cost".into() };
-    let generated =
-        triad::generate(&config, "", &FsReader::new(&scratch), &provenance).map_err(|d| format!("generation failed:\n{d}"))?;
+    let generated = triad::generate(&config, "", &FsReader::new(&scratch), &provenance)
+        .map_err(|d| format!("generation failed:\n{d}"))?;
     let mut files = generated.files;
     let their_source = scratch.join("oas3-gen-types.rs");
     run_command(
-        Command::new("oas3-gen").args(["generate", "types", "--color", "never", "-i"]).arg(&merged).arg("-o").arg(&their_source),
+        Command::new("oas3-gen")
+            .args(["generate", "types", "--color", "never", "-i"])
+            .arg(&merged)
+            .arg("-o")
+            .arg(&their_source),
         "oas3-gen generate types",
     )?;
     let their_code = std::fs::read_to_string(&their_source).map_err(|e| format!("{}: {e}", their_source.display()))?;
@@ -182,7 +191,10 @@ pub fn run(args: &[String], root: &Path) -> Result<ExitCode, String> {
             run_command(cargo(&scratch).args(["clean", "--quiet", "-p", crates[i]]), "cargo clean")?;
             let cpu_before = children_cpu(ticks);
             let start = Instant::now();
-            run_command(cargo(&scratch).args(["build", "--quiet", "-p", crates[i]]), &format!("the build of {}", crates[i]))?;
+            run_command(
+                cargo(&scratch).args(["build", "--quiet", "-p", crates[i]]),
+                &format!("the build of {}", crates[i]),
+            )?;
             let elapsed = start.elapsed();
             let used = cpu_before.zip(children_cpu(ticks)).map(|(before, after)| after.saturating_sub(before));
             let used_text = used.map(|d| format!("{:>7.2} s CPU", d.as_secs_f64())).unwrap_or_default();

@@ -197,7 +197,10 @@ pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &
         config.types_crate.name.as_str(),
         Dependency::local(&config.types_crate.version, Some(types_path), &[]),
     );
-    dependencies.insert("triad-runtime", Dependency::local(super::RUNTIME_VERSION, config.client.runtime_path.clone(), &["client"]));
+    dependencies.insert(
+        "triad-runtime",
+        Dependency::local(super::RUNTIME_VERSION, config.client.runtime_path.clone(), &["client"]),
+    );
     if cx.uses.uuid {
         dependencies.insert("uuid", Dependency::registry("1", &["std", "serde"]));
     }

@@ -464,11 +464,7 @@ fn structure(api: &Api, config: &Config, def: &TypeDef, s: &Struct, docs: TokenS
         let entries = s.fields.iter().map(|f| {
             let field_name = ident(&f.name.rust);
             let label = naming::unraw(&f.name.rust);
-            if f.secret {
-                quote!(.field(#label, &model::Redacted))
-            } else {
-                quote!(.field(#label, &self.#field_name))
-            }
+            if f.secret { quote!(.field(#label, &model::Redacted)) } else { quote!(.field(#label, &self.#field_name)) }
         });
         let allow = s.fields.iter().any(|f| f.docs.deprecated.is_some()).then(|| quote!(#[allow(deprecated)]));
         quote! {
@@ -518,7 +514,9 @@ fn deserialize_struct(config: &Config, def: &TypeDef, s: &Struct) -> TokenStream
         }
     });
     let body = if s.fields.is_empty() {
-        quote!(while map.next_key::<serde::de::IgnoredAny>()?.is_some() { model::skip(&mut map)?; })
+        quote!(while map.next_key::<serde::de::IgnoredAny>()?.is_some() {
+            model::skip(&mut map)?;
+        })
     } else {
         quote! {
             #(let mut #slots = None;)*
