@@ -102,6 +102,36 @@ pub fn buffer<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Value, D::Er
     <Value as serde::Deserialize>::deserialize(deserializer)
 }
 
+/// A struct whose `Deserialize` impl is [`deserialize_struct`]: generated code lists its
+/// fields and fills them in [`Struct::visit_map`]; the visitor is written once, here.
+pub trait Struct: Sized {
+    /// The Rust name (errors say they expected `struct NAME`).
+    const NAME: &'static str;
+    /// The wire names of the fields, in declaration order ([`FieldSeed`] gives their indices).
+    const FIELDS: &'static [&'static str];
+    /// Reads the value from the properties of an object.
+    fn visit_map<'de, A: de::MapAccess<'de>>(map: A) -> Result<Self, A::Error>;
+}
+
+/// Deserializes a [`Struct`] from an object.
+pub fn deserialize_struct<'de, D: Deserializer<'de>, T: Struct>(deserializer: D) -> Result<T, D::Error> {
+    deserializer.deserialize_struct(T::NAME, T::FIELDS, StructVisitor(PhantomData))
+}
+
+struct StructVisitor<T>(PhantomData<T>);
+
+impl<'de, T: Struct> Visitor<'de> for StructVisitor<T> {
+    type Value = T;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "struct {}", T::NAME)
+    }
+
+    fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<T, A::Error> {
+        T::visit_map(map)
+    }
+}
+
 /// Recognises the property names of a struct: the index of a declared field in `FIELDS`, or
 /// [`UNKNOWN_FIELD`] for a property the struct does not declare (ignored). Generated
 /// `Deserialize` impls of structs read their keys through it, so the name matching is compiled

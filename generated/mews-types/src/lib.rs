@@ -356,34 +356,30 @@ pub struct AdditionalServiceData {
     pub promotions: Promotions,
 }
 
+impl model::Struct for AdditionalServiceData {
+    const NAME: &'static str = "AdditionalServiceData";
+    const FIELDS: &'static [&'static str] = &["Promotions"];
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key_seed(model::FieldSeed(Self::FIELDS))? {
+            match key {
+                0 => model::field(&mut f0, &mut map, "Promotions")?,
+                _ => model::skip(&mut map)?,
+            }
+        }
+        Ok(Self {
+            promotions: model::required(f0, "Promotions")?,
+        })
+    }
+}
+
 impl<'de> Deserialize<'de> for AdditionalServiceData {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        const FIELDS: &[&str] = &["Promotions"];
-        struct Visitor;
-        impl<'de> serde::de::Visitor<'de> for Visitor {
-            type Value = AdditionalServiceData;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("struct AdditionalServiceData")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<AdditionalServiceData, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key_seed(model::FieldSeed(FIELDS))? {
-                    match key {
-                        0 => model::field(&mut f0, &mut map, "Promotions")?,
-                        _ => model::skip(&mut map)?,
-                    }
-                }
-                Ok(AdditionalServiceData {
-                    promotions: model::required(f0, "Promotions")?,
-                })
-            }
-        }
-        deserializer.deserialize_struct("AdditionalServiceData", FIELDS, Visitor)
+        model::deserialize_struct(deserializer)
     }
 }
 
@@ -401,43 +397,44 @@ pub struct Amount {
     pub tax_values: Vec<TaxValue>,
 }
 
+impl model::Struct for Amount {
+    const NAME: &'static str = "Amount";
+    const FIELDS: &'static [&'static str] = &[
+        "Currency",
+        "NetValue",
+        "GrossValue",
+        "TaxValues",
+    ];
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        while let Some(key) = map.next_key_seed(model::FieldSeed(Self::FIELDS))? {
+            match key {
+                0 => model::field(&mut f0, &mut map, "Currency")?,
+                1 => model::field(&mut f1, &mut map, "NetValue")?,
+                2 => model::field(&mut f2, &mut map, "GrossValue")?,
+                3 => model::field(&mut f3, &mut map, "TaxValues")?,
+                _ => model::skip(&mut map)?,
+            }
+        }
+        Ok(Self {
+            currency: model::required(f0, "Currency")?,
+            net_value: model::required(f1, "NetValue")?,
+            gross_value: model::required(f2, "GrossValue")?,
+            tax_values: model::required(f3, "TaxValues")?,
+        })
+    }
+}
+
 impl<'de> Deserialize<'de> for Amount {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        const FIELDS: &[&str] = &["Currency", "NetValue", "GrossValue", "TaxValues"];
-        struct Visitor;
-        impl<'de> serde::de::Visitor<'de> for Visitor {
-            type Value = Amount;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("struct Amount")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<Amount, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                while let Some(key) = map.next_key_seed(model::FieldSeed(FIELDS))? {
-                    match key {
-                        0 => model::field(&mut f0, &mut map, "Currency")?,
-                        1 => model::field(&mut f1, &mut map, "NetValue")?,
-                        2 => model::field(&mut f2, &mut map, "GrossValue")?,
-                        3 => model::field(&mut f3, &mut map, "TaxValues")?,
-                        _ => model::skip(&mut map)?,
-                    }
-                }
-                Ok(Amount {
-                    currency: model::required(f0, "Currency")?,
-                    net_value: model::required(f1, "NetValue")?,
-                    gross_value: model::required(f2, "GrossValue")?,
-                    tax_values: model::required(f3, "TaxValues")?,
-                })
-            }
-        }
-        deserializer.deserialize_struct("Amount", FIELDS, Visitor)
+        model::deserialize_struct(deserializer)
     }
 }
 
@@ -457,52 +454,48 @@ pub struct BookableServiceData {
     pub time_unit_period: TimeUnitPeriod,
 }
 
+impl model::Struct for BookableServiceData {
+    const NAME: &'static str = "BookableServiceData";
+    const FIELDS: &'static [&'static str] = &[
+        "StartOffset",
+        "EndOffset",
+        "OccupancyStartOffset",
+        "OccupancyEndOffset",
+        "TimeUnitPeriod",
+    ];
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        while let Some(key) = map.next_key_seed(model::FieldSeed(Self::FIELDS))? {
+            match key {
+                0 => model::field(&mut f0, &mut map, "StartOffset")?,
+                1 => model::field(&mut f1, &mut map, "EndOffset")?,
+                2 => model::field(&mut f2, &mut map, "OccupancyStartOffset")?,
+                3 => model::field(&mut f3, &mut map, "OccupancyEndOffset")?,
+                4 => model::field(&mut f4, &mut map, "TimeUnitPeriod")?,
+                _ => model::skip(&mut map)?,
+            }
+        }
+        Ok(Self {
+            start_offset: model::required(f0, "StartOffset")?,
+            end_offset: model::required(f1, "EndOffset")?,
+            occupancy_start_offset: model::required(f2, "OccupancyStartOffset")?,
+            occupancy_end_offset: model::required(f3, "OccupancyEndOffset")?,
+            time_unit_period: model::required(f4, "TimeUnitPeriod")?,
+        })
+    }
+}
+
 impl<'de> Deserialize<'de> for BookableServiceData {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        const FIELDS: &[&str] = &[
-            "StartOffset",
-            "EndOffset",
-            "OccupancyStartOffset",
-            "OccupancyEndOffset",
-            "TimeUnitPeriod",
-        ];
-        struct Visitor;
-        impl<'de> serde::de::Visitor<'de> for Visitor {
-            type Value = BookableServiceData;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("struct BookableServiceData")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<BookableServiceData, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                while let Some(key) = map.next_key_seed(model::FieldSeed(FIELDS))? {
-                    match key {
-                        0 => model::field(&mut f0, &mut map, "StartOffset")?,
-                        1 => model::field(&mut f1, &mut map, "EndOffset")?,
-                        2 => model::field(&mut f2, &mut map, "OccupancyStartOffset")?,
-                        3 => model::field(&mut f3, &mut map, "OccupancyEndOffset")?,
-                        4 => model::field(&mut f4, &mut map, "TimeUnitPeriod")?,
-                        _ => model::skip(&mut map)?,
-                    }
-                }
-                Ok(BookableServiceData {
-                    start_offset: model::required(f0, "StartOffset")?,
-                    end_offset: model::required(f1, "EndOffset")?,
-                    occupancy_start_offset: model::required(f2, "OccupancyStartOffset")?,
-                    occupancy_end_offset: model::required(f3, "OccupancyEndOffset")?,
-                    time_unit_period: model::required(f4, "TimeUnitPeriod")?,
-                })
-            }
-        }
-        deserializer.deserialize_struct("BookableServiceData", FIELDS, Visitor)
+        model::deserialize_struct(deserializer)
     }
 }
 
@@ -514,34 +507,30 @@ pub struct BooleanUpdateValue {
     pub value: Option<bool>,
 }
 
+impl model::Struct for BooleanUpdateValue {
+    const NAME: &'static str = "BooleanUpdateValue";
+    const FIELDS: &'static [&'static str] = &["Value"];
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key_seed(model::FieldSeed(Self::FIELDS))? {
+            match key {
+                0 => model::field(&mut f0, &mut map, "Value")?,
+                _ => model::skip(&mut map)?,
+            }
+        }
+        Ok(Self {
+            value: f0.unwrap_or_default(),
+        })
+    }
+}
+
 impl<'de> Deserialize<'de> for BooleanUpdateValue {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        const FIELDS: &[&str] = &["Value"];
-        struct Visitor;
-        impl<'de> serde::de::Visitor<'de> for Visitor {
-            type Value = BooleanUpdateValue;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("struct BooleanUpdateValue")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<BooleanUpdateValue, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key_seed(model::FieldSeed(FIELDS))? {
-                    match key {
-                        0 => model::field(&mut f0, &mut map, "Value")?,
-                        _ => model::skip(&mut map)?,
-                    }
-                }
-                Ok(BooleanUpdateValue {
-                    value: f0.unwrap_or_default(),
-                })
-            }
-        }
-        deserializer.deserialize_struct("BooleanUpdateValue", FIELDS, Visitor)
+        model::deserialize_struct(deserializer)
     }
 }
 
@@ -579,76 +568,72 @@ pub struct Company {
     pub updated_utc: Option<calendar::DateTime>,
 }
 
+impl model::Struct for Company {
+    const NAME: &'static str = "Company";
+    const FIELDS: &'static [&'static str] = &[
+        "Id",
+        "ChainId",
+        "Name",
+        "Number",
+        "IsActive",
+        "Identifier",
+        "TaxIdentifier",
+        "InvoicingEmail",
+        "InvoiceDueInterval",
+        "CreatedUtc",
+        "UpdatedUtc",
+    ];
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        let mut f7 = None;
+        let mut f8 = None;
+        let mut f9 = None;
+        let mut f10 = None;
+        while let Some(key) = map.next_key_seed(model::FieldSeed(Self::FIELDS))? {
+            match key {
+                0 => model::field(&mut f0, &mut map, "Id")?,
+                1 => model::field(&mut f1, &mut map, "ChainId")?,
+                2 => model::field(&mut f2, &mut map, "Name")?,
+                3 => model::field(&mut f3, &mut map, "Number")?,
+                4 => model::field(&mut f4, &mut map, "IsActive")?,
+                5 => model::field(&mut f5, &mut map, "Identifier")?,
+                6 => model::field(&mut f6, &mut map, "TaxIdentifier")?,
+                7 => model::field(&mut f7, &mut map, "InvoicingEmail")?,
+                8 => model::field(&mut f8, &mut map, "InvoiceDueInterval")?,
+                9 => model::field(&mut f9, &mut map, "CreatedUtc")?,
+                10 => model::field(&mut f10, &mut map, "UpdatedUtc")?,
+                _ => model::skip(&mut map)?,
+            }
+        }
+        Ok(Self {
+            id: model::required(f0, "Id")?,
+            chain_id: model::required(f1, "ChainId")?,
+            name: model::required(f2, "Name")?,
+            number: model::required(f3, "Number")?,
+            is_active: model::required(f4, "IsActive")?,
+            identifier: f5.unwrap_or_default(),
+            tax_identifier: f6.unwrap_or_default(),
+            invoicing_email: f7.unwrap_or_default(),
+            invoice_due_interval: f8.unwrap_or_default(),
+            created_utc: f9.unwrap_or_default(),
+            updated_utc: f10.unwrap_or_default(),
+        })
+    }
+}
+
 impl<'de> Deserialize<'de> for Company {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        const FIELDS: &[&str] = &[
-            "Id",
-            "ChainId",
-            "Name",
-            "Number",
-            "IsActive",
-            "Identifier",
-            "TaxIdentifier",
-            "InvoicingEmail",
-            "InvoiceDueInterval",
-            "CreatedUtc",
-            "UpdatedUtc",
-        ];
-        struct Visitor;
-        impl<'de> serde::de::Visitor<'de> for Visitor {
-            type Value = Company;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("struct Company")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<Company, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                let mut f7 = None;
-                let mut f8 = None;
-                let mut f9 = None;
-                let mut f10 = None;
-                while let Some(key) = map.next_key_seed(model::FieldSeed(FIELDS))? {
-                    match key {
-                        0 => model::field(&mut f0, &mut map, "Id")?,
-                        1 => model::field(&mut f1, &mut map, "ChainId")?,
-                        2 => model::field(&mut f2, &mut map, "Name")?,
-                        3 => model::field(&mut f3, &mut map, "Number")?,
-                        4 => model::field(&mut f4, &mut map, "IsActive")?,
-                        5 => model::field(&mut f5, &mut map, "Identifier")?,
-                        6 => model::field(&mut f6, &mut map, "TaxIdentifier")?,
-                        7 => model::field(&mut f7, &mut map, "InvoicingEmail")?,
-                        8 => model::field(&mut f8, &mut map, "InvoiceDueInterval")?,
-                        9 => model::field(&mut f9, &mut map, "CreatedUtc")?,
-                        10 => model::field(&mut f10, &mut map, "UpdatedUtc")?,
-                        _ => model::skip(&mut map)?,
-                    }
-                }
-                Ok(Company {
-                    id: model::required(f0, "Id")?,
-                    chain_id: model::required(f1, "ChainId")?,
-                    name: model::required(f2, "Name")?,
-                    number: model::required(f3, "Number")?,
-                    is_active: model::required(f4, "IsActive")?,
-                    identifier: f5.unwrap_or_default(),
-                    tax_identifier: f6.unwrap_or_default(),
-                    invoicing_email: f7.unwrap_or_default(),
-                    invoice_due_interval: f8.unwrap_or_default(),
-                    created_utc: f9.unwrap_or_default(),
-                    updated_utc: f10.unwrap_or_default(),
-                })
-            }
-        }
-        deserializer.deserialize_struct("Company", FIELDS, Visitor)
+        model::deserialize_struct(deserializer)
     }
 }
 
@@ -671,58 +656,48 @@ pub struct Configuration {
     pub is_identity_document_number_required: Option<bool>,
 }
 
+impl model::Struct for Configuration {
+    const NAME: &'static str = "Configuration";
+    const FIELDS: &'static [&'static str] = &[
+        "NowUtc",
+        "Enterprise",
+        "Service",
+        "PaymentCardStorage",
+        "IsIdentityDocumentNumberRequired",
+    ];
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        while let Some(key) = map.next_key_seed(model::FieldSeed(Self::FIELDS))? {
+            match key {
+                0 => model::field(&mut f0, &mut map, "NowUtc")?,
+                1 => model::field(&mut f1, &mut map, "Enterprise")?,
+                2 => model::field(&mut f2, &mut map, "Service")?,
+                3 => model::field(&mut f3, &mut map, "PaymentCardStorage")?,
+                4 => model::field(&mut f4, &mut map, "IsIdentityDocumentNumberRequired")?,
+                _ => model::skip(&mut map)?,
+            }
+        }
+        Ok(Self {
+            now_utc: model::required(f0, "NowUtc")?,
+            enterprise: model::required(f1, "Enterprise")?,
+            service: f2.unwrap_or_default(),
+            payment_card_storage: f3.unwrap_or_default(),
+            is_identity_document_number_required: f4.unwrap_or_default(),
+        })
+    }
+}
+
 impl<'de> Deserialize<'de> for Configuration {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        const FIELDS: &[&str] = &[
-            "NowUtc",
-            "Enterprise",
-            "Service",
-            "PaymentCardStorage",
-            "IsIdentityDocumentNumberRequired",
-        ];
-        struct Visitor;
-        impl<'de> serde::de::Visitor<'de> for Visitor {
-            type Value = Configuration;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("struct Configuration")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<Configuration, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                while let Some(key) = map.next_key_seed(model::FieldSeed(FIELDS))? {
-                    match key {
-                        0 => model::field(&mut f0, &mut map, "NowUtc")?,
-                        1 => model::field(&mut f1, &mut map, "Enterprise")?,
-                        2 => model::field(&mut f2, &mut map, "Service")?,
-                        3 => model::field(&mut f3, &mut map, "PaymentCardStorage")?,
-                        4 => {
-                            model::field(
-                                &mut f4,
-                                &mut map,
-                                "IsIdentityDocumentNumberRequired",
-                            )?
-                        }
-                        _ => model::skip(&mut map)?,
-                    }
-                }
-                Ok(Configuration {
-                    now_utc: model::required(f0, "NowUtc")?,
-                    enterprise: model::required(f1, "Enterprise")?,
-                    service: f2.unwrap_or_default(),
-                    payment_card_storage: f3.unwrap_or_default(),
-                    is_identity_document_number_required: f4.unwrap_or_default(),
-                })
-            }
-        }
-        deserializer.deserialize_struct("Configuration", FIELDS, Visitor)
+        model::deserialize_struct(deserializer)
     }
 }
 
@@ -747,56 +722,52 @@ pub struct ConfigurationFilterParameters {
     pub enterprise_id: Option<uuid::Uuid>,
 }
 
+impl model::Struct for ConfigurationFilterParameters {
+    const NAME: &'static str = "ConfigurationFilterParameters";
+    const FIELDS: &'static [&'static str] = &[
+        "ClientToken",
+        "AccessToken",
+        "Client",
+        "LanguageCode",
+        "CultureCode",
+        "EnterpriseId",
+    ];
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        while let Some(key) = map.next_key_seed(model::FieldSeed(Self::FIELDS))? {
+            match key {
+                0 => model::field(&mut f0, &mut map, "ClientToken")?,
+                1 => model::field(&mut f1, &mut map, "AccessToken")?,
+                2 => model::field(&mut f2, &mut map, "Client")?,
+                3 => model::field(&mut f3, &mut map, "LanguageCode")?,
+                4 => model::field(&mut f4, &mut map, "CultureCode")?,
+                5 => model::field(&mut f5, &mut map, "EnterpriseId")?,
+                _ => model::skip(&mut map)?,
+            }
+        }
+        Ok(Self {
+            client_token: model::required(f0, "ClientToken")?,
+            access_token: model::required(f1, "AccessToken")?,
+            client: model::required(f2, "Client")?,
+            language_code: f3.unwrap_or_default(),
+            culture_code: f4.unwrap_or_default(),
+            enterprise_id: f5.unwrap_or_default(),
+        })
+    }
+}
+
 impl<'de> Deserialize<'de> for ConfigurationFilterParameters {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        const FIELDS: &[&str] = &[
-            "ClientToken",
-            "AccessToken",
-            "Client",
-            "LanguageCode",
-            "CultureCode",
-            "EnterpriseId",
-        ];
-        struct Visitor;
-        impl<'de> serde::de::Visitor<'de> for Visitor {
-            type Value = ConfigurationFilterParameters;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("struct ConfigurationFilterParameters")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ConfigurationFilterParameters, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                while let Some(key) = map.next_key_seed(model::FieldSeed(FIELDS))? {
-                    match key {
-                        0 => model::field(&mut f0, &mut map, "ClientToken")?,
-                        1 => model::field(&mut f1, &mut map, "AccessToken")?,
-                        2 => model::field(&mut f2, &mut map, "Client")?,
-                        3 => model::field(&mut f3, &mut map, "LanguageCode")?,
-                        4 => model::field(&mut f4, &mut map, "CultureCode")?,
-                        5 => model::field(&mut f5, &mut map, "EnterpriseId")?,
-                        _ => model::skip(&mut map)?,
-                    }
-                }
-                Ok(ConfigurationFilterParameters {
-                    client_token: model::required(f0, "ClientToken")?,
-                    access_token: model::required(f1, "AccessToken")?,
-                    client: model::required(f2, "Client")?,
-                    language_code: f3.unwrap_or_default(),
-                    culture_code: f4.unwrap_or_default(),
-                    enterprise_id: f5.unwrap_or_default(),
-                })
-            }
-        }
-        deserializer.deserialize_struct("ConfigurationFilterParameters", FIELDS, Visitor)
+        model::deserialize_struct(deserializer)
     }
 }
 
@@ -828,40 +799,36 @@ pub struct ConnectorApiExceptionResult {
     pub details: Option<serde_json::Value>,
 }
 
+impl model::Struct for ConnectorApiExceptionResult {
+    const NAME: &'static str = "ConnectorApiExceptionResult";
+    const FIELDS: &'static [&'static str] = &["Message", "RequestId", "Details"];
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        while let Some(key) = map.next_key_seed(model::FieldSeed(Self::FIELDS))? {
+            match key {
+                0 => model::field(&mut f0, &mut map, "Message")?,
+                1 => model::field(&mut f1, &mut map, "RequestId")?,
+                2 => model::field(&mut f2, &mut map, "Details")?,
+                _ => model::skip(&mut map)?,
+            }
+        }
+        Ok(Self {
+            message: f0.unwrap_or_default(),
+            request_id: f1.unwrap_or_default(),
+            details: f2.unwrap_or_default(),
+        })
+    }
+}
+
 impl<'de> Deserialize<'de> for ConnectorApiExceptionResult {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        const FIELDS: &[&str] = &["Message", "RequestId", "Details"];
-        struct Visitor;
-        impl<'de> serde::de::Visitor<'de> for Visitor {
-            type Value = ConnectorApiExceptionResult;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("struct ConnectorApiExceptionResult")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ConnectorApiExceptionResult, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                while let Some(key) = map.next_key_seed(model::FieldSeed(FIELDS))? {
-                    match key {
-                        0 => model::field(&mut f0, &mut map, "Message")?,
-                        1 => model::field(&mut f1, &mut map, "RequestId")?,
-                        2 => model::field(&mut f2, &mut map, "Details")?,
-                        _ => model::skip(&mut map)?,
-                    }
-                }
-                Ok(ConnectorApiExceptionResult {
-                    message: f0.unwrap_or_default(),
-                    request_id: f1.unwrap_or_default(),
-                    details: f2.unwrap_or_default(),
-                })
-            }
-        }
-        deserializer.deserialize_struct("ConnectorApiExceptionResult", FIELDS, Visitor)
+        model::deserialize_struct(deserializer)
     }
 }
 
@@ -877,40 +844,36 @@ pub struct CurrencyAcceptance {
     pub is_enabled: bool,
 }
 
+impl model::Struct for CurrencyAcceptance {
+    const NAME: &'static str = "CurrencyAcceptance";
+    const FIELDS: &'static [&'static str] = &["Currency", "IsDefault", "IsEnabled"];
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        while let Some(key) = map.next_key_seed(model::FieldSeed(Self::FIELDS))? {
+            match key {
+                0 => model::field(&mut f0, &mut map, "Currency")?,
+                1 => model::field(&mut f1, &mut map, "IsDefault")?,
+                2 => model::field(&mut f2, &mut map, "IsEnabled")?,
+                _ => model::skip(&mut map)?,
+            }
+        }
+        Ok(Self {
+            currency: model::required(f0, "Currency")?,
+            is_default: model::required(f1, "IsDefault")?,
+            is_enabled: model::required(f2, "IsEnabled")?,
+        })
+    }
+}
+
 impl<'de> Deserialize<'de> for CurrencyAcceptance {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        const FIELDS: &[&str] = &["Currency", "IsDefault", "IsEnabled"];
-        struct Visitor;
-        impl<'de> serde::de::Visitor<'de> for Visitor {
-            type Value = CurrencyAcceptance;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("struct CurrencyAcceptance")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<CurrencyAcceptance, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                while let Some(key) = map.next_key_seed(model::FieldSeed(FIELDS))? {
-                    match key {
-                        0 => model::field(&mut f0, &mut map, "Currency")?,
-                        1 => model::field(&mut f1, &mut map, "IsDefault")?,
-                        2 => model::field(&mut f2, &mut map, "IsEnabled")?,
-                        _ => model::skip(&mut map)?,
-                    }
-                }
-                Ok(CurrencyAcceptance {
-                    currency: model::required(f0, "Currency")?,
-                    is_default: model::required(f1, "IsDefault")?,
-                    is_enabled: model::required(f2, "IsEnabled")?,
-                })
-            }
-        }
-        deserializer.deserialize_struct("CurrencyAcceptance", FIELDS, Visitor)
+        model::deserialize_struct(deserializer)
     }
 }
 
@@ -1000,152 +963,148 @@ pub struct Customer {
     pub updater_profile_id: uuid::Uuid,
 }
 
+impl model::Struct for Customer {
+    const NAME: &'static str = "Customer";
+    const FIELDS: &'static [&'static str] = &[
+        "Id",
+        "ChainId",
+        "Number",
+        "Title",
+        "Sex",
+        "FirstName",
+        "LastName",
+        "SecondLastName",
+        "NationalityCode",
+        "PreferredLanguageCode",
+        "BirthDate",
+        "BirthPlace",
+        "Email",
+        "Phone",
+        "LoyaltyCode",
+        "Notes",
+        "CompanyId",
+        "AddressId",
+        "ItalianDestinationCode",
+        "ItalianFiscalCode",
+        "ItalianLotteryCode",
+        "Classifications",
+        "Options",
+        "IsActive",
+        "ActivityState",
+        "MergeTargetId",
+        "CreatedUtc",
+        "UpdatedUtc",
+        "CreatorProfileId",
+        "UpdaterProfileId",
+    ];
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        let mut f7 = None;
+        let mut f8 = None;
+        let mut f9 = None;
+        let mut f10 = None;
+        let mut f11 = None;
+        let mut f12 = None;
+        let mut f13 = None;
+        let mut f14 = None;
+        let mut f15 = None;
+        let mut f16 = None;
+        let mut f17 = None;
+        let mut f18 = None;
+        let mut f19 = None;
+        let mut f20 = None;
+        let mut f21 = None;
+        let mut f22 = None;
+        let mut f23 = None;
+        let mut f24 = None;
+        let mut f25 = None;
+        let mut f26 = None;
+        let mut f27 = None;
+        let mut f28 = None;
+        let mut f29 = None;
+        while let Some(key) = map.next_key_seed(model::FieldSeed(Self::FIELDS))? {
+            match key {
+                0 => model::field(&mut f0, &mut map, "Id")?,
+                1 => model::field(&mut f1, &mut map, "ChainId")?,
+                2 => model::field(&mut f2, &mut map, "Number")?,
+                3 => model::field(&mut f3, &mut map, "Title")?,
+                4 => model::field(&mut f4, &mut map, "Sex")?,
+                5 => model::field(&mut f5, &mut map, "FirstName")?,
+                6 => model::field(&mut f6, &mut map, "LastName")?,
+                7 => model::field(&mut f7, &mut map, "SecondLastName")?,
+                8 => model::field(&mut f8, &mut map, "NationalityCode")?,
+                9 => model::field(&mut f9, &mut map, "PreferredLanguageCode")?,
+                10 => model::field(&mut f10, &mut map, "BirthDate")?,
+                11 => model::field(&mut f11, &mut map, "BirthPlace")?,
+                12 => model::field(&mut f12, &mut map, "Email")?,
+                13 => model::field(&mut f13, &mut map, "Phone")?,
+                14 => model::field(&mut f14, &mut map, "LoyaltyCode")?,
+                15 => model::field(&mut f15, &mut map, "Notes")?,
+                16 => model::field(&mut f16, &mut map, "CompanyId")?,
+                17 => model::field(&mut f17, &mut map, "AddressId")?,
+                18 => model::field(&mut f18, &mut map, "ItalianDestinationCode")?,
+                19 => model::field(&mut f19, &mut map, "ItalianFiscalCode")?,
+                20 => model::field(&mut f20, &mut map, "ItalianLotteryCode")?,
+                21 => model::field(&mut f21, &mut map, "Classifications")?,
+                22 => model::field(&mut f22, &mut map, "Options")?,
+                23 => model::field(&mut f23, &mut map, "IsActive")?,
+                24 => model::field(&mut f24, &mut map, "ActivityState")?,
+                25 => model::field(&mut f25, &mut map, "MergeTargetId")?,
+                26 => model::field(&mut f26, &mut map, "CreatedUtc")?,
+                27 => model::field(&mut f27, &mut map, "UpdatedUtc")?,
+                28 => model::field(&mut f28, &mut map, "CreatorProfileId")?,
+                29 => model::field(&mut f29, &mut map, "UpdaterProfileId")?,
+                _ => model::skip(&mut map)?,
+            }
+        }
+        Ok(Self {
+            id: model::required(f0, "Id")?,
+            chain_id: model::required(f1, "ChainId")?,
+            number: model::required(f2, "Number")?,
+            title: f3.unwrap_or_default(),
+            sex: f4.unwrap_or_default(),
+            first_name: f5.unwrap_or_default(),
+            last_name: model::required(f6, "LastName")?,
+            second_last_name: f7.unwrap_or_default(),
+            nationality_code: f8.unwrap_or_default(),
+            preferred_language_code: f9.unwrap_or_default(),
+            birth_date: f10.unwrap_or_default(),
+            birth_place: f11.unwrap_or_default(),
+            email: f12.unwrap_or_default(),
+            phone: f13.unwrap_or_default(),
+            loyalty_code: f14.unwrap_or_default(),
+            notes: f15.unwrap_or_default(),
+            company_id: f16.unwrap_or_default(),
+            address_id: f17.unwrap_or_default(),
+            italian_destination_code: f18.unwrap_or_default(),
+            italian_fiscal_code: f19.unwrap_or_default(),
+            italian_lottery_code: f20.unwrap_or_default(),
+            classifications: model::required(f21, "Classifications")?,
+            options: model::required(f22, "Options")?,
+            is_active: model::required(f23, "IsActive")?,
+            activity_state: f24.unwrap_or_default(),
+            merge_target_id: f25.unwrap_or_default(),
+            created_utc: model::required(f26, "CreatedUtc")?,
+            updated_utc: model::required(f27, "UpdatedUtc")?,
+            creator_profile_id: model::required(f28, "CreatorProfileId")?,
+            updater_profile_id: model::required(f29, "UpdaterProfileId")?,
+        })
+    }
+}
+
 impl<'de> Deserialize<'de> for Customer {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        const FIELDS: &[&str] = &[
-            "Id",
-            "ChainId",
-            "Number",
-            "Title",
-            "Sex",
-            "FirstName",
-            "LastName",
-            "SecondLastName",
-            "NationalityCode",
-            "PreferredLanguageCode",
-            "BirthDate",
-            "BirthPlace",
-            "Email",
-            "Phone",
-            "LoyaltyCode",
-            "Notes",
-            "CompanyId",
-            "AddressId",
-            "ItalianDestinationCode",
-            "ItalianFiscalCode",
-            "ItalianLotteryCode",
-            "Classifications",
-            "Options",
-            "IsActive",
-            "ActivityState",
-            "MergeTargetId",
-            "CreatedUtc",
-            "UpdatedUtc",
-            "CreatorProfileId",
-            "UpdaterProfileId",
-        ];
-        struct Visitor;
-        impl<'de> serde::de::Visitor<'de> for Visitor {
-            type Value = Customer;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("struct Customer")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<Customer, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                let mut f7 = None;
-                let mut f8 = None;
-                let mut f9 = None;
-                let mut f10 = None;
-                let mut f11 = None;
-                let mut f12 = None;
-                let mut f13 = None;
-                let mut f14 = None;
-                let mut f15 = None;
-                let mut f16 = None;
-                let mut f17 = None;
-                let mut f18 = None;
-                let mut f19 = None;
-                let mut f20 = None;
-                let mut f21 = None;
-                let mut f22 = None;
-                let mut f23 = None;
-                let mut f24 = None;
-                let mut f25 = None;
-                let mut f26 = None;
-                let mut f27 = None;
-                let mut f28 = None;
-                let mut f29 = None;
-                while let Some(key) = map.next_key_seed(model::FieldSeed(FIELDS))? {
-                    match key {
-                        0 => model::field(&mut f0, &mut map, "Id")?,
-                        1 => model::field(&mut f1, &mut map, "ChainId")?,
-                        2 => model::field(&mut f2, &mut map, "Number")?,
-                        3 => model::field(&mut f3, &mut map, "Title")?,
-                        4 => model::field(&mut f4, &mut map, "Sex")?,
-                        5 => model::field(&mut f5, &mut map, "FirstName")?,
-                        6 => model::field(&mut f6, &mut map, "LastName")?,
-                        7 => model::field(&mut f7, &mut map, "SecondLastName")?,
-                        8 => model::field(&mut f8, &mut map, "NationalityCode")?,
-                        9 => model::field(&mut f9, &mut map, "PreferredLanguageCode")?,
-                        10 => model::field(&mut f10, &mut map, "BirthDate")?,
-                        11 => model::field(&mut f11, &mut map, "BirthPlace")?,
-                        12 => model::field(&mut f12, &mut map, "Email")?,
-                        13 => model::field(&mut f13, &mut map, "Phone")?,
-                        14 => model::field(&mut f14, &mut map, "LoyaltyCode")?,
-                        15 => model::field(&mut f15, &mut map, "Notes")?,
-                        16 => model::field(&mut f16, &mut map, "CompanyId")?,
-                        17 => model::field(&mut f17, &mut map, "AddressId")?,
-                        18 => model::field(&mut f18, &mut map, "ItalianDestinationCode")?,
-                        19 => model::field(&mut f19, &mut map, "ItalianFiscalCode")?,
-                        20 => model::field(&mut f20, &mut map, "ItalianLotteryCode")?,
-                        21 => model::field(&mut f21, &mut map, "Classifications")?,
-                        22 => model::field(&mut f22, &mut map, "Options")?,
-                        23 => model::field(&mut f23, &mut map, "IsActive")?,
-                        24 => model::field(&mut f24, &mut map, "ActivityState")?,
-                        25 => model::field(&mut f25, &mut map, "MergeTargetId")?,
-                        26 => model::field(&mut f26, &mut map, "CreatedUtc")?,
-                        27 => model::field(&mut f27, &mut map, "UpdatedUtc")?,
-                        28 => model::field(&mut f28, &mut map, "CreatorProfileId")?,
-                        29 => model::field(&mut f29, &mut map, "UpdaterProfileId")?,
-                        _ => model::skip(&mut map)?,
-                    }
-                }
-                Ok(Customer {
-                    id: model::required(f0, "Id")?,
-                    chain_id: model::required(f1, "ChainId")?,
-                    number: model::required(f2, "Number")?,
-                    title: f3.unwrap_or_default(),
-                    sex: f4.unwrap_or_default(),
-                    first_name: f5.unwrap_or_default(),
-                    last_name: model::required(f6, "LastName")?,
-                    second_last_name: f7.unwrap_or_default(),
-                    nationality_code: f8.unwrap_or_default(),
-                    preferred_language_code: f9.unwrap_or_default(),
-                    birth_date: f10.unwrap_or_default(),
-                    birth_place: f11.unwrap_or_default(),
-                    email: f12.unwrap_or_default(),
-                    phone: f13.unwrap_or_default(),
-                    loyalty_code: f14.unwrap_or_default(),
-                    notes: f15.unwrap_or_default(),
-                    company_id: f16.unwrap_or_default(),
-                    address_id: f17.unwrap_or_default(),
-                    italian_destination_code: f18.unwrap_or_default(),
-                    italian_fiscal_code: f19.unwrap_or_default(),
-                    italian_lottery_code: f20.unwrap_or_default(),
-                    classifications: model::required(f21, "Classifications")?,
-                    options: model::required(f22, "Options")?,
-                    is_active: model::required(f23, "IsActive")?,
-                    activity_state: f24.unwrap_or_default(),
-                    merge_target_id: f25.unwrap_or_default(),
-                    created_utc: model::required(f26, "CreatedUtc")?,
-                    updated_utc: model::required(f27, "UpdatedUtc")?,
-                    creator_profile_id: model::required(f28, "CreatorProfileId")?,
-                    updater_profile_id: model::required(f29, "UpdaterProfileId")?,
-                })
-            }
-        }
-        deserializer.deserialize_struct("Customer", FIELDS, Visitor)
+        model::deserialize_struct(deserializer)
     }
 }
 
@@ -1228,136 +1187,132 @@ pub struct CustomerAddParameters {
     pub italian_lottery_code: Option<String>,
 }
 
+impl model::Struct for CustomerAddParameters {
+    const NAME: &'static str = "CustomerAddParameters";
+    const FIELDS: &'static [&'static str] = &[
+        "ClientToken",
+        "AccessToken",
+        "Client",
+        "LanguageCode",
+        "CultureCode",
+        "ChainId",
+        "OverwriteExisting",
+        "Title",
+        "Sex",
+        "FirstName",
+        "LastName",
+        "SecondLastName",
+        "NationalityCode",
+        "PreferredLanguageCode",
+        "BirthDate",
+        "BirthPlace",
+        "Email",
+        "Phone",
+        "LoyaltyCode",
+        "Notes",
+        "CompanyId",
+        "Classifications",
+        "Options",
+        "ItalianDestinationCode",
+        "ItalianFiscalCode",
+        "ItalianLotteryCode",
+    ];
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        let mut f7 = None;
+        let mut f8 = None;
+        let mut f9 = None;
+        let mut f10 = None;
+        let mut f11 = None;
+        let mut f12 = None;
+        let mut f13 = None;
+        let mut f14 = None;
+        let mut f15 = None;
+        let mut f16 = None;
+        let mut f17 = None;
+        let mut f18 = None;
+        let mut f19 = None;
+        let mut f20 = None;
+        let mut f21 = None;
+        let mut f22 = None;
+        let mut f23 = None;
+        let mut f24 = None;
+        let mut f25 = None;
+        while let Some(key) = map.next_key_seed(model::FieldSeed(Self::FIELDS))? {
+            match key {
+                0 => model::field(&mut f0, &mut map, "ClientToken")?,
+                1 => model::field(&mut f1, &mut map, "AccessToken")?,
+                2 => model::field(&mut f2, &mut map, "Client")?,
+                3 => model::field(&mut f3, &mut map, "LanguageCode")?,
+                4 => model::field(&mut f4, &mut map, "CultureCode")?,
+                5 => model::field(&mut f5, &mut map, "ChainId")?,
+                6 => model::field(&mut f6, &mut map, "OverwriteExisting")?,
+                7 => model::field(&mut f7, &mut map, "Title")?,
+                8 => model::field(&mut f8, &mut map, "Sex")?,
+                9 => model::field(&mut f9, &mut map, "FirstName")?,
+                10 => model::field(&mut f10, &mut map, "LastName")?,
+                11 => model::field(&mut f11, &mut map, "SecondLastName")?,
+                12 => model::field(&mut f12, &mut map, "NationalityCode")?,
+                13 => model::field(&mut f13, &mut map, "PreferredLanguageCode")?,
+                14 => model::field(&mut f14, &mut map, "BirthDate")?,
+                15 => model::field(&mut f15, &mut map, "BirthPlace")?,
+                16 => model::field(&mut f16, &mut map, "Email")?,
+                17 => model::field(&mut f17, &mut map, "Phone")?,
+                18 => model::field(&mut f18, &mut map, "LoyaltyCode")?,
+                19 => model::field(&mut f19, &mut map, "Notes")?,
+                20 => model::field(&mut f20, &mut map, "CompanyId")?,
+                21 => model::field(&mut f21, &mut map, "Classifications")?,
+                22 => model::field(&mut f22, &mut map, "Options")?,
+                23 => model::field(&mut f23, &mut map, "ItalianDestinationCode")?,
+                24 => model::field(&mut f24, &mut map, "ItalianFiscalCode")?,
+                25 => model::field(&mut f25, &mut map, "ItalianLotteryCode")?,
+                _ => model::skip(&mut map)?,
+            }
+        }
+        Ok(Self {
+            client_token: model::required(f0, "ClientToken")?,
+            access_token: model::required(f1, "AccessToken")?,
+            client: model::required(f2, "Client")?,
+            language_code: f3.unwrap_or_default(),
+            culture_code: f4.unwrap_or_default(),
+            chain_id: f5.unwrap_or_default(),
+            overwrite_existing: model::required(f6, "OverwriteExisting")?,
+            title: f7.unwrap_or_default(),
+            sex: f8.unwrap_or_default(),
+            first_name: f9.unwrap_or_default(),
+            last_name: model::required(f10, "LastName")?,
+            second_last_name: f11.unwrap_or_default(),
+            nationality_code: f12.unwrap_or_default(),
+            preferred_language_code: f13.unwrap_or_default(),
+            birth_date: f14.unwrap_or_default(),
+            birth_place: f15.unwrap_or_default(),
+            email: f16.unwrap_or_default(),
+            phone: f17.unwrap_or_default(),
+            loyalty_code: f18.unwrap_or_default(),
+            notes: f19.unwrap_or_default(),
+            company_id: f20.unwrap_or_default(),
+            classifications: f21.unwrap_or_default(),
+            options: f22.unwrap_or_default(),
+            italian_destination_code: f23.unwrap_or_default(),
+            italian_fiscal_code: f24.unwrap_or_default(),
+            italian_lottery_code: f25.unwrap_or_default(),
+        })
+    }
+}
+
 impl<'de> Deserialize<'de> for CustomerAddParameters {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        const FIELDS: &[&str] = &[
-            "ClientToken",
-            "AccessToken",
-            "Client",
-            "LanguageCode",
-            "CultureCode",
-            "ChainId",
-            "OverwriteExisting",
-            "Title",
-            "Sex",
-            "FirstName",
-            "LastName",
-            "SecondLastName",
-            "NationalityCode",
-            "PreferredLanguageCode",
-            "BirthDate",
-            "BirthPlace",
-            "Email",
-            "Phone",
-            "LoyaltyCode",
-            "Notes",
-            "CompanyId",
-            "Classifications",
-            "Options",
-            "ItalianDestinationCode",
-            "ItalianFiscalCode",
-            "ItalianLotteryCode",
-        ];
-        struct Visitor;
-        impl<'de> serde::de::Visitor<'de> for Visitor {
-            type Value = CustomerAddParameters;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("struct CustomerAddParameters")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<CustomerAddParameters, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                let mut f7 = None;
-                let mut f8 = None;
-                let mut f9 = None;
-                let mut f10 = None;
-                let mut f11 = None;
-                let mut f12 = None;
-                let mut f13 = None;
-                let mut f14 = None;
-                let mut f15 = None;
-                let mut f16 = None;
-                let mut f17 = None;
-                let mut f18 = None;
-                let mut f19 = None;
-                let mut f20 = None;
-                let mut f21 = None;
-                let mut f22 = None;
-                let mut f23 = None;
-                let mut f24 = None;
-                let mut f25 = None;
-                while let Some(key) = map.next_key_seed(model::FieldSeed(FIELDS))? {
-                    match key {
-                        0 => model::field(&mut f0, &mut map, "ClientToken")?,
-                        1 => model::field(&mut f1, &mut map, "AccessToken")?,
-                        2 => model::field(&mut f2, &mut map, "Client")?,
-                        3 => model::field(&mut f3, &mut map, "LanguageCode")?,
-                        4 => model::field(&mut f4, &mut map, "CultureCode")?,
-                        5 => model::field(&mut f5, &mut map, "ChainId")?,
-                        6 => model::field(&mut f6, &mut map, "OverwriteExisting")?,
-                        7 => model::field(&mut f7, &mut map, "Title")?,
-                        8 => model::field(&mut f8, &mut map, "Sex")?,
-                        9 => model::field(&mut f9, &mut map, "FirstName")?,
-                        10 => model::field(&mut f10, &mut map, "LastName")?,
-                        11 => model::field(&mut f11, &mut map, "SecondLastName")?,
-                        12 => model::field(&mut f12, &mut map, "NationalityCode")?,
-                        13 => model::field(&mut f13, &mut map, "PreferredLanguageCode")?,
-                        14 => model::field(&mut f14, &mut map, "BirthDate")?,
-                        15 => model::field(&mut f15, &mut map, "BirthPlace")?,
-                        16 => model::field(&mut f16, &mut map, "Email")?,
-                        17 => model::field(&mut f17, &mut map, "Phone")?,
-                        18 => model::field(&mut f18, &mut map, "LoyaltyCode")?,
-                        19 => model::field(&mut f19, &mut map, "Notes")?,
-                        20 => model::field(&mut f20, &mut map, "CompanyId")?,
-                        21 => model::field(&mut f21, &mut map, "Classifications")?,
-                        22 => model::field(&mut f22, &mut map, "Options")?,
-                        23 => model::field(&mut f23, &mut map, "ItalianDestinationCode")?,
-                        24 => model::field(&mut f24, &mut map, "ItalianFiscalCode")?,
-                        25 => model::field(&mut f25, &mut map, "ItalianLotteryCode")?,
-                        _ => model::skip(&mut map)?,
-                    }
-                }
-                Ok(CustomerAddParameters {
-                    client_token: model::required(f0, "ClientToken")?,
-                    access_token: model::required(f1, "AccessToken")?,
-                    client: model::required(f2, "Client")?,
-                    language_code: f3.unwrap_or_default(),
-                    culture_code: f4.unwrap_or_default(),
-                    chain_id: f5.unwrap_or_default(),
-                    overwrite_existing: model::required(f6, "OverwriteExisting")?,
-                    title: f7.unwrap_or_default(),
-                    sex: f8.unwrap_or_default(),
-                    first_name: f9.unwrap_or_default(),
-                    last_name: model::required(f10, "LastName")?,
-                    second_last_name: f11.unwrap_or_default(),
-                    nationality_code: f12.unwrap_or_default(),
-                    preferred_language_code: f13.unwrap_or_default(),
-                    birth_date: f14.unwrap_or_default(),
-                    birth_place: f15.unwrap_or_default(),
-                    email: f16.unwrap_or_default(),
-                    phone: f17.unwrap_or_default(),
-                    loyalty_code: f18.unwrap_or_default(),
-                    notes: f19.unwrap_or_default(),
-                    company_id: f20.unwrap_or_default(),
-                    classifications: f21.unwrap_or_default(),
-                    options: f22.unwrap_or_default(),
-                    italian_destination_code: f23.unwrap_or_default(),
-                    italian_fiscal_code: f24.unwrap_or_default(),
-                    italian_lottery_code: f25.unwrap_or_default(),
-                })
-            }
-        }
-        deserializer.deserialize_struct("CustomerAddParameters", FIELDS, Visitor)
+        model::deserialize_struct(deserializer)
     }
 }
 
@@ -1517,40 +1472,36 @@ pub struct CustomerExtent {
     pub addresses: Option<bool>,
 }
 
+impl model::Struct for CustomerExtent {
+    const NAME: &'static str = "CustomerExtent";
+    const FIELDS: &'static [&'static str] = &["Customers", "Documents", "Addresses"];
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        while let Some(key) = map.next_key_seed(model::FieldSeed(Self::FIELDS))? {
+            match key {
+                0 => model::field(&mut f0, &mut map, "Customers")?,
+                1 => model::field(&mut f1, &mut map, "Documents")?,
+                2 => model::field(&mut f2, &mut map, "Addresses")?,
+                _ => model::skip(&mut map)?,
+            }
+        }
+        Ok(Self {
+            customers: f0.unwrap_or_default(),
+            documents: f1.unwrap_or_default(),
+            addresses: f2.unwrap_or_default(),
+        })
+    }
+}
+
 impl<'de> Deserialize<'de> for CustomerExtent {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        const FIELDS: &[&str] = &["Customers", "Documents", "Addresses"];
-        struct Visitor;
-        impl<'de> serde::de::Visitor<'de> for Visitor {
-            type Value = CustomerExtent;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("struct CustomerExtent")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<CustomerExtent, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                while let Some(key) = map.next_key_seed(model::FieldSeed(FIELDS))? {
-                    match key {
-                        0 => model::field(&mut f0, &mut map, "Customers")?,
-                        1 => model::field(&mut f1, &mut map, "Documents")?,
-                        2 => model::field(&mut f2, &mut map, "Addresses")?,
-                        _ => model::skip(&mut map)?,
-                    }
-                }
-                Ok(CustomerExtent {
-                    customers: f0.unwrap_or_default(),
-                    documents: f1.unwrap_or_default(),
-                    addresses: f2.unwrap_or_default(),
-                })
-            }
-        }
-        deserializer.deserialize_struct("CustomerExtent", FIELDS, Visitor)
+        model::deserialize_struct(deserializer)
     }
 }
 
@@ -1603,96 +1554,92 @@ pub struct CustomerFilterParameters {
     pub activity_states: Option<Vec<ActivityState>>,
 }
 
+impl model::Struct for CustomerFilterParameters {
+    const NAME: &'static str = "CustomerFilterParameters";
+    const FIELDS: &'static [&'static str] = &[
+        "ClientToken",
+        "AccessToken",
+        "Client",
+        "LanguageCode",
+        "CultureCode",
+        "Limitation",
+        "Extent",
+        "ChainIds",
+        "CustomerIds",
+        "Emails",
+        "FirstNames",
+        "LastNames",
+        "CreatedUtc",
+        "UpdatedUtc",
+        "DeletedUtc",
+        "ActivityStates",
+    ];
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        let mut f7 = None;
+        let mut f8 = None;
+        let mut f9 = None;
+        let mut f10 = None;
+        let mut f11 = None;
+        let mut f12 = None;
+        let mut f13 = None;
+        let mut f14 = None;
+        let mut f15 = None;
+        while let Some(key) = map.next_key_seed(model::FieldSeed(Self::FIELDS))? {
+            match key {
+                0 => model::field(&mut f0, &mut map, "ClientToken")?,
+                1 => model::field(&mut f1, &mut map, "AccessToken")?,
+                2 => model::field(&mut f2, &mut map, "Client")?,
+                3 => model::field(&mut f3, &mut map, "LanguageCode")?,
+                4 => model::field(&mut f4, &mut map, "CultureCode")?,
+                5 => model::field(&mut f5, &mut map, "Limitation")?,
+                6 => model::field(&mut f6, &mut map, "Extent")?,
+                7 => model::field(&mut f7, &mut map, "ChainIds")?,
+                8 => model::field(&mut f8, &mut map, "CustomerIds")?,
+                9 => model::field(&mut f9, &mut map, "Emails")?,
+                10 => model::field(&mut f10, &mut map, "FirstNames")?,
+                11 => model::field(&mut f11, &mut map, "LastNames")?,
+                12 => model::field(&mut f12, &mut map, "CreatedUtc")?,
+                13 => model::field(&mut f13, &mut map, "UpdatedUtc")?,
+                14 => model::field(&mut f14, &mut map, "DeletedUtc")?,
+                15 => model::field(&mut f15, &mut map, "ActivityStates")?,
+                _ => model::skip(&mut map)?,
+            }
+        }
+        Ok(Self {
+            client_token: model::required(f0, "ClientToken")?,
+            access_token: model::required(f1, "AccessToken")?,
+            client: model::required(f2, "Client")?,
+            language_code: f3.unwrap_or_default(),
+            culture_code: f4.unwrap_or_default(),
+            limitation: model::required(f5, "Limitation")?,
+            extent: model::required(f6, "Extent")?,
+            chain_ids: f7.unwrap_or_default(),
+            customer_ids: f8.unwrap_or_default(),
+            emails: f9.unwrap_or_default(),
+            first_names: f10.unwrap_or_default(),
+            last_names: f11.unwrap_or_default(),
+            created_utc: f12.unwrap_or_default(),
+            updated_utc: f13.unwrap_or_default(),
+            deleted_utc: f14.unwrap_or_default(),
+            activity_states: f15.unwrap_or_default(),
+        })
+    }
+}
+
 impl<'de> Deserialize<'de> for CustomerFilterParameters {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        const FIELDS: &[&str] = &[
-            "ClientToken",
-            "AccessToken",
-            "Client",
-            "LanguageCode",
-            "CultureCode",
-            "Limitation",
-            "Extent",
-            "ChainIds",
-            "CustomerIds",
-            "Emails",
-            "FirstNames",
-            "LastNames",
-            "CreatedUtc",
-            "UpdatedUtc",
-            "DeletedUtc",
-            "ActivityStates",
-        ];
-        struct Visitor;
-        impl<'de> serde::de::Visitor<'de> for Visitor {
-            type Value = CustomerFilterParameters;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("struct CustomerFilterParameters")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<CustomerFilterParameters, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                let mut f7 = None;
-                let mut f8 = None;
-                let mut f9 = None;
-                let mut f10 = None;
-                let mut f11 = None;
-                let mut f12 = None;
-                let mut f13 = None;
-                let mut f14 = None;
-                let mut f15 = None;
-                while let Some(key) = map.next_key_seed(model::FieldSeed(FIELDS))? {
-                    match key {
-                        0 => model::field(&mut f0, &mut map, "ClientToken")?,
-                        1 => model::field(&mut f1, &mut map, "AccessToken")?,
-                        2 => model::field(&mut f2, &mut map, "Client")?,
-                        3 => model::field(&mut f3, &mut map, "LanguageCode")?,
-                        4 => model::field(&mut f4, &mut map, "CultureCode")?,
-                        5 => model::field(&mut f5, &mut map, "Limitation")?,
-                        6 => model::field(&mut f6, &mut map, "Extent")?,
-                        7 => model::field(&mut f7, &mut map, "ChainIds")?,
-                        8 => model::field(&mut f8, &mut map, "CustomerIds")?,
-                        9 => model::field(&mut f9, &mut map, "Emails")?,
-                        10 => model::field(&mut f10, &mut map, "FirstNames")?,
-                        11 => model::field(&mut f11, &mut map, "LastNames")?,
-                        12 => model::field(&mut f12, &mut map, "CreatedUtc")?,
-                        13 => model::field(&mut f13, &mut map, "UpdatedUtc")?,
-                        14 => model::field(&mut f14, &mut map, "DeletedUtc")?,
-                        15 => model::field(&mut f15, &mut map, "ActivityStates")?,
-                        _ => model::skip(&mut map)?,
-                    }
-                }
-                Ok(CustomerFilterParameters {
-                    client_token: model::required(f0, "ClientToken")?,
-                    access_token: model::required(f1, "AccessToken")?,
-                    client: model::required(f2, "Client")?,
-                    language_code: f3.unwrap_or_default(),
-                    culture_code: f4.unwrap_or_default(),
-                    limitation: model::required(f5, "Limitation")?,
-                    extent: model::required(f6, "Extent")?,
-                    chain_ids: f7.unwrap_or_default(),
-                    customer_ids: f8.unwrap_or_default(),
-                    emails: f9.unwrap_or_default(),
-                    first_names: f10.unwrap_or_default(),
-                    last_names: f11.unwrap_or_default(),
-                    created_utc: f12.unwrap_or_default(),
-                    updated_utc: f13.unwrap_or_default(),
-                    deleted_utc: f14.unwrap_or_default(),
-                    activity_states: f15.unwrap_or_default(),
-                })
-            }
-        }
-        deserializer.deserialize_struct("CustomerFilterParameters", FIELDS, Visitor)
+        model::deserialize_struct(deserializer)
     }
 }
 
@@ -1875,37 +1822,33 @@ pub struct CustomerResult {
     pub cursor: Option<uuid::Uuid>,
 }
 
+impl model::Struct for CustomerResult {
+    const NAME: &'static str = "CustomerResult";
+    const FIELDS: &'static [&'static str] = &["Customers", "Cursor"];
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key_seed(model::FieldSeed(Self::FIELDS))? {
+            match key {
+                0 => model::field(&mut f0, &mut map, "Customers")?,
+                1 => model::field(&mut f1, &mut map, "Cursor")?,
+                _ => model::skip(&mut map)?,
+            }
+        }
+        Ok(Self {
+            customers: model::required(f0, "Customers")?,
+            cursor: f1.unwrap_or_default(),
+        })
+    }
+}
+
 impl<'de> Deserialize<'de> for CustomerResult {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        const FIELDS: &[&str] = &["Customers", "Cursor"];
-        struct Visitor;
-        impl<'de> serde::de::Visitor<'de> for Visitor {
-            type Value = CustomerResult;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("struct CustomerResult")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<CustomerResult, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key_seed(model::FieldSeed(FIELDS))? {
-                    match key {
-                        0 => model::field(&mut f0, &mut map, "Customers")?,
-                        1 => model::field(&mut f1, &mut map, "Cursor")?,
-                        _ => model::skip(&mut map)?,
-                    }
-                }
-                Ok(CustomerResult {
-                    customers: model::required(f0, "Customers")?,
-                    cursor: f1.unwrap_or_default(),
-                })
-            }
-        }
-        deserializer.deserialize_struct("CustomerResult", FIELDS, Visitor)
+        model::deserialize_struct(deserializer)
     }
 }
 
@@ -1977,120 +1920,116 @@ pub struct CustomerUpdateParameters {
     pub italian_lottery_code: Option<StringUpdateValue>,
 }
 
+impl model::Struct for CustomerUpdateParameters {
+    const NAME: &'static str = "CustomerUpdateParameters";
+    const FIELDS: &'static [&'static str] = &[
+        "ClientToken",
+        "AccessToken",
+        "Client",
+        "LanguageCode",
+        "CultureCode",
+        "CustomerId",
+        "ChainId",
+        "Title",
+        "Sex",
+        "FirstName",
+        "LastName",
+        "SecondLastName",
+        "NationalityCode",
+        "BirthDate",
+        "Email",
+        "Phone",
+        "Notes",
+        "Classifications",
+        "Options",
+        "ItalianDestinationCode",
+        "ItalianFiscalCode",
+        "ItalianLotteryCode",
+    ];
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        let mut f7 = None;
+        let mut f8 = None;
+        let mut f9 = None;
+        let mut f10 = None;
+        let mut f11 = None;
+        let mut f12 = None;
+        let mut f13 = None;
+        let mut f14 = None;
+        let mut f15 = None;
+        let mut f16 = None;
+        let mut f17 = None;
+        let mut f18 = None;
+        let mut f19 = None;
+        let mut f20 = None;
+        let mut f21 = None;
+        while let Some(key) = map.next_key_seed(model::FieldSeed(Self::FIELDS))? {
+            match key {
+                0 => model::field(&mut f0, &mut map, "ClientToken")?,
+                1 => model::field(&mut f1, &mut map, "AccessToken")?,
+                2 => model::field(&mut f2, &mut map, "Client")?,
+                3 => model::field(&mut f3, &mut map, "LanguageCode")?,
+                4 => model::field(&mut f4, &mut map, "CultureCode")?,
+                5 => model::field(&mut f5, &mut map, "CustomerId")?,
+                6 => model::field(&mut f6, &mut map, "ChainId")?,
+                7 => model::field(&mut f7, &mut map, "Title")?,
+                8 => model::field(&mut f8, &mut map, "Sex")?,
+                9 => model::field(&mut f9, &mut map, "FirstName")?,
+                10 => model::field(&mut f10, &mut map, "LastName")?,
+                11 => model::field(&mut f11, &mut map, "SecondLastName")?,
+                12 => model::field(&mut f12, &mut map, "NationalityCode")?,
+                13 => model::field(&mut f13, &mut map, "BirthDate")?,
+                14 => model::field(&mut f14, &mut map, "Email")?,
+                15 => model::field(&mut f15, &mut map, "Phone")?,
+                16 => model::field(&mut f16, &mut map, "Notes")?,
+                17 => model::field(&mut f17, &mut map, "Classifications")?,
+                18 => model::field(&mut f18, &mut map, "Options")?,
+                19 => model::field(&mut f19, &mut map, "ItalianDestinationCode")?,
+                20 => model::field(&mut f20, &mut map, "ItalianFiscalCode")?,
+                21 => model::field(&mut f21, &mut map, "ItalianLotteryCode")?,
+                _ => model::skip(&mut map)?,
+            }
+        }
+        Ok(Self {
+            client_token: model::required(f0, "ClientToken")?,
+            access_token: model::required(f1, "AccessToken")?,
+            client: model::required(f2, "Client")?,
+            language_code: f3.unwrap_or_default(),
+            culture_code: f4.unwrap_or_default(),
+            customer_id: model::required(f5, "CustomerId")?,
+            chain_id: f6.unwrap_or_default(),
+            title: f7.unwrap_or_default(),
+            sex: f8.unwrap_or_default(),
+            first_name: f9.unwrap_or_default(),
+            last_name: f10.unwrap_or_default(),
+            second_last_name: f11.unwrap_or_default(),
+            nationality_code: f12.unwrap_or_default(),
+            birth_date: f13.unwrap_or_default(),
+            email: f14.unwrap_or_default(),
+            phone: f15.unwrap_or_default(),
+            notes: f16.unwrap_or_default(),
+            classifications: f17.unwrap_or_default(),
+            options: f18.unwrap_or_default(),
+            italian_destination_code: f19.unwrap_or_default(),
+            italian_fiscal_code: f20.unwrap_or_default(),
+            italian_lottery_code: f21.unwrap_or_default(),
+        })
+    }
+}
+
 impl<'de> Deserialize<'de> for CustomerUpdateParameters {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        const FIELDS: &[&str] = &[
-            "ClientToken",
-            "AccessToken",
-            "Client",
-            "LanguageCode",
-            "CultureCode",
-            "CustomerId",
-            "ChainId",
-            "Title",
-            "Sex",
-            "FirstName",
-            "LastName",
-            "SecondLastName",
-            "NationalityCode",
-            "BirthDate",
-            "Email",
-            "Phone",
-            "Notes",
-            "Classifications",
-            "Options",
-            "ItalianDestinationCode",
-            "ItalianFiscalCode",
-            "ItalianLotteryCode",
-        ];
-        struct Visitor;
-        impl<'de> serde::de::Visitor<'de> for Visitor {
-            type Value = CustomerUpdateParameters;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("struct CustomerUpdateParameters")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<CustomerUpdateParameters, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                let mut f7 = None;
-                let mut f8 = None;
-                let mut f9 = None;
-                let mut f10 = None;
-                let mut f11 = None;
-                let mut f12 = None;
-                let mut f13 = None;
-                let mut f14 = None;
-                let mut f15 = None;
-                let mut f16 = None;
-                let mut f17 = None;
-                let mut f18 = None;
-                let mut f19 = None;
-                let mut f20 = None;
-                let mut f21 = None;
-                while let Some(key) = map.next_key_seed(model::FieldSeed(FIELDS))? {
-                    match key {
-                        0 => model::field(&mut f0, &mut map, "ClientToken")?,
-                        1 => model::field(&mut f1, &mut map, "AccessToken")?,
-                        2 => model::field(&mut f2, &mut map, "Client")?,
-                        3 => model::field(&mut f3, &mut map, "LanguageCode")?,
-                        4 => model::field(&mut f4, &mut map, "CultureCode")?,
-                        5 => model::field(&mut f5, &mut map, "CustomerId")?,
-                        6 => model::field(&mut f6, &mut map, "ChainId")?,
-                        7 => model::field(&mut f7, &mut map, "Title")?,
-                        8 => model::field(&mut f8, &mut map, "Sex")?,
-                        9 => model::field(&mut f9, &mut map, "FirstName")?,
-                        10 => model::field(&mut f10, &mut map, "LastName")?,
-                        11 => model::field(&mut f11, &mut map, "SecondLastName")?,
-                        12 => model::field(&mut f12, &mut map, "NationalityCode")?,
-                        13 => model::field(&mut f13, &mut map, "BirthDate")?,
-                        14 => model::field(&mut f14, &mut map, "Email")?,
-                        15 => model::field(&mut f15, &mut map, "Phone")?,
-                        16 => model::field(&mut f16, &mut map, "Notes")?,
-                        17 => model::field(&mut f17, &mut map, "Classifications")?,
-                        18 => model::field(&mut f18, &mut map, "Options")?,
-                        19 => model::field(&mut f19, &mut map, "ItalianDestinationCode")?,
-                        20 => model::field(&mut f20, &mut map, "ItalianFiscalCode")?,
-                        21 => model::field(&mut f21, &mut map, "ItalianLotteryCode")?,
-                        _ => model::skip(&mut map)?,
-                    }
-                }
-                Ok(CustomerUpdateParameters {
-                    client_token: model::required(f0, "ClientToken")?,
-                    access_token: model::required(f1, "AccessToken")?,
-                    client: model::required(f2, "Client")?,
-                    language_code: f3.unwrap_or_default(),
-                    culture_code: f4.unwrap_or_default(),
-                    customer_id: model::required(f5, "CustomerId")?,
-                    chain_id: f6.unwrap_or_default(),
-                    title: f7.unwrap_or_default(),
-                    sex: f8.unwrap_or_default(),
-                    first_name: f9.unwrap_or_default(),
-                    last_name: f10.unwrap_or_default(),
-                    second_last_name: f11.unwrap_or_default(),
-                    nationality_code: f12.unwrap_or_default(),
-                    birth_date: f13.unwrap_or_default(),
-                    email: f14.unwrap_or_default(),
-                    phone: f15.unwrap_or_default(),
-                    notes: f16.unwrap_or_default(),
-                    classifications: f17.unwrap_or_default(),
-                    options: f18.unwrap_or_default(),
-                    italian_destination_code: f19.unwrap_or_default(),
-                    italian_fiscal_code: f20.unwrap_or_default(),
-                    italian_lottery_code: f21.unwrap_or_default(),
-                })
-            }
-        }
-        deserializer.deserialize_struct("CustomerUpdateParameters", FIELDS, Visitor)
+        model::deserialize_struct(deserializer)
     }
 }
 
@@ -2138,43 +2077,39 @@ pub struct Device {
     pub identifier: Option<String>,
 }
 
+impl model::Struct for Device {
+    const NAME: &'static str = "Device";
+    const FIELDS: &'static [&'static str] = &["Id", "Type", "Name", "Identifier"];
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        while let Some(key) = map.next_key_seed(model::FieldSeed(Self::FIELDS))? {
+            match key {
+                0 => model::field(&mut f0, &mut map, "Id")?,
+                1 => model::field(&mut f1, &mut map, "Type")?,
+                2 => model::field(&mut f2, &mut map, "Name")?,
+                3 => model::field(&mut f3, &mut map, "Identifier")?,
+                _ => model::skip(&mut map)?,
+            }
+        }
+        Ok(Self {
+            id: model::required(f0, "Id")?,
+            r#type: model::required(f1, "Type")?,
+            name: model::required(f2, "Name")?,
+            identifier: f3.unwrap_or_default(),
+        })
+    }
+}
+
 impl<'de> Deserialize<'de> for Device {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        const FIELDS: &[&str] = &["Id", "Type", "Name", "Identifier"];
-        struct Visitor;
-        impl<'de> serde::de::Visitor<'de> for Visitor {
-            type Value = Device;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("struct Device")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<Device, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                while let Some(key) = map.next_key_seed(model::FieldSeed(FIELDS))? {
-                    match key {
-                        0 => model::field(&mut f0, &mut map, "Id")?,
-                        1 => model::field(&mut f1, &mut map, "Type")?,
-                        2 => model::field(&mut f2, &mut map, "Name")?,
-                        3 => model::field(&mut f3, &mut map, "Identifier")?,
-                        _ => model::skip(&mut map)?,
-                    }
-                }
-                Ok(Device {
-                    id: model::required(f0, "Id")?,
-                    r#type: model::required(f1, "Type")?,
-                    name: model::required(f2, "Name")?,
-                    identifier: f3.unwrap_or_default(),
-                })
-            }
-        }
-        deserializer.deserialize_struct("Device", FIELDS, Visitor)
+        model::deserialize_struct(deserializer)
     }
 }
 
@@ -2197,56 +2132,52 @@ pub struct DeviceCommand {
     pub data: serde_json::Value,
 }
 
+impl model::Struct for DeviceCommand {
+    const NAME: &'static str = "DeviceCommand";
+    const FIELDS: &'static [&'static str] = &[
+        "Id",
+        "State",
+        "CreatedUtc",
+        "Creator",
+        "Device",
+        "Data",
+    ];
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        while let Some(key) = map.next_key_seed(model::FieldSeed(Self::FIELDS))? {
+            match key {
+                0 => model::field(&mut f0, &mut map, "Id")?,
+                1 => model::field(&mut f1, &mut map, "State")?,
+                2 => model::field(&mut f2, &mut map, "CreatedUtc")?,
+                3 => model::field(&mut f3, &mut map, "Creator")?,
+                4 => model::field(&mut f4, &mut map, "Device")?,
+                5 => model::field(&mut f5, &mut map, "Data")?,
+                _ => model::skip(&mut map)?,
+            }
+        }
+        Ok(Self {
+            id: model::required(f0, "Id")?,
+            state: model::required(f1, "State")?,
+            created_utc: model::required(f2, "CreatedUtc")?,
+            creator: f3.unwrap_or_default(),
+            device: model::required(f4, "Device")?,
+            data: model::required(f5, "Data")?,
+        })
+    }
+}
+
 impl<'de> Deserialize<'de> for DeviceCommand {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        const FIELDS: &[&str] = &[
-            "Id",
-            "State",
-            "CreatedUtc",
-            "Creator",
-            "Device",
-            "Data",
-        ];
-        struct Visitor;
-        impl<'de> serde::de::Visitor<'de> for Visitor {
-            type Value = DeviceCommand;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("struct DeviceCommand")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<DeviceCommand, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                while let Some(key) = map.next_key_seed(model::FieldSeed(FIELDS))? {
-                    match key {
-                        0 => model::field(&mut f0, &mut map, "Id")?,
-                        1 => model::field(&mut f1, &mut map, "State")?,
-                        2 => model::field(&mut f2, &mut map, "CreatedUtc")?,
-                        3 => model::field(&mut f3, &mut map, "Creator")?,
-                        4 => model::field(&mut f4, &mut map, "Device")?,
-                        5 => model::field(&mut f5, &mut map, "Data")?,
-                        _ => model::skip(&mut map)?,
-                    }
-                }
-                Ok(DeviceCommand {
-                    id: model::required(f0, "Id")?,
-                    state: model::required(f1, "State")?,
-                    created_utc: model::required(f2, "CreatedUtc")?,
-                    creator: f3.unwrap_or_default(),
-                    device: model::required(f4, "Device")?,
-                    data: model::required(f5, "Data")?,
-                })
-            }
-        }
-        deserializer.deserialize_struct("DeviceCommand", FIELDS, Visitor)
+        model::deserialize_struct(deserializer)
     }
 }
 
@@ -2264,40 +2195,36 @@ pub struct DeviceCommandCreator {
     pub image_url: Option<String>,
 }
 
+impl model::Struct for DeviceCommandCreator {
+    const NAME: &'static str = "DeviceCommandCreator";
+    const FIELDS: &'static [&'static str] = &["FirstName", "LastName", "ImageUrl"];
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        while let Some(key) = map.next_key_seed(model::FieldSeed(Self::FIELDS))? {
+            match key {
+                0 => model::field(&mut f0, &mut map, "FirstName")?,
+                1 => model::field(&mut f1, &mut map, "LastName")?,
+                2 => model::field(&mut f2, &mut map, "ImageUrl")?,
+                _ => model::skip(&mut map)?,
+            }
+        }
+        Ok(Self {
+            first_name: f0.unwrap_or_default(),
+            last_name: model::required(f1, "LastName")?,
+            image_url: f2.unwrap_or_default(),
+        })
+    }
+}
+
 impl<'de> Deserialize<'de> for DeviceCommandCreator {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        const FIELDS: &[&str] = &["FirstName", "LastName", "ImageUrl"];
-        struct Visitor;
-        impl<'de> serde::de::Visitor<'de> for Visitor {
-            type Value = DeviceCommandCreator;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("struct DeviceCommandCreator")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<DeviceCommandCreator, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                while let Some(key) = map.next_key_seed(model::FieldSeed(FIELDS))? {
-                    match key {
-                        0 => model::field(&mut f0, &mut map, "FirstName")?,
-                        1 => model::field(&mut f1, &mut map, "LastName")?,
-                        2 => model::field(&mut f2, &mut map, "ImageUrl")?,
-                        _ => model::skip(&mut map)?,
-                    }
-                }
-                Ok(DeviceCommandCreator {
-                    first_name: f0.unwrap_or_default(),
-                    last_name: model::required(f1, "LastName")?,
-                    image_url: f2.unwrap_or_default(),
-                })
-            }
-        }
-        deserializer.deserialize_struct("DeviceCommandCreator", FIELDS, Visitor)
+        model::deserialize_struct(deserializer)
     }
 }
 
@@ -2311,37 +2238,33 @@ pub struct DeviceCommandEvent {
     pub state: DeviceCommandState,
 }
 
+impl model::Struct for DeviceCommandEvent {
+    const NAME: &'static str = "DeviceCommandEvent";
+    const FIELDS: &'static [&'static str] = &["Id", "State"];
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key_seed(model::FieldSeed(Self::FIELDS))? {
+            match key {
+                0 => model::field(&mut f0, &mut map, "Id")?,
+                1 => model::field(&mut f1, &mut map, "State")?,
+                _ => model::skip(&mut map)?,
+            }
+        }
+        Ok(Self {
+            id: model::required(f0, "Id")?,
+            state: model::required(f1, "State")?,
+        })
+    }
+}
+
 impl<'de> Deserialize<'de> for DeviceCommandEvent {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        const FIELDS: &[&str] = &["Id", "State"];
-        struct Visitor;
-        impl<'de> serde::de::Visitor<'de> for Visitor {
-            type Value = DeviceCommandEvent;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("struct DeviceCommandEvent")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<DeviceCommandEvent, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key_seed(model::FieldSeed(FIELDS))? {
-                    match key {
-                        0 => model::field(&mut f0, &mut map, "Id")?,
-                        1 => model::field(&mut f1, &mut map, "State")?,
-                        _ => model::skip(&mut map)?,
-                    }
-                }
-                Ok(DeviceCommandEvent {
-                    id: model::required(f0, "Id")?,
-                    state: model::required(f1, "State")?,
-                })
-            }
-        }
-        deserializer.deserialize_struct("DeviceCommandEvent", FIELDS, Visitor)
+        model::deserialize_struct(deserializer)
     }
 }
 
@@ -2356,37 +2279,33 @@ pub struct DeviceCommandResult {
     pub cursor: Option<uuid::Uuid>,
 }
 
+impl model::Struct for DeviceCommandResult {
+    const NAME: &'static str = "DeviceCommandResult";
+    const FIELDS: &'static [&'static str] = &["Commands", "Cursor"];
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key_seed(model::FieldSeed(Self::FIELDS))? {
+            match key {
+                0 => model::field(&mut f0, &mut map, "Commands")?,
+                1 => model::field(&mut f1, &mut map, "Cursor")?,
+                _ => model::skip(&mut map)?,
+            }
+        }
+        Ok(Self {
+            commands: model::required(f0, "Commands")?,
+            cursor: f1.unwrap_or_default(),
+        })
+    }
+}
+
 impl<'de> Deserialize<'de> for DeviceCommandResult {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        const FIELDS: &[&str] = &["Commands", "Cursor"];
-        struct Visitor;
-        impl<'de> serde::de::Visitor<'de> for Visitor {
-            type Value = DeviceCommandResult;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("struct DeviceCommandResult")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<DeviceCommandResult, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key_seed(model::FieldSeed(FIELDS))? {
-                    match key {
-                        0 => model::field(&mut f0, &mut map, "Commands")?,
-                        1 => model::field(&mut f1, &mut map, "Cursor")?,
-                        _ => model::skip(&mut map)?,
-                    }
-                }
-                Ok(DeviceCommandResult {
-                    commands: model::required(f0, "Commands")?,
-                    cursor: f1.unwrap_or_default(),
-                })
-            }
-        }
-        deserializer.deserialize_struct("DeviceCommandResult", FIELDS, Visitor)
+        model::deserialize_struct(deserializer)
     }
 }
 
@@ -2555,121 +2474,110 @@ pub struct Enterprise {
     pub updated_utc: calendar::DateTime,
 }
 
+impl model::Struct for Enterprise {
+    const NAME: &'static str = "Enterprise";
+    const FIELDS: &'static [&'static str] = &[
+        "Id",
+        "ChainId",
+        "ChainName",
+        "Name",
+        "TimeZoneIdentifier",
+        "LegalEnvironmentCode",
+        "DefaultLanguageCode",
+        "Pricing",
+        "EditableHistoryInterval",
+        "AccountingEditableHistoryInterval",
+        "OperationalEditableHistoryInterval",
+        "WebsiteUrl",
+        "Email",
+        "Currencies",
+        "IsPortfolio",
+        "CreatedUtc",
+        "UpdatedUtc",
+    ];
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        let mut f7 = None;
+        let mut f8 = None;
+        let mut f9 = None;
+        let mut f10 = None;
+        let mut f11 = None;
+        let mut f12 = None;
+        let mut f13 = None;
+        let mut f14 = None;
+        let mut f15 = None;
+        let mut f16 = None;
+        while let Some(key) = map.next_key_seed(model::FieldSeed(Self::FIELDS))? {
+            match key {
+                0 => model::field(&mut f0, &mut map, "Id")?,
+                1 => model::field(&mut f1, &mut map, "ChainId")?,
+                2 => model::field(&mut f2, &mut map, "ChainName")?,
+                3 => model::field(&mut f3, &mut map, "Name")?,
+                4 => model::field(&mut f4, &mut map, "TimeZoneIdentifier")?,
+                5 => model::field(&mut f5, &mut map, "LegalEnvironmentCode")?,
+                6 => model::field(&mut f6, &mut map, "DefaultLanguageCode")?,
+                7 => model::field(&mut f7, &mut map, "Pricing")?,
+                8 => model::field(&mut f8, &mut map, "EditableHistoryInterval")?,
+                9 => {
+                    model::field(&mut f9, &mut map, "AccountingEditableHistoryInterval")?
+                }
+                10 => {
+                    model::field(
+                        &mut f10,
+                        &mut map,
+                        "OperationalEditableHistoryInterval",
+                    )?
+                }
+                11 => model::field(&mut f11, &mut map, "WebsiteUrl")?,
+                12 => model::field(&mut f12, &mut map, "Email")?,
+                13 => model::field(&mut f13, &mut map, "Currencies")?,
+                14 => model::field(&mut f14, &mut map, "IsPortfolio")?,
+                15 => model::field(&mut f15, &mut map, "CreatedUtc")?,
+                16 => model::field(&mut f16, &mut map, "UpdatedUtc")?,
+                _ => model::skip(&mut map)?,
+            }
+        }
+        Ok(Self {
+            id: model::required(f0, "Id")?,
+            chain_id: model::required(f1, "ChainId")?,
+            chain_name: model::required(f2, "ChainName")?,
+            name: model::required(f3, "Name")?,
+            time_zone_identifier: model::required(f4, "TimeZoneIdentifier")?,
+            legal_environment_code: model::required(f5, "LegalEnvironmentCode")?,
+            default_language_code: model::required(f6, "DefaultLanguageCode")?,
+            pricing: model::required(f7, "Pricing")?,
+            editable_history_interval: model::required(f8, "EditableHistoryInterval")?,
+            accounting_editable_history_interval: model::required(
+                f9,
+                "AccountingEditableHistoryInterval",
+            )?,
+            operational_editable_history_interval: model::required(
+                f10,
+                "OperationalEditableHistoryInterval",
+            )?,
+            website_url: f11.unwrap_or_default(),
+            email: f12.unwrap_or_default(),
+            currencies: model::required(f13, "Currencies")?,
+            is_portfolio: f14.unwrap_or_default(),
+            created_utc: model::required(f15, "CreatedUtc")?,
+            updated_utc: model::required(f16, "UpdatedUtc")?,
+        })
+    }
+}
+
 impl<'de> Deserialize<'de> for Enterprise {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        const FIELDS: &[&str] = &[
-            "Id",
-            "ChainId",
-            "ChainName",
-            "Name",
-            "TimeZoneIdentifier",
-            "LegalEnvironmentCode",
-            "DefaultLanguageCode",
-            "Pricing",
-            "EditableHistoryInterval",
-            "AccountingEditableHistoryInterval",
-            "OperationalEditableHistoryInterval",
-            "WebsiteUrl",
-            "Email",
-            "Currencies",
-            "IsPortfolio",
-            "CreatedUtc",
-            "UpdatedUtc",
-        ];
-        struct Visitor;
-        impl<'de> serde::de::Visitor<'de> for Visitor {
-            type Value = Enterprise;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("struct Enterprise")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<Enterprise, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                let mut f7 = None;
-                let mut f8 = None;
-                let mut f9 = None;
-                let mut f10 = None;
-                let mut f11 = None;
-                let mut f12 = None;
-                let mut f13 = None;
-                let mut f14 = None;
-                let mut f15 = None;
-                let mut f16 = None;
-                while let Some(key) = map.next_key_seed(model::FieldSeed(FIELDS))? {
-                    match key {
-                        0 => model::field(&mut f0, &mut map, "Id")?,
-                        1 => model::field(&mut f1, &mut map, "ChainId")?,
-                        2 => model::field(&mut f2, &mut map, "ChainName")?,
-                        3 => model::field(&mut f3, &mut map, "Name")?,
-                        4 => model::field(&mut f4, &mut map, "TimeZoneIdentifier")?,
-                        5 => model::field(&mut f5, &mut map, "LegalEnvironmentCode")?,
-                        6 => model::field(&mut f6, &mut map, "DefaultLanguageCode")?,
-                        7 => model::field(&mut f7, &mut map, "Pricing")?,
-                        8 => model::field(&mut f8, &mut map, "EditableHistoryInterval")?,
-                        9 => {
-                            model::field(
-                                &mut f9,
-                                &mut map,
-                                "AccountingEditableHistoryInterval",
-                            )?
-                        }
-                        10 => {
-                            model::field(
-                                &mut f10,
-                                &mut map,
-                                "OperationalEditableHistoryInterval",
-                            )?
-                        }
-                        11 => model::field(&mut f11, &mut map, "WebsiteUrl")?,
-                        12 => model::field(&mut f12, &mut map, "Email")?,
-                        13 => model::field(&mut f13, &mut map, "Currencies")?,
-                        14 => model::field(&mut f14, &mut map, "IsPortfolio")?,
-                        15 => model::field(&mut f15, &mut map, "CreatedUtc")?,
-                        16 => model::field(&mut f16, &mut map, "UpdatedUtc")?,
-                        _ => model::skip(&mut map)?,
-                    }
-                }
-                Ok(Enterprise {
-                    id: model::required(f0, "Id")?,
-                    chain_id: model::required(f1, "ChainId")?,
-                    chain_name: model::required(f2, "ChainName")?,
-                    name: model::required(f3, "Name")?,
-                    time_zone_identifier: model::required(f4, "TimeZoneIdentifier")?,
-                    legal_environment_code: model::required(f5, "LegalEnvironmentCode")?,
-                    default_language_code: model::required(f6, "DefaultLanguageCode")?,
-                    pricing: model::required(f7, "Pricing")?,
-                    editable_history_interval: model::required(
-                        f8,
-                        "EditableHistoryInterval",
-                    )?,
-                    accounting_editable_history_interval: model::required(
-                        f9,
-                        "AccountingEditableHistoryInterval",
-                    )?,
-                    operational_editable_history_interval: model::required(
-                        f10,
-                        "OperationalEditableHistoryInterval",
-                    )?,
-                    website_url: f11.unwrap_or_default(),
-                    email: f12.unwrap_or_default(),
-                    currencies: model::required(f13, "Currencies")?,
-                    is_portfolio: f14.unwrap_or_default(),
-                    created_utc: model::required(f15, "CreatedUtc")?,
-                    updated_utc: model::required(f16, "UpdatedUtc")?,
-                })
-            }
-        }
-        deserializer.deserialize_struct("Enterprise", FIELDS, Visitor)
+        model::deserialize_struct(deserializer)
     }
 }
 
@@ -2681,34 +2589,30 @@ pub struct EntityUpdatedData {
     pub id: uuid::Uuid,
 }
 
+impl model::Struct for EntityUpdatedData {
+    const NAME: &'static str = "EntityUpdatedData";
+    const FIELDS: &'static [&'static str] = &["Id"];
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key_seed(model::FieldSeed(Self::FIELDS))? {
+            match key {
+                0 => model::field(&mut f0, &mut map, "Id")?,
+                _ => model::skip(&mut map)?,
+            }
+        }
+        Ok(Self {
+            id: model::required(f0, "Id")?,
+        })
+    }
+}
+
 impl<'de> Deserialize<'de> for EntityUpdatedData {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        const FIELDS: &[&str] = &["Id"];
-        struct Visitor;
-        impl<'de> serde::de::Visitor<'de> for Visitor {
-            type Value = EntityUpdatedData;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("struct EntityUpdatedData")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<EntityUpdatedData, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key_seed(model::FieldSeed(FIELDS))? {
-                    match key {
-                        0 => model::field(&mut f0, &mut map, "Id")?,
-                        _ => model::skip(&mut map)?,
-                    }
-                }
-                Ok(EntityUpdatedData {
-                    id: model::required(f0, "Id")?,
-                })
-            }
-        }
-        deserializer.deserialize_struct("EntityUpdatedData", FIELDS, Visitor)
+        model::deserialize_struct(deserializer)
     }
 }
 
@@ -2724,40 +2628,36 @@ pub struct GeneralWebhookMessage {
     pub events: Vec<WebhookEvent>,
 }
 
+impl model::Struct for GeneralWebhookMessage {
+    const NAME: &'static str = "GeneralWebhookMessage";
+    const FIELDS: &'static [&'static str] = &["EnterpriseId", "IntegrationId", "Events"];
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        while let Some(key) = map.next_key_seed(model::FieldSeed(Self::FIELDS))? {
+            match key {
+                0 => model::field(&mut f0, &mut map, "EnterpriseId")?,
+                1 => model::field(&mut f1, &mut map, "IntegrationId")?,
+                2 => model::field(&mut f2, &mut map, "Events")?,
+                _ => model::skip(&mut map)?,
+            }
+        }
+        Ok(Self {
+            enterprise_id: model::required(f0, "EnterpriseId")?,
+            integration_id: model::required(f1, "IntegrationId")?,
+            events: model::required(f2, "Events")?,
+        })
+    }
+}
+
 impl<'de> Deserialize<'de> for GeneralWebhookMessage {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        const FIELDS: &[&str] = &["EnterpriseId", "IntegrationId", "Events"];
-        struct Visitor;
-        impl<'de> serde::de::Visitor<'de> for Visitor {
-            type Value = GeneralWebhookMessage;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("struct GeneralWebhookMessage")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<GeneralWebhookMessage, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                while let Some(key) = map.next_key_seed(model::FieldSeed(FIELDS))? {
-                    match key {
-                        0 => model::field(&mut f0, &mut map, "EnterpriseId")?,
-                        1 => model::field(&mut f1, &mut map, "IntegrationId")?,
-                        2 => model::field(&mut f2, &mut map, "Events")?,
-                        _ => model::skip(&mut map)?,
-                    }
-                }
-                Ok(GeneralWebhookMessage {
-                    enterprise_id: model::required(f0, "EnterpriseId")?,
-                    integration_id: model::required(f1, "IntegrationId")?,
-                    events: model::required(f2, "Events")?,
-                })
-            }
-        }
-        deserializer.deserialize_struct("GeneralWebhookMessage", FIELDS, Visitor)
+        model::deserialize_struct(deserializer)
     }
 }
 
@@ -2779,53 +2679,48 @@ pub struct GetAllActiveCommandsParameters {
     pub culture_code: Option<String>,
 }
 
+impl model::Struct for GetAllActiveCommandsParameters {
+    const NAME: &'static str = "GetAllActiveCommandsParameters";
+    const FIELDS: &'static [&'static str] = &[
+        "ClientToken",
+        "AccessToken",
+        "Client",
+        "LanguageCode",
+        "CultureCode",
+    ];
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        while let Some(key) = map.next_key_seed(model::FieldSeed(Self::FIELDS))? {
+            match key {
+                0 => model::field(&mut f0, &mut map, "ClientToken")?,
+                1 => model::field(&mut f1, &mut map, "AccessToken")?,
+                2 => model::field(&mut f2, &mut map, "Client")?,
+                3 => model::field(&mut f3, &mut map, "LanguageCode")?,
+                4 => model::field(&mut f4, &mut map, "CultureCode")?,
+                _ => model::skip(&mut map)?,
+            }
+        }
+        Ok(Self {
+            client_token: model::required(f0, "ClientToken")?,
+            access_token: model::required(f1, "AccessToken")?,
+            client: model::required(f2, "Client")?,
+            language_code: f3.unwrap_or_default(),
+            culture_code: f4.unwrap_or_default(),
+        })
+    }
+}
+
 impl<'de> Deserialize<'de> for GetAllActiveCommandsParameters {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        const FIELDS: &[&str] = &[
-            "ClientToken",
-            "AccessToken",
-            "Client",
-            "LanguageCode",
-            "CultureCode",
-        ];
-        struct Visitor;
-        impl<'de> serde::de::Visitor<'de> for Visitor {
-            type Value = GetAllActiveCommandsParameters;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("struct GetAllActiveCommandsParameters")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<GetAllActiveCommandsParameters, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                while let Some(key) = map.next_key_seed(model::FieldSeed(FIELDS))? {
-                    match key {
-                        0 => model::field(&mut f0, &mut map, "ClientToken")?,
-                        1 => model::field(&mut f1, &mut map, "AccessToken")?,
-                        2 => model::field(&mut f2, &mut map, "Client")?,
-                        3 => model::field(&mut f3, &mut map, "LanguageCode")?,
-                        4 => model::field(&mut f4, &mut map, "CultureCode")?,
-                        _ => model::skip(&mut map)?,
-                    }
-                }
-                Ok(GetAllActiveCommandsParameters {
-                    client_token: model::required(f0, "ClientToken")?,
-                    access_token: model::required(f1, "AccessToken")?,
-                    client: model::required(f2, "Client")?,
-                    language_code: f3.unwrap_or_default(),
-                    culture_code: f4.unwrap_or_default(),
-                })
-            }
-        }
-        deserializer
-            .deserialize_struct("GetAllActiveCommandsParameters", FIELDS, Visitor)
+        model::deserialize_struct(deserializer)
     }
 }
 
@@ -2851,37 +2746,33 @@ pub struct IntegrationApiKeyCreatedData {
     pub api_key: String,
 }
 
+impl model::Struct for IntegrationApiKeyCreatedData {
+    const NAME: &'static str = "IntegrationApiKeyCreatedData";
+    const FIELDS: &'static [&'static str] = &["Integration", "ApiKey"];
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key_seed(model::FieldSeed(Self::FIELDS))? {
+            match key {
+                0 => model::field(&mut f0, &mut map, "Integration")?,
+                1 => model::field(&mut f1, &mut map, "ApiKey")?,
+                _ => model::skip(&mut map)?,
+            }
+        }
+        Ok(Self {
+            integration: model::required(f0, "Integration")?,
+            api_key: model::required(f1, "ApiKey")?,
+        })
+    }
+}
+
 impl<'de> Deserialize<'de> for IntegrationApiKeyCreatedData {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        const FIELDS: &[&str] = &["Integration", "ApiKey"];
-        struct Visitor;
-        impl<'de> serde::de::Visitor<'de> for Visitor {
-            type Value = IntegrationApiKeyCreatedData;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("struct IntegrationApiKeyCreatedData")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<IntegrationApiKeyCreatedData, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key_seed(model::FieldSeed(FIELDS))? {
-                    match key {
-                        0 => model::field(&mut f0, &mut map, "Integration")?,
-                        1 => model::field(&mut f1, &mut map, "ApiKey")?,
-                        _ => model::skip(&mut map)?,
-                    }
-                }
-                Ok(IntegrationApiKeyCreatedData {
-                    integration: model::required(f0, "Integration")?,
-                    api_key: model::required(f1, "ApiKey")?,
-                })
-            }
-        }
-        deserializer.deserialize_struct("IntegrationApiKeyCreatedData", FIELDS, Visitor)
+        model::deserialize_struct(deserializer)
     }
 }
 
@@ -2916,60 +2807,56 @@ pub struct IntegrationCreatedData {
     pub integration: IntegrationReference,
 }
 
+impl model::Struct for IntegrationCreatedData {
+    const NAME: &'static str = "IntegrationCreatedData";
+    const FIELDS: &'static [&'static str] = &[
+        "Enterprise",
+        "Service",
+        "Requestor",
+        "AccessToken",
+        "CreatedUtc",
+        "IsEnabled",
+        "Integration",
+    ];
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        while let Some(key) = map.next_key_seed(model::FieldSeed(Self::FIELDS))? {
+            match key {
+                0 => model::field(&mut f0, &mut map, "Enterprise")?,
+                1 => model::field(&mut f1, &mut map, "Service")?,
+                2 => model::field(&mut f2, &mut map, "Requestor")?,
+                3 => model::field(&mut f3, &mut map, "AccessToken")?,
+                4 => model::field(&mut f4, &mut map, "CreatedUtc")?,
+                5 => model::field(&mut f5, &mut map, "IsEnabled")?,
+                6 => model::field(&mut f6, &mut map, "Integration")?,
+                _ => model::skip(&mut map)?,
+            }
+        }
+        Ok(Self {
+            enterprise: model::required(f0, "Enterprise")?,
+            service: f1.unwrap_or_default(),
+            requestor: f2.unwrap_or_default(),
+            access_token: model::required(f3, "AccessToken")?,
+            created_utc: model::required(f4, "CreatedUtc")?,
+            is_enabled: model::required(f5, "IsEnabled")?,
+            integration: model::required(f6, "Integration")?,
+        })
+    }
+}
+
 impl<'de> Deserialize<'de> for IntegrationCreatedData {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        const FIELDS: &[&str] = &[
-            "Enterprise",
-            "Service",
-            "Requestor",
-            "AccessToken",
-            "CreatedUtc",
-            "IsEnabled",
-            "Integration",
-        ];
-        struct Visitor;
-        impl<'de> serde::de::Visitor<'de> for Visitor {
-            type Value = IntegrationCreatedData;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("struct IntegrationCreatedData")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<IntegrationCreatedData, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                while let Some(key) = map.next_key_seed(model::FieldSeed(FIELDS))? {
-                    match key {
-                        0 => model::field(&mut f0, &mut map, "Enterprise")?,
-                        1 => model::field(&mut f1, &mut map, "Service")?,
-                        2 => model::field(&mut f2, &mut map, "Requestor")?,
-                        3 => model::field(&mut f3, &mut map, "AccessToken")?,
-                        4 => model::field(&mut f4, &mut map, "CreatedUtc")?,
-                        5 => model::field(&mut f5, &mut map, "IsEnabled")?,
-                        6 => model::field(&mut f6, &mut map, "Integration")?,
-                        _ => model::skip(&mut map)?,
-                    }
-                }
-                Ok(IntegrationCreatedData {
-                    enterprise: model::required(f0, "Enterprise")?,
-                    service: f1.unwrap_or_default(),
-                    requestor: f2.unwrap_or_default(),
-                    access_token: model::required(f3, "AccessToken")?,
-                    created_utc: model::required(f4, "CreatedUtc")?,
-                    is_enabled: model::required(f5, "IsEnabled")?,
-                    integration: model::required(f6, "Integration")?,
-                })
-            }
-        }
-        deserializer.deserialize_struct("IntegrationCreatedData", FIELDS, Visitor)
+        model::deserialize_struct(deserializer)
     }
 }
 
@@ -2997,37 +2884,33 @@ pub struct IntegrationDeletedData {
     pub integration: IntegrationReference,
 }
 
+impl model::Struct for IntegrationDeletedData {
+    const NAME: &'static str = "IntegrationDeletedData";
+    const FIELDS: &'static [&'static str] = &["DeletedUtc", "Integration"];
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key_seed(model::FieldSeed(Self::FIELDS))? {
+            match key {
+                0 => model::field(&mut f0, &mut map, "DeletedUtc")?,
+                1 => model::field(&mut f1, &mut map, "Integration")?,
+                _ => model::skip(&mut map)?,
+            }
+        }
+        Ok(Self {
+            deleted_utc: model::required(f0, "DeletedUtc")?,
+            integration: model::required(f1, "Integration")?,
+        })
+    }
+}
+
 impl<'de> Deserialize<'de> for IntegrationDeletedData {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        const FIELDS: &[&str] = &["DeletedUtc", "Integration"];
-        struct Visitor;
-        impl<'de> serde::de::Visitor<'de> for Visitor {
-            type Value = IntegrationDeletedData;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("struct IntegrationDeletedData")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<IntegrationDeletedData, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key_seed(model::FieldSeed(FIELDS))? {
-                    match key {
-                        0 => model::field(&mut f0, &mut map, "DeletedUtc")?,
-                        1 => model::field(&mut f1, &mut map, "Integration")?,
-                        _ => model::skip(&mut map)?,
-                    }
-                }
-                Ok(IntegrationDeletedData {
-                    deleted_utc: model::required(f0, "DeletedUtc")?,
-                    integration: model::required(f1, "Integration")?,
-                })
-            }
-        }
-        deserializer.deserialize_struct("IntegrationDeletedData", FIELDS, Visitor)
+        model::deserialize_struct(deserializer)
     }
 }
 
@@ -3041,37 +2924,33 @@ pub struct IntegrationEnterprise {
     pub name: String,
 }
 
+impl model::Struct for IntegrationEnterprise {
+    const NAME: &'static str = "IntegrationEnterprise";
+    const FIELDS: &'static [&'static str] = &["Id", "Name"];
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key_seed(model::FieldSeed(Self::FIELDS))? {
+            match key {
+                0 => model::field(&mut f0, &mut map, "Id")?,
+                1 => model::field(&mut f1, &mut map, "Name")?,
+                _ => model::skip(&mut map)?,
+            }
+        }
+        Ok(Self {
+            id: model::required(f0, "Id")?,
+            name: model::required(f1, "Name")?,
+        })
+    }
+}
+
 impl<'de> Deserialize<'de> for IntegrationEnterprise {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        const FIELDS: &[&str] = &["Id", "Name"];
-        struct Visitor;
-        impl<'de> serde::de::Visitor<'de> for Visitor {
-            type Value = IntegrationEnterprise;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("struct IntegrationEnterprise")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<IntegrationEnterprise, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key_seed(model::FieldSeed(FIELDS))? {
-                    match key {
-                        0 => model::field(&mut f0, &mut map, "Id")?,
-                        1 => model::field(&mut f1, &mut map, "Name")?,
-                        _ => model::skip(&mut map)?,
-                    }
-                }
-                Ok(IntegrationEnterprise {
-                    id: model::required(f0, "Id")?,
-                    name: model::required(f1, "Name")?,
-                })
-            }
-        }
-        deserializer.deserialize_struct("IntegrationEnterprise", FIELDS, Visitor)
+        model::deserialize_struct(deserializer)
     }
 }
 
@@ -3083,34 +2962,30 @@ pub struct IntegrationEventData {
     pub integration: IntegrationReference,
 }
 
+impl model::Struct for IntegrationEventData {
+    const NAME: &'static str = "IntegrationEventData";
+    const FIELDS: &'static [&'static str] = &["Integration"];
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key_seed(model::FieldSeed(Self::FIELDS))? {
+            match key {
+                0 => model::field(&mut f0, &mut map, "Integration")?,
+                _ => model::skip(&mut map)?,
+            }
+        }
+        Ok(Self {
+            integration: model::required(f0, "Integration")?,
+        })
+    }
+}
+
 impl<'de> Deserialize<'de> for IntegrationEventData {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        const FIELDS: &[&str] = &["Integration"];
-        struct Visitor;
-        impl<'de> serde::de::Visitor<'de> for Visitor {
-            type Value = IntegrationEventData;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("struct IntegrationEventData")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<IntegrationEventData, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key_seed(model::FieldSeed(FIELDS))? {
-                    match key {
-                        0 => model::field(&mut f0, &mut map, "Integration")?,
-                        _ => model::skip(&mut map)?,
-                    }
-                }
-                Ok(IntegrationEventData {
-                    integration: model::required(f0, "Integration")?,
-                })
-            }
-        }
-        deserializer.deserialize_struct("IntegrationEventData", FIELDS, Visitor)
+        model::deserialize_struct(deserializer)
     }
 }
 
@@ -3124,37 +2999,33 @@ pub struct IntegrationReference {
     pub name: String,
 }
 
+impl model::Struct for IntegrationReference {
+    const NAME: &'static str = "IntegrationReference";
+    const FIELDS: &'static [&'static str] = &["Id", "Name"];
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key_seed(model::FieldSeed(Self::FIELDS))? {
+            match key {
+                0 => model::field(&mut f0, &mut map, "Id")?,
+                1 => model::field(&mut f1, &mut map, "Name")?,
+                _ => model::skip(&mut map)?,
+            }
+        }
+        Ok(Self {
+            id: model::required(f0, "Id")?,
+            name: model::required(f1, "Name")?,
+        })
+    }
+}
+
 impl<'de> Deserialize<'de> for IntegrationReference {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        const FIELDS: &[&str] = &["Id", "Name"];
-        struct Visitor;
-        impl<'de> serde::de::Visitor<'de> for Visitor {
-            type Value = IntegrationReference;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("struct IntegrationReference")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<IntegrationReference, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key_seed(model::FieldSeed(FIELDS))? {
-                    match key {
-                        0 => model::field(&mut f0, &mut map, "Id")?,
-                        1 => model::field(&mut f1, &mut map, "Name")?,
-                        _ => model::skip(&mut map)?,
-                    }
-                }
-                Ok(IntegrationReference {
-                    id: model::required(f0, "Id")?,
-                    name: model::required(f1, "Name")?,
-                })
-            }
-        }
-        deserializer.deserialize_struct("IntegrationReference", FIELDS, Visitor)
+        model::deserialize_struct(deserializer)
     }
 }
 
@@ -3170,37 +3041,33 @@ pub struct IntegrationRequestor {
     pub email: Option<String>,
 }
 
+impl model::Struct for IntegrationRequestor {
+    const NAME: &'static str = "IntegrationRequestor";
+    const FIELDS: &'static [&'static str] = &["Name", "Email"];
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key_seed(model::FieldSeed(Self::FIELDS))? {
+            match key {
+                0 => model::field(&mut f0, &mut map, "Name")?,
+                1 => model::field(&mut f1, &mut map, "Email")?,
+                _ => model::skip(&mut map)?,
+            }
+        }
+        Ok(Self {
+            name: f0.unwrap_or_default(),
+            email: f1.unwrap_or_default(),
+        })
+    }
+}
+
 impl<'de> Deserialize<'de> for IntegrationRequestor {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        const FIELDS: &[&str] = &["Name", "Email"];
-        struct Visitor;
-        impl<'de> serde::de::Visitor<'de> for Visitor {
-            type Value = IntegrationRequestor;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("struct IntegrationRequestor")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<IntegrationRequestor, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key_seed(model::FieldSeed(FIELDS))? {
-                    match key {
-                        0 => model::field(&mut f0, &mut map, "Name")?,
-                        1 => model::field(&mut f1, &mut map, "Email")?,
-                        _ => model::skip(&mut map)?,
-                    }
-                }
-                Ok(IntegrationRequestor {
-                    name: f0.unwrap_or_default(),
-                    email: f1.unwrap_or_default(),
-                })
-            }
-        }
-        deserializer.deserialize_struct("IntegrationRequestor", FIELDS, Visitor)
+        model::deserialize_struct(deserializer)
     }
 }
 
@@ -3214,37 +3081,33 @@ pub struct IntegrationService {
     pub name: String,
 }
 
+impl model::Struct for IntegrationService {
+    const NAME: &'static str = "IntegrationService";
+    const FIELDS: &'static [&'static str] = &["Id", "Name"];
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key_seed(model::FieldSeed(Self::FIELDS))? {
+            match key {
+                0 => model::field(&mut f0, &mut map, "Id")?,
+                1 => model::field(&mut f1, &mut map, "Name")?,
+                _ => model::skip(&mut map)?,
+            }
+        }
+        Ok(Self {
+            id: model::required(f0, "Id")?,
+            name: model::required(f1, "Name")?,
+        })
+    }
+}
+
 impl<'de> Deserialize<'de> for IntegrationService {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        const FIELDS: &[&str] = &["Id", "Name"];
-        struct Visitor;
-        impl<'de> serde::de::Visitor<'de> for Visitor {
-            type Value = IntegrationService;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("struct IntegrationService")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<IntegrationService, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key_seed(model::FieldSeed(FIELDS))? {
-                    match key {
-                        0 => model::field(&mut f0, &mut map, "Id")?,
-                        1 => model::field(&mut f1, &mut map, "Name")?,
-                        _ => model::skip(&mut map)?,
-                    }
-                }
-                Ok(IntegrationService {
-                    id: model::required(f0, "Id")?,
-                    name: model::required(f1, "Name")?,
-                })
-            }
-        }
-        deserializer.deserialize_struct("IntegrationService", FIELDS, Visitor)
+        model::deserialize_struct(deserializer)
     }
 }
 
@@ -3408,37 +3271,33 @@ pub struct Limitation {
     pub cursor: Option<uuid::Uuid>,
 }
 
+impl model::Struct for Limitation {
+    const NAME: &'static str = "Limitation";
+    const FIELDS: &'static [&'static str] = &["Count", "Cursor"];
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key_seed(model::FieldSeed(Self::FIELDS))? {
+            match key {
+                0 => model::field(&mut f0, &mut map, "Count")?,
+                1 => model::field(&mut f1, &mut map, "Cursor")?,
+                _ => model::skip(&mut map)?,
+            }
+        }
+        Ok(Self {
+            count: model::required(f0, "Count")?,
+            cursor: f1.unwrap_or_default(),
+        })
+    }
+}
+
 impl<'de> Deserialize<'de> for Limitation {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        const FIELDS: &[&str] = &["Count", "Cursor"];
-        struct Visitor;
-        impl<'de> serde::de::Visitor<'de> for Visitor {
-            type Value = Limitation;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("struct Limitation")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<Limitation, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key_seed(model::FieldSeed(FIELDS))? {
-                    match key {
-                        0 => model::field(&mut f0, &mut map, "Count")?,
-                        1 => model::field(&mut f1, &mut map, "Cursor")?,
-                        _ => model::skip(&mut map)?,
-                    }
-                }
-                Ok(Limitation {
-                    count: model::required(f0, "Count")?,
-                    cursor: f1.unwrap_or_default(),
-                })
-            }
-        }
-        deserializer.deserialize_struct("Limitation", FIELDS, Visitor)
+        model::deserialize_struct(deserializer)
     }
 }
 
@@ -3458,52 +3317,48 @@ pub struct Message {
     pub created_utc: calendar::DateTime,
 }
 
+impl model::Struct for Message {
+    const NAME: &'static str = "Message";
+    const FIELDS: &'static [&'static str] = &[
+        "Id",
+        "MessageThreadId",
+        "Text",
+        "Sender",
+        "CreatedUtc",
+    ];
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        while let Some(key) = map.next_key_seed(model::FieldSeed(Self::FIELDS))? {
+            match key {
+                0 => model::field(&mut f0, &mut map, "Id")?,
+                1 => model::field(&mut f1, &mut map, "MessageThreadId")?,
+                2 => model::field(&mut f2, &mut map, "Text")?,
+                3 => model::field(&mut f3, &mut map, "Sender")?,
+                4 => model::field(&mut f4, &mut map, "CreatedUtc")?,
+                _ => model::skip(&mut map)?,
+            }
+        }
+        Ok(Self {
+            id: model::required(f0, "Id")?,
+            message_thread_id: model::required(f1, "MessageThreadId")?,
+            text: model::required(f2, "Text")?,
+            sender: model::required(f3, "Sender")?,
+            created_utc: model::required(f4, "CreatedUtc")?,
+        })
+    }
+}
+
 impl<'de> Deserialize<'de> for Message {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        const FIELDS: &[&str] = &[
-            "Id",
-            "MessageThreadId",
-            "Text",
-            "Sender",
-            "CreatedUtc",
-        ];
-        struct Visitor;
-        impl<'de> serde::de::Visitor<'de> for Visitor {
-            type Value = Message;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("struct Message")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<Message, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                while let Some(key) = map.next_key_seed(model::FieldSeed(FIELDS))? {
-                    match key {
-                        0 => model::field(&mut f0, &mut map, "Id")?,
-                        1 => model::field(&mut f1, &mut map, "MessageThreadId")?,
-                        2 => model::field(&mut f2, &mut map, "Text")?,
-                        3 => model::field(&mut f3, &mut map, "Sender")?,
-                        4 => model::field(&mut f4, &mut map, "CreatedUtc")?,
-                        _ => model::skip(&mut map)?,
-                    }
-                }
-                Ok(Message {
-                    id: model::required(f0, "Id")?,
-                    message_thread_id: model::required(f1, "MessageThreadId")?,
-                    text: model::required(f2, "Text")?,
-                    sender: model::required(f3, "Sender")?,
-                    created_utc: model::required(f4, "CreatedUtc")?,
-                })
-            }
-        }
-        deserializer.deserialize_struct("Message", FIELDS, Visitor)
+        model::deserialize_struct(deserializer)
     }
 }
 
@@ -3535,68 +3390,64 @@ pub struct MessageFilterParameters {
     pub created_utc: Option<TimeFilterInterval>,
 }
 
+impl model::Struct for MessageFilterParameters {
+    const NAME: &'static str = "MessageFilterParameters";
+    const FIELDS: &'static [&'static str] = &[
+        "ClientToken",
+        "AccessToken",
+        "Client",
+        "LanguageCode",
+        "CultureCode",
+        "Limitation",
+        "EnterpriseIds",
+        "MessageThreadIds",
+        "CreatedUtc",
+    ];
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        let mut f7 = None;
+        let mut f8 = None;
+        while let Some(key) = map.next_key_seed(model::FieldSeed(Self::FIELDS))? {
+            match key {
+                0 => model::field(&mut f0, &mut map, "ClientToken")?,
+                1 => model::field(&mut f1, &mut map, "AccessToken")?,
+                2 => model::field(&mut f2, &mut map, "Client")?,
+                3 => model::field(&mut f3, &mut map, "LanguageCode")?,
+                4 => model::field(&mut f4, &mut map, "CultureCode")?,
+                5 => model::field(&mut f5, &mut map, "Limitation")?,
+                6 => model::field(&mut f6, &mut map, "EnterpriseIds")?,
+                7 => model::field(&mut f7, &mut map, "MessageThreadIds")?,
+                8 => model::field(&mut f8, &mut map, "CreatedUtc")?,
+                _ => model::skip(&mut map)?,
+            }
+        }
+        Ok(Self {
+            client_token: model::required(f0, "ClientToken")?,
+            access_token: model::required(f1, "AccessToken")?,
+            client: model::required(f2, "Client")?,
+            language_code: f3.unwrap_or_default(),
+            culture_code: f4.unwrap_or_default(),
+            limitation: model::required(f5, "Limitation")?,
+            enterprise_ids: f6.unwrap_or_default(),
+            message_thread_ids: model::required(f7, "MessageThreadIds")?,
+            created_utc: f8.unwrap_or_default(),
+        })
+    }
+}
+
 impl<'de> Deserialize<'de> for MessageFilterParameters {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        const FIELDS: &[&str] = &[
-            "ClientToken",
-            "AccessToken",
-            "Client",
-            "LanguageCode",
-            "CultureCode",
-            "Limitation",
-            "EnterpriseIds",
-            "MessageThreadIds",
-            "CreatedUtc",
-        ];
-        struct Visitor;
-        impl<'de> serde::de::Visitor<'de> for Visitor {
-            type Value = MessageFilterParameters;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("struct MessageFilterParameters")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<MessageFilterParameters, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                let mut f7 = None;
-                let mut f8 = None;
-                while let Some(key) = map.next_key_seed(model::FieldSeed(FIELDS))? {
-                    match key {
-                        0 => model::field(&mut f0, &mut map, "ClientToken")?,
-                        1 => model::field(&mut f1, &mut map, "AccessToken")?,
-                        2 => model::field(&mut f2, &mut map, "Client")?,
-                        3 => model::field(&mut f3, &mut map, "LanguageCode")?,
-                        4 => model::field(&mut f4, &mut map, "CultureCode")?,
-                        5 => model::field(&mut f5, &mut map, "Limitation")?,
-                        6 => model::field(&mut f6, &mut map, "EnterpriseIds")?,
-                        7 => model::field(&mut f7, &mut map, "MessageThreadIds")?,
-                        8 => model::field(&mut f8, &mut map, "CreatedUtc")?,
-                        _ => model::skip(&mut map)?,
-                    }
-                }
-                Ok(MessageFilterParameters {
-                    client_token: model::required(f0, "ClientToken")?,
-                    access_token: model::required(f1, "AccessToken")?,
-                    client: model::required(f2, "Client")?,
-                    language_code: f3.unwrap_or_default(),
-                    culture_code: f4.unwrap_or_default(),
-                    limitation: model::required(f5, "Limitation")?,
-                    enterprise_ids: f6.unwrap_or_default(),
-                    message_thread_ids: model::required(f7, "MessageThreadIds")?,
-                    created_utc: f8.unwrap_or_default(),
-                })
-            }
-        }
-        deserializer.deserialize_struct("MessageFilterParameters", FIELDS, Visitor)
+        model::deserialize_struct(deserializer)
     }
 }
 
@@ -3627,37 +3478,33 @@ pub struct MessageResult {
     pub cursor: Option<uuid::Uuid>,
 }
 
+impl model::Struct for MessageResult {
+    const NAME: &'static str = "MessageResult";
+    const FIELDS: &'static [&'static str] = &["Messages", "Cursor"];
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key_seed(model::FieldSeed(Self::FIELDS))? {
+            match key {
+                0 => model::field(&mut f0, &mut map, "Messages")?,
+                1 => model::field(&mut f1, &mut map, "Cursor")?,
+                _ => model::skip(&mut map)?,
+            }
+        }
+        Ok(Self {
+            messages: model::required(f0, "Messages")?,
+            cursor: f1.unwrap_or_default(),
+        })
+    }
+}
+
 impl<'de> Deserialize<'de> for MessageResult {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        const FIELDS: &[&str] = &["Messages", "Cursor"];
-        struct Visitor;
-        impl<'de> serde::de::Visitor<'de> for Visitor {
-            type Value = MessageResult;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("struct MessageResult")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<MessageResult, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key_seed(model::FieldSeed(FIELDS))? {
-                    match key {
-                        0 => model::field(&mut f0, &mut map, "Messages")?,
-                        1 => model::field(&mut f1, &mut map, "Cursor")?,
-                        _ => model::skip(&mut map)?,
-                    }
-                }
-                Ok(MessageResult {
-                    messages: model::required(f0, "Messages")?,
-                    cursor: f1.unwrap_or_default(),
-                })
-            }
-        }
-        deserializer.deserialize_struct("MessageResult", FIELDS, Visitor)
+        model::deserialize_struct(deserializer)
     }
 }
 
@@ -3672,65 +3519,57 @@ pub struct MessageSender {
     pub value: Option<serde_json::Value>,
 }
 
+impl model::Struct for MessageSender {
+    const NAME: &'static str = "MessageSender";
+    const FIELDS: &'static [&'static str] = &["Discriminator", "Value"];
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key_seed(model::FieldSeed(Self::FIELDS))? {
+            match key {
+                0 => model::field(&mut f0, &mut map, "Discriminator")?,
+                1 => model::field(&mut f1, &mut map, "Value")?,
+                _ => model::skip(&mut map)?,
+            }
+        }
+        Ok(Self {
+            discriminator: model::required(f0, "Discriminator")?,
+            value: f1.unwrap_or_default(),
+        })
+    }
+}
+
 impl<'de> Deserialize<'de> for MessageSender {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        const FIELDS: &[&str] = &["Discriminator", "Value"];
-        struct Visitor;
-        impl<'de> serde::de::Visitor<'de> for Visitor {
-            type Value = MessageSender;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("struct MessageSender")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<MessageSender, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key_seed(model::FieldSeed(FIELDS))? {
-                    match key {
-                        0 => model::field(&mut f0, &mut map, "Discriminator")?,
-                        1 => model::field(&mut f1, &mut map, "Value")?,
-                        _ => model::skip(&mut map)?,
-                    }
-                }
-                Ok(MessageSender {
-                    discriminator: model::required(f0, "Discriminator")?,
-                    value: f1.unwrap_or_default(),
-                })
-            }
-        }
-        deserializer.deserialize_struct("MessageSender", FIELDS, Visitor)
+        model::deserialize_struct(deserializer)
     }
 }
 
 /// Details of an object resource; no fields are defined yet.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ObjectData {}
+impl model::Struct for ObjectData {
+    const NAME: &'static str = "ObjectData";
+    const FIELDS: &'static [&'static str] = &[];
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        while map.next_key::<serde::de::IgnoredAny>()?.is_some() {
+            model::skip(&mut map)?;
+        }
+        Ok(Self {})
+    }
+}
+
 impl<'de> Deserialize<'de> for ObjectData {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        const FIELDS: &[&str] = &[];
-        struct Visitor;
-        impl<'de> serde::de::Visitor<'de> for Visitor {
-            type Value = ObjectData;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("struct ObjectData")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ObjectData, A::Error> {
-                while map.next_key::<serde::de::IgnoredAny>()?.is_some() {
-                    model::skip(&mut map)?;
-                }
-                Ok(ObjectData {})
-            }
-        }
-        deserializer.deserialize_struct("ObjectData", FIELDS, Visitor)
+        model::deserialize_struct(deserializer)
     }
 }
 
@@ -3788,112 +3627,108 @@ pub struct Payment {
     pub kind: Option<PaymentKind>,
 }
 
+impl model::Struct for Payment {
+    const NAME: &'static str = "Payment";
+    const FIELDS: &'static [&'static str] = &[
+        "Id",
+        "EnterpriseId",
+        "AccountId",
+        "AccountType",
+        "BillId",
+        "ReservationId",
+        "Amount",
+        "OriginalAmount",
+        "Notes",
+        "SettlementId",
+        "ChargedUtc",
+        "ClosedUtc",
+        "CreatedUtc",
+        "UpdatedUtc",
+        "SettlementUtc",
+        "AccountingState",
+        "State",
+        "Identifier",
+        "Type",
+        "Kind",
+    ];
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        let mut f7 = None;
+        let mut f8 = None;
+        let mut f9 = None;
+        let mut f10 = None;
+        let mut f11 = None;
+        let mut f12 = None;
+        let mut f13 = None;
+        let mut f14 = None;
+        let mut f15 = None;
+        let mut f16 = None;
+        let mut f17 = None;
+        let mut f18 = None;
+        let mut f19 = None;
+        while let Some(key) = map.next_key_seed(model::FieldSeed(Self::FIELDS))? {
+            match key {
+                0 => model::field(&mut f0, &mut map, "Id")?,
+                1 => model::field(&mut f1, &mut map, "EnterpriseId")?,
+                2 => model::field(&mut f2, &mut map, "AccountId")?,
+                3 => model::field(&mut f3, &mut map, "AccountType")?,
+                4 => model::field(&mut f4, &mut map, "BillId")?,
+                5 => model::field(&mut f5, &mut map, "ReservationId")?,
+                6 => model::field(&mut f6, &mut map, "Amount")?,
+                7 => model::field(&mut f7, &mut map, "OriginalAmount")?,
+                8 => model::field(&mut f8, &mut map, "Notes")?,
+                9 => model::field(&mut f9, &mut map, "SettlementId")?,
+                10 => model::field(&mut f10, &mut map, "ChargedUtc")?,
+                11 => model::field(&mut f11, &mut map, "ClosedUtc")?,
+                12 => model::field(&mut f12, &mut map, "CreatedUtc")?,
+                13 => model::field(&mut f13, &mut map, "UpdatedUtc")?,
+                14 => model::field(&mut f14, &mut map, "SettlementUtc")?,
+                15 => model::field(&mut f15, &mut map, "AccountingState")?,
+                16 => model::field(&mut f16, &mut map, "State")?,
+                17 => model::field(&mut f17, &mut map, "Identifier")?,
+                18 => model::field(&mut f18, &mut map, "Type")?,
+                19 => model::field(&mut f19, &mut map, "Kind")?,
+                _ => model::skip(&mut map)?,
+            }
+        }
+        Ok(Self {
+            id: model::required(f0, "Id")?,
+            enterprise_id: model::required(f1, "EnterpriseId")?,
+            account_id: model::required(f2, "AccountId")?,
+            account_type: model::required(f3, "AccountType")?,
+            bill_id: f4.unwrap_or_default(),
+            reservation_id: f5.unwrap_or_default(),
+            amount: model::required(f6, "Amount")?,
+            original_amount: model::required(f7, "OriginalAmount")?,
+            notes: f8.unwrap_or_default(),
+            settlement_id: f9.unwrap_or_default(),
+            charged_utc: f10.unwrap_or_default(),
+            closed_utc: f11.unwrap_or_default(),
+            created_utc: model::required(f12, "CreatedUtc")?,
+            updated_utc: model::required(f13, "UpdatedUtc")?,
+            settlement_utc: model::required(f14, "SettlementUtc")?,
+            accounting_state: model::required(f15, "AccountingState")?,
+            state: model::required(f16, "State")?,
+            identifier: f17.unwrap_or_default(),
+            r#type: model::required(f18, "Type")?,
+            kind: f19.unwrap_or_default(),
+        })
+    }
+}
+
 impl<'de> Deserialize<'de> for Payment {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        const FIELDS: &[&str] = &[
-            "Id",
-            "EnterpriseId",
-            "AccountId",
-            "AccountType",
-            "BillId",
-            "ReservationId",
-            "Amount",
-            "OriginalAmount",
-            "Notes",
-            "SettlementId",
-            "ChargedUtc",
-            "ClosedUtc",
-            "CreatedUtc",
-            "UpdatedUtc",
-            "SettlementUtc",
-            "AccountingState",
-            "State",
-            "Identifier",
-            "Type",
-            "Kind",
-        ];
-        struct Visitor;
-        impl<'de> serde::de::Visitor<'de> for Visitor {
-            type Value = Payment;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("struct Payment")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<Payment, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                let mut f7 = None;
-                let mut f8 = None;
-                let mut f9 = None;
-                let mut f10 = None;
-                let mut f11 = None;
-                let mut f12 = None;
-                let mut f13 = None;
-                let mut f14 = None;
-                let mut f15 = None;
-                let mut f16 = None;
-                let mut f17 = None;
-                let mut f18 = None;
-                let mut f19 = None;
-                while let Some(key) = map.next_key_seed(model::FieldSeed(FIELDS))? {
-                    match key {
-                        0 => model::field(&mut f0, &mut map, "Id")?,
-                        1 => model::field(&mut f1, &mut map, "EnterpriseId")?,
-                        2 => model::field(&mut f2, &mut map, "AccountId")?,
-                        3 => model::field(&mut f3, &mut map, "AccountType")?,
-                        4 => model::field(&mut f4, &mut map, "BillId")?,
-                        5 => model::field(&mut f5, &mut map, "ReservationId")?,
-                        6 => model::field(&mut f6, &mut map, "Amount")?,
-                        7 => model::field(&mut f7, &mut map, "OriginalAmount")?,
-                        8 => model::field(&mut f8, &mut map, "Notes")?,
-                        9 => model::field(&mut f9, &mut map, "SettlementId")?,
-                        10 => model::field(&mut f10, &mut map, "ChargedUtc")?,
-                        11 => model::field(&mut f11, &mut map, "ClosedUtc")?,
-                        12 => model::field(&mut f12, &mut map, "CreatedUtc")?,
-                        13 => model::field(&mut f13, &mut map, "UpdatedUtc")?,
-                        14 => model::field(&mut f14, &mut map, "SettlementUtc")?,
-                        15 => model::field(&mut f15, &mut map, "AccountingState")?,
-                        16 => model::field(&mut f16, &mut map, "State")?,
-                        17 => model::field(&mut f17, &mut map, "Identifier")?,
-                        18 => model::field(&mut f18, &mut map, "Type")?,
-                        19 => model::field(&mut f19, &mut map, "Kind")?,
-                        _ => model::skip(&mut map)?,
-                    }
-                }
-                Ok(Payment {
-                    id: model::required(f0, "Id")?,
-                    enterprise_id: model::required(f1, "EnterpriseId")?,
-                    account_id: model::required(f2, "AccountId")?,
-                    account_type: model::required(f3, "AccountType")?,
-                    bill_id: f4.unwrap_or_default(),
-                    reservation_id: f5.unwrap_or_default(),
-                    amount: model::required(f6, "Amount")?,
-                    original_amount: model::required(f7, "OriginalAmount")?,
-                    notes: f8.unwrap_or_default(),
-                    settlement_id: f9.unwrap_or_default(),
-                    charged_utc: f10.unwrap_or_default(),
-                    closed_utc: f11.unwrap_or_default(),
-                    created_utc: model::required(f12, "CreatedUtc")?,
-                    updated_utc: model::required(f13, "UpdatedUtc")?,
-                    settlement_utc: model::required(f14, "SettlementUtc")?,
-                    accounting_state: model::required(f15, "AccountingState")?,
-                    state: model::required(f16, "State")?,
-                    identifier: f17.unwrap_or_default(),
-                    r#type: model::required(f18, "Type")?,
-                    kind: f19.unwrap_or_default(),
-                })
-            }
-        }
-        deserializer.deserialize_struct("Payment", FIELDS, Visitor)
+        model::deserialize_struct(deserializer)
     }
 }
 
@@ -3905,34 +3740,30 @@ pub struct PaymentCardStorage {
     pub public_key: String,
 }
 
+impl model::Struct for PaymentCardStorage {
+    const NAME: &'static str = "PaymentCardStorage";
+    const FIELDS: &'static [&'static str] = &["PublicKey"];
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key_seed(model::FieldSeed(Self::FIELDS))? {
+            match key {
+                0 => model::field(&mut f0, &mut map, "PublicKey")?,
+                _ => model::skip(&mut map)?,
+            }
+        }
+        Ok(Self {
+            public_key: model::required(f0, "PublicKey")?,
+        })
+    }
+}
+
 impl<'de> Deserialize<'de> for PaymentCardStorage {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        const FIELDS: &[&str] = &["PublicKey"];
-        struct Visitor;
-        impl<'de> serde::de::Visitor<'de> for Visitor {
-            type Value = PaymentCardStorage;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("struct PaymentCardStorage")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<PaymentCardStorage, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key_seed(model::FieldSeed(FIELDS))? {
-                    match key {
-                        0 => model::field(&mut f0, &mut map, "PublicKey")?,
-                        _ => model::skip(&mut map)?,
-                    }
-                }
-                Ok(PaymentCardStorage {
-                    public_key: model::required(f0, "PublicKey")?,
-                })
-            }
-        }
-        deserializer.deserialize_struct("PaymentCardStorage", FIELDS, Visitor)
+        model::deserialize_struct(deserializer)
     }
 }
 
@@ -3989,100 +3820,96 @@ pub struct PaymentFilterParameters {
     pub r#type: Option<PaymentType>,
 }
 
+impl model::Struct for PaymentFilterParameters {
+    const NAME: &'static str = "PaymentFilterParameters";
+    const FIELDS: &'static [&'static str] = &[
+        "ClientToken",
+        "AccessToken",
+        "Client",
+        "LanguageCode",
+        "CultureCode",
+        "Limitation",
+        "EnterpriseIds",
+        "PaymentIds",
+        "AccountIds",
+        "BillIds",
+        "ReservationIds",
+        "CreatedUtc",
+        "UpdatedUtc",
+        "ChargedUtc",
+        "Currency",
+        "States",
+        "Type",
+    ];
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        let mut f7 = None;
+        let mut f8 = None;
+        let mut f9 = None;
+        let mut f10 = None;
+        let mut f11 = None;
+        let mut f12 = None;
+        let mut f13 = None;
+        let mut f14 = None;
+        let mut f15 = None;
+        let mut f16 = None;
+        while let Some(key) = map.next_key_seed(model::FieldSeed(Self::FIELDS))? {
+            match key {
+                0 => model::field(&mut f0, &mut map, "ClientToken")?,
+                1 => model::field(&mut f1, &mut map, "AccessToken")?,
+                2 => model::field(&mut f2, &mut map, "Client")?,
+                3 => model::field(&mut f3, &mut map, "LanguageCode")?,
+                4 => model::field(&mut f4, &mut map, "CultureCode")?,
+                5 => model::field(&mut f5, &mut map, "Limitation")?,
+                6 => model::field(&mut f6, &mut map, "EnterpriseIds")?,
+                7 => model::field(&mut f7, &mut map, "PaymentIds")?,
+                8 => model::field(&mut f8, &mut map, "AccountIds")?,
+                9 => model::field(&mut f9, &mut map, "BillIds")?,
+                10 => model::field(&mut f10, &mut map, "ReservationIds")?,
+                11 => model::field(&mut f11, &mut map, "CreatedUtc")?,
+                12 => model::field(&mut f12, &mut map, "UpdatedUtc")?,
+                13 => model::field(&mut f13, &mut map, "ChargedUtc")?,
+                14 => model::field(&mut f14, &mut map, "Currency")?,
+                15 => model::field(&mut f15, &mut map, "States")?,
+                16 => model::field(&mut f16, &mut map, "Type")?,
+                _ => model::skip(&mut map)?,
+            }
+        }
+        Ok(Self {
+            client_token: model::required(f0, "ClientToken")?,
+            access_token: model::required(f1, "AccessToken")?,
+            client: model::required(f2, "Client")?,
+            language_code: f3.unwrap_or_default(),
+            culture_code: f4.unwrap_or_default(),
+            limitation: model::required(f5, "Limitation")?,
+            enterprise_ids: f6.unwrap_or_default(),
+            payment_ids: f7.unwrap_or_default(),
+            account_ids: f8.unwrap_or_default(),
+            bill_ids: f9.unwrap_or_default(),
+            reservation_ids: f10.unwrap_or_default(),
+            created_utc: f11.unwrap_or_default(),
+            updated_utc: f12.unwrap_or_default(),
+            charged_utc: f13.unwrap_or_default(),
+            currency: f14.unwrap_or_default(),
+            states: f15.unwrap_or_default(),
+            r#type: f16.unwrap_or_default(),
+        })
+    }
+}
+
 impl<'de> Deserialize<'de> for PaymentFilterParameters {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        const FIELDS: &[&str] = &[
-            "ClientToken",
-            "AccessToken",
-            "Client",
-            "LanguageCode",
-            "CultureCode",
-            "Limitation",
-            "EnterpriseIds",
-            "PaymentIds",
-            "AccountIds",
-            "BillIds",
-            "ReservationIds",
-            "CreatedUtc",
-            "UpdatedUtc",
-            "ChargedUtc",
-            "Currency",
-            "States",
-            "Type",
-        ];
-        struct Visitor;
-        impl<'de> serde::de::Visitor<'de> for Visitor {
-            type Value = PaymentFilterParameters;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("struct PaymentFilterParameters")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<PaymentFilterParameters, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                let mut f7 = None;
-                let mut f8 = None;
-                let mut f9 = None;
-                let mut f10 = None;
-                let mut f11 = None;
-                let mut f12 = None;
-                let mut f13 = None;
-                let mut f14 = None;
-                let mut f15 = None;
-                let mut f16 = None;
-                while let Some(key) = map.next_key_seed(model::FieldSeed(FIELDS))? {
-                    match key {
-                        0 => model::field(&mut f0, &mut map, "ClientToken")?,
-                        1 => model::field(&mut f1, &mut map, "AccessToken")?,
-                        2 => model::field(&mut f2, &mut map, "Client")?,
-                        3 => model::field(&mut f3, &mut map, "LanguageCode")?,
-                        4 => model::field(&mut f4, &mut map, "CultureCode")?,
-                        5 => model::field(&mut f5, &mut map, "Limitation")?,
-                        6 => model::field(&mut f6, &mut map, "EnterpriseIds")?,
-                        7 => model::field(&mut f7, &mut map, "PaymentIds")?,
-                        8 => model::field(&mut f8, &mut map, "AccountIds")?,
-                        9 => model::field(&mut f9, &mut map, "BillIds")?,
-                        10 => model::field(&mut f10, &mut map, "ReservationIds")?,
-                        11 => model::field(&mut f11, &mut map, "CreatedUtc")?,
-                        12 => model::field(&mut f12, &mut map, "UpdatedUtc")?,
-                        13 => model::field(&mut f13, &mut map, "ChargedUtc")?,
-                        14 => model::field(&mut f14, &mut map, "Currency")?,
-                        15 => model::field(&mut f15, &mut map, "States")?,
-                        16 => model::field(&mut f16, &mut map, "Type")?,
-                        _ => model::skip(&mut map)?,
-                    }
-                }
-                Ok(PaymentFilterParameters {
-                    client_token: model::required(f0, "ClientToken")?,
-                    access_token: model::required(f1, "AccessToken")?,
-                    client: model::required(f2, "Client")?,
-                    language_code: f3.unwrap_or_default(),
-                    culture_code: f4.unwrap_or_default(),
-                    limitation: model::required(f5, "Limitation")?,
-                    enterprise_ids: f6.unwrap_or_default(),
-                    payment_ids: f7.unwrap_or_default(),
-                    account_ids: f8.unwrap_or_default(),
-                    bill_ids: f9.unwrap_or_default(),
-                    reservation_ids: f10.unwrap_or_default(),
-                    created_utc: f11.unwrap_or_default(),
-                    updated_utc: f12.unwrap_or_default(),
-                    charged_utc: f13.unwrap_or_default(),
-                    currency: f14.unwrap_or_default(),
-                    states: f15.unwrap_or_default(),
-                    r#type: f16.unwrap_or_default(),
-                })
-            }
-        }
-        deserializer.deserialize_struct("PaymentFilterParameters", FIELDS, Visitor)
+        model::deserialize_struct(deserializer)
     }
 }
 
@@ -4177,37 +4004,33 @@ pub struct PaymentResult {
     pub cursor: Option<uuid::Uuid>,
 }
 
+impl model::Struct for PaymentResult {
+    const NAME: &'static str = "PaymentResult";
+    const FIELDS: &'static [&'static str] = &["Payments", "Cursor"];
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key_seed(model::FieldSeed(Self::FIELDS))? {
+            match key {
+                0 => model::field(&mut f0, &mut map, "Payments")?,
+                1 => model::field(&mut f1, &mut map, "Cursor")?,
+                _ => model::skip(&mut map)?,
+            }
+        }
+        Ok(Self {
+            payments: model::required(f0, "Payments")?,
+            cursor: f1.unwrap_or_default(),
+        })
+    }
+}
+
 impl<'de> Deserialize<'de> for PaymentResult {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        const FIELDS: &[&str] = &["Payments", "Cursor"];
-        struct Visitor;
-        impl<'de> serde::de::Visitor<'de> for Visitor {
-            type Value = PaymentResult;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("struct PaymentResult")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<PaymentResult, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key_seed(model::FieldSeed(FIELDS))? {
-                    match key {
-                        0 => model::field(&mut f0, &mut map, "Payments")?,
-                        1 => model::field(&mut f1, &mut map, "Cursor")?,
-                        _ => model::skip(&mut map)?,
-                    }
-                }
-                Ok(PaymentResult {
-                    payments: model::required(f0, "Payments")?,
-                    cursor: f1.unwrap_or_default(),
-                })
-            }
-        }
-        deserializer.deserialize_struct("PaymentResult", FIELDS, Visitor)
+        model::deserialize_struct(deserializer)
     }
 }
 
@@ -4341,28 +4164,24 @@ impl<'de> Deserialize<'de> for PaymentType {
 /// Details of a person resource; no fields are defined yet.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PersonData {}
+impl model::Struct for PersonData {
+    const NAME: &'static str = "PersonData";
+    const FIELDS: &'static [&'static str] = &[];
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        while map.next_key::<serde::de::IgnoredAny>()?.is_some() {
+            model::skip(&mut map)?;
+        }
+        Ok(Self {})
+    }
+}
+
 impl<'de> Deserialize<'de> for PersonData {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        const FIELDS: &[&str] = &[];
-        struct Visitor;
-        impl<'de> serde::de::Visitor<'de> for Visitor {
-            type Value = PersonData;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("struct PersonData")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<PersonData, A::Error> {
-                while map.next_key::<serde::de::IgnoredAny>()?.is_some() {
-                    model::skip(&mut map)?;
-                }
-                Ok(PersonData {})
-            }
-        }
-        deserializer.deserialize_struct("PersonData", FIELDS, Visitor)
+        model::deserialize_struct(deserializer)
     }
 }
 
@@ -4386,52 +4205,48 @@ pub struct PriceUpdateEvent {
     pub resource_category_id: Option<uuid::Uuid>,
 }
 
+impl model::Struct for PriceUpdateEvent {
+    const NAME: &'static str = "PriceUpdateEvent";
+    const FIELDS: &'static [&'static str] = &[
+        "Id",
+        "StartUtc",
+        "EndUtc",
+        "RateId",
+        "ResourceCategoryId",
+    ];
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        while let Some(key) = map.next_key_seed(model::FieldSeed(Self::FIELDS))? {
+            match key {
+                0 => model::field(&mut f0, &mut map, "Id")?,
+                1 => model::field(&mut f1, &mut map, "StartUtc")?,
+                2 => model::field(&mut f2, &mut map, "EndUtc")?,
+                3 => model::field(&mut f3, &mut map, "RateId")?,
+                4 => model::field(&mut f4, &mut map, "ResourceCategoryId")?,
+                _ => model::skip(&mut map)?,
+            }
+        }
+        Ok(Self {
+            id: model::required(f0, "Id")?,
+            start_utc: f1.unwrap_or_default(),
+            end_utc: f2.unwrap_or_default(),
+            rate_id: f3.unwrap_or_default(),
+            resource_category_id: f4.unwrap_or_default(),
+        })
+    }
+}
+
 impl<'de> Deserialize<'de> for PriceUpdateEvent {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        const FIELDS: &[&str] = &[
-            "Id",
-            "StartUtc",
-            "EndUtc",
-            "RateId",
-            "ResourceCategoryId",
-        ];
-        struct Visitor;
-        impl<'de> serde::de::Visitor<'de> for Visitor {
-            type Value = PriceUpdateEvent;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("struct PriceUpdateEvent")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<PriceUpdateEvent, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                while let Some(key) = map.next_key_seed(model::FieldSeed(FIELDS))? {
-                    match key {
-                        0 => model::field(&mut f0, &mut map, "Id")?,
-                        1 => model::field(&mut f1, &mut map, "StartUtc")?,
-                        2 => model::field(&mut f2, &mut map, "EndUtc")?,
-                        3 => model::field(&mut f3, &mut map, "RateId")?,
-                        4 => model::field(&mut f4, &mut map, "ResourceCategoryId")?,
-                        _ => model::skip(&mut map)?,
-                    }
-                }
-                Ok(PriceUpdateEvent {
-                    id: model::required(f0, "Id")?,
-                    start_utc: f1.unwrap_or_default(),
-                    end_utc: f2.unwrap_or_default(),
-                    rate_id: f3.unwrap_or_default(),
-                    resource_category_id: f4.unwrap_or_default(),
-                })
-            }
-        }
-        deserializer.deserialize_struct("PriceUpdateEvent", FIELDS, Visitor)
+        model::deserialize_struct(deserializer)
     }
 }
 
@@ -4520,86 +4335,76 @@ pub struct Product {
     pub updated_utc: calendar::DateTime,
 }
 
+impl model::Struct for Product {
+    const NAME: &'static str = "Product";
+    const FIELDS: &'static [&'static str] = &[
+        "Id",
+        "ServiceId",
+        "CategoryId",
+        "IsActive",
+        "Name",
+        "Names",
+        "ShortNames",
+        "Ordering",
+        "TaxExemptionReason",
+        "TaxExemptionLegalReference",
+        "CreatedUtc",
+        "UpdatedUtc",
+    ];
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        let mut f7 = None;
+        let mut f8 = None;
+        let mut f9 = None;
+        let mut f10 = None;
+        let mut f11 = None;
+        while let Some(key) = map.next_key_seed(model::FieldSeed(Self::FIELDS))? {
+            match key {
+                0 => model::field(&mut f0, &mut map, "Id")?,
+                1 => model::field(&mut f1, &mut map, "ServiceId")?,
+                2 => model::field(&mut f2, &mut map, "CategoryId")?,
+                3 => model::field(&mut f3, &mut map, "IsActive")?,
+                4 => model::field(&mut f4, &mut map, "Name")?,
+                5 => model::field(&mut f5, &mut map, "Names")?,
+                6 => model::field(&mut f6, &mut map, "ShortNames")?,
+                7 => model::field(&mut f7, &mut map, "Ordering")?,
+                8 => model::field(&mut f8, &mut map, "TaxExemptionReason")?,
+                9 => model::field(&mut f9, &mut map, "TaxExemptionLegalReference")?,
+                10 => model::field(&mut f10, &mut map, "CreatedUtc")?,
+                11 => model::field(&mut f11, &mut map, "UpdatedUtc")?,
+                _ => model::skip(&mut map)?,
+            }
+        }
+        Ok(Self {
+            id: model::required(f0, "Id")?,
+            service_id: model::required(f1, "ServiceId")?,
+            category_id: f2.unwrap_or_default(),
+            is_active: model::required(f3, "IsActive")?,
+            name: f4.unwrap_or_default(),
+            names: model::required(f5, "Names")?,
+            short_names: model::required(f6, "ShortNames")?,
+            ordering: model::required(f7, "Ordering")?,
+            tax_exemption_reason: f8.unwrap_or_default(),
+            tax_exemption_legal_reference: f9.unwrap_or_default(),
+            created_utc: model::required(f10, "CreatedUtc")?,
+            updated_utc: model::required(f11, "UpdatedUtc")?,
+        })
+    }
+}
+
 impl<'de> Deserialize<'de> for Product {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        const FIELDS: &[&str] = &[
-            "Id",
-            "ServiceId",
-            "CategoryId",
-            "IsActive",
-            "Name",
-            "Names",
-            "ShortNames",
-            "Ordering",
-            "TaxExemptionReason",
-            "TaxExemptionLegalReference",
-            "CreatedUtc",
-            "UpdatedUtc",
-        ];
-        struct Visitor;
-        impl<'de> serde::de::Visitor<'de> for Visitor {
-            type Value = Product;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("struct Product")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<Product, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                let mut f7 = None;
-                let mut f8 = None;
-                let mut f9 = None;
-                let mut f10 = None;
-                let mut f11 = None;
-                while let Some(key) = map.next_key_seed(model::FieldSeed(FIELDS))? {
-                    match key {
-                        0 => model::field(&mut f0, &mut map, "Id")?,
-                        1 => model::field(&mut f1, &mut map, "ServiceId")?,
-                        2 => model::field(&mut f2, &mut map, "CategoryId")?,
-                        3 => model::field(&mut f3, &mut map, "IsActive")?,
-                        4 => model::field(&mut f4, &mut map, "Name")?,
-                        5 => model::field(&mut f5, &mut map, "Names")?,
-                        6 => model::field(&mut f6, &mut map, "ShortNames")?,
-                        7 => model::field(&mut f7, &mut map, "Ordering")?,
-                        8 => model::field(&mut f8, &mut map, "TaxExemptionReason")?,
-                        9 => {
-                            model::field(
-                                &mut f9,
-                                &mut map,
-                                "TaxExemptionLegalReference",
-                            )?
-                        }
-                        10 => model::field(&mut f10, &mut map, "CreatedUtc")?,
-                        11 => model::field(&mut f11, &mut map, "UpdatedUtc")?,
-                        _ => model::skip(&mut map)?,
-                    }
-                }
-                Ok(Product {
-                    id: model::required(f0, "Id")?,
-                    service_id: model::required(f1, "ServiceId")?,
-                    category_id: f2.unwrap_or_default(),
-                    is_active: model::required(f3, "IsActive")?,
-                    name: f4.unwrap_or_default(),
-                    names: model::required(f5, "Names")?,
-                    short_names: model::required(f6, "ShortNames")?,
-                    ordering: model::required(f7, "Ordering")?,
-                    tax_exemption_reason: f8.unwrap_or_default(),
-                    tax_exemption_legal_reference: f9.unwrap_or_default(),
-                    created_utc: model::required(f10, "CreatedUtc")?,
-                    updated_utc: model::required(f11, "UpdatedUtc")?,
-                })
-            }
-        }
-        deserializer.deserialize_struct("Product", FIELDS, Visitor)
+        model::deserialize_struct(deserializer)
     }
 }
 
@@ -4621,56 +4426,52 @@ pub struct Promotions {
     pub during_check_out: bool,
 }
 
+impl model::Struct for Promotions {
+    const NAME: &'static str = "Promotions";
+    const FIELDS: &'static [&'static str] = &[
+        "BeforeCheckIn",
+        "AfterCheckIn",
+        "DuringStay",
+        "BeforeCheckOut",
+        "AfterCheckOut",
+        "DuringCheckOut",
+    ];
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        while let Some(key) = map.next_key_seed(model::FieldSeed(Self::FIELDS))? {
+            match key {
+                0 => model::field(&mut f0, &mut map, "BeforeCheckIn")?,
+                1 => model::field(&mut f1, &mut map, "AfterCheckIn")?,
+                2 => model::field(&mut f2, &mut map, "DuringStay")?,
+                3 => model::field(&mut f3, &mut map, "BeforeCheckOut")?,
+                4 => model::field(&mut f4, &mut map, "AfterCheckOut")?,
+                5 => model::field(&mut f5, &mut map, "DuringCheckOut")?,
+                _ => model::skip(&mut map)?,
+            }
+        }
+        Ok(Self {
+            before_check_in: model::required(f0, "BeforeCheckIn")?,
+            after_check_in: model::required(f1, "AfterCheckIn")?,
+            during_stay: model::required(f2, "DuringStay")?,
+            before_check_out: model::required(f3, "BeforeCheckOut")?,
+            after_check_out: model::required(f4, "AfterCheckOut")?,
+            during_check_out: model::required(f5, "DuringCheckOut")?,
+        })
+    }
+}
+
 impl<'de> Deserialize<'de> for Promotions {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        const FIELDS: &[&str] = &[
-            "BeforeCheckIn",
-            "AfterCheckIn",
-            "DuringStay",
-            "BeforeCheckOut",
-            "AfterCheckOut",
-            "DuringCheckOut",
-        ];
-        struct Visitor;
-        impl<'de> serde::de::Visitor<'de> for Visitor {
-            type Value = Promotions;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("struct Promotions")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<Promotions, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                while let Some(key) = map.next_key_seed(model::FieldSeed(FIELDS))? {
-                    match key {
-                        0 => model::field(&mut f0, &mut map, "BeforeCheckIn")?,
-                        1 => model::field(&mut f1, &mut map, "AfterCheckIn")?,
-                        2 => model::field(&mut f2, &mut map, "DuringStay")?,
-                        3 => model::field(&mut f3, &mut map, "BeforeCheckOut")?,
-                        4 => model::field(&mut f4, &mut map, "AfterCheckOut")?,
-                        5 => model::field(&mut f5, &mut map, "DuringCheckOut")?,
-                        _ => model::skip(&mut map)?,
-                    }
-                }
-                Ok(Promotions {
-                    before_check_in: model::required(f0, "BeforeCheckIn")?,
-                    after_check_in: model::required(f1, "AfterCheckIn")?,
-                    during_stay: model::required(f2, "DuringStay")?,
-                    before_check_out: model::required(f3, "BeforeCheckOut")?,
-                    after_check_out: model::required(f4, "AfterCheckOut")?,
-                    during_check_out: model::required(f5, "DuringCheckOut")?,
-                })
-            }
-        }
-        deserializer.deserialize_struct("Promotions", FIELDS, Visitor)
+        model::deserialize_struct(deserializer)
     }
 }
 
@@ -4746,153 +4547,143 @@ pub struct Reservation {
     pub person_counts: Vec<ReservationPersonCount>,
 }
 
+impl model::Struct for Reservation {
+    const NAME: &'static str = "Reservation";
+    const FIELDS: &'static [&'static str] = &[
+        "Id",
+        "ServiceId",
+        "AccountId",
+        "AccountType",
+        "CreatorProfileId",
+        "UpdaterProfileId",
+        "BookerId",
+        "Number",
+        "State",
+        "Origin",
+        "CreatedUtc",
+        "UpdatedUtc",
+        "CancelledUtc",
+        "GroupId",
+        "RateId",
+        "RequestedResourceCategoryId",
+        "AssignedResourceId",
+        "AssignedResourceLocked",
+        "PartnerCompanyId",
+        "StartUtc",
+        "EndUtc",
+        "ScheduledStartUtc",
+        "ActualStartUtc",
+        "ScheduledEndUtc",
+        "ActualEndUtc",
+        "Purpose",
+        "Options",
+        "PersonCounts",
+    ];
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        let mut f7 = None;
+        let mut f8 = None;
+        let mut f9 = None;
+        let mut f10 = None;
+        let mut f11 = None;
+        let mut f12 = None;
+        let mut f13 = None;
+        let mut f14 = None;
+        let mut f15 = None;
+        let mut f16 = None;
+        let mut f17 = None;
+        let mut f18 = None;
+        let mut f19 = None;
+        let mut f20 = None;
+        let mut f21 = None;
+        let mut f22 = None;
+        let mut f23 = None;
+        let mut f24 = None;
+        let mut f25 = None;
+        let mut f26 = None;
+        let mut f27 = None;
+        while let Some(key) = map.next_key_seed(model::FieldSeed(Self::FIELDS))? {
+            match key {
+                0 => model::field(&mut f0, &mut map, "Id")?,
+                1 => model::field(&mut f1, &mut map, "ServiceId")?,
+                2 => model::field(&mut f2, &mut map, "AccountId")?,
+                3 => model::field(&mut f3, &mut map, "AccountType")?,
+                4 => model::field(&mut f4, &mut map, "CreatorProfileId")?,
+                5 => model::field(&mut f5, &mut map, "UpdaterProfileId")?,
+                6 => model::field(&mut f6, &mut map, "BookerId")?,
+                7 => model::field(&mut f7, &mut map, "Number")?,
+                8 => model::field(&mut f8, &mut map, "State")?,
+                9 => model::field(&mut f9, &mut map, "Origin")?,
+                10 => model::field(&mut f10, &mut map, "CreatedUtc")?,
+                11 => model::field(&mut f11, &mut map, "UpdatedUtc")?,
+                12 => model::field(&mut f12, &mut map, "CancelledUtc")?,
+                13 => model::field(&mut f13, &mut map, "GroupId")?,
+                14 => model::field(&mut f14, &mut map, "RateId")?,
+                15 => model::field(&mut f15, &mut map, "RequestedResourceCategoryId")?,
+                16 => model::field(&mut f16, &mut map, "AssignedResourceId")?,
+                17 => model::field(&mut f17, &mut map, "AssignedResourceLocked")?,
+                18 => model::field(&mut f18, &mut map, "PartnerCompanyId")?,
+                19 => model::field(&mut f19, &mut map, "StartUtc")?,
+                20 => model::field(&mut f20, &mut map, "EndUtc")?,
+                21 => model::field(&mut f21, &mut map, "ScheduledStartUtc")?,
+                22 => model::field(&mut f22, &mut map, "ActualStartUtc")?,
+                23 => model::field(&mut f23, &mut map, "ScheduledEndUtc")?,
+                24 => model::field(&mut f24, &mut map, "ActualEndUtc")?,
+                25 => model::field(&mut f25, &mut map, "Purpose")?,
+                26 => model::field(&mut f26, &mut map, "Options")?,
+                27 => model::field(&mut f27, &mut map, "PersonCounts")?,
+                _ => model::skip(&mut map)?,
+            }
+        }
+        Ok(Self {
+            id: model::required(f0, "Id")?,
+            service_id: model::required(f1, "ServiceId")?,
+            account_id: model::required(f2, "AccountId")?,
+            account_type: model::required(f3, "AccountType")?,
+            creator_profile_id: model::required(f4, "CreatorProfileId")?,
+            updater_profile_id: model::required(f5, "UpdaterProfileId")?,
+            booker_id: f6.unwrap_or_default(),
+            number: model::required(f7, "Number")?,
+            state: model::required(f8, "State")?,
+            origin: model::required(f9, "Origin")?,
+            created_utc: model::required(f10, "CreatedUtc")?,
+            updated_utc: model::required(f11, "UpdatedUtc")?,
+            cancelled_utc: f12.unwrap_or_default(),
+            group_id: model::required(f13, "GroupId")?,
+            rate_id: model::required(f14, "RateId")?,
+            requested_resource_category_id: model::required(
+                f15,
+                "RequestedResourceCategoryId",
+            )?,
+            assigned_resource_id: f16.unwrap_or_default(),
+            assigned_resource_locked: f17.unwrap_or_default(),
+            partner_company_id: f18.unwrap_or_default(),
+            start_utc: model::required(f19, "StartUtc")?,
+            end_utc: model::required(f20, "EndUtc")?,
+            scheduled_start_utc: model::required(f21, "ScheduledStartUtc")?,
+            actual_start_utc: f22.unwrap_or_default(),
+            scheduled_end_utc: model::required(f23, "ScheduledEndUtc")?,
+            actual_end_utc: f24.unwrap_or_default(),
+            purpose: f25.unwrap_or_default(),
+            options: model::required(f26, "Options")?,
+            person_counts: model::required(f27, "PersonCounts")?,
+        })
+    }
+}
+
 impl<'de> Deserialize<'de> for Reservation {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        const FIELDS: &[&str] = &[
-            "Id",
-            "ServiceId",
-            "AccountId",
-            "AccountType",
-            "CreatorProfileId",
-            "UpdaterProfileId",
-            "BookerId",
-            "Number",
-            "State",
-            "Origin",
-            "CreatedUtc",
-            "UpdatedUtc",
-            "CancelledUtc",
-            "GroupId",
-            "RateId",
-            "RequestedResourceCategoryId",
-            "AssignedResourceId",
-            "AssignedResourceLocked",
-            "PartnerCompanyId",
-            "StartUtc",
-            "EndUtc",
-            "ScheduledStartUtc",
-            "ActualStartUtc",
-            "ScheduledEndUtc",
-            "ActualEndUtc",
-            "Purpose",
-            "Options",
-            "PersonCounts",
-        ];
-        struct Visitor;
-        impl<'de> serde::de::Visitor<'de> for Visitor {
-            type Value = Reservation;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("struct Reservation")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<Reservation, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                let mut f7 = None;
-                let mut f8 = None;
-                let mut f9 = None;
-                let mut f10 = None;
-                let mut f11 = None;
-                let mut f12 = None;
-                let mut f13 = None;
-                let mut f14 = None;
-                let mut f15 = None;
-                let mut f16 = None;
-                let mut f17 = None;
-                let mut f18 = None;
-                let mut f19 = None;
-                let mut f20 = None;
-                let mut f21 = None;
-                let mut f22 = None;
-                let mut f23 = None;
-                let mut f24 = None;
-                let mut f25 = None;
-                let mut f26 = None;
-                let mut f27 = None;
-                while let Some(key) = map.next_key_seed(model::FieldSeed(FIELDS))? {
-                    match key {
-                        0 => model::field(&mut f0, &mut map, "Id")?,
-                        1 => model::field(&mut f1, &mut map, "ServiceId")?,
-                        2 => model::field(&mut f2, &mut map, "AccountId")?,
-                        3 => model::field(&mut f3, &mut map, "AccountType")?,
-                        4 => model::field(&mut f4, &mut map, "CreatorProfileId")?,
-                        5 => model::field(&mut f5, &mut map, "UpdaterProfileId")?,
-                        6 => model::field(&mut f6, &mut map, "BookerId")?,
-                        7 => model::field(&mut f7, &mut map, "Number")?,
-                        8 => model::field(&mut f8, &mut map, "State")?,
-                        9 => model::field(&mut f9, &mut map, "Origin")?,
-                        10 => model::field(&mut f10, &mut map, "CreatedUtc")?,
-                        11 => model::field(&mut f11, &mut map, "UpdatedUtc")?,
-                        12 => model::field(&mut f12, &mut map, "CancelledUtc")?,
-                        13 => model::field(&mut f13, &mut map, "GroupId")?,
-                        14 => model::field(&mut f14, &mut map, "RateId")?,
-                        15 => {
-                            model::field(
-                                &mut f15,
-                                &mut map,
-                                "RequestedResourceCategoryId",
-                            )?
-                        }
-                        16 => model::field(&mut f16, &mut map, "AssignedResourceId")?,
-                        17 => model::field(&mut f17, &mut map, "AssignedResourceLocked")?,
-                        18 => model::field(&mut f18, &mut map, "PartnerCompanyId")?,
-                        19 => model::field(&mut f19, &mut map, "StartUtc")?,
-                        20 => model::field(&mut f20, &mut map, "EndUtc")?,
-                        21 => model::field(&mut f21, &mut map, "ScheduledStartUtc")?,
-                        22 => model::field(&mut f22, &mut map, "ActualStartUtc")?,
-                        23 => model::field(&mut f23, &mut map, "ScheduledEndUtc")?,
-                        24 => model::field(&mut f24, &mut map, "ActualEndUtc")?,
-                        25 => model::field(&mut f25, &mut map, "Purpose")?,
-                        26 => model::field(&mut f26, &mut map, "Options")?,
-                        27 => model::field(&mut f27, &mut map, "PersonCounts")?,
-                        _ => model::skip(&mut map)?,
-                    }
-                }
-                Ok(Reservation {
-                    id: model::required(f0, "Id")?,
-                    service_id: model::required(f1, "ServiceId")?,
-                    account_id: model::required(f2, "AccountId")?,
-                    account_type: model::required(f3, "AccountType")?,
-                    creator_profile_id: model::required(f4, "CreatorProfileId")?,
-                    updater_profile_id: model::required(f5, "UpdaterProfileId")?,
-                    booker_id: f6.unwrap_or_default(),
-                    number: model::required(f7, "Number")?,
-                    state: model::required(f8, "State")?,
-                    origin: model::required(f9, "Origin")?,
-                    created_utc: model::required(f10, "CreatedUtc")?,
-                    updated_utc: model::required(f11, "UpdatedUtc")?,
-                    cancelled_utc: f12.unwrap_or_default(),
-                    group_id: model::required(f13, "GroupId")?,
-                    rate_id: model::required(f14, "RateId")?,
-                    requested_resource_category_id: model::required(
-                        f15,
-                        "RequestedResourceCategoryId",
-                    )?,
-                    assigned_resource_id: f16.unwrap_or_default(),
-                    assigned_resource_locked: f17.unwrap_or_default(),
-                    partner_company_id: f18.unwrap_or_default(),
-                    start_utc: model::required(f19, "StartUtc")?,
-                    end_utc: model::required(f20, "EndUtc")?,
-                    scheduled_start_utc: model::required(f21, "ScheduledStartUtc")?,
-                    actual_start_utc: f22.unwrap_or_default(),
-                    scheduled_end_utc: model::required(f23, "ScheduledEndUtc")?,
-                    actual_end_utc: f24.unwrap_or_default(),
-                    purpose: f25.unwrap_or_default(),
-                    options: model::required(f26, "Options")?,
-                    person_counts: model::required(f27, "PersonCounts")?,
-                })
-            }
-        }
-        deserializer.deserialize_struct("Reservation", FIELDS, Visitor)
+        model::deserialize_struct(deserializer)
     }
 }
 
@@ -4913,52 +4704,48 @@ pub struct ReservationEvent {
     pub assigned_resource_id: Option<uuid::Uuid>,
 }
 
+impl model::Struct for ReservationEvent {
+    const NAME: &'static str = "ReservationEvent";
+    const FIELDS: &'static [&'static str] = &[
+        "Id",
+        "State",
+        "StartUtc",
+        "EndUtc",
+        "AssignedResourceId",
+    ];
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        while let Some(key) = map.next_key_seed(model::FieldSeed(Self::FIELDS))? {
+            match key {
+                0 => model::field(&mut f0, &mut map, "Id")?,
+                1 => model::field(&mut f1, &mut map, "State")?,
+                2 => model::field(&mut f2, &mut map, "StartUtc")?,
+                3 => model::field(&mut f3, &mut map, "EndUtc")?,
+                4 => model::field(&mut f4, &mut map, "AssignedResourceId")?,
+                _ => model::skip(&mut map)?,
+            }
+        }
+        Ok(Self {
+            id: model::required(f0, "Id")?,
+            state: model::required(f1, "State")?,
+            start_utc: model::required(f2, "StartUtc")?,
+            end_utc: model::required(f3, "EndUtc")?,
+            assigned_resource_id: f4.unwrap_or_default(),
+        })
+    }
+}
+
 impl<'de> Deserialize<'de> for ReservationEvent {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        const FIELDS: &[&str] = &[
-            "Id",
-            "State",
-            "StartUtc",
-            "EndUtc",
-            "AssignedResourceId",
-        ];
-        struct Visitor;
-        impl<'de> serde::de::Visitor<'de> for Visitor {
-            type Value = ReservationEvent;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("struct ReservationEvent")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ReservationEvent, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                while let Some(key) = map.next_key_seed(model::FieldSeed(FIELDS))? {
-                    match key {
-                        0 => model::field(&mut f0, &mut map, "Id")?,
-                        1 => model::field(&mut f1, &mut map, "State")?,
-                        2 => model::field(&mut f2, &mut map, "StartUtc")?,
-                        3 => model::field(&mut f3, &mut map, "EndUtc")?,
-                        4 => model::field(&mut f4, &mut map, "AssignedResourceId")?,
-                        _ => model::skip(&mut map)?,
-                    }
-                }
-                Ok(ReservationEvent {
-                    id: model::required(f0, "Id")?,
-                    state: model::required(f1, "State")?,
-                    start_utc: model::required(f2, "StartUtc")?,
-                    end_utc: model::required(f3, "EndUtc")?,
-                    assigned_resource_id: f4.unwrap_or_default(),
-                })
-            }
-        }
-        deserializer.deserialize_struct("ReservationEvent", FIELDS, Visitor)
+        model::deserialize_struct(deserializer)
     }
 }
 
@@ -4983,52 +4770,48 @@ pub struct ReservationExtent {
     pub companies: Option<bool>,
 }
 
+impl model::Struct for ReservationExtent {
+    const NAME: &'static str = "ReservationExtent";
+    const FIELDS: &'static [&'static str] = &[
+        "Reservations",
+        "Customers",
+        "Services",
+        "Products",
+        "Companies",
+    ];
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        while let Some(key) = map.next_key_seed(model::FieldSeed(Self::FIELDS))? {
+            match key {
+                0 => model::field(&mut f0, &mut map, "Reservations")?,
+                1 => model::field(&mut f1, &mut map, "Customers")?,
+                2 => model::field(&mut f2, &mut map, "Services")?,
+                3 => model::field(&mut f3, &mut map, "Products")?,
+                4 => model::field(&mut f4, &mut map, "Companies")?,
+                _ => model::skip(&mut map)?,
+            }
+        }
+        Ok(Self {
+            reservations: f0.unwrap_or_default(),
+            customers: f1.unwrap_or_default(),
+            services: f2.unwrap_or_default(),
+            products: f3.unwrap_or_default(),
+            companies: f4.unwrap_or_default(),
+        })
+    }
+}
+
 impl<'de> Deserialize<'de> for ReservationExtent {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        const FIELDS: &[&str] = &[
-            "Reservations",
-            "Customers",
-            "Services",
-            "Products",
-            "Companies",
-        ];
-        struct Visitor;
-        impl<'de> serde::de::Visitor<'de> for Visitor {
-            type Value = ReservationExtent;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("struct ReservationExtent")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ReservationExtent, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                while let Some(key) = map.next_key_seed(model::FieldSeed(FIELDS))? {
-                    match key {
-                        0 => model::field(&mut f0, &mut map, "Reservations")?,
-                        1 => model::field(&mut f1, &mut map, "Customers")?,
-                        2 => model::field(&mut f2, &mut map, "Services")?,
-                        3 => model::field(&mut f3, &mut map, "Products")?,
-                        4 => model::field(&mut f4, &mut map, "Companies")?,
-                        _ => model::skip(&mut map)?,
-                    }
-                }
-                Ok(ReservationExtent {
-                    reservations: f0.unwrap_or_default(),
-                    customers: f1.unwrap_or_default(),
-                    services: f2.unwrap_or_default(),
-                    products: f3.unwrap_or_default(),
-                    companies: f4.unwrap_or_default(),
-                })
-            }
-        }
-        deserializer.deserialize_struct("ReservationExtent", FIELDS, Visitor)
+        model::deserialize_struct(deserializer)
     }
 }
 
@@ -5074,88 +4857,84 @@ pub struct ReservationFilterParameters {
     pub extent: ReservationExtent,
 }
 
+impl model::Struct for ReservationFilterParameters {
+    const NAME: &'static str = "ReservationFilterParameters";
+    const FIELDS: &'static [&'static str] = &[
+        "ClientToken",
+        "AccessToken",
+        "Client",
+        "LanguageCode",
+        "CultureCode",
+        "Limitation",
+        "ServiceIds",
+        "ReservationIds",
+        "StartUtc",
+        "EndUtc",
+        "TimeFilter",
+        "Currency",
+        "States",
+        "Extent",
+    ];
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        let mut f7 = None;
+        let mut f8 = None;
+        let mut f9 = None;
+        let mut f10 = None;
+        let mut f11 = None;
+        let mut f12 = None;
+        let mut f13 = None;
+        while let Some(key) = map.next_key_seed(model::FieldSeed(Self::FIELDS))? {
+            match key {
+                0 => model::field(&mut f0, &mut map, "ClientToken")?,
+                1 => model::field(&mut f1, &mut map, "AccessToken")?,
+                2 => model::field(&mut f2, &mut map, "Client")?,
+                3 => model::field(&mut f3, &mut map, "LanguageCode")?,
+                4 => model::field(&mut f4, &mut map, "CultureCode")?,
+                5 => model::field(&mut f5, &mut map, "Limitation")?,
+                6 => model::field(&mut f6, &mut map, "ServiceIds")?,
+                7 => model::field(&mut f7, &mut map, "ReservationIds")?,
+                8 => model::field(&mut f8, &mut map, "StartUtc")?,
+                9 => model::field(&mut f9, &mut map, "EndUtc")?,
+                10 => model::field(&mut f10, &mut map, "TimeFilter")?,
+                11 => model::field(&mut f11, &mut map, "Currency")?,
+                12 => model::field(&mut f12, &mut map, "States")?,
+                13 => model::field(&mut f13, &mut map, "Extent")?,
+                _ => model::skip(&mut map)?,
+            }
+        }
+        Ok(Self {
+            client_token: model::required(f0, "ClientToken")?,
+            access_token: model::required(f1, "AccessToken")?,
+            client: model::required(f2, "Client")?,
+            language_code: f3.unwrap_or_default(),
+            culture_code: f4.unwrap_or_default(),
+            limitation: model::required(f5, "Limitation")?,
+            service_ids: model::required(f6, "ServiceIds")?,
+            reservation_ids: f7.unwrap_or_default(),
+            start_utc: f8.unwrap_or_default(),
+            end_utc: f9.unwrap_or_default(),
+            time_filter: f10.unwrap_or_default(),
+            currency: f11.unwrap_or_default(),
+            states: f12.unwrap_or_default(),
+            extent: model::required(f13, "Extent")?,
+        })
+    }
+}
+
 impl<'de> Deserialize<'de> for ReservationFilterParameters {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        const FIELDS: &[&str] = &[
-            "ClientToken",
-            "AccessToken",
-            "Client",
-            "LanguageCode",
-            "CultureCode",
-            "Limitation",
-            "ServiceIds",
-            "ReservationIds",
-            "StartUtc",
-            "EndUtc",
-            "TimeFilter",
-            "Currency",
-            "States",
-            "Extent",
-        ];
-        struct Visitor;
-        impl<'de> serde::de::Visitor<'de> for Visitor {
-            type Value = ReservationFilterParameters;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("struct ReservationFilterParameters")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ReservationFilterParameters, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                let mut f7 = None;
-                let mut f8 = None;
-                let mut f9 = None;
-                let mut f10 = None;
-                let mut f11 = None;
-                let mut f12 = None;
-                let mut f13 = None;
-                while let Some(key) = map.next_key_seed(model::FieldSeed(FIELDS))? {
-                    match key {
-                        0 => model::field(&mut f0, &mut map, "ClientToken")?,
-                        1 => model::field(&mut f1, &mut map, "AccessToken")?,
-                        2 => model::field(&mut f2, &mut map, "Client")?,
-                        3 => model::field(&mut f3, &mut map, "LanguageCode")?,
-                        4 => model::field(&mut f4, &mut map, "CultureCode")?,
-                        5 => model::field(&mut f5, &mut map, "Limitation")?,
-                        6 => model::field(&mut f6, &mut map, "ServiceIds")?,
-                        7 => model::field(&mut f7, &mut map, "ReservationIds")?,
-                        8 => model::field(&mut f8, &mut map, "StartUtc")?,
-                        9 => model::field(&mut f9, &mut map, "EndUtc")?,
-                        10 => model::field(&mut f10, &mut map, "TimeFilter")?,
-                        11 => model::field(&mut f11, &mut map, "Currency")?,
-                        12 => model::field(&mut f12, &mut map, "States")?,
-                        13 => model::field(&mut f13, &mut map, "Extent")?,
-                        _ => model::skip(&mut map)?,
-                    }
-                }
-                Ok(ReservationFilterParameters {
-                    client_token: model::required(f0, "ClientToken")?,
-                    access_token: model::required(f1, "AccessToken")?,
-                    client: model::required(f2, "Client")?,
-                    language_code: f3.unwrap_or_default(),
-                    culture_code: f4.unwrap_or_default(),
-                    limitation: model::required(f5, "Limitation")?,
-                    service_ids: model::required(f6, "ServiceIds")?,
-                    reservation_ids: f7.unwrap_or_default(),
-                    start_utc: f8.unwrap_or_default(),
-                    end_utc: f9.unwrap_or_default(),
-                    time_filter: f10.unwrap_or_default(),
-                    currency: f11.unwrap_or_default(),
-                    states: f12.unwrap_or_default(),
-                    extent: model::required(f13, "Extent")?,
-                })
-            }
-        }
-        deserializer.deserialize_struct("ReservationFilterParameters", FIELDS, Visitor)
+        model::deserialize_struct(deserializer)
     }
 }
 
@@ -5230,104 +5009,100 @@ pub struct ReservationOld {
     pub person_counts: Vec<ReservationPersonCount>,
 }
 
+impl model::Struct for ReservationOld {
+    const NAME: &'static str = "ReservationOld";
+    const FIELDS: &'static [&'static str] = &[
+        "Id",
+        "ServiceId",
+        "GroupId",
+        "Number",
+        "State",
+        "CreatedUtc",
+        "UpdatedUtc",
+        "StartUtc",
+        "EndUtc",
+        "RequestedCategoryId",
+        "AssignedSpaceId",
+        "AssignedResourceId",
+        "RateId",
+        "OwnerId",
+        "CustomerId",
+        "AdultCount",
+        "ChildCount",
+        "PersonCounts",
+    ];
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        let mut f7 = None;
+        let mut f8 = None;
+        let mut f9 = None;
+        let mut f10 = None;
+        let mut f11 = None;
+        let mut f12 = None;
+        let mut f13 = None;
+        let mut f14 = None;
+        let mut f15 = None;
+        let mut f16 = None;
+        let mut f17 = None;
+        while let Some(key) = map.next_key_seed(model::FieldSeed(Self::FIELDS))? {
+            match key {
+                0 => model::field(&mut f0, &mut map, "Id")?,
+                1 => model::field(&mut f1, &mut map, "ServiceId")?,
+                2 => model::field(&mut f2, &mut map, "GroupId")?,
+                3 => model::field(&mut f3, &mut map, "Number")?,
+                4 => model::field(&mut f4, &mut map, "State")?,
+                5 => model::field(&mut f5, &mut map, "CreatedUtc")?,
+                6 => model::field(&mut f6, &mut map, "UpdatedUtc")?,
+                7 => model::field(&mut f7, &mut map, "StartUtc")?,
+                8 => model::field(&mut f8, &mut map, "EndUtc")?,
+                9 => model::field(&mut f9, &mut map, "RequestedCategoryId")?,
+                10 => model::field(&mut f10, &mut map, "AssignedSpaceId")?,
+                11 => model::field(&mut f11, &mut map, "AssignedResourceId")?,
+                12 => model::field(&mut f12, &mut map, "RateId")?,
+                13 => model::field(&mut f13, &mut map, "OwnerId")?,
+                14 => model::field(&mut f14, &mut map, "CustomerId")?,
+                15 => model::field(&mut f15, &mut map, "AdultCount")?,
+                16 => model::field(&mut f16, &mut map, "ChildCount")?,
+                17 => model::field(&mut f17, &mut map, "PersonCounts")?,
+                _ => model::skip(&mut map)?,
+            }
+        }
+        Ok(Self {
+            id: model::required(f0, "Id")?,
+            service_id: model::required(f1, "ServiceId")?,
+            group_id: model::required(f2, "GroupId")?,
+            number: model::required(f3, "Number")?,
+            state: model::required(f4, "State")?,
+            created_utc: model::required(f5, "CreatedUtc")?,
+            updated_utc: model::required(f6, "UpdatedUtc")?,
+            start_utc: model::required(f7, "StartUtc")?,
+            end_utc: model::required(f8, "EndUtc")?,
+            requested_category_id: model::required(f9, "RequestedCategoryId")?,
+            assigned_space_id: f10.unwrap_or_default(),
+            assigned_resource_id: f11.unwrap_or_default(),
+            rate_id: model::required(f12, "RateId")?,
+            owner_id: model::required(f13, "OwnerId")?,
+            customer_id: model::required(f14, "CustomerId")?,
+            adult_count: f15.unwrap_or_default(),
+            child_count: f16.unwrap_or_default(),
+            person_counts: model::required(f17, "PersonCounts")?,
+        })
+    }
+}
+
 impl<'de> Deserialize<'de> for ReservationOld {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        const FIELDS: &[&str] = &[
-            "Id",
-            "ServiceId",
-            "GroupId",
-            "Number",
-            "State",
-            "CreatedUtc",
-            "UpdatedUtc",
-            "StartUtc",
-            "EndUtc",
-            "RequestedCategoryId",
-            "AssignedSpaceId",
-            "AssignedResourceId",
-            "RateId",
-            "OwnerId",
-            "CustomerId",
-            "AdultCount",
-            "ChildCount",
-            "PersonCounts",
-        ];
-        struct Visitor;
-        impl<'de> serde::de::Visitor<'de> for Visitor {
-            type Value = ReservationOld;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("struct ReservationOld")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ReservationOld, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                let mut f7 = None;
-                let mut f8 = None;
-                let mut f9 = None;
-                let mut f10 = None;
-                let mut f11 = None;
-                let mut f12 = None;
-                let mut f13 = None;
-                let mut f14 = None;
-                let mut f15 = None;
-                let mut f16 = None;
-                let mut f17 = None;
-                while let Some(key) = map.next_key_seed(model::FieldSeed(FIELDS))? {
-                    match key {
-                        0 => model::field(&mut f0, &mut map, "Id")?,
-                        1 => model::field(&mut f1, &mut map, "ServiceId")?,
-                        2 => model::field(&mut f2, &mut map, "GroupId")?,
-                        3 => model::field(&mut f3, &mut map, "Number")?,
-                        4 => model::field(&mut f4, &mut map, "State")?,
-                        5 => model::field(&mut f5, &mut map, "CreatedUtc")?,
-                        6 => model::field(&mut f6, &mut map, "UpdatedUtc")?,
-                        7 => model::field(&mut f7, &mut map, "StartUtc")?,
-                        8 => model::field(&mut f8, &mut map, "EndUtc")?,
-                        9 => model::field(&mut f9, &mut map, "RequestedCategoryId")?,
-                        10 => model::field(&mut f10, &mut map, "AssignedSpaceId")?,
-                        11 => model::field(&mut f11, &mut map, "AssignedResourceId")?,
-                        12 => model::field(&mut f12, &mut map, "RateId")?,
-                        13 => model::field(&mut f13, &mut map, "OwnerId")?,
-                        14 => model::field(&mut f14, &mut map, "CustomerId")?,
-                        15 => model::field(&mut f15, &mut map, "AdultCount")?,
-                        16 => model::field(&mut f16, &mut map, "ChildCount")?,
-                        17 => model::field(&mut f17, &mut map, "PersonCounts")?,
-                        _ => model::skip(&mut map)?,
-                    }
-                }
-                Ok(ReservationOld {
-                    id: model::required(f0, "Id")?,
-                    service_id: model::required(f1, "ServiceId")?,
-                    group_id: model::required(f2, "GroupId")?,
-                    number: model::required(f3, "Number")?,
-                    state: model::required(f4, "State")?,
-                    created_utc: model::required(f5, "CreatedUtc")?,
-                    updated_utc: model::required(f6, "UpdatedUtc")?,
-                    start_utc: model::required(f7, "StartUtc")?,
-                    end_utc: model::required(f8, "EndUtc")?,
-                    requested_category_id: model::required(f9, "RequestedCategoryId")?,
-                    assigned_space_id: f10.unwrap_or_default(),
-                    assigned_resource_id: f11.unwrap_or_default(),
-                    rate_id: model::required(f12, "RateId")?,
-                    owner_id: model::required(f13, "OwnerId")?,
-                    customer_id: model::required(f14, "CustomerId")?,
-                    adult_count: f15.unwrap_or_default(),
-                    child_count: f16.unwrap_or_default(),
-                    person_counts: model::required(f17, "PersonCounts")?,
-                })
-            }
-        }
-        deserializer.deserialize_struct("ReservationOld", FIELDS, Visitor)
+        model::deserialize_struct(deserializer)
     }
 }
 
@@ -5341,37 +5116,33 @@ pub struct ReservationPersonCount {
     pub count: i32,
 }
 
+impl model::Struct for ReservationPersonCount {
+    const NAME: &'static str = "ReservationPersonCount";
+    const FIELDS: &'static [&'static str] = &["AgeCategoryId", "Count"];
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key_seed(model::FieldSeed(Self::FIELDS))? {
+            match key {
+                0 => model::field(&mut f0, &mut map, "AgeCategoryId")?,
+                1 => model::field(&mut f1, &mut map, "Count")?,
+                _ => model::skip(&mut map)?,
+            }
+        }
+        Ok(Self {
+            age_category_id: model::required(f0, "AgeCategoryId")?,
+            count: model::required(f1, "Count")?,
+        })
+    }
+}
+
 impl<'de> Deserialize<'de> for ReservationPersonCount {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        const FIELDS: &[&str] = &["AgeCategoryId", "Count"];
-        struct Visitor;
-        impl<'de> serde::de::Visitor<'de> for Visitor {
-            type Value = ReservationPersonCount;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("struct ReservationPersonCount")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ReservationPersonCount, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key_seed(model::FieldSeed(FIELDS))? {
-                    match key {
-                        0 => model::field(&mut f0, &mut map, "AgeCategoryId")?,
-                        1 => model::field(&mut f1, &mut map, "Count")?,
-                        _ => model::skip(&mut map)?,
-                    }
-                }
-                Ok(ReservationPersonCount {
-                    age_category_id: model::required(f0, "AgeCategoryId")?,
-                    count: model::required(f1, "Count")?,
-                })
-            }
-        }
-        deserializer.deserialize_struct("ReservationPersonCount", FIELDS, Visitor)
+        model::deserialize_struct(deserializer)
     }
 }
 
@@ -5452,56 +5223,52 @@ pub struct ReservationResult {
     pub cursor: Option<uuid::Uuid>,
 }
 
+impl model::Struct for ReservationResult {
+    const NAME: &'static str = "ReservationResult";
+    const FIELDS: &'static [&'static str] = &[
+        "Reservations",
+        "Customers",
+        "Services",
+        "Products",
+        "Companies",
+        "Cursor",
+    ];
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        while let Some(key) = map.next_key_seed(model::FieldSeed(Self::FIELDS))? {
+            match key {
+                0 => model::field(&mut f0, &mut map, "Reservations")?,
+                1 => model::field(&mut f1, &mut map, "Customers")?,
+                2 => model::field(&mut f2, &mut map, "Services")?,
+                3 => model::field(&mut f3, &mut map, "Products")?,
+                4 => model::field(&mut f4, &mut map, "Companies")?,
+                5 => model::field(&mut f5, &mut map, "Cursor")?,
+                _ => model::skip(&mut map)?,
+            }
+        }
+        Ok(Self {
+            reservations: f0.unwrap_or_default(),
+            customers: f1.unwrap_or_default(),
+            services: f2.unwrap_or_default(),
+            products: f3.unwrap_or_default(),
+            companies: f4.unwrap_or_default(),
+            cursor: f5.unwrap_or_default(),
+        })
+    }
+}
+
 impl<'de> Deserialize<'de> for ReservationResult {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        const FIELDS: &[&str] = &[
-            "Reservations",
-            "Customers",
-            "Services",
-            "Products",
-            "Companies",
-            "Cursor",
-        ];
-        struct Visitor;
-        impl<'de> serde::de::Visitor<'de> for Visitor {
-            type Value = ReservationResult;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("struct ReservationResult")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ReservationResult, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                while let Some(key) = map.next_key_seed(model::FieldSeed(FIELDS))? {
-                    match key {
-                        0 => model::field(&mut f0, &mut map, "Reservations")?,
-                        1 => model::field(&mut f1, &mut map, "Customers")?,
-                        2 => model::field(&mut f2, &mut map, "Services")?,
-                        3 => model::field(&mut f3, &mut map, "Products")?,
-                        4 => model::field(&mut f4, &mut map, "Companies")?,
-                        5 => model::field(&mut f5, &mut map, "Cursor")?,
-                        _ => model::skip(&mut map)?,
-                    }
-                }
-                Ok(ReservationResult {
-                    reservations: f0.unwrap_or_default(),
-                    customers: f1.unwrap_or_default(),
-                    services: f2.unwrap_or_default(),
-                    products: f3.unwrap_or_default(),
-                    companies: f4.unwrap_or_default(),
-                    cursor: f5.unwrap_or_default(),
-                })
-            }
-        }
-        deserializer.deserialize_struct("ReservationResult", FIELDS, Visitor)
+        model::deserialize_struct(deserializer)
     }
 }
 
@@ -5561,109 +5328,100 @@ pub struct ReservationServiceOrderFilterParameters {
     pub states: Option<Vec<ServiceOrderState>>,
 }
 
+impl model::Struct for ReservationServiceOrderFilterParameters {
+    const NAME: &'static str = "ReservationServiceOrderFilterParameters";
+    const FIELDS: &'static [&'static str] = &[
+        "ClientToken",
+        "AccessToken",
+        "Client",
+        "LanguageCode",
+        "CultureCode",
+        "Limitation",
+        "EnterpriseIds",
+        "ReservationIds",
+        "ServiceIds",
+        "AccountIds",
+        "Numbers",
+        "AssignedResourceIds",
+        "CreatedUtc",
+        "UpdatedUtc",
+        "CollidingUtc",
+        "ScheduledStartUtc",
+        "ScheduledEndUtc",
+        "States",
+    ];
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        let mut f7 = None;
+        let mut f8 = None;
+        let mut f9 = None;
+        let mut f10 = None;
+        let mut f11 = None;
+        let mut f12 = None;
+        let mut f13 = None;
+        let mut f14 = None;
+        let mut f15 = None;
+        let mut f16 = None;
+        let mut f17 = None;
+        while let Some(key) = map.next_key_seed(model::FieldSeed(Self::FIELDS))? {
+            match key {
+                0 => model::field(&mut f0, &mut map, "ClientToken")?,
+                1 => model::field(&mut f1, &mut map, "AccessToken")?,
+                2 => model::field(&mut f2, &mut map, "Client")?,
+                3 => model::field(&mut f3, &mut map, "LanguageCode")?,
+                4 => model::field(&mut f4, &mut map, "CultureCode")?,
+                5 => model::field(&mut f5, &mut map, "Limitation")?,
+                6 => model::field(&mut f6, &mut map, "EnterpriseIds")?,
+                7 => model::field(&mut f7, &mut map, "ReservationIds")?,
+                8 => model::field(&mut f8, &mut map, "ServiceIds")?,
+                9 => model::field(&mut f9, &mut map, "AccountIds")?,
+                10 => model::field(&mut f10, &mut map, "Numbers")?,
+                11 => model::field(&mut f11, &mut map, "AssignedResourceIds")?,
+                12 => model::field(&mut f12, &mut map, "CreatedUtc")?,
+                13 => model::field(&mut f13, &mut map, "UpdatedUtc")?,
+                14 => model::field(&mut f14, &mut map, "CollidingUtc")?,
+                15 => model::field(&mut f15, &mut map, "ScheduledStartUtc")?,
+                16 => model::field(&mut f16, &mut map, "ScheduledEndUtc")?,
+                17 => model::field(&mut f17, &mut map, "States")?,
+                _ => model::skip(&mut map)?,
+            }
+        }
+        Ok(Self {
+            client_token: model::required(f0, "ClientToken")?,
+            access_token: model::required(f1, "AccessToken")?,
+            client: model::required(f2, "Client")?,
+            language_code: f3.unwrap_or_default(),
+            culture_code: f4.unwrap_or_default(),
+            limitation: model::required(f5, "Limitation")?,
+            enterprise_ids: f6.unwrap_or_default(),
+            reservation_ids: f7.unwrap_or_default(),
+            service_ids: f8.unwrap_or_default(),
+            account_ids: f9.unwrap_or_default(),
+            numbers: f10.unwrap_or_default(),
+            assigned_resource_ids: f11.unwrap_or_default(),
+            created_utc: f12.unwrap_or_default(),
+            updated_utc: f13.unwrap_or_default(),
+            colliding_utc: f14.unwrap_or_default(),
+            scheduled_start_utc: f15.unwrap_or_default(),
+            scheduled_end_utc: f16.unwrap_or_default(),
+            states: f17.unwrap_or_default(),
+        })
+    }
+}
+
 impl<'de> Deserialize<'de> for ReservationServiceOrderFilterParameters {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        const FIELDS: &[&str] = &[
-            "ClientToken",
-            "AccessToken",
-            "Client",
-            "LanguageCode",
-            "CultureCode",
-            "Limitation",
-            "EnterpriseIds",
-            "ReservationIds",
-            "ServiceIds",
-            "AccountIds",
-            "Numbers",
-            "AssignedResourceIds",
-            "CreatedUtc",
-            "UpdatedUtc",
-            "CollidingUtc",
-            "ScheduledStartUtc",
-            "ScheduledEndUtc",
-            "States",
-        ];
-        struct Visitor;
-        impl<'de> serde::de::Visitor<'de> for Visitor {
-            type Value = ReservationServiceOrderFilterParameters;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("struct ReservationServiceOrderFilterParameters")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ReservationServiceOrderFilterParameters, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                let mut f7 = None;
-                let mut f8 = None;
-                let mut f9 = None;
-                let mut f10 = None;
-                let mut f11 = None;
-                let mut f12 = None;
-                let mut f13 = None;
-                let mut f14 = None;
-                let mut f15 = None;
-                let mut f16 = None;
-                let mut f17 = None;
-                while let Some(key) = map.next_key_seed(model::FieldSeed(FIELDS))? {
-                    match key {
-                        0 => model::field(&mut f0, &mut map, "ClientToken")?,
-                        1 => model::field(&mut f1, &mut map, "AccessToken")?,
-                        2 => model::field(&mut f2, &mut map, "Client")?,
-                        3 => model::field(&mut f3, &mut map, "LanguageCode")?,
-                        4 => model::field(&mut f4, &mut map, "CultureCode")?,
-                        5 => model::field(&mut f5, &mut map, "Limitation")?,
-                        6 => model::field(&mut f6, &mut map, "EnterpriseIds")?,
-                        7 => model::field(&mut f7, &mut map, "ReservationIds")?,
-                        8 => model::field(&mut f8, &mut map, "ServiceIds")?,
-                        9 => model::field(&mut f9, &mut map, "AccountIds")?,
-                        10 => model::field(&mut f10, &mut map, "Numbers")?,
-                        11 => model::field(&mut f11, &mut map, "AssignedResourceIds")?,
-                        12 => model::field(&mut f12, &mut map, "CreatedUtc")?,
-                        13 => model::field(&mut f13, &mut map, "UpdatedUtc")?,
-                        14 => model::field(&mut f14, &mut map, "CollidingUtc")?,
-                        15 => model::field(&mut f15, &mut map, "ScheduledStartUtc")?,
-                        16 => model::field(&mut f16, &mut map, "ScheduledEndUtc")?,
-                        17 => model::field(&mut f17, &mut map, "States")?,
-                        _ => model::skip(&mut map)?,
-                    }
-                }
-                Ok(ReservationServiceOrderFilterParameters {
-                    client_token: model::required(f0, "ClientToken")?,
-                    access_token: model::required(f1, "AccessToken")?,
-                    client: model::required(f2, "Client")?,
-                    language_code: f3.unwrap_or_default(),
-                    culture_code: f4.unwrap_or_default(),
-                    limitation: model::required(f5, "Limitation")?,
-                    enterprise_ids: f6.unwrap_or_default(),
-                    reservation_ids: f7.unwrap_or_default(),
-                    service_ids: f8.unwrap_or_default(),
-                    account_ids: f9.unwrap_or_default(),
-                    numbers: f10.unwrap_or_default(),
-                    assigned_resource_ids: f11.unwrap_or_default(),
-                    created_utc: f12.unwrap_or_default(),
-                    updated_utc: f13.unwrap_or_default(),
-                    colliding_utc: f14.unwrap_or_default(),
-                    scheduled_start_utc: f15.unwrap_or_default(),
-                    scheduled_end_utc: f16.unwrap_or_default(),
-                    states: f17.unwrap_or_default(),
-                })
-            }
-        }
-        deserializer
-            .deserialize_struct(
-                "ReservationServiceOrderFilterParameters",
-                FIELDS,
-                Visitor,
-            )
+        model::deserialize_struct(deserializer)
     }
 }
 
@@ -5703,37 +5461,33 @@ pub struct ReservationServiceOrderResult {
     pub cursor: Option<uuid::Uuid>,
 }
 
+impl model::Struct for ReservationServiceOrderResult {
+    const NAME: &'static str = "ReservationServiceOrderResult";
+    const FIELDS: &'static [&'static str] = &["Reservations", "Cursor"];
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key_seed(model::FieldSeed(Self::FIELDS))? {
+            match key {
+                0 => model::field(&mut f0, &mut map, "Reservations")?,
+                1 => model::field(&mut f1, &mut map, "Cursor")?,
+                _ => model::skip(&mut map)?,
+            }
+        }
+        Ok(Self {
+            reservations: model::required(f0, "Reservations")?,
+            cursor: f1.unwrap_or_default(),
+        })
+    }
+}
+
 impl<'de> Deserialize<'de> for ReservationServiceOrderResult {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        const FIELDS: &[&str] = &["Reservations", "Cursor"];
-        struct Visitor;
-        impl<'de> serde::de::Visitor<'de> for Visitor {
-            type Value = ReservationServiceOrderResult;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("struct ReservationServiceOrderResult")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ReservationServiceOrderResult, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key_seed(model::FieldSeed(FIELDS))? {
-                    match key {
-                        0 => model::field(&mut f0, &mut map, "Reservations")?,
-                        1 => model::field(&mut f1, &mut map, "Cursor")?,
-                        _ => model::skip(&mut map)?,
-                    }
-                }
-                Ok(ReservationServiceOrderResult {
-                    reservations: model::required(f0, "Reservations")?,
-                    cursor: f1.unwrap_or_default(),
-                })
-            }
-        }
-        deserializer.deserialize_struct("ReservationServiceOrderResult", FIELDS, Visitor)
+        model::deserialize_struct(deserializer)
     }
 }
 
@@ -5901,80 +5655,76 @@ pub struct Resource {
     pub updated_utc: calendar::DateTime,
 }
 
+impl model::Struct for Resource {
+    const NAME: &'static str = "Resource";
+    const FIELDS: &'static [&'static str] = &[
+        "Id",
+        "EnterpriseId",
+        "IsActive",
+        "ParentResourceId",
+        "Name",
+        "State",
+        "Descriptions",
+        "ExternalNames",
+        "Directions",
+        "Data",
+        "CreatedUtc",
+        "UpdatedUtc",
+    ];
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        let mut f7 = None;
+        let mut f8 = None;
+        let mut f9 = None;
+        let mut f10 = None;
+        let mut f11 = None;
+        while let Some(key) = map.next_key_seed(model::FieldSeed(Self::FIELDS))? {
+            match key {
+                0 => model::field(&mut f0, &mut map, "Id")?,
+                1 => model::field(&mut f1, &mut map, "EnterpriseId")?,
+                2 => model::field(&mut f2, &mut map, "IsActive")?,
+                3 => model::field(&mut f3, &mut map, "ParentResourceId")?,
+                4 => model::field(&mut f4, &mut map, "Name")?,
+                5 => model::field(&mut f5, &mut map, "State")?,
+                6 => model::field(&mut f6, &mut map, "Descriptions")?,
+                7 => model::field(&mut f7, &mut map, "ExternalNames")?,
+                8 => model::field(&mut f8, &mut map, "Directions")?,
+                9 => model::field(&mut f9, &mut map, "Data")?,
+                10 => model::field(&mut f10, &mut map, "CreatedUtc")?,
+                11 => model::field(&mut f11, &mut map, "UpdatedUtc")?,
+                _ => model::skip(&mut map)?,
+            }
+        }
+        Ok(Self {
+            id: model::required(f0, "Id")?,
+            enterprise_id: model::required(f1, "EnterpriseId")?,
+            is_active: model::required(f2, "IsActive")?,
+            parent_resource_id: f3.unwrap_or_default(),
+            name: model::required(f4, "Name")?,
+            state: model::required(f5, "State")?,
+            descriptions: model::required(f6, "Descriptions")?,
+            external_names: model::required(f7, "ExternalNames")?,
+            directions: model::required(f8, "Directions")?,
+            data: model::required(f9, "Data")?,
+            created_utc: model::required(f10, "CreatedUtc")?,
+            updated_utc: model::required(f11, "UpdatedUtc")?,
+        })
+    }
+}
+
 impl<'de> Deserialize<'de> for Resource {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        const FIELDS: &[&str] = &[
-            "Id",
-            "EnterpriseId",
-            "IsActive",
-            "ParentResourceId",
-            "Name",
-            "State",
-            "Descriptions",
-            "ExternalNames",
-            "Directions",
-            "Data",
-            "CreatedUtc",
-            "UpdatedUtc",
-        ];
-        struct Visitor;
-        impl<'de> serde::de::Visitor<'de> for Visitor {
-            type Value = Resource;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("struct Resource")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<Resource, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                let mut f7 = None;
-                let mut f8 = None;
-                let mut f9 = None;
-                let mut f10 = None;
-                let mut f11 = None;
-                while let Some(key) = map.next_key_seed(model::FieldSeed(FIELDS))? {
-                    match key {
-                        0 => model::field(&mut f0, &mut map, "Id")?,
-                        1 => model::field(&mut f1, &mut map, "EnterpriseId")?,
-                        2 => model::field(&mut f2, &mut map, "IsActive")?,
-                        3 => model::field(&mut f3, &mut map, "ParentResourceId")?,
-                        4 => model::field(&mut f4, &mut map, "Name")?,
-                        5 => model::field(&mut f5, &mut map, "State")?,
-                        6 => model::field(&mut f6, &mut map, "Descriptions")?,
-                        7 => model::field(&mut f7, &mut map, "ExternalNames")?,
-                        8 => model::field(&mut f8, &mut map, "Directions")?,
-                        9 => model::field(&mut f9, &mut map, "Data")?,
-                        10 => model::field(&mut f10, &mut map, "CreatedUtc")?,
-                        11 => model::field(&mut f11, &mut map, "UpdatedUtc")?,
-                        _ => model::skip(&mut map)?,
-                    }
-                }
-                Ok(Resource {
-                    id: model::required(f0, "Id")?,
-                    enterprise_id: model::required(f1, "EnterpriseId")?,
-                    is_active: model::required(f2, "IsActive")?,
-                    parent_resource_id: f3.unwrap_or_default(),
-                    name: model::required(f4, "Name")?,
-                    state: model::required(f5, "State")?,
-                    descriptions: model::required(f6, "Descriptions")?,
-                    external_names: model::required(f7, "ExternalNames")?,
-                    directions: model::required(f8, "Directions")?,
-                    data: model::required(f9, "Data")?,
-                    created_utc: model::required(f10, "CreatedUtc")?,
-                    updated_utc: model::required(f11, "UpdatedUtc")?,
-                })
-            }
-        }
-        deserializer.deserialize_struct("Resource", FIELDS, Visitor)
+        model::deserialize_struct(deserializer)
     }
 }
 
@@ -6010,80 +5760,76 @@ pub struct ResourceBlock {
     pub notes: Option<String>,
 }
 
+impl model::Struct for ResourceBlock {
+    const NAME: &'static str = "ResourceBlock";
+    const FIELDS: &'static [&'static str] = &[
+        "Id",
+        "EnterpriseId",
+        "AssignedResourceId",
+        "IsActive",
+        "Type",
+        "StartUtc",
+        "EndUtc",
+        "CreatedUtc",
+        "UpdatedUtc",
+        "DeletedUtc",
+        "Name",
+        "Notes",
+    ];
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        let mut f7 = None;
+        let mut f8 = None;
+        let mut f9 = None;
+        let mut f10 = None;
+        let mut f11 = None;
+        while let Some(key) = map.next_key_seed(model::FieldSeed(Self::FIELDS))? {
+            match key {
+                0 => model::field(&mut f0, &mut map, "Id")?,
+                1 => model::field(&mut f1, &mut map, "EnterpriseId")?,
+                2 => model::field(&mut f2, &mut map, "AssignedResourceId")?,
+                3 => model::field(&mut f3, &mut map, "IsActive")?,
+                4 => model::field(&mut f4, &mut map, "Type")?,
+                5 => model::field(&mut f5, &mut map, "StartUtc")?,
+                6 => model::field(&mut f6, &mut map, "EndUtc")?,
+                7 => model::field(&mut f7, &mut map, "CreatedUtc")?,
+                8 => model::field(&mut f8, &mut map, "UpdatedUtc")?,
+                9 => model::field(&mut f9, &mut map, "DeletedUtc")?,
+                10 => model::field(&mut f10, &mut map, "Name")?,
+                11 => model::field(&mut f11, &mut map, "Notes")?,
+                _ => model::skip(&mut map)?,
+            }
+        }
+        Ok(Self {
+            id: model::required(f0, "Id")?,
+            enterprise_id: model::required(f1, "EnterpriseId")?,
+            assigned_resource_id: model::required(f2, "AssignedResourceId")?,
+            is_active: model::required(f3, "IsActive")?,
+            r#type: model::required(f4, "Type")?,
+            start_utc: model::required(f5, "StartUtc")?,
+            end_utc: model::required(f6, "EndUtc")?,
+            created_utc: model::required(f7, "CreatedUtc")?,
+            updated_utc: model::required(f8, "UpdatedUtc")?,
+            deleted_utc: f9.unwrap_or_default(),
+            name: model::required(f10, "Name")?,
+            notes: f11.unwrap_or_default(),
+        })
+    }
+}
+
 impl<'de> Deserialize<'de> for ResourceBlock {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        const FIELDS: &[&str] = &[
-            "Id",
-            "EnterpriseId",
-            "AssignedResourceId",
-            "IsActive",
-            "Type",
-            "StartUtc",
-            "EndUtc",
-            "CreatedUtc",
-            "UpdatedUtc",
-            "DeletedUtc",
-            "Name",
-            "Notes",
-        ];
-        struct Visitor;
-        impl<'de> serde::de::Visitor<'de> for Visitor {
-            type Value = ResourceBlock;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("struct ResourceBlock")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ResourceBlock, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                let mut f7 = None;
-                let mut f8 = None;
-                let mut f9 = None;
-                let mut f10 = None;
-                let mut f11 = None;
-                while let Some(key) = map.next_key_seed(model::FieldSeed(FIELDS))? {
-                    match key {
-                        0 => model::field(&mut f0, &mut map, "Id")?,
-                        1 => model::field(&mut f1, &mut map, "EnterpriseId")?,
-                        2 => model::field(&mut f2, &mut map, "AssignedResourceId")?,
-                        3 => model::field(&mut f3, &mut map, "IsActive")?,
-                        4 => model::field(&mut f4, &mut map, "Type")?,
-                        5 => model::field(&mut f5, &mut map, "StartUtc")?,
-                        6 => model::field(&mut f6, &mut map, "EndUtc")?,
-                        7 => model::field(&mut f7, &mut map, "CreatedUtc")?,
-                        8 => model::field(&mut f8, &mut map, "UpdatedUtc")?,
-                        9 => model::field(&mut f9, &mut map, "DeletedUtc")?,
-                        10 => model::field(&mut f10, &mut map, "Name")?,
-                        11 => model::field(&mut f11, &mut map, "Notes")?,
-                        _ => model::skip(&mut map)?,
-                    }
-                }
-                Ok(ResourceBlock {
-                    id: model::required(f0, "Id")?,
-                    enterprise_id: model::required(f1, "EnterpriseId")?,
-                    assigned_resource_id: model::required(f2, "AssignedResourceId")?,
-                    is_active: model::required(f3, "IsActive")?,
-                    r#type: model::required(f4, "Type")?,
-                    start_utc: model::required(f5, "StartUtc")?,
-                    end_utc: model::required(f6, "EndUtc")?,
-                    created_utc: model::required(f7, "CreatedUtc")?,
-                    updated_utc: model::required(f8, "UpdatedUtc")?,
-                    deleted_utc: f9.unwrap_or_default(),
-                    name: model::required(f10, "Name")?,
-                    notes: f11.unwrap_or_default(),
-                })
-            }
-        }
-        deserializer.deserialize_struct("ResourceBlock", FIELDS, Visitor)
+        model::deserialize_struct(deserializer)
     }
 }
 
@@ -6128,84 +5874,80 @@ pub struct ResourceBlockParameters {
     pub updated_utc: Option<TimeFilterInterval>,
 }
 
+impl model::Struct for ResourceBlockParameters {
+    const NAME: &'static str = "ResourceBlockParameters";
+    const FIELDS: &'static [&'static str] = &[
+        "ClientToken",
+        "AccessToken",
+        "Client",
+        "LanguageCode",
+        "CultureCode",
+        "Limitation",
+        "EnterpriseIds",
+        "ResourceBlockIds",
+        "AssignedResourceIds",
+        "ActivityStates",
+        "CollidingUtc",
+        "CreatedUtc",
+        "UpdatedUtc",
+    ];
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        let mut f7 = None;
+        let mut f8 = None;
+        let mut f9 = None;
+        let mut f10 = None;
+        let mut f11 = None;
+        let mut f12 = None;
+        while let Some(key) = map.next_key_seed(model::FieldSeed(Self::FIELDS))? {
+            match key {
+                0 => model::field(&mut f0, &mut map, "ClientToken")?,
+                1 => model::field(&mut f1, &mut map, "AccessToken")?,
+                2 => model::field(&mut f2, &mut map, "Client")?,
+                3 => model::field(&mut f3, &mut map, "LanguageCode")?,
+                4 => model::field(&mut f4, &mut map, "CultureCode")?,
+                5 => model::field(&mut f5, &mut map, "Limitation")?,
+                6 => model::field(&mut f6, &mut map, "EnterpriseIds")?,
+                7 => model::field(&mut f7, &mut map, "ResourceBlockIds")?,
+                8 => model::field(&mut f8, &mut map, "AssignedResourceIds")?,
+                9 => model::field(&mut f9, &mut map, "ActivityStates")?,
+                10 => model::field(&mut f10, &mut map, "CollidingUtc")?,
+                11 => model::field(&mut f11, &mut map, "CreatedUtc")?,
+                12 => model::field(&mut f12, &mut map, "UpdatedUtc")?,
+                _ => model::skip(&mut map)?,
+            }
+        }
+        Ok(Self {
+            client_token: model::required(f0, "ClientToken")?,
+            access_token: model::required(f1, "AccessToken")?,
+            client: model::required(f2, "Client")?,
+            language_code: f3.unwrap_or_default(),
+            culture_code: f4.unwrap_or_default(),
+            limitation: model::required(f5, "Limitation")?,
+            enterprise_ids: f6.unwrap_or_default(),
+            resource_block_ids: f7.unwrap_or_default(),
+            assigned_resource_ids: f8.unwrap_or_default(),
+            activity_states: f9.unwrap_or_default(),
+            colliding_utc: f10.unwrap_or_default(),
+            created_utc: f11.unwrap_or_default(),
+            updated_utc: f12.unwrap_or_default(),
+        })
+    }
+}
+
 impl<'de> Deserialize<'de> for ResourceBlockParameters {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        const FIELDS: &[&str] = &[
-            "ClientToken",
-            "AccessToken",
-            "Client",
-            "LanguageCode",
-            "CultureCode",
-            "Limitation",
-            "EnterpriseIds",
-            "ResourceBlockIds",
-            "AssignedResourceIds",
-            "ActivityStates",
-            "CollidingUtc",
-            "CreatedUtc",
-            "UpdatedUtc",
-        ];
-        struct Visitor;
-        impl<'de> serde::de::Visitor<'de> for Visitor {
-            type Value = ResourceBlockParameters;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("struct ResourceBlockParameters")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ResourceBlockParameters, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                let mut f7 = None;
-                let mut f8 = None;
-                let mut f9 = None;
-                let mut f10 = None;
-                let mut f11 = None;
-                let mut f12 = None;
-                while let Some(key) = map.next_key_seed(model::FieldSeed(FIELDS))? {
-                    match key {
-                        0 => model::field(&mut f0, &mut map, "ClientToken")?,
-                        1 => model::field(&mut f1, &mut map, "AccessToken")?,
-                        2 => model::field(&mut f2, &mut map, "Client")?,
-                        3 => model::field(&mut f3, &mut map, "LanguageCode")?,
-                        4 => model::field(&mut f4, &mut map, "CultureCode")?,
-                        5 => model::field(&mut f5, &mut map, "Limitation")?,
-                        6 => model::field(&mut f6, &mut map, "EnterpriseIds")?,
-                        7 => model::field(&mut f7, &mut map, "ResourceBlockIds")?,
-                        8 => model::field(&mut f8, &mut map, "AssignedResourceIds")?,
-                        9 => model::field(&mut f9, &mut map, "ActivityStates")?,
-                        10 => model::field(&mut f10, &mut map, "CollidingUtc")?,
-                        11 => model::field(&mut f11, &mut map, "CreatedUtc")?,
-                        12 => model::field(&mut f12, &mut map, "UpdatedUtc")?,
-                        _ => model::skip(&mut map)?,
-                    }
-                }
-                Ok(ResourceBlockParameters {
-                    client_token: model::required(f0, "ClientToken")?,
-                    access_token: model::required(f1, "AccessToken")?,
-                    client: model::required(f2, "Client")?,
-                    language_code: f3.unwrap_or_default(),
-                    culture_code: f4.unwrap_or_default(),
-                    limitation: model::required(f5, "Limitation")?,
-                    enterprise_ids: f6.unwrap_or_default(),
-                    resource_block_ids: f7.unwrap_or_default(),
-                    assigned_resource_ids: f8.unwrap_or_default(),
-                    activity_states: f9.unwrap_or_default(),
-                    colliding_utc: f10.unwrap_or_default(),
-                    created_utc: f11.unwrap_or_default(),
-                    updated_utc: f12.unwrap_or_default(),
-                })
-            }
-        }
-        deserializer.deserialize_struct("ResourceBlockParameters", FIELDS, Visitor)
+        model::deserialize_struct(deserializer)
     }
 }
 
@@ -6240,37 +5982,33 @@ pub struct ResourceBlockResult {
     pub cursor: Option<uuid::Uuid>,
 }
 
+impl model::Struct for ResourceBlockResult {
+    const NAME: &'static str = "ResourceBlockResult";
+    const FIELDS: &'static [&'static str] = &["ResourceBlocks", "Cursor"];
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key_seed(model::FieldSeed(Self::FIELDS))? {
+            match key {
+                0 => model::field(&mut f0, &mut map, "ResourceBlocks")?,
+                1 => model::field(&mut f1, &mut map, "Cursor")?,
+                _ => model::skip(&mut map)?,
+            }
+        }
+        Ok(Self {
+            resource_blocks: model::required(f0, "ResourceBlocks")?,
+            cursor: f1.unwrap_or_default(),
+        })
+    }
+}
+
 impl<'de> Deserialize<'de> for ResourceBlockResult {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        const FIELDS: &[&str] = &["ResourceBlocks", "Cursor"];
-        struct Visitor;
-        impl<'de> serde::de::Visitor<'de> for Visitor {
-            type Value = ResourceBlockResult;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("struct ResourceBlockResult")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ResourceBlockResult, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key_seed(model::FieldSeed(FIELDS))? {
-                    match key {
-                        0 => model::field(&mut f0, &mut map, "ResourceBlocks")?,
-                        1 => model::field(&mut f1, &mut map, "Cursor")?,
-                        _ => model::skip(&mut map)?,
-                    }
-                }
-                Ok(ResourceBlockResult {
-                    resource_blocks: model::required(f0, "ResourceBlocks")?,
-                    cursor: f1.unwrap_or_default(),
-                })
-            }
-        }
-        deserializer.deserialize_struct("ResourceBlockResult", FIELDS, Visitor)
+        model::deserialize_struct(deserializer)
     }
 }
 
@@ -6353,76 +6091,72 @@ pub struct ResourceCategory {
     pub external_identifier: Option<String>,
 }
 
+impl model::Struct for ResourceCategory {
+    const NAME: &'static str = "ResourceCategory";
+    const FIELDS: &'static [&'static str] = &[
+        "Id",
+        "EnterpriseId",
+        "ServiceId",
+        "IsActive",
+        "Type",
+        "Names",
+        "ShortNames",
+        "Ordering",
+        "Capacity",
+        "ExtraCapacity",
+        "ExternalIdentifier",
+    ];
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        let mut f7 = None;
+        let mut f8 = None;
+        let mut f9 = None;
+        let mut f10 = None;
+        while let Some(key) = map.next_key_seed(model::FieldSeed(Self::FIELDS))? {
+            match key {
+                0 => model::field(&mut f0, &mut map, "Id")?,
+                1 => model::field(&mut f1, &mut map, "EnterpriseId")?,
+                2 => model::field(&mut f2, &mut map, "ServiceId")?,
+                3 => model::field(&mut f3, &mut map, "IsActive")?,
+                4 => model::field(&mut f4, &mut map, "Type")?,
+                5 => model::field(&mut f5, &mut map, "Names")?,
+                6 => model::field(&mut f6, &mut map, "ShortNames")?,
+                7 => model::field(&mut f7, &mut map, "Ordering")?,
+                8 => model::field(&mut f8, &mut map, "Capacity")?,
+                9 => model::field(&mut f9, &mut map, "ExtraCapacity")?,
+                10 => model::field(&mut f10, &mut map, "ExternalIdentifier")?,
+                _ => model::skip(&mut map)?,
+            }
+        }
+        Ok(Self {
+            id: model::required(f0, "Id")?,
+            enterprise_id: model::required(f1, "EnterpriseId")?,
+            service_id: model::required(f2, "ServiceId")?,
+            is_active: model::required(f3, "IsActive")?,
+            r#type: model::required(f4, "Type")?,
+            names: model::required(f5, "Names")?,
+            short_names: model::required(f6, "ShortNames")?,
+            ordering: model::required(f7, "Ordering")?,
+            capacity: model::required(f8, "Capacity")?,
+            extra_capacity: model::required(f9, "ExtraCapacity")?,
+            external_identifier: f10.unwrap_or_default(),
+        })
+    }
+}
+
 impl<'de> Deserialize<'de> for ResourceCategory {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        const FIELDS: &[&str] = &[
-            "Id",
-            "EnterpriseId",
-            "ServiceId",
-            "IsActive",
-            "Type",
-            "Names",
-            "ShortNames",
-            "Ordering",
-            "Capacity",
-            "ExtraCapacity",
-            "ExternalIdentifier",
-        ];
-        struct Visitor;
-        impl<'de> serde::de::Visitor<'de> for Visitor {
-            type Value = ResourceCategory;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("struct ResourceCategory")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ResourceCategory, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                let mut f7 = None;
-                let mut f8 = None;
-                let mut f9 = None;
-                let mut f10 = None;
-                while let Some(key) = map.next_key_seed(model::FieldSeed(FIELDS))? {
-                    match key {
-                        0 => model::field(&mut f0, &mut map, "Id")?,
-                        1 => model::field(&mut f1, &mut map, "EnterpriseId")?,
-                        2 => model::field(&mut f2, &mut map, "ServiceId")?,
-                        3 => model::field(&mut f3, &mut map, "IsActive")?,
-                        4 => model::field(&mut f4, &mut map, "Type")?,
-                        5 => model::field(&mut f5, &mut map, "Names")?,
-                        6 => model::field(&mut f6, &mut map, "ShortNames")?,
-                        7 => model::field(&mut f7, &mut map, "Ordering")?,
-                        8 => model::field(&mut f8, &mut map, "Capacity")?,
-                        9 => model::field(&mut f9, &mut map, "ExtraCapacity")?,
-                        10 => model::field(&mut f10, &mut map, "ExternalIdentifier")?,
-                        _ => model::skip(&mut map)?,
-                    }
-                }
-                Ok(ResourceCategory {
-                    id: model::required(f0, "Id")?,
-                    enterprise_id: model::required(f1, "EnterpriseId")?,
-                    service_id: model::required(f2, "ServiceId")?,
-                    is_active: model::required(f3, "IsActive")?,
-                    r#type: model::required(f4, "Type")?,
-                    names: model::required(f5, "Names")?,
-                    short_names: model::required(f6, "ShortNames")?,
-                    ordering: model::required(f7, "Ordering")?,
-                    capacity: model::required(f8, "Capacity")?,
-                    extra_capacity: model::required(f9, "ExtraCapacity")?,
-                    external_identifier: f10.unwrap_or_default(),
-                })
-            }
-        }
-        deserializer.deserialize_struct("ResourceCategory", FIELDS, Visitor)
+        model::deserialize_struct(deserializer)
     }
 }
 
@@ -6641,37 +6375,33 @@ pub struct ResourceEvent {
     pub state: ResourceState,
 }
 
+impl model::Struct for ResourceEvent {
+    const NAME: &'static str = "ResourceEvent";
+    const FIELDS: &'static [&'static str] = &["Id", "State"];
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key_seed(model::FieldSeed(Self::FIELDS))? {
+            match key {
+                0 => model::field(&mut f0, &mut map, "Id")?,
+                1 => model::field(&mut f1, &mut map, "State")?,
+                _ => model::skip(&mut map)?,
+            }
+        }
+        Ok(Self {
+            id: model::required(f0, "Id")?,
+            state: model::required(f1, "State")?,
+        })
+    }
+}
+
 impl<'de> Deserialize<'de> for ResourceEvent {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        const FIELDS: &[&str] = &["Id", "State"];
-        struct Visitor;
-        impl<'de> serde::de::Visitor<'de> for Visitor {
-            type Value = ResourceEvent;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("struct ResourceEvent")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ResourceEvent, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key_seed(model::FieldSeed(FIELDS))? {
-                    match key {
-                        0 => model::field(&mut f0, &mut map, "Id")?,
-                        1 => model::field(&mut f1, &mut map, "State")?,
-                        _ => model::skip(&mut map)?,
-                    }
-                }
-                Ok(ResourceEvent {
-                    id: model::required(f0, "Id")?,
-                    state: model::required(f1, "State")?,
-                })
-            }
-        }
-        deserializer.deserialize_struct("ResourceEvent", FIELDS, Visitor)
+        model::deserialize_struct(deserializer)
     }
 }
 
@@ -6691,40 +6421,40 @@ pub struct ResourceExtent {
     pub inactive: Option<bool>,
 }
 
+impl model::Struct for ResourceExtent {
+    const NAME: &'static str = "ResourceExtent";
+    const FIELDS: &'static [&'static str] = &[
+        "Resources",
+        "ResourceCategories",
+        "Inactive",
+    ];
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        while let Some(key) = map.next_key_seed(model::FieldSeed(Self::FIELDS))? {
+            match key {
+                0 => model::field(&mut f0, &mut map, "Resources")?,
+                1 => model::field(&mut f1, &mut map, "ResourceCategories")?,
+                2 => model::field(&mut f2, &mut map, "Inactive")?,
+                _ => model::skip(&mut map)?,
+            }
+        }
+        Ok(Self {
+            resources: f0.unwrap_or_default(),
+            resource_categories: f1.unwrap_or_default(),
+            inactive: f2.unwrap_or_default(),
+        })
+    }
+}
+
 impl<'de> Deserialize<'de> for ResourceExtent {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        const FIELDS: &[&str] = &["Resources", "ResourceCategories", "Inactive"];
-        struct Visitor;
-        impl<'de> serde::de::Visitor<'de> for Visitor {
-            type Value = ResourceExtent;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("struct ResourceExtent")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ResourceExtent, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                while let Some(key) = map.next_key_seed(model::FieldSeed(FIELDS))? {
-                    match key {
-                        0 => model::field(&mut f0, &mut map, "Resources")?,
-                        1 => model::field(&mut f1, &mut map, "ResourceCategories")?,
-                        2 => model::field(&mut f2, &mut map, "Inactive")?,
-                        _ => model::skip(&mut map)?,
-                    }
-                }
-                Ok(ResourceExtent {
-                    resources: f0.unwrap_or_default(),
-                    resource_categories: f1.unwrap_or_default(),
-                    inactive: f2.unwrap_or_default(),
-                })
-            }
-        }
-        deserializer.deserialize_struct("ResourceExtent", FIELDS, Visitor)
+        model::deserialize_struct(deserializer)
     }
 }
 
@@ -6765,80 +6495,76 @@ pub struct ResourceFilterParameters {
     pub updated_utc: Option<TimeFilterInterval>,
 }
 
+impl model::Struct for ResourceFilterParameters {
+    const NAME: &'static str = "ResourceFilterParameters";
+    const FIELDS: &'static [&'static str] = &[
+        "ClientToken",
+        "AccessToken",
+        "Client",
+        "LanguageCode",
+        "CultureCode",
+        "Limitation",
+        "Extent",
+        "EnterpriseIds",
+        "ResourceIds",
+        "Names",
+        "CreatedUtc",
+        "UpdatedUtc",
+    ];
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        let mut f7 = None;
+        let mut f8 = None;
+        let mut f9 = None;
+        let mut f10 = None;
+        let mut f11 = None;
+        while let Some(key) = map.next_key_seed(model::FieldSeed(Self::FIELDS))? {
+            match key {
+                0 => model::field(&mut f0, &mut map, "ClientToken")?,
+                1 => model::field(&mut f1, &mut map, "AccessToken")?,
+                2 => model::field(&mut f2, &mut map, "Client")?,
+                3 => model::field(&mut f3, &mut map, "LanguageCode")?,
+                4 => model::field(&mut f4, &mut map, "CultureCode")?,
+                5 => model::field(&mut f5, &mut map, "Limitation")?,
+                6 => model::field(&mut f6, &mut map, "Extent")?,
+                7 => model::field(&mut f7, &mut map, "EnterpriseIds")?,
+                8 => model::field(&mut f8, &mut map, "ResourceIds")?,
+                9 => model::field(&mut f9, &mut map, "Names")?,
+                10 => model::field(&mut f10, &mut map, "CreatedUtc")?,
+                11 => model::field(&mut f11, &mut map, "UpdatedUtc")?,
+                _ => model::skip(&mut map)?,
+            }
+        }
+        Ok(Self {
+            client_token: model::required(f0, "ClientToken")?,
+            access_token: model::required(f1, "AccessToken")?,
+            client: model::required(f2, "Client")?,
+            language_code: f3.unwrap_or_default(),
+            culture_code: f4.unwrap_or_default(),
+            limitation: model::required(f5, "Limitation")?,
+            extent: model::required(f6, "Extent")?,
+            enterprise_ids: f7.unwrap_or_default(),
+            resource_ids: f8.unwrap_or_default(),
+            names: f9.unwrap_or_default(),
+            created_utc: f10.unwrap_or_default(),
+            updated_utc: f11.unwrap_or_default(),
+        })
+    }
+}
+
 impl<'de> Deserialize<'de> for ResourceFilterParameters {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        const FIELDS: &[&str] = &[
-            "ClientToken",
-            "AccessToken",
-            "Client",
-            "LanguageCode",
-            "CultureCode",
-            "Limitation",
-            "Extent",
-            "EnterpriseIds",
-            "ResourceIds",
-            "Names",
-            "CreatedUtc",
-            "UpdatedUtc",
-        ];
-        struct Visitor;
-        impl<'de> serde::de::Visitor<'de> for Visitor {
-            type Value = ResourceFilterParameters;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("struct ResourceFilterParameters")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ResourceFilterParameters, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                let mut f7 = None;
-                let mut f8 = None;
-                let mut f9 = None;
-                let mut f10 = None;
-                let mut f11 = None;
-                while let Some(key) = map.next_key_seed(model::FieldSeed(FIELDS))? {
-                    match key {
-                        0 => model::field(&mut f0, &mut map, "ClientToken")?,
-                        1 => model::field(&mut f1, &mut map, "AccessToken")?,
-                        2 => model::field(&mut f2, &mut map, "Client")?,
-                        3 => model::field(&mut f3, &mut map, "LanguageCode")?,
-                        4 => model::field(&mut f4, &mut map, "CultureCode")?,
-                        5 => model::field(&mut f5, &mut map, "Limitation")?,
-                        6 => model::field(&mut f6, &mut map, "Extent")?,
-                        7 => model::field(&mut f7, &mut map, "EnterpriseIds")?,
-                        8 => model::field(&mut f8, &mut map, "ResourceIds")?,
-                        9 => model::field(&mut f9, &mut map, "Names")?,
-                        10 => model::field(&mut f10, &mut map, "CreatedUtc")?,
-                        11 => model::field(&mut f11, &mut map, "UpdatedUtc")?,
-                        _ => model::skip(&mut map)?,
-                    }
-                }
-                Ok(ResourceFilterParameters {
-                    client_token: model::required(f0, "ClientToken")?,
-                    access_token: model::required(f1, "AccessToken")?,
-                    client: model::required(f2, "Client")?,
-                    language_code: f3.unwrap_or_default(),
-                    culture_code: f4.unwrap_or_default(),
-                    limitation: model::required(f5, "Limitation")?,
-                    extent: model::required(f6, "Extent")?,
-                    enterprise_ids: f7.unwrap_or_default(),
-                    resource_ids: f8.unwrap_or_default(),
-                    names: f9.unwrap_or_default(),
-                    created_utc: f10.unwrap_or_default(),
-                    updated_utc: f11.unwrap_or_default(),
-                })
-            }
-        }
-        deserializer.deserialize_struct("ResourceFilterParameters", FIELDS, Visitor)
+        model::deserialize_struct(deserializer)
     }
 }
 
@@ -6877,40 +6603,40 @@ pub struct ResourceResult {
     pub cursor: Option<uuid::Uuid>,
 }
 
+impl model::Struct for ResourceResult {
+    const NAME: &'static str = "ResourceResult";
+    const FIELDS: &'static [&'static str] = &[
+        "Resources",
+        "ResourceCategories",
+        "Cursor",
+    ];
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        while let Some(key) = map.next_key_seed(model::FieldSeed(Self::FIELDS))? {
+            match key {
+                0 => model::field(&mut f0, &mut map, "Resources")?,
+                1 => model::field(&mut f1, &mut map, "ResourceCategories")?,
+                2 => model::field(&mut f2, &mut map, "Cursor")?,
+                _ => model::skip(&mut map)?,
+            }
+        }
+        Ok(Self {
+            resources: f0.unwrap_or_default(),
+            resource_categories: f1.unwrap_or_default(),
+            cursor: f2.unwrap_or_default(),
+        })
+    }
+}
+
 impl<'de> Deserialize<'de> for ResourceResult {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        const FIELDS: &[&str] = &["Resources", "ResourceCategories", "Cursor"];
-        struct Visitor;
-        impl<'de> serde::de::Visitor<'de> for Visitor {
-            type Value = ResourceResult;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("struct ResourceResult")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ResourceResult, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                while let Some(key) = map.next_key_seed(model::FieldSeed(FIELDS))? {
-                    match key {
-                        0 => model::field(&mut f0, &mut map, "Resources")?,
-                        1 => model::field(&mut f1, &mut map, "ResourceCategories")?,
-                        2 => model::field(&mut f2, &mut map, "Cursor")?,
-                        _ => model::skip(&mut map)?,
-                    }
-                }
-                Ok(ResourceResult {
-                    resources: f0.unwrap_or_default(),
-                    resource_categories: f1.unwrap_or_default(),
-                    cursor: f2.unwrap_or_default(),
-                })
-            }
-        }
-        deserializer.deserialize_struct("ResourceResult", FIELDS, Visitor)
+        model::deserialize_struct(deserializer)
     }
 }
 
@@ -7057,80 +6783,76 @@ pub struct Service {
     pub updated_utc: calendar::DateTime,
 }
 
+impl model::Struct for Service {
+    const NAME: &'static str = "Service";
+    const FIELDS: &'static [&'static str] = &[
+        "Id",
+        "EnterpriseId",
+        "IsActive",
+        "Name",
+        "Names",
+        "Type",
+        "Options",
+        "Ordering",
+        "Data",
+        "ExternalIdentifier",
+        "CreatedUtc",
+        "UpdatedUtc",
+    ];
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        let mut f7 = None;
+        let mut f8 = None;
+        let mut f9 = None;
+        let mut f10 = None;
+        let mut f11 = None;
+        while let Some(key) = map.next_key_seed(model::FieldSeed(Self::FIELDS))? {
+            match key {
+                0 => model::field(&mut f0, &mut map, "Id")?,
+                1 => model::field(&mut f1, &mut map, "EnterpriseId")?,
+                2 => model::field(&mut f2, &mut map, "IsActive")?,
+                3 => model::field(&mut f3, &mut map, "Name")?,
+                4 => model::field(&mut f4, &mut map, "Names")?,
+                5 => model::field(&mut f5, &mut map, "Type")?,
+                6 => model::field(&mut f6, &mut map, "Options")?,
+                7 => model::field(&mut f7, &mut map, "Ordering")?,
+                8 => model::field(&mut f8, &mut map, "Data")?,
+                9 => model::field(&mut f9, &mut map, "ExternalIdentifier")?,
+                10 => model::field(&mut f10, &mut map, "CreatedUtc")?,
+                11 => model::field(&mut f11, &mut map, "UpdatedUtc")?,
+                _ => model::skip(&mut map)?,
+            }
+        }
+        Ok(Self {
+            id: model::required(f0, "Id")?,
+            enterprise_id: model::required(f1, "EnterpriseId")?,
+            is_active: model::required(f2, "IsActive")?,
+            name: model::required(f3, "Name")?,
+            names: model::required(f4, "Names")?,
+            r#type: f5.unwrap_or_default(),
+            options: model::required(f6, "Options")?,
+            ordering: model::required(f7, "Ordering")?,
+            data: model::required(f8, "Data")?,
+            external_identifier: f9.unwrap_or_default(),
+            created_utc: model::required(f10, "CreatedUtc")?,
+            updated_utc: model::required(f11, "UpdatedUtc")?,
+        })
+    }
+}
+
 impl<'de> Deserialize<'de> for Service {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        const FIELDS: &[&str] = &[
-            "Id",
-            "EnterpriseId",
-            "IsActive",
-            "Name",
-            "Names",
-            "Type",
-            "Options",
-            "Ordering",
-            "Data",
-            "ExternalIdentifier",
-            "CreatedUtc",
-            "UpdatedUtc",
-        ];
-        struct Visitor;
-        impl<'de> serde::de::Visitor<'de> for Visitor {
-            type Value = Service;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("struct Service")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<Service, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                let mut f7 = None;
-                let mut f8 = None;
-                let mut f9 = None;
-                let mut f10 = None;
-                let mut f11 = None;
-                while let Some(key) = map.next_key_seed(model::FieldSeed(FIELDS))? {
-                    match key {
-                        0 => model::field(&mut f0, &mut map, "Id")?,
-                        1 => model::field(&mut f1, &mut map, "EnterpriseId")?,
-                        2 => model::field(&mut f2, &mut map, "IsActive")?,
-                        3 => model::field(&mut f3, &mut map, "Name")?,
-                        4 => model::field(&mut f4, &mut map, "Names")?,
-                        5 => model::field(&mut f5, &mut map, "Type")?,
-                        6 => model::field(&mut f6, &mut map, "Options")?,
-                        7 => model::field(&mut f7, &mut map, "Ordering")?,
-                        8 => model::field(&mut f8, &mut map, "Data")?,
-                        9 => model::field(&mut f9, &mut map, "ExternalIdentifier")?,
-                        10 => model::field(&mut f10, &mut map, "CreatedUtc")?,
-                        11 => model::field(&mut f11, &mut map, "UpdatedUtc")?,
-                        _ => model::skip(&mut map)?,
-                    }
-                }
-                Ok(Service {
-                    id: model::required(f0, "Id")?,
-                    enterprise_id: model::required(f1, "EnterpriseId")?,
-                    is_active: model::required(f2, "IsActive")?,
-                    name: model::required(f3, "Name")?,
-                    names: model::required(f4, "Names")?,
-                    r#type: f5.unwrap_or_default(),
-                    options: model::required(f6, "Options")?,
-                    ordering: model::required(f7, "Ordering")?,
-                    data: model::required(f8, "Data")?,
-                    external_identifier: f9.unwrap_or_default(),
-                    created_utc: model::required(f10, "CreatedUtc")?,
-                    updated_utc: model::required(f11, "UpdatedUtc")?,
-                })
-            }
-        }
-        deserializer.deserialize_struct("Service", FIELDS, Visitor)
+        model::deserialize_struct(deserializer)
     }
 }
 
@@ -7287,72 +7009,68 @@ pub struct ServiceFilterParameters {
     pub updated_utc: Option<TimeFilterInterval>,
 }
 
+impl model::Struct for ServiceFilterParameters {
+    const NAME: &'static str = "ServiceFilterParameters";
+    const FIELDS: &'static [&'static str] = &[
+        "ClientToken",
+        "AccessToken",
+        "Client",
+        "LanguageCode",
+        "CultureCode",
+        "Limitation",
+        "EnterpriseIds",
+        "ServiceIds",
+        "ServiceType",
+        "UpdatedUtc",
+    ];
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        let mut f7 = None;
+        let mut f8 = None;
+        let mut f9 = None;
+        while let Some(key) = map.next_key_seed(model::FieldSeed(Self::FIELDS))? {
+            match key {
+                0 => model::field(&mut f0, &mut map, "ClientToken")?,
+                1 => model::field(&mut f1, &mut map, "AccessToken")?,
+                2 => model::field(&mut f2, &mut map, "Client")?,
+                3 => model::field(&mut f3, &mut map, "LanguageCode")?,
+                4 => model::field(&mut f4, &mut map, "CultureCode")?,
+                5 => model::field(&mut f5, &mut map, "Limitation")?,
+                6 => model::field(&mut f6, &mut map, "EnterpriseIds")?,
+                7 => model::field(&mut f7, &mut map, "ServiceIds")?,
+                8 => model::field(&mut f8, &mut map, "ServiceType")?,
+                9 => model::field(&mut f9, &mut map, "UpdatedUtc")?,
+                _ => model::skip(&mut map)?,
+            }
+        }
+        Ok(Self {
+            client_token: model::required(f0, "ClientToken")?,
+            access_token: model::required(f1, "AccessToken")?,
+            client: model::required(f2, "Client")?,
+            language_code: f3.unwrap_or_default(),
+            culture_code: f4.unwrap_or_default(),
+            limitation: model::required(f5, "Limitation")?,
+            enterprise_ids: f6.unwrap_or_default(),
+            service_ids: f7.unwrap_or_default(),
+            service_type: f8.unwrap_or_default(),
+            updated_utc: f9.unwrap_or_default(),
+        })
+    }
+}
+
 impl<'de> Deserialize<'de> for ServiceFilterParameters {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        const FIELDS: &[&str] = &[
-            "ClientToken",
-            "AccessToken",
-            "Client",
-            "LanguageCode",
-            "CultureCode",
-            "Limitation",
-            "EnterpriseIds",
-            "ServiceIds",
-            "ServiceType",
-            "UpdatedUtc",
-        ];
-        struct Visitor;
-        impl<'de> serde::de::Visitor<'de> for Visitor {
-            type Value = ServiceFilterParameters;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("struct ServiceFilterParameters")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ServiceFilterParameters, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                let mut f7 = None;
-                let mut f8 = None;
-                let mut f9 = None;
-                while let Some(key) = map.next_key_seed(model::FieldSeed(FIELDS))? {
-                    match key {
-                        0 => model::field(&mut f0, &mut map, "ClientToken")?,
-                        1 => model::field(&mut f1, &mut map, "AccessToken")?,
-                        2 => model::field(&mut f2, &mut map, "Client")?,
-                        3 => model::field(&mut f3, &mut map, "LanguageCode")?,
-                        4 => model::field(&mut f4, &mut map, "CultureCode")?,
-                        5 => model::field(&mut f5, &mut map, "Limitation")?,
-                        6 => model::field(&mut f6, &mut map, "EnterpriseIds")?,
-                        7 => model::field(&mut f7, &mut map, "ServiceIds")?,
-                        8 => model::field(&mut f8, &mut map, "ServiceType")?,
-                        9 => model::field(&mut f9, &mut map, "UpdatedUtc")?,
-                        _ => model::skip(&mut map)?,
-                    }
-                }
-                Ok(ServiceFilterParameters {
-                    client_token: model::required(f0, "ClientToken")?,
-                    access_token: model::required(f1, "AccessToken")?,
-                    client: model::required(f2, "Client")?,
-                    language_code: f3.unwrap_or_default(),
-                    culture_code: f4.unwrap_or_default(),
-                    limitation: model::required(f5, "Limitation")?,
-                    enterprise_ids: f6.unwrap_or_default(),
-                    service_ids: f7.unwrap_or_default(),
-                    service_type: f8.unwrap_or_default(),
-                    updated_utc: f9.unwrap_or_default(),
-                })
-            }
-        }
-        deserializer.deserialize_struct("ServiceFilterParameters", FIELDS, Visitor)
+        model::deserialize_struct(deserializer)
     }
 }
 
@@ -7381,34 +7099,30 @@ pub struct ServiceOptions {
     pub bill_as_package: bool,
 }
 
+impl model::Struct for ServiceOptions {
+    const NAME: &'static str = "ServiceOptions";
+    const FIELDS: &'static [&'static str] = &["BillAsPackage"];
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key_seed(model::FieldSeed(Self::FIELDS))? {
+            match key {
+                0 => model::field(&mut f0, &mut map, "BillAsPackage")?,
+                _ => model::skip(&mut map)?,
+            }
+        }
+        Ok(Self {
+            bill_as_package: model::required(f0, "BillAsPackage")?,
+        })
+    }
+}
+
 impl<'de> Deserialize<'de> for ServiceOptions {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        const FIELDS: &[&str] = &["BillAsPackage"];
-        struct Visitor;
-        impl<'de> serde::de::Visitor<'de> for Visitor {
-            type Value = ServiceOptions;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("struct ServiceOptions")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ServiceOptions, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key_seed(model::FieldSeed(FIELDS))? {
-                    match key {
-                        0 => model::field(&mut f0, &mut map, "BillAsPackage")?,
-                        _ => model::skip(&mut map)?,
-                    }
-                }
-                Ok(ServiceOptions {
-                    bill_as_package: model::required(f0, "BillAsPackage")?,
-                })
-            }
-        }
-        deserializer.deserialize_struct("ServiceOptions", FIELDS, Visitor)
+        model::deserialize_struct(deserializer)
     }
 }
 
@@ -7426,54 +7140,44 @@ pub struct ServiceOrderOptions {
     pub connector_check_in: bool,
 }
 
+impl model::Struct for ServiceOrderOptions {
+    const NAME: &'static str = "ServiceOrderOptions";
+    const FIELDS: &'static [&'static str] = &[
+        "OwnerCheckedIn",
+        "AllCompanionsCheckedIn",
+        "AnyCompanionCheckedIn",
+        "ConnectorCheckIn",
+    ];
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        while let Some(key) = map.next_key_seed(model::FieldSeed(Self::FIELDS))? {
+            match key {
+                0 => model::field(&mut f0, &mut map, "OwnerCheckedIn")?,
+                1 => model::field(&mut f1, &mut map, "AllCompanionsCheckedIn")?,
+                2 => model::field(&mut f2, &mut map, "AnyCompanionCheckedIn")?,
+                3 => model::field(&mut f3, &mut map, "ConnectorCheckIn")?,
+                _ => model::skip(&mut map)?,
+            }
+        }
+        Ok(Self {
+            owner_checked_in: model::required(f0, "OwnerCheckedIn")?,
+            all_companions_checked_in: model::required(f1, "AllCompanionsCheckedIn")?,
+            any_companion_checked_in: model::required(f2, "AnyCompanionCheckedIn")?,
+            connector_check_in: model::required(f3, "ConnectorCheckIn")?,
+        })
+    }
+}
+
 impl<'de> Deserialize<'de> for ServiceOrderOptions {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        const FIELDS: &[&str] = &[
-            "OwnerCheckedIn",
-            "AllCompanionsCheckedIn",
-            "AnyCompanionCheckedIn",
-            "ConnectorCheckIn",
-        ];
-        struct Visitor;
-        impl<'de> serde::de::Visitor<'de> for Visitor {
-            type Value = ServiceOrderOptions;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("struct ServiceOrderOptions")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ServiceOrderOptions, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                while let Some(key) = map.next_key_seed(model::FieldSeed(FIELDS))? {
-                    match key {
-                        0 => model::field(&mut f0, &mut map, "OwnerCheckedIn")?,
-                        1 => model::field(&mut f1, &mut map, "AllCompanionsCheckedIn")?,
-                        2 => model::field(&mut f2, &mut map, "AnyCompanionCheckedIn")?,
-                        3 => model::field(&mut f3, &mut map, "ConnectorCheckIn")?,
-                        _ => model::skip(&mut map)?,
-                    }
-                }
-                Ok(ServiceOrderOptions {
-                    owner_checked_in: model::required(f0, "OwnerCheckedIn")?,
-                    all_companions_checked_in: model::required(
-                        f1,
-                        "AllCompanionsCheckedIn",
-                    )?,
-                    any_companion_checked_in: model::required(
-                        f2,
-                        "AnyCompanionCheckedIn",
-                    )?,
-                    connector_check_in: model::required(f3, "ConnectorCheckIn")?,
-                })
-            }
-        }
-        deserializer.deserialize_struct("ServiceOrderOptions", FIELDS, Visitor)
+        model::deserialize_struct(deserializer)
     }
 }
 
@@ -7680,37 +7384,33 @@ pub struct ServiceResult {
     pub cursor: Option<uuid::Uuid>,
 }
 
+impl model::Struct for ServiceResult {
+    const NAME: &'static str = "ServiceResult";
+    const FIELDS: &'static [&'static str] = &["Services", "Cursor"];
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key_seed(model::FieldSeed(Self::FIELDS))? {
+            match key {
+                0 => model::field(&mut f0, &mut map, "Services")?,
+                1 => model::field(&mut f1, &mut map, "Cursor")?,
+                _ => model::skip(&mut map)?,
+            }
+        }
+        Ok(Self {
+            services: model::required(f0, "Services")?,
+            cursor: f1.unwrap_or_default(),
+        })
+    }
+}
+
 impl<'de> Deserialize<'de> for ServiceResult {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        const FIELDS: &[&str] = &["Services", "Cursor"];
-        struct Visitor;
-        impl<'de> serde::de::Visitor<'de> for Visitor {
-            type Value = ServiceResult;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("struct ServiceResult")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ServiceResult, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key_seed(model::FieldSeed(FIELDS))? {
-                    match key {
-                        0 => model::field(&mut f0, &mut map, "Services")?,
-                        1 => model::field(&mut f1, &mut map, "Cursor")?,
-                        _ => model::skip(&mut map)?,
-                    }
-                }
-                Ok(ServiceResult {
-                    services: model::required(f0, "Services")?,
-                    cursor: f1.unwrap_or_default(),
-                })
-            }
-        }
-        deserializer.deserialize_struct("ServiceResult", FIELDS, Visitor)
+        model::deserialize_struct(deserializer)
     }
 }
 
@@ -7775,37 +7475,33 @@ pub struct SpaceData {
     pub location_notes: Option<String>,
 }
 
+impl model::Struct for SpaceData {
+    const NAME: &'static str = "SpaceData";
+    const FIELDS: &'static [&'static str] = &["FloorNumber", "LocationNotes"];
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key_seed(model::FieldSeed(Self::FIELDS))? {
+            match key {
+                0 => model::field(&mut f0, &mut map, "FloorNumber")?,
+                1 => model::field(&mut f1, &mut map, "LocationNotes")?,
+                _ => model::skip(&mut map)?,
+            }
+        }
+        Ok(Self {
+            floor_number: model::required(f0, "FloorNumber")?,
+            location_notes: f1.unwrap_or_default(),
+        })
+    }
+}
+
 impl<'de> Deserialize<'de> for SpaceData {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        const FIELDS: &[&str] = &["FloorNumber", "LocationNotes"];
-        struct Visitor;
-        impl<'de> serde::de::Visitor<'de> for Visitor {
-            type Value = SpaceData;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("struct SpaceData")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<SpaceData, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key_seed(model::FieldSeed(FIELDS))? {
-                    match key {
-                        0 => model::field(&mut f0, &mut map, "FloorNumber")?,
-                        1 => model::field(&mut f1, &mut map, "LocationNotes")?,
-                        _ => model::skip(&mut map)?,
-                    }
-                }
-                Ok(SpaceData {
-                    floor_number: model::required(f0, "FloorNumber")?,
-                    location_notes: f1.unwrap_or_default(),
-                })
-            }
-        }
-        deserializer.deserialize_struct("SpaceData", FIELDS, Visitor)
+        model::deserialize_struct(deserializer)
     }
 }
 
@@ -7817,34 +7513,30 @@ pub struct StringUpdateValue {
     pub value: Option<String>,
 }
 
+impl model::Struct for StringUpdateValue {
+    const NAME: &'static str = "StringUpdateValue";
+    const FIELDS: &'static [&'static str] = &["Value"];
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key_seed(model::FieldSeed(Self::FIELDS))? {
+            match key {
+                0 => model::field(&mut f0, &mut map, "Value")?,
+                _ => model::skip(&mut map)?,
+            }
+        }
+        Ok(Self {
+            value: f0.unwrap_or_default(),
+        })
+    }
+}
+
 impl<'de> Deserialize<'de> for StringUpdateValue {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        const FIELDS: &[&str] = &["Value"];
-        struct Visitor;
-        impl<'de> serde::de::Visitor<'de> for Visitor {
-            type Value = StringUpdateValue;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("struct StringUpdateValue")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<StringUpdateValue, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key_seed(model::FieldSeed(FIELDS))? {
-                    match key {
-                        0 => model::field(&mut f0, &mut map, "Value")?,
-                        _ => model::skip(&mut map)?,
-                    }
-                }
-                Ok(StringUpdateValue {
-                    value: f0.unwrap_or_default(),
-                })
-            }
-        }
-        deserializer.deserialize_struct("StringUpdateValue", FIELDS, Visitor)
+        model::deserialize_struct(deserializer)
     }
 }
 
@@ -7930,37 +7622,33 @@ pub struct TaxValue {
     pub value: f64,
 }
 
+impl model::Struct for TaxValue {
+    const NAME: &'static str = "TaxValue";
+    const FIELDS: &'static [&'static str] = &["Code", "Value"];
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key_seed(model::FieldSeed(Self::FIELDS))? {
+            match key {
+                0 => model::field(&mut f0, &mut map, "Code")?,
+                1 => model::field(&mut f1, &mut map, "Value")?,
+                _ => model::skip(&mut map)?,
+            }
+        }
+        Ok(Self {
+            code: f0.unwrap_or_default(),
+            value: model::required(f1, "Value")?,
+        })
+    }
+}
+
 impl<'de> Deserialize<'de> for TaxValue {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        const FIELDS: &[&str] = &["Code", "Value"];
-        struct Visitor;
-        impl<'de> serde::de::Visitor<'de> for Visitor {
-            type Value = TaxValue;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("struct TaxValue")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<TaxValue, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key_seed(model::FieldSeed(FIELDS))? {
-                    match key {
-                        0 => model::field(&mut f0, &mut map, "Code")?,
-                        1 => model::field(&mut f1, &mut map, "Value")?,
-                        _ => model::skip(&mut map)?,
-                    }
-                }
-                Ok(TaxValue {
-                    code: f0.unwrap_or_default(),
-                    value: model::required(f1, "Value")?,
-                })
-            }
-        }
-        deserializer.deserialize_struct("TaxValue", FIELDS, Visitor)
+        model::deserialize_struct(deserializer)
     }
 }
 
@@ -7976,37 +7664,33 @@ pub struct TimeFilterInterval {
     pub end_utc: Option<calendar::DateTime>,
 }
 
+impl model::Struct for TimeFilterInterval {
+    const NAME: &'static str = "TimeFilterInterval";
+    const FIELDS: &'static [&'static str] = &["StartUtc", "EndUtc"];
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key_seed(model::FieldSeed(Self::FIELDS))? {
+            match key {
+                0 => model::field(&mut f0, &mut map, "StartUtc")?,
+                1 => model::field(&mut f1, &mut map, "EndUtc")?,
+                _ => model::skip(&mut map)?,
+            }
+        }
+        Ok(Self {
+            start_utc: f0.unwrap_or_default(),
+            end_utc: f1.unwrap_or_default(),
+        })
+    }
+}
+
 impl<'de> Deserialize<'de> for TimeFilterInterval {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        const FIELDS: &[&str] = &["StartUtc", "EndUtc"];
-        struct Visitor;
-        impl<'de> serde::de::Visitor<'de> for Visitor {
-            type Value = TimeFilterInterval;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("struct TimeFilterInterval")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<TimeFilterInterval, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key_seed(model::FieldSeed(FIELDS))? {
-                    match key {
-                        0 => model::field(&mut f0, &mut map, "StartUtc")?,
-                        1 => model::field(&mut f1, &mut map, "EndUtc")?,
-                        _ => model::skip(&mut map)?,
-                    }
-                }
-                Ok(TimeFilterInterval {
-                    start_utc: f0.unwrap_or_default(),
-                    end_utc: f1.unwrap_or_default(),
-                })
-            }
-        }
-        deserializer.deserialize_struct("TimeFilterInterval", FIELDS, Visitor)
+        model::deserialize_struct(deserializer)
     }
 }
 
@@ -8119,28 +7803,24 @@ impl<'de> Deserialize<'de> for Title {
 /// Empty object returned by operations that have nothing to report.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Unit {}
+impl model::Struct for Unit {
+    const NAME: &'static str = "Unit";
+    const FIELDS: &'static [&'static str] = &[];
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        while map.next_key::<serde::de::IgnoredAny>()?.is_some() {
+            model::skip(&mut map)?;
+        }
+        Ok(Self {})
+    }
+}
+
 impl<'de> Deserialize<'de> for Unit {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        const FIELDS: &[&str] = &[];
-        struct Visitor;
-        impl<'de> serde::de::Visitor<'de> for Visitor {
-            type Value = Unit;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("struct Unit")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<Unit, A::Error> {
-                while map.next_key::<serde::de::IgnoredAny>()?.is_some() {
-                    model::skip(&mut map)?;
-                }
-                Ok(Unit {})
-            }
-        }
-        deserializer.deserialize_struct("Unit", FIELDS, Visitor)
+        model::deserialize_struct(deserializer)
     }
 }
 
@@ -8226,34 +7906,30 @@ pub struct WebSocketMessage {
     pub events: Vec<WebSocketEvent>,
 }
 
+impl model::Struct for WebSocketMessage {
+    const NAME: &'static str = "WebSocketMessage";
+    const FIELDS: &'static [&'static str] = &["Events"];
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key_seed(model::FieldSeed(Self::FIELDS))? {
+            match key {
+                0 => model::field(&mut f0, &mut map, "Events")?,
+                _ => model::skip(&mut map)?,
+            }
+        }
+        Ok(Self {
+            events: model::required(f0, "Events")?,
+        })
+    }
+}
+
 impl<'de> Deserialize<'de> for WebSocketMessage {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        const FIELDS: &[&str] = &["Events"];
-        struct Visitor;
-        impl<'de> serde::de::Visitor<'de> for Visitor {
-            type Value = WebSocketMessage;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("struct WebSocketMessage")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<WebSocketMessage, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key_seed(model::FieldSeed(FIELDS))? {
-                    match key {
-                        0 => model::field(&mut f0, &mut map, "Events")?,
-                        _ => model::skip(&mut map)?,
-                    }
-                }
-                Ok(WebSocketMessage {
-                    events: model::required(f0, "Events")?,
-                })
-            }
-        }
-        deserializer.deserialize_struct("WebSocketMessage", FIELDS, Visitor)
+        model::deserialize_struct(deserializer)
     }
 }
 

@@ -489,15 +489,16 @@ fn structure(api: &Api, config: &Config, def: &TypeDef, s: &Struct, docs: TokenS
     }
 }
 
-/// `Deserialize` of a struct, decoding what serde's derive decodes (an object; unknown
-/// properties ignored; a repeated field is an error; an absent required field is `missing
-/// field`, an absent `Option` or `Nullable` field `None` or `Absent`) with a fraction of its
-/// code: key matching and slot filling are `triad_runtime::model` functions compiled once, and
-/// no sequence form or field enum is generated per struct.
+/// `Deserialize` of a struct, decoding objects as serde's derive does (unknown properties
+/// ignored; a repeated field is an error; an absent required field is `missing field`, an
+/// absent `Option` or `Nullable` field `None` or `Absent`; but an array is not read as the
+/// fields in order, it is an `invalid type` error at the struct) with a fraction of its
+/// code: the visitor, key matching and slot filling are `triad_runtime::model` code compiled
+/// once; per struct only `model::Struct` (its field names and a loop filling one slot per
+/// field) is emitted, with no sequence form, field enum or visitor type.
 fn deserialize_struct(config: &Config, def: &TypeDef, s: &Struct) -> TokenStream {
     let name = ident(&def.name.rust);
     let rust_name = def.name.rust.trim_start_matches("r#");
-    let expecting = format!("struct {rust_name}");
     let wires: Vec<&str> = s.fields.iter().map(|f| f.name.wire.as_str()).collect();
     let slots: Vec<Ident> = (0..s.fields.len()).map(|i| ident(&format!("f{i}"))).collect();
     let arms = s.fields.iter().zip(&slots).enumerate().map(|(i, (f, slot))| {
@@ -520,7 +521,7 @@ fn deserialize_struct(config: &Config, def: &TypeDef, s: &Struct) -> TokenStream
     } else {
         quote! {
             #(let mut #slots = None;)*
-            while let Some(key) = map.next_key_seed(model::FieldSeed(FIELDS))? {
+            while let Some(key) = map.next_key_seed(model::FieldSeed(Self::FIELDS))? {
                 match key {
                     #(#arms)*
                     _ => model::skip(&mut map)?,
@@ -529,21 +530,17 @@ fn deserialize_struct(config: &Config, def: &TypeDef, s: &Struct) -> TokenStream
         }
     };
     quote! {
+        impl model::Struct for #name {
+            const NAME: &'static str = #rust_name;
+            const FIELDS: &'static [&'static str] = &[#(#wires),*];
+            fn visit_map<'de, A: serde::de::MapAccess<'de>>(mut map: A) -> Result<Self, A::Error> {
+                #body
+                Ok(Self { #(#values)* })
+            }
+        }
         impl<'de> Deserialize<'de> for #name {
             fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                const FIELDS: &[&str] = &[#(#wires),*];
-                struct Visitor;
-                impl<'de> serde::de::Visitor<'de> for Visitor {
-                    type Value = #name;
-                    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                        f.write_str(#expecting)
-                    }
-                    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<#name, A::Error> {
-                        #body
-                        Ok(#name { #(#values)* })
-                    }
-                }
-                deserializer.deserialize_struct(#rust_name, FIELDS, Visitor)
+                model::deserialize_struct(deserializer)
             }
         }
     }
