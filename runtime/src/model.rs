@@ -23,6 +23,12 @@ impl fmt::Debug for Redacted {
 /// Deserializes a string enum through `From<&str>`, which maps unknown values to `Unknown`.
 pub struct OpenEnumVisitor<T>(PhantomData<T>);
 
+impl<T> Default for OpenEnumVisitor<T> {
+    fn default() -> Self {
+        OpenEnumVisitor(PhantomData)
+    }
+}
+
 impl<T> OpenEnumVisitor<T> {
     pub fn new() -> Self {
         OpenEnumVisitor(PhantomData)
