@@ -107,7 +107,7 @@ fn user_files_in_a_crate_folder_survive_regeneration_and_a_rename() {
     assert!(stdout.contains("orphan:  pets-types/src/lib.rs"), "{stdout}");
     assert!(dir.join("out/pets-model/src/lib.rs").is_file());
     // What triad generated in the old folder is gone; what the user put there is not.
-    for generated in ["Cargo.toml", "README.md", "src/lib.rs", "src/support.rs"] {
+    for generated in ["Cargo.toml", "README.md", "src/lib.rs"] {
         assert!(!krate.join(generated).exists(), "{generated} left behind");
     }
     for (path, text) in USER_FILES {
@@ -267,7 +267,7 @@ fn a_killed_write_is_rolled_forward_and_its_temporaries_removed() {
     let out = dir.join("out");
     let mut journal = String::new();
     let targets = [".triad-generated", "pets-model/Cargo.toml", "pets-model/README.md", "pets-model/src/lib.rs"];
-    for (i, target) in targets.into_iter().chain(["pets-model/src/support.rs"]).enumerate() {
+    for (i, target) in targets.into_iter().enumerate() {
         let (parent, name) = target.rsplit_once('/').unwrap_or(("", target));
         let temp = if parent.is_empty() {
             format!(".{name}.4242-0.triad-tmp")
@@ -283,9 +283,7 @@ fn a_killed_write_is_rolled_forward_and_its_temporaries_removed() {
         }
         journal.push_str(&format!("rename\t{temp}\t{target}\n"));
     }
-    for orphan in
-        ["pets-types/Cargo.toml", "pets-types/README.md", "pets-types/src/lib.rs", "pets-types/src/support.rs"]
-    {
+    for orphan in ["pets-types/Cargo.toml", "pets-types/README.md", "pets-types/src/lib.rs"] {
         journal.push_str(&format!("delete\t{orphan}\n"));
     }
     fs::remove_file(out.join("pets-types/Cargo.toml")).unwrap();

@@ -1,6 +1,8 @@
 //! Runtime of the crates triad generates: everything that is the same for every API, written
 //! and tested once, so generated code stays thin.
 //!
+//! - always: the serde helpers of generated types crates ([`model`]): [`model::Nullable`] for
+//!   optional nullable fields, open enums, tagged unions that keep unknown variants, redaction.
 //! - feature `client`: the HTTP transport of generated client crates ([`client`]): requests on
 //!   `reqwest` with rustls, credentials injected into headers, query, cookies or JSON bodies,
 //!   retries with exponential backoff and jitter that honour `Retry-After`, an optional
@@ -16,3 +18,5 @@ pub mod client;
 
 #[cfg(feature = "server")]
 pub mod server;
+
+pub mod model;

@@ -157,3 +157,19 @@ fn date_fields_accept_date_times_without_loss() {
     let error = serde_json::from_str::<Date>(r#""19.06.2021""#).unwrap_err().to_string();
     assert!(error.contains("expected YYYY-MM-DD or an RFC 3339 date-time"), "{error}");
 }
+
+/// The same rule the other way round: a field declared `format: date-time` accepts a bare date,
+/// keeps it as a date and writes it back as received.
+#[test]
+fn date_time_fields_accept_dates_without_loss() {
+    use mews_types::calendar::DateTime;
+    let day: DateTime = serde_json::from_str(r#""2021-06-19""#).unwrap();
+    assert!(matches!(day, DateTime::Day(_)), "{day:?}");
+    assert_eq!(day.instant().to_rfc3339(), "2021-06-19T00:00:00+00:00");
+    assert_eq!(serde_json::to_string(&day).unwrap(), r#""2021-06-19""#);
+    let instant: DateTime = serde_json::from_str(r#""2021-06-19T23:30:00.5+02:00""#).unwrap();
+    assert!(matches!(instant, DateTime::Instant(_)), "{instant:?}");
+    assert_eq!(serde_json::to_string(&instant).unwrap(), r#""2021-06-19T21:30:00.500Z""#, "written in UTC");
+    let error = serde_json::from_str::<DateTime>(r#""19.06.2021""#).unwrap_err().to_string();
+    assert!(error.contains("expected an RFC 3339 date-time or YYYY-MM-DD"), "{error}");
+}

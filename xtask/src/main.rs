@@ -8,11 +8,15 @@
 //! - `bench`: run the criterion benchmarks.
 //! - `client-cost [--corpus DIR] [--rounds N] [--runs N]`: the whole Mews Connector API's client
 //!   against oas3-gen's (lines, dev build time, generation time); see `client_cost.rs`.
+//! - `compile-cost [DIR] [--rounds N]`: time the dev build of our types crate for the API in DIR
+//!   (default: the corpus' Mews Connector API) against oas3-gen's `types` output for the same
+//!   merged file, and print medians, their ratio and line counts.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
 mod client_cost;
+mod compile_cost;
 mod corpus;
 
 fn main() -> ExitCode {
@@ -25,7 +29,8 @@ fn main() -> ExitCode {
         },
         Some("bench") => bench(&args[1..]),
         Some("client-cost") => client_cost::run(&project_root(), &args[1..]),
-        _ => Err("usage: cargo xtask <codegen [--check] | corpus DIR | bench [criterion args] | client-cost [--corpus DIR] [--rounds N] [--runs N]>".into()),
+        Some("compile-cost") => compile_cost::run(&args[1..], &project_root()),
+        _ => Err("usage: cargo xtask <codegen [--check] | corpus DIR | bench [criterion args] | client-cost [--corpus DIR] [--rounds N] [--runs N] | compile-cost [DIR] [--rounds N]>".into()),
     };
     match result {
         Ok(code) => code,

@@ -42,11 +42,13 @@
     clippy::doc_overindented_list_items,
     clippy::type_complexity
 )]
-mod support;
+/// The serde helpers this crate's types use, from `triad-runtime`: [`model::Nullable`]
+/// is the type of optional fields that may also be `null`.
+pub use triad_runtime::model;
 
 use serde::{Deserialize, Serialize};
 
-/// Calendar dates as received.
+/// Dates and date-times as received.
 pub mod calendar {
     use std::fmt;
     /// A field the spec declares as a date (`YYYY-MM-DD`). A date-time received in its
@@ -119,6 +121,75 @@ pub mod calendar {
             text.parse().map_err(serde::de::Error::custom)
         }
     }
+    /// A field the spec declares as a date-time (RFC 3339, such as `2021-06-19T08:30:00Z`).
+    /// The same rule as for [`Date`], the other way round: a date received in its place
+    /// (`2021-06-19`) is accepted and kept as a date, so nothing is lost;
+    /// [`DateTime::instant`] gives the start of that day in UTC. Values are written back
+    /// in the form they were received (a date-time in UTC, a zero offset as `Z`).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+    pub enum DateTime {
+        /// A date-time, as the spec declares.
+        Instant(chrono::DateTime<chrono::Utc>),
+        /// A date sent in place of a date-time.
+        Day(chrono::NaiveDate),
+    }
+    impl DateTime {
+        /// The instant: the date-time itself, or midnight UTC at the start of the date.
+        pub fn instant(&self) -> chrono::DateTime<chrono::Utc> {
+            match self {
+                DateTime::Instant(instant) => *instant,
+                DateTime::Day(day) => day.and_time(chrono::NaiveTime::MIN).and_utc(),
+            }
+        }
+    }
+    impl From<chrono::DateTime<chrono::Utc>> for DateTime {
+        fn from(instant: chrono::DateTime<chrono::Utc>) -> Self {
+            DateTime::Instant(instant)
+        }
+    }
+    impl fmt::Display for DateTime {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            match self {
+                DateTime::Instant(instant) => {
+                    f.write_str(
+                        &instant.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
+                    )
+                }
+                DateTime::Day(day) => write!(f, "{}", day.format("%Y-%m-%d")),
+            }
+        }
+    }
+    impl std::str::FromStr for DateTime {
+        type Err = String;
+        fn from_str(text: &str) -> Result<Self, String> {
+            if let Ok(instant) = text.parse::<chrono::DateTime<chrono::Utc>>() {
+                return Ok(DateTime::Instant(instant));
+            }
+            chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+                .map(DateTime::Day)
+                .map_err(|_| {
+                    format!(
+                        "invalid date-time `{text}`: expected an RFC 3339 date-time or YYYY-MM-DD"
+                    )
+                })
+        }
+    }
+    impl serde::Serialize for DateTime {
+        fn serialize<S: serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> Result<S::Ok, S::Error> {
+            serializer.collect_str(self)
+        }
+    }
+    impl<'de> serde::Deserialize<'de> for DateTime {
+        fn deserialize<D: serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> Result<Self, D::Error> {
+            let text = String::deserialize(deserializer)?;
+            text.parse().map_err(serde::de::Error::custom)
+        }
+    }
 }
 
 /// Kind of account that owns an entity.
@@ -167,7 +238,7 @@ impl<'de> Deserialize<'de> for AccountType {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        deserializer.deserialize_str(support::OpenEnumVisitor::new())
+        deserializer.deserialize_str(model::OpenEnumVisitor::new())
     }
 }
 
@@ -223,7 +294,7 @@ impl<'de> Deserialize<'de> for AccountingState {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        deserializer.deserialize_str(support::OpenEnumVisitor::new())
+        deserializer.deserialize_str(model::OpenEnumVisitor::new())
     }
 }
 
@@ -273,20 +344,47 @@ impl<'de> Deserialize<'de> for ActivityState {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        deserializer.deserialize_str(support::OpenEnumVisitor::new())
+        deserializer.deserialize_str(model::OpenEnumVisitor::new())
     }
 }
 
 /// Sales settings of an additional service.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct AdditionalServiceData {
     /// Moments at which the service is offered to guests.
     pub promotions: Promotions,
 }
 
+impl model::Struct for AdditionalServiceData {
+    const NAME: &'static str = "AdditionalServiceData";
+    const FIELDS: &'static [&'static str] = &["Promotions"];
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key_seed(model::FieldSeed(Self::FIELDS))? {
+            match key {
+                0 => model::field(&mut f0, &mut map, "Promotions")?,
+                _ => model::skip(&mut map)?,
+            }
+        }
+        Ok(Self {
+            promotions: model::required(f0, "Promotions")?,
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for AdditionalServiceData {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        model::deserialize_struct(deserializer)
+    }
+}
+
 /// Monetary amount with its currency and tax split.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Amount {
     /// ISO 4217 code of the currency.
@@ -299,8 +397,49 @@ pub struct Amount {
     pub tax_values: Vec<TaxValue>,
 }
 
+impl model::Struct for Amount {
+    const NAME: &'static str = "Amount";
+    const FIELDS: &'static [&'static str] = &[
+        "Currency",
+        "NetValue",
+        "GrossValue",
+        "TaxValues",
+    ];
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        while let Some(key) = map.next_key_seed(model::FieldSeed(Self::FIELDS))? {
+            match key {
+                0 => model::field(&mut f0, &mut map, "Currency")?,
+                1 => model::field(&mut f1, &mut map, "NetValue")?,
+                2 => model::field(&mut f2, &mut map, "GrossValue")?,
+                3 => model::field(&mut f3, &mut map, "TaxValues")?,
+                _ => model::skip(&mut map)?,
+            }
+        }
+        Ok(Self {
+            currency: model::required(f0, "Currency")?,
+            net_value: model::required(f1, "NetValue")?,
+            gross_value: model::required(f2, "GrossValue")?,
+            tax_values: model::required(f3, "TaxValues")?,
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for Amount {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        model::deserialize_struct(deserializer)
+    }
+}
+
 /// Time settings of a bookable service.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct BookableServiceData {
     /// Default start of a booking after the start of its time unit, as an ISO 8601 duration.
@@ -315,17 +454,88 @@ pub struct BookableServiceData {
     pub time_unit_period: TimeUnitPeriod,
 }
 
+impl model::Struct for BookableServiceData {
+    const NAME: &'static str = "BookableServiceData";
+    const FIELDS: &'static [&'static str] = &[
+        "StartOffset",
+        "EndOffset",
+        "OccupancyStartOffset",
+        "OccupancyEndOffset",
+        "TimeUnitPeriod",
+    ];
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        while let Some(key) = map.next_key_seed(model::FieldSeed(Self::FIELDS))? {
+            match key {
+                0 => model::field(&mut f0, &mut map, "StartOffset")?,
+                1 => model::field(&mut f1, &mut map, "EndOffset")?,
+                2 => model::field(&mut f2, &mut map, "OccupancyStartOffset")?,
+                3 => model::field(&mut f3, &mut map, "OccupancyEndOffset")?,
+                4 => model::field(&mut f4, &mut map, "TimeUnitPeriod")?,
+                _ => model::skip(&mut map)?,
+            }
+        }
+        Ok(Self {
+            start_offset: model::required(f0, "StartOffset")?,
+            end_offset: model::required(f1, "EndOffset")?,
+            occupancy_start_offset: model::required(f2, "OccupancyStartOffset")?,
+            occupancy_end_offset: model::required(f3, "OccupancyEndOffset")?,
+            time_unit_period: model::required(f4, "TimeUnitPeriod")?,
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for BookableServiceData {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        model::deserialize_struct(deserializer)
+    }
+}
+
 /// Update wrapper for a flag. Leaving the wrapper out keeps the stored value.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct BooleanUpdateValue {
     /// New value of the flag.
-    #[serde(default)]
     pub value: Option<bool>,
 }
 
+impl model::Struct for BooleanUpdateValue {
+    const NAME: &'static str = "BooleanUpdateValue";
+    const FIELDS: &'static [&'static str] = &["Value"];
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key_seed(model::FieldSeed(Self::FIELDS))? {
+            match key {
+                0 => model::field(&mut f0, &mut map, "Value")?,
+                _ => model::skip(&mut map)?,
+            }
+        }
+        Ok(Self {
+            value: f0.unwrap_or_default(),
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for BooleanUpdateValue {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        model::deserialize_struct(deserializer)
+    }
+}
+
 /// A company account, such as a corporate client or travel agency.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Company {
     /// Unique identifier of the company.
@@ -352,18 +562,87 @@ pub struct Company {
     pub invoice_due_interval: Option<String>,
     /// Creation time.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub created_utc: Option<chrono::DateTime<chrono::Utc>>,
+    pub created_utc: Option<calendar::DateTime>,
     /// Time of the latest change.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub updated_utc: Option<chrono::DateTime<chrono::Utc>>,
+    pub updated_utc: Option<calendar::DateTime>,
+}
+
+impl model::Struct for Company {
+    const NAME: &'static str = "Company";
+    const FIELDS: &'static [&'static str] = &[
+        "Id",
+        "ChainId",
+        "Name",
+        "Number",
+        "IsActive",
+        "Identifier",
+        "TaxIdentifier",
+        "InvoicingEmail",
+        "InvoiceDueInterval",
+        "CreatedUtc",
+        "UpdatedUtc",
+    ];
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        let mut f7 = None;
+        let mut f8 = None;
+        let mut f9 = None;
+        let mut f10 = None;
+        while let Some(key) = map.next_key_seed(model::FieldSeed(Self::FIELDS))? {
+            match key {
+                0 => model::field(&mut f0, &mut map, "Id")?,
+                1 => model::field(&mut f1, &mut map, "ChainId")?,
+                2 => model::field(&mut f2, &mut map, "Name")?,
+                3 => model::field(&mut f3, &mut map, "Number")?,
+                4 => model::field(&mut f4, &mut map, "IsActive")?,
+                5 => model::field(&mut f5, &mut map, "Identifier")?,
+                6 => model::field(&mut f6, &mut map, "TaxIdentifier")?,
+                7 => model::field(&mut f7, &mut map, "InvoicingEmail")?,
+                8 => model::field(&mut f8, &mut map, "InvoiceDueInterval")?,
+                9 => model::field(&mut f9, &mut map, "CreatedUtc")?,
+                10 => model::field(&mut f10, &mut map, "UpdatedUtc")?,
+                _ => model::skip(&mut map)?,
+            }
+        }
+        Ok(Self {
+            id: model::required(f0, "Id")?,
+            chain_id: model::required(f1, "ChainId")?,
+            name: model::required(f2, "Name")?,
+            number: model::required(f3, "Number")?,
+            is_active: model::required(f4, "IsActive")?,
+            identifier: f5.unwrap_or_default(),
+            tax_identifier: f6.unwrap_or_default(),
+            invoicing_email: f7.unwrap_or_default(),
+            invoice_due_interval: f8.unwrap_or_default(),
+            created_utc: f9.unwrap_or_default(),
+            updated_utc: f10.unwrap_or_default(),
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for Company {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        model::deserialize_struct(deserializer)
+    }
 }
 
 /// Setup of the enterprise behind the access token.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Configuration {
     /// Current server time.
-    pub now_utc: chrono::DateTime<chrono::Utc>,
+    pub now_utc: calendar::DateTime,
     /// The enterprise itself.
     pub enterprise: Enterprise,
     /// Service the access token is bound to, if any.
@@ -377,8 +656,53 @@ pub struct Configuration {
     pub is_identity_document_number_required: Option<bool>,
 }
 
+impl model::Struct for Configuration {
+    const NAME: &'static str = "Configuration";
+    const FIELDS: &'static [&'static str] = &[
+        "NowUtc",
+        "Enterprise",
+        "Service",
+        "PaymentCardStorage",
+        "IsIdentityDocumentNumberRequired",
+    ];
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        while let Some(key) = map.next_key_seed(model::FieldSeed(Self::FIELDS))? {
+            match key {
+                0 => model::field(&mut f0, &mut map, "NowUtc")?,
+                1 => model::field(&mut f1, &mut map, "Enterprise")?,
+                2 => model::field(&mut f2, &mut map, "Service")?,
+                3 => model::field(&mut f3, &mut map, "PaymentCardStorage")?,
+                4 => model::field(&mut f4, &mut map, "IsIdentityDocumentNumberRequired")?,
+                _ => model::skip(&mut map)?,
+            }
+        }
+        Ok(Self {
+            now_utc: model::required(f0, "NowUtc")?,
+            enterprise: model::required(f1, "Enterprise")?,
+            service: f2.unwrap_or_default(),
+            payment_card_storage: f3.unwrap_or_default(),
+            is_identity_document_number_required: f4.unwrap_or_default(),
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for Configuration {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        model::deserialize_struct(deserializer)
+    }
+}
+
 /// Request of configuration/get.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct ConfigurationFilterParameters {
     /// Token of the partner application; the same for all of its production connections.
@@ -398,12 +722,61 @@ pub struct ConfigurationFilterParameters {
     pub enterprise_id: Option<uuid::Uuid>,
 }
 
+impl model::Struct for ConfigurationFilterParameters {
+    const NAME: &'static str = "ConfigurationFilterParameters";
+    const FIELDS: &'static [&'static str] = &[
+        "ClientToken",
+        "AccessToken",
+        "Client",
+        "LanguageCode",
+        "CultureCode",
+        "EnterpriseId",
+    ];
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        while let Some(key) = map.next_key_seed(model::FieldSeed(Self::FIELDS))? {
+            match key {
+                0 => model::field(&mut f0, &mut map, "ClientToken")?,
+                1 => model::field(&mut f1, &mut map, "AccessToken")?,
+                2 => model::field(&mut f2, &mut map, "Client")?,
+                3 => model::field(&mut f3, &mut map, "LanguageCode")?,
+                4 => model::field(&mut f4, &mut map, "CultureCode")?,
+                5 => model::field(&mut f5, &mut map, "EnterpriseId")?,
+                _ => model::skip(&mut map)?,
+            }
+        }
+        Ok(Self {
+            client_token: model::required(f0, "ClientToken")?,
+            access_token: model::required(f1, "AccessToken")?,
+            client: model::required(f2, "Client")?,
+            language_code: f3.unwrap_or_default(),
+            culture_code: f4.unwrap_or_default(),
+            enterprise_id: f5.unwrap_or_default(),
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for ConfigurationFilterParameters {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        model::deserialize_struct(deserializer)
+    }
+}
+
 impl std::fmt::Debug for ConfigurationFilterParameters {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ConfigurationFilterParameters")
-            .field("client_token", &support::Redacted)
-            .field("access_token", &support::Redacted)
-            .field("client", &support::Redacted)
+            .field("client_token", &model::Redacted)
+            .field("access_token", &model::Redacted)
+            .field("client", &model::Redacted)
             .field("language_code", &self.language_code)
             .field("culture_code", &self.culture_code)
             .field("enterprise_id", &self.enterprise_id)
@@ -412,7 +785,7 @@ impl std::fmt::Debug for ConfigurationFilterParameters {
 }
 
 /// Body returned with every unsuccessful response.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct ConnectorApiExceptionResult {
     /// Human-readable explanation of the failure.
@@ -426,8 +799,41 @@ pub struct ConnectorApiExceptionResult {
     pub details: Option<serde_json::Value>,
 }
 
+impl model::Struct for ConnectorApiExceptionResult {
+    const NAME: &'static str = "ConnectorApiExceptionResult";
+    const FIELDS: &'static [&'static str] = &["Message", "RequestId", "Details"];
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        while let Some(key) = map.next_key_seed(model::FieldSeed(Self::FIELDS))? {
+            match key {
+                0 => model::field(&mut f0, &mut map, "Message")?,
+                1 => model::field(&mut f1, &mut map, "RequestId")?,
+                2 => model::field(&mut f2, &mut map, "Details")?,
+                _ => model::skip(&mut map)?,
+            }
+        }
+        Ok(Self {
+            message: f0.unwrap_or_default(),
+            request_id: f1.unwrap_or_default(),
+            details: f2.unwrap_or_default(),
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for ConnectorApiExceptionResult {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        model::deserialize_struct(deserializer)
+    }
+}
+
 /// A currency and whether the enterprise accepts it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct CurrencyAcceptance {
     /// ISO 4217 currency code.
@@ -438,8 +844,41 @@ pub struct CurrencyAcceptance {
     pub is_enabled: bool,
 }
 
+impl model::Struct for CurrencyAcceptance {
+    const NAME: &'static str = "CurrencyAcceptance";
+    const FIELDS: &'static [&'static str] = &["Currency", "IsDefault", "IsEnabled"];
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        while let Some(key) = map.next_key_seed(model::FieldSeed(Self::FIELDS))? {
+            match key {
+                0 => model::field(&mut f0, &mut map, "Currency")?,
+                1 => model::field(&mut f1, &mut map, "IsDefault")?,
+                2 => model::field(&mut f2, &mut map, "IsEnabled")?,
+                _ => model::skip(&mut map)?,
+            }
+        }
+        Ok(Self {
+            currency: model::required(f0, "Currency")?,
+            is_default: model::required(f1, "IsDefault")?,
+            is_enabled: model::required(f2, "IsEnabled")?,
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for CurrencyAcceptance {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        model::deserialize_struct(deserializer)
+    }
+}
+
 /// A guest profile.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Customer {
     /// Unique identifier of the customer.
@@ -515,17 +954,162 @@ pub struct Customer {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub merge_target_id: Option<uuid::Uuid>,
     /// Creation time.
-    pub created_utc: chrono::DateTime<chrono::Utc>,
+    pub created_utc: calendar::DateTime,
     /// Time of the latest change.
-    pub updated_utc: chrono::DateTime<chrono::Utc>,
+    pub updated_utc: calendar::DateTime,
     /// Profile that created the customer.
     pub creator_profile_id: uuid::Uuid,
     /// Profile that made the latest change.
     pub updater_profile_id: uuid::Uuid,
 }
 
+impl model::Struct for Customer {
+    const NAME: &'static str = "Customer";
+    const FIELDS: &'static [&'static str] = &[
+        "Id",
+        "ChainId",
+        "Number",
+        "Title",
+        "Sex",
+        "FirstName",
+        "LastName",
+        "SecondLastName",
+        "NationalityCode",
+        "PreferredLanguageCode",
+        "BirthDate",
+        "BirthPlace",
+        "Email",
+        "Phone",
+        "LoyaltyCode",
+        "Notes",
+        "CompanyId",
+        "AddressId",
+        "ItalianDestinationCode",
+        "ItalianFiscalCode",
+        "ItalianLotteryCode",
+        "Classifications",
+        "Options",
+        "IsActive",
+        "ActivityState",
+        "MergeTargetId",
+        "CreatedUtc",
+        "UpdatedUtc",
+        "CreatorProfileId",
+        "UpdaterProfileId",
+    ];
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        let mut f7 = None;
+        let mut f8 = None;
+        let mut f9 = None;
+        let mut f10 = None;
+        let mut f11 = None;
+        let mut f12 = None;
+        let mut f13 = None;
+        let mut f14 = None;
+        let mut f15 = None;
+        let mut f16 = None;
+        let mut f17 = None;
+        let mut f18 = None;
+        let mut f19 = None;
+        let mut f20 = None;
+        let mut f21 = None;
+        let mut f22 = None;
+        let mut f23 = None;
+        let mut f24 = None;
+        let mut f25 = None;
+        let mut f26 = None;
+        let mut f27 = None;
+        let mut f28 = None;
+        let mut f29 = None;
+        while let Some(key) = map.next_key_seed(model::FieldSeed(Self::FIELDS))? {
+            match key {
+                0 => model::field(&mut f0, &mut map, "Id")?,
+                1 => model::field(&mut f1, &mut map, "ChainId")?,
+                2 => model::field(&mut f2, &mut map, "Number")?,
+                3 => model::field(&mut f3, &mut map, "Title")?,
+                4 => model::field(&mut f4, &mut map, "Sex")?,
+                5 => model::field(&mut f5, &mut map, "FirstName")?,
+                6 => model::field(&mut f6, &mut map, "LastName")?,
+                7 => model::field(&mut f7, &mut map, "SecondLastName")?,
+                8 => model::field(&mut f8, &mut map, "NationalityCode")?,
+                9 => model::field(&mut f9, &mut map, "PreferredLanguageCode")?,
+                10 => model::field(&mut f10, &mut map, "BirthDate")?,
+                11 => model::field(&mut f11, &mut map, "BirthPlace")?,
+                12 => model::field(&mut f12, &mut map, "Email")?,
+                13 => model::field(&mut f13, &mut map, "Phone")?,
+                14 => model::field(&mut f14, &mut map, "LoyaltyCode")?,
+                15 => model::field(&mut f15, &mut map, "Notes")?,
+                16 => model::field(&mut f16, &mut map, "CompanyId")?,
+                17 => model::field(&mut f17, &mut map, "AddressId")?,
+                18 => model::field(&mut f18, &mut map, "ItalianDestinationCode")?,
+                19 => model::field(&mut f19, &mut map, "ItalianFiscalCode")?,
+                20 => model::field(&mut f20, &mut map, "ItalianLotteryCode")?,
+                21 => model::field(&mut f21, &mut map, "Classifications")?,
+                22 => model::field(&mut f22, &mut map, "Options")?,
+                23 => model::field(&mut f23, &mut map, "IsActive")?,
+                24 => model::field(&mut f24, &mut map, "ActivityState")?,
+                25 => model::field(&mut f25, &mut map, "MergeTargetId")?,
+                26 => model::field(&mut f26, &mut map, "CreatedUtc")?,
+                27 => model::field(&mut f27, &mut map, "UpdatedUtc")?,
+                28 => model::field(&mut f28, &mut map, "CreatorProfileId")?,
+                29 => model::field(&mut f29, &mut map, "UpdaterProfileId")?,
+                _ => model::skip(&mut map)?,
+            }
+        }
+        Ok(Self {
+            id: model::required(f0, "Id")?,
+            chain_id: model::required(f1, "ChainId")?,
+            number: model::required(f2, "Number")?,
+            title: f3.unwrap_or_default(),
+            sex: f4.unwrap_or_default(),
+            first_name: f5.unwrap_or_default(),
+            last_name: model::required(f6, "LastName")?,
+            second_last_name: f7.unwrap_or_default(),
+            nationality_code: f8.unwrap_or_default(),
+            preferred_language_code: f9.unwrap_or_default(),
+            birth_date: f10.unwrap_or_default(),
+            birth_place: f11.unwrap_or_default(),
+            email: f12.unwrap_or_default(),
+            phone: f13.unwrap_or_default(),
+            loyalty_code: f14.unwrap_or_default(),
+            notes: f15.unwrap_or_default(),
+            company_id: f16.unwrap_or_default(),
+            address_id: f17.unwrap_or_default(),
+            italian_destination_code: f18.unwrap_or_default(),
+            italian_fiscal_code: f19.unwrap_or_default(),
+            italian_lottery_code: f20.unwrap_or_default(),
+            classifications: model::required(f21, "Classifications")?,
+            options: model::required(f22, "Options")?,
+            is_active: model::required(f23, "IsActive")?,
+            activity_state: f24.unwrap_or_default(),
+            merge_target_id: f25.unwrap_or_default(),
+            created_utc: model::required(f26, "CreatedUtc")?,
+            updated_utc: model::required(f27, "UpdatedUtc")?,
+            creator_profile_id: model::required(f28, "CreatorProfileId")?,
+            updater_profile_id: model::required(f29, "UpdaterProfileId")?,
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for Customer {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        model::deserialize_struct(deserializer)
+    }
+}
+
 /// Data of a customer to create with customers/add.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct CustomerAddParameters {
     /// Token of the partner application; the same for all of its production connections.
@@ -603,12 +1187,141 @@ pub struct CustomerAddParameters {
     pub italian_lottery_code: Option<String>,
 }
 
+impl model::Struct for CustomerAddParameters {
+    const NAME: &'static str = "CustomerAddParameters";
+    const FIELDS: &'static [&'static str] = &[
+        "ClientToken",
+        "AccessToken",
+        "Client",
+        "LanguageCode",
+        "CultureCode",
+        "ChainId",
+        "OverwriteExisting",
+        "Title",
+        "Sex",
+        "FirstName",
+        "LastName",
+        "SecondLastName",
+        "NationalityCode",
+        "PreferredLanguageCode",
+        "BirthDate",
+        "BirthPlace",
+        "Email",
+        "Phone",
+        "LoyaltyCode",
+        "Notes",
+        "CompanyId",
+        "Classifications",
+        "Options",
+        "ItalianDestinationCode",
+        "ItalianFiscalCode",
+        "ItalianLotteryCode",
+    ];
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        let mut f7 = None;
+        let mut f8 = None;
+        let mut f9 = None;
+        let mut f10 = None;
+        let mut f11 = None;
+        let mut f12 = None;
+        let mut f13 = None;
+        let mut f14 = None;
+        let mut f15 = None;
+        let mut f16 = None;
+        let mut f17 = None;
+        let mut f18 = None;
+        let mut f19 = None;
+        let mut f20 = None;
+        let mut f21 = None;
+        let mut f22 = None;
+        let mut f23 = None;
+        let mut f24 = None;
+        let mut f25 = None;
+        while let Some(key) = map.next_key_seed(model::FieldSeed(Self::FIELDS))? {
+            match key {
+                0 => model::field(&mut f0, &mut map, "ClientToken")?,
+                1 => model::field(&mut f1, &mut map, "AccessToken")?,
+                2 => model::field(&mut f2, &mut map, "Client")?,
+                3 => model::field(&mut f3, &mut map, "LanguageCode")?,
+                4 => model::field(&mut f4, &mut map, "CultureCode")?,
+                5 => model::field(&mut f5, &mut map, "ChainId")?,
+                6 => model::field(&mut f6, &mut map, "OverwriteExisting")?,
+                7 => model::field(&mut f7, &mut map, "Title")?,
+                8 => model::field(&mut f8, &mut map, "Sex")?,
+                9 => model::field(&mut f9, &mut map, "FirstName")?,
+                10 => model::field(&mut f10, &mut map, "LastName")?,
+                11 => model::field(&mut f11, &mut map, "SecondLastName")?,
+                12 => model::field(&mut f12, &mut map, "NationalityCode")?,
+                13 => model::field(&mut f13, &mut map, "PreferredLanguageCode")?,
+                14 => model::field(&mut f14, &mut map, "BirthDate")?,
+                15 => model::field(&mut f15, &mut map, "BirthPlace")?,
+                16 => model::field(&mut f16, &mut map, "Email")?,
+                17 => model::field(&mut f17, &mut map, "Phone")?,
+                18 => model::field(&mut f18, &mut map, "LoyaltyCode")?,
+                19 => model::field(&mut f19, &mut map, "Notes")?,
+                20 => model::field(&mut f20, &mut map, "CompanyId")?,
+                21 => model::field(&mut f21, &mut map, "Classifications")?,
+                22 => model::field(&mut f22, &mut map, "Options")?,
+                23 => model::field(&mut f23, &mut map, "ItalianDestinationCode")?,
+                24 => model::field(&mut f24, &mut map, "ItalianFiscalCode")?,
+                25 => model::field(&mut f25, &mut map, "ItalianLotteryCode")?,
+                _ => model::skip(&mut map)?,
+            }
+        }
+        Ok(Self {
+            client_token: model::required(f0, "ClientToken")?,
+            access_token: model::required(f1, "AccessToken")?,
+            client: model::required(f2, "Client")?,
+            language_code: f3.unwrap_or_default(),
+            culture_code: f4.unwrap_or_default(),
+            chain_id: f5.unwrap_or_default(),
+            overwrite_existing: model::required(f6, "OverwriteExisting")?,
+            title: f7.unwrap_or_default(),
+            sex: f8.unwrap_or_default(),
+            first_name: f9.unwrap_or_default(),
+            last_name: model::required(f10, "LastName")?,
+            second_last_name: f11.unwrap_or_default(),
+            nationality_code: f12.unwrap_or_default(),
+            preferred_language_code: f13.unwrap_or_default(),
+            birth_date: f14.unwrap_or_default(),
+            birth_place: f15.unwrap_or_default(),
+            email: f16.unwrap_or_default(),
+            phone: f17.unwrap_or_default(),
+            loyalty_code: f18.unwrap_or_default(),
+            notes: f19.unwrap_or_default(),
+            company_id: f20.unwrap_or_default(),
+            classifications: f21.unwrap_or_default(),
+            options: f22.unwrap_or_default(),
+            italian_destination_code: f23.unwrap_or_default(),
+            italian_fiscal_code: f24.unwrap_or_default(),
+            italian_lottery_code: f25.unwrap_or_default(),
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for CustomerAddParameters {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        model::deserialize_struct(deserializer)
+    }
+}
+
 impl std::fmt::Debug for CustomerAddParameters {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CustomerAddParameters")
-            .field("client_token", &support::Redacted)
-            .field("access_token", &support::Redacted)
-            .field("client", &support::Redacted)
+            .field("client_token", &model::Redacted)
+            .field("access_token", &model::Redacted)
+            .field("client", &model::Redacted)
             .field("language_code", &self.language_code)
             .field("culture_code", &self.culture_code)
             .field("chain_id", &self.chain_id)
@@ -739,12 +1452,12 @@ impl<'de> Deserialize<'de> for CustomerClassification {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        deserializer.deserialize_str(support::OpenEnumVisitor::new())
+        deserializer.deserialize_str(model::OpenEnumVisitor::new())
     }
 }
 
 /// Flags choosing which customer data customers/getAll returns.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct CustomerExtent {
     /// Include the customer records.
@@ -759,8 +1472,41 @@ pub struct CustomerExtent {
     pub addresses: Option<bool>,
 }
 
+impl model::Struct for CustomerExtent {
+    const NAME: &'static str = "CustomerExtent";
+    const FIELDS: &'static [&'static str] = &["Customers", "Documents", "Addresses"];
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        while let Some(key) = map.next_key_seed(model::FieldSeed(Self::FIELDS))? {
+            match key {
+                0 => model::field(&mut f0, &mut map, "Customers")?,
+                1 => model::field(&mut f1, &mut map, "Documents")?,
+                2 => model::field(&mut f2, &mut map, "Addresses")?,
+                _ => model::skip(&mut map)?,
+            }
+        }
+        Ok(Self {
+            customers: f0.unwrap_or_default(),
+            documents: f1.unwrap_or_default(),
+            addresses: f2.unwrap_or_default(),
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for CustomerExtent {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        model::deserialize_struct(deserializer)
+    }
+}
+
 /// Filters for customers/getAll.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct CustomerFilterParameters {
     /// Token of the partner application; the same for all of its production connections.
@@ -808,12 +1554,101 @@ pub struct CustomerFilterParameters {
     pub activity_states: Option<Vec<ActivityState>>,
 }
 
+impl model::Struct for CustomerFilterParameters {
+    const NAME: &'static str = "CustomerFilterParameters";
+    const FIELDS: &'static [&'static str] = &[
+        "ClientToken",
+        "AccessToken",
+        "Client",
+        "LanguageCode",
+        "CultureCode",
+        "Limitation",
+        "Extent",
+        "ChainIds",
+        "CustomerIds",
+        "Emails",
+        "FirstNames",
+        "LastNames",
+        "CreatedUtc",
+        "UpdatedUtc",
+        "DeletedUtc",
+        "ActivityStates",
+    ];
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        let mut f7 = None;
+        let mut f8 = None;
+        let mut f9 = None;
+        let mut f10 = None;
+        let mut f11 = None;
+        let mut f12 = None;
+        let mut f13 = None;
+        let mut f14 = None;
+        let mut f15 = None;
+        while let Some(key) = map.next_key_seed(model::FieldSeed(Self::FIELDS))? {
+            match key {
+                0 => model::field(&mut f0, &mut map, "ClientToken")?,
+                1 => model::field(&mut f1, &mut map, "AccessToken")?,
+                2 => model::field(&mut f2, &mut map, "Client")?,
+                3 => model::field(&mut f3, &mut map, "LanguageCode")?,
+                4 => model::field(&mut f4, &mut map, "CultureCode")?,
+                5 => model::field(&mut f5, &mut map, "Limitation")?,
+                6 => model::field(&mut f6, &mut map, "Extent")?,
+                7 => model::field(&mut f7, &mut map, "ChainIds")?,
+                8 => model::field(&mut f8, &mut map, "CustomerIds")?,
+                9 => model::field(&mut f9, &mut map, "Emails")?,
+                10 => model::field(&mut f10, &mut map, "FirstNames")?,
+                11 => model::field(&mut f11, &mut map, "LastNames")?,
+                12 => model::field(&mut f12, &mut map, "CreatedUtc")?,
+                13 => model::field(&mut f13, &mut map, "UpdatedUtc")?,
+                14 => model::field(&mut f14, &mut map, "DeletedUtc")?,
+                15 => model::field(&mut f15, &mut map, "ActivityStates")?,
+                _ => model::skip(&mut map)?,
+            }
+        }
+        Ok(Self {
+            client_token: model::required(f0, "ClientToken")?,
+            access_token: model::required(f1, "AccessToken")?,
+            client: model::required(f2, "Client")?,
+            language_code: f3.unwrap_or_default(),
+            culture_code: f4.unwrap_or_default(),
+            limitation: model::required(f5, "Limitation")?,
+            extent: model::required(f6, "Extent")?,
+            chain_ids: f7.unwrap_or_default(),
+            customer_ids: f8.unwrap_or_default(),
+            emails: f9.unwrap_or_default(),
+            first_names: f10.unwrap_or_default(),
+            last_names: f11.unwrap_or_default(),
+            created_utc: f12.unwrap_or_default(),
+            updated_utc: f13.unwrap_or_default(),
+            deleted_utc: f14.unwrap_or_default(),
+            activity_states: f15.unwrap_or_default(),
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for CustomerFilterParameters {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        model::deserialize_struct(deserializer)
+    }
+}
+
 impl std::fmt::Debug for CustomerFilterParameters {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CustomerFilterParameters")
-            .field("client_token", &support::Redacted)
-            .field("access_token", &support::Redacted)
-            .field("client", &support::Redacted)
+            .field("client_token", &model::Redacted)
+            .field("access_token", &model::Redacted)
+            .field("client", &model::Redacted)
             .field("language_code", &self.language_code)
             .field("culture_code", &self.culture_code)
             .field("limitation", &self.limitation)
@@ -898,7 +1733,7 @@ impl<'de> Deserialize<'de> for CustomerOptionEnum {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        deserializer.deserialize_str(support::OpenEnumVisitor::new())
+        deserializer.deserialize_str(model::OpenEnumVisitor::new())
     }
 }
 
@@ -972,12 +1807,12 @@ impl<'de> Deserialize<'de> for CustomerOptionsEnum {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        deserializer.deserialize_str(support::OpenEnumVisitor::new())
+        deserializer.deserialize_str(model::OpenEnumVisitor::new())
     }
 }
 
 /// One page of customers.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct CustomerResult {
     /// Customers on this page, newest first.
@@ -987,8 +1822,38 @@ pub struct CustomerResult {
     pub cursor: Option<uuid::Uuid>,
 }
 
+impl model::Struct for CustomerResult {
+    const NAME: &'static str = "CustomerResult";
+    const FIELDS: &'static [&'static str] = &["Customers", "Cursor"];
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key_seed(model::FieldSeed(Self::FIELDS))? {
+            match key {
+                0 => model::field(&mut f0, &mut map, "Customers")?,
+                1 => model::field(&mut f1, &mut map, "Cursor")?,
+                _ => model::skip(&mut map)?,
+            }
+        }
+        Ok(Self {
+            customers: model::required(f0, "Customers")?,
+            cursor: f1.unwrap_or_default(),
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for CustomerResult {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        model::deserialize_struct(deserializer)
+    }
+}
+
 /// Changes to one customer for customers/update. Any property that is left out (or sent as null) keeps its stored value; the update-value wrappers additionally allow clearing a value with {"Value": null}.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct CustomerUpdateParameters {
     /// Token of the partner application; the same for all of its production connections.
@@ -1055,12 +1920,125 @@ pub struct CustomerUpdateParameters {
     pub italian_lottery_code: Option<StringUpdateValue>,
 }
 
+impl model::Struct for CustomerUpdateParameters {
+    const NAME: &'static str = "CustomerUpdateParameters";
+    const FIELDS: &'static [&'static str] = &[
+        "ClientToken",
+        "AccessToken",
+        "Client",
+        "LanguageCode",
+        "CultureCode",
+        "CustomerId",
+        "ChainId",
+        "Title",
+        "Sex",
+        "FirstName",
+        "LastName",
+        "SecondLastName",
+        "NationalityCode",
+        "BirthDate",
+        "Email",
+        "Phone",
+        "Notes",
+        "Classifications",
+        "Options",
+        "ItalianDestinationCode",
+        "ItalianFiscalCode",
+        "ItalianLotteryCode",
+    ];
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        let mut f7 = None;
+        let mut f8 = None;
+        let mut f9 = None;
+        let mut f10 = None;
+        let mut f11 = None;
+        let mut f12 = None;
+        let mut f13 = None;
+        let mut f14 = None;
+        let mut f15 = None;
+        let mut f16 = None;
+        let mut f17 = None;
+        let mut f18 = None;
+        let mut f19 = None;
+        let mut f20 = None;
+        let mut f21 = None;
+        while let Some(key) = map.next_key_seed(model::FieldSeed(Self::FIELDS))? {
+            match key {
+                0 => model::field(&mut f0, &mut map, "ClientToken")?,
+                1 => model::field(&mut f1, &mut map, "AccessToken")?,
+                2 => model::field(&mut f2, &mut map, "Client")?,
+                3 => model::field(&mut f3, &mut map, "LanguageCode")?,
+                4 => model::field(&mut f4, &mut map, "CultureCode")?,
+                5 => model::field(&mut f5, &mut map, "CustomerId")?,
+                6 => model::field(&mut f6, &mut map, "ChainId")?,
+                7 => model::field(&mut f7, &mut map, "Title")?,
+                8 => model::field(&mut f8, &mut map, "Sex")?,
+                9 => model::field(&mut f9, &mut map, "FirstName")?,
+                10 => model::field(&mut f10, &mut map, "LastName")?,
+                11 => model::field(&mut f11, &mut map, "SecondLastName")?,
+                12 => model::field(&mut f12, &mut map, "NationalityCode")?,
+                13 => model::field(&mut f13, &mut map, "BirthDate")?,
+                14 => model::field(&mut f14, &mut map, "Email")?,
+                15 => model::field(&mut f15, &mut map, "Phone")?,
+                16 => model::field(&mut f16, &mut map, "Notes")?,
+                17 => model::field(&mut f17, &mut map, "Classifications")?,
+                18 => model::field(&mut f18, &mut map, "Options")?,
+                19 => model::field(&mut f19, &mut map, "ItalianDestinationCode")?,
+                20 => model::field(&mut f20, &mut map, "ItalianFiscalCode")?,
+                21 => model::field(&mut f21, &mut map, "ItalianLotteryCode")?,
+                _ => model::skip(&mut map)?,
+            }
+        }
+        Ok(Self {
+            client_token: model::required(f0, "ClientToken")?,
+            access_token: model::required(f1, "AccessToken")?,
+            client: model::required(f2, "Client")?,
+            language_code: f3.unwrap_or_default(),
+            culture_code: f4.unwrap_or_default(),
+            customer_id: model::required(f5, "CustomerId")?,
+            chain_id: f6.unwrap_or_default(),
+            title: f7.unwrap_or_default(),
+            sex: f8.unwrap_or_default(),
+            first_name: f9.unwrap_or_default(),
+            last_name: f10.unwrap_or_default(),
+            second_last_name: f11.unwrap_or_default(),
+            nationality_code: f12.unwrap_or_default(),
+            birth_date: f13.unwrap_or_default(),
+            email: f14.unwrap_or_default(),
+            phone: f15.unwrap_or_default(),
+            notes: f16.unwrap_or_default(),
+            classifications: f17.unwrap_or_default(),
+            options: f18.unwrap_or_default(),
+            italian_destination_code: f19.unwrap_or_default(),
+            italian_fiscal_code: f20.unwrap_or_default(),
+            italian_lottery_code: f21.unwrap_or_default(),
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for CustomerUpdateParameters {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        model::deserialize_struct(deserializer)
+    }
+}
+
 impl std::fmt::Debug for CustomerUpdateParameters {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CustomerUpdateParameters")
-            .field("client_token", &support::Redacted)
-            .field("access_token", &support::Redacted)
-            .field("client", &support::Redacted)
+            .field("client_token", &model::Redacted)
+            .field("access_token", &model::Redacted)
+            .field("client", &model::Redacted)
             .field("language_code", &self.language_code)
             .field("culture_code", &self.culture_code)
             .field("customer_id", &self.customer_id)
@@ -1085,7 +2063,7 @@ impl std::fmt::Debug for CustomerUpdateParameters {
 }
 
 /// Hardware device registered in Mews.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Device {
     /// Unique identifier of the device.
@@ -1099,8 +2077,44 @@ pub struct Device {
     pub identifier: Option<String>,
 }
 
+impl model::Struct for Device {
+    const NAME: &'static str = "Device";
+    const FIELDS: &'static [&'static str] = &["Id", "Type", "Name", "Identifier"];
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        while let Some(key) = map.next_key_seed(model::FieldSeed(Self::FIELDS))? {
+            match key {
+                0 => model::field(&mut f0, &mut map, "Id")?,
+                1 => model::field(&mut f1, &mut map, "Type")?,
+                2 => model::field(&mut f2, &mut map, "Name")?,
+                3 => model::field(&mut f3, &mut map, "Identifier")?,
+                _ => model::skip(&mut map)?,
+            }
+        }
+        Ok(Self {
+            id: model::required(f0, "Id")?,
+            r#type: model::required(f1, "Type")?,
+            name: model::required(f2, "Name")?,
+            identifier: f3.unwrap_or_default(),
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for Device {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        model::deserialize_struct(deserializer)
+    }
+}
+
 /// Instruction for a device linked to the integration, such as a printer or key cutter.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct DeviceCommand {
     /// Unique identifier of the command.
@@ -1108,7 +2122,7 @@ pub struct DeviceCommand {
     /// Processing state of the command.
     pub state: DeviceCommandState,
     /// Time the command was issued.
-    pub created_utc: chrono::DateTime<chrono::Utc>,
+    pub created_utc: calendar::DateTime,
     /// Staff member who issued the command, when known.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub creator: Option<DeviceCommandCreator>,
@@ -1118,8 +2132,57 @@ pub struct DeviceCommand {
     pub data: serde_json::Value,
 }
 
+impl model::Struct for DeviceCommand {
+    const NAME: &'static str = "DeviceCommand";
+    const FIELDS: &'static [&'static str] = &[
+        "Id",
+        "State",
+        "CreatedUtc",
+        "Creator",
+        "Device",
+        "Data",
+    ];
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        while let Some(key) = map.next_key_seed(model::FieldSeed(Self::FIELDS))? {
+            match key {
+                0 => model::field(&mut f0, &mut map, "Id")?,
+                1 => model::field(&mut f1, &mut map, "State")?,
+                2 => model::field(&mut f2, &mut map, "CreatedUtc")?,
+                3 => model::field(&mut f3, &mut map, "Creator")?,
+                4 => model::field(&mut f4, &mut map, "Device")?,
+                5 => model::field(&mut f5, &mut map, "Data")?,
+                _ => model::skip(&mut map)?,
+            }
+        }
+        Ok(Self {
+            id: model::required(f0, "Id")?,
+            state: model::required(f1, "State")?,
+            created_utc: model::required(f2, "CreatedUtc")?,
+            creator: f3.unwrap_or_default(),
+            device: model::required(f4, "Device")?,
+            data: model::required(f5, "Data")?,
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for DeviceCommand {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        model::deserialize_struct(deserializer)
+    }
+}
+
 /// Person who issued a device command.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct DeviceCommandCreator {
     /// Given name.
@@ -1132,8 +2195,41 @@ pub struct DeviceCommandCreator {
     pub image_url: Option<String>,
 }
 
+impl model::Struct for DeviceCommandCreator {
+    const NAME: &'static str = "DeviceCommandCreator";
+    const FIELDS: &'static [&'static str] = &["FirstName", "LastName", "ImageUrl"];
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        while let Some(key) = map.next_key_seed(model::FieldSeed(Self::FIELDS))? {
+            match key {
+                0 => model::field(&mut f0, &mut map, "FirstName")?,
+                1 => model::field(&mut f1, &mut map, "LastName")?,
+                2 => model::field(&mut f2, &mut map, "ImageUrl")?,
+                _ => model::skip(&mut map)?,
+            }
+        }
+        Ok(Self {
+            first_name: f0.unwrap_or_default(),
+            last_name: model::required(f1, "LastName")?,
+            image_url: f2.unwrap_or_default(),
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for DeviceCommandCreator {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        model::deserialize_struct(deserializer)
+    }
+}
+
 /// A command for a device linked to the integration was created or changed.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct DeviceCommandEvent {
     /// Identifier of the command.
@@ -1142,8 +2238,38 @@ pub struct DeviceCommandEvent {
     pub state: DeviceCommandState,
 }
 
+impl model::Struct for DeviceCommandEvent {
+    const NAME: &'static str = "DeviceCommandEvent";
+    const FIELDS: &'static [&'static str] = &["Id", "State"];
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key_seed(model::FieldSeed(Self::FIELDS))? {
+            match key {
+                0 => model::field(&mut f0, &mut map, "Id")?,
+                1 => model::field(&mut f1, &mut map, "State")?,
+                _ => model::skip(&mut map)?,
+            }
+        }
+        Ok(Self {
+            id: model::required(f0, "Id")?,
+            state: model::required(f1, "State")?,
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for DeviceCommandEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        model::deserialize_struct(deserializer)
+    }
+}
+
 /// Device commands that are still waiting to be handled.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct DeviceCommandResult {
     /// Active commands, newest first.
@@ -1151,6 +2277,36 @@ pub struct DeviceCommandResult {
     /// Id of the oldest item returned; null when nothing was found.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cursor: Option<uuid::Uuid>,
+}
+
+impl model::Struct for DeviceCommandResult {
+    const NAME: &'static str = "DeviceCommandResult";
+    const FIELDS: &'static [&'static str] = &["Commands", "Cursor"];
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key_seed(model::FieldSeed(Self::FIELDS))? {
+            match key {
+                0 => model::field(&mut f0, &mut map, "Commands")?,
+                1 => model::field(&mut f1, &mut map, "Cursor")?,
+                _ => model::skip(&mut map)?,
+            }
+        }
+        Ok(Self {
+            commands: model::required(f0, "Commands")?,
+            cursor: f1.unwrap_or_default(),
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for DeviceCommandResult {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        model::deserialize_struct(deserializer)
+    }
 }
 
 /// Processing state of a device command.
@@ -1211,7 +2367,7 @@ impl<'de> Deserialize<'de> for DeviceCommandState {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        deserializer.deserialize_str(support::OpenEnumVisitor::new())
+        deserializer.deserialize_str(model::OpenEnumVisitor::new())
     }
 }
 
@@ -1270,12 +2426,12 @@ impl<'de> Deserialize<'de> for DeviceType {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        deserializer.deserialize_str(support::OpenEnumVisitor::new())
+        deserializer.deserialize_str(model::OpenEnumVisitor::new())
     }
 }
 
 /// A property (hotel, hostel, coworking space) using Mews.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Enterprise {
     /// Unique identifier of the enterprise.
@@ -1313,21 +2469,155 @@ pub struct Enterprise {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub is_portfolio: Option<bool>,
     /// Creation time.
-    pub created_utc: chrono::DateTime<chrono::Utc>,
+    pub created_utc: calendar::DateTime,
     /// Time of the latest change.
-    pub updated_utc: chrono::DateTime<chrono::Utc>,
+    pub updated_utc: calendar::DateTime,
+}
+
+impl model::Struct for Enterprise {
+    const NAME: &'static str = "Enterprise";
+    const FIELDS: &'static [&'static str] = &[
+        "Id",
+        "ChainId",
+        "ChainName",
+        "Name",
+        "TimeZoneIdentifier",
+        "LegalEnvironmentCode",
+        "DefaultLanguageCode",
+        "Pricing",
+        "EditableHistoryInterval",
+        "AccountingEditableHistoryInterval",
+        "OperationalEditableHistoryInterval",
+        "WebsiteUrl",
+        "Email",
+        "Currencies",
+        "IsPortfolio",
+        "CreatedUtc",
+        "UpdatedUtc",
+    ];
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        let mut f7 = None;
+        let mut f8 = None;
+        let mut f9 = None;
+        let mut f10 = None;
+        let mut f11 = None;
+        let mut f12 = None;
+        let mut f13 = None;
+        let mut f14 = None;
+        let mut f15 = None;
+        let mut f16 = None;
+        while let Some(key) = map.next_key_seed(model::FieldSeed(Self::FIELDS))? {
+            match key {
+                0 => model::field(&mut f0, &mut map, "Id")?,
+                1 => model::field(&mut f1, &mut map, "ChainId")?,
+                2 => model::field(&mut f2, &mut map, "ChainName")?,
+                3 => model::field(&mut f3, &mut map, "Name")?,
+                4 => model::field(&mut f4, &mut map, "TimeZoneIdentifier")?,
+                5 => model::field(&mut f5, &mut map, "LegalEnvironmentCode")?,
+                6 => model::field(&mut f6, &mut map, "DefaultLanguageCode")?,
+                7 => model::field(&mut f7, &mut map, "Pricing")?,
+                8 => model::field(&mut f8, &mut map, "EditableHistoryInterval")?,
+                9 => {
+                    model::field(&mut f9, &mut map, "AccountingEditableHistoryInterval")?
+                }
+                10 => {
+                    model::field(
+                        &mut f10,
+                        &mut map,
+                        "OperationalEditableHistoryInterval",
+                    )?
+                }
+                11 => model::field(&mut f11, &mut map, "WebsiteUrl")?,
+                12 => model::field(&mut f12, &mut map, "Email")?,
+                13 => model::field(&mut f13, &mut map, "Currencies")?,
+                14 => model::field(&mut f14, &mut map, "IsPortfolio")?,
+                15 => model::field(&mut f15, &mut map, "CreatedUtc")?,
+                16 => model::field(&mut f16, &mut map, "UpdatedUtc")?,
+                _ => model::skip(&mut map)?,
+            }
+        }
+        Ok(Self {
+            id: model::required(f0, "Id")?,
+            chain_id: model::required(f1, "ChainId")?,
+            chain_name: model::required(f2, "ChainName")?,
+            name: model::required(f3, "Name")?,
+            time_zone_identifier: model::required(f4, "TimeZoneIdentifier")?,
+            legal_environment_code: model::required(f5, "LegalEnvironmentCode")?,
+            default_language_code: model::required(f6, "DefaultLanguageCode")?,
+            pricing: model::required(f7, "Pricing")?,
+            editable_history_interval: model::required(f8, "EditableHistoryInterval")?,
+            accounting_editable_history_interval: model::required(
+                f9,
+                "AccountingEditableHistoryInterval",
+            )?,
+            operational_editable_history_interval: model::required(
+                f10,
+                "OperationalEditableHistoryInterval",
+            )?,
+            website_url: f11.unwrap_or_default(),
+            email: f12.unwrap_or_default(),
+            currencies: model::required(f13, "Currencies")?,
+            is_portfolio: f14.unwrap_or_default(),
+            created_utc: model::required(f15, "CreatedUtc")?,
+            updated_utc: model::required(f16, "UpdatedUtc")?,
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for Enterprise {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        model::deserialize_struct(deserializer)
+    }
 }
 
 /// Reference to the entity an event is about.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct EntityUpdatedData {
     /// Identifier of the entity; fetch the entity itself through the API.
     pub id: uuid::Uuid,
 }
 
+impl model::Struct for EntityUpdatedData {
+    const NAME: &'static str = "EntityUpdatedData";
+    const FIELDS: &'static [&'static str] = &["Id"];
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key_seed(model::FieldSeed(Self::FIELDS))? {
+            match key {
+                0 => model::field(&mut f0, &mut map, "Id")?,
+                _ => model::skip(&mut map)?,
+            }
+        }
+        Ok(Self {
+            id: model::required(f0, "Id")?,
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for EntityUpdatedData {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        model::deserialize_struct(deserializer)
+    }
+}
+
 /// Batch of entity events that happened at about the same time.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct GeneralWebhookMessage {
     /// Enterprise the events come from.
@@ -1338,8 +2628,41 @@ pub struct GeneralWebhookMessage {
     pub events: Vec<WebhookEvent>,
 }
 
+impl model::Struct for GeneralWebhookMessage {
+    const NAME: &'static str = "GeneralWebhookMessage";
+    const FIELDS: &'static [&'static str] = &["EnterpriseId", "IntegrationId", "Events"];
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        while let Some(key) = map.next_key_seed(model::FieldSeed(Self::FIELDS))? {
+            match key {
+                0 => model::field(&mut f0, &mut map, "EnterpriseId")?,
+                1 => model::field(&mut f1, &mut map, "IntegrationId")?,
+                2 => model::field(&mut f2, &mut map, "Events")?,
+                _ => model::skip(&mut map)?,
+            }
+        }
+        Ok(Self {
+            enterprise_id: model::required(f0, "EnterpriseId")?,
+            integration_id: model::required(f1, "IntegrationId")?,
+            events: model::required(f2, "Events")?,
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for GeneralWebhookMessage {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        model::deserialize_struct(deserializer)
+    }
+}
+
 /// Request of commands/getAllActive; it has no filters beyond authentication.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct GetAllActiveCommandsParameters {
     /// Token of the partner application; the same for all of its production connections.
@@ -1356,12 +2679,57 @@ pub struct GetAllActiveCommandsParameters {
     pub culture_code: Option<String>,
 }
 
+impl model::Struct for GetAllActiveCommandsParameters {
+    const NAME: &'static str = "GetAllActiveCommandsParameters";
+    const FIELDS: &'static [&'static str] = &[
+        "ClientToken",
+        "AccessToken",
+        "Client",
+        "LanguageCode",
+        "CultureCode",
+    ];
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        while let Some(key) = map.next_key_seed(model::FieldSeed(Self::FIELDS))? {
+            match key {
+                0 => model::field(&mut f0, &mut map, "ClientToken")?,
+                1 => model::field(&mut f1, &mut map, "AccessToken")?,
+                2 => model::field(&mut f2, &mut map, "Client")?,
+                3 => model::field(&mut f3, &mut map, "LanguageCode")?,
+                4 => model::field(&mut f4, &mut map, "CultureCode")?,
+                _ => model::skip(&mut map)?,
+            }
+        }
+        Ok(Self {
+            client_token: model::required(f0, "ClientToken")?,
+            access_token: model::required(f1, "AccessToken")?,
+            client: model::required(f2, "Client")?,
+            language_code: f3.unwrap_or_default(),
+            culture_code: f4.unwrap_or_default(),
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for GetAllActiveCommandsParameters {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        model::deserialize_struct(deserializer)
+    }
+}
+
 impl std::fmt::Debug for GetAllActiveCommandsParameters {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("GetAllActiveCommandsParameters")
-            .field("client_token", &support::Redacted)
-            .field("access_token", &support::Redacted)
-            .field("client", &support::Redacted)
+            .field("client_token", &model::Redacted)
+            .field("access_token", &model::Redacted)
+            .field("client", &model::Redacted)
             .field("language_code", &self.language_code)
             .field("culture_code", &self.culture_code)
             .finish()
@@ -1369,7 +2737,7 @@ impl std::fmt::Debug for GetAllActiveCommandsParameters {
 }
 
 /// Payload of the IntegrationApiKeyCreated action.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct IntegrationApiKeyCreatedData {
     /// The integration the new token belongs to.
@@ -1378,17 +2746,47 @@ pub struct IntegrationApiKeyCreatedData {
     pub api_key: String,
 }
 
+impl model::Struct for IntegrationApiKeyCreatedData {
+    const NAME: &'static str = "IntegrationApiKeyCreatedData";
+    const FIELDS: &'static [&'static str] = &["Integration", "ApiKey"];
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key_seed(model::FieldSeed(Self::FIELDS))? {
+            match key {
+                0 => model::field(&mut f0, &mut map, "Integration")?,
+                1 => model::field(&mut f1, &mut map, "ApiKey")?,
+                _ => model::skip(&mut map)?,
+            }
+        }
+        Ok(Self {
+            integration: model::required(f0, "Integration")?,
+            api_key: model::required(f1, "ApiKey")?,
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for IntegrationApiKeyCreatedData {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        model::deserialize_struct(deserializer)
+    }
+}
+
 impl std::fmt::Debug for IntegrationApiKeyCreatedData {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("IntegrationApiKeyCreatedData")
             .field("integration", &self.integration)
-            .field("api_key", &support::Redacted)
+            .field("api_key", &model::Redacted)
             .finish()
     }
 }
 
 /// Details of a newly connected integration, including its access token.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct IntegrationCreatedData {
     /// Enterprise that connected the integration.
@@ -1402,11 +2800,64 @@ pub struct IntegrationCreatedData {
     /// Access token for calling the API on behalf of the enterprise; keep it secret.
     pub access_token: String,
     /// Time the integration was connected.
-    pub created_utc: chrono::DateTime<chrono::Utc>,
+    pub created_utc: calendar::DateTime,
     /// Whether the integration is active right away.
     pub is_enabled: bool,
     /// The integration that was connected.
     pub integration: IntegrationReference,
+}
+
+impl model::Struct for IntegrationCreatedData {
+    const NAME: &'static str = "IntegrationCreatedData";
+    const FIELDS: &'static [&'static str] = &[
+        "Enterprise",
+        "Service",
+        "Requestor",
+        "AccessToken",
+        "CreatedUtc",
+        "IsEnabled",
+        "Integration",
+    ];
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        while let Some(key) = map.next_key_seed(model::FieldSeed(Self::FIELDS))? {
+            match key {
+                0 => model::field(&mut f0, &mut map, "Enterprise")?,
+                1 => model::field(&mut f1, &mut map, "Service")?,
+                2 => model::field(&mut f2, &mut map, "Requestor")?,
+                3 => model::field(&mut f3, &mut map, "AccessToken")?,
+                4 => model::field(&mut f4, &mut map, "CreatedUtc")?,
+                5 => model::field(&mut f5, &mut map, "IsEnabled")?,
+                6 => model::field(&mut f6, &mut map, "Integration")?,
+                _ => model::skip(&mut map)?,
+            }
+        }
+        Ok(Self {
+            enterprise: model::required(f0, "Enterprise")?,
+            service: f1.unwrap_or_default(),
+            requestor: f2.unwrap_or_default(),
+            access_token: model::required(f3, "AccessToken")?,
+            created_utc: model::required(f4, "CreatedUtc")?,
+            is_enabled: model::required(f5, "IsEnabled")?,
+            integration: model::required(f6, "Integration")?,
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for IntegrationCreatedData {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        model::deserialize_struct(deserializer)
+    }
 }
 
 impl std::fmt::Debug for IntegrationCreatedData {
@@ -1415,7 +2866,7 @@ impl std::fmt::Debug for IntegrationCreatedData {
             .field("enterprise", &self.enterprise)
             .field("service", &self.service)
             .field("requestor", &self.requestor)
-            .field("access_token", &support::Redacted)
+            .field("access_token", &model::Redacted)
             .field("created_utc", &self.created_utc)
             .field("is_enabled", &self.is_enabled)
             .field("integration", &self.integration)
@@ -1424,17 +2875,47 @@ impl std::fmt::Debug for IntegrationCreatedData {
 }
 
 /// Payload of the IntegrationDeleted action.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct IntegrationDeletedData {
     /// Time the integration was removed.
-    pub deleted_utc: chrono::DateTime<chrono::Utc>,
+    pub deleted_utc: calendar::DateTime,
     /// The integration that was removed.
     pub integration: IntegrationReference,
 }
 
+impl model::Struct for IntegrationDeletedData {
+    const NAME: &'static str = "IntegrationDeletedData";
+    const FIELDS: &'static [&'static str] = &["DeletedUtc", "Integration"];
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key_seed(model::FieldSeed(Self::FIELDS))? {
+            match key {
+                0 => model::field(&mut f0, &mut map, "DeletedUtc")?,
+                1 => model::field(&mut f1, &mut map, "Integration")?,
+                _ => model::skip(&mut map)?,
+            }
+        }
+        Ok(Self {
+            deleted_utc: model::required(f0, "DeletedUtc")?,
+            integration: model::required(f1, "Integration")?,
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for IntegrationDeletedData {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        model::deserialize_struct(deserializer)
+    }
+}
+
 /// Enterprise that connected an integration.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct IntegrationEnterprise {
     /// Unique identifier of the enterprise.
@@ -1443,16 +2924,73 @@ pub struct IntegrationEnterprise {
     pub name: String,
 }
 
+impl model::Struct for IntegrationEnterprise {
+    const NAME: &'static str = "IntegrationEnterprise";
+    const FIELDS: &'static [&'static str] = &["Id", "Name"];
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key_seed(model::FieldSeed(Self::FIELDS))? {
+            match key {
+                0 => model::field(&mut f0, &mut map, "Id")?,
+                1 => model::field(&mut f1, &mut map, "Name")?,
+                _ => model::skip(&mut map)?,
+            }
+        }
+        Ok(Self {
+            id: model::required(f0, "Id")?,
+            name: model::required(f1, "Name")?,
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for IntegrationEnterprise {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        model::deserialize_struct(deserializer)
+    }
+}
+
 /// Payload of actions that only name the integration.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct IntegrationEventData {
     /// The integration the action concerns.
     pub integration: IntegrationReference,
 }
 
+impl model::Struct for IntegrationEventData {
+    const NAME: &'static str = "IntegrationEventData";
+    const FIELDS: &'static [&'static str] = &["Integration"];
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key_seed(model::FieldSeed(Self::FIELDS))? {
+            match key {
+                0 => model::field(&mut f0, &mut map, "Integration")?,
+                _ => model::skip(&mut map)?,
+            }
+        }
+        Ok(Self {
+            integration: model::required(f0, "Integration")?,
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for IntegrationEventData {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        model::deserialize_struct(deserializer)
+    }
+}
+
 /// Integration an action concerns.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct IntegrationReference {
     /// Unique identifier of the integration.
@@ -1461,8 +2999,38 @@ pub struct IntegrationReference {
     pub name: String,
 }
 
+impl model::Struct for IntegrationReference {
+    const NAME: &'static str = "IntegrationReference";
+    const FIELDS: &'static [&'static str] = &["Id", "Name"];
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key_seed(model::FieldSeed(Self::FIELDS))? {
+            match key {
+                0 => model::field(&mut f0, &mut map, "Id")?,
+                1 => model::field(&mut f1, &mut map, "Name")?,
+                _ => model::skip(&mut map)?,
+            }
+        }
+        Ok(Self {
+            id: model::required(f0, "Id")?,
+            name: model::required(f1, "Name")?,
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for IntegrationReference {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        model::deserialize_struct(deserializer)
+    }
+}
+
 /// Person who asked for an integration to be connected.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct IntegrationRequestor {
     /// Full name of the person.
@@ -1473,14 +3041,74 @@ pub struct IntegrationRequestor {
     pub email: Option<String>,
 }
 
+impl model::Struct for IntegrationRequestor {
+    const NAME: &'static str = "IntegrationRequestor";
+    const FIELDS: &'static [&'static str] = &["Name", "Email"];
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key_seed(model::FieldSeed(Self::FIELDS))? {
+            match key {
+                0 => model::field(&mut f0, &mut map, "Name")?,
+                1 => model::field(&mut f1, &mut map, "Email")?,
+                _ => model::skip(&mut map)?,
+            }
+        }
+        Ok(Self {
+            name: f0.unwrap_or_default(),
+            email: f1.unwrap_or_default(),
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for IntegrationRequestor {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        model::deserialize_struct(deserializer)
+    }
+}
+
 /// Service an integration was connected to.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct IntegrationService {
     /// Unique identifier of the service.
     pub id: uuid::Uuid,
     /// Name of the service.
     pub name: String,
+}
+
+impl model::Struct for IntegrationService {
+    const NAME: &'static str = "IntegrationService";
+    const FIELDS: &'static [&'static str] = &["Id", "Name"];
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key_seed(model::FieldSeed(Self::FIELDS))? {
+            match key {
+                0 => model::field(&mut f0, &mut map, "Id")?,
+                1 => model::field(&mut f1, &mut map, "Name")?,
+                _ => model::skip(&mut map)?,
+            }
+        }
+        Ok(Self {
+            id: model::required(f0, "Id")?,
+            name: model::required(f1, "Name")?,
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for IntegrationService {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        model::deserialize_struct(deserializer)
+    }
 }
 
 /// One integration lifecycle action, tagged by Action with the payload in Data.
@@ -1508,7 +3136,7 @@ impl Serialize for IntegrationWebhookMessage {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
             Self::IntegrationCreated(value) => {
-                support::serialize_adjacent(
+                model::serialize_adjacent(
                     serializer,
                     "Action",
                     "IntegrationCreated",
@@ -1517,7 +3145,7 @@ impl Serialize for IntegrationWebhookMessage {
                 )
             }
             Self::IntegrationEnabled(value) => {
-                support::serialize_adjacent(
+                model::serialize_adjacent(
                     serializer,
                     "Action",
                     "IntegrationEnabled",
@@ -1526,7 +3154,7 @@ impl Serialize for IntegrationWebhookMessage {
                 )
             }
             Self::IntegrationDisabled(value) => {
-                support::serialize_adjacent(
+                model::serialize_adjacent(
                     serializer,
                     "Action",
                     "IntegrationDisabled",
@@ -1535,7 +3163,7 @@ impl Serialize for IntegrationWebhookMessage {
                 )
             }
             Self::IntegrationCanceled(value) => {
-                support::serialize_adjacent(
+                model::serialize_adjacent(
                     serializer,
                     "Action",
                     "IntegrationCanceled",
@@ -1544,7 +3172,7 @@ impl Serialize for IntegrationWebhookMessage {
                 )
             }
             Self::IntegrationReinstated(value) => {
-                support::serialize_adjacent(
+                model::serialize_adjacent(
                     serializer,
                     "Action",
                     "IntegrationReinstated",
@@ -1553,7 +3181,7 @@ impl Serialize for IntegrationWebhookMessage {
                 )
             }
             Self::IntegrationDeleted(value) => {
-                support::serialize_adjacent(
+                model::serialize_adjacent(
                     serializer,
                     "Action",
                     "IntegrationDeleted",
@@ -1562,7 +3190,7 @@ impl Serialize for IntegrationWebhookMessage {
                 )
             }
             Self::IntegrationApiKeyCreated(value) => {
-                support::serialize_adjacent(
+                model::serialize_adjacent(
                     serializer,
                     "Action",
                     "IntegrationApiKeyCreated",
@@ -1579,11 +3207,11 @@ impl<'de> Deserialize<'de> for IntegrationWebhookMessage {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        support::deserialize_adjacent(deserializer)
+        model::deserialize_adjacent(deserializer)
     }
 }
 
-impl support::Tagged for IntegrationWebhookMessage {
+impl model::Tagged for IntegrationWebhookMessage {
     const TAG: &'static str = "Action";
     fn known(tag: &str) -> bool {
         matches!(
@@ -1628,12 +3256,12 @@ impl support::Tagged for IntegrationWebhookMessage {
     }
 }
 
-impl support::Adjacent for IntegrationWebhookMessage {
+impl model::Adjacent for IntegrationWebhookMessage {
     const CONTENT: &'static str = "Data";
 }
 
 /// Page size and starting point for cursor-based paging.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Limitation {
     /// Largest number of items to return in one page.
@@ -1643,8 +3271,38 @@ pub struct Limitation {
     pub cursor: Option<uuid::Uuid>,
 }
 
+impl model::Struct for Limitation {
+    const NAME: &'static str = "Limitation";
+    const FIELDS: &'static [&'static str] = &["Count", "Cursor"];
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key_seed(model::FieldSeed(Self::FIELDS))? {
+            match key {
+                0 => model::field(&mut f0, &mut map, "Count")?,
+                1 => model::field(&mut f1, &mut map, "Cursor")?,
+                _ => model::skip(&mut map)?,
+            }
+        }
+        Ok(Self {
+            count: model::required(f0, "Count")?,
+            cursor: f1.unwrap_or_default(),
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for Limitation {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        model::deserialize_struct(deserializer)
+    }
+}
+
 /// One message in a conversation thread between the property and a partner.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Message {
     /// Unique identifier of the message.
@@ -1656,11 +3314,56 @@ pub struct Message {
     /// Who wrote the message.
     pub sender: MessageSender,
     /// Time the message was written.
-    pub created_utc: chrono::DateTime<chrono::Utc>,
+    pub created_utc: calendar::DateTime,
+}
+
+impl model::Struct for Message {
+    const NAME: &'static str = "Message";
+    const FIELDS: &'static [&'static str] = &[
+        "Id",
+        "MessageThreadId",
+        "Text",
+        "Sender",
+        "CreatedUtc",
+    ];
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        while let Some(key) = map.next_key_seed(model::FieldSeed(Self::FIELDS))? {
+            match key {
+                0 => model::field(&mut f0, &mut map, "Id")?,
+                1 => model::field(&mut f1, &mut map, "MessageThreadId")?,
+                2 => model::field(&mut f2, &mut map, "Text")?,
+                3 => model::field(&mut f3, &mut map, "Sender")?,
+                4 => model::field(&mut f4, &mut map, "CreatedUtc")?,
+                _ => model::skip(&mut map)?,
+            }
+        }
+        Ok(Self {
+            id: model::required(f0, "Id")?,
+            message_thread_id: model::required(f1, "MessageThreadId")?,
+            text: model::required(f2, "Text")?,
+            sender: model::required(f3, "Sender")?,
+            created_utc: model::required(f4, "CreatedUtc")?,
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for Message {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        model::deserialize_struct(deserializer)
+    }
 }
 
 /// Filters for messages/getAll.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct MessageFilterParameters {
     /// Token of the partner application; the same for all of its production connections.
@@ -1687,12 +3390,73 @@ pub struct MessageFilterParameters {
     pub created_utc: Option<TimeFilterInterval>,
 }
 
+impl model::Struct for MessageFilterParameters {
+    const NAME: &'static str = "MessageFilterParameters";
+    const FIELDS: &'static [&'static str] = &[
+        "ClientToken",
+        "AccessToken",
+        "Client",
+        "LanguageCode",
+        "CultureCode",
+        "Limitation",
+        "EnterpriseIds",
+        "MessageThreadIds",
+        "CreatedUtc",
+    ];
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        let mut f7 = None;
+        let mut f8 = None;
+        while let Some(key) = map.next_key_seed(model::FieldSeed(Self::FIELDS))? {
+            match key {
+                0 => model::field(&mut f0, &mut map, "ClientToken")?,
+                1 => model::field(&mut f1, &mut map, "AccessToken")?,
+                2 => model::field(&mut f2, &mut map, "Client")?,
+                3 => model::field(&mut f3, &mut map, "LanguageCode")?,
+                4 => model::field(&mut f4, &mut map, "CultureCode")?,
+                5 => model::field(&mut f5, &mut map, "Limitation")?,
+                6 => model::field(&mut f6, &mut map, "EnterpriseIds")?,
+                7 => model::field(&mut f7, &mut map, "MessageThreadIds")?,
+                8 => model::field(&mut f8, &mut map, "CreatedUtc")?,
+                _ => model::skip(&mut map)?,
+            }
+        }
+        Ok(Self {
+            client_token: model::required(f0, "ClientToken")?,
+            access_token: model::required(f1, "AccessToken")?,
+            client: model::required(f2, "Client")?,
+            language_code: f3.unwrap_or_default(),
+            culture_code: f4.unwrap_or_default(),
+            limitation: model::required(f5, "Limitation")?,
+            enterprise_ids: f6.unwrap_or_default(),
+            message_thread_ids: model::required(f7, "MessageThreadIds")?,
+            created_utc: f8.unwrap_or_default(),
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for MessageFilterParameters {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        model::deserialize_struct(deserializer)
+    }
+}
+
 impl std::fmt::Debug for MessageFilterParameters {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("MessageFilterParameters")
-            .field("client_token", &support::Redacted)
-            .field("access_token", &support::Redacted)
-            .field("client", &support::Redacted)
+            .field("client_token", &model::Redacted)
+            .field("access_token", &model::Redacted)
+            .field("client", &model::Redacted)
             .field("language_code", &self.language_code)
             .field("culture_code", &self.culture_code)
             .field("limitation", &self.limitation)
@@ -1704,7 +3468,7 @@ impl std::fmt::Debug for MessageFilterParameters {
 }
 
 /// One page of messages.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct MessageResult {
     /// Messages on this page, newest first.
@@ -1714,8 +3478,38 @@ pub struct MessageResult {
     pub cursor: Option<uuid::Uuid>,
 }
 
+impl model::Struct for MessageResult {
+    const NAME: &'static str = "MessageResult";
+    const FIELDS: &'static [&'static str] = &["Messages", "Cursor"];
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key_seed(model::FieldSeed(Self::FIELDS))? {
+            match key {
+                0 => model::field(&mut f0, &mut map, "Messages")?,
+                1 => model::field(&mut f1, &mut map, "Cursor")?,
+                _ => model::skip(&mut map)?,
+            }
+        }
+        Ok(Self {
+            messages: model::required(f0, "Messages")?,
+            cursor: f1.unwrap_or_default(),
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for MessageResult {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        model::deserialize_struct(deserializer)
+    }
+}
+
 /// Author of a message as a coproduct with no typed payload.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct MessageSender {
     /// Kind of author.
@@ -1725,11 +3519,62 @@ pub struct MessageSender {
     pub value: Option<serde_json::Value>,
 }
 
+impl model::Struct for MessageSender {
+    const NAME: &'static str = "MessageSender";
+    const FIELDS: &'static [&'static str] = &["Discriminator", "Value"];
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key_seed(model::FieldSeed(Self::FIELDS))? {
+            match key {
+                0 => model::field(&mut f0, &mut map, "Discriminator")?,
+                1 => model::field(&mut f1, &mut map, "Value")?,
+                _ => model::skip(&mut map)?,
+            }
+        }
+        Ok(Self {
+            discriminator: model::required(f0, "Discriminator")?,
+            value: f1.unwrap_or_default(),
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for MessageSender {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        model::deserialize_struct(deserializer)
+    }
+}
+
 /// Details of an object resource; no fields are defined yet.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ObjectData {}
+impl model::Struct for ObjectData {
+    const NAME: &'static str = "ObjectData";
+    const FIELDS: &'static [&'static str] = &[];
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        while map.next_key::<serde::de::IgnoredAny>()?.is_some() {
+            model::skip(&mut map)?;
+        }
+        Ok(Self {})
+    }
+}
+
+impl<'de> Deserialize<'de> for ObjectData {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        model::deserialize_struct(deserializer)
+    }
+}
+
 /// Money received from or returned to an account.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Payment {
     /// Unique identifier of the payment.
@@ -1758,16 +3603,16 @@ pub struct Payment {
     pub settlement_id: Option<String>,
     /// Time the payment was charged.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub charged_utc: Option<chrono::DateTime<chrono::Utc>>,
+    pub charged_utc: Option<calendar::DateTime>,
     /// Time the bill holding the payment was closed.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub closed_utc: Option<chrono::DateTime<chrono::Utc>>,
+    pub closed_utc: Option<calendar::DateTime>,
     /// Creation time.
-    pub created_utc: chrono::DateTime<chrono::Utc>,
+    pub created_utc: calendar::DateTime,
     /// Time of the latest change.
-    pub updated_utc: chrono::DateTime<chrono::Utc>,
+    pub updated_utc: calendar::DateTime,
     /// Time the payment was settled.
-    pub settlement_utc: chrono::DateTime<chrono::Utc>,
+    pub settlement_utc: calendar::DateTime,
     /// Accounting state of the payment.
     pub accounting_state: AccountingState,
     /// Processing state of the payment.
@@ -1782,16 +3627,148 @@ pub struct Payment {
     pub kind: Option<PaymentKind>,
 }
 
+impl model::Struct for Payment {
+    const NAME: &'static str = "Payment";
+    const FIELDS: &'static [&'static str] = &[
+        "Id",
+        "EnterpriseId",
+        "AccountId",
+        "AccountType",
+        "BillId",
+        "ReservationId",
+        "Amount",
+        "OriginalAmount",
+        "Notes",
+        "SettlementId",
+        "ChargedUtc",
+        "ClosedUtc",
+        "CreatedUtc",
+        "UpdatedUtc",
+        "SettlementUtc",
+        "AccountingState",
+        "State",
+        "Identifier",
+        "Type",
+        "Kind",
+    ];
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        let mut f7 = None;
+        let mut f8 = None;
+        let mut f9 = None;
+        let mut f10 = None;
+        let mut f11 = None;
+        let mut f12 = None;
+        let mut f13 = None;
+        let mut f14 = None;
+        let mut f15 = None;
+        let mut f16 = None;
+        let mut f17 = None;
+        let mut f18 = None;
+        let mut f19 = None;
+        while let Some(key) = map.next_key_seed(model::FieldSeed(Self::FIELDS))? {
+            match key {
+                0 => model::field(&mut f0, &mut map, "Id")?,
+                1 => model::field(&mut f1, &mut map, "EnterpriseId")?,
+                2 => model::field(&mut f2, &mut map, "AccountId")?,
+                3 => model::field(&mut f3, &mut map, "AccountType")?,
+                4 => model::field(&mut f4, &mut map, "BillId")?,
+                5 => model::field(&mut f5, &mut map, "ReservationId")?,
+                6 => model::field(&mut f6, &mut map, "Amount")?,
+                7 => model::field(&mut f7, &mut map, "OriginalAmount")?,
+                8 => model::field(&mut f8, &mut map, "Notes")?,
+                9 => model::field(&mut f9, &mut map, "SettlementId")?,
+                10 => model::field(&mut f10, &mut map, "ChargedUtc")?,
+                11 => model::field(&mut f11, &mut map, "ClosedUtc")?,
+                12 => model::field(&mut f12, &mut map, "CreatedUtc")?,
+                13 => model::field(&mut f13, &mut map, "UpdatedUtc")?,
+                14 => model::field(&mut f14, &mut map, "SettlementUtc")?,
+                15 => model::field(&mut f15, &mut map, "AccountingState")?,
+                16 => model::field(&mut f16, &mut map, "State")?,
+                17 => model::field(&mut f17, &mut map, "Identifier")?,
+                18 => model::field(&mut f18, &mut map, "Type")?,
+                19 => model::field(&mut f19, &mut map, "Kind")?,
+                _ => model::skip(&mut map)?,
+            }
+        }
+        Ok(Self {
+            id: model::required(f0, "Id")?,
+            enterprise_id: model::required(f1, "EnterpriseId")?,
+            account_id: model::required(f2, "AccountId")?,
+            account_type: model::required(f3, "AccountType")?,
+            bill_id: f4.unwrap_or_default(),
+            reservation_id: f5.unwrap_or_default(),
+            amount: model::required(f6, "Amount")?,
+            original_amount: model::required(f7, "OriginalAmount")?,
+            notes: f8.unwrap_or_default(),
+            settlement_id: f9.unwrap_or_default(),
+            charged_utc: f10.unwrap_or_default(),
+            closed_utc: f11.unwrap_or_default(),
+            created_utc: model::required(f12, "CreatedUtc")?,
+            updated_utc: model::required(f13, "UpdatedUtc")?,
+            settlement_utc: model::required(f14, "SettlementUtc")?,
+            accounting_state: model::required(f15, "AccountingState")?,
+            state: model::required(f16, "State")?,
+            identifier: f17.unwrap_or_default(),
+            r#type: model::required(f18, "Type")?,
+            kind: f19.unwrap_or_default(),
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for Payment {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        model::deserialize_struct(deserializer)
+    }
+}
+
 /// Settings for storing payment cards.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct PaymentCardStorage {
     /// Key used to encrypt card data before it is sent.
     pub public_key: String,
 }
 
+impl model::Struct for PaymentCardStorage {
+    const NAME: &'static str = "PaymentCardStorage";
+    const FIELDS: &'static [&'static str] = &["PublicKey"];
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key_seed(model::FieldSeed(Self::FIELDS))? {
+            match key {
+                0 => model::field(&mut f0, &mut map, "PublicKey")?,
+                _ => model::skip(&mut map)?,
+            }
+        }
+        Ok(Self {
+            public_key: model::required(f0, "PublicKey")?,
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for PaymentCardStorage {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        model::deserialize_struct(deserializer)
+    }
+}
+
 /// Filters for payments/getAll.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct PaymentFilterParameters {
     /// Token of the partner application; the same for all of its production connections.
@@ -1843,12 +3820,105 @@ pub struct PaymentFilterParameters {
     pub r#type: Option<PaymentType>,
 }
 
+impl model::Struct for PaymentFilterParameters {
+    const NAME: &'static str = "PaymentFilterParameters";
+    const FIELDS: &'static [&'static str] = &[
+        "ClientToken",
+        "AccessToken",
+        "Client",
+        "LanguageCode",
+        "CultureCode",
+        "Limitation",
+        "EnterpriseIds",
+        "PaymentIds",
+        "AccountIds",
+        "BillIds",
+        "ReservationIds",
+        "CreatedUtc",
+        "UpdatedUtc",
+        "ChargedUtc",
+        "Currency",
+        "States",
+        "Type",
+    ];
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        let mut f7 = None;
+        let mut f8 = None;
+        let mut f9 = None;
+        let mut f10 = None;
+        let mut f11 = None;
+        let mut f12 = None;
+        let mut f13 = None;
+        let mut f14 = None;
+        let mut f15 = None;
+        let mut f16 = None;
+        while let Some(key) = map.next_key_seed(model::FieldSeed(Self::FIELDS))? {
+            match key {
+                0 => model::field(&mut f0, &mut map, "ClientToken")?,
+                1 => model::field(&mut f1, &mut map, "AccessToken")?,
+                2 => model::field(&mut f2, &mut map, "Client")?,
+                3 => model::field(&mut f3, &mut map, "LanguageCode")?,
+                4 => model::field(&mut f4, &mut map, "CultureCode")?,
+                5 => model::field(&mut f5, &mut map, "Limitation")?,
+                6 => model::field(&mut f6, &mut map, "EnterpriseIds")?,
+                7 => model::field(&mut f7, &mut map, "PaymentIds")?,
+                8 => model::field(&mut f8, &mut map, "AccountIds")?,
+                9 => model::field(&mut f9, &mut map, "BillIds")?,
+                10 => model::field(&mut f10, &mut map, "ReservationIds")?,
+                11 => model::field(&mut f11, &mut map, "CreatedUtc")?,
+                12 => model::field(&mut f12, &mut map, "UpdatedUtc")?,
+                13 => model::field(&mut f13, &mut map, "ChargedUtc")?,
+                14 => model::field(&mut f14, &mut map, "Currency")?,
+                15 => model::field(&mut f15, &mut map, "States")?,
+                16 => model::field(&mut f16, &mut map, "Type")?,
+                _ => model::skip(&mut map)?,
+            }
+        }
+        Ok(Self {
+            client_token: model::required(f0, "ClientToken")?,
+            access_token: model::required(f1, "AccessToken")?,
+            client: model::required(f2, "Client")?,
+            language_code: f3.unwrap_or_default(),
+            culture_code: f4.unwrap_or_default(),
+            limitation: model::required(f5, "Limitation")?,
+            enterprise_ids: f6.unwrap_or_default(),
+            payment_ids: f7.unwrap_or_default(),
+            account_ids: f8.unwrap_or_default(),
+            bill_ids: f9.unwrap_or_default(),
+            reservation_ids: f10.unwrap_or_default(),
+            created_utc: f11.unwrap_or_default(),
+            updated_utc: f12.unwrap_or_default(),
+            charged_utc: f13.unwrap_or_default(),
+            currency: f14.unwrap_or_default(),
+            states: f15.unwrap_or_default(),
+            r#type: f16.unwrap_or_default(),
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for PaymentFilterParameters {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        model::deserialize_struct(deserializer)
+    }
+}
+
 impl std::fmt::Debug for PaymentFilterParameters {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PaymentFilterParameters")
-            .field("client_token", &support::Redacted)
-            .field("access_token", &support::Redacted)
-            .field("client", &support::Redacted)
+            .field("client_token", &model::Redacted)
+            .field("access_token", &model::Redacted)
+            .field("client", &model::Redacted)
             .field("language_code", &self.language_code)
             .field("culture_code", &self.culture_code)
             .field("limitation", &self.limitation)
@@ -1919,12 +3989,12 @@ impl<'de> Deserialize<'de> for PaymentKind {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        deserializer.deserialize_str(support::OpenEnumVisitor::new())
+        deserializer.deserialize_str(model::OpenEnumVisitor::new())
     }
 }
 
 /// One page of payments.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct PaymentResult {
     /// Payments on this page, newest first.
@@ -1932,6 +4002,36 @@ pub struct PaymentResult {
     /// Id of the oldest item on this page; null when nothing was found.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cursor: Option<uuid::Uuid>,
+}
+
+impl model::Struct for PaymentResult {
+    const NAME: &'static str = "PaymentResult";
+    const FIELDS: &'static [&'static str] = &["Payments", "Cursor"];
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key_seed(model::FieldSeed(Self::FIELDS))? {
+            match key {
+                0 => model::field(&mut f0, &mut map, "Payments")?,
+                1 => model::field(&mut f1, &mut map, "Cursor")?,
+                _ => model::skip(&mut map)?,
+            }
+        }
+        Ok(Self {
+            payments: model::required(f0, "Payments")?,
+            cursor: f1.unwrap_or_default(),
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for PaymentResult {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        model::deserialize_struct(deserializer)
+    }
 }
 
 /// Processing state of a payment.
@@ -1989,7 +4089,7 @@ impl<'de> Deserialize<'de> for PaymentState {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        deserializer.deserialize_str(support::OpenEnumVisitor::new())
+        deserializer.deserialize_str(model::OpenEnumVisitor::new())
     }
 }
 
@@ -2057,31 +4157,97 @@ impl<'de> Deserialize<'de> for PaymentType {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        deserializer.deserialize_str(support::OpenEnumVisitor::new())
+        deserializer.deserialize_str(model::OpenEnumVisitor::new())
     }
 }
 
 /// Details of a person resource; no fields are defined yet.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PersonData {}
+impl model::Struct for PersonData {
+    const NAME: &'static str = "PersonData";
+    const FIELDS: &'static [&'static str] = &[];
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        while map.next_key::<serde::de::IgnoredAny>()?.is_some() {
+            model::skip(&mut map)?;
+        }
+        Ok(Self {})
+    }
+}
+
+impl<'de> Deserialize<'de> for PersonData {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        model::deserialize_struct(deserializer)
+    }
+}
+
 /// A price changed (base price, price adjustment or category price); read the new prices through the HTTP API.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct PriceUpdateEvent {
     /// Identifier of the event itself.
     pub id: uuid::Uuid,
     /// Start of the affected period.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub start_utc: Option<chrono::DateTime<chrono::Utc>>,
+    pub start_utc: Option<calendar::DateTime>,
     /// End of the affected period.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub end_utc: Option<chrono::DateTime<chrono::Utc>>,
+    pub end_utc: Option<calendar::DateTime>,
     /// Rate whose prices changed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rate_id: Option<uuid::Uuid>,
     /// Resource category whose prices changed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub resource_category_id: Option<uuid::Uuid>,
+}
+
+impl model::Struct for PriceUpdateEvent {
+    const NAME: &'static str = "PriceUpdateEvent";
+    const FIELDS: &'static [&'static str] = &[
+        "Id",
+        "StartUtc",
+        "EndUtc",
+        "RateId",
+        "ResourceCategoryId",
+    ];
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        while let Some(key) = map.next_key_seed(model::FieldSeed(Self::FIELDS))? {
+            match key {
+                0 => model::field(&mut f0, &mut map, "Id")?,
+                1 => model::field(&mut f1, &mut map, "StartUtc")?,
+                2 => model::field(&mut f2, &mut map, "EndUtc")?,
+                3 => model::field(&mut f3, &mut map, "RateId")?,
+                4 => model::field(&mut f4, &mut map, "ResourceCategoryId")?,
+                _ => model::skip(&mut map)?,
+            }
+        }
+        Ok(Self {
+            id: model::required(f0, "Id")?,
+            start_utc: f1.unwrap_or_default(),
+            end_utc: f2.unwrap_or_default(),
+            rate_id: f3.unwrap_or_default(),
+            resource_category_id: f4.unwrap_or_default(),
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for PriceUpdateEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        model::deserialize_struct(deserializer)
+    }
 }
 
 /// Whether prices include tax.
@@ -2130,12 +4296,12 @@ impl<'de> Deserialize<'de> for PricingMode {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        deserializer.deserialize_str(support::OpenEnumVisitor::new())
+        deserializer.deserialize_str(model::OpenEnumVisitor::new())
     }
 }
 
 /// Item sold within a service, such as breakfast or a late check-out.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Product {
     /// Unique identifier of the product.
@@ -2164,13 +4330,86 @@ pub struct Product {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tax_exemption_legal_reference: Option<String>,
     /// Creation time.
-    pub created_utc: chrono::DateTime<chrono::Utc>,
+    pub created_utc: calendar::DateTime,
     /// Time of the latest change.
-    pub updated_utc: chrono::DateTime<chrono::Utc>,
+    pub updated_utc: calendar::DateTime,
+}
+
+impl model::Struct for Product {
+    const NAME: &'static str = "Product";
+    const FIELDS: &'static [&'static str] = &[
+        "Id",
+        "ServiceId",
+        "CategoryId",
+        "IsActive",
+        "Name",
+        "Names",
+        "ShortNames",
+        "Ordering",
+        "TaxExemptionReason",
+        "TaxExemptionLegalReference",
+        "CreatedUtc",
+        "UpdatedUtc",
+    ];
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        let mut f7 = None;
+        let mut f8 = None;
+        let mut f9 = None;
+        let mut f10 = None;
+        let mut f11 = None;
+        while let Some(key) = map.next_key_seed(model::FieldSeed(Self::FIELDS))? {
+            match key {
+                0 => model::field(&mut f0, &mut map, "Id")?,
+                1 => model::field(&mut f1, &mut map, "ServiceId")?,
+                2 => model::field(&mut f2, &mut map, "CategoryId")?,
+                3 => model::field(&mut f3, &mut map, "IsActive")?,
+                4 => model::field(&mut f4, &mut map, "Name")?,
+                5 => model::field(&mut f5, &mut map, "Names")?,
+                6 => model::field(&mut f6, &mut map, "ShortNames")?,
+                7 => model::field(&mut f7, &mut map, "Ordering")?,
+                8 => model::field(&mut f8, &mut map, "TaxExemptionReason")?,
+                9 => model::field(&mut f9, &mut map, "TaxExemptionLegalReference")?,
+                10 => model::field(&mut f10, &mut map, "CreatedUtc")?,
+                11 => model::field(&mut f11, &mut map, "UpdatedUtc")?,
+                _ => model::skip(&mut map)?,
+            }
+        }
+        Ok(Self {
+            id: model::required(f0, "Id")?,
+            service_id: model::required(f1, "ServiceId")?,
+            category_id: f2.unwrap_or_default(),
+            is_active: model::required(f3, "IsActive")?,
+            name: f4.unwrap_or_default(),
+            names: model::required(f5, "Names")?,
+            short_names: model::required(f6, "ShortNames")?,
+            ordering: model::required(f7, "Ordering")?,
+            tax_exemption_reason: f8.unwrap_or_default(),
+            tax_exemption_legal_reference: f9.unwrap_or_default(),
+            created_utc: model::required(f10, "CreatedUtc")?,
+            updated_utc: model::required(f11, "UpdatedUtc")?,
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for Product {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        model::deserialize_struct(deserializer)
+    }
 }
 
 /// Moments of the guest journey at which an offer is shown.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Promotions {
     /// Offered before check-in.
@@ -2187,8 +4426,57 @@ pub struct Promotions {
     pub during_check_out: bool,
 }
 
+impl model::Struct for Promotions {
+    const NAME: &'static str = "Promotions";
+    const FIELDS: &'static [&'static str] = &[
+        "BeforeCheckIn",
+        "AfterCheckIn",
+        "DuringStay",
+        "BeforeCheckOut",
+        "AfterCheckOut",
+        "DuringCheckOut",
+    ];
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        while let Some(key) = map.next_key_seed(model::FieldSeed(Self::FIELDS))? {
+            match key {
+                0 => model::field(&mut f0, &mut map, "BeforeCheckIn")?,
+                1 => model::field(&mut f1, &mut map, "AfterCheckIn")?,
+                2 => model::field(&mut f2, &mut map, "DuringStay")?,
+                3 => model::field(&mut f3, &mut map, "BeforeCheckOut")?,
+                4 => model::field(&mut f4, &mut map, "AfterCheckOut")?,
+                5 => model::field(&mut f5, &mut map, "DuringCheckOut")?,
+                _ => model::skip(&mut map)?,
+            }
+        }
+        Ok(Self {
+            before_check_in: model::required(f0, "BeforeCheckIn")?,
+            after_check_in: model::required(f1, "AfterCheckIn")?,
+            during_stay: model::required(f2, "DuringStay")?,
+            before_check_out: model::required(f3, "BeforeCheckOut")?,
+            after_check_out: model::required(f4, "AfterCheckOut")?,
+            during_check_out: model::required(f5, "DuringCheckOut")?,
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for Promotions {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        model::deserialize_struct(deserializer)
+    }
+}
+
 /// A reservation, modelled as a service order of a bookable service.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Reservation {
     /// Unique identifier of the reservation.
@@ -2213,12 +4501,12 @@ pub struct Reservation {
     /// Channel through which the reservation arrived.
     pub origin: ServiceOrderOrigin,
     /// Creation time.
-    pub created_utc: chrono::DateTime<chrono::Utc>,
+    pub created_utc: calendar::DateTime,
     /// Time of the latest change.
-    pub updated_utc: chrono::DateTime<chrono::Utc>,
+    pub updated_utc: calendar::DateTime,
     /// Cancellation time, if the reservation was canceled.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub cancelled_utc: Option<chrono::DateTime<chrono::Utc>>,
+    pub cancelled_utc: Option<calendar::DateTime>,
     /// Reservation group this reservation is part of.
     pub group_id: uuid::Uuid,
     /// Rate used for pricing.
@@ -2236,20 +4524,20 @@ pub struct Reservation {
     pub partner_company_id: Option<uuid::Uuid>,
     /// Start of the stay; superseded by ScheduledStartUtc and ActualStartUtc.
     #[deprecated]
-    pub start_utc: chrono::DateTime<chrono::Utc>,
+    pub start_utc: calendar::DateTime,
     /// End of the stay; superseded by ScheduledEndUtc and ActualEndUtc.
     #[deprecated]
-    pub end_utc: chrono::DateTime<chrono::Utc>,
+    pub end_utc: calendar::DateTime,
     /// Planned arrival.
-    pub scheduled_start_utc: chrono::DateTime<chrono::Utc>,
+    pub scheduled_start_utc: calendar::DateTime,
     /// Real check-in time, once it happened.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub actual_start_utc: Option<chrono::DateTime<chrono::Utc>>,
+    pub actual_start_utc: Option<calendar::DateTime>,
     /// Planned departure.
-    pub scheduled_end_utc: chrono::DateTime<chrono::Utc>,
+    pub scheduled_end_utc: calendar::DateTime,
     /// Real check-out time, once it happened.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub actual_end_utc: Option<chrono::DateTime<chrono::Utc>>,
+    pub actual_end_utc: Option<calendar::DateTime>,
     /// Reason for the trip, when known.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub purpose: Option<ReservationPurpose>,
@@ -2259,8 +4547,148 @@ pub struct Reservation {
     pub person_counts: Vec<ReservationPersonCount>,
 }
 
+impl model::Struct for Reservation {
+    const NAME: &'static str = "Reservation";
+    const FIELDS: &'static [&'static str] = &[
+        "Id",
+        "ServiceId",
+        "AccountId",
+        "AccountType",
+        "CreatorProfileId",
+        "UpdaterProfileId",
+        "BookerId",
+        "Number",
+        "State",
+        "Origin",
+        "CreatedUtc",
+        "UpdatedUtc",
+        "CancelledUtc",
+        "GroupId",
+        "RateId",
+        "RequestedResourceCategoryId",
+        "AssignedResourceId",
+        "AssignedResourceLocked",
+        "PartnerCompanyId",
+        "StartUtc",
+        "EndUtc",
+        "ScheduledStartUtc",
+        "ActualStartUtc",
+        "ScheduledEndUtc",
+        "ActualEndUtc",
+        "Purpose",
+        "Options",
+        "PersonCounts",
+    ];
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        let mut f7 = None;
+        let mut f8 = None;
+        let mut f9 = None;
+        let mut f10 = None;
+        let mut f11 = None;
+        let mut f12 = None;
+        let mut f13 = None;
+        let mut f14 = None;
+        let mut f15 = None;
+        let mut f16 = None;
+        let mut f17 = None;
+        let mut f18 = None;
+        let mut f19 = None;
+        let mut f20 = None;
+        let mut f21 = None;
+        let mut f22 = None;
+        let mut f23 = None;
+        let mut f24 = None;
+        let mut f25 = None;
+        let mut f26 = None;
+        let mut f27 = None;
+        while let Some(key) = map.next_key_seed(model::FieldSeed(Self::FIELDS))? {
+            match key {
+                0 => model::field(&mut f0, &mut map, "Id")?,
+                1 => model::field(&mut f1, &mut map, "ServiceId")?,
+                2 => model::field(&mut f2, &mut map, "AccountId")?,
+                3 => model::field(&mut f3, &mut map, "AccountType")?,
+                4 => model::field(&mut f4, &mut map, "CreatorProfileId")?,
+                5 => model::field(&mut f5, &mut map, "UpdaterProfileId")?,
+                6 => model::field(&mut f6, &mut map, "BookerId")?,
+                7 => model::field(&mut f7, &mut map, "Number")?,
+                8 => model::field(&mut f8, &mut map, "State")?,
+                9 => model::field(&mut f9, &mut map, "Origin")?,
+                10 => model::field(&mut f10, &mut map, "CreatedUtc")?,
+                11 => model::field(&mut f11, &mut map, "UpdatedUtc")?,
+                12 => model::field(&mut f12, &mut map, "CancelledUtc")?,
+                13 => model::field(&mut f13, &mut map, "GroupId")?,
+                14 => model::field(&mut f14, &mut map, "RateId")?,
+                15 => model::field(&mut f15, &mut map, "RequestedResourceCategoryId")?,
+                16 => model::field(&mut f16, &mut map, "AssignedResourceId")?,
+                17 => model::field(&mut f17, &mut map, "AssignedResourceLocked")?,
+                18 => model::field(&mut f18, &mut map, "PartnerCompanyId")?,
+                19 => model::field(&mut f19, &mut map, "StartUtc")?,
+                20 => model::field(&mut f20, &mut map, "EndUtc")?,
+                21 => model::field(&mut f21, &mut map, "ScheduledStartUtc")?,
+                22 => model::field(&mut f22, &mut map, "ActualStartUtc")?,
+                23 => model::field(&mut f23, &mut map, "ScheduledEndUtc")?,
+                24 => model::field(&mut f24, &mut map, "ActualEndUtc")?,
+                25 => model::field(&mut f25, &mut map, "Purpose")?,
+                26 => model::field(&mut f26, &mut map, "Options")?,
+                27 => model::field(&mut f27, &mut map, "PersonCounts")?,
+                _ => model::skip(&mut map)?,
+            }
+        }
+        Ok(Self {
+            id: model::required(f0, "Id")?,
+            service_id: model::required(f1, "ServiceId")?,
+            account_id: model::required(f2, "AccountId")?,
+            account_type: model::required(f3, "AccountType")?,
+            creator_profile_id: model::required(f4, "CreatorProfileId")?,
+            updater_profile_id: model::required(f5, "UpdaterProfileId")?,
+            booker_id: f6.unwrap_or_default(),
+            number: model::required(f7, "Number")?,
+            state: model::required(f8, "State")?,
+            origin: model::required(f9, "Origin")?,
+            created_utc: model::required(f10, "CreatedUtc")?,
+            updated_utc: model::required(f11, "UpdatedUtc")?,
+            cancelled_utc: f12.unwrap_or_default(),
+            group_id: model::required(f13, "GroupId")?,
+            rate_id: model::required(f14, "RateId")?,
+            requested_resource_category_id: model::required(
+                f15,
+                "RequestedResourceCategoryId",
+            )?,
+            assigned_resource_id: f16.unwrap_or_default(),
+            assigned_resource_locked: f17.unwrap_or_default(),
+            partner_company_id: f18.unwrap_or_default(),
+            start_utc: model::required(f19, "StartUtc")?,
+            end_utc: model::required(f20, "EndUtc")?,
+            scheduled_start_utc: model::required(f21, "ScheduledStartUtc")?,
+            actual_start_utc: f22.unwrap_or_default(),
+            scheduled_end_utc: model::required(f23, "ScheduledEndUtc")?,
+            actual_end_utc: f24.unwrap_or_default(),
+            purpose: f25.unwrap_or_default(),
+            options: model::required(f26, "Options")?,
+            person_counts: model::required(f27, "PersonCounts")?,
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for Reservation {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        model::deserialize_struct(deserializer)
+    }
+}
+
 /// A reservation was created or changed.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct ReservationEvent {
     /// Identifier of the reservation.
@@ -2268,16 +4696,61 @@ pub struct ReservationEvent {
     /// New state of the reservation.
     pub state: ReservationState,
     /// Start of the reservation.
-    pub start_utc: chrono::DateTime<chrono::Utc>,
+    pub start_utc: calendar::DateTime,
     /// End of the reservation.
-    pub end_utc: chrono::DateTime<chrono::Utc>,
+    pub end_utc: calendar::DateTime,
     /// Resource assigned to the reservation, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub assigned_resource_id: Option<uuid::Uuid>,
 }
 
+impl model::Struct for ReservationEvent {
+    const NAME: &'static str = "ReservationEvent";
+    const FIELDS: &'static [&'static str] = &[
+        "Id",
+        "State",
+        "StartUtc",
+        "EndUtc",
+        "AssignedResourceId",
+    ];
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        while let Some(key) = map.next_key_seed(model::FieldSeed(Self::FIELDS))? {
+            match key {
+                0 => model::field(&mut f0, &mut map, "Id")?,
+                1 => model::field(&mut f1, &mut map, "State")?,
+                2 => model::field(&mut f2, &mut map, "StartUtc")?,
+                3 => model::field(&mut f3, &mut map, "EndUtc")?,
+                4 => model::field(&mut f4, &mut map, "AssignedResourceId")?,
+                _ => model::skip(&mut map)?,
+            }
+        }
+        Ok(Self {
+            id: model::required(f0, "Id")?,
+            state: model::required(f1, "State")?,
+            start_utc: model::required(f2, "StartUtc")?,
+            end_utc: model::required(f3, "EndUtc")?,
+            assigned_resource_id: f4.unwrap_or_default(),
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for ReservationEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        model::deserialize_struct(deserializer)
+    }
+}
+
 /// Flags choosing which related entities the legacy endpoint returns.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct ReservationExtent {
     /// Include the reservations themselves.
@@ -2297,8 +4770,53 @@ pub struct ReservationExtent {
     pub companies: Option<bool>,
 }
 
+impl model::Struct for ReservationExtent {
+    const NAME: &'static str = "ReservationExtent";
+    const FIELDS: &'static [&'static str] = &[
+        "Reservations",
+        "Customers",
+        "Services",
+        "Products",
+        "Companies",
+    ];
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        while let Some(key) = map.next_key_seed(model::FieldSeed(Self::FIELDS))? {
+            match key {
+                0 => model::field(&mut f0, &mut map, "Reservations")?,
+                1 => model::field(&mut f1, &mut map, "Customers")?,
+                2 => model::field(&mut f2, &mut map, "Services")?,
+                3 => model::field(&mut f3, &mut map, "Products")?,
+                4 => model::field(&mut f4, &mut map, "Companies")?,
+                _ => model::skip(&mut map)?,
+            }
+        }
+        Ok(Self {
+            reservations: f0.unwrap_or_default(),
+            customers: f1.unwrap_or_default(),
+            services: f2.unwrap_or_default(),
+            products: f3.unwrap_or_default(),
+            companies: f4.unwrap_or_default(),
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for ReservationExtent {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        model::deserialize_struct(deserializer)
+    }
+}
+
 /// Filters of the deprecated 2017-04-12 version of reservations/getAll.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct ReservationFilterParameters {
     /// Token of the partner application; the same for all of its production connections.
@@ -2322,10 +4840,10 @@ pub struct ReservationFilterParameters {
     pub reservation_ids: Option<Vec<uuid::Uuid>>,
     /// Start of the window that TimeFilter applies to.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub start_utc: Option<chrono::DateTime<chrono::Utc>>,
+    pub start_utc: Option<calendar::DateTime>,
     /// End of the window that TimeFilter applies to.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub end_utc: Option<chrono::DateTime<chrono::Utc>>,
+    pub end_utc: Option<calendar::DateTime>,
     /// Which reservation time the StartUtc/EndUtc window is matched against.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub time_filter: Option<ReservationTimeFilter>,
@@ -2339,12 +4857,93 @@ pub struct ReservationFilterParameters {
     pub extent: ReservationExtent,
 }
 
+impl model::Struct for ReservationFilterParameters {
+    const NAME: &'static str = "ReservationFilterParameters";
+    const FIELDS: &'static [&'static str] = &[
+        "ClientToken",
+        "AccessToken",
+        "Client",
+        "LanguageCode",
+        "CultureCode",
+        "Limitation",
+        "ServiceIds",
+        "ReservationIds",
+        "StartUtc",
+        "EndUtc",
+        "TimeFilter",
+        "Currency",
+        "States",
+        "Extent",
+    ];
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        let mut f7 = None;
+        let mut f8 = None;
+        let mut f9 = None;
+        let mut f10 = None;
+        let mut f11 = None;
+        let mut f12 = None;
+        let mut f13 = None;
+        while let Some(key) = map.next_key_seed(model::FieldSeed(Self::FIELDS))? {
+            match key {
+                0 => model::field(&mut f0, &mut map, "ClientToken")?,
+                1 => model::field(&mut f1, &mut map, "AccessToken")?,
+                2 => model::field(&mut f2, &mut map, "Client")?,
+                3 => model::field(&mut f3, &mut map, "LanguageCode")?,
+                4 => model::field(&mut f4, &mut map, "CultureCode")?,
+                5 => model::field(&mut f5, &mut map, "Limitation")?,
+                6 => model::field(&mut f6, &mut map, "ServiceIds")?,
+                7 => model::field(&mut f7, &mut map, "ReservationIds")?,
+                8 => model::field(&mut f8, &mut map, "StartUtc")?,
+                9 => model::field(&mut f9, &mut map, "EndUtc")?,
+                10 => model::field(&mut f10, &mut map, "TimeFilter")?,
+                11 => model::field(&mut f11, &mut map, "Currency")?,
+                12 => model::field(&mut f12, &mut map, "States")?,
+                13 => model::field(&mut f13, &mut map, "Extent")?,
+                _ => model::skip(&mut map)?,
+            }
+        }
+        Ok(Self {
+            client_token: model::required(f0, "ClientToken")?,
+            access_token: model::required(f1, "AccessToken")?,
+            client: model::required(f2, "Client")?,
+            language_code: f3.unwrap_or_default(),
+            culture_code: f4.unwrap_or_default(),
+            limitation: model::required(f5, "Limitation")?,
+            service_ids: model::required(f6, "ServiceIds")?,
+            reservation_ids: f7.unwrap_or_default(),
+            start_utc: f8.unwrap_or_default(),
+            end_utc: f9.unwrap_or_default(),
+            time_filter: f10.unwrap_or_default(),
+            currency: f11.unwrap_or_default(),
+            states: f12.unwrap_or_default(),
+            extent: model::required(f13, "Extent")?,
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for ReservationFilterParameters {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        model::deserialize_struct(deserializer)
+    }
+}
+
 impl std::fmt::Debug for ReservationFilterParameters {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ReservationFilterParameters")
-            .field("client_token", &support::Redacted)
-            .field("access_token", &support::Redacted)
-            .field("client", &support::Redacted)
+            .field("client_token", &model::Redacted)
+            .field("access_token", &model::Redacted)
+            .field("client", &model::Redacted)
             .field("language_code", &self.language_code)
             .field("culture_code", &self.culture_code)
             .field("limitation", &self.limitation)
@@ -2361,7 +4960,7 @@ impl std::fmt::Debug for ReservationFilterParameters {
 }
 
 /// Reservation in the shape used by the 2017-04-12 endpoint.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct ReservationOld {
     /// Unique identifier of the reservation.
@@ -2375,13 +4974,13 @@ pub struct ReservationOld {
     /// Current state, legacy spelling.
     pub state: ServiceOrderStateOld,
     /// Creation time.
-    pub created_utc: chrono::DateTime<chrono::Utc>,
+    pub created_utc: calendar::DateTime,
     /// Time of the latest change.
-    pub updated_utc: chrono::DateTime<chrono::Utc>,
+    pub updated_utc: calendar::DateTime,
     /// Start of the stay.
-    pub start_utc: chrono::DateTime<chrono::Utc>,
+    pub start_utc: calendar::DateTime,
     /// End of the stay.
-    pub end_utc: chrono::DateTime<chrono::Utc>,
+    pub end_utc: calendar::DateTime,
     /// Resource category that was asked for.
     pub requested_category_id: uuid::Uuid,
     /// Older name of AssignedResourceId.
@@ -2410,14 +5009,141 @@ pub struct ReservationOld {
     pub person_counts: Vec<ReservationPersonCount>,
 }
 
+impl model::Struct for ReservationOld {
+    const NAME: &'static str = "ReservationOld";
+    const FIELDS: &'static [&'static str] = &[
+        "Id",
+        "ServiceId",
+        "GroupId",
+        "Number",
+        "State",
+        "CreatedUtc",
+        "UpdatedUtc",
+        "StartUtc",
+        "EndUtc",
+        "RequestedCategoryId",
+        "AssignedSpaceId",
+        "AssignedResourceId",
+        "RateId",
+        "OwnerId",
+        "CustomerId",
+        "AdultCount",
+        "ChildCount",
+        "PersonCounts",
+    ];
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        let mut f7 = None;
+        let mut f8 = None;
+        let mut f9 = None;
+        let mut f10 = None;
+        let mut f11 = None;
+        let mut f12 = None;
+        let mut f13 = None;
+        let mut f14 = None;
+        let mut f15 = None;
+        let mut f16 = None;
+        let mut f17 = None;
+        while let Some(key) = map.next_key_seed(model::FieldSeed(Self::FIELDS))? {
+            match key {
+                0 => model::field(&mut f0, &mut map, "Id")?,
+                1 => model::field(&mut f1, &mut map, "ServiceId")?,
+                2 => model::field(&mut f2, &mut map, "GroupId")?,
+                3 => model::field(&mut f3, &mut map, "Number")?,
+                4 => model::field(&mut f4, &mut map, "State")?,
+                5 => model::field(&mut f5, &mut map, "CreatedUtc")?,
+                6 => model::field(&mut f6, &mut map, "UpdatedUtc")?,
+                7 => model::field(&mut f7, &mut map, "StartUtc")?,
+                8 => model::field(&mut f8, &mut map, "EndUtc")?,
+                9 => model::field(&mut f9, &mut map, "RequestedCategoryId")?,
+                10 => model::field(&mut f10, &mut map, "AssignedSpaceId")?,
+                11 => model::field(&mut f11, &mut map, "AssignedResourceId")?,
+                12 => model::field(&mut f12, &mut map, "RateId")?,
+                13 => model::field(&mut f13, &mut map, "OwnerId")?,
+                14 => model::field(&mut f14, &mut map, "CustomerId")?,
+                15 => model::field(&mut f15, &mut map, "AdultCount")?,
+                16 => model::field(&mut f16, &mut map, "ChildCount")?,
+                17 => model::field(&mut f17, &mut map, "PersonCounts")?,
+                _ => model::skip(&mut map)?,
+            }
+        }
+        Ok(Self {
+            id: model::required(f0, "Id")?,
+            service_id: model::required(f1, "ServiceId")?,
+            group_id: model::required(f2, "GroupId")?,
+            number: model::required(f3, "Number")?,
+            state: model::required(f4, "State")?,
+            created_utc: model::required(f5, "CreatedUtc")?,
+            updated_utc: model::required(f6, "UpdatedUtc")?,
+            start_utc: model::required(f7, "StartUtc")?,
+            end_utc: model::required(f8, "EndUtc")?,
+            requested_category_id: model::required(f9, "RequestedCategoryId")?,
+            assigned_space_id: f10.unwrap_or_default(),
+            assigned_resource_id: f11.unwrap_or_default(),
+            rate_id: model::required(f12, "RateId")?,
+            owner_id: model::required(f13, "OwnerId")?,
+            customer_id: model::required(f14, "CustomerId")?,
+            adult_count: f15.unwrap_or_default(),
+            child_count: f16.unwrap_or_default(),
+            person_counts: model::required(f17, "PersonCounts")?,
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for ReservationOld {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        model::deserialize_struct(deserializer)
+    }
+}
+
 /// Guest count for one age category.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct ReservationPersonCount {
     /// Age category the count applies to.
     pub age_category_id: uuid::Uuid,
     /// Number of guests in the category.
     pub count: i32,
+}
+
+impl model::Struct for ReservationPersonCount {
+    const NAME: &'static str = "ReservationPersonCount";
+    const FIELDS: &'static [&'static str] = &["AgeCategoryId", "Count"];
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key_seed(model::FieldSeed(Self::FIELDS))? {
+            match key {
+                0 => model::field(&mut f0, &mut map, "AgeCategoryId")?,
+                1 => model::field(&mut f1, &mut map, "Count")?,
+                _ => model::skip(&mut map)?,
+            }
+        }
+        Ok(Self {
+            age_category_id: model::required(f0, "AgeCategoryId")?,
+            count: model::required(f1, "Count")?,
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for ReservationPersonCount {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        model::deserialize_struct(deserializer)
+    }
 }
 
 /// Reason for the trip.
@@ -2469,12 +5195,12 @@ impl<'de> Deserialize<'de> for ReservationPurpose {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        deserializer.deserialize_str(support::OpenEnumVisitor::new())
+        deserializer.deserialize_str(model::OpenEnumVisitor::new())
     }
 }
 
 /// Result of the deprecated 2017-04-12 reservations/getAll.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct ReservationResult {
     /// Reservations in the legacy shape.
@@ -2497,8 +5223,57 @@ pub struct ReservationResult {
     pub cursor: Option<uuid::Uuid>,
 }
 
+impl model::Struct for ReservationResult {
+    const NAME: &'static str = "ReservationResult";
+    const FIELDS: &'static [&'static str] = &[
+        "Reservations",
+        "Customers",
+        "Services",
+        "Products",
+        "Companies",
+        "Cursor",
+    ];
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        while let Some(key) = map.next_key_seed(model::FieldSeed(Self::FIELDS))? {
+            match key {
+                0 => model::field(&mut f0, &mut map, "Reservations")?,
+                1 => model::field(&mut f1, &mut map, "Customers")?,
+                2 => model::field(&mut f2, &mut map, "Services")?,
+                3 => model::field(&mut f3, &mut map, "Products")?,
+                4 => model::field(&mut f4, &mut map, "Companies")?,
+                5 => model::field(&mut f5, &mut map, "Cursor")?,
+                _ => model::skip(&mut map)?,
+            }
+        }
+        Ok(Self {
+            reservations: f0.unwrap_or_default(),
+            customers: f1.unwrap_or_default(),
+            services: f2.unwrap_or_default(),
+            products: f3.unwrap_or_default(),
+            companies: f4.unwrap_or_default(),
+            cursor: f5.unwrap_or_default(),
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for ReservationResult {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        model::deserialize_struct(deserializer)
+    }
+}
+
 /// Filters for reading reservations with the 2023-06-06 version of reservations/getAll.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct ReservationServiceOrderFilterParameters {
     /// Token of the partner application; the same for all of its production connections.
@@ -2553,12 +5328,109 @@ pub struct ReservationServiceOrderFilterParameters {
     pub states: Option<Vec<ServiceOrderState>>,
 }
 
+impl model::Struct for ReservationServiceOrderFilterParameters {
+    const NAME: &'static str = "ReservationServiceOrderFilterParameters";
+    const FIELDS: &'static [&'static str] = &[
+        "ClientToken",
+        "AccessToken",
+        "Client",
+        "LanguageCode",
+        "CultureCode",
+        "Limitation",
+        "EnterpriseIds",
+        "ReservationIds",
+        "ServiceIds",
+        "AccountIds",
+        "Numbers",
+        "AssignedResourceIds",
+        "CreatedUtc",
+        "UpdatedUtc",
+        "CollidingUtc",
+        "ScheduledStartUtc",
+        "ScheduledEndUtc",
+        "States",
+    ];
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        let mut f7 = None;
+        let mut f8 = None;
+        let mut f9 = None;
+        let mut f10 = None;
+        let mut f11 = None;
+        let mut f12 = None;
+        let mut f13 = None;
+        let mut f14 = None;
+        let mut f15 = None;
+        let mut f16 = None;
+        let mut f17 = None;
+        while let Some(key) = map.next_key_seed(model::FieldSeed(Self::FIELDS))? {
+            match key {
+                0 => model::field(&mut f0, &mut map, "ClientToken")?,
+                1 => model::field(&mut f1, &mut map, "AccessToken")?,
+                2 => model::field(&mut f2, &mut map, "Client")?,
+                3 => model::field(&mut f3, &mut map, "LanguageCode")?,
+                4 => model::field(&mut f4, &mut map, "CultureCode")?,
+                5 => model::field(&mut f5, &mut map, "Limitation")?,
+                6 => model::field(&mut f6, &mut map, "EnterpriseIds")?,
+                7 => model::field(&mut f7, &mut map, "ReservationIds")?,
+                8 => model::field(&mut f8, &mut map, "ServiceIds")?,
+                9 => model::field(&mut f9, &mut map, "AccountIds")?,
+                10 => model::field(&mut f10, &mut map, "Numbers")?,
+                11 => model::field(&mut f11, &mut map, "AssignedResourceIds")?,
+                12 => model::field(&mut f12, &mut map, "CreatedUtc")?,
+                13 => model::field(&mut f13, &mut map, "UpdatedUtc")?,
+                14 => model::field(&mut f14, &mut map, "CollidingUtc")?,
+                15 => model::field(&mut f15, &mut map, "ScheduledStartUtc")?,
+                16 => model::field(&mut f16, &mut map, "ScheduledEndUtc")?,
+                17 => model::field(&mut f17, &mut map, "States")?,
+                _ => model::skip(&mut map)?,
+            }
+        }
+        Ok(Self {
+            client_token: model::required(f0, "ClientToken")?,
+            access_token: model::required(f1, "AccessToken")?,
+            client: model::required(f2, "Client")?,
+            language_code: f3.unwrap_or_default(),
+            culture_code: f4.unwrap_or_default(),
+            limitation: model::required(f5, "Limitation")?,
+            enterprise_ids: f6.unwrap_or_default(),
+            reservation_ids: f7.unwrap_or_default(),
+            service_ids: f8.unwrap_or_default(),
+            account_ids: f9.unwrap_or_default(),
+            numbers: f10.unwrap_or_default(),
+            assigned_resource_ids: f11.unwrap_or_default(),
+            created_utc: f12.unwrap_or_default(),
+            updated_utc: f13.unwrap_or_default(),
+            colliding_utc: f14.unwrap_or_default(),
+            scheduled_start_utc: f15.unwrap_or_default(),
+            scheduled_end_utc: f16.unwrap_or_default(),
+            states: f17.unwrap_or_default(),
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for ReservationServiceOrderFilterParameters {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        model::deserialize_struct(deserializer)
+    }
+}
+
 impl std::fmt::Debug for ReservationServiceOrderFilterParameters {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ReservationServiceOrderFilterParameters")
-            .field("client_token", &support::Redacted)
-            .field("access_token", &support::Redacted)
-            .field("client", &support::Redacted)
+            .field("client_token", &model::Redacted)
+            .field("access_token", &model::Redacted)
+            .field("client", &model::Redacted)
             .field("language_code", &self.language_code)
             .field("culture_code", &self.culture_code)
             .field("limitation", &self.limitation)
@@ -2579,7 +5451,7 @@ impl std::fmt::Debug for ReservationServiceOrderFilterParameters {
 }
 
 /// One page of reservations.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct ReservationServiceOrderResult {
     /// Reservations on this page, newest first.
@@ -2587,6 +5459,36 @@ pub struct ReservationServiceOrderResult {
     /// Id of the oldest item on this page; null when nothing was found.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cursor: Option<uuid::Uuid>,
+}
+
+impl model::Struct for ReservationServiceOrderResult {
+    const NAME: &'static str = "ReservationServiceOrderResult";
+    const FIELDS: &'static [&'static str] = &["Reservations", "Cursor"];
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key_seed(model::FieldSeed(Self::FIELDS))? {
+            match key {
+                0 => model::field(&mut f0, &mut map, "Reservations")?,
+                1 => model::field(&mut f1, &mut map, "Cursor")?,
+                _ => model::skip(&mut map)?,
+            }
+        }
+        Ok(Self {
+            reservations: model::required(f0, "Reservations")?,
+            cursor: f1.unwrap_or_default(),
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for ReservationServiceOrderResult {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        model::deserialize_struct(deserializer)
+    }
 }
 
 /// State of a reservation. Both the older spelling Enquired and the current Inquired may be sent, so both are accepted.
@@ -2653,7 +5555,7 @@ impl<'de> Deserialize<'de> for ReservationState {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        deserializer.deserialize_str(support::OpenEnumVisitor::new())
+        deserializer.deserialize_str(model::OpenEnumVisitor::new())
     }
 }
 
@@ -2718,12 +5620,12 @@ impl<'de> Deserialize<'de> for ReservationTimeFilter {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        deserializer.deserialize_str(support::OpenEnumVisitor::new())
+        deserializer.deserialize_str(model::OpenEnumVisitor::new())
     }
 }
 
 /// A bookable unit such as a room, bed, desk or parking spot.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Resource {
     /// Unique identifier of the resource.
@@ -2748,13 +5650,86 @@ pub struct Resource {
     /// Kind-specific details of the resource.
     pub data: ResourceData,
     /// Creation time.
-    pub created_utc: chrono::DateTime<chrono::Utc>,
+    pub created_utc: calendar::DateTime,
     /// Time of the latest change.
-    pub updated_utc: chrono::DateTime<chrono::Utc>,
+    pub updated_utc: calendar::DateTime,
+}
+
+impl model::Struct for Resource {
+    const NAME: &'static str = "Resource";
+    const FIELDS: &'static [&'static str] = &[
+        "Id",
+        "EnterpriseId",
+        "IsActive",
+        "ParentResourceId",
+        "Name",
+        "State",
+        "Descriptions",
+        "ExternalNames",
+        "Directions",
+        "Data",
+        "CreatedUtc",
+        "UpdatedUtc",
+    ];
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        let mut f7 = None;
+        let mut f8 = None;
+        let mut f9 = None;
+        let mut f10 = None;
+        let mut f11 = None;
+        while let Some(key) = map.next_key_seed(model::FieldSeed(Self::FIELDS))? {
+            match key {
+                0 => model::field(&mut f0, &mut map, "Id")?,
+                1 => model::field(&mut f1, &mut map, "EnterpriseId")?,
+                2 => model::field(&mut f2, &mut map, "IsActive")?,
+                3 => model::field(&mut f3, &mut map, "ParentResourceId")?,
+                4 => model::field(&mut f4, &mut map, "Name")?,
+                5 => model::field(&mut f5, &mut map, "State")?,
+                6 => model::field(&mut f6, &mut map, "Descriptions")?,
+                7 => model::field(&mut f7, &mut map, "ExternalNames")?,
+                8 => model::field(&mut f8, &mut map, "Directions")?,
+                9 => model::field(&mut f9, &mut map, "Data")?,
+                10 => model::field(&mut f10, &mut map, "CreatedUtc")?,
+                11 => model::field(&mut f11, &mut map, "UpdatedUtc")?,
+                _ => model::skip(&mut map)?,
+            }
+        }
+        Ok(Self {
+            id: model::required(f0, "Id")?,
+            enterprise_id: model::required(f1, "EnterpriseId")?,
+            is_active: model::required(f2, "IsActive")?,
+            parent_resource_id: f3.unwrap_or_default(),
+            name: model::required(f4, "Name")?,
+            state: model::required(f5, "State")?,
+            descriptions: model::required(f6, "Descriptions")?,
+            external_names: model::required(f7, "ExternalNames")?,
+            directions: model::required(f8, "Directions")?,
+            data: model::required(f9, "Data")?,
+            created_utc: model::required(f10, "CreatedUtc")?,
+            updated_utc: model::required(f11, "UpdatedUtc")?,
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for Resource {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        model::deserialize_struct(deserializer)
+    }
 }
 
 /// Period during which a resource cannot be sold.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct ResourceBlock {
     /// Unique identifier of the block.
@@ -2768,16 +5743,16 @@ pub struct ResourceBlock {
     /// Reason category of the block.
     pub r#type: ResourceBlockType,
     /// Start of the blocked period.
-    pub start_utc: chrono::DateTime<chrono::Utc>,
+    pub start_utc: calendar::DateTime,
     /// End of the blocked period.
-    pub end_utc: chrono::DateTime<chrono::Utc>,
+    pub end_utc: calendar::DateTime,
     /// Creation time.
-    pub created_utc: chrono::DateTime<chrono::Utc>,
+    pub created_utc: calendar::DateTime,
     /// Time of the latest change.
-    pub updated_utc: chrono::DateTime<chrono::Utc>,
+    pub updated_utc: calendar::DateTime,
     /// Deletion time, if the block was removed.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub deleted_utc: Option<chrono::DateTime<chrono::Utc>>,
+    pub deleted_utc: Option<calendar::DateTime>,
     /// Label of the block.
     pub name: String,
     /// Free-text notes.
@@ -2785,8 +5760,81 @@ pub struct ResourceBlock {
     pub notes: Option<String>,
 }
 
+impl model::Struct for ResourceBlock {
+    const NAME: &'static str = "ResourceBlock";
+    const FIELDS: &'static [&'static str] = &[
+        "Id",
+        "EnterpriseId",
+        "AssignedResourceId",
+        "IsActive",
+        "Type",
+        "StartUtc",
+        "EndUtc",
+        "CreatedUtc",
+        "UpdatedUtc",
+        "DeletedUtc",
+        "Name",
+        "Notes",
+    ];
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        let mut f7 = None;
+        let mut f8 = None;
+        let mut f9 = None;
+        let mut f10 = None;
+        let mut f11 = None;
+        while let Some(key) = map.next_key_seed(model::FieldSeed(Self::FIELDS))? {
+            match key {
+                0 => model::field(&mut f0, &mut map, "Id")?,
+                1 => model::field(&mut f1, &mut map, "EnterpriseId")?,
+                2 => model::field(&mut f2, &mut map, "AssignedResourceId")?,
+                3 => model::field(&mut f3, &mut map, "IsActive")?,
+                4 => model::field(&mut f4, &mut map, "Type")?,
+                5 => model::field(&mut f5, &mut map, "StartUtc")?,
+                6 => model::field(&mut f6, &mut map, "EndUtc")?,
+                7 => model::field(&mut f7, &mut map, "CreatedUtc")?,
+                8 => model::field(&mut f8, &mut map, "UpdatedUtc")?,
+                9 => model::field(&mut f9, &mut map, "DeletedUtc")?,
+                10 => model::field(&mut f10, &mut map, "Name")?,
+                11 => model::field(&mut f11, &mut map, "Notes")?,
+                _ => model::skip(&mut map)?,
+            }
+        }
+        Ok(Self {
+            id: model::required(f0, "Id")?,
+            enterprise_id: model::required(f1, "EnterpriseId")?,
+            assigned_resource_id: model::required(f2, "AssignedResourceId")?,
+            is_active: model::required(f3, "IsActive")?,
+            r#type: model::required(f4, "Type")?,
+            start_utc: model::required(f5, "StartUtc")?,
+            end_utc: model::required(f6, "EndUtc")?,
+            created_utc: model::required(f7, "CreatedUtc")?,
+            updated_utc: model::required(f8, "UpdatedUtc")?,
+            deleted_utc: f9.unwrap_or_default(),
+            name: model::required(f10, "Name")?,
+            notes: f11.unwrap_or_default(),
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for ResourceBlock {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        model::deserialize_struct(deserializer)
+    }
+}
+
 /// Filters for resourceBlocks/getAll.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct ResourceBlockParameters {
     /// Token of the partner application; the same for all of its production connections.
@@ -2826,12 +5874,89 @@ pub struct ResourceBlockParameters {
     pub updated_utc: Option<TimeFilterInterval>,
 }
 
+impl model::Struct for ResourceBlockParameters {
+    const NAME: &'static str = "ResourceBlockParameters";
+    const FIELDS: &'static [&'static str] = &[
+        "ClientToken",
+        "AccessToken",
+        "Client",
+        "LanguageCode",
+        "CultureCode",
+        "Limitation",
+        "EnterpriseIds",
+        "ResourceBlockIds",
+        "AssignedResourceIds",
+        "ActivityStates",
+        "CollidingUtc",
+        "CreatedUtc",
+        "UpdatedUtc",
+    ];
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        let mut f7 = None;
+        let mut f8 = None;
+        let mut f9 = None;
+        let mut f10 = None;
+        let mut f11 = None;
+        let mut f12 = None;
+        while let Some(key) = map.next_key_seed(model::FieldSeed(Self::FIELDS))? {
+            match key {
+                0 => model::field(&mut f0, &mut map, "ClientToken")?,
+                1 => model::field(&mut f1, &mut map, "AccessToken")?,
+                2 => model::field(&mut f2, &mut map, "Client")?,
+                3 => model::field(&mut f3, &mut map, "LanguageCode")?,
+                4 => model::field(&mut f4, &mut map, "CultureCode")?,
+                5 => model::field(&mut f5, &mut map, "Limitation")?,
+                6 => model::field(&mut f6, &mut map, "EnterpriseIds")?,
+                7 => model::field(&mut f7, &mut map, "ResourceBlockIds")?,
+                8 => model::field(&mut f8, &mut map, "AssignedResourceIds")?,
+                9 => model::field(&mut f9, &mut map, "ActivityStates")?,
+                10 => model::field(&mut f10, &mut map, "CollidingUtc")?,
+                11 => model::field(&mut f11, &mut map, "CreatedUtc")?,
+                12 => model::field(&mut f12, &mut map, "UpdatedUtc")?,
+                _ => model::skip(&mut map)?,
+            }
+        }
+        Ok(Self {
+            client_token: model::required(f0, "ClientToken")?,
+            access_token: model::required(f1, "AccessToken")?,
+            client: model::required(f2, "Client")?,
+            language_code: f3.unwrap_or_default(),
+            culture_code: f4.unwrap_or_default(),
+            limitation: model::required(f5, "Limitation")?,
+            enterprise_ids: f6.unwrap_or_default(),
+            resource_block_ids: f7.unwrap_or_default(),
+            assigned_resource_ids: f8.unwrap_or_default(),
+            activity_states: f9.unwrap_or_default(),
+            colliding_utc: f10.unwrap_or_default(),
+            created_utc: f11.unwrap_or_default(),
+            updated_utc: f12.unwrap_or_default(),
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for ResourceBlockParameters {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        model::deserialize_struct(deserializer)
+    }
+}
+
 impl std::fmt::Debug for ResourceBlockParameters {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ResourceBlockParameters")
-            .field("client_token", &support::Redacted)
-            .field("access_token", &support::Redacted)
-            .field("client", &support::Redacted)
+            .field("client_token", &model::Redacted)
+            .field("access_token", &model::Redacted)
+            .field("client", &model::Redacted)
             .field("language_code", &self.language_code)
             .field("culture_code", &self.culture_code)
             .field("limitation", &self.limitation)
@@ -2847,7 +5972,7 @@ impl std::fmt::Debug for ResourceBlockParameters {
 }
 
 /// One page of resource blocks.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct ResourceBlockResult {
     /// Blocks on this page, newest first.
@@ -2855,6 +5980,36 @@ pub struct ResourceBlockResult {
     /// Id of the oldest item on this page; null when nothing was found.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cursor: Option<uuid::Uuid>,
+}
+
+impl model::Struct for ResourceBlockResult {
+    const NAME: &'static str = "ResourceBlockResult";
+    const FIELDS: &'static [&'static str] = &["ResourceBlocks", "Cursor"];
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key_seed(model::FieldSeed(Self::FIELDS))? {
+            match key {
+                0 => model::field(&mut f0, &mut map, "ResourceBlocks")?,
+                1 => model::field(&mut f1, &mut map, "Cursor")?,
+                _ => model::skip(&mut map)?,
+            }
+        }
+        Ok(Self {
+            resource_blocks: model::required(f0, "ResourceBlocks")?,
+            cursor: f1.unwrap_or_default(),
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for ResourceBlockResult {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        model::deserialize_struct(deserializer)
+    }
 }
 
 /// Why a resource is blocked.
@@ -2903,12 +6058,12 @@ impl<'de> Deserialize<'de> for ResourceBlockType {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        deserializer.deserialize_str(support::OpenEnumVisitor::new())
+        deserializer.deserialize_str(model::OpenEnumVisitor::new())
     }
 }
 
 /// Group of interchangeable resources, such as "Double room".
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct ResourceCategory {
     /// Unique identifier of the category.
@@ -2934,6 +6089,75 @@ pub struct ResourceCategory {
     /// Identifier of the category in an external system.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub external_identifier: Option<String>,
+}
+
+impl model::Struct for ResourceCategory {
+    const NAME: &'static str = "ResourceCategory";
+    const FIELDS: &'static [&'static str] = &[
+        "Id",
+        "EnterpriseId",
+        "ServiceId",
+        "IsActive",
+        "Type",
+        "Names",
+        "ShortNames",
+        "Ordering",
+        "Capacity",
+        "ExtraCapacity",
+        "ExternalIdentifier",
+    ];
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        let mut f7 = None;
+        let mut f8 = None;
+        let mut f9 = None;
+        let mut f10 = None;
+        while let Some(key) = map.next_key_seed(model::FieldSeed(Self::FIELDS))? {
+            match key {
+                0 => model::field(&mut f0, &mut map, "Id")?,
+                1 => model::field(&mut f1, &mut map, "EnterpriseId")?,
+                2 => model::field(&mut f2, &mut map, "ServiceId")?,
+                3 => model::field(&mut f3, &mut map, "IsActive")?,
+                4 => model::field(&mut f4, &mut map, "Type")?,
+                5 => model::field(&mut f5, &mut map, "Names")?,
+                6 => model::field(&mut f6, &mut map, "ShortNames")?,
+                7 => model::field(&mut f7, &mut map, "Ordering")?,
+                8 => model::field(&mut f8, &mut map, "Capacity")?,
+                9 => model::field(&mut f9, &mut map, "ExtraCapacity")?,
+                10 => model::field(&mut f10, &mut map, "ExternalIdentifier")?,
+                _ => model::skip(&mut map)?,
+            }
+        }
+        Ok(Self {
+            id: model::required(f0, "Id")?,
+            enterprise_id: model::required(f1, "EnterpriseId")?,
+            service_id: model::required(f2, "ServiceId")?,
+            is_active: model::required(f3, "IsActive")?,
+            r#type: model::required(f4, "Type")?,
+            names: model::required(f5, "Names")?,
+            short_names: model::required(f6, "ShortNames")?,
+            ordering: model::required(f7, "Ordering")?,
+            capacity: model::required(f8, "Capacity")?,
+            extra_capacity: model::required(f9, "ExtraCapacity")?,
+            external_identifier: f10.unwrap_or_default(),
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for ResourceCategory {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        model::deserialize_struct(deserializer)
+    }
 }
 
 /// Kind of resources grouped in a category.
@@ -3054,7 +6278,7 @@ impl<'de> Deserialize<'de> for ResourceCategoryType {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        deserializer.deserialize_str(support::OpenEnumVisitor::new())
+        deserializer.deserialize_str(model::OpenEnumVisitor::new())
     }
 }
 
@@ -3075,7 +6299,7 @@ impl Serialize for ResourceData {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
             Self::Space(value) => {
-                support::serialize_adjacent(
+                model::serialize_adjacent(
                     serializer,
                     "Discriminator",
                     "Space",
@@ -3084,7 +6308,7 @@ impl Serialize for ResourceData {
                 )
             }
             Self::Object(value) => {
-                support::serialize_adjacent(
+                model::serialize_adjacent(
                     serializer,
                     "Discriminator",
                     "Object",
@@ -3093,7 +6317,7 @@ impl Serialize for ResourceData {
                 )
             }
             Self::Person(value) => {
-                support::serialize_adjacent(
+                model::serialize_adjacent(
                     serializer,
                     "Discriminator",
                     "Person",
@@ -3110,11 +6334,11 @@ impl<'de> Deserialize<'de> for ResourceData {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        support::deserialize_adjacent(deserializer)
+        model::deserialize_adjacent(deserializer)
     }
 }
 
-impl support::Tagged for ResourceData {
+impl model::Tagged for ResourceData {
     const TAG: &'static str = "Discriminator";
     fn known(tag: &str) -> bool {
         matches!(tag, "Space" | "Object" | "Person")
@@ -3137,12 +6361,12 @@ impl support::Tagged for ResourceData {
     }
 }
 
-impl support::Adjacent for ResourceData {
+impl model::Adjacent for ResourceData {
     const CONTENT: &'static str = "Value";
 }
 
 /// A resource was created, renamed or changed its state.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct ResourceEvent {
     /// Identifier of the resource.
@@ -3151,8 +6375,38 @@ pub struct ResourceEvent {
     pub state: ResourceState,
 }
 
+impl model::Struct for ResourceEvent {
+    const NAME: &'static str = "ResourceEvent";
+    const FIELDS: &'static [&'static str] = &["Id", "State"];
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key_seed(model::FieldSeed(Self::FIELDS))? {
+            match key {
+                0 => model::field(&mut f0, &mut map, "Id")?,
+                1 => model::field(&mut f1, &mut map, "State")?,
+                _ => model::skip(&mut map)?,
+            }
+        }
+        Ok(Self {
+            id: model::required(f0, "Id")?,
+            state: model::required(f1, "State")?,
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for ResourceEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        model::deserialize_struct(deserializer)
+    }
+}
+
 /// Flags choosing which data resources/getAll returns.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct ResourceExtent {
     /// Include the resources themselves.
@@ -3167,8 +6421,45 @@ pub struct ResourceExtent {
     pub inactive: Option<bool>,
 }
 
+impl model::Struct for ResourceExtent {
+    const NAME: &'static str = "ResourceExtent";
+    const FIELDS: &'static [&'static str] = &[
+        "Resources",
+        "ResourceCategories",
+        "Inactive",
+    ];
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        while let Some(key) = map.next_key_seed(model::FieldSeed(Self::FIELDS))? {
+            match key {
+                0 => model::field(&mut f0, &mut map, "Resources")?,
+                1 => model::field(&mut f1, &mut map, "ResourceCategories")?,
+                2 => model::field(&mut f2, &mut map, "Inactive")?,
+                _ => model::skip(&mut map)?,
+            }
+        }
+        Ok(Self {
+            resources: f0.unwrap_or_default(),
+            resource_categories: f1.unwrap_or_default(),
+            inactive: f2.unwrap_or_default(),
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for ResourceExtent {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        model::deserialize_struct(deserializer)
+    }
+}
+
 /// Filters for resources/getAll.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct ResourceFilterParameters {
     /// Token of the partner application; the same for all of its production connections.
@@ -3204,12 +6495,85 @@ pub struct ResourceFilterParameters {
     pub updated_utc: Option<TimeFilterInterval>,
 }
 
+impl model::Struct for ResourceFilterParameters {
+    const NAME: &'static str = "ResourceFilterParameters";
+    const FIELDS: &'static [&'static str] = &[
+        "ClientToken",
+        "AccessToken",
+        "Client",
+        "LanguageCode",
+        "CultureCode",
+        "Limitation",
+        "Extent",
+        "EnterpriseIds",
+        "ResourceIds",
+        "Names",
+        "CreatedUtc",
+        "UpdatedUtc",
+    ];
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        let mut f7 = None;
+        let mut f8 = None;
+        let mut f9 = None;
+        let mut f10 = None;
+        let mut f11 = None;
+        while let Some(key) = map.next_key_seed(model::FieldSeed(Self::FIELDS))? {
+            match key {
+                0 => model::field(&mut f0, &mut map, "ClientToken")?,
+                1 => model::field(&mut f1, &mut map, "AccessToken")?,
+                2 => model::field(&mut f2, &mut map, "Client")?,
+                3 => model::field(&mut f3, &mut map, "LanguageCode")?,
+                4 => model::field(&mut f4, &mut map, "CultureCode")?,
+                5 => model::field(&mut f5, &mut map, "Limitation")?,
+                6 => model::field(&mut f6, &mut map, "Extent")?,
+                7 => model::field(&mut f7, &mut map, "EnterpriseIds")?,
+                8 => model::field(&mut f8, &mut map, "ResourceIds")?,
+                9 => model::field(&mut f9, &mut map, "Names")?,
+                10 => model::field(&mut f10, &mut map, "CreatedUtc")?,
+                11 => model::field(&mut f11, &mut map, "UpdatedUtc")?,
+                _ => model::skip(&mut map)?,
+            }
+        }
+        Ok(Self {
+            client_token: model::required(f0, "ClientToken")?,
+            access_token: model::required(f1, "AccessToken")?,
+            client: model::required(f2, "Client")?,
+            language_code: f3.unwrap_or_default(),
+            culture_code: f4.unwrap_or_default(),
+            limitation: model::required(f5, "Limitation")?,
+            extent: model::required(f6, "Extent")?,
+            enterprise_ids: f7.unwrap_or_default(),
+            resource_ids: f8.unwrap_or_default(),
+            names: f9.unwrap_or_default(),
+            created_utc: f10.unwrap_or_default(),
+            updated_utc: f11.unwrap_or_default(),
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for ResourceFilterParameters {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        model::deserialize_struct(deserializer)
+    }
+}
+
 impl std::fmt::Debug for ResourceFilterParameters {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ResourceFilterParameters")
-            .field("client_token", &support::Redacted)
-            .field("access_token", &support::Redacted)
-            .field("client", &support::Redacted)
+            .field("client_token", &model::Redacted)
+            .field("access_token", &model::Redacted)
+            .field("client", &model::Redacted)
             .field("language_code", &self.language_code)
             .field("culture_code", &self.culture_code)
             .field("limitation", &self.limitation)
@@ -3224,7 +6588,7 @@ impl std::fmt::Debug for ResourceFilterParameters {
 }
 
 /// One page of resources.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct ResourceResult {
     /// Resources on this page, newest first.
@@ -3237,6 +6601,43 @@ pub struct ResourceResult {
     /// Id of the oldest item on this page; null when nothing was found.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cursor: Option<uuid::Uuid>,
+}
+
+impl model::Struct for ResourceResult {
+    const NAME: &'static str = "ResourceResult";
+    const FIELDS: &'static [&'static str] = &[
+        "Resources",
+        "ResourceCategories",
+        "Cursor",
+    ];
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        while let Some(key) = map.next_key_seed(model::FieldSeed(Self::FIELDS))? {
+            match key {
+                0 => model::field(&mut f0, &mut map, "Resources")?,
+                1 => model::field(&mut f1, &mut map, "ResourceCategories")?,
+                2 => model::field(&mut f2, &mut map, "Cursor")?,
+                _ => model::skip(&mut map)?,
+            }
+        }
+        Ok(Self {
+            resources: f0.unwrap_or_default(),
+            resource_categories: f1.unwrap_or_default(),
+            cursor: f2.unwrap_or_default(),
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for ResourceResult {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        model::deserialize_struct(deserializer)
+    }
 }
 
 /// Housekeeping state of a resource.
@@ -3294,7 +6695,7 @@ impl<'de> Deserialize<'de> for ResourceState {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        deserializer.deserialize_str(support::OpenEnumVisitor::new())
+        deserializer.deserialize_str(model::OpenEnumVisitor::new())
     }
 }
 
@@ -3344,12 +6745,12 @@ impl<'de> Deserialize<'de> for SenderDiscriminator {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        deserializer.deserialize_str(support::OpenEnumVisitor::new())
+        deserializer.deserialize_str(model::OpenEnumVisitor::new())
     }
 }
 
 /// Something the enterprise sells, such as accommodation, parking or breakfast.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Service {
     /// Unique identifier of the service.
@@ -3377,9 +6778,82 @@ pub struct Service {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub external_identifier: Option<String>,
     /// Creation time.
-    pub created_utc: chrono::DateTime<chrono::Utc>,
+    pub created_utc: calendar::DateTime,
     /// Time of the latest change.
-    pub updated_utc: chrono::DateTime<chrono::Utc>,
+    pub updated_utc: calendar::DateTime,
+}
+
+impl model::Struct for Service {
+    const NAME: &'static str = "Service";
+    const FIELDS: &'static [&'static str] = &[
+        "Id",
+        "EnterpriseId",
+        "IsActive",
+        "Name",
+        "Names",
+        "Type",
+        "Options",
+        "Ordering",
+        "Data",
+        "ExternalIdentifier",
+        "CreatedUtc",
+        "UpdatedUtc",
+    ];
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        let mut f7 = None;
+        let mut f8 = None;
+        let mut f9 = None;
+        let mut f10 = None;
+        let mut f11 = None;
+        while let Some(key) = map.next_key_seed(model::FieldSeed(Self::FIELDS))? {
+            match key {
+                0 => model::field(&mut f0, &mut map, "Id")?,
+                1 => model::field(&mut f1, &mut map, "EnterpriseId")?,
+                2 => model::field(&mut f2, &mut map, "IsActive")?,
+                3 => model::field(&mut f3, &mut map, "Name")?,
+                4 => model::field(&mut f4, &mut map, "Names")?,
+                5 => model::field(&mut f5, &mut map, "Type")?,
+                6 => model::field(&mut f6, &mut map, "Options")?,
+                7 => model::field(&mut f7, &mut map, "Ordering")?,
+                8 => model::field(&mut f8, &mut map, "Data")?,
+                9 => model::field(&mut f9, &mut map, "ExternalIdentifier")?,
+                10 => model::field(&mut f10, &mut map, "CreatedUtc")?,
+                11 => model::field(&mut f11, &mut map, "UpdatedUtc")?,
+                _ => model::skip(&mut map)?,
+            }
+        }
+        Ok(Self {
+            id: model::required(f0, "Id")?,
+            enterprise_id: model::required(f1, "EnterpriseId")?,
+            is_active: model::required(f2, "IsActive")?,
+            name: model::required(f3, "Name")?,
+            names: model::required(f4, "Names")?,
+            r#type: f5.unwrap_or_default(),
+            options: model::required(f6, "Options")?,
+            ordering: model::required(f7, "Ordering")?,
+            data: model::required(f8, "Data")?,
+            external_identifier: f9.unwrap_or_default(),
+            created_utc: model::required(f10, "CreatedUtc")?,
+            updated_utc: model::required(f11, "UpdatedUtc")?,
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for Service {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        model::deserialize_struct(deserializer)
+    }
 }
 
 /// Kind-specific service details as a coproduct: Discriminator names the kind and Value carries the matching data.
@@ -3397,7 +6871,7 @@ impl Serialize for ServiceData {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
             Self::Bookable(value) => {
-                support::serialize_adjacent(
+                model::serialize_adjacent(
                     serializer,
                     "Discriminator",
                     "Bookable",
@@ -3406,7 +6880,7 @@ impl Serialize for ServiceData {
                 )
             }
             Self::Additional(value) => {
-                support::serialize_adjacent(
+                model::serialize_adjacent(
                     serializer,
                     "Discriminator",
                     "Additional",
@@ -3423,11 +6897,11 @@ impl<'de> Deserialize<'de> for ServiceData {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        support::deserialize_adjacent(deserializer)
+        model::deserialize_adjacent(deserializer)
     }
 }
 
-impl support::Tagged for ServiceData {
+impl model::Tagged for ServiceData {
     const TAG: &'static str = "Discriminator";
     fn known(tag: &str) -> bool {
         matches!(tag, "Bookable" | "Additional")
@@ -3449,7 +6923,7 @@ impl support::Tagged for ServiceData {
     }
 }
 
-impl support::Adjacent for ServiceData {
+impl model::Adjacent for ServiceData {
     const CONTENT: &'static str = "Value";
 }
 
@@ -3499,12 +6973,12 @@ impl<'de> Deserialize<'de> for ServiceDataDiscriminator {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        deserializer.deserialize_str(support::OpenEnumVisitor::new())
+        deserializer.deserialize_str(model::OpenEnumVisitor::new())
     }
 }
 
 /// Filters for services/getAll.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct ServiceFilterParameters {
     /// Token of the partner application; the same for all of its production connections.
@@ -3535,12 +7009,77 @@ pub struct ServiceFilterParameters {
     pub updated_utc: Option<TimeFilterInterval>,
 }
 
+impl model::Struct for ServiceFilterParameters {
+    const NAME: &'static str = "ServiceFilterParameters";
+    const FIELDS: &'static [&'static str] = &[
+        "ClientToken",
+        "AccessToken",
+        "Client",
+        "LanguageCode",
+        "CultureCode",
+        "Limitation",
+        "EnterpriseIds",
+        "ServiceIds",
+        "ServiceType",
+        "UpdatedUtc",
+    ];
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        let mut f7 = None;
+        let mut f8 = None;
+        let mut f9 = None;
+        while let Some(key) = map.next_key_seed(model::FieldSeed(Self::FIELDS))? {
+            match key {
+                0 => model::field(&mut f0, &mut map, "ClientToken")?,
+                1 => model::field(&mut f1, &mut map, "AccessToken")?,
+                2 => model::field(&mut f2, &mut map, "Client")?,
+                3 => model::field(&mut f3, &mut map, "LanguageCode")?,
+                4 => model::field(&mut f4, &mut map, "CultureCode")?,
+                5 => model::field(&mut f5, &mut map, "Limitation")?,
+                6 => model::field(&mut f6, &mut map, "EnterpriseIds")?,
+                7 => model::field(&mut f7, &mut map, "ServiceIds")?,
+                8 => model::field(&mut f8, &mut map, "ServiceType")?,
+                9 => model::field(&mut f9, &mut map, "UpdatedUtc")?,
+                _ => model::skip(&mut map)?,
+            }
+        }
+        Ok(Self {
+            client_token: model::required(f0, "ClientToken")?,
+            access_token: model::required(f1, "AccessToken")?,
+            client: model::required(f2, "Client")?,
+            language_code: f3.unwrap_or_default(),
+            culture_code: f4.unwrap_or_default(),
+            limitation: model::required(f5, "Limitation")?,
+            enterprise_ids: f6.unwrap_or_default(),
+            service_ids: f7.unwrap_or_default(),
+            service_type: f8.unwrap_or_default(),
+            updated_utc: f9.unwrap_or_default(),
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for ServiceFilterParameters {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        model::deserialize_struct(deserializer)
+    }
+}
+
 impl std::fmt::Debug for ServiceFilterParameters {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ServiceFilterParameters")
-            .field("client_token", &support::Redacted)
-            .field("access_token", &support::Redacted)
-            .field("client", &support::Redacted)
+            .field("client_token", &model::Redacted)
+            .field("access_token", &model::Redacted)
+            .field("client", &model::Redacted)
             .field("language_code", &self.language_code)
             .field("culture_code", &self.culture_code)
             .field("limitation", &self.limitation)
@@ -3553,15 +7092,42 @@ impl std::fmt::Debug for ServiceFilterParameters {
 }
 
 /// Billing options of a service.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct ServiceOptions {
     /// Whether the service and its products are shown as one package on bills.
     pub bill_as_package: bool,
 }
 
+impl model::Struct for ServiceOptions {
+    const NAME: &'static str = "ServiceOptions";
+    const FIELDS: &'static [&'static str] = &["BillAsPackage"];
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key_seed(model::FieldSeed(Self::FIELDS))? {
+            match key {
+                0 => model::field(&mut f0, &mut map, "BillAsPackage")?,
+                _ => model::skip(&mut map)?,
+            }
+        }
+        Ok(Self {
+            bill_as_package: model::required(f0, "BillAsPackage")?,
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for ServiceOptions {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        model::deserialize_struct(deserializer)
+    }
+}
+
 /// Check-in related flags of a reservation.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct ServiceOrderOptions {
     /// Whether the owner has checked in.
@@ -3572,6 +7138,47 @@ pub struct ServiceOrderOptions {
     pub any_companion_checked_in: bool,
     /// Whether check-in was done through the Connector API.
     pub connector_check_in: bool,
+}
+
+impl model::Struct for ServiceOrderOptions {
+    const NAME: &'static str = "ServiceOrderOptions";
+    const FIELDS: &'static [&'static str] = &[
+        "OwnerCheckedIn",
+        "AllCompanionsCheckedIn",
+        "AnyCompanionCheckedIn",
+        "ConnectorCheckIn",
+    ];
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        while let Some(key) = map.next_key_seed(model::FieldSeed(Self::FIELDS))? {
+            match key {
+                0 => model::field(&mut f0, &mut map, "OwnerCheckedIn")?,
+                1 => model::field(&mut f1, &mut map, "AllCompanionsCheckedIn")?,
+                2 => model::field(&mut f2, &mut map, "AnyCompanionCheckedIn")?,
+                3 => model::field(&mut f3, &mut map, "ConnectorCheckIn")?,
+                _ => model::skip(&mut map)?,
+            }
+        }
+        Ok(Self {
+            owner_checked_in: model::required(f0, "OwnerCheckedIn")?,
+            all_companions_checked_in: model::required(f1, "AllCompanionsCheckedIn")?,
+            any_companion_checked_in: model::required(f2, "AnyCompanionCheckedIn")?,
+            connector_check_in: model::required(f3, "ConnectorCheckIn")?,
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for ServiceOrderOptions {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        model::deserialize_struct(deserializer)
+    }
 }
 
 /// Channel through which a reservation was created.
@@ -3632,7 +7239,7 @@ impl<'de> Deserialize<'de> for ServiceOrderOrigin {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        deserializer.deserialize_str(support::OpenEnumVisitor::new())
+        deserializer.deserialize_str(model::OpenEnumVisitor::new())
     }
 }
 
@@ -3697,7 +7304,7 @@ impl<'de> Deserialize<'de> for ServiceOrderState {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        deserializer.deserialize_str(support::OpenEnumVisitor::new())
+        deserializer.deserialize_str(model::OpenEnumVisitor::new())
     }
 }
 
@@ -3762,12 +7369,12 @@ impl<'de> Deserialize<'de> for ServiceOrderStateOld {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        deserializer.deserialize_str(support::OpenEnumVisitor::new())
+        deserializer.deserialize_str(model::OpenEnumVisitor::new())
     }
 }
 
 /// One page of services.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct ServiceResult {
     /// Services on this page, newest first.
@@ -3775,6 +7382,36 @@ pub struct ServiceResult {
     /// Id of the oldest item on this page; null when nothing was found.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cursor: Option<uuid::Uuid>,
+}
+
+impl model::Struct for ServiceResult {
+    const NAME: &'static str = "ServiceResult";
+    const FIELDS: &'static [&'static str] = &["Services", "Cursor"];
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key_seed(model::FieldSeed(Self::FIELDS))? {
+            match key {
+                0 => model::field(&mut f0, &mut map, "Services")?,
+                1 => model::field(&mut f1, &mut map, "Cursor")?,
+                _ => model::skip(&mut map)?,
+            }
+        }
+        Ok(Self {
+            services: model::required(f0, "Services")?,
+            cursor: f1.unwrap_or_default(),
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for ServiceResult {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        model::deserialize_struct(deserializer)
+    }
 }
 
 /// Sex of a person.
@@ -3823,12 +7460,12 @@ impl<'de> Deserialize<'de> for Sex {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        deserializer.deserialize_str(support::OpenEnumVisitor::new())
+        deserializer.deserialize_str(model::OpenEnumVisitor::new())
     }
 }
 
 /// Location details of a space.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct SpaceData {
     /// Floor the space is on.
@@ -3838,13 +7475,69 @@ pub struct SpaceData {
     pub location_notes: Option<String>,
 }
 
+impl model::Struct for SpaceData {
+    const NAME: &'static str = "SpaceData";
+    const FIELDS: &'static [&'static str] = &["FloorNumber", "LocationNotes"];
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key_seed(model::FieldSeed(Self::FIELDS))? {
+            match key {
+                0 => model::field(&mut f0, &mut map, "FloorNumber")?,
+                1 => model::field(&mut f1, &mut map, "LocationNotes")?,
+                _ => model::skip(&mut map)?,
+            }
+        }
+        Ok(Self {
+            floor_number: model::required(f0, "FloorNumber")?,
+            location_notes: f1.unwrap_or_default(),
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for SpaceData {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        model::deserialize_struct(deserializer)
+    }
+}
+
 /// Update wrapper for a text value. Leaving the wrapper out keeps the stored value, a string sets it and a null Value clears it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct StringUpdateValue {
     /// New text, or null to clear the stored value.
-    #[serde(default)]
     pub value: Option<String>,
+}
+
+impl model::Struct for StringUpdateValue {
+    const NAME: &'static str = "StringUpdateValue";
+    const FIELDS: &'static [&'static str] = &["Value"];
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key_seed(model::FieldSeed(Self::FIELDS))? {
+            match key {
+                0 => model::field(&mut f0, &mut map, "Value")?,
+                _ => model::skip(&mut map)?,
+            }
+        }
+        Ok(Self {
+            value: f0.unwrap_or_default(),
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for StringUpdateValue {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        model::deserialize_struct(deserializer)
+    }
 }
 
 /// Country-specific legal ground for a tax exemption.
@@ -3914,12 +7607,12 @@ impl<'de> Deserialize<'de> for TaxExemptionReasonType {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        deserializer.deserialize_str(support::OpenEnumVisitor::new())
+        deserializer.deserialize_str(model::OpenEnumVisitor::new())
     }
 }
 
 /// One tax portion of an amount.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct TaxValue {
     /// Code of the tax rate that was applied.
@@ -3929,16 +7622,76 @@ pub struct TaxValue {
     pub value: f64,
 }
 
+impl model::Struct for TaxValue {
+    const NAME: &'static str = "TaxValue";
+    const FIELDS: &'static [&'static str] = &["Code", "Value"];
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key_seed(model::FieldSeed(Self::FIELDS))? {
+            match key {
+                0 => model::field(&mut f0, &mut map, "Code")?,
+                1 => model::field(&mut f1, &mut map, "Value")?,
+                _ => model::skip(&mut map)?,
+            }
+        }
+        Ok(Self {
+            code: f0.unwrap_or_default(),
+            value: model::required(f1, "Value")?,
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for TaxValue {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        model::deserialize_struct(deserializer)
+    }
+}
+
 /// UTC time window used as a filter; the start is inclusive, the end is exclusive and the span may not exceed three months.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct TimeFilterInterval {
     /// Beginning of the window.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub start_utc: Option<chrono::DateTime<chrono::Utc>>,
+    pub start_utc: Option<calendar::DateTime>,
     /// End of the window.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub end_utc: Option<chrono::DateTime<chrono::Utc>>,
+    pub end_utc: Option<calendar::DateTime>,
+}
+
+impl model::Struct for TimeFilterInterval {
+    const NAME: &'static str = "TimeFilterInterval";
+    const FIELDS: &'static [&'static str] = &["StartUtc", "EndUtc"];
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key_seed(model::FieldSeed(Self::FIELDS))? {
+            match key {
+                0 => model::field(&mut f0, &mut map, "StartUtc")?,
+                1 => model::field(&mut f1, &mut map, "EndUtc")?,
+                _ => model::skip(&mut map)?,
+            }
+        }
+        Ok(Self {
+            start_utc: f0.unwrap_or_default(),
+            end_utc: f1.unwrap_or_default(),
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for TimeFilterInterval {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        model::deserialize_struct(deserializer)
+    }
 }
 
 /// Length of the unit a bookable service is sold in.
@@ -3990,7 +7743,7 @@ impl<'de> Deserialize<'de> for TimeUnitPeriod {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        deserializer.deserialize_str(support::OpenEnumVisitor::new())
+        deserializer.deserialize_str(model::OpenEnumVisitor::new())
     }
 }
 
@@ -4043,13 +7796,34 @@ impl<'de> Deserialize<'de> for Title {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        deserializer.deserialize_str(support::OpenEnumVisitor::new())
+        deserializer.deserialize_str(model::OpenEnumVisitor::new())
     }
 }
 
 /// Empty object returned by operations that have nothing to report.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Unit {}
+impl model::Struct for Unit {
+    const NAME: &'static str = "Unit";
+    const FIELDS: &'static [&'static str] = &[];
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        while map.next_key::<serde::de::IgnoredAny>()?.is_some() {
+            model::skip(&mut map)?;
+        }
+        Ok(Self {})
+    }
+}
+
+impl<'de> Deserialize<'de> for Unit {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        model::deserialize_struct(deserializer)
+    }
+}
+
 /// One change event, internally tagged by its Type property.
 #[derive(Debug, Clone, PartialEq)]
 pub enum WebSocketEvent {
@@ -4094,11 +7868,11 @@ impl<'de> Deserialize<'de> for WebSocketEvent {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        support::deserialize_internal(deserializer)
+        model::deserialize_internal(deserializer)
     }
 }
 
-impl support::Tagged for WebSocketEvent {
+impl model::Tagged for WebSocketEvent {
     const TAG: &'static str = "Type";
     fn known(tag: &str) -> bool {
         matches!(tag, "DeviceCommand" | "Reservation" | "Resource" | "PriceUpdate")
@@ -4125,11 +7899,38 @@ impl support::Tagged for WebSocketEvent {
 }
 
 /// Body of every message sent over the connector WebSocket.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct WebSocketMessage {
     /// Events in this message.
     pub events: Vec<WebSocketEvent>,
+}
+
+impl model::Struct for WebSocketMessage {
+    const NAME: &'static str = "WebSocketMessage";
+    const FIELDS: &'static [&'static str] = &["Events"];
+    fn visit_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key_seed(model::FieldSeed(Self::FIELDS))? {
+            match key {
+                0 => model::field(&mut f0, &mut map, "Events")?,
+                _ => model::skip(&mut map)?,
+            }
+        }
+        Ok(Self {
+            events: model::required(f0, "Events")?,
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for WebSocketMessage {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        model::deserialize_struct(deserializer)
+    }
 }
 
 /// One entity event, tagged by Discriminator with the payload in Value.
@@ -4157,7 +7958,7 @@ impl Serialize for WebhookEvent {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
             Self::ServiceOrderUpdated(value) => {
-                support::serialize_adjacent(
+                model::serialize_adjacent(
                     serializer,
                     "Discriminator",
                     "ServiceOrderUpdated",
@@ -4166,7 +7967,7 @@ impl Serialize for WebhookEvent {
                 )
             }
             Self::ResourceUpdated(value) => {
-                support::serialize_adjacent(
+                model::serialize_adjacent(
                     serializer,
                     "Discriminator",
                     "ResourceUpdated",
@@ -4175,7 +7976,7 @@ impl Serialize for WebhookEvent {
                 )
             }
             Self::MessageAdded(value) => {
-                support::serialize_adjacent(
+                model::serialize_adjacent(
                     serializer,
                     "Discriminator",
                     "MessageAdded",
@@ -4184,7 +7985,7 @@ impl Serialize for WebhookEvent {
                 )
             }
             Self::ResourceBlockUpdated(value) => {
-                support::serialize_adjacent(
+                model::serialize_adjacent(
                     serializer,
                     "Discriminator",
                     "ResourceBlockUpdated",
@@ -4193,7 +7994,7 @@ impl Serialize for WebhookEvent {
                 )
             }
             Self::CustomerAdded(value) => {
-                support::serialize_adjacent(
+                model::serialize_adjacent(
                     serializer,
                     "Discriminator",
                     "CustomerAdded",
@@ -4202,7 +8003,7 @@ impl Serialize for WebhookEvent {
                 )
             }
             Self::CustomerUpdated(value) => {
-                support::serialize_adjacent(
+                model::serialize_adjacent(
                     serializer,
                     "Discriminator",
                     "CustomerUpdated",
@@ -4211,7 +8012,7 @@ impl Serialize for WebhookEvent {
                 )
             }
             Self::PaymentUpdated(value) => {
-                support::serialize_adjacent(
+                model::serialize_adjacent(
                     serializer,
                     "Discriminator",
                     "PaymentUpdated",
@@ -4228,11 +8029,11 @@ impl<'de> Deserialize<'de> for WebhookEvent {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        support::deserialize_adjacent(deserializer)
+        model::deserialize_adjacent(deserializer)
     }
 }
 
-impl support::Tagged for WebhookEvent {
+impl model::Tagged for WebhookEvent {
     const TAG: &'static str = "Discriminator";
     fn known(tag: &str) -> bool {
         matches!(
@@ -4275,7 +8076,7 @@ impl support::Tagged for WebhookEvent {
     }
 }
 
-impl support::Adjacent for WebhookEvent {
+impl model::Adjacent for WebhookEvent {
     const CONTENT: &'static str = "Value";
 }
 
@@ -4304,11 +8105,11 @@ impl<'de> Deserialize<'de> for WebhookMessage {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let value = support::buffer(deserializer)?;
-        if let Ok(inner) = support::decode::<_, D::Error>(&value) {
+        let value = model::buffer(deserializer)?;
+        if let Ok(inner) = model::decode::<_, D::Error>(&value) {
             return Ok(Self::GeneralWebhookMessage(inner));
         }
-        if let Ok(inner) = support::decode::<_, D::Error>(&value) {
+        if let Ok(inner) = model::decode::<_, D::Error>(&value) {
             return Ok(Self::IntegrationWebhookMessage(inner));
         }
         Ok(Self::Unknown(value))

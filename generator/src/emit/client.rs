@@ -202,7 +202,10 @@ pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &
         config.types_crate.name.as_str(),
         Dependency::local(&config.types_crate.version, Some(types_path), &[]),
     );
-    dependencies.insert("triad-runtime", Dependency::local("0.1.0", config.client.runtime_path.clone(), &["client"]));
+    dependencies.insert(
+        "triad-runtime",
+        Dependency::local(super::RUNTIME_VERSION, config.client.runtime_path.clone(), &["client"]),
+    );
     if cx.uses.uuid {
         dependencies.insert("uuid", Dependency::registry("1", &["std", "serde"]));
     }
@@ -845,7 +848,7 @@ fn read_option(shape: Shape, access: TokenStream, copy: bool) -> TokenStream {
     match shape {
         Shape::Plain => quote!(Some(#value)),
         Shape::Option => value,
-        Shape::DoubleOption => quote!(#value.flatten()),
+        Shape::DoubleOption => quote!(#value.into_option()),
     }
 }
 
@@ -893,7 +896,7 @@ fn stream_method(cx: &mut Ctx<'_>, op: &Operation, taken: &mut BTreeSet<String>)
     let items_take = match field_shape(config, page_struct, items_field) {
         Shape::Plain => quote!(page.#items_name),
         Shape::Option => quote!(page.#items_name.unwrap_or_default()),
-        Shape::DoubleOption => quote!(page.#items_name.flatten().unwrap_or_default()),
+        Shape::DoubleOption => quote!(page.#items_name.into_option().unwrap_or_default()),
     };
     let cursor_read = read_option(
         field_shape(config, cursor_out_struct, cursor_out_field),
@@ -903,14 +906,14 @@ fn stream_method(cx: &mut Ctx<'_>, op: &Operation, taken: &mut BTreeSet<String>)
     let cursor_write = match field_shape(config, cursor_in_struct, cursor_in_field) {
         Shape::Plain => quote!(body #cursor_in = cursor),
         Shape::Option => quote!(body #cursor_in = Some(cursor)),
-        Shape::DoubleOption => quote!(body #cursor_in = Some(Some(cursor))),
+        Shape::DoubleOption => quote!(body #cursor_in = Some(cursor).into()),
     };
     let count = field_path(api, config, &request_ty, &pagination.request_count)
         .filter(|(_, f, _)| matches!(f.ty, TypeRef::Primitive(Primitive::I32 | Primitive::I64)))
         .map(|(access, f, s)| match field_shape(config, s, f) {
             Shape::Plain => quote!(Some(i64::from(body #access))),
             Shape::Option => quote!(body #access.map(i64::from)),
-            Shape::DoubleOption => quote!(body #access.flatten().map(i64::from)),
+            Shape::DoubleOption => quote!(body #access.as_option().copied().map(i64::from)),
         })
         .unwrap_or_else(|| quote!(None));
     let error_ty = {
@@ -1105,9 +1108,9 @@ fn example_program(
                 Some(value) => println!("{value}"),
                 None => println!(),
             }),
-            Shape::DoubleOption => quote!(match &#value.#name {
-                Some(Some(value)) => println!("{value}"),
-                _ => println!(),
+            Shape::DoubleOption => quote!(match #value.#name.as_option() {
+                Some(value) => println!("{value}"),
+                None => println!(),
             }),
         })
     };
@@ -1276,7 +1279,7 @@ fn build_value(
                     quote!(#parsed.ok_or_else(|| Failure::Usage(#msg.to_owned()))?)
                 }
                 Shape::Option => parsed,
-                Shape::DoubleOption => quote!(#parsed.map(Some)),
+                Shape::DoubleOption => quote!(#parsed.into()),
             }
         } else if !below.is_empty() {
             let inner = build_value(cx, &f.ty, targets, &here, auth)?;
@@ -1286,7 +1289,7 @@ fn build_value(
             match shape {
                 Shape::Plain => inner,
                 Shape::Option => quote!(if #any { Some(#inner) } else { None }),
-                Shape::DoubleOption => quote!(if #any { Some(Some(#inner)) } else { None }),
+                Shape::DoubleOption => quote!((if #any { Some(#inner) } else { None }).into()),
             }
         } else if at.is_empty() && auth.contains(&f.name.wire.as_str()) && shape == Shape::Plain {
             // Overwritten by the client's credentials before sending.
@@ -1294,7 +1297,8 @@ fn build_value(
         } else {
             match shape {
                 Shape::Plain => return Err(format!("required property `{}` is set by no option", here.join("."))),
-                _ => quote!(None),
+                Shape::Option => quote!(None),
+                Shape::DoubleOption => quote!(Default::default()),
             }
         };
         fields.extend(quote!(#name: #value,));

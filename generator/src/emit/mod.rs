@@ -106,6 +106,9 @@ pub(crate) fn one_line(text: &str) -> String {
     docs::clean(text).split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+/// The version of `triad-runtime` generated crates depend on.
+pub(crate) const RUNTIME_VERSION: &str = "0.1.0";
+
 /// A dependency in a generated `Cargo.toml`.
 #[derive(serde::Serialize)]
 pub(crate) struct Dependency {

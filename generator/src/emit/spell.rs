@@ -13,7 +13,7 @@ use crate::ir::{Api, Field, Primitive, Struct, TypeRef};
 pub(crate) struct Uses {
     pub uuid: bool,
     pub chrono: bool,
-    /// A `format: date` field exists: the types crate gets the `calendar` module.
+    /// A `format: date` or `date-time` field exists: the types crate gets the `calendar` module.
     pub date: bool,
 }
 
@@ -62,7 +62,11 @@ fn spell(api: &Api, ty: &TypeRef, prefix: Option<&TokenStream>, uses: &mut Uses)
             }
             Primitive::DateTime => {
                 uses.chrono = true;
-                quote!(chrono::DateTime<chrono::Utc>)
+                uses.date = true;
+                match prefix {
+                    Some(prefix) => quote!(#prefix::calendar::DateTime),
+                    None => quote!(calendar::DateTime),
+                }
             }
             Primitive::Date => {
                 uses.chrono = true;
@@ -92,13 +96,13 @@ pub(crate) enum Shape {
     Plain,
     /// `Option<T>`: optional, or nullable, or a keep/set/clear wrapper's value.
     Option,
-    /// `Option<Option<T>>`: optional and nullable, where absent and null differ.
+    /// `model::Nullable<T>`: optional and nullable, where absent and null differ.
     DoubleOption,
 }
 
 /// The wrapping of `field` of `s`: required, not null: `T`; required, nullable: `Option<T>`,
 /// always written; optional, not null: `Option<T>`, absent when `None`; optional and nullable:
-/// absent, null and value differ, so `Option<Option<T>>`, unless the API says null means
+/// absent, null and value differ, so `Nullable<T>`, unless the API says null means
 /// absent. Keep/set/clear wrappers always write their `Value`, null included.
 pub(crate) fn field_shape(config: &Config, s: &Struct, field: &Field) -> Shape {
     if s.update_wrapper {

@@ -11,7 +11,6 @@ use crate::config::Config;
 use crate::ir::{Api, Direction, Field, StringEnum, Struct, Tagging, TypeDef, TypeKind, TypeRef, Union};
 use crate::naming;
 
-const SUPPORT: &str = include_str!("../../../templates/types/support.rs");
 const README: &str = include_str!("../../../templates/types/README.md.j2");
 
 pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &mut Files) -> Result<(), String> {
@@ -58,14 +57,15 @@ pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &
     let lib = quote! {
         #crate_docs
         #![allow(deprecated, clippy::large_enum_variant, clippy::enum_variant_names, clippy::doc_lazy_continuation, clippy::doc_overindented_list_items, clippy::type_complexity)]
-        mod support;
+        /// The serde helpers this crate's types use, from `triad-runtime`: [`model::Nullable`]
+        /// is the type of optional fields that may also be `null`.
+        pub use triad_runtime::model;
         #serde_import
         #calendar
         #items
     };
     let prefix = &krate.name;
     files.insert(format!("{prefix}/src/lib.rs"), render_rust(lib, provenance)?);
-    files.insert(format!("{prefix}/src/support.rs"), format!("// {}\n{SUPPORT}", provenance.header()));
     let type_name = |ty: &TypeRef| -> String {
         match ty {
             TypeRef::Named(id) => api.ty(*id).name.rust.clone(),
@@ -129,6 +129,9 @@ fn manifest(api: &Api, config: &Config, provenance: &Provenance, uses: &Uses) ->
     let mut dependencies = BTreeMap::new();
     dependencies.insert("serde", Dependency::registry("1", &["std", "derive"]));
     dependencies.insert("serde_json", Dependency::registry("1", &["std"]));
+    // The shared serde helpers (`model`), prebuilt once for every types crate.
+    let runtime = Dependency::local(super::RUNTIME_VERSION, config.client.runtime_path.clone(), &[]);
+    dependencies.insert("triad-runtime", Dependency { default_features: Some(false), ..runtime });
     if uses.uuid {
         dependencies.insert("uuid", Dependency::registry("1", &["std", "serde"]));
     }
@@ -201,12 +204,13 @@ fn type_link(api: &Api, ty: &TypeRef) -> String {
     }
 }
 
-/// The `calendar` module: the type of `format: date` fields. Providers send a date-time where
-/// their spec says date (and the reverse), so such a field accepts either and keeps the form it
-/// received: nothing is lost, and the value is written back in the form it came in.
+/// The `calendar` module: the types of `format: date` and `format: date-time` fields. Providers
+/// send a date-time where their spec says date (and the reverse), so such a field accepts either
+/// and keeps the form it received: nothing is lost, and the value is written back in the form
+/// it came in.
 fn calendar_module() -> TokenStream {
     quote! {
-        /// Calendar dates as received.
+        /// Dates and date-times as received.
         pub mod calendar {
             use std::fmt;
 
@@ -268,6 +272,69 @@ fn calendar_module() -> TokenStream {
             }
 
             impl<'de> serde::Deserialize<'de> for Date {
+                fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                    let text = String::deserialize(deserializer)?;
+                    text.parse().map_err(serde::de::Error::custom)
+                }
+            }
+
+            /// A field the spec declares as a date-time (RFC 3339, such as `2021-06-19T08:30:00Z`).
+            /// The same rule as for [`Date`], the other way round: a date received in its place
+            /// (`2021-06-19`) is accepted and kept as a date, so nothing is lost;
+            /// [`DateTime::instant`] gives the start of that day in UTC. Values are written back
+            /// in the form they were received (a date-time in UTC, a zero offset as `Z`).
+            #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+            pub enum DateTime {
+                /// A date-time, as the spec declares.
+                Instant(chrono::DateTime<chrono::Utc>),
+                /// A date sent in place of a date-time.
+                Day(chrono::NaiveDate),
+            }
+
+            impl DateTime {
+                /// The instant: the date-time itself, or midnight UTC at the start of the date.
+                pub fn instant(&self) -> chrono::DateTime<chrono::Utc> {
+                    match self {
+                        DateTime::Instant(instant) => *instant,
+                        DateTime::Day(day) => day.and_time(chrono::NaiveTime::MIN).and_utc(),
+                    }
+                }
+            }
+
+            impl From<chrono::DateTime<chrono::Utc>> for DateTime {
+                fn from(instant: chrono::DateTime<chrono::Utc>) -> Self {
+                    DateTime::Instant(instant)
+                }
+            }
+
+            impl fmt::Display for DateTime {
+                fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                    match self {
+                        DateTime::Instant(instant) => f.write_str(&instant.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)),
+                        DateTime::Day(day) => write!(f, "{}", day.format("%Y-%m-%d")),
+                    }
+                }
+            }
+
+            impl std::str::FromStr for DateTime {
+                type Err = String;
+                fn from_str(text: &str) -> Result<Self, String> {
+                    if let Ok(instant) = text.parse::<chrono::DateTime<chrono::Utc>>() {
+                        return Ok(DateTime::Instant(instant));
+                    }
+                    chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").map(DateTime::Day).map_err(|_| {
+                        format!("invalid date-time `{text}`: expected an RFC 3339 date-time or YYYY-MM-DD")
+                    })
+                }
+            }
+
+            impl serde::Serialize for DateTime {
+                fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                    serializer.collect_str(self)
+                }
+            }
+
+            impl<'de> serde::Deserialize<'de> for DateTime {
                 fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
                     let text = String::deserialize(deserializer)?;
                     text.parse().map_err(serde::de::Error::custom)
@@ -370,18 +437,12 @@ fn structure(api: &Api, config: &Config, def: &TypeDef, s: &Struct, docs: TokenS
             serde_args.push(quote!(rename = #wire));
         }
         // The wrapping rules live in `spell::field_shape`; here, how each shape is written.
+        // Absent fields decode as `None`/`Absent` (`deserialize_struct`).
         match field_shape(config, s, f) {
-            Shape::Option if s.update_wrapper => {
-                ty = quote!(Option<#ty>);
-                serde_args.push(quote!(default));
-            }
+            Shape::Option if s.update_wrapper => ty = quote!(Option<#ty>),
             Shape::DoubleOption => {
-                ty = quote!(Option<Option<#ty>>);
-                serde_args.push(quote!(
-                    default,
-                    skip_serializing_if = "Option::is_none",
-                    with = "support::double_option"
-                ));
+                ty = quote!(model::Nullable<#ty>);
+                serde_args.push(quote!(skip_serializing_if = "model::Nullable::is_absent"));
             }
             Shape::Option if !f.required => {
                 ty = quote!(Option<#ty>);
@@ -403,11 +464,7 @@ fn structure(api: &Api, config: &Config, def: &TypeDef, s: &Struct, docs: TokenS
         let entries = s.fields.iter().map(|f| {
             let field_name = ident(&f.name.rust);
             let label = naming::unraw(&f.name.rust);
-            if f.secret {
-                quote!(.field(#label, &support::Redacted))
-            } else {
-                quote!(.field(#label, &self.#field_name))
-            }
+            if f.secret { quote!(.field(#label, &model::Redacted)) } else { quote!(.field(#label, &self.#field_name)) }
         });
         let allow = s.fields.iter().any(|f| f.docs.deprecated.is_some()).then(|| quote!(#[allow(deprecated)]));
         quote! {
@@ -419,14 +476,73 @@ fn structure(api: &Api, config: &Config, def: &TypeDef, s: &Struct, docs: TokenS
             }
         }
     });
+    let deserialize_impl = deserialize_struct(config, def, s);
     quote! {
         #docs
-        #[derive(#derive_debug Clone, PartialEq, Serialize, Deserialize)]
+        #[derive(#derive_debug Clone, PartialEq, Serialize)]
         #rename_all
         pub struct #name {
             #fields
         }
+        #deserialize_impl
         #debug_impl
+    }
+}
+
+/// `Deserialize` of a struct, decoding objects as serde's derive does (unknown properties
+/// ignored; a repeated field is an error; an absent required field is `missing field`, an
+/// absent `Option` or `Nullable` field `None` or `Absent`; but an array is not read as the
+/// fields in order, it is an `invalid type` error at the struct) with a fraction of its
+/// code: the visitor, key matching and slot filling are `triad_runtime::model` code compiled
+/// once; per struct only `model::Struct` (its field names and a loop filling one slot per
+/// field) is emitted, with no sequence form, field enum or visitor type.
+fn deserialize_struct(config: &Config, def: &TypeDef, s: &Struct) -> TokenStream {
+    let name = ident(&def.name.rust);
+    let rust_name = def.name.rust.trim_start_matches("r#");
+    let wires: Vec<&str> = s.fields.iter().map(|f| f.name.wire.as_str()).collect();
+    let slots: Vec<Ident> = (0..s.fields.len()).map(|i| ident(&format!("f{i}"))).collect();
+    let arms = s.fields.iter().zip(&slots).enumerate().map(|(i, (f, slot))| {
+        let wire = &f.name.wire;
+        let index = proc_macro2::Literal::usize_unsuffixed(i);
+        quote!(#index => model::field(&mut #slot, &mut map, #wire)?,)
+    });
+    let values = s.fields.iter().zip(&slots).map(|(f, slot)| {
+        let field_name = ident(&f.name.rust);
+        let wire = &f.name.wire;
+        match field_shape(config, s, f) {
+            Shape::Plain => quote!(#field_name: model::required(#slot, #wire)?,),
+            Shape::Option | Shape::DoubleOption => quote!(#field_name: #slot.unwrap_or_default(),),
+        }
+    });
+    let body = if s.fields.is_empty() {
+        quote!(while map.next_key::<serde::de::IgnoredAny>()?.is_some() {
+            model::skip(&mut map)?;
+        })
+    } else {
+        quote! {
+            #(let mut #slots = None;)*
+            while let Some(key) = map.next_key_seed(model::FieldSeed(Self::FIELDS))? {
+                match key {
+                    #(#arms)*
+                    _ => model::skip(&mut map)?,
+                }
+            }
+        }
+    };
+    quote! {
+        impl model::Struct for #name {
+            const NAME: &'static str = #rust_name;
+            const FIELDS: &'static [&'static str] = &[#(#wires),*];
+            fn visit_map<'de, A: serde::de::MapAccess<'de>>(mut map: A) -> Result<Self, A::Error> {
+                #body
+                Ok(Self { #(#values)* })
+            }
+        }
+        impl<'de> Deserialize<'de> for #name {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                model::deserialize_struct(deserializer)
+            }
+        }
     }
 }
 
@@ -484,7 +600,7 @@ fn string_enum(name: &Ident, e: &StringEnum, docs: TokenStream) -> TokenStream {
         }
         impl<'de> Deserialize<'de> for #name {
             fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                deserializer.deserialize_str(support::OpenEnumVisitor::new())
+                deserializer.deserialize_str(model::OpenEnumVisitor::new())
             }
         }
     }
@@ -554,7 +670,7 @@ fn union(api: &Api, name: &Ident, u: &Union, docs: TokenStream, uses: &mut Uses)
             variants.extend(quote!(#variant_docs #variant,));
             ser_arms.extend(match &u.tagging {
                 Tagging::Internal { tag } | Tagging::Adjacent { tag, .. } => {
-                    quote!(Self::#variant => support::serialize_internal(serializer, #tag, #wire, &serde_json::Map::new()),)
+                    quote!(Self::#variant => model::serialize_internal(serializer, #tag, #wire, &serde_json::Map::new()),)
                 }
                 _ => quote!(Self::#variant => serializer.serialize_str(#wire),),
             });
@@ -575,24 +691,24 @@ fn union(api: &Api, name: &Ident, u: &Union, docs: TokenStream, uses: &mut Uses)
                 quote!(Self::#variant(value) => value.serialize(serializer),)
             }
             Tagging::Internal { tag } => {
-                quote!(Self::#variant(value) => support::serialize_internal(serializer, #tag, #wire, value),)
+                quote!(Self::#variant(value) => model::serialize_internal(serializer, #tag, #wire, value),)
             }
             Tagging::Adjacent { tag, content } => {
-                quote!(Self::#variant(value) => support::serialize_adjacent(serializer, #tag, #wire, #content, value),)
+                quote!(Self::#variant(value) => model::serialize_adjacent(serializer, #tag, #wire, #content, value),)
             }
             Tagging::External => {
-                quote!(Self::#variant(value) => support::serialize_external(serializer, #wire, value),)
+                quote!(Self::#variant(value) => model::serialize_external(serializer, #wire, value),)
             }
             Tagging::Untagged => quote!(Self::#variant(value) => value.serialize(serializer),),
         });
-        // Tagged unions decode through `support::Tagged` (below); these arms serve the others.
+        // Tagged unions decode through `model::Tagged` (below); these arms serve the others.
         match &u.tagging {
             Tagging::Internal { .. } | Tagging::Adjacent { .. } => {}
             Tagging::External => {
-                de_arms.extend(quote!(Some(#wire) => Self::#variant(support::decode_member(&value, #wire)?),))
+                de_arms.extend(quote!(Some(#wire) => Self::#variant(model::decode_member(&value, #wire)?),))
             }
             Tagging::Untagged => untagged_tries.extend(quote! {
-                if let Ok(inner) = support::decode::<_, D::Error>(&value) {
+                if let Ok(inner) = model::decode::<_, D::Error>(&value) {
                     return Ok(Self::#variant(inner));
                 }
             }),
@@ -632,7 +748,7 @@ fn union(api: &Api, name: &Ident, u: &Union, docs: TokenStream, uses: &mut Uses)
             }
         });
         tagged_impl = quote! {
-            impl support::Tagged for #name {
+            impl model::Tagged for #name {
                 const TAG: &'static str = #tag;
                 fn known(tag: &str) -> bool {
                     #known
@@ -650,7 +766,7 @@ fn union(api: &Api, name: &Ident, u: &Union, docs: TokenStream, uses: &mut Uses)
         };
         if let Tagging::Adjacent { content, .. } = &u.tagging {
             tagged_impl.extend(quote! {
-                impl support::Adjacent for #name {
+                impl model::Adjacent for #name {
                     const CONTENT: &'static str = #content;
                 }
             });
@@ -658,13 +774,13 @@ fn union(api: &Api, name: &Ident, u: &Union, docs: TokenStream, uses: &mut Uses)
     }
     let deserialize_body = match &u.tagging {
         Tagging::Adjacent { .. } => quote! {
-            support::deserialize_adjacent(deserializer)
+            model::deserialize_adjacent(deserializer)
         },
         Tagging::Internal { .. } => quote! {
-            support::deserialize_internal(deserializer)
+            model::deserialize_internal(deserializer)
         },
         Tagging::External => quote! {
-            let value = support::buffer(deserializer)?;
+            let value = model::buffer(deserializer)?;
             let key = match &value {
                 serde_json::Value::Object(map) if map.len() == 1 => map.keys().next().map(String::as_str),
                 serde_json::Value::String(name) => Some(name.as_str()),
@@ -676,7 +792,7 @@ fn union(api: &Api, name: &Ident, u: &Union, docs: TokenStream, uses: &mut Uses)
             })
         },
         Tagging::Untagged => quote! {
-            let value = support::buffer(deserializer)?;
+            let value = model::buffer(deserializer)?;
             #untagged_tries
             Ok(Self::#unknown(value))
         },

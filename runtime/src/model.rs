@@ -1,8 +1,7 @@
-//! Serde plumbing shared by the types of this crate: open enums, tagged unions that keep
-//! unknown variants, and redaction of secrets in `Debug` output.
-
-// Each crate uses the subset of these helpers its types need.
-#![allow(dead_code)]
+//! What generated types crates share, compiled once here instead of in every crate:
+//! [`Nullable`] for optional nullable fields, the serde plumbing of open enums and of tagged
+//! unions that keep unknown variants, and redaction of secrets in `Debug` output. Available
+//! without features; it needs only serde and serde_json.
 
 use std::fmt;
 use std::marker::PhantomData;
@@ -13,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// Shown by `Debug` in place of a secret.
-pub(crate) struct Redacted;
+pub struct Redacted;
 
 impl fmt::Debug for Redacted {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -22,10 +21,16 @@ impl fmt::Debug for Redacted {
 }
 
 /// Deserializes a string enum through `From<&str>`, which maps unknown values to `Unknown`.
-pub(crate) struct OpenEnumVisitor<T>(PhantomData<T>);
+pub struct OpenEnumVisitor<T>(PhantomData<T>);
+
+impl<T> Default for OpenEnumVisitor<T> {
+    fn default() -> Self {
+        OpenEnumVisitor(PhantomData)
+    }
+}
 
 impl<T> OpenEnumVisitor<T> {
-    pub(crate) fn new() -> Self {
+    pub fn new() -> Self {
         OpenEnumVisitor(PhantomData)
     }
 }
@@ -43,20 +48,17 @@ impl<T: for<'a> From<&'a str>> Visitor<'_> for OpenEnumVisitor<T> {
 }
 
 /// Decodes a variant's payload, reporting failures as errors of the outer deserializer.
-pub(crate) fn decode<T: DeserializeOwned, E: de::Error>(value: &Value) -> Result<T, E> {
+pub fn decode<T: DeserializeOwned, E: de::Error>(value: &Value) -> Result<T, E> {
     T::deserialize(value).map_err(E::custom)
 }
 
 /// Decodes the member `key` of an object (`null` when absent).
-pub(crate) fn decode_member<T: DeserializeOwned, E: de::Error>(
-    value: &Value,
-    key: &str,
-) -> Result<T, E> {
+pub fn decode_member<T: DeserializeOwned, E: de::Error>(value: &Value, key: &str) -> Result<T, E> {
     decode(value.get(key).unwrap_or(&Value::Null))
 }
 
 /// Writes `{tag: name, ...fields of content}`.
-pub(crate) fn serialize_internal<S: Serializer, T: Serialize>(
+pub fn serialize_internal<S: Serializer, T: Serialize>(
     serializer: S,
     tag: &str,
     name: &str,
@@ -77,7 +79,7 @@ pub(crate) fn serialize_internal<S: Serializer, T: Serialize>(
 }
 
 /// Writes `{tag: name, content_key: content}`.
-pub(crate) fn serialize_adjacent<S: Serializer, T: Serialize>(
+pub fn serialize_adjacent<S: Serializer, T: Serialize>(
     serializer: S,
     tag: &str,
     name: &str,
@@ -91,7 +93,7 @@ pub(crate) fn serialize_adjacent<S: Serializer, T: Serialize>(
 }
 
 /// Writes `{name: content}`.
-pub(crate) fn serialize_external<S: Serializer, T: Serialize>(
+pub fn serialize_external<S: Serializer, T: Serialize>(
     serializer: S,
     name: &str,
     content: &T,
@@ -102,34 +104,174 @@ pub(crate) fn serialize_external<S: Serializer, T: Serialize>(
 }
 
 /// Reads any JSON value; unions inspect it before choosing a variant.
-pub(crate) fn buffer<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Value, D::Error> {
+pub fn buffer<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Value, D::Error> {
     <Value as serde::Deserialize>::deserialize(deserializer)
 }
 
-/// `Option<Option<T>>` for fields that may be absent, `null`, or set: `None` is absent (and not
-/// written), `Some(None)` is an explicit `null`, `Some(Some(v))` a value.
-pub(crate) mod double_option {
-    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+/// A struct whose `Deserialize` impl is [`deserialize_struct`]: generated code lists its
+/// fields and fills them in [`Struct::visit_map`]; the visitor is written once, here.
+pub trait Struct: Sized {
+    /// The Rust name (errors say they expected `struct NAME`).
+    const NAME: &'static str;
+    /// The wire names of the fields, in declaration order ([`FieldSeed`] gives their indices).
+    const FIELDS: &'static [&'static str];
+    /// Reads the value from the properties of an object.
+    fn visit_map<'de, A: de::MapAccess<'de>>(map: A) -> Result<Self, A::Error>;
+}
 
-    pub(crate) fn serialize<S: Serializer, T: Serialize>(
-        value: &Option<Option<T>>,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        match value {
-            Some(inner) => inner.serialize(serializer),
-            None => serializer.serialize_none(),
+/// Deserializes a [`Struct`] from an object.
+pub fn deserialize_struct<'de, D: Deserializer<'de>, T: Struct>(deserializer: D) -> Result<T, D::Error> {
+    deserializer.deserialize_struct(T::NAME, T::FIELDS, StructVisitor(PhantomData))
+}
+
+struct StructVisitor<T>(PhantomData<T>);
+
+impl<'de, T: Struct> Visitor<'de> for StructVisitor<T> {
+    type Value = T;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "struct {}", T::NAME)
+    }
+
+    fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<T, A::Error> {
+        T::visit_map(map)
+    }
+}
+
+/// Recognises the property names of a struct: the index of a declared field in `FIELDS`, or
+/// [`UNKNOWN_FIELD`] for a property the struct does not declare (ignored). Generated
+/// `Deserialize` impls of structs read their keys through it, so the name matching is compiled
+/// once here rather than once per struct.
+pub struct FieldSeed(pub &'static [&'static str]);
+
+/// The index [`FieldSeed`] gives a property no field declares.
+pub const UNKNOWN_FIELD: usize = usize::MAX;
+
+impl<'de> de::DeserializeSeed<'de> for FieldSeed {
+    type Value = usize;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<usize, D::Error> {
+        deserializer.deserialize_identifier(self)
+    }
+}
+
+impl Visitor<'_> for FieldSeed {
+    type Value = usize;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("field identifier")
+    }
+
+    fn visit_u64<E: de::Error>(self, index: u64) -> Result<usize, E> {
+        Ok(usize::try_from(index).ok().filter(|i| *i < self.0.len()).unwrap_or(UNKNOWN_FIELD))
+    }
+
+    fn visit_str<E: de::Error>(self, name: &str) -> Result<usize, E> {
+        Ok(self.0.iter().position(|field| *field == name).unwrap_or(UNKNOWN_FIELD))
+    }
+
+    fn visit_bytes<E: de::Error>(self, name: &[u8]) -> Result<usize, E> {
+        Ok(self.0.iter().position(|field| field.as_bytes() == name).unwrap_or(UNKNOWN_FIELD))
+    }
+}
+
+/// Reads the value of a struct field into its slot; a second value for the same field is an
+/// error (`duplicate field`), as with serde's derive.
+pub fn field<'de, T: Deserialize<'de>, A: de::MapAccess<'de>>(
+    slot: &mut Option<T>,
+    map: &mut A,
+    name: &'static str,
+) -> Result<(), A::Error> {
+    if slot.is_some() {
+        return Err(de::Error::duplicate_field(name));
+    }
+    *slot = Some(map.next_value()?);
+    Ok(())
+}
+
+/// Skips the value of a property no field declares.
+pub fn skip<'de, A: de::MapAccess<'de>>(map: &mut A) -> Result<(), A::Error> {
+    map.next_value::<de::IgnoredAny>().map(drop)
+}
+
+/// The value of a required field, or the `missing field` error.
+pub fn required<T, E: de::Error>(slot: Option<T>, name: &'static str) -> Result<T, E> {
+    slot.ok_or_else(|| E::missing_field(name))
+}
+
+/// An optional field that may also be `null`, where the three differ: [`Nullable::Absent`] is
+/// not written (on an update: keep the current value), [`Nullable::Null`] is written as `null`
+/// (clear it), [`Nullable::Value`] is written as the value (set it). An absent field decodes as
+/// `Absent` when the field is declared `#[serde(default)]`, as generated fields are.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Nullable<T> {
+    /// Not present.
+    #[default]
+    Absent,
+    /// Present as `null`.
+    Null,
+    /// Present with a value.
+    Value(T),
+}
+
+impl<T> Nullable<T> {
+    /// True for [`Nullable::Absent`] (what `skip_serializing_if` asks).
+    pub fn is_absent(&self) -> bool {
+        matches!(self, Nullable::Absent)
+    }
+
+    /// True for [`Nullable::Null`].
+    pub fn is_null(&self) -> bool {
+        matches!(self, Nullable::Null)
+    }
+
+    /// The value, if there is one (absent and null both give `None`).
+    pub fn into_option(self) -> Option<T> {
+        match self {
+            Nullable::Value(value) => Some(value),
+            Nullable::Absent | Nullable::Null => None,
         }
     }
 
-    pub(crate) fn deserialize<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
-        deserializer: D,
-    ) -> Result<Option<Option<T>>, D::Error> {
-        Option::<T>::deserialize(deserializer).map(Some)
+    /// A reference to the value, if there is one.
+    pub fn as_option(&self) -> Option<&T> {
+        match self {
+            Nullable::Value(value) => Some(value),
+            Nullable::Absent | Nullable::Null => None,
+        }
+    }
+}
+
+/// `None` is absent (nothing written), `Some(v)` a value; write [`Nullable::Null`] to send `null`.
+impl<T> From<Option<T>> for Nullable<T> {
+    fn from(value: Option<T>) -> Self {
+        match value {
+            Some(value) => Nullable::Value(value),
+            None => Nullable::Absent,
+        }
+    }
+}
+
+impl<T: Serialize> Serialize for Nullable<T> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Nullable::Value(value) => serializer.serialize_some(value),
+            Nullable::Absent | Nullable::Null => serializer.serialize_none(),
+        }
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Nullable<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Option::<T>::deserialize(deserializer).map(|value| match value {
+            Some(value) => Nullable::Value(value),
+            None => Nullable::Null,
+        })
     }
 }
 
 /// A union whose variants are named by a tag property.
-pub(crate) trait Tagged: Sized {
+pub trait Tagged: Sized {
     /// The tag property.
     const TAG: &'static str;
     /// True for tags this version knows.
@@ -142,23 +284,19 @@ pub(crate) trait Tagged: Sized {
 
 /// A union written as `{tag: name, content_key: content}`, decoded without buffering the
 /// content when the tag comes first (the usual order).
-pub(crate) trait Adjacent: Tagged {
+pub trait Adjacent: Tagged {
     /// The content property.
     const CONTENT: &'static str;
 }
 
 /// Deserializes an [`Adjacent`] union.
-pub(crate) fn deserialize_adjacent<'de, D: Deserializer<'de>, T: Adjacent>(
-    deserializer: D,
-) -> Result<T, D::Error> {
+pub fn deserialize_adjacent<'de, D: Deserializer<'de>, T: Adjacent>(deserializer: D) -> Result<T, D::Error> {
     deserializer.deserialize_any(AdjacentVisitor(PhantomData))
 }
 
 /// Deserializes a union written as `{tag: name, ...payload fields}`. Properties before the tag
 /// are buffered; the rest stream straight into the payload type.
-pub(crate) fn deserialize_internal<'de, D: Deserializer<'de>, T: Tagged>(
-    deserializer: D,
-) -> Result<T, D::Error> {
+pub fn deserialize_internal<'de, D: Deserializer<'de>, T: Tagged>(deserializer: D) -> Result<T, D::Error> {
     deserializer.deserialize_any(InternalVisitor(PhantomData))
 }
 
@@ -226,19 +364,12 @@ impl<'de, T: Adjacent> Visitor<'de> for AdjacentVisitor<T> {
         let mut decoded: Option<T> = None;
         let mut content: Option<Value> = None;
         let mut rest: Vec<(String, Value)> = Vec::new();
-        while let Some(key) =
-            map.next_key_seed(KeySeed { tag: T::TAG, content: Some(T::CONTENT) })?
-        {
+        while let Some(key) = map.next_key_seed(KeySeed { tag: T::TAG, content: Some(T::CONTENT) })? {
             match key {
                 Key::Tag if tag.is_none() => tag = Some(map.next_value()?),
-                Key::Content if decoded.is_none() && content.is_none() => match tag
-                    .as_ref()
-                    .and_then(Scalar::as_str)
-                {
+                Key::Content if decoded.is_none() && content.is_none() => match tag.as_ref().and_then(Scalar::as_str) {
                     Some(name) if T::known(name) => {
-                        decoded = Some(
-                            map.next_value_seed(ContentSeed { tag: name, marker: PhantomData })?,
-                        )
+                        decoded = Some(map.next_value_seed(ContentSeed { tag: name, marker: PhantomData })?)
                     }
                     _ => content = Some(map.next_value()?),
                 },
@@ -315,10 +446,7 @@ struct Chain<A> {
 impl<'de, A: de::MapAccess<'de>> de::MapAccess<'de> for Chain<A> {
     type Error = A::Error;
 
-    fn next_key_seed<K: de::DeserializeSeed<'de>>(
-        &mut self,
-        seed: K,
-    ) -> Result<Option<K::Value>, A::Error> {
+    fn next_key_seed<K: de::DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, A::Error> {
         match self.buffered.next() {
             Some((key, value)) => {
                 self.value = Some(value);
@@ -328,10 +456,7 @@ impl<'de, A: de::MapAccess<'de>> de::MapAccess<'de> for Chain<A> {
         }
     }
 
-    fn next_value_seed<V: de::DeserializeSeed<'de>>(
-        &mut self,
-        seed: V,
-    ) -> Result<V::Value, A::Error> {
+    fn next_value_seed<V: de::DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, A::Error> {
         match self.value.take() {
             Some(value) => seed.deserialize(value).map_err(de::Error::custom),
             None => self.live.next_value_seed(seed),
