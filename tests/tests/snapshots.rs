@@ -74,7 +74,11 @@ fn spec_text_cannot_add_manifest_keys_or_readme_blocks() {
     let files = generate("hostile", &["hostile.yaml"]);
     let manifest = &files["fixture-hostile-types/Cargo.toml"];
     let tables: Vec<&str> = manifest.lines().filter(|l| l.starts_with('[')).collect();
-    assert_eq!(tables, ["[package]", "[lib]", "[dependencies.serde]", "[dependencies.serde_json]"], "{manifest}");
+    assert_eq!(
+        tables,
+        ["[package]", "[lib]", "[dependencies.serde]", "[dependencies.serde_json]", "[dependencies.serde_path_to_error]"],
+        "{manifest}"
+    );
     let keys: Vec<&str> = manifest.lines().filter_map(|l| l.split_once(" = ").map(|(k, _)| k)).collect();
     assert_eq!(keys.iter().filter(|k| **k == "description").count(), 1, "{manifest}");
     assert!(!keys.contains(&"y") && !keys.contains(&"name = \"evil\""), "{manifest}");

@@ -175,7 +175,7 @@ impl Client {
         body: mews_types::CustomerFilterParameters,
     ) -> impl rt::Stream<
         Item = Result<
-            mews_types::Customer,
+            mews_types::Decoded<mews_types::Customer>,
             rt::Error<mews_types::ConnectorApiExceptionResult>,
         >,
     > + '_ {
@@ -239,7 +239,7 @@ impl Client {
         body: mews_types::MessageFilterParameters,
     ) -> impl rt::Stream<
         Item = Result<
-            mews_types::Message,
+            mews_types::Decoded<mews_types::Message>,
             rt::Error<mews_types::ConnectorApiExceptionResult>,
         >,
     > + '_ {
@@ -287,7 +287,7 @@ impl Client {
         body: mews_types::PaymentFilterParameters,
     ) -> impl rt::Stream<
         Item = Result<
-            mews_types::Payment,
+            mews_types::Decoded<mews_types::Payment>,
             rt::Error<mews_types::ConnectorApiExceptionResult>,
         >,
     > + '_ {
@@ -356,7 +356,7 @@ impl Client {
         body: mews_types::ReservationServiceOrderFilterParameters,
     ) -> impl rt::Stream<
         Item = Result<
-            mews_types::Reservation,
+            mews_types::Decoded<mews_types::Reservation>,
             rt::Error<mews_types::ConnectorApiExceptionResult>,
         >,
     > + '_ {
@@ -404,7 +404,7 @@ impl Client {
         body: mews_types::ResourceBlockParameters,
     ) -> impl rt::Stream<
         Item = Result<
-            mews_types::ResourceBlock,
+            mews_types::Decoded<mews_types::ResourceBlock>,
             rt::Error<mews_types::ConnectorApiExceptionResult>,
         >,
     > + '_ {
@@ -469,7 +469,7 @@ impl Client {
         body: mews_types::ServiceFilterParameters,
     ) -> impl rt::Stream<
         Item = Result<
-            mews_types::Service,
+            mews_types::Decoded<mews_types::Service>,
             rt::Error<mews_types::ConnectorApiExceptionResult>,
         >,
     > + '_ {

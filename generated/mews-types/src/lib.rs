@@ -3,6 +3,24 @@
 //!
 //! Every model, webhook payload and channel message of the API, with serde. Unknown enum values and unknown union variants deserialize into an `Unknown` variant that keeps the raw value; unknown fields are ignored.
 //!
+//! # Untagged unions
+//!
+//! A union without a tag is read by shape. The candidates are the variants whose JSON kind fits the value (object, array, string, number, boolean); for an object, the variants with a required property that no other variant declares and that the object has, or, when the object has none of those, the variants without such properties. The first candidate in the order listed that decodes wins, so when several fit the choice is fixed by that order. A value no candidate decodes is an error that says why each failed (with the path of the failing field); it is never kept as unknown.
+//!
+//! # One item at a time
+//!
+//! In these lists each item decodes on its own, as [`Decoded`]: an item that does not decode becomes `Decoded::Malformed` with its raw JSON and the error, and the other items still decode. They are the event lists of received webhook and channel messages and the item lists of paginated responses:
+//!
+//! - `Customers` of [`CustomerResult`]
+//! - `Commands` of [`DeviceCommandResult`]
+//! - `Events` of [`GeneralWebhookMessage`]
+//! - `Messages` of [`MessageResult`]
+//! - `Payments` of [`PaymentResult`]
+//! - `Reservations` of [`ReservationServiceOrderResult`]
+//! - `ResourceBlocks` of [`ResourceBlockResult`]
+//! - `Services` of [`ServiceResult`]
+//! - `Events` of [`WebSocketMessage`]
+//!
 //! The Mews Connector API, the HTTP API through which partner systems read and change data of properties that use Mews. Every operation is a POST of a JSON body to a fixed path; the body also carries the ClientToken, AccessToken and Client fields that authenticate the caller. The document also describes the two kinds of webhooks Mews sends to partners.
 //!
 //! # Webhooks
@@ -43,6 +61,8 @@
     clippy::type_complexity
 )]
 mod support;
+
+pub use support::Decoded;
 
 use serde::{Deserialize, Serialize};
 
@@ -981,7 +1001,7 @@ impl<'de> Deserialize<'de> for CustomerOptionsEnum {
 #[serde(rename_all = "PascalCase")]
 pub struct CustomerResult {
     /// Customers on this page, newest first.
-    pub customers: Vec<Customer>,
+    pub customers: Vec<Decoded<Customer>>,
     /// Id of the oldest item on this page; null when nothing was found.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cursor: Option<uuid::Uuid>,
@@ -1147,7 +1167,7 @@ pub struct DeviceCommandEvent {
 #[serde(rename_all = "PascalCase")]
 pub struct DeviceCommandResult {
     /// Active commands, newest first.
-    pub commands: Vec<DeviceCommand>,
+    pub commands: Vec<Decoded<DeviceCommand>>,
     /// Id of the oldest item returned; null when nothing was found.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cursor: Option<uuid::Uuid>,
@@ -1335,7 +1355,7 @@ pub struct GeneralWebhookMessage {
     /// Integration the message is delivered for.
     pub integration_id: uuid::Uuid,
     /// Events in this batch; an Added event is usually accompanied by an Updated one for the same Id.
-    pub events: Vec<WebhookEvent>,
+    pub events: Vec<Decoded<WebhookEvent>>,
 }
 
 /// Request of commands/getAllActive; it has no filters beyond authentication.
@@ -1708,7 +1728,7 @@ impl std::fmt::Debug for MessageFilterParameters {
 #[serde(rename_all = "PascalCase")]
 pub struct MessageResult {
     /// Messages on this page, newest first.
-    pub messages: Vec<Message>,
+    pub messages: Vec<Decoded<Message>>,
     /// Id of the oldest item on this page; null when nothing was found.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cursor: Option<uuid::Uuid>,
@@ -1928,7 +1948,7 @@ impl<'de> Deserialize<'de> for PaymentKind {
 #[serde(rename_all = "PascalCase")]
 pub struct PaymentResult {
     /// Payments on this page, newest first.
-    pub payments: Vec<Payment>,
+    pub payments: Vec<Decoded<Payment>>,
     /// Id of the oldest item on this page; null when nothing was found.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cursor: Option<uuid::Uuid>,
@@ -2583,7 +2603,7 @@ impl std::fmt::Debug for ReservationServiceOrderFilterParameters {
 #[serde(rename_all = "PascalCase")]
 pub struct ReservationServiceOrderResult {
     /// Reservations on this page, newest first.
-    pub reservations: Vec<Reservation>,
+    pub reservations: Vec<Decoded<Reservation>>,
     /// Id of the oldest item on this page; null when nothing was found.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cursor: Option<uuid::Uuid>,
@@ -2851,7 +2871,7 @@ impl std::fmt::Debug for ResourceBlockParameters {
 #[serde(rename_all = "PascalCase")]
 pub struct ResourceBlockResult {
     /// Blocks on this page, newest first.
-    pub resource_blocks: Vec<ResourceBlock>,
+    pub resource_blocks: Vec<Decoded<ResourceBlock>>,
     /// Id of the oldest item on this page; null when nothing was found.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cursor: Option<uuid::Uuid>,
@@ -3771,7 +3791,7 @@ impl<'de> Deserialize<'de> for ServiceOrderStateOld {
 #[serde(rename_all = "PascalCase")]
 pub struct ServiceResult {
     /// Services on this page, newest first.
-    pub services: Vec<Service>,
+    pub services: Vec<Decoded<Service>>,
     /// Id of the oldest item on this page; null when nothing was found.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cursor: Option<uuid::Uuid>,
@@ -4129,7 +4149,7 @@ impl support::Tagged for WebSocketEvent {
 #[serde(rename_all = "PascalCase")]
 pub struct WebSocketMessage {
     /// Events in this message.
-    pub events: Vec<WebSocketEvent>,
+    pub events: Vec<Decoded<WebSocketEvent>>,
 }
 
 /// One entity event, tagged by Discriminator with the payload in Value.
@@ -4280,14 +4300,14 @@ impl support::Adjacent for WebhookEvent {
 }
 
 /// Any body Mews may POST to a webhook URL. One URL can receive both kinds, so the receiver tells them apart by shape: general messages have Events, integration messages have Action.
+///
+/// Untagged: a value is read as the first variant, in the order listed, that fits its shape and decodes (see the crate docs); a value no variant fits is an error saying why each candidate failed.
 #[derive(Debug, Clone, PartialEq)]
 pub enum WebhookMessage {
     /// Batch of entity events that happened at about the same time.
     GeneralWebhookMessage(GeneralWebhookMessage),
     /// One integration lifecycle action, tagged by Action with the payload in Data.
     IntegrationWebhookMessage(IntegrationWebhookMessage),
-    /// A value that matches no known variant, kept as received.
-    Unknown(serde_json::Value),
 }
 
 impl Serialize for WebhookMessage {
@@ -4295,7 +4315,6 @@ impl Serialize for WebhookMessage {
         match self {
             Self::GeneralWebhookMessage(value) => value.serialize(serializer),
             Self::IntegrationWebhookMessage(value) => value.serialize(serializer),
-            Self::Unknown(value) => value.serialize(serializer),
         }
     }
 }
@@ -4304,13 +4323,26 @@ impl<'de> Deserialize<'de> for WebhookMessage {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
+        const SHAPES: &[support::Shape] = &[
+            support::Shape {
+                variant: "GeneralWebhookMessage",
+                kinds: 64u8,
+                keys: &["EnterpriseId", "IntegrationId", "Events"],
+            },
+            support::Shape {
+                variant: "IntegrationWebhookMessage",
+                kinds: 64u8,
+                keys: &["Action"],
+            },
+        ];
         let value = support::buffer(deserializer)?;
-        if let Ok(inner) = support::decode::<_, D::Error>(&value) {
+        let mut candidates = support::Untagged::new("WebhookMessage", &value, SHAPES);
+        if let Some(inner) = candidates.decode(0usize) {
             return Ok(Self::GeneralWebhookMessage(inner));
         }
-        if let Ok(inner) = support::decode::<_, D::Error>(&value) {
+        if let Some(inner) = candidates.decode(1usize) {
             return Ok(Self::IntegrationWebhookMessage(inner));
         }
-        Ok(Self::Unknown(value))
+        Err(candidates.error())
     }
 }

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use super::spell::{Shape, Uses, field_shape, ident, type_tokens};
 use super::{Dependency, Files, Provenance, doc_attrs, docs, render_rust, render_template};
 use crate::config::Config;
-use crate::ir::{Api, Direction, Field, StringEnum, Struct, Tagging, TypeDef, TypeKind, TypeRef, Union};
+use crate::ir::{Api, Direction, Field, StringEnum, Struct, Tagging, TypeDef, TypeId, TypeKind, TypeRef, Union};
 use crate::naming;
 
 const SUPPORT: &str = include_str!("../../../templates/types/support.rs");
@@ -24,8 +24,9 @@ pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &
         }
     }
     let mut items = TokenStream::new();
-    for def in &api.types {
-        items.extend(type_def(api, config, def, &mut uses));
+    let isolated = super::spell::isolated_fields(api, config);
+    for (i, def) in api.types.iter().enumerate() {
+        items.extend(type_def(api, config, def, &isolated_of(&isolated, TypeId(i)), &mut uses));
     }
     let raw_title = if api.title.trim().is_empty() { config.name.as_str() } else { api.title.as_str() };
     // Titles and versions are spec text: one line of escaped Markdown wherever they appear.
@@ -36,6 +37,7 @@ pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &
         crate_doc.push_str(&format!(" (version {version})"));
     }
     crate_doc.push_str(".\n\nEvery model, webhook payload and channel message of the API, with serde. Unknown enum values and unknown union variants deserialize into an `Unknown` variant that keeps the raw value; unknown fields are ignored.");
+    crate_doc.push_str(&decoding_docs(api, &isolated));
     if let Some(text) = &api.docs.text {
         crate_doc.push_str("\n\n");
         crate_doc.push_str(&docs::sanitize(text));
@@ -59,6 +61,7 @@ pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &
         #crate_docs
         #![allow(deprecated, clippy::large_enum_variant, clippy::enum_variant_names, clippy::doc_lazy_continuation, clippy::doc_overindented_list_items, clippy::type_complexity)]
         mod support;
+        pub use support::Decoded;
         #serde_import
         #calendar
         #items
@@ -118,6 +121,35 @@ pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &
     Ok(())
 }
 
+/// The crate docs' section on how values are read: untagged unions, and the lists whose items
+/// decode one by one.
+fn decoding_docs(api: &Api, isolated: &std::collections::BTreeSet<(TypeId, String)>) -> String {
+    let mut out = String::new();
+    let untagged = api.types.iter().any(|t| matches!(&t.kind, TypeKind::Union(u) if u.tagging == Tagging::Untagged));
+    if untagged {
+        out.push_str(
+            "\n\n# Untagged unions\n\nA union without a tag is read by shape. The candidates are the variants \
+             whose JSON kind fits the value (object, array, string, number, boolean); for an object, the variants \
+             with a required property that no other variant declares and that the object has, or, when the object \
+             has none of those, the variants without such properties. The first candidate in the order listed that \
+             decodes wins, so when several fit the choice is fixed by that order. A value no candidate decodes is an \
+             error that says why each failed (with the path of the failing field); it is never kept as unknown.",
+        );
+    }
+    if !isolated.is_empty() {
+        out.push_str(
+            "\n\n# One item at a time\n\nIn these lists each item decodes on its own, as [`Decoded`]: an item that \
+             does not decode becomes `Decoded::Malformed` with its raw JSON and the error, and the other items still \
+             decode. They are the event lists of received webhook and channel messages and the item lists of \
+             paginated responses:\n",
+        );
+        for (id, field) in isolated {
+            out.push_str(&format!("\n- {} of [`{}`]", docs::code_span(field), api.ty(*id).name.rust));
+        }
+    }
+    out
+}
+
 /// `Cargo.toml` of the types crate, written by the shared manifest writer.
 fn manifest(api: &Api, config: &Config, provenance: &Provenance, uses: &Uses) -> Result<String, String> {
     let krate = &config.types_crate;
@@ -129,6 +161,8 @@ fn manifest(api: &Api, config: &Config, provenance: &Provenance, uses: &Uses) ->
     let mut dependencies = BTreeMap::new();
     dependencies.insert("serde", Dependency::registry("1", &["std", "derive"]));
     dependencies.insert("serde_json", Dependency::registry("1", &["std"]));
+    // Decode errors name the failing field (`Events[1].Value.Id`).
+    dependencies.insert("serde_path_to_error", Dependency::registry("0.1", &[]));
     if uses.uuid {
         dependencies.insert("uuid", Dependency::registry("1", &["std", "serde"]));
     }
@@ -277,11 +311,16 @@ fn calendar_module() -> TokenStream {
     }
 }
 
-fn type_def(api: &Api, config: &Config, def: &TypeDef, uses: &mut Uses) -> TokenStream {
+/// The wire names of the fields of `id` whose list items decode one by one.
+fn isolated_of(isolated: &std::collections::BTreeSet<(TypeId, String)>, id: TypeId) -> Vec<String> {
+    isolated.iter().filter(|(owner, _)| *owner == id).map(|(_, name)| name.clone()).collect()
+}
+
+fn type_def(api: &Api, config: &Config, def: &TypeDef, isolated: &[String], uses: &mut Uses) -> TokenStream {
     let docs = doc_attrs(&def.docs);
     let name = ident(&def.name.rust);
     match &def.kind {
-        TypeKind::Struct(s) => structure(api, config, def, s, docs, uses),
+        TypeKind::Struct(s) => structure(api, config, def, s, isolated, docs, uses),
         TypeKind::Enum(e) => string_enum(&name, e, docs),
         TypeKind::Union(u) => union(api, &name, u, docs, uses),
         TypeKind::Alias(ty) => {
@@ -347,7 +386,15 @@ fn rename_rule(fields: &[Field]) -> Option<RenameRule> {
     (count > plain).then_some(best)
 }
 
-fn structure(api: &Api, config: &Config, def: &TypeDef, s: &Struct, docs: TokenStream, uses: &mut Uses) -> TokenStream {
+fn structure(
+    api: &Api,
+    config: &Config,
+    def: &TypeDef,
+    s: &Struct,
+    isolated: &[String],
+    docs: TokenStream,
+    uses: &mut Uses,
+) -> TokenStream {
     let name = ident(&def.name.rust);
     let rule = rename_rule(&s.fields);
     let rename_all = rule.map(|(rule_name, _)| quote!(#[serde(rename_all = #rule_name)]));
@@ -356,7 +403,13 @@ fn structure(api: &Api, config: &Config, def: &TypeDef, s: &Struct, docs: TokenS
     for f in &s.fields {
         let field_docs = doc_attrs(&f.docs);
         let field_name = ident(&f.name.rust);
-        let mut ty = type_tokens(api, &f.ty, uses);
+        let mut ty = match &f.ty {
+            TypeRef::List(item) if isolated.contains(&f.name.wire) => {
+                let item = type_tokens(api, item, uses);
+                quote!(Vec<Decoded<#item>>)
+            }
+            other => type_tokens(api, other, uses),
+        };
         if f.boxed {
             ty = quote!(Box<#ty>);
         }
@@ -540,12 +593,132 @@ fn internal_derive(api: &Api, u: &Union, uses: &mut Uses) -> Option<TokenStream>
     })
 }
 
+/// `support::Shape`s of an untagged union's variants: the JSON kinds each accepts and the
+/// required properties that only it has, so a value is decoded as the variant its shape names.
+fn untagged_shapes(api: &Api, u: &Union) -> Vec<TokenStream> {
+    let keys: Vec<(Vec<String>, Vec<String>)> =
+        u.variants.iter().map(|v| v.ty.as_ref().map(|ty| object_keys(api, ty, 0)).unwrap_or_default()).collect();
+    u.variants
+        .iter()
+        .enumerate()
+        .map(|(i, v)| {
+            let mut kinds = v.ty.as_ref().map_or(kind::NULL, |ty| json_kinds(api, ty, 0));
+            if v.nullable {
+                kinds |= kind::NULL;
+            }
+            let own: Vec<&String> = keys.get(i).map(|(required, _)| required.iter().collect()).unwrap_or_default();
+            let own: Vec<&String> = own
+                .into_iter()
+                .filter(|k| !keys.iter().enumerate().any(|(j, (_, declared))| j != i && declared.contains(k)))
+                .collect();
+            let variant = naming::unraw(&v.name.rust);
+            quote!(support::Shape { variant: #variant, kinds: #kinds, keys: &[#(#own),*] })
+        })
+        .collect()
+}
+
+/// JSON kinds as `support::kind` bits.
+mod kind {
+    pub(super) const NULL: u8 = 1;
+    pub(super) const BOOL: u8 = 2;
+    pub(super) const INTEGER: u8 = 4;
+    pub(super) const FRACTION: u8 = 8;
+    pub(super) const STRING: u8 = 16;
+    pub(super) const ARRAY: u8 = 32;
+    pub(super) const OBJECT: u8 = 64;
+    pub(super) const ANY: u8 = 127;
+}
+
+/// Deepest chain of aliases and unions followed when describing a variant's shape.
+const SHAPE_DEPTH: u32 = 32;
+
+/// The JSON kinds a value of `ty` may be written as. Tagged unions count as objects: only an
+/// object can carry their tag.
+fn json_kinds(api: &Api, ty: &TypeRef, depth: u32) -> u8 {
+    use crate::ir::Primitive;
+    if depth > SHAPE_DEPTH {
+        return kind::ANY;
+    }
+    match ty {
+        TypeRef::Any => kind::ANY,
+        TypeRef::List(_) => kind::ARRAY,
+        TypeRef::Map(_) => kind::OBJECT,
+        TypeRef::Primitive(p) => match p {
+            Primitive::String | Primitive::Uuid | Primitive::DateTime | Primitive::Date => kind::STRING,
+            Primitive::Bool => kind::BOOL,
+            Primitive::I32 | Primitive::I64 => kind::INTEGER,
+            Primitive::F32 | Primitive::F64 => kind::INTEGER | kind::FRACTION,
+        },
+        TypeRef::Named(id) => match &api.ty(*id).kind {
+            TypeKind::Struct(_) => kind::OBJECT,
+            TypeKind::Enum(_) => kind::STRING,
+            TypeKind::Alias(inner) | TypeKind::Newtype(inner) => json_kinds(api, inner, depth + 1),
+            TypeKind::Union(inner) => match &inner.tagging {
+                Tagging::Internal { .. } | Tagging::Adjacent { .. } => kind::OBJECT,
+                Tagging::External => kind::OBJECT | kind::STRING,
+                Tagging::Untagged => inner.variants.iter().fold(0, |acc, v| {
+                    let own = v.ty.as_ref().map_or(kind::NULL, |t| json_kinds(api, t, depth + 1));
+                    acc | own | if v.nullable { kind::NULL } else { 0 }
+                }),
+            },
+        },
+    }
+}
+
+/// The properties an object of `ty` must have, and all it may have (empty for non-objects).
+fn object_keys(api: &Api, ty: &TypeRef, depth: u32) -> (Vec<String>, Vec<String>) {
+    let TypeRef::Named(id) = ty else { return Default::default() };
+    if depth > SHAPE_DEPTH {
+        return Default::default();
+    }
+    match &api.ty(*id).kind {
+        TypeKind::Struct(s) => (
+            s.fields.iter().filter(|f| f.required).map(|f| f.name.wire.clone()).collect(),
+            s.fields.iter().map(|f| f.name.wire.clone()).collect(),
+        ),
+        TypeKind::Alias(inner) | TypeKind::Newtype(inner) => object_keys(api, inner, depth + 1),
+        TypeKind::Union(inner) => {
+            let mut declared = Vec::new();
+            let required = match &inner.tagging {
+                Tagging::Internal { tag } => {
+                    declared.push(tag.clone());
+                    for v in &inner.variants {
+                        if let Some(t) = &v.ty {
+                            declared.extend(object_keys(api, t, depth + 1).1);
+                        }
+                    }
+                    vec![tag.clone()]
+                }
+                Tagging::Adjacent { tag, content } => {
+                    declared.extend([tag.clone(), content.clone()]);
+                    vec![tag.clone()]
+                }
+                Tagging::External => {
+                    declared.extend(inner.variants.iter().map(|v| v.name.wire.clone()));
+                    Vec::new()
+                }
+                Tagging::Untagged => {
+                    for v in &inner.variants {
+                        if let Some(t) = &v.ty {
+                            declared.extend(object_keys(api, t, depth + 1).1);
+                        }
+                    }
+                    Vec::new()
+                }
+            };
+            (required, declared)
+        }
+        TypeKind::Enum(_) => Default::default(),
+    }
+}
+
 fn union(api: &Api, name: &Ident, u: &Union, docs: TokenStream, uses: &mut Uses) -> TokenStream {
     let unknown = ident(&u.unknown);
     let mut variants = TokenStream::new();
     let mut ser_arms = TokenStream::new();
     let mut de_arms = TokenStream::new();
     let mut untagged_tries = TokenStream::new();
+    let mut untagged_tries_count = 0usize;
     for v in &u.variants {
         let variant = ident(&v.name.rust);
         let variant_docs = doc_attrs(&v.docs);
@@ -591,19 +764,26 @@ fn union(api: &Api, name: &Ident, u: &Union, docs: TokenStream, uses: &mut Uses)
             Tagging::External => {
                 de_arms.extend(quote!(Some(#wire) => Self::#variant(support::decode_member(&value, #wire)?),))
             }
-            Tagging::Untagged => untagged_tries.extend(quote! {
-                if let Ok(inner) = support::decode::<_, D::Error>(&value) {
-                    return Ok(Self::#variant(inner));
-                }
-            }),
+            Tagging::Untagged => {
+                let index = untagged_tries_count;
+                untagged_tries_count += 1;
+                untagged_tries.extend(quote! {
+                    if let Some(inner) = candidates.decode(#index) {
+                        return Ok(Self::#variant(inner));
+                    }
+                })
+            }
         }
     }
+    let untagged = u.tagging == Tagging::Untagged;
+    // An untagged union has no unknown variant: a value no variant fits is an error.
+    let unknown_arm = (!untagged).then(|| quote!(Self::#unknown(value) => value.serialize(serializer),));
     let serialize_body = match internal_derive(api, u, uses) {
         Some(body) => body,
         None => quote! {
             match self {
                 #ser_arms
-                Self::#unknown(value) => value.serialize(serializer),
+                #unknown_arm
             }
         },
     };
@@ -675,23 +855,38 @@ fn union(api: &Api, name: &Ident, u: &Union, docs: TokenStream, uses: &mut Uses)
                 _ => Self::#unknown(value),
             })
         },
-        Tagging::Untagged => quote! {
-            let value = support::buffer(deserializer)?;
-            #untagged_tries
-            Ok(Self::#unknown(value))
-        },
+        Tagging::Untagged => {
+            let shapes = untagged_shapes(api, u);
+            let union_name = name.to_string();
+            quote! {
+                const SHAPES: &[support::Shape] = &[#(#shapes),*];
+                let value = support::buffer(deserializer)?;
+                let mut candidates = support::Untagged::new(#union_name, &value, SHAPES);
+                #untagged_tries
+                Err(candidates.error())
+            }
+        }
     };
-    let unknown_doc = match &u.tagging {
-        Tagging::Untagged => " A value that matches no known variant, kept as received.",
-        _ => " A variant this version of the crate does not know, kept as received.",
-    };
+    let unknown_variant = (!untagged).then(|| {
+        quote! {
+            /// A variant this version of the crate does not know, kept as received.
+            #unknown(serde_json::Value),
+        }
+    });
+    let untagged_doc = untagged.then(|| {
+        let separator = (!docs.is_empty()).then(|| quote!(#[doc = ""]));
+        quote! {
+            #separator
+            #[doc = " Untagged: a value is read as the first variant, in the order listed, that fits its shape and decodes (see the crate docs); a value no variant fits is an error saying why each candidate failed."]
+        }
+    });
     quote! {
         #docs
+        #untagged_doc
         #[derive(Debug, Clone, PartialEq)]
         pub enum #name {
             #variants
-            #[doc = #unknown_doc]
-            #unknown(serde_json::Value),
+            #unknown_variant
         }
         impl Serialize for #name {
             fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
