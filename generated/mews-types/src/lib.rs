@@ -21,6 +21,14 @@
 //! - `Services` of [`ServiceResult`]
 //! - `Events` of [`WebSocketMessage`]
 //!
+//! # Building values
+//!
+//! Types that are sent (request bodies and what they contain) have `new`, taking the fields that must be given, and a chainable `with_<field>` setter for every other field; a deprecated field's setter is deprecated, so only setting such a field warns. Types whose fields are all optional implement `Default`. String enums implement `FromStr` (an unknown value becomes the unknown variant).
+//!
+//! An optional field that may be `null` is one `Option`: this API treats `null` as "not given", so `None` is left out when writing and `null` reads as `None`.
+//!
+//! Updates keep the keep/set/clear distinction with wrapper types (`...UpdateValue`): leave the wrapper out to keep the current value, `set(v)` to change it, `clear()` to remove it.
+//!
 //! The Mews Connector API, the HTTP API through which partner systems read and change data of properties that use Mews. Every operation is a POST of a JSON body to a fixed path; the body also carries the ClientToken, AccessToken and Client fields that authenticate the caller. The document also describes the two kinds of webhooks Mews sends to partners.
 //!
 //! # Webhooks
@@ -171,6 +179,14 @@ impl From<&str> for AccountType {
     }
 }
 
+impl std::str::FromStr for AccountType {
+    type Err = std::convert::Infallible;
+    /// Never fails: a value this crate does not know becomes the unknown variant.
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(Self::from(value))
+    }
+}
+
 impl std::fmt::Display for AccountType {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
@@ -227,6 +243,14 @@ impl From<&str> for AccountingState {
     }
 }
 
+impl std::str::FromStr for AccountingState {
+    type Err = std::convert::Infallible;
+    /// Never fails: a value this crate does not know becomes the unknown variant.
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(Self::from(value))
+    }
+}
+
 impl std::fmt::Display for AccountingState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
@@ -274,6 +298,14 @@ impl From<&str> for ActivityState {
             "Active" => Self::Active,
             other => Self::Unknown(other.to_owned()),
         }
+    }
+}
+
+impl std::str::FromStr for ActivityState {
+    type Err = std::convert::Infallible;
+    /// Never fails: a value this crate does not know becomes the unknown variant.
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(Self::from(value))
     }
 }
 
@@ -431,8 +463,37 @@ impl std::fmt::Debug for ConfigurationFilterParameters {
     }
 }
 
+impl ConfigurationFilterParameters {
+    /// A value with the fields that must be given; set the others with the `with_` methods.
+    pub fn new(client_token: String, access_token: String, client: String) -> Self {
+        Self {
+            client_token,
+            access_token,
+            client,
+            language_code: None,
+            culture_code: None,
+            enterprise_id: None,
+        }
+    }
+    /// Sets `LanguageCode`.
+    pub fn with_language_code(mut self, value: String) -> Self {
+        self.language_code = Some(value);
+        self
+    }
+    /// Sets `CultureCode`.
+    pub fn with_culture_code(mut self, value: String) -> Self {
+        self.culture_code = Some(value);
+        self
+    }
+    /// Sets `EnterpriseId`.
+    pub fn with_enterprise_id(mut self, value: uuid::Uuid) -> Self {
+        self.enterprise_id = Some(value);
+        self
+    }
+}
+
 /// Body returned with every unsuccessful response.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct ConnectorApiExceptionResult {
     /// Human-readable explanation of the failure.
@@ -656,6 +717,151 @@ impl std::fmt::Debug for CustomerAddParameters {
     }
 }
 
+impl CustomerAddParameters {
+    /// A value with the fields that must be given; set the others with the `with_` methods.
+    pub fn new(
+        client_token: String,
+        access_token: String,
+        client: String,
+        overwrite_existing: bool,
+        last_name: String,
+    ) -> Self {
+        Self {
+            client_token,
+            access_token,
+            client,
+            language_code: None,
+            culture_code: None,
+            chain_id: None,
+            overwrite_existing,
+            title: None,
+            sex: None,
+            first_name: None,
+            last_name,
+            second_last_name: None,
+            nationality_code: None,
+            preferred_language_code: None,
+            birth_date: None,
+            birth_place: None,
+            email: None,
+            phone: None,
+            loyalty_code: None,
+            notes: None,
+            company_id: None,
+            classifications: None,
+            options: None,
+            italian_destination_code: None,
+            italian_fiscal_code: None,
+            italian_lottery_code: None,
+        }
+    }
+    /// Sets `LanguageCode`.
+    pub fn with_language_code(mut self, value: String) -> Self {
+        self.language_code = Some(value);
+        self
+    }
+    /// Sets `CultureCode`.
+    pub fn with_culture_code(mut self, value: String) -> Self {
+        self.culture_code = Some(value);
+        self
+    }
+    /// Sets `ChainId`.
+    pub fn with_chain_id(mut self, value: uuid::Uuid) -> Self {
+        self.chain_id = Some(value);
+        self
+    }
+    /// Sets `Title`.
+    pub fn with_title(mut self, value: Title) -> Self {
+        self.title = Some(value);
+        self
+    }
+    /// Sets `Sex`.
+    pub fn with_sex(mut self, value: Sex) -> Self {
+        self.sex = Some(value);
+        self
+    }
+    /// Sets `FirstName`.
+    pub fn with_first_name(mut self, value: String) -> Self {
+        self.first_name = Some(value);
+        self
+    }
+    /// Sets `SecondLastName`.
+    pub fn with_second_last_name(mut self, value: String) -> Self {
+        self.second_last_name = Some(value);
+        self
+    }
+    /// Sets `NationalityCode`.
+    pub fn with_nationality_code(mut self, value: String) -> Self {
+        self.nationality_code = Some(value);
+        self
+    }
+    /// Sets `PreferredLanguageCode`.
+    pub fn with_preferred_language_code(mut self, value: String) -> Self {
+        self.preferred_language_code = Some(value);
+        self
+    }
+    /// Sets `BirthDate`.
+    pub fn with_birth_date(mut self, value: calendar::Date) -> Self {
+        self.birth_date = Some(value);
+        self
+    }
+    /// Sets `BirthPlace`.
+    pub fn with_birth_place(mut self, value: String) -> Self {
+        self.birth_place = Some(value);
+        self
+    }
+    /// Sets `Email`.
+    pub fn with_email(mut self, value: String) -> Self {
+        self.email = Some(value);
+        self
+    }
+    /// Sets `Phone`.
+    pub fn with_phone(mut self, value: String) -> Self {
+        self.phone = Some(value);
+        self
+    }
+    /// Sets `LoyaltyCode`.
+    pub fn with_loyalty_code(mut self, value: String) -> Self {
+        self.loyalty_code = Some(value);
+        self
+    }
+    /// Sets `Notes`.
+    pub fn with_notes(mut self, value: String) -> Self {
+        self.notes = Some(value);
+        self
+    }
+    /// Sets `CompanyId`.
+    pub fn with_company_id(mut self, value: uuid::Uuid) -> Self {
+        self.company_id = Some(value);
+        self
+    }
+    /// Sets `Classifications`.
+    pub fn with_classifications(mut self, value: Vec<CustomerClassification>) -> Self {
+        self.classifications = Some(value);
+        self
+    }
+    /// Sets `Options`.
+    pub fn with_options(mut self, value: Vec<CustomerOptionEnum>) -> Self {
+        self.options = Some(value);
+        self
+    }
+    /// Sets `ItalianDestinationCode`.
+    pub fn with_italian_destination_code(mut self, value: String) -> Self {
+        self.italian_destination_code = Some(value);
+        self
+    }
+    /// Sets `ItalianFiscalCode`.
+    pub fn with_italian_fiscal_code(mut self, value: String) -> Self {
+        self.italian_fiscal_code = Some(value);
+        self
+    }
+    /// Sets `ItalianLotteryCode`.
+    pub fn with_italian_lottery_code(mut self, value: String) -> Self {
+        self.italian_lottery_code = Some(value);
+        self
+    }
+}
+
 /// Label that staff can attach to a customer.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum CustomerClassification {
@@ -743,6 +949,14 @@ impl From<&str> for CustomerClassification {
     }
 }
 
+impl std::str::FromStr for CustomerClassification {
+    type Err = std::convert::Infallible;
+    /// Never fails: a value this crate does not know becomes the unknown variant.
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(Self::from(value))
+    }
+}
+
 impl std::fmt::Display for CustomerClassification {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
@@ -764,7 +978,7 @@ impl<'de> Deserialize<'de> for CustomerClassification {
 }
 
 /// Flags choosing which customer data customers/getAll returns.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct CustomerExtent {
     /// Include the customer records.
@@ -777,6 +991,25 @@ pub struct CustomerExtent {
     /// Include customer addresses.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub addresses: Option<bool>,
+}
+
+impl CustomerExtent {
+    /// Sets `Customers`.
+    pub fn with_customers(mut self, value: bool) -> Self {
+        self.customers = Some(value);
+        self
+    }
+    /// Sets `Documents`.
+    #[deprecated]
+    pub fn with_documents(mut self, value: bool) -> Self {
+        self.documents = Some(value);
+        self
+    }
+    /// Sets `Addresses`.
+    pub fn with_addresses(mut self, value: bool) -> Self {
+        self.addresses = Some(value);
+        self
+    }
 }
 
 /// Filters for customers/getAll.
@@ -851,6 +1084,91 @@ impl std::fmt::Debug for CustomerFilterParameters {
     }
 }
 
+impl CustomerFilterParameters {
+    /// A value with the fields that must be given; set the others with the `with_` methods.
+    pub fn new(
+        client_token: String,
+        access_token: String,
+        client: String,
+        limitation: Limitation,
+        extent: CustomerExtent,
+    ) -> Self {
+        Self {
+            client_token,
+            access_token,
+            client,
+            language_code: None,
+            culture_code: None,
+            limitation,
+            extent,
+            chain_ids: None,
+            customer_ids: None,
+            emails: None,
+            first_names: None,
+            last_names: None,
+            created_utc: None,
+            updated_utc: None,
+            deleted_utc: None,
+            activity_states: None,
+        }
+    }
+    /// Sets `LanguageCode`.
+    pub fn with_language_code(mut self, value: String) -> Self {
+        self.language_code = Some(value);
+        self
+    }
+    /// Sets `CultureCode`.
+    pub fn with_culture_code(mut self, value: String) -> Self {
+        self.culture_code = Some(value);
+        self
+    }
+    /// Sets `ChainIds`.
+    pub fn with_chain_ids(mut self, value: Vec<uuid::Uuid>) -> Self {
+        self.chain_ids = Some(value);
+        self
+    }
+    /// Sets `CustomerIds`.
+    pub fn with_customer_ids(mut self, value: Vec<uuid::Uuid>) -> Self {
+        self.customer_ids = Some(value);
+        self
+    }
+    /// Sets `Emails`.
+    pub fn with_emails(mut self, value: Vec<String>) -> Self {
+        self.emails = Some(value);
+        self
+    }
+    /// Sets `FirstNames`.
+    pub fn with_first_names(mut self, value: Vec<String>) -> Self {
+        self.first_names = Some(value);
+        self
+    }
+    /// Sets `LastNames`.
+    pub fn with_last_names(mut self, value: Vec<String>) -> Self {
+        self.last_names = Some(value);
+        self
+    }
+    /// Sets `CreatedUtc`.
+    pub fn with_created_utc(mut self, value: TimeFilterInterval) -> Self {
+        self.created_utc = Some(value);
+        self
+    }
+    /// Sets `UpdatedUtc`.
+    pub fn with_updated_utc(mut self, value: TimeFilterInterval) -> Self {
+        self.updated_utc = Some(value);
+        self
+    }
+    /// Sets `DeletedUtc`.
+    pub fn with_deleted_utc(mut self, value: TimeFilterInterval) -> Self {
+        self.deleted_utc = Some(value);
+        self
+    }
+    /// Sets `ActivityStates`.
+    pub fn with_activity_states(mut self, value: Vec<ActivityState>) -> Self {
+        self.activity_states = Some(value);
+        self
+    }
+}
+
 /// Option that can be set when creating or updating a customer.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum CustomerOptionEnum {
@@ -899,6 +1217,14 @@ impl From<&str> for CustomerOptionEnum {
             "IdPhotosConsent" => Self::IdPhotosConsent,
             other => Self::Unknown(other.to_owned()),
         }
+    }
+}
+
+impl std::str::FromStr for CustomerOptionEnum {
+    type Err = std::convert::Infallible;
+    /// Never fails: a value this crate does not know becomes the unknown variant.
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(Self::from(value))
     }
 }
 
@@ -973,6 +1299,14 @@ impl From<&str> for CustomerOptionsEnum {
             "IdPhotosConsent" => Self::IdPhotosConsent,
             other => Self::Unknown(other.to_owned()),
         }
+    }
+}
+
+impl std::str::FromStr for CustomerOptionsEnum {
+    type Err = std::convert::Infallible;
+    /// Never fails: a value this crate does not know becomes the unknown variant.
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(Self::from(value))
     }
 }
 
@@ -1104,6 +1438,131 @@ impl std::fmt::Debug for CustomerUpdateParameters {
     }
 }
 
+impl CustomerUpdateParameters {
+    /// A value with the fields that must be given; set the others with the `with_` methods.
+    pub fn new(
+        client_token: String,
+        access_token: String,
+        client: String,
+        customer_id: uuid::Uuid,
+    ) -> Self {
+        Self {
+            client_token,
+            access_token,
+            client,
+            language_code: None,
+            culture_code: None,
+            customer_id,
+            chain_id: None,
+            title: None,
+            sex: None,
+            first_name: None,
+            last_name: None,
+            second_last_name: None,
+            nationality_code: None,
+            birth_date: None,
+            email: None,
+            phone: None,
+            notes: None,
+            classifications: None,
+            options: None,
+            italian_destination_code: None,
+            italian_fiscal_code: None,
+            italian_lottery_code: None,
+        }
+    }
+    /// Sets `LanguageCode`.
+    pub fn with_language_code(mut self, value: String) -> Self {
+        self.language_code = Some(value);
+        self
+    }
+    /// Sets `CultureCode`.
+    pub fn with_culture_code(mut self, value: String) -> Self {
+        self.culture_code = Some(value);
+        self
+    }
+    /// Sets `ChainId`.
+    pub fn with_chain_id(mut self, value: uuid::Uuid) -> Self {
+        self.chain_id = Some(value);
+        self
+    }
+    /// Sets `Title`.
+    pub fn with_title(mut self, value: Title) -> Self {
+        self.title = Some(value);
+        self
+    }
+    /// Sets `Sex`.
+    pub fn with_sex(mut self, value: Sex) -> Self {
+        self.sex = Some(value);
+        self
+    }
+    /// Sets `FirstName`.
+    pub fn with_first_name(mut self, value: String) -> Self {
+        self.first_name = Some(value);
+        self
+    }
+    /// Sets `LastName`.
+    pub fn with_last_name(mut self, value: String) -> Self {
+        self.last_name = Some(value);
+        self
+    }
+    /// Sets `SecondLastName`.
+    pub fn with_second_last_name(mut self, value: String) -> Self {
+        self.second_last_name = Some(value);
+        self
+    }
+    /// Sets `NationalityCode`.
+    pub fn with_nationality_code(mut self, value: String) -> Self {
+        self.nationality_code = Some(value);
+        self
+    }
+    /// Sets `BirthDate`.
+    pub fn with_birth_date(mut self, value: calendar::Date) -> Self {
+        self.birth_date = Some(value);
+        self
+    }
+    /// Sets `Email`.
+    pub fn with_email(mut self, value: String) -> Self {
+        self.email = Some(value);
+        self
+    }
+    /// Sets `Phone`.
+    pub fn with_phone(mut self, value: String) -> Self {
+        self.phone = Some(value);
+        self
+    }
+    /// Sets `Notes`.
+    pub fn with_notes(mut self, value: String) -> Self {
+        self.notes = Some(value);
+        self
+    }
+    /// Sets `Classifications`.
+    pub fn with_classifications(mut self, value: Vec<CustomerClassification>) -> Self {
+        self.classifications = Some(value);
+        self
+    }
+    /// Sets `Options`.
+    pub fn with_options(mut self, value: Vec<CustomerOptionEnum>) -> Self {
+        self.options = Some(value);
+        self
+    }
+    /// Sets `ItalianDestinationCode`.
+    pub fn with_italian_destination_code(mut self, value: StringUpdateValue) -> Self {
+        self.italian_destination_code = Some(value);
+        self
+    }
+    /// Sets `ItalianFiscalCode`.
+    pub fn with_italian_fiscal_code(mut self, value: StringUpdateValue) -> Self {
+        self.italian_fiscal_code = Some(value);
+        self
+    }
+    /// Sets `ItalianLotteryCode`.
+    pub fn with_italian_lottery_code(mut self, value: StringUpdateValue) -> Self {
+        self.italian_lottery_code = Some(value);
+        self
+    }
+}
+
 /// Hardware device registered in Mews.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -1215,6 +1674,14 @@ impl From<&str> for DeviceCommandState {
     }
 }
 
+impl std::str::FromStr for DeviceCommandState {
+    type Err = std::convert::Infallible;
+    /// Never fails: a value this crate does not know becomes the unknown variant.
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(Self::from(value))
+    }
+}
+
 impl std::fmt::Display for DeviceCommandState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
@@ -1271,6 +1738,14 @@ impl From<&str> for DeviceType {
             "PassportScanner" => Self::PassportScanner,
             other => Self::Unknown(other.to_owned()),
         }
+    }
+}
+
+impl std::str::FromStr for DeviceType {
+    type Err = std::convert::Infallible;
+    /// Never fails: a value this crate does not know becomes the unknown variant.
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(Self::from(value))
     }
 }
 
@@ -1388,6 +1863,29 @@ impl std::fmt::Debug for GetAllActiveCommandsParameters {
     }
 }
 
+impl GetAllActiveCommandsParameters {
+    /// A value with the fields that must be given; set the others with the `with_` methods.
+    pub fn new(client_token: String, access_token: String, client: String) -> Self {
+        Self {
+            client_token,
+            access_token,
+            client,
+            language_code: None,
+            culture_code: None,
+        }
+    }
+    /// Sets `LanguageCode`.
+    pub fn with_language_code(mut self, value: String) -> Self {
+        self.language_code = Some(value);
+        self
+    }
+    /// Sets `CultureCode`.
+    pub fn with_culture_code(mut self, value: String) -> Self {
+        self.culture_code = Some(value);
+        self
+    }
+}
+
 /// Payload of the IntegrationApiKeyCreated action.
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -1482,7 +1980,7 @@ pub struct IntegrationReference {
 }
 
 /// Person who asked for an integration to be connected.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct IntegrationRequestor {
     /// Full name of the person.
@@ -1663,6 +2161,18 @@ pub struct Limitation {
     pub cursor: Option<uuid::Uuid>,
 }
 
+impl Limitation {
+    /// A value with the fields that must be given; set the others with the `with_` methods.
+    pub fn new(count: i32) -> Self {
+        Self { count, cursor: None }
+    }
+    /// Sets `Cursor`.
+    pub fn with_cursor(mut self, value: uuid::Uuid) -> Self {
+        self.cursor = Some(value);
+        self
+    }
+}
+
 /// One message in a conversation thread between the property and a partner.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -1723,6 +2233,49 @@ impl std::fmt::Debug for MessageFilterParameters {
     }
 }
 
+impl MessageFilterParameters {
+    /// A value with the fields that must be given; set the others with the `with_` methods.
+    pub fn new(
+        client_token: String,
+        access_token: String,
+        client: String,
+        limitation: Limitation,
+        message_thread_ids: Vec<uuid::Uuid>,
+    ) -> Self {
+        Self {
+            client_token,
+            access_token,
+            client,
+            language_code: None,
+            culture_code: None,
+            limitation,
+            enterprise_ids: None,
+            message_thread_ids,
+            created_utc: None,
+        }
+    }
+    /// Sets `LanguageCode`.
+    pub fn with_language_code(mut self, value: String) -> Self {
+        self.language_code = Some(value);
+        self
+    }
+    /// Sets `CultureCode`.
+    pub fn with_culture_code(mut self, value: String) -> Self {
+        self.culture_code = Some(value);
+        self
+    }
+    /// Sets `EnterpriseIds`.
+    pub fn with_enterprise_ids(mut self, value: Vec<uuid::Uuid>) -> Self {
+        self.enterprise_ids = Some(value);
+        self
+    }
+    /// Sets `CreatedUtc`.
+    pub fn with_created_utc(mut self, value: TimeFilterInterval) -> Self {
+        self.created_utc = Some(value);
+        self
+    }
+}
+
 /// One page of messages.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -1746,7 +2299,7 @@ pub struct MessageSender {
 }
 
 /// Details of an object resource; no fields are defined yet.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ObjectData {}
 /// Money received from or returned to an account.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -1887,6 +2440,101 @@ impl std::fmt::Debug for PaymentFilterParameters {
     }
 }
 
+impl PaymentFilterParameters {
+    /// A value with the fields that must be given; set the others with the `with_` methods.
+    pub fn new(
+        client_token: String,
+        access_token: String,
+        client: String,
+        limitation: Limitation,
+    ) -> Self {
+        Self {
+            client_token,
+            access_token,
+            client,
+            language_code: None,
+            culture_code: None,
+            limitation,
+            enterprise_ids: None,
+            payment_ids: None,
+            account_ids: None,
+            bill_ids: None,
+            reservation_ids: None,
+            created_utc: None,
+            updated_utc: None,
+            charged_utc: None,
+            currency: None,
+            states: None,
+            r#type: None,
+        }
+    }
+    /// Sets `LanguageCode`.
+    pub fn with_language_code(mut self, value: String) -> Self {
+        self.language_code = Some(value);
+        self
+    }
+    /// Sets `CultureCode`.
+    pub fn with_culture_code(mut self, value: String) -> Self {
+        self.culture_code = Some(value);
+        self
+    }
+    /// Sets `EnterpriseIds`.
+    pub fn with_enterprise_ids(mut self, value: Vec<uuid::Uuid>) -> Self {
+        self.enterprise_ids = Some(value);
+        self
+    }
+    /// Sets `PaymentIds`.
+    pub fn with_payment_ids(mut self, value: Vec<uuid::Uuid>) -> Self {
+        self.payment_ids = Some(value);
+        self
+    }
+    /// Sets `AccountIds`.
+    pub fn with_account_ids(mut self, value: Vec<uuid::Uuid>) -> Self {
+        self.account_ids = Some(value);
+        self
+    }
+    /// Sets `BillIds`.
+    pub fn with_bill_ids(mut self, value: Vec<uuid::Uuid>) -> Self {
+        self.bill_ids = Some(value);
+        self
+    }
+    /// Sets `ReservationIds`.
+    pub fn with_reservation_ids(mut self, value: Vec<uuid::Uuid>) -> Self {
+        self.reservation_ids = Some(value);
+        self
+    }
+    /// Sets `CreatedUtc`.
+    pub fn with_created_utc(mut self, value: TimeFilterInterval) -> Self {
+        self.created_utc = Some(value);
+        self
+    }
+    /// Sets `UpdatedUtc`.
+    pub fn with_updated_utc(mut self, value: TimeFilterInterval) -> Self {
+        self.updated_utc = Some(value);
+        self
+    }
+    /// Sets `ChargedUtc`.
+    pub fn with_charged_utc(mut self, value: TimeFilterInterval) -> Self {
+        self.charged_utc = Some(value);
+        self
+    }
+    /// Sets `Currency`.
+    pub fn with_currency(mut self, value: String) -> Self {
+        self.currency = Some(value);
+        self
+    }
+    /// Sets `States`.
+    pub fn with_states(mut self, value: Vec<PaymentState>) -> Self {
+        self.states = Some(value);
+        self
+    }
+    /// Sets `Type`.
+    pub fn with_type(mut self, value: PaymentType) -> Self {
+        self.r#type = Some(value);
+        self
+    }
+}
+
 /// Direction and nature of a payment.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum PaymentKind {
@@ -1920,6 +2568,14 @@ impl From<&str> for PaymentKind {
             "Refund" => Self::Refund,
             other => Self::Unknown(other.to_owned()),
         }
+    }
+}
+
+impl std::str::FromStr for PaymentKind {
+    type Err = std::convert::Infallible;
+    /// Never fails: a value this crate does not know becomes the unknown variant.
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(Self::from(value))
     }
 }
 
@@ -1993,6 +2649,14 @@ impl From<&str> for PaymentState {
     }
 }
 
+impl std::str::FromStr for PaymentState {
+    type Err = std::convert::Infallible;
+    /// Never fails: a value this crate does not know becomes the unknown variant.
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(Self::from(value))
+    }
+}
+
 impl std::fmt::Display for PaymentState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
@@ -2061,6 +2725,14 @@ impl From<&str> for PaymentType {
     }
 }
 
+impl std::str::FromStr for PaymentType {
+    type Err = std::convert::Infallible;
+    /// Never fails: a value this crate does not know becomes the unknown variant.
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(Self::from(value))
+    }
+}
+
 impl std::fmt::Display for PaymentType {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
@@ -2082,7 +2754,7 @@ impl<'de> Deserialize<'de> for PaymentType {
 }
 
 /// Details of a person resource; no fields are defined yet.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PersonData {}
 /// A price changed (base price, price adjustment or category price); read the new prices through the HTTP API.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -2131,6 +2803,14 @@ impl From<&str> for PricingMode {
             "Net" => Self::Net,
             other => Self::Unknown(other.to_owned()),
         }
+    }
+}
+
+impl std::str::FromStr for PricingMode {
+    type Err = std::convert::Infallible;
+    /// Never fails: a value this crate does not know becomes the unknown variant.
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(Self::from(value))
     }
 }
 
@@ -2297,7 +2977,7 @@ pub struct ReservationEvent {
 }
 
 /// Flags choosing which related entities the legacy endpoint returns.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct ReservationExtent {
     /// Include the reservations themselves.
@@ -2315,6 +2995,34 @@ pub struct ReservationExtent {
     /// Include companies linked to the reservations.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub companies: Option<bool>,
+}
+
+impl ReservationExtent {
+    /// Sets `Reservations`.
+    pub fn with_reservations(mut self, value: bool) -> Self {
+        self.reservations = Some(value);
+        self
+    }
+    /// Sets `Customers`.
+    pub fn with_customers(mut self, value: bool) -> Self {
+        self.customers = Some(value);
+        self
+    }
+    /// Sets `Services`.
+    pub fn with_services(mut self, value: bool) -> Self {
+        self.services = Some(value);
+        self
+    }
+    /// Sets `Products`.
+    pub fn with_products(mut self, value: bool) -> Self {
+        self.products = Some(value);
+        self
+    }
+    /// Sets `Companies`.
+    pub fn with_companies(mut self, value: bool) -> Self {
+        self.companies = Some(value);
+        self
+    }
 }
 
 /// Filters of the deprecated 2017-04-12 version of reservations/getAll.
@@ -2377,6 +3085,75 @@ impl std::fmt::Debug for ReservationFilterParameters {
             .field("states", &self.states)
             .field("extent", &self.extent)
             .finish()
+    }
+}
+
+impl ReservationFilterParameters {
+    /// A value with the fields that must be given; set the others with the `with_` methods.
+    pub fn new(
+        client_token: String,
+        access_token: String,
+        client: String,
+        limitation: Limitation,
+        service_ids: Vec<uuid::Uuid>,
+        extent: ReservationExtent,
+    ) -> Self {
+        Self {
+            client_token,
+            access_token,
+            client,
+            language_code: None,
+            culture_code: None,
+            limitation,
+            service_ids,
+            reservation_ids: None,
+            start_utc: None,
+            end_utc: None,
+            time_filter: None,
+            currency: None,
+            states: None,
+            extent,
+        }
+    }
+    /// Sets `LanguageCode`.
+    pub fn with_language_code(mut self, value: String) -> Self {
+        self.language_code = Some(value);
+        self
+    }
+    /// Sets `CultureCode`.
+    pub fn with_culture_code(mut self, value: String) -> Self {
+        self.culture_code = Some(value);
+        self
+    }
+    /// Sets `ReservationIds`.
+    pub fn with_reservation_ids(mut self, value: Vec<uuid::Uuid>) -> Self {
+        self.reservation_ids = Some(value);
+        self
+    }
+    /// Sets `StartUtc`.
+    pub fn with_start_utc(mut self, value: chrono::DateTime<chrono::Utc>) -> Self {
+        self.start_utc = Some(value);
+        self
+    }
+    /// Sets `EndUtc`.
+    pub fn with_end_utc(mut self, value: chrono::DateTime<chrono::Utc>) -> Self {
+        self.end_utc = Some(value);
+        self
+    }
+    /// Sets `TimeFilter`.
+    pub fn with_time_filter(mut self, value: ReservationTimeFilter) -> Self {
+        self.time_filter = Some(value);
+        self
+    }
+    /// Sets `Currency`.
+    pub fn with_currency(mut self, value: String) -> Self {
+        self.currency = Some(value);
+        self
+    }
+    /// Sets `States`.
+    pub fn with_states(mut self, value: Vec<ServiceOrderStateOld>) -> Self {
+        self.states = Some(value);
+        self
     }
 }
 
@@ -2473,6 +3250,14 @@ impl From<&str> for ReservationPurpose {
     }
 }
 
+impl std::str::FromStr for ReservationPurpose {
+    type Err = std::convert::Infallible;
+    /// Never fails: a value this crate does not know becomes the unknown variant.
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(Self::from(value))
+    }
+}
+
 impl std::fmt::Display for ReservationPurpose {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
@@ -2494,7 +3279,7 @@ impl<'de> Deserialize<'de> for ReservationPurpose {
 }
 
 /// Result of the deprecated 2017-04-12 reservations/getAll.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct ReservationResult {
     /// Reservations in the legacy shape.
@@ -2598,6 +3383,107 @@ impl std::fmt::Debug for ReservationServiceOrderFilterParameters {
     }
 }
 
+impl ReservationServiceOrderFilterParameters {
+    /// A value with the fields that must be given; set the others with the `with_` methods.
+    pub fn new(
+        client_token: String,
+        access_token: String,
+        client: String,
+        limitation: Limitation,
+    ) -> Self {
+        Self {
+            client_token,
+            access_token,
+            client,
+            language_code: None,
+            culture_code: None,
+            limitation,
+            enterprise_ids: None,
+            reservation_ids: None,
+            service_ids: None,
+            account_ids: None,
+            numbers: None,
+            assigned_resource_ids: None,
+            created_utc: None,
+            updated_utc: None,
+            colliding_utc: None,
+            scheduled_start_utc: None,
+            scheduled_end_utc: None,
+            states: None,
+        }
+    }
+    /// Sets `LanguageCode`.
+    pub fn with_language_code(mut self, value: String) -> Self {
+        self.language_code = Some(value);
+        self
+    }
+    /// Sets `CultureCode`.
+    pub fn with_culture_code(mut self, value: String) -> Self {
+        self.culture_code = Some(value);
+        self
+    }
+    /// Sets `EnterpriseIds`.
+    pub fn with_enterprise_ids(mut self, value: Vec<uuid::Uuid>) -> Self {
+        self.enterprise_ids = Some(value);
+        self
+    }
+    /// Sets `ReservationIds`.
+    pub fn with_reservation_ids(mut self, value: Vec<uuid::Uuid>) -> Self {
+        self.reservation_ids = Some(value);
+        self
+    }
+    /// Sets `ServiceIds`.
+    pub fn with_service_ids(mut self, value: Vec<uuid::Uuid>) -> Self {
+        self.service_ids = Some(value);
+        self
+    }
+    /// Sets `AccountIds`.
+    pub fn with_account_ids(mut self, value: Vec<uuid::Uuid>) -> Self {
+        self.account_ids = Some(value);
+        self
+    }
+    /// Sets `Numbers`.
+    pub fn with_numbers(mut self, value: Vec<String>) -> Self {
+        self.numbers = Some(value);
+        self
+    }
+    /// Sets `AssignedResourceIds`.
+    pub fn with_assigned_resource_ids(mut self, value: Vec<uuid::Uuid>) -> Self {
+        self.assigned_resource_ids = Some(value);
+        self
+    }
+    /// Sets `CreatedUtc`.
+    pub fn with_created_utc(mut self, value: TimeFilterInterval) -> Self {
+        self.created_utc = Some(value);
+        self
+    }
+    /// Sets `UpdatedUtc`.
+    pub fn with_updated_utc(mut self, value: TimeFilterInterval) -> Self {
+        self.updated_utc = Some(value);
+        self
+    }
+    /// Sets `CollidingUtc`.
+    pub fn with_colliding_utc(mut self, value: TimeFilterInterval) -> Self {
+        self.colliding_utc = Some(value);
+        self
+    }
+    /// Sets `ScheduledStartUtc`.
+    pub fn with_scheduled_start_utc(mut self, value: TimeFilterInterval) -> Self {
+        self.scheduled_start_utc = Some(value);
+        self
+    }
+    /// Sets `ScheduledEndUtc`.
+    pub fn with_scheduled_end_utc(mut self, value: TimeFilterInterval) -> Self {
+        self.scheduled_end_utc = Some(value);
+        self
+    }
+    /// Sets `States`.
+    pub fn with_states(mut self, value: Vec<ServiceOrderState>) -> Self {
+        self.states = Some(value);
+        self
+    }
+}
+
 /// One page of reservations.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -2654,6 +3540,14 @@ impl From<&str> for ReservationState {
             "Requested" => Self::Requested,
             other => Self::Unknown(other.to_owned()),
         }
+    }
+}
+
+impl std::str::FromStr for ReservationState {
+    type Err = std::convert::Infallible;
+    /// Never fails: a value this crate does not know becomes the unknown variant.
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(Self::from(value))
     }
 }
 
@@ -2719,6 +3613,14 @@ impl From<&str> for ReservationTimeFilter {
             "Canceled" => Self::Canceled,
             other => Self::Unknown(other.to_owned()),
         }
+    }
+}
+
+impl std::str::FromStr for ReservationTimeFilter {
+    type Err = std::convert::Infallible;
+    /// Never fails: a value this crate does not know becomes the unknown variant.
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(Self::from(value))
     }
 }
 
@@ -2866,6 +3768,77 @@ impl std::fmt::Debug for ResourceBlockParameters {
     }
 }
 
+impl ResourceBlockParameters {
+    /// A value with the fields that must be given; set the others with the `with_` methods.
+    pub fn new(
+        client_token: String,
+        access_token: String,
+        client: String,
+        limitation: Limitation,
+    ) -> Self {
+        Self {
+            client_token,
+            access_token,
+            client,
+            language_code: None,
+            culture_code: None,
+            limitation,
+            enterprise_ids: None,
+            resource_block_ids: None,
+            assigned_resource_ids: None,
+            activity_states: None,
+            colliding_utc: None,
+            created_utc: None,
+            updated_utc: None,
+        }
+    }
+    /// Sets `LanguageCode`.
+    pub fn with_language_code(mut self, value: String) -> Self {
+        self.language_code = Some(value);
+        self
+    }
+    /// Sets `CultureCode`.
+    pub fn with_culture_code(mut self, value: String) -> Self {
+        self.culture_code = Some(value);
+        self
+    }
+    /// Sets `EnterpriseIds`.
+    pub fn with_enterprise_ids(mut self, value: Vec<uuid::Uuid>) -> Self {
+        self.enterprise_ids = Some(value);
+        self
+    }
+    /// Sets `ResourceBlockIds`.
+    pub fn with_resource_block_ids(mut self, value: Vec<uuid::Uuid>) -> Self {
+        self.resource_block_ids = Some(value);
+        self
+    }
+    /// Sets `AssignedResourceIds`.
+    pub fn with_assigned_resource_ids(mut self, value: Vec<uuid::Uuid>) -> Self {
+        self.assigned_resource_ids = Some(value);
+        self
+    }
+    /// Sets `ActivityStates`.
+    pub fn with_activity_states(mut self, value: Vec<ActivityState>) -> Self {
+        self.activity_states = Some(value);
+        self
+    }
+    /// Sets `CollidingUtc`.
+    pub fn with_colliding_utc(mut self, value: TimeFilterInterval) -> Self {
+        self.colliding_utc = Some(value);
+        self
+    }
+    /// Sets `CreatedUtc`.
+    pub fn with_created_utc(mut self, value: TimeFilterInterval) -> Self {
+        self.created_utc = Some(value);
+        self
+    }
+    /// Sets `UpdatedUtc`.
+    pub fn with_updated_utc(mut self, value: TimeFilterInterval) -> Self {
+        self.updated_utc = Some(value);
+        self
+    }
+}
+
 /// One page of resource blocks.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -2904,6 +3877,14 @@ impl From<&str> for ResourceBlockType {
             "InternalUse" => Self::InternalUse,
             other => Self::Unknown(other.to_owned()),
         }
+    }
+}
+
+impl std::str::FromStr for ResourceBlockType {
+    type Err = std::convert::Infallible;
+    /// Never fails: a value this crate does not know becomes the unknown variant.
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(Self::from(value))
     }
 }
 
@@ -3058,6 +4039,14 @@ impl From<&str> for ResourceCategoryType {
     }
 }
 
+impl std::str::FromStr for ResourceCategoryType {
+    type Err = std::convert::Infallible;
+    /// Never fails: a value this crate does not know becomes the unknown variant.
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(Self::from(value))
+    }
+}
+
 impl std::fmt::Display for ResourceCategoryType {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
@@ -3172,7 +4161,7 @@ pub struct ResourceEvent {
 }
 
 /// Flags choosing which data resources/getAll returns.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct ResourceExtent {
     /// Include the resources themselves.
@@ -3185,6 +4174,25 @@ pub struct ResourceExtent {
     /// Also include deactivated resources.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub inactive: Option<bool>,
+}
+
+impl ResourceExtent {
+    /// Sets `Resources`.
+    pub fn with_resources(mut self, value: bool) -> Self {
+        self.resources = Some(value);
+        self
+    }
+    /// Sets `ResourceCategories`.
+    #[deprecated]
+    pub fn with_resource_categories(mut self, value: bool) -> Self {
+        self.resource_categories = Some(value);
+        self
+    }
+    /// Sets `Inactive`.
+    pub fn with_inactive(mut self, value: bool) -> Self {
+        self.inactive = Some(value);
+        self
+    }
 }
 
 /// Filters for resources/getAll.
@@ -3243,8 +4251,69 @@ impl std::fmt::Debug for ResourceFilterParameters {
     }
 }
 
+impl ResourceFilterParameters {
+    /// A value with the fields that must be given; set the others with the `with_` methods.
+    pub fn new(
+        client_token: String,
+        access_token: String,
+        client: String,
+        limitation: Limitation,
+        extent: ResourceExtent,
+    ) -> Self {
+        Self {
+            client_token,
+            access_token,
+            client,
+            language_code: None,
+            culture_code: None,
+            limitation,
+            extent,
+            enterprise_ids: None,
+            resource_ids: None,
+            names: None,
+            created_utc: None,
+            updated_utc: None,
+        }
+    }
+    /// Sets `LanguageCode`.
+    pub fn with_language_code(mut self, value: String) -> Self {
+        self.language_code = Some(value);
+        self
+    }
+    /// Sets `CultureCode`.
+    pub fn with_culture_code(mut self, value: String) -> Self {
+        self.culture_code = Some(value);
+        self
+    }
+    /// Sets `EnterpriseIds`.
+    pub fn with_enterprise_ids(mut self, value: Vec<uuid::Uuid>) -> Self {
+        self.enterprise_ids = Some(value);
+        self
+    }
+    /// Sets `ResourceIds`.
+    pub fn with_resource_ids(mut self, value: Vec<uuid::Uuid>) -> Self {
+        self.resource_ids = Some(value);
+        self
+    }
+    /// Sets `Names`.
+    pub fn with_names(mut self, value: Vec<String>) -> Self {
+        self.names = Some(value);
+        self
+    }
+    /// Sets `CreatedUtc`.
+    pub fn with_created_utc(mut self, value: TimeFilterInterval) -> Self {
+        self.created_utc = Some(value);
+        self
+    }
+    /// Sets `UpdatedUtc`.
+    pub fn with_updated_utc(mut self, value: TimeFilterInterval) -> Self {
+        self.updated_utc = Some(value);
+        self
+    }
+}
+
 /// One page of resources.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct ResourceResult {
     /// Resources on this page, newest first.
@@ -3298,6 +4367,14 @@ impl From<&str> for ResourceState {
     }
 }
 
+impl std::str::FromStr for ResourceState {
+    type Err = std::convert::Infallible;
+    /// Never fails: a value this crate does not know becomes the unknown variant.
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(Self::from(value))
+    }
+}
+
 impl std::fmt::Display for ResourceState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
@@ -3345,6 +4422,14 @@ impl From<&str> for SenderDiscriminator {
             "Application" => Self::Application,
             other => Self::Unknown(other.to_owned()),
         }
+    }
+}
+
+impl std::str::FromStr for SenderDiscriminator {
+    type Err = std::convert::Infallible;
+    /// Never fails: a value this crate does not know becomes the unknown variant.
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(Self::from(value))
     }
 }
 
@@ -3503,6 +4588,14 @@ impl From<&str> for ServiceDataDiscriminator {
     }
 }
 
+impl std::str::FromStr for ServiceDataDiscriminator {
+    type Err = std::convert::Infallible;
+    /// Never fails: a value this crate does not know becomes the unknown variant.
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(Self::from(value))
+    }
+}
+
 impl std::fmt::Display for ServiceDataDiscriminator {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
@@ -3572,6 +4665,59 @@ impl std::fmt::Debug for ServiceFilterParameters {
     }
 }
 
+impl ServiceFilterParameters {
+    /// A value with the fields that must be given; set the others with the `with_` methods.
+    pub fn new(
+        client_token: String,
+        access_token: String,
+        client: String,
+        limitation: Limitation,
+    ) -> Self {
+        Self {
+            client_token,
+            access_token,
+            client,
+            language_code: None,
+            culture_code: None,
+            limitation,
+            enterprise_ids: None,
+            service_ids: None,
+            service_type: None,
+            updated_utc: None,
+        }
+    }
+    /// Sets `LanguageCode`.
+    pub fn with_language_code(mut self, value: String) -> Self {
+        self.language_code = Some(value);
+        self
+    }
+    /// Sets `CultureCode`.
+    pub fn with_culture_code(mut self, value: String) -> Self {
+        self.culture_code = Some(value);
+        self
+    }
+    /// Sets `EnterpriseIds`.
+    pub fn with_enterprise_ids(mut self, value: Vec<uuid::Uuid>) -> Self {
+        self.enterprise_ids = Some(value);
+        self
+    }
+    /// Sets `ServiceIds`.
+    pub fn with_service_ids(mut self, value: Vec<uuid::Uuid>) -> Self {
+        self.service_ids = Some(value);
+        self
+    }
+    /// Sets `ServiceType`.
+    pub fn with_service_type(mut self, value: ServiceDataDiscriminator) -> Self {
+        self.service_type = Some(value);
+        self
+    }
+    /// Sets `UpdatedUtc`.
+    pub fn with_updated_utc(mut self, value: TimeFilterInterval) -> Self {
+        self.updated_utc = Some(value);
+        self
+    }
+}
+
 /// Billing options of a service.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -3633,6 +4779,14 @@ impl From<&str> for ServiceOrderOrigin {
             "Navigator" => Self::Navigator,
             other => Self::Unknown(other.to_owned()),
         }
+    }
+}
+
+impl std::str::FromStr for ServiceOrderOrigin {
+    type Err = std::convert::Infallible;
+    /// Never fails: a value this crate does not know becomes the unknown variant.
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(Self::from(value))
     }
 }
 
@@ -3701,6 +4855,14 @@ impl From<&str> for ServiceOrderState {
     }
 }
 
+impl std::str::FromStr for ServiceOrderState {
+    type Err = std::convert::Infallible;
+    /// Never fails: a value this crate does not know becomes the unknown variant.
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(Self::from(value))
+    }
+}
+
 impl std::fmt::Display for ServiceOrderState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
@@ -3766,6 +4928,14 @@ impl From<&str> for ServiceOrderStateOld {
     }
 }
 
+impl std::str::FromStr for ServiceOrderStateOld {
+    type Err = std::convert::Infallible;
+    /// Never fails: a value this crate does not know becomes the unknown variant.
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(Self::from(value))
+    }
+}
+
 impl std::fmt::Display for ServiceOrderStateOld {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
@@ -3827,6 +4997,14 @@ impl From<&str> for Sex {
     }
 }
 
+impl std::str::FromStr for Sex {
+    type Err = std::convert::Infallible;
+    /// Never fails: a value this crate does not know becomes the unknown variant.
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(Self::from(value))
+    }
+}
+
 impl std::fmt::Display for Sex {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
@@ -3865,6 +5043,17 @@ pub struct StringUpdateValue {
     /// New text, or null to clear the stored value.
     #[serde(default)]
     pub value: Option<String>,
+}
+
+impl StringUpdateValue {
+    /// Sets the value (leave the wrapper out to keep the current one).
+    pub fn set(value: String) -> Self {
+        Self { value: Some(value) }
+    }
+    /// Clears the value (sent as `null`).
+    pub fn clear() -> Self {
+        Self { value: None }
+    }
 }
 
 /// Country-specific legal ground for a tax exemption.
@@ -3918,6 +5107,14 @@ impl From<&str> for TaxExemptionReasonType {
     }
 }
 
+impl std::str::FromStr for TaxExemptionReasonType {
+    type Err = std::convert::Infallible;
+    /// Never fails: a value this crate does not know becomes the unknown variant.
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(Self::from(value))
+    }
+}
+
 impl std::fmt::Display for TaxExemptionReasonType {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
@@ -3950,7 +5147,7 @@ pub struct TaxValue {
 }
 
 /// UTC time window used as a filter; the start is inclusive, the end is exclusive and the span may not exceed three months.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct TimeFilterInterval {
     /// Beginning of the window.
@@ -3959,6 +5156,19 @@ pub struct TimeFilterInterval {
     /// End of the window.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub end_utc: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+impl TimeFilterInterval {
+    /// Sets `StartUtc`.
+    pub fn with_start_utc(mut self, value: chrono::DateTime<chrono::Utc>) -> Self {
+        self.start_utc = Some(value);
+        self
+    }
+    /// Sets `EndUtc`.
+    pub fn with_end_utc(mut self, value: chrono::DateTime<chrono::Utc>) -> Self {
+        self.end_utc = Some(value);
+        self
+    }
 }
 
 /// Length of the unit a bookable service is sold in.
@@ -3991,6 +5201,14 @@ impl From<&str> for TimeUnitPeriod {
             "Hour" => Self::Hour,
             other => Self::Unknown(other.to_owned()),
         }
+    }
+}
+
+impl std::str::FromStr for TimeUnitPeriod {
+    type Err = std::convert::Infallible;
+    /// Never fails: a value this crate does not know becomes the unknown variant.
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(Self::from(value))
     }
 }
 
@@ -4047,6 +5265,14 @@ impl From<&str> for Title {
     }
 }
 
+impl std::str::FromStr for Title {
+    type Err = std::convert::Infallible;
+    /// Never fails: a value this crate does not know becomes the unknown variant.
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(Self::from(value))
+    }
+}
+
 impl std::fmt::Display for Title {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
@@ -4068,7 +5294,7 @@ impl<'de> Deserialize<'de> for Title {
 }
 
 /// Empty object returned by operations that have nothing to report.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Unit {}
 /// One change event, internally tagged by its Type property.
 #[derive(Debug, Clone, PartialEq)]

@@ -25,8 +25,10 @@ pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &
     }
     let mut items = TokenStream::new();
     let isolated = super::spell::isolated_fields(api, config);
+    let sent = sent_types(api);
     for (i, def) in api.types.iter().enumerate() {
-        items.extend(type_def(api, config, def, &isolated_of(&isolated, TypeId(i)), &mut uses));
+        let id = TypeId(i);
+        items.extend(type_def(api, config, def, &isolated_of(&isolated, id), sent.contains(&id), &mut uses));
     }
     let raw_title = if api.title.trim().is_empty() { config.name.as_str() } else { api.title.as_str() };
     // Titles and versions are spec text: one line of escaped Markdown wherever they appear.
@@ -38,6 +40,7 @@ pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &
     }
     crate_doc.push_str(".\n\nEvery model, webhook payload and channel message of the API, with serde. Unknown enum values and unknown union variants deserialize into an `Unknown` variant that keeps the raw value; unknown fields are ignored.");
     crate_doc.push_str(&decoding_docs(api, &isolated));
+    crate_doc.push_str(&building_docs(api, config));
     if let Some(text) = &api.docs.text {
         crate_doc.push_str("\n\n");
         crate_doc.push_str(&docs::sanitize(text));
@@ -146,6 +149,37 @@ fn decoding_docs(api: &Api, isolated: &std::collections::BTreeSet<(TypeId, Strin
         for (id, field) in isolated {
             out.push_str(&format!("\n- {} of [`{}`]", docs::code_span(field), api.ty(*id).name.rust));
         }
+    }
+    out
+}
+
+/// The crate docs' section on building values and on optional nullable fields.
+fn building_docs(api: &Api, config: &Config) -> String {
+    let structs: Vec<&Struct> =
+        api.types.iter().filter_map(|t| if let TypeKind::Struct(s) = &t.kind { Some(s) } else { None }).collect();
+    if structs.is_empty() {
+        return String::new();
+    }
+    let mut out = "\n\n# Building values\n\nTypes that are sent (request bodies and what they contain) have `new`, \
+        taking the fields that must be given, and a chainable `with_<field>` setter for every other field; a \
+        deprecated field's setter is deprecated, so only setting such a field warns. Types whose fields are all \
+        optional implement `Default`. String enums implement `FromStr` (an unknown value becomes the unknown variant)."
+        .to_owned();
+    let nullable = structs.iter().any(|s| s.fields.iter().any(|f| !f.required && f.nullable));
+    if nullable {
+        out.push_str(if config.null_means_absent {
+            "\n\nAn optional field that may be `null` is one `Option`: this API treats `null` as \"not given\", so \
+             `None` is left out when writing and `null` reads as `None`."
+        } else {
+            "\n\nAn optional field that may be `null` is `Option<Option<T>>`, because absent and `null` can mean \
+             different things: `None` is left out, `Some(None)` is written as `null`, `Some(Some(v))` as the value."
+        });
+    }
+    if structs.iter().any(|s| s.update_wrapper) {
+        out.push_str(
+            "\n\nUpdates keep the keep/set/clear distinction with wrapper types (`...UpdateValue`): leave the \
+             wrapper out to keep the current value, `set(v)` to change it, `clear()` to remove it.",
+        );
     }
     out
 }
@@ -311,16 +345,115 @@ fn calendar_module() -> TokenStream {
     }
 }
 
+/// The types a consumer of the API builds and sends: request bodies and sent channel messages,
+/// and every type they contain.
+fn sent_types(api: &Api) -> std::collections::BTreeSet<TypeId> {
+    let mut stack: Vec<&TypeRef> = api.operations.iter().filter_map(|op| op.request.as_ref().map(|b| &b.ty)).collect();
+    for channel in &api.channels {
+        stack.extend(channel.messages.iter().filter(|m| m.direction == Direction::Send).map(|m| &m.payload));
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    while let Some(ty) = stack.pop() {
+        match ty {
+            TypeRef::List(inner) | TypeRef::Map(inner) => stack.push(inner),
+            TypeRef::Named(id) if seen.insert(*id) => match &api.ty(*id).kind {
+                TypeKind::Struct(s) => stack.extend(s.fields.iter().map(|f| &f.ty)),
+                TypeKind::Union(u) => stack.extend(u.variants.iter().filter_map(|v| v.ty.as_ref())),
+                TypeKind::Alias(inner) | TypeKind::Newtype(inner) => stack.push(inner),
+                TypeKind::Enum(_) => {}
+            },
+            _ => {}
+        }
+    }
+    seen
+}
+
+/// `new` with the fields that must be given, and a chainable `with_<field>` setter for each
+/// other field. A deprecated field's setter is deprecated too, so only setting it warns.
+fn builder(config: &Config, name: &Ident, s: &Struct, bases: &[TokenStream], all_optional: bool) -> TokenStream {
+    if let ([field], [base]) = (s.fields.as_slice(), bases) {
+        if s.update_wrapper {
+            let field = ident(&field.name.rust);
+            return quote! {
+                impl #name {
+                    /// Sets the value (leave the wrapper out to keep the current one).
+                    pub fn set(value: #base) -> Self {
+                        Self { #field: Some(value) }
+                    }
+                    /// Clears the value (sent as `null`).
+                    pub fn clear() -> Self {
+                        Self { #field: None }
+                    }
+                }
+            };
+        }
+    }
+    let mut params = Vec::new();
+    let mut inits = Vec::new();
+    let mut setters = TokenStream::new();
+    for (f, base) in s.fields.iter().zip(bases) {
+        let field = ident(&f.name.rust);
+        let label = naming::unraw(&f.name.rust);
+        let deprecated = f.docs.deprecated.as_ref().map(|reason| match reason.as_deref().map(docs::inline) {
+            Some(note) if !note.is_empty() => quote!(#[deprecated(note = #note)]),
+            _ => quote!(#[deprecated]),
+        });
+        let shape = field_shape(config, s, f);
+        if shape == Shape::Plain {
+            params.push(quote!(#field: #base));
+            inits.push(quote!(#field));
+            continue;
+        }
+        inits.push(quote!(#field: None));
+        let setter = quote::format_ident!("with_{}", label);
+        let (doc, value) = match shape {
+            Shape::DoubleOption => (format!(" Sets `{}` (`None` writes an explicit `null`).", f.name.wire), quote!(Option<#base>)),
+            _ => (format!(" Sets `{}`.", f.name.wire), quote!(#base)),
+        };
+        setters.extend(quote! {
+            #[doc = #doc]
+            #deprecated
+            pub fn #setter(mut self, value: #value) -> Self {
+                self.#field = Some(value);
+                self
+            }
+        });
+    }
+    let constructor = (!all_optional).then(|| {
+        let too_many = (params.len() > 7).then(|| quote!(#[allow(clippy::too_many_arguments)]));
+        quote! {
+            /// A value with the fields that must be given; set the others with the `with_` methods.
+            #too_many
+            pub fn new(#(#params),*) -> Self {
+                Self { #(#inits),* }
+            }
+        }
+    });
+    quote! {
+        impl #name {
+            #constructor
+            #setters
+        }
+    }
+}
+
 /// The wire names of the fields of `id` whose list items decode one by one.
 fn isolated_of(isolated: &std::collections::BTreeSet<(TypeId, String)>, id: TypeId) -> Vec<String> {
     isolated.iter().filter(|(owner, _)| *owner == id).map(|(_, name)| name.clone()).collect()
 }
 
-fn type_def(api: &Api, config: &Config, def: &TypeDef, isolated: &[String], uses: &mut Uses) -> TokenStream {
+fn type_def(
+    api: &Api,
+    config: &Config,
+    def: &TypeDef,
+    isolated: &[String],
+    sent: bool,
+    uses: &mut Uses,
+) -> TokenStream {
     let docs = doc_attrs(&def.docs);
     let name = ident(&def.name.rust);
     match &def.kind {
-        TypeKind::Struct(s) => structure(api, config, def, s, isolated, docs, uses),
+        TypeKind::Struct(s) => structure(api, config, def, s, isolated, sent, docs, uses),
         TypeKind::Enum(e) => string_enum(&name, e, docs),
         TypeKind::Union(u) => union(api, &name, u, docs, uses),
         TypeKind::Alias(ty) => {
@@ -392,6 +525,7 @@ fn structure(
     def: &TypeDef,
     s: &Struct,
     isolated: &[String],
+    sent: bool,
     docs: TokenStream,
     uses: &mut Uses,
 ) -> TokenStream {
@@ -400,6 +534,8 @@ fn structure(
     let rename_all = rule.map(|(rule_name, _)| quote!(#[serde(rename_all = #rule_name)]));
     let has_secret = s.fields.iter().any(|f| f.secret);
     let mut fields = TokenStream::new();
+    // Each field's type before `Option` wrapping, for the constructor and setters.
+    let mut bases = Vec::with_capacity(s.fields.len());
     for f in &s.fields {
         let field_docs = doc_attrs(&f.docs);
         let field_name = ident(&f.name.rust);
@@ -413,6 +549,7 @@ fn structure(
         if f.boxed {
             ty = quote!(Box<#ty>);
         }
+        bases.push(ty.clone());
         let mut serde_args = Vec::new();
         let spelled = match rule {
             Some((_, apply)) => apply(naming::unraw(&f.name.rust)),
@@ -450,6 +587,9 @@ fn structure(
             pub #field_name: #ty,
         });
     }
+    let all_optional = !s.update_wrapper && s.fields.iter().all(|f| !f.required);
+    let derive_default = all_optional.then(|| quote!(Default,));
+    let builder = sent.then(|| builder(config, &name, s, &bases, all_optional));
     let derive_debug = if has_secret { quote!() } else { quote!(Debug,) };
     let debug_impl = has_secret.then(|| {
         let wire_name = def.name.rust.as_str();
@@ -474,12 +614,13 @@ fn structure(
     });
     quote! {
         #docs
-        #[derive(#derive_debug Clone, PartialEq, Serialize, Deserialize)]
+        #[derive(#derive_debug #derive_default Clone, PartialEq, Serialize, Deserialize)]
         #rename_all
         pub struct #name {
             #fields
         }
         #debug_impl
+        #builder
     }
 }
 
@@ -523,6 +664,13 @@ fn string_enum(name: &Ident, e: &StringEnum, docs: TokenStream) -> TokenStream {
                     #(#from_str)*
                     other => Self::#unknown(other.to_owned()),
                 }
+            }
+        }
+        impl std::str::FromStr for #name {
+            type Err = std::convert::Infallible;
+            /// Never fails: a value this crate does not know becomes the unknown variant.
+            fn from_str(value: &str) -> Result<Self, Self::Err> {
+                Ok(Self::from(value))
             }
         }
         impl std::fmt::Display for #name {
