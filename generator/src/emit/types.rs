@@ -26,9 +26,11 @@ pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &
     let mut items = TokenStream::new();
     let isolated = super::spell::isolated_fields(api, config);
     let sent = sent_types(api);
+    let operations = operation_docs(api);
     for (i, def) in api.types.iter().enumerate() {
         let id = TypeId(i);
-        items.extend(type_def(api, config, def, &isolated_of(&isolated, id), sent.contains(&id), &mut uses));
+        let ops = operations.get(&id).map(Vec::as_slice).unwrap_or_default();
+        items.extend(type_def(api, config, def, &isolated_of(&isolated, id), sent.contains(&id), ops, &mut uses));
     }
     let raw_title = if api.title.trim().is_empty() { config.name.as_str() } else { api.title.as_str() };
     // Titles and versions are spec text: one line of escaped Markdown wherever they appear.
@@ -38,7 +40,7 @@ pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &
     if !version.is_empty() {
         crate_doc.push_str(&format!(" (version {version})"));
     }
-    crate_doc.push_str(".\n\nEvery model, webhook payload and channel message of the API, with serde. Unknown enum values and unknown union variants deserialize into an `Unknown` variant that keeps the raw value; unknown fields are ignored.");
+    crate_doc.push_str(".\n\nEvery model, webhook payload and channel message of the API, with serde. Unknown enum values and unknown variants of tagged unions deserialize into an `Unknown` variant that keeps the raw value; unknown fields are ignored; a value of a known kind that does not decode is an error, never `Unknown`.");
     crate_doc.push_str(&decoding_docs(api, &isolated));
     crate_doc.push_str(&building_docs(api, config));
     if let Some(text) = &api.docs.text {
@@ -442,15 +444,69 @@ fn isolated_of(isolated: &std::collections::BTreeSet<(TypeId, String)>, id: Type
     isolated.iter().filter(|(owner, _)| *owner == id).map(|(_, name)| name.clone()).collect()
 }
 
+/// Documentation that only repeats a name (`Boolean update value` on `BooleanUpdateValue`) is
+/// noise: such text is dropped.
+fn without_name_echo(docs: &crate::ir::Docs, names: &[&str]) -> crate::ir::Docs {
+    let squash = |text: &str| text.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect::<String>();
+    let echo = docs.text.as_deref().is_some_and(|t| names.iter().any(|n| squash(n) == squash(t)));
+    crate::ir::Docs { text: if echo { None } else { docs.text.clone() }, deprecated: docs.deprecated.clone() }
+}
+
+/// For each request or response body type, the operations it belongs to, as doc paragraphs:
+/// the operation's description reaches the types a user builds and reads for it.
+fn operation_docs(api: &Api) -> std::collections::BTreeMap<TypeId, Vec<String>> {
+    let mut out: std::collections::BTreeMap<TypeId, Vec<String>> = std::collections::BTreeMap::new();
+    for op in &api.operations {
+        let what = op.docs.text.as_deref().map(|t| docs::sanitize(t)).filter(|t| !t.trim().is_empty());
+        let call = docs::code_span(&format!("{} {}", op.method.as_str(), op.path));
+        let mut add = |ty: &TypeRef, role: &str| {
+            if let TypeRef::Named(id) = ty {
+                let mut text = format!("{role} of {call}");
+                match &what {
+                    Some(what) => text.push_str(&format!(": {what}")),
+                    None => text.push('.'),
+                }
+                let list = out.entry(*id).or_default();
+                if !list.contains(&text) {
+                    list.push(text);
+                }
+            }
+        };
+        if let Some(body) = &op.request {
+            add(&body.ty, "Request body");
+        }
+        for response in op.responses.iter().filter(|r| r.status.is_success()) {
+            if let Some(body) = &response.body {
+                add(&body.ty, "Response");
+            }
+        }
+    }
+    out
+}
+
 fn type_def(
     api: &Api,
     config: &Config,
     def: &TypeDef,
     isolated: &[String],
     sent: bool,
+    operations: &[String],
     uses: &mut Uses,
 ) -> TokenStream {
-    let docs = doc_attrs(&def.docs);
+    let mut own = without_name_echo(&def.docs, &[&def.name.wire, &def.name.rust]);
+    // A type shared by many operations lists only a few of them.
+    const MAX_OPERATIONS: usize = 4;
+    if !operations.is_empty() && operations.len() <= MAX_OPERATIONS {
+        let mut text = own.text.take().unwrap_or_default();
+        for paragraph in operations {
+            if !text.is_empty() {
+                text.push_str("\n\n");
+            }
+            text.push_str(paragraph);
+        }
+        own.text = Some(text);
+    }
+    let docs = doc_attrs(&own);
     let name = ident(&def.name.rust);
     match &def.kind {
         TypeKind::Struct(s) => structure(api, config, def, s, isolated, sent, docs, uses),
@@ -537,7 +593,7 @@ fn structure(
     // Each field's type before `Option` wrapping, for the constructor and setters.
     let mut bases = Vec::with_capacity(s.fields.len());
     for f in &s.fields {
-        let field_docs = doc_attrs(&f.docs);
+        let field_docs = doc_attrs(&without_name_echo(&f.docs, &[&f.name.wire]));
         let field_name = ident(&f.name.rust);
         let mut ty = match &f.ty {
             TypeRef::List(item) if isolated.contains(&f.name.wire) => {
