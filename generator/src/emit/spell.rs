@@ -17,6 +17,8 @@ pub(crate) struct Uses {
     pub chrono: bool,
     /// A `format: date` field exists: the types crate gets the `calendar` module.
     pub date: bool,
+    /// A decimal field exists: the types crate depends on `rust_decimal` and re-exports `Decimal`.
+    pub decimal: bool,
 }
 
 /// An identifier; names starting with `r#` become raw identifiers.
@@ -58,6 +60,13 @@ fn spell(api: &Api, ty: &TypeRef, prefix: Option<&TokenStream>, uses: &mut Uses)
             Primitive::I64 => quote!(i64),
             Primitive::F32 => quote!(f32),
             Primitive::F64 => quote!(f64),
+            Primitive::Decimal => {
+                uses.decimal = true;
+                match prefix {
+                    Some(prefix) => quote!(#prefix::Decimal),
+                    None => quote!(rust_decimal::Decimal),
+                }
+            }
             Primitive::Uuid => {
                 uses.uuid = true;
                 quote!(uuid::Uuid)

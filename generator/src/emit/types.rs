@@ -62,6 +62,13 @@ pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &
         )
     });
     let calendar = uses.date.then(calendar_module);
+    let decimal = uses.decimal.then(|| {
+        quote! {
+            /// Exact decimal numbers (`format: decimal` and the fields the codegen config names):
+            /// read from a JSON number or string, written as a JSON number.
+            pub use rust_decimal::Decimal;
+        }
+    });
     let lib = quote! {
         #crate_docs
         #![allow(deprecated, clippy::large_enum_variant, clippy::enum_variant_names, clippy::doc_lazy_continuation, clippy::doc_overindented_list_items, clippy::type_complexity)]
@@ -69,6 +76,7 @@ pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &
         pub use support::Decoded;
         #serde_import
         #calendar
+        #decimal
         #items
     };
     let prefix = &krate.name;
@@ -204,6 +212,10 @@ fn manifest(api: &Api, config: &Config, provenance: &Provenance, uses: &Uses) ->
     }
     if uses.chrono {
         dependencies.insert("chrono", Dependency::registry("0.4", &["std", "serde"]));
+    }
+    if uses.decimal {
+        // Read from a number or a string, written as a JSON number.
+        dependencies.insert("rust_decimal", Dependency::registry("1", &["std", "serde-float"]));
     }
     super::manifest(&krate.name, &krate.version, description, dependencies, BTreeMap::new(), provenance)
 }
@@ -851,7 +863,7 @@ fn json_kinds(api: &Api, ty: &TypeRef, depth: u32) -> u8 {
             Primitive::String | Primitive::Uuid | Primitive::DateTime | Primitive::Date => kind::STRING,
             Primitive::Bool => kind::BOOL,
             Primitive::I32 | Primitive::I64 => kind::INTEGER,
-            Primitive::F32 | Primitive::F64 => kind::INTEGER | kind::FRACTION,
+            Primitive::F32 | Primitive::F64 | Primitive::Decimal => kind::INTEGER | kind::FRACTION,
         },
         TypeRef::Named(id) => match &api.ty(*id).kind {
             TypeKind::Struct(_) => kind::OBJECT,

@@ -241,6 +241,7 @@ impl<'a> Lowerer<'a> {
             }),
             ["number"] => TypeRef::Primitive(match s.node.get("format").and_then(Node::as_str) {
                 Some("float") => Primitive::F32,
+                Some("decimal") => Primitive::Decimal,
                 _ => Primitive::F64,
             }),
             ["boolean"] => TypeRef::Primitive(Primitive::Bool),
@@ -468,6 +469,22 @@ impl<'a> Lowerer<'a> {
                     Some(text) => format!("{text}\n\n{note}"),
                     None => note,
                 });
+            }
+            if self.config.decimals.iter().any(|p| glob(p, &key)) {
+                match &mut lowered.ty {
+                    TypeRef::Primitive(p @ (Primitive::F64 | Primitive::F32 | Primitive::I64 | Primitive::I32)) => {
+                        *p = Primitive::Decimal;
+                    }
+                    TypeRef::List(inner) if matches!(**inner, TypeRef::Primitive(Primitive::F64 | Primitive::F32)) => {
+                        **inner = TypeRef::Primitive(Primitive::Decimal);
+                    }
+                    TypeRef::Primitive(Primitive::Decimal) => {}
+                    _ => self.warn(
+                        prop,
+                        format!("`decimals` in the codegen config names `{key}`, which is not a number; it keeps its type"),
+                        "a property of type number",
+                    ),
+                }
             }
             let required = view.required.contains(*name);
             if self.config.tolerate_null && required {
