@@ -207,8 +207,11 @@ async fn a_listing_streams_in_order_and_stops_after_a_short_page() {
     })
     .await;
     let client = client(&server, RetryPolicy::none());
-    let ids: Vec<String> =
-        client.reservations_get_all20230606_stream(reservations_request(2)).map(|r| r.unwrap().ok().unwrap().number.clone()).collect().await;
+    let ids: Vec<String> = client
+        .reservations_get_all20230606_stream(reservations_request(2))
+        .map(|r| r.unwrap().ok().unwrap().number.clone())
+        .collect()
+        .await;
     assert_eq!(ids, ["0", "1", "2", "3", "4"]);
     let received = server.received();
     assert_eq!(received.len(), 3, "the short third page is the last");

@@ -207,7 +207,10 @@ fn pagination_settings_make_a_stream_and_the_client_can_be_disabled() {
     let client = &files["shop-client/src/lib.rs"];
     assert!(client.contains("pub fn items_list_stream("), "{client}");
     // Each item of a page decodes on its own.
-    assert!(client.contains("shop_types::Decoded<shop_types::Item>,\n            rt::Error<serde_json::Value>,"), "{client}");
+    assert!(
+        client.contains("shop_types::Decoded<shop_types::Item>,\n            rt::Error<serde_json::Value>,"),
+        "{client}"
+    );
     assert!(client.contains("body.limit.cursor = Some(Some(cursor));"), "{client}");
     assert!(client.contains("pub token: Option<rt::Secret>"), "{client}");
     let manifest = &files["shop-client/Cargo.toml"];

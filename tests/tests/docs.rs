@@ -66,8 +66,13 @@ fn lib() -> String {
 fn docs_of(lib: &str, name: &str) -> String {
     let lines: Vec<&str> = lib.lines().collect();
     let at = lines.iter().position(|l| l.starts_with(&format!("pub struct {name} "))).expect(name);
-    let mut docs: Vec<&str> =
-        lines[..at].iter().rev().skip_while(|l| l.starts_with("#[")).take_while(|l| l.starts_with("///")).copied().collect();
+    let mut docs: Vec<&str> = lines[..at]
+        .iter()
+        .rev()
+        .skip_while(|l| l.starts_with("#["))
+        .take_while(|l| l.starts_with("///"))
+        .copied()
+        .collect();
     docs.reverse();
     docs.join("\n")
 }

@@ -166,8 +166,9 @@ fn webhook_envelope_is_chosen_by_shape_and_never_hides_a_failure() {
     // A general message missing a field: an error naming it, not an unknown integration event.
     let error = decode(r#"{"EnterpriseId":"5d1f2c8e-7a41-4b93-9e0c-2f6a8b3d4c51","Events":[]}"#).unwrap_err();
     assert!(error.contains("as `GeneralWebhookMessage`: missing field `IntegrationId`"), "{error}");
-    let error = decode(r#"{"EnterpriseId":"not-a-uuid","IntegrationId":"a3c9e7b1-0d24-4f68-8b5a-1e7c9d3f2a60","Events":[]}"#)
-        .unwrap_err();
+    let error =
+        decode(r#"{"EnterpriseId":"not-a-uuid","IntegrationId":"a3c9e7b1-0d24-4f68-8b5a-1e7c9d3f2a60","Events":[]}"#)
+            .unwrap_err();
     assert!(error.contains("as `GeneralWebhookMessage`: EnterpriseId: UUID parsing failed"), "{error}");
     // An integration message of a known action with a bad payload is an error too.
     let error = decode(r#"{"Action":"IntegrationEnabled","Data":{"Enterprise":5}}"#).unwrap_err();

@@ -76,7 +76,13 @@ fn spec_text_cannot_add_manifest_keys_or_readme_blocks() {
     let tables: Vec<&str> = manifest.lines().filter(|l| l.starts_with('[')).collect();
     assert_eq!(
         tables,
-        ["[package]", "[lib]", "[dependencies.serde]", "[dependencies.serde_json]", "[dependencies.serde_path_to_error]"],
+        [
+            "[package]",
+            "[lib]",
+            "[dependencies.serde]",
+            "[dependencies.serde_json]",
+            "[dependencies.serde_path_to_error]"
+        ],
         "{manifest}"
     );
     let keys: Vec<&str> = manifest.lines().filter_map(|l| l.split_once(" = ").map(|(k, _)| k)).collect();

@@ -145,7 +145,9 @@ pub(crate) fn struct_id(api: &Api, ty: &TypeRef) -> Option<TypeId> {
 pub(crate) fn isolated_fields(api: &Api, config: &Config) -> BTreeSet<(TypeId, String)> {
     let mut out = BTreeSet::new();
     let received = api.webhooks.iter().filter_map(|w| w.payload.as_ref().map(|b| &b.ty)).chain(
-        api.channels.iter().flat_map(|c| c.messages.iter().filter(|m| m.direction == Direction::Receive).map(|m| &m.payload)),
+        api.channels
+            .iter()
+            .flat_map(|c| c.messages.iter().filter(|m| m.direction == Direction::Receive).map(|m| &m.payload)),
     );
     for ty in received {
         envelope_lists(api, ty, &mut out, 0);

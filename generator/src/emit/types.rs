@@ -421,7 +421,9 @@ fn builder(config: &Config, name: &Ident, s: &Struct, bases: &[TokenStream], all
         inits.push(quote!(#field: None));
         let setter = quote::format_ident!("with_{}", label);
         let (doc, value) = match shape {
-            Shape::DoubleOption => (format!(" Sets `{}` (`None` writes an explicit `null`).", f.name.wire), quote!(Option<#base>)),
+            Shape::DoubleOption => {
+                (format!(" Sets `{}` (`None` writes an explicit `null`).", f.name.wire), quote!(Option<#base>))
+            }
             _ => (format!(" Sets `{}`.", f.name.wire), quote!(#base)),
         };
         setters.extend(quote! {
@@ -451,6 +453,12 @@ fn builder(config: &Config, name: &Ident, s: &Struct, bases: &[TokenStream], all
     }
 }
 
+/// How a struct is used: the fields whose list items decode one by one, and whether it is sent.
+struct Role<'a> {
+    isolated: &'a [String],
+    sent: bool,
+}
+
 /// The wire names of the fields of `id` whose list items decode one by one.
 fn isolated_of(isolated: &std::collections::BTreeSet<(TypeId, String)>, id: TypeId) -> Vec<String> {
     isolated.iter().filter(|(owner, _)| *owner == id).map(|(_, name)| name.clone()).collect()
@@ -459,7 +467,8 @@ fn isolated_of(isolated: &std::collections::BTreeSet<(TypeId, String)>, id: Type
 /// Documentation that only repeats a name (`Boolean update value` on `BooleanUpdateValue`) is
 /// noise: such text is dropped.
 fn without_name_echo(docs: &crate::ir::Docs, names: &[&str]) -> crate::ir::Docs {
-    let squash = |text: &str| text.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect::<String>();
+    let squash =
+        |text: &str| text.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect::<String>();
     let echo = docs.text.as_deref().is_some_and(|t| names.iter().any(|n| squash(n) == squash(t)));
     crate::ir::Docs { text: if echo { None } else { docs.text.clone() }, deprecated: docs.deprecated.clone() }
 }
@@ -469,7 +478,7 @@ fn without_name_echo(docs: &crate::ir::Docs, names: &[&str]) -> crate::ir::Docs 
 fn operation_docs(api: &Api) -> std::collections::BTreeMap<TypeId, Vec<String>> {
     let mut out: std::collections::BTreeMap<TypeId, Vec<String>> = std::collections::BTreeMap::new();
     for op in &api.operations {
-        let what = op.docs.text.as_deref().map(|t| docs::sanitize(t)).filter(|t| !t.trim().is_empty());
+        let what = op.docs.text.as_deref().map(docs::sanitize).filter(|t| !t.trim().is_empty());
         let call = docs::code_span(&format!("{} {}", op.method.as_str(), op.path));
         let mut add = |ty: &TypeRef, role: &str| {
             if let TypeRef::Named(id) = ty {
@@ -521,7 +530,7 @@ fn type_def(
     let docs = doc_attrs(&own);
     let name = ident(&def.name.rust);
     match &def.kind {
-        TypeKind::Struct(s) => structure(api, config, def, s, isolated, sent, docs, uses),
+        TypeKind::Struct(s) => structure(api, config, def, s, Role { isolated, sent }, docs, uses),
         TypeKind::Enum(e) => string_enum(&name, e, docs),
         TypeKind::Union(u) => union(api, &name, u, docs, uses),
         TypeKind::Alias(ty) => {
@@ -592,11 +601,11 @@ fn structure(
     config: &Config,
     def: &TypeDef,
     s: &Struct,
-    isolated: &[String],
-    sent: bool,
+    role: Role<'_>,
     docs: TokenStream,
     uses: &mut Uses,
 ) -> TokenStream {
+    let Role { isolated, sent } = role;
     let name = ident(&def.name.rust);
     let rule = rename_rule(&s.fields);
     let rename_all = rule.map(|(rule_name, _)| quote!(#[serde(rename_all = #rule_name)]));

@@ -539,7 +539,8 @@ pub(crate) fn file_stem(path: &str) -> String {
 pub(crate) fn docs_of(node: &Node) -> Docs {
     // A title that only spells the name of the schema referred to (`Boolean update value` over
     // `BooleanUpdateValue`) says nothing.
-    let squash = |text: &str| text.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect::<String>();
+    let squash =
+        |text: &str| text.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect::<String>();
     let referred: Vec<String> = std::iter::once(node)
         .chain(["allOf", "oneOf", "anyOf"].into_iter().filter_map(|k| match node.get(k).and_then(Node::as_seq) {
             Some([single]) => Some(single),

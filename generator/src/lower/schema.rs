@@ -481,7 +481,9 @@ impl<'a> Lowerer<'a> {
                     TypeRef::Primitive(Primitive::Decimal) => {}
                     _ => self.warn(
                         prop,
-                        format!("`decimals` in the codegen config names `{key}`, which is not a number; it keeps its type"),
+                        format!(
+                            "`decimals` in the codegen config names `{key}`, which is not a number; it keeps its type"
+                        ),
                         "a property of type number",
                     ),
                 }
