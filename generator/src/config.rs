@@ -36,6 +36,9 @@ pub struct Config {
     /// Extra secret fields, as `Schema.Property` patterns in which `*` stands for any run of
     /// characters (`*.AccessToken`). The fields of `auth.body_fields` are secret everywhere.
     pub secrets: Vec<String>,
+    /// Number fields that are exact decimals (`rust_decimal::Decimal`), as `Schema.Property`
+    /// patterns like `secrets` (`*.Amount`); `format: decimal` needs no entry.
+    pub decimals: Vec<String>,
     /// True when the API treats `null` and an absent property alike: optional nullable fields
     /// then become a plain `Option` instead of the absent/null/value `Option<Option<T>>`.
     pub null_means_absent: bool,
@@ -627,6 +630,7 @@ impl Reader<'_> {
             "naming",
             "unions",
             "secrets",
+            "decimals",
             "null_means_absent",
             "tolerate_null",
             "overrides",
@@ -807,6 +811,7 @@ impl Reader<'_> {
                     }
                 }
                 "secrets" => config.secrets = self.strings(value, &pointer),
+                "decimals" => config.decimals = self.strings(value, &pointer),
                 "null_means_absent" | "tolerate_null" => match value.as_bool() {
                     Some(b) if key == "tolerate_null" => config.tolerate_null = b,
                     Some(b) => config.null_means_absent = b,

@@ -269,6 +269,9 @@ pub enum Primitive {
     F32,
     /// 64-bit float.
     F64,
+    /// An exact decimal number (`format: decimal`, or chosen in the codegen config), written on
+    /// the wire as a JSON number.
+    Decimal,
     /// A UUID.
     Uuid,
     /// An RFC 3339 instant.

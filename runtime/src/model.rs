@@ -1,6 +1,7 @@
 //! What generated types crates share, compiled once here instead of in every crate:
 //! [`Nullable`] for optional nullable fields, the serde plumbing of open enums and of tagged
-//! unions that keep unknown variants, and redaction of secrets in `Debug` output. Available
+//! unions that keep unknown variants, untagged unions chosen by shape, items decoded one by one
+//! ([`Decoded`]), and redaction of secrets in `Debug` output. Available
 //! without features; it needs only serde and serde_json.
 
 use std::fmt;
@@ -383,7 +384,8 @@ impl<'de, T: Adjacent> Visitor<'de> for AdjacentVisitor<T> {
         }
         if let Some(name) = tag.as_ref().and_then(Scalar::as_str).filter(|name| T::known(name)) {
             // The content came before the tag, or is absent (`null`).
-            return T::content(name, content.unwrap_or(Value::Null)).map_err(de::Error::custom);
+            return T::content(name, content.unwrap_or(Value::Null))
+                .map_err(|e| de::Error::custom(format_args!("{}: {e}", T::CONTENT)));
         }
         let mut raw = serde_json::Map::new();
         if let Some(tag) = tag {
@@ -439,7 +441,7 @@ impl<'de, T: Tagged> Visitor<'de> for InternalVisitor<T> {
 /// Buffered properties first, then the rest of a live map.
 struct Chain<A> {
     buffered: std::vec::IntoIter<(String, Value)>,
-    value: Option<Value>,
+    value: Option<(String, Value)>,
     live: A,
 }
 
@@ -449,7 +451,7 @@ impl<'de, A: de::MapAccess<'de>> de::MapAccess<'de> for Chain<A> {
     fn next_key_seed<K: de::DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, A::Error> {
         match self.buffered.next() {
             Some((key, value)) => {
-                self.value = Some(value);
+                self.value = Some((key.clone(), value));
                 seed.deserialize(de::value::StringDeserializer::<A::Error>::new(key)).map(Some)
             }
             None => self.live.next_key_seed(seed),
@@ -458,7 +460,8 @@ impl<'de, A: de::MapAccess<'de>> de::MapAccess<'de> for Chain<A> {
 
     fn next_value_seed<V: de::DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, A::Error> {
         match self.value.take() {
-            Some(value) => seed.deserialize(value).map_err(de::Error::custom),
+            // A buffered value is decoded away from the input: its error names the property.
+            Some((key, value)) => seed.deserialize(value).map_err(|e| de::Error::custom(format_args!("{key}: {e}"))),
             None => self.live.next_value_seed(seed),
         }
     }
@@ -577,5 +580,212 @@ impl<'de> serde::Deserialize<'de> for Scalar<'de> {
         }
 
         deserializer.deserialize_any(ScalarVisitor)
+    }
+}
+
+/// Decodes `value` as `T`; the error names the path of the failing field (`Events[1].Value.Id`).
+pub fn decode_traced<T: DeserializeOwned>(value: &Value) -> Result<T, String> {
+    serde_path_to_error::deserialize(value).map_err(|error| {
+        let path = error.path().to_string();
+        let inner = error.into_inner();
+        if path == "." { inner.to_string() } else { format!("{path}: {inner}") }
+    })
+}
+
+/// One item of a batch, a message or a page: decoded, or kept as received with the reason it
+/// does not decode, so that one malformed item never sinks the others.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Decoded<T> {
+    /// The item, decoded.
+    Ok(T),
+    /// An item that does not decode as `T`.
+    Malformed {
+        /// The item as received.
+        raw: Value,
+        /// Why it does not decode, with the path of the failing field.
+        error: String,
+    },
+}
+
+impl<T> Decoded<T> {
+    /// The decoded item, if it decoded.
+    pub fn ok(&self) -> Option<&T> {
+        match self {
+            Decoded::Ok(item) => Some(item),
+            Decoded::Malformed { .. } => None,
+        }
+    }
+
+    /// The decoded item, or the raw item and the reason it does not decode.
+    pub fn into_result(self) -> Result<T, (Value, String)> {
+        match self {
+            Decoded::Ok(item) => Ok(item),
+            Decoded::Malformed { raw, error } => Err((raw, error)),
+        }
+    }
+
+    /// True when the item does not decode.
+    pub fn is_malformed(&self) -> bool {
+        matches!(self, Decoded::Malformed { .. })
+    }
+}
+
+impl<T> From<T> for Decoded<T> {
+    fn from(item: T) -> Self {
+        Decoded::Ok(item)
+    }
+}
+
+impl<T: Serialize> Serialize for Decoded<T> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Decoded::Ok(item) => item.serialize(serializer),
+            Decoded::Malformed { raw, .. } => raw.serialize(serializer),
+        }
+    }
+}
+
+impl<'de, T: DeserializeOwned> Deserialize<'de> for Decoded<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let raw = Value::deserialize(deserializer)?;
+        Ok(match decode_traced(&raw) {
+            Ok(item) => Decoded::Ok(item),
+            Err(error) => Decoded::Malformed { raw, error },
+        })
+    }
+}
+
+/// JSON kinds, as bits: what a variant of an untagged union accepts.
+pub mod kind {
+    pub const NULL: u8 = 1;
+    pub const BOOL: u8 = 2;
+    pub const INTEGER: u8 = 4;
+    pub const FRACTION: u8 = 8;
+    pub const STRING: u8 = 16;
+    pub const ARRAY: u8 = 32;
+    pub const OBJECT: u8 = 64;
+    pub const ANY: u8 = 127;
+}
+
+/// What a variant of an untagged union looks like on the wire.
+pub struct Shape {
+    /// The variant's name.
+    pub variant: &'static str,
+    /// The JSON kinds it accepts ([`kind`] bits).
+    pub kinds: u8,
+    /// Properties only this variant requires: an object with any of them is this variant (or
+    /// an error), an object with none of them is not.
+    pub keys: &'static [&'static str],
+}
+
+fn kind_of(value: &Value) -> u8 {
+    match value {
+        Value::Null => kind::NULL,
+        Value::Bool(_) => kind::BOOL,
+        Value::Number(n) if n.is_f64() => kind::FRACTION,
+        Value::Number(_) => kind::INTEGER,
+        Value::String(_) => kind::STRING,
+        Value::Array(_) => kind::ARRAY,
+        Value::Object(_) => kind::OBJECT,
+    }
+}
+
+fn describe_value(value: &Value) -> String {
+    match value {
+        Value::Null => "null".to_owned(),
+        Value::Bool(_) => "a boolean".to_owned(),
+        Value::Number(_) => format!("the number {value}"),
+        Value::String(_) => "a string".to_owned(),
+        Value::Array(_) => "an array".to_owned(),
+        Value::Object(map) if map.is_empty() => "an empty object".to_owned(),
+        Value::Object(map) => {
+            let keys: Vec<String> = map.keys().take(8).map(|k| format!("`{k}`")).collect();
+            format!("an object with {}", keys.join(", "))
+        }
+    }
+}
+
+fn describe_shape(shape: &Shape) -> String {
+    const NAMES: [(u8, &str); 7] = [
+        (kind::NULL, "null"),
+        (kind::BOOL, "a boolean"),
+        (kind::INTEGER, "an integer"),
+        (kind::FRACTION, "a number"),
+        (kind::STRING, "a string"),
+        (kind::ARRAY, "an array"),
+        (kind::OBJECT, "an object"),
+    ];
+    let mut kinds: Vec<&str> = NAMES.iter().filter(|(bit, _)| shape.kinds & bit != 0).map(|(_, n)| *n).collect();
+    if shape.kinds & kind::FRACTION != 0 {
+        kinds.retain(|k| *k != "an integer");
+    }
+    let mut text = if shape.kinds == kind::ANY { "any value".to_owned() } else { kinds.join(" or ") };
+    if !shape.keys.is_empty() {
+        let keys: Vec<String> = shape.keys.iter().map(|k| format!("`{k}`")).collect();
+        text.push_str(&format!(" with {}", keys.join(" or ")));
+    }
+    format!("{text} (`{}`)", shape.variant)
+}
+
+/// Decoding of an untagged union. The candidates are the variants whose JSON kind fits; for an
+/// object, the variants some of whose own required properties it has, or, when it has none,
+/// the variants that have no such properties. Candidates are tried in declaration order and
+/// the first that decodes wins; when none does, the error says why each failed.
+pub struct Untagged<'v> {
+    union: &'static str,
+    value: &'v Value,
+    shapes: &'static [Shape],
+    candidates: Vec<bool>,
+    failures: Vec<String>,
+}
+
+impl<'v> Untagged<'v> {
+    pub fn new(union: &'static str, value: &'v Value, shapes: &'static [Shape]) -> Self {
+        let kind = kind_of(value);
+        let fits: Vec<bool> = shapes.iter().map(|s| s.kinds & kind != 0).collect();
+        let mut candidates = fits.clone();
+        if let Value::Object(map) = value {
+            let by_key: Vec<bool> = shapes
+                .iter()
+                .zip(&fits)
+                .map(|(s, fit)| *fit && s.keys.iter().any(|k| map.contains_key(*k)))
+                .collect();
+            candidates = if by_key.contains(&true) {
+                by_key
+            } else {
+                shapes.iter().zip(&fits).map(|(s, fit)| *fit && s.keys.is_empty()).collect()
+            };
+        }
+        Untagged { union, value, shapes, candidates, failures: Vec::new() }
+    }
+
+    /// Decodes variant `index` if it is a candidate; a failure is kept for the error.
+    pub fn decode<T: DeserializeOwned>(&mut self, index: usize) -> Option<T> {
+        if !self.candidates.get(index).copied().unwrap_or(false) {
+            return None;
+        }
+        match decode_traced(self.value) {
+            Ok(value) => Some(value),
+            Err(error) => {
+                let variant = self.shapes.get(index).map_or("?", |s| s.variant);
+                self.failures.push(format!("as `{variant}`: {error}"));
+                None
+            }
+        }
+    }
+
+    /// The error when no candidate decoded.
+    pub fn error<E: de::Error>(self) -> E {
+        if self.failures.is_empty() {
+            let expected: Vec<String> = self.shapes.iter().map(describe_shape).collect();
+            E::custom(format_args!(
+                "`{}`: expected {}; found {}",
+                self.union,
+                expected.join(", or "),
+                describe_value(self.value)
+            ))
+        } else {
+            E::custom(format_args!("`{}` {}", self.union, self.failures.join("; ")))
+        }
     }
 }

@@ -209,7 +209,7 @@ async fn a_listing_streams_in_order_and_stops_after_a_short_page() {
     let client = client(&server, RetryPolicy::none());
     let ids: Vec<String> = client
         .reservations_get_all_2023_06_06_stream(reservations_request(2))
-        .map(|r| r.unwrap().number)
+        .map(|r| r.unwrap().ok().unwrap().number.clone())
         .collect()
         .await;
     assert_eq!(ids, ["0", "1", "2", "3", "4"]);

@@ -27,6 +27,12 @@ components:
       properties:
         Text: {type: string, nullable: true}
         Token: {type: string}
+    Charge:
+      type: object
+      properties:
+        Amount: {type: number}
+        Rate: {type: number}
+        Label: {type: string}
 "#;
 
 fn generate(config_text: &str) -> Result<String, String> {
@@ -200,7 +206,8 @@ fn pagination_settings_make_a_stream_and_the_client_can_be_disabled() {
     let files = generate_ops(base).unwrap();
     let client = &files["shop-client/src/lib.rs"];
     assert!(client.contains("pub fn items_list_stream("), "{client}");
-    assert!(client.contains("Item = rt::Result<types::Item, serde_json::Value>"), "{client}");
+    // Each item of a page decodes on its own.
+    assert!(client.contains("Item = rt::Result<types::Decoded<types::Item>, serde_json::Value>"), "{client}");
     assert!(client.contains("body.limit.cursor = Some(cursor).into();"), "{client}");
     assert!(client.contains("pub token: Option<rt::Secret>"), "{client}");
     let manifest = &files["shop-client/Cargo.toml"];
@@ -315,4 +322,14 @@ fn secret_patterns_and_auth_body_fields_are_redacted_everywhere() {
     let lib = generate("name: pay\nspecs: [api.yaml]\nauth: {body_fields: [Token]}\n").unwrap();
     assert!(lib.contains(r#".field("token", &model::Redacted)"#), "{lib}");
     assert!(!lib.contains(r#".field("last4", &model::Redacted)"#), "{lib}");
+}
+
+#[test]
+fn decimals_setting_makes_chosen_number_fields_exact() {
+    let lib = generate("name: pay\nspecs: [api.yaml]\ndecimals: ['*.Amount']\n").unwrap();
+    assert!(lib.contains("pub amount: Option<rust_decimal::Decimal>"), "{lib}");
+    assert!(lib.contains("pub rate: Option<f64>"), "{lib}");
+    assert!(lib.contains("pub use rust_decimal::Decimal;"), "{lib}");
+    let plain = generate("name: pay\nspecs: [api.yaml]\n").unwrap();
+    assert!(plain.contains("pub amount: Option<f64>") && !plain.contains("rust_decimal"), "{plain}");
 }

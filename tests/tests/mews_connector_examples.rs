@@ -166,6 +166,7 @@ fn rust_type(api: &Api, ty: &TypeRef) -> String {
             Primitive::I64 => "i64",
             Primitive::F32 => "f32",
             Primitive::F64 => "f64",
+            Primitive::Decimal => "rust_decimal::Decimal",
             Primitive::Uuid => "uuid::Uuid",
             Primitive::DateTime => "chrono::DateTime<chrono::Utc>",
             Primitive::Date => "chrono::NaiveDate",

@@ -2,7 +2,7 @@
 //! encode back to the same JSON.
 
 use mews_types::{
-    DeviceCommandState, GeneralWebhookMessage, IntegrationWebhookMessage, ReservationState, WebSocketEvent,
+    Decoded, DeviceCommandState, GeneralWebhookMessage, IntegrationWebhookMessage, ReservationState, WebSocketEvent,
     WebSocketMessage, WebhookEvent, WebhookMessage,
 };
 use serde_json::Value;
@@ -42,7 +42,7 @@ fn general_webhook_round_trips_and_keeps_every_event() {
     let ids: Vec<String> = message
         .events
         .iter()
-        .map(|e| match e {
+        .map(|e| match e.ok().expect("every example event decodes") {
             WebhookEvent::CustomerAdded(d) | WebhookEvent::CustomerUpdated(d) => format!("customer {}", d.id),
             WebhookEvent::ServiceOrderUpdated(d) => format!("reservation {}", d.id),
             WebhookEvent::Unknown(v) => panic!("known discriminator decoded as unknown: {v}"),
@@ -95,7 +95,7 @@ fn websocket_message_round_trips() {
     let kinds: Vec<&str> = message
         .events
         .iter()
-        .map(|e| match e {
+        .map(|e| match e.ok().expect("every example event decodes") {
             WebSocketEvent::DeviceCommand(_) => "DeviceCommand",
             WebSocketEvent::Reservation(_) => "Reservation",
             WebSocketEvent::Resource(_) => "Resource",
@@ -116,7 +116,7 @@ fn unknown_events_and_enum_values_are_kept_not_rejected() {
         "Events":[{"Discriminator":"BillClosed","Value":{"Id":"x","Extra":1}}],
         "FutureField":true}"#;
     let message: GeneralWebhookMessage = serde_json::from_str(text).unwrap();
-    let WebhookEvent::Unknown(raw) = &message.events[0] else { panic!("{:?}", message.events[0]) };
+    let Some(WebhookEvent::Unknown(raw)) = message.events[0].ok() else { panic!("{:?}", message.events[0]) };
     assert_eq!(raw["Discriminator"], "BillClosed");
     assert_eq!(raw["Value"]["Extra"], 1);
     // The unknown event is sent back exactly as it came.
@@ -126,8 +126,8 @@ fn unknown_events_and_enum_values_are_kept_not_rejected() {
     let ws = r#"{"Events":[{"Type":"DoorOpened","Id":"1"},
         {"Type":"DeviceCommand","Id":"3a8d1f64-c29e-4b70-9f5a-e6b2d8c0a147","State":"Teleporting"}]}"#;
     let message: WebSocketMessage = serde_json::from_str(ws).unwrap();
-    assert!(matches!(&message.events[0], WebSocketEvent::Unknown(v) if v["Type"] == "DoorOpened"));
-    let WebSocketEvent::DeviceCommand(command) = &message.events[1] else { panic!() };
+    assert!(matches!(message.events[0].ok(), Some(WebSocketEvent::Unknown(v)) if v["Type"] == "DoorOpened"));
+    let Some(WebSocketEvent::DeviceCommand(command)) = message.events[1].ok() else { panic!() };
     assert_eq!(command.state, DeviceCommandState::Unknown("Teleporting".into()));
     assert_eq!(command.state.as_str(), "Teleporting");
     assert_eq!(serde_json::to_value(&command.state).unwrap(), "Teleporting");
@@ -172,4 +172,66 @@ fn date_time_fields_accept_dates_without_loss() {
     assert_eq!(serde_json::to_string(&instant).unwrap(), r#""2021-06-19T21:30:00.500Z""#, "written in UTC");
     let error = serde_json::from_str::<DateTime>(r#""19.06.2021""#).unwrap_err().to_string();
     assert!(error.contains("expected an RFC 3339 date-time or YYYY-MM-DD"), "{error}");
+}
+
+/// The top-level webhook body is read by the keys that tell the two envelopes apart, and a
+/// malformed body of a known kind is an error naming the field, never an unknown message.
+#[test]
+fn webhook_envelope_is_chosen_by_shape_and_never_hides_a_failure() {
+    let decode = |text: &str| serde_json::from_str::<WebhookMessage>(text).map_err(|e| e.to_string());
+    // A general message missing a field: an error naming it, not an unknown integration event.
+    let error = decode(r#"{"EnterpriseId":"5d1f2c8e-7a41-4b93-9e0c-2f6a8b3d4c51","Events":[]}"#).unwrap_err();
+    assert!(error.contains("as `GeneralWebhookMessage`: missing field `IntegrationId`"), "{error}");
+    let error =
+        decode(r#"{"EnterpriseId":"not-a-uuid","IntegrationId":"a3c9e7b1-0d24-4f68-8b5a-1e7c9d3f2a60","Events":[]}"#)
+            .unwrap_err();
+    assert!(error.contains("as `GeneralWebhookMessage`: EnterpriseId: UUID parsing failed"), "{error}");
+    // An integration message of a known action with a bad payload is an error too.
+    let error = decode(r#"{"Action":"IntegrationEnabled","Data":{"Enterprise":5}}"#).unwrap_err();
+    assert!(error.contains("as `IntegrationWebhookMessage`: Data"), "{error}");
+    // Unknown means only an action this crate does not know.
+    let later = decode(r#"{"Action":"IntegrationPaused","Data":{}}"#).unwrap();
+    assert!(matches!(later, WebhookMessage::IntegrationWebhookMessage(IntegrationWebhookMessage::Unknown(_))));
+    for odd in [r#"{"Foo":1}"#, "[1,2]", "null", r#""text""#] {
+        let error = decode(odd).unwrap_err();
+        assert!(error.contains("`WebhookMessage`: expected an object with `EnterpriseId`"), "{odd}: {error}");
+    }
+}
+
+/// One event that fails to decode keeps its raw JSON and error; every other event decodes.
+#[test]
+fn one_bad_event_in_a_webhook_batch_or_websocket_message_is_isolated() {
+    let mut batch: Value = serde_json::from_str(&data("general-webhook.json")).unwrap();
+    batch["Events"][1]["Value"]["Id"] = Value::from("not-a-uuid");
+    let message: WebhookMessage = serde_json::from_value(batch.clone()).unwrap();
+    let WebhookMessage::GeneralWebhookMessage(message) = message else { panic!("{message:?}") };
+    let malformed: Vec<usize> = (0..message.events.len()).filter(|i| message.events[*i].is_malformed()).collect();
+    assert_eq!(malformed, [1]);
+    let Decoded::Malformed { raw, error } = &message.events[1] else { unreachable!() };
+    assert_eq!(raw, &batch["Events"][1]);
+    assert!(error.starts_with("Value.Id: UUID parsing failed"), "{error}");
+    assert_eq!(serde_json::to_value(&message).unwrap()["Events"], batch["Events"], "kept as received");
+
+    let mut ws: Value = serde_json::from_str(&data("websocket-message.json")).unwrap();
+    ws["Events"][0]["Id"] = Value::from(17);
+    let message: WebSocketMessage = serde_json::from_value(ws.clone()).unwrap();
+    assert!(message.events[0].is_malformed(), "{:?}", message.events[0]);
+    assert!(message.events[1..].iter().all(|e| !e.is_malformed()), "{:?}", message.events);
+}
+
+/// A page of results: one item that fails to decode does not sink the page.
+#[test]
+fn one_bad_item_in_a_page_is_isolated() {
+    let page = serde_json::json!({
+        "Messages": [
+            {"Id": "0f7d3b92-64e1-4c0a-b5d8-7a2e9c1f4b36", "MessageThreadId": "0f7d3b92-64e1-4c0a-b5d8-7a2e9c1f4b36",
+             "Text": "Hello", "Sender": {"Discriminator": "Enterprise"}, "CreatedUtc": "2024-01-01T00:00:00Z"},
+            {"Id": "0f7d3b92-64e1-4c0a-b5d8-7a2e9c1f4b36", "Text": "no thread"}
+        ],
+        "Cursor": null
+    });
+    let result: mews_types::MessageResult = serde_json::from_value(page).unwrap();
+    assert!(result.messages[0].ok().is_some_and(|m| m.text == "Hello"), "{:?}", result.messages[0]);
+    let Decoded::Malformed { error, .. } = &result.messages[1] else { panic!("{:?}", result.messages[1]) };
+    assert!(error.contains("missing field `MessageThreadId`"), "{error}");
 }

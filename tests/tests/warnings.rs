@@ -99,3 +99,14 @@ fn shapes_the_generator_does_not_read_are_warnings() {
     assert!(list[2].message.contains("`enum` mixes strings with other values"), "{}", list[2]);
     assert_eq!(list[2].location.pointer, "/components/schemas/C/enum");
 }
+
+#[test]
+fn a_coproduct_value_without_a_typed_member_is_a_warning() {
+    let spec = format!(
+        "{HEAD}components:\n  schemas:\n    K: {{type: string, enum: [Card, Cash]}}\n    CardData: {{type: object, properties: {{n: {{type: string}}}}}}\n    InvoiceData: {{type: object, title: Invoice data, properties: {{i: {{type: string}}}}}}\n    P:\n      type: object\n      properties:\n        Discriminator: {{$ref: '#/components/schemas/K'}}\n        Value:\n          oneOf: [{{$ref: '#/components/schemas/CardData'}}, {{$ref: '#/components/schemas/InvoiceData'}}, {{type: integer}}]\n"
+    );
+    let w = one(&spec);
+    assert!(w.message.contains("no member of `Value` is named after the `Discriminator` value `Cash`"), "{w}");
+    assert!(w.message.contains("raw JSON"), "{w}");
+    assert_eq!(w.location.pointer, "/components/schemas/P/properties/Value");
+}

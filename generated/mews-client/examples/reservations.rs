@@ -119,6 +119,13 @@ async fn run() -> Result<(), Failure> {
     let mut count: u64 = 0;
     while let Some(item) = items.next().await {
         let item = item.map_err(|e| Failure::Call(e.to_string()))?;
+        let item = match item {
+            mews_client::types::Decoded::Ok(item) => item,
+            mews_client::types::Decoded::Malformed { error, .. } => {
+                eprintln!("skipped an item that does not decode: {error}");
+                continue;
+            }
+        };
         println!("{}", item.id);
         count += 1;
     }

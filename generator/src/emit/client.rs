@@ -758,6 +758,12 @@ fn struct_of<'a>(api: &'a Api, ty: &TypeRef) -> Option<&'a Struct> {
     None
 }
 
+/// True when the items of `field` of the page type decode one by one (`Decoded<T>`).
+fn is_isolated(api: &Api, config: &Config, page: &TypeRef, field: &Field) -> bool {
+    crate::emit::spell::struct_id(api, page)
+        .is_some_and(|id| crate::emit::spell::isolated_fields(api, config).contains(&(id, field.name.wire.clone())))
+}
+
 /// Follows a dotted path of wire names through struct fields: the Rust field path, the last
 /// field, its struct, and whether every field before the last is required and not null.
 fn field_path<'a>(
@@ -889,7 +895,12 @@ fn stream_method(cx: &mut Ctx<'_>, op: &Operation, taken: &mut BTreeSet<String>)
         }
     };
     let TypeRef::List(item_ty) = &items_field.ty else { return None };
-    let item = cx.ty(item_ty);
+    let mut item = cx.ty(item_ty);
+    if is_isolated(api, config, &page_ty, items_field) {
+        // Each item decodes on its own: a malformed one arrives as `Decoded::Malformed`.
+        let types = &cx.types;
+        item = quote!(#types::Decoded<#item>);
+    }
     let request = cx.ty(&request_ty);
     let page = cx.ty(&page_ty);
     let items_name = ident(&items_field.name.rust);
@@ -1139,11 +1150,27 @@ fn example_program(
                 })
                 .ok_or_else(|| fail("no item list".into()))?;
             let line = print(cx, &item_ty, quote!(item))?;
+            let types = &cx.types;
+            let decoded = page.fields.iter().any(|f| {
+                matches!(&f.ty, TypeRef::List(inner) if **inner == item_ty) && is_isolated(api, config, &page_ty, f)
+            });
+            let unpack = decoded.then(|| {
+                quote! {
+                    let item = match item {
+                        #types::Decoded::Ok(item) => item,
+                        #types::Decoded::Malformed { error, .. } => {
+                            eprintln!("skipped an item that does not decode: {error}");
+                            continue;
+                        }
+                    };
+                }
+            });
             quote! {
                 let mut items = std::pin::pin!(client.#stream(body));
                 let mut count: u64 = 0;
                 while let Some(item) = items.next().await {
                     let item = item.map_err(|e| Failure::Call(e.to_string()))?;
+                    #unpack
                     #line
                     count += 1;
                 }

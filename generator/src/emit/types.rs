@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use super::spell::{Shape, Uses, field_shape, ident, type_tokens};
 use super::{Dependency, Files, Provenance, doc_attrs, docs, render_rust, render_template};
 use crate::config::Config;
-use crate::ir::{Api, Direction, Field, StringEnum, Struct, Tagging, TypeDef, TypeKind, TypeRef, Union};
+use crate::ir::{Api, Direction, Field, StringEnum, Struct, Tagging, TypeDef, TypeId, TypeKind, TypeRef, Union};
 use crate::naming;
 
 const README: &str = include_str!("../../../templates/types/README.md.j2");
@@ -23,8 +23,13 @@ pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &
         }
     }
     let mut items = TokenStream::new();
-    for def in &api.types {
-        items.extend(type_def(api, config, def, &mut uses));
+    let isolated = super::spell::isolated_fields(api, config);
+    let sent = sent_types(api);
+    let operations = operation_docs(api);
+    for (i, def) in api.types.iter().enumerate() {
+        let id = TypeId(i);
+        let ops = operations.get(&id).map(Vec::as_slice).unwrap_or_default();
+        items.extend(type_def(api, config, def, &isolated_of(&isolated, id), sent.contains(&id), ops, &mut uses));
     }
     let raw_title = if api.title.trim().is_empty() { config.name.as_str() } else { api.title.as_str() };
     // Titles and versions are spec text: one line of escaped Markdown wherever they appear.
@@ -34,7 +39,9 @@ pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &
     if !version.is_empty() {
         crate_doc.push_str(&format!(" (version {version})"));
     }
-    crate_doc.push_str(".\n\nEvery model, webhook payload and channel message of the API, with serde. Unknown enum values and unknown union variants deserialize into an `Unknown` variant that keeps the raw value; unknown fields are ignored.");
+    crate_doc.push_str(".\n\nEvery model, webhook payload and channel message of the API, with serde. Unknown enum values and unknown variants of tagged unions deserialize into an `Unknown` variant that keeps the raw value; unknown fields are ignored; a value of a known kind that does not decode is an error, never `Unknown`.");
+    crate_doc.push_str(&decoding_docs(api, &isolated));
+    crate_doc.push_str(&building_docs(api, config));
     if let Some(text) = &api.docs.text {
         crate_doc.push_str("\n\n");
         crate_doc.push_str(&docs::sanitize(text));
@@ -54,14 +61,23 @@ pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &
         )
     });
     let calendar = uses.date.then(calendar_module);
+    let decimal = uses.decimal.then(|| {
+        quote! {
+            /// Exact decimal numbers (`format: decimal` and the fields the codegen config names):
+            /// read from a JSON number or string, written as a JSON number.
+            pub use rust_decimal::Decimal;
+        }
+    });
     let lib = quote! {
         #crate_docs
         #![allow(deprecated, clippy::large_enum_variant, clippy::enum_variant_names, clippy::doc_lazy_continuation, clippy::doc_overindented_list_items, clippy::type_complexity)]
         /// The serde helpers this crate's types use, from `triad-runtime`: [`model::Nullable`]
         /// is the type of optional fields that may also be `null`.
         pub use triad_runtime::model;
+        pub use triad_runtime::model::Decoded;
         #serde_import
         #calendar
+        #decimal
         #items
     };
     let prefix = &krate.name;
@@ -118,6 +134,66 @@ pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &
     Ok(())
 }
 
+/// The crate docs' section on how values are read: untagged unions, and the lists whose items
+/// decode one by one.
+fn decoding_docs(api: &Api, isolated: &std::collections::BTreeSet<(TypeId, String)>) -> String {
+    let mut out = String::new();
+    let untagged = api.types.iter().any(|t| matches!(&t.kind, TypeKind::Union(u) if u.tagging == Tagging::Untagged));
+    if untagged {
+        out.push_str(
+            "\n\n# Untagged unions\n\nA union without a tag is read by shape. The candidates are the variants \
+             whose JSON kind fits the value (object, array, string, number, boolean); for an object, the variants \
+             with a required property that no other variant declares and that the object has, or, when the object \
+             has none of those, the variants without such properties. The first candidate in the order listed that \
+             decodes wins, so when several fit the choice is fixed by that order. A value no candidate decodes is an \
+             error that says why each failed (with the path of the failing field); it is never kept as unknown.",
+        );
+    }
+    if !isolated.is_empty() {
+        out.push_str(
+            "\n\n# One item at a time\n\nIn these lists each item decodes on its own, as [`Decoded`]: an item that \
+             does not decode becomes `Decoded::Malformed` with its raw JSON and the error, and the other items still \
+             decode. They are the event lists of received webhook and channel messages and the item lists of \
+             paginated responses:\n",
+        );
+        for (id, field) in isolated {
+            out.push_str(&format!("\n- {} of [`{}`]", docs::code_span(field), api.ty(*id).name.rust));
+        }
+    }
+    out
+}
+
+/// The crate docs' section on building values and on optional nullable fields.
+fn building_docs(api: &Api, config: &Config) -> String {
+    let structs: Vec<&Struct> =
+        api.types.iter().filter_map(|t| if let TypeKind::Struct(s) = &t.kind { Some(s) } else { None }).collect();
+    if structs.is_empty() {
+        return String::new();
+    }
+    let mut out = "\n\n# Building values\n\nTypes that are sent (request bodies and what they contain) have `new`, \
+        taking the fields that must be given, and a chainable `with_<field>` setter for every other field; a \
+        deprecated field's setter is deprecated, so only setting such a field warns. Types whose fields are all \
+        optional implement `Default`. String enums implement `FromStr` (an unknown value becomes the unknown variant)."
+        .to_owned();
+    let nullable = structs.iter().any(|s| s.fields.iter().any(|f| !f.required && f.nullable));
+    if nullable {
+        out.push_str(if config.null_means_absent {
+            "\n\nAn optional field that may be `null` is one `Option`: this API treats `null` as \"not given\", so \
+             `None` is left out when writing and `null` reads as `None`."
+        } else {
+            "\n\nAn optional field that may be `null` is `Option<Option<T>>`, because absent and `null` can mean \
+             different things: `None` is left out, `Some(None)` is written as `null`, `Some(Some(v))` as the value."
+        });
+    }
+    if structs.iter().any(|s| s.update_wrapper) {
+        out.push_str(
+            "\n\nUpdates keep the keep/set/clear distinction with wrapper types (`...UpdateValue`): leave the \
+             wrapper out to keep the current value, `set(v)` to change it, `clear()` to remove it.",
+        );
+    }
+    out
+}
+
 /// `Cargo.toml` of the types crate, written by the shared manifest writer.
 fn manifest(api: &Api, config: &Config, provenance: &Provenance, uses: &Uses) -> Result<String, String> {
     let krate = &config.types_crate;
@@ -137,6 +213,10 @@ fn manifest(api: &Api, config: &Config, provenance: &Provenance, uses: &Uses) ->
     }
     if uses.chrono {
         dependencies.insert("chrono", Dependency::registry("0.4", &["std", "serde"]));
+    }
+    if uses.decimal {
+        // Read from a number or a string, written as a JSON number.
+        dependencies.insert("rust_decimal", Dependency::registry("1", &["std", "serde-float"]));
     }
     super::manifest(&krate.name, &krate.version, description, dependencies, BTreeMap::new(), provenance)
 }
@@ -344,11 +424,178 @@ fn calendar_module() -> TokenStream {
     }
 }
 
-fn type_def(api: &Api, config: &Config, def: &TypeDef, uses: &mut Uses) -> TokenStream {
-    let docs = doc_attrs(&def.docs);
+/// The types a consumer of the API builds and sends: request bodies and sent channel messages,
+/// and every type they contain.
+fn sent_types(api: &Api) -> std::collections::BTreeSet<TypeId> {
+    let mut stack: Vec<&TypeRef> = api.operations.iter().filter_map(|op| op.request.as_ref().map(|b| &b.ty)).collect();
+    for channel in &api.channels {
+        stack.extend(channel.messages.iter().filter(|m| m.direction == Direction::Send).map(|m| &m.payload));
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    while let Some(ty) = stack.pop() {
+        match ty {
+            TypeRef::List(inner) | TypeRef::Map(inner) => stack.push(inner),
+            TypeRef::Named(id) if seen.insert(*id) => match &api.ty(*id).kind {
+                TypeKind::Struct(s) => stack.extend(s.fields.iter().map(|f| &f.ty)),
+                TypeKind::Union(u) => stack.extend(u.variants.iter().filter_map(|v| v.ty.as_ref())),
+                TypeKind::Alias(inner) | TypeKind::Newtype(inner) => stack.push(inner),
+                TypeKind::Enum(_) => {}
+            },
+            _ => {}
+        }
+    }
+    seen
+}
+
+/// `new` with the fields that must be given, and a chainable `with_<field>` setter for each
+/// other field. A deprecated field's setter is deprecated too, so only setting it warns.
+fn builder(config: &Config, name: &Ident, s: &Struct, bases: &[TokenStream], all_optional: bool) -> TokenStream {
+    if let ([field], [base]) = (s.fields.as_slice(), bases) {
+        if s.update_wrapper {
+            let field = ident(&field.name.rust);
+            return quote! {
+                impl #name {
+                    /// Sets the value (leave the wrapper out to keep the current one).
+                    pub fn set(value: #base) -> Self {
+                        Self { #field: Some(value) }
+                    }
+                    /// Clears the value (sent as `null`).
+                    pub fn clear() -> Self {
+                        Self { #field: None }
+                    }
+                }
+            };
+        }
+    }
+    let mut params = Vec::new();
+    let mut inits = Vec::new();
+    let mut setters = TokenStream::new();
+    for (f, base) in s.fields.iter().zip(bases) {
+        let field = ident(&f.name.rust);
+        let label = naming::unraw(&f.name.rust);
+        let deprecated = f.docs.deprecated.as_ref().map(|reason| match reason.as_deref().map(docs::inline) {
+            Some(note) if !note.is_empty() => quote!(#[deprecated(note = #note)]),
+            _ => quote!(#[deprecated]),
+        });
+        let shape = field_shape(config, s, f);
+        if shape == Shape::Plain {
+            params.push(quote!(#field: #base));
+            inits.push(quote!(#field));
+            continue;
+        }
+        inits.push(quote!(#field: None));
+        let setter = quote::format_ident!("with_{}", label);
+        let (doc, value) = match shape {
+            Shape::DoubleOption => {
+                (format!(" Sets `{}` (`None` writes an explicit `null`).", f.name.wire), quote!(Option<#base>))
+            }
+            _ => (format!(" Sets `{}`.", f.name.wire), quote!(#base)),
+        };
+        setters.extend(quote! {
+            #[doc = #doc]
+            #deprecated
+            pub fn #setter(mut self, value: #value) -> Self {
+                self.#field = Some(value);
+                self
+            }
+        });
+    }
+    let constructor = (!all_optional).then(|| {
+        let too_many = (params.len() > 7).then(|| quote!(#[allow(clippy::too_many_arguments)]));
+        quote! {
+            /// A value with the fields that must be given; set the others with the `with_` methods.
+            #too_many
+            pub fn new(#(#params),*) -> Self {
+                Self { #(#inits),* }
+            }
+        }
+    });
+    quote! {
+        impl #name {
+            #constructor
+            #setters
+        }
+    }
+}
+
+/// How a struct is used: the fields whose list items decode one by one, and whether it is sent.
+struct Role<'a> {
+    isolated: &'a [String],
+    sent: bool,
+}
+
+/// The wire names of the fields of `id` whose list items decode one by one.
+fn isolated_of(isolated: &std::collections::BTreeSet<(TypeId, String)>, id: TypeId) -> Vec<String> {
+    isolated.iter().filter(|(owner, _)| *owner == id).map(|(_, name)| name.clone()).collect()
+}
+
+/// Documentation that only repeats a name (`Boolean update value` on `BooleanUpdateValue`) is
+/// noise: such text is dropped.
+fn without_name_echo(docs: &crate::ir::Docs, names: &[&str]) -> crate::ir::Docs {
+    let squash =
+        |text: &str| text.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect::<String>();
+    let echo = docs.text.as_deref().is_some_and(|t| names.iter().any(|n| squash(n) == squash(t)));
+    crate::ir::Docs { text: if echo { None } else { docs.text.clone() }, deprecated: docs.deprecated.clone() }
+}
+
+/// For each request or response body type, the operations it belongs to, as doc paragraphs:
+/// the operation's description reaches the types a user builds and reads for it.
+fn operation_docs(api: &Api) -> std::collections::BTreeMap<TypeId, Vec<String>> {
+    let mut out: std::collections::BTreeMap<TypeId, Vec<String>> = std::collections::BTreeMap::new();
+    for op in &api.operations {
+        let what = op.docs.text.as_deref().map(docs::sanitize).filter(|t| !t.trim().is_empty());
+        let call = docs::code_span(&format!("{} {}", op.method.as_str(), op.path));
+        let mut add = |ty: &TypeRef, role: &str| {
+            if let TypeRef::Named(id) = ty {
+                let mut text = format!("{role} of {call}");
+                match &what {
+                    Some(what) => text.push_str(&format!(": {what}")),
+                    None => text.push('.'),
+                }
+                let list = out.entry(*id).or_default();
+                if !list.contains(&text) {
+                    list.push(text);
+                }
+            }
+        };
+        if let Some(body) = &op.request {
+            add(&body.ty, "Request body");
+        }
+        for response in op.responses.iter().filter(|r| r.status.is_success()) {
+            if let Some(body) = &response.body {
+                add(&body.ty, "Response");
+            }
+        }
+    }
+    out
+}
+
+fn type_def(
+    api: &Api,
+    config: &Config,
+    def: &TypeDef,
+    isolated: &[String],
+    sent: bool,
+    operations: &[String],
+    uses: &mut Uses,
+) -> TokenStream {
+    let mut own = without_name_echo(&def.docs, &[&def.name.wire, &def.name.rust]);
+    // A type shared by many operations lists only a few of them.
+    const MAX_OPERATIONS: usize = 4;
+    if !operations.is_empty() && operations.len() <= MAX_OPERATIONS {
+        let mut text = own.text.take().unwrap_or_default();
+        for paragraph in operations {
+            if !text.is_empty() {
+                text.push_str("\n\n");
+            }
+            text.push_str(paragraph);
+        }
+        own.text = Some(text);
+    }
+    let docs = doc_attrs(&own);
     let name = ident(&def.name.rust);
     match &def.kind {
-        TypeKind::Struct(s) => structure(api, config, def, s, docs, uses),
+        TypeKind::Struct(s) => structure(api, config, def, s, Role { isolated, sent }, docs, uses),
         TypeKind::Enum(e) => string_enum(&name, e, docs),
         TypeKind::Union(u) => union(api, &name, u, docs, uses),
         TypeKind::Alias(ty) => {
@@ -414,19 +661,37 @@ fn rename_rule(fields: &[Field]) -> Option<RenameRule> {
     (count > plain).then_some(best)
 }
 
-fn structure(api: &Api, config: &Config, def: &TypeDef, s: &Struct, docs: TokenStream, uses: &mut Uses) -> TokenStream {
+fn structure(
+    api: &Api,
+    config: &Config,
+    def: &TypeDef,
+    s: &Struct,
+    role: Role<'_>,
+    docs: TokenStream,
+    uses: &mut Uses,
+) -> TokenStream {
+    let Role { isolated, sent } = role;
     let name = ident(&def.name.rust);
     let rule = rename_rule(&s.fields);
     let rename_all = rule.map(|(rule_name, _)| quote!(#[serde(rename_all = #rule_name)]));
     let has_secret = s.fields.iter().any(|f| f.secret);
     let mut fields = TokenStream::new();
+    // Each field's type before `Option` wrapping, for the constructor and setters.
+    let mut bases = Vec::with_capacity(s.fields.len());
     for f in &s.fields {
-        let field_docs = doc_attrs(&f.docs);
+        let field_docs = doc_attrs(&without_name_echo(&f.docs, &[&f.name.wire]));
         let field_name = ident(&f.name.rust);
-        let mut ty = type_tokens(api, &f.ty, uses);
+        let mut ty = match &f.ty {
+            TypeRef::List(item) if isolated.contains(&f.name.wire) => {
+                let item = type_tokens(api, item, uses);
+                quote!(Vec<Decoded<#item>>)
+            }
+            other => type_tokens(api, other, uses),
+        };
         if f.boxed {
             ty = quote!(Box<#ty>);
         }
+        bases.push(ty.clone());
         let mut serde_args = Vec::new();
         let spelled = match rule {
             Some((_, apply)) => apply(naming::unraw(&f.name.rust)),
@@ -458,6 +723,9 @@ fn structure(api: &Api, config: &Config, def: &TypeDef, s: &Struct, docs: TokenS
             pub #field_name: #ty,
         });
     }
+    let all_optional = !s.update_wrapper && s.fields.iter().all(|f| !f.required);
+    let derive_default = all_optional.then(|| quote!(Default,));
+    let builder = sent.then(|| builder(config, &name, s, &bases, all_optional));
     let derive_debug = if has_secret { quote!() } else { quote!(Debug,) };
     let debug_impl = has_secret.then(|| {
         let wire_name = def.name.rust.as_str();
@@ -479,13 +747,14 @@ fn structure(api: &Api, config: &Config, def: &TypeDef, s: &Struct, docs: TokenS
     let deserialize_impl = deserialize_struct(config, def, s);
     quote! {
         #docs
-        #[derive(#derive_debug Clone, PartialEq, Serialize)]
+        #[derive(#derive_debug #derive_default Clone, PartialEq, Serialize)]
         #rename_all
         pub struct #name {
             #fields
         }
         #deserialize_impl
         #debug_impl
+        #builder
     }
 }
 
@@ -588,6 +857,13 @@ fn string_enum(name: &Ident, e: &StringEnum, docs: TokenStream) -> TokenStream {
                 }
             }
         }
+        impl std::str::FromStr for #name {
+            type Err = std::convert::Infallible;
+            /// Never fails: a value this crate does not know becomes the unknown variant.
+            fn from_str(value: &str) -> Result<Self, Self::Err> {
+                Ok(Self::from(value))
+            }
+        }
         impl std::fmt::Display for #name {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str(self.as_str())
@@ -656,12 +932,132 @@ fn internal_derive(api: &Api, u: &Union, uses: &mut Uses) -> Option<TokenStream>
     })
 }
 
+/// `model::Shape`s of an untagged union's variants: the JSON kinds each accepts and the
+/// required properties that only it has, so a value is decoded as the variant its shape names.
+fn untagged_shapes(api: &Api, u: &Union) -> Vec<TokenStream> {
+    let keys: Vec<(Vec<String>, Vec<String>)> =
+        u.variants.iter().map(|v| v.ty.as_ref().map(|ty| object_keys(api, ty, 0)).unwrap_or_default()).collect();
+    u.variants
+        .iter()
+        .enumerate()
+        .map(|(i, v)| {
+            let mut kinds = v.ty.as_ref().map_or(kind::NULL, |ty| json_kinds(api, ty, 0));
+            if v.nullable {
+                kinds |= kind::NULL;
+            }
+            let own: Vec<&String> = keys.get(i).map(|(required, _)| required.iter().collect()).unwrap_or_default();
+            let own: Vec<&String> = own
+                .into_iter()
+                .filter(|k| !keys.iter().enumerate().any(|(j, (_, declared))| j != i && declared.contains(k)))
+                .collect();
+            let variant = naming::unraw(&v.name.rust);
+            quote!(model::Shape { variant: #variant, kinds: #kinds, keys: &[#(#own),*] })
+        })
+        .collect()
+}
+
+/// JSON kinds as `model::kind` bits.
+mod kind {
+    pub(super) const NULL: u8 = 1;
+    pub(super) const BOOL: u8 = 2;
+    pub(super) const INTEGER: u8 = 4;
+    pub(super) const FRACTION: u8 = 8;
+    pub(super) const STRING: u8 = 16;
+    pub(super) const ARRAY: u8 = 32;
+    pub(super) const OBJECT: u8 = 64;
+    pub(super) const ANY: u8 = 127;
+}
+
+/// Deepest chain of aliases and unions followed when describing a variant's shape.
+const SHAPE_DEPTH: u32 = 32;
+
+/// The JSON kinds a value of `ty` may be written as. Tagged unions count as objects: only an
+/// object can carry their tag.
+fn json_kinds(api: &Api, ty: &TypeRef, depth: u32) -> u8 {
+    use crate::ir::Primitive;
+    if depth > SHAPE_DEPTH {
+        return kind::ANY;
+    }
+    match ty {
+        TypeRef::Any => kind::ANY,
+        TypeRef::List(_) => kind::ARRAY,
+        TypeRef::Map(_) => kind::OBJECT,
+        TypeRef::Primitive(p) => match p {
+            Primitive::String | Primitive::Uuid | Primitive::DateTime | Primitive::Date => kind::STRING,
+            Primitive::Bool => kind::BOOL,
+            Primitive::I32 | Primitive::I64 => kind::INTEGER,
+            Primitive::F32 | Primitive::F64 | Primitive::Decimal => kind::INTEGER | kind::FRACTION,
+        },
+        TypeRef::Named(id) => match &api.ty(*id).kind {
+            TypeKind::Struct(_) => kind::OBJECT,
+            TypeKind::Enum(_) => kind::STRING,
+            TypeKind::Alias(inner) | TypeKind::Newtype(inner) => json_kinds(api, inner, depth + 1),
+            TypeKind::Union(inner) => match &inner.tagging {
+                Tagging::Internal { .. } | Tagging::Adjacent { .. } => kind::OBJECT,
+                Tagging::External => kind::OBJECT | kind::STRING,
+                Tagging::Untagged => inner.variants.iter().fold(0, |acc, v| {
+                    let own = v.ty.as_ref().map_or(kind::NULL, |t| json_kinds(api, t, depth + 1));
+                    acc | own | if v.nullable { kind::NULL } else { 0 }
+                }),
+            },
+        },
+    }
+}
+
+/// The properties an object of `ty` must have, and all it may have (empty for non-objects).
+fn object_keys(api: &Api, ty: &TypeRef, depth: u32) -> (Vec<String>, Vec<String>) {
+    let TypeRef::Named(id) = ty else { return Default::default() };
+    if depth > SHAPE_DEPTH {
+        return Default::default();
+    }
+    match &api.ty(*id).kind {
+        TypeKind::Struct(s) => (
+            s.fields.iter().filter(|f| f.required).map(|f| f.name.wire.clone()).collect(),
+            s.fields.iter().map(|f| f.name.wire.clone()).collect(),
+        ),
+        TypeKind::Alias(inner) | TypeKind::Newtype(inner) => object_keys(api, inner, depth + 1),
+        TypeKind::Union(inner) => {
+            let mut declared = Vec::new();
+            let required = match &inner.tagging {
+                Tagging::Internal { tag } => {
+                    declared.push(tag.clone());
+                    for v in &inner.variants {
+                        if let Some(t) = &v.ty {
+                            declared.extend(object_keys(api, t, depth + 1).1);
+                        }
+                    }
+                    vec![tag.clone()]
+                }
+                Tagging::Adjacent { tag, content } => {
+                    declared.extend([tag.clone(), content.clone()]);
+                    vec![tag.clone()]
+                }
+                Tagging::External => {
+                    declared.extend(inner.variants.iter().map(|v| v.name.wire.clone()));
+                    Vec::new()
+                }
+                Tagging::Untagged => {
+                    for v in &inner.variants {
+                        if let Some(t) = &v.ty {
+                            declared.extend(object_keys(api, t, depth + 1).1);
+                        }
+                    }
+                    Vec::new()
+                }
+            };
+            (required, declared)
+        }
+        TypeKind::Enum(_) => Default::default(),
+    }
+}
+
 fn union(api: &Api, name: &Ident, u: &Union, docs: TokenStream, uses: &mut Uses) -> TokenStream {
     let unknown = ident(&u.unknown);
     let mut variants = TokenStream::new();
     let mut ser_arms = TokenStream::new();
     let mut de_arms = TokenStream::new();
     let mut untagged_tries = TokenStream::new();
+    let mut untagged_tries_count = 0usize;
     for v in &u.variants {
         let variant = ident(&v.name.rust);
         let variant_docs = doc_attrs(&v.docs);
@@ -707,19 +1103,26 @@ fn union(api: &Api, name: &Ident, u: &Union, docs: TokenStream, uses: &mut Uses)
             Tagging::External => {
                 de_arms.extend(quote!(Some(#wire) => Self::#variant(model::decode_member(&value, #wire)?),))
             }
-            Tagging::Untagged => untagged_tries.extend(quote! {
-                if let Ok(inner) = model::decode::<_, D::Error>(&value) {
-                    return Ok(Self::#variant(inner));
-                }
-            }),
+            Tagging::Untagged => {
+                let index = untagged_tries_count;
+                untagged_tries_count += 1;
+                untagged_tries.extend(quote! {
+                    if let Some(inner) = candidates.decode(#index) {
+                        return Ok(Self::#variant(inner));
+                    }
+                })
+            }
         }
     }
+    let untagged = u.tagging == Tagging::Untagged;
+    // An untagged union has no unknown variant: a value no variant fits is an error.
+    let unknown_arm = (!untagged).then(|| quote!(Self::#unknown(value) => value.serialize(serializer),));
     let serialize_body = match internal_derive(api, u, uses) {
         Some(body) => body,
         None => quote! {
             match self {
                 #ser_arms
-                Self::#unknown(value) => value.serialize(serializer),
+                #unknown_arm
             }
         },
     };
@@ -791,23 +1194,38 @@ fn union(api: &Api, name: &Ident, u: &Union, docs: TokenStream, uses: &mut Uses)
                 _ => Self::#unknown(value),
             })
         },
-        Tagging::Untagged => quote! {
-            let value = model::buffer(deserializer)?;
-            #untagged_tries
-            Ok(Self::#unknown(value))
-        },
+        Tagging::Untagged => {
+            let shapes = untagged_shapes(api, u);
+            let union_name = name.to_string();
+            quote! {
+                const SHAPES: &[model::Shape] = &[#(#shapes),*];
+                let value = model::buffer(deserializer)?;
+                let mut candidates = model::Untagged::new(#union_name, &value, SHAPES);
+                #untagged_tries
+                Err(candidates.error())
+            }
+        }
     };
-    let unknown_doc = match &u.tagging {
-        Tagging::Untagged => " A value that matches no known variant, kept as received.",
-        _ => " A variant this version of the crate does not know, kept as received.",
-    };
+    let unknown_variant = (!untagged).then(|| {
+        quote! {
+            /// A variant this version of the crate does not know, kept as received.
+            #unknown(serde_json::Value),
+        }
+    });
+    let untagged_doc = untagged.then(|| {
+        let separator = (!docs.is_empty()).then(|| quote!(#[doc = ""]));
+        quote! {
+            #separator
+            #[doc = " Untagged: a value is read as the first variant, in the order listed, that fits its shape and decodes (see the crate docs); a value no variant fits is an error saying why each candidate failed."]
+        }
+    });
     quote! {
         #docs
+        #untagged_doc
         #[derive(Debug, Clone, PartialEq)]
         pub enum #name {
             #variants
-            #[doc = #unknown_doc]
-            #unknown(serde_json::Value),
+            #unknown_variant
         }
         impl Serialize for #name {
             fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {

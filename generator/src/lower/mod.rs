@@ -183,12 +183,30 @@ pub fn lower(ws: &Workspace, config: &Config) -> Result<(ir::Api, Vec<Diagnostic
             Kind::AsyncApi => l.asyncapi(doc),
         }
     }
+    l.merged_title(&kinds);
     l.drain();
     l.check_alias_cycles();
     if !l.diags.is_empty() {
         return Err(l.diags);
     }
     Ok(l.finish())
+}
+
+/// The name several titles share: their common leading words and common trailing words
+/// (`Mews Connector API — Bills`, `Mews Connector API — Payments` → `Mews Connector API`),
+/// without dangling separators.
+fn common_title(titles: &[&str]) -> String {
+    let words: Vec<Vec<&str>> = titles.iter().map(|t| t.split_whitespace().collect()).collect();
+    let Some(first) = words.first() else { return String::new() };
+    let shortest = words.iter().map(Vec::len).min().unwrap_or(0);
+    let lead = (0..shortest).take_while(|&i| words.iter().all(|w| w.get(i) == first.get(i))).count();
+    let trail = (0..shortest - lead)
+        .take_while(|&i| words.iter().all(|w| w.get(w.len() - 1 - i) == first.get(first.len() - 1 - i)))
+        .count();
+    let mut kept: Vec<&str> = first.iter().take(lead).copied().collect();
+    kept.extend(first.iter().skip(first.len() - trail).copied());
+    let joined = kept.join(" ");
+    joined.trim_matches(|c: char| !c.is_alphanumeric() && c != ')' && c != '(').trim().to_owned()
 }
 
 #[derive(Clone, Copy)]
@@ -198,6 +216,24 @@ enum Kind {
 }
 
 impl<'a> Lowerer<'a> {
+    /// An API merged from files with different titles is named by what the titles share (or,
+    /// if nothing, by the config's name); the first file's description, which describes only
+    /// that file, is not used for the whole.
+    fn merged_title(&mut self, kinds: &[(usize, Kind)]) {
+        let titles: Vec<&str> = kinds
+            .iter()
+            .filter_map(|(doc, _)| self.ws[*doc].root.get("info")?.get("title")?.as_str())
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .collect();
+        if titles.iter().all(|t| Some(t) == titles.first()) {
+            return;
+        }
+        let common = common_title(&titles);
+        self.api.title = if common.is_empty() { self.config.name.clone() } else { common };
+        self.api.docs.text = None;
+    }
+
     pub fn loc(&self, ctx: &Ctx<'_>) -> Location {
         self.ws.location(ctx.doc, &ctx.pointer, ctx.node)
     }
@@ -501,7 +537,25 @@ pub(crate) fn file_stem(path: &str) -> String {
 
 /// Description (with title), and deprecation of a schema, operation or property node.
 pub(crate) fn docs_of(node: &Node) -> Docs {
-    let title = node.get("title").and_then(Node::as_str).map(str::trim).filter(|s| !s.is_empty());
+    // A title that only spells the name of the schema referred to (`Boolean update value` over
+    // `BooleanUpdateValue`) says nothing.
+    let squash =
+        |text: &str| text.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect::<String>();
+    let referred: Vec<String> = std::iter::once(node)
+        .chain(["allOf", "oneOf", "anyOf"].into_iter().filter_map(|k| match node.get(k).and_then(Node::as_seq) {
+            Some([single]) => Some(single),
+            _ => None,
+        }))
+        .filter_map(|n| n.get("$ref").and_then(Node::as_str))
+        .filter_map(|r| r.rsplit('/').next())
+        .map(squash)
+        .collect();
+    let title = node
+        .get("title")
+        .and_then(Node::as_str)
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .filter(|t| !referred.contains(&squash(t)));
     let description = node
         .get("description")
         .or_else(|| node.get("summary"))

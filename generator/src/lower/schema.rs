@@ -241,6 +241,7 @@ impl<'a> Lowerer<'a> {
             }),
             ["number"] => TypeRef::Primitive(match s.node.get("format").and_then(Node::as_str) {
                 Some("float") => Primitive::F32,
+                Some("decimal") => Primitive::Decimal,
                 _ => Primitive::F64,
             }),
             ["boolean"] => TypeRef::Primitive(Primitive::Bool),
@@ -469,6 +470,24 @@ impl<'a> Lowerer<'a> {
                     None => note,
                 });
             }
+            if self.config.decimals.iter().any(|p| glob(p, &key)) {
+                match &mut lowered.ty {
+                    TypeRef::Primitive(p @ (Primitive::F64 | Primitive::F32 | Primitive::I64 | Primitive::I32)) => {
+                        *p = Primitive::Decimal;
+                    }
+                    TypeRef::List(inner) if matches!(**inner, TypeRef::Primitive(Primitive::F64 | Primitive::F32)) => {
+                        **inner = TypeRef::Primitive(Primitive::Decimal);
+                    }
+                    TypeRef::Primitive(Primitive::Decimal) => {}
+                    _ => self.warn(
+                        prop,
+                        format!(
+                            "`decimals` in the codegen config names `{key}`, which is not a number; it keeps its type"
+                        ),
+                        "a property of type number",
+                    ),
+                }
+            }
             let required = view.required.contains(*name);
             if self.config.tolerate_null && required {
                 lowered.nullable = true;
@@ -519,21 +538,29 @@ impl<'a> Lowerer<'a> {
             return None;
         }
         let nullable = !nulls.is_empty() || flag(content_ctx.node, "nullable");
-        let labels: Vec<String> = members
+        // A member answers to its schema name and to its title (its own or its target's).
+        let labels: Vec<Vec<String>> = members
             .iter()
             .map(|m| {
+                let target = m.node.get("$ref").and_then(Node::as_str).and_then(|r| self.ws.resolve(m.doc, r).ok());
+                let titles = [m.node.get("title"), target.and_then(|(_, node)| node.get("title"))];
                 ref_name(m.node)
-                    .or_else(|| m.node.get("title").and_then(Node::as_str).map(|t| naming::type_name(t, "")))
-                    .unwrap_or_default()
-                    .to_ascii_lowercase()
+                    .into_iter()
+                    .chain(titles.into_iter().flatten().filter_map(Node::as_str).map(|t| naming::type_name(t, "")))
+                    .map(|label| label.to_ascii_lowercase())
+                    .collect()
             })
             .collect();
-        let matched: Vec<Option<usize>> = values
+        let mut matched: Vec<Option<usize>> = values
             .iter()
             .map(|value| {
                 let lower = value.to_ascii_lowercase();
-                let found: Vec<usize> =
-                    labels.iter().enumerate().filter(|(_, label)| label.starts_with(&lower)).map(|(i, _)| i).collect();
+                let found: Vec<usize> = labels
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, names)| names.iter().any(|label| label.starts_with(&lower)))
+                    .map(|(i, _)| i)
+                    .collect();
                 match found.as_slice() {
                     [i] => Some(*i),
                     _ => None,
@@ -543,6 +570,28 @@ impl<'a> Lowerer<'a> {
         // Without a single name in common, the two properties are not a tag and its content.
         if matched.iter().all(Option::is_none) {
             return None;
+        }
+        // One value and one member left over belong together (`Absolute` and `ExtendedAmount`).
+        let free_members: Vec<usize> = (0..members.len()).filter(|i| !matched.contains(&Some(*i))).collect();
+        let free_values: Vec<usize> = (0..values.len()).filter(|i| matched.get(*i) == Some(&None)).collect();
+        if let ([value], [member]) = (free_values.as_slice(), free_members.as_slice()) {
+            if let Some(slot) = matched.get_mut(*value) {
+                *slot = Some(*member);
+            }
+        }
+        let raw: Vec<&str> =
+            values.iter().zip(&matched).filter(|(_, m)| m.is_none()).map(|(v, _)| v.as_str()).collect();
+        if !raw.is_empty() {
+            self.warn(
+                content_ctx,
+                format!(
+                    "no member of `{content}` is named after the `{tag}` value{} `{}`: {} payload is kept as raw JSON (`serde_json::Value`)",
+                    if raw.len() == 1 { "" } else { "s" },
+                    raw.join("`, `"),
+                    if raw.len() == 1 { "its" } else { "their" },
+                ),
+                "a member whose schema name or title starts with each tag value, or a `unions` entry in the codegen config",
+            );
         }
         let mut variants = Vec::new();
         for (value, member) in values.into_iter().zip(matched) {
