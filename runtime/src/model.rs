@@ -745,11 +745,8 @@ impl<'v> Untagged<'v> {
         let fits: Vec<bool> = shapes.iter().map(|s| s.kinds & kind != 0).collect();
         let mut candidates = fits.clone();
         if let Value::Object(map) = value {
-            let by_key: Vec<bool> = shapes
-                .iter()
-                .zip(&fits)
-                .map(|(s, fit)| *fit && s.keys.iter().any(|k| map.contains_key(*k)))
-                .collect();
+            let by_key: Vec<bool> =
+                shapes.iter().zip(&fits).map(|(s, fit)| *fit && s.keys.iter().any(|k| map.contains_key(*k))).collect();
             candidates = if by_key.contains(&true) {
                 by_key
             } else {

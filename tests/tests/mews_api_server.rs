@@ -114,10 +114,10 @@ async fn client_and_server_round_trip_pages_and_errors() {
     let request: types::ReservationServiceOrderFilterParameters = body(json!({"Limitation": {"Count": 2}}));
     let page = client.reservations_get_all_2023_06_06(&request).await.unwrap();
     assert_eq!(page.reservations.len(), 2);
-    assert_eq!(page.reservations[1].number, "1");
+    assert_eq!(page.reservations[1].ok().unwrap().number, "1");
     // The stream follows the cursor to the end.
     let all: Vec<_> = client.reservations_get_all_2023_06_06_stream(request).collect().await;
-    let numbers: Vec<String> = all.into_iter().map(|r| r.unwrap().number).collect();
+    let numbers: Vec<String> = all.into_iter().map(|r| r.unwrap().ok().unwrap().number.clone()).collect();
     assert_eq!(numbers, ["0", "1", "2"]);
     assert!(fake.seen.lock().unwrap().iter().all(|seen| seen == &("ct".to_owned(), "at".to_owned())));
     // A documented error status with the provider's error body.

@@ -171,7 +171,10 @@ impl Client {
         &self,
         body: types::CustomerFilterParameters,
     ) -> impl rt::Stream<
-        Item = rt::Result<types::Customer, types::ConnectorApiExceptionResult>,
+        Item = rt::Result<
+            types::Decoded<types::Customer>,
+            types::ConnectorApiExceptionResult,
+        >,
     > + '_ {
         rt::cursor_items(
             body,
@@ -225,7 +228,10 @@ impl Client {
         &self,
         body: types::MessageFilterParameters,
     ) -> impl rt::Stream<
-        Item = rt::Result<types::Message, types::ConnectorApiExceptionResult>,
+        Item = rt::Result<
+            types::Decoded<types::Message>,
+            types::ConnectorApiExceptionResult,
+        >,
     > + '_ {
         rt::cursor_items(
             body,
@@ -263,7 +269,10 @@ impl Client {
         &self,
         body: types::PaymentFilterParameters,
     ) -> impl rt::Stream<
-        Item = rt::Result<types::Payment, types::ConnectorApiExceptionResult>,
+        Item = rt::Result<
+            types::Decoded<types::Payment>,
+            types::ConnectorApiExceptionResult,
+        >,
     > + '_ {
         rt::cursor_items(
             body,
@@ -321,7 +330,10 @@ impl Client {
         &self,
         body: types::ReservationServiceOrderFilterParameters,
     ) -> impl rt::Stream<
-        Item = rt::Result<types::Reservation, types::ConnectorApiExceptionResult>,
+        Item = rt::Result<
+            types::Decoded<types::Reservation>,
+            types::ConnectorApiExceptionResult,
+        >,
     > + '_ {
         rt::cursor_items(
             body,
@@ -360,7 +372,10 @@ impl Client {
         &self,
         body: types::ResourceBlockParameters,
     ) -> impl rt::Stream<
-        Item = rt::Result<types::ResourceBlock, types::ConnectorApiExceptionResult>,
+        Item = rt::Result<
+            types::Decoded<types::ResourceBlock>,
+            types::ConnectorApiExceptionResult,
+        >,
     > + '_ {
         rt::cursor_items(
             body,
@@ -414,7 +429,10 @@ impl Client {
         &self,
         body: types::ServiceFilterParameters,
     ) -> impl rt::Stream<
-        Item = rt::Result<types::Service, types::ConnectorApiExceptionResult>,
+        Item = rt::Result<
+            types::Decoded<types::Service>,
+            types::ConnectorApiExceptionResult,
+        >,
     > + '_ {
         rt::cursor_items(
             body,
