@@ -483,19 +483,26 @@ fn builder(config: &Config, name: &Ident, s: &Struct, bases: &[TokenStream], all
             inits.push(quote!(#field));
             continue;
         }
-        inits.push(quote!(#field: None));
         let setter = quote::format_ident!("with_{}", label);
-        let (doc, value) = match shape {
+        let (doc, value, assign) = match shape {
             Shape::DoubleOption => {
-                (format!(" Sets `{}` (`None` writes an explicit `null`).", f.name.wire), quote!(Option<#base>))
+                inits.push(quote!(#field: model::Nullable::Absent));
+                (
+                    format!(" Sets `{}` (`None` writes an explicit `null`).", f.name.wire),
+                    quote!(Option<#base>),
+                    quote!(value.map_or(model::Nullable::Null, model::Nullable::Value)),
+                )
             }
-            _ => (format!(" Sets `{}`.", f.name.wire), quote!(#base)),
+            _ => {
+                inits.push(quote!(#field: None));
+                (format!(" Sets `{}`.", f.name.wire), quote!(#base), quote!(Some(value)))
+            }
         };
         setters.extend(quote! {
             #[doc = #doc]
             #deprecated
             pub fn #setter(mut self, value: #value) -> Self {
-                self.#field = Some(value);
+                self.#field = #assign;
                 self
             }
         });
