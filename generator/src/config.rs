@@ -187,15 +187,26 @@ pub struct FieldOverride {
 /// The types a field override may name.
 pub const OVERRIDE_TYPES: &[&str] = &["string", "integer", "number", "boolean", "uuid", "date", "date-time", "any"];
 
-/// How to read a `{tag, content}` union the spec gives no mapping for.
+/// How to read a union the spec gives no mapping for. Keyed by a schema name, with `content`:
+/// a `{tag, content}` object. Keyed by `Schema.Property`, without `content`: the property's
+/// value is chosen by `tag`, a dotted path of wire names from the object holding the property
+/// (`Device.Type`: the `Type` of its sibling `Device`).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct UnionSettings {
-    /// Tag property.
+    /// Tag property, or for a property's union the dotted path to the tag.
     pub tag: String,
-    /// Content property.
+    /// Content property; empty for a property's union chosen by a sibling path.
     pub content: String,
     /// Tag value → schema name of the content.
     pub variants: BTreeMap<String, String>,
+}
+
+impl UnionSettings {
+    /// True for a union held by a property (`Schema.Property` key) and chosen by a path from
+    /// the object holding it, rather than a `{tag, content}` object.
+    pub fn by_path(&self) -> bool {
+        self.content.is_empty()
+    }
 }
 
 impl Config {
@@ -478,6 +489,31 @@ impl Reader<'_> {
             .collect()
     }
 
+    /// A property's union (no `content`) needs a dotted `tag` path and variants.
+    fn check_union(&mut self, name: &str, node: &Node, pointer: &str, union: &UnionSettings) {
+        if node.as_map().is_none() || !union.by_path() {
+            return;
+        }
+        if !union.tag.is_empty() && union.tag.split('.').any(str::is_empty) {
+            let at = node.get("tag").unwrap_or(node);
+            let p = format!("{pointer}/tag");
+            self.error(
+                at,
+                &p,
+                format!("`{}` is not a dotted path of property names", union.tag),
+                "a path such as `Device.Type`",
+            );
+        }
+        if union.variants.is_empty() {
+            self.error(
+                node,
+                pointer,
+                format!("the union `{name}` lists no `variants`"),
+                "`variants:` mapping each tag value to a schema name",
+            );
+        }
+    }
+
     /// Reports a crate name derived from `name` that is not a valid package name, at `/name`.
     fn check_derived_name(&mut self, root: &Node, crate_name: &str, name: &str) {
         let Some(node) = root.get("name") else { return };
@@ -593,12 +629,15 @@ impl Reader<'_> {
             }
         }
         for (schema, union) in &config.unions {
+            // Without `content` the key names a property whose union a `tag` path chooses.
+            let property = schema.split_once('.').is_some_and(|(a, b)| !a.is_empty() && !b.is_empty());
             for (key, value) in [("tag", &union.tag), ("content", &union.content)] {
-                if value.is_empty() {
+                if value.is_empty() && (key == "tag" || !property) {
                     self.located(
                         &format!("/unions/{}/{key}", node::escape_pointer_segment(schema)),
                         format!("union `{schema}` has no `{key}` property name"),
-                        "`tag` and `content` naming the two properties of the union object",
+                        "`tag` and `content` naming the two properties of the union object, or a \
+                         `Schema.Property` key with a `tag` path such as `Device.Type`",
                     );
                 }
             }
@@ -807,6 +846,7 @@ impl Reader<'_> {
                                 _ => union.variants = self.string_map(v, &pp),
                             }
                         }
+                        self.check_union(name, settings, &p, &union);
                         config.unions.insert(name.to_owned(), union);
                     }
                 }

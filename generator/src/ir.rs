@@ -77,7 +77,7 @@ impl Api {
                 let mut tags = Vec::new();
                 match &u.tagging {
                     Tagging::Internal { tag } => self.internal_tags(v, tag, &mut Vec::new(), &mut tags),
-                    Tagging::Adjacent { .. } => tags.push(v.name.wire.clone()),
+                    Tagging::Adjacent { .. } | Tagging::Sibling { .. } => tags.push(v.name.wire.clone()),
                     Tagging::External | Tagging::Untagged => {}
                 }
                 tags.retain(|t| seen.insert(t.clone()));
@@ -99,6 +99,65 @@ impl Api {
         }
     }
 
+    /// The fields a union's tag path (`Tagging::Sibling`) goes through, from `owner` (the
+    /// struct holding the union) to a string or string enum; the error says where it fails.
+    pub fn tag_steps<'a>(&'a self, owner: &'a Struct, path: &[String]) -> Result<Vec<TagStep<'a>>, String> {
+        let mut steps = Vec::new();
+        let mut strukt = owner;
+        let mut ty: Option<&TypeRef> = None;
+        for (i, segment) in path.iter().enumerate() {
+            let before = path.get(..i).unwrap_or_default().join(".");
+            if let Some(t) = ty {
+                strukt = self
+                    .struct_through(t, &mut steps)
+                    .ok_or_else(|| format!("`{before}` is not an object, so it has no property `{segment}`"))?;
+            }
+            let field = strukt.fields.iter().find(|f| &f.name.wire == segment).ok_or_else(|| {
+                let known: Vec<&str> = strukt.fields.iter().map(|f| f.name.wire.as_str()).take(8).collect();
+                let whose =
+                    if before.is_empty() { "the object holding the union".to_owned() } else { format!("`{before}`") };
+                format!("{whose} has no property `{segment}` (it has {})", known.join(", "))
+            })?;
+            steps.push(TagStep::Field(strukt, field));
+            ty = Some(&field.ty);
+        }
+        let mut current = ty.ok_or_else(|| "the path is empty".to_owned())?;
+        for _ in 0..=self.types.len() {
+            match current {
+                TypeRef::Primitive(Primitive::String) => return Ok(steps),
+                TypeRef::Named(id) => match &self.ty(*id).kind {
+                    TypeKind::Enum(_) => return Ok(steps),
+                    TypeKind::Alias(inner) => current = inner,
+                    TypeKind::Newtype(inner) => {
+                        steps.push(TagStep::Newtype);
+                        current = inner;
+                    }
+                    TypeKind::Struct(_) | TypeKind::Union(_) => break,
+                },
+                _ => break,
+            }
+        }
+        Err(format!("`{}` is not a string or a string enum", path.join(".")))
+    }
+
+    /// The struct a type is, through aliases and newtypes (each newtype adds a step).
+    fn struct_through<'a>(&'a self, ty: &'a TypeRef, steps: &mut Vec<TagStep<'a>>) -> Option<&'a Struct> {
+        let mut current = ty;
+        for _ in 0..=self.types.len() {
+            let TypeRef::Named(id) = current else { return None };
+            match &self.ty(*id).kind {
+                TypeKind::Struct(s) => return Some(s),
+                TypeKind::Alias(inner) => current = inner,
+                TypeKind::Newtype(inner) => {
+                    steps.push(TagStep::Newtype);
+                    current = inner;
+                }
+                TypeKind::Enum(_) | TypeKind::Union(_) => return None,
+            }
+        }
+        None
+    }
+
     fn internal_tags(&self, v: &UnionVariant, tag: &str, visiting: &mut Vec<TypeId>, out: &mut Vec<String>) {
         match self.nested_union(v, tag) {
             Some(id) if !visiting.contains(&id) => {
@@ -114,6 +173,15 @@ impl Api {
             None => out.push(v.name.wire.clone()),
         }
     }
+}
+
+/// One step of a tag path ([`Api::tag_steps`]).
+#[derive(Clone, Copy, Debug)]
+pub enum TagStep<'a> {
+    /// Into a field of a struct.
+    Field(&'a Struct, &'a Field),
+    /// Into the value a newtype wraps.
+    Newtype,
 }
 
 /// A named type.
@@ -209,6 +277,13 @@ pub enum Tagging {
     },
     /// `{"Kind": {...}}`.
     External,
+    /// The union is the value of a struct field and is chosen by a property of that struct:
+    /// `path` (wire names) leads from the struct to a string or string enum whose value names
+    /// the variant. On the wire the value is the payload alone.
+    Sibling {
+        /// Wire names from the struct holding the union to the tag (`["Device", "Type"]`).
+        path: Vec<String>,
+    },
     /// No tag: variants are tried in order.
     Untagged,
 }

@@ -1,6 +1,7 @@
 //! What generated types crates share, compiled once here instead of in every crate:
 //! [`Nullable`] for optional nullable fields, the serde plumbing of open enums and of tagged
-//! unions that keep unknown variants, untagged unions chosen by shape, items decoded one by one
+//! unions that keep unknown variants, unions chosen by a sibling property ([`TaggedBy`]),
+//! untagged unions chosen by shape, items decoded one by one
 //! ([`Decoded`]), and redaction of secrets in `Debug` output. Available
 //! without features; it needs only serde and serde_json.
 
@@ -279,7 +280,9 @@ pub trait Tagged: Sized {
     fn known(tag: &str) -> bool;
     /// Decodes the payload of a known tag.
     fn content<'de, D: Deserializer<'de>>(tag: &str, content: D) -> Result<Self, D::Error>;
-    /// Keeps a value with an unknown tag, as received.
+    /// Keeps a value with an unknown tag, as received. Only an object whose tag is a string
+    /// this version does not know is kept so; a value that is no object, an object without the
+    /// tag and a tag that is no string are errors.
     fn unknown(raw: Value) -> Self;
 }
 
@@ -301,38 +304,9 @@ pub fn deserialize_internal<'de, D: Deserializer<'de>, T: Tagged>(deserializer: 
     deserializer.deserialize_any(InternalVisitor(PhantomData))
 }
 
-/// The `Visitor` methods of a tagged union for input that is not an object: such a value has
-/// no tag, so it is kept as an unknown variant.
-macro_rules! unknown_unless_object {
-    () => {
-        fn visit_unit<E: de::Error>(self) -> Result<T, E> {
-            Ok(T::unknown(Value::Null))
-        }
-
-        fn visit_str<E: de::Error>(self, value: &str) -> Result<T, E> {
-            Ok(T::unknown(Value::String(value.to_owned())))
-        }
-
-        fn visit_bool<E: de::Error>(self, value: bool) -> Result<T, E> {
-            Ok(T::unknown(Value::Bool(value)))
-        }
-
-        fn visit_i64<E: de::Error>(self, value: i64) -> Result<T, E> {
-            Ok(T::unknown(Value::from(value)))
-        }
-
-        fn visit_u64<E: de::Error>(self, value: u64) -> Result<T, E> {
-            Ok(T::unknown(Value::from(value)))
-        }
-
-        fn visit_f64<E: de::Error>(self, value: f64) -> Result<T, E> {
-            Ok(T::unknown(Value::from(value)))
-        }
-
-        fn visit_seq<A: de::SeqAccess<'de>>(self, seq: A) -> Result<T, A::Error> {
-            Value::deserialize(de::value::SeqAccessDeserializer::new(seq)).map(T::unknown)
-        }
-    };
+/// The error for a tag property that holds something other than a string.
+fn not_a_tag<E: de::Error>(tag: &str, value: &Value) -> E {
+    E::custom(format_args!("{tag}: expected a string naming the kind; found {}", describe_value(value)))
 }
 
 struct AdjacentVisitor<T>(PhantomData<T>);
@@ -382,15 +356,18 @@ impl<'de, T: Adjacent> Visitor<'de> for AdjacentVisitor<T> {
         if let Some(value) = decoded {
             return Ok(value);
         }
-        if let Some(name) = tag.as_ref().and_then(Scalar::as_str).filter(|name| T::known(name)) {
+        let tag = match tag {
+            Some(Scalar::Str(name)) => name,
+            Some(Scalar::Other(value)) => return Err(not_a_tag(T::TAG, &value)),
+            None => return Err(de::Error::missing_field(T::TAG)),
+        };
+        if T::known(&tag) {
             // The content came before the tag, or is absent (`null`).
-            return T::content(name, content.unwrap_or(Value::Null))
+            return T::content(&tag, content.unwrap_or(Value::Null))
                 .map_err(|e| de::Error::custom(format_args!("{}: {e}", T::CONTENT)));
         }
         let mut raw = serde_json::Map::new();
-        if let Some(tag) = tag {
-            raw.insert(T::TAG.to_owned(), tag.into_value());
-        }
+        raw.insert(T::TAG.to_owned(), Value::String(tag.into_owned()));
         if let Some(content) = content {
             raw.insert(T::CONTENT.to_owned(), content);
         }
@@ -398,7 +375,6 @@ impl<'de, T: Adjacent> Visitor<'de> for AdjacentVisitor<T> {
         Ok(T::unknown(Value::Object(raw)))
     }
 
-    unknown_unless_object!();
 }
 
 impl<'de, T: Tagged> Visitor<'de> for InternalVisitor<T> {
@@ -419,23 +395,26 @@ impl<'de, T: Tagged> Visitor<'de> for InternalVisitor<T> {
                 buffered.push((name, map.next_value()?));
                 continue;
             };
-            let tag: Scalar<'de> = map.next_value()?;
-            if let Some(name) = tag.as_str().filter(|name| T::known(name)) {
+            let name = match map.next_value()? {
+                Scalar::Str(name) => name,
+                Scalar::Other(value) => return Err(not_a_tag(T::TAG, &value)),
+            };
+            if T::known(&name) {
                 // The payload sees the tag too, in case its type declares it.
-                buffered.push((T::TAG.to_owned(), Value::String(name.to_owned())));
+                buffered.push((T::TAG.to_owned(), Value::String(name.clone().into_owned())));
                 let rest = Chain { buffered: buffered.into_iter(), value: None, live: map };
-                return T::content(name, de::value::MapAccessDeserializer::new(rest));
+                return T::content(&name, de::value::MapAccessDeserializer::new(rest));
             }
-            buffered.push((T::TAG.to_owned(), tag.into_value()));
+            buffered.push((T::TAG.to_owned(), Value::String(name.into_owned())));
             while let Some(name) = map.next_key::<String>()? {
                 buffered.push((name, map.next_value()?));
             }
-            break;
+            return Ok(T::unknown(Value::Object(buffered.into_iter().collect())));
         }
-        Ok(T::unknown(Value::Object(buffered.into_iter().collect())))
+        // No tag: nothing says which kind this is.
+        Err(de::Error::missing_field(T::TAG))
     }
 
-    unknown_unless_object!();
 }
 
 /// Buffered properties first, then the rest of a live map.
@@ -518,13 +497,6 @@ impl Scalar<'_> {
             Scalar::Other(_) => None,
         }
     }
-
-    fn into_value(self) -> Value {
-        match self {
-            Scalar::Str(s) => Value::String(s.into_owned()),
-            Scalar::Other(v) => v,
-        }
-    }
 }
 
 impl<'de> serde::Deserialize<'de> for Scalar<'de> {
@@ -581,6 +553,48 @@ impl<'de> serde::Deserialize<'de> for Scalar<'de> {
 
         deserializer.deserialize_any(ScalarVisitor)
     }
+}
+
+/// A union chosen by a property outside it: a sibling of the field that holds it, or a
+/// property inside such a sibling (`Device.Type` for `Data`). The struct holding the field
+/// buffers the field's JSON, reads the tag from its own decoded fields, then calls
+/// [`tagged_by`].
+pub trait TaggedBy: Sized {
+    /// The path of the tag from the struct holding the field (`Device.Type`), for errors.
+    const TAG: &'static str;
+    /// Decodes the payload for tag value `tag`; `None` for a value this version does not know.
+    fn content(tag: &str, raw: &Value) -> Option<Result<Self, String>>;
+    /// Keeps a payload whose tag value this version does not know, as received.
+    fn unknown(raw: Value) -> Self;
+}
+
+/// Decodes the JSON of `field` as the variant the tag value names: a known value whose
+/// variant does not decode is an error naming the field and the variant; an unknown value
+/// keeps the raw JSON; no tag value at all is an error, since nothing says what the field is.
+pub fn tagged_by<T: TaggedBy, E: de::Error>(field: &str, tag: Option<&str>, raw: Value) -> Result<T, E> {
+    let Some(tag) = tag else {
+        return Err(E::custom(format_args!(
+            "{field}: its kind is chosen by `{}`, which is absent; found {}",
+            T::TAG,
+            describe_value(&raw)
+        )));
+    };
+    match T::content(tag, &raw) {
+        Some(Ok(value)) => Ok(value),
+        Some(Err(error)) => Err(E::custom(format_args!("{field} (`{}` is `{tag}`): {error}", T::TAG))),
+        None => Ok(T::unknown(raw)),
+    }
+}
+
+/// The standalone `Deserialize` of a [`TaggedBy`] union: without the object holding it there
+/// is no tag, so this always fails, saying where the value must be decoded from.
+pub fn deserialize_tagged_by<'de, D: Deserializer<'de>, T: TaggedBy>(deserializer: D) -> Result<T, D::Error> {
+    let raw = buffer(deserializer)?;
+    Err(de::Error::custom(format_args!(
+        "the kind of this value is chosen by `{}` of the object that holds it: decode that object; found {}",
+        T::TAG,
+        describe_value(&raw)
+    )))
 }
 
 /// Decodes `value` as `T`; the error names the path of the failing field (`Events[1].Value.Id`).

@@ -24,8 +24,23 @@ pub fn generate_fixture(name: &str, specs: &[&str]) -> Result<Files, Diagnostics
 
 /// [`generate_fixture`], with the warnings.
 pub fn generate_fixture_with_warnings(name: &str, specs: &[&str]) -> Result<Generated, Diagnostics> {
+    // A fixture may come with union settings: `<fixture>.codegen.yaml` beside its first file.
+    let settings = specs
+        .first()
+        .and_then(|s| s.strip_suffix(".yaml"))
+        .map(|stem| root().join(format!("tests/fixtures/{stem}.codegen.yaml")))
+        .filter(|path| path.is_file())
+        .map(|path| {
+            let text = std::fs::read_to_string(&path).expect("readable fixture config");
+            Config::parse(&path.display().to_string(), &text).expect("valid fixture config")
+        });
     let specs: Vec<String> = specs.iter().map(|s| format!("tests/fixtures/{s}")).collect();
     let mut config = Config::for_name(name, specs);
+    if let Some(settings) = settings {
+        config.unions = settings.unions;
+        config.origins = settings.origins;
+        config.file = settings.file;
+    }
     // Client crates are built in scratch workspaces: point them at this repository's runtime.
     config.client.runtime_path = Some(root().join("runtime").display().to_string());
     config.server.runtime_path = config.client.runtime_path.clone();

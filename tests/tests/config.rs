@@ -333,3 +333,127 @@ fn decimals_setting_makes_chosen_number_fields_exact() {
     let plain = generate("name: pay\nspecs: [api.yaml]\n").unwrap();
     assert!(plain.contains("pub amount: Option<f64>") && !plain.contains("rust_decimal"), "{plain}");
 }
+
+const DEVICES: &str = r#"
+openapi: 3.0.3
+info: {title: t, version: '1'}
+paths: {}
+components:
+  schemas:
+    DeviceType: {type: string, enum: [Printer, Cutter]}
+    Device:
+      type: object
+      properties:
+        Type: {$ref: '#/components/schemas/DeviceType'}
+        Size: {type: integer}
+    PrinterData: {type: object, required: [Copies], properties: {Copies: {type: integer}}}
+    CutterData: {type: object, required: [Keys], properties: {Keys: {type: integer}}}
+    Command:
+      type: object
+      properties:
+        Device: {$ref: '#/components/schemas/Device'}
+        Data:
+          oneOf:
+            - $ref: '#/components/schemas/PrinterData'
+            - $ref: '#/components/schemas/CutterData'
+"#;
+
+/// Generates [`DEVICES`] with `unions:` set to `unions`: the types crate, or the diagnostics.
+fn devices(unions: &str) -> Result<String, Vec<triad::diag::Diagnostic>> {
+    let text = format!("name: dev\nspecs: [api.yaml]\nunions:\n{unions}");
+    let config = Config::parse("codegen.yaml", &text)?;
+    let reader = MemoryReader::new().with("api.yaml", DEVICES);
+    let provenance = Provenance { source: "codegen.yaml".into(), command: "test".into() };
+    let files = triad::generate(&config, "", &reader, &provenance).map_err(|d| d.0)?.files;
+    Ok(files["dev-types/src/lib.rs"].clone())
+}
+
+#[test]
+fn a_property_union_chosen_by_a_sibling_path_decodes_by_the_tag() {
+    let lib =
+        devices("  Command.Data: {tag: Device.Type, variants: {Printer: PrinterData, Cutter: CutterData}}\n").unwrap();
+    assert!(lib.contains("pub enum CommandData {"), "{lib}");
+    assert!(lib.contains("Printer(PrinterData),") && lib.contains("Cutter(CutterData),"), "{lib}");
+    assert!(lib.contains("impl model::TaggedBy for CommandData {"), "{lib}");
+    assert!(lib.contains(r#"const TAG: &'static str = "Device.Type";"#), "{lib}");
+    let flat: String = lib.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(flat.contains(r#"model::tagged_by::< _, A::Error, >( "Data","#), "{flat}");
+    // Without the entry the members are told apart by shape.
+    let guessed = devices("  {}\n").unwrap();
+    assert!(!guessed.contains("TaggedBy"), "{guessed}");
+}
+
+#[test]
+fn property_union_settings_that_name_nothing_are_located_errors() {
+    // (entry, pointer, line, column, message)
+    let cases: &[(&str, &str, u32, u32, &str)] = &[
+        (
+            "  Command.Payload: {tag: Device.Type, variants: {Printer: PrinterData}}\n",
+            "/unions/Command.Payload",
+            4,
+            20,
+            "`unions: Command.Payload` names no property: schema `Command` has no property `Payload`",
+        ),
+        (
+            "  Order.Data: {tag: Device.Type, variants: {Printer: PrinterData}}\n",
+            "/unions/Order.Data",
+            4,
+            15,
+            "`unions: Order.Data` names no property: there is no schema `Order`",
+        ),
+        (
+            "  Command.Data:\n    tag: Device.Kind\n    variants: {Printer: PrinterData}\n",
+            "/unions/Command.Data/tag",
+            5,
+            10,
+            "the tag `Device.Kind` of `unions: Command.Data` does not lead to a tag value: `Device` has no property `Kind`",
+        ),
+        (
+            "  Command.Data:\n    tag: Device.Size\n    variants: {Printer: PrinterData}\n",
+            "/unions/Command.Data/tag",
+            5,
+            10,
+            "`Device.Size` is not a string or a string enum",
+        ),
+        (
+            "  Command.Data:\n    tag: Device.Type.Name\n    variants: {Printer: PrinterData}\n",
+            "/unions/Command.Data/tag",
+            5,
+            10,
+            "`Device.Type` is not an object, so it has no property `Name`",
+        ),
+        (
+            "  Command.Data:\n    tag: Device.Type\n    variants: {Printer: PrinterData, Cutter: CutterInfo}\n",
+            "/unions/Command.Data/variants/Cutter",
+            6,
+            46,
+            "`unions: Command.Data` maps `Cutter` to schema `CutterInfo`, which does not exist",
+        ),
+    ];
+    for (entry, pointer, line, column, message) in cases {
+        let diags = devices(entry).expect_err(entry);
+        assert_eq!(diags.len(), 1, "{entry}: {diags:#?}");
+        let d = &diags[0];
+        assert_eq!(d.location.pointer, *pointer, "{entry}");
+        assert_eq!(
+            (&*d.location.file, d.location.line, d.location.column),
+            ("codegen.yaml", *line, *column),
+            "{entry}"
+        );
+        assert!(d.message.contains(message), "{entry}: {}", d.message);
+        assert!(d.expected.is_some(), "{entry}: says what was expected");
+    }
+    // Checked when the config is read.
+    let cases: &[(&str, &str, &str)] = &[
+        ("  Data: {tag: Device.Type, variants: {Printer: PrinterData}}\n", "/unions/Data/content", "no `content`"),
+        ("  Command.Data: {tag: Device..Type, variants: {A: A}}\n", "/unions/Command.Data/tag", "not a dotted path"),
+        ("  Command.Data: {tag: Device.Type}\n", "/unions/Command.Data", "lists no `variants`"),
+    ];
+    for (entry, pointer, message) in cases {
+        let diags = devices(entry).expect_err(entry);
+        assert_eq!(diags.len(), 1, "{entry}: {diags:#?}");
+        assert_eq!(diags[0].location.pointer, *pointer, "{entry}");
+        assert!(diags[0].message.contains(message), "{entry}: {}", diags[0].message);
+        assert_eq!(diags[0].location.line, 4, "{entry}");
+    }
+}

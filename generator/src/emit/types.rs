@@ -685,6 +685,8 @@ fn structure(
     let mut fields = TokenStream::new();
     // Each field's type before `Option` wrapping, for the constructor and setters.
     let mut bases = Vec::with_capacity(s.fields.len());
+    // Each field's full type, as declared.
+    let mut full = Vec::with_capacity(s.fields.len());
     for f in &s.fields {
         let field_docs = doc_attrs(&without_name_echo(&f.docs, &[&f.name.wire]));
         let field_name = ident(&f.name.rust);
@@ -724,6 +726,7 @@ fn structure(
             Shape::Plain => {}
         }
         let serde_attr = (!serde_args.is_empty()).then(|| quote!(#[serde(#(#serde_args),*)]));
+        full.push(ty.clone());
         fields.extend(quote! {
             #field_docs
             #serde_attr
@@ -751,7 +754,7 @@ fn structure(
             }
         }
     });
-    let deserialize_impl = deserialize_struct(config, def, s);
+    let deserialize_impl = deserialize_struct(api, config, def, s, &full);
     quote! {
         #docs
         #[derive(#derive_debug #derive_default Clone, PartialEq, Serialize)]
@@ -772,31 +775,88 @@ fn structure(
 /// code: the visitor, key matching and slot filling are `triad_runtime::model` code compiled
 /// once; per struct only `model::Struct` (its field names and a loop filling one slot per
 /// field) is emitted, with no sequence form, field enum or visitor type.
-fn deserialize_struct(config: &Config, def: &TypeDef, s: &Struct) -> TokenStream {
+fn deserialize_struct(api: &Api, config: &Config, def: &TypeDef, s: &Struct, full: &[TokenStream]) -> TokenStream {
     let name = ident(&def.name.rust);
     let rust_name = def.name.rust.trim_start_matches("r#");
     let wires: Vec<&str> = s.fields.iter().map(|f| f.name.wire.as_str()).collect();
     let slots: Vec<Ident> = (0..s.fields.len()).map(|i| ident(&format!("f{i}"))).collect();
+    // Fields holding a union chosen by a path from this struct: their JSON is buffered, and
+    // decoded once every field is read, by the tag value the path leads to.
+    let chosen: Vec<Option<TokenStream>> = s.fields.iter().map(|f| sibling_tag(api, config, s, f)).collect();
     let arms = s.fields.iter().zip(&slots).enumerate().map(|(i, (f, slot))| {
         let wire = &f.name.wire;
         let index = proc_macro2::Literal::usize_unsuffixed(i);
         quote!(#index => model::field(&mut #slot, &mut map, #wire)?,)
     });
-    let values = s.fields.iter().zip(&slots).map(|(f, slot)| {
-        let field_name = ident(&f.name.rust);
-        let wire = &f.name.wire;
-        match field_shape(config, s, f) {
-            Shape::Plain => quote!(#field_name: model::required(#slot, #wire)?,),
-            Shape::Option | Shape::DoubleOption => quote!(#field_name: #slot.unwrap_or_default(),),
-        }
+    // A slot a tag path starts from is read before its type is inferred: it is spelled out.
+    let tag_roots: Vec<usize> = s
+        .fields
+        .iter()
+        .filter_map(|f| match &f.ty {
+            TypeRef::Named(id) => match &api.ty(*id).kind {
+                TypeKind::Union(Union { tagging: Tagging::Sibling { path }, .. }) => path.first(),
+                _ => None,
+            },
+            _ => None,
+        })
+        .filter_map(|first| s.fields.iter().position(|f| &f.name.wire == first))
+        .collect();
+    let declarations = slots.iter().zip(&chosen).enumerate().map(|(i, (slot, chosen))| match (chosen, full.get(i)) {
+        (Some(_), _) => quote!(let mut #slot: Option<serde_json::Value> = None;),
+        (None, Some(ty)) if tag_roots.contains(&i) => quote!(let mut #slot: Option<#ty> = None;),
+        (None, _) => quote!(let mut #slot = None;),
     });
+    let mut decoded = TokenStream::new();
+    let values: Vec<TokenStream> = s
+        .fields
+        .iter()
+        .zip(&slots)
+        .zip(&chosen)
+        .map(|((f, slot), chosen)| {
+            let field_name = ident(&f.name.rust);
+            let wire = &f.name.wire;
+            let shape = field_shape(config, s, f);
+            if let Some(tag) = chosen {
+                let mut union = quote!(model::tagged_by::<_, A::Error>(#wire, #tag, raw)?);
+                if f.boxed {
+                    union = quote!(Box::new(#union));
+                }
+                decoded.extend(match shape {
+                    Shape::Plain => quote! {
+                        let #slot = {
+                            let raw = model::required(#slot, #wire)?;
+                            #union
+                        };
+                    },
+                    Shape::Option => quote! {
+                        let #slot = match #slot {
+                            None | Some(serde_json::Value::Null) => None,
+                            Some(raw) => Some(#union),
+                        };
+                    },
+                    Shape::DoubleOption => quote! {
+                        let #slot = match #slot {
+                            None => model::Nullable::Absent,
+                            Some(serde_json::Value::Null) => model::Nullable::Null,
+                            Some(raw) => model::Nullable::Value(#union),
+                        };
+                    },
+                });
+                return quote!(#field_name: #slot,);
+            }
+            match shape {
+                Shape::Plain => quote!(#field_name: model::required(#slot, #wire)?,),
+                Shape::Option | Shape::DoubleOption => quote!(#field_name: #slot.unwrap_or_default(),),
+            }
+        })
+        .collect();
     let body = if s.fields.is_empty() {
         quote!(while map.next_key::<serde::de::IgnoredAny>()?.is_some() {
             model::skip(&mut map)?;
         })
     } else {
         quote! {
-            #(let mut #slots = None;)*
+            #(#declarations)*
             while let Some(key) = map.next_key_seed(model::FieldSeed(Self::FIELDS))? {
                 match key {
                     #(#arms)*
@@ -811,6 +871,7 @@ fn deserialize_struct(config: &Config, def: &TypeDef, s: &Struct) -> TokenStream
             const FIELDS: &'static [&'static str] = &[#(#wires),*];
             fn visit_map<'de, A: serde::de::MapAccess<'de>>(mut map: A) -> Result<Self, A::Error> {
                 #body
+                #decoded
                 Ok(Self { #(#values)* })
             }
         }
@@ -820,6 +881,41 @@ fn deserialize_struct(config: &Config, def: &TypeDef, s: &Struct) -> TokenStream
             }
         }
     }
+}
+
+/// For a field holding a union chosen by a path from its struct (`Tagging::Sibling`), the
+/// expression reading the tag value (`Option<&str>`) from the struct's slots `f0`, `f1`...,
+/// which hold each field as decoded (before defaults).
+fn sibling_tag(api: &Api, config: &Config, owner: &Struct, field: &Field) -> Option<TokenStream> {
+    let TypeRef::Named(id) = &field.ty else { return None };
+    let TypeKind::Union(Union { tagging: Tagging::Sibling { path }, .. }) = &api.ty(*id).kind else { return None };
+    // Lowering reported paths that do not lead to a string; such an API is never emitted.
+    let steps = api.tag_steps(owner, path).ok()?;
+    let mut expr = TokenStream::new();
+    for (i, step) in steps.iter().enumerate() {
+        match step {
+            crate::ir::TagStep::Field(strukt, f) => {
+                if i == 0 {
+                    let index = owner.fields.iter().position(|x| std::ptr::eq(x, *f))?;
+                    let slot = ident(&format!("f{index}"));
+                    expr = quote!(#slot.as_ref());
+                } else {
+                    let name = ident(&f.name.rust);
+                    expr = quote!(#expr.map(|v| &v.#name));
+                }
+                match field_shape(config, strukt, f) {
+                    Shape::Plain => {}
+                    Shape::Option => expr = quote!(#expr.and_then(|v| v.as_ref())),
+                    Shape::DoubleOption => expr = quote!(#expr.and_then(|v| v.as_option())),
+                }
+                if f.boxed {
+                    expr = quote!(#expr.map(|v| &**v));
+                }
+            }
+            crate::ir::TagStep::Newtype => expr = quote!(#expr.map(|v| &v.0)),
+        }
+    }
+    Some(quote!(#expr.map(|v| v.as_str())))
 }
 
 fn string_enum(name: &Ident, e: &StringEnum, docs: TokenStream) -> TokenStream {
@@ -1002,7 +1098,7 @@ fn json_kinds(api: &Api, ty: &TypeRef, depth: u32) -> u8 {
             TypeKind::Union(inner) => match &inner.tagging {
                 Tagging::Internal { .. } | Tagging::Adjacent { .. } => kind::OBJECT,
                 Tagging::External => kind::OBJECT | kind::STRING,
-                Tagging::Untagged => inner.variants.iter().fold(0, |acc, v| {
+                Tagging::Untagged | Tagging::Sibling { .. } => inner.variants.iter().fold(0, |acc, v| {
                     let own = v.ty.as_ref().map_or(kind::NULL, |t| json_kinds(api, t, depth + 1));
                     acc | own | if v.nullable { kind::NULL } else { 0 }
                 }),
@@ -1043,7 +1139,7 @@ fn object_keys(api: &Api, ty: &TypeRef, depth: u32) -> (Vec<String>, Vec<String>
                     declared.extend(inner.variants.iter().map(|v| v.name.wire.clone()));
                     Vec::new()
                 }
-                Tagging::Untagged => {
+                Tagging::Untagged | Tagging::Sibling { .. } => {
                     for v in &inner.variants {
                         if let Some(t) = &v.ty {
                             declared.extend(object_keys(api, t, depth + 1).1);
@@ -1102,11 +1198,13 @@ fn union(api: &Api, name: &Ident, u: &Union, docs: TokenStream, uses: &mut Uses)
             Tagging::External => {
                 quote!(Self::#variant(value) => model::serialize_external(serializer, #wire, value),)
             }
-            Tagging::Untagged => quote!(Self::#variant(value) => value.serialize(serializer),),
+            Tagging::Untagged | Tagging::Sibling { .. } => {
+                quote!(Self::#variant(value) => value.serialize(serializer),)
+            }
         });
         // Tagged unions decode through `model::Tagged` (below); these arms serve the others.
         match &u.tagging {
-            Tagging::Internal { .. } | Tagging::Adjacent { .. } => {}
+            Tagging::Internal { .. } | Tagging::Adjacent { .. } | Tagging::Sibling { .. } => {}
             Tagging::External => {
                 de_arms.extend(quote!(Some(#wire) => Self::#variant(model::decode_member(&value, #wire)?),))
             }
@@ -1182,7 +1280,36 @@ fn union(api: &Api, name: &Ident, u: &Union, docs: TokenStream, uses: &mut Uses)
             });
         }
     }
+    if let Tagging::Sibling { path } = &u.tagging {
+        let tag = path.join(".");
+        let arms = u.variants.iter().map(|v| {
+            let variant = ident(&v.name.rust);
+            let wire = &v.name.wire;
+            let wrap = if v.boxed { quote!(|value| Self::#variant(Box::new(value))) } else { quote!(Self::#variant) };
+            match &v.ty {
+                Some(_) => quote!(#wire => model::decode_traced(raw).map(#wrap),),
+                None => quote!(#wire => Ok(Self::#variant),),
+            }
+        });
+        tagged_impl = quote! {
+            impl model::TaggedBy for #name {
+                const TAG: &'static str = #tag;
+                fn content(tag: &str, raw: &serde_json::Value) -> Option<Result<Self, String>> {
+                    Some(match tag {
+                        #(#arms)*
+                        _ => return None,
+                    })
+                }
+                fn unknown(raw: serde_json::Value) -> Self {
+                    Self::#unknown(raw)
+                }
+            }
+        };
+    }
     let deserialize_body = match &u.tagging {
+        Tagging::Sibling { .. } => quote! {
+            model::deserialize_tagged_by(deserializer)
+        },
         Tagging::Adjacent { .. } => quote! {
             model::deserialize_adjacent(deserializer)
         },
@@ -1219,13 +1346,24 @@ fn union(api: &Api, name: &Ident, u: &Union, docs: TokenStream, uses: &mut Uses)
             #unknown(serde_json::Value),
         }
     });
-    let untagged_doc = untagged.then(|| {
-        let separator = (!docs.is_empty()).then(|| quote!(#[doc = ""]));
-        quote! {
+    let separator = (!docs.is_empty()).then(|| quote!(#[doc = ""]));
+    let untagged_doc = match &u.tagging {
+        Tagging::Untagged => Some(quote! {
             #separator
             #[doc = " Untagged: a value is read as the first variant, in the order listed, that fits its shape and decodes (see the crate docs); a value no variant fits is an error saying why each candidate failed."]
+        }),
+        Tagging::Sibling { path } => {
+            let text = format!(
+                " Chosen by `{}` of the object holding it (set in the codegen config): that object reads the tag, then decodes this value as the variant it names; a value of a known kind that does not decode is an error, and a tag value this crate does not know keeps the value as received. Written as the payload alone.",
+                path.join(".")
+            );
+            Some(quote! {
+                #separator
+                #[doc = #text]
+            })
         }
-    });
+        _ => None,
+    };
     quote! {
         #docs
         #untagged_doc

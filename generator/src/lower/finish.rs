@@ -12,7 +12,7 @@ use crate::ir::{self, Name, TypeDef, TypeId, TypeKind, TypeRef};
 use crate::naming;
 
 impl Lowerer<'_> {
-    pub(super) fn finish(mut self) -> (ir::Api, Vec<crate::diag::Diagnostic>) {
+    pub(super) fn finish(mut self) -> Result<(ir::Api, Vec<Diagnostic>), Vec<Diagnostic>> {
         let defs = std::mem::take(&mut self.defs).into_vec();
         // Names: component schemas first (they keep their own names), then made-up ones.
         let mut rust_names: Vec<String> = defs
@@ -87,7 +87,61 @@ impl Lowerer<'_> {
         naming::dedupe(api.channels.iter_mut().map(|o| &mut o.name.rust), true);
         api.types = types;
         self.warn_unreachable_variants(&api);
-        (api, self.warnings)
+        self.check_path_unions(&api);
+        if !self.diags.is_empty() {
+            return Err(self.diags);
+        }
+        Ok((api, self.warnings))
+    }
+}
+
+impl Lowerer<'_> {
+    /// The config's property unions: each must name a property the spec has, and its tag path
+    /// must lead from the object holding the property to a string or string enum.
+    fn check_path_unions(&mut self, api: &ir::Api) {
+        let config = self.config;
+        for key in config.unions.iter().filter(|(_, u)| u.by_path()).map(|(key, _)| key) {
+            if self.path_unions.contains(key) {
+                continue;
+            }
+            let (schema, property) = key.rsplit_once('.').unwrap_or((key.as_str(), ""));
+            let problem = match api.types.iter().find(|t| t.name.wire == schema) {
+                Some(_) => format!("schema `{schema}` has no property `{property}`"),
+                None => format!("there is no schema `{schema}`"),
+            };
+            let at = format!("/unions/{}", crate::node::escape_pointer_segment(key));
+            self.diags.push(
+                Diagnostic::new(config.origin(&at), format!("`unions: {key}` names no property: {problem}"))
+                    .expected("`Schema.Property` naming a property of a schema in the spec"),
+            );
+        }
+        for def in &api.types {
+            let TypeKind::Struct(owner) = &def.kind else { continue };
+            for field in &owner.fields {
+                let TypeRef::Named(id) = &field.ty else { continue };
+                let TypeKind::Union(ir::Union { tagging: ir::Tagging::Sibling { path }, .. }) = &api.ty(*id).kind
+                else {
+                    continue;
+                };
+                if let Err(problem) = api.tag_steps(owner, path) {
+                    let key = format!("{}.{}", def.name.wire, field.name.wire);
+                    let at = format!("/unions/{}/tag", crate::node::escape_pointer_segment(&key));
+                    self.diags.push(
+                        Diagnostic::new(
+                            config.origin(&at),
+                            format!(
+                                "the tag `{}` of `unions: {key}` does not lead to a tag value: {problem}",
+                                path.join(".")
+                            ),
+                        )
+                        .expected(format!(
+                            "a dotted path of property names from `{}` to a string or string enum property",
+                            def.name.wire
+                        )),
+                    );
+                }
+            }
+        }
     }
 }
 

@@ -135,6 +135,8 @@ pub(crate) struct Lowerer<'a> {
     pub reentered: std::collections::HashSet<(usize, String)>,
     /// Input that is ignored or read by a guess: reported, but output is still produced.
     pub warnings: Vec<Diagnostic>,
+    /// Keys of the config's property unions (`unions: {Schema.Property: ...}`) applied so far.
+    pub path_unions: std::collections::BTreeSet<String>,
     pub api: ir::Api,
 }
 
@@ -152,6 +154,7 @@ pub fn lower(ws: &Workspace, config: &Config) -> Result<(ir::Api, Vec<Diagnostic
         lowering: std::collections::HashSet::new(),
         reentered: std::collections::HashSet::new(),
         warnings: Vec::new(),
+        path_unions: std::collections::BTreeSet::new(),
         api: ir::Api::default(),
     };
     let mut kinds = Vec::new();
@@ -189,7 +192,7 @@ pub fn lower(ws: &Workspace, config: &Config) -> Result<(ir::Api, Vec<Diagnostic
     if !l.diags.is_empty() {
         return Err(l.diags);
     }
-    Ok(l.finish())
+    l.finish()
 }
 
 /// The name several titles share: their common leading words and common trailing words
@@ -393,7 +396,7 @@ impl<'a> Lowerer<'a> {
             let hint = self.defs[id].wire.clone();
             let ctx = Ctx { doc: target.doc, pointer: target.pointer.clone(), node };
             if !self.defs[id].synthesized {
-                if let Some(settings) = self.config.unions.get(&hint) {
+                if let Some(settings) = self.config.unions.get(&hint).filter(|u| !u.by_path()) {
                     self.configured_union(&ctx, id, settings);
                     continue;
                 }

@@ -459,8 +459,11 @@ impl<'a> Lowerer<'a> {
         let mut fields = Vec::with_capacity(view.props.len());
         for (name, prop) in &view.props {
             let field_hint = format!("{hint}{}", naming::type_name(name, "Field"));
-            let mut lowered = self.schema(prop, &field_hint, None, depth + 1);
             let key = format!("{parent_name}.{name}");
+            let mut lowered = match self.config.unions.get(&key).filter(|u| u.by_path()) {
+                Some(settings) => self.path_union(prop, &key, settings, &field_hint),
+                None => self.schema(prop, &field_hint, None, depth + 1),
+            };
             let mut docs = docs_of(prop.node);
             if let Some(over) = self.config.overrides.get(&key) {
                 lowered.ty = override_type(&over.ty);
@@ -511,6 +514,56 @@ impl<'a> Lowerer<'a> {
             && (parent_name.ends_with("UpdateValue") || flag(s.node, "x-update-value"));
         let id = self.define(target, hint, s, TypeKind::Struct(Struct { fields, update_wrapper }));
         TypeRef::Named(id)
+    }
+
+    /// A property the codegen config makes a union chosen by a path from the object holding it
+    /// (`unions: {DeviceCommand.Data: {tag: Device.Type, variants: {...}}}`): one variant per
+    /// tag value, whose payload is the schema the config names. The path itself is checked
+    /// once every type is known (`finish`).
+    fn path_union(
+        &mut self,
+        prop: &Ctx<'a>,
+        key: &str,
+        settings: &crate::config::UnionSettings,
+        hint: &str,
+    ) -> Lowered {
+        self.path_unions.insert(key.to_owned());
+        let at = format!("/unions/{}", crate::node::escape_pointer_segment(key));
+        let mut variants = Vec::new();
+        for (value, schema) in &settings.variants {
+            let Some(&id) = self.by_wire.get(schema) else {
+                let pointer = format!("{at}/variants/{}", crate::node::escape_pointer_segment(value));
+                self.diags.push(
+                    crate::diag::Diagnostic::new(
+                        self.config.origin(&pointer),
+                        format!("`unions: {key}` maps `{value}` to schema `{schema}`, which does not exist"),
+                    )
+                    .expected("the name of a schema under components/schemas"),
+                );
+                continue;
+            };
+            variants.push(UnionVariant {
+                name: Name { rust: naming::variant_name(value, "Variant"), wire: value.clone() },
+                ty: Some(TypeRef::Named(id)),
+                docs: Docs { text: Some(format!("`{}` is `{value}`.", settings.tag)), deprecated: None },
+                boxed: false,
+                nullable: false,
+            });
+        }
+        naming::dedupe(variants.iter_mut().map(|v| &mut v.name.rust), false);
+        let unknown = unknown_name(variants.iter().map(|v| v.name.rust.as_str()));
+        let path = settings.tag.split('.').map(str::to_owned).collect();
+        // A name a component already has would get a number; the tag says what sets it apart.
+        let hint = match settings.tag.rsplit('.').next() {
+            Some(last) if self.by_wire.contains_key(hint) => format!("{hint}By{}", naming::type_name(last, "Tag")),
+            _ => hint.to_owned(),
+        };
+        let kind = TypeKind::Union(Union { tagging: Tagging::Sibling { path }, variants, unknown });
+        let id = self.define(None, &hint, prop, kind);
+        let nullable = flag(prop.node, "nullable")
+            || types_of(prop.node).1
+            || ["oneOf", "anyOf"].iter().any(|k| prop.items(k).iter().any(|m| is_null_schema(m.node)));
+        Lowered { ty: TypeRef::Named(id), nullable }
     }
 
     /// `{Discriminator: <string enum>, Value: oneOf [...]}` with no mapping (Mews' coproducts):
