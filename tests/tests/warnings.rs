@@ -110,3 +110,42 @@ fn a_coproduct_value_without_a_typed_member_is_a_warning() {
     assert!(w.message.contains("raw JSON"), "{w}");
     assert_eq!(w.location.pointer, "/components/schemas/P/properties/Value");
 }
+
+#[test]
+fn every_fallback_to_any_json_with_unread_keywords_is_a_warning_once_per_schema() {
+    let spec = format!(
+        "{HEAD}components:\n  schemas:\n    Loose: {{format: uuid, minLength: 36}}\n    Base:\n      type: object\n      properties:\n        n: {{minimum: 1}}\n        m: {{type: object, patternProperties: {{'^x': {{type: string}}}}}}\n        l: {{type: array, items: [{{type: string}}, {{type: integer}}]}}\n        k: false\n    A:\n      allOf:\n        - $ref: '#/components/schemas/Base'\n        - type: object\n          properties:\n            a: {{$ref: '#/components/schemas/Loose'}}\n    B:\n      allOf:\n        - $ref: '#/components/schemas/Base'\n        - type: object\n          properties:\n            b: {{$ref: '#/components/schemas/Loose'}}\n            c: {{not: {{type: string}}}}\n"
+    );
+    let list = warnings(&spec);
+    // Base's properties are read for Base, A and B, Loose is used twice: one warning each.
+    let found: Vec<(&str, u32, u32)> =
+        list.iter().map(|w| (w.location.pointer.as_str(), w.location.line, w.location.column)).collect();
+    assert_eq!(
+        found,
+        [
+            ("/components/schemas/Loose", 6, 12),
+            ("/components/schemas/Base/properties/n", 10, 12),
+            ("/components/schemas/Base/properties/m", 11, 12),
+            ("/components/schemas/Base/properties/l/items", 12, 33),
+            ("/components/schemas/Base/properties/k", 13, 12),
+            ("/components/schemas/B/allOf/1/properties/c", 26, 16),
+        ],
+        "{list:#?}"
+    );
+    assert!(list[0].message.contains("`format`, `minLength` are not read here"), "{}", list[0]);
+    assert!(list[0].message.contains("kept as any JSON value (`serde_json::Value`)"), "{}", list[0]);
+    assert!(list[0].expected.as_deref().unwrap_or_default().contains("a `type`"), "{}", list[0]);
+    assert!(list[1].message.contains("`minimum` is not read here"), "{}", list[1]);
+    assert!(list[2].message.contains("`patternProperties` is not read here"), "{}", list[2]);
+    assert!(list[3].message.contains("`items` with a schema per position is not read"), "{}", list[3]);
+    assert!(list[4].message.contains("the schema `false` allows no value"), "{}", list[4]);
+    assert!(list[5].message.contains("`not` is not read here"), "{}", list[5]);
+}
+
+#[test]
+fn deliberate_any_value_schemas_are_not_warnings() {
+    let spec = format!(
+        "{HEAD}components:\n  schemas:\n    Anything: {{description: Any JSON the caller likes., example: {{a: 1}}}}\n    Holder:\n      type: object\n      properties:\n        empty: {{}}\n        free: {{type: object, additionalProperties: true, description: Free-form.}}\n        bag: {{type: object}}\n        list: {{type: array}}\n        map: {{type: object, additionalProperties: {{}}}}\n        none: {{enum: [null]}}\n        only_null: {{type: 'null'}}\n        links: {{type: object, format: uri-map, nullable: true}}\n        yes: true\n        ext: {{x-kind: anything}}\n"
+    );
+    assert_eq!(warnings(&spec), [], "a schema with nothing but annotations says the value may be anything");
+}

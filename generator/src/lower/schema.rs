@@ -16,6 +16,32 @@ use crate::node::{Node, Value};
 /// non-component references).
 const MAX_DEPTH: u32 = 64;
 
+/// Keywords of a schema that ends as any JSON value without anything being guessed:
+/// annotations, and the shape keywords an any-value schema may carry (`type: object` alone,
+/// `additionalProperties: true`, `properties: {}`, `type: 'null'`, an `allOf` of such objects).
+const ANY_VALUE_KEYWORDS: &[&str] = &[
+    "title",
+    "description",
+    "summary",
+    "example",
+    "examples",
+    "default",
+    "deprecated",
+    "readOnly",
+    "writeOnly",
+    "nullable",
+    "$comment",
+    "$id",
+    "$schema",
+    "$anchor",
+    "externalDocs",
+    "xml",
+    "type",
+    "properties",
+    "additionalProperties",
+    "allOf",
+];
+
 /// A lowered schema: its type and whether `null` is allowed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Lowered {
@@ -51,6 +77,12 @@ fn is_null_schema(node: &Node) -> bool {
     let (types, null) = types_of(node);
     (types.is_empty() && null && node.get("properties").is_none())
         || matches!(node.get("enum").and_then(Node::as_seq), Some([n]) if matches!(n.value, Value::Null))
+}
+
+/// An `enum` mixing strings with other values.
+fn mixed_enum(node: &Node) -> bool {
+    let values = node.get("enum").and_then(Node::as_seq).unwrap_or_default();
+    values.iter().any(|v| v.as_str().is_some()) && values.iter().any(|v| v.as_str().is_none() && !matches!(v.value, Value::Null))
 }
 
 /// The string a property is fixed to (`const`, or an `enum` with a single value).
@@ -121,7 +153,15 @@ impl<'a> Lowerer<'a> {
         }
         match &s.node.value {
             Value::Map(_) => {}
-            Value::Bool(_) => return Lowered::any(),
+            Value::Bool(true) => return Lowered::any(),
+            Value::Bool(false) => {
+                self.warn(
+                    s,
+                    "the schema `false` allows no value; it is read as any JSON value (`serde_json::Value`)",
+                    "a schema describing the value, or leaving the property out",
+                );
+                return Lowered::any();
+            }
             _ => {
                 self.error(s, format!("found {} where a schema belongs", s.node.kind_name()), "a schema (a mapping)");
                 return Lowered::any();
@@ -230,7 +270,10 @@ impl<'a> Lowerer<'a> {
                 Some(Value::Bool(_)) => TypeRef::Primitive(Primitive::Bool),
                 Some(Value::Int(_)) => TypeRef::Primitive(Primitive::I64),
                 Some(Value::Float(_)) => TypeRef::Primitive(Primitive::F64),
-                _ => TypeRef::Any,
+                _ => {
+                    self.warn_any(s);
+                    TypeRef::Any
+                }
             },
             ["object"] => self.object_schema(s, hint, target, depth),
             ["array"] => self.array(s, hint, depth),
@@ -336,8 +379,49 @@ impl<'a> Lowerer<'a> {
                 let lowered = self.schema(&items, &format!("{hint}Item"), None, depth + 1);
                 TypeRef::List(Box::new(lowered.ty))
             }
-            _ => TypeRef::List(Box::new(TypeRef::Any)),
+            items => {
+                // `items: [...]` (tuples) and `prefixItems` say what the items are; they are not read.
+                let tuple = items.filter(|i| i.node.as_seq().is_some()).or_else(|| s.get("prefixItems"));
+                if let Some(at) = tuple {
+                    let key = at.pointer.rsplit('/').next().unwrap_or("items").to_owned();
+                    self.warn(
+                        &at,
+                        format!("`{key}` with a schema per position is not read: the items are kept as any JSON value (`serde_json::Value`)"),
+                        "`items` with one schema for every item",
+                    );
+                }
+                TypeRef::List(Box::new(TypeRef::Any))
+            }
         }
+    }
+
+    /// A schema that ends as any JSON value (`serde_json::Value`). With nothing but annotations
+    /// (`{}`, a description, an example, `type: object` alone...) that is what it says; with
+    /// keywords the generator does not read (`format` without `type`, `patternProperties`,
+    /// `not`...), it is a guess, and a warning names them.
+    fn warn_any(&mut self, s: &Ctx<'a>) {
+        let unread: Vec<&str> = s
+            .node
+            .as_map()
+            .into_iter()
+            .flatten()
+            .map(|(k, _)| k.as_str())
+            .filter(|k| !k.starts_with("x-") && !ANY_VALUE_KEYWORDS.contains(k))
+            // Next to a `type`, a `format` the generator does not know only annotates it
+            // (`type: object, format: uri-map`); `enum: [null]` allows only null; an `enum` of
+            // strings and other values has a warning of its own.
+            .filter(|k| *k != "format" || s.node.get("type").is_none())
+            .filter(|k| *k != "enum" || !(is_null_schema(s.node) || mixed_enum(s.node)))
+            .collect();
+        if unread.is_empty() {
+            return;
+        }
+        let (list, verb) = (unread.join("`, `"), if unread.len() == 1 { "is" } else { "are" });
+        self.warn(
+            s,
+            format!("`{list}` {verb} not read here, so nothing says what this value is: it is kept as any JSON value (`serde_json::Value`)"),
+            "a `type` (with `properties`, `items` or `enum` as needed), or only annotations such as `description` for a value that may be anything",
+        );
     }
 
     fn collect_object(&mut self, s: &Ctx<'a>, view: &mut ObjectView<'a>, depth: u32) {
@@ -449,6 +533,7 @@ impl<'a> Lowerer<'a> {
                 return TypeRef::Map(Box::new(lowered.ty));
             }
             if target.is_none() {
+                self.warn_any(s);
                 return TypeRef::Any;
             }
         }
