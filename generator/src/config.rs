@@ -491,7 +491,9 @@ impl Reader<'_> {
 
     /// A property's union (no `content`) needs a dotted `tag` path and variants.
     fn check_union(&mut self, name: &str, node: &Node, pointer: &str, union: &UnionSettings) {
-        if node.as_map().is_none() || !union.by_path() {
+        // A key that names no property lacks `content`, which `validate` reports.
+        let property = name.split_once('.').is_some_and(|(a, b)| !a.is_empty() && !b.is_empty());
+        if node.as_map().is_none() || !union.by_path() || !property {
             return;
         }
         if !union.tag.is_empty() && union.tag.split('.').any(str::is_empty) {

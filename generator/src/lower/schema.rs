@@ -82,7 +82,8 @@ fn is_null_schema(node: &Node) -> bool {
 /// An `enum` mixing strings with other values.
 fn mixed_enum(node: &Node) -> bool {
     let values = node.get("enum").and_then(Node::as_seq).unwrap_or_default();
-    values.iter().any(|v| v.as_str().is_some()) && values.iter().any(|v| v.as_str().is_none() && !matches!(v.value, Value::Null))
+    values.iter().any(|v| v.as_str().is_some())
+        && values.iter().any(|v| v.as_str().is_none() && !matches!(v.value, Value::Null))
 }
 
 /// The string a property is fixed to (`const`, or an `enum` with a single value).
