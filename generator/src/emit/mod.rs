@@ -60,9 +60,77 @@ pub fn emit(api: &Api, config: &Config, provenance: &Provenance) -> Result<Files
 
 /// Parses tokens as a file and pretty-prints it behind the `@generated` header.
 pub(crate) fn render_rust(tokens: TokenStream, provenance: &Provenance) -> Result<String, String> {
+    Ok(finish_rust(&unparse(tokens)?, provenance))
+}
+
+/// Parses tokens (inner attributes, then items) as a file and pretty-prints it. prettyplease
+/// prints a file's items one after another, each ending its last line, so the texts of
+/// consecutive parts of a file, concatenated, are the text of the whole.
+pub(crate) fn unparse(tokens: TokenStream) -> Result<String, String> {
     let file: syn::File = syn::parse2(tokens).map_err(|e| format!("generated Rust does not parse: {e}"))?;
-    let body = space_items(&prettyplease::unparse(&file));
-    Ok(format!("// {}\n{body}", provenance.header()))
+    Ok(prettyplease::unparse(&file))
+}
+
+/// prettyplease's line width: it breaks a line that would be longer where it can.
+pub(crate) const MARGIN: usize = 89;
+
+/// Rust code in the making, in order: token streams, and blocks an emitter wrote as text in
+/// exactly the layout prettyplease gives their tokens (uniform code, repeated per type, where
+/// parsing and printing would cost most of the generation time).
+#[derive(Default)]
+pub(crate) struct Code(Vec<Piece>);
+
+enum Piece {
+    Tokens(TokenStream),
+    Text(String),
+}
+
+impl Code {
+    /// Adds items as tokens.
+    pub(crate) fn tokens(&mut self, tokens: TokenStream) {
+        match self.0.last_mut() {
+            Some(Piece::Tokens(last)) => last.extend(tokens),
+            _ => self.0.push(Piece::Tokens(tokens)),
+        }
+    }
+
+    /// Adds items as formatted text: whole lines, as prettyplease would print their tokens.
+    pub(crate) fn text(&mut self, text: String) {
+        self.0.push(Piece::Text(text));
+    }
+
+    /// Appends other code.
+    pub(crate) fn extend(&mut self, other: Code) {
+        for piece in other.0 {
+            match piece {
+                Piece::Tokens(tokens) => self.tokens(tokens),
+                Piece::Text(text) => self.text(text),
+            }
+        }
+    }
+
+    /// The code as [`unparse`] prints it.
+    pub(crate) fn unparse(self) -> Result<String, String> {
+        let mut out = String::new();
+        for piece in self.0 {
+            match piece {
+                Piece::Tokens(tokens) => out.push_str(&unparse(tokens)?),
+                Piece::Text(text) => out.push_str(&text),
+            }
+        }
+        Ok(out)
+    }
+}
+
+impl From<TokenStream> for Code {
+    fn from(tokens: TokenStream) -> Self {
+        Code(vec![Piece::Tokens(tokens)])
+    }
+}
+
+/// Pretty-printed Rust (from [`unparse`]) with items spaced, behind the `@generated` header.
+pub(crate) fn finish_rust(code: &str, provenance: &Provenance) -> String {
+    format!("// {}\n{}", provenance.header(), space_items(code))
 }
 
 /// prettyplease prints items back to back; put one blank line after each top-level item so the
