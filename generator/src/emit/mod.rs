@@ -71,6 +71,21 @@ pub(crate) fn unparse(tokens: TokenStream) -> Result<String, String> {
     Ok(prettyplease::unparse(&file))
 }
 
+#[cfg(test)]
+thread_local! {
+    /// Set by tests to render everything through tokens, for comparison with the text.
+    pub(crate) static TOKENS_ONLY: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Whether emitters may write uniform blocks as text (always, outside tests).
+pub(crate) fn text_allowed() -> bool {
+    #[cfg(test)]
+    if TOKENS_ONLY.get() {
+        return false;
+    }
+    true
+}
+
 /// prettyplease's line width: it breaks a line that would be longer where it can.
 pub(crate) const MARGIN: usize = 89;
 
@@ -167,6 +182,59 @@ pub(crate) fn doc_attrs(docs: &Docs) -> TokenStream {
         });
     }
     out
+}
+
+/// [`doc_attrs`] as prettyplease prints them, each line behind `indent`.
+pub(crate) fn doc_text(docs: &Docs, indent: &str) -> String {
+    let mut out = String::new();
+    if let Some(text) = &docs.text {
+        for line in docs::sanitize(text).lines() {
+            out.push_str(indent);
+            out.push_str("/// ");
+            out.push_str(line.trim_end_matches(' '));
+            // An empty line prints as `///`.
+            if line.trim_end_matches(' ').is_empty() {
+                out.pop();
+            }
+            out.push('\n');
+        }
+    }
+    if let Some(reason) = &docs.deprecated {
+        out.push_str(indent);
+        match reason.as_deref().map(docs::inline).filter(|n| !n.is_empty()) {
+            Some(note) => {
+                out.push_str("#[deprecated(note = ");
+                out.push_str(&proc_macro2::Literal::string(&note).to_string());
+                out.push_str(")]\n");
+            }
+            None => out.push_str("#[deprecated]\n"),
+        }
+    }
+    out
+}
+
+/// Whether text written as prettyplease's output is laid out as it would be: every line that is
+/// not a doc comment is ASCII and fits within [`MARGIN`] (where prettyplease would break it).
+pub(crate) fn fits(text: &str) -> bool {
+    text.lines().all(|line| line.trim_start().starts_with("///") || (line.is_ascii() && line.len() <= MARGIN))
+}
+
+/// A type expression's tokens as prettyplease prints them, for the paths with generic
+/// arguments that `spell` writes; `None` for anything else.
+pub(crate) fn type_text(tokens: &TokenStream) -> Option<String> {
+    let mut out = String::new();
+    for token in tokens.clone() {
+        match token {
+            proc_macro2::TokenTree::Ident(ident) => out.push_str(&ident.to_string()),
+            proc_macro2::TokenTree::Punct(punct) => match punct.as_char() {
+                ',' => out.push_str(", "),
+                c @ ('<' | '>' | ':') => out.push(c),
+                _ => return None,
+            },
+            _ => return None,
+        }
+    }
+    Some(out)
 }
 
 /// Spec or config text on one line, cleaned (for manifests).

@@ -568,6 +568,8 @@ fn builder(config: &Config, name: &Ident, s: &Struct, bases: &[TokenStream], all
 struct Role<'a> {
     isolated: &'a [String],
     sent: bool,
+    /// The type's own docs (also given as `#[doc]` tokens).
+    docs: &'a crate::ir::Docs,
 }
 
 /// The wire names of the fields of `id` whose list items decode one by one.
@@ -641,7 +643,7 @@ fn type_def(
     let docs = doc_attrs(&own);
     let name = ident(&def.name.rust);
     match &def.kind {
-        TypeKind::Struct(s) => structure(api, config, def, s, Role { isolated, sent }, docs, uses),
+        TypeKind::Struct(s) => structure(api, config, def, s, Role { isolated, sent, docs: &own }, docs, uses),
         TypeKind::Enum(e) => string_enum(&name, e, docs).into(),
         TypeKind::Union(u) => union(api, &name, u, docs, uses).into(),
         TypeKind::Alias(ty) => {
@@ -717,7 +719,7 @@ fn structure(
     docs: TokenStream,
     uses: &mut Uses,
 ) -> Code {
-    let Role { isolated, sent } = role;
+    let Role { isolated, sent, docs: own_docs } = role;
     let name = ident(&def.name.rust);
     let rule = rename_rule(&s.fields);
     let rename_all = rule.map(|(rule_name, _)| quote!(#[serde(rename_all = #rule_name)]));
@@ -725,8 +727,11 @@ fn structure(
     let mut fields = TokenStream::new();
     // Each field's type before `Option` wrapping, for the constructor and setters.
     let mut bases = Vec::with_capacity(s.fields.len());
+    // The fields as prettyplease prints them, while every type has a text form.
+    let mut fields_text = Some(String::new());
     for f in &s.fields {
-        let field_docs = doc_attrs(&without_name_echo(&f.docs, &[&f.name.wire]));
+        let field_doc_source = without_name_echo(&f.docs, &[&f.name.wire]);
+        let field_docs = doc_attrs(&field_doc_source);
         let field_name = ident(&f.name.rust);
         let mut ty = match &f.ty {
             TypeRef::List(item) if isolated.contains(&f.name.wire) => {
@@ -763,6 +768,19 @@ fn structure(
             Shape::Option => ty = quote!(Option<#ty>),
             Shape::Plain => {}
         }
+        if let Some(text) = &mut fields_text {
+            match super::type_text(&ty) {
+                Some(ty) => {
+                    text.push_str(&super::doc_text(&field_doc_source, "    "));
+                    if !serde_args.is_empty() {
+                        let args: Vec<String> = serde_args.iter().map(arg_text).collect();
+                        text.push_str(&format!("    #[serde({})]\n", args.join(", ")));
+                    }
+                    text.push_str(&format!("    pub {}: {ty},\n", f.name.rust));
+                }
+                None => fields_text = None,
+            }
+        }
         let serde_attr = (!serde_args.is_empty()).then(|| quote!(#[serde(#(#serde_args),*)]));
         fields.extend(quote! {
             #field_docs
@@ -791,15 +809,32 @@ fn structure(
             }
         }
     });
-    let mut code = Code::from(quote! {
-        #docs
-        #[derive(#derive_debug #derive_default Clone, PartialEq, Serialize)]
-        #rename_all
-        pub struct #name {
-            #fields
+    let text = fields_text.filter(|fields| !fields.is_empty()).map(|fields| {
+        let mut text = super::doc_text(own_docs, "");
+        text.push_str(&format!(
+            "#[derive({}{}Clone, PartialEq, Serialize)]\n",
+            if has_secret { "" } else { "Debug, " },
+            if all_optional { "Default, " } else { "" }
+        ));
+        if let Some((rule_name, _)) = rule {
+            text.push_str(&format!("#[serde(rename_all = \"{rule_name}\")]\n"));
         }
+        text.push_str(&format!("pub struct {} {{\n{fields}}}\n", def.name.rust));
+        text
     });
-    match deserialize_struct_text(config, def, s) {
+    let mut code = Code::default();
+    match text.filter(|text| super::fits(text) && super::text_allowed()) {
+        Some(text) => code.text(text),
+        None => code.tokens(quote! {
+            #docs
+            #[derive(#derive_debug #derive_default Clone, PartialEq, Serialize)]
+            #rename_all
+            pub struct #name {
+                #fields
+            }
+        }),
+    }
+    match deserialize_struct_text(config, def, s).filter(|_| super::text_allowed()) {
         Some(text) => code.text(text),
         None => code.tokens(deserialize_struct(config, def, s)),
     }
@@ -867,6 +902,18 @@ fn deserialize_struct(config: &Config, def: &TypeDef, s: &Struct) -> TokenStream
     }
 }
 
+/// A serde argument (`rename = "x"`, `skip_serializing_if = "..."`) as prettyplease prints it.
+fn arg_text(arg: &TokenStream) -> String {
+    let mut out = String::new();
+    for token in arg.clone() {
+        match token {
+            proc_macro2::TokenTree::Punct(p) if p.as_char() == '=' => out.push_str(" = "),
+            other => out.push_str(&other.to_string()),
+        }
+    }
+    out
+}
+
 /// [`deserialize_struct`] written directly as the text prettyplease prints for its tokens, or
 /// `None` where that layout is not certain (a line that would be wider than prettyplease's
 /// margin, text that is not ASCII, a struct without fields): then the tokens are printed.
@@ -917,10 +964,10 @@ fn deserialize_struct_text(config: &Config, def: &TypeDef, s: &Struct) -> Option
             }
         })
         .collect();
-    // prettyplease keeps a struct expression on one line when `Self { ` and its fields, with
-    // one more column, take at most 34 columns.
+    // prettyplease keeps a struct expression on one line when `Self { `, its fields and the
+    // space after them take at most 34 columns.
     let one_line = values.join(", ");
-    if "Self { ".len() + one_line.len() + 1 <= 34 {
+    if format!("Self {{ {one_line} ").len() <= 34 {
         let _ = writeln!(out, "        Ok(Self {{ {one_line} }})");
     } else {
         out.push_str("        Ok(Self {\n");
@@ -1409,5 +1456,30 @@ mod tests {
         }
         // Nearly every struct takes the text path; the others show the fallback is exercised.
         assert!(as_text > 100 && as_tokens > 0, "{as_text} as text, {as_tokens} as tokens");
+    }
+
+    #[test]
+    fn every_type_reads_the_same_with_or_without_text_blocks() {
+        for api in apis() {
+            for null_means_absent in [false, true] {
+                let mut config = Config::for_name("test", Vec::new());
+                config.null_means_absent = null_means_absent;
+                let isolated = crate::emit::spell::isolated_fields(&api, &config);
+                let sent = sent_types(&api);
+                for (i, def) in api.types.iter().enumerate() {
+                    let id = TypeId(i);
+                    let isolated = isolated_of(&isolated, id);
+                    let render = || {
+                        let mut uses = Uses::default();
+                        type_def(&api, &config, def, &isolated, sent.contains(&id), &[], &mut uses).unparse().unwrap()
+                    };
+                    let with_text = render();
+                    super::super::TOKENS_ONLY.set(true);
+                    let tokens_only = render();
+                    super::super::TOKENS_ONLY.set(false);
+                    assert_eq!(with_text, tokens_only, "{}", def.name.rust);
+                }
+            }
+        }
     }
 }
