@@ -8,9 +8,11 @@
 //! counted: our `mews-client/src/lib.rs` against oas3-gen's `client.rs`. Build time: the
 //! dependencies and both types crates are built first; then each round touches each client
 //! crate's source and times `cargo build -p` of it alone (and of types plus client), the two
-//! sides alternating which goes first; medians are printed. Generation: one paired hyperfine
-//! run of the release `triad` CLI (types and client) against `oas3-gen generate client-mod`,
-//! each writing into an emptied folder.
+//! sides alternating which goes first; medians are printed. Generation: the release `triad` CLI
+//! (types and client; the server crate is switched off) against `oas3-gen generate client-mod`,
+//! each writing into an emptied folder, interleaved run by run (the two alternate which goes
+//! first), so a busy machine slows both alike; medians of wall time are printed. `--rounds 0`
+//! skips the builds, `--runs 0` the generation timing.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
@@ -27,6 +29,7 @@ crates:
     version: 0.1.0
     runtime_path: RUNTIME
     retry_safe: ['*_get', '*_getAll', '*_getAll_*', '*_getAllActive']
+  server: {enabled: false}
 auth:
   body_fields: [ClientToken, AccessToken, Client]
 pagination:
@@ -187,8 +190,10 @@ pub fn run(root: &Path, args: &[String]) -> Result<ExitCode, String> {
         )?;
         Ok(start.elapsed())
     };
-    build("mews-client")?;
-    build("oas3-client")?;
+    if options.rounds > 0 {
+        build("mews-client")?;
+        build("oas3-client")?;
+    }
     let sides = [
         ("triad", "mews-client", vec![ours_lib.clone()], vec![crates.join("mews-types/src/lib.rs"), ours_lib.clone()]),
         (
@@ -218,49 +223,62 @@ pub fn run(root: &Path, args: &[String]) -> Result<ExitCode, String> {
             with_types[1][round]
         );
     }
-    let (a0, a1) = (median(alone[0].clone()), median(alone[1].clone()));
-    let (b0, b1) = (median(with_types[0].clone()), median(with_types[1].clone()));
-    println!(
-        "dev build, client crate alone (median of {}): triad {a0:.2} s, oas3-gen {a1:.2} s, ratio {:.2}",
-        options.rounds,
-        a0 / a1
-    );
-    println!(
-        "dev build, types + client (median of {}): triad {b0:.2} s, oas3-gen {b1:.2} s, ratio {:.2}",
-        options.rounds,
-        b0 / b1
-    );
-
-    // Generation: one paired hyperfine run, both writing into emptied folders.
-    let gen_ours = scratch.join("gen-triad");
-    let gen_theirs = scratch.join("gen-oas3");
-    let json = scratch.join("hyperfine.json");
-    let ours_cmd =
-        format!("{} {} --out {}", triad.display(), scratch.join("codegen.yaml").display(), gen_ours.display());
-    let theirs_cmd = format!("oas3-gen generate client-mod -i {} -o {}", merged.display(), gen_theirs.display());
-    let status = Command::new("hyperfine")
-        .args(["-N", "--warmup", "3", "--runs", &options.runs.to_string(), "--prepare"])
-        .arg(format!("rm -rf {} {}", gen_ours.display(), gen_theirs.display()))
-        .arg("--export-json")
-        .arg(&json)
-        .arg(&ours_cmd)
-        .arg(&theirs_cmd)
-        .status()
-        .map_err(|e| format!("hyperfine: {e}"))?;
-    if !status.success() {
-        return Ok(ExitCode::from(1));
-    }
-    let report = std::fs::read_to_string(&json).map_err(|e| e.to_string())?;
-    let medians: Vec<f64> = report
-        .match_indices("\"median\":")
-        .filter_map(|(at, key)| {
-            let rest = &report[at + key.len()..];
-            rest[..rest.find([',', '}'])?].trim().parse().ok()
-        })
-        .collect();
-    if let [ours, theirs] = medians[..] {
+    if options.rounds > 0 {
+        let (a0, a1) = (median(alone[0].clone()), median(alone[1].clone()));
+        let (b0, b1) = (median(with_types[0].clone()), median(with_types[1].clone()));
         println!(
-            "generation (hyperfine medians): triad {:.1} ms, oas3-gen {:.1} ms: triad is {:.2}x faster",
+            "dev build, client crate alone (median of {}): triad {a0:.2} s, oas3-gen {a1:.2} s, ratio {:.2}",
+            options.rounds,
+            a0 / a1
+        );
+        println!(
+            "dev build, types + client (median of {}): triad {b0:.2} s, oas3-gen {b1:.2} s, ratio {:.2}",
+            options.rounds,
+            b0 / b1
+        );
+    }
+
+    // Generation, interleaved: each run times both commands, alternating which goes first.
+    if options.runs > 0 {
+        let gen_ours = scratch.join("gen-triad");
+        let gen_theirs = scratch.join("gen-oas3");
+        let codegen = scratch.join("codegen.yaml");
+        let generate = |side: usize| -> Result<f64, String> {
+            let out = if side == 0 { &gen_ours } else { &gen_theirs };
+            let _ = std::fs::remove_dir_all(out);
+            let mut command = if side == 0 {
+                let mut c = Command::new(&triad);
+                c.arg(&codegen).arg("--out").arg(out);
+                c
+            } else {
+                let mut c = Command::new("oas3-gen");
+                c.args(["generate", "client-mod", "-i"]).arg(&merged).arg("-o").arg(out);
+                c
+            };
+            command.stdout(Stdio::null()).stderr(Stdio::null());
+            let start = Instant::now();
+            let status = command.status().map_err(|e| format!("{command:?}: {e}"))?;
+            let elapsed = start.elapsed().as_secs_f64();
+            if !status.success() {
+                return Err(format!("{command:?} failed"));
+            }
+            Ok(elapsed)
+        };
+        const WARMUP: usize = 3;
+        let mut times = [Vec::new(), Vec::new()];
+        for run in 0..WARMUP + options.runs {
+            let order: [usize; 2] = if run % 2 == 0 { [0, 1] } else { [1, 0] };
+            for side in order {
+                let elapsed = generate(side)?;
+                if run >= WARMUP {
+                    times[side].push(elapsed);
+                }
+            }
+        }
+        let (ours, theirs) = (median(times[0].clone()), median(times[1].clone()));
+        println!(
+            "generation (median of {} interleaved runs): triad {:.1} ms, oas3-gen {:.1} ms: triad is {:.2}x faster",
+            options.runs,
             ours * 1000.0,
             theirs * 1000.0,
             theirs / ours

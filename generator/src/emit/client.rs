@@ -864,17 +864,22 @@ fn stream_method(cx: &mut Ctx<'_>, op: &Operation, taken: &mut BTreeSet<String>)
     let api = cx.api;
     let config = cx.config;
     let Payload::Json(request_ty) = payload(op.request.as_ref()) else { return None };
-    if !op.params.is_empty() || !op.request.as_ref().is_some_and(|b| b.required) {
+    if !op.params.is_empty() {
         return None;
     }
-    let successes: Vec<&Response> = op.responses.iter().filter(|r| r.status.is_success()).collect();
-    let page_ty = match successes.as_slice() {
-        [only] => match payload(only.body.as_ref()) {
-            Payload::Json(ty) => ty,
+    // The stream owns its request: an optional body is given as `Some`.
+    let body_arg = if op.request.as_ref().is_some_and(|b| b.required) { quote!(&body) } else { quote!(Some(&body)) };
+    // One page type; an answer without content (as the method reads it: `None`) ends the stream.
+    let mut page_ty = None;
+    let mut or_none = false;
+    for r in op.responses.iter().filter(|r| r.status.is_success()) {
+        match (r.status, payload(r.body.as_ref())) {
+            (Status::Code(204 | 205), _) | (_, Payload::None) => or_none = true,
+            (_, Payload::Json(ty)) if page_ty.as_ref().is_none_or(|page| *page == ty) => page_ty = Some(ty),
             _ => return None,
-        },
-        _ => return None,
-    };
+        }
+    }
+    let page_ty = page_ty?;
     let (cursor_in, cursor_in_field, cursor_in_struct) =
         field_path(api, config, &request_ty, &pagination.request_cursor)?;
     let (cursor_out, cursor_out_field, cursor_out_struct) =
@@ -953,12 +958,13 @@ fn stream_method(cx: &mut Ctx<'_>, op: &Operation, taken: &mut BTreeSet<String>)
          without a cursor or with fewer items than asked for, or after an error.",
         pagination.response_cursor, pagination.request_cursor
     );
+    let paginate = if or_none { quote!(cursor_items_or_none) } else { quote!(cursor_items) };
     let tokens = quote! {
         #[doc = #doc]
         pub fn #name(&self, body: #request) -> impl rt::Stream<Item = rt::Result<#item, #error_ty>> + '_ {
-            rt::cursor_items(
+            rt::#paginate(
                 body,
-                move |body| async move { self.#method(&body).await },
+                move |body| async move { self.#method(#body_arg).await },
                 rt::Cursor {
                     read: |page: &#page| #cursor_read,
                     write: |body: &mut #request, cursor| #cursor_write,

@@ -60,9 +60,92 @@ pub fn emit(api: &Api, config: &Config, provenance: &Provenance) -> Result<Files
 
 /// Parses tokens as a file and pretty-prints it behind the `@generated` header.
 pub(crate) fn render_rust(tokens: TokenStream, provenance: &Provenance) -> Result<String, String> {
+    Ok(finish_rust(&unparse(tokens)?, provenance))
+}
+
+/// Parses tokens (inner attributes, then items) as a file and pretty-prints it. prettyplease
+/// prints a file's items one after another, each ending its last line, so the texts of
+/// consecutive parts of a file, concatenated, are the text of the whole.
+pub(crate) fn unparse(tokens: TokenStream) -> Result<String, String> {
     let file: syn::File = syn::parse2(tokens).map_err(|e| format!("generated Rust does not parse: {e}"))?;
-    let body = space_items(&prettyplease::unparse(&file));
-    Ok(format!("// {}\n{body}", provenance.header()))
+    Ok(prettyplease::unparse(&file))
+}
+
+#[cfg(test)]
+thread_local! {
+    /// Set by tests to render everything through tokens, for comparison with the text.
+    pub(crate) static TOKENS_ONLY: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Whether emitters may write uniform blocks as text (always, outside tests).
+pub(crate) fn text_allowed() -> bool {
+    #[cfg(test)]
+    if TOKENS_ONLY.get() {
+        return false;
+    }
+    true
+}
+
+/// prettyplease's line width: it breaks a line that would be longer where it can.
+pub(crate) const MARGIN: usize = 89;
+
+/// Rust code in the making, in order: token streams, and blocks an emitter wrote as text in
+/// exactly the layout prettyplease gives their tokens (uniform code, repeated per type, where
+/// parsing and printing would cost most of the generation time).
+#[derive(Default)]
+pub(crate) struct Code(Vec<Piece>);
+
+enum Piece {
+    Tokens(TokenStream),
+    Text(String),
+}
+
+impl Code {
+    /// Adds items as tokens.
+    pub(crate) fn tokens(&mut self, tokens: TokenStream) {
+        match self.0.last_mut() {
+            Some(Piece::Tokens(last)) => last.extend(tokens),
+            _ => self.0.push(Piece::Tokens(tokens)),
+        }
+    }
+
+    /// Adds items as formatted text: whole lines, as prettyplease would print their tokens.
+    pub(crate) fn text(&mut self, text: String) {
+        self.0.push(Piece::Text(text));
+    }
+
+    /// Appends other code.
+    pub(crate) fn extend(&mut self, other: Code) {
+        for piece in other.0 {
+            match piece {
+                Piece::Tokens(tokens) => self.tokens(tokens),
+                Piece::Text(text) => self.text(text),
+            }
+        }
+    }
+
+    /// The code as [`unparse`] prints it.
+    pub(crate) fn unparse(self) -> Result<String, String> {
+        let mut out = String::new();
+        for piece in self.0 {
+            match piece {
+                Piece::Tokens(tokens) => out.push_str(&unparse(tokens)?),
+                Piece::Text(text) => out.push_str(&text),
+            }
+        }
+        Ok(out)
+    }
+}
+
+impl From<TokenStream> for Code {
+    fn from(tokens: TokenStream) -> Self {
+        Code(vec![Piece::Tokens(tokens)])
+    }
+}
+
+/// Pretty-printed Rust (from [`unparse`]) with items spaced, behind the `@generated` header.
+pub(crate) fn finish_rust(code: &str, provenance: &Provenance) -> String {
+    format!("// {}\n{}", provenance.header(), space_items(code))
 }
 
 /// prettyplease prints items back to back; put one blank line after each top-level item so the
@@ -99,6 +182,59 @@ pub(crate) fn doc_attrs(docs: &Docs) -> TokenStream {
         });
     }
     out
+}
+
+/// [`doc_attrs`] as prettyplease prints them, each line behind `indent`.
+pub(crate) fn doc_text(docs: &Docs, indent: &str) -> String {
+    let mut out = String::new();
+    if let Some(text) = &docs.text {
+        for line in docs::sanitize(text).lines() {
+            out.push_str(indent);
+            out.push_str("/// ");
+            out.push_str(line.trim_end_matches(' '));
+            // An empty line prints as `///`.
+            if line.trim_end_matches(' ').is_empty() {
+                out.pop();
+            }
+            out.push('\n');
+        }
+    }
+    if let Some(reason) = &docs.deprecated {
+        out.push_str(indent);
+        match reason.as_deref().map(docs::inline).filter(|n| !n.is_empty()) {
+            Some(note) => {
+                out.push_str("#[deprecated(note = ");
+                out.push_str(&proc_macro2::Literal::string(&note).to_string());
+                out.push_str(")]\n");
+            }
+            None => out.push_str("#[deprecated]\n"),
+        }
+    }
+    out
+}
+
+/// Whether text written as prettyplease's output is laid out as it would be: every line that is
+/// not a doc comment is ASCII and fits within [`MARGIN`] (where prettyplease would break it).
+pub(crate) fn fits(text: &str) -> bool {
+    text.lines().all(|line| line.trim_start().starts_with("///") || (line.is_ascii() && line.len() <= MARGIN))
+}
+
+/// A type expression's tokens as prettyplease prints them, for the paths with generic
+/// arguments that `spell` writes; `None` for anything else.
+pub(crate) fn type_text(tokens: &TokenStream) -> Option<String> {
+    let mut out = String::new();
+    for token in tokens.clone() {
+        match token {
+            proc_macro2::TokenTree::Ident(ident) => out.push_str(&ident.to_string()),
+            proc_macro2::TokenTree::Punct(punct) => match punct.as_char() {
+                ',' => out.push_str(", "),
+                c @ ('<' | '>' | ':') => out.push(c),
+                _ => return None,
+            },
+            _ => return None,
+        }
+    }
+    Some(out)
 }
 
 /// Spec or config text on one line, cleaned (for manifests).

@@ -21,6 +21,16 @@ pub(crate) struct Uses {
     pub decimal: bool,
 }
 
+impl std::ops::BitOrAssign for Uses {
+    /// What either part of a crate uses.
+    fn bitor_assign(&mut self, other: Uses) {
+        self.uuid |= other.uuid;
+        self.chrono |= other.chrono;
+        self.date |= other.date;
+        self.decimal |= other.decimal;
+    }
+}
+
 /// An identifier; names starting with `r#` become raw identifiers.
 pub(crate) fn ident(name: &str) -> Ident {
     match name.strip_prefix("r#") {

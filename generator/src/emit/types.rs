@@ -6,7 +6,7 @@ use quote::quote;
 use std::collections::BTreeMap;
 
 use super::spell::{Shape, Uses, field_shape, ident, type_tokens};
-use super::{Dependency, Files, Provenance, doc_attrs, docs, render_rust, render_template};
+use super::{Code, Dependency, Files, MARGIN, Provenance, doc_attrs, docs, render_template};
 use crate::config::Config;
 use crate::ir::{Api, Direction, Field, StringEnum, Struct, Tagging, TypeDef, TypeId, TypeKind, TypeRef, Union};
 use crate::naming;
@@ -22,15 +22,32 @@ pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &
             let _ = super::spell::type_tokens(api, &param.ty, &mut uses);
         }
     }
-    let mut items = TokenStream::new();
     let isolated = super::spell::isolated_fields(api, config);
     let sent = sent_types(api);
     let operations = operation_docs(api);
-    for (i, def) in api.types.iter().enumerate() {
-        let id = TypeId(i);
-        let ops = operations.get(&id).map(Vec::as_slice).unwrap_or_default();
-        items.extend(type_def(api, config, def, &isolated_of(&isolated, id), sent.contains(&id), ops, &mut uses));
-    }
+    // The types' items are built and pretty-printed in two parts of about equal size, the second
+    // on another thread (token streams cannot cross threads, so each part makes its own); the
+    // texts are joined in order, so the output does not depend on the threads.
+    let render_types = |range: std::ops::Range<usize>| -> Result<(String, Uses), String> {
+        let mut uses = Uses::default();
+        let mut items = Code::default();
+        for (i, def) in api.types.iter().enumerate().take(range.end).skip(range.start) {
+            let id = TypeId(i);
+            let ops = operations.get(&id).map(Vec::as_slice).unwrap_or_default();
+            items.extend(type_def(api, config, def, &isolated_of(&isolated, id), sent.contains(&id), ops, &mut uses));
+        }
+        Ok((items.unparse()?, uses))
+    };
+    let split = half_point(api);
+    let (first, second) = std::thread::scope(|scope| {
+        let second = scope.spawn(|| render_types(split..api.types.len()));
+        let first = render_types(0..split);
+        (first, second.join().map_err(|_| "the types emitter failed".to_owned()))
+    });
+    let (first, first_uses) = first?;
+    let (second, second_uses) = second??;
+    uses |= first_uses;
+    uses |= second_uses;
     let raw_title = if api.title.trim().is_empty() { config.name.as_str() } else { api.title.as_str() };
     // Titles and versions are spec text: one line of escaped Markdown wherever they appear.
     let title = docs::inline(raw_title);
@@ -78,10 +95,10 @@ pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &
         #serde_import
         #calendar
         #decimal
-        #items
     };
     let prefix = &krate.name;
-    files.insert(format!("{prefix}/src/lib.rs"), render_rust(lib, provenance)?);
+    let code = super::unparse(lib)? + &first + &second;
+    files.insert(format!("{prefix}/src/lib.rs"), super::finish_rust(&code, provenance));
     let type_name = |ty: &TypeRef| -> String {
         match ty {
             TypeRef::Named(id) => api.ty(*id).name.rust.clone(),
@@ -132,6 +149,28 @@ pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &
     files.insert(format!("{prefix}/Cargo.toml"), manifest(api, config, provenance, &uses)?);
     files.insert(format!("{prefix}/README.md"), render_template("README.md", README, context)?);
     Ok(())
+}
+
+/// The index that splits the types into two parts of about the same amount of code (counted in
+/// fields and variants).
+fn half_point(api: &Api) -> usize {
+    let weight = |def: &TypeDef| {
+        1 + match &def.kind {
+            TypeKind::Struct(s) => s.fields.len(),
+            TypeKind::Enum(e) => e.variants.len(),
+            TypeKind::Union(u) => u.variants.len(),
+            TypeKind::Alias(_) | TypeKind::Newtype(_) => 0,
+        }
+    };
+    let total: usize = api.types.iter().map(weight).sum();
+    let mut sum = 0;
+    api.types
+        .iter()
+        .position(|def| {
+            sum += weight(def);
+            2 * sum >= total
+        })
+        .map_or(api.types.len(), |i| i + 1)
 }
 
 /// The crate docs' section on how values are read: untagged unions, and the lists whose items
@@ -529,6 +568,8 @@ fn builder(config: &Config, name: &Ident, s: &Struct, bases: &[TokenStream], all
 struct Role<'a> {
     isolated: &'a [String],
     sent: bool,
+    /// The type's own docs (also given as `#[doc]` tokens).
+    docs: &'a crate::ir::Docs,
 }
 
 /// The wire names of the fields of `id` whose list items decode one by one.
@@ -585,7 +626,7 @@ fn type_def(
     sent: bool,
     operations: &[String],
     uses: &mut Uses,
-) -> TokenStream {
+) -> Code {
     let mut own = without_name_echo(&def.docs, &[&def.name.wire, &def.name.rust]);
     // A type shared by many operations lists only a few of them.
     const MAX_OPERATIONS: usize = 4;
@@ -602,12 +643,12 @@ fn type_def(
     let docs = doc_attrs(&own);
     let name = ident(&def.name.rust);
     match &def.kind {
-        TypeKind::Struct(s) => structure(api, config, def, s, Role { isolated, sent }, docs, uses),
-        TypeKind::Enum(e) => string_enum(&name, e, docs),
-        TypeKind::Union(u) => union(api, &name, u, docs, uses),
+        TypeKind::Struct(s) => structure(api, config, def, s, Role { isolated, sent, docs: &own }, docs, uses),
+        TypeKind::Enum(e) => string_enum(&name, e, docs).into(),
+        TypeKind::Union(u) => union(api, &name, u, docs, uses).into(),
         TypeKind::Alias(ty) => {
             let ty = type_tokens(api, ty, uses);
-            quote! { #docs pub type #name = #ty; }
+            quote! { #docs pub type #name = #ty; }.into()
         }
         TypeKind::Newtype(ty) => {
             let ty = type_tokens(api, ty, uses);
@@ -617,6 +658,7 @@ fn type_def(
                 #[serde(transparent)]
                 pub struct #name(pub #ty);
             }
+            .into()
         }
     }
 }
@@ -676,8 +718,8 @@ fn structure(
     role: Role<'_>,
     docs: TokenStream,
     uses: &mut Uses,
-) -> TokenStream {
-    let Role { isolated, sent } = role;
+) -> Code {
+    let Role { isolated, sent, docs: own_docs } = role;
     let name = ident(&def.name.rust);
     let rule = rename_rule(&s.fields);
     let rename_all = rule.map(|(rule_name, _)| quote!(#[serde(rename_all = #rule_name)]));
@@ -687,8 +729,11 @@ fn structure(
     let mut bases = Vec::with_capacity(s.fields.len());
     // Each field's full type, as declared.
     let mut full = Vec::with_capacity(s.fields.len());
+    // The fields as prettyplease prints them, while every type has a text form.
+    let mut fields_text = Some(String::new());
     for f in &s.fields {
-        let field_docs = doc_attrs(&without_name_echo(&f.docs, &[&f.name.wire]));
+        let field_doc_source = without_name_echo(&f.docs, &[&f.name.wire]);
+        let field_docs = doc_attrs(&field_doc_source);
         let field_name = ident(&f.name.rust);
         let mut ty = match &f.ty {
             TypeRef::List(item) if isolated.contains(&f.name.wire) => {
@@ -725,6 +770,19 @@ fn structure(
             Shape::Option => ty = quote!(Option<#ty>),
             Shape::Plain => {}
         }
+        if let Some(text) = &mut fields_text {
+            match super::type_text(&ty) {
+                Some(ty) => {
+                    text.push_str(&super::doc_text(&field_doc_source, "    "));
+                    if !serde_args.is_empty() {
+                        let args: Vec<String> = serde_args.iter().map(arg_text).collect();
+                        text.push_str(&format!("    #[serde({})]\n", args.join(", ")));
+                    }
+                    text.push_str(&format!("    pub {}: {ty},\n", f.name.rust));
+                }
+                None => fields_text = None,
+            }
+        }
         let serde_attr = (!serde_args.is_empty()).then(|| quote!(#[serde(#(#serde_args),*)]));
         full.push(ty.clone());
         fields.extend(quote! {
@@ -754,18 +812,42 @@ fn structure(
             }
         }
     });
-    let deserialize_impl = deserialize_struct(api, config, def, s, &full);
-    quote! {
-        #docs
-        #[derive(#derive_debug #derive_default Clone, PartialEq, Serialize)]
-        #rename_all
-        pub struct #name {
-            #fields
+    let text = fields_text.filter(|fields| !fields.is_empty()).map(|fields| {
+        let mut text = super::doc_text(own_docs, "");
+        text.push_str(&format!(
+            "#[derive({}{}Clone, PartialEq, Serialize)]\n",
+            if has_secret { "" } else { "Debug, " },
+            if all_optional { "Default, " } else { "" }
+        ));
+        if let Some((rule_name, _)) = rule {
+            text.push_str(&format!("#[serde(rename_all = \"{rule_name}\")]\n"));
         }
-        #deserialize_impl
+        text.push_str(&format!("pub struct {} {{\n{fields}}}\n", def.name.rust));
+        text
+    });
+    let mut code = Code::default();
+    match text.filter(|text| super::fits(text) && super::text_allowed()) {
+        Some(text) => code.text(text),
+        None => code.tokens(quote! {
+            #docs
+            #[derive(#derive_debug #derive_default Clone, PartialEq, Serialize)]
+            #rename_all
+            pub struct #name {
+                #fields
+            }
+        }),
+    }
+    // A field chosen by a sibling tag needs the token form (its slot is buffered JSON).
+    let sibling = s.fields.iter().any(|f| sibling_tag(api, config, s, f).is_some());
+    match deserialize_struct_text(config, def, s).filter(|_| !sibling && super::text_allowed()) {
+        Some(text) => code.text(text),
+        None => code.tokens(deserialize_struct(api, config, def, s, &full)),
+    }
+    code.tokens(quote! {
         #debug_impl
         #builder
-    }
+    });
+    code
 }
 
 /// `Deserialize` of a struct, decoding objects as serde's derive does (unknown properties
@@ -916,6 +998,89 @@ fn sibling_tag(api: &Api, config: &Config, owner: &Struct, field: &Field) -> Opt
         }
     }
     Some(quote!(#expr.map(|v| v.as_str())))
+}
+
+/// A serde argument (`rename = "x"`, `skip_serializing_if = "..."`) as prettyplease prints it.
+fn arg_text(arg: &TokenStream) -> String {
+    let mut out = String::new();
+    for token in arg.clone() {
+        match token {
+            proc_macro2::TokenTree::Punct(p) if p.as_char() == '=' => out.push_str(" = "),
+            other => out.push_str(&other.to_string()),
+        }
+    }
+    out
+}
+
+/// [`deserialize_struct`] written directly as the text prettyplease prints for its tokens, or
+/// `None` where that layout is not certain (a line that would be wider than prettyplease's
+/// margin, text that is not ASCII, a struct without fields): then the tokens are printed.
+fn deserialize_struct_text(config: &Config, def: &TypeDef, s: &Struct) -> Option<String> {
+    use std::fmt::Write as _;
+    if s.fields.is_empty() {
+        return None;
+    }
+    let name = &def.name.rust;
+    let string = |text: &str| proc_macro2::Literal::string(text).to_string();
+    let wires: Vec<String> = s.fields.iter().map(|f| string(&f.name.wire)).collect();
+    let mut out = String::with_capacity(256 + 160 * wires.len());
+    let _ = writeln!(out, "impl model::Struct for {name} {{");
+    let _ = writeln!(out, "    const NAME: &'static str = {};", string(name.trim_start_matches("r#")));
+    let fields_line = format!("    const FIELDS: &'static [&'static str] = &[{}];", wires.join(", "));
+    if fields_line.len() <= MARGIN {
+        out.push_str(&fields_line);
+        out.push('\n');
+    } else {
+        out.push_str("    const FIELDS: &'static [&'static str] = &[\n");
+        for wire in &wires {
+            let _ = writeln!(out, "        {wire},");
+        }
+        out.push_str("    ];\n");
+    }
+    out.push_str(
+        "    fn visit_map<'de, A: serde::de::MapAccess<'de>>(\n        mut map: A,\n    ) -> Result<Self, A::Error> {\n",
+    );
+    for i in 0..wires.len() {
+        let _ = writeln!(out, "        let mut f{i} = None;");
+    }
+    out.push_str("        while let Some(key) = map.next_key_seed(model::FieldSeed(Self::FIELDS))? {\n");
+    out.push_str("            match key {\n");
+    for (i, wire) in wires.iter().enumerate() {
+        let _ = writeln!(out, "                {i} => model::field(&mut f{i}, &mut map, {wire})?,");
+    }
+    out.push_str("                _ => model::skip(&mut map)?,\n            }\n        }\n");
+    let values: Vec<String> = s
+        .fields
+        .iter()
+        .zip(&wires)
+        .enumerate()
+        .map(|(i, (f, wire))| {
+            let field = &f.name.rust;
+            match field_shape(config, s, f) {
+                Shape::Plain => format!("{field}: model::required(f{i}, {wire})?"),
+                Shape::Option | Shape::DoubleOption => format!("{field}: f{i}.unwrap_or_default()"),
+            }
+        })
+        .collect();
+    // prettyplease keeps a struct expression on one line when `Self { `, its fields and the
+    // space after them take at most 34 columns.
+    let one_line = values.join(", ");
+    if format!("Self {{ {one_line} ").len() <= 34 {
+        let _ = writeln!(out, "        Ok(Self {{ {one_line} }})");
+    } else {
+        out.push_str("        Ok(Self {\n");
+        for value in &values {
+            let _ = writeln!(out, "            {value},");
+        }
+        out.push_str("        })\n");
+    }
+    out.push_str("    }\n}\n");
+    let _ = writeln!(out, "impl<'de> Deserialize<'de> for {name} {{");
+    out.push_str(
+        "    fn deserialize<D: serde::Deserializer<'de>>(\n        deserializer: D,\n    ) -> Result<Self, D::Error> {\n        \
+         model::deserialize_struct(deserializer)\n    }\n}\n",
+    );
+    (out.is_ascii() && out.lines().all(|line| line.len() <= MARGIN)).then_some(out)
 }
 
 fn string_enum(name: &Ident, e: &StringEnum, docs: TokenStream) -> TokenStream {
@@ -1383,5 +1548,78 @@ fn union(api: &Api, name: &Ident, u: &Union, docs: TokenStream, uses: &mut Uses)
             }
         }
         #tagged_impl
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::load::FsReader;
+
+    /// Every API the test can read: the flagship, the fixtures, and the published Mews Connector
+    /// API when the corpus is beside the repository.
+    fn apis() -> Vec<Api> {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let reader = FsReader::new(&root);
+        let flagship = Config::from_file(&root.join("spec/mews/codegen.yaml"), "spec/mews/codegen.yaml").unwrap();
+        let mut apis = vec![crate::load(&flagship, "spec/mews", &reader).unwrap()];
+        for fixture in ["objects", "unions", "operations", "hostile", "cycles", "type_lists", "shared_tags"] {
+            let config = Config::for_name(fixture, vec![format!("tests/fixtures/{fixture}.yaml")]);
+            apis.push(crate::load(&config, "", &reader).unwrap());
+        }
+        let corpus = root.join("../shared/corpus/mews-connector");
+        if let Ok(dir) = std::fs::read_dir(&corpus) {
+            let mut specs: Vec<String> = dir.filter_map(|e| Some(e.ok()?.file_name().to_str()?.to_owned())).collect();
+            specs.sort();
+            let config = Config::for_name("mews-connector", specs);
+            apis.push(crate::load(&config, "", &FsReader::new(&corpus)).unwrap());
+        }
+        apis
+    }
+
+    #[test]
+    fn struct_impls_written_as_text_are_what_prettyplease_prints() {
+        let (mut as_text, mut as_tokens) = (0, 0);
+        for api in apis() {
+            let config = Config::for_name("test", Vec::new());
+            for def in &api.types {
+                let TypeKind::Struct(s) = &def.kind else { continue };
+                let printed = super::super::unparse(deserialize_struct(&config, def, s)).unwrap();
+                match deserialize_struct_text(&config, def, s) {
+                    Some(text) => {
+                        assert_eq!(text, printed, "{}", def.name.rust);
+                        as_text += 1;
+                    }
+                    None => as_tokens += 1,
+                }
+            }
+        }
+        // Nearly every struct takes the text path; the others show the fallback is exercised.
+        assert!(as_text > 100 && as_tokens > 0, "{as_text} as text, {as_tokens} as tokens");
+    }
+
+    #[test]
+    fn every_type_reads_the_same_with_or_without_text_blocks() {
+        for api in apis() {
+            for null_means_absent in [false, true] {
+                let mut config = Config::for_name("test", Vec::new());
+                config.null_means_absent = null_means_absent;
+                let isolated = crate::emit::spell::isolated_fields(&api, &config);
+                let sent = sent_types(&api);
+                for (i, def) in api.types.iter().enumerate() {
+                    let id = TypeId(i);
+                    let isolated = isolated_of(&isolated, id);
+                    let render = || {
+                        let mut uses = Uses::default();
+                        type_def(&api, &config, def, &isolated, sent.contains(&id), &[], &mut uses).unparse().unwrap()
+                    };
+                    let with_text = render();
+                    super::super::TOKENS_ONLY.set(true);
+                    let tokens_only = render();
+                    super::super::TOKENS_ONLY.set(false);
+                    assert_eq!(with_text, tokens_only, "{}", def.name.rust);
+                }
+            }
+        }
     }
 }

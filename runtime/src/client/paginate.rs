@@ -91,6 +91,29 @@ where
     Fetch: Fn(Req) -> Fut + 'a,
     Fut: Future<Output = Result<Page, Error<E>>> + 'a,
 {
+    cursor_items_or_none(first, move |request| map_some(fetch(request)), cursor)
+}
+
+async fn map_some<Page, E>(page: impl Future<Output = Result<Page, Error<E>>>) -> Result<Option<Page>, Error<E>> {
+    page.await.map(Some)
+}
+
+/// [`cursor_items`] for operations that may answer without content (a 204): `fetch` gives
+/// `None` then, which ends the listing like an empty last page.
+pub fn cursor_items_or_none<'a, Req, Page, Item, C, E, Fetch, Fut>(
+    first: Req,
+    fetch: Fetch,
+    cursor: Cursor<Req, Page, Item, C>,
+) -> impl Stream<Item = Result<Item, Error<E>>> + 'a
+where
+    Req: Clone + 'a,
+    Page: 'a,
+    Item: 'a,
+    C: 'a,
+    E: 'a,
+    Fetch: Fn(Req) -> Fut + 'a,
+    Fut: Future<Output = Result<Option<Page>, Error<E>>> + 'a,
+{
     let next = move |mut request: Req, page: &Page| {
         let next = (cursor.read)(page)?;
         (cursor.write)(&mut request, next);
@@ -102,13 +125,14 @@ where
         let (request, fetch, next) = state?;
         let asked = count(&request);
         match fetch(request.clone()).await {
-            Ok(page) => {
+            Ok(Some(page)) => {
                 let following = next(request, &page);
                 let batch = items(page);
                 let short = asked.is_some_and(|n| i64::try_from(batch.len()).unwrap_or(i64::MAX) < n);
                 let state = following.filter(|_| !short).map(|r| (r, fetch, next));
                 Some((stream::iter(batch.into_iter().map(Ok).collect::<Vec<_>>()), state))
             }
+            Ok(None) => Some((stream::iter(Vec::new()), None)),
             Err(e) => Some((stream::iter(vec![Err(e)]), None)),
         }
     })
@@ -162,6 +186,18 @@ mod tests {
         };
         let items: Vec<usize> =
             cursor_items(Ask { cursor: None, count: 2 }, fetch, numbers()).map(|r| r.unwrap()).collect().await;
+        assert_eq!(items, [0, 1, 2, 3]);
+    }
+
+    #[tokio::test]
+    async fn a_page_without_content_ends_a_cursor_listing() {
+        // Full pages with cursors, then an answer without content (a 204).
+        let fetch = |ask: Ask| async move {
+            let from = ask.cursor.unwrap_or(0);
+            Ok::<_, Error<()>>((from < 4).then(|| (vec![from, from + 1], Some(from + 2))))
+        };
+        let items: Vec<usize> =
+            cursor_items_or_none(Ask { cursor: None, count: 2 }, fetch, numbers()).map(|r| r.unwrap()).collect().await;
         assert_eq!(items, [0, 1, 2, 3]);
     }
 
