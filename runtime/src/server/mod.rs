@@ -256,10 +256,9 @@ pub struct Counters {
     pub pending: u64,
     /// Deliveries given up on after `max_attempts` (kept in the journal's failed set).
     pub given_up: u64,
-    /// Journal transactions committed (each one fsync for a file journal), and the writes
-    /// (admissions, completions...) they carried.
+    /// Journal transactions committed (each one fsync for a file journal).
     pub commits: u64,
-    /// Writes carried by those commits.
+    /// Writes (admissions, forgets, completions, give-ups) carried by those commits.
     pub commit_writes: u64,
 }
 
