@@ -495,25 +495,25 @@ pub fn general_entities(
             .enumerate()
             .filter_map(|(index, event)| match event.ok()? {
                 types::WebhookEvent::ServiceOrderUpdated(event) => {
-                    Some((index, "ServiceOrderUpdated", event.id.clone()))
+                    Some((index, "ServiceOrderUpdated", event.id))
                 }
                 types::WebhookEvent::ResourceUpdated(event) => {
-                    Some((index, "ResourceUpdated", event.id.clone()))
+                    Some((index, "ResourceUpdated", event.id))
                 }
                 types::WebhookEvent::MessageAdded(event) => {
-                    Some((index, "MessageAdded", event.id.clone()))
+                    Some((index, "MessageAdded", event.id))
                 }
                 types::WebhookEvent::ResourceBlockUpdated(event) => {
-                    Some((index, "ResourceBlockUpdated", event.id.clone()))
+                    Some((index, "ResourceBlockUpdated", event.id))
                 }
                 types::WebhookEvent::CustomerAdded(event) => {
-                    Some((index, "CustomerAdded", event.id.clone()))
+                    Some((index, "CustomerAdded", event.id))
                 }
                 types::WebhookEvent::CustomerUpdated(event) => {
-                    Some((index, "CustomerUpdated", event.id.clone()))
+                    Some((index, "CustomerUpdated", event.id))
                 }
                 types::WebhookEvent::PaymentUpdated(event) => {
-                    Some((index, "PaymentUpdated", event.id.clone()))
+                    Some((index, "PaymentUpdated", event.id))
                 }
                 #[allow(unreachable_patterns)]
                 _ => None,

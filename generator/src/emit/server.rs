@@ -238,7 +238,9 @@ pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &
 /// uuid; `Id` (any case) is preferred, then the first name ending in `id`. Returns its wire name,
 /// type, and Rust field name per variant (`None` for variants without payload).
 fn common_id(api: &Api, u: &Union) -> Option<(String, TypeRef, Vec<Option<String>>)> {
-    let mut candidates: Option<BTreeMap<String, (TypeRef, Vec<Option<String>>)>> = None;
+    /// Wire name → (type, Rust field name per variant so far).
+    type Candidates = BTreeMap<String, (TypeRef, Vec<Option<String>>)>;
+    let mut candidates: Option<Candidates> = None;
     for (index, v) in u.variants.iter().enumerate() {
         let Some(ty) = &v.ty else {
             if let Some(c) = candidates.as_mut() {
@@ -316,7 +318,14 @@ fn entities_helper(
     let union_ty = type_path(api, &TypeRef::Named(*union), types, uses);
     let key_ty = type_path(api, &id_ty, types, uses);
     let events_field = ident(&field.name.rust);
-    let access = if config.tolerate_null { quote!(.clone()?) } else { quote!(.clone()) };
+    // Uuids and integers are `Copy`; a string is cloned. `tolerate_null` makes the field an `Option`.
+    let copy = id_ty != TypeRef::Primitive(Primitive::String);
+    let access = match (copy, config.tolerate_null) {
+        (true, false) => TokenStream::new(),
+        (true, true) => quote!(?),
+        (false, false) => quote!(.clone()),
+        (false, true) => quote!(.clone()?),
+    };
     let mut arms = TokenStream::new();
     for (v, rust) in u.variants.iter().zip(&per_variant) {
         let (Some(rust), Some(_)) = (rust, &v.ty) else { continue };
