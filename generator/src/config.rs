@@ -158,6 +158,27 @@ pub struct Auth {
     pub websocket_cookies: Vec<String>,
     /// Query parameter carrying a webhook shared secret.
     pub webhook_query_token: Option<String>,
+    /// A signature over the raw body that webhook deliveries carry instead.
+    pub webhook_signature: Option<WebhookSignature>,
+}
+
+/// How webhook deliveries are signed (`auth.webhook_signature`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum WebhookSignature {
+    /// `{scheme: hmac-sha256, header: X-Signature, encoding: base64|hex}`: the header holds
+    /// HMAC-SHA256(secret, raw body).
+    HmacSha256 {
+        /// The header's name.
+        header: String,
+        /// True for hexadecimal, false for standard Base64 (the default).
+        hex: bool,
+    },
+    /// `{scheme: standard-webhooks, tolerance_seconds: 300}`: Standard Webhooks headers, the
+    /// timestamp within the tolerance.
+    StandardWebhooks {
+        /// Largest distance of `webhook-timestamp` from now, in seconds (default 300).
+        tolerance_seconds: u64,
+    },
 }
 
 /// Cursor pagination: `request_cursor` and `request_count` are dotted paths in request bodies,
@@ -532,6 +553,81 @@ impl Reader<'_> {
         }
     }
 
+    fn webhook_signature(&mut self, node: &Node, pointer: &str) -> Option<WebhookSignature> {
+        let entries = self.map(node, pointer, &["scheme", "header", "encoding", "tolerance_seconds"]);
+        let setting = |key: &str| entries.iter().find(|(k, _)| *k == key).map(|(_, v)| *v);
+        let expected_scheme = "`scheme: hmac-sha256` or `scheme: standard-webhooks`";
+        let Some(scheme_node) = setting("scheme") else {
+            if node.as_map().is_some() {
+                self.error(node, pointer, "missing setting `scheme`".into(), expected_scheme);
+            }
+            return None;
+        };
+        let scheme = self.string(scheme_node, &format!("{pointer}/scheme"));
+        match scheme.as_str() {
+            "hmac-sha256" => {
+                if let Some(at) = setting("tolerance_seconds") {
+                    let message = "`tolerance_seconds` does not apply to `hmac-sha256`".to_owned();
+                    self.error(at, &format!("{pointer}/tolerance_seconds"), message, "`header` and `encoding`");
+                }
+                let header = match setting("header") {
+                    Some(h) => {
+                        let p = format!("{pointer}/header");
+                        let text = self.string(h, &p);
+                        let valid = !text.is_empty()
+                            && text.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
+                        if !valid {
+                            self.error(h, &p, format!("`{text}` is not a header name"), "an HTTP header name");
+                        }
+                        text
+                    }
+                    None => "X-Signature".to_owned(),
+                };
+                let hex = match setting("encoding") {
+                    None => false,
+                    Some(e) => {
+                        let p = format!("{pointer}/encoding");
+                        match self.string(e, &p).as_str() {
+                            "base64" => false,
+                            "hex" => true,
+                            other => {
+                                self.error(e, &p, format!("unknown encoding `{other}`"), "`base64` or `hex`");
+                                false
+                            }
+                        }
+                    }
+                };
+                Some(WebhookSignature::HmacSha256 { header, hex })
+            }
+            "standard-webhooks" => {
+                for key in ["header", "encoding"] {
+                    if let Some(at) = setting(key) {
+                        self.error(
+                            at,
+                            &format!("{pointer}/{key}"),
+                            format!("`{key}` does not apply to `standard-webhooks`"),
+                            "`tolerance_seconds`",
+                        );
+                    }
+                }
+                let tolerance_seconds = match setting("tolerance_seconds") {
+                    Some(t) => self.positive(t, &format!("{pointer}/tolerance_seconds"))?,
+                    None => 300,
+                };
+                Some(WebhookSignature::StandardWebhooks { tolerance_seconds })
+            }
+            other => {
+                self.error(
+                    scheme_node,
+                    &format!("{pointer}/scheme"),
+                    format!("unknown scheme `{other}`"),
+                    expected_scheme,
+                );
+                None
+            }
+        }
+    }
+
     fn receiver_examples(&mut self, node: &Node, pointer: &str) -> Vec<ReceiverExample> {
         let mut out = Vec::new();
         for (name, settings) in self.map(node, pointer, &[]) {
@@ -794,15 +890,28 @@ impl Reader<'_> {
                     }
                 }
                 "auth" => {
-                    for (k, v) in
-                        self.map(value, &pointer, &["body_fields", "websocket_cookies", "webhook_query_token"])
-                    {
+                    for (k, v) in self.map(
+                        value,
+                        &pointer,
+                        &["body_fields", "websocket_cookies", "webhook_query_token", "webhook_signature"],
+                    ) {
                         let p = format!("{pointer}/{k}");
                         match k {
                             "body_fields" => config.auth.body_fields = self.strings(v, &p),
                             "websocket_cookies" => config.auth.websocket_cookies = self.strings(v, &p),
+                            "webhook_signature" => config.auth.webhook_signature = self.webhook_signature(v, &p),
                             _ => config.auth.webhook_query_token = Some(self.string(v, &p)),
                         }
+                    }
+                    if let (Some(_), Some(signature)) =
+                        (&config.auth.webhook_query_token, value.get("webhook_signature"))
+                    {
+                        self.error(
+                            signature,
+                            &format!("{pointer}/webhook_signature"),
+                            "`webhook_query_token` and `webhook_signature` both given".into(),
+                            "one way of verifying webhook deliveries",
+                        );
                     }
                 }
                 "pagination" => {

@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::{Value, json};
 use triad_runtime::server::{
-    Delivery, Dispatch, HandlerError, Journal, JournalOptions, Outcome, Receiver, RedbJournal, Verifier,
+    Delivery, DeliveryId, Dispatch, HandlerError, Journal, JournalOptions, Outcome, Receiver, RedbJournal, Verifier,
     sign_hmac_sha256, sign_standard_webhooks,
 };
 
@@ -18,6 +18,8 @@ use triad_runtime::server::{
 struct Recorder {
     handled: Mutex<Vec<(String, String)>>,
     fails: AtomicU32,
+    /// The id of every delivery dispatched (each attempt), in order.
+    ids: Mutex<Vec<DeliveryId>>,
 }
 
 impl Recorder {
@@ -28,6 +30,7 @@ impl Recorder {
 
 impl Dispatch for Recorder {
     async fn dispatch(&self, delivery: &Delivery) -> Vec<Outcome> {
+        self.ids.lock().unwrap().push(delivery.id.clone());
         let value: Value = serde_json::from_slice(&delivery.body).unwrap();
         let mut out = Vec::new();
         for event in value["events"].as_array().cloned().unwrap_or_default() {
@@ -327,5 +330,97 @@ async fn shutdown_keeps_what_is_left_and_a_restart_replays_it() {
     assert_eq!(all, pairs(&[("slow", "0"), ("slow", "1"), ("slow", "2"), ("slow", "3"), ("slow", "4")]));
     // Duplicates are still known after the restart.
     assert_eq!(post(&r.url, body(&[("slow", "0")]), &[]).await.0, 200);
+    r.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn handlers_get_the_provider_id_or_the_digest_journaled_and_after_a_restart() {
+    let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+    let dir = tempfile::tempdir().unwrap();
+    let standard = || Verifier::standard_webhooks(&[secret], Duration::from_secs(300)).unwrap();
+    let options = JournalOptions { workers: 1, ..JournalOptions::default() };
+    let build = |verifier: Verifier, options: JournalOptions| {
+        let journal: Arc<dyn Journal> = Arc::new(RedbJournal::open(dir.path()).unwrap());
+        move |r| Receiver::builder(r, verifier).journaled(journal, options).start().unwrap()
+    };
+    let r = start(build(standard(), options.clone())).await;
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs();
+    let signed = |id: &str, payload: &[u8]| {
+        vec![
+            ("webhook-id", id.to_owned()),
+            ("webhook-timestamp", now.to_string()),
+            ("webhook-signature", sign_standard_webhooks(secret, id, now, payload).unwrap()),
+        ]
+    };
+    // A slow first delivery keeps the single worker busy while the next ones wait in the journal.
+    let slow = body(&[("slow", "0")]);
+    assert_eq!(post(&r.url, slow.clone(), &signed("msg_slow", &slow)).await.0, 202);
+    let second = body(&[("slow", "1")]);
+    assert_eq!(post(&r.url, second.clone(), &signed("msg_2", &second)).await.0, 202);
+    let third = body(&[("slow", "2")]);
+    assert_eq!(post(&r.url, third.clone(), &signed("msg_3", &third)).await.0, 202);
+    let stopped = r.shutdown().await;
+    let first_ids = stopped.dispatch().ids.lock().unwrap().clone();
+    drop(stopped);
+    assert!(!first_ids.is_empty() && first_ids.len() < 3, "{first_ids:?}");
+    assert_eq!(first_ids[0], DeliveryId::Provider("msg_slow".into()));
+    // Replayed from the journal after a restart: still the provider's ids.
+    let r = start(build(standard(), options.clone())).await;
+    until("the replay", || r.receiver.counters().pending == 0).await;
+    let mut all = first_ids;
+    all.extend(r.recorder().ids.lock().unwrap().iter().cloned());
+    all.dedup();
+    let expected: Vec<DeliveryId> =
+        ["msg_slow", "msg_2", "msg_3"].iter().map(|id| DeliveryId::Provider((*id).to_owned())).collect();
+    assert_eq!(all, expected);
+    r.shutdown().await;
+    // Without a provider id, the id is the body's digest.
+    let r = start(build(Verifier::none(), options)).await;
+    let plain = body(&[("a", "1")]);
+    assert_eq!(post(&r.url, plain.clone(), &[]).await.0, 202);
+    until("the plain one", || r.receiver.counters().pending == 0).await;
+    let digest = triad_runtime::server::digest(&plain);
+    assert_eq!(*r.recorder().ids.lock().unwrap(), vec![DeliveryId::Digest(digest.clone())]);
+    assert_eq!(r.recorder().ids.lock().unwrap()[0].as_str(), digest);
+    r.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_journal_writes_share_commits() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = start(journaled(dir.path(), JournalOptions::default())).await;
+    let mut tasks = Vec::new();
+    for t in 0..32 {
+        let url = r.url.clone();
+        tasks.push(tokio::spawn(async move {
+            for n in 0..25 {
+                assert_eq!(post(&url, body(&[("a", &format!("{t}-{n}"))]), &[]).await.0, 202);
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap();
+    }
+    until("800 handled", || r.receiver.counters().pending == 0).await;
+    let c = r.receiver.counters();
+    assert_eq!((c.accepted, c.handled), (800, 800));
+    // 800 admissions and 800 completions: every one committed, several per transaction.
+    assert_eq!(c.commit_writes, 1600);
+    assert!(c.commits < 1600, "{} commits for 1600 writes", c.commits);
+    r.shutdown().await;
+    // Every handled delivery's completion is durable.
+    assert_eq!(RedbJournal::open(dir.path()).unwrap().pending_count().unwrap(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn inline_without_a_journal_finds_duplicates_in_memory() {
+    let r = start(inline(Verifier::none())).await;
+    let one = body(&[("a", "1")]);
+    assert_eq!(post(&r.url, one.clone(), &[]).await.0, 200);
+    assert_eq!(post(&r.url, one, &[]).await.0, 200);
+    let c = r.receiver.counters();
+    assert_eq!((c.accepted, c.duplicate, c.handled), (1, 1, 1));
+    // No journal: nothing committed on the delivery path.
+    assert_eq!(c.commits, 0);
     r.shutdown().await;
 }

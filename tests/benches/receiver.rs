@@ -2,7 +2,9 @@
 //! axum handler that only parses the same payloads (the baseline). Each measurement posts
 //! deliveries from 16 concurrent clients, so the time per iteration is the time per delivery
 //! under load (deliveries per second = 1 s / median). Afterwards the p99 latency of the 2xx of
-//! each receiver is measured over sequential deliveries and printed.
+//! each receiver is measured over sequential deliveries and printed, then a journaled burst is
+//! timed until handled, with the deliveries each journal commit (fsync) carried, and the cost
+//! of one commit alone.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -10,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use mews_server::runtime::axum::{self, body::Bytes, http::StatusCode};
-use mews_server::runtime::{JournalOptions, RedbJournal, Verifier};
+use mews_server::runtime::{Journal as _, JournalOptions, RedbJournal, Verifier};
 use triad_runtime::client::reqwest;
 
 const CLIENTS: u64 = 16;
@@ -116,8 +118,41 @@ fn benches(c: &mut Criterion) {
         println!("{name:<24} {:>10} {:>10}", at(0.50), at(0.99));
     }
     let (_inline, journaled) = receivers;
-    let counters = journaled.counters();
-    println!("journaled: {} accepted, {} handled, {} pending", counters.accepted, counters.handled, counters.pending);
+    // Journaled throughput end to end: a burst acknowledged and then handled, and how many
+    // deliveries each commit (fsync) carried.
+    let journaled_url = &urls[2].1;
+    let settle = |receiver: &mews_server::runtime::Receiver<_>| {
+        runtime.block_on(async {
+            while receiver.counters().pending > 0 {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        })
+    };
+    settle(&journaled);
+    let before = journaled.counters();
+    let count = 4_000;
+    let start = Instant::now();
+    runtime.block_on(burst(&client, journaled_url, &template, &next, count));
+    let acknowledged = start.elapsed();
+    settle(&journaled);
+    let handled = start.elapsed();
+    let after = journaled.counters();
+    let commits = after.commits - before.commits;
+    let writes = after.commit_writes - before.commit_writes;
+    println!(
+        "journaled burst of {count}: {:.0} deliveries/s acknowledged, {:.0}/s handled; {commits} commits for {writes} writes ({:.1} per commit), {:.0} µs of wall time per commit",
+        count as f64 / acknowledged.as_secs_f64(),
+        count as f64 / handled.as_secs_f64(),
+        writes as f64 / commits.max(1) as f64,
+        handled.as_micros() as f64 / commits.max(1) as f64,
+    );
+    // The cost of one durable transaction alone: a write that changes nothing, committed and fsynced.
+    let alone = RedbJournal::open(&journal_dir.path().join("alone")).unwrap();
+    let start = Instant::now();
+    for _ in 0..200 {
+        alone.complete(u64::MAX).unwrap();
+    }
+    println!("one commit (fsync) alone: {:.0} µs", start.elapsed().as_micros() as f64 / 200.0);
 }
 
 criterion_group!(receiver, benches);

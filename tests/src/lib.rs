@@ -24,6 +24,15 @@ pub fn generate_fixture(name: &str, specs: &[&str]) -> Result<Files, Diagnostics
 
 /// [`generate_fixture`], with the warnings.
 pub fn generate_fixture_with_warnings(name: &str, specs: &[&str]) -> Result<Generated, Diagnostics> {
+    generate_fixture_configured(name, specs, |_| {})
+}
+
+/// [`generate_fixture_with_warnings`], with the config changed by `configure` first.
+pub fn generate_fixture_configured(
+    name: &str,
+    specs: &[&str],
+    configure: impl FnOnce(&mut Config),
+) -> Result<Generated, Diagnostics> {
     // A fixture may come with union settings: `<fixture>.codegen.yaml` beside its first file.
     let settings = specs
         .first()
@@ -41,6 +50,7 @@ pub fn generate_fixture_with_warnings(name: &str, specs: &[&str]) -> Result<Gene
         config.origins = settings.origins;
         config.file = settings.file;
     }
+    configure(&mut config);
     // Client crates are built in scratch workspaces: point them at this repository's runtime.
     config.client.runtime_path = Some(root().join("runtime").display().to_string());
     config.server.runtime_path = config.client.runtime_path.clone();

@@ -455,5 +455,57 @@ fn property_union_settings_that_name_nothing_are_located_errors() {
         assert_eq!(diags[0].location.pointer, *pointer, "{entry}");
         assert!(diags[0].message.contains(message), "{entry}: {}", diags[0].message);
         assert_eq!(diags[0].location.line, 4, "{entry}");
+
+#[test]
+fn webhook_signature_settings_are_read_and_checked_where_written() {
+    use triad::config::WebhookSignature;
+    let parse = |extra: &str| Config::parse("codegen.yaml", &format!("name: pay\nspecs: [api.yaml]\nauth:\n{extra}"));
+    let config = parse("  webhook_signature: {scheme: hmac-sha256, header: X-Hub-Signature, encoding: hex}\n").unwrap();
+    assert_eq!(
+        config.auth.webhook_signature,
+        Some(WebhookSignature::HmacSha256 { header: "X-Hub-Signature".into(), hex: true })
+    );
+    let config = parse("  webhook_signature: {scheme: hmac-sha256}\n").unwrap();
+    assert_eq!(
+        config.auth.webhook_signature,
+        Some(WebhookSignature::HmacSha256 { header: "X-Signature".into(), hex: false })
+    );
+    let config = parse("  webhook_signature: {scheme: standard-webhooks, tolerance_seconds: 60}\n").unwrap();
+    assert_eq!(config.auth.webhook_signature, Some(WebhookSignature::StandardWebhooks { tolerance_seconds: 60 }));
+    let cases: &[(&str, &str, &str)] = &[
+        ("  webhook_signature: {scheme: md5}\n", "/auth/webhook_signature/scheme", "unknown scheme `md5`"),
+        ("  webhook_signature: {header: X-Sig}\n", "/auth/webhook_signature", "missing setting `scheme`"),
+        (
+            "  webhook_signature: {scheme: hmac-sha256, encoding: base32}\n",
+            "/auth/webhook_signature/encoding",
+            "unknown encoding `base32`",
+        ),
+        (
+            "  webhook_signature: {scheme: hmac-sha256, header: \"X Sig\"}\n",
+            "/auth/webhook_signature/header",
+            "not a header name",
+        ),
+        (
+            "  webhook_signature: {scheme: standard-webhooks, header: X-Sig}\n",
+            "/auth/webhook_signature/header",
+            "does not apply to `standard-webhooks`",
+        ),
+        (
+            "  webhook_signature: {scheme: standard-webhooks, tolerance_seconds: 0}\n",
+            "/auth/webhook_signature/tolerance_seconds",
+            "found",
+        ),
+        (
+            "  webhook_query_token: Token\n  webhook_signature: {scheme: standard-webhooks}\n",
+            "/auth/webhook_signature",
+            "both given",
+        ),
+    ];
+    for (extra, pointer, message) in cases {
+        let diags = parse(extra).expect_err(extra);
+        assert_eq!(diags.len(), 1, "{extra}: {diags:#?}");
+        assert_eq!(diags[0].location.pointer, *pointer, "{extra}");
+        assert!(diags[0].message.contains(message), "{extra}: {}", diags[0].message);
+        assert!(diags[0].location.line >= 4, "{extra}: {:?}", diags[0].location);
     }
 }

@@ -312,3 +312,33 @@ fn secrets_in_integration_payloads_stay_out_of_debug() {
     let text = format!("{created:?}");
     assert!(!text.contains("4B7E1D9A0C3F4E6A8B2D5C7E9F1A3B5C"), "{text}");
 }
+
+#[test]
+fn a_batch_coalesces_into_one_entry_per_entity() {
+    let text = std::fs::read(triad_tests::root().join("tests/data/mews/general-webhook.json")).unwrap();
+    let mut message: Value = serde_json::from_slice(&text).unwrap();
+    // One event of an unknown kind and one that does not decode are left out.
+    let events = message["Events"].as_array_mut().unwrap();
+    events.push(json!({"Discriminator": "SomethingNew", "Value": {"Id": "e84b6f20-3c1a-4d9e-a7f5-90b2c4d6e813"}}));
+    events.push(json!({"Discriminator": "PaymentUpdated", "Value": {"Id": 5}}));
+    let batch: types::GeneralWebhookMessage = serde_json::from_value(message).unwrap();
+    let entities = mews_server::general_entities(&batch);
+    let customer: uuid::Uuid = "e84b6f20-3c1a-4d9e-a7f5-90b2c4d6e813".parse().unwrap();
+    // Seven events, the customer's two (added, then updated) become one entity.
+    assert_eq!(entities.len(), 6);
+    assert_eq!(
+        entities[0],
+        rt::Entity { id: customer, kinds: vec!["CustomerAdded", "CustomerUpdated"], events: vec![0, 1] }
+    );
+    let rest: Vec<(&str, usize)> = entities[1..].iter().map(|e| (e.kinds[0], e.events[0])).collect();
+    assert_eq!(
+        rest,
+        [
+            ("ServiceOrderUpdated", 2),
+            ("ResourceUpdated", 3),
+            ("MessageAdded", 4),
+            ("ResourceBlockUpdated", 5),
+            ("PaymentUpdated", 6)
+        ]
+    );
+}

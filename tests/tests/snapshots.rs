@@ -17,10 +17,20 @@ const FIXTURES: &[(&str, &[&str])] = &[
     ("aliases_only", &["aliases_only.yaml"]),
     ("cycles", &["cycles.yaml"]),
     ("type_lists", &["type_lists.yaml"]),
+    ("signed", &["signed.yaml"]),
 ];
 
 fn generate(name: &str, specs: &[&str]) -> Files {
-    triad_tests::generate_fixture(&format!("fixture-{name}"), specs).unwrap_or_else(|d| panic!("{name}:\n{d}"))
+    // A fixture's config settings beyond the defaults.
+    let configure = |config: &mut triad::config::Config| {
+        if name == "signed" {
+            config.auth.webhook_signature =
+                Some(triad::config::WebhookSignature::StandardWebhooks { tolerance_seconds: 300 });
+        }
+    };
+    triad_tests::generate_fixture_configured(&format!("fixture-{name}"), specs, configure)
+        .map(|g| g.files)
+        .unwrap_or_else(|d| panic!("{name}:\n{d}"))
 }
 
 #[test]
@@ -53,6 +63,10 @@ fn fixture_crates_build_and_behave() {
         let behaviour = triad_tests::root().join(format!("tests/fixtures/behaviour/{name}.rs"));
         if let Ok(text) = std::fs::read_to_string(&behaviour) {
             all.insert(format!("fixture-{name}-types/tests/behaviour.rs"), text);
+        }
+        let server = triad_tests::root().join(format!("tests/fixtures/behaviour/{name}_server.rs"));
+        if let Ok(text) = std::fs::read_to_string(&server) {
+            all.insert(format!("fixture-{name}-server/tests/behaviour.rs"), text);
         }
     }
     let crates = xtask::scratch::prepare(&scratch, &all).unwrap();

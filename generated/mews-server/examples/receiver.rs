@@ -323,7 +323,7 @@ async fn run() -> Result<(), Failure> {
     let Some(token) = token else {
         return Err(Failure::Usage("missing --token".to_owned()));
     };
-    let verifier = rt::Verifier::query_token("Token", &[token])
+    let verifier = mews_server::verifier(&[token])
         .map_err(|e| Failure::Usage(e.to_string()))?;
     let out: Box<dyn std::io::Write + Send> = match &handled {
         Some(path) => {

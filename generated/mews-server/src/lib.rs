@@ -222,10 +222,10 @@ impl<W: Webhooks> Dispatcher<W> {
         &self,
         batch: &types::GeneralWebhookMessage,
         index: usize,
-        raw: rt::serde_json::Value,
+        raw: &str,
         delivery: &rt::Delivery,
     ) -> rt::Outcome {
-        match types::WebhookEvent::deserialize(&raw) {
+        match rt::decode_raw::<types::WebhookEvent>(raw) {
             Ok(types::WebhookEvent::ServiceOrderUpdated(event)) => {
                 rt::run_event(
                         "ServiceOrderUpdated",
@@ -290,18 +290,21 @@ impl<W: Webhooks> Dispatcher<W> {
                     .await
             }
             Ok(types::WebhookEvent::Unknown(_)) => {
-                self.unknown(index, raw, delivery).await
+                self.unknown(index, rt::raw_to_value(raw), delivery).await
             }
-            Err(error) => self.malformed(index, raw, error.to_string(), delivery).await,
+            Err(error) => {
+                self.malformed(index, rt::raw_to_value(raw), error.to_string(), delivery)
+                    .await
+            }
         }
     }
     async fn event_1(
         &self,
         index: usize,
-        raw: rt::serde_json::Value,
+        raw: &str,
         delivery: &rt::Delivery,
     ) -> rt::Outcome {
-        match types::IntegrationWebhookMessage::deserialize(&raw) {
+        match rt::decode_raw::<types::IntegrationWebhookMessage>(raw) {
             Ok(types::IntegrationWebhookMessage::IntegrationCreated(event)) => {
                 rt::run_event(
                         "IntegrationCreated",
@@ -366,9 +369,12 @@ impl<W: Webhooks> Dispatcher<W> {
                     .await
             }
             Ok(types::IntegrationWebhookMessage::Unknown(_)) => {
-                self.unknown(index, raw, delivery).await
+                self.unknown(index, rt::raw_to_value(raw), delivery).await
             }
-            Err(error) => self.malformed(index, raw, error.to_string(), delivery).await,
+            Err(error) => {
+                self.malformed(index, rt::raw_to_value(raw), error.to_string(), delivery)
+                    .await
+            }
         }
     }
     async fn malformed(
@@ -403,13 +409,17 @@ impl<W: Webhooks> Dispatcher<W> {
 }
 
 impl<W: Webhooks> rt::Dispatch for Dispatcher<W> {
-    #[allow(unused_mut, unused_assignments)]
+    #[allow(unused_mut, unused_assignments, unused_variables)]
     async fn dispatch(&self, delivery: &rt::Delivery) -> Vec<rt::Outcome> {
         let mut out = Vec::new();
-        let mut raw: rt::serde_json::Value = match rt::serde_json::from_slice(
-            &delivery.body,
-        ) {
-            Ok(raw) => raw,
+        let read = rt::RawObject::parse(&delivery.body)
+            .and_then(|object| Ok((
+                std::str::from_utf8(&delivery.body)
+                    .map_err(<rt::serde_json::Error as rt::serde::de::Error>::custom)?,
+                object,
+            )));
+        let (body, object) = match read {
+            Ok(read) => read,
             Err(error) => {
                 out.push(
                     self
@@ -424,40 +434,36 @@ impl<W: Webhooks> rt::Dispatch for Dispatcher<W> {
                 return out;
             }
         };
-        let events = match raw.get_mut("Events") {
-            Some(events) if events.is_array() => {
-                Some(std::mem::replace(events, rt::serde_json::Value::Array(Vec::new())))
-            }
-            _ => None,
-        };
-        if let Some(rt::serde_json::Value::Array(events)) = events {
-            match types::GeneralWebhookMessage::deserialize(&raw) {
-                Ok(batch) => {
+        let whole = || rt::raw_to_value(body);
+        if let Some(events) = object.as_ref().and_then(|o| o.array("Events")) {
+            match object
+                .as_ref()
+                .map(|o| o.decode_without::<types::GeneralWebhookMessage>("Events"))
+            {
+                Some(Ok(batch)) => {
                     for (index, event) in events.into_iter().enumerate() {
-                        out.push(self.event_0(&batch, index, event, delivery).await);
+                        out.push(
+                            self.event_0(&batch, index, event.get(), delivery).await,
+                        );
                     }
                 }
-                Err(error) => {
-                    if let Some(object) = raw.as_object_mut() {
-                        object
-                            .insert(
-                                "Events".to_owned(),
-                                rt::serde_json::Value::Array(events),
-                            );
-                    }
-                    out.push(self.malformed(0, raw, error.to_string(), delivery).await);
+                Some(Err(error)) => {
+                    out.push(
+                        self.malformed(0, whole(), error.to_string(), delivery).await,
+                    )
                 }
+                None => {}
             }
             return out;
         }
-        if raw.get("Action").is_some() {
-            out.push(self.event_1(0, raw, delivery).await);
+        if object.as_ref().is_some_and(|o| o.get("Action").is_some()) {
+            out.push(self.event_1(0, body, delivery).await);
             return out;
         }
         let mut whole_error: Option<String> = None;
         match whole_error {
-            Some(error) => out.push(self.malformed(0, raw, error, delivery).await),
-            None => out.push(self.unknown(0, raw, delivery).await),
+            Some(error) => out.push(self.malformed(0, whole(), error, delivery).await),
+            None => out.push(self.unknown(0, whole(), delivery).await),
         }
         out
     }
@@ -470,6 +476,49 @@ pub fn receiver<W: Webhooks>(
     verifier: rt::Verifier,
 ) -> rt::Builder<Dispatcher<W>> {
     rt::Receiver::builder(Dispatcher(webhooks), verifier)
+}
+
+/// The verifier of this API's webhook deliveries, from the codegen config: a shared secret in the URL's query, `?Token=SECRET`. Give the current secret, and while rotating the previous one too; an empty secret is refused.
+pub fn verifier<S: AsRef<str>>(secrets: &[S]) -> Result<rt::Verifier, rt::ConfigError> {
+    let secrets: Vec<&[u8]> = secrets.iter().map(|s| s.as_ref().as_bytes()).collect();
+    rt::Verifier::query_token("Token", &secrets)
+}
+
+/// The entities the events of a `general` batch name, each once, in order of first mention: events          are grouped by their `Id` property, so that, for example, an entity created and changed in one          message is fetched once. Events of unknown kinds and events that did not decode are left out.
+pub fn general_entities(
+    batch: &types::GeneralWebhookMessage,
+) -> Vec<rt::Entity<uuid::Uuid>> {
+    rt::coalesce(
+        batch
+            .events
+            .iter()
+            .enumerate()
+            .filter_map(|(index, event)| match event.ok()? {
+                types::WebhookEvent::ServiceOrderUpdated(event) => {
+                    Some((index, "ServiceOrderUpdated", event.id))
+                }
+                types::WebhookEvent::ResourceUpdated(event) => {
+                    Some((index, "ResourceUpdated", event.id))
+                }
+                types::WebhookEvent::MessageAdded(event) => {
+                    Some((index, "MessageAdded", event.id))
+                }
+                types::WebhookEvent::ResourceBlockUpdated(event) => {
+                    Some((index, "ResourceBlockUpdated", event.id))
+                }
+                types::WebhookEvent::CustomerAdded(event) => {
+                    Some((index, "CustomerAdded", event.id))
+                }
+                types::WebhookEvent::CustomerUpdated(event) => {
+                    Some((index, "CustomerUpdated", event.id))
+                }
+                types::WebhookEvent::PaymentUpdated(event) => {
+                    Some((index, "PaymentUpdated", event.id))
+                }
+                #[allow(unreachable_patterns)]
+                _ => None,
+            }),
+    )
 }
 
 /// The API's operations, one method per operation; each answers 501 until implemented.

@@ -15,7 +15,7 @@ use quote::{format_ident, quote};
 
 use super::spell::{Uses, crate_ident, ident, type_path};
 use super::{Dependency, Files, Provenance, doc_attrs, docs, render_rust, render_template};
-use crate::config::{Config, ReceiverExample};
+use crate::config::{Config, ReceiverExample, WebhookSignature};
 use crate::ir::{Api, Operation, PathSegment, Primitive, Status, Tagging, TypeId, TypeKind, TypeRef, Union, Webhook};
 use crate::naming;
 
@@ -181,6 +181,10 @@ pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &
         hooks.push(Hook { shape, arms });
     }
     let mut lib = library(api, config, &types, &methods, &hooks)?;
+    let mut helper_names: BTreeSet<String> = BTreeSet::new();
+    for (webhook, hook) in api.webhooks.iter().zip(&hooks) {
+        lib.extend(entities_helper(api, config, webhook, &hook.shape, &types, &mut uses, &mut helper_names));
+    }
     lib.extend(api_server(api, &types, &mut uses));
     let prefix = &krate.name;
     files.insert(format!("{prefix}/src/lib.rs"), render_rust(lib, provenance)?);
@@ -227,6 +231,123 @@ pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &
     files.insert(format!("{prefix}/Cargo.toml"), manifest);
     files.insert(format!("{prefix}/README.md"), render_template("README.md", README, context)?);
     Ok(())
+}
+
+/// The property that names the entity of every event of a batch: in each variant's payload
+/// struct, a required property of one wire name and one type that is a string, an integer or a
+/// uuid; `Id` (any case) is preferred, then the first name ending in `id`. Returns its wire name,
+/// type, and Rust field name per variant (`None` for variants without payload).
+fn common_id(api: &Api, u: &Union) -> Option<(String, TypeRef, Vec<Option<String>>)> {
+    /// Wire name → (type, Rust field name per variant so far).
+    type Candidates = BTreeMap<String, (TypeRef, Vec<Option<String>>)>;
+    let mut candidates: Option<Candidates> = None;
+    for (index, v) in u.variants.iter().enumerate() {
+        let Some(ty) = &v.ty else {
+            if let Some(c) = candidates.as_mut() {
+                c.values_mut().for_each(|(_, rust)| rust.push(None));
+            }
+            continue;
+        };
+        if v.nullable {
+            return None;
+        }
+        let id = super::spell::struct_id(api, ty)?;
+        let TypeKind::Struct(s) = &api.ty(id).kind else { return None };
+        let mut here: BTreeMap<String, (TypeRef, String)> = BTreeMap::new();
+        for f in &s.fields {
+            let scalar = matches!(
+                f.ty,
+                TypeRef::Primitive(Primitive::String | Primitive::I32 | Primitive::I64 | Primitive::Uuid)
+            );
+            if f.required && !f.nullable && scalar && f.name.wire.to_ascii_lowercase().ends_with("id") {
+                here.insert(f.name.wire.clone(), (f.ty.clone(), f.name.rust.clone()));
+            }
+        }
+        match candidates.as_mut() {
+            None => {
+                let nones = index;
+                candidates = Some(
+                    here.into_iter()
+                        .map(|(wire, (ty, rust))| {
+                            let mut list = vec![None; nones];
+                            list.push(Some(rust));
+                            (wire, (ty, list))
+                        })
+                        .collect(),
+                );
+            }
+            Some(c) => {
+                c.retain(|wire, (ty, _)| here.get(wire).is_some_and(|(t, _)| t == ty));
+                for (wire, (_, rust)) in c.iter_mut() {
+                    rust.push(here.get(wire).map(|(_, r)| r.clone()));
+                }
+            }
+        }
+    }
+    let candidates = candidates?;
+    let pick =
+        candidates.keys().find(|wire| wire.eq_ignore_ascii_case("id")).or_else(|| candidates.keys().next())?.clone();
+    let (ty, rust) = candidates.get(&pick)?.clone();
+    Some((pick, ty, rust))
+}
+
+/// `<webhook>_entities`: for a batch webhook whose events all carry an id property
+/// ([`common_id`]), the batch's entities, each once, with the kinds of event about it.
+fn entities_helper(
+    api: &Api,
+    config: &Config,
+    webhook: &Webhook,
+    shape: &Shape<'_>,
+    types: &TokenStream,
+    uses: &mut Uses,
+    taken: &mut BTreeSet<String>,
+) -> TokenStream {
+    let Shape::Batch { envelope, events, union } = shape else { return TokenStream::new() };
+    let (Some(u), TypeKind::Struct(env)) = (union_of(api, *union), &api.ty(*envelope).kind) else {
+        return TokenStream::new();
+    };
+    let Some((wire, id_ty, per_variant)) = common_id(api, u) else { return TokenStream::new() };
+    let Some(field) = env.fields.iter().find(|f| f.name.wire == *events) else { return TokenStream::new() };
+    let isolated = super::spell::isolated_fields(api, config).contains(&(*envelope, field.name.wire.clone()));
+    let mut name = format!("{}_entities", naming::unraw(&naming::field_name(&webhook.name.rust)));
+    while !taken.insert(name.clone()) {
+        name.push('_');
+    }
+    let name = ident(&name);
+    let envelope_ty = type_path(api, &TypeRef::Named(*envelope), types, uses);
+    let union_ty = type_path(api, &TypeRef::Named(*union), types, uses);
+    let key_ty = type_path(api, &id_ty, types, uses);
+    let events_field = ident(&field.name.rust);
+    // Uuids and integers are `Copy`; a string is cloned. `tolerate_null` makes the field an `Option`.
+    let copy = id_ty != TypeRef::Primitive(Primitive::String);
+    let access = match (copy, config.tolerate_null) {
+        (true, false) => TokenStream::new(),
+        (true, true) => quote!(?),
+        (false, false) => quote!(.clone()),
+        (false, true) => quote!(.clone()?),
+    };
+    let mut arms = TokenStream::new();
+    for (v, rust) in u.variants.iter().zip(&per_variant) {
+        let (Some(rust), Some(_)) = (rust, &v.ty) else { continue };
+        let (variant, f, kind) = (ident(&v.name.rust), ident(rust), &v.name.wire);
+        arms.extend(quote!(#union_ty::#variant(event) => Some((index, #kind, event.#f #access)),));
+    }
+    let item = if isolated { quote!(event.ok()?) } else { quote!(event) };
+    let doc = format!(
+        " The entities the events of a {} batch name, each once, in order of first mention: events          are grouped by their {} property, so that, for example, an entity created and changed in one          message is fetched once. Events of unknown kinds and events that did not decode are left out.",
+        docs::code_span(&webhook.name.wire),
+        docs::code_span(&wire)
+    );
+    quote! {
+        #[doc = #doc]
+        pub fn #name(batch: &#envelope_ty) -> Vec<rt::Entity<#key_ty>> {
+            rt::coalesce(batch.#events_field.iter().enumerate().filter_map(|(index, event)| match #item {
+                #arms
+                #[allow(unreachable_patterns)]
+                _ => None,
+            }))
+        }
+    }
 }
 
 fn variant_type(api: &Api, v: &crate::ir::UnionVariant, types: &TokenStream, uses: &mut Uses) -> Option<TokenStream> {
@@ -301,23 +422,15 @@ fn library(
                 let envelope_ty = type_path(api, &TypeRef::Named(*envelope), types, &mut Uses::default());
                 helpers.extend(union_helper(api, *union, types, &helper, true, hook, methods));
                 batch_tests.extend(quote! {
-                    let events = match raw.get_mut(#events) {
-                        Some(events) if events.is_array() => Some(std::mem::replace(events, rt::serde_json::Value::Array(Vec::new()))),
-                        _ => None,
-                    };
-                    if let Some(rt::serde_json::Value::Array(events)) = events {
-                        match #envelope_ty::deserialize(&raw) {
-                            Ok(batch) => {
+                    if let Some(events) = object.as_ref().and_then(|o| o.array(#events)) {
+                        match object.as_ref().map(|o| o.decode_without::<#envelope_ty>(#events)) {
+                            Some(Ok(batch)) => {
                                 for (index, event) in events.into_iter().enumerate() {
-                                    out.push(self.#helper(&batch, index, event, delivery).await);
+                                    out.push(self.#helper(&batch, index, event.get(), delivery).await);
                                 }
                             }
-                            Err(error) => {
-                                if let Some(object) = raw.as_object_mut() {
-                                    object.insert(#events.to_owned(), rt::serde_json::Value::Array(events));
-                                }
-                                out.push(self.malformed(0, raw, error.to_string(), delivery).await);
-                            }
+                            Some(Err(error)) => out.push(self.malformed(0, whole(), error.to_string(), delivery).await),
+                            None => {}
                         }
                         return out;
                     }
@@ -329,8 +442,8 @@ fn library(
                     helpers.extend(union_helper(api, *union, types, &helper, false, hook, methods));
                     let ty = type_path(api, &TypeRef::Named(*union), types, &mut Uses::default());
                     whole_tries.extend(quote! {
-                        if #ty::deserialize(&raw).is_ok() {
-                            out.push(self.#helper(0, raw, delivery).await);
+                        if rt::decode_raw::<#ty>(body).is_ok() {
+                            out.push(self.#helper(0, body, delivery).await);
                             return out;
                         }
                     });
@@ -338,8 +451,8 @@ fn library(
                 };
                 helpers.extend(union_helper(api, *union, types, &helper, false, hook, methods));
                 single_tests.extend(quote! {
-                    if raw.get(#tag).is_some() {
-                        out.push(self.#helper(0, raw, delivery).await);
+                    if object.as_ref().is_some_and(|o| o.get(#tag).is_some()) {
+                        out.push(self.#helper(0, body, delivery).await);
                         return out;
                     }
                 });
@@ -349,7 +462,7 @@ fn library(
                 let method = hook.arms.first().and_then(|a| methods.get(a.2)).ok_or("a webhook without its method")?;
                 let (name, kind) = (&method.name, &method.kind);
                 whole_tries.extend(quote! {
-                    match <#ty>::deserialize(&raw) {
+                    match rt::decode_raw::<#ty>(body) {
                         Ok(event) => {
                             out.push(rt::run_event(#kind, 0, rt::Outcome::Handled, self.0.#name(event, delivery)).await);
                             return out;
@@ -360,6 +473,7 @@ fn library(
             }
         }
     }
+    let verifier_fn = verifier_fn(config);
     Ok(quote! {
         #crate_docs
         #![allow(deprecated, clippy::too_many_arguments, clippy::large_enum_variant, clippy::doc_lazy_continuation, clippy::doc_overindented_list_items, clippy::needless_return)]
@@ -407,24 +521,29 @@ fn library(
         }
 
         impl<W: Webhooks> rt::Dispatch for Dispatcher<W> {
-            #[allow(unused_mut, unused_assignments)]
+            #[allow(unused_mut, unused_assignments, unused_variables)]
             async fn dispatch(&self, delivery: &rt::Delivery) -> Vec<rt::Outcome> {
                 let mut out = Vec::new();
-                let mut raw: rt::serde_json::Value = match rt::serde_json::from_slice(&delivery.body) {
-                    Ok(raw) => raw,
+                // The body is read once into its top-level properties, kept as JSON text; each
+                // event is decoded from its own text.
+                let read = rt::RawObject::parse(&delivery.body)
+                    .and_then(|object| Ok((std::str::from_utf8(&delivery.body).map_err(<rt::serde_json::Error as rt::serde::de::Error>::custom)?, object)));
+                let (body, object) = match read {
+                    Ok(read) => read,
                     Err(error) => {
                         out.push(self.malformed(0, rt::serde_json::Value::Null, error.to_string(), delivery).await);
                         return out;
                     }
                 };
+                let whole = || rt::raw_to_value(body);
                 #batch_tests
                 #single_tests
                 let mut whole_error: Option<String> = None;
                 #whole_tries
                 // A body no shape claims is unknown; one that only failed to decode is malformed.
                 match whole_error {
-                    Some(error) => out.push(self.malformed(0, raw, error, delivery).await),
-                    None => out.push(self.unknown(0, raw, delivery).await),
+                    Some(error) => out.push(self.malformed(0, whole(), error, delivery).await),
+                    None => out.push(self.unknown(0, whole(), delivery).await),
                 }
                 out
             }
@@ -435,7 +554,58 @@ fn library(
         pub fn receiver<W: Webhooks>(webhooks: W, verifier: rt::Verifier) -> rt::Builder<Dispatcher<W>> {
             rt::Receiver::builder(Dispatcher(webhooks), verifier)
         }
+
+        #verifier_fn
     })
+}
+
+/// `verifier`: the [`Verifier`] the codegen config's `auth` names, given the secrets.
+fn verifier_fn(config: &Config) -> TokenStream {
+    let (doc, body) = match (&config.auth.webhook_query_token, &config.auth.webhook_signature) {
+        (Some(param), _) => (
+            format!(" a shared secret in the URL's query, `?{}=SECRET`", docs::inline(param)),
+            quote! {
+                let secrets: Vec<&[u8]> = secrets.iter().map(|s| s.as_ref().as_bytes()).collect();
+                rt::Verifier::query_token(#param, &secrets)
+            },
+        ),
+        (None, Some(WebhookSignature::HmacSha256 { header, hex })) => {
+            let (encoding, name) = if *hex { (quote!(Hex), "hexadecimal") } else { (quote!(Base64), "Base64") };
+            (
+                format!(" the {name} HMAC-SHA256 of the raw body in the `{}` header", docs::inline(header)),
+                quote! {
+                    let secrets: Vec<&[u8]> = secrets.iter().map(|s| s.as_ref().as_bytes()).collect();
+                    rt::Verifier::hmac_sha256_encoded(#header, rt::Encoding::#encoding, &secrets)
+                },
+            )
+        }
+        (None, Some(WebhookSignature::StandardWebhooks { tolerance_seconds })) => (
+            format!(
+                " Standard Webhooks signatures (`webhook-id`, `webhook-timestamp` within {tolerance_seconds} s, \
+                 `webhook-signature`; secrets written `whsec_...`)"
+            ),
+            quote!(rt::Verifier::standard_webhooks(secrets, std::time::Duration::from_secs(#tolerance_seconds))),
+        ),
+        (None, None) => (
+            " nothing (the codegen config names no verification): every delivery is accepted, so \
+             something in front of the receiver must authenticate"
+                .to_owned(),
+            quote! {
+                let _ = secrets;
+                Ok(rt::Verifier::none())
+            },
+        ),
+    };
+    let mut doc = format!(" The verifier of this API's webhook deliveries, from the codegen config:{doc}.");
+    if config.auth.webhook_query_token.is_some() || config.auth.webhook_signature.is_some() {
+        doc.push_str(" Give the current secret, and while rotating the previous one too; an empty secret is refused.");
+    }
+    quote! {
+        #[doc = #doc]
+        pub fn verifier<S: AsRef<str>>(secrets: &[S]) -> Result<rt::Verifier, rt::ConfigError> {
+            #body
+        }
+    }
 }
 
 /// `Dispatcher::event_N`: decodes one event of a union and calls its method.
@@ -474,11 +644,11 @@ fn union_helper(
         _ => TokenStream::new(),
     };
     quote! {
-        async fn #helper(&self, #batch_param index: usize, raw: rt::serde_json::Value, delivery: &rt::Delivery) -> rt::Outcome {
-            match #ty::deserialize(&raw) {
+        async fn #helper(&self, #batch_param index: usize, raw: &str, delivery: &rt::Delivery) -> rt::Outcome {
+            match rt::decode_raw::<#ty>(raw) {
                 #arms
-                Ok(#ty::#unknown(_)) => self.unknown(index, raw, delivery).await,
-                Err(error) => self.malformed(index, raw, error.to_string(), delivery).await,
+                Ok(#ty::#unknown(_)) => self.unknown(index, rt::raw_to_value(raw), delivery).await,
+                Err(error) => self.malformed(index, rt::raw_to_value(raw), error.to_string(), delivery).await,
             }
         }
     }
@@ -487,7 +657,17 @@ fn union_helper(
 /// A receiver program: serves the crate's receiver and writes a JSON line per handled event.
 fn receiver_example(config: &Config, example: &ReceiverExample, methods: &[Method]) -> TokenStream {
     let krate = crate_ident(&config.server.krate.name);
-    let token = config.auth.webhook_query_token.clone();
+    // `--token` carries the secret of whichever verification the config names.
+    let token = match (&config.auth.webhook_query_token, &config.auth.webhook_signature) {
+        (Some(param), _) => Some(format!("shared secret expected as `?{param}=` on every delivery")),
+        (None, Some(WebhookSignature::HmacSha256 { header, .. })) => {
+            Some(format!("secret of the HMAC-SHA256 signature in `{header}`"))
+        }
+        (None, Some(WebhookSignature::StandardWebhooks { .. })) => {
+            Some("Standard Webhooks secret (`whsec_...`)".to_owned())
+        }
+        (None, None) => None,
+    };
     let pointers: Vec<String> = example
         .id
         .iter()
@@ -505,8 +685,8 @@ fn receiver_example(config: &Config, example: &ReceiverExample, methods: &[Metho
     }
     help.push_str(&usage);
     help.push_str("\n\noptions:\n  --addr      address to listen on; deliveries are POSTed to /webhooks\n");
-    if let Some(param) = &token {
-        help.push_str(&format!("  --token     shared secret expected as `?{param}=` on every delivery\n"));
+    if let Some(what) = &token {
+        help.push_str(&format!("  --token     {what}\n"));
     }
     help.push_str(
         "  --journal   folder of the delivery journal: acknowledge after a durable write, handle afterwards\n  \
@@ -539,11 +719,11 @@ fn receiver_example(config: &Config, example: &ReceiverExample, methods: &[Metho
         config.server.krate.name, example.name
     );
     let verifier = match &token {
-        Some(param) => quote! {
+        Some(_) => quote! {
             let Some(token) = token else {
                 return Err(Failure::Usage("missing --token".to_owned()));
             };
-            let verifier = rt::Verifier::query_token(#param, &[token]).map_err(|e| Failure::Usage(e.to_string()))?;
+            let verifier = #krate::verifier(&[token]).map_err(|e| Failure::Usage(e.to_string()))?;
         },
         None => quote! {
             let _ = token;

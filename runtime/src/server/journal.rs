@@ -1,16 +1,26 @@
 //! The receiver's store: deliveries not yet handled, and the keys of recent deliveries for
 //! finding duplicates, behind the [`Journal`] trait so that a shared engine can replace the
 //! embedded one.
+//!
+//! Every change goes through [`Journal::commit`], which applies a list of [`Write`]s as one
+//! atomic transaction made durable before it returns. The receiver gathers the writes of every
+//! delivery waiting at the same moment into one such call (a *group commit*): one fsync then
+//! covers them all, and each delivery is still answered only after its own write is durable.
 
+use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::path::Path;
+use std::sync::Mutex;
 
+use axum::body::Bytes;
 use redb::{Database, Durability, ReadableTable, ReadableTableMetadata, TableDefinition};
 
 /// Deliveries accepted and not yet handled: sequence number → raw body.
 const PENDING: TableDefinition<u64, &[u8]> = TableDefinition::new("pending");
 /// Deliveries whose handlers kept failing: sequence number → raw body.
 const FAILED: TableDefinition<u64, &[u8]> = TableDefinition::new("failed");
+/// The provider's delivery ids of pending and failed deliveries that came with one.
+const IDS: TableDefinition<u64, &str> = TableDefinition::new("ids");
 /// Duplicate keys → when (milliseconds since the epoch) the delivery was first seen.
 const SEEN: TableDefinition<&[u8], u64> = TableDefinition::new("seen");
 /// The same keys ordered by time, so the window can be pruned from its old end.
@@ -37,7 +47,7 @@ fn err(e: impl fmt::Display) -> JournalError {
     JournalError(e.to_string())
 }
 
-/// What [`Journal::admit`] did with a delivery.
+/// What an [`Admit`] write did with a delivery.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Admission {
     /// New: recorded durably (with its body when asked) under this sequence number.
@@ -48,48 +58,87 @@ pub enum Admission {
     Full,
 }
 
-/// One delivery waiting in the journal.
+/// One delivery waiting in (or given up by) the journal.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entry {
     /// Sequence number, in order of admission.
     pub seq: u64,
+    /// The provider's delivery id, when it sent one.
+    pub id: Option<String>,
     /// The raw body as received.
     pub body: Vec<u8>,
+}
+
+/// The admission of one delivery: unless `key` was seen less than `window_ms` before `now_ms`,
+/// record it and, when `keep` (journaled mode), store the body (and the provider's `id`) as
+/// pending; a journal already holding `capacity` pending deliveries refuses a new one.
+#[derive(Debug, Clone)]
+pub struct Admit {
+    /// The duplicate key: the provider's delivery id, else the body's digest.
+    pub key: Vec<u8>,
+    /// The provider's delivery id, kept with the body.
+    pub id: Option<String>,
+    /// The raw body.
+    pub body: Bytes,
+    /// Store the body as pending (journaled mode), or only remember the key (inline).
+    pub keep: bool,
+    /// Now, in milliseconds since the epoch.
+    pub now_ms: u64,
+    /// How long a key is remembered.
+    pub window_ms: u64,
+    /// Most pending deliveries the journal holds.
+    pub capacity: u64,
+}
+
+/// One change of a [`Journal::commit`].
+#[derive(Debug, Clone)]
+pub enum Write {
+    /// Admits a delivery (see [`Admit`]).
+    Admit(Admit),
+    /// Forgets a duplicate key, so that the provider's next attempt of a delivery whose
+    /// handler failed (inline mode) is handled again.
+    Forget(Vec<u8>),
+    /// Removes a handled delivery.
+    Complete(u64),
+    /// Moves a delivery whose handlers kept failing out of the pending set, keeping its body.
+    GiveUp(u64),
 }
 
 /// A durable store of deliveries. Every method is blocking; the receiver calls them off the
 /// async threads. A write that returns `Ok` has reached stable storage.
 pub trait Journal: Send + Sync + 'static {
-    /// In one atomic, durable step: unless `key` was seen less than `window_ms` before
-    /// `now_ms`, records it and, when `keep` (journaled mode), stores `body` as pending; a
-    /// journal already holding `capacity` pending deliveries refuses a new one.
-    fn admit(
-        &self,
-        key: &[u8],
-        body: &[u8],
-        keep: bool,
-        now_ms: u64,
-        window_ms: u64,
-        capacity: u64,
-    ) -> Result<Admission, JournalError>;
-    /// Forgets `key`, so that the provider's next attempt of a delivery whose handler failed
-    /// (inline mode) is handled again.
-    fn forget(&self, key: &[u8]) -> Result<(), JournalError>;
+    /// Applies `writes` in order as one atomic transaction, durable before it returns: one
+    /// result per write, the admission for an [`Write::Admit`] and `None` for the others.
+    fn commit(&self, writes: &[Write]) -> Result<Vec<Option<Admission>>, JournalError>;
     /// Every pending delivery, oldest first (replayed on start).
     fn pending(&self) -> Result<Vec<Entry>, JournalError>;
-    /// The body of one pending delivery.
-    fn body(&self, seq: u64) -> Result<Option<Vec<u8>>, JournalError>;
-    /// Removes a handled delivery.
-    fn complete(&self, seq: u64) -> Result<(), JournalError>;
-    /// Moves a delivery whose handlers kept failing out of the pending set, keeping its body.
-    fn give_up(&self, seq: u64) -> Result<(), JournalError>;
+    /// One pending delivery.
+    fn entry(&self, seq: u64) -> Result<Option<Entry>, JournalError>;
     /// Number of pending deliveries.
     fn pending_count(&self) -> Result<u64, JournalError>;
     /// Deliveries given up on, oldest first.
     fn failed(&self) -> Result<Vec<Entry>, JournalError>;
+
+    /// Admits one delivery in a transaction of its own.
+    fn admit(&self, admit: Admit) -> Result<Admission, JournalError> {
+        let done = self.commit(&[Write::Admit(admit)])?;
+        done.into_iter().next().flatten().ok_or_else(|| JournalError("an admission without its result".into()))
+    }
+    /// Forgets one key in a transaction of its own.
+    fn forget(&self, key: &[u8]) -> Result<(), JournalError> {
+        self.commit(&[Write::Forget(key.to_vec())]).map(drop)
+    }
+    /// Removes one handled delivery in a transaction of its own.
+    fn complete(&self, seq: u64) -> Result<(), JournalError> {
+        self.commit(&[Write::Complete(seq)]).map(drop)
+    }
+    /// Gives up one delivery in a transaction of its own.
+    fn give_up(&self, seq: u64) -> Result<(), JournalError> {
+        self.commit(&[Write::GiveUp(seq)]).map(drop)
+    }
 }
 
-/// The embedded journal: one redb database file, each write a transaction made durable
+/// The embedded journal: one redb database file, each commit a transaction made durable
 /// (fsync) before it returns.
 pub struct RedbJournal {
     db: Database,
@@ -110,7 +159,7 @@ impl RedbJournal {
         Self::init(db)
     }
 
-    /// A journal in memory: duplicate detection for inline receivers, lost on exit.
+    /// A journal in memory, lost on exit.
     pub fn in_memory() -> Result<Self, JournalError> {
         let db = Database::builder().create_with_backend(redb::backends::InMemoryBackend::new()).map_err(err)?;
         Self::init(db)
@@ -121,6 +170,7 @@ impl RedbJournal {
         {
             tx.open_table(PENDING).map_err(err)?;
             tx.open_table(FAILED).map_err(err)?;
+            tx.open_table(IDS).map_err(err)?;
             tx.open_table(SEEN).map_err(err)?;
             tx.open_table(SEEN_BY_TIME).map_err(err)?;
             tx.open_table(META).map_err(err)?;
@@ -129,116 +179,125 @@ impl RedbJournal {
         Ok(Self { db })
     }
 
-    fn write(&self, f: impl FnOnce(&redb::WriteTransaction) -> Result<(), JournalError>) -> Result<(), JournalError> {
-        let mut tx = self.db.begin_write().map_err(err)?;
-        tx.set_durability(Durability::Immediate);
-        f(&tx)?;
-        tx.commit().map_err(err)
-    }
-
     fn list(&self, table: TableDefinition<u64, &[u8]>) -> Result<Vec<Entry>, JournalError> {
         let tx = self.db.begin_read().map_err(err)?;
         let table = tx.open_table(table).map_err(err)?;
+        let ids = tx.open_table(IDS).map_err(err)?;
         let mut out = Vec::new();
         for row in table.iter().map_err(err)? {
             let (seq, body) = row.map_err(err)?;
-            out.push(Entry { seq: seq.value(), body: body.value().to_vec() });
+            let id = ids.get(seq.value()).map_err(err)?.map(|v| v.value().to_owned());
+            out.push(Entry { seq: seq.value(), id, body: body.value().to_vec() });
         }
         Ok(out)
     }
 }
 
-impl Journal for RedbJournal {
-    fn admit(
-        &self,
-        key: &[u8],
-        body: &[u8],
-        keep: bool,
-        now_ms: u64,
-        window_ms: u64,
-        capacity: u64,
-    ) -> Result<Admission, JournalError> {
-        let mut outcome = Admission::Duplicate;
-        self.write(|tx| {
-            let mut seen = tx.open_table(SEEN).map_err(err)?;
-            let mut by_time = tx.open_table(SEEN_BY_TIME).map_err(err)?;
-            let cutoff = now_ms.saturating_sub(window_ms);
-            // Prune a bounded number of keys that have left the window.
-            let old: Vec<(u64, Vec<u8>)> = by_time
-                .range::<(u64, &[u8])>(..(cutoff, &[][..]))
-                .map_err(err)?
-                .take(PRUNE_PER_ADMIT)
-                .map(|row| row.map(|(k, _)| (k.value().0, k.value().1.to_vec())))
-                .collect::<Result<_, _>>()
-                .map_err(err)?;
-            for (at, old_key) in &old {
-                by_time.remove((*at, old_key.as_slice())).map_err(err)?;
-                if seen.get(old_key.as_slice()).map_err(err)?.map(|v| v.value()) == Some(*at) {
-                    seen.remove(old_key.as_slice()).map_err(err)?;
-                }
+/// The tables one commit writes, opened once for all its writes.
+struct Tables<'t> {
+    pending: redb::Table<'t, u64, &'static [u8]>,
+    failed: redb::Table<'t, u64, &'static [u8]>,
+    ids: redb::Table<'t, u64, &'static str>,
+    seen: redb::Table<'t, &'static [u8], u64>,
+    by_time: redb::Table<'t, (u64, &'static [u8]), ()>,
+    meta: redb::Table<'t, &'static str, u64>,
+}
+
+impl Tables<'_> {
+    fn admit(&mut self, a: &Admit) -> Result<Admission, JournalError> {
+        let cutoff = a.now_ms.saturating_sub(a.window_ms);
+        // Prune a bounded number of keys that have left the window.
+        let old: Vec<(u64, Vec<u8>)> = self
+            .by_time
+            .range::<(u64, &[u8])>(..(cutoff, &[][..]))
+            .map_err(err)?
+            .take(PRUNE_PER_ADMIT)
+            .map(|row| row.map(|(k, _)| (k.value().0, k.value().1.to_vec())))
+            .collect::<Result<_, _>>()
+            .map_err(err)?;
+        for (at, old_key) in &old {
+            self.by_time.remove((*at, old_key.as_slice())).map_err(err)?;
+            if self.seen.get(old_key.as_slice()).map_err(err)?.map(|v| v.value()) == Some(*at) {
+                self.seen.remove(old_key.as_slice()).map_err(err)?;
             }
-            let previous = seen.get(key).map_err(err)?.map(|v| v.value());
-            if previous.is_some_and(|at| at >= cutoff) {
-                return Ok(());
+        }
+        let key = a.key.as_slice();
+        let previous = self.seen.get(key).map_err(err)?.map(|v| v.value());
+        if previous.is_some_and(|at| at >= cutoff) {
+            return Ok(Admission::Duplicate);
+        }
+        if a.keep && self.pending.len().map_err(err)? >= a.capacity {
+            return Ok(Admission::Full);
+        }
+        if let Some(at) = previous {
+            self.by_time.remove((at, key)).map_err(err)?;
+        }
+        self.seen.insert(key, a.now_ms).map_err(err)?;
+        self.by_time.insert((a.now_ms, key), ()).map_err(err)?;
+        let seq = self.meta.get("next").map_err(err)?.map(|v| v.value()).unwrap_or(0);
+        self.meta.insert("next", seq + 1).map_err(err)?;
+        if a.keep {
+            self.pending.insert(seq, a.body.as_ref()).map_err(err)?;
+            if let Some(id) = &a.id {
+                self.ids.insert(seq, id.as_str()).map_err(err)?;
             }
-            let mut pending = tx.open_table(PENDING).map_err(err)?;
-            if keep && pending.len().map_err(err)? >= capacity {
-                outcome = Admission::Full;
-                return Ok(());
-            }
-            if let Some(at) = previous {
-                by_time.remove((at, key)).map_err(err)?;
-            }
-            seen.insert(key, now_ms).map_err(err)?;
-            by_time.insert((now_ms, key), ()).map_err(err)?;
-            let mut meta = tx.open_table(META).map_err(err)?;
-            let seq = meta.get("next").map_err(err)?.map(|v| v.value()).unwrap_or(0);
-            meta.insert("next", seq + 1).map_err(err)?;
-            if keep {
-                pending.insert(seq, body).map_err(err)?;
-            }
-            outcome = Admission::Stored(seq);
-            Ok(())
-        })?;
-        Ok(outcome)
+        }
+        Ok(Admission::Stored(seq))
     }
 
-    fn forget(&self, key: &[u8]) -> Result<(), JournalError> {
-        self.write(|tx| {
-            let mut seen = tx.open_table(SEEN).map_err(err)?;
-            let at = seen.remove(key).map_err(err)?.map(|v| v.value());
-            if let Some(at) = at {
-                tx.open_table(SEEN_BY_TIME).map_err(err)?.remove((at, key)).map_err(err)?;
+    fn apply(&mut self, write: &Write) -> Result<Option<Admission>, JournalError> {
+        match write {
+            Write::Admit(a) => return self.admit(a).map(Some),
+            Write::Forget(key) => {
+                let at = self.seen.remove(key.as_slice()).map_err(err)?.map(|v| v.value());
+                if let Some(at) = at {
+                    self.by_time.remove((at, key.as_slice())).map_err(err)?;
+                }
             }
-            Ok(())
-        })
+            Write::Complete(seq) => {
+                self.pending.remove(*seq).map_err(err)?;
+                self.ids.remove(*seq).map_err(err)?;
+            }
+            Write::GiveUp(seq) => {
+                let body = self.pending.remove(*seq).map_err(err)?.map(|v| v.value().to_vec());
+                if let Some(body) = body {
+                    self.failed.insert(*seq, body.as_slice()).map_err(err)?;
+                }
+            }
+        }
+        Ok(None)
+    }
+}
+
+impl Journal for RedbJournal {
+    fn commit(&self, writes: &[Write]) -> Result<Vec<Option<Admission>>, JournalError> {
+        let mut tx = self.db.begin_write().map_err(err)?;
+        tx.set_durability(Durability::Immediate);
+        let done = {
+            let mut tables = Tables {
+                pending: tx.open_table(PENDING).map_err(err)?,
+                failed: tx.open_table(FAILED).map_err(err)?,
+                ids: tx.open_table(IDS).map_err(err)?,
+                seen: tx.open_table(SEEN).map_err(err)?,
+                by_time: tx.open_table(SEEN_BY_TIME).map_err(err)?,
+                meta: tx.open_table(META).map_err(err)?,
+            };
+            writes.iter().map(|w| tables.apply(w)).collect::<Result<Vec<_>, _>>()?
+        };
+        tx.commit().map_err(err)?;
+        Ok(done)
     }
 
     fn pending(&self) -> Result<Vec<Entry>, JournalError> {
         self.list(PENDING)
     }
 
-    fn body(&self, seq: u64) -> Result<Option<Vec<u8>>, JournalError> {
+    fn entry(&self, seq: u64) -> Result<Option<Entry>, JournalError> {
         let tx = self.db.begin_read().map_err(err)?;
         let table = tx.open_table(PENDING).map_err(err)?;
-        Ok(table.get(seq).map_err(err)?.map(|v| v.value().to_vec()))
-    }
-
-    fn complete(&self, seq: u64) -> Result<(), JournalError> {
-        self.write(|tx| {
-            tx.open_table(PENDING).map_err(err)?.remove(seq).map_err(err)?;
-            Ok(())
-        })
-    }
-
-    fn give_up(&self, seq: u64) -> Result<(), JournalError> {
-        self.write(|tx| {
-            let body = tx.open_table(PENDING).map_err(err)?.remove(seq).map_err(err)?.map(|v| v.value().to_vec());
-            if let Some(body) = body {
-                tx.open_table(FAILED).map_err(err)?.insert(seq, body.as_slice()).map_err(err)?;
-            }
-            Ok(())
-        })
+        let Some(body) = table.get(seq).map_err(err)?.map(|v| v.value().to_vec()) else { return Ok(None) };
+        let id = tx.open_table(IDS).map_err(err)?.get(seq).map_err(err)?.map(|v| v.value().to_owned());
+        Ok(Some(Entry { seq, id, body }))
     }
 
     fn pending_count(&self) -> Result<u64, JournalError> {
@@ -251,34 +310,148 @@ impl Journal for RedbJournal {
     }
 }
 
+/// The duplicate window of an inline receiver without a journal: keys in memory, each
+/// remembered for the window and pruned from the old end as new ones arrive. Lost on exit.
+#[derive(Debug, Default)]
+pub(crate) struct MemoryWindow {
+    inner: Mutex<WindowInner>,
+}
+
+#[derive(Debug, Default)]
+struct WindowInner {
+    seen: HashMap<Vec<u8>, u64>,
+    by_time: VecDeque<(u64, Vec<u8>)>,
+}
+
+impl MemoryWindow {
+    /// Records `key` unless it was seen less than `window_ms` before `now_ms`; true when new.
+    pub(crate) fn admit(&self, key: &[u8], now_ms: u64, window_ms: u64) -> bool {
+        let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        let WindowInner { seen, by_time } = &mut *inner;
+        let cutoff = now_ms.saturating_sub(window_ms);
+        while let Some((at, _)) = by_time.front() {
+            if *at >= cutoff {
+                break;
+            }
+            if let Some((at, old)) = by_time.pop_front() {
+                if seen.get(&old) == Some(&at) {
+                    seen.remove(&old);
+                }
+            }
+        }
+        if seen.get(key).is_some_and(|at| *at >= cutoff) {
+            return false;
+        }
+        seen.insert(key.to_vec(), now_ms);
+        by_time.push_back((now_ms, key.to_vec()));
+        true
+    }
+
+    /// Forgets `key`, so that the next delivery carrying it is new.
+    pub(crate) fn forget(&self, key: &[u8]) {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner()).seen.remove(key);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn admit(
+        j: &RedbJournal,
+        key: &[u8],
+        body: &[u8],
+        keep: bool,
+        now_ms: u64,
+        window_ms: u64,
+        capacity: u64,
+    ) -> Admission {
+        let a = Admit {
+            key: key.to_vec(),
+            id: None,
+            body: Bytes::copy_from_slice(body),
+            keep,
+            now_ms,
+            window_ms,
+            capacity,
+        };
+        j.admit(a).unwrap()
+    }
+
     #[test]
     fn duplicates_within_the_window_only() {
         let j = RedbJournal::in_memory().unwrap();
-        assert_eq!(j.admit(b"k", b"{}", true, 1_000, 500, 10).unwrap(), Admission::Stored(0));
-        assert_eq!(j.admit(b"k", b"{}", true, 1_400, 500, 10).unwrap(), Admission::Duplicate);
-        assert_eq!(j.admit(b"other", b"{}", true, 1_400, 500, 10).unwrap(), Admission::Stored(1));
+        assert_eq!(admit(&j, b"k", b"{}", true, 1_000, 500, 10), Admission::Stored(0));
+        assert_eq!(admit(&j, b"k", b"{}", true, 1_400, 500, 10), Admission::Duplicate);
+        assert_eq!(admit(&j, b"other", b"{}", true, 1_400, 500, 10), Admission::Stored(1));
         // Past the window the same key is new again (and the old key was pruned).
-        assert_eq!(j.admit(b"k", b"{}", true, 1_600, 500, 10).unwrap(), Admission::Stored(2));
+        assert_eq!(admit(&j, b"k", b"{}", true, 1_600, 500, 10), Admission::Stored(2));
         assert_eq!(j.pending_count().unwrap(), 3);
+    }
+
+    #[test]
+    fn memory_window_finds_duplicates_within_the_window_and_forgets() {
+        let w = MemoryWindow::default();
+        assert!(w.admit(b"k", 1_000, 500));
+        assert!(!w.admit(b"k", 1_400, 500));
+        assert!(w.admit(b"other", 1_400, 500));
+        assert!(w.admit(b"k", 1_600, 500), "past the window the key is new again");
+        assert!(!w.admit(b"k", 1_700, 500));
+        w.forget(b"k");
+        assert!(w.admit(b"k", 1_800, 500), "a forgotten key is new");
+        // The old end is pruned as time moves on.
+        assert!(w.admit(b"late", 10_000, 500));
+        assert_eq!(w.inner.lock().unwrap().seen.len(), 1);
+    }
+
+    #[test]
+    fn one_commit_applies_every_write_in_order() {
+        let j = RedbJournal::in_memory().unwrap();
+        let a = |key: &[u8], id: Option<&str>| {
+            Write::Admit(Admit {
+                key: key.to_vec(),
+                id: id.map(str::to_owned),
+                body: Bytes::copy_from_slice(key),
+                keep: true,
+                now_ms: 0,
+                window_ms: 10,
+                capacity: 3,
+            })
+        };
+        let done =
+            j.commit(&[a(b"x", Some("msg_1")), a(b"x", None), a(b"y", None), a(b"z", None), a(b"w", None)]).unwrap();
+        // The second `x` is a duplicate of the first in the same commit; `w` finds it full.
+        assert_eq!(
+            done,
+            vec![
+                Some(Admission::Stored(0)),
+                Some(Admission::Duplicate),
+                Some(Admission::Stored(1)),
+                Some(Admission::Stored(2)),
+                Some(Admission::Full)
+            ]
+        );
+        assert_eq!(j.entry(0).unwrap(), Some(Entry { seq: 0, id: Some("msg_1".into()), body: b"x".to_vec() }));
+        let done = j.commit(&[Write::Complete(0), Write::GiveUp(1), a(b"w", None)]).unwrap();
+        assert_eq!(done, vec![None, None, Some(Admission::Stored(3))]);
+        assert_eq!(j.entry(0).unwrap(), None);
+        assert_eq!(j.pending().unwrap().iter().map(|e| e.seq).collect::<Vec<_>>(), vec![2, 3]);
+        assert_eq!(j.failed().unwrap().iter().map(|e| e.seq).collect::<Vec<_>>(), vec![1]);
     }
 
     #[test]
     fn full_journal_refuses_and_forget_allows_a_retry() {
         let j = RedbJournal::in_memory().unwrap();
-        assert_eq!(j.admit(b"a", b"1", true, 0, 10, 1).unwrap(), Admission::Stored(0));
-        assert_eq!(j.admit(b"b", b"2", true, 0, 10, 1).unwrap(), Admission::Full);
+        assert_eq!(admit(&j, b"a", b"1", true, 0, 10, 1), Admission::Stored(0));
+        assert_eq!(admit(&j, b"b", b"2", true, 0, 10, 1), Admission::Full);
         // A refused delivery was not recorded: once there is room it is accepted.
         j.complete(0).unwrap();
-        assert_eq!(j.admit(b"b", b"2", true, 1, 10, 1).unwrap(), Admission::Stored(1));
+        assert_eq!(admit(&j, b"b", b"2", true, 1, 10, 1), Admission::Stored(1));
         // Inline mode keeps no body; a forgotten key is new again.
-        assert_eq!(j.admit(b"c", b"3", false, 1, 10, 1).unwrap(), Admission::Stored(2));
-        assert_eq!(j.admit(b"c", b"3", false, 2, 10, 1).unwrap(), Admission::Duplicate);
+        assert_eq!(admit(&j, b"c", b"3", false, 1, 10, 1), Admission::Stored(2));
+        assert_eq!(admit(&j, b"c", b"3", false, 2, 10, 1), Admission::Duplicate);
         j.forget(b"c").unwrap();
-        assert_eq!(j.admit(b"c", b"3", false, 3, 10, 1).unwrap(), Admission::Stored(3));
+        assert_eq!(admit(&j, b"c", b"3", false, 3, 10, 1), Admission::Stored(3));
     }
 
     #[test]
@@ -286,17 +459,17 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         {
             let j = RedbJournal::open(dir.path()).unwrap();
-            j.admit(b"a", b"first", true, 0, 10, 10).unwrap();
-            j.admit(b"b", b"second", true, 0, 10, 10).unwrap();
-            j.admit(b"c", b"third", true, 0, 10, 10).unwrap();
+            admit(&j, b"a", b"first", true, 0, 10, 10);
+            admit(&j, b"b", b"second", true, 0, 10, 10);
+            admit(&j, b"c", b"third", true, 0, 10, 10);
             j.complete(0).unwrap();
             j.give_up(2).unwrap();
         }
         let j = RedbJournal::open(dir.path()).unwrap();
-        assert_eq!(j.pending().unwrap(), vec![Entry { seq: 1, body: b"second".to_vec() }]);
-        assert_eq!(j.failed().unwrap(), vec![Entry { seq: 2, body: b"third".to_vec() }]);
-        assert_eq!(j.body(1).unwrap(), Some(b"second".to_vec()));
-        assert_eq!(j.admit(b"b", b"again", true, 5, 10, 10).unwrap(), Admission::Duplicate);
-        assert_eq!(j.admit(b"d", b"fourth", true, 5, 10, 10).unwrap(), Admission::Stored(3));
+        assert_eq!(j.pending().unwrap(), vec![Entry { seq: 1, id: None, body: b"second".to_vec() }]);
+        assert_eq!(j.failed().unwrap(), vec![Entry { seq: 2, id: None, body: b"third".to_vec() }]);
+        assert_eq!(j.entry(1).unwrap().map(|e| e.body), Some(b"second".to_vec()));
+        assert_eq!(admit(&j, b"b", b"again", true, 5, 10, 10), Admission::Duplicate);
+        assert_eq!(admit(&j, b"d", b"fourth", true, 5, 10, 10), Admission::Stored(3));
     }
 }

@@ -14,12 +14,18 @@
 //!   Deliveries left in the journal (a crash, a shutdown) are replayed on start. A full journal
 //!   answers 503 with `Retry-After`.
 //!
+//! Journal writes are group-committed: the writes of every delivery (and every completion)
+//! waiting while a commit runs go into the next one, a single durable transaction, so one fsync
+//! serves them all; each delivery is still answered only once its own write is durable. An
+//! inline receiver without a journal finds duplicates in memory ([`Builder::inline`]).
+//!
 //! Each delivery runs in a `tracing` span (`webhook_delivery`), each event in one made by
 //! [`event_span`]; [`Receiver::counters`] tells accepted, duplicate, rejected (by reason),
 //! handled, failed, malformed, unknown and pending.
 
 mod api;
 mod journal;
+mod raw;
 mod verify;
 
 use std::collections::BTreeMap;
@@ -39,24 +45,61 @@ use tracing::Instrument;
 
 pub use api::{ApiError, bad_request, decode as decode_request, respond};
 pub use axum;
-pub use journal::{Admission, Entry, Journal, JournalError, RedbJournal};
+use journal::MemoryWindow;
+pub use journal::{Admission, Admit, Entry, Journal, JournalError, RedbJournal, Write};
+pub use raw::{Raw, RawObject, decode as decode_raw, to_value as raw_to_value};
 pub use serde;
 pub use serde_json;
 pub use tokio;
 pub use tracing;
-pub use verify::{ConfigError, Rejection, Verifier, sign_hmac_sha256, sign_standard_webhooks};
+pub use verify::{ConfigError, Encoding, Rejection, Verifier, sign_hmac_sha256, sign_standard_webhooks};
 
-/// One verified delivery, as the [`Dispatch`] sees it.
+/// One verified delivery, as the [`Dispatch`] and every handler see it.
 #[derive(Debug, Clone)]
 pub struct Delivery {
     /// The raw body.
     pub body: Bytes,
-    /// Lowercase hex SHA-256 of the body: names the delivery in logs and handlers.
+    /// Lowercase hex SHA-256 of the body.
     pub digest: String,
-    /// The provider's delivery id, when its scheme has one.
-    pub id: Option<String>,
+    /// The delivery's id, which is also its duplicate key: the provider's when its scheme sends
+    /// one, else the digest. The same on every attempt of the delivery, and after a restart.
+    pub id: DeliveryId,
     /// 1 for the first attempt at handling this delivery, then 2, 3... (journaled mode).
     pub attempt: u32,
+}
+
+/// The id of a delivery ([`Delivery::id`]).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum DeliveryId {
+    /// The provider's own id (Standard Webhooks `webhook-id`), the same on each resend.
+    Provider(String),
+    /// Lowercase hex SHA-256 of the body, for providers that send no id (Mews): a resent
+    /// delivery has the same body, so the same digest.
+    Digest(String),
+}
+
+impl DeliveryId {
+    /// The id as text (the provider's id, or the hex digest).
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Provider(id) | Self::Digest(id) => id,
+        }
+    }
+
+    /// The duplicate key in the journal: `id:<id>` or `sha256:<digest>`.
+    fn key(&self) -> Vec<u8> {
+        let (prefix, text): (&[u8], &str) = match self {
+            Self::Provider(id) => (b"id:", id),
+            Self::Digest(digest) => (b"sha256:", digest),
+        };
+        [prefix, text.as_bytes()].concat()
+    }
+}
+
+impl std::fmt::Display for DeliveryId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// A handler's failure: the delivery is retried (journaled) or answered with 500 (inline).
@@ -116,6 +159,40 @@ where
 /// The span of one event: its kind and position in the delivery.
 pub fn event_span(kind: &str, index: usize) -> tracing::Span {
     tracing::info_span!("webhook_event", kind, index)
+}
+
+/// One entity named by the events of a batch ([`coalesce`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entity<K> {
+    /// The entity's id.
+    pub id: K,
+    /// The kinds of the events about it, each once, in order (`CustomerAdded`, `CustomerUpdated`).
+    pub kinds: Vec<&'static str>,
+    /// The positions of those events in the batch.
+    pub events: Vec<usize>,
+}
+
+/// Groups events, given as (position in the batch, kind, entity id), by entity id, in order of
+/// first mention. For providers whose events are thin (ids only, fetched afterwards), it tells
+/// which entities to fetch, each once: an entity created and changed in one batch is one entry.
+pub fn coalesce<K: Eq + std::hash::Hash + Clone>(
+    events: impl IntoIterator<Item = (usize, &'static str, K)>,
+) -> Vec<Entity<K>> {
+    let mut at: std::collections::HashMap<K, usize> = std::collections::HashMap::new();
+    let mut out: Vec<Entity<K>> = Vec::new();
+    for (index, kind, id) in events {
+        let slot = *at.entry(id.clone()).or_insert_with(|| {
+            out.push(Entity { id, kinds: Vec::new(), events: Vec::new() });
+            out.len() - 1
+        });
+        if let Some(entity) = out.get_mut(slot) {
+            if !entity.kinds.contains(&kind) {
+                entity.kinds.push(kind);
+            }
+            entity.events.push(index);
+        }
+    }
+    out
 }
 
 /// How deliveries reach the handlers.
@@ -179,6 +256,10 @@ pub struct Counters {
     pub pending: u64,
     /// Deliveries given up on after `max_attempts` (kept in the journal's failed set).
     pub given_up: u64,
+    /// Journal transactions committed (each one fsync for a file journal).
+    pub commits: u64,
+    /// Writes (admissions, forgets, completions, give-ups) carried by those commits.
+    pub commit_writes: u64,
 }
 
 #[derive(Default)]
@@ -192,6 +273,8 @@ struct Stats {
     unknown: AtomicU64,
     pending: AtomicU64,
     given_up: AtomicU64,
+    commits: AtomicU64,
+    commit_writes: AtomicU64,
 }
 
 impl Stats {
@@ -272,8 +355,8 @@ impl<D: Dispatch> Builder<D> {
         self
     }
 
-    /// Inline delivery (the default); duplicates are found through `journal` when given, else
-    /// through an in-memory one.
+    /// Inline delivery (the default); duplicates are found through `journal` when given (kept
+    /// across restarts, one durable write per delivery, group-committed), else in memory.
     pub fn inline(mut self, journal: Option<Arc<dyn Journal>>) -> Self {
         self.mode = Mode::Inline;
         self.journal = journal;
@@ -290,28 +373,30 @@ impl<D: Dispatch> Builder<D> {
     /// Starts the receiver: in journaled mode its workers start and replay what the journal
     /// holds. Must be called inside a tokio runtime.
     pub fn start(self) -> Result<Receiver<D>, StartError> {
-        let journal = match self.journal {
-            Some(journal) => journal,
-            None => Arc::new(RedbJournal::in_memory().map_err(StartError::Journal)?),
+        let store = match self.journal {
+            Some(journal) => {
+                Store::Journal(Arc::new(Committer { journal, queue: Mutex::default(), tasks: Mutex::default() }))
+            }
+            None => Store::Memory(MemoryWindow::default()),
         };
         let (queue, rx) = mpsc::unbounded_channel();
         let shared = Arc::new(Shared {
             dispatch: self.dispatch,
             verifier: self.verifier,
-            journal,
+            store,
             window: self.window,
             mode: self.mode,
-            stats: Stats::default(),
+            stats: Arc::default(),
             queue,
             stop: Notify::new(),
             stopping: std::sync::atomic::AtomicBool::new(false),
         });
         let mut workers = Vec::new();
-        if let Mode::Journaled(options) = &shared.mode {
-            let pending = shared.journal.pending().map_err(StartError::Journal)?;
+        if let (Mode::Journaled(options), Store::Journal(committer)) = (&shared.mode, &shared.store) {
+            let pending = committer.journal.pending().map_err(StartError::Journal)?;
             shared.stats.pending.store(pending.len() as u64, Ordering::Relaxed);
             for entry in pending {
-                let _ = shared.queue.send(Job { seq: entry.seq, attempt: 1 });
+                let _ = shared.queue.send(Job { seq: entry.seq, attempt: 1, delivery: None });
             }
             let rx = Arc::new(tokio::sync::Mutex::new(rx));
             for _ in 0..options.workers.max(1) {
@@ -325,15 +410,113 @@ impl<D: Dispatch> Builder<D> {
 struct Job {
     seq: u64,
     attempt: u32,
+    /// The delivery, when still in memory (read from the journal otherwise).
+    delivery: Option<Delivery>,
+}
+
+/// Where duplicate keys (and, journaled, deliveries) are kept.
+enum Store {
+    /// An inline receiver without a journal: keys in memory, no IO on the delivery path.
+    Memory(MemoryWindow),
+    /// A journal, written through group commits.
+    Journal(Arc<Committer>),
+}
+
+type Reply = tokio::sync::oneshot::Sender<Result<Option<Admission>, JournalError>>;
+
+/// Group commit: writes wait in `queue`; the first writer to find no commit running starts one
+/// on a blocking thread, which commits everything waiting as one transaction, answers each
+/// writer, and repeats until the queue is empty. Writes arriving during a commit (its fsync)
+/// share the next one.
+struct Committer {
+    journal: Arc<dyn Journal>,
+    queue: Mutex<GroupQueue>,
+    /// Commit loops not known to have ended, awaited by [`Receiver::stop`] so that the journal
+    /// is released when it returns.
+    tasks: Mutex<Vec<tokio::task::JoinHandle<()>>>,
+}
+
+#[derive(Default)]
+struct GroupQueue {
+    waiting: Vec<(Write, Reply)>,
+    running: bool,
+}
+
+/// Marks the commit loop stopped if it ends without doing so itself (the journal panicked, or
+/// the blocking task never ran), so the next writer starts a new one.
+struct Running {
+    committer: Arc<Committer>,
+    ended: std::cell::Cell<bool>,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if !self.ended.get() {
+            self.committer.queue.lock().unwrap_or_else(|e| e.into_inner()).running = false;
+        }
+    }
+}
+
+impl Committer {
+    /// Writes one change durably, together with whatever else is waiting.
+    async fn write(self: &Arc<Self>, write: Write, stats: &Arc<Stats>) -> Result<Option<Admission>, JournalError> {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let lead = {
+            let mut queue = self.queue.lock().unwrap_or_else(|e| e.into_inner());
+            queue.waiting.push((write, reply));
+            !std::mem::replace(&mut queue.running, true)
+        };
+        if lead {
+            let running = Running { committer: self.clone(), ended: std::cell::Cell::new(false) };
+            let stats = stats.clone();
+            let task = tokio::task::spawn_blocking(move || {
+                running.committer.drain(&stats);
+                running.ended.set(true);
+            });
+            let mut tasks = self.tasks.lock().unwrap_or_else(|e| e.into_inner());
+            tasks.retain(|task| !task.is_finished());
+            tasks.push(task);
+        }
+        answer.await.unwrap_or_else(|_| Err(JournalError("the commit was abandoned".into())))
+    }
+
+    fn drain(&self, stats: &Stats) {
+        loop {
+            let batch = {
+                let mut queue = self.queue.lock().unwrap_or_else(|e| e.into_inner());
+                if queue.waiting.is_empty() {
+                    // Under the lock: a writer that comes next sees no commit running and starts one.
+                    queue.running = false;
+                    return;
+                }
+                std::mem::take(&mut queue.waiting)
+            };
+            let (writes, replies): (Vec<Write>, Vec<Reply>) = batch.into_iter().unzip();
+            stats.commits.fetch_add(1, Ordering::Relaxed);
+            stats.commit_writes.fetch_add(writes.len() as u64, Ordering::Relaxed);
+            match self.journal.commit(&writes) {
+                Ok(done) => {
+                    for (reply, done) in replies.into_iter().zip(done) {
+                        let _ = reply.send(Ok(done));
+                    }
+                }
+                Err(e) => {
+                    for reply in replies {
+                        let _ = reply.send(Err(e.clone()));
+                    }
+                }
+            }
+        }
+    }
 }
 
 struct Shared<D> {
     dispatch: D,
     verifier: Verifier,
-    journal: Arc<dyn Journal>,
+    store: Store,
     window: Duration,
     mode: Mode,
-    stats: Stats,
+    stats: Arc<Stats>,
     queue: mpsc::UnboundedSender<Job>,
     stop: Notify,
     stopping: std::sync::atomic::AtomicBool,
@@ -398,6 +581,8 @@ impl<D: Dispatch> Receiver<D> {
             unknown: s.unknown.load(Ordering::Relaxed),
             pending: s.pending.load(Ordering::Relaxed),
             given_up: s.given_up.load(Ordering::Relaxed),
+            commits: s.commits.load(Ordering::Relaxed),
+            commit_writes: s.commit_writes.load(Ordering::Relaxed),
         }
     }
 
@@ -419,13 +604,20 @@ impl<D: Dispatch> Receiver<D> {
         served
     }
 
-    /// Stops the workers after the handlers in progress (journaled mode).
+    /// Stops the workers after the handlers in progress (journaled mode), and waits for the
+    /// journal commits in progress, so the journal is free once the receiver is dropped.
     pub async fn stop(&self) {
         self.shared.stopping.store(true, Ordering::SeqCst);
         self.shared.stop.notify_waiters();
         let workers = std::mem::take(&mut *self.workers.lock().unwrap_or_else(|e| e.into_inner()));
         for worker in workers {
             let _ = worker.await;
+        }
+        if let Store::Journal(committer) = &self.shared.store {
+            let tasks = std::mem::take(&mut *committer.tasks.lock().unwrap_or_else(|e| e.into_inner()));
+            for task in tasks {
+                let _ = task.await;
+            }
         }
     }
 }
@@ -453,7 +645,8 @@ async fn receive<D: Dispatch>(
     let span = tracing::info_span!("webhook_delivery", digest = %digest, bytes = body.len());
     async move {
         let id = match shared.verifier.verify(uri.query(), &headers, &body, SystemTime::now()) {
-            Ok(id) => id,
+            Ok(Some(id)) => DeliveryId::Provider(id),
+            Ok(None) => DeliveryId::Digest(digest.clone()),
             Err(rejection) => {
                 shared.stats.reject(rejection.name());
                 tracing::warn!(reason = rejection.name(), "delivery refused");
@@ -464,61 +657,69 @@ async fn receive<D: Dispatch>(
             shared.stats.reject("malformed JSON");
             return answer(StatusCode::BAD_REQUEST, &format!("the body is not JSON: {e}"));
         }
-        let key = match &id {
-            Some(id) => format!("id:{id}").into_bytes(),
-            None => format!("sha256:{digest}").into_bytes(),
-        };
+        let key = id.key();
         let (keep, capacity, retry_after) = match &shared.mode {
             Mode::Inline => (false, u64::MAX, 0),
             Mode::Journaled(o) => (true, o.capacity, o.retry_after),
         };
-        let admitted = {
-            let journal = shared.journal.clone();
-            let (key, body) = (key.clone(), body.clone());
-            let window = shared.window.as_millis() as u64;
-            tokio::task::spawn_blocking(move || journal.admit(&key, &body, keep, now_ms(), window, capacity)).await
+        let window = shared.window.as_millis() as u64;
+        let admitted = match &shared.store {
+            Store::Memory(memory) => {
+                Ok(if memory.admit(&key, now_ms(), window) { Admission::Stored(0) } else { Admission::Duplicate })
+            }
+            Store::Journal(committer) => {
+                let provider = match &id {
+                    DeliveryId::Provider(id) => Some(id.clone()),
+                    DeliveryId::Digest(_) => None,
+                };
+                let admit =
+                    Admit { key: key.clone(), id: provider, body: body.clone(), keep, now_ms: now_ms(), window_ms: window, capacity };
+                committer.write(Write::Admit(admit), &shared.stats).await.and_then(|done| {
+                    done.ok_or_else(|| JournalError("an admission without its result".into()))
+                })
+            }
         };
         let seq = match admitted {
-            Ok(Ok(Admission::Stored(seq))) => seq,
-            Ok(Ok(Admission::Duplicate)) => {
+            Ok(Admission::Stored(seq)) => seq,
+            Ok(Admission::Duplicate) => {
                 shared.stats.duplicate.fetch_add(1, Ordering::Relaxed);
                 tracing::info!("duplicate delivery acknowledged");
                 return answer(StatusCode::OK, "duplicate");
             }
-            Ok(Ok(Admission::Full)) => {
+            Ok(Admission::Full) => {
                 shared.stats.reject("journal full");
                 let mut response = answer(StatusCode::SERVICE_UNAVAILABLE, "journal full");
                 response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
                 return response;
             }
-            Ok(Err(e)) => {
+            Err(e) => {
                 shared.stats.reject("journal error");
                 tracing::error!(error = %e, "journal write failed");
                 return answer(StatusCode::SERVICE_UNAVAILABLE, "journal unavailable");
             }
-            Err(e) => {
-                shared.stats.reject("journal error");
-                tracing::error!(error = %e, "journal task failed");
-                return answer(StatusCode::SERVICE_UNAVAILABLE, "journal unavailable");
-            }
         };
         shared.stats.accepted.fetch_add(1, Ordering::Relaxed);
+        let delivery = Delivery { body, digest, id, attempt: 1 };
         match shared.mode {
             Mode::Journaled(_) => {
                 shared.stats.pending.fetch_add(1, Ordering::Relaxed);
-                let _ = shared.queue.send(Job { seq, attempt: 1 });
+                let _ = shared.queue.send(Job { seq, attempt: 1, delivery: Some(delivery) });
                 answer(StatusCode::ACCEPTED, "accepted")
             }
             Mode::Inline => {
-                let delivery = Delivery { body, digest, id, attempt: 1 };
                 let outcomes = shared.dispatch.dispatch(&delivery).await;
                 if shared.stats.record(&outcomes) {
-                    answer(StatusCode::OK, "handled")
-                } else {
-                    let journal = shared.journal.clone();
-                    let _ = tokio::task::spawn_blocking(move || journal.forget(&key)).await;
-                    answer(StatusCode::INTERNAL_SERVER_ERROR, "a handler failed; send again")
+                    return answer(StatusCode::OK, "handled");
                 }
+                match &shared.store {
+                    Store::Memory(memory) => memory.forget(&key),
+                    Store::Journal(committer) => {
+                        if let Err(e) = committer.write(Write::Forget(key), &shared.stats).await {
+                            tracing::error!(error = %e, "could not forget a failed delivery; its resend counts as a duplicate");
+                        }
+                    }
+                }
+                answer(StatusCode::INTERNAL_SERVER_ERROR, "a handler failed; send again")
             }
         }
     }
@@ -527,7 +728,7 @@ async fn receive<D: Dispatch>(
 }
 
 async fn work<D: Dispatch>(shared: Arc<Shared<D>>, rx: Arc<tokio::sync::Mutex<mpsc::UnboundedReceiver<Job>>>) {
-    let Mode::Journaled(options) = &shared.mode else { return };
+    let (Mode::Journaled(options), Store::Journal(committer)) = (&shared.mode, &shared.store) else { return };
     loop {
         let stopped = shared.stop.notified();
         if shared.stopping.load(Ordering::SeqCst) {
@@ -537,38 +738,51 @@ async fn work<D: Dispatch>(shared: Arc<Shared<D>>, rx: Arc<tokio::sync::Mutex<mp
             job = async { rx.lock().await.recv().await } => job,
             () = stopped => return,
         };
-        let Some(job) = job else { return };
-        let journal = shared.journal.clone();
+        let Some(mut job) = job else { return };
         let seq = job.seq;
-        let body = match tokio::task::spawn_blocking(move || journal.body(seq)).await {
-            Ok(Ok(Some(body))) => Bytes::from(body),
-            Ok(Ok(None)) => continue,
-            Ok(Err(e)) => {
-                tracing::error!(error = %e, seq, "journal read failed");
-                retry_later(&shared, options, job);
-                continue;
+        let delivery = match job.delivery.take() {
+            Some(delivery) => delivery,
+            None => {
+                let journal = committer.journal.clone();
+                match tokio::task::spawn_blocking(move || journal.entry(seq)).await {
+                    Ok(Ok(Some(entry))) => {
+                        let digest = digest(&entry.body);
+                        let id = match entry.id {
+                            Some(id) => DeliveryId::Provider(id),
+                            None => DeliveryId::Digest(digest.clone()),
+                        };
+                        Delivery { body: Bytes::from(entry.body), digest, id, attempt: job.attempt }
+                    }
+                    Ok(Ok(None)) => continue,
+                    Ok(Err(e)) => {
+                        tracing::error!(error = %e, seq, "journal read failed");
+                        retry_later(&shared, options, job);
+                        continue;
+                    }
+                    Err(_) => continue,
+                }
             }
-            Err(_) => continue,
         };
-        let digest = digest(&body);
-        let span = tracing::info_span!("webhook_delivery", digest = %digest, seq, attempt = job.attempt);
-        let delivery = Delivery { body, digest, id: None, attempt: job.attempt };
+        let delivery = Delivery { attempt: job.attempt, ..delivery };
+        let span = tracing::info_span!("webhook_delivery", digest = %delivery.digest, seq, attempt = job.attempt);
         let outcomes = shared.dispatch.dispatch(&delivery).instrument(span).await;
-        let journal = shared.journal.clone();
         if shared.stats.record(&outcomes) {
-            match tokio::task::spawn_blocking(move || journal.complete(seq)).await {
-                Ok(Ok(())) => {
+            match committer.write(Write::Complete(seq), &shared.stats).await {
+                Ok(_) => {
                     shared.stats.pending.fetch_sub(1, Ordering::Relaxed);
                 }
-                _ => tracing::error!(seq, "could not mark a handled delivery; it will be handled again on restart"),
+                Err(e) => {
+                    tracing::error!(seq, error = %e, "could not mark a handled delivery; it will be handled again on restart")
+                }
             }
         } else if job.attempt >= options.max_attempts {
             tracing::error!(seq, attempts = job.attempt, "giving up on a delivery; kept in the journal's failed set");
-            if let Ok(Ok(())) = tokio::task::spawn_blocking(move || journal.give_up(seq)).await {
+            if committer.write(Write::GiveUp(seq), &shared.stats).await.is_ok() {
                 shared.stats.pending.fetch_sub(1, Ordering::Relaxed);
                 shared.stats.given_up.fetch_add(1, Ordering::Relaxed);
             }
         } else {
+            job.delivery = Some(delivery);
             retry_later(&shared, options, job);
         }
     }
@@ -581,6 +795,6 @@ fn retry_later<D: Dispatch>(shared: &Arc<Shared<D>>, options: &JournalOptions, j
     let queue = shared.queue.clone();
     tokio::spawn(async move {
         tokio::time::sleep(delay).await;
-        let _ = queue.send(Job { seq: job.seq, attempt: job.attempt + 1 });
+        let _ = queue.send(Job { seq: job.seq, attempt: job.attempt + 1, delivery: job.delivery });
     });
 }

@@ -24,7 +24,7 @@ pub struct Verifier {
 enum Kind {
     None,
     QueryToken { param: String, secrets: Vec<Vec<u8>> },
-    Hmac { header: String, keys: Vec<Vec<u8>> },
+    Hmac { header: String, encoding: Encoding, keys: Vec<Vec<u8>> },
     Standard { keys: Vec<Vec<u8>>, tolerance: Duration },
 }
 
@@ -38,6 +38,16 @@ impl fmt::Debug for Verifier {
         };
         write!(f, "Verifier({name}, {count} secret(s), redacted)")
     }
+}
+
+/// How an HMAC signature header writes the 32 bytes of the tag.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Encoding {
+    /// Standard padded Base64.
+    #[default]
+    Base64,
+    /// Hexadecimal, either case.
+    Hex,
 }
 
 /// A verifier that cannot be built: the reason says which setting is wrong.
@@ -116,12 +126,21 @@ impl Verifier {
     /// A header carrying the standard (padded) Base64 of HMAC-SHA256(secret, raw body), as in
     /// `X-Signature`; any of `secrets` is valid.
     pub fn hmac_sha256<S: AsRef<[u8]>>(header: &str, secrets: &[S]) -> Result<Self, ConfigError> {
+        Self::hmac_sha256_encoded(header, Encoding::Base64, secrets)
+    }
+
+    /// [`Verifier::hmac_sha256`] with the tag written in `encoding`.
+    pub fn hmac_sha256_encoded<S: AsRef<[u8]>>(
+        header: &str,
+        encoding: Encoding,
+        secrets: &[S],
+    ) -> Result<Self, ConfigError> {
         let keys: Vec<Vec<u8>> = secrets.iter().map(|s| s.as_ref().to_vec()).collect();
         if axum::http::HeaderName::from_bytes(header.as_bytes()).is_err() {
             return Err(ConfigError(format!("HMAC signature: `{header}` is not a header name")));
         }
         check_secrets("HMAC signature", &keys)?;
-        Ok(Self { kind: Kind::Hmac { header: header.to_ascii_lowercase(), keys } })
+        Ok(Self { kind: Kind::Hmac { header: header.to_ascii_lowercase(), encoding, keys } })
     }
 
     /// Standard Webhooks: `webhook-id`, `webhook-timestamp` (seconds, within `tolerance` of now)
@@ -165,9 +184,12 @@ impl Verifier {
                 let ok = secrets.iter().fold(false, |ok, secret| ok | same(secret, given.as_bytes()));
                 if ok { Ok(None) } else { Err(Rejection::Invalid) }
             }
-            Kind::Hmac { header, keys } => {
+            Kind::Hmac { header, encoding, keys } => {
                 let given = headers.get(header.as_str()).ok_or(Rejection::Missing)?;
-                let given = STANDARD.decode(given.as_bytes()).map_err(|_| Rejection::Invalid)?;
+                let given = match encoding {
+                    Encoding::Base64 => STANDARD.decode(given.as_bytes()).map_err(|_| Rejection::Invalid)?,
+                    Encoding::Hex => hex::decode(given.as_bytes()).map_err(|_| Rejection::Invalid)?,
+                };
                 let ok = keys.iter().filter_map(|key| mac(key, &[body])).fold(false, |ok, tag| ok | same(&tag, &given));
                 if ok { Ok(None) } else { Err(Rejection::Invalid) }
             }
@@ -264,6 +286,21 @@ mod tests {
         let empty = headers(&[("x-signature", String::new())]);
         assert_eq!(v.verify(None, &empty, body, now), Err(Rejection::Invalid));
         assert_eq!(v.verify(None, &HeaderMap::new(), body, now), Err(Rejection::Missing));
+    }
+
+    #[test]
+    fn hmac_in_hex() {
+        let v = Verifier::hmac_sha256_encoded("X-Signature", Encoding::Hex, &["s3cret"]).unwrap();
+        let body = br#"{"a": 1}"#;
+        let tag = STANDARD.decode(sign_hmac_sha256(b"s3cret", body)).unwrap();
+        let now = SystemTime::now();
+        let good = headers(&[("x-signature", hex::encode(&tag))]);
+        assert_eq!(v.verify(None, &good, body, now), Ok(None));
+        let upper = headers(&[("x-signature", hex::encode_upper(&tag))]);
+        assert_eq!(v.verify(None, &upper, body, now), Ok(None));
+        // The Base64 form is not accepted where hex is expected.
+        let base64 = headers(&[("x-signature", sign_hmac_sha256(b"s3cret", body))]);
+        assert_eq!(v.verify(None, &base64, body, now), Err(Rejection::Invalid));
     }
 
     #[test]

@@ -1,0 +1,126 @@
+//! What generated dispatchers read deliveries with: the top-level object of a body with its
+//! values left as unparsed JSON text ([`RawObject`]), so that telling webhooks apart and
+//! decoding each event into its type reads the bytes without building a `serde_json::Value`.
+
+use serde::de::DeserializeOwned;
+use serde_json::value::RawValue;
+
+pub use serde_json::value::RawValue as Raw;
+
+/// A JSON object whose property values are kept as text.
+#[derive(Debug)]
+pub struct RawObject<'a> {
+    fields: Vec<(String, &'a RawValue)>,
+}
+
+impl<'a> RawObject<'a> {
+    /// The object `body` holds; `None` when the body is valid JSON of another kind, an error
+    /// when it is not JSON.
+    pub fn parse(body: &'a [u8]) -> Result<Option<Self>, serde_json::Error> {
+        if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+            serde_json::from_slice::<serde::de::IgnoredAny>(body)?;
+            return Ok(None);
+        }
+        let fields = serde_json::from_slice::<RawFields<'a>>(body)?.0;
+        Ok(Some(Self { fields }))
+    }
+
+    /// The value of property `name` (the last, if it is written twice).
+    pub fn get(&self, name: &str) -> Option<&'a RawValue> {
+        self.fields.iter().rev().find(|(key, _)| key == name).map(|(_, value)| *value)
+    }
+
+    /// The items of property `name` when it is an array.
+    pub fn array(&self, name: &str) -> Option<Vec<&'a RawValue>> {
+        let value = self.get(name)?;
+        if !value.get().starts_with('[') {
+            return None;
+        }
+        serde_json::from_str(value.get()).ok()
+    }
+
+    /// Decodes the object as `T`, with property `name` given as an empty array: the envelope
+    /// of a batch without its events.
+    pub fn decode_without<T: DeserializeOwned>(&self, name: &str) -> Result<T, serde_json::Error> {
+        let empty = RawValue::from_string("[]".to_owned())?;
+        let entries = self.fields.iter().map(|(key, value)| (key.as_str(), if key == name { &*empty } else { *value }));
+        T::deserialize(serde::de::value::MapDeserializer::<_, serde_json::Error>::new(entries))
+    }
+
+    /// The object as a `serde_json::Value` (for `unknown` and `malformed`).
+    pub fn to_value(&self) -> serde_json::Value {
+        let mut map = serde_json::Map::new();
+        for (key, value) in &self.fields {
+            map.insert(key.clone(), to_value(value.get()));
+        }
+        serde_json::Value::Object(map)
+    }
+}
+
+/// Decodes one JSON text (a body, or a value of a [`RawObject`]) as `T`.
+pub fn decode<T: DeserializeOwned>(text: &str) -> Result<T, serde_json::Error> {
+    serde_json::from_str(text)
+}
+
+/// A JSON text as a `serde_json::Value` (`null` if it is not JSON, which a value taken from a
+/// parsed body always is).
+pub fn to_value(text: &str) -> serde_json::Value {
+    serde_json::from_str(text).unwrap_or_default()
+}
+
+/// An object's properties in order, values as text.
+struct RawFields<'a>(Vec<(String, &'a RawValue)>);
+
+impl<'de> serde::Deserialize<'de> for RawFields<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = RawFields<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut fields = Vec::with_capacity(map.size_hint().unwrap_or(4));
+                while let Some(entry) = map.next_entry::<String, &'de RawValue>()? {
+                    fields.push(entry);
+                }
+                Ok(RawFields(fields))
+            }
+        }
+        deserializer.deserialize_map(Visitor)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    type Map = std::collections::BTreeMap<String, serde_json::Value>;
+
+    #[test]
+    fn reads_properties_arrays_and_the_envelope_without_its_events() {
+        let body = br#"{"id": 7, "events": [1, {"a": "x\"y"}, [2]], "id": 8}"#;
+        let object = RawObject::parse(body).unwrap().unwrap();
+        assert_eq!(object.get("id").map(|v| v.get()), Some("8"));
+        let events = object.array("events").unwrap();
+        assert_eq!(events.iter().map(|e| e.get()).collect::<Vec<_>>(), ["1", r#"{"a": "x\"y"}"#, "[2]"]);
+        assert!(object.array("id").is_none());
+        assert_eq!(decode::<u32>(events[0].get()).unwrap(), 1);
+        assert_eq!(to_value(events[1].get()), serde_json::json!({"a": "x\"y"}));
+        let single = RawObject::parse(br#"{"id": 7, "events": [1, 2]}"#).unwrap().unwrap();
+        let envelope: Map = single.decode_without("events").unwrap();
+        assert_eq!(serde_json::to_value(envelope).unwrap(), serde_json::json!({"id": 7, "events": []}));
+        assert!(single.decode_without::<u32>("events").is_err());
+        assert_eq!(single.to_value(), serde_json::json!({"id": 7, "events": [1, 2]}));
+    }
+
+    #[test]
+    fn other_kinds_and_broken_json() {
+        assert!(RawObject::parse(b"[1, 2]").unwrap().is_none());
+        assert!(RawObject::parse(b"\"text\"").unwrap().is_none());
+        assert!(RawObject::parse(b"{\"a\": 1,}").is_err());
+        assert!(RawObject::parse(b"").is_err());
+        assert!(RawObject::parse(b"[1,]").is_err());
+        assert!(RawObject::parse(b" {\"a\": 1} x").is_err());
+    }
+}
