@@ -135,6 +135,9 @@ pub(crate) struct Lowerer<'a> {
     pub reentered: std::collections::HashSet<(usize, String)>,
     /// Input that is ignored or read by a guess: reported, but output is still produced.
     pub warnings: Vec<Diagnostic>,
+    /// True while a channel's received messages become one union: members may then share a
+    /// tag value (the later ones are reported as unreachable) and the union is still tagged.
+    pub repeated_tags: bool,
     pub api: ir::Api,
 }
 
@@ -152,6 +155,7 @@ pub fn lower(ws: &Workspace, config: &Config) -> Result<(ir::Api, Vec<Diagnostic
         lowering: std::collections::HashSet::new(),
         reentered: std::collections::HashSet::new(),
         warnings: Vec::new(),
+        repeated_tags: false,
         api: ir::Api::default(),
     };
     let mut kinds = Vec::new();
