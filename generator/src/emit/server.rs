@@ -180,8 +180,16 @@ pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &
         }
         hooks.push(Hook { shape, arms });
     }
-    let mut lib = library(api, config, &types, &methods, &hooks)?;
-    lib.extend(api_server(api, &types, &mut uses));
+    let mut lib = if api.operations.is_empty() && api.webhooks.is_empty() {
+        super::ws::server_library(api, config)
+    } else {
+        let mut lib = library(api, config, &types, &methods, &hooks)?;
+        lib.extend(api_server(api, &types, &mut uses));
+        lib
+    };
+    if !api.channels.is_empty() {
+        lib.extend(super::ws::server_modules(api, config, &mut uses));
+    }
     let prefix = &krate.name;
     files.insert(format!("{prefix}/src/lib.rs"), render_rust(lib, provenance)?);
     let mut example_runs = Vec::new();
@@ -211,7 +219,8 @@ pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &
         config.types_crate.name.as_str(),
         Dependency::local(&config.types_crate.version, Some(types_path), &[]),
     );
-    dependencies.insert("triad-runtime", Dependency::local("0.1.0", config.server.runtime_path.clone(), &["server"]));
+    let features: &[&str] = if api.channels.is_empty() { &["server"] } else { &["server", "ws"] };
+    dependencies.insert("triad-runtime", Dependency::local("0.1.0", config.server.runtime_path.clone(), features));
     if uses.uuid {
         dependencies.insert("uuid", Dependency::registry("1", &["std", "serde"]));
     }
