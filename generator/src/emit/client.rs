@@ -192,7 +192,17 @@ pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &
     let client_crate = crate_ident(&krate.name);
     cx.types = quote!(#client_crate::types);
     for example in &config.client.examples {
-        let code = example_program(&mut cx, example, &streams, &credential_names)?;
+        let code = match &example.channel {
+            Some(channel) => super::ws::listen_example(
+                api,
+                config,
+                &example.name,
+                example.description.as_deref(),
+                channel,
+                &example.id,
+            )?,
+            None => example_program(&mut cx, example, &streams, &credential_names)?,
+        };
         files.insert(format!("{prefix}/examples/{}.rs", example.name), render_rust(code, provenance)?);
         example_runs.push(format!("cargo run -p {prefix} --example {}", example.name));
     }
@@ -233,7 +243,9 @@ pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &
         dependencies.insert("chrono", Dependency::registry("0.4", &["std", "serde"]));
     }
     let mut dev_dependencies = BTreeMap::new();
-    if !config.client.examples.is_empty() {
+    if config.client.examples.iter().any(|e| e.channel.is_some()) {
+        dev_dependencies.insert("tokio", Dependency::registry("1", &["rt", "macros", "signal"]));
+    } else if !config.client.examples.is_empty() {
         dev_dependencies.insert("tokio", Dependency::registry("1", &["rt", "macros"]));
     }
     let manifest =

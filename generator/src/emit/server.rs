@@ -194,7 +194,12 @@ pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &
     files.insert(format!("{prefix}/src/lib.rs"), render_rust(lib, provenance)?);
     let mut example_runs = Vec::new();
     for example in &config.server.examples {
-        let code = receiver_example(config, example, &methods);
+        let code = match &example.channel {
+            Some(channel) => {
+                super::ws::push_example(api, config, &example.name, example.description.as_deref(), channel)?
+            }
+            None => receiver_example(config, example, &methods),
+        };
         files.insert(format!("{prefix}/examples/{}.rs", example.name), render_rust(code, provenance)?);
         example_runs.push(format!("cargo run -p {prefix} --example {}", example.name));
     }
