@@ -63,6 +63,7 @@ async fn run() -> Result<std::process::ExitCode, String> {
         .with_graceful_shutdown(shutdown())
         .await
         .map_err(|e| e.to_string())?;
+    eprintln!("stopped: {:?}", hub.counters());
     Ok(std::process::ExitCode::SUCCESS)
 }
 

@@ -950,6 +950,7 @@ pub(crate) fn push_example(
                 }
             });
             #axum::serve(listener, router).with_graceful_shutdown(shutdown()).await.map_err(|e| e.to_string())?;
+            eprintln!("stopped: {:?}", hub.counters());
             Ok(std::process::ExitCode::SUCCESS)
         }
     };
