@@ -1405,7 +1405,6 @@ fn channels_only(api: &Api, config: &Config, provenance: &Provenance, files: &mu
         pub use #types_crate as types;
         /// The WebSocket runtime the channel modules build on (`triad-runtime`'s `ws`).
         pub use triad_runtime::ws as websocket;
-        use triad_runtime::ws;
         #credentials
         #modules
         #helpers

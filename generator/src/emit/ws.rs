@@ -282,11 +282,11 @@ pub(crate) fn client_modules(api: &Api, config: &Config, client_crate: &str, htt
             let name = ident(&server.name.rust);
             first_const.get_or_insert_with(|| server.name.rust.clone());
             let (value, what) = if templated {
-                (server.url.clone(), "server; pass it to [`url`]")
+                (server.url.clone(), "URL (pass it to [`url`]) of the")
             } else {
-                (server.join(&channel.address), "channel")
+                (server.join(&channel.address), "URL of the channel on the")
             };
-            let mut doc = format!(" URL of the {what} on the {} server", docs::code_span(&server.name.wire));
+            let mut doc = format!(" {what} {} server", docs::code_span(&server.name.wire));
             if let Some(d) = server.description.as_deref().map(docs::inline).filter(|d| !d.is_empty()) {
                 doc.push_str(&format!(": {d}"));
             } else {
@@ -525,7 +525,7 @@ pub(crate) fn client_credentials(api: &Api, config: &Config) -> TokenStream {
     for c in credential_fields(api, config) {
         let field = ident(&c.field);
         let doc = credential_doc(&c);
-        decls.extend(quote!(#[doc = #doc] pub #field: Option<ws::Secret>,));
+        decls.extend(quote!(#[doc = #doc] pub #field: Option<websocket::Secret>,));
     }
     quote! {
         /// Credentials of the connection requests; unset ones are not sent. `Debug` never shows them.
