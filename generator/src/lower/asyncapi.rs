@@ -125,10 +125,13 @@ impl<'a> Lowerer<'a> {
             for (verb, direction) in [("subscribe", Direction::Receive), ("publish", Direction::Send)] {
                 let Some(operation) = channel.get(verb) else { continue };
                 let Some(message) = operation.get("message") else { continue };
+                // A message under `components.messages` is named by its key there.
+                let key_name = message.node.get("$ref").and_then(Node::as_str).and_then(|r| r.rsplit('/').next());
+                let key_name = key_name.map(str::to_owned);
                 let Some(message) = self.deref(message) else { continue };
                 let members = message.items("oneOf");
                 if members.is_empty() {
-                    let name = message_name(&message, key, verb);
+                    let name = key_name.unwrap_or_else(|| message_name(&message, key, verb));
                     messages.extend(self.message(&name, message, direction));
                 } else {
                     for member in members {
