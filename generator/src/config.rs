@@ -952,7 +952,8 @@ mod tests {
             [ReceiverExample {
                 name: "receiver".into(),
                 description: Some("Serves".into()),
-                id: vec!["Id".into(), "Owner.Id".into()]
+                id: vec!["Id".into(), "Owner.Id".into()],
+                channel: None,
             }]
         );
         let config = Config::parse("c.yaml", "name: pets\nspecs: [a.yaml]\n").unwrap();

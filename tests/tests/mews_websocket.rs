@@ -211,6 +211,8 @@ async fn a_refused_upgrade_is_reported_once_without_retrying() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+// The accept callback's error type is tungstenite's.
+#[allow(clippy::result_large_err)]
 async fn cookies_are_sent_exactly_as_mews_requires() {
     use tokio_tungstenite::tungstenite::handshake::server::{Request, Response};
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

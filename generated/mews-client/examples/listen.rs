@@ -54,6 +54,7 @@ async fn run() -> Result<std::process::ExitCode, String> {
         }
     }
     let url = url.ok_or("missing --url")?;
+    #[allow(clippy::needless_update)]
     let credentials = mews_client::Credentials {
         client_token: credential_client_token.map(mews_client::websocket::Secret::new),
         access_token: credential_access_token.map(mews_client::websocket::Secret::new),

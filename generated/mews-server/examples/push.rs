@@ -37,6 +37,7 @@ async fn run() -> Result<std::process::ExitCode, String> {
         }
     }
     let addr = addr.ok_or("missing --addr")?;
+    #[allow(clippy::needless_update)]
     let expected = mews_server::Expected {
         client_token: credential_client_token.map(mews_server::websocket::Secret::new),
         access_token: credential_access_token.map(mews_server::websocket::Secret::new),

@@ -1421,8 +1421,10 @@ fn channels_only(api: &Api, config: &Config, provenance: &Provenance, files: &mu
         config.types_crate.name.as_str(),
         Dependency::local(&config.types_crate.version, Some(types_path), &[]),
     );
-    dependencies
-        .insert("triad-runtime", Dependency::local(super::RUNTIME_VERSION, config.client.runtime_path.clone(), &["ws"]));
+    dependencies.insert(
+        "triad-runtime",
+        Dependency::local(super::RUNTIME_VERSION, config.client.runtime_path.clone(), &["ws"]),
+    );
     if uses.uuid {
         dependencies.insert("uuid", Dependency::registry("1", &["std", "serde"]));
     }

@@ -156,7 +156,8 @@ fn frame(api: &Api, config: &Config, channel: &Channel) -> Frame {
             let lists: Vec<_> = s.fields.iter().filter(|f| matches!(f.ty, TypeRef::List(_))).collect();
             if let [field] = lists.as_slice() {
                 let isolated = isolated_fields(api, config).contains(&(id, field.name.wire.clone()));
-                if let (TypeRef::List(item), true, Shape::Plain) = (&field.ty, isolated, field_shape(config, s, field)) {
+                if let (TypeRef::List(item), true, Shape::Plain) = (&field.ty, isolated, field_shape(config, s, field))
+                {
                     if let Some(unknown) = tagged_union(api, item) {
                         return Frame::Batch {
                             envelope: ty.clone(),
@@ -203,7 +204,13 @@ fn module_docs(channel: &Channel, extra: &str) -> TokenStream {
 }
 
 /// The client crate's channel modules. `http` is true when the crate has an HTTP `Client`.
-pub(crate) fn client_modules(api: &Api, config: &Config, client_crate: &str, http: bool, uses: &mut Uses) -> ClientParts {
+pub(crate) fn client_modules(
+    api: &Api,
+    config: &Config,
+    client_crate: &str,
+    http: bool,
+    uses: &mut Uses,
+) -> ClientParts {
     let types = quote!(super::types);
     let mut modules = TokenStream::new();
     let mut needs_encode = false;
@@ -557,7 +564,8 @@ pub(crate) fn server_modules(api: &Api, config: &Config, uses: &mut Uses) -> Tok
     });
     for (channel, module) in api.channels.iter().zip(module_names(api)) {
         let module_ident = ident(&module);
-        let path = if channel.address.starts_with('/') { channel.address.clone() } else { format!("/{}", channel.address) };
+        let path =
+            if channel.address.starts_with('/') { channel.address.clone() } else { format!("/{}", channel.address) };
         let credentials = channel_credentials(config, channel);
         let body = apply(&credentials);
         let arg = if credentials.is_empty() { quote!(_credentials) } else { quote!(credentials) };
@@ -683,7 +691,8 @@ fn credential_flags(config: &Config, channel: &Channel) -> Vec<(String, String)>
     let mut out: Vec<(String, String)> = Vec::new();
     for c in channel_credentials(config, channel) {
         let flag = c.wire.to_kebab_case();
-        if !flag.is_empty() && !["url", "addr", "help"].contains(&flag.as_str()) && !out.iter().any(|(f, _)| *f == flag) {
+        if !flag.is_empty() && !["url", "addr", "help"].contains(&flag.as_str()) && !out.iter().any(|(f, _)| *f == flag)
+        {
             out.push((flag, c.field));
         }
     }
@@ -843,6 +852,8 @@ pub(crate) fn listen_example(
         async fn run() -> Result<std::process::ExitCode, String> {
             #parse
             let url = url.ok_or("missing --url")?;
+            // Every field may already be set by a flag.
+            #[allow(clippy::needless_update)]
             let credentials = #creds;
             let mut connection = #krate::#module::listener(url, &credentials).connect();
             let closer = connection.closer();
@@ -886,7 +897,8 @@ pub(crate) fn listen_example(
         }
     };
     let program = program_frame(&help, body, quote!(flavor = "current_thread"));
-    let doc = format!(" {}", description.map(super::one_line).unwrap_or_else(|| "Listens to a WebSocket channel.".into()));
+    let doc =
+        format!(" {}", description.map(super::one_line).unwrap_or_else(|| "Listens to a WebSocket channel.".into()));
     Ok(quote! {
         #![doc = #doc]
         use std::io::Write as _;
@@ -936,6 +948,8 @@ pub(crate) fn push_example(
         async fn run() -> Result<std::process::ExitCode, String> {
             #parse
             let addr = addr.ok_or("missing --addr")?;
+            // Every field may already be set by a flag.
+            #[allow(clippy::needless_update)]
             let expected = #expected;
             let hub = ws::Hub::new(ws::HubOptions::default());
             let router = #krate::#module::router(&hub, #krate::#module::expect(&expected));

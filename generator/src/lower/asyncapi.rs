@@ -207,8 +207,7 @@ impl<'a> Lowerer<'a> {
                 None => s.node.as_str().map(str::to_owned),
             })
             .collect();
-        let servers =
-            servers.iter().filter(|s| named.is_empty() || named.contains(&s.name.wire)).cloned().collect();
+        let servers = servers.iter().filter(|s| named.is_empty() || named.contains(&s.name.wire)).cloned().collect();
         self.api.channels.push(Channel {
             name: Name { wire: key.to_owned(), rust: naming::field_name(key) },
             address,
@@ -333,7 +332,10 @@ impl<'a> Lowerer<'a> {
                 }
             }
             out.push(ChannelServer {
-                name: Name { wire: name.to_owned(), rust: naming::field_name(name).trim_start_matches("r#").to_uppercase() },
+                name: Name {
+                    wire: name.to_owned(),
+                    rust: naming::field_name(name).trim_start_matches("r#").to_uppercase(),
+                },
                 url,
                 description: server.node.get("description").and_then(Node::as_str).map(|d| d.trim().to_owned()),
                 security,
@@ -358,13 +360,21 @@ impl<'a> Lowerer<'a> {
                     Some("cookie") => ParamLocation::Cookie,
                     _ => {
                         let at = scheme.get("in").unwrap_or_else(|| scheme.clone());
-                        self.error(&at, "`httpApiKey` scheme without a valid `in`", "`in: query`, `header` or `cookie`");
+                        self.error(
+                            &at,
+                            "`httpApiKey` scheme without a valid `in`",
+                            "`in: query`, `header` or `cookie`",
+                        );
                         return None;
                     }
                 };
                 let Some(key) = scheme.node.get("name").and_then(Node::as_str).filter(|n| !n.is_empty()) else {
                     let at = scheme.get("name").unwrap_or_else(|| scheme.clone());
-                    self.error(&at, "`httpApiKey` scheme without a `name`", "the header, query parameter or cookie name");
+                    self.error(
+                        &at,
+                        "`httpApiKey` scheme without a `name`",
+                        "the header, query parameter or cookie name",
+                    );
                     return None;
                 };
                 SecurityKind::ApiKey { location, name: key.to_owned() }
