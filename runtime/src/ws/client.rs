@@ -387,7 +387,7 @@ impl<E> Connection<E> {
     }
 
     /// Items waiting in the buffer (never more than [`Options::buffer`]).
-    pub fn buffered(&self) -> usize {
+    pub fn buffered_len(&self) -> usize {
         self.rx.len()
     }
 

@@ -28,7 +28,7 @@
 //!   before frames of the new connection are read: the place to re-read state missed during
 //!   the gap (over REST) or to send subscriptions again.
 //! - **Bounded buffer**: at most [`Options::buffer`] items wait between the task and the
-//!   consumer ([`Connection::buffered`]). With [`Overflow::Wait`] (the default) a full buffer
+//!   consumer ([`Connection::buffered_len`]). With [`Overflow::Wait`] (the default) a full buffer
 //!   stops the reading of the socket, so TCP back-pressure reaches the server and memory stays
 //!   bounded; the idle timeout does not run meanwhile. With [`Overflow::DropNewest`] new items
 //!   are dropped and counted ([`Connection::dropped`]). States are never dropped, and the
