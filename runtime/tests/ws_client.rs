@@ -56,6 +56,7 @@ struct Seen {
 
 /// A server that answers each upgrade with `status` (101 accepts) and hands each accepted
 /// socket, with its number (0, 1, ...), to `serve`.
+#[allow(clippy::result_large_err)] // the handshake callback's type is tungstenite's
 async fn server<F, Fut>(status: u16, serve: F) -> (String, Arc<Seen>)
 where
     F: Fn(usize, WebSocketStream<TcpStream>) -> Fut + Send + Sync + 'static,
