@@ -11,7 +11,7 @@ use std::time::Duration;
 use futures_util::{SinkExt, Stream, StreamExt};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use tokio::net::TcpStream;
-use tokio::sync::{mpsc, oneshot, watch};
+use tokio::sync::{Semaphore, mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 use tokio::time::{Instant, sleep, sleep_until, timeout};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
@@ -313,8 +313,9 @@ impl<E: Send + 'static> Listener<E> {
 
     /// Spawns the connection task (this needs a tokio runtime) and returns the stream of items.
     pub fn connect(self) -> Connection<E> {
-        let buffer = self.options.buffer.max(1);
-        let (items, rx) = mpsc::channel(buffer);
+        let buffer = self.options.buffer.clamp(1, Semaphore::MAX_PERMITS);
+        let (tx, rx) = mpsc::unbounded_channel();
+        let room = Arc::new(Semaphore::new(buffer));
         let (state_tx, state) = watch::channel(State::Connecting);
         let (close_tx, close_rx) = watch::channel(false);
         let (out_tx, out_rx) = mpsc::channel(64);
@@ -326,7 +327,7 @@ impl<E: Send + 'static> Listener<E> {
             auth: self.auth,
             options: self.options,
             resync: self.resync,
-            items,
+            items: Handoff { tx, room: room.clone(), buffer },
             state: state_tx,
             close: close_rx,
             outgoing: out_rx,
@@ -336,6 +337,10 @@ impl<E: Send + 'static> Listener<E> {
         let handle = tokio::spawn(task.run().instrument(span));
         Connection {
             rx,
+            current: Vec::new().into_iter(),
+            held: 0,
+            room,
+            buffer,
             state,
             closer: Closer { tx: Arc::new(close_tx) },
             sender: Sender { tx: out_tx },
@@ -355,7 +360,13 @@ fn redacted(url: &str) -> &str {
 /// ([`State::AuthFailed`], [`State::Closed`], [`State::Failed`]). Dropping it closes the
 /// connection and stops its task.
 pub struct Connection<E> {
-    rx: mpsc::Receiver<Item<E>>,
+    /// Items come in batches (those of one frame, at most `buffer`), each holding one permit
+    /// of `room` per item until the consumer has taken its last item.
+    rx: mpsc::UnboundedReceiver<Vec<Item<E>>>,
+    current: std::vec::IntoIter<Item<E>>,
+    held: usize,
+    room: Arc<Semaphore>,
+    buffer: usize,
     state: watch::Receiver<State>,
     closer: Closer,
     sender: Sender,
@@ -388,7 +399,7 @@ impl<E> Connection<E> {
 
     /// Items waiting in the buffer (never more than [`Options::buffer`]).
     pub fn buffered_len(&self) -> usize {
-        self.rx.len()
+        self.buffer.saturating_sub(self.room.available_permits())
     }
 
     /// Items dropped because the buffer was full ([`Overflow::DropNewest`]).
@@ -407,6 +418,9 @@ impl<E> Connection<E> {
     }
 }
 
+// Nothing is pinned structurally: the items are only moved out of their buffers.
+impl<E> Unpin for Connection<E> {}
+
 impl<E> Stream for Connection<E> {
     type Item = Item<E>;
 
@@ -414,8 +428,31 @@ impl<E> Stream for Connection<E> {
         if self.done {
             return Poll::Ready(None);
         }
-        match self.rx.poll_recv(cx) {
-            Poll::Ready(Some(item)) => Poll::Ready(Some(item)),
+        let this = &mut *self;
+        if let Some(item) = this.current.next() {
+            if this.current.len() == 0 {
+                this.room.add_permits(std::mem::take(&mut this.held));
+            }
+            return Poll::Ready(Some(item));
+        }
+        match this.rx.poll_recv(cx) {
+            Poll::Ready(Some(batch)) => {
+                this.held = batch.len();
+                this.current = batch.into_iter();
+                match this.current.next() {
+                    Some(item) => {
+                        if this.current.len() == 0 {
+                            this.room.add_permits(std::mem::take(&mut this.held));
+                        }
+                        Poll::Ready(Some(item))
+                    }
+                    None => {
+                        this.room.add_permits(std::mem::take(&mut this.held));
+                        cx.waker().wake_by_ref();
+                        Poll::Pending
+                    }
+                }
+            }
             Poll::Ready(None) => {
                 // The task ended: its terminal state comes last, whatever the buffer held.
                 self.done = true;
@@ -528,7 +565,7 @@ struct Task<E> {
     auth: Auth,
     options: Options,
     resync: Option<Hook>,
-    items: mpsc::Sender<Item<E>>,
+    items: Handoff<E>,
     state: watch::Sender<State>,
     close: watch::Receiver<bool>,
     outgoing: mpsc::Receiver<Outgoing>,
@@ -732,55 +769,89 @@ impl<E: Send + 'static> Task<E> {
     /// Hands one state to the consumer (always waits for room: states are never dropped).
     async fn emit(&mut self, state: State) -> Result<(), ()> {
         self.state.send_replace(state.clone());
-        tokio::select! {
-            sent = self.items.send(Item::State(state)) => sent.map_err(|_| ()),
+        let mut batch = std::mem::take(&mut self.batch);
+        batch.push(Item::State(state));
+        let sent = tokio::select! {
+            sent = self.items.send_waiting(&mut batch) => sent,
             _ = closing(&mut self.close) => Err(()),
-        }
+        };
+        batch.clear();
+        self.batch = batch;
+        sent
     }
 
     /// Hands the decoded items of one frame to the consumer, by the overflow policy.
     async fn flush_batch(&mut self) -> Result<(), ()> {
-        match self.options.overflow {
-            Overflow::Wait => {
-                let mut batch = std::mem::take(&mut self.batch);
-                let mut result = Ok(());
-                for item in batch.drain(..) {
-                    // The common case: room in the buffer, no waiting.
-                    let item = match self.items.try_send(item) {
-                        Ok(()) => continue,
-                        Err(mpsc::error::TrySendError::Closed(_)) => {
-                            result = Err(());
-                            break;
-                        }
-                        Err(mpsc::error::TrySendError::Full(item)) => item,
-                    };
-                    let sent = tokio::select! {
-                        sent = self.items.send(item) => sent.is_ok(),
-                        _ = closing(&mut self.close) => false,
-                    };
-                    if !sent {
-                        result = Err(());
-                        break;
-                    }
-                }
-                batch.clear();
-                self.batch = batch;
-                result
-            }
+        if self.batch.is_empty() {
+            return Ok(());
+        }
+        let mut batch = std::mem::take(&mut self.batch);
+        let result = match self.options.overflow {
+            Overflow::Wait => tokio::select! {
+                sent = self.items.send_waiting(&mut batch) => sent,
+                _ = closing(&mut self.close) => Err(()),
+            },
             Overflow::DropNewest => {
-                for item in self.batch.drain(..) {
-                    match self.items.try_send(item) {
-                        Ok(()) => {}
-                        Err(mpsc::error::TrySendError::Full(_)) => {
-                            self.dropped.fetch_add(1, Ordering::Relaxed);
-                        }
-                        // Dropping the drain clears the rest of the batch.
-                        Err(mpsc::error::TrySendError::Closed(_)) => return Err(()),
-                    }
+                let dropped = self.items.send_dropping(&mut batch);
+                if dropped > 0 {
+                    self.dropped.fetch_add(dropped as u64, Ordering::Relaxed);
                 }
-                Ok(())
+                if self.items.tx.is_closed() { Err(()) } else { Ok(()) }
+            }
+        };
+        batch.clear();
+        self.batch = batch;
+        result
+    }
+}
+
+/// The producer's end of the buffer: batches on an unbounded channel, bounded in items by the
+/// permits of `room` (one per item, given back by the consumer).
+struct Handoff<E> {
+    tx: mpsc::UnboundedSender<Vec<Item<E>>>,
+    room: Arc<Semaphore>,
+    buffer: usize,
+}
+
+impl<E> Handoff<E> {
+    /// Resolves when the consumer is gone.
+    async fn closed(&self) {
+        self.tx.closed().await
+    }
+
+    /// Sends every item of `batch` (leaving it empty), waiting for room as needed.
+    async fn send_waiting(&self, batch: &mut Vec<Item<E>>) -> Result<(), ()> {
+        while !batch.is_empty() {
+            let n = batch.len().min(self.buffer);
+            let permits = tokio::select! {
+                permits = self.room.acquire_many(n as u32) => permits.map_err(|_| ())?,
+                _ = self.tx.closed() => return Err(()),
+            };
+            permits.forget();
+            let chunk = if n == batch.len() { std::mem::take(batch) } else { batch.drain(..n).collect() };
+            self.tx.send(chunk).map_err(|_| ())?;
+        }
+        Ok(())
+    }
+
+    /// Sends what fits of `batch` without waiting and drops the rest; returns how many it dropped.
+    fn send_dropping(&self, batch: &mut Vec<Item<E>>) -> usize {
+        let mut n = batch.len().min(self.room.available_permits());
+        while n > 0 {
+            match self.room.try_acquire_many(n as u32) {
+                Ok(permits) => {
+                    permits.forget();
+                    break;
+                }
+                Err(_) => n = n.min(self.room.available_permits()),
             }
         }
+        let dropped = batch.len() - n;
+        batch.truncate(n);
+        if n > 0 {
+            let _ = self.tx.send(std::mem::take(batch));
+        }
+        dropped
     }
 }
 
