@@ -500,3 +500,60 @@ async fn an_invalid_url_fails_at_once() {
     assert!(matches!(&item, Item::State(State::Failed(reason)) if reason.contains("URL")), "{item:?}");
     assert!(connection.next().await.is_none());
 }
+
+/// Records the fields of every `tracing` event as text.
+#[derive(Clone, Default)]
+struct Log(Arc<Mutex<Vec<String>>>);
+
+struct Fields<'a>(&'a mut String);
+
+impl tracing::field::Visit for Fields<'_> {
+    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+        self.0.push_str(&format!("{}={:?} ", field.name(), value));
+    }
+}
+
+impl tracing::Subscriber for Log {
+    fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
+        true
+    }
+    fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+        tracing::span::Id::from_u64(1)
+    }
+    fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
+    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+    fn event(&self, event: &tracing::Event<'_>) {
+        let mut line = String::new();
+        event.record(&mut Fields(&mut line));
+        self.0.lock().unwrap().push(line);
+    }
+    fn enter(&self, _: &tracing::span::Id) {}
+    fn exit(&self, _: &tracing::span::Id) {}
+}
+
+#[tokio::test]
+async fn each_reconnect_is_logged_without_credentials() {
+    let log = Log::default();
+    let _guard = tracing::subscriber::set_default(log.clone());
+    let (url, _) = server(101, |number, socket| async move {
+        if number < 2 {
+            drop(socket);
+        } else {
+            let mut socket = socket;
+            drain(&mut socket).await;
+        }
+    })
+    .await;
+    let auth = Auth::new().query("token", Secret::new("very-secret")).cookie("c", Secret::new("cookie-secret"));
+    let mut connection = Listener::new(url, decode).auth(auth).options(quick()).connect();
+    for _ in 0..2 {
+        until_state(&mut connection, |s| matches!(s, State::Reconnecting { .. })).await;
+    }
+    until_state(&mut connection, |s| *s == State::Connected).await;
+    let lines = log.0.lock().unwrap().clone();
+    let reconnects: Vec<_> = lines.iter().filter(|l| l.contains("WebSocket reconnecting")).collect();
+    assert_eq!(reconnects.len(), 2, "{lines:#?}");
+    assert!(reconnects[0].contains("attempt=1") && reconnects[0].contains("delay_ms="), "{}", reconnects[0]);
+    assert!(reconnects[1].contains("attempt=2"), "{}", reconnects[1]);
+    assert!(lines.iter().all(|l| !l.contains("secret")), "{lines:#?}");
+}

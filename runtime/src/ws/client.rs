@@ -468,6 +468,7 @@ impl<E> Stream for Connection<E> {
 
 impl<E> Drop for Connection<E> {
     fn drop(&mut self) {
+        self.room.close();
         self.closer.close();
     }
 }
@@ -686,14 +687,21 @@ impl<E: Send + 'static> Task<E> {
             }
         }
         let ping_every = self.options.ping_interval.max(Duration::from_millis(1));
-        let mut next_ping = Instant::now() + ping_every;
         let idle = self.options.idle_timeout;
+        let mut next_ping = Instant::now() + ping_every;
+        // Moved forward after every frame without touching the timer; the timer, set to the
+        // earlier of the next ping and the deadline, checks it when it fires.
         let mut deadline = Instant::now() + idle;
+        let timer = sleep_until(next_ping.min(deadline));
+        tokio::pin!(timer);
+        // One close future for the whole connection (not one per frame).
+        let close = closing_owned(self.close.clone());
+        tokio::pin!(close);
+        let mut outgoing_open = true;
         loop {
             tokio::select! {
                 biased;
-                _ = closing(&mut self.close) => return self.finish(socket).await,
-                _ = self.items.closed() => return self.finish(socket).await,
+                _ = &mut close => return self.finish(socket).await,
                 frame = socket.next() => {
                     let message = match frame {
                         Some(Ok(message)) => message,
@@ -723,27 +731,34 @@ impl<E: Send + 'static> Task<E> {
                     // Idle time counts only while waiting for a frame, not while the buffer was full.
                     deadline = Instant::now() + idle;
                 }
-                _ = sleep_until(next_ping) => {
-                    next_ping = Instant::now() + ping_every;
-                    match timeout_at_deadline(deadline, socket.send(Message::Ping(Bytes::new()))).await {
-                        Some(Ok(())) => {}
-                        Some(Err(e)) => return End::Lost { reason: format!("ping failed: {e}"), worked: worked(frames) },
-                        None => return End::Lost { reason: format!("no frame for {idle:?}"), worked: worked(frames) },
+                _ = &mut timer => {
+                    let now = Instant::now();
+                    if now >= deadline {
+                        return End::Lost { reason: format!("no frame for {idle:?}"), worked: worked(frames) };
                     }
+                    if now >= next_ping {
+                        next_ping = now + ping_every;
+                        match tokio::time::timeout_at(deadline, socket.send(Message::Ping(Bytes::new()))).await {
+                            Ok(Ok(())) => {}
+                            Ok(Err(e)) => return End::Lost { reason: format!("ping failed: {e}"), worked: worked(frames) },
+                            Err(_) => return End::Lost { reason: format!("no frame for {idle:?}"), worked: worked(frames) },
+                        }
+                    }
+                    timer.as_mut().reset(next_ping.min(deadline));
                 }
-                _ = sleep_until(deadline) => {
-                    return End::Lost { reason: format!("no frame for {idle:?}"), worked: worked(frames) };
-                }
-                out = self.outgoing.recv() => {
-                    let Some(Outgoing { message, done }) = out else { continue };
-                    match timeout_at_deadline(deadline, socket.send(message)).await {
-                        Some(Ok(())) => { let _ = done.send(Ok(())); }
-                        Some(Err(e)) => {
+                out = self.outgoing.recv(), if outgoing_open => {
+                    let Some(Outgoing { message, done }) = out else {
+                        outgoing_open = false;
+                        continue;
+                    };
+                    match tokio::time::timeout_at(deadline, socket.send(message)).await {
+                        Ok(Ok(())) => { let _ = done.send(Ok(())); }
+                        Ok(Err(e)) => {
                             let reason = format!("write failed: {e}");
                             let _ = done.send(Err(SendError::Disconnected(reason.clone())));
                             return End::Lost { reason, worked: worked(frames) };
                         }
-                        None => {
+                        Err(_) => {
                             let reason = format!("write blocked for {idle:?}");
                             let _ = done.send(Err(SendError::Disconnected(reason.clone())));
                             return End::Lost { reason, worked: worked(frames) };
@@ -823,11 +838,8 @@ impl<E> Handoff<E> {
     async fn send_waiting(&self, batch: &mut Vec<Item<E>>) -> Result<(), ()> {
         while !batch.is_empty() {
             let n = batch.len().min(self.buffer);
-            let permits = tokio::select! {
-                permits = self.room.acquire_many(n as u32) => permits.map_err(|_| ())?,
-                _ = self.tx.closed() => return Err(()),
-            };
-            permits.forget();
+            // The consumer closes `room` when it goes away.
+            self.room.acquire_many(n as u32).await.map_err(|_| ())?.forget();
             let chunk = if n == batch.len() { std::mem::take(batch) } else { batch.drain(..n).collect() };
             self.tx.send(chunk).map_err(|_| ())?;
         }
@@ -860,7 +872,53 @@ async fn closing(close: &mut watch::Receiver<bool>) {
     let _ = close.wait_for(|closed| *closed).await;
 }
 
-/// Runs `future` until `deadline`; `None` when the deadline passed first.
-async fn timeout_at_deadline<F: Future>(deadline: Instant, future: F) -> Option<F::Output> {
-    tokio::time::timeout_at(deadline, future).await.ok()
+/// [`closing`] on its own receiver, for a future that lives across loop iterations.
+async fn closing_owned(mut close: watch::Receiver<bool>) {
+    closing(&mut close).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_to_its_bound_with_full_jitter() {
+        let backoff = Backoff {
+            initial: Duration::from_millis(100),
+            max: Duration::from_secs(1),
+            multiplier: 2.0,
+            max_attempts: None,
+        };
+        let ceilings: Vec<u128> = (1..=6).map(|a| backoff.ceiling(a).as_millis()).collect();
+        assert_eq!(ceilings, [100, 200, 400, 800, 1000, 1000]);
+        assert_eq!(backoff.ceiling(u32::MAX), Duration::from_secs(1));
+        for attempt in [1, 3, 10] {
+            let delays: Vec<Duration> = (0..200).map(|_| backoff.delay(attempt)).collect();
+            assert!(delays.iter().all(|d| *d <= backoff.ceiling(attempt)));
+            // Full jitter: spread over the whole range, not clustered at the bound.
+            assert!(delays.iter().any(|d| *d < backoff.ceiling(attempt) / 2), "{delays:?}");
+        }
+        let odd = Backoff { multiplier: f64::NAN, ..backoff.clone() };
+        assert_eq!(odd.ceiling(5), Duration::from_millis(100));
+    }
+
+    #[test]
+    fn auth_builds_the_upgrade_request_and_hides_values() {
+        let auth = Auth::new()
+            .cookie("ClientToken", Secret::new("t1"))
+            .cookie("AccessToken", Secret::new("t2"))
+            .bearer(Secret::new("tok"))
+            .query("k", Secret::new("v w"));
+        let request = auth.request("wss://ws.example.com/ws/connector?x=1").unwrap();
+        assert_eq!(request.uri().to_string(), "wss://ws.example.com/ws/connector?x=1&k=v%20w");
+        assert_eq!(request.headers()["cookie"], "ClientToken=t1; AccessToken=t2");
+        assert_eq!(request.headers()["authorization"], "Bearer tok");
+        let shown = format!("{auth:?}");
+        for secret in ["t1", "t2", "tok", "v w"] {
+            assert!(!shown.contains(secret), "{shown}");
+        }
+        let bad = Auth::new().header("X", Secret::new("line\nbreak"));
+        assert!(bad.request("ws://h/").unwrap_err().contains("header `x`"));
+        assert!(Auth::new().request("not a url").unwrap_err().contains("invalid WebSocket URL"));
+    }
 }
