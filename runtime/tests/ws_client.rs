@@ -557,3 +557,44 @@ async fn each_reconnect_is_logged_without_credentials() {
     assert!(reconnects[1].contains("attempt=2"), "{}", reconnects[1]);
     assert!(lines.iter().all(|l| !l.contains("secret")), "{lines:#?}");
 }
+
+#[tokio::test]
+async fn requests_get_their_correlated_replies() {
+    // Answers {"id": X, "op": "ping"} with an unrelated event, then {"reply_to": X}; ignores "mute".
+    let (url, _) = server(101, |_, mut socket| async move {
+        while let Some(Ok(message)) = socket.next().await {
+            let Message::Text(text) = message else { continue };
+            let request: serde_json::Value = serde_json::from_str(&text).unwrap();
+            if request["op"] == "mute" {
+                continue;
+            }
+            text_json(&mut socket, &serde_json::json!([9])).await;
+            text_json(&mut socket, &serde_json::json!({"reply_to": request["id"], "ok": true})).await;
+        }
+    })
+    .await;
+    let mut connection = Listener::new(url, decode).options(quick()).correlate("/reply_to").connect();
+    assert_eq!(next(&mut connection).await, Item::State(State::Connected));
+    let sender = connection.sender();
+    let reply = sender
+        .request_json(&serde_json::json!({"id": "r1", "op": "ping"}), "r1", Duration::from_secs(5))
+        .await
+        .unwrap();
+    assert_eq!(reply, serde_json::json!({"reply_to": "r1", "ok": true}));
+    let reply = sender.request_json(&serde_json::json!({"id": 7, "op": "ping"}), "7", Duration::from_secs(5)).await;
+    assert_eq!(reply.unwrap()["reply_to"], 7);
+    // The unrelated events reach the stream; the replies do not.
+    assert_eq!(next(&mut connection).await, Item::Event(9));
+    assert_eq!(next(&mut connection).await, Item::Event(9));
+    let silent =
+        sender.request_json(&serde_json::json!({"id": "r2", "op": "mute"}), "r2", Duration::from_millis(200)).await;
+    assert!(matches!(silent, Err(triad_runtime::ws::SendError::Timeout)), "{silent:?}");
+    // Without a correlation pointer there is nothing to wait for.
+    let plain = Listener::new("ws://127.0.0.1:9/", decode).options(quick()).connect();
+    let refused = plain.sender().request_json(&1, "1", Duration::from_secs(1)).await;
+    assert!(matches!(refused, Err(triad_runtime::ws::SendError::NotCorrelated)), "{refused:?}");
+}
+
+async fn text_json(socket: &mut WebSocketStream<TcpStream>, value: &serde_json::Value) {
+    socket.send(Message::text(value.to_string())).await.unwrap();
+}

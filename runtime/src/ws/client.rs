@@ -1,5 +1,6 @@
 //! The listener: one task per connection that connects, keeps alive, reconnects and decodes.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
@@ -267,6 +268,7 @@ pub struct Listener<E> {
     auth: Auth,
     options: Options,
     resync: Option<Hook>,
+    correlate: Option<String>,
 }
 
 impl<E> fmt::Debug for Listener<E> {
@@ -283,7 +285,23 @@ impl<E> fmt::Debug for Listener<E> {
 impl<E: Send + 'static> Listener<E> {
     /// A listener of `url` (`ws://` or `wss://`) whose frames `decode` turns into items.
     pub fn new(url: impl Into<String>, decode: DecodeFn<E>) -> Self {
-        Listener { url: url.into(), decode, auth: Auth::new(), options: Options::default(), resync: None }
+        Listener {
+            url: url.into(),
+            decode,
+            auth: Auth::new(),
+            options: Options::default(),
+            resync: None,
+            correlate: None,
+        }
+    }
+
+    /// Enables [`Sender::request_json`]: `pointer` is the JSON pointer (`/id`, say) of the
+    /// correlation id in the server's replies. A frame whose value there (a string, or a
+    /// number read as its decimal text) matches a waiting request goes to that request, not
+    /// to the stream.
+    pub fn correlate(mut self, pointer: impl Into<String>) -> Self {
+        self.correlate = Some(pointer.into());
+        self
     }
 
     /// Credentials of the upgrade request.
@@ -333,6 +351,8 @@ impl<E: Send + 'static> Listener<E> {
             outgoing: out_rx,
             dropped: dropped.clone(),
             batch: Vec::new(),
+            correlate: self.correlate.clone(),
+            pending: HashMap::new(),
         };
         let handle = tokio::spawn(task.run().instrument(span));
         Connection {
@@ -343,7 +363,7 @@ impl<E: Send + 'static> Listener<E> {
             buffer,
             state,
             closer: Closer { tx: Arc::new(close_tx) },
-            sender: Sender { tx: out_tx },
+            sender: Sender { tx: out_tx, correlates: self.correlate.is_some() },
             dropped,
             task: Some(handle),
             done: false,
@@ -496,6 +516,10 @@ pub enum SendError {
     Disconnected(String),
     /// The value did not serialize.
     Encode(serde_json::Error),
+    /// No reply came in time ([`Sender::request_json`]).
+    Timeout,
+    /// [`Sender::request_json`] on a listener without [`Listener::correlate`].
+    NotCorrelated,
 }
 
 impl fmt::Display for SendError {
@@ -504,6 +528,8 @@ impl fmt::Display for SendError {
             SendError::Closed => f.write_str("the WebSocket connection is closed"),
             SendError::Disconnected(reason) => write!(f, "the WebSocket connection was lost: {reason}"),
             SendError::Encode(e) => write!(f, "the message did not serialize: {e}"),
+            SendError::Timeout => f.write_str("no reply came in time"),
+            SendError::NotCorrelated => f.write_str("the listener has no correlation id pointer for replies"),
         }
     }
 }
@@ -517,9 +543,13 @@ impl std::error::Error for SendError {
     }
 }
 
+type Reply = oneshot::Sender<Result<serde_json::Value, SendError>>;
+
 struct Outgoing {
     message: Message,
     done: oneshot::Sender<Result<(), SendError>>,
+    /// For a request: its correlation id and where the reply goes.
+    reply: Option<(String, Reply)>,
 }
 
 /// Sends messages to the server over a [`Connection`]; cheap to clone. A message sent while
@@ -527,6 +557,7 @@ struct Outgoing {
 #[derive(Clone, Debug)]
 pub struct Sender {
     tx: mpsc::Sender<Outgoing>,
+    correlates: bool,
 }
 
 impl fmt::Debug for Outgoing {
@@ -539,8 +570,35 @@ impl Sender {
     /// Sends a text message; resolves once it is written to the socket.
     pub async fn send_text(&self, text: String) -> Result<(), SendError> {
         let (done, result) = oneshot::channel();
-        self.tx.send(Outgoing { message: Message::text(text), done }).await.map_err(|_| SendError::Closed)?;
+        self.tx
+            .send(Outgoing { message: Message::text(text), done, reply: None })
+            .await
+            .map_err(|_| SendError::Closed)?;
         result.await.unwrap_or(Err(SendError::Closed))
+    }
+
+    /// Sends `value` as a JSON text message and waits up to `timeout` (sending included) for
+    /// the server's reply carrying correlation id `id` (see [`Listener::correlate`]). A
+    /// connection lost before the reply fails the request ([`SendError::Disconnected`]).
+    pub async fn request_json<T: serde::Serialize + ?Sized>(
+        &self,
+        value: &T,
+        id: impl Into<String>,
+        timeout: Duration,
+    ) -> Result<serde_json::Value, SendError> {
+        if !self.correlates {
+            return Err(SendError::NotCorrelated);
+        }
+        let text = serde_json::to_string(value).map_err(SendError::Encode)?;
+        let (done, written) = oneshot::channel();
+        let (reply, replied) = oneshot::channel();
+        let exchange = async {
+            let outgoing = Outgoing { message: Message::text(text), done, reply: Some((id.into(), reply)) };
+            self.tx.send(outgoing).await.map_err(|_| SendError::Closed)?;
+            written.await.unwrap_or(Err(SendError::Closed))?;
+            replied.await.unwrap_or(Err(SendError::Closed))
+        };
+        tokio::time::timeout(timeout, exchange).await.unwrap_or(Err(SendError::Timeout))
     }
 
     /// Sends `value` as a JSON text message.
@@ -572,6 +630,9 @@ struct Task<E> {
     outgoing: mpsc::Receiver<Outgoing>,
     dropped: Arc<AtomicU64>,
     batch: Vec<Item<E>>,
+    correlate: Option<String>,
+    /// Requests written and waiting for their reply, by correlation id.
+    pending: HashMap<String, Reply>,
 }
 
 impl<E: Send + 'static> Task<E> {
@@ -598,7 +659,15 @@ impl<E: Send + 'static> Task<E> {
                 Ok(socket) => {
                     let reconnect = connected_before;
                     connected_before = true;
-                    self.serve(socket, reconnect).await
+                    let end = self.serve(socket, reconnect).await;
+                    let reason = match &end {
+                        End::Lost { reason, .. } => reason.clone(),
+                        End::Stop(state) => format!("{state:?}"),
+                    };
+                    for (_, reply) in self.pending.drain() {
+                        let _ = reply.send(Err(SendError::Disconnected(reason.clone())));
+                    }
+                    end
                 }
             };
             let reason = match end {
@@ -723,6 +792,10 @@ impl<E: Send + 'static> Task<E> {
                     };
                     if let Some(payload) = payload {
                         frames = true;
+                        if !self.pending.is_empty() && self.take_reply(payload) {
+                            deadline = Instant::now() + idle;
+                            continue;
+                        }
                         (self.decode)(payload, &mut self.batch);
                         if self.flush_batch().await.is_err() {
                             return self.finish(socket).await;
@@ -747,12 +820,18 @@ impl<E: Send + 'static> Task<E> {
                     timer.as_mut().reset(next_ping.min(deadline));
                 }
                 out = self.outgoing.recv(), if outgoing_open => {
-                    let Some(Outgoing { message, done }) = out else {
+                    let Some(Outgoing { message, done, reply }) = out else {
                         outgoing_open = false;
                         continue;
                     };
                     match tokio::time::timeout_at(deadline, socket.send(message)).await {
-                        Ok(Ok(())) => { let _ = done.send(Ok(())); }
+                        Ok(Ok(())) => {
+                            if let Some((id, reply)) = reply {
+                                self.pending.retain(|_, waiting| !waiting.is_closed());
+                                self.pending.insert(id, reply);
+                            }
+                            let _ = done.send(Ok(()));
+                        }
                         Ok(Err(e)) => {
                             let reason = format!("write failed: {e}");
                             let _ = done.send(Err(SendError::Disconnected(reason.clone())));
@@ -766,6 +845,24 @@ impl<E: Send + 'static> Task<E> {
                     }
                 }
             }
+        }
+    }
+
+    /// Hands a frame that replies to a waiting request to it; false for any other frame.
+    fn take_reply(&mut self, payload: &[u8]) -> bool {
+        let Some(pointer) = &self.correlate else { return false };
+        let Ok(value) = serde_json::from_slice::<serde_json::Value>(payload) else { return false };
+        let id = match value.pointer(pointer) {
+            Some(serde_json::Value::String(id)) => id.clone(),
+            Some(serde_json::Value::Number(id)) => id.to_string(),
+            _ => return false,
+        };
+        match self.pending.remove(&id) {
+            Some(reply) => {
+                let _ = reply.send(Ok(value));
+                true
+            }
+            None => false,
         }
     }
 

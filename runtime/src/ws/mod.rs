@@ -37,7 +37,10 @@
 //!   briefly for the server's, and ends the stream with [`State::Closed`]. Dropping the
 //!   `Connection` closes it too.
 //! - **Sending**: a [`Sender`] writes text or JSON messages to the server; a message sent
-//!   during a reconnect waits for the next connection.
+//!   during a reconnect waits for the next connection. With [`Listener::correlate`] (the JSON
+//!   pointer of the correlation id in replies), [`Sender::request_json`] sends a request and
+//!   resolves with the frame that replies to it (that frame does not reach the stream); a
+//!   timeout or a lost connection fails the request.
 //!
 //! # Hub (server side, features `ws` and `server`)
 //!
