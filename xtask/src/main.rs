@@ -85,7 +85,9 @@ fn codegen(check: bool) -> Result<ExitCode, String> {
 fn bench(args: &[String]) -> Result<ExitCode, String> {
     let root = project_root();
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    for (package, bench) in [("triad", "generate"), ("triad-tests", "decode"), ("triad-tests", "receiver")] {
+    for (package, bench) in
+        [("triad", "generate"), ("triad-tests", "decode"), ("triad-tests", "receiver"), ("triad-tests", "ws")]
+    {
         let status = Command::new(&cargo)
             .current_dir(&root)
             .args(["bench", "-p", package, "--bench", bench, "--"])

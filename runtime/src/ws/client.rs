@@ -1,5 +1,6 @@
 //! The listener: one task per connection that connects, keeps alive, reconnects and decodes.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
@@ -11,7 +12,7 @@ use std::time::Duration;
 use futures_util::{SinkExt, Stream, StreamExt};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use tokio::net::TcpStream;
-use tokio::sync::{mpsc, oneshot, watch};
+use tokio::sync::{Semaphore, mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 use tokio::time::{Instant, sleep, sleep_until, timeout};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
@@ -267,6 +268,7 @@ pub struct Listener<E> {
     auth: Auth,
     options: Options,
     resync: Option<Hook>,
+    correlate: Option<String>,
 }
 
 impl<E> fmt::Debug for Listener<E> {
@@ -283,7 +285,23 @@ impl<E> fmt::Debug for Listener<E> {
 impl<E: Send + 'static> Listener<E> {
     /// A listener of `url` (`ws://` or `wss://`) whose frames `decode` turns into items.
     pub fn new(url: impl Into<String>, decode: DecodeFn<E>) -> Self {
-        Listener { url: url.into(), decode, auth: Auth::new(), options: Options::default(), resync: None }
+        Listener {
+            url: url.into(),
+            decode,
+            auth: Auth::new(),
+            options: Options::default(),
+            resync: None,
+            correlate: None,
+        }
+    }
+
+    /// Enables [`Sender::request_json`]: `pointer` is the JSON pointer (`/id`, say) of the
+    /// correlation id in the server's replies. A frame whose value there (a string, or a
+    /// number read as its decimal text) matches a waiting request goes to that request, not
+    /// to the stream.
+    pub fn correlate(mut self, pointer: impl Into<String>) -> Self {
+        self.correlate = Some(pointer.into());
+        self
     }
 
     /// Credentials of the upgrade request.
@@ -313,8 +331,9 @@ impl<E: Send + 'static> Listener<E> {
 
     /// Spawns the connection task (this needs a tokio runtime) and returns the stream of items.
     pub fn connect(self) -> Connection<E> {
-        let buffer = self.options.buffer.max(1);
-        let (items, rx) = mpsc::channel(buffer);
+        let buffer = self.options.buffer.clamp(1, Semaphore::MAX_PERMITS);
+        let (tx, rx) = mpsc::unbounded_channel();
+        let room = Arc::new(Semaphore::new(buffer));
         let (state_tx, state) = watch::channel(State::Connecting);
         let (close_tx, close_rx) = watch::channel(false);
         let (out_tx, out_rx) = mpsc::channel(64);
@@ -326,19 +345,25 @@ impl<E: Send + 'static> Listener<E> {
             auth: self.auth,
             options: self.options,
             resync: self.resync,
-            items,
+            items: Handoff { tx, room: room.clone(), buffer },
             state: state_tx,
             close: close_rx,
             outgoing: out_rx,
             dropped: dropped.clone(),
             batch: Vec::new(),
+            correlate: self.correlate.clone(),
+            pending: HashMap::new(),
         };
         let handle = tokio::spawn(task.run().instrument(span));
         Connection {
             rx,
+            current: Vec::new().into_iter(),
+            held: 0,
+            room,
+            buffer,
             state,
             closer: Closer { tx: Arc::new(close_tx) },
-            sender: Sender { tx: out_tx },
+            sender: Sender { tx: out_tx, correlates: self.correlate.is_some() },
             dropped,
             task: Some(handle),
             done: false,
@@ -355,7 +380,13 @@ fn redacted(url: &str) -> &str {
 /// ([`State::AuthFailed`], [`State::Closed`], [`State::Failed`]). Dropping it closes the
 /// connection and stops its task.
 pub struct Connection<E> {
-    rx: mpsc::Receiver<Item<E>>,
+    /// Items come in batches (those of one frame, at most `buffer`), each holding one permit
+    /// of `room` per item until the consumer has taken its last item.
+    rx: mpsc::UnboundedReceiver<Vec<Item<E>>>,
+    current: std::vec::IntoIter<Item<E>>,
+    held: usize,
+    room: Arc<Semaphore>,
+    buffer: usize,
     state: watch::Receiver<State>,
     closer: Closer,
     sender: Sender,
@@ -387,8 +418,8 @@ impl<E> Connection<E> {
     }
 
     /// Items waiting in the buffer (never more than [`Options::buffer`]).
-    pub fn buffered(&self) -> usize {
-        self.rx.len()
+    pub fn buffered_len(&self) -> usize {
+        self.buffer.saturating_sub(self.room.available_permits())
     }
 
     /// Items dropped because the buffer was full ([`Overflow::DropNewest`]).
@@ -407,6 +438,9 @@ impl<E> Connection<E> {
     }
 }
 
+// Nothing is pinned structurally: the items are only moved out of their buffers.
+impl<E> Unpin for Connection<E> {}
+
 impl<E> Stream for Connection<E> {
     type Item = Item<E>;
 
@@ -414,8 +448,31 @@ impl<E> Stream for Connection<E> {
         if self.done {
             return Poll::Ready(None);
         }
-        match self.rx.poll_recv(cx) {
-            Poll::Ready(Some(item)) => Poll::Ready(Some(item)),
+        let this = &mut *self;
+        if let Some(item) = this.current.next() {
+            if this.current.len() == 0 {
+                this.room.add_permits(std::mem::take(&mut this.held));
+            }
+            return Poll::Ready(Some(item));
+        }
+        match this.rx.poll_recv(cx) {
+            Poll::Ready(Some(batch)) => {
+                this.held = batch.len();
+                this.current = batch.into_iter();
+                match this.current.next() {
+                    Some(item) => {
+                        if this.current.len() == 0 {
+                            this.room.add_permits(std::mem::take(&mut this.held));
+                        }
+                        Poll::Ready(Some(item))
+                    }
+                    None => {
+                        this.room.add_permits(std::mem::take(&mut this.held));
+                        cx.waker().wake_by_ref();
+                        Poll::Pending
+                    }
+                }
+            }
             Poll::Ready(None) => {
                 // The task ended: its terminal state comes last, whatever the buffer held.
                 self.done = true;
@@ -431,6 +488,7 @@ impl<E> Stream for Connection<E> {
 
 impl<E> Drop for Connection<E> {
     fn drop(&mut self) {
+        self.room.close();
         self.closer.close();
     }
 }
@@ -458,6 +516,10 @@ pub enum SendError {
     Disconnected(String),
     /// The value did not serialize.
     Encode(serde_json::Error),
+    /// No reply came in time ([`Sender::request_json`]).
+    Timeout,
+    /// [`Sender::request_json`] on a listener without [`Listener::correlate`].
+    NotCorrelated,
 }
 
 impl fmt::Display for SendError {
@@ -466,6 +528,8 @@ impl fmt::Display for SendError {
             SendError::Closed => f.write_str("the WebSocket connection is closed"),
             SendError::Disconnected(reason) => write!(f, "the WebSocket connection was lost: {reason}"),
             SendError::Encode(e) => write!(f, "the message did not serialize: {e}"),
+            SendError::Timeout => f.write_str("no reply came in time"),
+            SendError::NotCorrelated => f.write_str("the listener has no correlation id pointer for replies"),
         }
     }
 }
@@ -479,9 +543,13 @@ impl std::error::Error for SendError {
     }
 }
 
+type Reply = oneshot::Sender<Result<serde_json::Value, SendError>>;
+
 struct Outgoing {
     message: Message,
     done: oneshot::Sender<Result<(), SendError>>,
+    /// For a request: its correlation id and where the reply goes.
+    reply: Option<(String, Reply)>,
 }
 
 /// Sends messages to the server over a [`Connection`]; cheap to clone. A message sent while
@@ -489,6 +557,7 @@ struct Outgoing {
 #[derive(Clone, Debug)]
 pub struct Sender {
     tx: mpsc::Sender<Outgoing>,
+    correlates: bool,
 }
 
 impl fmt::Debug for Outgoing {
@@ -501,8 +570,35 @@ impl Sender {
     /// Sends a text message; resolves once it is written to the socket.
     pub async fn send_text(&self, text: String) -> Result<(), SendError> {
         let (done, result) = oneshot::channel();
-        self.tx.send(Outgoing { message: Message::text(text), done }).await.map_err(|_| SendError::Closed)?;
+        self.tx
+            .send(Outgoing { message: Message::text(text), done, reply: None })
+            .await
+            .map_err(|_| SendError::Closed)?;
         result.await.unwrap_or(Err(SendError::Closed))
+    }
+
+    /// Sends `value` as a JSON text message and waits up to `timeout` (sending included) for
+    /// the server's reply carrying correlation id `id` (see [`Listener::correlate`]). A
+    /// connection lost before the reply fails the request ([`SendError::Disconnected`]).
+    pub async fn request_json<T: serde::Serialize + ?Sized>(
+        &self,
+        value: &T,
+        id: impl Into<String>,
+        timeout: Duration,
+    ) -> Result<serde_json::Value, SendError> {
+        if !self.correlates {
+            return Err(SendError::NotCorrelated);
+        }
+        let text = serde_json::to_string(value).map_err(SendError::Encode)?;
+        let (done, written) = oneshot::channel();
+        let (reply, replied) = oneshot::channel();
+        let exchange = async {
+            let outgoing = Outgoing { message: Message::text(text), done, reply: Some((id.into(), reply)) };
+            self.tx.send(outgoing).await.map_err(|_| SendError::Closed)?;
+            written.await.unwrap_or(Err(SendError::Closed))?;
+            replied.await.unwrap_or(Err(SendError::Closed))
+        };
+        tokio::time::timeout(timeout, exchange).await.unwrap_or(Err(SendError::Timeout))
     }
 
     /// Sends `value` as a JSON text message.
@@ -528,12 +624,15 @@ struct Task<E> {
     auth: Auth,
     options: Options,
     resync: Option<Hook>,
-    items: mpsc::Sender<Item<E>>,
+    items: Handoff<E>,
     state: watch::Sender<State>,
     close: watch::Receiver<bool>,
     outgoing: mpsc::Receiver<Outgoing>,
     dropped: Arc<AtomicU64>,
     batch: Vec<Item<E>>,
+    correlate: Option<String>,
+    /// Requests written and waiting for their reply, by correlation id.
+    pending: HashMap<String, Reply>,
 }
 
 impl<E: Send + 'static> Task<E> {
@@ -560,7 +659,15 @@ impl<E: Send + 'static> Task<E> {
                 Ok(socket) => {
                     let reconnect = connected_before;
                     connected_before = true;
-                    self.serve(socket, reconnect).await
+                    let end = self.serve(socket, reconnect).await;
+                    let reason = match &end {
+                        End::Lost { reason, .. } => reason.clone(),
+                        End::Stop(state) => format!("{state:?}"),
+                    };
+                    for (_, reply) in self.pending.drain() {
+                        let _ = reply.send(Err(SendError::Disconnected(reason.clone())));
+                    }
+                    end
                 }
             };
             let reason = match end {
@@ -649,14 +756,21 @@ impl<E: Send + 'static> Task<E> {
             }
         }
         let ping_every = self.options.ping_interval.max(Duration::from_millis(1));
-        let mut next_ping = Instant::now() + ping_every;
         let idle = self.options.idle_timeout;
+        let mut next_ping = Instant::now() + ping_every;
+        // Moved forward after every frame without touching the timer; the timer, set to the
+        // earlier of the next ping and the deadline, checks it when it fires.
         let mut deadline = Instant::now() + idle;
+        let timer = sleep_until(next_ping.min(deadline));
+        tokio::pin!(timer);
+        // One close future for the whole connection (not one per frame).
+        let close = closing_owned(self.close.clone());
+        tokio::pin!(close);
+        let mut outgoing_open = true;
         loop {
             tokio::select! {
                 biased;
-                _ = closing(&mut self.close) => return self.finish(socket).await,
-                _ = self.items.closed() => return self.finish(socket).await,
+                _ = &mut close => return self.finish(socket).await,
                 frame = socket.next() => {
                     let message = match frame {
                         Some(Ok(message)) => message,
@@ -678,6 +792,10 @@ impl<E: Send + 'static> Task<E> {
                     };
                     if let Some(payload) = payload {
                         frames = true;
+                        if !self.pending.is_empty() && self.take_reply(payload) {
+                            deadline = Instant::now() + idle;
+                            continue;
+                        }
                         (self.decode)(payload, &mut self.batch);
                         if self.flush_batch().await.is_err() {
                             return self.finish(socket).await;
@@ -686,27 +804,40 @@ impl<E: Send + 'static> Task<E> {
                     // Idle time counts only while waiting for a frame, not while the buffer was full.
                     deadline = Instant::now() + idle;
                 }
-                _ = sleep_until(next_ping) => {
-                    next_ping = Instant::now() + ping_every;
-                    match timeout_at_deadline(deadline, socket.send(Message::Ping(Bytes::new()))).await {
-                        Some(Ok(())) => {}
-                        Some(Err(e)) => return End::Lost { reason: format!("ping failed: {e}"), worked: worked(frames) },
-                        None => return End::Lost { reason: format!("no frame for {idle:?}"), worked: worked(frames) },
+                _ = &mut timer => {
+                    let now = Instant::now();
+                    if now >= deadline {
+                        return End::Lost { reason: format!("no frame for {idle:?}"), worked: worked(frames) };
                     }
+                    if now >= next_ping {
+                        next_ping = now + ping_every;
+                        match tokio::time::timeout_at(deadline, socket.send(Message::Ping(Bytes::new()))).await {
+                            Ok(Ok(())) => {}
+                            Ok(Err(e)) => return End::Lost { reason: format!("ping failed: {e}"), worked: worked(frames) },
+                            Err(_) => return End::Lost { reason: format!("no frame for {idle:?}"), worked: worked(frames) },
+                        }
+                    }
+                    timer.as_mut().reset(next_ping.min(deadline));
                 }
-                _ = sleep_until(deadline) => {
-                    return End::Lost { reason: format!("no frame for {idle:?}"), worked: worked(frames) };
-                }
-                out = self.outgoing.recv() => {
-                    let Some(Outgoing { message, done }) = out else { continue };
-                    match timeout_at_deadline(deadline, socket.send(message)).await {
-                        Some(Ok(())) => { let _ = done.send(Ok(())); }
-                        Some(Err(e)) => {
+                out = self.outgoing.recv(), if outgoing_open => {
+                    let Some(Outgoing { message, done, reply }) = out else {
+                        outgoing_open = false;
+                        continue;
+                    };
+                    match tokio::time::timeout_at(deadline, socket.send(message)).await {
+                        Ok(Ok(())) => {
+                            if let Some((id, reply)) = reply {
+                                self.pending.retain(|_, waiting| !waiting.is_closed());
+                                self.pending.insert(id, reply);
+                            }
+                            let _ = done.send(Ok(()));
+                        }
+                        Ok(Err(e)) => {
                             let reason = format!("write failed: {e}");
                             let _ = done.send(Err(SendError::Disconnected(reason.clone())));
                             return End::Lost { reason, worked: worked(frames) };
                         }
-                        None => {
+                        Err(_) => {
                             let reason = format!("write blocked for {idle:?}");
                             let _ = done.send(Err(SendError::Disconnected(reason.clone())));
                             return End::Lost { reason, worked: worked(frames) };
@@ -714,6 +845,24 @@ impl<E: Send + 'static> Task<E> {
                     }
                 }
             }
+        }
+    }
+
+    /// Hands a frame that replies to a waiting request to it; false for any other frame.
+    fn take_reply(&mut self, payload: &[u8]) -> bool {
+        let Some(pointer) = &self.correlate else { return false };
+        let Ok(value) = serde_json::from_slice::<serde_json::Value>(payload) else { return false };
+        let id = match value.pointer(pointer) {
+            Some(serde_json::Value::String(id)) => id.clone(),
+            Some(serde_json::Value::Number(id)) => id.to_string(),
+            _ => return false,
+        };
+        match self.pending.remove(&id) {
+            Some(reply) => {
+                let _ = reply.send(Ok(value));
+                true
+            }
+            None => false,
         }
     }
 
@@ -732,55 +881,86 @@ impl<E: Send + 'static> Task<E> {
     /// Hands one state to the consumer (always waits for room: states are never dropped).
     async fn emit(&mut self, state: State) -> Result<(), ()> {
         self.state.send_replace(state.clone());
-        tokio::select! {
-            sent = self.items.send(Item::State(state)) => sent.map_err(|_| ()),
+        let mut batch = std::mem::take(&mut self.batch);
+        batch.push(Item::State(state));
+        let sent = tokio::select! {
+            sent = self.items.send_waiting(&mut batch) => sent,
             _ = closing(&mut self.close) => Err(()),
-        }
+        };
+        batch.clear();
+        self.batch = batch;
+        sent
     }
 
     /// Hands the decoded items of one frame to the consumer, by the overflow policy.
     async fn flush_batch(&mut self) -> Result<(), ()> {
-        match self.options.overflow {
-            Overflow::Wait => {
-                let mut batch = std::mem::take(&mut self.batch);
-                let mut result = Ok(());
-                for item in batch.drain(..) {
-                    // The common case: room in the buffer, no waiting.
-                    let item = match self.items.try_send(item) {
-                        Ok(()) => continue,
-                        Err(mpsc::error::TrySendError::Closed(_)) => {
-                            result = Err(());
-                            break;
-                        }
-                        Err(mpsc::error::TrySendError::Full(item)) => item,
-                    };
-                    let sent = tokio::select! {
-                        sent = self.items.send(item) => sent.is_ok(),
-                        _ = closing(&mut self.close) => false,
-                    };
-                    if !sent {
-                        result = Err(());
-                        break;
-                    }
-                }
-                batch.clear();
-                self.batch = batch;
-                result
-            }
+        if self.batch.is_empty() {
+            return Ok(());
+        }
+        let mut batch = std::mem::take(&mut self.batch);
+        let result = match self.options.overflow {
+            Overflow::Wait => tokio::select! {
+                sent = self.items.send_waiting(&mut batch) => sent,
+                _ = closing(&mut self.close) => Err(()),
+            },
             Overflow::DropNewest => {
-                for item in self.batch.drain(..) {
-                    match self.items.try_send(item) {
-                        Ok(()) => {}
-                        Err(mpsc::error::TrySendError::Full(_)) => {
-                            self.dropped.fetch_add(1, Ordering::Relaxed);
-                        }
-                        // Dropping the drain clears the rest of the batch.
-                        Err(mpsc::error::TrySendError::Closed(_)) => return Err(()),
-                    }
+                let dropped = self.items.send_dropping(&mut batch);
+                if dropped > 0 {
+                    self.dropped.fetch_add(dropped as u64, Ordering::Relaxed);
                 }
-                Ok(())
+                if self.items.tx.is_closed() { Err(()) } else { Ok(()) }
+            }
+        };
+        batch.clear();
+        self.batch = batch;
+        result
+    }
+}
+
+/// The producer's end of the buffer: batches on an unbounded channel, bounded in items by the
+/// permits of `room` (one per item, given back by the consumer).
+struct Handoff<E> {
+    tx: mpsc::UnboundedSender<Vec<Item<E>>>,
+    room: Arc<Semaphore>,
+    buffer: usize,
+}
+
+impl<E> Handoff<E> {
+    /// Resolves when the consumer is gone.
+    async fn closed(&self) {
+        self.tx.closed().await
+    }
+
+    /// Sends every item of `batch` (leaving it empty), waiting for room as needed.
+    async fn send_waiting(&self, batch: &mut Vec<Item<E>>) -> Result<(), ()> {
+        while !batch.is_empty() {
+            let n = batch.len().min(self.buffer);
+            // The consumer closes `room` when it goes away.
+            self.room.acquire_many(n as u32).await.map_err(|_| ())?.forget();
+            let chunk = if n == batch.len() { std::mem::take(batch) } else { batch.drain(..n).collect() };
+            self.tx.send(chunk).map_err(|_| ())?;
+        }
+        Ok(())
+    }
+
+    /// Sends what fits of `batch` without waiting and drops the rest; returns how many it dropped.
+    fn send_dropping(&self, batch: &mut Vec<Item<E>>) -> usize {
+        let mut n = batch.len().min(self.room.available_permits());
+        while n > 0 {
+            match self.room.try_acquire_many(n as u32) {
+                Ok(permits) => {
+                    permits.forget();
+                    break;
+                }
+                Err(_) => n = n.min(self.room.available_permits()),
             }
         }
+        let dropped = batch.len() - n;
+        batch.truncate(n);
+        if n > 0 {
+            let _ = self.tx.send(std::mem::take(batch));
+        }
+        dropped
     }
 }
 
@@ -789,7 +969,53 @@ async fn closing(close: &mut watch::Receiver<bool>) {
     let _ = close.wait_for(|closed| *closed).await;
 }
 
-/// Runs `future` until `deadline`; `None` when the deadline passed first.
-async fn timeout_at_deadline<F: Future>(deadline: Instant, future: F) -> Option<F::Output> {
-    tokio::time::timeout_at(deadline, future).await.ok()
+/// [`closing`] on its own receiver, for a future that lives across loop iterations.
+async fn closing_owned(mut close: watch::Receiver<bool>) {
+    closing(&mut close).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_to_its_bound_with_full_jitter() {
+        let backoff = Backoff {
+            initial: Duration::from_millis(100),
+            max: Duration::from_secs(1),
+            multiplier: 2.0,
+            max_attempts: None,
+        };
+        let ceilings: Vec<u128> = (1..=6).map(|a| backoff.ceiling(a).as_millis()).collect();
+        assert_eq!(ceilings, [100, 200, 400, 800, 1000, 1000]);
+        assert_eq!(backoff.ceiling(u32::MAX), Duration::from_secs(1));
+        for attempt in [1, 3, 10] {
+            let delays: Vec<Duration> = (0..200).map(|_| backoff.delay(attempt)).collect();
+            assert!(delays.iter().all(|d| *d <= backoff.ceiling(attempt)));
+            // Full jitter: spread over the whole range, not clustered at the bound.
+            assert!(delays.iter().any(|d| *d < backoff.ceiling(attempt) / 2), "{delays:?}");
+        }
+        let odd = Backoff { multiplier: f64::NAN, ..backoff.clone() };
+        assert_eq!(odd.ceiling(5), Duration::from_millis(100));
+    }
+
+    #[test]
+    fn auth_builds_the_upgrade_request_and_hides_values() {
+        let auth = Auth::new()
+            .cookie("ClientToken", Secret::new("t1"))
+            .cookie("AccessToken", Secret::new("t2"))
+            .bearer(Secret::new("tok"))
+            .query("k", Secret::new("v w"));
+        let request = auth.request("wss://ws.example.com/ws/connector?x=1").unwrap();
+        assert_eq!(request.uri().to_string(), "wss://ws.example.com/ws/connector?x=1&k=v%20w");
+        assert_eq!(request.headers()["cookie"], "ClientToken=t1; AccessToken=t2");
+        assert_eq!(request.headers()["authorization"], "Bearer tok");
+        let shown = format!("{auth:?}");
+        for secret in ["t1", "t2", "tok", "v w"] {
+            assert!(!shown.contains(secret), "{shown}");
+        }
+        let bad = Auth::new().header("X", Secret::new("line\nbreak"));
+        assert!(bad.request("ws://h/").unwrap_err().contains("header `x`"));
+        assert!(Auth::new().request("not a url").unwrap_err().contains("invalid WebSocket URL"));
+    }
 }

@@ -28,7 +28,7 @@
 //!   before frames of the new connection are read: the place to re-read state missed during
 //!   the gap (over REST) or to send subscriptions again.
 //! - **Bounded buffer**: at most [`Options::buffer`] items wait between the task and the
-//!   consumer ([`Connection::buffered`]). With [`Overflow::Wait`] (the default) a full buffer
+//!   consumer ([`Connection::buffered_len`]). With [`Overflow::Wait`] (the default) a full buffer
 //!   stops the reading of the socket, so TCP back-pressure reaches the server and memory stays
 //!   bounded; the idle timeout does not run meanwhile. With [`Overflow::DropNewest`] new items
 //!   are dropped and counted ([`Connection::dropped`]). States are never dropped, and the
@@ -37,7 +37,10 @@
 //!   briefly for the server's, and ends the stream with [`State::Closed`]. Dropping the
 //!   `Connection` closes it too.
 //! - **Sending**: a [`Sender`] writes text or JSON messages to the server; a message sent
-//!   during a reconnect waits for the next connection.
+//!   during a reconnect waits for the next connection. With [`Listener::correlate`] (the JSON
+//!   pointer of the correlation id in replies), [`Sender::request_json`] sends a request and
+//!   resolves with the frame that replies to it (that frame does not reach the stream); a
+//!   timeout or a lost connection fails the request.
 //!
 //! # Hub (server side, features `ws` and `server`)
 //!
