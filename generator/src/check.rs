@@ -52,7 +52,30 @@ pub fn config_against_api(config: &Config, api: &Api) -> Vec<Diagnostic> {
             );
         }
     }
-    for example in config.client.examples.iter().filter(|_| config.client.enabled) {
+    // Listener and pusher examples name a channel.
+    let channel_examples = config
+        .client
+        .examples
+        .iter()
+        .filter_map(|e| e.channel.as_ref().map(|c| (c, "client", &e.name)))
+        .chain(config.server.examples.iter().filter_map(|e| e.channel.as_ref().map(|c| (c, "server", &e.name))));
+    for (channel, kind, name) in channel_examples {
+        if !api.channels.iter().any(|c| &c.name.wire == channel) {
+            let known: Vec<&str> = api.channels.iter().map(|c| c.name.wire.as_str()).collect();
+            diags.push(
+                Diagnostic::new(
+                    config.origin(&format!("/crates/{kind}/examples/{name}/channel")),
+                    format!("example channel `{channel}` does not exist"),
+                )
+                .expected(if known.is_empty() {
+                    "a channel of the API (this API has none)".to_owned()
+                } else {
+                    format!("a channel of the API: `{}`", known.join("`, `"))
+                }),
+            );
+        }
+    }
+    for example in config.client.examples.iter().filter(|e| config.client.enabled && e.channel.is_none()) {
         let at = |key: &str| config.origin(&format!("/crates/client/examples/{}/{key}", example.name));
         let before = diags.len();
         let Some(op) = api.operations.iter().find(|op| op.name.wire == example.operation) else {

@@ -117,6 +117,9 @@ pub struct ReceiverExample {
     /// Dotted paths of wire property names in each event's payload; the first present is
     /// written as the event's `id`.
     pub id: Vec<String>,
+    /// When set, the example is a WebSocket pusher instead: it serves this channel's endpoint
+    /// on `--addr` and pushes each line of standard input to every connected client.
+    pub channel: Option<String>,
 }
 
 /// A runnable example: a command-line program that calls one operation (streaming every item
@@ -136,6 +139,12 @@ pub struct Example {
     /// Values of credentials the example may be run without (wire name → value), such as a
     /// client application name.
     pub credential_defaults: BTreeMap<String, String>,
+    /// When set, the example is a WebSocket listener instead: it connects to `--url` on this
+    /// channel and prints one JSON line per item (`operation`, `args` and `print` unused).
+    pub channel: Option<String>,
+    /// For a listener: dotted paths of wire property names in each event; the first present is
+    /// printed as the event's `id`.
+    pub id: Vec<String>,
 }
 
 /// A `--flag VALUE` option of an [`Example`].
@@ -636,10 +645,11 @@ impl Reader<'_> {
                 self.error(settings, &p, format!("example name `{name}` {problem}"), CRATE_NAME);
             }
             let mut example = ReceiverExample { name: name.to_owned(), ..ReceiverExample::default() };
-            for (k, v) in self.map(settings, &p, &["description", "id"]) {
+            for (k, v) in self.map(settings, &p, &["description", "id", "channel"]) {
                 let pp = format!("{p}/{k}");
                 match k {
                     "description" => example.description = Some(self.string(v, &pp)),
+                    "channel" => example.channel = Some(self.string(v, &pp)),
                     _ => example.id = self.strings(v, &pp),
                 }
             }
@@ -656,11 +666,13 @@ impl Reader<'_> {
                 self.error(settings, &p, format!("example name `{name}` {problem}"), CRATE_NAME);
             }
             let mut example = Example { name: name.to_owned(), ..Example::default() };
-            for (k, v) in self.map(settings, &p, &["operation", "description", "args", "print", "credential_defaults"])
-            {
+            let keys = ["operation", "description", "args", "print", "credential_defaults", "channel", "id"];
+            for (k, v) in self.map(settings, &p, &keys) {
                 let pp = format!("{p}/{k}");
                 match k {
                     "operation" => example.operation = self.string(v, &pp),
+                    "channel" => example.channel = Some(self.string(v, &pp)),
+                    "id" => example.id = self.strings(v, &pp),
                     "credential_defaults" => example.credential_defaults = self.string_map(v, &pp),
                     "description" => example.description = Some(self.string(v, &pp)),
                     "print" => example.print = self.string(v, &pp),
@@ -685,7 +697,7 @@ impl Reader<'_> {
                 }
             }
             for (key, value) in [("operation", &example.operation), ("print", &example.print)] {
-                if value.is_empty() {
+                if value.is_empty() && example.channel.is_none() {
                     self.error(settings, &p, format!("example `{name}` has no `{key}`"), "`operation` and `print`");
                 }
             }
@@ -1091,7 +1103,8 @@ mod tests {
             [ReceiverExample {
                 name: "receiver".into(),
                 description: Some("Serves".into()),
-                id: vec!["Id".into(), "Owner.Id".into()]
+                id: vec!["Id".into(), "Owner.Id".into()],
+                channel: None,
             }]
         );
         let config = Config::parse("c.yaml", "name: pets\nspecs: [a.yaml]\n").unwrap();

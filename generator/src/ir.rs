@@ -642,14 +642,60 @@ pub struct Message {
 pub struct Channel {
     /// Wire name (channel key) and Rust name.
     pub name: Name,
-    /// Address (path) on the server, such as `/ws/connector`.
+    /// Address (path) on the server, such as `/ws/connector`, possibly holding `{parameter}`
+    /// placeholders.
     pub address: String,
-    /// Server URLs the channel is served from.
-    pub servers: Vec<String>,
+    /// Servers the channel is served from, in specification order.
+    pub servers: Vec<ChannelServer>,
+    /// Placeholders of `address`, in the order they appear in it.
+    pub params: Vec<ChannelParam>,
+    /// Query parameters of the connection request, as one object type.
+    pub query: Option<TypeRef>,
+    /// Headers of the connection request, as one object type.
+    pub headers: Option<TypeRef>,
+    /// What one received frame decodes as: the payload of the only received message, or a
+    /// union of the payloads when several are received; `None` when nothing is received.
+    pub received: Option<TypeRef>,
     /// Documentation.
     pub docs: Docs,
     /// Messages, sorted by Rust name.
     pub messages: Vec<Message>,
     /// Where it was defined.
     pub origin: Location,
+}
+
+/// A server a channel is reached on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChannelServer {
+    /// Name the server is declared under; Rust name is SCREAMING_SNAKE_CASE.
+    pub name: Name,
+    /// URL of the server, without the channel's address (`wss://ws.mews.com`).
+    pub url: String,
+    /// Description.
+    pub description: Option<String>,
+    /// Schemes the connection request authenticates with; the client applies every one it has
+    /// credentials for.
+    pub security: Vec<SecurityScheme>,
+}
+
+impl ChannelServer {
+    /// The server URL joined with a channel address (one `/` between them).
+    pub fn join(&self, address: &str) -> String {
+        let base = self.url.trim_end_matches('/');
+        if address.is_empty() || address == "/" {
+            return if address == "/" { format!("{base}/") } else { base.to_owned() };
+        }
+        format!("{base}/{}", address.trim_start_matches('/'))
+    }
+}
+
+/// A placeholder in a channel address.
+#[derive(Clone, Debug)]
+pub struct ChannelParam {
+    /// Wire name (as written between braces) and Rust name.
+    pub name: Name,
+    /// Type of the value (a string, or a named string enum).
+    pub ty: TypeRef,
+    /// Documentation.
+    pub docs: Docs,
 }

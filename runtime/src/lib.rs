@@ -11,6 +11,10 @@
 //! - feature `server`: the webhook receiver of generated server-stub crates ([`server`]) on
 //!   axum: verification (query token, HMAC-SHA256 header, Standard Webhooks), duplicate
 //!   detection, inline or journaled delivery on an embedded redb journal, counters and spans.
+//! - feature `ws`: WebSockets ([`ws`]): the listener of generated client crates on
+//!   tokio-tungstenite (rustls) with auth on the upgrade, keepalive, reconnect with backoff and
+//!   jitter, a resync hook, a bounded buffer and clean close; with `server` as well, the hub of
+//!   generated server-stub crates that pushes messages to authenticated clients on axum.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 #[cfg(feature = "client")]
@@ -20,3 +24,9 @@ pub mod client;
 pub mod server;
 
 pub mod model;
+
+mod secret;
+pub use secret::Secret;
+
+#[cfg(feature = "ws")]
+pub mod ws;

@@ -24,7 +24,7 @@ struct Row {
     result: Result<(), String>,
 }
 
-pub fn run(dir: &Path) -> Result<ExitCode, String> {
+pub fn run(dir: &Path, only: &[String]) -> Result<ExitCode, String> {
     let dir = dir.canonicalize().map_err(|e| format!("{}: {e}", dir.display()))?;
     let scratch = std::env::var_os("TRIAD_CORPUS_SCRATCH")
         .map(PathBuf::from)
@@ -35,6 +35,9 @@ pub fn run(dir: &Path) -> Result<ExitCode, String> {
     // Client and server crates depend on this repository's runtime by path.
     let runtime = xtask_root().join("runtime");
     for entry in xtask::corpus::entries(&dir)? {
+        if !only.is_empty() && !only.iter().any(|text| entry.name.contains(text.as_str())) {
+            continue;
+        }
         let (config, config_dir) = match xtask::corpus::config(&entry) {
             Ok(found) => found,
             Err(message) => {

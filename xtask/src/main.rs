@@ -4,7 +4,8 @@
 //!   files whose bytes change; with `--check`, write nothing and fail naming stale or orphaned files.
 //! - `corpus DIR`: generate every crate the generator can make for each API in DIR (a file, or
 //!   a folder of spec files forming one API) into a scratch workspace outside the repository,
-//!   build, lint (clippy) and document (rustdoc) it with warnings denied, and print one row per API.
+//!   build, lint (clippy) and document (rustdoc) it with warnings denied, and print one row per API;
+//!   `--only TEXT` (repeatable) keeps the APIs whose name contains one of the texts.
 //! - `bench`: run the criterion benchmarks.
 //! - `client-cost [--corpus DIR] [--rounds N] [--runs N]`: the whole Mews Connector API's client
 //!   against oas3-gen's (lines, dev build time, generation time); see `client_cost.rs`.
@@ -24,13 +25,20 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("codegen") => codegen(args[1..].iter().any(|a| a == "--check")),
         Some("corpus") => match args.get(1) {
-            Some(dir) => corpus::run(Path::new(dir)),
+            Some(dir) => {
+                let only: Vec<String> = args[2..]
+                    .windows(2)
+                    .filter(|pair| pair[0] == "--only")
+                    .map(|pair| pair[1].clone())
+                    .collect();
+                corpus::run(Path::new(dir), &only)
+            }
             None => Err("usage: cargo xtask corpus DIR".into()),
         },
         Some("bench") => bench(&args[1..]),
         Some("client-cost") => client_cost::run(&project_root(), &args[1..]),
         Some("compile-cost") => compile_cost::run(&args[1..], &project_root()),
-        _ => Err("usage: cargo xtask <codegen [--check] | corpus DIR | bench [criterion args] | client-cost [--corpus DIR] [--rounds N] [--runs N] | compile-cost [DIR] [--rounds N]>".into()),
+        _ => Err("usage: cargo xtask <codegen [--check] | corpus DIR [--only TEXT]... | bench [criterion args] | client-cost [--corpus DIR] [--rounds N] [--runs N] | compile-cost [DIR] [--rounds N]>".into()),
     };
     match result {
         Ok(code) => code,
@@ -77,7 +85,9 @@ fn codegen(check: bool) -> Result<ExitCode, String> {
 fn bench(args: &[String]) -> Result<ExitCode, String> {
     let root = project_root();
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    for (package, bench) in [("triad", "generate"), ("triad-tests", "decode"), ("triad-tests", "receiver")] {
+    for (package, bench) in
+        [("triad", "generate"), ("triad-tests", "decode"), ("triad-tests", "receiver"), ("triad-tests", "ws")]
+    {
         let status = Command::new(&cargo)
             .current_dir(&root)
             .args(["bench", "-p", package, "--bench", bench, "--"])

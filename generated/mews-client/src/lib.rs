@@ -62,6 +62,92 @@ impl Credentials {
     }
 }
 
+/// The WebSocket runtime the channel modules build on (`triad-runtime`'s `ws`).
+pub use triad_runtime::ws as websocket;
+
+pub mod connector {
+    //! Connector events
+    //!
+    //! Single server-to-client channel carrying device command, reservation, resource and price events for the integration behind the tokens. Which event types arrive is configured per integration in Mews.
+    //!
+    //! The `connector` channel, at `/ws/connector`. A frame is a batch: each of its events is one item.
+    //!
+    //! # Example
+    //!
+    //! ```ignore
+    //! use mews_client::{Client, Credentials, connector};
+    //! use mews_client::websocket::{Item, StreamExt};
+    //!
+    //! async fn listen(client: Client, credentials: &Credentials) {
+    //!     let mut items = connector::listener(connector::PRODUCTION, credentials)
+    //!         // After every reconnect: re-read what may have changed during the gap.
+    //!         .on_resync(client.clone(), |client| async move { let _ = client; })
+    //!         .connect();
+    //!     while let Some(item) = items.next().await {
+    //!         if let Item::Event(event) = item {
+    //!             println!("{event:?}");
+    //!         }
+    //!     }
+    //! }
+    //! ```
+    #[allow(unused_imports)]
+    use super::types;
+    use triad_runtime::ws;
+    /// One event of a received batch.
+    pub type Event = super::types::WebSocketEvent;
+    /// What the listener yields: events, unknown and malformed events, and states.
+    pub type Item = ws::Item<Event>;
+    /// URL of the channel on the `production` server: Production. Both the ClientToken and the AccessToken cookie must be sent on the upgrade request.
+    pub const PRODUCTION: &str = "wss://ws.mews.com/ws/connector";
+    /// URL of the channel on the `demo` server: Demo environment. Both the ClientToken and the AccessToken cookie must be sent on the upgrade request.
+    pub const DEMO: &str = "wss://ws.mews-demo.com/ws/connector";
+    /// Turns one frame into items (the listener's `DecodeFn`): what does not decode
+    /// becomes a malformed item, an event of an unknown kind an unknown one.
+    pub fn decode(frame: &[u8], out: &mut Vec<Item>) {
+        match ws::serde_json::from_slice::<super::types::WebSocketMessage>(frame) {
+            Ok(message) => {
+                out.extend(
+                    message
+                        .events
+                        .into_iter()
+                        .map(|event| match event {
+                            types::model::Decoded::Ok(
+                                super::types::WebSocketEvent::Unknown(raw),
+                            ) => Item::Unknown(raw),
+                            types::model::Decoded::Ok(event) => Item::Event(event),
+                            types::model::Decoded::Malformed { raw, error } => {
+                                Item::Malformed(ws::Malformed {
+                                    raw: raw.to_string(),
+                                    error,
+                                })
+                            }
+                        }),
+                )
+            }
+            Err(error) => out.push(Item::Malformed(ws::Malformed::new(frame, error))),
+        }
+    }
+    /// Credentials of the connection request: the `ClientToken` cookie, the `AccessToken` cookie; unset ones are not sent.
+    pub fn auth(credentials: &super::Credentials) -> ws::Auth {
+        let mut auth = ws::Auth::new();
+        if let Some(value) = &credentials.client_token {
+            auth = auth.cookie("ClientToken", value.clone());
+        }
+        if let Some(value) = &credentials.access_token {
+            auth = auth.cookie("AccessToken", value.clone());
+        }
+        auth
+    }
+    /// A listener of this channel at `url` with `credentials`: set options or a resync
+    /// hook, then `connect`.
+    pub fn listener(
+        url: impl Into<String>,
+        credentials: &super::Credentials,
+    ) -> ws::Listener<Event> {
+        ws::Listener::new(url, decode).auth(auth(credentials))
+    }
+}
+
 /// A client of the API: cheap to clone, clones share connections and the rate limit.
 #[derive(Clone, Debug)]
 pub struct Client {

@@ -916,3 +916,57 @@ pub fn router<A: Api>(api: A) -> rt::axum::Router {
             rt::axum::routing::on(rt::axum::routing::MethodFilter::POST, handler_11),
         )
 }
+
+/// The WebSocket runtime the channel modules build on (`triad-runtime`'s `ws`).
+pub use triad_runtime::ws as websocket;
+
+/// What WebSocket upgrades must carry; unset ones are not checked. `Debug` never shows them.
+#[derive(Clone, Debug, Default)]
+pub struct Expected {
+    /// Expected as the `ClientToken` cookie on WebSocket upgrades.
+    pub client_token: Option<websocket::Secret>,
+    /// Expected as the `AccessToken` cookie on WebSocket upgrades.
+    pub access_token: Option<websocket::Secret>,
+}
+
+pub mod connector {
+    //! Connector events
+    //!
+    //! Single server-to-client channel carrying device command, reservation, resource and price events for the integration behind the tokens. Which event types arrive is configured per integration in Mews.
+    //!
+    //! The `connector` channel, at `/ws/connector`. Serve it with [`router`] and push messages through a [`ws::Hub`].
+    #[allow(unused_imports)]
+    use super::types;
+    use triad_runtime::ws;
+    /// Path of the endpoint.
+    pub const PATH: &str = "/ws/connector";
+    /// What the upgrade must carry, placed as the client sends it; unset ones are not checked.
+    pub fn expect(credentials: &super::Expected) -> ws::Expect {
+        let mut auth = ws::Expect::new();
+        if let Some(value) = &credentials.client_token {
+            auth = auth.cookie("ClientToken", value.clone());
+        }
+        if let Some(value) = &credentials.access_token {
+            auth = auth.cookie("AccessToken", value.clone());
+        }
+        auth
+    }
+    /// An axum router serving the endpoint at [`PATH`] for `hub`, authenticated by `expect`.
+    pub fn router(
+        hub: &ws::Hub,
+        expect: ws::Expect,
+    ) -> triad_runtime::server::axum::Router {
+        hub.router(PATH, expect)
+    }
+    /// Events message
+    ///
+    /// Batch of change events.
+    ///
+    /// Pushes the `EventsMessage` message as JSON to every connected client; returns how many it was queued for.
+    pub fn push_events_message(
+        hub: &ws::Hub,
+        message: &super::types::WebSocketMessage,
+    ) -> Result<usize, ws::serde_json::Error> {
+        hub.push_json(message)
+    }
+}

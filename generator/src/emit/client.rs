@@ -51,6 +51,9 @@ fn payload(body: Option<&Body>) -> Payload {
 }
 
 pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &mut Files) -> Result<(), String> {
+    if api.operations.is_empty() {
+        return channels_only(api, config, provenance, files);
+    }
     let krate = &config.client.krate;
     let types_crate = crate_ident(&config.types_crate.name);
     // Inside the client crate, the types crate is named by its re-export.
@@ -127,6 +130,18 @@ pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &
             quote!(#![doc = #l])
         })
         .collect();
+    let websocket = if api.channels.is_empty() {
+        TokenStream::new()
+    } else {
+        let super::ws::ClientParts { modules, helpers } =
+            super::ws::client_modules(api, config, &krate.name, true, &mut cx.uses);
+        quote! {
+            /// The WebSocket runtime the channel modules build on (`triad-runtime`'s `ws`).
+            pub use triad_runtime::ws as websocket;
+            #modules
+            #helpers
+        }
+    };
     let lib = quote! {
         #crate_docs
         #![allow(deprecated, clippy::too_many_arguments, clippy::large_enum_variant, clippy::doc_lazy_continuation, clippy::doc_overindented_list_items)]
@@ -139,6 +154,7 @@ pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &
         #[doc = include_str!("../README.md")]
         pub struct ReadmeDoctests;
         #credentials
+        #websocket
         /// A client of the API: cheap to clone, clones share connections and the rate limit.
         #[derive(Clone, Debug)]
         pub struct Client {
@@ -176,7 +192,17 @@ pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &
     let client_crate = crate_ident(&krate.name);
     cx.types = quote!(#client_crate::types);
     for example in &config.client.examples {
-        let code = example_program(&mut cx, example, &streams, &credential_names)?;
+        let code = match &example.channel {
+            Some(channel) => super::ws::listen_example(
+                api,
+                config,
+                &example.name,
+                example.description.as_deref(),
+                channel,
+                &example.id,
+            )?,
+            None => example_program(&mut cx, example, &streams, &credential_names)?,
+        };
         files.insert(format!("{prefix}/examples/{}.rs", example.name), render_rust(code, provenance)?);
         example_runs.push(format!("cargo run -p {prefix} --example {}", example.name));
     }
@@ -204,7 +230,11 @@ pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &
     );
     dependencies.insert(
         "triad-runtime",
-        Dependency::local(super::RUNTIME_VERSION, config.client.runtime_path.clone(), &["client"]),
+        Dependency::local(
+            super::RUNTIME_VERSION,
+            config.client.runtime_path.clone(),
+            if api.channels.is_empty() { &["client"] } else { &["client", "ws"] },
+        ),
     );
     if cx.uses.uuid {
         dependencies.insert("uuid", Dependency::registry("1", &["std", "serde"]));
@@ -213,7 +243,9 @@ pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &
         dependencies.insert("chrono", Dependency::registry("0.4", &["std", "serde"]));
     }
     let mut dev_dependencies = BTreeMap::new();
-    if !config.client.examples.is_empty() {
+    if config.client.examples.iter().any(|e| e.channel.is_some()) {
+        dev_dependencies.insert("tokio", Dependency::registry("1", &["rt", "macros", "signal"]));
+    } else if !config.client.examples.is_empty() {
         dev_dependencies.insert("tokio", Dependency::registry("1", &["rt", "macros"]));
     }
     let manifest =
@@ -283,6 +315,13 @@ fn credentials(api: &Api, config: &Config) -> (TokenStream, Vec<(String, String)
         };
         fields.push((name.clone(), doc, ty, quote!(auth = auth.scheme(#name, #entry)), Some(())));
     }
+    // Credentials only WebSocket connection requests carry.
+    for credential in super::ws::credential_fields(api, config) {
+        if !fields.iter().any(|f| naming::field_name(&f.0) == credential.field) {
+            let doc = super::ws::credential_doc(&credential);
+            fields.push((credential.wire, doc, quote!(Option<rt::Secret>), TokenStream::new(), None));
+        }
+    }
     let mut rust: Vec<String> = fields.iter().map(|f| naming::field_name(&f.0)).collect();
     naming::dedupe(rust.iter_mut(), true);
     // The README's example sets the first credential that is a single secret.
@@ -300,7 +339,9 @@ fn credentials(api: &Api, config: &Config) -> (TokenStream, Vec<(String, String)
     for ((wire, doc, ty, add, _), rust_name) in fields.iter().zip(&rust) {
         let field = ident(rust_name);
         decls.extend(quote!(#[doc = #doc] pub #field: #ty,));
-        adds.extend(quote!(if let Some(value) = &self.#field { #add; }));
+        if !add.is_empty() {
+            adds.extend(quote!(if let Some(value) = &self.#field { #add; }));
+        }
         names.push((rust_name.clone(), wire.clone()));
     }
     let mut other = String::new();
@@ -1337,4 +1378,74 @@ fn build_value(
         fields.extend(quote!(#name: #value,));
     }
     Ok(quote!(#path { #fields }))
+}
+
+/// The client crate of an API with channels and no operations: the channel modules and their
+/// `Credentials`, no HTTP client.
+fn channels_only(api: &Api, config: &Config, provenance: &Provenance, files: &mut Files) -> Result<(), String> {
+    let krate = &config.client.krate;
+    let types_crate = crate_ident(&config.types_crate.name);
+    let mut uses = Uses::default();
+    let super::ws::ClientParts { modules, helpers } =
+        super::ws::client_modules(api, config, &krate.name, false, &mut uses);
+    let credentials = super::ws::client_credentials(api, config);
+    let title = if api.title.is_empty() { config.name.clone() } else { api.title.clone() };
+    let mut crate_doc = format!("WebSocket client of the {}", docs::inline(&title));
+    if !api.version.is_empty() {
+        crate_doc.push_str(&format!(" (version {})", docs::inline(&api.version)));
+    }
+    crate_doc.push_str(&format!(
+        ".\n\nOne module per channel, each with a listener on `triad-runtime`'s WebSocket runtime \
+         (re-exported as [`websocket`]); message types come from [`{types_crate}`] (re-exported as [`types`])."
+    ));
+    let crate_docs: TokenStream = crate_doc
+        .lines()
+        .map(|l| {
+            let l = format!(" {l}");
+            quote!(#![doc = #l])
+        })
+        .collect();
+    let lib = quote! {
+        #crate_docs
+        #![allow(deprecated, clippy::large_enum_variant, clippy::doc_lazy_continuation, clippy::doc_overindented_list_items)]
+        pub use #types_crate as types;
+        /// The WebSocket runtime the channel modules build on (`triad-runtime`'s `ws`).
+        pub use triad_runtime::ws as websocket;
+        #credentials
+        #modules
+        #helpers
+    };
+    let prefix = &krate.name;
+    files.insert(format!("{prefix}/src/lib.rs"), render_rust(lib, provenance)?);
+    let description = match &krate.description {
+        Some(text) => super::one_line(text),
+        None => format!("WebSocket client of the {}", super::one_line(&title)),
+    };
+    let mut dependencies = BTreeMap::new();
+    let types_path = format!("../{}", config.types_crate.name);
+    dependencies.insert(
+        config.types_crate.name.as_str(),
+        Dependency::local(&config.types_crate.version, Some(types_path), &[]),
+    );
+    dependencies.insert(
+        "triad-runtime",
+        Dependency::local(super::RUNTIME_VERSION, config.client.runtime_path.clone(), &["ws"]),
+    );
+    if uses.uuid {
+        dependencies.insert("uuid", Dependency::registry("1", &["std", "serde"]));
+    }
+    if uses.chrono {
+        dependencies.insert("chrono", Dependency::registry("0.4", &["std", "serde"]));
+    }
+    let manifest =
+        super::manifest(&krate.name, &krate.version, description, dependencies, BTreeMap::new(), provenance)?;
+    files.insert(format!("{prefix}/Cargo.toml"), manifest);
+    let readme = format!(
+        "<!-- {} -->\n# {}\n\n{}: one module per channel with a typed, reconnecting listener.\n",
+        provenance.header(),
+        docs::inline(&krate.name),
+        super::one_line(&format!("WebSocket client of the {title}"))
+    );
+    files.insert(format!("{prefix}/README.md"), readme);
+    Ok(())
 }

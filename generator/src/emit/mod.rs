@@ -6,6 +6,7 @@ mod docs;
 mod server;
 mod spell;
 mod types;
+mod ws;
 
 use std::collections::BTreeMap;
 
@@ -40,7 +41,7 @@ pub type Files = BTreeMap<String, String>;
 pub fn emit(api: &Api, config: &Config, provenance: &Provenance) -> Result<Files, String> {
     // Crates are independent: the client crate is rendered on a second thread.
     std::thread::scope(|scope| {
-        let client = (config.client.enabled && !api.operations.is_empty()).then(|| {
+        let client = (config.client.enabled && !(api.operations.is_empty() && api.channels.is_empty())).then(|| {
             scope.spawn(|| {
                 let mut files = Files::new();
                 client::emit(api, config, provenance, &mut files).map(|()| files)
@@ -48,7 +49,7 @@ pub fn emit(api: &Api, config: &Config, provenance: &Provenance) -> Result<Files
         });
         let mut files = Files::new();
         types::emit(api, config, provenance, &mut files)?;
-        if config.server.enabled && !(api.operations.is_empty() && api.webhooks.is_empty()) {
+        if config.server.enabled && !(api.operations.is_empty() && api.webhooks.is_empty() && api.channels.is_empty()) {
             server::emit(api, config, provenance, &mut files)?;
         }
         if let Some(client) = client {

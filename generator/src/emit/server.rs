@@ -180,17 +180,30 @@ pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &
         }
         hooks.push(Hook { shape, arms });
     }
-    let mut lib = library(api, config, &types, &methods, &hooks)?;
-    let mut helper_names: BTreeSet<String> = BTreeSet::new();
-    for (webhook, hook) in api.webhooks.iter().zip(&hooks) {
-        lib.extend(entities_helper(api, config, webhook, &hook.shape, &types, &mut uses, &mut helper_names));
+    let mut lib = if api.operations.is_empty() && api.webhooks.is_empty() {
+        super::ws::server_library(api, config)
+    } else {
+        let mut lib = library(api, config, &types, &methods, &hooks)?;
+        let mut helper_names: BTreeSet<String> = BTreeSet::new();
+        for (webhook, hook) in api.webhooks.iter().zip(&hooks) {
+            lib.extend(entities_helper(api, config, webhook, &hook.shape, &types, &mut uses, &mut helper_names));
+        }
+        lib.extend(api_server(api, &types, &mut uses));
+        lib
+    };
+    if !api.channels.is_empty() {
+        lib.extend(super::ws::server_modules(api, config, &mut uses));
     }
-    lib.extend(api_server(api, &types, &mut uses));
     let prefix = &krate.name;
     files.insert(format!("{prefix}/src/lib.rs"), render_rust(lib, provenance)?);
     let mut example_runs = Vec::new();
     for example in &config.server.examples {
-        let code = receiver_example(config, example, &methods);
+        let code = match &example.channel {
+            Some(channel) => {
+                super::ws::push_example(api, config, &example.name, example.description.as_deref(), channel)?
+            }
+            None => receiver_example(config, example, &methods),
+        };
         files.insert(format!("{prefix}/examples/{}.rs", example.name), render_rust(code, provenance)?);
         example_runs.push(format!("cargo run -p {prefix} --example {}", example.name));
     }
@@ -215,7 +228,8 @@ pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &
         config.types_crate.name.as_str(),
         Dependency::local(&config.types_crate.version, Some(types_path), &[]),
     );
-    dependencies.insert("triad-runtime", Dependency::local("0.1.0", config.server.runtime_path.clone(), &["server"]));
+    let features: &[&str] = if api.channels.is_empty() { &["server"] } else { &["server", "ws"] };
+    dependencies.insert("triad-runtime", Dependency::local("0.1.0", config.server.runtime_path.clone(), features));
     if uses.uuid {
         dependencies.insert("uuid", Dependency::registry("1", &["std", "serde"]));
     }

@@ -5,7 +5,11 @@
 //! consumer receives and `publish` what it sends.
 
 use super::{Ctx, Lowerer, docs_of};
-use crate::ir::{Channel, Direction, Message, Name};
+use crate::ir::{
+    Channel, ChannelParam, ChannelServer, Direction, Message, Name, ParamLocation, Primitive, SecurityKind,
+    SecurityScheme, TypeKind, TypeRef,
+};
+use crate::load::Target;
 use crate::naming;
 use crate::node::Node;
 
@@ -26,19 +30,7 @@ impl<'a> Lowerer<'a> {
                 self.api.docs.text = info.node.get("description").and_then(Node::as_str).map(|s| s.trim().to_owned());
             }
         }
-        let servers: Vec<String> = root
-            .entries("servers")
-            .into_iter()
-            .filter_map(|(_, server)| {
-                let protocol = server.node.get("protocol").and_then(Node::as_str).unwrap_or("wss");
-                if let Some(url) = server.node.get("url").and_then(Node::as_str) {
-                    return Some(if url.contains("://") { url.to_owned() } else { format!("{protocol}://{url}") });
-                }
-                let host = server.node.get("host").and_then(Node::as_str)?;
-                let pathname = server.node.get("pathname").and_then(Node::as_str).unwrap_or("");
-                Some(format!("{protocol}://{host}{pathname}"))
-            })
-            .collect();
+        let servers = self.channel_servers(&root, v3);
         if v3 {
             self.channels_v3(&root, &servers);
         } else {
@@ -50,7 +42,7 @@ impl<'a> Lowerer<'a> {
         }
     }
 
-    fn channels_v3(&mut self, root: &Ctx<'a>, servers: &[String]) {
+    fn channels_v3(&mut self, root: &Ctx<'a>, servers: &[ChannelServer]) {
         // Which messages of which channel flow which way, from the operations.
         let mut directions: Vec<(String, Option<String>, Direction)> = Vec::new();
         for (_, operation) in root.entries("operations") {
@@ -122,21 +114,24 @@ impl<'a> Lowerer<'a> {
                     messages.push(message);
                 }
             }
-            self.push_channel(key, address, servers, &channel, messages);
+            self.push_channel(key, address, servers, &channel, messages, true);
         }
     }
 
-    fn channels_v2(&mut self, root: &Ctx<'a>, servers: &[String]) {
+    fn channels_v2(&mut self, root: &Ctx<'a>, servers: &[ChannelServer]) {
         for (key, channel) in root.entries("channels") {
             let Some(channel) = self.deref(channel) else { continue };
             let mut messages = Vec::new();
             for (verb, direction) in [("subscribe", Direction::Receive), ("publish", Direction::Send)] {
                 let Some(operation) = channel.get(verb) else { continue };
                 let Some(message) = operation.get("message") else { continue };
+                // A message under `components.messages` is named by its key there.
+                let key_name = message.node.get("$ref").and_then(Node::as_str).and_then(|r| r.rsplit('/').next());
+                let key_name = key_name.map(str::to_owned);
                 let Some(message) = self.deref(message) else { continue };
                 let members = message.items("oneOf");
                 if members.is_empty() {
-                    let name = message_name(&message, key, verb);
+                    let name = key_name.unwrap_or_else(|| message_name(&message, key, verb));
                     messages.extend(self.message(&name, message, direction));
                 } else {
                     for member in members {
@@ -153,7 +148,7 @@ impl<'a> Lowerer<'a> {
                     }
                 }
             }
-            self.push_channel(key, key.to_owned(), servers, &channel, messages);
+            self.push_channel(key, key.to_owned(), servers, &channel, messages, false);
         }
     }
 
@@ -161,23 +156,250 @@ impl<'a> Lowerer<'a> {
         &mut self,
         key: &str,
         address: String,
-        servers: &[String],
+        servers: &[ChannelServer],
         channel: &Ctx<'a>,
-        mut messages: Vec<Message>,
+        mut messages: Vec<(Message, Ctx<'a>)>,
+        v3: bool,
     ) {
-        messages.sort_by(|a, b| (a.direction, &a.name.rust).cmp(&(b.direction, &b.name.rust)));
-        messages.dedup_by(|a, b| a.name == b.name && a.direction == b.direction);
+        messages.sort_by(|a, b| (a.0.direction, &a.0.name.rust).cmp(&(b.0.direction, &b.0.name.rust)));
+        messages.dedup_by(|a, b| a.0.name == b.0.name && a.0.direction == b.0.direction);
+        let hint = naming::type_name(key, "Channel");
+        let received: Vec<&(Message, Ctx<'a>)> =
+            messages.iter().filter(|(m, _)| m.direction == Direction::Receive).collect();
+        let received = match received.as_slice() {
+            [] => None,
+            [(only, _)] => Some(only.payload.clone()),
+            several => {
+                // One frame type for the channel: the messages' payloads as one union, tagged
+                // when they share a constant property.
+                let members: Vec<Ctx<'a>> = several.iter().map(|(_, payload)| payload.clone()).collect();
+                let names: Vec<String> = several.iter().map(|(m, _)| m.name.wire.clone()).collect();
+                self.repeated_tags = true;
+                let ty = self.union(channel, members, &format!("{hint}Received"), None, 0);
+                self.repeated_tags = false;
+                // Variants are named after their messages.
+                if let TypeRef::Named(id) = &ty {
+                    if let Some(TypeKind::Union(u)) = &mut self.defs[*id].kind {
+                        for (variant, name) in u.variants.iter_mut().zip(&names) {
+                            variant.name.rust = naming::variant_name(name, "Variant");
+                        }
+                        naming::dedupe(u.variants.iter_mut().map(|v| &mut v.name.rust), false);
+                        u.unknown = super::schema::unknown_name(u.variants.iter().map(|v| v.name.rust.as_str()));
+                    }
+                }
+                Some(ty)
+            }
+        };
+        let params = self.channel_params(channel, &address, &hint, v3);
+        let bindings = channel.get("bindings").and_then(|b| self.deref(b)).and_then(|b| b.get("ws"));
+        let mut binding = |what: &str, suffix: &str| {
+            let ctx = bindings.as_ref()?.get(what)?;
+            Some(self.schema(&ctx, &format!("{hint}{suffix}"), None, 0).ty)
+        };
+        let query = binding("query", "Query");
+        let headers = binding("headers", "Headers");
+        // A channel may name the servers it is on; otherwise it is on all of them.
+        let named: Vec<String> = channel
+            .items("servers")
+            .iter()
+            .filter_map(|s| match s.node.get("$ref").and_then(Node::as_str) {
+                Some(r) => r.rsplit('/').next().map(str::to_owned),
+                None => s.node.as_str().map(str::to_owned),
+            })
+            .collect();
+        let servers = servers.iter().filter(|s| named.is_empty() || named.contains(&s.name.wire)).cloned().collect();
         self.api.channels.push(Channel {
             name: Name { wire: key.to_owned(), rust: naming::field_name(key) },
             address,
-            servers: servers.to_vec(),
+            servers,
+            params,
+            query,
+            headers,
+            received,
             docs: docs_of(channel.node),
-            messages,
+            messages: messages.into_iter().map(|(m, _)| m).collect(),
             origin: self.loc(channel),
         });
     }
 
-    fn message(&mut self, name: &str, message: Ctx<'a>, direction: Direction) -> Option<Message> {
+    /// The placeholders of a channel address, typed by the channel's `parameters`.
+    fn channel_params(&mut self, channel: &Ctx<'a>, address: &str, hint: &str, v3: bool) -> Vec<ChannelParam> {
+        let declared = channel.entries("parameters");
+        let mut params = Vec::new();
+        let mut rest = address;
+        while let Some(open) = rest.find('{') {
+            let Some(close) = rest[open..].find('}') else { break };
+            let name = &rest[open + 1..open + close];
+            rest = &rest[open + close + 1..];
+            if name.is_empty() || params.iter().any(|p: &ChannelParam| p.name.wire == name) {
+                continue;
+            }
+            let found = declared.iter().find(|(n, _)| *n == name).map(|(_, c)| c.clone());
+            let (ty, docs) = match found.and_then(|c| self.deref(c)) {
+                Some(param) => {
+                    let docs = docs_of(param.node);
+                    // 2.x wraps the schema; 3.0's Parameter Object is itself a string schema.
+                    let schema = if v3 { Some(param.clone()) } else { param.get("schema") };
+                    let ty = match schema {
+                        Some(schema) if schema.node.get("enum").is_some() || schema.node.get("$ref").is_some() => {
+                            let param_hint = format!("{hint}{}", naming::type_name(name, "Param"));
+                            match self.schema(&schema, &param_hint, None, 0).ty {
+                                ty @ (TypeRef::Named(_) | TypeRef::Primitive(_)) => ty,
+                                _ => TypeRef::Primitive(Primitive::String),
+                            }
+                        }
+                        Some(schema) if !v3 => match self.schema(&schema, hint, None, 0).ty {
+                            ty @ TypeRef::Primitive(_) => ty,
+                            _ => TypeRef::Primitive(Primitive::String),
+                        },
+                        _ => TypeRef::Primitive(Primitive::String),
+                    };
+                    (ty, docs)
+                }
+                None => (TypeRef::Primitive(Primitive::String), Default::default()),
+            };
+            params.push(ChannelParam {
+                name: Name { wire: name.to_owned(), rust: naming::field_name(name) },
+                ty,
+                docs,
+            });
+        }
+        let mut rust: Vec<String> = params.iter().map(|p| p.name.rust.clone()).collect();
+        naming::dedupe(rust.iter_mut(), true);
+        for (param, name) in params.iter_mut().zip(rust) {
+            param.name.rust = name;
+        }
+        params
+    }
+
+    /// The document's servers, with their URLs and the security schemes they name.
+    fn channel_servers(&mut self, root: &Ctx<'a>, v3: bool) -> Vec<ChannelServer> {
+        let mut out = Vec::new();
+        for (name, server) in root.entries("servers") {
+            let Some(server) = self.deref(server) else { continue };
+            let protocol = server.node.get("protocol").and_then(Node::as_str).unwrap_or("wss");
+            let url = if let Some(url) = server.node.get("url").and_then(Node::as_str) {
+                if url.contains("://") { url.to_owned() } else { format!("{protocol}://{url}") }
+            } else if let Some(host) = server.node.get("host").and_then(Node::as_str) {
+                let pathname = server.node.get("pathname").and_then(Node::as_str).unwrap_or("");
+                format!("{protocol}://{host}{pathname}")
+            } else {
+                let at = server.clone();
+                self.error(&at, "server has no `url` or `host`", if v3 { "`host` (and `protocol`)" } else { "`url`" });
+                continue;
+            };
+            let mut security = Vec::new();
+            for requirement in server.items("security") {
+                let names: Vec<(String, Option<Ctx<'a>>)> = if v3 {
+                    // 3.0: a Security Scheme Object or a reference to one.
+                    let key = requirement
+                        .node
+                        .get("$ref")
+                        .and_then(Node::as_str)
+                        .and_then(|r| r.rsplit('/').next())
+                        .map(str::to_owned)
+                        .unwrap_or_else(|| format!("{name}{}", security.len() + 1));
+                    vec![(key, self.deref(requirement.clone()))]
+                } else {
+                    // 2.x: `{scheme name: [scopes]}`, named under components.
+                    requirement
+                        .map_entries()
+                        .into_iter()
+                        .map(|(key, _)| {
+                            let scheme = root
+                                .get("components")
+                                .and_then(|c| c.get("securitySchemes"))
+                                .and_then(|s| s.get(key))
+                                .and_then(|s| self.deref(s));
+                            (key.to_owned(), scheme)
+                        })
+                        .collect()
+                };
+                for (key, scheme) in names {
+                    let Some(scheme) = scheme else {
+                        self.error(
+                            &requirement,
+                            format!("security requirement names `{key}`, which is not a declared security scheme"),
+                            "a scheme under `components.securitySchemes`",
+                        );
+                        continue;
+                    };
+                    if let Some(scheme) = self.security_scheme(&key, &scheme) {
+                        if !security.iter().any(|s: &SecurityScheme| s.name == scheme.name) {
+                            security.push(scheme);
+                        }
+                    }
+                }
+            }
+            out.push(ChannelServer {
+                name: Name {
+                    wire: name.to_owned(),
+                    rust: naming::field_name(name).trim_start_matches("r#").to_uppercase(),
+                },
+                url,
+                description: server.node.get("description").and_then(Node::as_str).map(|d| d.trim().to_owned()),
+                security,
+            });
+        }
+        let mut rust: Vec<String> = out.iter().map(|s| s.name.rust.clone()).collect();
+        naming::dedupe(rust.iter_mut(), false);
+        for (server, name) in out.iter_mut().zip(rust) {
+            server.name.rust = name;
+        }
+        out
+    }
+
+    /// An AsyncAPI security scheme as the generated code applies it.
+    fn security_scheme(&mut self, name: &str, scheme: &Ctx<'a>) -> Option<SecurityScheme> {
+        let kind_text = scheme.node.get("type").and_then(Node::as_str).unwrap_or_default();
+        let kind = match kind_text {
+            "httpApiKey" => {
+                let location = match scheme.node.get("in").and_then(Node::as_str) {
+                    Some("query") => ParamLocation::Query,
+                    Some("header") => ParamLocation::Header,
+                    Some("cookie") => ParamLocation::Cookie,
+                    _ => {
+                        let at = scheme.get("in").unwrap_or_else(|| scheme.clone());
+                        self.error(
+                            &at,
+                            "`httpApiKey` scheme without a valid `in`",
+                            "`in: query`, `header` or `cookie`",
+                        );
+                        return None;
+                    }
+                };
+                let Some(key) = scheme.node.get("name").and_then(Node::as_str).filter(|n| !n.is_empty()) else {
+                    let at = scheme.get("name").unwrap_or_else(|| scheme.clone());
+                    self.error(
+                        &at,
+                        "`httpApiKey` scheme without a `name`",
+                        "the header, query parameter or cookie name",
+                    );
+                    return None;
+                };
+                SecurityKind::ApiKey { location, name: key.to_owned() }
+            }
+            "http" => match scheme.node.get("scheme").and_then(Node::as_str).map(str::to_ascii_lowercase).as_deref() {
+                Some("bearer") => SecurityKind::Bearer,
+                Some("basic") => SecurityKind::Basic,
+                other => SecurityKind::Other(format!("http {}", other.unwrap_or_default())),
+            },
+            "" => {
+                self.error(scheme, "security scheme without a `type`", "a `type` such as `httpApiKey` or `http`");
+                return None;
+            }
+            other => SecurityKind::Other(other.to_owned()),
+        };
+        Some(SecurityScheme {
+            name: name.to_owned(),
+            kind,
+            description: scheme.node.get("description").and_then(Node::as_str).map(|d| d.trim().to_owned()),
+        })
+    }
+
+    /// A message and the schema of its payload. A payload written in place is one named type
+    /// however many channels, operations or component lists reach the message.
+    fn message(&mut self, name: &str, message: Ctx<'a>, direction: Direction) -> Option<(Message, Ctx<'a>)> {
         let message = self.deref(message)?;
         let Some(payload) = message.get("payload") else {
             self.warn(
@@ -193,13 +415,18 @@ impl<'a> Lowerer<'a> {
             _ => payload,
         };
         let hint = naming::type_name(name, "Message");
-        let ty = self.schema(&payload, &hint, None, 0).ty;
-        Some(Message {
+        let ty = if payload.node.get("$ref").is_some() || payload.node.as_map().is_none() {
+            self.schema(&payload, &hint, None, 0).ty
+        } else {
+            TypeRef::Named(self.named(Target { doc: payload.doc, pointer: payload.pointer.clone() }, &hint))
+        };
+        let message = Message {
             name: Name { wire: name.to_owned(), rust: naming::type_name(name, "Message") },
             direction,
             payload: ty,
             docs: docs_of(message.node),
-        })
+        };
+        Some((message, payload))
     }
 }
 

@@ -77,6 +77,12 @@ impl Lowerer<'_> {
             for m in &mut channel.messages {
                 remap_ref(&mut m.payload, &remap);
             }
+            for p in &mut channel.params {
+                remap_ref(&mut p.ty, &remap);
+            }
+            for ty in [&mut channel.query, &mut channel.headers, &mut channel.received].into_iter().flatten() {
+                remap_ref(ty, &remap);
+            }
         }
         drop_redundant_tags(&mut types, &api);
         api.operations.sort_by(|a, b| (&a.name.rust, &a.path, a.method).cmp(&(&b.name.rust, &b.path, b.method)));
@@ -361,7 +367,18 @@ fn drop_redundant_tags(types: &mut [TypeDef], api: &ir::Api) {
         }
     }
     api.webhooks.iter().filter_map(|h| h.payload.as_ref()).for_each(|b| named_in(&b.ty, &mut refs));
-    api.channels.iter().flat_map(|c| &c.messages).for_each(|m| named_in(&m.payload, &mut refs));
+    // A received message of a channel that receives several is only read through the channel's
+    // union of them.
+    for channel in &api.channels {
+        let receives = channel.messages.iter().filter(|m| m.direction == ir::Direction::Receive).count();
+        channel
+            .messages
+            .iter()
+            .filter(|m| m.direction == ir::Direction::Send || receives < 2)
+            .for_each(|m| named_in(&m.payload, &mut refs));
+        channel.params.iter().for_each(|p| named_in(&p.ty, &mut refs));
+        [&channel.query, &channel.headers].into_iter().flatten().for_each(|ty| named_in(ty, &mut refs));
+    }
     for id in refs {
         elsewhere[id.0] = true;
     }

@@ -137,6 +137,9 @@ pub(crate) struct Lowerer<'a> {
     pub warnings: Vec<Diagnostic>,
     /// Keys of the config's property unions (`unions: {Schema.Property: ...}`) applied so far.
     pub path_unions: std::collections::BTreeSet<String>,
+    /// True while a channel's received messages become one union: members may then share a
+    /// tag value (the later ones are reported as unreachable) and the union is still tagged.
+    pub repeated_tags: bool,
     pub api: ir::Api,
 }
 
@@ -155,6 +158,7 @@ pub fn lower(ws: &Workspace, config: &Config) -> Result<(ir::Api, Vec<Diagnostic
         reentered: std::collections::HashSet::new(),
         warnings: Vec::new(),
         path_unions: std::collections::BTreeSet::new(),
+        repeated_tags: false,
         api: ir::Api::default(),
     };
     let mut kinds = Vec::new();

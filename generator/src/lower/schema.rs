@@ -9,6 +9,7 @@ use crate::ir::{
     Docs, EnumVariant, Field, Name, Primitive, StringEnum, Struct, Tagging, TypeId, TypeKind, TypeRef, Union,
     UnionVariant,
 };
+use crate::load::Target;
 use crate::naming;
 use crate::node::{Node, Value};
 
@@ -877,7 +878,14 @@ impl<'a> Lowerer<'a> {
         }
     }
 
-    fn union(&mut self, s: &Ctx<'a>, members: Vec<Ctx<'a>>, hint: &str, target: Option<TypeId>, depth: u32) -> TypeRef {
+    pub(super) fn union(
+        &mut self,
+        s: &Ctx<'a>,
+        members: Vec<Ctx<'a>>,
+        hint: &str,
+        target: Option<TypeId>,
+        depth: u32,
+    ) -> TypeRef {
         let views: Vec<Option<ObjectView<'a>>> = members.iter().map(|m| self.view_of(m, depth)).collect();
         let mut variants = Vec::new();
         let tagging;
@@ -891,7 +899,7 @@ impl<'a> Lowerer<'a> {
             .and_then(|d| d.node.get("propertyName"))
             .and_then(Node::as_str)
             .map(str::to_owned)
-            .or_else(|| common_const_property(&views));
+            .or_else(|| common_const_property(&views, self.repeated_tags));
 
         if let Some(tag) = tag_property {
             let adjacent =
@@ -911,7 +919,10 @@ impl<'a> Lowerer<'a> {
                     .or_else(|| ref_name(member.node))
                     .unwrap_or_else(|| format!("Variant{}", variants.len() + 1));
                 let variant_hint = format!("{hint}{}", naming::type_name(&value, "Variant"));
-                let inline = member.node.get("$ref").is_none();
+                // A member that is already a named type (a message payload several places
+                // reach) stays that type.
+                let known = self.by_target.get(&Target { doc: member.doc, pointer: member.pointer.clone() }).copied();
+                let inline = member.node.get("$ref").is_none() && known.is_none();
                 let ty = match (&adjacent_content, view) {
                     // `adjacent_content` is set only when every member has that property.
                     (Some(content), Some(view)) => {
@@ -930,7 +941,10 @@ impl<'a> Lowerer<'a> {
                             Some(self.object(member, rest, &variant_hint, None, depth + 1))
                         }
                     }
-                    _ => Some(self.schema(member, &variant_hint, None, depth + 1).ty),
+                    _ => Some(match known {
+                        Some(id) => TypeRef::Named(id),
+                        None => self.schema(member, &variant_hint, None, depth + 1).ty,
+                    }),
                 };
                 variants.push(UnionVariant {
                     name: Name { rust: naming::variant_name(&value, "Variant"), wire: value },
@@ -965,7 +979,11 @@ impl<'a> Lowerer<'a> {
                     .or_else(|| member.node.get("title").and_then(Node::as_str).map(str::to_owned))
                     .unwrap_or_else(|| shape_name(member.node, i));
                 let variant_hint = format!("{hint}{}", naming::type_name(&label, "Variant"));
-                let ty = self.schema(member, &variant_hint, None, depth + 1).ty;
+                let known = self.by_target.get(&Target { doc: member.doc, pointer: member.pointer.clone() }).copied();
+                let ty = match known {
+                    Some(id) => TypeRef::Named(id),
+                    None => self.schema(member, &variant_hint, None, depth + 1).ty,
+                };
                 variants.push(UnionVariant {
                     name: Name { rust: naming::variant_name(&label, "Variant"), wire: label },
                     ty: Some(ty),
@@ -1002,7 +1020,7 @@ fn string_format(node: &Node) -> Primitive {
 }
 
 /// A property every member fixes to a distinct string: the natural tag of the union.
-fn common_const_property(views: &[Option<ObjectView<'_>>]) -> Option<String> {
+fn common_const_property(views: &[Option<ObjectView<'_>>], repeats: bool) -> Option<String> {
     if views.len() < 2 || views.iter().any(Option::is_none) {
         return None;
     }
@@ -1012,7 +1030,7 @@ fn common_const_property(views: &[Option<ObjectView<'_>>]) -> Option<String> {
         for view in views.iter().flatten() {
             match view.prop(name).and_then(|p| const_string(p.node)) {
                 Some(v) => {
-                    if !values.insert(v) {
+                    if !values.insert(v) && !repeats {
                         continue 'candidates;
                     }
                 }

@@ -1,0 +1,1021 @@
+//! The listener: one task per connection that connects, keeps alive, reconnects and decodes.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use futures_util::{SinkExt, Stream, StreamExt};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use tokio::net::TcpStream;
+use tokio::sync::{Semaphore, mpsc, oneshot, watch};
+use tokio::task::JoinHandle;
+use tokio::time::{Instant, sleep, sleep_until, timeout};
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::handshake::client::Request;
+use tokio_tungstenite::tungstenite::http::HeaderValue;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use tokio_tungstenite::tungstenite::{self, Bytes, Message};
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+use tracing::Instrument;
+
+use crate::secret::Secret;
+
+/// One thing a [`Connection`] yields.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Item<E> {
+    /// A decoded event (one per event of a batch).
+    Event(E),
+    /// An event of a kind this crate does not know, as received.
+    Unknown(serde_json::Value),
+    /// An event or frame that did not decode.
+    Malformed(Malformed),
+    /// A change of the connection's state, in order with the events.
+    State(State),
+}
+
+/// An event or frame that did not decode.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Malformed {
+    /// The raw JSON text of the event (or of the whole frame).
+    pub raw: String,
+    /// The decoder's error, with the path to the offending value.
+    pub error: String,
+}
+
+impl Malformed {
+    /// A malformed item from raw bytes (shown lossily when they are not UTF-8) and an error.
+    pub fn new(raw: &[u8], error: impl fmt::Display) -> Self {
+        Malformed { raw: String::from_utf8_lossy(raw).into_owned(), error: error.to_string() }
+    }
+}
+
+/// The state of a connection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum State {
+    /// Not connected yet (only seen through [`Connection::state`] before the first connect).
+    Connecting,
+    /// The upgrade succeeded; frames are being read.
+    Connected,
+    /// The connection failed or was lost: waiting `delay`, then retry number `attempt`.
+    Reconnecting {
+        /// 1 for the first retry after a loss, then 2, 3... (reset once a connection works).
+        attempt: u32,
+        /// How long the listener waits before this attempt.
+        delay: Duration,
+        /// Why the previous connection or attempt ended.
+        reason: String,
+    },
+    /// The resync hook finished after a reconnect; events of the new connection follow.
+    Resync,
+    /// The server answered the upgrade with 401 or 403. Terminal: nothing is retried.
+    AuthFailed {
+        /// The HTTP status of the answer.
+        status: u16,
+    },
+    /// Closed on request. Terminal.
+    Closed,
+    /// Given up (attempts exhausted, invalid URL or credentials). Terminal.
+    Failed(String),
+}
+
+impl State {
+    /// True for the states after which the stream ends.
+    pub fn is_terminal(&self) -> bool {
+        matches!(self, State::AuthFailed { .. } | State::Closed | State::Failed(_))
+    }
+}
+
+/// How a frame (its payload bytes) becomes items: pushes one item per event of the frame.
+/// Generated crates pass a plain function per channel.
+pub type DecodeFn<E> = fn(&[u8], &mut Vec<Item<E>>);
+
+/// Characters escaped in query parameters added by [`Auth::query`]: all but the unreserved.
+const QUERY: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+
+/// Credentials sent with the upgrade request. `Debug` never shows their values.
+#[derive(Clone, Debug, Default)]
+pub struct Auth {
+    cookies: Vec<(String, Secret)>,
+    headers: Vec<(String, Secret)>,
+    query: Vec<(String, Secret)>,
+}
+
+impl Auth {
+    /// No credentials.
+    pub fn new() -> Self {
+        Auth::default()
+    }
+
+    /// A cookie. All cookies go in one header, `Cookie: a=1; b=2`, in the order given.
+    pub fn cookie(mut self, name: impl Into<String>, value: Secret) -> Self {
+        self.cookies.push((name.into(), value));
+        self
+    }
+
+    /// A request header.
+    pub fn header(mut self, name: impl Into<String>, value: Secret) -> Self {
+        self.headers.push((name.into(), value));
+        self
+    }
+
+    /// A query parameter appended to the URL, percent-encoded.
+    pub fn query(mut self, name: impl Into<String>, value: Secret) -> Self {
+        self.query.push((name.into(), value));
+        self
+    }
+
+    /// `Authorization: Bearer <token>`.
+    pub fn bearer(self, token: Secret) -> Self {
+        let value = Secret::new(format!("Bearer {}", token.expose()));
+        self.header("Authorization", value)
+    }
+
+    /// The upgrade request for `url` with these credentials.
+    fn request(&self, url: &str) -> Result<Request, String> {
+        let mut url = url.to_owned();
+        for (name, value) in &self.query {
+            url.push(if url.contains('?') { '&' } else { '?' });
+            url.extend(utf8_percent_encode(name, QUERY));
+            url.push('=');
+            url.extend(utf8_percent_encode(value.expose(), QUERY));
+        }
+        let mut request = url.into_client_request().map_err(|e| format!("invalid WebSocket URL: {e}"))?;
+        let headers = request.headers_mut();
+        for (name, value) in &self.headers {
+            let name = tungstenite::http::HeaderName::from_bytes(name.as_bytes())
+                .map_err(|_| format!("invalid header name `{name}`"))?;
+            let mut value =
+                HeaderValue::from_str(value.expose()).map_err(|_| format!("invalid value of header `{name}`"))?;
+            value.set_sensitive(true);
+            headers.append(name, value);
+        }
+        if !self.cookies.is_empty() {
+            let mut line = String::new();
+            for (name, value) in &self.cookies {
+                if !line.is_empty() {
+                    line.push_str("; ");
+                }
+                line.push_str(name);
+                line.push('=');
+                line.push_str(value.expose());
+            }
+            let mut value = HeaderValue::from_str(&line).map_err(|_| "invalid cookie value".to_owned())?;
+            value.set_sensitive(true);
+            headers.append(tungstenite::http::header::COOKIE, value);
+        }
+        Ok(request)
+    }
+}
+
+/// Delays between connection attempts: exponential, with full jitter (each delay is drawn
+/// uniformly between zero and `min(max, initial × multiplier^(attempt-1))`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Backoff {
+    /// Upper bound of the first delay.
+    pub initial: Duration,
+    /// Upper bound of every delay.
+    pub max: Duration,
+    /// Growth of the bound per attempt.
+    pub multiplier: f64,
+    /// Attempts after which the listener gives up ([`State::Failed`]); `None`: never.
+    pub max_attempts: Option<u32>,
+}
+
+impl Default for Backoff {
+    fn default() -> Self {
+        Backoff {
+            initial: Duration::from_millis(250),
+            max: Duration::from_secs(30),
+            multiplier: 2.0,
+            max_attempts: None,
+        }
+    }
+}
+
+impl Backoff {
+    /// The bound of the delay before attempt `attempt` (1-based).
+    pub fn ceiling(&self, attempt: u32) -> Duration {
+        let exponent = attempt.saturating_sub(1).min(1024) as i32;
+        let factor = if self.multiplier.is_finite() && self.multiplier >= 1.0 { self.multiplier } else { 1.0 };
+        let bound = self.initial.as_secs_f64() * factor.powi(exponent);
+        if !bound.is_finite() || bound >= self.max.as_secs_f64() { self.max } else { Duration::from_secs_f64(bound) }
+    }
+
+    /// A delay before attempt `attempt`: uniform in `0..=ceiling(attempt)`.
+    pub fn delay(&self, attempt: u32) -> Duration {
+        let ceiling = self.ceiling(attempt);
+        let nanos = u64::try_from(ceiling.as_nanos()).unwrap_or(u64::MAX);
+        Duration::from_nanos(fastrand::u64(0..=nanos))
+    }
+}
+
+/// What the listener does when the buffer between it and the consumer is full.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Overflow {
+    /// Stop reading the socket until there is room: TCP back-pressure reaches the server and
+    /// memory stays bounded. The idle timeout does not run meanwhile.
+    #[default]
+    Wait,
+    /// Drop the new item and count it ([`Connection::dropped`]); terminal states are never dropped.
+    DropNewest,
+}
+
+/// Settings of a [`Listener`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Options {
+    /// How often the listener sends a ping. Default 15 s.
+    pub ping_interval: Duration,
+    /// A connection over which no frame at all (data, ping, pong) arrived for this long while
+    /// the listener waited for one is dead and replaced. Default 45 s.
+    pub idle_timeout: Duration,
+    /// Bound of the TCP connect, TLS and upgrade of one attempt. Default 10 s.
+    pub connect_timeout: Duration,
+    /// Delays between attempts.
+    pub backoff: Backoff,
+    /// Items held between the connection task and the consumer. Default 1024.
+    pub buffer: usize,
+    /// What happens when that buffer is full.
+    pub overflow: Overflow,
+    /// The largest message (and frame) accepted; a larger one ends the connection. Default 16 MiB.
+    pub max_message_size: usize,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            ping_interval: Duration::from_secs(15),
+            idle_timeout: Duration::from_secs(45),
+            connect_timeout: Duration::from_secs(10),
+            backoff: Backoff::default(),
+            buffer: 1024,
+            overflow: Overflow::Wait,
+            max_message_size: 16 << 20,
+        }
+    }
+}
+
+type Hook = Arc<dyn Fn() -> Pin<Box<dyn Future<Output = ()> + Send>> + Send + Sync>;
+
+/// A listener not yet connected: the builder of a [`Connection`].
+pub struct Listener<E> {
+    url: String,
+    decode: DecodeFn<E>,
+    auth: Auth,
+    options: Options,
+    resync: Option<Hook>,
+    correlate: Option<String>,
+}
+
+impl<E> fmt::Debug for Listener<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Listener")
+            .field("url", &self.url)
+            .field("auth", &self.auth)
+            .field("options", &self.options)
+            .field("resync", &self.resync.is_some())
+            .finish()
+    }
+}
+
+impl<E: Send + 'static> Listener<E> {
+    /// A listener of `url` (`ws://` or `wss://`) whose frames `decode` turns into items.
+    pub fn new(url: impl Into<String>, decode: DecodeFn<E>) -> Self {
+        Listener {
+            url: url.into(),
+            decode,
+            auth: Auth::new(),
+            options: Options::default(),
+            resync: None,
+            correlate: None,
+        }
+    }
+
+    /// Enables [`Sender::request_json`]: `pointer` is the JSON pointer (`/id`, say) of the
+    /// correlation id in the server's replies. A frame whose value there (a string, or a
+    /// number read as its decimal text) matches a waiting request goes to that request, not
+    /// to the stream.
+    pub fn correlate(mut self, pointer: impl Into<String>) -> Self {
+        self.correlate = Some(pointer.into());
+        self
+    }
+
+    /// Credentials of the upgrade request.
+    pub fn auth(mut self, auth: Auth) -> Self {
+        self.auth = auth;
+        self
+    }
+
+    /// Settings.
+    pub fn options(mut self, options: Options) -> Self {
+        self.options = options;
+        self
+    }
+
+    /// Runs `hook(context.clone())` after every *re*connect (not the first connect), before
+    /// frames of the new connection are read; then yields [`State::Resync`]. Events missed
+    /// during the gap can be fetched there (over REST, for example).
+    pub fn on_resync<C, F, Fut>(mut self, context: C, hook: F) -> Self
+    where
+        C: Clone + Send + Sync + 'static,
+        F: Fn(C) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        self.resync = Some(Arc::new(move || Box::pin(hook(context.clone()))));
+        self
+    }
+
+    /// Spawns the connection task (this needs a tokio runtime) and returns the stream of items.
+    pub fn connect(self) -> Connection<E> {
+        let buffer = self.options.buffer.clamp(1, Semaphore::MAX_PERMITS);
+        let (tx, rx) = mpsc::unbounded_channel();
+        let room = Arc::new(Semaphore::new(buffer));
+        let (state_tx, state) = watch::channel(State::Connecting);
+        let (close_tx, close_rx) = watch::channel(false);
+        let (out_tx, out_rx) = mpsc::channel(64);
+        let dropped = Arc::new(AtomicU64::new(0));
+        let span = tracing::info_span!("ws_listener", url = %redacted(&self.url));
+        let task = Task {
+            url: self.url,
+            decode: self.decode,
+            auth: self.auth,
+            options: self.options,
+            resync: self.resync,
+            items: Handoff { tx, room: room.clone(), buffer },
+            state: state_tx,
+            close: close_rx,
+            outgoing: out_rx,
+            dropped: dropped.clone(),
+            batch: Vec::new(),
+            correlate: self.correlate.clone(),
+            pending: HashMap::new(),
+        };
+        let handle = tokio::spawn(task.run().instrument(span));
+        Connection {
+            rx,
+            current: Vec::new().into_iter(),
+            held: 0,
+            room,
+            buffer,
+            state,
+            closer: Closer { tx: Arc::new(close_tx) },
+            sender: Sender { tx: out_tx, correlates: self.correlate.is_some() },
+            dropped,
+            task: Some(handle),
+            done: false,
+        }
+    }
+}
+
+/// The URL without its query (which may hold credentials), for logs.
+fn redacted(url: &str) -> &str {
+    url.split(['?', '#']).next().unwrap_or(url)
+}
+
+/// A running listener: a [`Stream`] of [`Item`]s that ends after a terminal [`State`]
+/// ([`State::AuthFailed`], [`State::Closed`], [`State::Failed`]). Dropping it closes the
+/// connection and stops its task.
+pub struct Connection<E> {
+    /// Items come in batches (those of one frame, at most `buffer`), each holding one permit
+    /// of `room` per item until the consumer has taken its last item.
+    rx: mpsc::UnboundedReceiver<Vec<Item<E>>>,
+    current: std::vec::IntoIter<Item<E>>,
+    held: usize,
+    room: Arc<Semaphore>,
+    buffer: usize,
+    state: watch::Receiver<State>,
+    closer: Closer,
+    sender: Sender,
+    dropped: Arc<AtomicU64>,
+    task: Option<JoinHandle<()>>,
+    done: bool,
+}
+
+impl<E> fmt::Debug for Connection<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Connection").field("state", &*self.state.borrow()).finish_non_exhaustive()
+    }
+}
+
+impl<E> Connection<E> {
+    /// The latest state (for health checks); may be ahead of the items not yet consumed.
+    pub fn state(&self) -> State {
+        self.state.borrow().clone()
+    }
+
+    /// A handle that closes the connection from another task (on SIGTERM, say).
+    pub fn closer(&self) -> Closer {
+        self.closer.clone()
+    }
+
+    /// A handle that sends messages to the server.
+    pub fn sender(&self) -> Sender {
+        self.sender.clone()
+    }
+
+    /// Items waiting in the buffer (never more than [`Options::buffer`]).
+    pub fn buffered_len(&self) -> usize {
+        self.buffer.saturating_sub(self.room.available_permits())
+    }
+
+    /// Items dropped because the buffer was full ([`Overflow::DropNewest`]).
+    pub fn dropped(&self) -> u64 {
+        self.dropped.load(Ordering::Relaxed)
+    }
+
+    /// Closes the connection (a Close frame, then a bounded wait for the server's) and waits
+    /// for the task to end. Items still buffered remain readable; the stream then yields
+    /// [`State::Closed`] and ends.
+    pub async fn close(&mut self) {
+        self.closer.close();
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+// Nothing is pinned structurally: the items are only moved out of their buffers.
+impl<E> Unpin for Connection<E> {}
+
+impl<E> Stream for Connection<E> {
+    type Item = Item<E>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Item<E>>> {
+        if self.done {
+            return Poll::Ready(None);
+        }
+        let this = &mut *self;
+        if let Some(item) = this.current.next() {
+            if this.current.len() == 0 {
+                this.room.add_permits(std::mem::take(&mut this.held));
+            }
+            return Poll::Ready(Some(item));
+        }
+        match this.rx.poll_recv(cx) {
+            Poll::Ready(Some(batch)) => {
+                this.held = batch.len();
+                this.current = batch.into_iter();
+                match this.current.next() {
+                    Some(item) => {
+                        if this.current.len() == 0 {
+                            this.room.add_permits(std::mem::take(&mut this.held));
+                        }
+                        Poll::Ready(Some(item))
+                    }
+                    None => {
+                        this.room.add_permits(std::mem::take(&mut this.held));
+                        cx.waker().wake_by_ref();
+                        Poll::Pending
+                    }
+                }
+            }
+            Poll::Ready(None) => {
+                // The task ended: its terminal state comes last, whatever the buffer held.
+                self.done = true;
+                let state = self.state.borrow().clone();
+                let state =
+                    if state.is_terminal() { state } else { State::Failed("the connection task ended".to_owned()) };
+                Poll::Ready(Some(Item::State(state)))
+            }
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+impl<E> Drop for Connection<E> {
+    fn drop(&mut self) {
+        self.room.close();
+        self.closer.close();
+    }
+}
+
+/// Closes a [`Connection`] from anywhere; cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Closer {
+    tx: Arc<watch::Sender<bool>>,
+}
+
+impl Closer {
+    /// Asks the connection to close: it sends a Close frame and ends with [`State::Closed`].
+    pub fn close(&self) {
+        self.tx.send_replace(true);
+    }
+}
+
+/// Why a message was not sent.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum SendError {
+    /// The connection is closed or gave up.
+    Closed,
+    /// The connection was lost before the message was written.
+    Disconnected(String),
+    /// The value did not serialize.
+    Encode(serde_json::Error),
+    /// No reply came in time ([`Sender::request_json`]).
+    Timeout,
+    /// [`Sender::request_json`] on a listener without [`Listener::correlate`].
+    NotCorrelated,
+}
+
+impl fmt::Display for SendError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SendError::Closed => f.write_str("the WebSocket connection is closed"),
+            SendError::Disconnected(reason) => write!(f, "the WebSocket connection was lost: {reason}"),
+            SendError::Encode(e) => write!(f, "the message did not serialize: {e}"),
+            SendError::Timeout => f.write_str("no reply came in time"),
+            SendError::NotCorrelated => f.write_str("the listener has no correlation id pointer for replies"),
+        }
+    }
+}
+
+impl std::error::Error for SendError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            SendError::Encode(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+type Reply = oneshot::Sender<Result<serde_json::Value, SendError>>;
+
+struct Outgoing {
+    message: Message,
+    done: oneshot::Sender<Result<(), SendError>>,
+    /// For a request: its correlation id and where the reply goes.
+    reply: Option<(String, Reply)>,
+}
+
+/// Sends messages to the server over a [`Connection`]; cheap to clone. A message sent while
+/// the listener reconnects waits for the next connection.
+#[derive(Clone, Debug)]
+pub struct Sender {
+    tx: mpsc::Sender<Outgoing>,
+    correlates: bool,
+}
+
+impl fmt::Debug for Outgoing {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Outgoing").finish_non_exhaustive()
+    }
+}
+
+impl Sender {
+    /// Sends a text message; resolves once it is written to the socket.
+    pub async fn send_text(&self, text: String) -> Result<(), SendError> {
+        let (done, result) = oneshot::channel();
+        self.tx
+            .send(Outgoing { message: Message::text(text), done, reply: None })
+            .await
+            .map_err(|_| SendError::Closed)?;
+        result.await.unwrap_or(Err(SendError::Closed))
+    }
+
+    /// Sends `value` as a JSON text message and waits up to `timeout` (sending included) for
+    /// the server's reply carrying correlation id `id` (see [`Listener::correlate`]). A
+    /// connection lost before the reply fails the request ([`SendError::Disconnected`]).
+    pub async fn request_json<T: serde::Serialize + ?Sized>(
+        &self,
+        value: &T,
+        id: impl Into<String>,
+        timeout: Duration,
+    ) -> Result<serde_json::Value, SendError> {
+        if !self.correlates {
+            return Err(SendError::NotCorrelated);
+        }
+        let text = serde_json::to_string(value).map_err(SendError::Encode)?;
+        let (done, written) = oneshot::channel();
+        let (reply, replied) = oneshot::channel();
+        let exchange = async {
+            let outgoing = Outgoing { message: Message::text(text), done, reply: Some((id.into(), reply)) };
+            self.tx.send(outgoing).await.map_err(|_| SendError::Closed)?;
+            written.await.unwrap_or(Err(SendError::Closed))?;
+            replied.await.unwrap_or(Err(SendError::Closed))
+        };
+        tokio::time::timeout(timeout, exchange).await.unwrap_or(Err(SendError::Timeout))
+    }
+
+    /// Sends `value` as a JSON text message.
+    pub async fn send_json<T: serde::Serialize + ?Sized>(&self, value: &T) -> Result<(), SendError> {
+        let text = serde_json::to_string(value).map_err(SendError::Encode)?;
+        self.send_text(text).await
+    }
+}
+
+type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+/// How one connection ended.
+enum End {
+    /// Lost (or never made): retry. `worked` tells whether it delivered frames or stayed up.
+    Lost { reason: String, worked: bool },
+    /// Terminal.
+    Stop(State),
+}
+
+struct Task<E> {
+    url: String,
+    decode: DecodeFn<E>,
+    auth: Auth,
+    options: Options,
+    resync: Option<Hook>,
+    items: Handoff<E>,
+    state: watch::Sender<State>,
+    close: watch::Receiver<bool>,
+    outgoing: mpsc::Receiver<Outgoing>,
+    dropped: Arc<AtomicU64>,
+    batch: Vec<Item<E>>,
+    correlate: Option<String>,
+    /// Requests written and waiting for their reply, by correlation id.
+    pending: HashMap<String, Reply>,
+}
+
+impl<E: Send + 'static> Task<E> {
+    async fn run(mut self) {
+        let terminal = self.connections().await;
+        if !matches!(terminal, State::Closed) {
+            tracing::warn!(state = ?terminal, "WebSocket listener stopped");
+        }
+        self.state.send_replace(terminal);
+        // Dropping `self.items` ends the stream, which then yields the terminal state.
+    }
+
+    /// Connects, reads, and reconnects until a terminal state.
+    async fn connections(&mut self) -> State {
+        let request = match self.auth.request(&self.url) {
+            Ok(request) => request,
+            Err(e) => return State::Failed(e),
+        };
+        let mut attempt: u32 = 0;
+        let mut connected_before = false;
+        loop {
+            let end = match self.open(request.clone()).await {
+                Err(end) => end,
+                Ok(socket) => {
+                    let reconnect = connected_before;
+                    connected_before = true;
+                    let end = self.serve(socket, reconnect).await;
+                    let reason = match &end {
+                        End::Lost { reason, .. } => reason.clone(),
+                        End::Stop(state) => format!("{state:?}"),
+                    };
+                    for (_, reply) in self.pending.drain() {
+                        let _ = reply.send(Err(SendError::Disconnected(reason.clone())));
+                    }
+                    end
+                }
+            };
+            let reason = match end {
+                End::Stop(state) => return state,
+                End::Lost { reason, worked } => {
+                    if worked {
+                        attempt = 0;
+                    }
+                    reason
+                }
+            };
+            attempt = attempt.saturating_add(1);
+            if let Some(max) = self.options.backoff.max_attempts {
+                if attempt > max {
+                    return State::Failed(format!("gave up after {max} attempts: {reason}"));
+                }
+            }
+            let delay = self.options.backoff.delay(attempt);
+            tracing::warn!(attempt, delay_ms = delay.as_millis() as u64, reason = %reason, "WebSocket reconnecting");
+            if self.emit(State::Reconnecting { attempt, delay, reason }).await.is_err() {
+                return State::Closed;
+            }
+            tokio::select! {
+                _ = sleep(delay) => {}
+                _ = closing(&mut self.close) => return State::Closed,
+                _ = self.items.closed() => return State::Closed,
+            }
+        }
+    }
+
+    /// One connection attempt, bounded by the connect timeout.
+    async fn open(&mut self, request: Request) -> Result<Socket, End> {
+        let config = WebSocketConfig::default()
+            .max_message_size(Some(self.options.max_message_size))
+            .max_frame_size(Some(self.options.max_message_size));
+        let attempt = timeout(
+            self.options.connect_timeout,
+            tokio_tungstenite::connect_async_with_config(request, Some(config), true),
+        );
+        let result = tokio::select! {
+            result = attempt => result,
+            _ = closing(&mut self.close) => return Err(End::Stop(State::Closed)),
+            _ = self.items.closed() => return Err(End::Stop(State::Closed)),
+        };
+        match result {
+            Ok(Ok((socket, _))) => Ok(socket),
+            Ok(Err(tungstenite::Error::Http(response))) => {
+                let status = response.status().as_u16();
+                if status == 401 || status == 403 {
+                    Err(End::Stop(State::AuthFailed { status }))
+                } else {
+                    Err(End::Lost { reason: format!("upgrade answered HTTP {status}"), worked: false })
+                }
+            }
+            Ok(Err(e @ (tungstenite::Error::Url(_) | tungstenite::Error::HttpFormat(_)))) => {
+                Err(End::Stop(State::Failed(format!("invalid WebSocket request: {e}"))))
+            }
+            Ok(Err(e)) => Err(End::Lost { reason: format!("connect failed: {e}"), worked: false }),
+            Err(_) => Err(End::Lost {
+                reason: format!("connect timed out after {:?}", self.options.connect_timeout),
+                worked: false,
+            }),
+        }
+    }
+
+    /// Reads one connection until it ends.
+    async fn serve(&mut self, mut socket: Socket, reconnect: bool) -> End {
+        let started = Instant::now();
+        let mut frames = false;
+        let stay = self.options.backoff.max;
+        let worked = |frames: bool| frames || started.elapsed() >= stay;
+        tracing::info!(reconnect, "WebSocket connected");
+        if self.emit(State::Connected).await.is_err() {
+            return self.finish(socket).await;
+        }
+        if reconnect {
+            if let Some(hook) = self.resync.clone() {
+                tokio::select! {
+                    _ = hook() => {}
+                    _ = closing(&mut self.close) => return self.finish(socket).await,
+                    _ = self.items.closed() => return self.finish(socket).await,
+                }
+            }
+            if self.emit(State::Resync).await.is_err() {
+                return self.finish(socket).await;
+            }
+        }
+        let ping_every = self.options.ping_interval.max(Duration::from_millis(1));
+        let idle = self.options.idle_timeout;
+        let mut next_ping = Instant::now() + ping_every;
+        // Moved forward after every frame without touching the timer; the timer, set to the
+        // earlier of the next ping and the deadline, checks it when it fires.
+        let mut deadline = Instant::now() + idle;
+        let timer = sleep_until(next_ping.min(deadline));
+        tokio::pin!(timer);
+        // One close future for the whole connection (not one per frame).
+        let close = closing_owned(self.close.clone());
+        tokio::pin!(close);
+        let mut outgoing_open = true;
+        loop {
+            tokio::select! {
+                biased;
+                _ = &mut close => return self.finish(socket).await,
+                frame = socket.next() => {
+                    let message = match frame {
+                        Some(Ok(message)) => message,
+                        Some(Err(e)) => return End::Lost { reason: format!("read failed: {e}"), worked: worked(frames) },
+                        None => return End::Lost { reason: "the server closed the connection".to_owned(), worked: worked(frames) },
+                    };
+                    let payload: Option<&[u8]> = match &message {
+                        Message::Text(text) => Some(text.as_bytes()),
+                        Message::Binary(bytes) => Some(bytes),
+                        Message::Close(frame) => {
+                            let reason = match frame {
+                                Some(frame) => format!("the server closed the connection ({} {})", u16::from(frame.code), frame.reason),
+                                None => "the server closed the connection".to_owned(),
+                            };
+                            return End::Lost { reason, worked: worked(frames) };
+                        }
+                        // Pongs to pings are queued by tungstenite and flushed on the next read.
+                        Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => None,
+                    };
+                    if let Some(payload) = payload {
+                        frames = true;
+                        if !self.pending.is_empty() && self.take_reply(payload) {
+                            deadline = Instant::now() + idle;
+                            continue;
+                        }
+                        (self.decode)(payload, &mut self.batch);
+                        if self.flush_batch().await.is_err() {
+                            return self.finish(socket).await;
+                        }
+                    }
+                    // Idle time counts only while waiting for a frame, not while the buffer was full.
+                    deadline = Instant::now() + idle;
+                }
+                _ = &mut timer => {
+                    let now = Instant::now();
+                    if now >= deadline {
+                        return End::Lost { reason: format!("no frame for {idle:?}"), worked: worked(frames) };
+                    }
+                    if now >= next_ping {
+                        next_ping = now + ping_every;
+                        match tokio::time::timeout_at(deadline, socket.send(Message::Ping(Bytes::new()))).await {
+                            Ok(Ok(())) => {}
+                            Ok(Err(e)) => return End::Lost { reason: format!("ping failed: {e}"), worked: worked(frames) },
+                            Err(_) => return End::Lost { reason: format!("no frame for {idle:?}"), worked: worked(frames) },
+                        }
+                    }
+                    timer.as_mut().reset(next_ping.min(deadline));
+                }
+                out = self.outgoing.recv(), if outgoing_open => {
+                    let Some(Outgoing { message, done, reply }) = out else {
+                        outgoing_open = false;
+                        continue;
+                    };
+                    match tokio::time::timeout_at(deadline, socket.send(message)).await {
+                        Ok(Ok(())) => {
+                            if let Some((id, reply)) = reply {
+                                self.pending.retain(|_, waiting| !waiting.is_closed());
+                                self.pending.insert(id, reply);
+                            }
+                            let _ = done.send(Ok(()));
+                        }
+                        Ok(Err(e)) => {
+                            let reason = format!("write failed: {e}");
+                            let _ = done.send(Err(SendError::Disconnected(reason.clone())));
+                            return End::Lost { reason, worked: worked(frames) };
+                        }
+                        Err(_) => {
+                            let reason = format!("write blocked for {idle:?}");
+                            let _ = done.send(Err(SendError::Disconnected(reason.clone())));
+                            return End::Lost { reason, worked: worked(frames) };
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Hands a frame that replies to a waiting request to it; false for any other frame.
+    fn take_reply(&mut self, payload: &[u8]) -> bool {
+        let Some(pointer) = &self.correlate else { return false };
+        let Ok(value) = serde_json::from_slice::<serde_json::Value>(payload) else { return false };
+        let id = match value.pointer(pointer) {
+            Some(serde_json::Value::String(id)) => id.clone(),
+            Some(serde_json::Value::Number(id)) => id.to_string(),
+            _ => return false,
+        };
+        match self.pending.remove(&id) {
+            Some(reply) => {
+                let _ = reply.send(Ok(value));
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Closes on request: a Close frame, then a bounded wait for the server's answer.
+    async fn finish(&mut self, mut socket: Socket) -> End {
+        let bound = self.options.connect_timeout.min(Duration::from_secs(2));
+        let _ = timeout(bound, async {
+            if socket.close(None).await.is_ok() {
+                while let Some(Ok(_)) = socket.next().await {}
+            }
+        })
+        .await;
+        End::Stop(State::Closed)
+    }
+
+    /// Hands one state to the consumer (always waits for room: states are never dropped).
+    async fn emit(&mut self, state: State) -> Result<(), ()> {
+        self.state.send_replace(state.clone());
+        let mut batch = std::mem::take(&mut self.batch);
+        batch.push(Item::State(state));
+        let sent = tokio::select! {
+            sent = self.items.send_waiting(&mut batch) => sent,
+            _ = closing(&mut self.close) => Err(()),
+        };
+        batch.clear();
+        self.batch = batch;
+        sent
+    }
+
+    /// Hands the decoded items of one frame to the consumer, by the overflow policy.
+    async fn flush_batch(&mut self) -> Result<(), ()> {
+        if self.batch.is_empty() {
+            return Ok(());
+        }
+        let mut batch = std::mem::take(&mut self.batch);
+        let result = match self.options.overflow {
+            Overflow::Wait => tokio::select! {
+                sent = self.items.send_waiting(&mut batch) => sent,
+                _ = closing(&mut self.close) => Err(()),
+            },
+            Overflow::DropNewest => {
+                let dropped = self.items.send_dropping(&mut batch);
+                if dropped > 0 {
+                    self.dropped.fetch_add(dropped as u64, Ordering::Relaxed);
+                }
+                if self.items.tx.is_closed() { Err(()) } else { Ok(()) }
+            }
+        };
+        batch.clear();
+        self.batch = batch;
+        result
+    }
+}
+
+/// The producer's end of the buffer: batches on an unbounded channel, bounded in items by the
+/// permits of `room` (one per item, given back by the consumer).
+struct Handoff<E> {
+    tx: mpsc::UnboundedSender<Vec<Item<E>>>,
+    room: Arc<Semaphore>,
+    buffer: usize,
+}
+
+impl<E> Handoff<E> {
+    /// Resolves when the consumer is gone.
+    async fn closed(&self) {
+        self.tx.closed().await
+    }
+
+    /// Sends every item of `batch` (leaving it empty), waiting for room as needed.
+    async fn send_waiting(&self, batch: &mut Vec<Item<E>>) -> Result<(), ()> {
+        while !batch.is_empty() {
+            let n = batch.len().min(self.buffer);
+            // The consumer closes `room` when it goes away.
+            self.room.acquire_many(n as u32).await.map_err(|_| ())?.forget();
+            let chunk = if n == batch.len() { std::mem::take(batch) } else { batch.drain(..n).collect() };
+            self.tx.send(chunk).map_err(|_| ())?;
+        }
+        Ok(())
+    }
+
+    /// Sends what fits of `batch` without waiting and drops the rest; returns how many it dropped.
+    fn send_dropping(&self, batch: &mut Vec<Item<E>>) -> usize {
+        let mut n = batch.len().min(self.room.available_permits());
+        while n > 0 {
+            match self.room.try_acquire_many(n as u32) {
+                Ok(permits) => {
+                    permits.forget();
+                    break;
+                }
+                Err(_) => n = n.min(self.room.available_permits()),
+            }
+        }
+        let dropped = batch.len() - n;
+        batch.truncate(n);
+        if n > 0 {
+            let _ = self.tx.send(std::mem::take(batch));
+        }
+        dropped
+    }
+}
+
+/// Resolves once a close was requested (or every [`Closer`] and the [`Connection`] are gone).
+async fn closing(close: &mut watch::Receiver<bool>) {
+    let _ = close.wait_for(|closed| *closed).await;
+}
+
+/// [`closing`] on its own receiver, for a future that lives across loop iterations.
+async fn closing_owned(mut close: watch::Receiver<bool>) {
+    closing(&mut close).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_to_its_bound_with_full_jitter() {
+        let backoff = Backoff {
+            initial: Duration::from_millis(100),
+            max: Duration::from_secs(1),
+            multiplier: 2.0,
+            max_attempts: None,
+        };
+        let ceilings: Vec<u128> = (1..=6).map(|a| backoff.ceiling(a).as_millis()).collect();
+        assert_eq!(ceilings, [100, 200, 400, 800, 1000, 1000]);
+        assert_eq!(backoff.ceiling(u32::MAX), Duration::from_secs(1));
+        for attempt in [1, 3, 10] {
+            let delays: Vec<Duration> = (0..200).map(|_| backoff.delay(attempt)).collect();
+            assert!(delays.iter().all(|d| *d <= backoff.ceiling(attempt)));
+            // Full jitter: spread over the whole range, not clustered at the bound.
+            assert!(delays.iter().any(|d| *d < backoff.ceiling(attempt) / 2), "{delays:?}");
+        }
+        let odd = Backoff { multiplier: f64::NAN, ..backoff.clone() };
+        assert_eq!(odd.ceiling(5), Duration::from_millis(100));
+    }
+
+    #[test]
+    fn auth_builds_the_upgrade_request_and_hides_values() {
+        let auth = Auth::new()
+            .cookie("ClientToken", Secret::new("t1"))
+            .cookie("AccessToken", Secret::new("t2"))
+            .bearer(Secret::new("tok"))
+            .query("k", Secret::new("v w"));
+        let request = auth.request("wss://ws.example.com/ws/connector?x=1").unwrap();
+        assert_eq!(request.uri().to_string(), "wss://ws.example.com/ws/connector?x=1&k=v%20w");
+        assert_eq!(request.headers()["cookie"], "ClientToken=t1; AccessToken=t2");
+        assert_eq!(request.headers()["authorization"], "Bearer tok");
+        let shown = format!("{auth:?}");
+        for secret in ["t1", "t2", "tok", "v w"] {
+            assert!(!shown.contains(secret), "{shown}");
+        }
+        let bad = Auth::new().header("X", Secret::new("line\nbreak"));
+        assert!(bad.request("ws://h/").unwrap_err().contains("header `x`"));
+        assert!(Auth::new().request("not a url").unwrap_err().contains("invalid WebSocket URL"));
+    }
+}
