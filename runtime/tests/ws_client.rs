@@ -598,3 +598,30 @@ async fn requests_get_their_correlated_replies() {
 async fn text_json(socket: &mut WebSocketStream<TcpStream>, value: &serde_json::Value) {
     socket.send(Message::text(value.to_string())).await.unwrap();
 }
+
+#[tokio::test]
+async fn extreme_options_do_not_panic() {
+    let (url, _) = server(101, |_, mut socket| async move {
+        text(&mut socket, "[1]").await;
+        drain(&mut socket).await;
+    })
+    .await;
+    let options = Options {
+        ping_interval: Duration::MAX,
+        idle_timeout: Duration::MAX,
+        connect_timeout: Duration::MAX,
+        backoff: Backoff {
+            initial: Duration::MAX,
+            max: Duration::MAX,
+            multiplier: f64::INFINITY,
+            max_attempts: Some(0),
+        },
+        buffer: usize::MAX,
+        overflow: Overflow::Wait,
+        max_message_size: usize::MAX,
+    };
+    let mut connection = Listener::new(url, decode).options(options).connect();
+    assert_eq!(next(&mut connection).await, Item::State(State::Connected));
+    assert_eq!(next(&mut connection).await, Item::Event(1));
+    connection.close().await;
+}

@@ -273,3 +273,14 @@ async fn a_plain_get_is_not_upgraded() {
     assert!(answer.starts_with("HTTP/1.1 4"), "{answer}");
     assert_eq!(hub.counters().connected, 0);
 }
+
+#[tokio::test]
+async fn extreme_hub_options_do_not_panic() {
+    let hub = Hub::new(HubOptions { buffer: usize::MAX, lagging: Lagging::Drop, ping_interval: Duration::MAX });
+    let url = serve(&hub, Expect::new()).await;
+    let mut connection = Listener::new(url, decode).options(quick()).connect();
+    assert_eq!(next(&mut connection).await, Item::State(State::Connected));
+    clients(&hub, 1).await;
+    hub.push_json(&5u64).unwrap();
+    assert_eq!(next(&mut connection).await, Item::Event(5));
+}

@@ -331,7 +331,7 @@ impl<E: Send + 'static> Listener<E> {
 
     /// Spawns the connection task (this needs a tokio runtime) and returns the stream of items.
     pub fn connect(self) -> Connection<E> {
-        let buffer = self.options.buffer.clamp(1, Semaphore::MAX_PERMITS);
+        let buffer = self.options.buffer.clamp(1, Semaphore::MAX_PERMITS.min(u32::MAX as usize));
         let (tx, rx) = mpsc::unbounded_channel();
         let room = Arc::new(Semaphore::new(buffer));
         let (state_tx, state) = watch::channel(State::Connecting);
@@ -757,10 +757,10 @@ impl<E: Send + 'static> Task<E> {
         }
         let ping_every = self.options.ping_interval.max(Duration::from_millis(1));
         let idle = self.options.idle_timeout;
-        let mut next_ping = Instant::now() + ping_every;
+        let mut next_ping = after(ping_every);
         // Moved forward after every frame without touching the timer; the timer, set to the
         // earlier of the next ping and the deadline, checks it when it fires.
-        let mut deadline = Instant::now() + idle;
+        let mut deadline = after(idle);
         let timer = sleep_until(next_ping.min(deadline));
         tokio::pin!(timer);
         // One close future for the whole connection (not one per frame).
@@ -793,7 +793,7 @@ impl<E: Send + 'static> Task<E> {
                     if let Some(payload) = payload {
                         frames = true;
                         if !self.pending.is_empty() && self.take_reply(payload) {
-                            deadline = Instant::now() + idle;
+                            deadline = after(idle);
                             continue;
                         }
                         (self.decode)(payload, &mut self.batch);
@@ -802,7 +802,7 @@ impl<E: Send + 'static> Task<E> {
                         }
                     }
                     // Idle time counts only while waiting for a frame, not while the buffer was full.
-                    deadline = Instant::now() + idle;
+                    deadline = after(idle);
                 }
                 _ = &mut timer => {
                     let now = Instant::now();
@@ -810,7 +810,7 @@ impl<E: Send + 'static> Task<E> {
                         return End::Lost { reason: format!("no frame for {idle:?}"), worked: worked(frames) };
                     }
                     if now >= next_ping {
-                        next_ping = now + ping_every;
+                        next_ping = after(ping_every);
                         match tokio::time::timeout_at(deadline, socket.send(Message::Ping(Bytes::new()))).await {
                             Ok(Ok(())) => {}
                             Ok(Err(e)) => return End::Lost { reason: format!("ping failed: {e}"), worked: worked(frames) },
@@ -967,6 +967,12 @@ impl<E> Handoff<E> {
 /// Resolves once a close was requested (or every [`Closer`] and the [`Connection`] are gone).
 async fn closing(close: &mut watch::Receiver<bool>) {
     let _ = close.wait_for(|closed| *closed).await;
+}
+
+/// Now plus `duration`, or a far future when that overflows (a "never" timeout).
+pub(crate) fn after(duration: Duration) -> Instant {
+    let now = Instant::now();
+    now.checked_add(duration).unwrap_or_else(|| now + Duration::from_secs(86_400 * 365 * 30))
 }
 
 /// [`closing`] on its own receiver, for a future that lives across loop iterations.

@@ -16,7 +16,7 @@ use axum::routing::get;
 use serde::Serialize;
 use subtle::ConstantTimeEq;
 use tokio::sync::{broadcast, watch};
-use tokio::time::{Instant, sleep_until};
+use tokio::time::sleep_until;
 use tracing::Instrument;
 
 use crate::secret::Secret;
@@ -147,7 +147,7 @@ pub enum Lagging {
 /// Settings of a [`Hub`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HubOptions {
-    /// Messages held per client (rounded up to a power of two). Default 1024.
+    /// Messages held per client (rounded up to a power of two, at most 65,536). Default 1024.
     pub buffer: usize,
     /// What happens to a client that falls behind by more than `buffer`. Default: disconnect.
     pub lagging: Lagging,
@@ -215,7 +215,9 @@ impl Default for Hub {
 impl Hub {
     /// A hub without clients.
     pub fn new(options: HubOptions) -> Self {
-        let (tx, _) = broadcast::channel(options.buffer.max(1));
+        // The channel allocates every slot up front: bounded to 65,536 messages per client.
+        let options = HubOptions { buffer: options.buffer.clamp(1, 1 << 16), ..options };
+        let (tx, _) = broadcast::channel(options.buffer);
         let (drops, _) = watch::channel(0);
         Hub { inner: Arc::new(Inner { tx, options, counters: Counters::default(), drops }) }
     }
@@ -307,7 +309,7 @@ async fn client(
     // The broadcast channel's real capacity; a receiver further behind than this has lagged.
     let capacity = options.buffer.max(1).next_power_of_two();
     let ping_every = options.ping_interval.max(Duration::from_millis(1));
-    let mut next_ping = Instant::now() + ping_every;
+    let mut next_ping = super::client::after(ping_every);
     drops.mark_unchanged();
     loop {
         let message = tokio::select! {
@@ -331,7 +333,7 @@ async fn client(
                 Some(Ok(_)) => continue,
             },
             _ = sleep_until(next_ping) => {
-                next_ping = Instant::now() + ping_every;
+                next_ping = super::client::after(ping_every);
                 Message::Ping(Bytes::new())
             }
             _ = drops.changed() => return,
