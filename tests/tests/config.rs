@@ -455,6 +455,8 @@ fn property_union_settings_that_name_nothing_are_located_errors() {
         assert_eq!(diags[0].location.pointer, *pointer, "{entry}");
         assert!(diags[0].message.contains(message), "{entry}: {}", diags[0].message);
         assert_eq!(diags[0].location.line, 4, "{entry}");
+    }
+}
 
 #[test]
 fn webhook_signature_settings_are_read_and_checked_where_written() {
