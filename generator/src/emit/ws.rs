@@ -353,21 +353,21 @@ pub(crate) fn client_modules(
                 params.extend(quote!(query: Option<&#ty>,));
                 param_docs.push_str("\n- `query`: query parameters of the connection (`None` sends none).");
                 build.extend(quote! {
-                    if let Some(query) = query {
-                        if let Ok(ws::serde_json::Value::Object(map)) = ws::serde_json::to_value(query) {
-                            let mut separator = if url.contains('?') { '&' } else { '?' };
-                            for (name, value) in map {
-                                let value = match value {
-                                    ws::serde_json::Value::Null => continue,
-                                    ws::serde_json::Value::String(text) => text,
-                                    other => other.to_string(),
-                                };
-                                url.push(separator);
-                                url.push_str(&super::encode(&name));
-                                url.push('=');
-                                url.push_str(&super::encode(&value));
-                                separator = '&';
-                            }
+                    if let Some(query) = query
+                        && let Ok(ws::serde_json::Value::Object(map)) = ws::serde_json::to_value(query)
+                    {
+                        let mut separator = if url.contains('?') { '&' } else { '?' };
+                        for (name, value) in map {
+                            let value = match value {
+                                ws::serde_json::Value::Null => continue,
+                                ws::serde_json::Value::String(text) => text,
+                                other => other.to_string(),
+                            };
+                            url.push(separator);
+                            url.push_str(&super::encode(&name));
+                            url.push('=');
+                            url.push_str(&super::encode(&value));
+                            separator = '&';
                         }
                     }
                 });
