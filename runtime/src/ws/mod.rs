@@ -1,6 +1,13 @@
 //! WebSockets: the self-healing listener of generated client crates and, with feature
 //! `server`, the broadcasting endpoint of generated server-stub crates.
 //!
+//! Beyond the listener and hub API generated crates are written against, this module adds:
+//! [`State::Connecting`] (what [`Connection::state`] reports before the first upgrade; never
+//! yielded as an item, but a `match` on [`State`] needs an arm for it), [`State::is_terminal`],
+//! [`Malformed::new`], [`Connection::buffered_len`] and [`Connection::dropped`],
+//! [`Backoff::ceiling`] and [`Backoff::delay`], [`Listener::correlate`] with
+//! [`Sender::request_json`], [`Expect::check`], [`ExpectError`] and [`Hub::try_router`].
+//!
 //! # Listener (client side)
 //!
 //! A [`Listener`] is built with the channel's URL, a [`DecodeFn`] (generated per channel: it
