@@ -374,7 +374,6 @@ impl<'de, T: Adjacent> Visitor<'de> for AdjacentVisitor<T> {
         raw.extend(rest);
         Ok(T::unknown(Value::Object(raw)))
     }
-
 }
 
 impl<'de, T: Tagged> Visitor<'de> for InternalVisitor<T> {
@@ -414,7 +413,6 @@ impl<'de, T: Tagged> Visitor<'de> for InternalVisitor<T> {
         // No tag: nothing says which kind this is.
         Err(de::Error::missing_field(T::TAG))
     }
-
 }
 
 /// Buffered properties first, then the rest of a live map.
