@@ -148,7 +148,9 @@ pub fn run(args: &[String], root: &Path) -> Result<ExitCode, String> {
     let base: String =
         base.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' }).collect();
     let mut config = Config::for_name(base.trim_matches('-'), vec!["merged.json".into()]);
+    // Only the types crate is measured.
     config.client.enabled = false;
+    config.server.enabled = false;
     config.client.runtime_path = Some(root.join("runtime").display().to_string());
     let ours = config.types_crate.name.clone();
     let provenance = Provenance { source: "merged.json".into(), command: "cargo xtask compile-cost".into() };
