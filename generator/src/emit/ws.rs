@@ -203,6 +203,43 @@ fn module_docs(channel: &Channel, extra: &str) -> TokenStream {
         .collect()
 }
 
+/// One function per message of `channel` going in `direction`, named `<prefix>_<message>`
+/// (made unique within the channel), documented from the message and `line`, with the body
+/// `function` gives for the function's name and the message's payload type.
+fn message_fns(
+    api: &Api,
+    channel: &Channel,
+    direction: Direction,
+    prefix: &str,
+    uses: &mut Uses,
+    line: impl Fn(&str) -> String,
+    function: impl Fn(proc_macro2::Ident, TokenStream) -> TokenStream,
+) -> TokenStream {
+    let types = quote!(super::types);
+    let mut out = TokenStream::new();
+    let mut taken: Vec<String> = Vec::new();
+    for message in channel.messages.iter().filter(|m| m.direction == direction) {
+        let mut name = format!("{prefix}_{}", naming::unraw(&naming::field_name(&message.name.wire)));
+        while taken.contains(&name) {
+            name.push_str("_message");
+        }
+        taken.push(name.clone());
+        let ty = type_path(api, &message.payload, &types, uses);
+        let mut doc = doc_attrs(&crate::ir::Docs { deprecated: None, ..message.docs.clone() });
+        if !doc.is_empty() {
+            doc.extend(quote!(#[doc = ""]));
+        }
+        let line = line(&message.name.wire);
+        doc.extend(quote!(#[doc = #line]));
+        let function = function(ident(&name), ty);
+        out.extend(quote! {
+            #doc
+            #function
+        });
+    }
+    out
+}
+
 /// The client crate's channel modules. `http` is true when the crate has an HTTP `Client`.
 pub(crate) fn client_modules(
     api: &Api,
@@ -419,32 +456,26 @@ pub(crate) fn client_modules(
                 }
             }
         };
-        let mut sends = TokenStream::new();
-        let mut taken: Vec<String> = Vec::new();
-        for message in channel.messages.iter().filter(|m| m.direction == Direction::Send) {
-            let mut name = format!("send_{}", naming::unraw(&naming::field_name(&message.name.wire)));
-            while taken.contains(&name) {
-                name.push_str("_message");
-            }
-            taken.push(name.clone());
-            let name = ident(&name);
-            let ty = type_path(api, &message.payload, &types, uses);
-            let mut doc = doc_attrs(&crate::ir::Docs { deprecated: None, ..message.docs.clone() });
-            if !doc.is_empty() {
-                doc.extend(quote!(#[doc = ""]));
-            }
-            let line = format!(
-                " Sends the {} message as JSON; a message sent while the listener reconnects waits for the next connection.",
-                docs::code_span(&message.name.wire)
-            );
-            doc.extend(quote!(#[doc = #line]));
-            sends.extend(quote! {
-                #doc
-                pub async fn #name(sender: &ws::Sender, message: &#ty) -> Result<(), ws::SendError> {
-                    sender.send_json(message).await
+        let sends = message_fns(
+            api,
+            channel,
+            Direction::Send,
+            "send",
+            uses,
+            |message| {
+                format!(
+                    " Sends the {} message as JSON; a message sent while the listener reconnects waits for the next connection.",
+                    docs::code_span(message)
+                )
+            },
+            |name, ty| {
+                quote! {
+                    pub async fn #name(sender: &ws::Sender, message: &#ty) -> Result<(), ws::SendError> {
+                        sender.send_json(message).await
+                    }
                 }
-            });
-        }
+            },
+        );
         let example_url = match (&first_const, templated || channel.query.is_some()) {
             (Some(c), false) => format!("{module}::{c}"),
             (Some(c), true) => format!("{module}::url({module}::{c}, ...)"),
@@ -545,7 +576,6 @@ pub(crate) fn client_credentials(api: &Api, config: &Config) -> TokenStream {
 
 /// The server crate's channel modules and the `Expected` credentials they check.
 pub(crate) fn server_modules(api: &Api, config: &Config, uses: &mut Uses) -> TokenStream {
-    let types = quote!(super::types);
     let mut out = TokenStream::new();
     let mut decls = TokenStream::new();
     for c in credential_fields(api, config) {
@@ -586,32 +616,26 @@ pub(crate) fn server_modules(api: &Api, config: &Config, uses: &mut Uses) -> Tok
                 }
             }
         };
-        let mut pushes = TokenStream::new();
-        let mut taken: Vec<String> = Vec::new();
-        for message in channel.messages.iter().filter(|m| m.direction == Direction::Receive) {
-            let mut name = format!("push_{}", naming::unraw(&naming::field_name(&message.name.wire)));
-            while taken.contains(&name) {
-                name.push_str("_message");
-            }
-            taken.push(name.clone());
-            let name = ident(&name);
-            let ty = type_path(api, &message.payload, &types, uses);
-            let mut doc = doc_attrs(&crate::ir::Docs { deprecated: None, ..message.docs.clone() });
-            if !doc.is_empty() {
-                doc.extend(quote!(#[doc = ""]));
-            }
-            let line = format!(
-                " Pushes the {} message as JSON to every connected client; returns how many it was queued for.",
-                docs::code_span(&message.name.wire)
-            );
-            doc.extend(quote!(#[doc = #line]));
-            pushes.extend(quote! {
-                #doc
-                pub fn #name(hub: &ws::Hub, message: &#ty) -> Result<usize, ws::serde_json::Error> {
-                    hub.push_json(message)
+        let pushes = message_fns(
+            api,
+            channel,
+            Direction::Receive,
+            "push",
+            uses,
+            |message| {
+                format!(
+                    " Pushes the {} message as JSON to every connected client; returns how many it was queued for.",
+                    docs::code_span(message)
+                )
+            },
+            |name, ty| {
+                quote! {
+                    pub fn #name(hub: &ws::Hub, message: &#ty) -> Result<usize, ws::serde_json::Error> {
+                        hub.push_json(message)
+                    }
                 }
-            });
-        }
+            },
+        );
         let docs = module_docs(channel, " Serve it with [`router`] and push messages through a [`ws::Hub`].");
         out.extend(quote! {
             pub mod #module_ident {
