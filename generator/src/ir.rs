@@ -635,6 +635,20 @@ pub struct Message {
     pub payload: TypeRef,
     /// Documentation.
     pub docs: Docs,
+    /// JSON pointer into the payload of the message's correlation id (from a `correlationId`
+    /// located at `$message.payload#/...`); `None` when it has none a client can read.
+    pub correlation: Option<String>,
+    /// For a sent message with a correlation id: what the server replies with.
+    pub reply: Option<Reply>,
+}
+
+/// The reply to a sent message, matched to it by correlation id.
+#[derive(Clone, Debug)]
+pub struct Reply {
+    /// Wire names of the received messages that reply.
+    pub messages: Vec<String>,
+    /// What a reply decodes as: the only reply message's payload, or a union of the payloads.
+    pub ty: TypeRef,
 }
 
 /// A long-lived connection on which messages flow (a WebSocket endpoint).
@@ -656,6 +670,9 @@ pub struct Channel {
     /// What one received frame decodes as: the payload of the only received message, or a
     /// union of the payloads when several are received; `None` when nothing is received.
     pub received: Option<TypeRef>,
+    /// JSON pointer of the correlation id in received frames, when a sent message has a reply:
+    /// the listener hands frames with a waiting request's id to that request.
+    pub correlation: Option<String>,
     /// Documentation.
     pub docs: Docs,
     /// Messages, sorted by Rust name.

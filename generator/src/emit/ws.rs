@@ -7,7 +7,9 @@ use quote::quote;
 use super::spell::{Shape, Uses, field_shape, ident, isolated_fields, struct_id, type_path};
 use super::{doc_attrs, docs};
 use crate::config::Config;
-use crate::ir::{Api, Channel, Direction, ParamLocation, Primitive, SecurityKind, Tagging, TypeKind, TypeRef};
+use crate::ir::{
+    Api, Channel, Direction, Message, ParamLocation, Primitive, SecurityKind, Tagging, TypeKind, TypeRef,
+};
 use crate::naming;
 
 /// Where a credential goes on the connection request.
@@ -203,9 +205,10 @@ fn module_docs(channel: &Channel, extra: &str) -> TokenStream {
         .collect()
 }
 
-/// One function per message of `channel` going in `direction`, named `<prefix>_<message>`
-/// (made unique within the channel), documented from the message and `line`, with the body
-/// `function` gives for the function's name and the message's payload type.
+/// One function per message of `channel` going in `direction` (and, for a request, having a
+/// reply), named `<prefix>_<message>` (made unique within the channel), documented from the
+/// message and `line`, with the body `function` gives for the function's name, the message's
+/// payload type and the message.
 fn message_fns(
     api: &Api,
     channel: &Channel,
@@ -213,12 +216,13 @@ fn message_fns(
     prefix: &str,
     uses: &mut Uses,
     line: impl Fn(&str) -> String,
-    function: impl Fn(proc_macro2::Ident, TokenStream) -> TokenStream,
+    mut function: impl FnMut(proc_macro2::Ident, TokenStream, &Message, &mut Uses) -> TokenStream,
 ) -> TokenStream {
     let types = quote!(super::types);
     let mut out = TokenStream::new();
     let mut taken: Vec<String> = Vec::new();
-    for message in channel.messages.iter().filter(|m| m.direction == direction) {
+    let requests = prefix == "request";
+    for message in channel.messages.iter().filter(|m| m.direction == direction && (!requests || m.reply.is_some())) {
         let mut name = format!("{prefix}_{}", naming::unraw(&naming::field_name(&message.name.wire)));
         while taken.contains(&name) {
             name.push_str("_message");
@@ -231,7 +235,7 @@ fn message_fns(
         }
         let line = line(&message.name.wire);
         doc.extend(quote!(#[doc = #line]));
-        let function = function(ident(&name), ty);
+        let function = function(ident(&name), ty, message, uses);
         out.extend(quote! {
             #doc
             #function
@@ -468,10 +472,45 @@ pub(crate) fn client_modules(
                     docs::code_span(message)
                 )
             },
-            |name, ty| {
+            |name, ty, _, _| {
                 quote! {
                     pub async fn #name(sender: &ws::Sender, message: &#ty) -> Result<(), ws::SendError> {
                         sender.send_json(message).await
+                    }
+                }
+            },
+        );
+        let requests = message_fns(
+            api,
+            channel,
+            Direction::Send,
+            "request",
+            uses,
+            |message| {
+                format!(
+                    " Sends the {} message as JSON and waits up to [`ws::REQUEST_TIMEOUT`] for the reply carrying \
+                     its correlation id, decoded (the reply does not reach the listener's items). A reply that \
+                     does not decode is [`ws::RequestError::Reply`] with the raw JSON; a request without an id is \
+                     [`ws::RequestError::NoId`]; a lost connection or no reply in time is [`ws::RequestError::Send`].",
+                    docs::code_span(message)
+                )
+            },
+            |name, ty, message, uses| {
+                let (Some(pointer), Some(reply)) = (&message.correlation, &message.reply) else {
+                    return TokenStream::new();
+                };
+                let reply_ty = type_path(api, &reply.ty, &types, uses);
+                let replies: Vec<String> = reply.messages.iter().map(|m| docs::code_span(m)).collect();
+                let doc = format!(
+                    " The request's id is at {} in it; the reply is {}.",
+                    docs::code_span(pointer),
+                    replies.join(" or ")
+                );
+                quote! {
+                    #[doc = ""]
+                    #[doc = #doc]
+                    pub async fn #name(sender: &ws::Sender, message: &#ty) -> Result<#reply_ty, ws::RequestError> {
+                        ws::request(sender, message, #pointer, ws::REQUEST_TIMEOUT).await
                     }
                 }
             },
@@ -508,6 +547,17 @@ pub(crate) fn client_modules(
             Frame::Raw => " The channel declares nothing received: frames are kept as JSON.",
             _ => " One received message.",
         };
+        let (correlate, listener_doc) = match &channel.correlation {
+            Some(pointer) => {
+                let doc = format!(
+                    " Replies to requests are matched by their correlation id at {} and go to their \
+                     `request_` call, not to the items.",
+                    docs::code_span(pointer)
+                );
+                (quote!(.correlate(#pointer)), quote!(#[doc = ""] #[doc = #doc]))
+            }
+            None => (TokenStream::new(), TokenStream::new()),
+        };
         modules.extend(quote! {
             pub mod #module_ident {
                 #docs
@@ -528,10 +578,12 @@ pub(crate) fn client_modules(
                 #auth_fn
                 /// A listener of this channel at `url` with `credentials`: set options or a resync
                 /// hook, then `connect`.
+                #listener_doc
                 pub fn listener(url: impl Into<String>, credentials: &super::Credentials) -> ws::Listener<Event> {
-                    ws::Listener::new(url, decode).auth(auth(credentials))
+                    ws::Listener::new(url, decode).auth(auth(credentials))#correlate
                 }
                 #sends
+                #requests
             }
         });
     }
@@ -628,7 +680,7 @@ pub(crate) fn server_modules(api: &Api, config: &Config, uses: &mut Uses) -> Tok
                     docs::code_span(message)
                 )
             },
-            |name, ty| {
+            |name, ty, _, _| {
                 quote! {
                     pub fn #name(hub: &ws::Hub, message: &#ty) -> Result<usize, ws::serde_json::Error> {
                         hub.push_json(message)

@@ -3,10 +3,19 @@
 //! Directions are seen from the API's consumer. In 3.0 the document describes the provider, so
 //! its `send` operations are messages the consumer receives; in 2.x `subscribe` is what a
 //! consumer receives and `publish` what it sends.
+//!
+//! Request and reply: a message's `correlationId` located in its payload
+//! (`$message.payload#/<pointer>`) is the id a reply carries back. A sent message's replies are
+//! the messages its 3.0 operation's `reply` names (on the same channel), or in 2.x every
+//! message the channel receives whose correlation id sits at the same pointer.
+
+/// A sent message of a channel, the messages its operation declares as replies, and where that
+/// was said (for warnings).
+type DeclaredReply<'a> = (String, Vec<String>, Ctx<'a>);
 
 use super::{Ctx, Lowerer, docs_of};
 use crate::ir::{
-    Channel, ChannelParam, ChannelServer, Direction, Message, Name, ParamLocation, Primitive, SecurityKind,
+    Channel, ChannelParam, ChannelServer, Direction, Message, Name, ParamLocation, Primitive, Reply, SecurityKind,
     SecurityScheme, TypeKind, TypeRef,
 };
 use crate::load::Target;
@@ -45,6 +54,7 @@ impl<'a> Lowerer<'a> {
     fn channels_v3(&mut self, root: &Ctx<'a>, servers: &[ChannelServer]) {
         // Which messages of which channel flow which way, from the operations.
         let mut directions: Vec<(String, Option<String>, Direction)> = Vec::new();
+        let mut replies: Vec<(String, DeclaredReply<'a>)> = Vec::new();
         for (_, operation) in root.entries("operations") {
             let Some(operation) = self.deref(operation) else { continue };
             let direction = match operation.node.get("action").and_then(Node::as_str) {
@@ -81,6 +91,32 @@ impl<'a> Lowerer<'a> {
             if messages.is_empty() {
                 directions.push((channel.clone(), None, direction));
             }
+            if let Some(reply) = operation.get("reply") {
+                let sent: Vec<String> = match (direction, &channel_node) {
+                    (Direction::Send, Some(c)) if messages.is_empty() => {
+                        self.deref(c.clone()).map(|c| c.entries("messages")).unwrap_or_default()
+                            .into_iter()
+                            .map(|(n, _)| n.to_owned())
+                            .collect()
+                    }
+                    _ => messages
+                        .iter()
+                        .filter_map(|m| m.node.get("$ref").and_then(Node::as_str).and_then(|r| r.rsplit('/').next()))
+                        .map(str::to_owned)
+                        .collect(),
+                };
+                if direction == Direction::Receive {
+                    self.warn(
+                        &reply,
+                        "a reply to a message the server sends is ignored: only the client's requests are matched to replies",
+                        "`reply` on an operation with `action: receive`",
+                    );
+                } else if let Some((names, at)) = self.reply_messages(&channel, reply) {
+                    for message in sent {
+                        replies.push((channel.clone(), (message, names.clone(), at.clone())));
+                    }
+                }
+            }
             for message in messages {
                 let name = message.node.get("$ref").and_then(Node::as_str).and_then(|r| r.rsplit('/').next());
                 let declared = channel_node
@@ -114,7 +150,8 @@ impl<'a> Lowerer<'a> {
                     messages.push(message);
                 }
             }
-            self.push_channel(key, address, servers, &channel, messages, true);
+            let declared = replies.iter().filter(|(c, _)| c == key).map(|(_, r)| r.clone()).collect();
+            self.push_channel(key, address, servers, &channel, messages, Some(declared));
         }
     }
 
@@ -148,7 +185,7 @@ impl<'a> Lowerer<'a> {
                     }
                 }
             }
-            self.push_channel(key, key.to_owned(), servers, &channel, messages, false);
+            self.push_channel(key, key.to_owned(), servers, &channel, messages, None);
         }
     }
 
@@ -159,8 +196,9 @@ impl<'a> Lowerer<'a> {
         servers: &[ChannelServer],
         channel: &Ctx<'a>,
         mut messages: Vec<(Message, Ctx<'a>)>,
-        v3: bool,
+        declared: Option<Vec<DeclaredReply<'a>>>,
     ) {
+        let v3 = declared.is_some();
         messages.sort_by(|a, b| (a.0.direction, &a.0.name.rust).cmp(&(b.0.direction, &b.0.name.rust)));
         messages.dedup_by(|a, b| a.0.name == b.0.name && a.0.direction == b.0.direction);
         let hint = naming::type_name(key, "Channel");
@@ -172,24 +210,12 @@ impl<'a> Lowerer<'a> {
             several => {
                 // One frame type for the channel: the messages' payloads as one union, tagged
                 // when they share a constant property.
-                let members: Vec<Ctx<'a>> = several.iter().map(|(_, payload)| payload.clone()).collect();
-                let names: Vec<String> = several.iter().map(|(m, _)| m.name.wire.clone()).collect();
-                self.repeated_tags = true;
-                let ty = self.union(channel, members, &format!("{hint}Received"), None, 0);
-                self.repeated_tags = false;
-                // Variants are named after their messages.
-                if let TypeRef::Named(id) = &ty {
-                    if let Some(TypeKind::Union(u)) = &mut self.defs[*id].kind {
-                        for (variant, name) in u.variants.iter_mut().zip(&names) {
-                            variant.name.rust = naming::variant_name(name, "Variant");
-                        }
-                        naming::dedupe(u.variants.iter_mut().map(|v| &mut v.name.rust), false);
-                        u.unknown = super::schema::unknown_name(u.variants.iter().map(|v| v.name.rust.as_str()));
-                    }
-                }
-                Some(ty)
+                let several: Vec<(Message, Ctx<'a>)> = several.iter().map(|&m| m.clone()).collect();
+                Some(self.message_union(channel, &several, &format!("{hint}Received")))
             }
         };
+        let declared = declared.unwrap_or_else(|| pair_by_pointer(&messages));
+        let correlation = self.link_replies(key, &mut messages, declared);
         let params = self.channel_params(channel, &address, &hint, v3);
         let bindings = channel.get("bindings").and_then(|b| self.deref(b)).and_then(|b| b.get("ws"));
         let mut binding = |what: &str, suffix: &str| {
@@ -216,10 +242,178 @@ impl<'a> Lowerer<'a> {
             query,
             headers,
             received,
+            correlation,
             docs: docs_of(channel.node),
             messages: messages.into_iter().map(|(m, _)| m).collect(),
             origin: self.loc(channel),
         });
+    }
+
+    /// The payloads of several messages as one union named `name` (tagged when they share a
+    /// constant property), its variants named after the messages.
+    fn message_union(&mut self, channel: &Ctx<'a>, several: &[(Message, Ctx<'a>)], name: &str) -> TypeRef {
+        let members: Vec<Ctx<'a>> = several.iter().map(|(_, payload)| payload.clone()).collect();
+        let names: Vec<String> = several.iter().map(|(m, _)| m.name.wire.clone()).collect();
+        self.repeated_tags = true;
+        let ty = self.union(channel, members, name, None, 0);
+        self.repeated_tags = false;
+        if let TypeRef::Named(id) = &ty {
+            if let Some(TypeKind::Union(u)) = &mut self.defs[*id].kind {
+                for (variant, name) in u.variants.iter_mut().zip(&names) {
+                    variant.name.rust = naming::variant_name(name, "Variant");
+                }
+                naming::dedupe(u.variants.iter_mut().map(|v| &mut v.name.rust), false);
+                u.unknown = super::schema::unknown_name(u.variants.iter().map(|v| v.name.rust.as_str()));
+            }
+        }
+        ty
+    }
+
+    /// The messages a 3.0 `reply` object names, when they can be matched on the connection of
+    /// the operation's channel `channel`; with where the reply is written.
+    fn reply_messages(&mut self, channel: &str, reply: Ctx<'a>) -> Option<(Vec<String>, Ctx<'a>)> {
+        let reply = self.deref(reply)?;
+        if let Some(address) = reply.get("address") {
+            self.warn(
+                &address,
+                "a reply address is ignored: replies are read from the connection the request was sent on",
+                "a reply on the request's channel, without `address`",
+            );
+        }
+        if let Some(at) = reply.get("channel") {
+            let named = at.node.get("$ref").and_then(Node::as_str).map(|r| r.trim_start_matches("#/channels/"));
+            if named != Some(channel) {
+                self.warn(
+                    &at,
+                    format!(
+                        "the reply comes on another channel than the request (`{channel}`); it is not matched to the request"
+                    ),
+                    format!("`channel: {{$ref: '#/channels/{channel}'}}` or no `channel`"),
+                );
+                return None;
+            }
+        }
+        let names = reply
+            .items("messages")
+            .iter()
+            .filter_map(|m| m.node.get("$ref").and_then(Node::as_str).and_then(|r| r.rsplit('/').next()))
+            .map(str::to_owned)
+            .collect();
+        Some((names, reply))
+    }
+
+    /// Gives the sent messages of a channel their replies (`declared`: the sent message, its
+    /// reply messages, none meaning every received message, and where that is said) and returns
+    /// the pointer of the correlation id in received frames. A request's id is read at its own
+    /// pointer; its replies are matched at the first reply message's pointer (or the request's
+    /// when they declare none). A listener matches one pointer, so requests whose replies use
+    /// another one than the first request's get no reply, which is a warning.
+    fn link_replies(
+        &mut self,
+        key: &str,
+        messages: &mut [(Message, Ctx<'a>)],
+        declared: Vec<DeclaredReply<'a>>,
+    ) -> Option<String> {
+        let mut channel_pointer: Option<String> = None;
+        let hint = naming::type_name(key, "Channel");
+        for (sent, names, at) in declared {
+            let Some(index) = messages.iter().position(|(m, _)| m.direction == Direction::Send && m.name.wire == sent)
+            else {
+                continue;
+            };
+            let Some(request_pointer) = messages[index].0.correlation.clone() else {
+                self.warn(
+                    &at,
+                    format!(
+                        "message `{sent}` has a reply but no correlation id in its payload, so replies cannot be matched to it; no request function is generated"
+                    ),
+                    "a `correlationId` with `location: $message.payload#/<pointer>` on the message",
+                );
+                continue;
+            };
+            let mut replies: Vec<(Message, Ctx<'a>)> = Vec::new();
+            for (m, payload) in messages.iter() {
+                if m.direction == Direction::Receive && (names.is_empty() || names.contains(&m.name.wire)) {
+                    replies.push((m.clone(), payload.clone()));
+                }
+            }
+            for name in &names {
+                if !replies.iter().any(|(m, _)| &m.name.wire == name) {
+                    self.warn(
+                        &at,
+                        format!("reply message `{name}` is not a message channel `{key}` receives; it is ignored"),
+                        "a reference to a message of the channel that the server sends",
+                    );
+                }
+            }
+            if replies.is_empty() {
+                continue;
+            }
+            let pointer = replies.iter().find_map(|(m, _)| m.correlation.clone()).unwrap_or(request_pointer);
+            match &channel_pointer {
+                Some(first) if *first != pointer => {
+                    self.warn(
+                        &at,
+                        format!(
+                            "replies to message `{sent}` carry their correlation id at `{pointer}`, but this channel's replies are matched at `{first}`; no request function is generated"
+                        ),
+                        format!("one correlation id location per channel (`$message.payload#{first}`)"),
+                    );
+                    continue;
+                }
+                Some(_) => {}
+                None => channel_pointer = Some(pointer),
+            }
+            let ty = match replies.as_slice() {
+                [(only, _)] => only.payload.clone(),
+                several => {
+                    let sent_name = naming::type_name(&sent, "Message");
+                    self.message_union(&messages[index].1.clone(), several, &format!("{hint}{sent_name}Reply"))
+                }
+            };
+            let messages_replying = replies.iter().map(|(m, _)| m.name.wire.clone()).collect();
+            messages[index].0.reply = Some(Reply { messages: messages_replying, ty });
+        }
+        channel_pointer
+    }
+
+    /// The JSON pointer into the payload of a message's correlation id, if a client can read it.
+    fn correlation(&mut self, name: &str, message: &Ctx<'a>) -> Option<String> {
+        let id = self.deref(message.get("correlationId")?)?;
+        let expected = "`location: $message.payload#/<JSON pointer>`";
+        let Some(location) = id.get("location") else {
+            self.warn(&id, format!("the correlation id of message `{name}` has no `location`; it is ignored"), expected);
+            return None;
+        };
+        let Some(text) = location.node.as_str() else {
+            self.warn(&location, format!("the correlation id location of message `{name}` is not a string"), expected);
+            return None;
+        };
+        if let Some(pointer) = text.strip_prefix("$message.payload#") {
+            if valid_pointer(pointer) {
+                return Some(pointer.to_owned());
+            }
+            self.warn(
+                &location,
+                format!("`{text}`: `{pointer}` is not a JSON pointer to a payload property; the correlation id of message `{name}` is ignored"),
+                expected,
+            );
+        } else if text.starts_with("$message.header#") {
+            self.warn(
+                &location,
+                format!(
+                    "the correlation id of message `{name}` is in a message header, which a WebSocket frame does not carry; it is ignored"
+                ),
+                "a correlation id in the payload: `$message.payload#/<JSON pointer>`",
+            );
+        } else {
+            self.warn(
+                &location,
+                format!("`{text}` is not a runtime expression into a message; the correlation id of message `{name}` is ignored"),
+                expected,
+            );
+        }
+        None
     }
 
     /// The placeholders of a channel address, typed by the channel's `parameters`.
@@ -420,11 +614,14 @@ impl<'a> Lowerer<'a> {
         } else {
             TypeRef::Named(self.named(Target { doc: payload.doc, pointer: payload.pointer.clone() }, &hint))
         };
+        let correlation = self.correlation(name, &message);
         let message = Message {
             name: Name { wire: name.to_owned(), rust: naming::type_name(name, "Message") },
             direction,
             payload: ty,
             docs: docs_of(message.node),
+            correlation,
+            reply: None,
         };
         Some((message, payload))
     }
@@ -436,4 +633,28 @@ fn message_name(message: &Ctx<'_>, channel: &str, verb: &str) -> String {
         .find_map(|k| message.node.get(k).and_then(Node::as_str))
         .map(str::to_owned)
         .unwrap_or_else(|| format!("{channel} {verb}"))
+}
+
+/// 2.x replies: each sent message with a correlation id is answered by every received message
+/// whose correlation id sits at the same pointer.
+fn pair_by_pointer<'a>(messages: &[(Message, Ctx<'a>)]) -> Vec<DeclaredReply<'a>> {
+    let mut out = Vec::new();
+    for (sent, payload) in messages.iter().filter(|(m, _)| m.direction == Direction::Send) {
+        let Some(pointer) = &sent.correlation else { continue };
+        let names: Vec<String> = messages
+            .iter()
+            .filter(|(m, _)| m.direction == Direction::Receive && m.correlation.as_ref() == Some(pointer))
+            .map(|(m, _)| m.name.wire.clone())
+            .collect();
+        if !names.is_empty() {
+            out.push((sent.name.wire.clone(), names, payload.clone()));
+        }
+    }
+    out
+}
+
+/// A JSON pointer naming a property (not the whole payload), with valid `~` escapes.
+fn valid_pointer(pointer: &str) -> bool {
+    pointer.starts_with('/')
+        && pointer.split('~').skip(1).all(|rest| rest.starts_with('0') || rest.starts_with('1'))
 }

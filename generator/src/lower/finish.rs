@@ -76,6 +76,9 @@ impl Lowerer<'_> {
         for channel in &mut api.channels {
             for m in &mut channel.messages {
                 remap_ref(&mut m.payload, &remap);
+                if let Some(reply) = &mut m.reply {
+                    remap_ref(&mut reply.ty, &remap);
+                }
             }
             for p in &mut channel.params {
                 remap_ref(&mut p.ty, &remap);

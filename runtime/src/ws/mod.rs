@@ -7,6 +7,7 @@
 //! [`Malformed::new`], [`Connection::buffered_len`] and [`Connection::dropped`],
 //! [`Backoff::ceiling`] and [`Backoff::delay`], [`Listener::correlate`] with
 //! [`Sender::request_json`], [`Expect::check`], [`ExpectError`] and [`Hub::try_router`].
+//! Generated request functions call [`request`].
 //!
 //! # Listener (client side)
 //!
@@ -47,7 +48,9 @@
 //!   during a reconnect waits for the next connection. With [`Listener::correlate`] (the JSON
 //!   pointer of the correlation id in replies), [`Sender::request_json`] sends a request and
 //!   resolves with the frame that replies to it (that frame does not reach the stream); a
-//!   timeout or a lost connection fails the request.
+//!   timeout or a lost connection fails the request. [`request`] is the typed form: it reads
+//!   the request's own id at a JSON pointer and decodes the reply, and a reply that does not
+//!   decode is [`RequestError::Reply`] with the raw JSON.
 //!
 //! # Hub (server side, features `ws` and `server`)
 //!
@@ -60,6 +63,7 @@
 //! [`HubOptions::ping_interval`].
 
 mod client;
+mod request;
 #[cfg(feature = "server")]
 mod server;
 
@@ -68,6 +72,7 @@ pub use client::{
     Auth, Backoff, Closer, Connection, DecodeFn, Item, Listener, Malformed, Options, Overflow, SendError, Sender, State,
 };
 pub use futures_util::stream::{Stream, StreamExt};
+pub use request::{REQUEST_TIMEOUT, RequestError, request};
 pub use serde_json;
 #[cfg(feature = "server")]
 pub use server::{Expect, ExpectError, Hub, HubCounters, HubOptions, Lagging};
