@@ -237,7 +237,7 @@ fn correlation_ids_and_replies_make_typed_requests() {
     let client = &generated.files["memory-client/src/lib.rs"];
     // The listener matches replies at the reply's pointer; the request reads its own id at its own.
     assert!(client.contains(".correlate(\"/re\")"), "{client}");
-    assert!(client.contains("-> Result<super::types::Result, ws::RequestError>"), "{client}");
+    assert!(client.contains("-> Result<super::types::ResultType, ws::RequestError>"), "{client}");
     assert!(client.contains("ws::request(sender, message, \"/call/id\", ws::REQUEST_TIMEOUT)"));
     // A sent message without a reply only gets a send.
     assert!(client.contains("pub async fn send_notify("));
