@@ -7,9 +7,7 @@ use quote::quote;
 use super::spell::{Shape, Uses, field_shape, ident, isolated_fields, struct_id, type_path};
 use super::{doc_attrs, docs};
 use crate::config::Config;
-use crate::ir::{
-    Api, Channel, Direction, Message, ParamLocation, Primitive, SecurityKind, Tagging, TypeKind, TypeRef,
-};
+use crate::ir::{Api, Channel, Direction, Message, ParamLocation, Primitive, SecurityKind, Tagging, TypeKind, TypeRef};
 use crate::naming;
 
 /// Where a credential goes on the connection request.

@@ -93,12 +93,13 @@ impl<'a> Lowerer<'a> {
             }
             if let Some(reply) = operation.get("reply") {
                 let sent: Vec<String> = match (direction, &channel_node) {
-                    (Direction::Send, Some(c)) if messages.is_empty() => {
-                        self.deref(c.clone()).map(|c| c.entries("messages")).unwrap_or_default()
-                            .into_iter()
-                            .map(|(n, _)| n.to_owned())
-                            .collect()
-                    }
+                    (Direction::Send, Some(c)) if messages.is_empty() => self
+                        .deref(c.clone())
+                        .map(|c| c.entries("messages"))
+                        .unwrap_or_default()
+                        .into_iter()
+                        .map(|(n, _)| n.to_owned())
+                        .collect(),
                     _ => messages
                         .iter()
                         .filter_map(|m| m.node.get("$ref").and_then(Node::as_str).and_then(|r| r.rsplit('/').next()))
@@ -317,11 +318,11 @@ impl<'a> Lowerer<'a> {
         let mut channel_pointer: Option<String> = None;
         let hint = naming::type_name(key, "Channel");
         for (sent, names, at) in declared {
-            let Some(index) = messages.iter().position(|(m, _)| m.direction == Direction::Send && m.name.wire == sent)
-            else {
+            let is_request = |m: &Message| m.direction == Direction::Send && m.name.wire == sent;
+            let Some((request, request_payload)) = messages.iter().find(|(m, _)| is_request(m)).cloned() else {
                 continue;
             };
-            let Some(request_pointer) = messages[index].0.correlation.clone() else {
+            let Some(request_pointer) = request.correlation else {
                 self.warn(
                     &at,
                     format!(
@@ -368,11 +369,13 @@ impl<'a> Lowerer<'a> {
                 [(only, _)] => only.payload.clone(),
                 several => {
                     let sent_name = naming::type_name(&sent, "Message");
-                    self.message_union(&messages[index].1.clone(), several, &format!("{hint}{sent_name}Reply"))
+                    self.message_union(&request_payload, several, &format!("{hint}{sent_name}Reply"))
                 }
             };
             let messages_replying = replies.iter().map(|(m, _)| m.name.wire.clone()).collect();
-            messages[index].0.reply = Some(Reply { messages: messages_replying, ty });
+            if let Some((m, _)) = messages.iter_mut().find(|(m, _)| is_request(m)) {
+                m.reply = Some(Reply { messages: messages_replying, ty });
+            }
         }
         channel_pointer
     }
@@ -382,7 +385,11 @@ impl<'a> Lowerer<'a> {
         let id = self.deref(message.get("correlationId")?)?;
         let expected = "`location: $message.payload#/<JSON pointer>`";
         let Some(location) = id.get("location") else {
-            self.warn(&id, format!("the correlation id of message `{name}` has no `location`; it is ignored"), expected);
+            self.warn(
+                &id,
+                format!("the correlation id of message `{name}` has no `location`; it is ignored"),
+                expected,
+            );
             return None;
         };
         let Some(text) = location.node.as_str() else {
@@ -655,6 +662,5 @@ fn pair_by_pointer<'a>(messages: &[(Message, Ctx<'a>)]) -> Vec<DeclaredReply<'a>
 
 /// A JSON pointer naming a property (not the whole payload), with valid `~` escapes.
 fn valid_pointer(pointer: &str) -> bool {
-    pointer.starts_with('/')
-        && pointer.split('~').skip(1).all(|rest| rest.starts_with('0') || rest.starts_with('1'))
+    pointer.starts_with('/') && pointer.split('~').skip(1).all(|rest| rest.starts_with('0') || rest.starts_with('1'))
 }
