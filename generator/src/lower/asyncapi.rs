@@ -9,10 +9,6 @@
 //! the messages its 3.0 operation's `reply` names (on the same channel), or in 2.x every
 //! message the channel receives whose correlation id sits at the same pointer.
 
-/// A sent message of a channel, the messages its operation declares as replies, and where that
-/// was said (for warnings).
-type DeclaredReply<'a> = (String, Vec<String>, Ctx<'a>);
-
 use super::{Ctx, Lowerer, docs_of};
 use crate::ir::{
     Channel, ChannelParam, ChannelServer, Direction, Message, Name, ParamLocation, Primitive, Reply, SecurityKind,
@@ -21,6 +17,10 @@ use crate::ir::{
 use crate::load::Target;
 use crate::naming;
 use crate::node::Node;
+
+/// A sent message of a channel, the messages its operation declares as replies, and where that
+/// was said (for warnings).
+type DeclaredReply<'a> = (String, Vec<String>, Ctx<'a>);
 
 impl<'a> Lowerer<'a> {
     pub(super) fn asyncapi(&mut self, doc: usize) {
@@ -216,7 +216,7 @@ impl<'a> Lowerer<'a> {
             }
         };
         let declared = declared.unwrap_or_else(|| pair_by_pointer(&messages));
-        let correlation = self.link_replies(key, &mut messages, declared);
+        let correlation = self.link_replies(key, channel, &mut messages, declared);
         let params = self.channel_params(channel, &address, &hint, v3);
         let bindings = channel.get("bindings").and_then(|b| self.deref(b)).and_then(|b| b.get("ws"));
         let mut binding = |what: &str, suffix: &str| {
@@ -312,6 +312,7 @@ impl<'a> Lowerer<'a> {
     fn link_replies(
         &mut self,
         key: &str,
+        channel: &Ctx<'a>,
         messages: &mut [(Message, Ctx<'a>)],
         declared: Vec<DeclaredReply<'a>>,
     ) -> Option<String> {
@@ -319,7 +320,7 @@ impl<'a> Lowerer<'a> {
         let hint = naming::type_name(key, "Channel");
         for (sent, names, at) in declared {
             let is_request = |m: &Message| m.direction == Direction::Send && m.name.wire == sent;
-            let Some((request, request_payload)) = messages.iter().find(|(m, _)| is_request(m)).cloned() else {
+            let Some((request, _)) = messages.iter().find(|(m, _)| is_request(m)).cloned() else {
                 continue;
             };
             let Some(request_pointer) = request.correlation else {
@@ -369,7 +370,7 @@ impl<'a> Lowerer<'a> {
                 [(only, _)] => only.payload.clone(),
                 several => {
                     let sent_name = naming::type_name(&sent, "Message");
-                    self.message_union(&request_payload, several, &format!("{hint}{sent_name}Reply"))
+                    self.message_union(channel, several, &format!("{hint}{sent_name}Reply"))
                 }
             };
             let messages_replying = replies.iter().map(|(m, _)| m.name.wire.clone()).collect();
