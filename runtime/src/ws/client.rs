@@ -858,7 +858,9 @@ impl<E: Send + 'static> Task<E> {
             Message::Binary(bytes) => bytes,
             Message::Close(frame) => {
                 return Err(match frame {
-                    Some(frame) => format!("the server closed the connection ({} {})", u16::from(frame.code), frame.reason),
+                    Some(frame) => {
+                        format!("the server closed the connection ({} {})", u16::from(frame.code), frame.reason)
+                    }
                     None => "the server closed the connection".to_owned(),
                 });
             }
