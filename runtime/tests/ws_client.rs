@@ -625,3 +625,57 @@ async fn extreme_options_do_not_panic() {
     assert_eq!(next(&mut connection).await, Item::Event(1));
     connection.close().await;
 }
+
+#[tokio::test]
+async fn a_burst_is_handed_over_in_order_within_the_buffer() {
+    // After a request: 2,000 frames of 5 events, its reply after the first 1,000, and a Close
+    // frame, all written at once so the listener finds them already received.
+    let (url, seen) = server(101, |number, mut socket| async move {
+        if number > 0 {
+            drain(&mut socket).await;
+            return;
+        }
+        let Some(Ok(Message::Text(request))) = socket.next().await else { return };
+        let request: serde_json::Value = serde_json::from_str(&request).unwrap();
+        for frame in 0..2_000u64 {
+            if frame == 1_000 {
+                let reply = serde_json::json!({"reply_to": request["id"], "ok": true});
+                socket.feed(Message::text(reply.to_string())).await.unwrap();
+            }
+            let events: Vec<u64> = (frame * 5..frame * 5 + 5).collect();
+            socket.feed(Message::text(serde_json::to_string(&events).unwrap())).await.unwrap();
+        }
+        socket.feed(Message::Close(None)).await.unwrap();
+        socket.flush().await.unwrap();
+        drain(&mut socket).await;
+    })
+    .await;
+    let mut connection = Listener::new(url, decode).options(quick()).correlate("/reply_to").connect();
+    assert_eq!(next(&mut connection).await, Item::State(State::Connected));
+    let sender = connection.sender();
+    let request = tokio::spawn(async move {
+        sender.request_json(&serde_json::json!({"id": "r1"}), "r1", Duration::from_secs(10)).await
+    });
+    // Every event before the loss, in order, the reply not among them, the buffer never over
+    // its bound although a burst holds far more than it.
+    for n in 0..10_000u64 {
+        assert!(connection.buffered_len() <= 64, "{}", connection.buffered_len());
+        assert_eq!(next(&mut connection).await, Item::Event(n));
+        if n == 100 {
+            // Let the buffer fill while nothing is read (up to a frame's worth short of the bound).
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            assert!(connection.buffered_len() > 64 - 5, "{}", connection.buffered_len());
+        }
+    }
+    let (before, state) = until_state(&mut connection, |_| true).await;
+    assert!(before.is_empty(), "{before:?}");
+    assert!(
+        matches!(&state, State::Reconnecting { attempt: 1, reason, .. } if reason.contains("closed the connection")),
+        "{state:?}"
+    );
+    let reply = request.await.unwrap().unwrap();
+    assert_eq!(reply, serde_json::json!({"reply_to": "r1", "ok": true}));
+    assert_eq!(next(&mut connection).await, Item::State(State::Connected));
+    assert_eq!(seen.upgrades.load(Ordering::SeqCst), 2);
+    connection.close().await;
+}

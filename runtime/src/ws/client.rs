@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::future::Future;
+use std::future::{Future, poll_fn};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -772,34 +772,31 @@ impl<E: Send + 'static> Task<E> {
                 biased;
                 _ = &mut close => return self.finish(socket).await,
                 frame = socket.next() => {
-                    let message = match frame {
-                        Some(Ok(message)) => message,
-                        Some(Err(e)) => return End::Lost { reason: format!("read failed: {e}"), worked: worked(frames) },
-                        None => return End::Lost { reason: "the server closed the connection".to_owned(), worked: worked(frames) },
+                    // Frames already received join the same hand-over while their items fit
+                    // in the free room: one wake-up of the consumer per burst, not per frame,
+                    // and nothing is read that the buffer could not take at once.
+                    let mut frame = frame;
+                    let mut read = 1;
+                    let lost = loop {
+                        if let Err(reason) = self.take(frame, &mut frames) {
+                            break Some(reason);
+                        }
+                        if read >= self.items.buffer || self.batch.len() >= self.items.room.available_permits() {
+                            break None;
+                        }
+                        match poll_fn(|cx| Poll::Ready(socket.poll_next_unpin(cx))).await {
+                            Poll::Ready(next) => {
+                                frame = next;
+                                read += 1;
+                            }
+                            Poll::Pending => break None,
+                        }
                     };
-                    let payload: Option<&[u8]> = match &message {
-                        Message::Text(text) => Some(text.as_bytes()),
-                        Message::Binary(bytes) => Some(bytes),
-                        Message::Close(frame) => {
-                            let reason = match frame {
-                                Some(frame) => format!("the server closed the connection ({} {})", u16::from(frame.code), frame.reason),
-                                None => "the server closed the connection".to_owned(),
-                            };
-                            return End::Lost { reason, worked: worked(frames) };
-                        }
-                        // Pongs to pings are queued by tungstenite and flushed on the next read.
-                        Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => None,
-                    };
-                    if let Some(payload) = payload {
-                        frames = true;
-                        if !self.pending.is_empty() && self.take_reply(payload) {
-                            deadline = after(idle);
-                            continue;
-                        }
-                        (self.decode)(payload, &mut self.batch);
-                        if self.flush_batch().await.is_err() {
-                            return self.finish(socket).await;
-                        }
+                    if self.flush_batch().await.is_err() {
+                        return self.finish(socket).await;
+                    }
+                    if let Some(reason) = lost {
+                        return End::Lost { reason, worked: worked(frames) };
                     }
                     // Idle time counts only while waiting for a frame, not while the buffer was full.
                     deadline = after(idle);
@@ -846,6 +843,35 @@ impl<E: Send + 'static> Task<E> {
                 }
             }
         }
+    }
+
+    /// Takes one read of the socket: decodes a data frame into `batch` (or hands a reply to
+    /// its request); returns why the connection ended, if it did.
+    fn take(&mut self, frame: Option<Result<Message, tungstenite::Error>>, frames: &mut bool) -> Result<(), String> {
+        let message = match frame {
+            Some(Ok(message)) => message,
+            Some(Err(e)) => return Err(format!("read failed: {e}")),
+            None => return Err("the server closed the connection".to_owned()),
+        };
+        let payload: &[u8] = match &message {
+            Message::Text(text) => text.as_bytes(),
+            Message::Binary(bytes) => bytes,
+            Message::Close(frame) => {
+                return Err(match frame {
+                    Some(frame) => {
+                        format!("the server closed the connection ({} {})", u16::from(frame.code), frame.reason)
+                    }
+                    None => "the server closed the connection".to_owned(),
+                });
+            }
+            // Pongs to pings are queued by tungstenite and flushed on the next read.
+            Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => return Ok(()),
+        };
+        *frames = true;
+        if self.pending.is_empty() || !self.take_reply(payload) {
+            (self.decode)(payload, &mut self.batch);
+        }
+        Ok(())
     }
 
     /// Hands a frame that replies to a waiting request to it; false for any other frame.

@@ -40,7 +40,9 @@
 //!   stops the reading of the socket, so TCP back-pressure reaches the server and memory stays
 //!   bounded; the idle timeout does not run meanwhile. With [`Overflow::DropNewest`] new items
 //!   are dropped and counted ([`Connection::dropped`]). States are never dropped, and the
-//!   terminal state is always the last item.
+//!   terminal state is always the last item. Frames already received when one is read are
+//!   decoded and handed on together while their items fit the free room, so a burst wakes the
+//!   consumer once.
 //! - **Close**: [`Connection::close`] or a [`Closer`] from any task sends a Close frame, waits
 //!   briefly for the server's, and ends the stream with [`State::Closed`]. Dropping the
 //!   `Connection` closes it too.
