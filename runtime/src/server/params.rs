@@ -50,7 +50,7 @@ pub struct ApiRequest {
 
 impl ApiRequest {
     /// Reads a request, its body up to the router's body limit (413 beyond it).
-    pub async fn read(request: axum::extract::Request) -> Result<Self, Response> {
+    pub async fn read(request: axum::extract::Request) -> Result<Self, Box<Response>> {
         let method = request.method().clone();
         let path = request.uri().path().to_owned();
         let query = request
@@ -59,7 +59,7 @@ impl ApiRequest {
             .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
             .unwrap_or_default();
         let headers = request.headers().clone();
-        let body = Bytes::from_request(request, &()).await.map_err(IntoResponse::into_response)?;
+        let body = Bytes::from_request(request, &()).await.map_err(|e| Box::new(e.into_response()))?;
         Ok(ApiRequest { method, path, query, headers, body })
     }
 
