@@ -193,11 +193,7 @@ fn match_segment(pieces: &[Piece], text: &str, out: &mut Vec<(&'static str, Stri
             match_segment(&pieces[1..], "", out)
         }
         [Piece::Param(name), Piece::Literal(literal), rest @ ..] => {
-            let at = if rest.is_empty() {
-                text.strip_suffix(literal).map(str::len)
-            } else {
-                text.find(literal)
-            };
+            let at = if rest.is_empty() { text.strip_suffix(literal).map(str::len) } else { text.find(literal) };
             let Some(at) = at else { return false };
             out.push((name, text[..at].to_owned()));
             match_segment(&pieces[1..], &text[at..], out)
@@ -287,7 +283,8 @@ fn unquery(
             match style {
                 Style::DeepObject => {
                     for (k, v) in query {
-                        let key = k.strip_prefix(name).and_then(|k| k.strip_prefix('[')).and_then(|k| k.strip_suffix(']'));
+                        let key =
+                            k.strip_prefix(name).and_then(|k| k.strip_prefix('[')).and_then(|k| k.strip_suffix(']'));
                         if let Some(key) = key {
                             map.insert(key.to_owned(), Value::String(v.clone()));
                         }
