@@ -28,5 +28,8 @@ pub mod model;
 mod secret;
 pub use secret::Secret;
 
+#[cfg(any(feature = "client", feature = "server"))]
+mod style;
+
 #[cfg(feature = "ws")]
 pub mod ws;

@@ -522,20 +522,22 @@ pub fn general_entities(
 }
 
 /// The API's operations, one method per operation; each answers 501 until implemented.
+///
+/// A method takes the client's arguments, owned: path parameters in template order, then the query, header and cookie parameters as declared, then the body: JSON and form-urlencoded bodies decoded into their type, others as raw bytes (an optional body is `None` when the request has none). A missing required parameter, or a parameter or body that does not decode, is answered 400 in the provider's error shape, naming it. A method returns the first JSON success response's type, answered with its status; an operation without a JSON success response answers its first success status (else 204) without a body.
 pub trait Api: Send + Sync + 'static {
     /// Returns device commands that are still pending or received, for devices linked to the integration. Useful to catch up after a WebSocket reconnect.
     ///
     /// Serves POST `/api/connector/v1/commands/getAllActive` (operation `commands_getAllActive`); answers 200 with the result.
     fn commands_get_all_active(
         &self,
-        request: types::GetAllActiveCommandsParameters,
+        body: types::GetAllActiveCommandsParameters,
     ) -> impl Future<
         Output = Result<
             types::DeviceCommandResult,
             rt::ApiError<types::ConnectorApiExceptionResult>,
         >,
     > + Send {
-        let _ = request;
+        let _ = body;
         std::future::ready(Err(rt::ApiError::NotImplemented))
     }
     /// Returns the setup of the enterprise that the access token belongs to, together with the current server time.
@@ -543,14 +545,14 @@ pub trait Api: Send + Sync + 'static {
     /// Serves POST `/api/connector/v1/configuration/get` (operation `configuration_get`); answers 200 with the result.
     fn configuration_get(
         &self,
-        request: types::ConfigurationFilterParameters,
+        body: types::ConfigurationFilterParameters,
     ) -> impl Future<
         Output = Result<
             types::Configuration,
             rt::ApiError<types::ConnectorApiExceptionResult>,
         >,
     > + Send {
-        let _ = request;
+        let _ = body;
         std::future::ready(Err(rt::ApiError::NotImplemented))
     }
     /// Creates a customer profile and returns it.
@@ -558,14 +560,14 @@ pub trait Api: Send + Sync + 'static {
     /// Serves POST `/api/connector/v1/customers/add` (operation `customers_add`); answers 200 with the result.
     fn customers_add(
         &self,
-        request: types::CustomerAddParameters,
+        body: types::CustomerAddParameters,
     ) -> impl Future<
         Output = Result<
             types::Customer,
             rt::ApiError<types::ConnectorApiExceptionResult>,
         >,
     > + Send {
-        let _ = request;
+        let _ = body;
         std::future::ready(Err(rt::ApiError::NotImplemented))
     }
     /// Returns customer profiles matching the filters, newest first, one page at a time.
@@ -573,14 +575,14 @@ pub trait Api: Send + Sync + 'static {
     /// Serves POST `/api/connector/v1/customers/getAll` (operation `customers_getAll`); answers 200 with the result.
     fn customers_get_all(
         &self,
-        request: types::CustomerFilterParameters,
+        body: types::CustomerFilterParameters,
     ) -> impl Future<
         Output = Result<
             types::CustomerResult,
             rt::ApiError<types::ConnectorApiExceptionResult>,
         >,
     > + Send {
-        let _ = request;
+        let _ = body;
         std::future::ready(Err(rt::ApiError::NotImplemented))
     }
     /// Changes selected fields of an existing customer and returns the updated profile. Fields that are not sent stay as they are.
@@ -588,14 +590,14 @@ pub trait Api: Send + Sync + 'static {
     /// Serves POST `/api/connector/v1/customers/update` (operation `customers_update`); answers 200 with the result.
     fn customers_update(
         &self,
-        request: types::CustomerUpdateParameters,
+        body: types::CustomerUpdateParameters,
     ) -> impl Future<
         Output = Result<
             types::Customer,
             rt::ApiError<types::ConnectorApiExceptionResult>,
         >,
     > + Send {
-        let _ = request;
+        let _ = body;
         std::future::ready(Err(rt::ApiError::NotImplemented))
     }
     /// Returns messages of the given threads, newest first, one page at a time.
@@ -603,14 +605,14 @@ pub trait Api: Send + Sync + 'static {
     /// Serves POST `/api/connector/v1/messages/getAll` (operation `messages_getAll`); answers 200 with the result.
     fn messages_get_all(
         &self,
-        request: types::MessageFilterParameters,
+        body: types::MessageFilterParameters,
     ) -> impl Future<
         Output = Result<
             types::MessageResult,
             rt::ApiError<types::ConnectorApiExceptionResult>,
         >,
     > + Send {
-        let _ = request;
+        let _ = body;
         std::future::ready(Err(rt::ApiError::NotImplemented))
     }
     /// Returns payments matching the filters, newest first, one page at a time.
@@ -618,14 +620,14 @@ pub trait Api: Send + Sync + 'static {
     /// Serves POST `/api/connector/v1/payments/getAll` (operation `payments_getAll`); answers 200 with the result.
     fn payments_get_all(
         &self,
-        request: types::PaymentFilterParameters,
+        body: types::PaymentFilterParameters,
     ) -> impl Future<
         Output = Result<
             types::PaymentResult,
             rt::ApiError<types::ConnectorApiExceptionResult>,
         >,
     > + Send {
-        let _ = request;
+        let _ = body;
         std::future::ready(Err(rt::ApiError::NotImplemented))
     }
     /// Legacy reservation read that can also return related entities through its extent. Superseded by the 2023-06-06 version.
@@ -634,14 +636,14 @@ pub trait Api: Send + Sync + 'static {
     /// Serves POST `/api/connector/v1/reservations/getAll` (operation `reservations_getAll`); answers 200 with the result.
     fn reservations_get_all(
         &self,
-        request: types::ReservationFilterParameters,
+        body: types::ReservationFilterParameters,
     ) -> impl Future<
         Output = Result<
             types::ReservationResult,
             rt::ApiError<types::ConnectorApiExceptionResult>,
         >,
     > + Send {
-        let _ = request;
+        let _ = body;
         std::future::ready(Err(rt::ApiError::NotImplemented))
     }
     /// Returns reservations matching the filters, newest first, one page at a time. Heavy queries may time out with 408, so keep pages small and filters narrow.
@@ -649,14 +651,14 @@ pub trait Api: Send + Sync + 'static {
     /// Serves POST `/api/connector/v1/reservations/getAll/2023-06-06` (operation `reservations_getAll_2023-06-06`); answers 200 with the result.
     fn reservations_get_all_2023_06_06(
         &self,
-        request: types::ReservationServiceOrderFilterParameters,
+        body: types::ReservationServiceOrderFilterParameters,
     ) -> impl Future<
         Output = Result<
             types::ReservationServiceOrderResult,
             rt::ApiError<types::ConnectorApiExceptionResult>,
         >,
     > + Send {
-        let _ = request;
+        let _ = body;
         std::future::ready(Err(rt::ApiError::NotImplemented))
     }
     /// Returns periods during which resources are out of order or kept for internal use, one page at a time.
@@ -664,14 +666,14 @@ pub trait Api: Send + Sync + 'static {
     /// Serves POST `/api/connector/v1/resourceBlocks/getAll` (operation `resourceBlocks_getAll`); answers 200 with the result.
     fn resource_blocks_get_all(
         &self,
-        request: types::ResourceBlockParameters,
+        body: types::ResourceBlockParameters,
     ) -> impl Future<
         Output = Result<
             types::ResourceBlockResult,
             rt::ApiError<types::ConnectorApiExceptionResult>,
         >,
     > + Send {
-        let _ = request;
+        let _ = body;
         std::future::ready(Err(rt::ApiError::NotImplemented))
     }
     /// Returns resources (rooms, beds, desks and so on) of the enterprise, one page at a time.
@@ -679,14 +681,14 @@ pub trait Api: Send + Sync + 'static {
     /// Serves POST `/api/connector/v1/resources/getAll` (operation `resources_getAll`); answers 200 with the result.
     fn resources_get_all(
         &self,
-        request: types::ResourceFilterParameters,
+        body: types::ResourceFilterParameters,
     ) -> impl Future<
         Output = Result<
             types::ResourceResult,
             rt::ApiError<types::ConnectorApiExceptionResult>,
         >,
     > + Send {
-        let _ = request;
+        let _ = body;
         std::future::ready(Err(rt::ApiError::NotImplemented))
     }
     /// Returns the services offered by the enterprise, one page at a time.
@@ -694,227 +696,614 @@ pub trait Api: Send + Sync + 'static {
     /// Serves POST `/api/connector/v1/services/getAll` (operation `services_getAll`); answers 200 with the result.
     fn services_get_all(
         &self,
-        request: types::ServiceFilterParameters,
+        body: types::ServiceFilterParameters,
     ) -> impl Future<
         Output = Result<
             types::ServiceResult,
             rt::ApiError<types::ConnectorApiExceptionResult>,
         >,
     > + Send {
-        let _ = request;
+        let _ = body;
         std::future::ready(Err(rt::ApiError::NotImplemented))
     }
 }
 
-/// The router serving `api`: each operation at its path and method. A request body that
-/// does not decode is answered 400 in the provider's error shape.
+/// The router serving `api`: each operation at its path and method (other methods on a
+/// path answer 405). A missing or undecodable parameter or body is answered 400 in the
+/// provider's error shape.
 pub fn router<A: Api>(api: A) -> rt::axum::Router {
     let api = std::sync::Arc::new(api);
-    let shared = api.clone();
-    let handler_0 = move |body: rt::axum::body::Bytes| {
-        let api = shared.clone();
-        async move {
-            let request = match rt::decode_request::<
-                types::GetAllActiveCommandsParameters,
-            >(&body, Some("Message")) {
-                Ok(request) => request,
-                Err(response) => return *response,
-            };
-            rt::respond(200u16, api.commands_get_all_active(request).await)
-        }
-    };
-    let shared = api.clone();
-    let handler_1 = move |body: rt::axum::body::Bytes| {
-        let api = shared.clone();
-        async move {
-            let request = match rt::decode_request::<
-                types::ConfigurationFilterParameters,
-            >(&body, Some("Message")) {
-                Ok(request) => request,
-                Err(response) => return *response,
-            };
-            rt::respond(200u16, api.configuration_get(request).await)
-        }
-    };
-    let shared = api.clone();
-    let handler_2 = move |body: rt::axum::body::Bytes| {
-        let api = shared.clone();
-        async move {
-            let request = match rt::decode_request::<
-                types::CustomerAddParameters,
-            >(&body, Some("Message")) {
-                Ok(request) => request,
-                Err(response) => return *response,
-            };
-            rt::respond(200u16, api.customers_add(request).await)
-        }
-    };
-    let shared = api.clone();
-    let handler_3 = move |body: rt::axum::body::Bytes| {
-        let api = shared.clone();
-        async move {
-            let request = match rt::decode_request::<
-                types::CustomerFilterParameters,
-            >(&body, Some("Message")) {
-                Ok(request) => request,
-                Err(response) => return *response,
-            };
-            rt::respond(200u16, api.customers_get_all(request).await)
-        }
-    };
-    let shared = api.clone();
-    let handler_4 = move |body: rt::axum::body::Bytes| {
-        let api = shared.clone();
-        async move {
-            let request = match rt::decode_request::<
-                types::CustomerUpdateParameters,
-            >(&body, Some("Message")) {
-                Ok(request) => request,
-                Err(response) => return *response,
-            };
-            rt::respond(200u16, api.customers_update(request).await)
-        }
-    };
-    let shared = api.clone();
-    let handler_5 = move |body: rt::axum::body::Bytes| {
-        let api = shared.clone();
-        async move {
-            let request = match rt::decode_request::<
-                types::MessageFilterParameters,
-            >(&body, Some("Message")) {
-                Ok(request) => request,
-                Err(response) => return *response,
-            };
-            rt::respond(200u16, api.messages_get_all(request).await)
-        }
-    };
-    let shared = api.clone();
-    let handler_6 = move |body: rt::axum::body::Bytes| {
-        let api = shared.clone();
-        async move {
-            let request = match rt::decode_request::<
-                types::PaymentFilterParameters,
-            >(&body, Some("Message")) {
-                Ok(request) => request,
-                Err(response) => return *response,
-            };
-            rt::respond(200u16, api.payments_get_all(request).await)
-        }
-    };
-    let shared = api.clone();
-    let handler_7 = move |body: rt::axum::body::Bytes| {
-        let api = shared.clone();
-        async move {
-            let request = match rt::decode_request::<
-                types::ReservationFilterParameters,
-            >(&body, Some("Message")) {
-                Ok(request) => request,
-                Err(response) => return *response,
-            };
-            rt::respond(200u16, api.reservations_get_all(request).await)
-        }
-    };
-    let shared = api.clone();
-    let handler_8 = move |body: rt::axum::body::Bytes| {
-        let api = shared.clone();
-        async move {
-            let request = match rt::decode_request::<
-                types::ReservationServiceOrderFilterParameters,
-            >(&body, Some("Message")) {
-                Ok(request) => request,
-                Err(response) => return *response,
-            };
-            rt::respond(200u16, api.reservations_get_all_2023_06_06(request).await)
-        }
-    };
-    let shared = api.clone();
-    let handler_9 = move |body: rt::axum::body::Bytes| {
-        let api = shared.clone();
-        async move {
-            let request = match rt::decode_request::<
-                types::ResourceBlockParameters,
-            >(&body, Some("Message")) {
-                Ok(request) => request,
-                Err(response) => return *response,
-            };
-            rt::respond(200u16, api.resource_blocks_get_all(request).await)
-        }
-    };
-    let shared = api.clone();
-    let handler_10 = move |body: rt::axum::body::Bytes| {
-        let api = shared.clone();
-        async move {
-            let request = match rt::decode_request::<
-                types::ResourceFilterParameters,
-            >(&body, Some("Message")) {
-                Ok(request) => request,
-                Err(response) => return *response,
-            };
-            rt::respond(200u16, api.resources_get_all(request).await)
-        }
-    };
-    let shared = api.clone();
-    let handler_11 = move |body: rt::axum::body::Bytes| {
-        let api = shared.clone();
-        async move {
-            let request = match rt::decode_request::<
-                types::ServiceFilterParameters,
-            >(&body, Some("Message")) {
-                Ok(request) => request,
-                Err(response) => return *response,
-            };
-            rt::respond(200u16, api.services_get_all(request).await)
-        }
-    };
     rt::axum::Router::new()
+        .without_v07_checks()
         .route(
             "/api/connector/v1/commands/getAllActive",
-            rt::axum::routing::on(rt::axum::routing::MethodFilter::POST, handler_0),
+            rt::axum::routing::any({
+                let api = api.clone();
+                move |request: rt::axum::extract::Request| {
+                    let api = api.clone();
+                    async move { route_0(&*api, request).await }
+                }
+            }),
         )
         .route(
             "/api/connector/v1/configuration/get",
-            rt::axum::routing::on(rt::axum::routing::MethodFilter::POST, handler_1),
+            rt::axum::routing::any({
+                let api = api.clone();
+                move |request: rt::axum::extract::Request| {
+                    let api = api.clone();
+                    async move { route_1(&*api, request).await }
+                }
+            }),
         )
         .route(
             "/api/connector/v1/customers/add",
-            rt::axum::routing::on(rt::axum::routing::MethodFilter::POST, handler_2),
+            rt::axum::routing::any({
+                let api = api.clone();
+                move |request: rt::axum::extract::Request| {
+                    let api = api.clone();
+                    async move { route_2(&*api, request).await }
+                }
+            }),
         )
         .route(
             "/api/connector/v1/customers/getAll",
-            rt::axum::routing::on(rt::axum::routing::MethodFilter::POST, handler_3),
+            rt::axum::routing::any({
+                let api = api.clone();
+                move |request: rt::axum::extract::Request| {
+                    let api = api.clone();
+                    async move { route_3(&*api, request).await }
+                }
+            }),
         )
         .route(
             "/api/connector/v1/customers/update",
-            rt::axum::routing::on(rt::axum::routing::MethodFilter::POST, handler_4),
+            rt::axum::routing::any({
+                let api = api.clone();
+                move |request: rt::axum::extract::Request| {
+                    let api = api.clone();
+                    async move { route_4(&*api, request).await }
+                }
+            }),
         )
         .route(
             "/api/connector/v1/messages/getAll",
-            rt::axum::routing::on(rt::axum::routing::MethodFilter::POST, handler_5),
+            rt::axum::routing::any({
+                let api = api.clone();
+                move |request: rt::axum::extract::Request| {
+                    let api = api.clone();
+                    async move { route_5(&*api, request).await }
+                }
+            }),
         )
         .route(
             "/api/connector/v1/payments/getAll",
-            rt::axum::routing::on(rt::axum::routing::MethodFilter::POST, handler_6),
+            rt::axum::routing::any({
+                let api = api.clone();
+                move |request: rt::axum::extract::Request| {
+                    let api = api.clone();
+                    async move { route_6(&*api, request).await }
+                }
+            }),
         )
         .route(
             "/api/connector/v1/reservations/getAll",
-            rt::axum::routing::on(rt::axum::routing::MethodFilter::POST, handler_7),
+            rt::axum::routing::any({
+                let api = api.clone();
+                move |request: rt::axum::extract::Request| {
+                    let api = api.clone();
+                    async move { route_7(&*api, request).await }
+                }
+            }),
         )
         .route(
             "/api/connector/v1/reservations/getAll/2023-06-06",
-            rt::axum::routing::on(rt::axum::routing::MethodFilter::POST, handler_8),
+            rt::axum::routing::any({
+                let api = api.clone();
+                move |request: rt::axum::extract::Request| {
+                    let api = api.clone();
+                    async move { route_8(&*api, request).await }
+                }
+            }),
         )
         .route(
             "/api/connector/v1/resourceBlocks/getAll",
-            rt::axum::routing::on(rt::axum::routing::MethodFilter::POST, handler_9),
+            rt::axum::routing::any({
+                let api = api.clone();
+                move |request: rt::axum::extract::Request| {
+                    let api = api.clone();
+                    async move { route_9(&*api, request).await }
+                }
+            }),
         )
         .route(
             "/api/connector/v1/resources/getAll",
-            rt::axum::routing::on(rt::axum::routing::MethodFilter::POST, handler_10),
+            rt::axum::routing::any({
+                let api = api.clone();
+                move |request: rt::axum::extract::Request| {
+                    let api = api.clone();
+                    async move { route_10(&*api, request).await }
+                }
+            }),
         )
         .route(
             "/api/connector/v1/services/getAll",
-            rt::axum::routing::on(rt::axum::routing::MethodFilter::POST, handler_11),
+            rt::axum::routing::any({
+                let api = api.clone();
+                move |request: rt::axum::extract::Request| {
+                    let api = api.clone();
+                    async move { route_11(&*api, request).await }
+                }
+            }),
         )
+}
+
+async fn route_0<A: Api>(
+    api: &A,
+    request: rt::axum::extract::Request,
+) -> rt::axum::response::Response {
+    let request = match rt::ApiRequest::read(request).await {
+        Ok(request) => request,
+        Err(response) => return *response,
+    };
+    if let Some(response) = serve_0(api, &request).await {
+        return response;
+    }
+    request.unmatched(&["POST"])
+}
+
+async fn route_1<A: Api>(
+    api: &A,
+    request: rt::axum::extract::Request,
+) -> rt::axum::response::Response {
+    let request = match rt::ApiRequest::read(request).await {
+        Ok(request) => request,
+        Err(response) => return *response,
+    };
+    if let Some(response) = serve_1(api, &request).await {
+        return response;
+    }
+    request.unmatched(&["POST"])
+}
+
+async fn route_2<A: Api>(
+    api: &A,
+    request: rt::axum::extract::Request,
+) -> rt::axum::response::Response {
+    let request = match rt::ApiRequest::read(request).await {
+        Ok(request) => request,
+        Err(response) => return *response,
+    };
+    if let Some(response) = serve_2(api, &request).await {
+        return response;
+    }
+    request.unmatched(&["POST"])
+}
+
+async fn route_3<A: Api>(
+    api: &A,
+    request: rt::axum::extract::Request,
+) -> rt::axum::response::Response {
+    let request = match rt::ApiRequest::read(request).await {
+        Ok(request) => request,
+        Err(response) => return *response,
+    };
+    if let Some(response) = serve_3(api, &request).await {
+        return response;
+    }
+    request.unmatched(&["POST"])
+}
+
+async fn route_4<A: Api>(
+    api: &A,
+    request: rt::axum::extract::Request,
+) -> rt::axum::response::Response {
+    let request = match rt::ApiRequest::read(request).await {
+        Ok(request) => request,
+        Err(response) => return *response,
+    };
+    if let Some(response) = serve_4(api, &request).await {
+        return response;
+    }
+    request.unmatched(&["POST"])
+}
+
+async fn route_5<A: Api>(
+    api: &A,
+    request: rt::axum::extract::Request,
+) -> rt::axum::response::Response {
+    let request = match rt::ApiRequest::read(request).await {
+        Ok(request) => request,
+        Err(response) => return *response,
+    };
+    if let Some(response) = serve_5(api, &request).await {
+        return response;
+    }
+    request.unmatched(&["POST"])
+}
+
+async fn route_6<A: Api>(
+    api: &A,
+    request: rt::axum::extract::Request,
+) -> rt::axum::response::Response {
+    let request = match rt::ApiRequest::read(request).await {
+        Ok(request) => request,
+        Err(response) => return *response,
+    };
+    if let Some(response) = serve_6(api, &request).await {
+        return response;
+    }
+    request.unmatched(&["POST"])
+}
+
+async fn route_7<A: Api>(
+    api: &A,
+    request: rt::axum::extract::Request,
+) -> rt::axum::response::Response {
+    let request = match rt::ApiRequest::read(request).await {
+        Ok(request) => request,
+        Err(response) => return *response,
+    };
+    if let Some(response) = serve_7(api, &request).await {
+        return response;
+    }
+    request.unmatched(&["POST"])
+}
+
+async fn route_8<A: Api>(
+    api: &A,
+    request: rt::axum::extract::Request,
+) -> rt::axum::response::Response {
+    let request = match rt::ApiRequest::read(request).await {
+        Ok(request) => request,
+        Err(response) => return *response,
+    };
+    if let Some(response) = serve_8(api, &request).await {
+        return response;
+    }
+    request.unmatched(&["POST"])
+}
+
+async fn route_9<A: Api>(
+    api: &A,
+    request: rt::axum::extract::Request,
+) -> rt::axum::response::Response {
+    let request = match rt::ApiRequest::read(request).await {
+        Ok(request) => request,
+        Err(response) => return *response,
+    };
+    if let Some(response) = serve_9(api, &request).await {
+        return response;
+    }
+    request.unmatched(&["POST"])
+}
+
+async fn route_10<A: Api>(
+    api: &A,
+    request: rt::axum::extract::Request,
+) -> rt::axum::response::Response {
+    let request = match rt::ApiRequest::read(request).await {
+        Ok(request) => request,
+        Err(response) => return *response,
+    };
+    if let Some(response) = serve_10(api, &request).await {
+        return response;
+    }
+    request.unmatched(&["POST"])
+}
+
+async fn route_11<A: Api>(
+    api: &A,
+    request: rt::axum::extract::Request,
+) -> rt::axum::response::Response {
+    let request = match rt::ApiRequest::read(request).await {
+        Ok(request) => request,
+        Err(response) => return *response,
+    };
+    if let Some(response) = serve_11(api, &request).await {
+        return response;
+    }
+    request.unmatched(&["POST"])
+}
+
+async fn serve_0<A: Api>(
+    api: &A,
+    request: &rt::ApiRequest,
+) -> Option<rt::axum::response::Response> {
+    const TEMPLATE: &[&[rt::Piece]] = &[
+        &[rt::Piece::Literal("api")],
+        &[rt::Piece::Literal("connector")],
+        &[rt::Piece::Literal("v1")],
+        &[rt::Piece::Literal("commands")],
+        &[rt::Piece::Literal("getAllActive")],
+    ];
+    if request.method().as_str() != "POST" {
+        return None;
+    }
+    request.match_path(TEMPLATE)?;
+    let body = request.body();
+    let body = match rt::decode_request::<
+        types::GetAllActiveCommandsParameters,
+    >(body, Some("Message")) {
+        Ok(value) => value,
+        Err(response) => return Some(*response),
+    };
+    Some(rt::respond(200u16, api.commands_get_all_active(body).await))
+}
+
+async fn serve_1<A: Api>(
+    api: &A,
+    request: &rt::ApiRequest,
+) -> Option<rt::axum::response::Response> {
+    const TEMPLATE: &[&[rt::Piece]] = &[
+        &[rt::Piece::Literal("api")],
+        &[rt::Piece::Literal("connector")],
+        &[rt::Piece::Literal("v1")],
+        &[rt::Piece::Literal("configuration")],
+        &[rt::Piece::Literal("get")],
+    ];
+    if request.method().as_str() != "POST" {
+        return None;
+    }
+    request.match_path(TEMPLATE)?;
+    let body = request.body();
+    let body = match rt::decode_request::<
+        types::ConfigurationFilterParameters,
+    >(body, Some("Message")) {
+        Ok(value) => value,
+        Err(response) => return Some(*response),
+    };
+    Some(rt::respond(200u16, api.configuration_get(body).await))
+}
+
+async fn serve_2<A: Api>(
+    api: &A,
+    request: &rt::ApiRequest,
+) -> Option<rt::axum::response::Response> {
+    const TEMPLATE: &[&[rt::Piece]] = &[
+        &[rt::Piece::Literal("api")],
+        &[rt::Piece::Literal("connector")],
+        &[rt::Piece::Literal("v1")],
+        &[rt::Piece::Literal("customers")],
+        &[rt::Piece::Literal("add")],
+    ];
+    if request.method().as_str() != "POST" {
+        return None;
+    }
+    request.match_path(TEMPLATE)?;
+    let body = request.body();
+    let body = match rt::decode_request::<
+        types::CustomerAddParameters,
+    >(body, Some("Message")) {
+        Ok(value) => value,
+        Err(response) => return Some(*response),
+    };
+    Some(rt::respond(200u16, api.customers_add(body).await))
+}
+
+async fn serve_3<A: Api>(
+    api: &A,
+    request: &rt::ApiRequest,
+) -> Option<rt::axum::response::Response> {
+    const TEMPLATE: &[&[rt::Piece]] = &[
+        &[rt::Piece::Literal("api")],
+        &[rt::Piece::Literal("connector")],
+        &[rt::Piece::Literal("v1")],
+        &[rt::Piece::Literal("customers")],
+        &[rt::Piece::Literal("getAll")],
+    ];
+    if request.method().as_str() != "POST" {
+        return None;
+    }
+    request.match_path(TEMPLATE)?;
+    let body = request.body();
+    let body = match rt::decode_request::<
+        types::CustomerFilterParameters,
+    >(body, Some("Message")) {
+        Ok(value) => value,
+        Err(response) => return Some(*response),
+    };
+    Some(rt::respond(200u16, api.customers_get_all(body).await))
+}
+
+async fn serve_4<A: Api>(
+    api: &A,
+    request: &rt::ApiRequest,
+) -> Option<rt::axum::response::Response> {
+    const TEMPLATE: &[&[rt::Piece]] = &[
+        &[rt::Piece::Literal("api")],
+        &[rt::Piece::Literal("connector")],
+        &[rt::Piece::Literal("v1")],
+        &[rt::Piece::Literal("customers")],
+        &[rt::Piece::Literal("update")],
+    ];
+    if request.method().as_str() != "POST" {
+        return None;
+    }
+    request.match_path(TEMPLATE)?;
+    let body = request.body();
+    let body = match rt::decode_request::<
+        types::CustomerUpdateParameters,
+    >(body, Some("Message")) {
+        Ok(value) => value,
+        Err(response) => return Some(*response),
+    };
+    Some(rt::respond(200u16, api.customers_update(body).await))
+}
+
+async fn serve_5<A: Api>(
+    api: &A,
+    request: &rt::ApiRequest,
+) -> Option<rt::axum::response::Response> {
+    const TEMPLATE: &[&[rt::Piece]] = &[
+        &[rt::Piece::Literal("api")],
+        &[rt::Piece::Literal("connector")],
+        &[rt::Piece::Literal("v1")],
+        &[rt::Piece::Literal("messages")],
+        &[rt::Piece::Literal("getAll")],
+    ];
+    if request.method().as_str() != "POST" {
+        return None;
+    }
+    request.match_path(TEMPLATE)?;
+    let body = request.body();
+    let body = match rt::decode_request::<
+        types::MessageFilterParameters,
+    >(body, Some("Message")) {
+        Ok(value) => value,
+        Err(response) => return Some(*response),
+    };
+    Some(rt::respond(200u16, api.messages_get_all(body).await))
+}
+
+async fn serve_6<A: Api>(
+    api: &A,
+    request: &rt::ApiRequest,
+) -> Option<rt::axum::response::Response> {
+    const TEMPLATE: &[&[rt::Piece]] = &[
+        &[rt::Piece::Literal("api")],
+        &[rt::Piece::Literal("connector")],
+        &[rt::Piece::Literal("v1")],
+        &[rt::Piece::Literal("payments")],
+        &[rt::Piece::Literal("getAll")],
+    ];
+    if request.method().as_str() != "POST" {
+        return None;
+    }
+    request.match_path(TEMPLATE)?;
+    let body = request.body();
+    let body = match rt::decode_request::<
+        types::PaymentFilterParameters,
+    >(body, Some("Message")) {
+        Ok(value) => value,
+        Err(response) => return Some(*response),
+    };
+    Some(rt::respond(200u16, api.payments_get_all(body).await))
+}
+
+async fn serve_7<A: Api>(
+    api: &A,
+    request: &rt::ApiRequest,
+) -> Option<rt::axum::response::Response> {
+    const TEMPLATE: &[&[rt::Piece]] = &[
+        &[rt::Piece::Literal("api")],
+        &[rt::Piece::Literal("connector")],
+        &[rt::Piece::Literal("v1")],
+        &[rt::Piece::Literal("reservations")],
+        &[rt::Piece::Literal("getAll")],
+    ];
+    if request.method().as_str() != "POST" {
+        return None;
+    }
+    request.match_path(TEMPLATE)?;
+    let body = request.body();
+    let body = match rt::decode_request::<
+        types::ReservationFilterParameters,
+    >(body, Some("Message")) {
+        Ok(value) => value,
+        Err(response) => return Some(*response),
+    };
+    Some(rt::respond(200u16, api.reservations_get_all(body).await))
+}
+
+async fn serve_8<A: Api>(
+    api: &A,
+    request: &rt::ApiRequest,
+) -> Option<rt::axum::response::Response> {
+    const TEMPLATE: &[&[rt::Piece]] = &[
+        &[rt::Piece::Literal("api")],
+        &[rt::Piece::Literal("connector")],
+        &[rt::Piece::Literal("v1")],
+        &[rt::Piece::Literal("reservations")],
+        &[rt::Piece::Literal("getAll")],
+        &[rt::Piece::Literal("2023-06-06")],
+    ];
+    if request.method().as_str() != "POST" {
+        return None;
+    }
+    request.match_path(TEMPLATE)?;
+    let body = request.body();
+    let body = match rt::decode_request::<
+        types::ReservationServiceOrderFilterParameters,
+    >(body, Some("Message")) {
+        Ok(value) => value,
+        Err(response) => return Some(*response),
+    };
+    Some(rt::respond(200u16, api.reservations_get_all_2023_06_06(body).await))
+}
+
+async fn serve_9<A: Api>(
+    api: &A,
+    request: &rt::ApiRequest,
+) -> Option<rt::axum::response::Response> {
+    const TEMPLATE: &[&[rt::Piece]] = &[
+        &[rt::Piece::Literal("api")],
+        &[rt::Piece::Literal("connector")],
+        &[rt::Piece::Literal("v1")],
+        &[rt::Piece::Literal("resourceBlocks")],
+        &[rt::Piece::Literal("getAll")],
+    ];
+    if request.method().as_str() != "POST" {
+        return None;
+    }
+    request.match_path(TEMPLATE)?;
+    let body = request.body();
+    let body = match rt::decode_request::<
+        types::ResourceBlockParameters,
+    >(body, Some("Message")) {
+        Ok(value) => value,
+        Err(response) => return Some(*response),
+    };
+    Some(rt::respond(200u16, api.resource_blocks_get_all(body).await))
+}
+
+async fn serve_10<A: Api>(
+    api: &A,
+    request: &rt::ApiRequest,
+) -> Option<rt::axum::response::Response> {
+    const TEMPLATE: &[&[rt::Piece]] = &[
+        &[rt::Piece::Literal("api")],
+        &[rt::Piece::Literal("connector")],
+        &[rt::Piece::Literal("v1")],
+        &[rt::Piece::Literal("resources")],
+        &[rt::Piece::Literal("getAll")],
+    ];
+    if request.method().as_str() != "POST" {
+        return None;
+    }
+    request.match_path(TEMPLATE)?;
+    let body = request.body();
+    let body = match rt::decode_request::<
+        types::ResourceFilterParameters,
+    >(body, Some("Message")) {
+        Ok(value) => value,
+        Err(response) => return Some(*response),
+    };
+    Some(rt::respond(200u16, api.resources_get_all(body).await))
+}
+
+async fn serve_11<A: Api>(
+    api: &A,
+    request: &rt::ApiRequest,
+) -> Option<rt::axum::response::Response> {
+    const TEMPLATE: &[&[rt::Piece]] = &[
+        &[rt::Piece::Literal("api")],
+        &[rt::Piece::Literal("connector")],
+        &[rt::Piece::Literal("v1")],
+        &[rt::Piece::Literal("services")],
+        &[rt::Piece::Literal("getAll")],
+    ];
+    if request.method().as_str() != "POST" {
+        return None;
+    }
+    request.match_path(TEMPLATE)?;
+    let body = request.body();
+    let body = match rt::decode_request::<
+        types::ServiceFilterParameters,
+    >(body, Some("Message")) {
+        Ok(value) => value,
+        Err(response) => return Some(*response),
+    };
+    Some(rt::respond(200u16, api.services_get_all(body).await))
 }
 
 /// The WebSocket runtime the channel modules build on (`triad-runtime`'s `ws`).

@@ -380,7 +380,7 @@ fn credentials(api: &Api, config: &Config) -> (TokenStream, Vec<(String, String)
     (tokens, names, example)
 }
 
-fn style_tokens(style: ParamStyle) -> TokenStream {
+pub(super) fn style_tokens(style: ParamStyle) -> TokenStream {
     match style {
         ParamStyle::Form => quote!(rt::Style::Form),
         ParamStyle::Simple => quote!(rt::Style::Simple),
@@ -496,40 +496,19 @@ fn method_docs(op: &Operation) -> TokenStream {
     out
 }
 
-/// The method of one operation; enums for several success or error shapes go to `items`.
-/// A method's parameters (as written in the client crate) and the names passed to it, for the
-/// README's usage example.
-struct Signature {
-    params: TokenStream,
-    args: Vec<proc_macro2::Ident>,
+/// The Rust name of a parameter as a method argument (`body`, `request` and `response` are
+/// taken); the server crate's methods use the same.
+pub(super) fn param_ident(rust: &str) -> proc_macro2::Ident {
+    match naming::unraw(rust) {
+        "request" | "response" | "body" => ident(&format!("{}_param", naming::unraw(rust))),
+        _ => ident(rust),
+    }
 }
 
-fn operation(cx: &mut Ctx<'_>, op: &Operation, items: &mut TokenStream) -> Result<(TokenStream, Signature), String> {
-    let name = ident(&op.name.rust);
-    let pascal = pascal_name(op);
-    let wire = &op.name.wire;
-    let method = format_ident!("{}", op.method.as_str());
-    let mut args = TokenStream::new();
-    let mut chain = quote!(rt::Request::new());
-    let mut template = String::new();
-    let param_name = |rust: &str| -> proc_macro2::Ident {
-        match naming::unraw(rust) {
-            "request" | "response" | "body" => ident(&format!("{}_param", naming::unraw(rust))),
-            _ => ident(rust),
-        }
-    };
-    let arg_type = |cx: &mut Ctx<'_>, ty: &TypeRef, required: bool| -> TokenStream {
-        let inner = match ty {
-            TypeRef::Primitive(Primitive::String) => quote!(&str),
-            other if is_copy(other) => cx.ty(other),
-            other => {
-                let t = cx.ty(other);
-                quote!(&#t)
-            }
-        };
-        if required { inner } else { quote!(Option<#inner>) }
-    };
-    // Path parameters in template order, then the others as declared.
+/// An operation's method arguments before the body, in order: path parameters in template
+/// order, then the others as declared (without `Accept`, `Content-Type` and `Authorization`
+/// headers, which the transport writes). The server crate's methods take the same.
+pub(super) fn ordered_params(op: &Operation) -> Vec<&crate::ir::Param> {
     let mut ordered: Vec<&crate::ir::Param> = Vec::new();
     for seg in &op.segments {
         if let PathSegment::Param(p) = seg {
@@ -549,6 +528,38 @@ fn operation(cx: &mut Ctx<'_>, op: &Operation, items: &mut TokenStream) -> Resul
             ordered.push(param);
         }
     }
+    ordered
+}
+
+/// The method of one operation; enums for several success or error shapes go to `items`.
+/// A method's parameters (as written in the client crate) and the names passed to it, for the
+/// README's usage example.
+struct Signature {
+    params: TokenStream,
+    args: Vec<proc_macro2::Ident>,
+}
+
+fn operation(cx: &mut Ctx<'_>, op: &Operation, items: &mut TokenStream) -> Result<(TokenStream, Signature), String> {
+    let name = ident(&op.name.rust);
+    let pascal = pascal_name(op);
+    let wire = &op.name.wire;
+    let method = format_ident!("{}", op.method.as_str());
+    let mut args = TokenStream::new();
+    let mut chain = quote!(rt::Request::new());
+    let mut template = String::new();
+    let param_name = param_ident;
+    let arg_type = |cx: &mut Ctx<'_>, ty: &TypeRef, required: bool| -> TokenStream {
+        let inner = match ty {
+            TypeRef::Primitive(Primitive::String) => quote!(&str),
+            other if is_copy(other) => cx.ty(other),
+            other => {
+                let t = cx.ty(other);
+                quote!(&#t)
+            }
+        };
+        if required { inner } else { quote!(Option<#inner>) }
+    };
+    let ordered = ordered_params(op);
     for param in &ordered {
         let arg = param_name(&param.name.rust);
         let ty = arg_type(cx, &param.ty, param.required);
@@ -786,7 +797,7 @@ fn operation(cx: &mut Ctx<'_>, op: &Operation, items: &mut TokenStream) -> Resul
 }
 
 /// The struct behind a type, following aliases.
-fn struct_of<'a>(api: &'a Api, ty: &TypeRef) -> Option<&'a Struct> {
+pub(super) fn struct_of<'a>(api: &'a Api, ty: &TypeRef) -> Option<&'a Struct> {
     let mut current = ty;
     for _ in 0..=api.types.len() {
         let TypeRef::Named(id) = current else { return None };

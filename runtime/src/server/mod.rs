@@ -25,6 +25,7 @@
 
 mod api;
 mod journal;
+mod params;
 mod raw;
 mod verify;
 
@@ -47,6 +48,7 @@ pub use api::{ApiError, bad_request, decode as decode_request, respond};
 pub use axum;
 use journal::MemoryWindow;
 pub use journal::{Admission, Admit, Entry, Journal, JournalError, RedbJournal, Write};
+pub use params::{ApiRequest, PathParams, Piece, Shape, Style, decode_form, required};
 pub use raw::{Raw, RawObject, decode as decode_raw, to_value as raw_to_value};
 pub use serde;
 pub use serde_json;
