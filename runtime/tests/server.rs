@@ -435,7 +435,8 @@ async fn inline_without_a_journal_keys_deliveries_by_the_provider_id_when_there_
         let sig = sign_standard_webhooks(secret, id, now, &payload).unwrap();
         let url = r.url.clone();
         async move {
-            let headers = [("webhook-id", id.into()), ("webhook-timestamp", now.to_string()), ("webhook-signature", sig)];
+            let headers =
+                [("webhook-id", id.into()), ("webhook-timestamp", now.to_string()), ("webhook-signature", sig)];
             post(&url, payload, &headers).await.1
         }
     };

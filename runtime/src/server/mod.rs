@@ -45,8 +45,8 @@ use tracing::Instrument;
 
 pub use api::{ApiError, bad_request, decode as decode_request, respond};
 pub use axum;
-use journal::{MemoryKey, MemoryWindow};
 pub use journal::{Admission, Admit, Entry, Journal, JournalError, RedbJournal, Write};
+use journal::{MemoryKey, MemoryWindow};
 pub use raw::{Raw, RawObject, decode as decode_raw, to_value as raw_to_value};
 pub use serde;
 pub use serde_json;
