@@ -424,3 +424,28 @@ async fn inline_without_a_journal_finds_duplicates_in_memory() {
     assert_eq!(c.commits, 0);
     r.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn inline_without_a_journal_keys_deliveries_by_the_provider_id_when_there_is_one() {
+    let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+    let v = Verifier::standard_webhooks(&[secret], Duration::from_secs(300)).unwrap();
+    let r = start(inline(v)).await;
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs();
+    let send = |id: &'static str, payload: Vec<u8>| {
+        let sig = sign_standard_webhooks(secret, id, now, &payload).unwrap();
+        let url = r.url.clone();
+        async move {
+            let headers =
+                [("webhook-id", id.into()), ("webhook-timestamp", now.to_string()), ("webhook-signature", sig)];
+            post(&url, payload, &headers).await.1
+        }
+    };
+    assert_eq!(send("m1", body(&[("a", "1")])).await, "handled");
+    // The same body under another id is another delivery; another body under a known id is a resend.
+    assert_eq!(send("m2", body(&[("a", "1")])).await, "handled");
+    assert_eq!(send("m1", body(&[("b", "2")])).await, "duplicate");
+    assert_eq!(r.recorder().handled(), pairs(&[("a", "1"), ("a", "1")]));
+    let c = r.receiver.counters();
+    assert_eq!((c.accepted, c.duplicate, c.commits), (2, 1, 0));
+    r.shutdown().await;
+}

@@ -312,20 +312,28 @@ impl Journal for RedbJournal {
 
 /// The duplicate window of an inline receiver without a journal: keys in memory, each
 /// remembered for the window and pruned from the old end as new ones arrive. Lost on exit.
+/// A key is 32 bytes ([`MemoryKey`]), kept inline in the map and the queue: admitting a
+/// delivery allocates nothing once the map has grown to the window's size.
 #[derive(Debug, Default)]
 pub(crate) struct MemoryWindow {
     inner: Mutex<WindowInner>,
 }
 
+/// A duplicate key of the in-memory window: the SHA-256 of the body for deliveries without a
+/// provider id (the digest already computed, so no second hash), else the SHA-256 of `id:`
+/// and the provider's id. The two never meet: a body equal to `id:...` is not JSON, so it is
+/// never admitted.
+pub(crate) type MemoryKey = [u8; 32];
+
 #[derive(Debug, Default)]
 struct WindowInner {
-    seen: HashMap<Vec<u8>, u64>,
-    by_time: VecDeque<(u64, Vec<u8>)>,
+    seen: HashMap<MemoryKey, u64>,
+    by_time: VecDeque<(u64, MemoryKey)>,
 }
 
 impl MemoryWindow {
     /// Records `key` unless it was seen less than `window_ms` before `now_ms`; true when new.
-    pub(crate) fn admit(&self, key: &[u8], now_ms: u64, window_ms: u64) -> bool {
+    pub(crate) fn admit(&self, key: &MemoryKey, now_ms: u64, window_ms: u64) -> bool {
         let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         let WindowInner { seen, by_time } = &mut *inner;
         let cutoff = now_ms.saturating_sub(window_ms);
@@ -342,13 +350,13 @@ impl MemoryWindow {
         if seen.get(key).is_some_and(|at| *at >= cutoff) {
             return false;
         }
-        seen.insert(key.to_vec(), now_ms);
-        by_time.push_back((now_ms, key.to_vec()));
+        seen.insert(*key, now_ms);
+        by_time.push_back((now_ms, *key));
         true
     }
 
     /// Forgets `key`, so that the next delivery carrying it is new.
-    pub(crate) fn forget(&self, key: &[u8]) {
+    pub(crate) fn forget(&self, key: &MemoryKey) {
         self.inner.lock().unwrap_or_else(|e| e.into_inner()).seen.remove(key);
     }
 }
@@ -392,15 +400,16 @@ mod tests {
     #[test]
     fn memory_window_finds_duplicates_within_the_window_and_forgets() {
         let w = MemoryWindow::default();
-        assert!(w.admit(b"k", 1_000, 500));
-        assert!(!w.admit(b"k", 1_400, 500));
-        assert!(w.admit(b"other", 1_400, 500));
-        assert!(w.admit(b"k", 1_600, 500), "past the window the key is new again");
-        assert!(!w.admit(b"k", 1_700, 500));
-        w.forget(b"k");
-        assert!(w.admit(b"k", 1_800, 500), "a forgotten key is new");
+        let (k, other, late) = ([1; 32], [2; 32], [3; 32]);
+        assert!(w.admit(&k, 1_000, 500));
+        assert!(!w.admit(&k, 1_400, 500));
+        assert!(w.admit(&other, 1_400, 500));
+        assert!(w.admit(&k, 1_600, 500), "past the window the key is new again");
+        assert!(!w.admit(&k, 1_700, 500));
+        w.forget(&k);
+        assert!(w.admit(&k, 1_800, 500), "a forgotten key is new");
         // The old end is pruned as time moves on.
-        assert!(w.admit(b"late", 10_000, 500));
+        assert!(w.admit(&late, 10_000, 500));
         assert_eq!(w.inner.lock().unwrap().seen.len(), 1);
     }
 

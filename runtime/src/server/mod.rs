@@ -46,8 +46,8 @@ use tracing::Instrument;
 
 pub use api::{ApiError, bad_request, decode as decode_request, respond};
 pub use axum;
-use journal::MemoryWindow;
 pub use journal::{Admission, Admit, Entry, Journal, JournalError, RedbJournal, Write};
+use journal::{MemoryKey, MemoryWindow};
 pub use params::{ApiRequest, PathParams, Piece, Shape, Style, decode_form, required};
 pub use raw::{Raw, RawObject, decode as decode_raw, to_value as raw_to_value};
 pub use serde;
@@ -548,6 +548,19 @@ pub fn digest(body: &[u8]) -> String {
     hex::encode(Sha256::digest(body))
 }
 
+/// The key of a delivery in the in-memory window ([`MemoryKey`]): the body's SHA-256
+/// (`sha256`, computed once per delivery) when the provider sends no id.
+fn memory_key(id: &DeliveryId, sha256: &[u8; 32]) -> MemoryKey {
+    match id {
+        DeliveryId::Digest(_) => *sha256,
+        DeliveryId::Provider(id) => Sha256::new().chain_update(b"id:").chain_update(id.as_bytes()).finalize().into(),
+    }
+}
+
+fn answer(status: StatusCode, message: &'static str) -> Response {
+    (status, [(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"))], message).into_response()
+}
+
 impl<D: Dispatch> Receiver<D> {
     /// Starts building a receiver for `dispatch`, verified by `verifier`.
     pub fn builder(dispatch: D, verifier: Verifier) -> Builder<D> {
@@ -624,9 +637,9 @@ impl<D: Dispatch> Receiver<D> {
     }
 }
 
-fn answer(status: StatusCode, message: &str) -> Response {
-    (status, [(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"))], message.to_owned())
-        .into_response()
+/// An answer whose text is made for this delivery.
+fn answer_text(status: StatusCode, message: String) -> Response {
+    (status, [(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"))], message).into_response()
 }
 
 async fn receive<D: Dispatch>(
@@ -640,10 +653,11 @@ async fn receive<D: Dispatch>(
         Err(e) => {
             let status = e.status();
             shared.stats.reject(if status == StatusCode::PAYLOAD_TOO_LARGE { "too large" } else { "unreadable body" });
-            return answer(status, &e.body_text());
+            return answer_text(status, e.body_text());
         }
     };
-    let digest = digest(&body);
+    let sha256: [u8; 32] = Sha256::digest(&body).into();
+    let digest = hex::encode(sha256);
     let span = tracing::info_span!("webhook_delivery", digest = %digest, bytes = body.len());
     async move {
         let id = match shared.verifier.verify(uri.query(), &headers, &body, SystemTime::now()) {
@@ -657,9 +671,8 @@ async fn receive<D: Dispatch>(
         };
         if let Err(e) = serde_json::from_slice::<serde::de::IgnoredAny>(&body) {
             shared.stats.reject("malformed JSON");
-            return answer(StatusCode::BAD_REQUEST, &format!("the body is not JSON: {e}"));
+            return answer_text(StatusCode::BAD_REQUEST, format!("the body is not JSON: {e}"));
         }
-        let key = id.key();
         let (keep, capacity, retry_after) = match &shared.mode {
             Mode::Inline => (false, u64::MAX, 0),
             Mode::Journaled(o) => (true, o.capacity, o.retry_after),
@@ -667,6 +680,7 @@ async fn receive<D: Dispatch>(
         let window = shared.window.as_millis() as u64;
         let admitted = match &shared.store {
             Store::Memory(memory) => {
+                let key = memory_key(&id, &sha256);
                 Ok(if memory.admit(&key, now_ms(), window) { Admission::Stored(0) } else { Admission::Duplicate })
             }
             Store::Journal(committer) => {
@@ -675,7 +689,7 @@ async fn receive<D: Dispatch>(
                     DeliveryId::Digest(_) => None,
                 };
                 let admit =
-                    Admit { key: key.clone(), id: provider, body: body.clone(), keep, now_ms: now_ms(), window_ms: window, capacity };
+                    Admit { key: id.key(), id: provider, body: body.clone(), keep, now_ms: now_ms(), window_ms: window, capacity };
                 committer.write(Write::Admit(admit), &shared.stats).await.and_then(|done| {
                     done.ok_or_else(|| JournalError("an admission without its result".into()))
                 })
@@ -714,9 +728,9 @@ async fn receive<D: Dispatch>(
                     return answer(StatusCode::OK, "handled");
                 }
                 match &shared.store {
-                    Store::Memory(memory) => memory.forget(&key),
+                    Store::Memory(memory) => memory.forget(&memory_key(&delivery.id, &sha256)),
                     Store::Journal(committer) => {
-                        if let Err(e) = committer.write(Write::Forget(key), &shared.stats).await {
+                        if let Err(e) = committer.write(Write::Forget(delivery.id.key()), &shared.stats).await {
                             tracing::error!(error = %e, "could not forget a failed delivery; its resend counts as a duplicate");
                         }
                     }
