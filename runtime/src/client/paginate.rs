@@ -1,10 +1,162 @@
 //! Cursor pagination as a stream.
 
 use std::future::Future;
+use std::marker::PhantomData;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 
 use futures_util::stream::{self, Stream, StreamExt};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
 
-use super::error::Error;
+use super::error::{Error, ErrorBody};
+use super::request::{Operation, Request};
+use super::transport::{Exchange, Failure, Transport};
+
+/// Where the requests of a cursor-paginated listing carry the cursor and the page size: paths
+/// of JSON property names in the request body (`["Limitation", "Cursor"]`).
+#[derive(Clone, Copy, Debug)]
+pub struct Paging {
+    /// Where the next request takes the cursor of the last page.
+    pub cursor: &'static [&'static str],
+    /// How many items a request asks for: a page with fewer is the last.
+    pub count: Option<&'static [&'static str]>,
+}
+
+/// Every item of a cursor-paginated listing, page after page ([`Transport::items`]). Ends after
+/// a page without a cursor, a page with fewer items than asked for, an answer without content,
+/// or an error (its last item). Generic, so nothing of it is compiled before a stream is used.
+struct Listing<'a, P, T, C, E, F> {
+    transport: &'a Transport,
+    operation: &'a Operation,
+    paging: &'a Paging,
+    split: F,
+    or_none: bool,
+    batch: std::vec::IntoIter<T>,
+    /// The request of the page on its way (kept for the next one), with the count it asks for.
+    request: Option<(Request, Option<i64>)>,
+    pending: Option<Exchange<'a>>,
+    page: PhantomData<fn() -> (P, C, E)>,
+}
+
+// Nothing in a `Listing` is pinned in place: the exchange future is boxed.
+impl<P, T, C, E, F> Unpin for Listing<'_, P, T, C, E, F> {}
+
+impl<'a, P, T, C, E, F> Stream for Listing<'a, P, T, C, E, F>
+where
+    P: DeserializeOwned,
+    C: Serialize,
+    E: ErrorBody,
+    F: Fn(P) -> (Vec<T>, Option<C>),
+{
+    type Item = Result<T, Error<E>>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = &mut *self;
+        loop {
+            if let Some(item) = this.batch.next() {
+                return Poll::Ready(Some(Ok(item)));
+            }
+            if this.pending.is_none() {
+                let Some((request, _)) = &this.request else { return Poll::Ready(None) };
+                this.pending = Some(this.transport.exchange(this.operation, request.clone()));
+            }
+            let Some(pending) = this.pending.as_mut() else { return Poll::Ready(None) };
+            let Poll::Ready(result) = pending.as_mut().poll(cx) else { return Poll::Pending };
+            this.pending = None;
+            let Some((request, asked)) = this.request.take() else { return Poll::Ready(None) };
+            let page = match result.map_err(Failure::into_error) {
+                Ok(response) if this.or_none => response.json_or_none(),
+                Ok(response) => response.json().map(Some),
+                Err(e) => Err(e),
+            };
+            let page = match page {
+                Ok(Some(page)) => page,
+                Ok(None) => return Poll::Ready(None),
+                Err(e) => return Poll::Ready(Some(Err(e))),
+            };
+            let (items, cursor) = (this.split)(page);
+            let short = asked.is_some_and(|n| i64::try_from(items.len()).unwrap_or(i64::MAX) < n);
+            if let Some(cursor) = cursor.filter(|_| !short) {
+                let mut next = request;
+                next.set_json_at(this.paging.cursor, &cursor);
+                this.request = Some((next, asked));
+            }
+            this.batch = items.into_iter();
+        }
+    }
+}
+
+impl Transport {
+    /// Every item of a cursor-paginated listing of `operation`, starting with the JSON body
+    /// `first`: each page decodes as `P`, and `split` takes its items and its cursor out of it;
+    /// the cursor goes into the next request where `paging` says. Ends after a page without a
+    /// cursor, a page with fewer items than asked for, or an error (its last item).
+    pub fn items<'a, B, P, T, C, E, F>(
+        &'a self,
+        operation: &'a Operation,
+        paging: &'a Paging,
+        first: &B,
+        split: F,
+    ) -> impl Stream<Item = Result<T, Error<E>>> + Send + use<'a, B, P, T, C, E, F>
+    where
+        B: Serialize + ?Sized,
+        P: DeserializeOwned + 'a,
+        T: Send + 'a,
+        C: Serialize + 'a,
+        E: ErrorBody + 'a,
+        F: Fn(P) -> (Vec<T>, Option<C>) + Send + 'a,
+    {
+        self.listing(operation, paging, first, split, false)
+    }
+
+    /// [`Transport::items`] for operations that may answer without content (a 204, or an empty
+    /// body), which ends the listing like an empty last page.
+    pub fn items_or_none<'a, B, P, T, C, E, F>(
+        &'a self,
+        operation: &'a Operation,
+        paging: &'a Paging,
+        first: &B,
+        split: F,
+    ) -> impl Stream<Item = Result<T, Error<E>>> + Send + use<'a, B, P, T, C, E, F>
+    where
+        B: Serialize + ?Sized,
+        P: DeserializeOwned + 'a,
+        T: Send + 'a,
+        C: Serialize + 'a,
+        E: ErrorBody + 'a,
+        F: Fn(P) -> (Vec<T>, Option<C>) + Send + 'a,
+    {
+        self.listing(operation, paging, first, split, true)
+    }
+
+    fn listing<'a, B, P, T, C, E, F>(
+        &'a self,
+        operation: &'a Operation,
+        paging: &'a Paging,
+        first: &B,
+        split: F,
+        or_none: bool,
+    ) -> Listing<'a, P, T, C, E, F>
+    where
+        B: Serialize + ?Sized,
+    {
+        let request = Request::new().json(first);
+        let asked = paging.count.and_then(|path| request.json_at(path)).and_then(Value::as_i64);
+        Listing {
+            transport: self,
+            operation,
+            paging,
+            split,
+            or_none,
+            batch: Vec::new().into_iter(),
+            request: Some((request, asked)),
+            pending: None,
+            page: PhantomData,
+        }
+    }
+}
 
 /// Every page of a cursor-paginated listing, in order. `fetch` sends one request; `next`
 /// builds the following request from the last one and its page, or returns `None` when the
@@ -62,7 +214,7 @@ where
 }
 
 /// How a cursor-paginated listing goes from page to page: accessors of its request type `Req`
-/// and page type `Page`, which generated `<operation>_stream` methods write as closures.
+/// and page type `Page`, written as closures.
 pub struct Cursor<Req, Page, Item, C> {
     /// The cursor of a page, `None` on the last one.
     pub read: fn(&Page) -> Option<C>,
