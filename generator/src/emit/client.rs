@@ -1055,7 +1055,8 @@ fn stream_method(cx: &mut Ctx<'_>, op: &Operation, taken: &mut BTreeSet<String>)
         Shape::DoubleOption => quote!(page.#items_name.into_option().unwrap_or_default()),
     };
     // The page is taken apart by value: its items and its cursor move out.
-    let cursor_read = read_option(field_shape(config, cursor_out_struct, cursor_out_field), quote!(page #cursor_out), true);
+    let cursor_read =
+        read_option(field_shape(config, cursor_out_struct, cursor_out_field), quote!(page #cursor_out), true);
     let error_ty = error_type(cx, op);
     let base = naming::unraw(&op.name.rust).to_owned();
     let mut stream_name = format!("{base}_stream");
@@ -1076,7 +1077,7 @@ fn stream_method(cx: &mut Ctx<'_>, op: &Operation, taken: &mut BTreeSet<String>)
         #[doc = #doc]
         pub fn #name(&self, body: #request) -> impl rt::Stream<Item = #result> + '_ {
             let split = |page: #page| (#items_take, #cursor_read);
-            self.transport.#items(&Self::#constant, &Self::PAGING, &body, split)
+            self.transport.#items(&Self::#constant, &Self::PAGING, body, split)
         }
     };
     Some((stream_name, tokens))

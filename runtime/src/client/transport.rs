@@ -262,7 +262,12 @@ impl Transport {
         })
     }
 
-    async fn send_with_retries(&self, operation: &Operation, path: &str, request: &Request) -> Result<Response, Failure> {
+    async fn send_with_retries(
+        &self,
+        operation: &Operation,
+        path: &str,
+        request: &Request,
+    ) -> Result<Response, Failure> {
         let start = tokio::time::Instant::now();
         let mut attempts = 0;
         loop {
