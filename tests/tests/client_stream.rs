@@ -88,8 +88,10 @@ fn an_optional_body_and_a_204_still_give_a_stream() {
     // The method takes the optional body and may answer `None`; the stream owns its request.
     assert!(flat.contains("pub async fn items_get_all( &self, body: Option<&types::ItemFilter>, )"), "{client}");
     assert!(flat.contains("pub fn items_get_all_stream( &self, body: types::ItemFilter, )"), "{client}");
-    assert!(flat.contains("rt::cursor_items_or_none("), "{client}");
-    assert!(flat.contains("self.items_get_all(Some(&body)).await"), "{client}");
+    assert!(
+        flat.contains("self.transport.items_or_none(&Self::ITEMS_GET_ALL, &Self::PAGING, body, split)"),
+        "{client}"
+    );
 }
 
 #[test]

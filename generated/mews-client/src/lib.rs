@@ -62,6 +62,9 @@ impl Credentials {
     }
 }
 
+/// What a call returns: its result, or a [`runtime::Error`] carrying the error body most operations document, [`types::ConnectorApiExceptionResult`].
+pub type CallResult<T> = rt::Result<T, types::ConnectorApiExceptionResult>;
+
 /// The WebSocket runtime the channel modules build on (`triad-runtime`'s `ws`).
 pub use triad_runtime::ws as websocket;
 
@@ -155,6 +158,10 @@ pub struct Client {
 }
 
 impl Client {
+    const PAGING: rt::Paging = rt::Paging {
+        cursor: &["Limitation", "Cursor"],
+        count: Some(&["Limitation", "Count"]),
+    };
     /// Transport settings for `base_url` with `credentials`: adjust the retry policy,
     /// timeout, HTTP client, rate limit or request hook, then [`Client::from_transport`].
     pub fn builder(
@@ -194,7 +201,7 @@ impl Client {
     pub async fn commands_get_all_active(
         &self,
         body: &types::GetAllActiveCommandsParameters,
-    ) -> rt::Result<types::DeviceCommandResult, types::ConnectorApiExceptionResult> {
+    ) -> CallResult<types::DeviceCommandResult> {
         static OP: rt::Operation = rt::Operation {
             id: "commands_getAllActive",
             method: rt::Method::POST,
@@ -210,7 +217,7 @@ impl Client {
     pub async fn configuration_get(
         &self,
         body: &types::ConfigurationFilterParameters,
-    ) -> rt::Result<types::Configuration, types::ConnectorApiExceptionResult> {
+    ) -> CallResult<types::Configuration> {
         static OP: rt::Operation = rt::Operation {
             id: "configuration_get",
             method: rt::Method::POST,
@@ -226,7 +233,7 @@ impl Client {
     pub async fn customers_add(
         &self,
         body: &types::CustomerAddParameters,
-    ) -> rt::Result<types::Customer, types::ConnectorApiExceptionResult> {
+    ) -> CallResult<types::Customer> {
         static OP: rt::Operation = rt::Operation {
             id: "customers_add",
             method: rt::Method::POST,
@@ -236,46 +243,30 @@ impl Client {
         };
         self.transport.call(&OP, rt::Request::new().json(body)).await
     }
+    const CUSTOMERS_GET_ALL: rt::Operation = rt::Operation {
+        id: "customers_getAll",
+        method: rt::Method::POST,
+        path: "/api/connector/v1/customers/getAll",
+        retry_safe: true,
+        schemes: None,
+    };
     /// Returns customer profiles matching the filters, newest first, one page at a time.
     ///
     /// `POST /api/connector/v1/customers/getAll` (operation `customers_getAll`).
     pub async fn customers_get_all(
         &self,
         body: &types::CustomerFilterParameters,
-    ) -> rt::Result<types::CustomerResult, types::ConnectorApiExceptionResult> {
-        static OP: rt::Operation = rt::Operation {
-            id: "customers_getAll",
-            method: rt::Method::POST,
-            path: "/api/connector/v1/customers/getAll",
-            retry_safe: true,
-            schemes: None,
-        };
+    ) -> CallResult<types::CustomerResult> {
+        static OP: rt::Operation = Client::CUSTOMERS_GET_ALL;
         self.transport.call(&OP, rt::Request::new().json(body)).await
     }
     /// Every item of [`Client::customers_get_all`], page after page, as a stream. Starts from `body` and follows the cursor (`Cursor` of each page into `Limitation.Cursor` of the next request); stops after a page without a cursor or with fewer items than asked for, or after an error.
     pub fn customers_get_all_stream(
         &self,
         body: types::CustomerFilterParameters,
-    ) -> impl rt::Stream<
-        Item = rt::Result<
-            types::Decoded<types::Customer>,
-            types::ConnectorApiExceptionResult,
-        >,
-    > + '_ {
-        rt::cursor_items(
-            body,
-            move |body| async move { self.customers_get_all(&body).await },
-            rt::Cursor {
-                read: |page: &types::CustomerResult| page.cursor,
-                write: |body: &mut types::CustomerFilterParameters, cursor| {
-                    body.limitation.cursor = Some(cursor);
-                },
-                count: |body: &types::CustomerFilterParameters| Some(
-                    i64::from(body.limitation.count),
-                ),
-                items: |page: types::CustomerResult| page.customers,
-            },
-        )
+    ) -> impl rt::Stream<Item = CallResult<types::Decoded<types::Customer>>> + '_ {
+        let split = |page: types::CustomerResult| (page.customers, page.cursor);
+        self.transport.items(&Self::CUSTOMERS_GET_ALL, &Self::PAGING, body, split)
     }
     /// Changes selected fields of an existing customer and returns the updated profile. Fields that are not sent stay as they are.
     ///
@@ -283,7 +274,7 @@ impl Client {
     pub async fn customers_update(
         &self,
         body: &types::CustomerUpdateParameters,
-    ) -> rt::Result<types::Customer, types::ConnectorApiExceptionResult> {
+    ) -> CallResult<types::Customer> {
         static OP: rt::Operation = rt::Operation {
             id: "customers_update",
             method: rt::Method::POST,
@@ -293,87 +284,55 @@ impl Client {
         };
         self.transport.call(&OP, rt::Request::new().json(body)).await
     }
+    const MESSAGES_GET_ALL: rt::Operation = rt::Operation {
+        id: "messages_getAll",
+        method: rt::Method::POST,
+        path: "/api/connector/v1/messages/getAll",
+        retry_safe: true,
+        schemes: None,
+    };
     /// Returns messages of the given threads, newest first, one page at a time.
     ///
     /// `POST /api/connector/v1/messages/getAll` (operation `messages_getAll`).
     pub async fn messages_get_all(
         &self,
         body: &types::MessageFilterParameters,
-    ) -> rt::Result<types::MessageResult, types::ConnectorApiExceptionResult> {
-        static OP: rt::Operation = rt::Operation {
-            id: "messages_getAll",
-            method: rt::Method::POST,
-            path: "/api/connector/v1/messages/getAll",
-            retry_safe: true,
-            schemes: None,
-        };
+    ) -> CallResult<types::MessageResult> {
+        static OP: rt::Operation = Client::MESSAGES_GET_ALL;
         self.transport.call(&OP, rt::Request::new().json(body)).await
     }
     /// Every item of [`Client::messages_get_all`], page after page, as a stream. Starts from `body` and follows the cursor (`Cursor` of each page into `Limitation.Cursor` of the next request); stops after a page without a cursor or with fewer items than asked for, or after an error.
     pub fn messages_get_all_stream(
         &self,
         body: types::MessageFilterParameters,
-    ) -> impl rt::Stream<
-        Item = rt::Result<
-            types::Decoded<types::Message>,
-            types::ConnectorApiExceptionResult,
-        >,
-    > + '_ {
-        rt::cursor_items(
-            body,
-            move |body| async move { self.messages_get_all(&body).await },
-            rt::Cursor {
-                read: |page: &types::MessageResult| page.cursor,
-                write: |body: &mut types::MessageFilterParameters, cursor| {
-                    body.limitation.cursor = Some(cursor);
-                },
-                count: |body: &types::MessageFilterParameters| Some(
-                    i64::from(body.limitation.count),
-                ),
-                items: |page: types::MessageResult| page.messages,
-            },
-        )
+    ) -> impl rt::Stream<Item = CallResult<types::Decoded<types::Message>>> + '_ {
+        let split = |page: types::MessageResult| (page.messages, page.cursor);
+        self.transport.items(&Self::MESSAGES_GET_ALL, &Self::PAGING, body, split)
     }
+    const PAYMENTS_GET_ALL: rt::Operation = rt::Operation {
+        id: "payments_getAll",
+        method: rt::Method::POST,
+        path: "/api/connector/v1/payments/getAll",
+        retry_safe: true,
+        schemes: None,
+    };
     /// Returns payments matching the filters, newest first, one page at a time.
     ///
     /// `POST /api/connector/v1/payments/getAll` (operation `payments_getAll`).
     pub async fn payments_get_all(
         &self,
         body: &types::PaymentFilterParameters,
-    ) -> rt::Result<types::PaymentResult, types::ConnectorApiExceptionResult> {
-        static OP: rt::Operation = rt::Operation {
-            id: "payments_getAll",
-            method: rt::Method::POST,
-            path: "/api/connector/v1/payments/getAll",
-            retry_safe: true,
-            schemes: None,
-        };
+    ) -> CallResult<types::PaymentResult> {
+        static OP: rt::Operation = Client::PAYMENTS_GET_ALL;
         self.transport.call(&OP, rt::Request::new().json(body)).await
     }
     /// Every item of [`Client::payments_get_all`], page after page, as a stream. Starts from `body` and follows the cursor (`Cursor` of each page into `Limitation.Cursor` of the next request); stops after a page without a cursor or with fewer items than asked for, or after an error.
     pub fn payments_get_all_stream(
         &self,
         body: types::PaymentFilterParameters,
-    ) -> impl rt::Stream<
-        Item = rt::Result<
-            types::Decoded<types::Payment>,
-            types::ConnectorApiExceptionResult,
-        >,
-    > + '_ {
-        rt::cursor_items(
-            body,
-            move |body| async move { self.payments_get_all(&body).await },
-            rt::Cursor {
-                read: |page: &types::PaymentResult| page.cursor,
-                write: |body: &mut types::PaymentFilterParameters, cursor| {
-                    body.limitation.cursor = Some(cursor);
-                },
-                count: |body: &types::PaymentFilterParameters| Some(
-                    i64::from(body.limitation.count),
-                ),
-                items: |page: types::PaymentResult| page.payments,
-            },
-        )
+    ) -> impl rt::Stream<Item = CallResult<types::Decoded<types::Payment>>> + '_ {
+        let split = |page: types::PaymentResult| (page.payments, page.cursor);
+        self.transport.items(&Self::PAYMENTS_GET_ALL, &Self::PAGING, body, split)
     }
     /// Legacy reservation read that can also return related entities through its extent. Superseded by the 2023-06-06 version.
     #[deprecated(note = "Use reservations/getAll/2023-06-06 instead.")]
@@ -382,7 +341,7 @@ impl Client {
     pub async fn reservations_get_all(
         &self,
         body: &types::ReservationFilterParameters,
-    ) -> rt::Result<types::ReservationResult, types::ConnectorApiExceptionResult> {
+    ) -> CallResult<types::ReservationResult> {
         static OP: rt::Operation = rt::Operation {
             id: "reservations_getAll",
             method: rt::Method::POST,
@@ -392,91 +351,62 @@ impl Client {
         };
         self.transport.call(&OP, rt::Request::new().json(body)).await
     }
+    const RESERVATIONS_GET_ALL_2023_06_06: rt::Operation = rt::Operation {
+        id: "reservations_getAll_2023-06-06",
+        method: rt::Method::POST,
+        path: "/api/connector/v1/reservations/getAll/2023-06-06",
+        retry_safe: true,
+        schemes: None,
+    };
     /// Returns reservations matching the filters, newest first, one page at a time. Heavy queries may time out with 408, so keep pages small and filters narrow.
     ///
     /// `POST /api/connector/v1/reservations/getAll/2023-06-06` (operation `reservations_getAll_2023-06-06`).
     pub async fn reservations_get_all_2023_06_06(
         &self,
         body: &types::ReservationServiceOrderFilterParameters,
-    ) -> rt::Result<
-        types::ReservationServiceOrderResult,
-        types::ConnectorApiExceptionResult,
-    > {
-        static OP: rt::Operation = rt::Operation {
-            id: "reservations_getAll_2023-06-06",
-            method: rt::Method::POST,
-            path: "/api/connector/v1/reservations/getAll/2023-06-06",
-            retry_safe: true,
-            schemes: None,
-        };
+    ) -> CallResult<types::ReservationServiceOrderResult> {
+        static OP: rt::Operation = Client::RESERVATIONS_GET_ALL_2023_06_06;
         self.transport.call(&OP, rt::Request::new().json(body)).await
     }
     /// Every item of [`Client::reservations_get_all_2023_06_06`], page after page, as a stream. Starts from `body` and follows the cursor (`Cursor` of each page into `Limitation.Cursor` of the next request); stops after a page without a cursor or with fewer items than asked for, or after an error.
     pub fn reservations_get_all_2023_06_06_stream(
         &self,
         body: types::ReservationServiceOrderFilterParameters,
-    ) -> impl rt::Stream<
-        Item = rt::Result<
-            types::Decoded<types::Reservation>,
-            types::ConnectorApiExceptionResult,
-        >,
-    > + '_ {
-        rt::cursor_items(
-            body,
-            move |body| async move { self.reservations_get_all_2023_06_06(&body).await },
-            rt::Cursor {
-                read: |page: &types::ReservationServiceOrderResult| page.cursor,
-                write: |
-                    body: &mut types::ReservationServiceOrderFilterParameters,
-                    cursor|
-                body.limitation.cursor = Some(cursor),
-                count: |body: &types::ReservationServiceOrderFilterParameters| Some(
-                    i64::from(body.limitation.count),
-                ),
-                items: |page: types::ReservationServiceOrderResult| page.reservations,
-            },
-        )
+    ) -> impl rt::Stream<Item = CallResult<types::Decoded<types::Reservation>>> + '_ {
+        let split = |page: types::ReservationServiceOrderResult| (
+            page.reservations,
+            page.cursor,
+        );
+        self.transport
+            .items(&Self::RESERVATIONS_GET_ALL_2023_06_06, &Self::PAGING, body, split)
     }
+    const RESOURCE_BLOCKS_GET_ALL: rt::Operation = rt::Operation {
+        id: "resourceBlocks_getAll",
+        method: rt::Method::POST,
+        path: "/api/connector/v1/resourceBlocks/getAll",
+        retry_safe: true,
+        schemes: None,
+    };
     /// Returns periods during which resources are out of order or kept for internal use, one page at a time.
     ///
     /// `POST /api/connector/v1/resourceBlocks/getAll` (operation `resourceBlocks_getAll`).
     pub async fn resource_blocks_get_all(
         &self,
         body: &types::ResourceBlockParameters,
-    ) -> rt::Result<types::ResourceBlockResult, types::ConnectorApiExceptionResult> {
-        static OP: rt::Operation = rt::Operation {
-            id: "resourceBlocks_getAll",
-            method: rt::Method::POST,
-            path: "/api/connector/v1/resourceBlocks/getAll",
-            retry_safe: true,
-            schemes: None,
-        };
+    ) -> CallResult<types::ResourceBlockResult> {
+        static OP: rt::Operation = Client::RESOURCE_BLOCKS_GET_ALL;
         self.transport.call(&OP, rt::Request::new().json(body)).await
     }
     /// Every item of [`Client::resource_blocks_get_all`], page after page, as a stream. Starts from `body` and follows the cursor (`Cursor` of each page into `Limitation.Cursor` of the next request); stops after a page without a cursor or with fewer items than asked for, or after an error.
     pub fn resource_blocks_get_all_stream(
         &self,
         body: types::ResourceBlockParameters,
-    ) -> impl rt::Stream<
-        Item = rt::Result<
-            types::Decoded<types::ResourceBlock>,
-            types::ConnectorApiExceptionResult,
-        >,
-    > + '_ {
-        rt::cursor_items(
-            body,
-            move |body| async move { self.resource_blocks_get_all(&body).await },
-            rt::Cursor {
-                read: |page: &types::ResourceBlockResult| page.cursor,
-                write: |body: &mut types::ResourceBlockParameters, cursor| {
-                    body.limitation.cursor = Some(cursor);
-                },
-                count: |body: &types::ResourceBlockParameters| Some(
-                    i64::from(body.limitation.count),
-                ),
-                items: |page: types::ResourceBlockResult| page.resource_blocks,
-            },
-        )
+    ) -> impl rt::Stream<Item = CallResult<types::Decoded<types::ResourceBlock>>> + '_ {
+        let split = |page: types::ResourceBlockResult| (
+            page.resource_blocks,
+            page.cursor,
+        );
+        self.transport.items(&Self::RESOURCE_BLOCKS_GET_ALL, &Self::PAGING, body, split)
     }
     /// Returns resources (rooms, beds, desks and so on) of the enterprise, one page at a time.
     ///
@@ -484,7 +414,7 @@ impl Client {
     pub async fn resources_get_all(
         &self,
         body: &types::ResourceFilterParameters,
-    ) -> rt::Result<types::ResourceResult, types::ConnectorApiExceptionResult> {
+    ) -> CallResult<types::ResourceResult> {
         static OP: rt::Operation = rt::Operation {
             id: "resources_getAll",
             method: rt::Method::POST,
@@ -494,45 +424,29 @@ impl Client {
         };
         self.transport.call(&OP, rt::Request::new().json(body)).await
     }
+    const SERVICES_GET_ALL: rt::Operation = rt::Operation {
+        id: "services_getAll",
+        method: rt::Method::POST,
+        path: "/api/connector/v1/services/getAll",
+        retry_safe: true,
+        schemes: None,
+    };
     /// Returns the services offered by the enterprise, one page at a time.
     ///
     /// `POST /api/connector/v1/services/getAll` (operation `services_getAll`).
     pub async fn services_get_all(
         &self,
         body: &types::ServiceFilterParameters,
-    ) -> rt::Result<types::ServiceResult, types::ConnectorApiExceptionResult> {
-        static OP: rt::Operation = rt::Operation {
-            id: "services_getAll",
-            method: rt::Method::POST,
-            path: "/api/connector/v1/services/getAll",
-            retry_safe: true,
-            schemes: None,
-        };
+    ) -> CallResult<types::ServiceResult> {
+        static OP: rt::Operation = Client::SERVICES_GET_ALL;
         self.transport.call(&OP, rt::Request::new().json(body)).await
     }
     /// Every item of [`Client::services_get_all`], page after page, as a stream. Starts from `body` and follows the cursor (`Cursor` of each page into `Limitation.Cursor` of the next request); stops after a page without a cursor or with fewer items than asked for, or after an error.
     pub fn services_get_all_stream(
         &self,
         body: types::ServiceFilterParameters,
-    ) -> impl rt::Stream<
-        Item = rt::Result<
-            types::Decoded<types::Service>,
-            types::ConnectorApiExceptionResult,
-        >,
-    > + '_ {
-        rt::cursor_items(
-            body,
-            move |body| async move { self.services_get_all(&body).await },
-            rt::Cursor {
-                read: |page: &types::ServiceResult| page.cursor,
-                write: |body: &mut types::ServiceFilterParameters, cursor| {
-                    body.limitation.cursor = Some(cursor);
-                },
-                count: |body: &types::ServiceFilterParameters| Some(
-                    i64::from(body.limitation.count),
-                ),
-                items: |page: types::ServiceResult| page.services,
-            },
-        )
+    ) -> impl rt::Stream<Item = CallResult<types::Decoded<types::Service>>> + '_ {
+        let split = |page: types::ServiceResult| (page.services, page.cursor);
+        self.transport.items(&Self::SERVICES_GET_ALL, &Self::PAGING, body, split)
     }
 }

@@ -24,12 +24,45 @@ struct Ctx<'a> {
     /// Path of the types crate (`mews_types`).
     types: TokenStream,
     uses: Uses,
+    /// The error body type most operations share (as its tokens print), which the crate's
+    /// `CallResult` alias names.
+    common_error: Option<String>,
 }
 
 impl Ctx<'_> {
     fn ty(&mut self, ty: &TypeRef) -> TokenStream {
         type_path(self.api, ty, &self.types, &mut self.uses)
     }
+
+    /// What a method returns: `CallResult<T>` for the common error body, else `rt::Result<T, E>`.
+    fn result(&self, ok: &TokenStream, error: &TokenStream) -> TokenStream {
+        if self.common_error.as_deref() == Some(error.to_string().as_str()) {
+            quote!(CallResult<#ok>)
+        } else {
+            quote!(rt::Result<#ok, #error>)
+        }
+    }
+}
+
+/// The type an operation's error bodies decode into: the one JSON type they share, an enum of
+/// them by status (`<Operation>Error`, emitted with the method), or `serde_json::Value`.
+fn error_type(cx: &mut Ctx<'_>, op: &Operation) -> TokenStream {
+    let errors: Vec<&Response> = op.responses.iter().filter(|r| !r.status.is_success() && r.body.is_some()).collect();
+    let kinds: BTreeSet<String> = errors.iter().map(|r| format!("{:?}", payload(r.body.as_ref()))).collect();
+    if errors.is_empty() {
+        quote!(serde_json::Value)
+    } else if let (1, Some(Payload::Json(ty))) = (kinds.len(), errors.first().map(|r| payload(r.body.as_ref()))) {
+        cx.ty(&ty)
+    } else {
+        let name = format_ident!("{}Error", pascal_name(op));
+        quote!(#name)
+    }
+}
+
+/// The name of the associated constant holding the `rt::Operation` of a paginated operation,
+/// which its method and its `_stream` method share.
+fn op_const(op: &Operation) -> proc_macro2::Ident {
+    ident(&naming::unraw(&op.name.rust).to_ascii_uppercase())
 }
 
 /// How a body is read or written.
@@ -57,7 +90,19 @@ pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &
     let krate = &config.client.krate;
     let types_crate = crate_ident(&config.types_crate.name);
     // Inside the client crate, the types crate is named by its re-export.
-    let mut cx = Ctx { api, config, types: quote!(types), uses: Uses::default() };
+    let mut cx = Ctx { api, config, types: quote!(types), uses: Uses::default(), common_error: None };
+    // The error body type shared by most operations (at least two) gets the crate's aliases.
+    let mut error_counts: BTreeMap<String, (usize, usize, TokenStream)> = BTreeMap::new();
+    for (i, op) in api.operations.iter().enumerate() {
+        let error = error_type(&mut cx, op);
+        error_counts.entry(error.to_string()).or_insert((0, i, error)).0 += 1;
+    }
+    let common = error_counts
+        .into_values()
+        .filter(|(count, ..)| *count >= 2)
+        .min_by_key(|(count, first, _)| (std::cmp::Reverse(*count), *first))
+        .map(|(.., tokens)| tokens);
+    cx.common_error = common.as_ref().map(|t| t.to_string());
     let mut methods = TokenStream::new();
     let mut items = TokenStream::new();
     let mut taken: BTreeSet<String> =
@@ -68,14 +113,44 @@ pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &
     let mut streams = Vec::new();
     let mut signatures = BTreeMap::new();
     for op in &api.operations {
-        let (method, signature) = operation(&mut cx, op, &mut items)?;
+        let stream = stream_method(&mut cx, op, &mut taken);
+        let (method, signature) = operation(&mut cx, op, &mut items, stream.is_some())?;
         methods.extend(method);
         signatures.insert(op.name.wire.clone(), signature);
-        if let Some((name, tokens)) = stream_method(&mut cx, op, &mut taken) {
+        if let Some((name, tokens)) = stream {
             streams.push((op.name.wire.clone(), name));
             methods.extend(tokens);
         }
     }
+    let paging = match &config.pagination {
+        Some(pagination) if !streams.is_empty() => {
+            let cursor = pagination.request_cursor.split('.');
+            let count = if pagination.request_count.is_empty() {
+                quote!(None)
+            } else {
+                let count = pagination.request_count.split('.');
+                quote!(Some(&[#(#count),*]))
+            };
+            quote! {
+                const PAGING: rt::Paging = rt::Paging { cursor: &[#(#cursor),*], count: #count };
+            }
+        }
+        _ => TokenStream::new(),
+    };
+    let aliases = match &common {
+        Some(error) => {
+            let doc = format!(
+                " What a call returns: its result, or a [`runtime::Error`] carrying the error body most \
+                 operations document, [`{}`].",
+                error.to_string().replace(' ', "")
+            );
+            quote! {
+                #[doc = #doc]
+                pub type CallResult<T> = rt::Result<T, #error>;
+            }
+        }
+        None => TokenStream::new(),
+    };
     let (credentials, credential_names, credentials_example) = credentials(api, config);
     let mut constructors = TokenStream::new();
     let mut first_url = None;
@@ -154,6 +229,7 @@ pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &
         #[doc = include_str!("../README.md")]
         pub struct ReadmeDoctests;
         #credentials
+        #aliases
         #websocket
         /// A client of the API: cheap to clone, clones share connections and the rate limit.
         #[derive(Clone, Debug)]
@@ -161,6 +237,7 @@ pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &
             transport: rt::Transport,
         }
         impl Client {
+            #paging
             /// Transport settings for `base_url` with `credentials`: adjust the retry policy,
             /// timeout, HTTP client, rate limit or request hook, then [`Client::from_transport`].
             pub fn builder(base_url: impl Into<String>, credentials: &Credentials) -> rt::Builder {
@@ -260,7 +337,7 @@ pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &
 /// reported where the example is written).
 pub(crate) fn example_problem(api: &Api, config: &Config, example: &Example) -> Option<String> {
     let types_crate = crate_ident(&config.types_crate.name);
-    let mut cx = Ctx { api, config, types: quote!(#types_crate), uses: Uses::default() };
+    let mut cx = Ctx { api, config, types: quote!(#types_crate), uses: Uses::default(), common_error: None };
     let mut taken = BTreeSet::new();
     let mut streams = Vec::new();
     for op in api.operations.iter().filter(|op| op.name.wire == example.operation) {
@@ -539,7 +616,14 @@ struct Signature {
     args: Vec<proc_macro2::Ident>,
 }
 
-fn operation(cx: &mut Ctx<'_>, op: &Operation, items: &mut TokenStream) -> Result<(TokenStream, Signature), String> {
+/// A paginated operation (`shared`) keeps its `rt::Operation` in an associated constant its
+/// `_stream` method names too.
+fn operation(
+    cx: &mut Ctx<'_>,
+    op: &Operation,
+    items: &mut TokenStream,
+    shared: bool,
+) -> Result<(TokenStream, Signature), String> {
     let name = ident(&op.name.rust);
     let pascal = pascal_name(op);
     let wire = &op.name.wire;
@@ -780,17 +864,33 @@ fn operation(cx: &mut Ctx<'_>, op: &Operation, items: &mut TokenStream) -> Resul
         arg_names.push(format_ident!("body"));
     }
     let signature = Signature { params: args.clone(), args: arg_names };
-    let method = quote! {
-        #docs
-        pub async fn #name(&self, #args) -> rt::Result<#ok_ty, #error_ty> {
-            static OP: rt::Operation = rt::Operation {
-                id: #wire,
-                method: rt::Method::#method,
-                path: #template,
-                retry_safe: #retry_safe,
-                schemes: #schemes,
-            };
-            #call
+    let operation = quote! {
+        rt::Operation {
+            id: #wire,
+            method: rt::Method::#method,
+            path: #template,
+            retry_safe: #retry_safe,
+            schemes: #schemes,
+        }
+    };
+    let result = cx.result(&ok_ty, &error_ty);
+    let method = if shared {
+        let constant = op_const(op);
+        quote! {
+            const #constant: rt::Operation = #operation;
+            #docs
+            pub async fn #name(&self, #args) -> #result {
+                static OP: rt::Operation = Client::#constant;
+                #call
+            }
+        }
+    } else {
+        quote! {
+            #docs
+            pub async fn #name(&self, #args) -> #result {
+                static OP: rt::Operation = #operation;
+                #call
+            }
         }
     };
     Ok((method, signature))
@@ -919,8 +1019,6 @@ fn stream_method(cx: &mut Ctx<'_>, op: &Operation, taken: &mut BTreeSet<String>)
     if !op.params.is_empty() {
         return None;
     }
-    // The stream owns its request: an optional body is given as `Some`.
-    let body_arg = if op.request.as_ref().is_some_and(|b| b.required) { quote!(&body) } else { quote!(Some(&body)) };
     // One page type; an answer without content (as the method reads it: `None`) ends the stream.
     let mut page_ty = None;
     let mut or_none = false;
@@ -932,8 +1030,9 @@ fn stream_method(cx: &mut Ctx<'_>, op: &Operation, taken: &mut BTreeSet<String>)
         }
     }
     let page_ty = page_ty?;
-    let (cursor_in, cursor_in_field, cursor_in_struct) =
-        field_path(api, config, &request_ty, &pagination.request_cursor)?;
+    // The cursor goes into the request's JSON at its wire path (the crate's `PAGING`), so the
+    // request type only has to lead there.
+    let (_, cursor_in_field, _) = field_path(api, config, &request_ty, &pagination.request_cursor)?;
     let (cursor_out, cursor_out_field, cursor_out_struct) =
         field_path(api, config, &page_ty, &pagination.response_cursor)?;
     if cursor_in_field.ty != cursor_out_field.ty {
@@ -966,43 +1065,15 @@ fn stream_method(cx: &mut Ctx<'_>, op: &Operation, taken: &mut BTreeSet<String>)
         Shape::Option => quote!(page.#items_name.unwrap_or_default()),
         Shape::DoubleOption => quote!(page.#items_name.into_option().unwrap_or_default()),
     };
-    let cursor_read = read_option(
-        field_shape(config, cursor_out_struct, cursor_out_field),
-        quote!(page #cursor_out),
-        is_copy(&cursor_out_field.ty),
-    );
-    let cursor_write = match field_shape(config, cursor_in_struct, cursor_in_field) {
-        Shape::Plain => quote!(body #cursor_in = cursor),
-        Shape::Option => quote!(body #cursor_in = Some(cursor)),
-        Shape::DoubleOption => quote!(body #cursor_in = Some(cursor).into()),
-    };
-    let count = field_path(api, config, &request_ty, &pagination.request_count)
-        .filter(|(_, f, _)| matches!(f.ty, TypeRef::Primitive(Primitive::I32 | Primitive::I64)))
-        .map(|(access, f, s)| match field_shape(config, s, f) {
-            Shape::Plain => quote!(Some(i64::from(body #access))),
-            Shape::Option => quote!(body #access.map(i64::from)),
-            Shape::DoubleOption => quote!(body #access.as_option().copied().map(i64::from)),
-        })
-        .unwrap_or_else(|| quote!(None));
-    let error_ty = {
-        let errors: Vec<&Response> =
-            op.responses.iter().filter(|r| !r.status.is_success() && r.body.is_some()).collect();
-        let kinds: BTreeSet<String> = errors.iter().map(|r| format!("{:?}", payload(r.body.as_ref()))).collect();
-        if errors.is_empty() {
-            quote!(serde_json::Value)
-        } else if let (1, Some(Payload::Json(ty))) = (kinds.len(), errors.first().map(|r| payload(r.body.as_ref()))) {
-            cx.ty(&ty)
-        } else {
-            let name = format_ident!("{}Error", pascal_name(op));
-            quote!(#name)
-        }
-    };
+    // The page is taken apart by value: its items and its cursor move out.
+    let cursor_read =
+        read_option(field_shape(config, cursor_out_struct, cursor_out_field), quote!(page #cursor_out), true);
+    let error_ty = error_type(cx, op);
     let base = naming::unraw(&op.name.rust).to_owned();
     let mut stream_name = format!("{base}_stream");
     while !taken.insert(stream_name.clone()) {
         stream_name.push('_');
     }
-    let method = ident(&op.name.rust);
     let name = ident(&stream_name);
     let doc = format!(
         " Every item of [`Client::{base}`], page after page, as a stream. Starts from `body` and \
@@ -1010,20 +1081,14 @@ fn stream_method(cx: &mut Ctx<'_>, op: &Operation, taken: &mut BTreeSet<String>)
          without a cursor or with fewer items than asked for, or after an error.",
         pagination.response_cursor, pagination.request_cursor
     );
-    let paginate = if or_none { quote!(cursor_items_or_none) } else { quote!(cursor_items) };
+    let items = if or_none { quote!(items_or_none) } else { quote!(items) };
+    let constant = op_const(op);
+    let result = cx.result(&item, &error_ty);
     let tokens = quote! {
         #[doc = #doc]
-        pub fn #name(&self, body: #request) -> impl rt::Stream<Item = rt::Result<#item, #error_ty>> + '_ {
-            rt::#paginate(
-                body,
-                move |body| async move { self.#method(#body_arg).await },
-                rt::Cursor {
-                    read: |page: &#page| #cursor_read,
-                    write: |body: &mut #request, cursor| #cursor_write,
-                    count: |body: &#request| #count,
-                    items: |page: #page| #items_take,
-                },
-            )
+        pub fn #name(&self, body: #request) -> impl rt::Stream<Item = #result> + '_ {
+            let split = |page: #page| (#items_take, #cursor_read);
+            self.transport.#items(&Self::#constant, &Self::PAGING, body, split)
         }
     };
     Some((stream_name, tokens))

@@ -20,7 +20,7 @@ pub use auth::{Auth, Credential, Secret};
 pub use error::{Error, ErrorBody, Result};
 pub use futures_util::stream::{Stream, StreamExt, TryStreamExt};
 pub use limit::RateLimit;
-pub use paginate::{Cursor, cursor_items, cursor_items_or_none, pages, paginate};
+pub use paginate::{Cursor, Paging, cursor_items, cursor_items_or_none, pages, paginate};
 pub use params::Style;
 pub use request::{Operation, Raw, Request, Response};
 pub use reqwest;

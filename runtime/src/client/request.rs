@@ -189,6 +189,31 @@ impl Request {
         Ok(path)
     }
 
+    /// The JSON body's value at `path` (property names from the top), if there is one.
+    pub(crate) fn json_at(&self, path: &[&str]) -> Option<&Value> {
+        let Body::Json(body) = &self.body else { return None };
+        path.iter().try_fold(body, |value, key| value.get(key))
+    }
+
+    /// Sets the JSON body's value at `path` to `value` serialized, making the objects on the
+    /// way; a value that does not serialize makes the request invalid.
+    pub(crate) fn set_json_at<T: Serialize + ?Sized>(&mut self, path: &[&str], value: &T) {
+        let Some(value) = self.value(path.join(".").as_str(), value) else { return };
+        let Some((last, parents)) = path.split_last() else { return };
+        let Body::Json(body) = &mut self.body else { return };
+        let mut object = body;
+        for key in parents {
+            let Value::Object(map) = object else { return };
+            object = map.entry(*key).or_insert_with(|| Value::Object(Default::default()));
+            if object.is_null() {
+                *object = Value::Object(Default::default());
+            }
+        }
+        if let Value::Object(map) = object {
+            map.insert((*last).to_owned(), value);
+        }
+    }
+
     fn value<T: Serialize + ?Sized>(&mut self, name: &str, value: &T) -> Option<Value> {
         match serde_json::to_value(value) {
             Ok(value) => Some(value),

@@ -1,6 +1,8 @@
 //! Sending requests: credentials, retries, rate limit, tracing.
 
 use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
@@ -166,6 +168,37 @@ impl fmt::Debug for Transport {
     }
 }
 
+/// The future of [`Transport::exchange`].
+pub(crate) type Exchange<'a> = Pin<Box<dyn Future<Output = Result<Response, Failure>> + Send + 'a>>;
+
+/// A failed exchange, before the error body is decoded into the operation's type.
+pub(crate) enum Failure {
+    Request(String),
+    Transport(reqwest::Error),
+    Timeout(&'static str),
+    Status { status: u16, retry_after: Option<Duration>, body: Vec<u8>, request_id: Option<String> },
+}
+
+impl Failure {
+    /// The error a call returns, with the error body decoded as `E`.
+    pub(crate) fn into_error<E: ErrorBody>(self) -> Error<E> {
+        match self {
+            Failure::Request(message) => Error::Request(message),
+            Failure::Transport(e) => Error::Transport(e),
+            Failure::Timeout(operation) => Error::Timeout { operation },
+            Failure::Status { status, retry_after, body, request_id } => {
+                let decoded = E::decode(status, &body).ok();
+                if status == 429 {
+                    Error::RateLimited { retry_after, body: decoded, request_id }
+                } else {
+                    let raw = String::from_utf8_lossy(&body).into_owned();
+                    Error::Api { status, body: decoded, raw, request_id }
+                }
+            }
+        }
+    }
+}
+
 /// What one attempt produced.
 enum Attempt {
     Done(Response),
@@ -187,19 +220,7 @@ impl Transport {
     /// response. Error statuses become [`Error::Api`] (or [`Error::RateLimited`]) with the body
     /// decoded as `E`. Each call is a `tracing` span `request` with the operation id.
     pub async fn send<E: ErrorBody>(&self, operation: &Operation, request: Request) -> Result<Response, Error<E>> {
-        if let Some(message) = &request.invalid {
-            return Err(Error::Request(message.clone()));
-        }
-        let path = request.path(operation).map_err(Error::Request)?;
-        let span = tracing::info_span!(
-            "request",
-            operation = operation.id,
-            method = %operation.method,
-            path = %path,
-            attempts = tracing::field::Empty,
-            status = tracing::field::Empty,
-        );
-        self.send_with_retries(operation, &path, &request).instrument(span).await
+        self.exchange(operation, request).await.map_err(Failure::into_error)
     }
 
     /// [`Transport::send`], then the body decoded as JSON.
@@ -208,7 +229,7 @@ impl Transport {
         operation: &Operation,
         request: Request,
     ) -> Result<T, Error<E>> {
-        self.send(operation, request).await?.json()
+        self.exchange(operation, request).await.map_err(Failure::into_error)?.json()
     }
 
     /// [`Transport::send`], then the body decoded as JSON, or `None` for a response without
@@ -218,15 +239,35 @@ impl Transport {
         operation: &Operation,
         request: Request,
     ) -> Result<Option<T>, Error<E>> {
-        self.send(operation, request).await?.json_or_none()
+        self.exchange(operation, request).await.map_err(Failure::into_error)?.json_or_none()
     }
 
-    async fn send_with_retries<E: ErrorBody>(
+    /// The whole exchange of [`Transport::send`] up to the error body's decoding: one boxed
+    /// future, compiled once, whatever the operation's types.
+    pub(crate) fn exchange<'a>(&'a self, operation: &'a Operation, request: Request) -> Exchange<'a> {
+        Box::pin(async move {
+            if let Some(message) = &request.invalid {
+                return Err(Failure::Request(message.clone()));
+            }
+            let path = request.path(operation).map_err(Failure::Request)?;
+            let span = tracing::info_span!(
+                "request",
+                operation = operation.id,
+                method = %operation.method,
+                path = %path,
+                attempts = tracing::field::Empty,
+                status = tracing::field::Empty,
+            );
+            self.send_with_retries(operation, &path, &request).instrument(span).await
+        })
+    }
+
+    async fn send_with_retries(
         &self,
         operation: &Operation,
         path: &str,
         request: &Request,
-    ) -> Result<Response, Error<E>> {
+    ) -> Result<Response, Failure> {
         let start = tokio::time::Instant::now();
         let mut attempts = 0;
         loop {
@@ -248,20 +289,14 @@ impl Transport {
                         continue;
                     }
                     let request_id = request_id(&headers, &body);
-                    let decoded = E::decode(status, &body).ok();
-                    if status == 429 {
-                        Error::RateLimited { retry_after, body: decoded, request_id }
-                    } else {
-                        let raw = String::from_utf8_lossy(&body).into_owned();
-                        Error::Api { status, body: decoded, raw, request_id }
-                    }
+                    Failure::Status { status, retry_after, body, request_id }
                 }
                 Err(e) => {
                     let retryable = operation.retry_safe && (e.is_timeout() || e.is_connect() || e.is_request());
                     if retryable && self.wait(attempts, start, None).await {
                         continue;
                     }
-                    if e.is_timeout() { Error::Timeout { operation: operation.id } } else { Error::Transport(e) }
+                    if e.is_timeout() { Failure::Timeout(operation.id) } else { Failure::Transport(e) }
                 }
             };
             return Err(failure);
