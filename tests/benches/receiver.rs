@@ -53,7 +53,11 @@ async fn burst(client: &reqwest::Client, url: &str, template: &serde_json::Value
         let start = next.fetch_add(share, Ordering::Relaxed);
         tasks.push(tokio::spawn(async move {
             for n in start..start + share {
-                let status = client.post(&url).body(body(&template, n)).send().await.unwrap().status();
+                let response = client.post(&url).body(body(&template, n)).send().await.unwrap();
+                let status = response.status();
+                // Read to the end, as a provider does: an unread body keeps the connection
+                // out of the pool, and the next delivery would open a new one.
+                response.bytes().await.unwrap();
                 assert!(status.is_success(), "{status}");
             }
         }));
@@ -107,7 +111,9 @@ fn benches(c: &mut Criterion) {
             for _ in 0..500 {
                 let n = next.fetch_add(1, Ordering::Relaxed);
                 let start = Instant::now();
-                let status = client.post(url).body(body(&template, n)).send().await.unwrap().status();
+                let response = client.post(url).body(body(&template, n)).send().await.unwrap();
+                let status = response.status();
+                response.bytes().await.unwrap();
                 out.push(start.elapsed());
                 assert!(status.is_success());
             }
