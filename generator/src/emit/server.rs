@@ -1249,7 +1249,8 @@ fn api_server(api: &Api, types: &TokenStream, uses: &mut Uses) -> TokenStream {
     for (k, (route, mut candidates)) in routes.into_iter().enumerate() {
         candidates.sort_by_key(|c| std::cmp::Reverse(c.literal_len()));
         for (i, later) in candidates.iter().enumerate() {
-            let earlier = candidates.iter().take(i).find(|c| c.method == later.method && c.pattern() == later.pattern());
+            let earlier =
+                candidates.iter().take(i).find(|c| c.method == later.method && c.pattern() == later.pattern());
             if let Some(earlier) = earlier {
                 shadowed.push(format!("{} (by {})", docs::code_span(&later.wire), docs::code_span(&earlier.wire)));
             }

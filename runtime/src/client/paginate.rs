@@ -39,8 +39,11 @@ struct Listing<'a, B, P, T, C, E, F> {
     /// The request of the page on its way (kept for the next one), with the count it asks for.
     request: Option<(Request, Option<i64>)>,
     pending: Option<Exchange<'a>>,
-    page: PhantomData<fn() -> (P, C, E)>,
+    page: PhantomData<Produces<P, C, E>>,
 }
+
+/// What a `Listing` reads and writes without holding it: its pages, cursors and error bodies.
+type Produces<P, C, E> = fn() -> (P, C, E);
 
 // Nothing in a `Listing` is pinned in place: the exchange future is boxed.
 impl<B, P, T, C, E, F> Unpin for Listing<'_, B, P, T, C, E, F> {}
