@@ -29,6 +29,15 @@ pub(crate) struct Credential {
     pub placement: Placement,
 }
 
+/// The channel an example named `name` runs on, with its module name.
+fn example_channel<'a>(api: &'a Api, name: &str, channel_name: &str) -> Result<(&'a Channel, String), String> {
+    api.channels
+        .iter()
+        .zip(module_names(api))
+        .find(|(c, _)| c.name.wire == channel_name)
+        .ok_or_else(|| format!("example `{name}`: channel `{channel_name}` does not exist"))
+}
+
 /// Rust module names of the channels, kept apart from the crate's own items.
 pub(crate) fn module_names(api: &Api) -> Vec<String> {
     let reserved = ["types", "runtime", "websocket", "rt", "ws", "serde_json"];
@@ -879,12 +888,7 @@ pub(crate) fn listen_example(
     channel_name: &str,
     id: &[String],
 ) -> Result<TokenStream, String> {
-    let (channel, module) = api
-        .channels
-        .iter()
-        .zip(module_names(api))
-        .find(|(c, _)| c.name.wire == channel_name)
-        .ok_or_else(|| format!("example `{name}`: channel `{channel_name}` does not exist"))?;
+    let (channel, module) = example_channel(api, name, channel_name)?;
     let krate = super::spell::crate_ident(&config.client.krate.name);
     let module = ident(&module);
     let credentials = credential_flags(config, channel);
@@ -991,12 +995,7 @@ pub(crate) fn push_example(
     description: Option<&str>,
     channel_name: &str,
 ) -> Result<TokenStream, String> {
-    let (channel, module) = api
-        .channels
-        .iter()
-        .zip(module_names(api))
-        .find(|(c, _)| c.name.wire == channel_name)
-        .ok_or_else(|| format!("example `{name}`: channel `{channel_name}` does not exist"))?;
+    let (channel, module) = example_channel(api, name, channel_name)?;
     let krate = super::spell::crate_ident(&config.server.krate.name);
     let module = ident(&module);
     let credentials = credential_flags(config, channel);
