@@ -8,8 +8,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::{Value, json};
 use triad_runtime::server::{
-    Delivery, DeliveryId, Dispatch, HandlerError, Journal, JournalOptions, Outcome, Receiver, RedbJournal, Verifier,
-    sign_hmac_sha256, sign_standard_webhooks,
+    Admission, Admit, Body, Delivery, DeliveryId, Dispatch, Entry, HandlerError, Journal, JournalError, JournalOptions,
+    Outcome, Receiver, RedbJournal, Verifier, Write, sign_hmac_sha256, sign_standard_webhooks,
 };
 
 /// Events are `{"events": [{"kind": K, "id": I}]}`; kind `fail` fails its first `fails`
@@ -29,9 +29,9 @@ impl Recorder {
 }
 
 impl Dispatch for Recorder {
-    async fn dispatch(&self, delivery: &Delivery) -> Vec<Outcome> {
+    async fn dispatch(&self, delivery: &Delivery, body: &Body<'_>) -> Vec<Outcome> {
         self.ids.lock().unwrap().push(delivery.id.clone());
-        let value: Value = serde_json::from_slice(&delivery.body).unwrap();
+        let value: Value = serde_json::from_str(body.text()).unwrap();
         let mut out = Vec::new();
         for event in value["events"].as_array().cloned().unwrap_or_default() {
             let (Some(kind), Some(id)) = (event["kind"].as_str(), event["id"].as_str()) else {
@@ -437,15 +437,75 @@ async fn inline_without_a_journal_keys_deliveries_by_the_provider_id_when_there_
         async move {
             let headers =
                 [("webhook-id", id.into()), ("webhook-timestamp", now.to_string()), ("webhook-signature", sig)];
-            post(&url, payload, &headers).await.1
+            let (status, text, _) = post(&url, payload, &headers).await;
+            format!("{status} {text}")
         }
     };
-    assert_eq!(send("m1", body(&[("a", "1")])).await, "handled");
+    // Handled: 200 with nothing more to say.
+    assert_eq!(send("m1", body(&[("a", "1")])).await, "200 ");
     // The same body under another id is another delivery; another body under a known id is a resend.
-    assert_eq!(send("m2", body(&[("a", "1")])).await, "handled");
-    assert_eq!(send("m1", body(&[("b", "2")])).await, "duplicate");
+    assert_eq!(send("m2", body(&[("a", "1")])).await, "200 ");
+    assert_eq!(send("m1", body(&[("b", "2")])).await, "200 duplicate");
     assert_eq!(r.recorder().handled(), pairs(&[("a", "1"), ("a", "1")]));
     let c = r.receiver.counters();
     assert_eq!((c.accepted, c.duplicate, c.commits), (2, 1, 0));
     r.shutdown().await;
+}
+
+/// A journal whose stored bodies come back damaged (not JSON any more).
+struct Damaged(RedbJournal);
+
+impl Damaged {
+    fn damage(mut entry: Entry) -> Entry {
+        entry.body = b"{\"events\": [".to_vec();
+        entry
+    }
+}
+
+impl Journal for Damaged {
+    fn commit(&self, writes: &[Write]) -> Result<Vec<Option<Admission>>, JournalError> {
+        self.0.commit(writes)
+    }
+    fn pending(&self) -> Result<Vec<Entry>, JournalError> {
+        Ok(self.0.pending()?.into_iter().map(Self::damage).collect())
+    }
+    fn entry(&self, seq: u64) -> Result<Option<Entry>, JournalError> {
+        Ok(self.0.entry(seq)?.map(Self::damage))
+    }
+    fn pending_count(&self) -> Result<u64, JournalError> {
+        self.0.pending_count()
+    }
+    fn failed(&self) -> Result<Vec<Entry>, JournalError> {
+        self.0.failed()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_journaled_body_damaged_in_storage_is_set_aside_not_retried() {
+    let dir = tempfile::tempdir().unwrap();
+    let inner = RedbJournal::open(dir.path()).unwrap();
+    let admit = Admit {
+        key: b"sha256:x".to_vec(),
+        id: None,
+        body: body(&[("a", "1")]).into(),
+        keep: true,
+        now_ms: 1,
+        window_ms: 1_000,
+        capacity: 10,
+    };
+    assert!(matches!(inner.admit(admit).unwrap(), Admission::Stored(_)));
+    let journal = Arc::new(Damaged(inner));
+    let shared: Arc<dyn Journal> = journal.clone();
+    let options = JournalOptions { workers: 1, ..JournalOptions::default() };
+    let r =
+        start(move |rec| Receiver::builder(rec, Verifier::none()).journaled(shared, options).start().unwrap()).await;
+    until("the replay", || r.receiver.counters().pending == 0).await;
+    let c = r.receiver.counters();
+    assert_eq!((c.given_up, c.handled, c.failed), (1, 0, 0));
+    assert!(r.recorder().ids.lock().unwrap().is_empty(), "nothing reached the dispatch");
+    r.shutdown().await;
+    // Kept, with the body as stored, in the failed set.
+    let failed = journal.0.failed().unwrap();
+    assert_eq!(failed.len(), 1);
+    assert_eq!(failed[0].body, body(&[("a", "1")]));
 }

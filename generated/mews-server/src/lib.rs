@@ -410,34 +410,16 @@ impl<W: Webhooks> Dispatcher<W> {
 
 impl<W: Webhooks> rt::Dispatch for Dispatcher<W> {
     #[allow(unused_mut, unused_assignments, unused_variables)]
-    async fn dispatch(&self, delivery: &rt::Delivery) -> Vec<rt::Outcome> {
+    async fn dispatch(
+        &self,
+        delivery: &rt::Delivery,
+        parsed: &rt::Body<'_>,
+    ) -> Vec<rt::Outcome> {
         let mut out = Vec::new();
-        let read = rt::RawObject::parse(&delivery.body)
-            .and_then(|object| Ok((
-                std::str::from_utf8(&delivery.body)
-                    .map_err(<rt::serde_json::Error as rt::serde::de::Error>::custom)?,
-                object,
-            )));
-        let (body, object) = match read {
-            Ok(read) => read,
-            Err(error) => {
-                out.push(
-                    self
-                        .malformed(
-                            0,
-                            rt::serde_json::Value::Null,
-                            error.to_string(),
-                            delivery,
-                        )
-                        .await,
-                );
-                return out;
-            }
-        };
+        let (body, object) = (parsed.text(), parsed.object());
         let whole = || rt::raw_to_value(body);
-        if let Some(events) = object.as_ref().and_then(|o| o.array("Events")) {
+        if let Some(events) = object.and_then(|o| o.array("Events")) {
             match object
-                .as_ref()
                 .map(|o| o.decode_without::<types::GeneralWebhookMessage>("Events"))
             {
                 Some(Ok(batch)) => {
@@ -456,7 +438,7 @@ impl<W: Webhooks> rt::Dispatch for Dispatcher<W> {
             }
             return out;
         }
-        if object.as_ref().is_some_and(|o| o.get("Action").is_some()) {
+        if object.is_some_and(|o| o.get("Action").is_some()) {
             out.push(self.event_1(0, body, delivery).await);
             return out;
         }

@@ -438,8 +438,8 @@ fn library(
                 let envelope_ty = type_path(api, &TypeRef::Named(*envelope), types, &mut Uses::default());
                 helpers.extend(union_helper(api, *union, types, &helper, true, hook, methods));
                 batch_tests.extend(quote! {
-                    if let Some(events) = object.as_ref().and_then(|o| o.array(#events)) {
-                        match object.as_ref().map(|o| o.decode_without::<#envelope_ty>(#events)) {
+                    if let Some(events) = object.and_then(|o| o.array(#events)) {
+                        match object.map(|o| o.decode_without::<#envelope_ty>(#events)) {
                             Some(Ok(batch)) => {
                                 for (index, event) in events.into_iter().enumerate() {
                                     out.push(self.#helper(&batch, index, event.get(), delivery).await);
@@ -467,7 +467,7 @@ fn library(
                 };
                 helpers.extend(union_helper(api, *union, types, &helper, false, hook, methods));
                 single_tests.extend(quote! {
-                    if object.as_ref().is_some_and(|o| o.get(#tag).is_some()) {
+                    if object.is_some_and(|o| o.get(#tag).is_some()) {
                         out.push(self.#helper(0, body, delivery).await);
                         return out;
                     }
@@ -538,19 +538,11 @@ fn library(
 
         impl<W: Webhooks> rt::Dispatch for Dispatcher<W> {
             #[allow(unused_mut, unused_assignments, unused_variables)]
-            async fn dispatch(&self, delivery: &rt::Delivery) -> Vec<rt::Outcome> {
+            async fn dispatch(&self, delivery: &rt::Delivery, parsed: &rt::Body<'_>) -> Vec<rt::Outcome> {
                 let mut out = Vec::new();
-                // The body is read once into its top-level properties, kept as JSON text; each
-                // event is decoded from its own text.
-                let read = rt::RawObject::parse(&delivery.body)
-                    .and_then(|object| Ok((std::str::from_utf8(&delivery.body).map_err(<rt::serde_json::Error as rt::serde::de::Error>::custom)?, object)));
-                let (body, object) = match read {
-                    Ok(read) => read,
-                    Err(error) => {
-                        out.push(self.malformed(0, rt::serde_json::Value::Null, error.to_string(), delivery).await);
-                        return out;
-                    }
-                };
+                // The body was read once, on arrival, into its top-level properties kept as
+                // JSON text; each event is decoded from its own text.
+                let (body, object) = (parsed.text(), parsed.object());
                 let whole = || rt::raw_to_value(body);
                 #batch_tests
                 #single_tests

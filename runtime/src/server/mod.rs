@@ -38,7 +38,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
 use tokio::sync::{Notify, mpsc};
@@ -49,7 +49,7 @@ pub use axum;
 pub use journal::{Admission, Admit, Entry, Journal, JournalError, RedbJournal, Write};
 use journal::{MemoryKey, MemoryWindow};
 pub use params::{ApiRequest, PathParams, Piece, Shape, Style, decode_form, required};
-pub use raw::{Raw, RawObject, decode as decode_raw, to_value as raw_to_value};
+pub use raw::{Body, Raw, RawObject, decode as decode_raw, to_value as raw_to_value};
 pub use serde;
 pub use serde_json;
 pub use tokio;
@@ -138,8 +138,9 @@ pub enum Outcome {
 /// Decodes and handles one raw delivery: what a generated server-stub crate implements over
 /// the user's webhook trait. It returns one outcome per event, in order.
 pub trait Dispatch: Send + Sync + 'static {
-    /// Handles every event of `delivery` (whose body is verified JSON).
-    fn dispatch(&self, delivery: &Delivery) -> impl Future<Output = Vec<Outcome>> + Send;
+    /// Handles every event of `delivery`, whose verified body `body` holds as parsed once
+    /// (on arrival inline, from the journal when journaled).
+    fn dispatch(&self, delivery: &Delivery, body: &Body<'_>) -> impl Future<Output = Vec<Outcome>> + Send;
 }
 
 /// Runs one event's handler inside its `tracing` span and turns its result into an
@@ -642,13 +643,18 @@ fn answer_text(status: StatusCode, message: String) -> Response {
     (status, [(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"))], message).into_response()
 }
 
-async fn receive<D: Dispatch>(
-    State(shared): State<Arc<Shared<D>>>,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
-) -> Response {
-    let body = match body {
+async fn receive<D: Dispatch>(State(shared): State<Arc<Shared<D>>>, request: axum::extract::Request) -> Response {
+    // The headers and the URI are taken out of the request, not copied; the body limit set on
+    // the router still applies to the body.
+    let (mut parts, body) = request.into_parts();
+    let headers = std::mem::take(&mut parts.headers);
+    let uri = std::mem::take(&mut parts.uri);
+    let body = match <Bytes as axum::extract::FromRequest<()>>::from_request(
+        axum::extract::Request::from_parts(parts, body),
+        &(),
+    )
+    .await
+    {
         Ok(body) => body,
         Err(e) => {
             let status = e.status();
@@ -669,10 +675,17 @@ async fn receive<D: Dispatch>(
                 return answer(StatusCode::UNAUTHORIZED, rejection.name());
             }
         };
-        if let Err(e) = serde_json::from_slice::<serde::de::IgnoredAny>(&body) {
-            shared.stats.reject("malformed JSON");
-            return answer_text(StatusCode::BAD_REQUEST, format!("the body is not JSON: {e}"));
-        }
+        let delivery = Delivery { body, digest, id, attempt: 1 };
+        // The one parse of the body: the JSON check before admission, and what the dispatch
+        // reads (inline).
+        let parsed = match Body::parse(&delivery.body) {
+            Ok(parsed) => parsed,
+            Err(e) => {
+                shared.stats.reject("malformed JSON");
+                return answer_text(StatusCode::BAD_REQUEST, format!("the body is not JSON: {e}"));
+            }
+        };
+        let id = &delivery.id;
         let (keep, capacity, retry_after) = match &shared.mode {
             Mode::Inline => (false, u64::MAX, 0),
             Mode::Journaled(o) => (true, o.capacity, o.retry_after),
@@ -680,16 +693,16 @@ async fn receive<D: Dispatch>(
         let window = shared.window.as_millis() as u64;
         let admitted = match &shared.store {
             Store::Memory(memory) => {
-                let key = memory_key(&id, &sha256);
+                let key = memory_key(id, &sha256);
                 Ok(if memory.admit(&key, now_ms(), window) { Admission::Stored(0) } else { Admission::Duplicate })
             }
             Store::Journal(committer) => {
-                let provider = match &id {
+                let provider = match id {
                     DeliveryId::Provider(id) => Some(id.clone()),
                     DeliveryId::Digest(_) => None,
                 };
                 let admit =
-                    Admit { key: id.key(), id: provider, body: body.clone(), keep, now_ms: now_ms(), window_ms: window, capacity };
+                    Admit { key: id.key(), id: provider, body: delivery.body.clone(), keep, now_ms: now_ms(), window_ms: window, capacity };
                 committer.write(Write::Admit(admit), &shared.stats).await.and_then(|done| {
                     done.ok_or_else(|| JournalError("an admission without its result".into()))
                 })
@@ -715,17 +728,18 @@ async fn receive<D: Dispatch>(
             }
         };
         shared.stats.accepted.fetch_add(1, Ordering::Relaxed);
-        let delivery = Delivery { body, digest, id, attempt: 1 };
         match shared.mode {
             Mode::Journaled(_) => {
+                drop(parsed);
                 shared.stats.pending.fetch_add(1, Ordering::Relaxed);
                 let _ = shared.queue.send(Job { seq, attempt: 1, delivery: Some(delivery) });
                 answer(StatusCode::ACCEPTED, "accepted")
             }
             Mode::Inline => {
-                let outcomes = shared.dispatch.dispatch(&delivery).await;
+                let outcomes = shared.dispatch.dispatch(&delivery, &parsed).await;
                 if shared.stats.record(&outcomes) {
-                    return answer(StatusCode::OK, "handled");
+                    // No body: the status says it all, and the provider reads nothing more.
+                    return StatusCode::OK.into_response();
                 }
                 match &shared.store {
                     Store::Memory(memory) => memory.forget(&memory_key(&delivery.id, &sha256)),
@@ -781,7 +795,20 @@ async fn work<D: Dispatch>(shared: Arc<Shared<D>>, rx: Arc<tokio::sync::Mutex<mp
         };
         let delivery = Delivery { attempt: job.attempt, ..delivery };
         let span = tracing::info_span!("webhook_delivery", digest = %delivery.digest, seq, attempt = job.attempt);
-        let outcomes = shared.dispatch.dispatch(&delivery).instrument(span).await;
+        let parsed = match Body::parse(&delivery.body) {
+            Ok(parsed) => parsed,
+            Err(e) => {
+                // Every admitted body was JSON: this entry was damaged in the journal. It is
+                // kept in the journal's failed set rather than retried.
+                span.in_scope(|| tracing::error!(seq, error = %e, "a journaled delivery is no longer JSON"));
+                if committer.write(Write::GiveUp(seq), &shared.stats).await.is_ok() {
+                    shared.stats.pending.fetch_sub(1, Ordering::Relaxed);
+                    shared.stats.given_up.fetch_add(1, Ordering::Relaxed);
+                }
+                continue;
+            }
+        };
+        let outcomes = shared.dispatch.dispatch(&delivery, &parsed).instrument(span).await;
         if shared.stats.record(&outcomes) {
             match committer.write(Write::Complete(seq), &shared.stats).await {
                 Ok(_) => {

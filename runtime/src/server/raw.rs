@@ -1,28 +1,61 @@
-//! What generated dispatchers read deliveries with: the top-level object of a body with its
-//! values left as unparsed JSON text ([`RawObject`]), so that telling webhooks apart and
-//! decoding each event into its type reads the bytes without building a `serde_json::Value`.
+//! What generated dispatchers read deliveries with: the body parsed once on arrival ([`Body`]),
+//! its top-level object with the values left as unparsed JSON text ([`RawObject`]), so that
+//! telling webhooks apart and decoding each event into its type reads the bytes without
+//! building a `serde_json::Value`.
+
+use std::borrow::Cow;
 
 use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;
 
 pub use serde_json::value::RawValue as Raw;
 
+/// A delivery's body, checked to be JSON (and UTF-8) by the one parse that also splits a
+/// top-level object into its properties. The receiver parses each body once, before it is
+/// admitted, and hands this parse to the [`Dispatch`](super::Dispatch).
+#[derive(Debug)]
+pub struct Body<'a> {
+    text: &'a str,
+    object: Option<RawObject<'a>>,
+}
+
+impl<'a> Body<'a> {
+    /// Parses `bytes`; an error when they are not one JSON value.
+    pub fn parse(bytes: &'a [u8]) -> Result<Self, serde_json::Error> {
+        if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+            // Buffering the value as raw text checks the whole of it, UTF-8 included.
+            let raw = serde_json::from_slice::<&'a RawValue>(bytes)?;
+            return Ok(Self { text: raw.get(), object: None });
+        }
+        let fields = serde_json::from_slice::<RawFields<'a>>(bytes)?.0;
+        // Every key was decoded and every value taken as checked raw text, so the body is
+        // UTF-8 (what lies between them is JSON punctuation and whitespace).
+        let text = std::str::from_utf8(bytes).map_err(<serde_json::Error as serde::de::Error>::custom)?;
+        Ok(Self { text, object: Some(RawObject { fields }) })
+    }
+
+    /// The whole body as text (without leading or trailing whitespace when it is not an object).
+    pub fn text(&self) -> &'a str {
+        self.text
+    }
+
+    /// The top-level object, when the body is one.
+    pub fn object(&self) -> Option<&RawObject<'a>> {
+        self.object.as_ref()
+    }
+}
+
 /// A JSON object whose property values are kept as text.
 #[derive(Debug)]
 pub struct RawObject<'a> {
-    fields: Vec<(String, &'a RawValue)>,
+    fields: Vec<(Cow<'a, str>, &'a RawValue)>,
 }
 
 impl<'a> RawObject<'a> {
     /// The object `body` holds; `None` when the body is valid JSON of another kind, an error
     /// when it is not JSON.
     pub fn parse(body: &'a [u8]) -> Result<Option<Self>, serde_json::Error> {
-        if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
-            serde_json::from_slice::<serde::de::IgnoredAny>(body)?;
-            return Ok(None);
-        }
-        let fields = serde_json::from_slice::<RawFields<'a>>(body)?.0;
-        Ok(Some(Self { fields }))
+        Ok(Body::parse(body)?.object)
     }
 
     /// The value of property `name` (the last, if it is written twice).
@@ -42,8 +75,8 @@ impl<'a> RawObject<'a> {
     /// Decodes the object as `T`, with property `name` given as an empty array: the envelope
     /// of a batch without its events.
     pub fn decode_without<T: DeserializeOwned>(&self, name: &str) -> Result<T, serde_json::Error> {
-        let empty = RawValue::from_string("[]".to_owned())?;
-        let entries = self.fields.iter().map(|(key, value)| (key.as_str(), if key == name { &*empty } else { *value }));
+        let empty: &RawValue = serde_json::from_str("[]")?;
+        let entries = self.fields.iter().map(|(key, value)| (&**key, if key == name { empty } else { *value }));
         T::deserialize(serde::de::value::MapDeserializer::<_, serde_json::Error>::new(entries))
     }
 
@@ -51,7 +84,7 @@ impl<'a> RawObject<'a> {
     pub fn to_value(&self) -> serde_json::Value {
         let mut map = serde_json::Map::new();
         for (key, value) in &self.fields {
-            map.insert(key.clone(), to_value(value.get()));
+            map.insert(key.to_string(), to_value(value.get()));
         }
         serde_json::Value::Object(map)
     }
@@ -69,7 +102,32 @@ pub fn to_value(text: &str) -> serde_json::Value {
 }
 
 /// An object's properties in order, values as text.
-struct RawFields<'a>(Vec<(String, &'a RawValue)>);
+struct RawFields<'a>(Vec<(Cow<'a, str>, &'a RawValue)>);
+
+/// A property name, borrowed from the body unless it has escapes.
+struct Key<'a>(Cow<'a, str>);
+
+impl<'de> serde::Deserialize<'de> for Key<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a property name")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(Key(Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(Key(Cow::Owned(v.to_owned())))
+            }
+            fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+                Ok(Key(Cow::Owned(v)))
+            }
+        }
+        deserializer.deserialize_str(Visitor)
+    }
+}
 
 impl<'de> serde::Deserialize<'de> for RawFields<'de> {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -81,8 +139,8 @@ impl<'de> serde::Deserialize<'de> for RawFields<'de> {
             }
             fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
                 let mut fields = Vec::with_capacity(map.size_hint().unwrap_or(4));
-                while let Some(entry) = map.next_entry::<String, &'de RawValue>()? {
-                    fields.push(entry);
+                while let Some((Key(key), value)) = map.next_entry::<Key<'de>, &'de RawValue>()? {
+                    fields.push((key, value));
                 }
                 Ok(RawFields(fields))
             }
@@ -112,6 +170,22 @@ mod tests {
         assert_eq!(serde_json::to_value(envelope).unwrap(), serde_json::json!({"id": 7, "events": []}));
         assert!(single.decode_without::<u32>("events").is_err());
         assert_eq!(single.to_value(), serde_json::json!({"id": 7, "events": [1, 2]}));
+    }
+
+    #[test]
+    fn a_body_is_parsed_once_with_its_text() {
+        let body = Body::parse(br#"{"k\u0065y": 1, "plain": "\u00e9"}"#).unwrap();
+        let object = body.object().unwrap();
+        assert_eq!(object.get("key").map(|v| v.get()), Some("1"), "an escaped name is decoded");
+        assert_eq!(object.get("plain").map(|v| v.get()), Some(r#""\u00e9""#));
+        assert_eq!(body.text(), r#"{"k\u0065y": 1, "plain": "\u00e9"}"#);
+        let other = Body::parse(b" [1, \"a\"] ").unwrap();
+        assert!(other.object().is_none());
+        assert_eq!(other.text(), r#"[1, "a"]"#);
+        // Invalid UTF-8 inside a string is refused, in an object's value and in any other value.
+        assert!(Body::parse(b"{\"a\": \"\xff\"}").is_err());
+        assert!(Body::parse(b"[\"\xff\"]").is_err());
+        assert!(Body::parse(b"{\"\xff\": 1}").is_err());
     }
 
     #[test]
