@@ -3,7 +3,9 @@
 //! stream) against a hand-written tokio-tungstenite client running the same serde decode in a
 //! loop (the baseline). A plain tokio-tungstenite server pushes the same pre-built frames to
 //! both: FRAMES frames of EVENTS_PER_FRAME Mews events each. One iteration is one connection
-//! receiving all of them, so events per second = FRAMES × EVENTS_PER_FRAME / median.
+//! receiving all of them, so events per second = FRAMES × EVENTS_PER_FRAME / median. Afterwards
+//! both are measured again in alternating rounds (one connection of each per round), which
+//! gives the ratio least disturbed by a noisy machine.
 
 use std::time::{Duration, Instant};
 
@@ -17,6 +19,8 @@ use triad_runtime::ws::{Item, Listener, Malformed, Options};
 const FRAMES: usize = 20_000;
 const EVENTS_PER_FRAME: usize = 10;
 const EVENTS: usize = FRAMES * EVENTS_PER_FRAME;
+/// Rounds of the alternating comparison (one connection of each per round).
+const ROUNDS: usize = 15;
 
 /// Frames of EVENTS_PER_FRAME events cycling through the four Mews event shapes of the
 /// example message, each event with its own id.
@@ -146,6 +150,33 @@ fn benches(c: &mut Criterion) {
         })
     });
     group.finish();
+    // The ratio to trust: one connection of each in turn (in a shuffled order) for ROUNDS
+    // rounds, so that drift in the machine's speed reaches both alike; medians over the rounds.
+    let mut times = [Vec::new(), Vec::new()];
+    let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+    for _ in 0..ROUNDS {
+        seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        let order = if seed >> 63 == 1 { [1, 0] } else { [0, 1] };
+        for i in order {
+            let start = Instant::now();
+            let events = runtime.block_on(async { if i == 0 { baseline(&url).await } else { listener(&url).await } });
+            assert_eq!(events, EVENTS);
+            times[i].push(start.elapsed().as_secs_f64() * 1e3);
+        }
+    }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let base = median(&mut times[0]);
+    let ours = median(&mut times[1]);
+    println!("\nalternating rounds ({ROUNDS} connections of {EVENTS} events each), median time per connection:");
+    println!("tungstenite+serde (baseline) {base:>8.1} ms ({:.0} events/s)", EVENTS as f64 / base * 1e3);
+    println!(
+        "listener                     {ours:>8.1} ms ({:.0} events/s)   throughput ratio to the baseline {:.3}",
+        EVENTS as f64 / ours * 1e3,
+        base / ours
+    );
 }
 
 criterion_group!(ws, benches);

@@ -1,4 +1,5 @@
-//! The listener: one task per connection that connects, keeps alive, reconnects and decodes.
+//! The listener: one task per connection that connects, keeps alive and reconnects, handing
+//! the messages it reads to the [`Connection`] stream, which decodes each one as it is reached.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -221,7 +222,7 @@ pub enum Overflow {
     /// memory stays bounded. The idle timeout does not run meanwhile.
     #[default]
     Wait,
-    /// Drop the new item and count it ([`Connection::dropped`]); terminal states are never dropped.
+    /// Drop the new message and count it ([`Connection::dropped`]); states are never dropped.
     DropNewest,
 }
 
@@ -237,7 +238,10 @@ pub struct Options {
     pub connect_timeout: Duration,
     /// Delays between attempts.
     pub backoff: Backoff,
-    /// Items held between the connection task and the consumer. Default 1024.
+    /// Messages (and state changes) held between the connection task and the consumer, not yet
+    /// decoded: each message is decoded when the consumer reaches it, so at most this many
+    /// messages of up to `max_message_size` wait, plus the items of the one being read.
+    /// Default 1024.
     pub buffer: usize,
     /// What happens when that buffer is full.
     pub overflow: Overflow,
@@ -341,7 +345,6 @@ impl<E: Send + 'static> Listener<E> {
         let span = tracing::info_span!("ws_listener", url = %redacted(&self.url));
         let task = Task {
             url: self.url,
-            decode: self.decode,
             auth: self.auth,
             options: self.options,
             resync: self.resync,
@@ -359,6 +362,8 @@ impl<E: Send + 'static> Listener<E> {
             rx,
             current: Vec::new().into_iter(),
             held: 0,
+            decode: self.decode,
+            decoded: Vec::new(),
             room,
             buffer,
             state,
@@ -380,11 +385,15 @@ fn redacted(url: &str) -> &str {
 /// ([`State::AuthFailed`], [`State::Closed`], [`State::Failed`]). Dropping it closes the
 /// connection and stops its task.
 pub struct Connection<E> {
-    /// Items come in batches (those of one frame, at most `buffer`), each holding one permit
-    /// of `room` per item until the consumer has taken its last item.
-    rx: mpsc::UnboundedReceiver<Vec<Item<E>>>,
-    current: std::vec::IntoIter<Item<E>>,
+    /// Messages and states come in batches (those read in one burst, at most `buffer`), each
+    /// holding one permit of `room` per entry until the consumer has taken its last entry.
+    rx: mpsc::UnboundedReceiver<Vec<Handed>>,
+    current: std::vec::IntoIter<Handed>,
     held: usize,
+    /// Turns the message being read into items.
+    decode: DecodeFn<E>,
+    /// The items of that message not yet yielded, last first.
+    decoded: Vec<Item<E>>,
     room: Arc<Semaphore>,
     buffer: usize,
     state: watch::Receiver<State>,
@@ -417,12 +426,13 @@ impl<E> Connection<E> {
         self.sender.clone()
     }
 
-    /// Items waiting in the buffer (never more than [`Options::buffer`]).
+    /// Messages and states waiting in the buffer (never more than [`Options::buffer`]), not
+    /// counting the items left of the message being read.
     pub fn buffered_len(&self) -> usize {
         self.buffer.saturating_sub(self.room.available_permits())
     }
 
-    /// Items dropped because the buffer was full ([`Overflow::DropNewest`]).
+    /// Messages dropped, undecoded, because the buffer was full ([`Overflow::DropNewest`]).
     pub fn dropped(&self) -> u64 {
         self.dropped.load(Ordering::Relaxed)
     }
@@ -445,43 +455,50 @@ impl<E> Stream for Connection<E> {
     type Item = Item<E>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Item<E>>> {
-        if self.done {
-            return Poll::Ready(None);
-        }
         let this = &mut *self;
-        if let Some(item) = this.current.next() {
+        loop {
+            if let Some(item) = this.decoded.pop() {
+                return Poll::Ready(Some(item));
+            }
+            if this.done {
+                return Poll::Ready(None);
+            }
+            let handed = match this.current.next() {
+                Some(handed) => handed,
+                None => match this.rx.poll_recv(cx) {
+                    Poll::Ready(Some(batch)) => {
+                        this.room.add_permits(std::mem::take(&mut this.held));
+                        this.held = batch.len();
+                        this.current = batch.into_iter();
+                        continue;
+                    }
+                    Poll::Ready(None) => {
+                        // The task ended: its terminal state comes last, whatever the buffer held.
+                        this.done = true;
+                        let state = this.state.borrow().clone();
+                        let state = if state.is_terminal() {
+                            state
+                        } else {
+                            State::Failed("the connection task ended".to_owned())
+                        };
+                        return Poll::Ready(Some(Item::State(state)));
+                    }
+                    Poll::Pending => return Poll::Pending,
+                },
+            };
             if this.current.len() == 0 {
+                // The batch is taken: its room goes back before its last message is decoded.
                 this.room.add_permits(std::mem::take(&mut this.held));
             }
-            return Poll::Ready(Some(item));
-        }
-        match this.rx.poll_recv(cx) {
-            Poll::Ready(Some(batch)) => {
-                this.held = batch.len();
-                this.current = batch.into_iter();
-                match this.current.next() {
-                    Some(item) => {
-                        if this.current.len() == 0 {
-                            this.room.add_permits(std::mem::take(&mut this.held));
-                        }
-                        Poll::Ready(Some(item))
-                    }
-                    None => {
-                        this.room.add_permits(std::mem::take(&mut this.held));
-                        cx.waker().wake_by_ref();
-                        Poll::Pending
-                    }
+            match handed {
+                Handed::State(state) => return Poll::Ready(Some(Item::State(state))),
+                Handed::Message(payload) => {
+                    // Decoded here, by the consumer: the items are made and dropped on the same
+                    // thread, and a message dropped for lack of room is never decoded.
+                    (this.decode)(&payload, &mut this.decoded);
+                    this.decoded.reverse();
                 }
             }
-            Poll::Ready(None) => {
-                // The task ended: its terminal state comes last, whatever the buffer held.
-                self.done = true;
-                let state = self.state.borrow().clone();
-                let state =
-                    if state.is_terminal() { state } else { State::Failed("the connection task ended".to_owned()) };
-                Poll::Ready(Some(Item::State(state)))
-            }
-            Poll::Pending => Poll::Pending,
         }
     }
 }
@@ -618,24 +635,31 @@ enum End {
     Stop(State),
 }
 
-struct Task<E> {
+/// What the connection task hands to the consumer, in order.
+enum Handed {
+    /// A data message (text or binary) to decode.
+    Message(Bytes),
+    /// A change of state.
+    State(State),
+}
+
+struct Task {
     url: String,
-    decode: DecodeFn<E>,
     auth: Auth,
     options: Options,
     resync: Option<Hook>,
-    items: Handoff<E>,
+    items: Handoff,
     state: watch::Sender<State>,
     close: watch::Receiver<bool>,
     outgoing: mpsc::Receiver<Outgoing>,
     dropped: Arc<AtomicU64>,
-    batch: Vec<Item<E>>,
+    batch: Vec<Handed>,
     correlate: Option<String>,
     /// Requests written and waiting for their reply, by correlation id.
     pending: HashMap<String, Reply>,
 }
 
-impl<E: Send + 'static> Task<E> {
+impl Task {
     async fn run(mut self) {
         let terminal = self.connections().await;
         if !matches!(terminal, State::Closed) {
@@ -845,16 +869,16 @@ impl<E: Send + 'static> Task<E> {
         }
     }
 
-    /// Takes one read of the socket: decodes a data frame into `batch` (or hands a reply to
-    /// its request); returns why the connection ended, if it did.
+    /// Takes one read of the socket: puts a data message into `batch` (or hands a reply to its
+    /// request); returns why the connection ended, if it did.
     fn take(&mut self, frame: Option<Result<Message, tungstenite::Error>>, frames: &mut bool) -> Result<(), String> {
         let message = match frame {
             Some(Ok(message)) => message,
             Some(Err(e)) => return Err(format!("read failed: {e}")),
             None => return Err("the server closed the connection".to_owned()),
         };
-        let payload: &[u8] = match &message {
-            Message::Text(text) => text.as_bytes(),
+        let payload: Bytes = match message {
+            Message::Text(text) => text.into(),
             Message::Binary(bytes) => bytes,
             Message::Close(frame) => {
                 return Err(match frame {
@@ -868,8 +892,8 @@ impl<E: Send + 'static> Task<E> {
             Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => return Ok(()),
         };
         *frames = true;
-        if self.pending.is_empty() || !self.take_reply(payload) {
-            (self.decode)(payload, &mut self.batch);
+        if self.pending.is_empty() || !self.take_reply(&payload) {
+            self.batch.push(Handed::Message(payload));
         }
         Ok(())
     }
@@ -908,7 +932,7 @@ impl<E: Send + 'static> Task<E> {
     async fn emit(&mut self, state: State) -> Result<(), ()> {
         self.state.send_replace(state.clone());
         let mut batch = std::mem::take(&mut self.batch);
-        batch.push(Item::State(state));
+        batch.push(Handed::State(state));
         let sent = tokio::select! {
             sent = self.items.send_waiting(&mut batch) => sent,
             _ = closing(&mut self.close) => Err(()),
@@ -918,7 +942,7 @@ impl<E: Send + 'static> Task<E> {
         sent
     }
 
-    /// Hands the decoded items of one frame to the consumer, by the overflow policy.
+    /// Hands the messages read in one burst to the consumer, by the overflow policy.
     async fn flush_batch(&mut self) -> Result<(), ()> {
         if self.batch.is_empty() {
             return Ok(());
@@ -943,22 +967,22 @@ impl<E: Send + 'static> Task<E> {
     }
 }
 
-/// The producer's end of the buffer: batches on an unbounded channel, bounded in items by the
-/// permits of `room` (one per item, given back by the consumer).
-struct Handoff<E> {
-    tx: mpsc::UnboundedSender<Vec<Item<E>>>,
+/// The producer's end of the buffer: batches on an unbounded channel, bounded in entries by
+/// the permits of `room` (one per message or state, given back by the consumer).
+struct Handoff {
+    tx: mpsc::UnboundedSender<Vec<Handed>>,
     room: Arc<Semaphore>,
     buffer: usize,
 }
 
-impl<E> Handoff<E> {
+impl Handoff {
     /// Resolves when the consumer is gone.
     async fn closed(&self) {
         self.tx.closed().await
     }
 
     /// Sends every item of `batch` (leaving it empty), waiting for room as needed.
-    async fn send_waiting(&self, batch: &mut Vec<Item<E>>) -> Result<(), ()> {
+    async fn send_waiting(&self, batch: &mut Vec<Handed>) -> Result<(), ()> {
         while !batch.is_empty() {
             let n = batch.len().min(self.buffer);
             // The consumer closes `room` when it goes away.
@@ -970,7 +994,7 @@ impl<E> Handoff<E> {
     }
 
     /// Sends what fits of `batch` without waiting and drops the rest; returns how many it dropped.
-    fn send_dropping(&self, batch: &mut Vec<Item<E>>) -> usize {
+    fn send_dropping(&self, batch: &mut Vec<Handed>) -> usize {
         let mut n = batch.len().min(self.room.available_permits());
         while n > 0 {
             match self.room.try_acquire_many(n as u32) {
