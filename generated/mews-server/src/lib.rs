@@ -690,9 +690,9 @@ pub trait Api: Send + Sync + 'static {
     }
 }
 
-/// The router serving `api`: each operation at its path and method (other methods on a
-/// path answer 405). A missing or undecodable parameter or body is answered 400 in the
-/// provider's error shape.
+/// The router serving `api`: each operation at its path and method (a HEAD as its GET,
+/// without the body; other methods on a path answer 405). A missing or undecodable
+/// parameter or body is answered 400 in the provider's error shape.
 pub fn router<A: Api>(api: A) -> rt::axum::Router {
     let api = std::sync::Arc::new(api);
     rt::axum::Router::new()

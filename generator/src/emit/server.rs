@@ -1256,15 +1256,30 @@ fn api_server(api: &Api, types: &TokenStream, uses: &mut Uses) -> TokenStream {
             }
         });
         let methods: BTreeSet<&str> = candidates.iter().map(|c| c.method).collect();
+        // A HEAD no operation takes is answered as a GET of the same path would be.
+        let (binding, head) = if methods.contains("GET") {
+            let gets = candidates.iter().filter(|c| c.method == "GET").map(|c| {
+                let serve = &c.serve;
+                quote! {
+                    if as_get && let Some(response) = #serve(api, &request).await {
+                        return response;
+                    }
+                }
+            });
+            (quote!(mut request), quote!(let as_get = request.head_as_get(); #(#gets)*))
+        } else {
+            (quote!(request), TokenStream::new())
+        };
         let methods = methods.into_iter();
         let handler = format_ident!("route_{k}");
         route_fns.extend(quote! {
             async fn #handler<A: Api>(api: &A, request: rt::axum::extract::Request) -> rt::axum::response::Response {
-                let request = match rt::ApiRequest::read(request).await {
+                let #binding = match rt::ApiRequest::read(request).await {
                     Ok(request) => request,
                     Err(response) => return *response,
                 };
                 #(#arms)*
+                #head
                 request.unmatched(&[#(#methods),*])
             }
         });
@@ -1312,9 +1327,9 @@ fn api_server(api: &Api, types: &TokenStream, uses: &mut Uses) -> TokenStream {
             #methods
         }
 
-        /// The router serving `api`: each operation at its path and method (other methods on a
-        /// path answer 405). A missing or undecodable parameter or body is answered 400 in the
-        /// provider's error shape.
+        /// The router serving `api`: each operation at its path and method (a HEAD as its GET,
+        /// without the body; other methods on a path answer 405). A missing or undecodable
+        /// parameter or body is answered 400 in the provider's error shape.
         pub fn router<A: Api>(#api_param: A) -> rt::axum::Router {
             #arc
             rt::axum::Router::new().without_v07_checks() #registrations

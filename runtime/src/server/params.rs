@@ -68,6 +68,17 @@ impl ApiRequest {
         &self.method
     }
 
+    /// Makes a HEAD request a GET, for a second pass over the route's operations when no
+    /// operation took it as HEAD: a HEAD is answered as its GET would be (axum then sends the
+    /// status and headers without the body). False, and no change, for any other method.
+    pub fn head_as_get(&mut self) -> bool {
+        if self.method != Method::HEAD {
+            return false;
+        }
+        self.method = Method::GET;
+        true
+    }
+
     /// The body bytes.
     pub fn body(&self) -> &Bytes {
         &self.body
