@@ -139,7 +139,8 @@ pub fn generate(
     reader: &dyn SourceReader,
     provenance: &Provenance,
 ) -> Result<Generated, Diagnostics> {
-    let (api, warnings) = load_with_warnings(config, config_dir, reader)?;
+    let (api, mut warnings) = load_with_warnings(config, config_dir, reader)?;
+    warnings.extend(emit::warnings(&api, config));
     let files = emit::emit(&api, config, provenance).map_err(|message| {
         Diagnostics::from(Diagnostic::new(Location::file(&provenance.source), format!("emission failed: {message}")))
     })?;

@@ -149,3 +149,18 @@ fn deliberate_any_value_schemas_are_not_warnings() {
     );
     assert_eq!(warnings(&spec), [], "a schema with nothing but annotations says the value may be anything");
 }
+
+#[test]
+fn an_operation_the_api_server_never_reaches_is_a_warning_at_it() {
+    let spec = "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths:\n  /items/{id}:\n    get:\n      operationId: byId\n      parameters:\n        - {name: id, in: path, required: true, schema: {type: string}}\n      responses: {'204': {description: ok}}\n  /items/{name}:\n    get:\n      operationId: byName\n      parameters:\n        - {name: name, in: path, required: true, schema: {type: string}}\n      responses: {'204': {description: ok}}\n    delete:\n      operationId: remove\n      parameters:\n        - {name: name, in: path, required: true, schema: {type: string}}\n      responses: {'204': {description: ok}}\n  /q?x={x}:\n    get:\n      operationId: odd\n      responses: {'204': {description: ok}}\n";
+    let list = warnings(spec);
+    assert_eq!(list.len(), 2, "{list:#?}");
+    let shadowed = &list[0];
+    assert!(shadowed.message.contains("never reaches operation `byName`: `byId`"), "{shadowed}");
+    assert_eq!(shadowed.location.pointer, "/paths/~1items~1{name}/get");
+    assert_eq!(shadowed.location.line, 12, "where the operation's mapping starts");
+    assert_eq!(shadowed.related[0].0.pointer, "/paths/~1items~1{id}/get");
+    let unserved = &list[1];
+    assert!(unserved.message.contains("does not serve operation `odd`"), "{unserved}");
+    assert_eq!(unserved.location.pointer, "/paths/~1q?x={x}/get");
+}

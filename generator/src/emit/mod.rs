@@ -37,6 +37,12 @@ impl Provenance {
 /// Files of all crates generated for one API, keyed by path relative to the output directory.
 pub type Files = BTreeMap<String, String>;
 
+/// Warnings about what the crates enabled in `config` make of `api` (an API server that cannot
+/// reach or serve some operations).
+pub fn warnings(api: &Api, config: &Config) -> Vec<crate::diag::Diagnostic> {
+    if config.server.enabled { server::warnings(api) } else { Vec::new() }
+}
+
 /// Generates every crate the generator can make for `api`.
 pub fn emit(api: &Api, config: &Config, provenance: &Provenance) -> Result<Files, String> {
     // Crates are independent: the client crate is rendered on a second thread.

@@ -1014,6 +1014,60 @@ fn request_body(body: Option<&crate::ir::Body>) -> RequestBody {
     }
 }
 
+/// Warnings about the API server: an operation it never reaches, because an earlier one has
+/// the same method and the same path template but for parameter names (the API server routes
+/// by template, so the earlier one takes every request), and one it does not serve.
+pub(crate) fn warnings(api: &Api) -> Vec<crate::diag::Diagnostic> {
+    use crate::diag::Diagnostic;
+    let mut out = Vec::new();
+    let mut seen: Vec<(&str, Vec<Vec<Option<String>>>, &Operation)> = Vec::new();
+    for op in &api.operations {
+        let Some((_, template)) = served_path(op) else {
+            out.push(
+                Diagnostic::warning(
+                    op.origin.clone(),
+                    format!("the API server does not serve operation `{}`", op.name.wire),
+                )
+                .expected("a path template without a literal `?` or `#`"),
+            );
+            continue;
+        };
+        let pattern = erased(&template);
+        let method = op.method.as_str();
+        match seen.iter().find(|(m, p, _)| *m == method && *p == pattern) {
+            Some((_, _, earlier)) => out.push(
+                Diagnostic::warning(
+                    op.origin.clone(),
+                    format!(
+                        "the API server never reaches operation `{}`: `{}` with the same method and path takes its requests",
+                        op.name.wire, earlier.name.wire
+                    ),
+                )
+                .expected("a path template that differs from every other one of the method in more than parameter names")
+                .related(earlier.origin.clone(), "the operation that takes its requests"),
+            ),
+            None => seen.push((method, pattern, op)),
+        }
+    }
+    out
+}
+
+/// A template with parameter names left out: two operations alike in this and in method take
+/// the same requests.
+fn erased(template: &[Vec<Piece>]) -> Vec<Vec<Option<String>>> {
+    template
+        .iter()
+        .map(|s| {
+            s.iter()
+                .map(|p| match p {
+                    Piece::Literal(t) => Some(t.clone()),
+                    Piece::Param(_) => None,
+                })
+                .collect()
+        })
+        .collect()
+}
+
 /// An operation served on a route, tried in order of its literal text (longest first).
 struct Candidate {
     method: &'static str,
