@@ -1020,7 +1020,7 @@ fn request_body(body: Option<&crate::ir::Body>) -> RequestBody {
 pub(crate) fn warnings(api: &Api) -> Vec<crate::diag::Diagnostic> {
     use crate::diag::Diagnostic;
     let mut out = Vec::new();
-    let mut seen: Vec<(&str, Vec<Vec<Option<String>>>, &Operation)> = Vec::new();
+    let mut seen: Vec<(&str, Pattern, &Operation)> = Vec::new();
     for op in &api.operations {
         let Some((_, template)) = served_path(op) else {
             out.push(
@@ -1054,7 +1054,9 @@ pub(crate) fn warnings(api: &Api) -> Vec<crate::diag::Diagnostic> {
 
 /// A template with parameter names left out: two operations alike in this and in method take
 /// the same requests.
-fn erased(template: &[Vec<Piece>]) -> Vec<Vec<Option<String>>> {
+type Pattern = Vec<Vec<Option<String>>>;
+
+fn erased(template: &[Vec<Piece>]) -> Pattern {
     template
         .iter()
         .map(|s| {
