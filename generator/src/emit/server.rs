@@ -1083,16 +1083,9 @@ impl Candidate {
         self.template.iter().flatten().map(|p| if let Piece::Literal(t) = p { t.len() } else { 0 }).sum()
     }
 
-    /// The template with parameter names left out: two operations alike in this and in method
-    /// take the same requests.
-    fn pattern(&self) -> Vec<Vec<Option<&str>>> {
-        fn piece(p: &Piece) -> Option<&str> {
-            match p {
-                Piece::Literal(t) => Some(t.as_str()),
-                Piece::Param(_) => None,
-            }
-        }
-        self.template.iter().map(|s| s.iter().map(piece).collect()).collect()
+    /// The template with parameter names left out ([`erased`]).
+    fn pattern(&self) -> Pattern {
+        erased(&self.template)
     }
 }
 
