@@ -950,7 +950,13 @@ impl Task {
         let mut batch = std::mem::take(&mut self.batch);
         let result = match self.options.overflow {
             Overflow::Wait => tokio::select! {
-                sent = self.items.send_waiting(&mut batch) => sent,
+                sent = async {
+                    self.items.send_waiting(&mut batch).await?;
+                    // Once the buffer is more than half full, wait until half of it is free
+                    // before reading on: the consumer is behind anyway, and reading a frame
+                    // whenever one slot frees would hand over (and wake both sides) per frame.
+                    self.items.room_for(self.items.buffer.div_ceil(2)).await
+                } => sent,
                 _ = closing(&mut self.close) => Err(()),
             },
             Overflow::DropNewest => {
@@ -991,6 +997,14 @@ impl Handoff {
             self.tx.send(chunk).map_err(|_| ())?;
         }
         Ok(())
+    }
+
+    /// Resolves once `n` entries of room are free (or at once when they are), without taking them.
+    async fn room_for(&self, n: usize) -> Result<(), ()> {
+        if self.room.available_permits() >= n {
+            return Ok(());
+        }
+        self.room.acquire_many(n as u32).await.map(drop).map_err(|_| ())
     }
 
     /// Sends what fits of `batch` without waiting and drops the rest; returns how many it dropped.
