@@ -509,3 +509,11 @@ async fn a_journaled_body_damaged_in_storage_is_set_aside_not_retried() {
     assert_eq!(failed.len(), 1);
     assert_eq!(failed[0].body, body(&[("a", "1")]));
 }
+
+#[test]
+fn the_digest_is_lowercase_hex_sha256() {
+    assert_eq!(
+        triad_runtime::server::digest(b"abc"),
+        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+    );
+}

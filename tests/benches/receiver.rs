@@ -1,5 +1,6 @@
 //! The generated Mews webhook receiver on loopback, inline and journaled, against a hand-written
-//! axum handler that only parses the same payloads (the baseline). Each measurement posts
+//! axum handler that only parses the same payloads (the baseline). First the two handlers'
+//! CPU cost alone (requests straight into each router on one thread, no sockets). Each measurement posts
 //! deliveries from 16 concurrent clients, so the time per iteration is the time per delivery
 //! under load (deliveries per second = 1 s / median). Afterwards the baseline and the inline
 //! receiver are measured again in alternating rounds, which gives the ratio least disturbed by
@@ -22,6 +23,9 @@ const TOKEN: &str = "bench-token";
 /// Rounds of the alternating comparison, and deliveries per receiver in each.
 const ROUNDS: usize = 31;
 const PER_ROUND: u64 = 2_000;
+/// Rounds of the handlers-alone comparison, and requests to each handler in each.
+const CPU_ROUNDS: usize = 21;
+const CPU_PER_ROUND: u64 = 20_000;
 
 struct Noop;
 impl mews_server::Webhooks for Noop {}
@@ -75,8 +79,9 @@ async fn burst(client: &reqwest::Client, url: &str, template: &serde_json::Value
 /// The CPU cost of the handlers alone, without HTTP or sockets: each request goes straight
 /// into the router on one thread, so nothing but the handler (extractors, verification,
 /// digest, duplicate window, parse, dispatch; or the baseline's parse) is timed. The body
-/// differs on every call, by an id written in place.
-fn handler_cpu(c: &mut Criterion, template: &serde_json::Value) {
+/// differs on every call, by an id written in place. Measured in alternating rounds, like the
+/// loopback comparison, and printed as medians.
+fn handler_cpu(template: &serde_json::Value) {
     use tower::ServiceExt;
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let mut message = template.clone();
@@ -94,29 +99,43 @@ fn handler_cpu(c: &mut Criterion, template: &serde_json::Value) {
     ];
     let uri = format!("/webhooks?Token={TOKEN}");
     let mut n = 0u64;
-    let mut group = c.benchmark_group("webhook-handler-cpu");
-    group.sample_size(20).measurement_time(Duration::from_secs(4)).warm_up_time(Duration::from_secs(1));
-    for (name, router) in &routers {
-        group.bench_function(*name, |b| {
-            b.iter_custom(|iters| {
-                runtime.block_on(async {
-                    let mut elapsed = Duration::ZERO;
-                    for _ in 0..iters {
-                        n += 1;
-                        let mut body = text.clone();
-                        body[at..at + 12].copy_from_slice(format!("{n:012}").as_bytes());
-                        let request = axum::http::Request::post(&uri).body(axum::body::Body::from(body)).unwrap();
-                        let start = Instant::now();
-                        let response = router.clone().oneshot(request).await.unwrap();
-                        elapsed += start.elapsed();
-                        assert!(response.status().is_success());
-                    }
-                    elapsed
-                })
-            })
-        });
+    let mut times = [Vec::new(), Vec::new()];
+    let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+    for round in 0..=CPU_ROUNDS {
+        seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        let order = if seed >> 63 == 1 { [1, 0] } else { [0, 1] };
+        for i in order {
+            let elapsed = runtime.block_on(async {
+                let mut elapsed = Duration::ZERO;
+                for _ in 0..CPU_PER_ROUND {
+                    n += 1;
+                    let mut body = text.clone();
+                    body[at..at + 12].copy_from_slice(format!("{n:012}").as_bytes());
+                    let request = axum::http::Request::post(&uri).body(axum::body::Body::from(body)).unwrap();
+                    let start = Instant::now();
+                    let response = routers[i].1.clone().oneshot(request).await.unwrap();
+                    elapsed += start.elapsed();
+                    assert!(response.status().is_success());
+                }
+                elapsed
+            });
+            // Round 0 warms up.
+            if round > 0 {
+                times[i].push(elapsed.as_secs_f64() * 1e6 / CPU_PER_ROUND as f64);
+            }
+        }
     }
-    group.finish();
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let base = median(&mut times[0]);
+    let ours = median(&mut times[1]);
+    println!(
+        "\nhandlers alone, one thread ({CPU_ROUNDS} alternating rounds of {CPU_PER_ROUND} requests), median CPU time per delivery:"
+    );
+    println!("{:<24} {base:>8.2} µs", routers[0].0);
+    println!("{:<24} {ours:>8.2} µs   cost ratio to the baseline {:.3}", routers[1].0, ours / base);
 }
 
 fn benches(c: &mut Criterion) {
@@ -124,7 +143,7 @@ fn benches(c: &mut Criterion) {
     let root = triad_tests::root();
     let text = std::fs::read(root.join("tests/data/mews/general-webhook.json")).unwrap();
     let template: serde_json::Value = serde_json::from_slice(&text).unwrap();
-    handler_cpu(c, &template);
+    handler_cpu(&template);
     let journal_dir = tempfile::tempdir().unwrap();
     let (receivers, urls) = runtime.block_on(async {
         let verifier = || Verifier::query_token("Token", &[TOKEN]).unwrap();

@@ -7,7 +7,7 @@
 //! delivery waiting at the same moment into one such call (a *group commit*): one fsync then
 //! covers them all, and each delivery is still answered only after its own write is durable.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, VecDeque, hash_map};
 use std::fmt;
 use std::path::Path;
 use std::sync::Mutex;
@@ -342,15 +342,23 @@ impl MemoryWindow {
                 break;
             }
             if let Some((at, old)) = by_time.pop_front() {
-                if seen.get(&old) == Some(&at) {
-                    seen.remove(&old);
+                // One probe each: the table can be large, and each probe a cache miss.
+                if let hash_map::Entry::Occupied(entry) = seen.entry(old) {
+                    if *entry.get() == at {
+                        entry.remove();
+                    }
                 }
             }
         }
-        if seen.get(key).is_some_and(|at| *at >= cutoff) {
-            return false;
+        match seen.entry(*key) {
+            hash_map::Entry::Occupied(entry) if *entry.get() >= cutoff => return false,
+            hash_map::Entry::Occupied(mut entry) => {
+                entry.insert(now_ms);
+            }
+            hash_map::Entry::Vacant(entry) => {
+                entry.insert(now_ms);
+            }
         }
-        seen.insert(*key, now_ms);
         by_time.push_back((now_ms, *key));
         true
     }

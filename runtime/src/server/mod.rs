@@ -546,11 +546,19 @@ fn now_ms() -> u64 {
 
 /// Lowercase hex SHA-256 of `body`.
 pub fn digest(body: &[u8]) -> String {
-    hex::encode(Sha256::digest(body))
+    hex_digest(&Sha256::digest(body).into())
 }
 
 /// The key of a delivery in the in-memory window ([`MemoryKey`]): the body's SHA-256
 /// (`sha256`, computed once per delivery) when the provider sends no id.
+/// Lowercase hex of a SHA-256, written into place (`hex::encode` goes through one `char` at a time).
+fn hex_digest(sha256: &[u8; 32]) -> String {
+    let mut text = [0u8; 64];
+    // The buffer is exactly twice the input's length, so this cannot fail.
+    let _ = hex::encode_to_slice(sha256, &mut text);
+    std::str::from_utf8(&text).map(str::to_owned).unwrap_or_default()
+}
+
 fn memory_key(id: &DeliveryId, sha256: &[u8; 32]) -> MemoryKey {
     match id {
         DeliveryId::Digest(_) => *sha256,
@@ -663,7 +671,7 @@ async fn receive<D: Dispatch>(State(shared): State<Arc<Shared<D>>>, request: axu
         }
     };
     let sha256: [u8; 32] = Sha256::digest(&body).into();
-    let digest = hex::encode(sha256);
+    let digest = hex_digest(&sha256);
     let span = tracing::info_span!("webhook_delivery", digest = %digest, bytes = body.len());
     async move {
         let id = match shared.verifier.verify(uri.query(), &headers, &body, SystemTime::now()) {
