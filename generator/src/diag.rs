@@ -29,7 +29,7 @@ impl Location {
 
 impl fmt::Display for Location {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}:{} (#{})", self.file, self.line, self.column, self.pointer)
+        write!(f, "{}:{}:{} (#{})", Plain(&self.file), self.line, self.column, Plain(&self.pointer))
     }
 }
 
@@ -89,12 +89,30 @@ impl fmt::Display for Diagnostic {
             Severity::Error => "error",
             Severity::Warning => "warning",
         };
-        write!(f, "{label}: {}\n  --> {}", self.message, self.location)?;
+        write!(f, "{label}: {}\n  --> {}", Plain(&self.message), self.location)?;
         if let Some(expected) = &self.expected {
-            write!(f, "\n  expected: {expected}")?;
+            write!(f, "\n  expected: {}", Plain(expected))?;
         }
         for (location, note) in &self.related {
-            write!(f, "\n  note: {note}\n  --> {location}")?;
+            write!(f, "\n  note: {}\n  --> {location}", Plain(note))?;
+        }
+        Ok(())
+    }
+}
+
+/// Text that may quote a spec (names, keys, file names), written with its control characters
+/// escaped (`\u{1b}`, `\n`), so that a spec cannot forge lines of the report or send escape
+/// sequences to the terminal.
+struct Plain<'a>(&'a str);
+
+impl fmt::Display for Plain<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for c in self.0.chars() {
+            if c.is_control() {
+                write!(f, "{}", c.escape_debug())?;
+            } else {
+                fmt::Write::write_char(f, c)?;
+            }
         }
         Ok(())
     }

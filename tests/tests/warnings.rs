@@ -164,3 +164,12 @@ fn an_operation_the_api_server_never_reaches_is_a_warning_at_it() {
     assert!(unserved.message.contains("does not serve operation `odd`"), "{unserved}");
     assert_eq!(unserved.location.pointer, "/paths/~1q?x={x}/get");
 }
+
+#[test]
+fn control_characters_from_a_spec_are_escaped_in_the_report() {
+    let spec = "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths:\n  /a/{x}:\n    get:\n      operationId: one\n      responses: {'204': {description: ok}}\n  /a/{y}:\n    get:\n      operationId: \"two\\e[31m\\nforged: line\"\n      responses: {'204': {description: ok}}\n";
+    let text = warnings(spec).iter().map(ToString::to_string).collect::<String>();
+    assert!(text.contains(r"`two\u{1b}[31m\nforged: line`"), "{text}");
+    assert!(!text.chars().any(|c| c.is_control() && c != '\n'), "{text:?}");
+    assert!(!text.contains("\nforged"), "{text}");
+}
