@@ -352,11 +352,8 @@ impl MemoryWindow {
         }
         match seen.entry(*key) {
             hash_map::Entry::Occupied(entry) if *entry.get() >= cutoff => return false,
-            hash_map::Entry::Occupied(mut entry) => {
-                entry.insert(now_ms);
-            }
-            hash_map::Entry::Vacant(entry) => {
-                entry.insert(now_ms);
+            entry => {
+                entry.insert_entry(now_ms);
             }
         }
         by_time.push_back((now_ms, *key));

@@ -461,6 +461,14 @@ impl Drop for Running {
 }
 
 impl Committer {
+    /// Moves a pending delivery to the failed set, and counts it there.
+    async fn give_up(self: &Arc<Self>, seq: u64, stats: &Arc<Stats>) {
+        if self.write(Write::GiveUp(seq), stats).await.is_ok() {
+            stats.pending.fetch_sub(1, Ordering::Relaxed);
+            stats.given_up.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
     /// Writes one change durably, together with whatever else is waiting.
     async fn write(self: &Arc<Self>, write: Write, stats: &Arc<Stats>) -> Result<Option<Admission>, JournalError> {
         let (reply, answer) = tokio::sync::oneshot::channel();
@@ -809,10 +817,7 @@ async fn work<D: Dispatch>(shared: Arc<Shared<D>>, rx: Arc<tokio::sync::Mutex<mp
                 // Every admitted body was JSON: this entry was damaged in the journal. It is
                 // kept in the journal's failed set rather than retried.
                 span.in_scope(|| tracing::error!(seq, error = %e, "a journaled delivery is no longer JSON"));
-                if committer.write(Write::GiveUp(seq), &shared.stats).await.is_ok() {
-                    shared.stats.pending.fetch_sub(1, Ordering::Relaxed);
-                    shared.stats.given_up.fetch_add(1, Ordering::Relaxed);
-                }
+                committer.give_up(seq, &shared.stats).await;
                 continue;
             }
         };
@@ -828,10 +833,7 @@ async fn work<D: Dispatch>(shared: Arc<Shared<D>>, rx: Arc<tokio::sync::Mutex<mp
             }
         } else if job.attempt >= options.max_attempts {
             tracing::error!(seq, attempts = job.attempt, "giving up on a delivery; kept in the journal's failed set");
-            if committer.write(Write::GiveUp(seq), &shared.stats).await.is_ok() {
-                shared.stats.pending.fetch_sub(1, Ordering::Relaxed);
-                shared.stats.given_up.fetch_add(1, Ordering::Relaxed);
-            }
+            committer.give_up(seq, &shared.stats).await;
         } else {
             job.delivery = Some(delivery);
             retry_later(&shared, options, job);
