@@ -1019,33 +1019,35 @@ fn request_body(body: Option<&crate::ir::Body>) -> RequestBody {
 /// by template, so the earlier one takes every request), and one it does not serve.
 pub(crate) fn warnings(api: &Api) -> Vec<crate::diag::Diagnostic> {
     use crate::diag::Diagnostic;
+    let unserved = api.operations.iter().filter(|op| served_path(op).is_none()).map(|op| {
+        Diagnostic::warning(op.origin.clone(), format!("the API server does not serve operation `{}`", op.name.wire))
+            .expected("a path template without a literal `?` or `#`")
+    });
+    let never = shadowed(api).into_iter().map(|(later, earlier)| {
+        Diagnostic::warning(
+            later.origin.clone(),
+            format!(
+                "the API server never reaches operation `{}`: `{}` with the same method and path takes its requests",
+                later.name.wire, earlier.name.wire
+            ),
+        )
+        .expected("a path template that differs from every other one of the method in more than parameter names")
+        .related(earlier.origin.clone(), "the operation that takes its requests")
+    });
+    unserved.chain(never).collect()
+}
+
+/// Each served operation that an earlier one with the same method and template but for
+/// parameter names shadows (routes are tried by template, so the earlier one takes every
+/// request), with that earlier one.
+fn shadowed(api: &Api) -> Vec<(&Operation, &Operation)> {
     let mut out = Vec::new();
     let mut seen: Vec<(&str, Pattern, &Operation)> = Vec::new();
     for op in &api.operations {
-        let Some((_, template)) = served_path(op) else {
-            out.push(
-                Diagnostic::warning(
-                    op.origin.clone(),
-                    format!("the API server does not serve operation `{}`", op.name.wire),
-                )
-                .expected("a path template without a literal `?` or `#`"),
-            );
-            continue;
-        };
-        let pattern = erased(&template);
-        let method = op.method.as_str();
+        let Some((_, template)) = served_path(op) else { continue };
+        let (method, pattern) = (op.method.as_str(), erased(&template));
         match seen.iter().find(|(m, p, _)| *m == method && *p == pattern) {
-            Some((_, _, earlier)) => out.push(
-                Diagnostic::warning(
-                    op.origin.clone(),
-                    format!(
-                        "the API server never reaches operation `{}`: `{}` with the same method and path takes its requests",
-                        op.name.wire, earlier.name.wire
-                    ),
-                )
-                .expected("a path template that differs from every other one of the method in more than parameter names")
-                .related(earlier.origin.clone(), "the operation that takes its requests"),
-            ),
+            Some((_, _, earlier)) => out.push((op, *earlier)),
             None => seen.push((method, pattern, op)),
         }
     }
@@ -1075,17 +1077,11 @@ struct Candidate {
     method: &'static str,
     template: Vec<Vec<Piece>>,
     serve: proc_macro2::Ident,
-    wire: String,
 }
 
 impl Candidate {
     fn literal_len(&self) -> usize {
         self.template.iter().flatten().map(|p| if let Piece::Literal(t) = p { t.len() } else { 0 }).sum()
-    }
-
-    /// The template with parameter names left out ([`erased`]).
-    fn pattern(&self) -> Pattern {
-        erased(&self.template)
     }
 }
 
@@ -1281,21 +1277,18 @@ fn api_server(api: &Api, types: &TokenStream, uses: &mut Uses) -> TokenStream {
             method: op.method.as_str(),
             template,
             serve,
-            wire: op.name.wire.clone(),
         });
     }
-    let mut shadowed = Vec::new();
+    let shadowed: Vec<String> = shadowed(api)
+        .into_iter()
+        .map(|(later, earlier)| {
+            format!("{} (by {})", docs::code_span(&later.name.wire), docs::code_span(&earlier.name.wire))
+        })
+        .collect();
     let mut route_fns = TokenStream::new();
     let mut registrations = TokenStream::new();
     for (k, (route, mut candidates)) in routes.into_iter().enumerate() {
         candidates.sort_by_key(|c| std::cmp::Reverse(c.literal_len()));
-        for (i, later) in candidates.iter().enumerate() {
-            let earlier =
-                candidates.iter().take(i).find(|c| c.method == later.method && c.pattern() == later.pattern());
-            if let Some(earlier) = earlier {
-                shadowed.push(format!("{} (by {})", docs::code_span(&later.wire), docs::code_span(&earlier.wire)));
-            }
-        }
         let arms = candidates.iter().map(|c| {
             let serve = &c.serve;
             quote! {
