@@ -1273,11 +1273,7 @@ fn api_server(api: &Api, types: &TokenStream, uses: &mut Uses) -> TokenStream {
                 Some(rt::respond(#status, api.#name(#(#passed),*).await))
             }
         });
-        routes.entry(route).or_default().push(Candidate {
-            method: op.method.as_str(),
-            template,
-            serve,
-        });
+        routes.entry(route).or_default().push(Candidate { method: op.method.as_str(), template, serve });
     }
     let shadowed: Vec<String> = shadowed(api)
         .into_iter()
