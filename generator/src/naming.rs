@@ -104,7 +104,10 @@ pub fn field_name(raw: &str) -> String {
     if name.is_empty() {
         name = "value".into();
     }
-    if name.starts_with(|c: char| c.is_ascii_digit()) {
+    if name.chars().all(|c| c.is_ascii_digit() || c == '_') {
+        // Only digits: `_123` would be a binding clippy rejects (`just_underscores_and_digits`).
+        name = format!("n{}", name.trim_start_matches('_'));
+    } else if name.starts_with(|c: char| c.is_ascii_digit()) {
         name = format!("_{name}");
     }
     escape_keyword(name)
@@ -113,8 +116,27 @@ pub fn field_name(raw: &str) -> String {
 /// The Rust method name for an operation id: [`field_name`] of the id itself, so punctuation
 /// separates words and groups of digits stay apart (`reservations_getAll_2023-06-06` →
 /// `reservations_get_all_2023_06_06`, never `reservations_get_all20230606`).
+/// A name that clippy's naming conventions keep for methods without `&self` (`new`, `from_*`)
+/// or taking `self` by value or `&mut self` (`into_*`, `to_mut`, `to_*_mut`) is prefixed with
+/// `call_`, and so are the names the client's own methods take (`builder`, `transport`).
 pub fn method_name(operation_id: &str) -> String {
-    field_name(operation_id)
+    let name = field_name(operation_id);
+    if self_convention_clash(&name) || ["builder", "transport"].contains(&name.as_str()) {
+        join_snake("call", &name)
+    } else {
+        name
+    }
+}
+
+/// True for names that clippy's `wrong_self_convention` keeps for methods that do not take
+/// `&self`: a generated method taking `&self` (an operation on a client, a webhook handler in
+/// a trait) must not be named so.
+pub fn self_convention_clash(name: &str) -> bool {
+    name == "new"
+        || name == "to_mut"
+        || name.starts_with("from_")
+        || name.starts_with("into_")
+        || (name.starts_with("to_") && name.ends_with("_mut"))
 }
 
 /// Escapes a snake_case identifier if it is a keyword.
@@ -125,6 +147,20 @@ pub fn escape_keyword(name: String) -> String {
         format!("r#{name}")
     } else {
         name
+    }
+}
+
+/// A snake_case identifier made of a generated word and a name (`with_` and `_123` give
+/// `with_123`, `self_` and `_entities` give `self_entities`): the name's raw prefix and the
+/// underscores at the joint are dropped, so no double underscore (which rustc's naming lint
+/// rejects) appears, whatever the name.
+pub fn join_snake(before: &str, after: &str) -> String {
+    let before = unraw(before).trim_end_matches('_');
+    let after = unraw(after).trim_start_matches('_');
+    match (before.is_empty(), after.is_empty()) {
+        (true, _) => after.to_owned(),
+        (_, true) => before.to_owned(),
+        _ => format!("{before}_{after}"),
     }
 }
 
@@ -167,6 +203,8 @@ mod tests {
         assert_eq!(field_name("self"), "self_");
         assert_eq!(field_name("iDealConsumerIBAN"), field_name("iDealConsumerIban"));
         assert_eq!(field_name("3ds"), "_3ds");
+        assert_eq!(field_name("123"), "n123");
+        assert_eq!(field_name("1_2"), "n1_2");
         assert_eq!(field_name("+1"), "plus_1");
         assert_eq!(field_name("-1"), "minus_1");
         assert_eq!(field_name("@type"), "r#type");
@@ -179,12 +217,28 @@ mod tests {
     }
 
     #[test]
+    fn joined_names_have_single_underscores() {
+        assert_eq!(join_snake("with", &field_name("123")), "with_123");
+        assert_eq!(join_snake("with_", "_123"), "with_123");
+        assert_eq!(join_snake(&field_name("self"), "entities"), "self_entities");
+        assert_eq!(join_snake("credential", "r#type"), "credential_type");
+        assert_eq!(join_snake("x", "_"), "x");
+    }
+
+    #[test]
     fn method_names_keep_digit_groups_apart() {
         assert_eq!(method_name("reservations_getAll_2023-06-06"), "reservations_get_all_2023_06_06");
         assert_eq!(method_name("getAll2023"), "get_all2023");
         assert_eq!(method_name("v1.2-files"), "v1_2_files");
         assert_eq!(method_name("get /files/{folder}"), "get_files_folder");
         assert_eq!(method_name("type"), "r#type");
+        assert_eq!(method_name("new"), "call_new");
+        assert_eq!(method_name("fromFile"), "call_from_file");
+        assert_eq!(method_name("into_iter"), "call_into_iter");
+        assert_eq!(method_name("toMut"), "call_to_mut");
+        assert_eq!(method_name("transport"), "call_transport");
+        assert_eq!(method_name("newest"), "newest");
+        assert_eq!(method_name("to_string"), "to_string");
     }
 
     #[test]

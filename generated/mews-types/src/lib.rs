@@ -251,7 +251,7 @@ impl From<&str> for AccountType {
 impl std::str::FromStr for AccountType {
     type Err = std::convert::Infallible;
     /// Never fails: a value this crate does not know becomes the unknown variant.
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
+    fn from_str(value: &str) -> Result<Self, std::convert::Infallible> {
         Ok(Self::from(value))
     }
 }
@@ -315,7 +315,7 @@ impl From<&str> for AccountingState {
 impl std::str::FromStr for AccountingState {
     type Err = std::convert::Infallible;
     /// Never fails: a value this crate does not know becomes the unknown variant.
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
+    fn from_str(value: &str) -> Result<Self, std::convert::Infallible> {
         Ok(Self::from(value))
     }
 }
@@ -373,7 +373,7 @@ impl From<&str> for ActivityState {
 impl std::str::FromStr for ActivityState {
     type Err = std::convert::Infallible;
     /// Never fails: a value this crate does not know becomes the unknown variant.
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
+    fn from_str(value: &str) -> Result<Self, std::convert::Infallible> {
         Ok(Self::from(value))
     }
 }
@@ -1671,7 +1671,7 @@ impl From<&str> for CustomerClassification {
 impl std::str::FromStr for CustomerClassification {
     type Err = std::convert::Infallible;
     /// Never fails: a value this crate does not know becomes the unknown variant.
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
+    fn from_str(value: &str) -> Result<Self, std::convert::Infallible> {
         Ok(Self::from(value))
     }
 }
@@ -2066,7 +2066,7 @@ impl From<&str> for CustomerOptionEnum {
 impl std::str::FromStr for CustomerOptionEnum {
     type Err = std::convert::Infallible;
     /// Never fails: a value this crate does not know becomes the unknown variant.
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
+    fn from_str(value: &str) -> Result<Self, std::convert::Infallible> {
         Ok(Self::from(value))
     }
 }
@@ -2148,7 +2148,7 @@ impl From<&str> for CustomerOptionsEnum {
 impl std::str::FromStr for CustomerOptionsEnum {
     type Err = std::convert::Infallible;
     /// Never fails: a value this crate does not know becomes the unknown variant.
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
+    fn from_str(value: &str) -> Result<Self, std::convert::Infallible> {
         Ok(Self::from(value))
     }
 }
@@ -2847,7 +2847,7 @@ impl From<&str> for DeviceCommandState {
 impl std::str::FromStr for DeviceCommandState {
     type Err = std::convert::Infallible;
     /// Never fails: a value this crate does not know becomes the unknown variant.
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
+    fn from_str(value: &str) -> Result<Self, std::convert::Infallible> {
         Ok(Self::from(value))
     }
 }
@@ -2914,7 +2914,7 @@ impl From<&str> for DeviceType {
 impl std::str::FromStr for DeviceType {
     type Err = std::convert::Infallible;
     /// Never fails: a value this crate does not know becomes the unknown variant.
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
+    fn from_str(value: &str) -> Result<Self, std::convert::Infallible> {
         Ok(Self::from(value))
     }
 }
@@ -4666,7 +4666,7 @@ impl From<&str> for PaymentKind {
 impl std::str::FromStr for PaymentKind {
     type Err = std::convert::Infallible;
     /// Never fails: a value this crate does not know becomes the unknown variant.
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
+    fn from_str(value: &str) -> Result<Self, std::convert::Infallible> {
         Ok(Self::from(value))
     }
 }
@@ -4776,7 +4776,7 @@ impl From<&str> for PaymentState {
 impl std::str::FromStr for PaymentState {
     type Err = std::convert::Infallible;
     /// Never fails: a value this crate does not know becomes the unknown variant.
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
+    fn from_str(value: &str) -> Result<Self, std::convert::Infallible> {
         Ok(Self::from(value))
     }
 }
@@ -4852,7 +4852,7 @@ impl From<&str> for PaymentType {
 impl std::str::FromStr for PaymentType {
     type Err = std::convert::Infallible;
     /// Never fails: a value this crate does not know becomes the unknown variant.
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
+    fn from_str(value: &str) -> Result<Self, std::convert::Infallible> {
         Ok(Self::from(value))
     }
 }
@@ -4999,7 +4999,7 @@ impl From<&str> for PricingMode {
 impl std::str::FromStr for PricingMode {
     type Err = std::convert::Infallible;
     /// Never fails: a value this crate does not know becomes the unknown variant.
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
+    fn from_str(value: &str) -> Result<Self, std::convert::Infallible> {
         Ok(Self::from(value))
     }
 }
@@ -6005,7 +6005,7 @@ impl From<&str> for ReservationPurpose {
 impl std::str::FromStr for ReservationPurpose {
     type Err = std::convert::Infallible;
     /// Never fails: a value this crate does not know becomes the unknown variant.
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
+    fn from_str(value: &str) -> Result<Self, std::convert::Infallible> {
         Ok(Self::from(value))
     }
 }
@@ -6480,7 +6480,7 @@ impl From<&str> for ReservationState {
 impl std::str::FromStr for ReservationState {
     type Err = std::convert::Infallible;
     /// Never fails: a value this crate does not know becomes the unknown variant.
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
+    fn from_str(value: &str) -> Result<Self, std::convert::Infallible> {
         Ok(Self::from(value))
     }
 }
@@ -6553,7 +6553,7 @@ impl From<&str> for ReservationTimeFilter {
 impl std::str::FromStr for ReservationTimeFilter {
     type Err = std::convert::Infallible;
     /// Never fails: a value this crate does not know becomes the unknown variant.
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
+    fn from_str(value: &str) -> Result<Self, std::convert::Infallible> {
         Ok(Self::from(value))
     }
 }
@@ -7074,7 +7074,7 @@ impl From<&str> for ResourceBlockType {
 impl std::str::FromStr for ResourceBlockType {
     type Err = std::convert::Infallible;
     /// Never fails: a value this crate does not know becomes the unknown variant.
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
+    fn from_str(value: &str) -> Result<Self, std::convert::Infallible> {
         Ok(Self::from(value))
     }
 }
@@ -7302,7 +7302,7 @@ impl From<&str> for ResourceCategoryType {
 impl std::str::FromStr for ResourceCategoryType {
     type Err = std::convert::Infallible;
     /// Never fails: a value this crate does not know becomes the unknown variant.
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
+    fn from_str(value: &str) -> Result<Self, std::convert::Infallible> {
         Ok(Self::from(value))
     }
 }
@@ -7811,7 +7811,7 @@ impl From<&str> for ResourceState {
 impl std::str::FromStr for ResourceState {
     type Err = std::convert::Infallible;
     /// Never fails: a value this crate does not know becomes the unknown variant.
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
+    fn from_str(value: &str) -> Result<Self, std::convert::Infallible> {
         Ok(Self::from(value))
     }
 }
@@ -7869,7 +7869,7 @@ impl From<&str> for SenderDiscriminator {
 impl std::str::FromStr for SenderDiscriminator {
     type Err = std::convert::Infallible;
     /// Never fails: a value this crate does not know becomes the unknown variant.
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
+    fn from_str(value: &str) -> Result<Self, std::convert::Infallible> {
         Ok(Self::from(value))
     }
 }
@@ -8105,7 +8105,7 @@ impl From<&str> for ServiceDataDiscriminator {
 impl std::str::FromStr for ServiceDataDiscriminator {
     type Err = std::convert::Infallible;
     /// Never fails: a value this crate does not know becomes the unknown variant.
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
+    fn from_str(value: &str) -> Result<Self, std::convert::Infallible> {
         Ok(Self::from(value))
     }
 }
@@ -8434,7 +8434,7 @@ impl From<&str> for ServiceOrderOrigin {
 impl std::str::FromStr for ServiceOrderOrigin {
     type Err = std::convert::Infallible;
     /// Never fails: a value this crate does not know becomes the unknown variant.
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
+    fn from_str(value: &str) -> Result<Self, std::convert::Infallible> {
         Ok(Self::from(value))
     }
 }
@@ -8507,7 +8507,7 @@ impl From<&str> for ServiceOrderState {
 impl std::str::FromStr for ServiceOrderState {
     type Err = std::convert::Infallible;
     /// Never fails: a value this crate does not know becomes the unknown variant.
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
+    fn from_str(value: &str) -> Result<Self, std::convert::Infallible> {
         Ok(Self::from(value))
     }
 }
@@ -8580,7 +8580,7 @@ impl From<&str> for ServiceOrderStateOld {
 impl std::str::FromStr for ServiceOrderStateOld {
     type Err = std::convert::Infallible;
     /// Never fails: a value this crate does not know becomes the unknown variant.
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
+    fn from_str(value: &str) -> Result<Self, std::convert::Infallible> {
         Ok(Self::from(value))
     }
 }
@@ -8681,7 +8681,7 @@ impl From<&str> for Sex {
 impl std::str::FromStr for Sex {
     type Err = std::convert::Infallible;
     /// Never fails: a value this crate does not know becomes the unknown variant.
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
+    fn from_str(value: &str) -> Result<Self, std::convert::Infallible> {
         Ok(Self::from(value))
     }
 }
@@ -8847,7 +8847,7 @@ impl From<&str> for TaxExemptionReasonType {
 impl std::str::FromStr for TaxExemptionReasonType {
     type Err = std::convert::Infallible;
     /// Never fails: a value this crate does not know becomes the unknown variant.
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
+    fn from_str(value: &str) -> Result<Self, std::convert::Infallible> {
         Ok(Self::from(value))
     }
 }
@@ -9004,7 +9004,7 @@ impl From<&str> for TimeUnitPeriod {
 impl std::str::FromStr for TimeUnitPeriod {
     type Err = std::convert::Infallible;
     /// Never fails: a value this crate does not know becomes the unknown variant.
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
+    fn from_str(value: &str) -> Result<Self, std::convert::Infallible> {
         Ok(Self::from(value))
     }
 }
@@ -9065,7 +9065,7 @@ impl From<&str> for Title {
 impl std::str::FromStr for Title {
     type Err = std::convert::Infallible;
     /// Never fails: a value this crate does not know becomes the unknown variant.
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
+    fn from_str(value: &str) -> Result<Self, std::convert::Infallible> {
         Ok(Self::from(value))
     }
 }

@@ -208,13 +208,11 @@ pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &
     let websocket = if api.channels.is_empty() {
         TokenStream::new()
     } else {
-        let super::ws::ClientParts { modules, helpers } =
-            super::ws::client_modules(api, config, &krate.name, true, &mut cx.uses);
+        let modules = super::ws::client_modules(api, config, &krate.name, true, &mut cx.uses);
         quote! {
             /// The WebSocket runtime the channel modules build on (`triad-runtime`'s `ws`).
             pub use triad_runtime::ws as websocket;
             #modules
-            #helpers
         }
     };
     let lib = quote! {
@@ -1147,7 +1145,7 @@ fn example_program(
             .cloned()
             .or_else(|| (required && !secret).then(|| format!("{} {}", config.client.krate.name, example.name)));
         opts.push(Opt {
-            var: format_ident!("credential_{}", naming::unraw(rust)),
+            var: ident(&naming::join_snake("credential", rust)),
             flag,
             required: required && default.is_none(),
             default,
@@ -1207,7 +1205,7 @@ fn example_program(
     let mut cred_fields = TokenStream::new();
     for (rust, _) in credentials {
         let field = ident(rust);
-        let Some(o) = opts.iter().find(|o| o.var == format_ident!("credential_{}", naming::unraw(rust))) else {
+        let Some(o) = opts.iter().find(|o| o.var == ident(&naming::join_snake("credential", rust))) else {
             continue;
         };
         let var = &o.var;
@@ -1462,8 +1460,7 @@ fn channels_only(api: &Api, config: &Config, provenance: &Provenance, files: &mu
     let krate = &config.client.krate;
     let types_crate = crate_ident(&config.types_crate.name);
     let mut uses = Uses::default();
-    let super::ws::ClientParts { modules, helpers } =
-        super::ws::client_modules(api, config, &krate.name, false, &mut uses);
+    let modules = super::ws::client_modules(api, config, &krate.name, false, &mut uses);
     let credentials = super::ws::client_credentials(api, config);
     let title = if api.title.is_empty() { config.name.clone() } else { api.title.clone() };
     let mut crate_doc = format!("WebSocket client of the {}", docs::inline(&title));
@@ -1489,7 +1486,6 @@ fn channels_only(api: &Api, config: &Config, provenance: &Provenance, files: &mu
         pub use triad_runtime::ws as websocket;
         #credentials
         #modules
-        #helpers
     };
     let prefix = &krate.name;
     files.insert(format!("{prefix}/src/lib.rs"), render_rust(lib, provenance)?);

@@ -123,8 +123,8 @@ pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &
         let mut add =
             |kind: &str, base: &str, payload: Option<TokenStream>, batch: Option<TokenStream>, doc: TokenStream| {
                 let mut name = naming::field_name(base);
-                if naming::unraw(&name) != name {
-                    name = format!("on_{}", naming::unraw(&name));
+                if naming::unraw(&name) != name || naming::self_convention_clash(&name) {
+                    name = naming::join_snake("on", &name);
                 }
                 let stem = name.clone();
                 let mut n = 2;
@@ -325,7 +325,7 @@ fn entities_helper(
     let Some((wire, id_ty, per_variant)) = common_id(api, u) else { return TokenStream::new() };
     let Some(field) = env.fields.iter().find(|f| f.name.wire == *events) else { return TokenStream::new() };
     let isolated = super::spell::isolated_fields(api, config).contains(&(*envelope, field.name.wire.clone()));
-    let mut name = format!("{}_entities", naming::unraw(&naming::field_name(&webhook.name.rust)));
+    let mut name = naming::join_snake(&naming::field_name(&webhook.name.rust), "entities");
     while !taken.insert(name.clone()) {
         name.push('_');
     }

@@ -522,7 +522,7 @@ fn builder(config: &Config, name: &Ident, s: &Struct, bases: &[TokenStream], all
             inits.push(quote!(#field));
             continue;
         }
-        let setter = quote::format_ident!("with_{}", label);
+        let setter = ident(&naming::join_snake("with", label));
         let (doc, value, assign) = match shape {
             Shape::DoubleOption => {
                 inits.push(quote!(#field: model::Nullable::Absent));
@@ -791,7 +791,9 @@ fn structure(
             pub #field_name: #ty,
         });
     }
-    let all_optional = !s.update_wrapper && s.fields.iter().all(|f| !f.required);
+    // One rule for constructors: a struct with a field that must be given gets `new` with those
+    // fields; one without gets `Default` instead (never a `new()` without arguments).
+    let all_optional = !s.update_wrapper && s.fields.iter().all(|f| field_shape(config, s, f) != Shape::Plain);
     let derive_default = all_optional.then(|| quote!(Default,));
     let builder = sent.then(|| builder(config, &name, s, &bases, all_optional));
     let derive_debug = if has_secret { quote!() } else { quote!(Debug,) };
@@ -1128,7 +1130,7 @@ fn string_enum(name: &Ident, e: &StringEnum, docs: TokenStream) -> TokenStream {
         impl std::str::FromStr for #name {
             type Err = std::convert::Infallible;
             /// Never fails: a value this crate does not know becomes the unknown variant.
-            fn from_str(value: &str) -> Result<Self, Self::Err> {
+            fn from_str(value: &str) -> Result<Self, std::convert::Infallible> {
                 Ok(Self::from(value))
             }
         }

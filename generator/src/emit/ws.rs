@@ -185,14 +185,6 @@ fn frame(api: &Api, config: &Config, channel: &Channel) -> Frame {
     }
 }
 
-/// What a module of the client crate needs from the crate around it.
-pub(crate) struct ClientParts {
-    /// The channel modules.
-    pub modules: TokenStream,
-    /// Crate-level helpers the modules call (percent-encoding), if any.
-    pub helpers: TokenStream,
-}
-
 /// Module docs: the channel's docs, its address, then `extra` (written here, not from the spec).
 fn module_docs(channel: &Channel, extra: &str) -> TokenStream {
     let mut text = channel.docs.text.as_deref().map(docs::sanitize).unwrap_or_default();
@@ -258,10 +250,9 @@ pub(crate) fn client_modules(
     client_crate: &str,
     http: bool,
     uses: &mut Uses,
-) -> ClientParts {
+) -> TokenStream {
     let types = quote!(super::types);
     let mut modules = TokenStream::new();
-    let mut needs_encode = false;
     for (channel, module) in api.channels.iter().zip(module_names(api)) {
         let module_ident = ident(&module);
         let frame = frame(api, config, channel);
@@ -351,40 +342,22 @@ pub(crate) fn client_modules(
         }
         let mut url_fn = TokenStream::new();
         if templated || channel.query.is_some() {
-            needs_encode = true;
             let mut params = TokenStream::new();
-            let mut build = TokenStream::new();
-            let mut rest = channel.address.as_str();
             let mut param_docs = String::new();
-            if templated {
-                build.extend(quote!(let mut url = server.trim_end_matches('/').to_owned();));
-                if !rest.starts_with('/') && !rest.is_empty() {
-                    build.extend(quote!(url.push('/');));
-                }
-                while let Some(open) = rest.find('{') {
-                    let Some(close) = rest[open..].find('}') else { break };
-                    let literal = &rest[..open];
-                    let name = &rest[open + 1..open + close];
-                    rest = &rest[open + close + 1..];
-                    if !literal.is_empty() {
-                        build.extend(quote!(url.push_str(#literal);));
-                    }
-                    match channel.params.iter().find(|p| p.name.wire == name) {
-                        Some(param) => {
-                            let arg = ident(&param.name.rust);
-                            build.extend(quote!(url.push_str(&super::encode(&#arg.to_string()));));
-                        }
-                        None => build.extend(quote!(url.push_str(#name);)),
-                    }
-                }
-                if !rest.is_empty() {
-                    build.extend(quote!(url.push_str(#rest);));
-                }
+            let mut build = if templated {
+                let template = channel.address.as_str();
+                let mut values = Vec::new();
                 for param in &channel.params {
                     let arg = ident(&param.name.rust);
+                    let wire = param.name.wire.as_str();
                     let ty = match &param.ty {
-                        TypeRef::Primitive(Primitive::String) => quote!(&str),
+                        TypeRef::Primitive(Primitive::String) => {
+                            // `&str` is not sized: its reference is what becomes `&dyn Display`.
+                            values.push(quote!((#wire, &#arg)));
+                            quote!(&str)
+                        }
                         ty => {
+                            values.push(quote!((#wire, #arg)));
                             let ty = type_path(api, ty, &types, uses);
                             quote!(&#ty)
                         }
@@ -393,32 +366,15 @@ pub(crate) fn client_modules(
                     let doc = param.docs.text.as_deref().map(docs::inline).unwrap_or_default();
                     param_docs.push_str(&format!("\n- {}: {doc}", docs::code_span(&param.name.wire)));
                 }
+                quote!(ws::address(server, #template, &[#(#values),*]))
             } else {
-                build.extend(quote!(let mut url = server.to_owned();));
-            }
+                quote!(server.to_owned())
+            };
             if let Some(query) = &channel.query {
                 let ty = type_path(api, query, &types, uses);
                 params.extend(quote!(query: Option<&#ty>,));
                 param_docs.push_str("\n- `query`: query parameters of the connection (`None` sends none).");
-                build.extend(quote! {
-                    if let Some(query) = query
-                        && let Ok(ws::serde_json::Value::Object(map)) = ws::serde_json::to_value(query)
-                    {
-                        let mut separator = if url.contains('?') { '&' } else { '?' };
-                        for (name, value) in map {
-                            let value = match value {
-                                ws::serde_json::Value::Null => continue,
-                                ws::serde_json::Value::String(text) => text,
-                                other => other.to_string(),
-                            };
-                            url.push(separator);
-                            url.push_str(&super::encode(&name));
-                            url.push('=');
-                            url.push_str(&super::encode(&value));
-                            separator = '&';
-                        }
-                    }
-                });
+                build = quote!(ws::with_query(#build, query));
             }
             let server_doc = if templated {
                 "`server` is a server URL (one of this module's constants)"
@@ -437,7 +393,6 @@ pub(crate) fn client_modules(
                 #doc
                 pub fn url(server: &str, #params) -> String {
                     #build
-                    url
                 }
             };
         }
@@ -594,26 +549,7 @@ pub(crate) fn client_modules(
             }
         });
     }
-    let helpers = if needs_encode {
-        quote! {
-            /// Percent-encodes `text` for a URL path segment or query value (RFC 3986 unreserved
-            /// characters are kept).
-            fn encode(text: &str) -> String {
-                let mut out = String::with_capacity(text.len());
-                for byte in text.bytes() {
-                    if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
-                        out.push(char::from(byte));
-                    } else {
-                        out.push_str(&format!("%{byte:02X}"));
-                    }
-                }
-                out
-            }
-        }
-    } else {
-        TokenStream::new()
-    };
-    ClientParts { modules, helpers }
+    modules
 }
 
 /// `Credentials` of a client crate without operations: one secret per channel credential.

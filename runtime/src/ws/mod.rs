@@ -7,7 +7,8 @@
 //! [`Malformed::new`], [`Connection::buffered_len`] and [`Connection::dropped`],
 //! [`Backoff::ceiling`] and [`Backoff::delay`], [`Listener::correlate`] with
 //! [`Sender::request_json`], [`Expect::check`], [`ExpectError`] and [`Hub::try_router`].
-//! Generated request functions call [`request`].
+//! Generated request functions call [`request`]; generated `url` functions call [`address`] and
+//! [`with_query`].
 //!
 //! # Listener (client side)
 //!
@@ -64,12 +65,14 @@
 //! time), else it is answered 401 before any upgrade. The hub pings each client every
 //! [`HubOptions::ping_interval`].
 
+mod address;
 mod client;
 mod request;
 #[cfg(feature = "server")]
 mod server;
 
 pub use crate::secret::Secret;
+pub use address::{address, with_query};
 pub use client::{
     Auth, Backoff, Closer, Connection, DecodeFn, Item, Listener, Malformed, Options, Overflow, SendError, Sender, State,
 };
