@@ -304,10 +304,12 @@ impl Workspace {
         let root = normalize_path(&options.root);
         let limits = options.limits;
         let mut total: u64 = 0;
-        let mut queue: VecDeque<(String, bool, Option<Location>)> =
-            entries.iter().map(|p| (normalize_path(p), true, None)).collect();
+        // Each file with what its root's keys are: a whole file referenced in place of a map of
+        // names (`properties: {$ref: props.yaml}`) is read as names; any other as keywords.
+        let mut queue: VecDeque<(String, bool, Option<Location>, Context)> =
+            entries.iter().map(|p| (normalize_path(p), true, None, Context::Keywords)).collect();
         let widen = "set `root:` in the codegen config (or pass `--root`) to a folder that holds every spec file";
-        while let Some((path, entry, referrer)) = queue.pop_front() {
+        while let Some((path, entry, referrer, context)) = queue.pop_front() {
             if ws.index.contains_key(&path) {
                 continue;
             }
@@ -369,8 +371,8 @@ impl Workspace {
             match node::parse_with(text, Format::of_path(&path), &limits.parse_limits()) {
                 Ok(root_node) => {
                     let mut refs = Vec::new();
-                    collect_file_refs(&root_node, Context::Keywords, &mut String::new(), &mut refs);
-                    for (reference, pointer, line, column) in refs {
+                    collect_file_refs(&root_node, context, &mut String::new(), &mut refs);
+                    for (reference, pointer, line, column, context) in refs {
                         let location = Location { file: path_arc.clone(), line, column, pointer };
                         let file = reference.split('#').next().unwrap_or_default();
                         if let Some(scheme) = ref_scheme(file) {
@@ -391,7 +393,9 @@ impl Workspace {
                             continue;
                         }
                         let target = join_path(&path, file);
-                        queue.push_back((target, false, Some(location)));
+                        let whole = reference.len() == file.len() || reference.ends_with('#');
+                        let context = if whole { context } else { Context::Keywords };
+                        queue.push_back((target, false, Some(location), context));
                     }
                     ws.index.insert(path.clone(), ws.documents.len());
                     ws.documents.push(Document { path: path_arc, root: root_node, entry });
@@ -520,20 +524,44 @@ fn names_context(keyword: &str) -> Option<Context> {
     })
 }
 
+/// The reference of an object whose only key is `$ref` (with a string value). Under JSON
+/// Reference such an object stands for the value it points at wherever the document allows an
+/// object: a schema, but also a whole map of properties, responses or headers, or a list of
+/// parameters.
+pub fn ref_only(node: &Node) -> Option<&str> {
+    match node.as_map() {
+        Some(map) if map.len() == 1 => map.get("$ref").and_then(Node::as_str),
+        _ => None,
+    }
+}
+
 /// Keywords whose value is literal data, never a place for a Reference Object.
 fn is_literal(keyword: &str) -> bool {
     matches!(keyword, "example" | "default" | "const" | "enum" | "value" | "externalValue") || keyword.starts_with("x-")
 }
 
+/// A `$ref` to another file: the reference, its JSON pointer, line and column, and what the
+/// keys of the value it stands for are.
+type FileRef = (String, String, u32, u32, Context);
+
 /// Collects `$ref`s to other files, at the places where references may stand.
-fn collect_file_refs(node: &Node, context: Context, pointer: &mut String, out: &mut Vec<(String, String, u32, u32)>) {
+fn collect_file_refs(node: &Node, context: Context, pointer: &mut String, out: &mut Vec<FileRef>) {
     match &node.value {
         Value::Map(map) => {
+            if context != Context::Keywords {
+                // A map of names written as a reference to it: its file holds names too.
+                if let Some(reference) = ref_only(node) {
+                    if let Some(r) = map.get("$ref").filter(|_| !reference.starts_with('#')) {
+                        out.push((reference.to_owned(), format!("{pointer}/$ref"), r.line, r.column, context));
+                    }
+                    return;
+                }
+            }
             if context == Context::Keywords {
                 if let Some(r) = map.get("$ref") {
                     if let Some(reference) = r.as_str() {
                         if !reference.starts_with('#') {
-                            out.push((reference.to_owned(), format!("{pointer}/$ref"), r.line, r.column));
+                            out.push((reference.to_owned(), format!("{pointer}/$ref"), r.line, r.column, context));
                         }
                     }
                 }
@@ -580,14 +608,14 @@ fn collect_file_refs(node: &Node, context: Context, pointer: &mut String, out: &
 
 /// A discriminator `mapping` names schemas by name or by reference; references to other files
 /// are followed.
-fn collect_mapping_refs(node: &Node, pointer: &str, out: &mut Vec<(String, String, u32, u32)>) {
+fn collect_mapping_refs(node: &Node, pointer: &str, out: &mut Vec<FileRef>) {
     for (name, value) in node.as_map().into_iter().flatten() {
         if let Some(reference) = value.as_str() {
             let names_a_file =
                 reference.contains(['/', '#']) || reference.contains(".y") || reference.contains(".json");
             if names_a_file && !reference.starts_with('#') {
                 let at = format!("{pointer}/mapping/{}", node::escape_pointer_segment(name));
-                out.push((reference.to_owned(), at, value.line, value.column));
+                out.push((reference.to_owned(), at, value.line, value.column, Context::Keywords));
             }
         }
     }

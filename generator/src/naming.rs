@@ -150,13 +150,14 @@ pub fn escape_keyword(name: String) -> String {
     }
 }
 
-/// A snake_case identifier made of a generated word and a name (`with_` and `_123` give
-/// `with_123`, `self_` and `_entities` give `self_entities`): the name's raw prefix and the
-/// underscores at the joint are dropped, so no double underscore (which rustc's naming lint
-/// rejects) appears, whatever the name.
+/// A snake_case identifier made of a generated word and a name (`with` and `_3d` give
+/// `with_3d`, `with` and `self_` give `with_self`, `self_` and `entities` give
+/// `self_entities`): the name's raw prefix, the underscores at the joint and those that end
+/// the name are dropped, so no double underscore (which rustc's naming lint rejects) appears,
+/// whatever the name.
 pub fn join_snake(before: &str, after: &str) -> String {
     let before = unraw(before).trim_end_matches('_');
-    let after = unraw(after).trim_start_matches('_');
+    let after = unraw(after).trim_matches('_');
     match (before.is_empty(), after.is_empty()) {
         (true, _) => after.to_owned(),
         (_, true) => before.to_owned(),
@@ -218,8 +219,9 @@ mod tests {
 
     #[test]
     fn joined_names_have_single_underscores() {
-        assert_eq!(join_snake("with", &field_name("123")), "with_123");
-        assert_eq!(join_snake("with_", "_123"), "with_123");
+        assert_eq!(join_snake("with", &field_name("123")), "with_n123");
+        assert_eq!(join_snake("with_", "_3d"), "with_3d");
+        assert_eq!(join_snake("with", &field_name("self")), "with_self");
         assert_eq!(join_snake(&field_name("self"), "entities"), "self_entities");
         assert_eq!(join_snake("credential", "r#type"), "credential_type");
         assert_eq!(join_snake("x", "_"), "x");

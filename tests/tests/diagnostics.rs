@@ -152,3 +152,53 @@ fn garbage_never_panics() {
         let _ = generate_memory(&[("x.yaml", input)]);
     }
 }
+
+#[test]
+fn maps_written_as_references_follow_them_or_say_where_they_break() {
+    // A whole properties map, parameter list and responses map given by reference.
+    let spec = format!(
+        "openapi: 3.0.3\ninfo: {{title: t, version: '1'}}\npaths:\n  /a:\n    get:\n      operationId: getA\n      parameters: {{$ref: 'parts.yaml#/params'}}\n      responses: {{$ref: 'parts.yaml#/responses'}}\ncomponents:\n  schemas:\n    A:\n      type: object\n      properties: {{$ref: 'parts.yaml#/props'}}\n"
+    );
+    let parts = "params:\n  - {name: q, in: query, schema: {type: string}}\nresponses:\n  '200':\n    description: ok\n    content:\n      application/json:\n        schema: {$ref: 'api.yaml#/components/schemas/A'}\nprops:\n  x: {type: integer}\n  $ref: {type: string}\n";
+    let files = generate_memory(&[("api.yaml", &spec), ("parts.yaml", parts)]).expect("generates");
+    let types = &files["memory-types/src/lib.rs"];
+    assert!(types.contains("pub x: Option<i64>"), "{types}");
+    // A property named `$ref` whose value is a schema is a property, not a reference.
+    assert!(types.contains("rename = \"$ref\""), "{types}");
+    let client = &files["memory-client/src/lib.rs"];
+    assert!(client.contains("q: Option<&str>"), "{client}");
+    assert!(client.contains("rt::Result<types::A,") || client.contains("CallResult<types::A>"), "{client}");
+
+    // A reference that leads nowhere is reported at the `$ref`.
+    let broken = format!("{HEAD}components:\n  schemas:\n    A:\n      type: object\n      properties: {{$ref: '#/nowhere'}}\n");
+    let d = one(&[("api.yaml", &broken)]);
+    assert_eq!(d.location.pointer, "/components/schemas/A/properties/$ref");
+    assert_eq!((d.location.line, d.location.column), (8, 31));
+    assert!(d.message.contains("unresolved $ref `#/nowhere`"), "{d}");
+
+    // A chain of maps that refer to each other ends in an error, not a hang.
+    let circular = format!(
+        "{HEAD}components:\n  schemas:\n    A:\n      type: object\n      properties: {{$ref: '#/x'}}\nx: {{$ref: '#/y'}}\ny: {{$ref: '#/x'}}\n"
+    );
+    let d = one(&[("api.yaml", &circular)]);
+    assert_eq!(d.location.pointer, "/components/schemas/A/properties");
+    assert!(d.message.contains("circular"), "{d}");
+}
+
+#[test]
+fn whole_files_in_place_of_maps_are_read_as_maps_of_names() {
+    // `props.yaml` holds property names; one named like a literal keyword (`default`) refers to
+    // a further file, which must be loaded.
+    let spec = format!("{HEAD}components:\n  schemas:\n    A:\n      type: object\n      properties: {{$ref: 'props.yaml'}}\n");
+    let props = "default: {$ref: 'b.yaml'}\nexample: {type: string}\n";
+    let b = "type: object\nproperties:\n  n: {type: number}\n";
+    let files = generate_memory(&[("api.yaml", &spec), ("props.yaml", props), ("b.yaml", b)]).expect("generates");
+    let types = &files["memory-types/src/lib.rs"];
+    assert!(types.contains("pub default: Option<B>"), "{types}");
+    assert!(types.contains("pub example: Option<String>"), "{types}");
+    // `$ref`s inside literal data stay data: no file is looked for.
+    let literal = format!(
+        "{HEAD}components:\n  schemas:\n    A:\n      type: object\n      example: {{$ref: 'absent.yaml'}}\n      properties:\n        x: {{type: string, default: {{$ref: 'absent.yaml'}}}}\n"
+    );
+    generate_memory(&[("api.yaml", &literal)]).expect("literal $refs are not followed");
+}

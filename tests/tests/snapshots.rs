@@ -18,6 +18,12 @@ const FIXTURES: &[(&str, &[&str])] = &[
     ("cycles", &["cycles.yaml"]),
     ("type_lists", &["type_lists.yaml"]),
     ("signed", &["signed.yaml"]),
+    // Classes of specs that once made crates clippy rejects or did not generate; each guards its
+    // class. Grow `unkind` whenever a spec finds a new one.
+    ("refmaps", &["refmaps/api.yaml"]),
+    ("constructors", &["constructors.yaml"]),
+    ("unkind", &["unkind.yaml"]),
+    ("unkind_channels", &["unkind_channels.asyncapi.yaml"]),
 ];
 
 fn generate(name: &str, specs: &[&str]) -> Files {
@@ -64,9 +70,11 @@ fn fixture_crates_build_and_behave() {
         if let Ok(text) = std::fs::read_to_string(&behaviour) {
             all.insert(format!("fixture-{name}-types/tests/behaviour.rs"), text);
         }
-        let server = triad_tests::root().join(format!("tests/fixtures/behaviour/{name}_server.rs"));
-        if let Ok(text) = std::fs::read_to_string(&server) {
-            all.insert(format!("fixture-{name}-server/tests/behaviour.rs"), text);
+        for kind in ["client", "server"] {
+            let path = triad_tests::root().join(format!("tests/fixtures/behaviour/{name}_{kind}.rs"));
+            if let Ok(text) = std::fs::read_to_string(&path) {
+                all.insert(format!("fixture-{name}-{kind}/tests/behaviour.rs"), text);
+            }
         }
     }
     let crates = xtask::scratch::prepare(&scratch, &all).unwrap();

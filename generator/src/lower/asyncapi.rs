@@ -46,7 +46,7 @@ impl<'a> Lowerer<'a> {
             self.channels_v2(&root, &servers);
         }
         // Messages declared as components become types even when no channel uses them.
-        for (name, message) in root.get("components").map(|c| c.entries("messages")).unwrap_or_default() {
+        for (name, message) in root.get("components").map(|c| self.entries(&c, "messages")).unwrap_or_default() {
             self.message(name, message, Direction::Receive);
         }
     }
@@ -55,7 +55,7 @@ impl<'a> Lowerer<'a> {
         // Which messages of which channel flow which way, from the operations.
         let mut directions: Vec<(String, Option<String>, Direction)> = Vec::new();
         let mut replies: Vec<(String, DeclaredReply<'a>)> = Vec::new();
-        for (_, operation) in root.entries("operations") {
+        for (_, operation) in self.entries(&root, "operations") {
             let Some(operation) = self.deref(operation) else { continue };
             let direction = match operation.node.get("action").and_then(Node::as_str) {
                 Some("send") => Direction::Receive,
@@ -87,7 +87,7 @@ impl<'a> Lowerer<'a> {
                 );
                 continue;
             }
-            let messages = operation.items("messages");
+            let messages = self.items(&operation, "messages");
             if messages.is_empty() {
                 directions.push((channel.clone(), None, direction));
             }
@@ -95,7 +95,7 @@ impl<'a> Lowerer<'a> {
                 let sent: Vec<String> = match (direction, &channel_node) {
                     (Direction::Send, Some(c)) if messages.is_empty() => self
                         .deref(c.clone())
-                        .map(|c| c.entries("messages"))
+                        .map(|c| self.entries(&c, "messages"))
                         .unwrap_or_default()
                         .into_iter()
                         .map(|(n, _)| n.to_owned())
@@ -137,11 +137,11 @@ impl<'a> Lowerer<'a> {
                 directions.push((channel.clone(), name.map(str::to_owned), direction));
             }
         }
-        for (key, channel) in root.entries("channels") {
+        for (key, channel) in self.entries(&root, "channels") {
             let Some(channel) = self.deref(channel) else { continue };
             let address = channel.node.get("address").and_then(Node::as_str).unwrap_or(key).to_owned();
             let mut messages = Vec::new();
-            for (name, message) in channel.entries("messages") {
+            for (name, message) in self.entries(&channel, "messages") {
                 let direction = directions
                     .iter()
                     .find(|(c, m, _)| c == key && m.as_deref().is_none_or(|m| m == name))
@@ -157,7 +157,7 @@ impl<'a> Lowerer<'a> {
     }
 
     fn channels_v2(&mut self, root: &Ctx<'a>, servers: &[ChannelServer]) {
-        for (key, channel) in root.entries("channels") {
+        for (key, channel) in self.entries(&root, "channels") {
             let Some(channel) = self.deref(channel) else { continue };
             let mut messages = Vec::new();
             for (verb, direction) in [("subscribe", Direction::Receive), ("publish", Direction::Send)] {
@@ -167,7 +167,7 @@ impl<'a> Lowerer<'a> {
                 let key_name = message.node.get("$ref").and_then(Node::as_str).and_then(|r| r.rsplit('/').next());
                 let key_name = key_name.map(str::to_owned);
                 let Some(message) = self.deref(message) else { continue };
-                let members = message.items("oneOf");
+                let members = self.items(&message, "oneOf");
                 if members.is_empty() {
                     let name = key_name.unwrap_or_else(|| message_name(&message, key, verb));
                     messages.extend(self.message(&name, message, direction));
@@ -226,8 +226,8 @@ impl<'a> Lowerer<'a> {
         let query = binding("query", "Query");
         let headers = binding("headers", "Headers");
         // A channel may name the servers it is on; otherwise it is on all of them.
-        let named: Vec<String> = channel
-            .items("servers")
+        let named: Vec<String> = self
+            .items(&channel, "servers")
             .iter()
             .filter_map(|s| match s.node.get("$ref").and_then(Node::as_str) {
                 Some(r) => r.rsplit('/').next().map(str::to_owned),
@@ -294,8 +294,8 @@ impl<'a> Lowerer<'a> {
                 return None;
             }
         }
-        let names = reply
-            .items("messages")
+        let names = self
+            .items(&reply, "messages")
             .iter()
             .filter_map(|m| m.node.get("$ref").and_then(Node::as_str).and_then(|r| r.rsplit('/').next()))
             .map(str::to_owned)
@@ -426,7 +426,7 @@ impl<'a> Lowerer<'a> {
 
     /// The placeholders of a channel address, typed by the channel's `parameters`.
     fn channel_params(&mut self, channel: &Ctx<'a>, address: &str, hint: &str, v3: bool) -> Vec<ChannelParam> {
-        let declared = channel.entries("parameters");
+        let declared = self.entries(&channel, "parameters");
         let mut params = Vec::new();
         let mut rest = address;
         while let Some(open) = rest.find('{') {
@@ -477,7 +477,7 @@ impl<'a> Lowerer<'a> {
     /// The document's servers, with their URLs and the security schemes they name.
     fn channel_servers(&mut self, root: &Ctx<'a>, v3: bool) -> Vec<ChannelServer> {
         let mut out = Vec::new();
-        for (name, server) in root.entries("servers") {
+        for (name, server) in self.entries(&root, "servers") {
             let Some(server) = self.deref(server) else { continue };
             let protocol = server.node.get("protocol").and_then(Node::as_str).unwrap_or("wss");
             let url = if let Some(url) = server.node.get("url").and_then(Node::as_str) {
@@ -491,7 +491,7 @@ impl<'a> Lowerer<'a> {
                 continue;
             };
             let mut security = Vec::new();
-            for requirement in server.items("security") {
+            for requirement in self.items(&server, "security") {
                 let names: Vec<(String, Option<Ctx<'a>>)> = if v3 {
                     // 3.0: a Security Scheme Object or a reference to one.
                     let key = requirement

@@ -32,22 +32,14 @@ impl<'a> Ctx<'a> {
         Some(Ctx { doc: self.doc, pointer: format!("{}/{}", self.pointer, node::escape_pointer_segment(key)), node })
     }
 
-    /// Item `i` of a sequence member `key`, with its pointer.
-    pub fn items(&self, key: &str) -> Vec<Ctx<'a>> {
-        match self.node.get(key).and_then(Node::as_seq) {
+    /// Items of this node if it is a sequence, with their pointers.
+    pub fn seq_items(&self) -> Vec<Ctx<'a>> {
+        match self.node.as_seq() {
             Some(items) => items
                 .iter()
                 .enumerate()
-                .map(|(i, node)| Ctx { doc: self.doc, pointer: format!("{}/{key}/{i}", self.pointer), node })
+                .map(|(i, node)| Ctx { doc: self.doc, pointer: format!("{}/{i}", self.pointer), node })
                 .collect(),
-            None => Vec::new(),
-        }
-    }
-
-    /// Entries of a mapping member `key`, with their pointers.
-    pub fn entries(&self, key: &str) -> Vec<(&'a str, Ctx<'a>)> {
-        match self.get(key) {
-            Some(map) => map.map_entries(),
             None => Vec::new(),
         }
     }
@@ -287,21 +279,66 @@ impl<'a> Lowerer<'a> {
         None
     }
 
-    fn register_components(&mut self, doc: usize) {
-        let root = &self.ws[doc].root;
-        let mut found = Vec::new();
-        for container in [&["components", "schemas"][..], &["definitions"][..], &["$defs"][..]] {
-            let segments: Vec<String> = container.iter().map(|s| s.to_string()).collect();
-            if let Some(map) = root.pointer(&segments).and_then(Node::as_map) {
-                let prefix: String =
-                    container.iter().map(|s| format!("/{}", node::escape_pointer_segment(s))).collect();
-                for (name, _) in map {
-                    found.push(format!("{prefix}/{}", node::escape_pointer_segment(name)));
+    /// A map of names or a list, following it when it is written as a reference to it (an
+    /// object whose only key is `$ref`, [`crate::load::ref_only`]): JSON Reference semantics,
+    /// wherever the document allows an object. A broken, circular or too long chain is
+    /// reported where it is written, and stands for nothing.
+    pub fn container(&mut self, ctx: Ctx<'a>) -> Option<Ctx<'a>> {
+        match self.follow_container(ctx) {
+            Ok(found) => Some(found),
+            Err((at, message, expected)) => {
+                self.error(&at, message, expected);
+                None
+            }
+        }
+    }
+
+    /// [`Self::container`] without reporting: what is wrong, where, and what was expected.
+    pub fn follow_container(&self, ctx: Ctx<'a>) -> Result<Ctx<'a>, (Ctx<'a>, String, &'static str)> {
+        let mut current = ctx.clone();
+        for _ in 0..=self.config.limits.ref_chain {
+            let Some(text) = crate::load::ref_only(current.node) else {
+                return Ok(current);
+            };
+            match self.ws.resolve(current.doc, text) {
+                Ok((target, node)) => current = Ctx { doc: target.doc, pointer: target.pointer, node },
+                Err(message) => {
+                    let at = current.get("$ref").unwrap_or(current);
+                    let message = format!("unresolved $ref `{text}`: {message}");
+                    return Err((at, message, "a reference to an existing node"));
                 }
             }
         }
-        for pointer in found {
-            let target = Target { doc, pointer };
+        let message = format!("`$ref` chain is circular or longer than {} references", self.config.limits.ref_chain);
+        Err((ctx, message, "a reference that ends at a map or list (or a larger `limits.ref_chain` in the codegen config)"))
+    }
+
+    /// Entries of the mapping member `key` of `ctx` (followed by [`Self::container`]), with
+    /// their pointers.
+    pub fn entries(&mut self, ctx: &Ctx<'a>, key: &str) -> Vec<(&'a str, Ctx<'a>)> {
+        ctx.get(key).and_then(|member| self.container(member)).map(|m| m.map_entries()).unwrap_or_default()
+    }
+
+    /// Items of the sequence member `key` of `ctx` (followed by [`Self::container`]), with
+    /// their pointers.
+    pub fn items(&mut self, ctx: &Ctx<'a>, key: &str) -> Vec<Ctx<'a>> {
+        ctx.get(key).and_then(|member| self.container(member)).map(|m| m.seq_items()).unwrap_or_default()
+    }
+
+    fn register_components(&mut self, doc: usize) {
+        let root = Ctx { doc, pointer: String::new(), node: &self.ws[doc].root };
+        let mut found = Vec::new();
+        for container in [&["components", "schemas"][..], &["definitions"][..], &["$defs"][..]] {
+            // Each step may be a reference to the map it stands for (`schemas: {$ref: ...}`).
+            let mut at = Some(root.clone());
+            for key in container {
+                at = at.and_then(|c| c.get(key)).and_then(|c| self.container(c));
+            }
+            for (_, schema) in at.map(|c| c.map_entries()).unwrap_or_default() {
+                found.push(Target { doc: schema.doc, pointer: schema.pointer });
+            }
+        }
+        for target in found {
             self.named(target, "");
         }
     }

@@ -40,7 +40,7 @@ impl<'a> Lowerer<'a> {
         if self.api.servers.is_empty() {
             self.api.servers = self.servers(&root);
         }
-        for (name, scheme) in root.get("components").map(|c| c.entries("securitySchemes")).unwrap_or_default() {
+        for (name, scheme) in root.get("components").map(|c| self.entries(&c, "securitySchemes")).unwrap_or_default() {
             let Some(scheme) = self.deref(scheme) else { continue };
             if self.api.security_schemes.iter().any(|s| s.name == name) {
                 continue;
@@ -54,13 +54,13 @@ impl<'a> Lowerer<'a> {
         if let Some(security) = root.get("security") {
             self.api.security = self.security(&security);
         }
-        for (path, item) in root.entries("paths") {
+        for (path, item) in self.entries(&root, "paths") {
             // `x-` keys of the Paths Object are extensions, not paths.
             if path.starts_with("x-") {
                 continue;
             }
             let Some(item) = self.deref(item) else { continue };
-            let shared_params = item.items("parameters");
+            let shared_params = self.items(&item, "parameters");
             for (method_name, method) in METHODS {
                 let Some(op) = item.get(method_name) else { continue };
                 // Split layouts write whole operations as references to other files.
@@ -68,7 +68,7 @@ impl<'a> Lowerer<'a> {
                 self.operation(path, method, &op, &shared_params);
             }
         }
-        for (name, item) in root.entries("webhooks") {
+        for (name, item) in self.entries(&root, "webhooks") {
             let Some(item) = self.deref(item) else { continue };
             for (method_name, method) in METHODS {
                 let Some(op) = item.get(method_name) else { continue };
@@ -102,7 +102,7 @@ impl<'a> Lowerer<'a> {
             .unwrap_or_else(|| format!("{} {path}", method.as_str().to_lowercase()));
         let base = naming::type_name(&wire, "Operation");
         let mut params: Vec<Param> = Vec::new();
-        for param in shared.iter().chain(op.items("parameters").iter()) {
+        for param in shared.iter().chain(self.items(&op, "parameters").iter()) {
             let Some(param) = self.deref(param.clone()) else { continue };
             let Some(name) = param.node.get("name").and_then(Node::as_str) else {
                 self.error(&param, "parameter has no `name`", "a parameter with `name` and `in`");
@@ -173,7 +173,7 @@ impl<'a> Lowerer<'a> {
             None => None,
         };
         let mut responses = Vec::new();
-        for (status, response) in op.entries("responses") {
+        for (status, response) in self.entries(&op, "responses") {
             if status.starts_with("x-") {
                 continue;
             }
@@ -262,13 +262,13 @@ impl<'a> Lowerer<'a> {
     /// The `servers` of a document.
     fn servers(&mut self, root: &Ctx<'a>) -> Vec<Server> {
         let mut servers = Vec::new();
-        for server in root.items("servers") {
+        for server in self.items(&root, "servers") {
             let Some(url) = server.node.get("url").and_then(Node::as_str) else {
                 self.error(&server, "server has no `url`", "a server with a `url` string");
                 continue;
             };
-            let variables = server
-                .entries("variables")
+            let variables = self
+                .entries(&server, "variables")
                 .into_iter()
                 .map(|(name, v)| ServerVariable {
                     name: name.to_owned(),
@@ -350,7 +350,7 @@ impl<'a> Lowerer<'a> {
 
     /// The body of a request or response: JSON if offered, else the first media type.
     fn content(&mut self, holder: &Ctx<'a>, hint: &str) -> Option<Body> {
-        let entries = holder.entries("content");
+        let entries = self.entries(&holder, "content");
         let (media_type, media) = entries
             .iter()
             .find(|(m, _)| *m == "application/json")
