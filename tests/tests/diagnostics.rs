@@ -170,10 +170,11 @@ fn maps_written_as_references_follow_them_or_say_where_they_break() {
     assert!(client.contains("rt::Result<types::A,") || client.contains("CallResult<types::A>"), "{client}");
 
     // A reference that leads nowhere is reported at the `$ref`.
-    let broken = format!("{HEAD}components:\n  schemas:\n    A:\n      type: object\n      properties: {{$ref: '#/nowhere'}}\n");
+    let broken =
+        format!("{HEAD}components:\n  schemas:\n    A:\n      type: object\n      properties: {{$ref: '#/nowhere'}}\n");
     let d = one(&[("api.yaml", &broken)]);
     assert_eq!(d.location.pointer, "/components/schemas/A/properties/$ref");
-    assert_eq!((d.location.line, d.location.column), (8, 31));
+    assert_eq!((d.location.line, d.location.column), (8, 26));
     assert!(d.message.contains("unresolved $ref `#/nowhere`"), "{d}");
 
     // A chain of maps that refer to each other ends in an error, not a hang.
@@ -189,7 +190,9 @@ fn maps_written_as_references_follow_them_or_say_where_they_break() {
 fn whole_files_in_place_of_maps_are_read_as_maps_of_names() {
     // `props.yaml` holds property names; one named like a literal keyword (`default`) refers to
     // a further file, which must be loaded.
-    let spec = format!("{HEAD}components:\n  schemas:\n    A:\n      type: object\n      properties: {{$ref: 'props.yaml'}}\n");
+    let spec = format!(
+        "{HEAD}components:\n  schemas:\n    A:\n      type: object\n      properties: {{$ref: 'props.yaml'}}\n"
+    );
     let props = "default: {$ref: 'b.yaml'}\nexample: {type: string}\n";
     let b = "type: object\nproperties:\n  n: {type: number}\n";
     let files = generate_memory(&[("api.yaml", &spec), ("props.yaml", props), ("b.yaml", b)]).expect("generates");

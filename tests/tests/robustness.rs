@@ -177,6 +177,8 @@ fn mutated_specs_never_panic_and_say_where() {
         ("tests/fixtures", vec!["requests.asyncapi.yaml"]),
         ("tests/fixtures", vec!["requests_v2.asyncapi.yaml"]),
         ("tests/fixtures/split", vec!["api.yaml", "parts/models.yaml", "parts/enums.yaml"]),
+        ("tests/fixtures/refmaps", vec!["api.yaml", "parts/pet-properties.yaml", "parts/pet-path.yaml"]),
+        ("tests/fixtures", vec!["unkind.yaml"]),
         ("spec/mews", vec!["websocket.asyncapi.yaml"]),
         ("spec/mews", vec!["connector.openapi.yaml", "schemas/webhooks.yaml", "schemas/common.yaml"]),
     ];

@@ -310,7 +310,11 @@ impl<'a> Lowerer<'a> {
             }
         }
         let message = format!("`$ref` chain is circular or longer than {} references", self.config.limits.ref_chain);
-        Err((ctx, message, "a reference that ends at a map or list (or a larger `limits.ref_chain` in the codegen config)"))
+        Err((
+            ctx,
+            message,
+            "a reference that ends at a map or list (or a larger `limits.ref_chain` in the codegen config)",
+        ))
     }
 
     /// Entries of the mapping member `key` of `ctx` (followed by [`Self::container`]), with
