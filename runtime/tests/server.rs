@@ -20,6 +20,8 @@ struct Recorder {
     fails: AtomicU32,
     /// The id of every delivery dispatched (each attempt), in order.
     ids: Mutex<Vec<DeliveryId>>,
+    /// When each dispatch started, with the id of its first event.
+    started: Mutex<Vec<(String, std::time::Instant)>>,
 }
 
 impl Recorder {
@@ -32,6 +34,8 @@ impl Dispatch for Recorder {
     async fn dispatch(&self, delivery: &Delivery, body: &Body<'_>) -> Vec<Outcome> {
         self.ids.lock().unwrap().push(delivery.id.clone());
         let value: Value = serde_json::from_str(body.text()).unwrap();
+        let first = value["events"][0]["id"].as_str().unwrap_or_default().to_owned();
+        self.started.lock().unwrap().push((first, std::time::Instant::now()));
         let mut out = Vec::new();
         for event in value["events"].as_array().cloned().unwrap_or_default() {
             let (Some(kind), Some(id)) = (event["kind"].as_str(), event["id"].as_str()) else {
@@ -191,7 +195,6 @@ async fn standard_webhooks_stale_empty_and_replayed_ids() {
 async fn replay_too_large_malformed_json_and_event_outcomes() {
     let r = start(inline(Verifier::none())).await;
     let one = body(&[("a", "1"), ("other", "2")]);
-    assert_eq!(post(&r.url, one.clone(), &[]).await.0, 200);
     assert_eq!(post(&r.url, one, &[]).await.0, 200);
     assert_eq!(post(&r.url, vec![b' '; 5000], &[]).await.0, 413);
     let (status, message, _) = post(&r.url, b"{\"events\": [1,]}".to_vec(), &[]).await;
@@ -200,7 +203,7 @@ async fn replay_too_large_malformed_json_and_event_outcomes() {
     assert_eq!(post(&r.url, br#"{"events": [{"kind": 5}, {"kind": "b", "id": "3"}]}"#.to_vec(), &[]).await.0, 200);
     assert_eq!(r.recorder().handled(), pairs(&[("a", "1"), ("other", "2"), ("b", "3")]));
     let c = r.receiver.counters();
-    assert_eq!((c.accepted, c.duplicate, c.handled, c.unknown, c.malformed), (2, 1, 4, 1, 1));
+    assert_eq!((c.accepted, c.duplicate, c.handled, c.unknown, c.malformed), (2, 0, 4, 1, 1));
     assert_eq!(c.rejected, BTreeMap::from([("malformed JSON", 1), ("too large", 1)]));
     r.shutdown().await;
 }
@@ -212,7 +215,6 @@ async fn inline_handler_failure_answers_500_and_the_retry_is_handled() {
     let one = body(&[("fail", "1")]);
     assert_eq!(post(&r.url, one.clone(), &[]).await.0, 500);
     assert!(r.recorder().handled().is_empty());
-    assert_eq!(post(&r.url, one.clone(), &[]).await.0, 200);
     assert_eq!(post(&r.url, one, &[]).await.0, 200);
     assert_eq!(r.recorder().handled(), pairs(&[("fail", "1")]));
     assert_eq!(r.receiver.counters().failed, 1);
@@ -247,7 +249,8 @@ async fn journaled_burst_from_50_tasks_is_handled_exactly_once() {
                 let payload = body(&[("a", &id)]);
                 assert_eq!(post(&url, payload.clone(), &[]).await.0, 202);
                 if n % 10 == 0 {
-                    assert_eq!(post(&url, payload, &[]).await.0, 200, "a replay is a duplicate");
+                    // The same bytes again: coalesced while the first waits, else handled again.
+                    assert_eq!(post(&url, payload, &[]).await.0, 202);
                 }
             }
         }));
@@ -255,14 +258,15 @@ async fn journaled_burst_from_50_tasks_is_handled_exactly_once() {
     for task in tasks {
         task.await.unwrap();
     }
-    until("2000 handled", || r.receiver.counters().pending == 0).await;
+    until("everything handled", || r.receiver.counters().pending == 0).await;
+    let c = r.receiver.counters();
+    assert_eq!((c.accepted + c.coalesced, c.duplicate, c.pending), (2200, 0, 0));
     let mut handled = r.recorder().handled();
-    assert_eq!(handled.len(), 2000);
+    assert_eq!(handled.len() as u64, c.accepted);
+    assert_eq!(c.handled, c.accepted);
     handled.sort();
     handled.dedup();
-    assert_eq!(handled.len(), 2000);
-    let c = r.receiver.counters();
-    assert_eq!((c.accepted, c.duplicate, c.handled, c.pending), (2000, 200, 2000, 0));
+    assert_eq!(handled.len(), 2000, "every delivery handled");
     r.shutdown().await;
 }
 
@@ -328,8 +332,9 @@ async fn shutdown_keeps_what_is_left_and_a_restart_replays_it() {
     all.extend(r.recorder().handled());
     all.sort();
     assert_eq!(all, pairs(&[("slow", "0"), ("slow", "1"), ("slow", "2"), ("slow", "3"), ("slow", "4")]));
-    // Duplicates are still known after the restart.
-    assert_eq!(post(&r.url, body(&[("slow", "0")]), &[]).await.0, 200);
+    // Without a provider id the same bytes are a new change, after a restart too.
+    assert_eq!(post(&r.url, body(&[("slow", "0")]), &[]).await, (202, "accepted".to_owned(), None));
+    until("the new change", || r.receiver.counters().pending == 0).await;
     r.shutdown().await;
 }
 
@@ -413,15 +418,72 @@ async fn concurrent_journal_writes_share_commits() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn inline_without_a_journal_finds_duplicates_in_memory() {
-    let r = start(inline(Verifier::none())).await;
-    let one = body(&[("a", "1")]);
-    assert_eq!(post(&r.url, one.clone(), &[]).await.0, 200);
-    assert_eq!(post(&r.url, one, &[]).await.0, 200);
+async fn identical_bodies_without_a_provider_id_are_handled_again_inline() {
+    // Mews sends the same bytes for two changes to one entity: each must be handled.
+    let journal: Arc<dyn Journal> = Arc::new(RedbJournal::in_memory().unwrap());
+    for journal in [None, Some(journal)] {
+        let r = start(move |rec| Receiver::builder(rec, Verifier::none()).inline(journal).start().unwrap()).await;
+        let one = body(&[("a", "1")]);
+        assert_eq!(post(&r.url, one.clone(), &[]).await.0, 200);
+        assert_eq!(post(&r.url, one.clone(), &[]).await.0, 200);
+        // One arriving while the first is being handled is handled too, after it arrived.
+        let slow = body(&[("slow", "s")]);
+        let url = r.url.clone();
+        let first = tokio::spawn({
+            let slow = slow.clone();
+            async move { post(&url, slow, &[]).await.0 }
+        });
+        until("the slow handler to start", || r.recorder().started.lock().unwrap().len() == 3).await;
+        let arrived = std::time::Instant::now();
+        assert_eq!(post(&r.url, slow, &[]).await.0, 200);
+        assert_eq!(first.await.unwrap(), 200);
+        let started = r.recorder().started.lock().unwrap().clone();
+        assert_eq!(started.len(), 4);
+        assert!(started[3].1 >= arrived);
+        let c = r.receiver.counters();
+        assert_eq!((c.accepted, c.duplicate, c.handled), (4, 0, 4));
+        // No key is recorded for them: nothing committed on the delivery path.
+        assert_eq!(c.commits, 0);
+        r.shutdown().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn journaled_identical_bodies_coalesce_only_while_waiting() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = start(journaled(dir.path(), JournalOptions { workers: 1, ..JournalOptions::default() })).await;
+    // The single worker is busy with a slow delivery: the next ones wait.
+    assert_eq!(post(&r.url, body(&[("slow", "s")]), &[]).await.0, 202);
+    until("the slow handler to start", || r.recorder().started.lock().unwrap().len() == 1).await;
+    let change = body(&[("slow", "b")]);
+    assert_eq!(post(&r.url, change.clone(), &[]).await, (202, "accepted".to_owned(), None));
+    let second_arrival = std::time::Instant::now();
+    assert_eq!(post(&r.url, change.clone(), &[]).await, (202, "coalesced".to_owned(), None));
+    // Once its handling has started, the same bytes are a new change, handled again.
+    until("b to start", || r.recorder().started.lock().unwrap().len() == 2).await;
+    assert_eq!(post(&r.url, change, &[]).await, (202, "accepted".to_owned(), None));
+    until("everything handled", || r.receiver.counters().pending == 0 && r.recorder().handled().len() == 3).await;
+    assert_eq!(r.recorder().handled(), pairs(&[("slow", "s"), ("slow", "b"), ("slow", "b")]));
+    let started = r.recorder().started.lock().unwrap().clone();
+    // The coalesced delivery was followed by a handling that started after it arrived.
+    assert!(started[1].1 >= second_arrival, "{started:?}");
     let c = r.receiver.counters();
-    assert_eq!((c.accepted, c.duplicate, c.handled), (1, 1, 1));
-    // No journal: nothing committed on the delivery path.
-    assert_eq!(c.commits, 0);
+    assert_eq!((c.accepted, c.coalesced, c.duplicate, c.handled), (3, 1, 0, 3));
+    r.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn inline_handlers_finish_when_the_provider_hangs_up_and_its_retry_is_handled() {
+    let r = start(inline(Verifier::none())).await;
+    let slow = body(&[("slow", "1")]);
+    // The provider gives up long before the handler ends (as Mews does after 5 seconds).
+    let impatient = reqwest::Client::builder().timeout(Duration::from_millis(50)).build().unwrap();
+    assert!(impatient.post(&r.url).body(slow.clone()).send().await.is_err());
+    until("the handler to finish", || r.recorder().handled().len() == 1).await;
+    assert_eq!(r.receiver.counters().handled, 1);
+    // Its retry is handled again: nothing was recorded that would call it a duplicate.
+    assert_eq!(post(&r.url, slow, &[]).await.0, 200);
+    assert_eq!(r.recorder().handled(), pairs(&[("slow", "1"), ("slow", "1")]));
     r.shutdown().await;
 }
 
@@ -485,7 +547,7 @@ async fn a_journaled_body_damaged_in_storage_is_set_aside_not_retried() {
     let dir = tempfile::tempdir().unwrap();
     let inner = RedbJournal::open(dir.path()).unwrap();
     let admit = Admit {
-        key: b"sha256:x".to_vec(),
+        key: None,
         id: None,
         body: body(&[("a", "1")]).into(),
         keep: true,

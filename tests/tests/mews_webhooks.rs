@@ -220,12 +220,13 @@ async fn replays_oversized_and_malformed_bodies() {
     let url = format!("{}?Token={TOKEN}", r.url);
     let body = payload("integration-webhook-created.json");
     assert_eq!(post(&url, body.clone(), &[]).await, 200);
-    assert_eq!(post(&url, body, &[]).await, 200, "a replay is acknowledged");
-    assert_eq!(r.calls().len(), 1, "and handled once");
+    // Mews sends no delivery id, and the same bytes for two changes: each is handled.
+    assert_eq!(post(&url, body, &[]).await, 200, "the same bytes again");
+    assert_eq!(r.calls().len(), 2, "are handled again");
     assert_eq!(post(&url, vec![b' '; 70 * 1024], &[]).await, 413);
     assert_eq!(post(&url, b"{\"Action\": ".to_vec(), &[]).await, 400);
-    assert_eq!(r.calls().len(), 1);
-    assert_eq!(r.receiver.counters().duplicate, 1);
+    assert_eq!(r.calls().len(), 2);
+    assert_eq!(r.receiver.counters().duplicate, 0);
     r.shutdown().await;
 }
 

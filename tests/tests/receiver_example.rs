@@ -98,6 +98,46 @@ async fn writes_a_line_per_event_and_stops_gracefully_on_sigterm() {
     assert_eq!(status.code(), Some(0));
 }
 
+/// Mews sends the same bytes for a second change to one entity: after the first is handled,
+/// the second must be handled too (inline and journaled), or the partner's copy stays stale.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_same_bytes_after_handling_are_handled_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let journal = dir.path().join("journal");
+    for journaled in [false, true] {
+        let handled = dir.path().join(format!("handled-{journaled}.jsonl"));
+        let mut args = vec!["--handled", handled.to_str().unwrap()];
+        if journaled {
+            args.extend(["--journal", journal.to_str().unwrap()]);
+        }
+        let mut example = spawn(&args);
+        let client = triad_runtime::client::reqwest::Client::new();
+        let body = batch(7);
+        let expected = if journaled { 202 } else { 200 };
+        assert_eq!(post(&client, &example.url, body.clone()).await, Some(expected));
+        for _ in 0..600 {
+            if lines(&handled).len() == 1 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert_eq!(lines(&handled).len(), 1, "the first change is handled");
+        assert_eq!(post(&client, &example.url, body.clone()).await, Some(expected));
+        for _ in 0..600 {
+            if lines(&handled).len() == 2 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        let got = lines(&handled);
+        assert_eq!(got.len(), 2, "the second change is handled too: {got:?}");
+        assert_eq!(got[0], got[1]);
+        assert_eq!(got[1]["delivery"], json!(digest(&body)));
+        example.child.kill().unwrap();
+        example.child.wait().unwrap();
+    }
+}
+
 #[test]
 fn bad_options_exit_with_2() {
     let output = Command::new(EXAMPLE).args(["--addr", "127.0.0.1:0"]).output().unwrap();

@@ -69,13 +69,16 @@ pub struct Entry {
     pub body: Vec<u8>,
 }
 
-/// The admission of one delivery: unless `key` was seen less than `window_ms` before `now_ms`,
-/// record it and, when `keep` (journaled mode), store the body (and the provider's `id`) as
-/// pending; a journal already holding `capacity` pending deliveries refuses a new one.
+/// The admission of one delivery: unless its `key` was seen less than `window_ms` before
+/// `now_ms`, record the key and, when `keep` (journaled mode), store the body (and the
+/// provider's `id`) as pending; a journal already holding `capacity` pending deliveries
+/// refuses a new one.
 #[derive(Debug, Clone)]
 pub struct Admit {
-    /// The duplicate key: the provider's delivery id, else the body's digest.
-    pub key: Vec<u8>,
+    /// The duplicate key, for deliveries that carry the provider's id (the same id is the same
+    /// delivery). `None` for deliveries known only by their body: an identical body may be a
+    /// later change to the same entity, so the journal never calls it a duplicate.
+    pub key: Option<Vec<u8>>,
     /// The provider's delivery id, kept with the body.
     pub id: Option<String>,
     /// The raw body.
@@ -221,19 +224,24 @@ impl Tables<'_> {
                 self.seen.remove(old_key.as_slice()).map_err(err)?;
             }
         }
-        let key = a.key.as_slice();
-        let previous = self.seen.get(key).map_err(err)?.map(|v| v.value());
+        let previous = match &a.key {
+            Some(key) => self.seen.get(key.as_slice()).map_err(err)?.map(|v| v.value()),
+            None => None,
+        };
         if previous.is_some_and(|at| at >= cutoff) {
             return Ok(Admission::Duplicate);
         }
         if a.keep && self.pending.len().map_err(err)? >= a.capacity {
             return Ok(Admission::Full);
         }
-        if let Some(at) = previous {
-            self.by_time.remove((at, key)).map_err(err)?;
+        if let Some(key) = &a.key {
+            let key = key.as_slice();
+            if let Some(at) = previous {
+                self.by_time.remove((at, key)).map_err(err)?;
+            }
+            self.seen.insert(key, a.now_ms).map_err(err)?;
+            self.by_time.insert((a.now_ms, key), ()).map_err(err)?;
         }
-        self.seen.insert(key, a.now_ms).map_err(err)?;
-        self.by_time.insert((a.now_ms, key), ()).map_err(err)?;
         let seq = self.meta.get("next").map_err(err)?.map(|v| v.value()).unwrap_or(0);
         self.meta.insert("next", seq + 1).map_err(err)?;
         if a.keep {
@@ -380,7 +388,7 @@ mod tests {
         capacity: u64,
     ) -> Admission {
         let a = Admit {
-            key: key.to_vec(),
+            key: Some(key.to_vec()),
             id: None,
             body: Bytes::copy_from_slice(body),
             keep,
@@ -400,6 +408,24 @@ mod tests {
         // Past the window the same key is new again (and the old key was pruned).
         assert_eq!(admit(&j, b"k", b"{}", true, 1_600, 500, 10), Admission::Stored(2));
         assert_eq!(j.pending_count().unwrap(), 3);
+    }
+
+    #[test]
+    fn deliveries_without_a_key_are_never_duplicates() {
+        let j = RedbJournal::in_memory().unwrap();
+        let a = |now_ms| Admit {
+            key: None,
+            id: None,
+            body: Bytes::from_static(b"{}"),
+            keep: true,
+            now_ms,
+            window_ms: 500,
+            capacity: 2,
+        };
+        assert_eq!(j.admit(a(1_000)).unwrap(), Admission::Stored(0));
+        assert_eq!(j.admit(a(1_001)).unwrap(), Admission::Stored(1));
+        assert_eq!(j.admit(a(1_002)).unwrap(), Admission::Full);
+        assert_eq!(j.pending_count().unwrap(), 2);
     }
 
     #[test]
@@ -423,7 +449,7 @@ mod tests {
         let j = RedbJournal::in_memory().unwrap();
         let a = |key: &[u8], id: Option<&str>| {
             Write::Admit(Admit {
-                key: key.to_vec(),
+                key: Some(key.to_vec()),
                 id: id.map(str::to_owned),
                 body: Bytes::copy_from_slice(key),
                 keep: true,

@@ -3,12 +3,27 @@
 //! A [`Receiver`] answers the provider's POSTs on axum. For each delivery, in this order: the
 //! body is read up to a limit (413 past it), the [`Verifier`] checks it over the raw bytes (401,
 //! the handler is never called), the body must be JSON (400 with the parser's message), and
-//! the [`Journal`] decides whether it is a duplicate (by the provider's delivery id, else by
-//! the SHA-256 digest of the body, within a window; a duplicate is acknowledged and not handled
-//! again). Then, by [`Mode`]:
+//! duplicates are found by the rule of the delivery's key:
+//!
+//! - a delivery that carries the provider's id (Standard Webhooks `webhook-id`) is a duplicate
+//!   when that id was seen within a window (24 hours by default): it is acknowledged and not
+//!   handled again;
+//! - a delivery known only by its body (providers that send no id, such as Mews) is never
+//!   dropped as a duplicate: an identical body can be a later change to the same entity (Mews
+//!   sends `{Discriminator, Value: {Id}}` for every change to one reservation). It is only
+//!   *coalesced* with an identical delivery that is still waiting in the journal, not yet
+//!   started, whose handling will start after it arrived. Once handling has started, an
+//!   identical body is a new delivery.
+//!
+//! The invariant, for thin events whose handler fetches the entity: every acknowledged
+//! delivery is followed by a handling that starts after it arrived.
+//!
+//! Everything after the body is read runs on a task of its own, so the provider hanging up
+//! (Mews gives up after 5 seconds) never cuts a handler or a journal write short. Then, by
+//! [`Mode`]:
 //!
 //! - *inline*: the generated [`Dispatch`] runs before the answer; if a handler fails the
-//!   answer is 500 and the delivery is forgotten, so the provider's retry is handled;
+//!   answer is 500 and the delivery's key is forgotten, so the provider's retry is handled;
 //! - *journaled*: the raw body is committed durably to the journal before the 202; workers
 //!   hand it to the [`Dispatch`], retrying with exponential backoff, and remove it once handled.
 //!   Deliveries left in the journal (a crash, a shutdown) are replayed on start. A full journal
@@ -20,8 +35,8 @@
 //! inline receiver without a journal finds duplicates in memory ([`Builder::inline`]).
 //!
 //! Each delivery runs in a `tracing` span (`webhook_delivery`), each event in one made by
-//! [`event_span`]; [`Receiver::counters`] tells accepted, duplicate, rejected (by reason),
-//! handled, failed, malformed, unknown and pending.
+//! [`event_span`]; [`Receiver::counters`] tells accepted, duplicate, coalesced, rejected (by
+//! reason), handled, failed, malformed, unknown and pending.
 
 mod api;
 mod journal;
@@ -242,8 +257,12 @@ impl Default for JournalOptions {
 pub struct Counters {
     /// Deliveries accepted (verified, JSON, not duplicates).
     pub accepted: u64,
-    /// Deliveries acknowledged as duplicates and not handled again.
+    /// Deliveries acknowledged as duplicates (the provider's id seen within the window) and not
+    /// handled again.
     pub duplicate: u64,
+    /// Deliveries without a provider id acknowledged because an identical one waits in the
+    /// journal, not yet started: that one's handling starts after this one arrived.
+    pub coalesced: u64,
     /// Deliveries refused, by reason (`missing credential`, `invalid credential`,
     /// `stale timestamp`, `too large`, `malformed JSON`, `journal full`, `journal error`).
     pub rejected: BTreeMap<&'static str, u64>,
@@ -269,6 +288,7 @@ pub struct Counters {
 struct Stats {
     accepted: AtomicU64,
     duplicate: AtomicU64,
+    coalesced: AtomicU64,
     rejected: Mutex<BTreeMap<&'static str, u64>>,
     handled: AtomicU64,
     failed: AtomicU64,
@@ -352,7 +372,8 @@ impl<D: Dispatch> Builder<D> {
         self
     }
 
-    /// How long a delivery's key is remembered to find duplicates (default 24 hours).
+    /// How long the provider's id of a delivery is remembered to find duplicates (default 24
+    /// hours). Deliveries without one are never dropped as duplicates.
     pub fn dedupe_window(mut self, window: Duration) -> Self {
         self.window = window;
         self
@@ -387,6 +408,7 @@ impl<D: Dispatch> Builder<D> {
             dispatch: self.dispatch,
             verifier: self.verifier,
             store,
+            waiting: Mutex::default(),
             window: self.window,
             mode: self.mode,
             stats: Arc::default(),
@@ -398,6 +420,13 @@ impl<D: Dispatch> Builder<D> {
         if let (Mode::Journaled(options), Store::Journal(committer)) = (&shared.mode, &shared.store) {
             let pending = committer.journal.pending().map_err(StartError::Journal)?;
             shared.stats.pending.store(pending.len() as u64, Ordering::Relaxed);
+            {
+                // Nothing replayed has started in this process: each may take identical bodies.
+                let mut waiting = shared.waiting.lock().unwrap_or_else(|e| e.into_inner());
+                for entry in pending.iter().filter(|e| e.id.is_none()) {
+                    waiting.entry(digest(&entry.body)).or_insert(entry.seq);
+                }
+            }
             for entry in pending {
                 let _ = shared.queue.send(Job { seq: entry.seq, attempt: 1, delivery: None });
             }
@@ -525,6 +554,9 @@ struct Shared<D> {
     dispatch: D,
     verifier: Verifier,
     store: Store,
+    /// Journaled deliveries without a provider id that wait, not yet started: digest → sequence
+    /// number. An identical body arriving meanwhile is coalesced with them.
+    waiting: Mutex<std::collections::HashMap<String, u64>>,
     window: Duration,
     mode: Mode,
     stats: Arc<Stats>,
@@ -557,8 +589,6 @@ pub fn digest(body: &[u8]) -> String {
     hex_digest(&Sha256::digest(body).into())
 }
 
-/// The key of a delivery in the in-memory window ([`MemoryKey`]): the body's SHA-256
-/// (`sha256`, computed once per delivery) when the provider sends no id.
 /// Lowercase hex of a SHA-256, written into place (`hex::encode` goes through one `char` at a time).
 fn hex_digest(sha256: &[u8; 32]) -> String {
     let mut text = [0u8; 64];
@@ -567,11 +597,9 @@ fn hex_digest(sha256: &[u8; 32]) -> String {
     std::str::from_utf8(&text).map(str::to_owned).unwrap_or_default()
 }
 
-fn memory_key(id: &DeliveryId, sha256: &[u8; 32]) -> MemoryKey {
-    match id {
-        DeliveryId::Digest(_) => *sha256,
-        DeliveryId::Provider(id) => Sha256::new().chain_update(b"id:").chain_update(id.as_bytes()).finalize().into(),
-    }
+/// The key of a provider's delivery id in the in-memory window ([`MemoryKey`]).
+fn memory_key(id: &str) -> MemoryKey {
+    Sha256::new().chain_update(b"id:").chain_update(id.as_bytes()).finalize().into()
 }
 
 fn answer(status: StatusCode, message: &'static str) -> Response {
@@ -606,6 +634,7 @@ impl<D: Dispatch> Receiver<D> {
         Counters {
             accepted: s.accepted.load(Ordering::Relaxed),
             duplicate: s.duplicate.load(Ordering::Relaxed),
+            coalesced: s.coalesced.load(Ordering::Relaxed),
             rejected: s.rejected.lock().map(|m| m.clone()).unwrap_or_default(),
             handled: s.handled.load(Ordering::Relaxed),
             failed: s.failed.load(Ordering::Relaxed),
@@ -678,99 +707,135 @@ async fn receive<D: Dispatch>(State(shared): State<Arc<Shared<D>>>, request: axu
             return answer_text(status, e.body_text());
         }
     };
+    // From here on nothing depends on the provider's connection: if it hangs up, the task
+    // still admits, journals and handles the delivery it sent.
     let sha256: [u8; 32] = Sha256::digest(&body).into();
     let digest = hex_digest(&sha256);
     let span = tracing::info_span!("webhook_delivery", digest = %digest, bytes = body.len());
-    async move {
-        let id = match shared.verifier.verify(uri.query(), &headers, &body, SystemTime::now()) {
-            Ok(Some(id)) => DeliveryId::Provider(id),
-            Ok(None) => DeliveryId::Digest(digest.clone()),
-            Err(rejection) => {
-                shared.stats.reject(rejection.name());
-                tracing::warn!(reason = rejection.name(), "delivery refused");
-                return answer(StatusCode::UNAUTHORIZED, rejection.name());
-            }
-        };
-        let delivery = Delivery { body, digest, id, attempt: 1 };
-        // The one parse of the body: the JSON check before admission, and what the dispatch
-        // reads (inline).
-        let parsed = match Body::parse(&delivery.body) {
-            Ok(parsed) => parsed,
-            Err(e) => {
-                shared.stats.reject("malformed JSON");
-                return answer_text(StatusCode::BAD_REQUEST, format!("the body is not JSON: {e}"));
-            }
-        };
-        let id = &delivery.id;
-        let (keep, capacity, retry_after) = match &shared.mode {
-            Mode::Inline => (false, u64::MAX, 0),
-            Mode::Journaled(o) => (true, o.capacity, o.retry_after),
-        };
-        let window = shared.window.as_millis() as u64;
-        let admitted = match &shared.store {
-            Store::Memory(memory) => {
-                let key = memory_key(id, &sha256);
-                Ok(if memory.admit(&key, now_ms(), window) { Admission::Stored(0) } else { Admission::Duplicate })
-            }
-            Store::Journal(committer) => {
-                let provider = match id {
-                    DeliveryId::Provider(id) => Some(id.clone()),
-                    DeliveryId::Digest(_) => None,
-                };
-                let admit =
-                    Admit { key: id.key(), id: provider, body: delivery.body.clone(), keep, now_ms: now_ms(), window_ms: window, capacity };
-                committer.write(Write::Admit(admit), &shared.stats).await.and_then(|done| {
-                    done.ok_or_else(|| JournalError("an admission without its result".into()))
-                })
-            }
-        };
-        let seq = match admitted {
-            Ok(Admission::Stored(seq)) => seq,
-            Ok(Admission::Duplicate) => {
-                shared.stats.duplicate.fetch_add(1, Ordering::Relaxed);
-                tracing::info!("duplicate delivery acknowledged");
-                return answer(StatusCode::OK, "duplicate");
-            }
-            Ok(Admission::Full) => {
-                shared.stats.reject("journal full");
-                let mut response = answer(StatusCode::SERVICE_UNAVAILABLE, "journal full");
-                response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
-                return response;
-            }
-            Err(e) => {
-                shared.stats.reject("journal error");
-                tracing::error!(error = %e, "journal write failed");
-                return answer(StatusCode::SERVICE_UNAVAILABLE, "journal unavailable");
-            }
-        };
-        shared.stats.accepted.fetch_add(1, Ordering::Relaxed);
-        match shared.mode {
-            Mode::Journaled(_) => {
-                drop(parsed);
-                shared.stats.pending.fetch_add(1, Ordering::Relaxed);
-                let _ = shared.queue.send(Job { seq, attempt: 1, delivery: Some(delivery) });
-                answer(StatusCode::ACCEPTED, "accepted")
-            }
-            Mode::Inline => {
-                let outcomes = shared.dispatch.dispatch(&delivery, &parsed).await;
-                if shared.stats.record(&outcomes) {
-                    // No body: the status says it all, and the provider reads nothing more.
-                    return StatusCode::OK.into_response();
-                }
-                match &shared.store {
-                    Store::Memory(memory) => memory.forget(&memory_key(&delivery.id, &sha256)),
-                    Store::Journal(committer) => {
-                        if let Err(e) = committer.write(Write::Forget(delivery.id.key()), &shared.stats).await {
-                            tracing::error!(error = %e, "could not forget a failed delivery; its resend counts as a duplicate");
-                        }
-                    }
-                }
-                answer(StatusCode::INTERNAL_SERVER_ERROR, "a handler failed; send again")
-            }
+    let task = tokio::spawn(deliver(shared, uri, headers, body, digest).instrument(span));
+    task.await.unwrap_or_else(|_| answer(StatusCode::INTERNAL_SERVER_ERROR, "the delivery's task failed; send again"))
+}
+
+/// Verifies, admits and (inline) handles one delivery, on a task of its own.
+async fn deliver<D: Dispatch>(
+    shared: Arc<Shared<D>>,
+    uri: axum::http::Uri,
+    headers: axum::http::HeaderMap,
+    body: Bytes,
+    digest: String,
+) -> Response {
+    let id = match shared.verifier.verify(uri.query(), &headers, &body, SystemTime::now()) {
+        Ok(Some(id)) => DeliveryId::Provider(id),
+        Ok(None) => DeliveryId::Digest(digest.clone()),
+        Err(rejection) => {
+            shared.stats.reject(rejection.name());
+            tracing::warn!(reason = rejection.name(), "delivery refused");
+            return answer(StatusCode::UNAUTHORIZED, rejection.name());
+        }
+    };
+    let delivery = Delivery { body, digest, id, attempt: 1 };
+    // The one parse of the body: the JSON check before admission, and what the dispatch
+    // reads (inline).
+    let parsed = match Body::parse(&delivery.body) {
+        Ok(parsed) => parsed,
+        Err(e) => {
+            shared.stats.reject("malformed JSON");
+            return answer_text(StatusCode::BAD_REQUEST, format!("the body is not JSON: {e}"));
+        }
+    };
+    let (keep, capacity, retry_after) = match &shared.mode {
+        Mode::Inline => (false, u64::MAX, 0),
+        Mode::Journaled(o) => (true, o.capacity, o.retry_after),
+    };
+    let provider = match &delivery.id {
+        DeliveryId::Provider(id) => Some(id.as_str()),
+        DeliveryId::Digest(_) => None,
+    };
+    if keep && provider.is_none() {
+        let waiting = shared.waiting.lock().unwrap_or_else(|e| e.into_inner());
+        if waiting.contains_key(&delivery.digest) {
+            drop(waiting);
+            shared.stats.coalesced.fetch_add(1, Ordering::Relaxed);
+            tracing::info!("coalesced with an identical delivery not yet started");
+            return answer(StatusCode::ACCEPTED, "coalesced");
         }
     }
-    .instrument(span)
-    .await
+    let window = shared.window.as_millis() as u64;
+    let admitted = match (&shared.store, provider) {
+        // Inline, a delivery without the provider's id is never a duplicate: nothing to record.
+        (_, None) if !keep => Ok(Admission::Stored(0)),
+        (Store::Memory(memory), Some(id)) => Ok(if memory.admit(&memory_key(id), now_ms(), window) {
+            Admission::Stored(0)
+        } else {
+            Admission::Duplicate
+        }),
+        (Store::Memory(_), None) => Ok(Admission::Stored(0)),
+        (Store::Journal(committer), provider) => {
+            let admit = Admit {
+                key: provider.map(|_| delivery.id.key()),
+                id: provider.map(str::to_owned),
+                body: delivery.body.clone(),
+                keep,
+                now_ms: now_ms(),
+                window_ms: window,
+                capacity,
+            };
+            committer
+                .write(Write::Admit(admit), &shared.stats)
+                .await
+                .and_then(|done| done.ok_or_else(|| JournalError("an admission without its result".into())))
+        }
+    };
+    let seq = match admitted {
+        Ok(Admission::Stored(seq)) => seq,
+        Ok(Admission::Duplicate) => {
+            shared.stats.duplicate.fetch_add(1, Ordering::Relaxed);
+            tracing::info!("duplicate delivery acknowledged");
+            return answer(StatusCode::OK, "duplicate");
+        }
+        Ok(Admission::Full) => {
+            shared.stats.reject("journal full");
+            let mut response = answer(StatusCode::SERVICE_UNAVAILABLE, "journal full");
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+            return response;
+        }
+        Err(e) => {
+            shared.stats.reject("journal error");
+            tracing::error!(error = %e, "journal write failed");
+            return answer(StatusCode::SERVICE_UNAVAILABLE, "journal unavailable");
+        }
+    };
+    shared.stats.accepted.fetch_add(1, Ordering::Relaxed);
+    match shared.mode {
+        Mode::Journaled(_) => {
+            drop(parsed);
+            shared.stats.pending.fetch_add(1, Ordering::Relaxed);
+            if provider.is_none() {
+                let mut waiting = shared.waiting.lock().unwrap_or_else(|e| e.into_inner());
+                waiting.entry(delivery.digest.clone()).or_insert(seq);
+            }
+            let _ = shared.queue.send(Job { seq, attempt: 1, delivery: Some(delivery) });
+            answer(StatusCode::ACCEPTED, "accepted")
+        }
+        Mode::Inline => {
+            let outcomes = shared.dispatch.dispatch(&delivery, &parsed).await;
+            if shared.stats.record(&outcomes) {
+                // No body: the status says it all, and the provider reads nothing more.
+                return StatusCode::OK.into_response();
+            }
+            // The provider's retry of a failed delivery must be handled: forget its id.
+            match (&shared.store, provider) {
+                (Store::Memory(memory), Some(id)) => memory.forget(&memory_key(id)),
+                (Store::Journal(committer), Some(_)) => {
+                    if let Err(e) = committer.write(Write::Forget(delivery.id.key()), &shared.stats).await {
+                        tracing::error!(error = %e, "could not forget a failed delivery; its resend counts as a duplicate");
+                    }
+                }
+                (_, None) => {}
+            }
+            answer(StatusCode::INTERNAL_SERVER_ERROR, "a handler failed; send again")
+        }
+    }
 }
 
 async fn work<D: Dispatch>(shared: Arc<Shared<D>>, rx: Arc<tokio::sync::Mutex<mpsc::UnboundedReceiver<Job>>>) {
@@ -799,7 +864,11 @@ async fn work<D: Dispatch>(shared: Arc<Shared<D>>, rx: Arc<tokio::sync::Mutex<mp
                         };
                         Delivery { body: Bytes::from(entry.body), digest, id, attempt: job.attempt }
                     }
-                    Ok(Ok(None)) => continue,
+                    Ok(Ok(None)) => {
+                        // Gone (handled already): it must not take identical bodies any more.
+                        shared.waiting.lock().unwrap_or_else(|e| e.into_inner()).retain(|_, s| *s != seq);
+                        continue;
+                    }
                     Ok(Err(e)) => {
                         tracing::error!(error = %e, seq, "journal read failed");
                         retry_later(&shared, options, job);
@@ -810,6 +879,13 @@ async fn work<D: Dispatch>(shared: Arc<Shared<D>>, rx: Arc<tokio::sync::Mutex<mp
             }
         };
         let delivery = Delivery { attempt: job.attempt, ..delivery };
+        if matches!(delivery.id, DeliveryId::Digest(_)) {
+            // Handling starts now: an identical body arriving from here on is a new delivery.
+            let mut waiting = shared.waiting.lock().unwrap_or_else(|e| e.into_inner());
+            if waiting.get(&delivery.digest) == Some(&seq) {
+                waiting.remove(&delivery.digest);
+            }
+        }
         let span = tracing::info_span!("webhook_delivery", digest = %delivery.digest, seq, attempt = job.attempt);
         let parsed = match Body::parse(&delivery.body) {
             Ok(parsed) => parsed,
