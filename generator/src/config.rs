@@ -120,6 +120,9 @@ pub struct ReceiverExample {
     /// When set, the example is a WebSocket pusher instead: it serves this channel's endpoint
     /// on `--addr` and pushes each line of standard input to every connected client.
     pub channel: Option<String>,
+    /// When true, the example is the operator's view of a receiver's journal instead:
+    /// `--journal DIR list | requeue SEQ | purge SEQ` (`triad_runtime::server::journal_tool`).
+    pub journal: bool,
 }
 
 /// A runnable example: a command-line program that calls one operation (streaming every item
@@ -645,11 +648,15 @@ impl Reader<'_> {
                 self.error(settings, &p, format!("example name `{name}` {problem}"), CRATE_NAME);
             }
             let mut example = ReceiverExample { name: name.to_owned(), ..ReceiverExample::default() };
-            for (k, v) in self.map(settings, &p, &["description", "id", "channel"]) {
+            for (k, v) in self.map(settings, &p, &["description", "id", "channel", "journal"]) {
                 let pp = format!("{p}/{k}");
                 match k {
                     "description" => example.description = Some(self.string(v, &pp)),
                     "channel" => example.channel = Some(self.string(v, &pp)),
+                    "journal" => match v.as_bool() {
+                        Some(b) => example.journal = b,
+                        None => self.error(v, &pp, format!("found {}", v.kind_name()), "true or false"),
+                    },
                     _ => example.id = self.strings(v, &pp),
                 }
             }

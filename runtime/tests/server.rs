@@ -9,7 +9,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde_json::{Value, json};
 use triad_runtime::server::{
     Admission, Admit, Body, Delivery, DeliveryId, Dispatch, Entry, HandlerError, Journal, JournalError, JournalOptions,
-    Outcome, Receiver, RedbJournal, Verifier, Write, sign_hmac_sha256, sign_standard_webhooks,
+    Outcome, Receiver, RedbJournal, Verifier, Write, run_event, sign_hmac_sha256, sign_standard_webhooks,
 };
 
 /// Events are `{"events": [{"kind": K, "id": I}]}`; kind `fail` fails its first `fails`
@@ -37,21 +37,26 @@ impl Dispatch for Recorder {
         let first = value["events"][0]["id"].as_str().unwrap_or_default().to_owned();
         self.started.lock().unwrap().push((first, std::time::Instant::now()));
         let mut out = Vec::new();
-        for event in value["events"].as_array().cloned().unwrap_or_default() {
+        // Through `run_event`, as generated dispatchers do: an event handled by an earlier
+        // attempt is not run again.
+        for (index, event) in value["events"].as_array().cloned().unwrap_or_default().into_iter().enumerate() {
             let (Some(kind), Some(id)) = (event["kind"].as_str(), event["id"].as_str()) else {
-                out.push(Outcome::Malformed);
+                out.push(run_event(delivery, "malformed", index, Outcome::Malformed, async { Ok(()) }).await);
                 continue;
             };
-            if kind == "fail" && self.fails.load(Ordering::SeqCst) > 0 {
-                self.fails.fetch_sub(1, Ordering::SeqCst);
-                out.push(Outcome::Failed(HandlerError("not now".into())));
-                continue;
-            }
-            if kind == "slow" {
-                tokio::time::sleep(Duration::from_millis(300)).await;
-            }
-            self.handled.lock().unwrap().push((kind.to_owned(), id.to_owned()));
-            out.push(if kind == "other" { Outcome::Unknown } else { Outcome::Handled });
+            let ok = if kind == "other" { Outcome::Unknown } else { Outcome::Handled };
+            let handler = async move {
+                if kind == "fail" && self.fails.load(Ordering::SeqCst) > 0 {
+                    self.fails.fetch_sub(1, Ordering::SeqCst);
+                    return Err(HandlerError("not now".into()));
+                }
+                if kind == "slow" {
+                    tokio::time::sleep(Duration::from_millis(300)).await;
+                }
+                self.handled.lock().unwrap().push((kind.to_owned(), id.to_owned()));
+                Ok(())
+            };
+            out.push(run_event(delivery, kind, index, ok, handler).await);
         }
         out
     }
@@ -578,4 +583,37 @@ fn the_digest_is_lowercase_hex_sha256() {
         triad_runtime::server::digest(b"abc"),
         "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn journaled_retries_run_only_the_events_that_failed() {
+    let dir = tempfile::tempdir().unwrap();
+    let fast = JournalOptions { workers: 1, backoff: Duration::from_millis(20), ..JournalOptions::default() };
+    let r = start(journaled(dir.path(), fast.clone())).await;
+    r.recorder().fails.store(1, Ordering::SeqCst);
+    assert_eq!(post(&r.url, body(&[("a", "1"), ("fail", "2"), ("b", "3")]), &[]).await.0, 202);
+    until("the retry", || r.receiver.counters().pending == 0).await;
+    assert_eq!(r.recorder().handled(), pairs(&[("a", "1"), ("b", "3"), ("fail", "2")]));
+    let c = r.receiver.counters();
+    assert_eq!((c.handled, c.failed), (3, 1));
+    r.shutdown().await;
+
+    // Given up after one attempt, requeued by an operator, handled after a restart: still only
+    // the event that failed runs again.
+    let once = JournalOptions { max_attempts: 1, ..fast.clone() };
+    let r = start(journaled(dir.path(), once)).await;
+    r.recorder().fails.store(1, Ordering::SeqCst);
+    assert_eq!(post(&r.url, body(&[("a", "4"), ("fail", "5"), ("b", "6")]), &[]).await.0, 202);
+    until("the give-up", || r.receiver.counters().given_up == 1).await;
+    assert_eq!(r.recorder().handled(), pairs(&[("a", "4"), ("b", "6")]));
+    drop(r.shutdown().await);
+    let journal = RedbJournal::open(dir.path()).unwrap();
+    let failed = journal.failed().unwrap();
+    assert_eq!(failed.iter().map(|e| e.done.clone()).collect::<Vec<_>>(), vec![vec![0, 2]]);
+    assert!(journal.requeue(failed[0].seq).unwrap());
+    drop(journal);
+    let r = start(journaled(dir.path(), fast)).await;
+    until("the requeued delivery", || r.receiver.counters().pending == 0 && !r.recorder().handled().is_empty()).await;
+    assert_eq!(r.recorder().handled(), pairs(&[("fail", "5")]));
+    r.shutdown().await;
 }

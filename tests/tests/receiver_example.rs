@@ -13,6 +13,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 const EXAMPLE: &str = env!("CARGO_BIN_EXE_mews-receiver-example");
+const JOURNAL: &str = env!("CARGO_BIN_EXE_mews-journal-example");
 const TOKEN: &str = "s3cret";
 
 struct Example {
@@ -136,6 +137,78 @@ async fn the_same_bytes_after_handling_are_handled_again() {
         example.child.kill().unwrap();
         example.child.wait().unwrap();
     }
+}
+
+/// The `journal` example against a journal holding deliveries given up on: list them, purge
+/// one, requeue the other, which the `receiver` example then handles on its next start.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn journal_lists_requeues_and_purges_what_was_given_up() {
+    use triad_runtime::server::{Admit, Journal, RedbJournal, Write};
+    let dir = tempfile::tempdir().unwrap();
+    let journal = dir.path().join("journal");
+    let (kept, dropped) = (batch(41), batch(42));
+    {
+        let j = RedbJournal::open(&journal).unwrap();
+        for body in [&kept, &dropped] {
+            let admit = Admit {
+                key: None,
+                id: None,
+                body: body.clone().into(),
+                keep: true,
+                now_ms: 0,
+                window_ms: 0,
+                capacity: 10,
+            };
+            j.admit(admit).unwrap();
+        }
+        j.commit(&[Write::GiveUp(0), Write::GiveUp(1)]).unwrap();
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!((mode(&journal), mode(&journal.join("journal.redb"))), (0o700, 0o600));
+    }
+    let run = |args: &[&str]| {
+        let output = Command::new(JOURNAL).arg("--journal").arg(&journal).args(args).output().unwrap();
+        (
+            output.status.code(),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    };
+    let (code, out, _) = run(&["list"]);
+    assert_eq!(code, Some(0));
+    let listed: Vec<Value> = out.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(listed.len(), 3, "{out}");
+    assert_eq!(listed[0], json!({"seq": 0, "id": null, "digest": digest(&kept), "bytes": kept.len(), "done": []}));
+    assert_eq!(listed[2], json!({"pending": 0, "failed": 2}));
+    assert_eq!(run(&["purge", "1"]).1, "purged 1\n");
+    let (code, _, err) = run(&["purge", "1"]);
+    assert_eq!(code, Some(1));
+    assert!(err.contains("no failed delivery 1"), "{err}");
+    assert_eq!(run(&["requeue", "0"]).1, "requeued 0\n");
+    assert_eq!(run(&["frobnicate"]).0, Some(2));
+    // The receiver handles the requeued delivery on its next start; the journal tool is then
+    // told the journal is in use.
+    let handled = dir.path().join("handled.jsonl");
+    let mut example = spawn(&["--journal", journal.to_str().unwrap(), "--handled", handled.to_str().unwrap()]);
+    for _ in 0..600 {
+        if !lines(&handled).is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let got = lines(&handled);
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(got[0]["delivery"], json!(digest(&kept)));
+    let (code, _, err) = run(&["list"]);
+    assert_eq!(code, Some(1));
+    assert!(err.contains("in use"), "{err}");
+    example.child.kill().unwrap();
+    example.child.wait().unwrap();
+    let (_, out, _) = run(&["list"]);
+    assert_eq!(out, "{\"failed\":0,\"pending\":0}\n");
 }
 
 #[test]

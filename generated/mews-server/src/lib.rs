@@ -228,6 +228,7 @@ impl<W: Webhooks> Dispatcher<W> {
         match rt::decode_raw::<types::WebhookEvent>(raw) {
             Ok(types::WebhookEvent::ServiceOrderUpdated(event)) => {
                 rt::run_event(
+                        delivery,
                         "ServiceOrderUpdated",
                         index,
                         rt::Outcome::Handled,
@@ -237,6 +238,7 @@ impl<W: Webhooks> Dispatcher<W> {
             }
             Ok(types::WebhookEvent::ResourceUpdated(event)) => {
                 rt::run_event(
+                        delivery,
                         "ResourceUpdated",
                         index,
                         rt::Outcome::Handled,
@@ -246,6 +248,7 @@ impl<W: Webhooks> Dispatcher<W> {
             }
             Ok(types::WebhookEvent::MessageAdded(event)) => {
                 rt::run_event(
+                        delivery,
                         "MessageAdded",
                         index,
                         rt::Outcome::Handled,
@@ -255,6 +258,7 @@ impl<W: Webhooks> Dispatcher<W> {
             }
             Ok(types::WebhookEvent::ResourceBlockUpdated(event)) => {
                 rt::run_event(
+                        delivery,
                         "ResourceBlockUpdated",
                         index,
                         rt::Outcome::Handled,
@@ -264,6 +268,7 @@ impl<W: Webhooks> Dispatcher<W> {
             }
             Ok(types::WebhookEvent::CustomerAdded(event)) => {
                 rt::run_event(
+                        delivery,
                         "CustomerAdded",
                         index,
                         rt::Outcome::Handled,
@@ -273,6 +278,7 @@ impl<W: Webhooks> Dispatcher<W> {
             }
             Ok(types::WebhookEvent::CustomerUpdated(event)) => {
                 rt::run_event(
+                        delivery,
                         "CustomerUpdated",
                         index,
                         rt::Outcome::Handled,
@@ -282,6 +288,7 @@ impl<W: Webhooks> Dispatcher<W> {
             }
             Ok(types::WebhookEvent::PaymentUpdated(event)) => {
                 rt::run_event(
+                        delivery,
                         "PaymentUpdated",
                         index,
                         rt::Outcome::Handled,
@@ -307,6 +314,7 @@ impl<W: Webhooks> Dispatcher<W> {
         match rt::decode_raw::<types::IntegrationWebhookMessage>(raw) {
             Ok(types::IntegrationWebhookMessage::IntegrationCreated(event)) => {
                 rt::run_event(
+                        delivery,
                         "IntegrationCreated",
                         index,
                         rt::Outcome::Handled,
@@ -316,6 +324,7 @@ impl<W: Webhooks> Dispatcher<W> {
             }
             Ok(types::IntegrationWebhookMessage::IntegrationEnabled(event)) => {
                 rt::run_event(
+                        delivery,
                         "IntegrationEnabled",
                         index,
                         rt::Outcome::Handled,
@@ -325,6 +334,7 @@ impl<W: Webhooks> Dispatcher<W> {
             }
             Ok(types::IntegrationWebhookMessage::IntegrationDisabled(event)) => {
                 rt::run_event(
+                        delivery,
                         "IntegrationDisabled",
                         index,
                         rt::Outcome::Handled,
@@ -334,6 +344,7 @@ impl<W: Webhooks> Dispatcher<W> {
             }
             Ok(types::IntegrationWebhookMessage::IntegrationCanceled(event)) => {
                 rt::run_event(
+                        delivery,
                         "IntegrationCanceled",
                         index,
                         rt::Outcome::Handled,
@@ -343,6 +354,7 @@ impl<W: Webhooks> Dispatcher<W> {
             }
             Ok(types::IntegrationWebhookMessage::IntegrationReinstated(event)) => {
                 rt::run_event(
+                        delivery,
                         "IntegrationReinstated",
                         index,
                         rt::Outcome::Handled,
@@ -352,6 +364,7 @@ impl<W: Webhooks> Dispatcher<W> {
             }
             Ok(types::IntegrationWebhookMessage::IntegrationDeleted(event)) => {
                 rt::run_event(
+                        delivery,
                         "IntegrationDeleted",
                         index,
                         rt::Outcome::Handled,
@@ -361,6 +374,7 @@ impl<W: Webhooks> Dispatcher<W> {
             }
             Ok(types::IntegrationWebhookMessage::IntegrationApiKeyCreated(event)) => {
                 rt::run_event(
+                        delivery,
                         "IntegrationApiKeyCreated",
                         index,
                         rt::Outcome::Handled,
@@ -385,6 +399,7 @@ impl<W: Webhooks> Dispatcher<W> {
         delivery: &rt::Delivery,
     ) -> rt::Outcome {
         rt::run_event(
+                delivery,
                 "malformed",
                 index,
                 rt::Outcome::Malformed,
@@ -399,6 +414,7 @@ impl<W: Webhooks> Dispatcher<W> {
         delivery: &rt::Delivery,
     ) -> rt::Outcome {
         rt::run_event(
+                delivery,
                 "unknown",
                 index,
                 rt::Outcome::Unknown,

@@ -204,6 +204,7 @@ pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &
             Some(channel) => {
                 super::ws::push_example(api, config, &example.name, example.description.as_deref(), channel)?
             }
+            None if example.journal => journal_example(config, example),
             None => receiver_example(config, example, &methods),
         };
         files.insert(format!("{prefix}/examples/{}.rs", example.name), render_rust(code, provenance)?);
@@ -480,7 +481,7 @@ fn library(
                 whole_tries.extend(quote! {
                     match rt::decode_raw::<#ty>(body) {
                         Ok(event) => {
-                            out.push(rt::run_event(#kind, 0, rt::Outcome::Handled, self.0.#name(event, delivery)).await);
+                            out.push(rt::run_event(delivery, #kind, 0, rt::Outcome::Handled, self.0.#name(event, delivery)).await);
                             return out;
                         }
                         Err(error) => whole_error = Some(error.to_string()),
@@ -529,10 +530,10 @@ fn library(
         impl<W: Webhooks> Dispatcher<W> {
             #helpers
             async fn malformed(&self, index: usize, raw: rt::serde_json::Value, error: String, delivery: &rt::Delivery) -> rt::Outcome {
-                rt::run_event("malformed", index, rt::Outcome::Malformed, self.0.malformed(raw, error, delivery)).await
+                rt::run_event(delivery, "malformed", index, rt::Outcome::Malformed, self.0.malformed(raw, error, delivery)).await
             }
             async fn unknown(&self, index: usize, raw: rt::serde_json::Value, delivery: &rt::Delivery) -> rt::Outcome {
-                rt::run_event("unknown", index, rt::Outcome::Unknown, self.0.unknown(raw, delivery)).await
+                rt::run_event(delivery, "unknown", index, rt::Outcome::Unknown, self.0.unknown(raw, delivery)).await
             }
         }
 
@@ -637,10 +638,10 @@ fn union_helper(
         let batch = batched.then(|| quote!(batch,));
         arms.extend(match payload {
             Some(_) => quote! {
-                Ok(#ty::#variant(event)) => rt::run_event(#kind, index, rt::Outcome::Handled, self.0.#name(#batch event, delivery)).await,
+                Ok(#ty::#variant(event)) => rt::run_event(delivery, #kind, index, rt::Outcome::Handled, self.0.#name(#batch event, delivery)).await,
             },
             None => quote! {
-                Ok(#ty::#variant) => rt::run_event(#kind, index, rt::Outcome::Handled, self.0.#name(#batch delivery)).await,
+                Ok(#ty::#variant) => rt::run_event(delivery, #kind, index, rt::Outcome::Handled, self.0.#name(#batch delivery)).await,
             },
         });
     }
@@ -663,6 +664,27 @@ fn union_helper(
 }
 
 /// A receiver program: serves the crate's receiver and writes a JSON line per handled event.
+/// The operator's view of a receiver's journal: the runtime's `journal_tool` on the command
+/// line (`--journal DIR list | requeue SEQ | purge SEQ`).
+fn journal_example(config: &Config, example: &ReceiverExample) -> TokenStream {
+    let krate = crate_ident(&config.server.krate.name);
+    let name = example.name.as_str();
+    let description = match example.description.as_deref().map(docs::inline) {
+        Some(text) => quote!(Some(#text)),
+        None => quote!(None),
+    };
+    let doc = format!(
+        " Lists, requeues and purges the deliveries a receiver gave up on: `cargo run --example {name} -- \
+         --journal DIR list | requeue SEQ | purge SEQ` (stop the receiver first)."
+    );
+    quote! {
+        #![doc = #doc]
+        fn main() -> std::process::ExitCode {
+            #krate::runtime::journal_tool(#name, #description, std::env::args().skip(1).collect())
+        }
+    }
+}
+
 fn receiver_example(config: &Config, example: &ReceiverExample, methods: &[Method]) -> TokenStream {
     let krate = crate_ident(&config.server.krate.name);
     // `--token` carries the secret of whichever verification the config names.

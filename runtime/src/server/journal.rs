@@ -27,6 +27,9 @@ const SEEN: TableDefinition<&[u8], u64> = TableDefinition::new("seen");
 const SEEN_BY_TIME: TableDefinition<(u64, &[u8]), ()> = TableDefinition::new("seen_by_time");
 /// Counters that survive restarts (`next`: the next sequence number).
 const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
+/// The events of a pending or failed delivery already handled, by sequence number: their
+/// positions in the batch, each a little-endian `u32`. A retry runs only the others.
+const PROGRESS: TableDefinition<u64, &[u8]> = TableDefinition::new("progress");
 
 /// Keys older than the window removed per admission, so pruning never stalls a delivery.
 const PRUNE_PER_ADMIT: usize = 64;
@@ -67,6 +70,9 @@ pub struct Entry {
     pub id: Option<String>,
     /// The raw body as received.
     pub body: Vec<u8>,
+    /// The positions of the events already handled (an earlier attempt handled them and a
+    /// later event failed), in order: a retry runs only the others.
+    pub done: Vec<u32>,
 }
 
 /// The admission of one delivery: unless its `key` was seen less than `window_ms` before
@@ -105,6 +111,13 @@ pub enum Write {
     Complete(u64),
     /// Moves a delivery whose handlers kept failing out of the pending set, keeping its body.
     GiveUp(u64),
+    /// Records the positions of the events of a pending delivery handled so far.
+    Progress(u64, Vec<u32>),
+    /// Moves a delivery from the failed set back to the pending set (its progress kept), for
+    /// the receiver to handle on its next start.
+    Requeue(u64),
+    /// Deletes a delivery from the failed set.
+    Purge(u64),
 }
 
 /// A durable store of deliveries. Every method is blocking; the receiver calls them off the
@@ -121,6 +134,22 @@ pub trait Journal: Send + Sync + 'static {
     fn pending_count(&self) -> Result<u64, JournalError>;
     /// Deliveries given up on, oldest first.
     fn failed(&self) -> Result<Vec<Entry>, JournalError>;
+
+    /// Moves a failed delivery back to the pending set; false when no failed delivery has
+    /// that sequence number.
+    fn requeue(&self, seq: u64) -> Result<bool, JournalError> {
+        if !self.failed()?.iter().any(|e| e.seq == seq) {
+            return Ok(false);
+        }
+        self.commit(&[Write::Requeue(seq)]).map(|_| true)
+    }
+    /// Deletes a failed delivery; false when no failed delivery has that sequence number.
+    fn purge(&self, seq: u64) -> Result<bool, JournalError> {
+        if !self.failed()?.iter().any(|e| e.seq == seq) {
+            return Ok(false);
+        }
+        self.commit(&[Write::Purge(seq)]).map(|_| true)
+    }
 
     /// Admits one delivery in a transaction of its own.
     fn admit(&self, admit: Admit) -> Result<Admission, JournalError> {
@@ -154,11 +183,31 @@ impl fmt::Debug for RedbJournal {
 }
 
 impl RedbJournal {
-    /// Opens (or creates) the journal file `dir/journal.redb`, creating `dir` if needed.
+    /// Opens (or creates) the journal file `dir/journal.redb`, creating `dir` if needed. The
+    /// journal holds raw bodies, which may carry secrets (Mews integration events carry an
+    /// `AccessToken`): on Unix the folder is made readable by its owner only (0700) and the
+    /// file too (0600), whatever the umask, and so are ones that already exist. Only one
+    /// process can have the journal open: another gets an error saying it is in use.
     pub fn open(dir: &Path) -> Result<Self, JournalError> {
-        std::fs::create_dir_all(dir).map_err(|e| JournalError(format!("{}: {e}", dir.display())))?;
+        fn at(path: &Path) -> impl Fn(std::io::Error) -> JournalError + '_ {
+            move |e| JournalError(format!("{}: {e}", path.display()))
+        }
+        std::fs::create_dir_all(dir).map_err(at(dir))?;
         let path = dir.join("journal.redb");
-        let db = Database::create(&path).map_err(|e| JournalError(format!("{}: {e}", path.display())))?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).map_err(at(dir))?;
+            std::fs::OpenOptions::new().create(true).append(true).mode(0o600).open(&path).map_err(at(&path))?;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).map_err(at(&path))?;
+        }
+        let db = Database::create(&path).map_err(|e| match e {
+            redb::DatabaseError::DatabaseAlreadyOpen => JournalError(format!(
+                "{}: the journal is in use by another process (a running receiver?)",
+                path.display()
+            )),
+            e => JournalError(format!("{}: {e}", path.display())),
+        })?;
         Self::init(db)
     }
 
@@ -177,6 +226,7 @@ impl RedbJournal {
             tx.open_table(SEEN).map_err(err)?;
             tx.open_table(SEEN_BY_TIME).map_err(err)?;
             tx.open_table(META).map_err(err)?;
+            tx.open_table(PROGRESS).map_err(err)?;
         }
         tx.commit().map_err(err)?;
         Ok(Self { db })
@@ -186,14 +236,26 @@ impl RedbJournal {
         let tx = self.db.begin_read().map_err(err)?;
         let table = tx.open_table(table).map_err(err)?;
         let ids = tx.open_table(IDS).map_err(err)?;
+        let progress = tx.open_table(PROGRESS).map_err(err)?;
         let mut out = Vec::new();
         for row in table.iter().map_err(err)? {
             let (seq, body) = row.map_err(err)?;
-            let id = ids.get(seq.value()).map_err(err)?.map(|v| v.value().to_owned());
-            out.push(Entry { seq: seq.value(), id, body: body.value().to_vec() });
+            let seq = seq.value();
+            let id = ids.get(seq).map_err(err)?.map(|v| v.value().to_owned());
+            let done = progress.get(seq).map_err(err)?.map(|v| decode_done(v.value())).unwrap_or_default();
+            out.push(Entry { seq, id, body: body.value().to_vec(), done });
         }
         Ok(out)
     }
+}
+
+/// Event positions as stored in [`PROGRESS`]: little-endian `u32`s.
+fn encode_done(done: &[u32]) -> Vec<u8> {
+    done.iter().flat_map(|i| i.to_le_bytes()).collect()
+}
+
+fn decode_done(bytes: &[u8]) -> Vec<u32> {
+    bytes.chunks_exact(4).map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect()
 }
 
 /// The tables one commit writes, opened once for all its writes.
@@ -204,6 +266,7 @@ struct Tables<'t> {
     seen: redb::Table<'t, &'static [u8], u64>,
     by_time: redb::Table<'t, (u64, &'static [u8]), ()>,
     meta: redb::Table<'t, &'static str, u64>,
+    progress: redb::Table<'t, u64, &'static [u8]>,
 }
 
 impl Tables<'_> {
@@ -265,11 +328,29 @@ impl Tables<'_> {
             Write::Complete(seq) => {
                 self.pending.remove(*seq).map_err(err)?;
                 self.ids.remove(*seq).map_err(err)?;
+                self.progress.remove(*seq).map_err(err)?;
             }
             Write::GiveUp(seq) => {
                 let body = self.pending.remove(*seq).map_err(err)?.map(|v| v.value().to_vec());
                 if let Some(body) = body {
                     self.failed.insert(*seq, body.as_slice()).map_err(err)?;
+                }
+            }
+            Write::Progress(seq, done) => {
+                if self.pending.get(*seq).map_err(err)?.is_some() {
+                    self.progress.insert(*seq, encode_done(done).as_slice()).map_err(err)?;
+                }
+            }
+            Write::Requeue(seq) => {
+                let body = self.failed.remove(*seq).map_err(err)?.map(|v| v.value().to_vec());
+                if let Some(body) = body {
+                    self.pending.insert(*seq, body.as_slice()).map_err(err)?;
+                }
+            }
+            Write::Purge(seq) => {
+                if self.failed.remove(*seq).map_err(err)?.is_some() {
+                    self.ids.remove(*seq).map_err(err)?;
+                    self.progress.remove(*seq).map_err(err)?;
                 }
             }
         }
@@ -289,6 +370,7 @@ impl Journal for RedbJournal {
                 seen: tx.open_table(SEEN).map_err(err)?,
                 by_time: tx.open_table(SEEN_BY_TIME).map_err(err)?,
                 meta: tx.open_table(META).map_err(err)?,
+                progress: tx.open_table(PROGRESS).map_err(err)?,
             };
             writes.iter().map(|w| tables.apply(w)).collect::<Result<Vec<_>, _>>()?
         };
@@ -305,7 +387,8 @@ impl Journal for RedbJournal {
         let table = tx.open_table(PENDING).map_err(err)?;
         let Some(body) = table.get(seq).map_err(err)?.map(|v| v.value().to_vec()) else { return Ok(None) };
         let id = tx.open_table(IDS).map_err(err)?.get(seq).map_err(err)?.map(|v| v.value().to_owned());
-        Ok(Some(Entry { seq, id, body }))
+        let done = tx.open_table(PROGRESS).map_err(err)?.get(seq).map_err(err)?.map(|v| decode_done(v.value()));
+        Ok(Some(Entry { seq, id, body, done: done.unwrap_or_default() }))
     }
 
     fn pending_count(&self) -> Result<u64, JournalError> {
@@ -471,7 +554,10 @@ mod tests {
                 Some(Admission::Full)
             ]
         );
-        assert_eq!(j.entry(0).unwrap(), Some(Entry { seq: 0, id: Some("msg_1".into()), body: b"x".to_vec() }));
+        assert_eq!(
+            j.entry(0).unwrap(),
+            Some(Entry { seq: 0, id: Some("msg_1".into()), body: b"x".to_vec(), done: vec![] })
+        );
         let done = j.commit(&[Write::Complete(0), Write::GiveUp(1), a(b"w", None)]).unwrap();
         assert_eq!(done, vec![None, None, Some(Admission::Stored(3))]);
         assert_eq!(j.entry(0).unwrap(), None);
@@ -506,10 +592,54 @@ mod tests {
             j.give_up(2).unwrap();
         }
         let j = RedbJournal::open(dir.path()).unwrap();
-        assert_eq!(j.pending().unwrap(), vec![Entry { seq: 1, id: None, body: b"second".to_vec() }]);
-        assert_eq!(j.failed().unwrap(), vec![Entry { seq: 2, id: None, body: b"third".to_vec() }]);
+        assert_eq!(j.pending().unwrap(), vec![Entry { seq: 1, id: None, body: b"second".to_vec(), done: vec![] }]);
+        assert_eq!(j.failed().unwrap(), vec![Entry { seq: 2, id: None, body: b"third".to_vec(), done: vec![] }]);
         assert_eq!(j.entry(1).unwrap().map(|e| e.body), Some(b"second".to_vec()));
         assert_eq!(admit(&j, b"b", b"again", true, 5, 10, 10), Admission::Duplicate);
         assert_eq!(admit(&j, b"d", b"fourth", true, 5, 10, 10), Admission::Stored(3));
+    }
+
+    #[test]
+    fn progress_requeue_and_purge() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let j = RedbJournal::open(dir.path()).unwrap();
+            admit(&j, b"a", b"first", true, 0, 10, 10);
+            admit(&j, b"b", b"second", true, 0, 10, 10);
+            j.commit(&[Write::Progress(0, vec![0, 2]), Write::GiveUp(0), Write::GiveUp(1)]).unwrap();
+            assert!(j.pending().unwrap().is_empty());
+        }
+        let j = RedbJournal::open(dir.path()).unwrap();
+        let failed = j.failed().unwrap();
+        assert_eq!(
+            failed.iter().map(|e| (e.seq, e.done.clone())).collect::<Vec<_>>(),
+            vec![(0, vec![0, 2]), (1, vec![])]
+        );
+        assert!(j.requeue(0).unwrap());
+        assert!(!j.requeue(0).unwrap(), "no longer failed");
+        assert_eq!(j.entry(0).unwrap().map(|e| e.done), Some(vec![0, 2]), "progress kept");
+        assert!(j.purge(1).unwrap());
+        assert!(!j.purge(7).unwrap());
+        assert!(j.failed().unwrap().is_empty());
+        j.complete(0).unwrap();
+        assert!(j.pending().unwrap().is_empty());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn journal_files_are_readable_by_their_owner_only() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let journal = dir.path().join("journal");
+        std::fs::create_dir(&journal).unwrap();
+        std::fs::set_permissions(&journal, std::fs::Permissions::from_mode(0o777)).unwrap();
+        let j = RedbJournal::open(&journal).unwrap();
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&journal), 0o700);
+        assert_eq!(mode(&journal.join("journal.redb")), 0o600);
+        // A second process (here: a second open) is told the journal is in use.
+        let again = RedbJournal::open(&journal).unwrap_err();
+        assert!(again.0.contains("in use"), "{again}");
+        drop(j);
     }
 }

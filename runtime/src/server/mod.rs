@@ -42,6 +42,7 @@ mod api;
 mod journal;
 mod params;
 mod raw;
+mod tool;
 mod verify;
 
 use std::collections::BTreeMap;
@@ -68,6 +69,7 @@ pub use raw::{Body, Raw, RawObject, decode as decode_raw, to_value as raw_to_val
 pub use serde;
 pub use serde_json;
 pub use tokio;
+pub use tool::journal_tool;
 pub use tracing;
 pub use verify::{ConfigError, Encoding, Rejection, Verifier, sign_hmac_sha256, sign_standard_webhooks};
 
@@ -83,6 +85,16 @@ pub struct Delivery {
     pub id: DeliveryId,
     /// 1 for the first attempt at handling this delivery, then 2, 3... (journaled mode).
     pub attempt: u32,
+    /// The positions of the events an earlier attempt handled (journaled mode, where a batch
+    /// with a failing event is retried): [`run_event`] does not run their handlers again.
+    pub done: Vec<u32>,
+}
+
+impl Delivery {
+    /// True when the event at `index` was handled by an earlier attempt.
+    pub fn handled_before(&self, index: usize) -> bool {
+        u32::try_from(index).is_ok_and(|index| self.done.contains(&index))
+    }
 }
 
 /// The id of a delivery ([`Delivery::id`]).
@@ -148,6 +160,15 @@ pub enum Outcome {
     Malformed,
     /// Its handler (or the `unknown`/`malformed` method) failed.
     Failed(HandlerError),
+    /// Handled by an earlier attempt at this delivery: its handler was not run again.
+    AlreadyHandled,
+}
+
+impl Outcome {
+    /// True for every outcome but [`Outcome::Failed`].
+    pub fn is_done(&self) -> bool {
+        !matches!(self, Self::Failed(_))
+    }
 }
 
 /// Decodes and handles one raw delivery: what a generated server-stub crate implements over
@@ -159,11 +180,15 @@ pub trait Dispatch: Send + Sync + 'static {
 }
 
 /// Runs one event's handler inside its `tracing` span and turns its result into an
-/// [`Outcome`] (`ok` is the outcome on success).
-pub async fn run_event<F>(kind: &str, index: usize, ok: Outcome, handler: F) -> Outcome
+/// [`Outcome`] (`ok` is the outcome on success). An event an earlier attempt at `delivery`
+/// handled ([`Delivery::handled_before`]) is not run again: `handler` is dropped unpolled.
+pub async fn run_event<F>(delivery: &Delivery, kind: &str, index: usize, ok: Outcome, handler: F) -> Outcome
 where
     F: Future<Output = Result<(), HandlerError>>,
 {
+    if delivery.handled_before(index) {
+        return Outcome::AlreadyHandled;
+    }
     let span = event_span(kind, index);
     match handler.instrument(span.clone()).await {
         Ok(()) => ok,
@@ -325,6 +350,7 @@ impl Stats {
                     ok = false;
                     self.failed.fetch_add(1, Ordering::Relaxed)
                 }
+                Outcome::AlreadyHandled => 0,
             };
         }
         ok
@@ -733,7 +759,7 @@ async fn deliver<D: Dispatch>(
             return answer(StatusCode::UNAUTHORIZED, rejection.name());
         }
     };
-    let delivery = Delivery { body, digest, id, attempt: 1 };
+    let delivery = Delivery { body, digest, id, attempt: 1, done: Vec::new() };
     // The one parse of the body: the JSON check before admission, and what the dispatch
     // reads (inline).
     let parsed = match Body::parse(&delivery.body) {
@@ -862,7 +888,7 @@ async fn work<D: Dispatch>(shared: Arc<Shared<D>>, rx: Arc<tokio::sync::Mutex<mp
                             Some(id) => DeliveryId::Provider(id),
                             None => DeliveryId::Digest(digest.clone()),
                         };
-                        Delivery { body: Bytes::from(entry.body), digest, id, attempt: job.attempt }
+                        Delivery { body: Bytes::from(entry.body), digest, id, attempt: job.attempt, done: entry.done }
                     }
                     Ok(Ok(None)) => {
                         // Gone (handled already): it must not take identical bodies any more.
@@ -907,12 +933,33 @@ async fn work<D: Dispatch>(shared: Arc<Shared<D>>, rx: Arc<tokio::sync::Mutex<mp
                     tracing::error!(seq, error = %e, "could not mark a handled delivery; it will be handled again on restart")
                 }
             }
-        } else if job.attempt >= options.max_attempts {
-            tracing::error!(seq, attempts = job.attempt, "giving up on a delivery; kept in the journal's failed set");
-            committer.give_up(seq, &shared.stats).await;
         } else {
-            job.delivery = Some(delivery);
-            retry_later(&shared, options, job);
+            // Progress per event: what this attempt handled is not run again, by a retry, a
+            // requeue, or a replay after a restart.
+            let done: Vec<u32> = outcomes
+                .iter()
+                .enumerate()
+                .filter(|(_, o)| o.is_done())
+                .filter_map(|(i, _)| u32::try_from(i).ok())
+                .collect();
+            let mut delivery = delivery;
+            if done != delivery.done {
+                if let Err(e) = committer.write(Write::Progress(seq, done.clone()), &shared.stats).await {
+                    tracing::error!(seq, error = %e, "could not record which events were handled; a retry runs them again");
+                }
+                delivery.done = done;
+            }
+            if job.attempt >= options.max_attempts {
+                tracing::error!(
+                    seq,
+                    attempts = job.attempt,
+                    "giving up on a delivery; kept in the journal's failed set"
+                );
+                committer.give_up(seq, &shared.stats).await;
+            } else {
+                job.delivery = Some(delivery);
+                retry_later(&shared, options, job);
+            }
         }
     }
 }
