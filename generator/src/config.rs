@@ -1100,19 +1100,23 @@ mod tests {
     #[test]
     fn parses_server_settings_and_receiver_examples() {
         let text = "name: pets\nspecs: [a.yaml]\ncrates:\n  server:\n    name: pets-hooks\n    runtime_path: ../rt\n    \
-                    examples:\n      receiver: {description: Serves, id: [Id, Owner.Id]}\n";
+                    examples:\n      receiver: {description: Serves, id: [Id, Owner.Id]}\n      ops: {journal: true}\n";
         let config = Config::parse("c.yaml", text).unwrap();
         assert_eq!(config.server.krate.name, "pets-hooks");
         assert!(config.server.enabled);
         assert_eq!(config.server.runtime_path.as_deref(), Some("../rt"));
         assert_eq!(
             config.server.examples,
-            [ReceiverExample {
-                name: "receiver".into(),
-                description: Some("Serves".into()),
-                id: vec!["Id".into(), "Owner.Id".into()],
-                channel: None,
-            }]
+            [
+                ReceiverExample {
+                    name: "receiver".into(),
+                    description: Some("Serves".into()),
+                    id: vec!["Id".into(), "Owner.Id".into()],
+                    channel: None,
+                    journal: false,
+                },
+                ReceiverExample { name: "ops".into(), journal: true, ..ReceiverExample::default() }
+            ]
         );
         let config = Config::parse("c.yaml", "name: pets\nspecs: [a.yaml]\n").unwrap();
         assert_eq!((config.server.krate.name.as_str(), config.server.enabled), ("pets-server", true));

@@ -46,6 +46,10 @@ impl Dispatch for Recorder {
             };
             let ok = if kind == "other" { Outcome::Unknown } else { Outcome::Handled };
             let handler = async move {
+                if kind == "nohandler" {
+                    // What a generated default method does.
+                    return delivery.unhandled();
+                }
                 if kind == "fail" && self.fails.load(Ordering::SeqCst) > 0 {
                     self.fails.fetch_sub(1, Ordering::SeqCst);
                     return Err(HandlerError("not now".into()));
@@ -616,4 +620,38 @@ async fn journaled_retries_run_only_the_events_that_failed() {
     until("the requeued delivery", || r.receiver.counters().pending == 0 && !r.recorder().handled().is_empty()).await;
     assert_eq!(r.recorder().handled(), pairs(&[("fail", "5")]));
     r.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unhandled_kinds_are_counted_and_fail_only_when_asked() {
+    let r = start(inline(Verifier::none())).await;
+    let mixed = body(&[("nohandler", "1"), ("a", "2")]);
+    assert_eq!(post(&r.url, mixed.clone(), &[]).await.0, 200);
+    assert_eq!(post(&r.url, mixed.clone(), &[]).await.0, 200);
+    let c = r.receiver.counters();
+    assert_eq!((c.unhandled, c.handled, c.failed), (2, 2, 0));
+    assert_eq!(r.recorder().handled(), pairs(&[("a", "2"), ("a", "2")]));
+    r.shutdown().await;
+    // Failed instead: the provider keeps the delivery until a handler is deployed.
+    let r = start(|rec| Receiver::builder(rec, Verifier::none()).fail_unhandled(true).start().unwrap()).await;
+    assert_eq!(post(&r.url, mixed, &[]).await, (500, "a handler failed; send again".to_owned(), None));
+    let c = r.receiver.counters();
+    assert_eq!((c.unhandled, c.handled), (1, 1));
+    r.shutdown().await;
+    // Journaled, failing: retried, then kept in the failed set with its handled event marked.
+    let dir = tempfile::tempdir().unwrap();
+    let options =
+        JournalOptions { workers: 1, max_attempts: 2, backoff: Duration::from_millis(10), ..JournalOptions::default() };
+    let journal: Arc<dyn Journal> = Arc::new(RedbJournal::open(dir.path()).unwrap());
+    let r = start(move |rec| {
+        Receiver::builder(rec, Verifier::none()).fail_unhandled(true).journaled(journal, options).start().unwrap()
+    })
+    .await;
+    assert_eq!(post(&r.url, body(&[("a", "3"), ("nohandler", "4")]), &[]).await.0, 202);
+    until("the give-up", || r.receiver.counters().given_up == 1).await;
+    assert_eq!(r.recorder().handled(), pairs(&[("a", "3")]), "the handled event ran once");
+    assert_eq!(r.receiver.counters().unhandled, 2);
+    drop(r.shutdown().await);
+    let failed = RedbJournal::open(dir.path()).unwrap().failed().unwrap();
+    assert_eq!(failed.iter().map(|e| e.done.clone()).collect::<Vec<_>>(), vec![vec![0]]);
 }

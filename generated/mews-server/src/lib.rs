@@ -25,8 +25,10 @@ use rt::serde_json;
 use std::future::Future;
 
 /// The webhook events of the API, one method per kind. Every method has a default that
-/// ignores the event; an error from a method makes the receiver answer 500 (inline) or
-/// retry the delivery later (journaled). `delivery` tells which delivery the event is in
+/// leaves the event unhandled: counted and logged once per kind, then acknowledged, or
+/// failed when the receiver is built with `Builder::fail_unhandled` (so the provider, or
+/// the journal, keeps it until a handler is deployed). An error from a method makes the
+/// receiver answer 500 (inline) or retry the delivery later (journaled). `delivery` tells which delivery the event is in
 /// (its digest, the provider's id, the attempt).
 pub trait Webhooks: Send + Sync + 'static {
     /// A reservation (service order) was created or changed; read it with reservations/getAll/2023-06-06.
@@ -38,8 +40,8 @@ pub trait Webhooks: Send + Sync + 'static {
         event: types::EntityUpdatedData,
         delivery: &rt::Delivery,
     ) -> impl Future<Output = Result<(), rt::HandlerError>> + Send {
-        let _ = (batch, event, delivery);
-        std::future::ready(Ok(()))
+        let _ = (batch, event);
+        std::future::ready(delivery.unhandled())
     }
     /// A resource was created or changed; read it with resources/getAll.
     ///
@@ -50,8 +52,8 @@ pub trait Webhooks: Send + Sync + 'static {
         event: types::EntityUpdatedData,
         delivery: &rt::Delivery,
     ) -> impl Future<Output = Result<(), rt::HandlerError>> + Send {
-        let _ = (batch, event, delivery);
-        std::future::ready(Ok(()))
+        let _ = (batch, event);
+        std::future::ready(delivery.unhandled())
     }
     /// A message was posted; read it with messages/getAll.
     ///
@@ -62,8 +64,8 @@ pub trait Webhooks: Send + Sync + 'static {
         event: types::EntityUpdatedData,
         delivery: &rt::Delivery,
     ) -> impl Future<Output = Result<(), rt::HandlerError>> + Send {
-        let _ = (batch, event, delivery);
-        std::future::ready(Ok(()))
+        let _ = (batch, event);
+        std::future::ready(delivery.unhandled())
     }
     /// A resource block was created or changed; read it with resourceBlocks/getAll.
     ///
@@ -74,8 +76,8 @@ pub trait Webhooks: Send + Sync + 'static {
         event: types::EntityUpdatedData,
         delivery: &rt::Delivery,
     ) -> impl Future<Output = Result<(), rt::HandlerError>> + Send {
-        let _ = (batch, event, delivery);
-        std::future::ready(Ok(()))
+        let _ = (batch, event);
+        std::future::ready(delivery.unhandled())
     }
     /// A customer was created; read it with customers/getAll.
     ///
@@ -86,8 +88,8 @@ pub trait Webhooks: Send + Sync + 'static {
         event: types::EntityUpdatedData,
         delivery: &rt::Delivery,
     ) -> impl Future<Output = Result<(), rt::HandlerError>> + Send {
-        let _ = (batch, event, delivery);
-        std::future::ready(Ok(()))
+        let _ = (batch, event);
+        std::future::ready(delivery.unhandled())
     }
     /// A customer was created or changed; read it with customers/getAll.
     ///
@@ -98,8 +100,8 @@ pub trait Webhooks: Send + Sync + 'static {
         event: types::EntityUpdatedData,
         delivery: &rt::Delivery,
     ) -> impl Future<Output = Result<(), rt::HandlerError>> + Send {
-        let _ = (batch, event, delivery);
-        std::future::ready(Ok(()))
+        let _ = (batch, event);
+        std::future::ready(delivery.unhandled())
     }
     /// A payment was created or changed; read it with payments/getAll.
     ///
@@ -110,8 +112,8 @@ pub trait Webhooks: Send + Sync + 'static {
         event: types::EntityUpdatedData,
         delivery: &rt::Delivery,
     ) -> impl Future<Output = Result<(), rt::HandlerError>> + Send {
-        let _ = (batch, event, delivery);
-        std::future::ready(Ok(()))
+        let _ = (batch, event);
+        std::future::ready(delivery.unhandled())
     }
     /// A property connected the integration.
     ///
@@ -121,8 +123,8 @@ pub trait Webhooks: Send + Sync + 'static {
         event: types::IntegrationCreatedData,
         delivery: &rt::Delivery,
     ) -> impl Future<Output = Result<(), rt::HandlerError>> + Send {
-        let _ = (event, delivery);
-        std::future::ready(Ok(()))
+        let _ = event;
+        std::future::ready(delivery.unhandled())
     }
     /// The integration was switched on.
     ///
@@ -132,8 +134,8 @@ pub trait Webhooks: Send + Sync + 'static {
         event: types::IntegrationEventData,
         delivery: &rt::Delivery,
     ) -> impl Future<Output = Result<(), rt::HandlerError>> + Send {
-        let _ = (event, delivery);
-        std::future::ready(Ok(()))
+        let _ = event;
+        std::future::ready(delivery.unhandled())
     }
     /// The integration was switched off.
     ///
@@ -143,8 +145,8 @@ pub trait Webhooks: Send + Sync + 'static {
         event: types::IntegrationEventData,
         delivery: &rt::Delivery,
     ) -> impl Future<Output = Result<(), rt::HandlerError>> + Send {
-        let _ = (event, delivery);
-        std::future::ready(Ok(()))
+        let _ = event;
+        std::future::ready(delivery.unhandled())
     }
     /// The property canceled the integration.
     ///
@@ -154,8 +156,8 @@ pub trait Webhooks: Send + Sync + 'static {
         event: types::IntegrationEventData,
         delivery: &rt::Delivery,
     ) -> impl Future<Output = Result<(), rt::HandlerError>> + Send {
-        let _ = (event, delivery);
-        std::future::ready(Ok(()))
+        let _ = event;
+        std::future::ready(delivery.unhandled())
     }
     /// A canceled integration was restored.
     ///
@@ -165,8 +167,8 @@ pub trait Webhooks: Send + Sync + 'static {
         event: types::IntegrationEventData,
         delivery: &rt::Delivery,
     ) -> impl Future<Output = Result<(), rt::HandlerError>> + Send {
-        let _ = (event, delivery);
-        std::future::ready(Ok(()))
+        let _ = event;
+        std::future::ready(delivery.unhandled())
     }
     /// The integration was removed.
     ///
@@ -176,8 +178,8 @@ pub trait Webhooks: Send + Sync + 'static {
         event: types::IntegrationDeletedData,
         delivery: &rt::Delivery,
     ) -> impl Future<Output = Result<(), rt::HandlerError>> + Send {
-        let _ = (event, delivery);
-        std::future::ready(Ok(()))
+        let _ = event;
+        std::future::ready(delivery.unhandled())
     }
     /// A new access token was issued for the integration.
     ///
@@ -187,8 +189,8 @@ pub trait Webhooks: Send + Sync + 'static {
         event: types::IntegrationApiKeyCreatedData,
         delivery: &rt::Delivery,
     ) -> impl Future<Output = Result<(), rt::HandlerError>> + Send {
-        let _ = (event, delivery);
-        std::future::ready(Ok(()))
+        let _ = event;
+        std::future::ready(delivery.unhandled())
     }
     /// An event, or a whole delivery, of a kind this crate does not know, as received.
     fn unknown(

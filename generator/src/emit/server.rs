@@ -409,20 +409,25 @@ fn library(
     for m in methods {
         let Method { name, payload, batch, docs, .. } = m;
         let mut params = TokenStream::new();
-        let mut names = TokenStream::new();
+        let mut names = Vec::new();
         if let Some(batch) = batch {
             params.extend(quote!(batch: &#batch,));
-            names.extend(quote!(batch,));
+            names.push(quote!(batch));
         }
         if let Some(payload) = payload {
             params.extend(quote!(event: #payload,));
-            names.extend(quote!(event,));
+            names.push(quote!(event));
         }
+        let ignore = match names.as_slice() {
+            [] => None,
+            [one] => Some(quote!(let _ = #one;)),
+            all => Some(quote!(let _ = (#(#all),*);)),
+        };
         trait_methods.extend(quote! {
             #docs
             fn #name(&self, #params delivery: &rt::Delivery) -> impl Future<Output = Result<(), rt::HandlerError>> + Send {
-                let _ = (#names delivery);
-                std::future::ready(Ok(()))
+                #ignore
+                std::future::ready(delivery.unhandled())
             }
         });
     }
@@ -504,8 +509,10 @@ fn library(
         use std::future::Future;
 
         /// The webhook events of the API, one method per kind. Every method has a default that
-        /// ignores the event; an error from a method makes the receiver answer 500 (inline) or
-        /// retry the delivery later (journaled). `delivery` tells which delivery the event is in
+        /// leaves the event unhandled: counted and logged once per kind, then acknowledged, or
+        /// failed when the receiver is built with `Builder::fail_unhandled` (so the provider, or
+        /// the journal, keeps it until a handler is deployed). An error from a method makes the
+        /// receiver answer 500 (inline) or retry the delivery later (journaled). `delivery` tells which delivery the event is in
         /// (its digest, the provider's id, the attempt).
         pub trait Webhooks: Send + Sync + 'static {
             #trait_methods

@@ -88,9 +88,18 @@ pub struct Delivery {
     /// The positions of the events an earlier attempt handled (journaled mode, where a batch
     /// with a failing event is retried): [`run_event`] does not run their handlers again.
     pub done: Vec<u32>,
+    /// Set by [`Delivery::unhandled`] while one event's handler runs.
+    unhandled: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Delivery {
+    /// What a handler the user did not write returns (generated default methods call it): the
+    /// event is marked unhandled, which [`run_event`] reports as [`Outcome::Unhandled`].
+    pub fn unhandled(&self) -> Result<(), HandlerError> {
+        self.unhandled.store(true, Ordering::Relaxed);
+        Ok(())
+    }
+
     /// True when the event at `index` was handled by an earlier attempt.
     pub fn handled_before(&self, index: usize) -> bool {
         u32::try_from(index).is_ok_and(|index| self.done.contains(&index))
@@ -162,13 +171,9 @@ pub enum Outcome {
     Failed(HandlerError),
     /// Handled by an earlier attempt at this delivery: its handler was not run again.
     AlreadyHandled,
-}
-
-impl Outcome {
-    /// True for every outcome but [`Outcome::Failed`].
-    pub fn is_done(&self) -> bool {
-        !matches!(self, Self::Failed(_))
-    }
+    /// Of a kind whose method the user did not write (the generated default ran): counted and
+    /// logged once per kind, then acknowledged, or failed with [`Builder::fail_unhandled`].
+    Unhandled(String),
 }
 
 /// Decodes and handles one raw delivery: what a generated server-stub crate implements over
@@ -190,7 +195,9 @@ where
         return Outcome::AlreadyHandled;
     }
     let span = event_span(kind, index);
+    delivery.unhandled.store(false, Ordering::Relaxed);
     match handler.instrument(span.clone()).await {
+        Ok(()) if delivery.unhandled.swap(false, Ordering::Relaxed) => Outcome::Unhandled(kind.to_owned()),
         Ok(()) => ok,
         Err(e) => {
             span.in_scope(|| tracing::warn!(error = %e, "handler failed"));
@@ -299,6 +306,8 @@ pub struct Counters {
     pub malformed: u64,
     /// Events that reached the `unknown` method.
     pub unknown: u64,
+    /// Events of a kind whose method was not written (each attempt counts).
+    pub unhandled: u64,
     /// Deliveries waiting in the journal.
     pub pending: u64,
     /// Deliveries given up on after `max_attempts` (kept in the journal's failed set).
@@ -319,6 +328,9 @@ struct Stats {
     failed: AtomicU64,
     malformed: AtomicU64,
     unknown: AtomicU64,
+    unhandled: AtomicU64,
+    /// Kinds already logged as unhandled (each is logged once).
+    unhandled_kinds: Mutex<std::collections::BTreeSet<String>>,
     pending: AtomicU64,
     given_up: AtomicU64,
     commits: AtomicU64,
@@ -332,8 +344,9 @@ impl Stats {
         }
     }
 
-    /// Counts the outcomes; true when every event succeeded.
-    fn record(&self, outcomes: &[Outcome]) -> bool {
+    /// Counts the outcomes; true when every event succeeded (an unhandled kind fails when
+    /// `fail_unhandled`).
+    fn record(&self, outcomes: &[Outcome], fail_unhandled: bool) -> bool {
         let mut ok = true;
         for outcome in outcomes {
             match outcome {
@@ -351,6 +364,17 @@ impl Stats {
                     self.failed.fetch_add(1, Ordering::Relaxed)
                 }
                 Outcome::AlreadyHandled => 0,
+                Outcome::Unhandled(kind) => {
+                    ok &= !fail_unhandled;
+                    let first =
+                        self.unhandled_kinds.lock().map(|mut kinds| kinds.insert(kind.clone())).unwrap_or(false);
+                    if first && fail_unhandled {
+                        tracing::warn!(kind = %kind, "no handler for this event kind: failed, so it is kept until one is deployed");
+                    } else if first {
+                        tracing::warn!(kind = %kind, "no handler for this event kind: acknowledged without handling");
+                    }
+                    self.unhandled.fetch_add(1, Ordering::Relaxed)
+                }
             };
         }
         ok
@@ -383,9 +407,17 @@ pub struct Builder<D> {
     window: Duration,
     mode: Mode,
     journal: Option<Arc<dyn Journal>>,
+    fail_unhandled: bool,
 }
 
 impl<D: Dispatch> Builder<D> {
+    /// Fails events of a kind whose method was not written instead of acknowledging them: the
+    /// provider (inline, through a 500) or the journal keeps them until a handler is deployed.
+    pub fn fail_unhandled(mut self, fail: bool) -> Self {
+        self.fail_unhandled = fail;
+        self
+    }
+
     /// The route (default `/webhooks`).
     pub fn path(mut self, path: &str) -> Self {
         self.path = path.to_owned();
@@ -435,6 +467,7 @@ impl<D: Dispatch> Builder<D> {
             verifier: self.verifier,
             store,
             waiting: Mutex::default(),
+            fail_unhandled: self.fail_unhandled,
             window: self.window,
             mode: self.mode,
             stats: Arc::default(),
@@ -583,6 +616,7 @@ struct Shared<D> {
     /// Journaled deliveries without a provider id that wait, not yet started: digest → sequence
     /// number. An identical body arriving meanwhile is coalesced with them.
     waiting: Mutex<std::collections::HashMap<String, u64>>,
+    fail_unhandled: bool,
     window: Duration,
     mode: Mode,
     stats: Arc<Stats>,
@@ -643,6 +677,7 @@ impl<D: Dispatch> Receiver<D> {
             window: Duration::from_secs(24 * 3600),
             mode: Mode::Inline,
             journal: None,
+            fail_unhandled: false,
         }
     }
 
@@ -666,6 +701,7 @@ impl<D: Dispatch> Receiver<D> {
             failed: s.failed.load(Ordering::Relaxed),
             malformed: s.malformed.load(Ordering::Relaxed),
             unknown: s.unknown.load(Ordering::Relaxed),
+            unhandled: s.unhandled.load(Ordering::Relaxed),
             pending: s.pending.load(Ordering::Relaxed),
             given_up: s.given_up.load(Ordering::Relaxed),
             commits: s.commits.load(Ordering::Relaxed),
@@ -759,7 +795,7 @@ async fn deliver<D: Dispatch>(
             return answer(StatusCode::UNAUTHORIZED, rejection.name());
         }
     };
-    let delivery = Delivery { body, digest, id, attempt: 1, done: Vec::new() };
+    let delivery = Delivery { body, digest, id, attempt: 1, done: Vec::new(), unhandled: Arc::default() };
     // The one parse of the body: the JSON check before admission, and what the dispatch
     // reads (inline).
     let parsed = match Body::parse(&delivery.body) {
@@ -845,7 +881,7 @@ async fn deliver<D: Dispatch>(
         }
         Mode::Inline => {
             let outcomes = shared.dispatch.dispatch(&delivery, &parsed).await;
-            if shared.stats.record(&outcomes) {
+            if shared.stats.record(&outcomes, shared.fail_unhandled) {
                 // No body: the status says it all, and the provider reads nothing more.
                 return StatusCode::OK.into_response();
             }
@@ -888,7 +924,14 @@ async fn work<D: Dispatch>(shared: Arc<Shared<D>>, rx: Arc<tokio::sync::Mutex<mp
                             Some(id) => DeliveryId::Provider(id),
                             None => DeliveryId::Digest(digest.clone()),
                         };
-                        Delivery { body: Bytes::from(entry.body), digest, id, attempt: job.attempt, done: entry.done }
+                        Delivery {
+                            body: Bytes::from(entry.body),
+                            digest,
+                            id,
+                            attempt: job.attempt,
+                            done: entry.done,
+                            unhandled: Arc::default(),
+                        }
                     }
                     Ok(Ok(None)) => {
                         // Gone (handled already): it must not take identical bodies any more.
@@ -924,7 +967,7 @@ async fn work<D: Dispatch>(shared: Arc<Shared<D>>, rx: Arc<tokio::sync::Mutex<mp
             }
         };
         let outcomes = shared.dispatch.dispatch(&delivery, &parsed).instrument(span).await;
-        if shared.stats.record(&outcomes) {
+        if shared.stats.record(&outcomes, shared.fail_unhandled) {
             match committer.write(Write::Complete(seq), &shared.stats).await {
                 Ok(_) => {
                     shared.stats.pending.fetch_sub(1, Ordering::Relaxed);
@@ -939,7 +982,11 @@ async fn work<D: Dispatch>(shared: Arc<Shared<D>>, rx: Arc<tokio::sync::Mutex<mp
             let done: Vec<u32> = outcomes
                 .iter()
                 .enumerate()
-                .filter(|(_, o)| o.is_done())
+                .filter(|(_, o)| match o {
+                    Outcome::Failed(_) => false,
+                    Outcome::Unhandled(_) => !shared.fail_unhandled,
+                    _ => true,
+                })
                 .filter_map(|(i, _)| u32::try_from(i).ok())
                 .collect();
             let mut delivery = delivery;
