@@ -655,3 +655,38 @@ async fn unhandled_kinds_are_counted_and_fail_only_when_asked() {
     let failed = RedbJournal::open(dir.path()).unwrap().failed().unwrap();
     assert_eq!(failed.iter().map(|e| e.done.clone()).collect::<Vec<_>>(), vec![vec![0]]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_and_metrics_beside_the_receiver() {
+    let dir = tempfile::tempdir().unwrap();
+    let journal: Arc<dyn Journal> = Arc::new(RedbJournal::open(dir.path()).unwrap());
+    let receiver = Arc::new(
+        Receiver::builder(Recorder::default(), Verifier::none())
+            .journaled(journal, JournalOptions::default())
+            .start()
+            .unwrap(),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let served = receiver.clone();
+    let task = tokio::spawn(async move {
+        served
+            .serve_with(listener, served.status_router(), async move {
+                let _ = stopped.await;
+            })
+            .await
+            .unwrap();
+    });
+    assert_eq!(post(&format!("{base}/webhooks"), body(&[("a", "1")]), &[]).await.0, 202);
+    until("handled", || receiver.counters().handled == 1).await;
+    let client = reqwest::Client::new();
+    let health = client.get(format!("{base}/healthz")).send().await.unwrap();
+    assert_eq!(health.status().as_u16(), 200);
+    let metrics = client.get(format!("{base}/metrics")).send().await.unwrap();
+    assert!(metrics.headers()["content-type"].to_str().unwrap().starts_with("text/plain; version=0.0.4"));
+    let text = metrics.text().await.unwrap();
+    assert!(text.contains("webhook_accepted_total 1\n") && text.contains("webhook_pending 0\n"), "{text}");
+    let _ = stop.send(());
+    task.await.unwrap();
+}

@@ -84,6 +84,13 @@ async fn writes_a_line_per_event_and_stops_gracefully_on_sigterm() {
     assert_eq!(post(&client, &unauthorized, general.clone()).await, Some(401));
     let got = lines(&handled);
     assert_eq!(got.len(), 8, "{got:?}");
+    // Health and counters on the same port.
+    let base = example.url.split("/webhooks").next().unwrap().to_owned();
+    let health = client.get(format!("{base}/healthz")).send().await.unwrap();
+    assert_eq!(health.status().as_u16(), 200);
+    let metrics = client.get(format!("{base}/metrics")).send().await.unwrap().text().await.unwrap();
+    assert!(metrics.contains("webhook_handled_total 8\n"), "{metrics}");
+    assert!(metrics.contains("webhook_rejected_total{reason=\"invalid credential\"} 1\n"), "{metrics}");
     assert_eq!(
         got[0],
         json!({"kind": "CustomerAdded", "id": "e84b6f20-3c1a-4d9e-a7f5-90b2c4d6e813", "delivery": digest(&general)})

@@ -16,7 +16,7 @@ use mews_server::types;
 #[allow(unused_imports)]
 use rt::serde_json;
 
-const HELP: &str = "Receives Mews general and integration webhooks on one URL and writes one JSON line per handled event.\n\nusage: receiver --addr HOST:PORT --token SECRET [--journal DIR] [--handled FILE]\n\noptions:\n  --addr      address to listen on; deliveries are POSTed to /webhooks\n  --token     shared secret expected as `?Token=` on every delivery\n  --journal   folder of the delivery journal: acknowledge after a durable write, handle afterwards\n  --handled   file that gets one JSON line per handled event (default: standard output)";
+const HELP: &str = "Receives Mews general and integration webhooks on one URL and writes one JSON line per handled event.\n\nusage: receiver --addr HOST:PORT --token SECRET [--journal DIR] [--handled FILE]\n\noptions:\n  --addr      address to listen on; deliveries are POSTed to /webhooks, and GET /healthz and /metrics (Prometheus text format) report on the receiver\n  --token     shared secret expected as `?Token=` on every delivery\n  --journal   folder of the delivery journal: acknowledge after a durable write, handle afterwards\n  --handled   file that gets one JSON line per handled event (default: standard output)";
 
 /// JSON pointers of the id written for each event, the first present wins.
 const ID: &[&str] = &["/Id", "/Integration/Id"];
@@ -353,7 +353,7 @@ async fn run() -> Result<(), Failure> {
     let local = listener.local_addr().map_err(|e| Failure::Serve(e.to_string()))?;
     eprintln!("listening on http://{local}/webhooks");
     receiver
-        .serve(listener, shutdown())
+        .serve_with(listener, receiver.status_router(), shutdown())
         .await
         .map_err(|e| Failure::Serve(e.to_string()))?;
     eprintln!("stopped: {:?}", receiver.counters());

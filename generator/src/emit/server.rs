@@ -721,7 +721,10 @@ fn receiver_example(config: &Config, example: &ReceiverExample, methods: &[Metho
         help.push_str("\n\n");
     }
     help.push_str(&usage);
-    help.push_str("\n\noptions:\n  --addr      address to listen on; deliveries are POSTed to /webhooks\n");
+    help.push_str(
+        "\n\noptions:\n  --addr      address to listen on; deliveries are POSTed to /webhooks, and GET /healthz and \
+         /metrics (Prometheus text format) report on the receiver\n",
+    );
     if let Some(what) = &token {
         help.push_str(&format!("  --token     {what}\n"));
     }
@@ -884,7 +887,7 @@ fn receiver_example(config: &Config, example: &ReceiverExample, methods: &[Metho
             let listener = rt::tokio::net::TcpListener::bind(&addr).await.map_err(|e| Failure::Serve(format!("{addr}: {e}")))?;
             let local = listener.local_addr().map_err(|e| Failure::Serve(e.to_string()))?;
             eprintln!("listening on http://{local}/webhooks");
-            receiver.serve(listener, shutdown()).await.map_err(|e| Failure::Serve(e.to_string()))?;
+            receiver.serve_with(listener, receiver.status_router(), shutdown()).await.map_err(|e| Failure::Serve(e.to_string()))?;
             eprintln!("stopped: {:?}", receiver.counters());
             Ok(())
         }

@@ -42,6 +42,7 @@ mod api;
 mod journal;
 mod params;
 mod raw;
+mod status;
 mod tool;
 mod verify;
 
@@ -68,6 +69,7 @@ pub use params::{ApiRequest, PathParams, Piece, Shape, Style, decode_form, requi
 pub use raw::{Body, Raw, RawObject, decode as decode_raw, to_value as raw_to_value};
 pub use serde;
 pub use serde_json;
+pub use status::encode as encode_metrics;
 pub use tokio;
 pub use tool::journal_tool;
 pub use tracing;
@@ -625,6 +627,27 @@ struct Shared<D> {
     stopping: std::sync::atomic::AtomicBool,
 }
 
+impl<D> Shared<D> {
+    fn counters(&self) -> Counters {
+        let s = &self.stats;
+        Counters {
+            accepted: s.accepted.load(Ordering::Relaxed),
+            duplicate: s.duplicate.load(Ordering::Relaxed),
+            coalesced: s.coalesced.load(Ordering::Relaxed),
+            rejected: s.rejected.lock().map(|m| m.clone()).unwrap_or_default(),
+            handled: s.handled.load(Ordering::Relaxed),
+            failed: s.failed.load(Ordering::Relaxed),
+            malformed: s.malformed.load(Ordering::Relaxed),
+            unknown: s.unknown.load(Ordering::Relaxed),
+            unhandled: s.unhandled.load(Ordering::Relaxed),
+            pending: s.pending.load(Ordering::Relaxed),
+            given_up: s.given_up.load(Ordering::Relaxed),
+            commits: s.commits.load(Ordering::Relaxed),
+            commit_writes: s.commit_writes.load(Ordering::Relaxed),
+        }
+    }
+}
+
 /// A running webhook receiver. [`Receiver::router`] gives the axum router to serve;
 /// [`Receiver::serve`] serves it until a shutdown signal.
 pub struct Receiver<D> {
@@ -691,27 +714,25 @@ impl<D: Dispatch> Receiver<D> {
 
     /// The counters so far.
     pub fn counters(&self) -> Counters {
-        let s = &self.shared.stats;
-        Counters {
-            accepted: s.accepted.load(Ordering::Relaxed),
-            duplicate: s.duplicate.load(Ordering::Relaxed),
-            coalesced: s.coalesced.load(Ordering::Relaxed),
-            rejected: s.rejected.lock().map(|m| m.clone()).unwrap_or_default(),
-            handled: s.handled.load(Ordering::Relaxed),
-            failed: s.failed.load(Ordering::Relaxed),
-            malformed: s.malformed.load(Ordering::Relaxed),
-            unknown: s.unknown.load(Ordering::Relaxed),
-            unhandled: s.unhandled.load(Ordering::Relaxed),
-            pending: s.pending.load(Ordering::Relaxed),
-            given_up: s.given_up.load(Ordering::Relaxed),
-            commits: s.commits.load(Ordering::Relaxed),
-            commit_writes: s.commit_writes.load(Ordering::Relaxed),
-        }
+        self.shared.counters()
     }
 
     /// The dispatch the receiver was built with.
     pub fn dispatch(&self) -> &D {
         &self.shared.dispatch
+    }
+
+    /// [`Receiver::serve`], with `extra` routes beside the receiver's own (such as
+    /// [`Receiver::status_router`]).
+    pub async fn serve_with(
+        &self,
+        listener: tokio::net::TcpListener,
+        extra: Router,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let served = axum::serve(listener, self.router().merge(extra)).with_graceful_shutdown(shutdown).await;
+        self.stop().await;
+        served
     }
 
     /// Serves on `listener` until `shutdown` completes, then shuts down gracefully: no new
@@ -722,9 +743,7 @@ impl<D: Dispatch> Receiver<D> {
         listener: tokio::net::TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        let served = axum::serve(listener, self.router()).with_graceful_shutdown(shutdown).await;
-        self.stop().await;
-        served
+        self.serve_with(listener, Router::new(), shutdown).await
     }
 
     /// Stops the workers after the handlers in progress (journaled mode), and waits for the
