@@ -156,9 +156,7 @@ fn garbage_never_panics() {
 #[test]
 fn maps_written_as_references_follow_them_or_say_where_they_break() {
     // A whole properties map, parameter list and responses map given by reference.
-    let spec = format!(
-        "openapi: 3.0.3\ninfo: {{title: t, version: '1'}}\npaths:\n  /a:\n    get:\n      operationId: getA\n      parameters: {{$ref: 'parts.yaml#/params'}}\n      responses: {{$ref: 'parts.yaml#/responses'}}\ncomponents:\n  schemas:\n    A:\n      type: object\n      properties: {{$ref: 'parts.yaml#/props'}}\n"
-    );
+    let spec = "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths:\n  /a:\n    get:\n      operationId: getA\n      parameters: {$ref: 'parts.yaml#/params'}\n      responses: {$ref: 'parts.yaml#/responses'}\ncomponents:\n  schemas:\n    A:\n      type: object\n      properties: {$ref: 'parts.yaml#/props'}\n".to_string();
     let parts = "params:\n  - {name: q, in: query, schema: {type: string}}\nresponses:\n  '200':\n    description: ok\n    content:\n      application/json:\n        schema: {$ref: 'api.yaml#/components/schemas/A'}\nprops:\n  x: {type: integer}\n  $ref: {type: string}\n";
     let files = generate_memory(&[("api.yaml", &spec), ("parts.yaml", parts)]).expect("generates");
     let types = &files["memory-types/src/lib.rs"];

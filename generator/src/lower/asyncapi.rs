@@ -55,7 +55,7 @@ impl<'a> Lowerer<'a> {
         // Which messages of which channel flow which way, from the operations.
         let mut directions: Vec<(String, Option<String>, Direction)> = Vec::new();
         let mut replies: Vec<(String, DeclaredReply<'a>)> = Vec::new();
-        for (_, operation) in self.entries(&root, "operations") {
+        for (_, operation) in self.entries(root, "operations") {
             let Some(operation) = self.deref(operation) else { continue };
             let direction = match operation.node.get("action").and_then(Node::as_str) {
                 Some("send") => Direction::Receive,
@@ -137,7 +137,7 @@ impl<'a> Lowerer<'a> {
                 directions.push((channel.clone(), name.map(str::to_owned), direction));
             }
         }
-        for (key, channel) in self.entries(&root, "channels") {
+        for (key, channel) in self.entries(root, "channels") {
             let Some(channel) = self.deref(channel) else { continue };
             let address = channel.node.get("address").and_then(Node::as_str).unwrap_or(key).to_owned();
             let mut messages = Vec::new();
@@ -157,7 +157,7 @@ impl<'a> Lowerer<'a> {
     }
 
     fn channels_v2(&mut self, root: &Ctx<'a>, servers: &[ChannelServer]) {
-        for (key, channel) in self.entries(&root, "channels") {
+        for (key, channel) in self.entries(root, "channels") {
             let Some(channel) = self.deref(channel) else { continue };
             let mut messages = Vec::new();
             for (verb, direction) in [("subscribe", Direction::Receive), ("publish", Direction::Send)] {
@@ -227,7 +227,7 @@ impl<'a> Lowerer<'a> {
         let headers = binding("headers", "Headers");
         // A channel may name the servers it is on; otherwise it is on all of them.
         let named: Vec<String> = self
-            .items(&channel, "servers")
+            .items(channel, "servers")
             .iter()
             .filter_map(|s| match s.node.get("$ref").and_then(Node::as_str) {
                 Some(r) => r.rsplit('/').next().map(str::to_owned),
@@ -426,7 +426,7 @@ impl<'a> Lowerer<'a> {
 
     /// The placeholders of a channel address, typed by the channel's `parameters`.
     fn channel_params(&mut self, channel: &Ctx<'a>, address: &str, hint: &str, v3: bool) -> Vec<ChannelParam> {
-        let declared = self.entries(&channel, "parameters");
+        let declared = self.entries(channel, "parameters");
         let mut params = Vec::new();
         let mut rest = address;
         while let Some(open) = rest.find('{') {
@@ -477,7 +477,7 @@ impl<'a> Lowerer<'a> {
     /// The document's servers, with their URLs and the security schemes they name.
     fn channel_servers(&mut self, root: &Ctx<'a>, v3: bool) -> Vec<ChannelServer> {
         let mut out = Vec::new();
-        for (name, server) in self.entries(&root, "servers") {
+        for (name, server) in self.entries(root, "servers") {
             let Some(server) = self.deref(server) else { continue };
             let protocol = server.node.get("protocol").and_then(Node::as_str).unwrap_or("wss");
             let url = if let Some(url) = server.node.get("url").and_then(Node::as_str) {

@@ -102,7 +102,7 @@ impl<'a> Lowerer<'a> {
             .unwrap_or_else(|| format!("{} {path}", method.as_str().to_lowercase()));
         let base = naming::type_name(&wire, "Operation");
         let mut params: Vec<Param> = Vec::new();
-        for param in shared.iter().chain(self.items(&op, "parameters").iter()) {
+        for param in shared.iter().chain(self.items(op, "parameters").iter()) {
             let Some(param) = self.deref(param.clone()) else { continue };
             let Some(name) = param.node.get("name").and_then(Node::as_str) else {
                 self.error(&param, "parameter has no `name`", "a parameter with `name` and `in`");
@@ -173,7 +173,7 @@ impl<'a> Lowerer<'a> {
             None => None,
         };
         let mut responses = Vec::new();
-        for (status, response) in self.entries(&op, "responses") {
+        for (status, response) in self.entries(op, "responses") {
             if status.starts_with("x-") {
                 continue;
             }
@@ -262,7 +262,7 @@ impl<'a> Lowerer<'a> {
     /// The `servers` of a document.
     fn servers(&mut self, root: &Ctx<'a>) -> Vec<Server> {
         let mut servers = Vec::new();
-        for server in self.items(&root, "servers") {
+        for server in self.items(root, "servers") {
             let Some(url) = server.node.get("url").and_then(Node::as_str) else {
                 self.error(&server, "server has no `url`", "a server with a `url` string");
                 continue;
@@ -350,7 +350,7 @@ impl<'a> Lowerer<'a> {
 
     /// The body of a request or response: JSON if offered, else the first media type.
     fn content(&mut self, holder: &Ctx<'a>, hint: &str) -> Option<Body> {
-        let entries = self.entries(&holder, "content");
+        let entries = self.entries(holder, "content");
         let (media_type, media) = entries
             .iter()
             .find(|(m, _)| *m == "application/json")

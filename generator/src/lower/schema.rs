@@ -208,7 +208,7 @@ impl<'a> Lowerer<'a> {
         let mut nullable = nullable_flag || type_null;
         let has_props = s.node.get("properties").is_some();
 
-        let all_of = self.items(&s, "allOf");
+        let all_of = self.items(s, "allOf");
         if !all_of.is_empty() {
             if let ([single], false) = (all_of.as_slice(), has_props) {
                 let mut lowered = self.schema(single, hint, target, depth + 1);
@@ -222,7 +222,7 @@ impl<'a> Lowerer<'a> {
         }
 
         for key in ["oneOf", "anyOf"] {
-            let members = self.items(&s, key);
+            let members = self.items(s, key);
             if members.is_empty() {
                 continue;
             }
@@ -463,10 +463,10 @@ impl<'a> Lowerer<'a> {
             }
             return;
         }
-        for member in self.items(&s, "allOf") {
+        for member in self.items(s, "allOf") {
             self.collect_object(&member, view, depth + 1);
         }
-        for (name, prop) in self.entries(&s, "properties") {
+        for (name, prop) in self.entries(s, "properties") {
             match view.index.get(name).and_then(|&i| view.props.get_mut(i)) {
                 Some(slot) => {
                     let (before, after) = (self.declared_types(&slot.1), self.declared_types(&prop));
@@ -649,7 +649,7 @@ impl<'a> Lowerer<'a> {
         let id = self.define(None, &hint, prop, kind);
         let nullable = flag(prop.node, "nullable")
             || types_of(prop.node).1
-            || ["oneOf", "anyOf"].iter().any(|k| self.items(&prop, k).iter().any(|m| is_null_schema(m.node)));
+            || ["oneOf", "anyOf"].iter().any(|k| self.items(prop, k).iter().any(|m| is_null_schema(m.node)));
         Lowered { ty: TypeRef::Named(id), nullable }
     }
 
@@ -673,7 +673,7 @@ impl<'a> Lowerer<'a> {
         let values = self.enum_values(tag_ctx)?;
         let key = ["oneOf", "anyOf"].into_iter().find(|k| content_ctx.node.get(k).is_some())?;
         let (nulls, members): (Vec<_>, Vec<_>) =
-            self.items(&content_ctx, key).into_iter().partition(|m| is_null_schema(m.node));
+            self.items(content_ctx, key).into_iter().partition(|m| is_null_schema(m.node));
         if members.len() < 2 {
             return None;
         }
@@ -820,7 +820,7 @@ impl<'a> Lowerer<'a> {
                 self.ws.resolve(m.doc, reference).ok().map(|(t, _)| t)
             })
             .collect();
-        for (value, target) in self.entries(&discriminator, "mapping") {
+        for (value, target) in self.entries(discriminator, "mapping") {
             let Some(text) = target.node.as_str() else { continue };
             // A bare name stands for a component schema.
             let reference = if text.contains('#') || text.contains('/') {
