@@ -690,3 +690,45 @@ async fn health_and_metrics_beside_the_receiver() {
     let _ = stop.send(());
     task.await.unwrap();
 }
+
+/// A journal whose disk has gone away: every commit fails.
+struct Unwritable;
+
+impl Journal for Unwritable {
+    fn commit(&self, _: &[Write]) -> Result<Vec<Option<Admission>>, JournalError> {
+        Err(JournalError("disk full".into()))
+    }
+    fn pending(&self) -> Result<Vec<Entry>, JournalError> {
+        Ok(Vec::new())
+    }
+    fn entry(&self, _: u64) -> Result<Option<Entry>, JournalError> {
+        Ok(None)
+    }
+    fn pending_count(&self) -> Result<u64, JournalError> {
+        Ok(0)
+    }
+    fn failed(&self) -> Result<Vec<Entry>, JournalError> {
+        Ok(Vec::new())
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unwritable_journal_is_unhealthy_and_acknowledges_nothing() {
+    let journal: Arc<dyn Journal> = Arc::new(Unwritable);
+    let receiver = Receiver::builder(Recorder::default(), Verifier::none())
+        .journaled(journal, JournalOptions::default())
+        .start()
+        .unwrap();
+    let router = receiver.router().merge(receiver.status_router());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let server = tokio::spawn(async move { triad_runtime::server::axum::serve(listener, router).await.unwrap() });
+    let health = reqwest::get(format!("{base}/healthz")).await.unwrap();
+    assert_eq!(health.status().as_u16(), 503);
+    assert!(health.text().await.unwrap().contains("disk full"));
+    let (status, text, _) = post(&format!("{base}/webhooks"), body(&[("a", "1")]), &[]).await;
+    assert_eq!((status, text.as_str()), (503, "journal unavailable"));
+    assert_eq!(receiver.counters().rejected, BTreeMap::from([("journal error", 1)]));
+    assert!(receiver.dispatch().handled().is_empty());
+    server.abort();
+}
