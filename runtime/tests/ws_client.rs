@@ -233,7 +233,7 @@ async fn forced_drops_give_as_many_reconnects_and_resyncs() {
     let hooks = Arc::new(AtomicUsize::new(0));
     let mut connection = Listener::new(url, decode)
         .options(quick())
-        .on_resync(hooks.clone(), |hooks: Arc<AtomicUsize>| async move {
+        .on_resync(hooks.clone(), |hooks: Arc<AtomicUsize>, _gap| async move {
             hooks.fetch_add(1, Ordering::SeqCst);
         })
         .connect();
@@ -678,4 +678,202 @@ async fn a_burst_is_handed_over_in_order_within_the_buffer() {
     assert_eq!(next(&mut connection).await, Item::State(State::Connected));
     assert_eq!(seen.upgrades.load(Ordering::SeqCst), 2);
     connection.close().await;
+}
+
+/// A server that pings every 100 ms and hangs up when a ping stays unanswered for 400 ms
+/// (as providers do with clients that stop reading); sends `events` one per 100 ms meanwhile.
+async fn strict(socket: &mut WebSocketStream<TcpStream>, events: &[u64]) -> Result<(), String> {
+    let mut events = events.iter();
+    let mut tick = tokio::time::interval(Duration::from_millis(100));
+    let mut unanswered: Option<tokio::time::Instant> = None;
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {
+                if unanswered.is_some_and(|since| since.elapsed() > Duration::from_millis(400)) {
+                    let _ = socket.close(None).await;
+                    return Err("a ping went unanswered".to_owned());
+                }
+                if unanswered.is_none() {
+                    unanswered = Some(tokio::time::Instant::now());
+                    socket.send(Message::Ping(Bytes::from_static(b"p"))).await.map_err(|e| e.to_string())?;
+                }
+                if let Some(n) = events.next() {
+                    text(socket, &format!("[{n}]")).await;
+                }
+            }
+            message = socket.next() => match message {
+                Some(Ok(Message::Pong(_))) => unanswered = None,
+                Some(Ok(_)) => {}
+                _ => return Ok(()),
+            },
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_long_resync_keeps_the_new_connection_alive_and_holds_its_events_back() {
+    let hangups = Arc::new(AtomicUsize::new(0));
+    let counter = hangups.clone();
+    let (url, seen) = server(101, move |number, mut socket| {
+        let hangups = counter.clone();
+        async move {
+            if number == 0 {
+                text(&mut socket, "[1]").await;
+                return; // dropped without a Close frame
+            }
+            if strict(&mut socket, &[2, 3, 4, 5]).await.is_err() {
+                hangups.fetch_add(1, Ordering::SeqCst);
+            }
+        }
+    })
+    .await;
+    let mut connection = Listener::new(url, decode)
+        .options(quick())
+        // Three idle timeouts and many of the server's ping deadlines long.
+        .on_resync((), |(), _gap| tokio::time::sleep(Duration::from_millis(1500)))
+        .connect();
+    assert_eq!(next(&mut connection).await, Item::State(State::Connected));
+    assert_eq!(next(&mut connection).await, Item::Event(1));
+    assert!(matches!(next(&mut connection).await, Item::State(State::Reconnecting { .. })));
+    assert_eq!(next(&mut connection).await, Item::State(State::Connected));
+    // Nothing of the new connection passes the hook; what it read meanwhile follows Resync.
+    assert_eq!(next(&mut connection).await, Item::State(State::Resync));
+    for n in 2..=5 {
+        assert_eq!(next(&mut connection).await, Item::Event(n));
+    }
+    assert_eq!(hangups.load(Ordering::SeqCst), 0, "the server saw its pings unanswered");
+    assert_eq!(seen.upgrades.load(Ordering::SeqCst), 2);
+    assert_eq!(connection.state(), State::Resync);
+}
+
+#[tokio::test]
+async fn the_hook_is_told_the_gap_and_may_run_after_the_first_connect() {
+    use triad_runtime::ws::Gap;
+    let (url, _) = server(101, |number, mut socket| async move {
+        if number == 0 {
+            text(&mut socket, "[1]").await;
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        } else {
+            drain(&mut socket).await;
+        }
+    })
+    .await;
+    let gaps: Arc<Mutex<Vec<Gap>>> = Arc::default();
+    let start = std::time::SystemTime::now();
+    let mut connection = Listener::new(url, decode)
+        .options(quick())
+        .resync_on_first_connect(true)
+        .on_resync(gaps.clone(), |gaps: Arc<Mutex<Vec<Gap>>>, gap| async move {
+            gaps.lock().unwrap().push(gap);
+        })
+        .connect();
+    assert_eq!(next(&mut connection).await, Item::State(State::Connected));
+    assert_eq!(next(&mut connection).await, Item::State(State::Resync));
+    assert_eq!(next(&mut connection).await, Item::Event(1));
+    assert!(matches!(next(&mut connection).await, Item::State(State::Reconnecting { .. })));
+    assert_eq!(next(&mut connection).await, Item::State(State::Connected));
+    assert_eq!(next(&mut connection).await, Item::State(State::Resync));
+    let gaps = gaps.lock().unwrap().clone();
+    assert_eq!(gaps.len(), 2, "{gaps:?}");
+    let (first, second) = (gaps[0], gaps[1]);
+    assert!(!first.reconnect && first.last_message.is_none() && first.lost.is_none(), "{first:?}");
+    assert!(first.connected >= start);
+    assert!(second.reconnect, "{second:?}");
+    let (last, lost) = (second.last_message.unwrap(), second.lost.unwrap());
+    // The event arrived on the first connection, which then stayed up ~200 ms.
+    assert!(first.connected <= last && last <= lost && lost <= second.connected, "{gaps:?}");
+    assert!(lost.duration_since(last).unwrap() >= Duration::from_millis(100), "{gaps:?}");
+}
+
+#[tokio::test]
+async fn the_hook_can_talk_to_the_server_over_the_new_connection() {
+    // Answers every request with its reply, then an event.
+    let (url, _) = server(101, |number, mut socket| async move {
+        if number == 0 {
+            return;
+        }
+        while let Some(Ok(message)) = socket.next().await {
+            let Message::Text(text) = message else { continue };
+            let request: serde_json::Value = serde_json::from_str(&text).unwrap();
+            text_json(&mut socket, &serde_json::json!({"reply_to": request["id"]})).await;
+            text_json(&mut socket, &serde_json::json!([42])).await;
+        }
+    })
+    .await;
+    let sender: Arc<std::sync::OnceLock<triad_runtime::ws::Sender>> = Arc::default();
+    let replies = Arc::new(AtomicUsize::new(0));
+    let context = (sender.clone(), replies.clone());
+    let mut connection = Listener::new(url, decode)
+        .options(quick())
+        .correlate("/reply_to")
+        .on_resync(context, |(sender, replies), _gap| async move {
+            // Subscribe again and wait for the server's answer, inside the hook.
+            let sender = sender.get().expect("set before the first reconnect").clone();
+            let reply = sender.request_json(&serde_json::json!({"id": "s1"}), "s1", Duration::from_secs(5)).await;
+            if reply.is_ok() {
+                replies.fetch_add(1, Ordering::SeqCst);
+            }
+        })
+        .connect();
+    sender.set(connection.sender()).unwrap();
+    assert_eq!(next(&mut connection).await, Item::State(State::Connected));
+    assert!(matches!(next(&mut connection).await, Item::State(State::Reconnecting { .. })));
+    assert_eq!(next(&mut connection).await, Item::State(State::Connected));
+    assert_eq!(next(&mut connection).await, Item::State(State::Resync));
+    assert_eq!(replies.load(Ordering::SeqCst), 1);
+    assert_eq!(next(&mut connection).await, Item::Event(42));
+}
+
+/// A server whose second connection writes `count` one-event frames at once.
+async fn burst_on_reconnect(count: u64) -> String {
+    server(101, move |number, mut socket| async move {
+        if number == 0 {
+            return;
+        }
+        for n in 0..count {
+            if socket.send(Message::text(format!("[{n}]"))).await.is_err() {
+                return;
+            }
+        }
+        drain(&mut socket).await;
+    })
+    .await
+    .0
+}
+
+#[tokio::test]
+async fn events_held_during_a_resync_stay_within_the_buffer() {
+    const COUNT: u64 = 200;
+    let slow_hook = |(), _gap| tokio::time::sleep(Duration::from_millis(400));
+    // Wait: reading stops when the held events fill the room; all of them arrive, in order.
+    let mut options = quick();
+    options.buffer = 8;
+    let mut connection =
+        Listener::new(burst_on_reconnect(COUNT).await, decode).options(options.clone()).on_resync((), slow_hook).connect();
+    assert_eq!(next(&mut connection).await, Item::State(State::Connected));
+    assert!(matches!(next(&mut connection).await, Item::State(State::Reconnecting { .. })));
+    assert_eq!(next(&mut connection).await, Item::State(State::Connected));
+    assert_eq!(next(&mut connection).await, Item::State(State::Resync));
+    for n in 0..COUNT {
+        assert_eq!(next(&mut connection).await, Item::Event(n));
+    }
+    assert_eq!(connection.dropped(), 0);
+    // DropNewest: what does not fit the buffer during the hook is dropped and counted.
+    options.overflow = Overflow::DropNewest;
+    let mut connection =
+        Listener::new(burst_on_reconnect(COUNT).await, decode).options(options).on_resync((), slow_hook).connect();
+    assert_eq!(next(&mut connection).await, Item::State(State::Connected));
+    assert!(matches!(next(&mut connection).await, Item::State(State::Reconnecting { .. })));
+    assert_eq!(next(&mut connection).await, Item::State(State::Connected));
+    assert_eq!(next(&mut connection).await, Item::State(State::Resync));
+    let mut received = Vec::new();
+    while received.len() as u64 + connection.dropped() < COUNT {
+        match next(&mut connection).await {
+            Item::Event(n) => received.push(n),
+            other => panic!("{other:?}"),
+        }
+    }
+    assert!(received.len() <= 8, "{received:?}");
+    assert!(received.windows(2).all(|w| w[0] < w[1]), "{received:?}");
+    assert!(connection.dropped() > 0);
 }

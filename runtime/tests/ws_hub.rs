@@ -233,7 +233,7 @@ async fn disconnect_all_forces_reconnects_and_resyncs() {
     let mut connection = Listener::new(url, decode)
         .auth(mews_auth())
         .options(quick())
-        .on_resync(resyncs.clone(), |r: Arc<AtomicUsize>| async move {
+        .on_resync(resyncs.clone(), |r: Arc<AtomicUsize>, _gap| async move {
             r.fetch_add(1, Ordering::SeqCst);
         })
         .connect();

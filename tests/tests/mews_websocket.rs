@@ -122,7 +122,7 @@ async fn forced_drops_reconnect_and_resync_with_the_client_each_time() {
     let counter = resyncs.clone();
     let mut connection = connector::listener(&server.url, &credentials(ACCESS_TOKEN))
         .options(options())
-        .on_resync(client, move |client: mews_client::Client| {
+        .on_resync(client, move |client: mews_client::Client, _gap| {
             let counter = counter.clone();
             async move {
                 // The hook gets the HTTP client, to re-read state after the gap.

@@ -489,7 +489,7 @@ pub(crate) fn client_modules(
                  async fn listen(client: Client, credentials: &Credentials) {{\n    \
                  let mut items = {module}::listener({example_url}, credentials)\n        \
                  // After every reconnect: re-read what may have changed during the gap.\n        \
-                 .on_resync(client.clone(), |client| async move {{ let _ = client; }})\n        \
+                 .on_resync(client.clone(), |client, gap| async move {{ let _ = (client, gap.last_message); }})\n        \
                  .connect();\n    \
                  while let Some(item) = items.next().await {{\n        \
                  if let Item::Event(event) = item {{\n            println!(\"{{event:?}}\");\n        }}\n    }}\n}}\n```"

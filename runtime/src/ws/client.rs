@@ -8,7 +8,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use futures_util::{SinkExt, Stream, StreamExt};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
@@ -71,7 +71,9 @@ pub enum State {
         /// Why the previous connection or attempt ended.
         reason: String,
     },
-    /// The resync hook finished after a reconnect; events of the new connection follow.
+    /// The resync hook finished after a reconnect (or after the first connect, with
+    /// [`Listener::resync_on_first_connect`]); the events the new connection delivered while it
+    /// ran follow, in order.
     Resync,
     /// The server answered the upgrade with 401 or 403. Terminal: nothing is retried.
     AuthFailed {
@@ -263,7 +265,25 @@ impl Default for Options {
     }
 }
 
-type Hook = Arc<dyn Fn() -> Pin<Box<dyn Future<Output = ()> + Send>> + Send + Sync>;
+/// What a resync hook is told about the gap it has to cover. Times are wall-clock times, as
+/// the provider's listings filter by them: fetch what changed since `last_message` (or since
+/// `lost`, when nothing arrived) up to `connected`, with whatever margin the provider's lag needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Gap {
+    /// When the last data message of the previous connections arrived; `None` when none has.
+    pub last_message: Option<SystemTime>,
+    /// When the previous connection was lost; `None` before the first connect.
+    pub lost: Option<SystemTime>,
+    /// When the new connection opened (its upgrade succeeded). Events from then on are read by
+    /// this connection and follow [`State::Resync`].
+    pub connected: SystemTime,
+    /// False when the hook runs after the first connect ([`Listener::resync_on_first_connect`]).
+    pub reconnect: bool,
+}
+
+type HookFuture = Pin<Box<dyn Future<Output = ()> + Send>>;
+type Hook = Arc<dyn Fn(Gap) -> HookFuture + Send + Sync>;
 
 /// A listener not yet connected: the builder of a [`Connection`].
 pub struct Listener<E> {
@@ -272,6 +292,7 @@ pub struct Listener<E> {
     auth: Auth,
     options: Options,
     resync: Option<Hook>,
+    resync_first: bool,
     correlate: Option<String>,
 }
 
@@ -282,6 +303,7 @@ impl<E> fmt::Debug for Listener<E> {
             .field("auth", &self.auth)
             .field("options", &self.options)
             .field("resync", &self.resync.is_some())
+            .field("resync_first", &self.resync_first)
             .finish()
     }
 }
@@ -295,6 +317,7 @@ impl<E: Send + 'static> Listener<E> {
             auth: Auth::new(),
             options: Options::default(),
             resync: None,
+            resync_first: false,
             correlate: None,
         }
     }
@@ -320,16 +343,29 @@ impl<E: Send + 'static> Listener<E> {
         self
     }
 
-    /// Runs `hook(context.clone())` after every *re*connect (not the first connect), before
-    /// frames of the new connection are read; then yields [`State::Resync`]. Events missed
-    /// during the gap can be fetched there (over REST, for example).
+    /// Runs `hook(context.clone(), gap)` after every *re*connect (not the first connect, unless
+    /// [`Listener::resync_on_first_connect`]); then yields [`State::Resync`]. Events missed
+    /// during the [`Gap`] can be fetched there (over REST, for example), and subscriptions sent
+    /// again through the [`Sender`].
+    ///
+    /// The new connection is read while the hook runs: pings are answered, replies reach
+    /// [`Sender::request_json`], and events are held back (within [`Options::buffer`], by the
+    /// [`Overflow`] policy) to follow [`State::Resync`] in order. So a long catch-up cannot
+    /// starve the connection it catches up for.
     pub fn on_resync<C, F, Fut>(mut self, context: C, hook: F) -> Self
     where
         C: Clone + Send + Sync + 'static,
-        F: Fn(C) -> Fut + Send + Sync + 'static,
+        F: Fn(C, Gap) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = ()> + Send + 'static,
     {
-        self.resync = Some(Arc::new(move || Box::pin(hook(context.clone()))));
+        self.resync = Some(Arc::new(move |gap| Box::pin(hook(context.clone(), gap))));
+        self
+    }
+
+    /// Runs the resync hook after the first connect too (with [`Gap::reconnect`] false), for a
+    /// consumer that catches up on what happened while it was not running at all.
+    pub fn resync_on_first_connect(mut self, yes: bool) -> Self {
+        self.resync_first = yes;
         self
     }
 
@@ -348,6 +384,10 @@ impl<E: Send + 'static> Listener<E> {
             auth: self.auth,
             options: self.options,
             resync: self.resync,
+            resync_first: self.resync_first,
+            last_message: None,
+            lost: None,
+            messages: 0,
             items: Handoff { tx, room: room.clone(), buffer },
             state: state_tx,
             close: close_rx,
@@ -648,6 +688,13 @@ struct Task {
     auth: Auth,
     options: Options,
     resync: Option<Hook>,
+    resync_first: bool,
+    /// When the last data message arrived, over all connections.
+    last_message: Option<SystemTime>,
+    /// When the last connection was lost.
+    lost: Option<SystemTime>,
+    /// Data messages taken so far (to date `last_message` once per burst, not per frame).
+    messages: u64,
     items: Handoff,
     state: watch::Sender<State>,
     close: watch::Receiver<bool>,
@@ -684,6 +731,7 @@ impl Task {
                     let reconnect = connected_before;
                     connected_before = true;
                     let end = self.serve(socket, reconnect).await;
+                    self.lost = Some(SystemTime::now());
                     let reason = match &end {
                         End::Lost { reason, .. } => reason.clone(),
                         End::Stop(state) => format!("{state:?}"),
@@ -760,6 +808,7 @@ impl Task {
     /// Reads one connection until it ends.
     async fn serve(&mut self, mut socket: Socket, reconnect: bool) -> End {
         let started = Instant::now();
+        let connected = SystemTime::now();
         let mut frames = false;
         let stay = self.options.backoff.max;
         let worked = |frames: bool| frames || started.elapsed() >= stay;
@@ -767,18 +816,15 @@ impl Task {
         if self.emit(State::Connected).await.is_err() {
             return self.finish(socket).await;
         }
-        if reconnect {
-            if let Some(hook) = self.resync.clone() {
-                tokio::select! {
-                    _ = hook() => {}
-                    _ = closing(&mut self.close) => return self.finish(socket).await,
-                    _ = self.items.closed() => return self.finish(socket).await,
-                }
-            }
-            if self.emit(State::Resync).await.is_err() {
-                return self.finish(socket).await;
-            }
-        }
+        // The resync hook runs beside the reading of the connection; until it ends, messages
+        // read are held in `batch` (never more than the free room) to follow `Resync`.
+        // Every reconnect yields `Resync` (at once without a hook).
+        let gap = Gap { last_message: self.last_message, lost: self.lost, connected, reconnect };
+        let mut hook: Option<HookFuture> = match &self.resync {
+            Some(hook) if reconnect || self.resync_first => Some(hook(gap)),
+            None if reconnect => Some(Box::pin(std::future::ready(()))),
+            _ => None,
+        };
         let ping_every = self.options.ping_interval.max(Duration::from_millis(1));
         let idle = self.options.idle_timeout;
         let mut next_ping = after(ping_every);
@@ -792,15 +838,35 @@ impl Task {
         tokio::pin!(close);
         let mut outgoing_open = true;
         loop {
+            // While the hook runs with no room left for what it holds back, reading waits
+            // (with `Overflow::Wait`) until the consumer frees some, or the hook ends.
+            let held_full = hook.is_some()
+                && self.options.overflow == Overflow::Wait
+                && self.batch.len() >= self.items.room.available_permits();
             tokio::select! {
                 biased;
                 _ = &mut close => return self.finish(socket).await,
-                frame = socket.next() => {
+                _ = run(&mut hook), if hook.is_some() => {
+                    hook = None;
+                    let held = std::mem::take(&mut self.batch);
+                    if self.emit(State::Resync).await.is_err() {
+                        return self.finish(socket).await;
+                    }
+                    self.batch = held;
+                    if self.flush_batch().await.is_err() {
+                        return self.finish(socket).await;
+                    }
+                    deadline = after(idle);
+                }
+                // (Once the held messages fill the whole buffer, only the hook's end frees room.)
+                _ = self.items.room_for(self.batch.len() + 1), if held_full && self.batch.len() < self.items.buffer => {}
+                frame = socket.next(), if !held_full => {
                     // Frames already received join the same hand-over while their items fit
                     // in the free room: one wake-up of the consumer per burst, not per frame,
                     // and nothing is read that the buffer could not take at once.
                     let mut frame = frame;
                     let mut read = 1;
+                    let messages = self.messages;
                     let lost = loop {
                         if let Err(reason) = self.take(frame, &mut frames) {
                             break Some(reason);
@@ -816,8 +882,19 @@ impl Task {
                             Poll::Pending => break None,
                         }
                     };
-                    if self.flush_batch().await.is_err() {
-                        return self.finish(socket).await;
+                    if self.messages != messages {
+                        self.last_message = Some(SystemTime::now());
+                    }
+                    if hook.is_none() {
+                        if self.flush_batch().await.is_err() {
+                            return self.finish(socket).await;
+                        }
+                    } else if self.options.overflow == Overflow::DropNewest {
+                        let room = self.items.room.available_permits();
+                        if self.batch.len() > room {
+                            self.dropped.fetch_add((self.batch.len() - room) as u64, Ordering::Relaxed);
+                            self.batch.truncate(room);
+                        }
                     }
                     if let Some(reason) = lost {
                         return End::Lost { reason, worked: worked(frames) };
@@ -827,7 +904,10 @@ impl Task {
                 }
                 _ = &mut timer => {
                     let now = Instant::now();
-                    if now >= deadline {
+                    if held_full {
+                        // Not reading: silence is ours, not the server's.
+                        deadline = after(idle);
+                    } else if now >= deadline {
                         return End::Lost { reason: format!("no frame for {idle:?}"), worked: worked(frames) };
                     }
                     if now >= next_ping {
@@ -892,6 +972,7 @@ impl Task {
             Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => return Ok(()),
         };
         *frames = true;
+        self.messages += 1;
         if self.pending.is_empty() || !self.take_reply(&payload) {
             self.batch.push(Handed::Message(payload));
         }
@@ -1037,6 +1118,14 @@ async fn closing(close: &mut watch::Receiver<bool>) {
 pub(crate) fn after(duration: Duration) -> Instant {
     let now = Instant::now();
     now.checked_add(duration).unwrap_or_else(|| now + Duration::from_secs(86_400 * 365 * 30))
+}
+
+/// Runs the resync hook to its end (never resolves without one).
+async fn run(hook: &mut Option<HookFuture>) {
+    match hook {
+        Some(hook) => hook.await,
+        None => std::future::pending().await,
+    }
 }
 
 /// [`closing`] on its own receiver, for a future that lives across loop iterations.

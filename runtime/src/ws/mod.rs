@@ -33,9 +33,13 @@
 //!   frames or stayed up for [`Backoff::max`]. Each reconnect is logged through `tracing`
 //!   (attempt, delay, reason) inside the listener's `ws_listener` span; the URL's query, which
 //!   may hold credentials, is never logged.
-//! - **Resync**: [`Listener::on_resync`] runs a hook with its context after every reconnect,
-//!   before frames of the new connection are read: the place to re-read state missed during
-//!   the gap (over REST) or to send subscriptions again.
+//! - **Resync**: [`Listener::on_resync`] runs a hook with its context and the [`Gap`] (when the
+//!   last message before the loss arrived, when the connection was lost, when the new one
+//!   opened) after every reconnect, and after the first connect with
+//!   [`Listener::resync_on_first_connect`]: the place to re-read state missed during the gap
+//!   (over REST) or to send subscriptions again. The new connection is read while the hook
+//!   runs (pings answered, replies routed to their requests); its events are held back within
+//!   the buffer and follow `Resync` in order.
 //! - **Bounded buffer**: at most [`Options::buffer`] items wait between the task and the
 //!   consumer ([`Connection::buffered_len`]). With [`Overflow::Wait`] (the default) a full buffer
 //!   stops the reading of the socket, so TCP back-pressure reaches the server and memory stays
@@ -74,7 +78,7 @@ mod server;
 pub use crate::secret::Secret;
 pub use address::{address, with_query};
 pub use client::{
-    Auth, Backoff, Closer, Connection, DecodeFn, Item, Listener, Malformed, Options, Overflow, SendError, Sender, State,
+    Auth, Backoff, Closer, Connection, DecodeFn, Gap, Item, Listener, Malformed, Options, Overflow, SendError, Sender, State,
 };
 pub use futures_util::stream::{Stream, StreamExt};
 pub use request::{REQUEST_TIMEOUT, RequestError, request};
