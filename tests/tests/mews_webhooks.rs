@@ -34,8 +34,10 @@ macro_rules! general {
             event: types::EntityUpdatedData,
             _: &Delivery,
         ) -> impl Future<Output = Result<(), HandlerError>> + Send {
-            assert!(batch.events.is_empty(), "the batch is given without its events");
-            std::future::ready(self.push(stringify!($method), event.id.to_string(), Some(batch)))
+            // The batch comes whole: this event is among its entities (a handler may coalesce).
+            let whole = mews_server::general_entities(batch).iter().any(|e| e.id == event.id);
+            let method = if whole { stringify!($method) } else { "a batch without this event" };
+            std::future::ready(self.push(method, event.id.to_string(), Some(batch)))
         }
     )*};
 }

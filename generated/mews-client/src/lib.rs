@@ -84,7 +84,7 @@ pub mod connector {
     //! async fn listen(client: Client, credentials: &Credentials) {
     //!     let mut items = connector::listener(connector::PRODUCTION, credentials)
     //!         // After every reconnect: re-read what may have changed during the gap.
-    //!         .on_resync(client.clone(), |client| async move { let _ = client; })
+    //!         .on_resync(client.clone(), |client, gap| async move { let _ = (client, gap.last_message); })
     //!         .connect();
     //!     while let Some(item) = items.next().await {
     //!         if let Item::Event(event) = item {

@@ -33,7 +33,7 @@ use std::future::Future;
 pub trait Webhooks: Send + Sync + 'static {
     /// A reservation (service order) was created or changed; read it with reservations/getAll/2023-06-06.
     ///
-    /// Event `ServiceOrderUpdated` of the `general` webhook; `batch` is the message it came in (its events left out).
+    /// Event `ServiceOrderUpdated` of the `general` webhook; `batch` is the whole message it came in, all its events included.
     fn service_order_updated(
         &self,
         batch: &types::GeneralWebhookMessage,
@@ -45,7 +45,7 @@ pub trait Webhooks: Send + Sync + 'static {
     }
     /// A resource was created or changed; read it with resources/getAll.
     ///
-    /// Event `ResourceUpdated` of the `general` webhook; `batch` is the message it came in (its events left out).
+    /// Event `ResourceUpdated` of the `general` webhook; `batch` is the whole message it came in, all its events included.
     fn resource_updated(
         &self,
         batch: &types::GeneralWebhookMessage,
@@ -57,7 +57,7 @@ pub trait Webhooks: Send + Sync + 'static {
     }
     /// A message was posted; read it with messages/getAll.
     ///
-    /// Event `MessageAdded` of the `general` webhook; `batch` is the message it came in (its events left out).
+    /// Event `MessageAdded` of the `general` webhook; `batch` is the whole message it came in, all its events included.
     fn message_added(
         &self,
         batch: &types::GeneralWebhookMessage,
@@ -69,7 +69,7 @@ pub trait Webhooks: Send + Sync + 'static {
     }
     /// A resource block was created or changed; read it with resourceBlocks/getAll.
     ///
-    /// Event `ResourceBlockUpdated` of the `general` webhook; `batch` is the message it came in (its events left out).
+    /// Event `ResourceBlockUpdated` of the `general` webhook; `batch` is the whole message it came in, all its events included.
     fn resource_block_updated(
         &self,
         batch: &types::GeneralWebhookMessage,
@@ -81,7 +81,7 @@ pub trait Webhooks: Send + Sync + 'static {
     }
     /// A customer was created; read it with customers/getAll.
     ///
-    /// Event `CustomerAdded` of the `general` webhook; `batch` is the message it came in (its events left out).
+    /// Event `CustomerAdded` of the `general` webhook; `batch` is the whole message it came in, all its events included.
     fn customer_added(
         &self,
         batch: &types::GeneralWebhookMessage,
@@ -93,7 +93,7 @@ pub trait Webhooks: Send + Sync + 'static {
     }
     /// A customer was created or changed; read it with customers/getAll.
     ///
-    /// Event `CustomerUpdated` of the `general` webhook; `batch` is the message it came in (its events left out).
+    /// Event `CustomerUpdated` of the `general` webhook; `batch` is the whole message it came in, all its events included.
     fn customer_updated(
         &self,
         batch: &types::GeneralWebhookMessage,
@@ -105,7 +105,7 @@ pub trait Webhooks: Send + Sync + 'static {
     }
     /// A payment was created or changed; read it with payments/getAll.
     ///
-    /// Event `PaymentUpdated` of the `general` webhook; `batch` is the message it came in (its events left out).
+    /// Event `PaymentUpdated` of the `general` webhook; `batch` is the whole message it came in, all its events included.
     fn payment_updated(
         &self,
         batch: &types::GeneralWebhookMessage,
@@ -224,86 +224,85 @@ impl<W: Webhooks> Dispatcher<W> {
         &self,
         batch: &types::GeneralWebhookMessage,
         index: usize,
-        raw: &str,
+        event: &rt::Decoded<types::WebhookEvent>,
         delivery: &rt::Delivery,
     ) -> rt::Outcome {
-        match rt::decode_raw::<types::WebhookEvent>(raw) {
-            Ok(types::WebhookEvent::ServiceOrderUpdated(event)) => {
+        match event {
+            rt::Decoded::Ok(types::WebhookEvent::ServiceOrderUpdated(event)) => {
                 rt::run_event(
                         delivery,
                         "ServiceOrderUpdated",
                         index,
                         rt::Outcome::Handled,
-                        self.0.service_order_updated(batch, event, delivery),
+                        self.0.service_order_updated(batch, event.clone(), delivery),
                     )
                     .await
             }
-            Ok(types::WebhookEvent::ResourceUpdated(event)) => {
+            rt::Decoded::Ok(types::WebhookEvent::ResourceUpdated(event)) => {
                 rt::run_event(
                         delivery,
                         "ResourceUpdated",
                         index,
                         rt::Outcome::Handled,
-                        self.0.resource_updated(batch, event, delivery),
+                        self.0.resource_updated(batch, event.clone(), delivery),
                     )
                     .await
             }
-            Ok(types::WebhookEvent::MessageAdded(event)) => {
+            rt::Decoded::Ok(types::WebhookEvent::MessageAdded(event)) => {
                 rt::run_event(
                         delivery,
                         "MessageAdded",
                         index,
                         rt::Outcome::Handled,
-                        self.0.message_added(batch, event, delivery),
+                        self.0.message_added(batch, event.clone(), delivery),
                     )
                     .await
             }
-            Ok(types::WebhookEvent::ResourceBlockUpdated(event)) => {
+            rt::Decoded::Ok(types::WebhookEvent::ResourceBlockUpdated(event)) => {
                 rt::run_event(
                         delivery,
                         "ResourceBlockUpdated",
                         index,
                         rt::Outcome::Handled,
-                        self.0.resource_block_updated(batch, event, delivery),
+                        self.0.resource_block_updated(batch, event.clone(), delivery),
                     )
                     .await
             }
-            Ok(types::WebhookEvent::CustomerAdded(event)) => {
+            rt::Decoded::Ok(types::WebhookEvent::CustomerAdded(event)) => {
                 rt::run_event(
                         delivery,
                         "CustomerAdded",
                         index,
                         rt::Outcome::Handled,
-                        self.0.customer_added(batch, event, delivery),
+                        self.0.customer_added(batch, event.clone(), delivery),
                     )
                     .await
             }
-            Ok(types::WebhookEvent::CustomerUpdated(event)) => {
+            rt::Decoded::Ok(types::WebhookEvent::CustomerUpdated(event)) => {
                 rt::run_event(
                         delivery,
                         "CustomerUpdated",
                         index,
                         rt::Outcome::Handled,
-                        self.0.customer_updated(batch, event, delivery),
+                        self.0.customer_updated(batch, event.clone(), delivery),
                     )
                     .await
             }
-            Ok(types::WebhookEvent::PaymentUpdated(event)) => {
+            rt::Decoded::Ok(types::WebhookEvent::PaymentUpdated(event)) => {
                 rt::run_event(
                         delivery,
                         "PaymentUpdated",
                         index,
                         rt::Outcome::Handled,
-                        self.0.payment_updated(batch, event, delivery),
+                        self.0.payment_updated(batch, event.clone(), delivery),
                     )
                     .await
             }
-            Ok(types::WebhookEvent::Unknown(_)) => {
-                self.unknown(index, rt::raw_to_value(raw), delivery).await
+            rt::Decoded::Ok(types::WebhookEvent::Unknown(raw)) => {
+                self.unknown(index, raw.clone(), delivery).await
             }
-            Err(error) => {
-                self.malformed(index, rt::raw_to_value(raw), error.to_string(), delivery)
-                    .await
+            rt::Decoded::Malformed { raw, error } => {
+                self.malformed(index, raw.clone(), error.clone(), delivery).await
             }
         }
     }
@@ -436,23 +435,18 @@ impl<W: Webhooks> rt::Dispatch for Dispatcher<W> {
         let mut out = Vec::new();
         let (body, object) = (parsed.text(), parsed.object());
         let whole = || rt::raw_to_value(body);
-        if let Some(events) = object.and_then(|o| o.array("Events")) {
-            match object
-                .map(|o| o.decode_without::<types::GeneralWebhookMessage>("Events"))
-            {
-                Some(Ok(batch)) => {
-                    for (index, event) in events.into_iter().enumerate() {
-                        out.push(
-                            self.event_0(&batch, index, event.get(), delivery).await,
-                        );
+        if object.is_some_and(|o| o.is_array("Events")) {
+            match rt::decode_raw::<types::GeneralWebhookMessage>(body) {
+                Ok(batch) => {
+                    for (index, event) in batch.events.iter().enumerate() {
+                        out.push(self.event_0(&batch, index, event, delivery).await);
                     }
                 }
-                Some(Err(error)) => {
+                Err(error) => {
                     out.push(
                         self.malformed(0, whole(), error.to_string(), delivery).await,
                     )
                 }
-                None => {}
             }
             return out;
         }
@@ -484,7 +478,7 @@ pub fn verifier<S: AsRef<str>>(secrets: &[S]) -> Result<rt::Verifier, rt::Config
     rt::Verifier::query_token("Token", &secrets)
 }
 
-/// The entities the events of a `general` batch name, each once, in order of first mention: events          are grouped by their `Id` property, so that, for example, an entity created and changed in one          message is fetched once. Events of unknown kinds and events that did not decode are left out.
+/// The entities the events of a `general` batch name, each once, in order of first mention: events are grouped by their `Id` property, so that, for example, an entity created and changed in one message is fetched once. Events of unknown kinds and events that did not decode are left out.
 pub fn general_entities(
     batch: &types::GeneralWebhookMessage,
 ) -> Vec<rt::Entity<uuid::Uuid>> {

@@ -143,7 +143,7 @@ pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &
                     let payload = variant_type(api, v, &types, &mut uses);
                     let mut doc = doc_attrs(&v.docs);
                     let line = format!(
-                        " Event {} of {hook_doc}; `batch` is the message it came in (its events left out).",
+                        " Event {} of {hook_doc}; `batch` is the whole message it came in, all its events included.",
                         docs::code_span(&v.name.wire)
                     );
                     if !doc.is_empty() {
@@ -351,7 +351,9 @@ fn entities_helper(
     }
     let item = if isolated { quote!(event.ok()?) } else { quote!(event) };
     let doc = format!(
-        " The entities the events of a {} batch name, each once, in order of first mention: events          are grouped by their {} property, so that, for example, an entity created and changed in one          message is fetched once. Events of unknown kinds and events that did not decode are left out.",
+        " The entities the events of a {} batch name, each once, in order of first mention: events are \
+         grouped by their {} property, so that, for example, an entity created and changed in one message is \
+         fetched once. Events of unknown kinds and events that did not decode are left out.",
         docs::code_span(&webhook.name.wire),
         docs::code_span(&wire)
     );
@@ -437,22 +439,29 @@ fn library(
     let mut single_tests = TokenStream::new();
     let mut whole_tries = TokenStream::new();
     let mut helpers = TokenStream::new();
+    let isolated = super::spell::isolated_fields(api, config);
     for (n, hook) in hooks.iter().enumerate() {
         let helper = format_ident!("event_{n}");
         match &hook.shape {
             Shape::Batch { envelope, events, union } => {
                 let envelope_ty = type_path(api, &TypeRef::Named(*envelope), types, &mut Uses::default());
-                helpers.extend(union_helper(api, *union, types, &helper, true, hook, methods));
+                let TypeKind::Struct(env) = &api.ty(*envelope).kind else { continue };
+                let field = env.fields.iter().find(|f| f.name.wire == **events).ok_or("a batch without its events")?;
+                let isolated = isolated.contains(&(*envelope, field.name.wire.clone()));
+                helpers.extend(batch_helper(api, *union, types, &helper, isolated, hook, methods, &envelope_ty));
+                let events_field = ident(&field.name.rust);
+                // `tolerate_null` reads every required field as an `Option`.
+                let items = if config.tolerate_null { quote!(.iter().flatten()) } else { quote!(.iter()) };
+                // The batch is decoded once, whole, and each handler gets all of it.
                 batch_tests.extend(quote! {
-                    if let Some(events) = object.and_then(|o| o.array(#events)) {
-                        match object.map(|o| o.decode_without::<#envelope_ty>(#events)) {
-                            Some(Ok(batch)) => {
-                                for (index, event) in events.into_iter().enumerate() {
-                                    out.push(self.#helper(&batch, index, event.get(), delivery).await);
+                    if object.is_some_and(|o| o.is_array(#events)) {
+                        match rt::decode_raw::<#envelope_ty>(body) {
+                            Ok(batch) => {
+                                for (index, event) in batch.#events_field #items.enumerate() {
+                                    out.push(self.#helper(&batch, index, event, delivery).await);
                                 }
                             }
-                            Some(Err(error)) => out.push(self.malformed(0, whole(), error.to_string(), delivery).await),
-                            None => {}
+                            Err(error) => out.push(self.malformed(0, whole(), error.to_string(), delivery).await),
                         }
                         return out;
                     }
@@ -461,7 +470,7 @@ fn library(
             Shape::Single { union } => {
                 let Some(tag) = union_of(api, *union).and_then(tag_of) else {
                     // Externally tagged: one property, no tag to look for; tried with the whole values.
-                    helpers.extend(union_helper(api, *union, types, &helper, false, hook, methods));
+                    helpers.extend(union_helper(api, *union, types, &helper, hook, methods));
                     let ty = type_path(api, &TypeRef::Named(*union), types, &mut Uses::default());
                     whole_tries.extend(quote! {
                         if rt::decode_raw::<#ty>(body).is_ok() {
@@ -471,7 +480,7 @@ fn library(
                     });
                     continue;
                 };
-                helpers.extend(union_helper(api, *union, types, &helper, false, hook, methods));
+                helpers.extend(union_helper(api, *union, types, &helper, hook, methods));
                 single_tests.extend(quote! {
                     if object.is_some_and(|o| o.get(#tag).is_some()) {
                         out.push(self.#helper(0, body, delivery).await);
@@ -624,13 +633,63 @@ fn verifier_fn(config: &Config) -> TokenStream {
     }
 }
 
-/// `Dispatcher::event_N`: decodes one event of a union and calls its method.
+/// `Dispatcher::event_N` of a batch: calls the method of one event of the decoded batch (an
+/// item of the events list, `Decoded<Union>` when the list is `isolated`) with the whole batch.
+#[allow(clippy::too_many_arguments)]
+fn batch_helper(
+    api: &Api,
+    union: TypeId,
+    types: &TokenStream,
+    helper: &proc_macro2::Ident,
+    isolated: bool,
+    hook: &Hook<'_>,
+    methods: &[Method],
+    envelope: &TokenStream,
+) -> TokenStream {
+    let ty = type_path(api, &TypeRef::Named(union), types, &mut Uses::default());
+    let Some(u) = union_of(api, union) else { return TokenStream::new() };
+    let unknown = ident(&u.unknown);
+    let (ok, item) = if isolated {
+        (quote!(rt::Decoded::Ok), quote!(&rt::Decoded<#ty>))
+    } else {
+        (TokenStream::new(), quote!(&#ty))
+    };
+    let mut arms = TokenStream::new();
+    for (variant, payload, index) in &hook.arms {
+        let Some(method) = methods.get(*index) else { continue };
+        let (name, kind) = (&method.name, &method.kind);
+        let variant = ident(variant);
+        arms.extend(match payload {
+            Some(_) => quote! {
+                #ok(#ty::#variant(event)) => rt::run_event(delivery, #kind, index, rt::Outcome::Handled, self.0.#name(batch, event.clone(), delivery)).await,
+            },
+            None => quote! {
+                #ok(#ty::#variant) => rt::run_event(delivery, #kind, index, rt::Outcome::Handled, self.0.#name(batch, delivery)).await,
+            },
+        });
+    }
+    let malformed = isolated.then(|| {
+        quote! {
+            rt::Decoded::Malformed { raw, error } => self.malformed(index, raw.clone(), error.clone(), delivery).await,
+        }
+    });
+    quote! {
+        async fn #helper(&self, batch: &#envelope, index: usize, event: #item, delivery: &rt::Delivery) -> rt::Outcome {
+            match event {
+                #arms
+                #ok(#ty::#unknown(raw)) => self.unknown(index, raw.clone(), delivery).await,
+                #malformed
+            }
+        }
+    }
+}
+
+/// `Dispatcher::event_N` of a single event: decodes the delivery as the union and calls its method.
 fn union_helper(
     api: &Api,
     union: TypeId,
     types: &TokenStream,
     helper: &proc_macro2::Ident,
-    batched: bool,
     hook: &Hook<'_>,
     methods: &[Method],
 ) -> TokenStream {
@@ -642,25 +701,17 @@ fn union_helper(
         let Some(method) = methods.get(*index) else { continue };
         let (name, kind) = (&method.name, &method.kind);
         let variant = ident(variant);
-        let batch = batched.then(|| quote!(batch,));
         arms.extend(match payload {
             Some(_) => quote! {
-                Ok(#ty::#variant(event)) => rt::run_event(delivery, #kind, index, rt::Outcome::Handled, self.0.#name(#batch event, delivery)).await,
+                Ok(#ty::#variant(event)) => rt::run_event(delivery, #kind, index, rt::Outcome::Handled, self.0.#name(event, delivery)).await,
             },
             None => quote! {
-                Ok(#ty::#variant) => rt::run_event(delivery, #kind, index, rt::Outcome::Handled, self.0.#name(#batch delivery)).await,
+                Ok(#ty::#variant) => rt::run_event(delivery, #kind, index, rt::Outcome::Handled, self.0.#name(delivery)).await,
             },
         });
     }
-    let batch_param = match &hook.shape {
-        Shape::Batch { envelope, .. } if batched => {
-            let envelope = type_path(api, &TypeRef::Named(*envelope), types, &mut Uses::default());
-            quote!(batch: &#envelope,)
-        }
-        _ => TokenStream::new(),
-    };
     quote! {
-        async fn #helper(&self, #batch_param index: usize, raw: &str, delivery: &rt::Delivery) -> rt::Outcome {
+        async fn #helper(&self, index: usize, raw: &str, delivery: &rt::Delivery) -> rt::Outcome {
             match rt::decode_raw::<#ty>(raw) {
                 #arms
                 Ok(#ty::#unknown(_)) => self.unknown(index, rt::raw_to_value(raw), delivery).await,

@@ -66,6 +66,7 @@ pub use axum;
 pub use journal::{Admission, Admit, Entry, Journal, JournalError, RedbJournal, Write};
 use journal::{MemoryKey, MemoryWindow};
 pub use params::{ApiRequest, PathParams, Piece, Shape, Style, decode_form, required};
+pub use crate::model::Decoded;
 pub use raw::{Body, Raw, RawObject, decode as decode_raw, to_value as raw_to_value};
 pub use serde;
 pub use serde_json;
