@@ -490,6 +490,8 @@ async fn inline_handlers_finish_when_the_provider_hangs_up_and_its_retry_is_hand
     assert!(impatient.post(&r.url).body(slow.clone()).send().await.is_err());
     until("the handler to finish", || r.recorder().handled().len() == 1).await;
     assert_eq!(r.receiver.counters().handled, 1);
+    // The request's future was dropped with the connection, and the delivery went on alone.
+    assert_eq!(r.receiver.counters().abandoned, 1);
     // Its retry is handled again: nothing was recorded that would call it a duplicate.
     assert_eq!(post(&r.url, slow, &[]).await.0, 200);
     assert_eq!(r.recorder().handled(), pairs(&[("slow", "1"), ("slow", "1")]));

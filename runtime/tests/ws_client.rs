@@ -848,8 +848,10 @@ async fn events_held_during_a_resync_stay_within_the_buffer() {
     // Wait: reading stops when the held events fill the room; all of them arrive, in order.
     let mut options = quick();
     options.buffer = 8;
-    let mut connection =
-        Listener::new(burst_on_reconnect(COUNT).await, decode).options(options.clone()).on_resync((), slow_hook).connect();
+    let mut connection = Listener::new(burst_on_reconnect(COUNT).await, decode)
+        .options(options.clone())
+        .on_resync((), slow_hook)
+        .connect();
     assert_eq!(next(&mut connection).await, Item::State(State::Connected));
     assert!(matches!(next(&mut connection).await, Item::State(State::Reconnecting { .. })));
     assert_eq!(next(&mut connection).await, Item::State(State::Connected));

@@ -146,6 +146,81 @@ async fn the_same_bytes_after_handling_are_handled_again() {
     }
 }
 
+/// A FIFO whose buffer is full, so the example's next write to it blocks until the test reads:
+/// a handler slowed by its output. Returns the reading end (non-blocking), open before the
+/// example opens the writing end.
+fn full_fifo(path: &Path) -> std::fs::File {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    assert!(Command::new("mkfifo").arg(path).status().unwrap().success());
+    let reader = std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK).open(path).unwrap();
+    let mut filler = std::fs::OpenOptions::new().write(true).custom_flags(libc::O_NONBLOCK).open(path).unwrap();
+    // Empty lines, in chunks and then byte by byte, until not one more byte fits.
+    for chunk in [&[b'\n'; 512][..], &[b'\n'][..]] {
+        loop {
+            match filler.write(chunk) {
+                Ok(_) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
+                Err(e) => panic!("{e}"),
+            }
+        }
+    }
+    reader
+}
+
+/// Reads the FIFO until it has given `count` JSON lines (empty lines skipped), for up to 10 s.
+async fn read_lines(reader: &mut std::fs::File, text: &mut String, count: usize) -> Vec<Value> {
+    use std::io::Read;
+    for _ in 0..1000 {
+        let mut buffer = [0u8; 65536];
+        match reader.read(&mut buffer) {
+            Ok(n) => text.push_str(std::str::from_utf8(&buffer[..n]).unwrap()),
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+            Err(e) => panic!("{e}"),
+        }
+        let got: Vec<Value> = text.lines().filter_map(|l| serde_json::from_str(l).ok()).collect();
+        if got.len() >= count {
+            return got;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("fewer than {count} lines: {text:?}")
+}
+
+/// Mews gives up on a delivery after 5 seconds and sends it again later. A handler still
+/// running when the provider hangs up finishes, and the provider's retry of the same bytes is
+/// handled again (not answered as a duplicate of a change that may not be applied yet).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_handler_outlives_the_providers_hangup_and_its_retry_is_handled() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("handled.fifo");
+    let mut reader = full_fifo(&fifo);
+    let mut example = spawn(&["--handled", fifo.to_str().unwrap()]);
+    let body = batch(9);
+    // The handler blocks on its output; the provider stops waiting.
+    let impatient =
+        triad_runtime::client::reqwest::Client::builder().timeout(Duration::from_millis(500)).build().unwrap();
+    assert_eq!(post(&impatient, &example.url, body.clone()).await, None, "the first attempt must time out");
+    // The output drains: the handler of the abandoned attempt finishes.
+    let mut text = String::new();
+    let got = read_lines(&mut reader, &mut text, 1).await;
+    assert_eq!(
+        got,
+        [json!({"kind": "CustomerUpdated", "id": "00000000-0000-0000-0000-000000000009", "delivery": digest(&body)})]
+    );
+    // The provider's retry is handled again.
+    let client = triad_runtime::client::reqwest::Client::new();
+    assert_eq!(post(&client, &example.url, body.clone()).await, Some(200));
+    let got = read_lines(&mut reader, &mut text, 2).await;
+    assert_eq!(got.len(), 2, "{got:?}");
+    assert_eq!(got[0], got[1]);
+    let base = example.url.split("/webhooks").next().unwrap().to_owned();
+    let metrics = client.get(format!("{base}/metrics")).send().await.unwrap().text().await.unwrap();
+    assert!(metrics.contains("webhook_handled_total 2\n"), "{metrics}");
+    example.child.kill().unwrap();
+    example.child.wait().unwrap();
+}
+
 /// The `journal` example against a journal holding deliveries given up on: list them, purge
 /// one, requeue the other, which the `receiver` example then handles on its next start.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -435,18 +435,31 @@ impl<W: Webhooks> rt::Dispatch for Dispatcher<W> {
         let mut out = Vec::new();
         let (body, object) = (parsed.text(), parsed.object());
         let whole = || rt::raw_to_value(body);
-        if object.is_some_and(|o| o.is_array("Events")) {
-            match rt::decode_raw::<types::GeneralWebhookMessage>(body) {
-                Ok(batch) => {
+        if let Some(events) = object.and_then(|o| o.array("Events")) {
+            match object
+                .map(|o| o.decode_without::<types::GeneralWebhookMessage>("Events"))
+                .map(|batch| {
+                    batch
+                        .map(|mut batch| {
+                            batch.events = events
+                                .iter()
+                                .map(|event| rt::decode_item(event.get()))
+                                .collect();
+                            batch
+                        })
+                })
+            {
+                Some(Ok(batch)) => {
                     for (index, event) in batch.events.iter().enumerate() {
                         out.push(self.event_0(&batch, index, event, delivery).await);
                     }
                 }
-                Err(error) => {
+                Some(Err(error)) => {
                     out.push(
                         self.malformed(0, whole(), error.to_string(), delivery).await,
                     )
                 }
+                None => {}
             }
             return out;
         }

@@ -450,18 +450,32 @@ fn library(
                 let isolated = isolated.contains(&(*envelope, field.name.wire.clone()));
                 helpers.extend(batch_helper(api, *union, types, &helper, isolated, hook, methods, &envelope_ty));
                 let events_field = ident(&field.name.rust);
-                // `tolerate_null` reads every required field as an `Option`.
+                // The envelope is decoded without its events, which are then decoded one by
+                // one straight from their text and put back: the handlers get the whole batch.
+                let decoded = if isolated {
+                    let list = quote!(events.iter().map(|event| rt::decode_item(event.get())).collect());
+                    // `tolerate_null` reads every required field as an `Option`.
+                    let list = if config.tolerate_null { quote!(Some(#list)) } else { list };
+                    quote! {
+                        object.map(|o| o.decode_without::<#envelope_ty>(#events)).map(|batch| batch.map(|mut batch| {
+                            batch.#events_field = #list;
+                            batch
+                        }))
+                    }
+                } else {
+                    quote!(Some(rt::decode_raw::<#envelope_ty>(body)))
+                };
                 let items = if config.tolerate_null { quote!(.iter().flatten()) } else { quote!(.iter()) };
-                // The batch is decoded once, whole, and each handler gets all of it.
                 batch_tests.extend(quote! {
-                    if object.is_some_and(|o| o.is_array(#events)) {
-                        match rt::decode_raw::<#envelope_ty>(body) {
-                            Ok(batch) => {
+                    if let Some(events) = object.and_then(|o| o.array(#events)) {
+                        match #decoded {
+                            Some(Ok(batch)) => {
                                 for (index, event) in batch.#events_field #items.enumerate() {
                                     out.push(self.#helper(&batch, index, event, delivery).await);
                                 }
                             }
-                            Err(error) => out.push(self.malformed(0, whole(), error.to_string(), delivery).await),
+                            Some(Err(error)) => out.push(self.malformed(0, whole(), error.to_string(), delivery).await),
+                            None => {}
                         }
                         return out;
                     }

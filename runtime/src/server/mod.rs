@@ -48,6 +48,7 @@ mod verify;
 
 use std::collections::BTreeMap;
 use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -61,13 +62,13 @@ use sha2::{Digest, Sha256};
 use tokio::sync::{Notify, mpsc};
 use tracing::Instrument;
 
+pub use crate::model::Decoded;
 pub use api::{ApiError, bad_request, decode as decode_request, respond};
 pub use axum;
 pub use journal::{Admission, Admit, Entry, Journal, JournalError, RedbJournal, Write};
 use journal::{MemoryKey, MemoryWindow};
 pub use params::{ApiRequest, PathParams, Piece, Shape, Style, decode_form, required};
-pub use crate::model::Decoded;
-pub use raw::{Body, Raw, RawObject, decode as decode_raw, to_value as raw_to_value};
+pub use raw::{Body, Raw, RawObject, decode as decode_raw, decode_item, to_value as raw_to_value};
 pub use serde;
 pub use serde_json;
 pub use status::encode as encode_metrics;
@@ -92,14 +93,24 @@ pub struct Delivery {
     /// with a failing event is retried): [`run_event`] does not run their handlers again.
     pub done: Vec<u32>,
     /// Set by [`Delivery::unhandled`] while one event's handler runs.
-    unhandled: Arc<std::sync::atomic::AtomicBool>,
+    unhandled: Flag,
+}
+
+/// A flag a handler sets through `&Delivery`; a clone starts with the same value.
+#[derive(Debug, Default)]
+struct Flag(std::sync::atomic::AtomicBool);
+
+impl Clone for Flag {
+    fn clone(&self) -> Self {
+        Flag(std::sync::atomic::AtomicBool::new(self.0.load(Ordering::Relaxed)))
+    }
 }
 
 impl Delivery {
     /// What a handler the user did not write returns (generated default methods call it): the
     /// event is marked unhandled, which [`run_event`] reports as [`Outcome::Unhandled`].
     pub fn unhandled(&self) -> Result<(), HandlerError> {
-        self.unhandled.store(true, Ordering::Relaxed);
+        self.unhandled.0.store(true, Ordering::Relaxed);
         Ok(())
     }
 
@@ -198,9 +209,9 @@ where
         return Outcome::AlreadyHandled;
     }
     let span = event_span(kind, index);
-    delivery.unhandled.store(false, Ordering::Relaxed);
+    delivery.unhandled.0.store(false, Ordering::Relaxed);
     match handler.instrument(span.clone()).await {
-        Ok(()) if delivery.unhandled.swap(false, Ordering::Relaxed) => Outcome::Unhandled(kind.to_owned()),
+        Ok(()) if delivery.unhandled.0.swap(false, Ordering::Relaxed) => Outcome::Unhandled(kind.to_owned()),
         Ok(()) => ok,
         Err(e) => {
             span.in_scope(|| tracing::warn!(error = %e, "handler failed"));
@@ -319,6 +330,9 @@ pub struct Counters {
     pub commits: u64,
     /// Writes (admissions, forgets, completions, give-ups) carried by those commits.
     pub commit_writes: u64,
+    /// Deliveries whose provider stopped waiting before the answer (its timeout is shorter
+    /// than verification, journaling and, inline, the handlers): their handling went on.
+    pub abandoned: u64,
 }
 
 #[derive(Default)]
@@ -326,6 +340,7 @@ struct Stats {
     accepted: AtomicU64,
     duplicate: AtomicU64,
     coalesced: AtomicU64,
+    abandoned: AtomicU64,
     rejected: Mutex<BTreeMap<&'static str, u64>>,
     handled: AtomicU64,
     failed: AtomicU64,
@@ -645,6 +660,7 @@ impl<D> Shared<D> {
             given_up: s.given_up.load(Ordering::Relaxed),
             commits: s.commits.load(Ordering::Relaxed),
             commit_writes: s.commit_writes.load(Ordering::Relaxed),
+            abandoned: s.abandoned.load(Ordering::Relaxed),
         }
     }
 }
@@ -794,8 +810,45 @@ async fn receive<D: Dispatch>(State(shared): State<Arc<Shared<D>>>, request: axu
     let sha256: [u8; 32] = Sha256::digest(&body).into();
     let digest = hex_digest(&sha256);
     let span = tracing::info_span!("webhook_delivery", digest = %digest, bytes = body.len());
-    let task = tokio::spawn(deliver(shared, uri, headers, body, digest).instrument(span));
-    task.await.unwrap_or_else(|_| answer(StatusCode::INTERNAL_SERVER_ERROR, "the delivery's task failed; send again"))
+    let future = deliver(shared.clone(), uri, headers, body, digest).instrument(span);
+    Detached { future: Some(Box::pin(future)), shared }.await
+}
+
+/// Runs a future in place, and moves it onto a task of its own when it is dropped unfinished
+/// (the provider hung up): the delivery it sent is still admitted, journaled and handled. Only
+/// the deliveries whose connection drops pay for a task.
+struct Detached<D, F: Future<Output = Response> + Send + 'static> {
+    future: Option<Pin<Box<F>>>,
+    /// Where the abandoned deliveries are counted.
+    shared: Arc<Shared<D>>,
+}
+
+impl<D, F: Future<Output = Response> + Send + 'static> Future for Detached<D, F> {
+    type Output = Response;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<Response> {
+        let Some(future) = self.future.as_mut() else {
+            return std::task::Poll::Ready(answer(StatusCode::INTERNAL_SERVER_ERROR, "polled after its answer"));
+        };
+        let answer = std::task::ready!(future.as_mut().poll(cx));
+        self.future = None;
+        std::task::Poll::Ready(answer)
+    }
+}
+
+impl<D, F: Future<Output = Response> + Send + 'static> Drop for Detached<D, F> {
+    fn drop(&mut self) {
+        if let Some(future) = self.future.take() {
+            self.shared.stats.abandoned.fetch_add(1, Ordering::Relaxed);
+            match tokio::runtime::Handle::try_current() {
+                Ok(runtime) => {
+                    tracing::info!("the provider hung up; the delivery is still handled");
+                    drop(runtime.spawn(future));
+                }
+                Err(_) => tracing::error!("the provider hung up while the runtime shuts down; the delivery is dropped"),
+            }
+        }
+    }
 }
 
 /// Verifies, admits and (inline) handles one delivery, on a task of its own.
@@ -815,7 +868,7 @@ async fn deliver<D: Dispatch>(
             return answer(StatusCode::UNAUTHORIZED, rejection.name());
         }
     };
-    let delivery = Delivery { body, digest, id, attempt: 1, done: Vec::new(), unhandled: Arc::default() };
+    let delivery = Delivery { body, digest, id, attempt: 1, done: Vec::new(), unhandled: Flag::default() };
     // The one parse of the body: the JSON check before admission, and what the dispatch
     // reads (inline).
     let parsed = match Body::parse(&delivery.body) {
@@ -950,7 +1003,7 @@ async fn work<D: Dispatch>(shared: Arc<Shared<D>>, rx: Arc<tokio::sync::Mutex<mp
                             id,
                             attempt: job.attempt,
                             done: entry.done,
-                            unhandled: Arc::default(),
+                            unhandled: Flag::default(),
                         }
                     }
                     Ok(Ok(None)) => {

@@ -5,6 +5,7 @@
 
 use std::borrow::Cow;
 
+use crate::model::{Decoded, decode_traced};
 use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;
 
@@ -72,10 +73,12 @@ impl<'a> RawObject<'a> {
         serde_json::from_str(value.get()).ok()
     }
 
-    /// True when property `name` is an array (without reading its items): how a batch is told
-    /// from a single event.
-    pub fn is_array(&self, name: &str) -> bool {
-        self.get(name).is_some_and(|value| value.get().starts_with('['))
+    /// Decodes the object as `T`, with property `name` given as an empty array: the envelope
+    /// of a batch without its events.
+    pub fn decode_without<T: DeserializeOwned>(&self, name: &str) -> Result<T, serde_json::Error> {
+        let empty: &RawValue = serde_json::from_str("[]")?;
+        let entries = self.fields.iter().map(|(key, value)| (&**key, if key == name { empty } else { *value }));
+        T::deserialize(serde::de::value::MapDeserializer::<_, serde_json::Error>::new(entries))
     }
 
     /// The object as a `serde_json::Value` (for `unknown` and `malformed`).
@@ -91,6 +94,20 @@ impl<'a> RawObject<'a> {
 /// Decodes one JSON text (a body, or a value of a [`RawObject`]) as `T`.
 pub fn decode<T: DeserializeOwned>(text: &str) -> Result<T, serde_json::Error> {
     serde_json::from_str(text)
+}
+
+/// One item of a batch from its JSON text, with the result [`Decoded`]'s own decoding gives,
+/// sooner: the text is decoded directly, and only an item that fails goes through a
+/// `serde_json::Value` for its raw form and the path of the error.
+pub fn decode_item<T: DeserializeOwned>(text: &str) -> Decoded<T> {
+    if let Ok(item) = serde_json::from_str(text) {
+        return Decoded::Ok(item);
+    }
+    let raw = to_value(text);
+    match decode_traced(&raw) {
+        Ok(item) => Decoded::Ok(item),
+        Err(error) => Decoded::Malformed { raw, error },
+    }
 }
 
 /// A JSON text as a `serde_json::Value` (`null` if it is not JSON, which a value taken from a
@@ -151,8 +168,10 @@ impl<'de> serde::Deserialize<'de> for RawFields<'de> {
 mod tests {
     use super::*;
 
+    type Map = std::collections::BTreeMap<String, serde_json::Value>;
+
     #[test]
-    fn reads_properties_and_arrays() {
+    fn reads_properties_arrays_and_the_envelope_without_its_events() {
         let body = br#"{"id": 7, "events": [1, {"a": "x\"y"}, [2]], "id": 8}"#;
         let object = RawObject::parse(body).unwrap().unwrap();
         assert_eq!(object.get("id").map(|v| v.get()), Some("8"));
@@ -162,7 +181,12 @@ mod tests {
         assert_eq!(decode::<u32>(events[0].get()).unwrap(), 1);
         assert_eq!(to_value(events[1].get()), serde_json::json!({"a": "x\"y"}));
         let single = RawObject::parse(br#"{"id": 7, "events": [1, 2]}"#).unwrap().unwrap();
-        assert!(single.is_array("events") && !single.is_array("id") && !single.is_array("other"));
+        let envelope: Map = single.decode_without("events").unwrap();
+        assert_eq!(serde_json::to_value(envelope).unwrap(), serde_json::json!({"id": 7, "events": []}));
+        assert!(single.decode_without::<u32>("events").is_err());
+        assert_eq!(decode_item::<u32>(events[0].get()), Decoded::Ok(1));
+        let Decoded::Malformed { raw, error } = decode_item::<Vec<u32>>("[1, \"x\"]") else { panic!() };
+        assert_eq!((raw, error.starts_with("[1]")), (serde_json::json!([1, "x"]), true), "the error's path");
         assert_eq!(single.to_value(), serde_json::json!({"id": 7, "events": [1, 2]}));
     }
 

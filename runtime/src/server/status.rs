@@ -68,7 +68,7 @@ struct Snapshot(Counters);
 impl Collector for Snapshot {
     fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
         let c = &self.0;
-        let counters: [(&str, &str, u64); 11] = [
+        let counters: [(&str, &str, u64); 12] = [
             ("accepted", "Deliveries accepted (verified, JSON, not duplicates).", c.accepted),
             ("duplicate", "Deliveries acknowledged as resends of a delivery id seen within the window.", c.duplicate),
             ("coalesced", "Deliveries coalesced with an identical one still waiting in the journal.", c.coalesced),
@@ -80,6 +80,11 @@ impl Collector for Snapshot {
             ("given_up", "Deliveries moved to the journal's failed set.", c.given_up),
             ("commits", "Journal transactions committed.", c.commits),
             ("commit_writes", "Writes carried by those transactions.", c.commit_writes),
+            (
+                "abandoned",
+                "Deliveries whose provider stopped waiting before the answer; handled all the same.",
+                c.abandoned,
+            ),
         ];
         for (name, help, value) in counters {
             let counter = ConstCounter::new(value);

@@ -78,7 +78,8 @@ mod server;
 pub use crate::secret::Secret;
 pub use address::{address, with_query};
 pub use client::{
-    Auth, Backoff, Closer, Connection, DecodeFn, Gap, Item, Listener, Malformed, Options, Overflow, SendError, Sender, State,
+    Auth, Backoff, Closer, Connection, DecodeFn, Gap, Item, Listener, Malformed, Options, Overflow, SendError, Sender,
+    State,
 };
 pub use futures_util::stream::{Stream, StreamExt};
 pub use request::{REQUEST_TIMEOUT, RequestError, request};
