@@ -85,7 +85,8 @@ fn shape<'a>(api: &'a Api, webhook: &'a Webhook) -> Shape<'a> {
             })
             .collect();
         if let [(field, union)] = arrays.as_slice() {
-            if field.required && !field.nullable {
+            // Required, and so always there: an `Option` only when nullable (with `tolerate_null`).
+            if field.required {
                 return Shape::Batch { envelope: id, events: &field.name.wire, union: *union };
             }
         }
@@ -253,10 +254,10 @@ pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &
 /// The property that names the entity of every event of a batch: in each variant's payload
 /// struct, a required property of one wire name and one type that is a string, an integer or a
 /// uuid; `Id` (any case) is preferred, then the first name ending in `id`. Returns its wire name,
-/// type, and Rust field name per variant (`None` for variants without payload).
-fn common_id(api: &Api, u: &Union) -> Option<(String, TypeRef, Vec<Option<String>>)> {
-    /// Wire name → (type, Rust field name per variant so far).
-    type Candidates = BTreeMap<String, (TypeRef, Vec<Option<String>>)>;
+/// type, and Rust field name and nullability per variant (`None` for variants without payload).
+fn common_id(api: &Api, u: &Union) -> Option<(String, TypeRef, Vec<Option<(String, bool)>>)> {
+    /// Wire name → (type, Rust field name and nullability per variant so far).
+    type Candidates = BTreeMap<String, (TypeRef, Vec<Option<(String, bool)>>)>;
     let mut candidates: Option<Candidates> = None;
     for (index, v) in u.variants.iter().enumerate() {
         let Some(ty) = &v.ty else {
@@ -270,14 +271,16 @@ fn common_id(api: &Api, u: &Union) -> Option<(String, TypeRef, Vec<Option<String
         }
         let id = super::spell::struct_id(api, ty)?;
         let TypeKind::Struct(s) = &api.ty(id).kind else { return None };
-        let mut here: BTreeMap<String, (TypeRef, String)> = BTreeMap::new();
+        let mut here: BTreeMap<String, (TypeRef, (String, bool))> = BTreeMap::new();
         for f in &s.fields {
             let scalar = matches!(
                 f.ty,
                 TypeRef::Primitive(Primitive::String | Primitive::I32 | Primitive::I64 | Primitive::Uuid)
             );
-            if f.required && !f.nullable && scalar && f.name.wire.to_ascii_lowercase().ends_with("id") {
-                here.insert(f.name.wire.clone(), (f.ty.clone(), f.name.rust.clone()));
+            // Required; nullable too (always, with `tolerate_null`): an event without its id is
+            // left out of the entities.
+            if f.required && scalar && f.name.wire.to_ascii_lowercase().ends_with("id") {
+                here.insert(f.name.wire.clone(), (f.ty.clone(), (f.name.rust.clone(), f.nullable)));
             }
         }
         match candidates.as_mut() {
@@ -335,21 +338,22 @@ fn entities_helper(
     let union_ty = type_path(api, &TypeRef::Named(*union), types, uses);
     let key_ty = type_path(api, &id_ty, types, uses);
     let events_field = ident(&field.name.rust);
-    // Uuids and integers are `Copy`; a string is cloned. `tolerate_null` makes the field an `Option`.
+    // Uuids and integers are `Copy`; a string is cloned. A nullable field is an `Option`.
     let copy = id_ty != TypeRef::Primitive(Primitive::String);
-    let access = match (copy, config.tolerate_null) {
-        (true, false) => TokenStream::new(),
-        (true, true) => quote!(?),
-        (false, false) => quote!(.clone()),
-        (false, true) => quote!(.clone()?),
-    };
     let mut arms = TokenStream::new();
     for (v, rust) in u.variants.iter().zip(&per_variant) {
-        let (Some(rust), Some(_)) = (rust, &v.ty) else { continue };
+        let (Some((rust, nullable)), Some(_)) = (rust, &v.ty) else { continue };
+        let access = match (copy, nullable) {
+            (true, false) => TokenStream::new(),
+            (true, true) => quote!(?),
+            (false, false) => quote!(.clone()),
+            (false, true) => quote!(.clone()?),
+        };
         let (variant, f, kind) = (ident(&v.name.rust), ident(rust), &v.name.wire);
         arms.extend(quote!(#union_ty::#variant(event) => Some((index, #kind, event.#f #access)),));
     }
     let item = if isolated { quote!(event.ok()?) } else { quote!(event) };
+    let items = if field.nullable { quote!(.iter().flatten()) } else { quote!(.iter()) };
     let doc = format!(
         " The entities the events of a {} batch name, each once, in order of first mention: events are \
          grouped by their {} property, so that, for example, an entity created and changed in one message is \
@@ -360,7 +364,7 @@ fn entities_helper(
     quote! {
         #[doc = #doc]
         pub fn #name(batch: &#envelope_ty) -> Vec<rt::Entity<#key_ty>> {
-            rt::coalesce(batch.#events_field.iter().enumerate().filter_map(|(index, event)| match #item {
+            rt::coalesce(batch.#events_field #items.enumerate().filter_map(|(index, event)| match #item {
                 #arms
                 #[allow(unreachable_patterns)]
                 _ => None,
@@ -454,8 +458,8 @@ fn library(
                 // one straight from their text and put back: the handlers get the whole batch.
                 let decoded = if isolated {
                     let list = quote!(events.iter().map(|event| rt::decode_item(event.get())).collect());
-                    // `tolerate_null` reads every required field as an `Option`.
-                    let list = if config.tolerate_null { quote!(Some(#list)) } else { list };
+                    // A nullable list (every required one with `tolerate_null`) is an `Option`.
+                    let list = if field.nullable { quote!(Some(#list)) } else { list };
                     quote! {
                         object.map(|o| o.decode_without::<#envelope_ty>(#events)).map(|batch| batch.map(|mut batch| {
                             batch.#events_field = #list;
@@ -465,7 +469,7 @@ fn library(
                 } else {
                     quote!(Some(rt::decode_raw::<#envelope_ty>(body)))
                 };
-                let items = if config.tolerate_null { quote!(.iter().flatten()) } else { quote!(.iter()) };
+                let items = if field.nullable { quote!(.iter().flatten()) } else { quote!(.iter()) };
                 batch_tests.extend(quote! {
                     if let Some(events) = object.and_then(|o| o.array(#events)) {
                         match #decoded {
