@@ -251,13 +251,17 @@ pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &
     Ok(())
 }
 
+/// Rust field name and nullability of an id property, per variant of a union (`None` for
+/// variants without payload).
+type IdFields = Vec<Option<(String, bool)>>;
+
 /// The property that names the entity of every event of a batch: in each variant's payload
 /// struct, a required property of one wire name and one type that is a string, an integer or a
 /// uuid; `Id` (any case) is preferred, then the first name ending in `id`. Returns its wire name,
-/// type, and Rust field name and nullability per variant (`None` for variants without payload).
-fn common_id(api: &Api, u: &Union) -> Option<(String, TypeRef, Vec<Option<(String, bool)>>)> {
+/// type, and [`IdFields`].
+fn common_id(api: &Api, u: &Union) -> Option<(String, TypeRef, IdFields)> {
     /// Wire name → (type, Rust field name and nullability per variant so far).
-    type Candidates = BTreeMap<String, (TypeRef, Vec<Option<(String, bool)>>)>;
+    type Candidates = BTreeMap<String, (TypeRef, IdFields)>;
     let mut candidates: Option<Candidates> = None;
     for (index, v) in u.variants.iter().enumerate() {
         let Some(ty) = &v.ty else {
