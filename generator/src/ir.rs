@@ -240,6 +240,37 @@ pub struct Field {
     pub docs: Docs,
     /// True when the field sits on a cycle of by-value references and must be boxed.
     pub boxed: bool,
+    /// How the value is held, decided once in lowering ([`Presence::of`]).
+    pub presence: Presence,
+}
+
+/// How a field's value is held in Rust: decided once, in lowering, for every emitter.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Presence {
+    /// `T`: required and never null.
+    Plain,
+    /// `Option<T>`: optional, or nullable, or a keep/set/clear wrapper's value.
+    Option,
+    /// `model::Nullable<T>`: optional and nullable, where absent and null differ.
+    DoubleOption,
+}
+
+impl Presence {
+    /// Required, not null: `T`; required, nullable: `Option<T>`, always written; optional, not
+    /// null: `Option<T>`, absent when `None`; optional and nullable: absent, null and value
+    /// differ, so `Nullable<T>`, unless the API says null means absent. Keep/set/clear
+    /// wrappers (`update_wrapper`) always write their `Value`, null included.
+    pub fn of(required: bool, nullable: bool, update_wrapper: bool, null_means_absent: bool) -> Presence {
+        if update_wrapper {
+            Presence::Option
+        } else if !required && nullable && !null_means_absent {
+            Presence::DoubleOption
+        } else if !required || nullable {
+            Presence::Option
+        } else {
+            Presence::Plain
+        }
+    }
 }
 
 /// A string enumeration.
@@ -611,8 +642,27 @@ pub struct Webhook {
     pub docs: Docs,
     /// Body the provider sends.
     pub payload: Option<Body>,
+    /// How a delivery becomes events (set by [`crate::analyze`]).
+    pub delivery: Delivery,
     /// Where it was defined.
     pub origin: Location,
+}
+
+/// How a received payload (a webhook's body, a channel's frame) becomes events: decided once
+/// by [`crate::analyze`] for every crate.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub enum Delivery {
+    /// A struct (`ty`, through aliases `envelope`) with exactly one list of a tagged union,
+    /// required (nullable or not): one event per item. `field` indexes the envelope's fields;
+    /// `item` is the list's item type as written, `union` the union it is.
+    Batch { ty: TypeRef, envelope: TypeId, field: usize, item: TypeRef, union: TypeId },
+    /// A tagged union (`ty`, through aliases `union`): one event.
+    Tagged { ty: TypeRef, union: TypeId },
+    /// Any other type: one value.
+    Whole { ty: TypeRef },
+    /// Nothing is received (a channel without received messages).
+    #[default]
+    Nothing,
 }
 
 /// Direction of a channel message, seen from the consumer of the API.
@@ -670,6 +720,8 @@ pub struct Channel {
     /// What one received frame decodes as: the payload of the only received message, or a
     /// union of the payloads when several are received; `None` when nothing is received.
     pub received: Option<TypeRef>,
+    /// How a received frame becomes events (set by [`crate::analyze`]).
+    pub delivery: Delivery,
     /// JSON pointer of the correlation id in received frames, when a sent message has a reply:
     /// the listener hands frames with a waiting request's id to that request.
     pub correlation: Option<String>,

@@ -26,6 +26,7 @@
     )
 )]
 
+pub mod analyze;
 pub mod check;
 pub mod config;
 pub mod diag;

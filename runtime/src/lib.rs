@@ -3,6 +3,8 @@
 //!
 //! - always: the serde helpers of generated types crates ([`model`]): [`model::Nullable`] for
 //!   optional nullable fields, open enums, tagged unions that keep unknown variants, redaction.
+//! - feature `calendar`: [`calendar::Date`] and [`calendar::DateTime`] on chrono, which accept a
+//!   date or a date-time whichever the spec says and keep the form received.
 //! - feature `client`: the HTTP transport of generated client crates ([`client`]): requests on
 //!   `reqwest` with rustls, credentials injected into headers, query, cookies or JSON bodies,
 //!   retries with exponential backoff and jitter that honour `Retry-After`, an optional
@@ -24,6 +26,9 @@ pub mod client;
 pub mod server;
 
 pub mod model;
+
+#[cfg(feature = "calendar")]
+pub mod calendar;
 
 mod secret;
 pub use secret::Secret;

@@ -6,12 +6,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
-use super::spell::{Shape, Uses, crate_ident, field_shape, ident, type_path};
+use super::spell::{Uses, crate_ident, ident, type_path};
 use super::{Dependency, Files, Provenance, doc_attrs, docs, render_rust, render_template};
 use crate::config::{Config, Example};
 use crate::ir::{
-    Api, Body, Field, Operation, ParamLocation, ParamStyle, PathSegment, Primitive, Response, SecurityKind, Status,
-    Struct, TypeKind, TypeRef,
+    Api, Body, Field, Operation, ParamLocation, ParamStyle, PathSegment, Presence, Primitive, Response, SecurityKind,
+    Status, Struct, TypeKind, TypeRef,
 };
 use crate::naming;
 
@@ -313,9 +313,6 @@ pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &
     );
     if cx.uses.uuid {
         dependencies.insert("uuid", Dependency::registry("1", &["std", "serde"]));
-    }
-    if cx.uses.chrono {
-        dependencies.insert("chrono", Dependency::registry("0.4", &["std", "serde"]));
     }
     let mut dev_dependencies = BTreeMap::new();
     if config.client.examples.iter().any(|e| e.channel.is_some()) {
@@ -916,12 +913,7 @@ fn is_isolated(api: &Api, config: &Config, page: &TypeRef, field: &Field) -> boo
 
 /// Follows a dotted path of wire names through struct fields: the Rust field path, the last
 /// field, its struct, and whether every field before the last is required and not null.
-fn field_path<'a>(
-    api: &'a Api,
-    config: &Config,
-    ty: &TypeRef,
-    path: &str,
-) -> Option<(TokenStream, &'a Field, &'a Struct)> {
+fn field_path<'a>(api: &'a Api, ty: &TypeRef, path: &str) -> Option<(TokenStream, &'a Field, &'a Struct)> {
     let mut current = ty.clone();
     let mut access = TokenStream::new();
     let segments: Vec<&str> = path.split('.').collect();
@@ -933,7 +925,7 @@ fn field_path<'a>(
         if i + 1 == segments.len() {
             return Some((access, field, s));
         }
-        if field_shape(config, s, field) != Shape::Plain {
+        if field.presence != Presence::Plain {
             return None;
         }
         current = field.ty.clone();
@@ -999,12 +991,12 @@ fn is_copy(ty: &TypeRef) -> bool {
 }
 
 /// `Option<T>` from a field of the given shape at `access` (copied or cloned).
-fn read_option(shape: Shape, access: TokenStream, copy: bool) -> TokenStream {
+fn read_option(shape: Presence, access: TokenStream, copy: bool) -> TokenStream {
     let value = if copy { access } else { quote!(#access.clone()) };
     match shape {
-        Shape::Plain => quote!(Some(#value)),
-        Shape::Option => value,
-        Shape::DoubleOption => quote!(#value.into_option()),
+        Presence::Plain => quote!(Some(#value)),
+        Presence::Option => value,
+        Presence::DoubleOption => quote!(#value.into_option()),
     }
 }
 
@@ -1030,9 +1022,8 @@ fn stream_method(cx: &mut Ctx<'_>, op: &Operation, taken: &mut BTreeSet<String>)
     let page_ty = page_ty?;
     // The cursor goes into the request's JSON at its wire path (the crate's `PAGING`), so the
     // request type only has to lead there.
-    let (_, cursor_in_field, _) = field_path(api, config, &request_ty, &pagination.request_cursor)?;
-    let (cursor_out, cursor_out_field, cursor_out_struct) =
-        field_path(api, config, &page_ty, &pagination.response_cursor)?;
+    let (_, cursor_in_field, _) = field_path(api, &request_ty, &pagination.request_cursor)?;
+    let (cursor_out, cursor_out_field, _) = field_path(api, &page_ty, &pagination.response_cursor)?;
     if cursor_in_field.ty != cursor_out_field.ty {
         return None;
     }
@@ -1058,14 +1049,13 @@ fn stream_method(cx: &mut Ctx<'_>, op: &Operation, taken: &mut BTreeSet<String>)
     let request = cx.ty(&request_ty);
     let page = cx.ty(&page_ty);
     let items_name = ident(&items_field.name.rust);
-    let items_take = match field_shape(config, page_struct, items_field) {
-        Shape::Plain => quote!(page.#items_name),
-        Shape::Option => quote!(page.#items_name.unwrap_or_default()),
-        Shape::DoubleOption => quote!(page.#items_name.into_option().unwrap_or_default()),
+    let items_take = match items_field.presence {
+        Presence::Plain => quote!(page.#items_name),
+        Presence::Option => quote!(page.#items_name.unwrap_or_default()),
+        Presence::DoubleOption => quote!(page.#items_name.into_option().unwrap_or_default()),
     };
     // The page is taken apart by value: its items and its cursor move out.
-    let cursor_read =
-        read_option(field_shape(config, cursor_out_struct, cursor_out_field), quote!(page #cursor_out), true);
+    let cursor_read = read_option(cursor_out_field.presence, quote!(page #cursor_out), true);
     let error_ty = error_type(cx, op);
     let base = naming::unraw(&op.name.rust).to_owned();
     let mut stream_name = format!("{base}_stream");
@@ -1234,13 +1224,13 @@ fn example_program(
             .find(|f| f.name.wire == example.print)
             .ok_or_else(|| fail(format!("no property `{}` to print", example.print)))?;
         let name = ident(&f.name.rust);
-        Ok(match field_shape(cx.config, s, f) {
-            Shape::Plain => quote!(println!("{}", #value.#name);),
-            Shape::Option => quote!(match &#value.#name {
+        Ok(match f.presence {
+            Presence::Plain => quote!(println!("{}", #value.#name);),
+            Presence::Option => quote!(match &#value.#name {
                 Some(value) => println!("{value}"),
                 None => println!(),
             }),
-            Shape::DoubleOption => quote!(match #value.#name.as_option() {
+            Presence::DoubleOption => quote!(match #value.#name.as_option() {
                 Some(value) => println!("{value}"),
                 None => println!(),
             }),
@@ -1413,7 +1403,7 @@ fn build_value(
         let name = ident(&f.name.rust);
         let mut here: Vec<&str> = at.to_vec();
         here.push(&f.name.wire);
-        let shape = field_shape(cx.config, s, f);
+        let shape = f.presence;
         let direct = targets.iter().find(|t| t.path == here);
         let below: Vec<&Target<'_>> =
             targets.iter().filter(|t| t.path.len() > here.len() && t.path.starts_with(&here)).collect();
@@ -1422,12 +1412,12 @@ fn build_value(
             let flag_name = target.flag;
             let parsed = quote!(#var.as_deref().map(|v| parse(#flag_name, v)).transpose()?);
             match shape {
-                Shape::Plain => {
+                Presence::Plain => {
                     let msg = format!("missing value for `{}`", here.join("."));
                     quote!(#parsed.ok_or_else(|| Failure::Usage(#msg.to_owned()))?)
                 }
-                Shape::Option => parsed,
-                Shape::DoubleOption => quote!(#parsed.into()),
+                Presence::Option => parsed,
+                Presence::DoubleOption => quote!(#parsed.into()),
             }
         } else if !below.is_empty() {
             let inner = build_value(cx, &f.ty, targets, &here, auth)?;
@@ -1435,18 +1425,18 @@ fn build_value(
             let vars = below.iter().map(|t| &t.var);
             let any = quote!(#(#vars.is_some())||*);
             match shape {
-                Shape::Plain => inner,
-                Shape::Option => quote!(if #any { Some(#inner) } else { None }),
-                Shape::DoubleOption => quote!((if #any { Some(#inner) } else { None }).into()),
+                Presence::Plain => inner,
+                Presence::Option => quote!(if #any { Some(#inner) } else { None }),
+                Presence::DoubleOption => quote!((if #any { Some(#inner) } else { None }).into()),
             }
-        } else if at.is_empty() && auth.contains(&f.name.wire.as_str()) && shape == Shape::Plain {
+        } else if at.is_empty() && auth.contains(&f.name.wire.as_str()) && shape == Presence::Plain {
             // Overwritten by the client's credentials before sending.
             quote!(Default::default())
         } else {
             match shape {
-                Shape::Plain => return Err(format!("required property `{}` is set by no option", here.join("."))),
-                Shape::Option => quote!(None),
-                Shape::DoubleOption => quote!(Default::default()),
+                Presence::Plain => return Err(format!("required property `{}` is set by no option", here.join("."))),
+                Presence::Option => quote!(None),
+                Presence::DoubleOption => quote!(Default::default()),
             }
         };
         fields.extend(quote!(#name: #value,));
@@ -1505,9 +1495,6 @@ fn channels_only(api: &Api, config: &Config, provenance: &Provenance, files: &mu
     );
     if uses.uuid {
         dependencies.insert("uuid", Dependency::registry("1", &["std", "serde"]));
-    }
-    if uses.chrono {
-        dependencies.insert("chrono", Dependency::registry("0.4", &["std", "serde"]));
     }
     let manifest =
         super::manifest(&krate.name, &krate.version, description, dependencies, BTreeMap::new(), provenance)?;

@@ -8,14 +8,14 @@ use quote::quote;
 use crate::config::Config;
 use std::collections::BTreeSet;
 
-use crate::ir::{Api, Direction, Field, Primitive, Struct, Tagging, TypeId, TypeKind, TypeRef};
+use crate::ir::{Api, Direction, Field, Primitive, Tagging, TypeId, TypeKind, TypeRef};
 
 /// Which optional value crates the emitted code uses.
 #[derive(Default)]
 pub(crate) struct Uses {
     pub uuid: bool,
-    pub chrono: bool,
-    /// A `format: date` or `date-time` field exists: the types crate gets the `calendar` module.
+    /// A `format: date` or `date-time` field exists: the types crate re-exports the runtime's
+    /// `calendar` module.
     pub date: bool,
     /// A decimal field exists: the types crate depends on `rust_decimal` and re-exports `Decimal`.
     pub decimal: bool,
@@ -25,7 +25,6 @@ impl std::ops::BitOrAssign for Uses {
     /// What either part of a crate uses.
     fn bitor_assign(&mut self, other: Uses) {
         self.uuid |= other.uuid;
-        self.chrono |= other.chrono;
         self.date |= other.date;
         self.decimal |= other.decimal;
     }
@@ -82,7 +81,6 @@ fn spell(api: &Api, ty: &TypeRef, prefix: Option<&TokenStream>, uses: &mut Uses)
                 quote!(uuid::Uuid)
             }
             Primitive::DateTime => {
-                uses.chrono = true;
                 uses.date = true;
                 match prefix {
                     Some(prefix) => quote!(#prefix::calendar::DateTime),
@@ -90,7 +88,6 @@ fn spell(api: &Api, ty: &TypeRef, prefix: Option<&TokenStream>, uses: &mut Uses)
                 }
             }
             Primitive::Date => {
-                uses.chrono = true;
                 uses.date = true;
                 match prefix {
                     Some(prefix) => quote!(#prefix::calendar::Date),
@@ -107,33 +104,6 @@ fn spell(api: &Api, ty: &TypeRef, prefix: Option<&TokenStream>, uses: &mut Uses)
             quote!(std::collections::BTreeMap<String, #inner>)
         }
         TypeRef::Any => quote!(serde_json::Value),
-    }
-}
-
-/// How the types crate wraps a field's type.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Shape {
-    /// `T`: required and never null.
-    Plain,
-    /// `Option<T>`: optional, or nullable, or a keep/set/clear wrapper's value.
-    Option,
-    /// `model::Nullable<T>`: optional and nullable, where absent and null differ.
-    DoubleOption,
-}
-
-/// The wrapping of `field` of `s`: required, not null: `T`; required, nullable: `Option<T>`,
-/// always written; optional, not null: `Option<T>`, absent when `None`; optional and nullable:
-/// absent, null and value differ, so `Nullable<T>`, unless the API says null means
-/// absent. Keep/set/clear wrappers always write their `Value`, null included.
-pub(crate) fn field_shape(config: &Config, s: &Struct, field: &Field) -> Shape {
-    if s.update_wrapper {
-        Shape::Option
-    } else if !field.required && field.nullable && !config.null_means_absent {
-        Shape::DoubleOption
-    } else if !field.required || field.nullable {
-        Shape::Option
-    } else {
-        Shape::Plain
     }
 }
 

@@ -5,10 +5,12 @@ use quote::quote;
 
 use std::collections::BTreeMap;
 
-use super::spell::{Shape, Uses, field_shape, ident, type_tokens};
+use super::spell::{Uses, ident, type_tokens};
 use super::{Code, Dependency, Files, MARGIN, Provenance, doc_attrs, docs, render_template};
 use crate::config::Config;
-use crate::ir::{Api, Direction, Field, StringEnum, Struct, Tagging, TypeDef, TypeId, TypeKind, TypeRef, Union};
+use crate::ir::{
+    Api, Direction, Field, Presence, StringEnum, Struct, Tagging, TypeDef, TypeId, TypeKind, TypeRef, Union,
+};
 use crate::naming;
 
 const README: &str = include_str!("../../../templates/types/README.md.j2");
@@ -34,7 +36,7 @@ pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &
         for (i, def) in api.types.iter().enumerate().take(range.end).skip(range.start) {
             let id = TypeId(i);
             let ops = operations.get(&id).map(Vec::as_slice).unwrap_or_default();
-            items.extend(type_def(api, config, def, &isolated_of(&isolated, id), sent.contains(&id), ops, &mut uses));
+            items.extend(type_def(api, def, &isolated_of(&isolated, id), sent.contains(&id), ops, &mut uses));
         }
         Ok((items.unparse()?, uses))
     };
@@ -77,7 +79,14 @@ pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &
             use serde::{Deserialize, Serialize};
         )
     });
-    let calendar = uses.date.then(calendar_module);
+    let calendar = uses.date.then(|| {
+        quote! {
+            /// Dates and date-times as received, from `triad-runtime`: a field accepts a date or
+            /// a date-time, whichever its spec says, and keeps the form it received.
+            /// `calendar::chrono` is the `chrono` they are built on.
+            pub use triad_runtime::calendar;
+        }
+    });
     let decimal = uses.decimal.then(|| {
         quote! {
             /// Exact decimal numbers (`format: decimal` and the fields the codegen config names):
@@ -138,7 +147,7 @@ pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &
         api_version => version,
         title => title,
         uses_uuid => uses.uuid,
-        uses_chrono => uses.chrono,
+        uses_calendar => uses.date,
         types => api.types.len(),
         operations => api.operations.len(),
         webhooks => api.webhooks.len(),
@@ -245,13 +254,11 @@ fn manifest(api: &Api, config: &Config, provenance: &Provenance, uses: &Uses) ->
     dependencies.insert("serde", Dependency::registry("1", &["std", "derive"]));
     dependencies.insert("serde_json", Dependency::registry("1", &["std"]));
     // The shared serde helpers (`model`), prebuilt once for every types crate.
-    let runtime = Dependency::local(super::RUNTIME_VERSION, config.client.runtime_path.clone(), &[]);
+    let features: &[&str] = if uses.date { &["calendar"] } else { &[] };
+    let runtime = Dependency::local(super::RUNTIME_VERSION, config.client.runtime_path.clone(), features);
     dependencies.insert("triad-runtime", Dependency { default_features: Some(false), ..runtime });
     if uses.uuid {
         dependencies.insert("uuid", Dependency::registry("1", &["std", "serde"]));
-    }
-    if uses.chrono {
-        dependencies.insert("chrono", Dependency::registry("0.4", &["std", "serde"]));
     }
     if uses.decimal {
         // Read from a number or a string, written as a JSON number.
@@ -323,146 +330,6 @@ fn type_link(api: &Api, ty: &TypeRef) -> String {
     }
 }
 
-/// The `calendar` module: the types of `format: date` and `format: date-time` fields. Providers
-/// send a date-time where their spec says date (and the reverse), so such a field accepts either
-/// and keeps the form it received: nothing is lost, and the value is written back in the form
-/// it came in.
-fn calendar_module() -> TokenStream {
-    quote! {
-        /// Dates and date-times as received.
-        pub mod calendar {
-            use std::fmt;
-
-            /// A field the spec declares as a date (`YYYY-MM-DD`). A date-time received in its
-            /// place (RFC 3339, such as `2021-06-19T00:00:00Z`) is accepted and kept whole, so
-            /// nothing is lost; [`Date::date`] gives the calendar date in either case. Values are
-            /// written back in the form they were received (a date-time with the same instant and
-            /// offset, a zero offset as `Z`).
-            #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-            pub enum Date {
-                /// A date, as the spec declares.
-                Day(chrono::NaiveDate),
-                /// A date-time sent in place of a date.
-                Instant(chrono::DateTime<chrono::FixedOffset>),
-            }
-
-            impl Date {
-                /// The calendar date: the date itself, or the date part of the date-time as sent
-                /// (in its own offset).
-                pub fn date(&self) -> chrono::NaiveDate {
-                    match self {
-                        Date::Day(day) => *day,
-                        Date::Instant(instant) => instant.date_naive(),
-                    }
-                }
-            }
-
-            impl From<chrono::NaiveDate> for Date {
-                fn from(day: chrono::NaiveDate) -> Self {
-                    Date::Day(day)
-                }
-            }
-
-            impl fmt::Display for Date {
-                fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                    match self {
-                        Date::Day(day) => write!(f, "{}", day.format("%Y-%m-%d")),
-                        Date::Instant(instant) => f.write_str(&instant.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)),
-                    }
-                }
-            }
-
-            impl std::str::FromStr for Date {
-                type Err = String;
-                fn from_str(text: &str) -> Result<Self, String> {
-                    if let Ok(day) = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d") {
-                        return Ok(Date::Day(day));
-                    }
-                    chrono::DateTime::parse_from_rfc3339(text).map(Date::Instant).map_err(|_| {
-                        format!("invalid date `{text}`: expected YYYY-MM-DD or an RFC 3339 date-time")
-                    })
-                }
-            }
-
-            impl serde::Serialize for Date {
-                fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                    serializer.collect_str(self)
-                }
-            }
-
-            impl<'de> serde::Deserialize<'de> for Date {
-                fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                    let text = String::deserialize(deserializer)?;
-                    text.parse().map_err(serde::de::Error::custom)
-                }
-            }
-
-            /// A field the spec declares as a date-time (RFC 3339, such as `2021-06-19T08:30:00Z`).
-            /// The same rule as for [`Date`], the other way round: a date received in its place
-            /// (`2021-06-19`) is accepted and kept as a date, so nothing is lost;
-            /// [`DateTime::instant`] gives the start of that day in UTC. Values are written back
-            /// in the form they were received (a date-time in UTC, a zero offset as `Z`).
-            #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-            pub enum DateTime {
-                /// A date-time, as the spec declares.
-                Instant(chrono::DateTime<chrono::Utc>),
-                /// A date sent in place of a date-time.
-                Day(chrono::NaiveDate),
-            }
-
-            impl DateTime {
-                /// The instant: the date-time itself, or midnight UTC at the start of the date.
-                pub fn instant(&self) -> chrono::DateTime<chrono::Utc> {
-                    match self {
-                        DateTime::Instant(instant) => *instant,
-                        DateTime::Day(day) => day.and_time(chrono::NaiveTime::MIN).and_utc(),
-                    }
-                }
-            }
-
-            impl From<chrono::DateTime<chrono::Utc>> for DateTime {
-                fn from(instant: chrono::DateTime<chrono::Utc>) -> Self {
-                    DateTime::Instant(instant)
-                }
-            }
-
-            impl fmt::Display for DateTime {
-                fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                    match self {
-                        DateTime::Instant(instant) => f.write_str(&instant.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)),
-                        DateTime::Day(day) => write!(f, "{}", day.format("%Y-%m-%d")),
-                    }
-                }
-            }
-
-            impl std::str::FromStr for DateTime {
-                type Err = String;
-                fn from_str(text: &str) -> Result<Self, String> {
-                    if let Ok(instant) = text.parse::<chrono::DateTime<chrono::Utc>>() {
-                        return Ok(DateTime::Instant(instant));
-                    }
-                    chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").map(DateTime::Day).map_err(|_| {
-                        format!("invalid date-time `{text}`: expected an RFC 3339 date-time or YYYY-MM-DD")
-                    })
-                }
-            }
-
-            impl serde::Serialize for DateTime {
-                fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                    serializer.collect_str(self)
-                }
-            }
-
-            impl<'de> serde::Deserialize<'de> for DateTime {
-                fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                    let text = String::deserialize(deserializer)?;
-                    text.parse().map_err(serde::de::Error::custom)
-                }
-            }
-        }
-    }
-}
-
 /// The types a consumer of the API builds and sends: request bodies and sent channel messages,
 /// and every type they contain.
 fn sent_types(api: &Api) -> std::collections::BTreeSet<TypeId> {
@@ -488,7 +355,7 @@ fn sent_types(api: &Api) -> std::collections::BTreeSet<TypeId> {
 
 /// `new` with the fields that must be given, and a chainable `with_<field>` setter for each
 /// other field. A deprecated field's setter is deprecated too, so only setting it warns.
-fn builder(config: &Config, name: &Ident, s: &Struct, bases: &[TokenStream], all_optional: bool) -> TokenStream {
+fn builder(name: &Ident, s: &Struct, bases: &[TokenStream], all_optional: bool) -> TokenStream {
     if let ([field], [base]) = (s.fields.as_slice(), bases) {
         if s.update_wrapper {
             let field = ident(&field.name.rust);
@@ -516,15 +383,15 @@ fn builder(config: &Config, name: &Ident, s: &Struct, bases: &[TokenStream], all
             Some(note) if !note.is_empty() => quote!(#[deprecated(note = #note)]),
             _ => quote!(#[deprecated]),
         });
-        let shape = field_shape(config, s, f);
-        if shape == Shape::Plain {
+        let shape = f.presence;
+        if shape == Presence::Plain {
             params.push(quote!(#field: #base));
             inits.push(quote!(#field));
             continue;
         }
         let setter = ident(&naming::join_snake("with", label));
         let (doc, value, assign) = match shape {
-            Shape::DoubleOption => {
+            Presence::DoubleOption => {
                 inits.push(quote!(#field: model::Nullable::Absent));
                 (
                     format!(" Sets `{}` (`None` writes an explicit `null`).", f.name.wire),
@@ -618,15 +485,7 @@ fn operation_docs(api: &Api) -> std::collections::BTreeMap<TypeId, Vec<String>> 
     out
 }
 
-fn type_def(
-    api: &Api,
-    config: &Config,
-    def: &TypeDef,
-    isolated: &[String],
-    sent: bool,
-    operations: &[String],
-    uses: &mut Uses,
-) -> Code {
+fn type_def(api: &Api, def: &TypeDef, isolated: &[String], sent: bool, operations: &[String], uses: &mut Uses) -> Code {
     let mut own = without_name_echo(&def.docs, &[&def.name.wire, &def.name.rust]);
     // A type shared by many operations lists only a few of them.
     const MAX_OPERATIONS: usize = 4;
@@ -643,7 +502,7 @@ fn type_def(
     let docs = doc_attrs(&own);
     let name = ident(&def.name.rust);
     match &def.kind {
-        TypeKind::Struct(s) => structure(api, config, def, s, Role { isolated, sent, docs: &own }, docs, uses),
+        TypeKind::Struct(s) => structure(api, def, s, Role { isolated, sent, docs: &own }, docs, uses),
         TypeKind::Enum(e) => string_enum(&name, e, docs).into(),
         TypeKind::Union(u) => union(api, &name, u, docs, uses).into(),
         TypeKind::Alias(ty) => {
@@ -710,15 +569,7 @@ fn rename_rule(fields: &[Field]) -> Option<RenameRule> {
     (count > plain).then_some(best)
 }
 
-fn structure(
-    api: &Api,
-    config: &Config,
-    def: &TypeDef,
-    s: &Struct,
-    role: Role<'_>,
-    docs: TokenStream,
-    uses: &mut Uses,
-) -> Code {
+fn structure(api: &Api, def: &TypeDef, s: &Struct, role: Role<'_>, docs: TokenStream, uses: &mut Uses) -> Code {
     let Role { isolated, sent, docs: own_docs } = role;
     let name = ident(&def.name.rust);
     let rule = rename_rule(&s.fields);
@@ -755,20 +606,20 @@ fn structure(
             let wire = &f.name.wire;
             serde_args.push(quote!(rename = #wire));
         }
-        // The wrapping rules live in `spell::field_shape`; here, how each shape is written.
+        // The wrapping rules live in `ir::Presence::of`; here, how each is written.
         // Absent fields decode as `None`/`Absent` (`deserialize_struct`).
-        match field_shape(config, s, f) {
-            Shape::Option if s.update_wrapper => ty = quote!(Option<#ty>),
-            Shape::DoubleOption => {
+        match f.presence {
+            Presence::Option if s.update_wrapper => ty = quote!(Option<#ty>),
+            Presence::DoubleOption => {
                 ty = quote!(model::Nullable<#ty>);
                 serde_args.push(quote!(skip_serializing_if = "model::Nullable::is_absent"));
             }
-            Shape::Option if !f.required => {
+            Presence::Option if !f.required => {
                 ty = quote!(Option<#ty>);
                 serde_args.push(quote!(skip_serializing_if = "Option::is_none"));
             }
-            Shape::Option => ty = quote!(Option<#ty>),
-            Shape::Plain => {}
+            Presence::Option => ty = quote!(Option<#ty>),
+            Presence::Plain => {}
         }
         if let Some(text) = &mut fields_text {
             match super::type_text(&ty) {
@@ -793,9 +644,9 @@ fn structure(
     }
     // One rule for constructors: a struct with a field that must be given gets `new` with those
     // fields; one without gets `Default` instead (never a `new()` without arguments).
-    let all_optional = !s.update_wrapper && s.fields.iter().all(|f| field_shape(config, s, f) != Shape::Plain);
+    let all_optional = !s.update_wrapper && s.fields.iter().all(|f| f.presence != Presence::Plain);
     let derive_default = all_optional.then(|| quote!(Default,));
-    let builder = sent.then(|| builder(config, &name, s, &bases, all_optional));
+    let builder = sent.then(|| builder(&name, s, &bases, all_optional));
     let derive_debug = if has_secret { quote!() } else { quote!(Debug,) };
     let debug_impl = has_secret.then(|| {
         let wire_name = def.name.rust.as_str();
@@ -840,10 +691,10 @@ fn structure(
         }),
     }
     // A field chosen by a sibling tag needs the token form (its slot is buffered JSON).
-    let sibling = s.fields.iter().any(|f| sibling_tag(api, config, s, f).is_some());
-    match deserialize_struct_text(config, def, s).filter(|_| !sibling && super::text_allowed()) {
+    let sibling = s.fields.iter().any(|f| sibling_tag(api, s, f).is_some());
+    match deserialize_struct_text(def, s).filter(|_| !sibling && super::text_allowed()) {
         Some(text) => code.text(text),
-        None => code.tokens(deserialize_struct(api, config, def, s, &full)),
+        None => code.tokens(deserialize_struct(api, def, s, &full)),
     }
     code.tokens(quote! {
         #debug_impl
@@ -859,14 +710,14 @@ fn structure(
 /// code: the visitor, key matching and slot filling are `triad_runtime::model` code compiled
 /// once; per struct only `model::Struct` (its field names and a loop filling one slot per
 /// field) is emitted, with no sequence form, field enum or visitor type.
-fn deserialize_struct(api: &Api, config: &Config, def: &TypeDef, s: &Struct, full: &[TokenStream]) -> TokenStream {
+fn deserialize_struct(api: &Api, def: &TypeDef, s: &Struct, full: &[TokenStream]) -> TokenStream {
     let name = ident(&def.name.rust);
     let rust_name = def.name.rust.trim_start_matches("r#");
     let wires: Vec<&str> = s.fields.iter().map(|f| f.name.wire.as_str()).collect();
     let slots: Vec<Ident> = (0..s.fields.len()).map(|i| ident(&format!("f{i}"))).collect();
     // Fields holding a union chosen by a path from this struct: their JSON is buffered, and
     // decoded once every field is read, by the tag value the path leads to.
-    let chosen: Vec<Option<TokenStream>> = s.fields.iter().map(|f| sibling_tag(api, config, s, f)).collect();
+    let chosen: Vec<Option<TokenStream>> = s.fields.iter().map(|f| sibling_tag(api, s, f)).collect();
     let arms = s.fields.iter().zip(&slots).enumerate().map(|(i, (f, slot))| {
         let wire = &f.name.wire;
         let index = proc_macro2::Literal::usize_unsuffixed(i);
@@ -899,26 +750,26 @@ fn deserialize_struct(api: &Api, config: &Config, def: &TypeDef, s: &Struct, ful
         .map(|((f, slot), chosen)| {
             let field_name = ident(&f.name.rust);
             let wire = &f.name.wire;
-            let shape = field_shape(config, s, f);
+            let shape = f.presence;
             if let Some(tag) = chosen {
                 let mut union = quote!(model::tagged_by::<_, A::Error>(#wire, #tag, raw)?);
                 if f.boxed {
                     union = quote!(Box::new(#union));
                 }
                 decoded.extend(match shape {
-                    Shape::Plain => quote! {
+                    Presence::Plain => quote! {
                         let #slot = {
                             let raw = model::required(#slot, #wire)?;
                             #union
                         };
                     },
-                    Shape::Option => quote! {
+                    Presence::Option => quote! {
                         let #slot = match #slot {
                             None | Some(serde_json::Value::Null) => None,
                             Some(raw) => Some(#union),
                         };
                     },
-                    Shape::DoubleOption => quote! {
+                    Presence::DoubleOption => quote! {
                         let #slot = match #slot {
                             None => model::Nullable::Absent,
                             Some(serde_json::Value::Null) => model::Nullable::Null,
@@ -929,8 +780,8 @@ fn deserialize_struct(api: &Api, config: &Config, def: &TypeDef, s: &Struct, ful
                 return quote!(#field_name: #slot,);
             }
             match shape {
-                Shape::Plain => quote!(#field_name: model::required(#slot, #wire)?,),
-                Shape::Option | Shape::DoubleOption => quote!(#field_name: #slot.unwrap_or_default(),),
+                Presence::Plain => quote!(#field_name: model::required(#slot, #wire)?,),
+                Presence::Option | Presence::DoubleOption => quote!(#field_name: #slot.unwrap_or_default(),),
             }
         })
         .collect();
@@ -970,7 +821,7 @@ fn deserialize_struct(api: &Api, config: &Config, def: &TypeDef, s: &Struct, ful
 /// For a field holding a union chosen by a path from its struct (`Tagging::Sibling`), the
 /// expression reading the tag value (`Option<&str>`) from the struct's slots `f0`, `f1`...,
 /// which hold each field as decoded (before defaults).
-fn sibling_tag(api: &Api, config: &Config, owner: &Struct, field: &Field) -> Option<TokenStream> {
+fn sibling_tag(api: &Api, owner: &Struct, field: &Field) -> Option<TokenStream> {
     let TypeRef::Named(id) = &field.ty else { return None };
     let TypeKind::Union(Union { tagging: Tagging::Sibling { path }, .. }) = &api.ty(*id).kind else { return None };
     // Lowering reported paths that do not lead to a string; such an API is never emitted.
@@ -978,7 +829,7 @@ fn sibling_tag(api: &Api, config: &Config, owner: &Struct, field: &Field) -> Opt
     let mut expr = TokenStream::new();
     for (i, step) in steps.iter().enumerate() {
         match step {
-            crate::ir::TagStep::Field(strukt, f) => {
+            crate::ir::TagStep::Field(_, f) => {
                 if i == 0 {
                     let index = owner.fields.iter().position(|x| std::ptr::eq(x, *f))?;
                     let slot = ident(&format!("f{index}"));
@@ -987,10 +838,10 @@ fn sibling_tag(api: &Api, config: &Config, owner: &Struct, field: &Field) -> Opt
                     let name = ident(&f.name.rust);
                     expr = quote!(#expr.map(|v| &v.#name));
                 }
-                match field_shape(config, strukt, f) {
-                    Shape::Plain => {}
-                    Shape::Option => expr = quote!(#expr.and_then(|v| v.as_ref())),
-                    Shape::DoubleOption => expr = quote!(#expr.and_then(|v| v.as_option())),
+                match f.presence {
+                    Presence::Plain => {}
+                    Presence::Option => expr = quote!(#expr.and_then(|v| v.as_ref())),
+                    Presence::DoubleOption => expr = quote!(#expr.and_then(|v| v.as_option())),
                 }
                 if f.boxed {
                     expr = quote!(#expr.map(|v| &**v));
@@ -1017,7 +868,7 @@ fn arg_text(arg: &TokenStream) -> String {
 /// [`deserialize_struct`] written directly as the text prettyplease prints for its tokens, or
 /// `None` where that layout is not certain (a line that would be wider than prettyplease's
 /// margin, text that is not ASCII, a struct without fields): then the tokens are printed.
-fn deserialize_struct_text(config: &Config, def: &TypeDef, s: &Struct) -> Option<String> {
+fn deserialize_struct_text(def: &TypeDef, s: &Struct) -> Option<String> {
     use std::fmt::Write as _;
     if s.fields.is_empty() {
         return None;
@@ -1058,9 +909,9 @@ fn deserialize_struct_text(config: &Config, def: &TypeDef, s: &Struct) -> Option
         .enumerate()
         .map(|(i, (f, wire))| {
             let field = &f.name.rust;
-            match field_shape(config, s, f) {
-                Shape::Plain => format!("{field}: model::required(f{i}, {wire})?"),
-                Shape::Option | Shape::DoubleOption => format!("{field}: f{i}.unwrap_or_default()"),
+            match f.presence {
+                Presence::Plain => format!("{field}: model::required(f{i}, {wire})?"),
+                Presence::Option | Presence::DoubleOption => format!("{field}: f{i}.unwrap_or_default()"),
             }
         })
         .collect();
@@ -1583,12 +1434,11 @@ mod tests {
     fn struct_impls_written_as_text_are_what_prettyplease_prints() {
         let (mut as_text, mut as_tokens) = (0, 0);
         for api in apis() {
-            let config = Config::for_name("test", Vec::new());
             for def in &api.types {
                 let TypeKind::Struct(s) = &def.kind else { continue };
-                // No sibling-tagged fields under this config: the field types are not needed.
-                let printed = super::super::unparse(deserialize_struct(&api, &config, def, s, &[])).unwrap();
-                match deserialize_struct_text(&config, def, s) {
+                // No sibling-tagged fields: the field types are not needed.
+                let printed = super::super::unparse(deserialize_struct(&api, def, s, &[])).unwrap();
+                match deserialize_struct_text(def, s) {
                     Some(text) => {
                         assert_eq!(text, printed, "{}", def.name.rust);
                         as_text += 1;
@@ -1614,7 +1464,7 @@ mod tests {
                     let isolated = isolated_of(&isolated, id);
                     let render = || {
                         let mut uses = Uses::default();
-                        type_def(&api, &config, def, &isolated, sent.contains(&id), &[], &mut uses).unparse().unwrap()
+                        type_def(&api, def, &isolated, sent.contains(&id), &[], &mut uses).unparse().unwrap()
                     };
                     let with_text = render();
                     super::super::TOKENS_ONLY.set(true);

@@ -4,10 +4,13 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use super::spell::{Shape, Uses, field_shape, ident, isolated_fields, struct_id, type_path};
+use super::spell::{Uses, ident, type_path};
 use super::{doc_attrs, docs};
 use crate::config::Config;
-use crate::ir::{Api, Channel, Direction, Message, ParamLocation, Primitive, SecurityKind, Tagging, TypeKind, TypeRef};
+use crate::ir::{
+    Api, Channel, Delivery, Direction, Message, ParamLocation, Presence, Primitive, SecurityKind, Tagging, TypeId,
+    TypeKind, TypeRef,
+};
 use crate::naming;
 
 /// Where a credential goes on the connection request.
@@ -137,10 +140,12 @@ fn apply(credentials: &[Credential]) -> TokenStream {
     out
 }
 
-/// How a channel's frames become items.
+/// How a channel's frames become items: the channel's [`Delivery`] (decided by `analyze`), as
+/// the channel modules spell it.
 enum Frame {
-    /// `{list: [event, ...]}`: one item per element of the only list, a tagged union.
-    Batch { envelope: TypeRef, field: String, event: TypeRef, unknown: String },
+    /// `{list: [event, ...]}`: one item per element of the list of a tagged union (`nullable`:
+    /// the list is an `Option`, `None` giving no item).
+    Batch { envelope: TypeRef, field: String, nullable: bool, event: TypeRef, unknown: String },
     /// A tagged union: one item, `Unknown` for an unknown tag.
     Tagged { ty: TypeRef, unknown: String },
     /// Any other type: one item.
@@ -149,39 +154,34 @@ enum Frame {
     Raw,
 }
 
-fn tagged_union(api: &Api, ty: &TypeRef) -> Option<String> {
-    let TypeRef::Named(id) = ty else { return None };
-    match &api.ty(*id).kind {
-        TypeKind::Union(u) if u.tagging != Tagging::Untagged => Some(u.unknown.clone()),
-        TypeKind::Alias(next) => tagged_union(api, next),
-        _ => None,
+fn unknown_of(api: &Api, union: TypeId) -> String {
+    match &api.ty(union).kind {
+        TypeKind::Union(u) => u.unknown.clone(),
+        _ => "Unknown".to_owned(),
     }
 }
 
-fn frame(api: &Api, config: &Config, channel: &Channel) -> Frame {
-    let Some(ty) = &channel.received else { return Frame::Raw };
-    if let Some(id) = struct_id(api, ty) {
-        if let TypeKind::Struct(s) = &api.ty(id).kind {
-            let lists: Vec<_> = s.fields.iter().filter(|f| matches!(f.ty, TypeRef::List(_))).collect();
-            if let [field] = lists.as_slice() {
-                let isolated = isolated_fields(api, config).contains(&(id, field.name.wire.clone()));
-                if let (TypeRef::List(item), true, Shape::Plain) = (&field.ty, isolated, field_shape(config, s, field))
-                {
-                    if let Some(unknown) = tagged_union(api, item) {
-                        return Frame::Batch {
-                            envelope: ty.clone(),
-                            field: field.name.rust.clone(),
-                            event: (**item).clone(),
-                            unknown,
-                        };
-                    }
-                }
+fn frame(api: &Api, channel: &Channel) -> Frame {
+    match &channel.delivery {
+        Delivery::Batch { ty, envelope, field, item, union } => {
+            let list = match &api.ty(*envelope).kind {
+                TypeKind::Struct(s) => s.fields.get(*field),
+                _ => None,
+            };
+            match list {
+                Some(f) => Frame::Batch {
+                    envelope: ty.clone(),
+                    field: f.name.rust.clone(),
+                    nullable: f.presence != Presence::Plain,
+                    event: item.clone(),
+                    unknown: unknown_of(api, *union),
+                },
+                None => Frame::Whole { ty: ty.clone() },
             }
         }
-    }
-    match tagged_union(api, ty) {
-        Some(unknown) => Frame::Tagged { ty: ty.clone(), unknown },
-        None => Frame::Whole { ty: ty.clone() },
+        Delivery::Tagged { ty, union } => Frame::Tagged { ty: ty.clone(), unknown: unknown_of(api, *union) },
+        Delivery::Whole { ty } => Frame::Whole { ty: ty.clone() },
+        Delivery::Nothing => Frame::Raw,
     }
 }
 
@@ -255,18 +255,19 @@ pub(crate) fn client_modules(
     let mut modules = TokenStream::new();
     for (channel, module) in api.channels.iter().zip(module_names(api)) {
         let module_ident = ident(&module);
-        let frame = frame(api, config, channel);
+        let frame = frame(api, channel);
         let (event, decode_body) = match &frame {
-            Frame::Batch { envelope, field, event, unknown } => {
+            Frame::Batch { envelope, field, nullable, event, unknown } => {
                 let envelope = type_path(api, envelope, &types, uses);
                 let event = type_path(api, event, &types, uses);
                 let field = ident(field);
                 let unknown = ident(unknown);
+                let flatten = nullable.then(|| quote!(.flatten()));
                 (
                     event.clone(),
                     quote! {
                         match ws::serde_json::from_slice::<#envelope>(frame) {
-                            Ok(message) => out.extend(message.#field.into_iter().map(|event| match event {
+                            Ok(message) => out.extend(message.#field.into_iter() #flatten .map(|event| match event {
                                 types::model::Decoded::Ok(#event::#unknown(raw)) => Item::Unknown(raw),
                                 types::model::Decoded::Ok(event) => Item::Event(event),
                                 types::model::Decoded::Malformed { raw, error } => {
@@ -681,8 +682,8 @@ pub(crate) fn server_library(api: &Api, config: &Config) -> TokenStream {
 }
 
 /// The tag property of a channel's events, when they are a tagged union.
-fn event_tag(api: &Api, config: &Config, channel: &Channel) -> Option<String> {
-    let union = match frame(api, config, channel) {
+fn event_tag(api: &Api, channel: &Channel) -> Option<String> {
+    let union = match frame(api, channel) {
         Frame::Batch { event, .. } => event,
         Frame::Tagged { ty, .. } => ty,
         _ => return None,
@@ -842,7 +843,7 @@ pub(crate) fn listen_example(
     ));
     let parse = parse_flags(&[("url", "url")], &credentials);
     let creds = credential_struct(&krate, "Credentials", &credentials);
-    let tag = event_tag(api, config, channel).unwrap_or_default();
+    let tag = event_tag(api, channel).unwrap_or_default();
     let pointers: Vec<String> = id
         .iter()
         .map(|path| path.split('.').map(|p| format!("/{}", p.replace('~', "~0").replace('/', "~1"))).collect())

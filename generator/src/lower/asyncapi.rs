@@ -243,6 +243,7 @@ impl<'a> Lowerer<'a> {
             query,
             headers,
             received,
+            delivery: Default::default(),
             correlation,
             docs: docs_of(channel.node),
             messages: messages.into_iter().map(|(m, _)| m).collect(),

@@ -188,7 +188,9 @@ pub fn lower(ws: &Workspace, config: &Config) -> Result<(ir::Api, Vec<Diagnostic
     if !l.diags.is_empty() {
         return Err(l.diags);
     }
-    l.finish()
+    let (mut api, warnings) = l.finish()?;
+    crate::analyze::analyze(&mut api);
+    Ok((api, warnings))
 }
 
 /// The name several titles share: their common leading words and common trailing words

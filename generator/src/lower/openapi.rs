@@ -87,6 +87,7 @@ impl<'a> Lowerer<'a> {
                     method,
                     docs,
                     payload,
+                    delivery: Default::default(),
                     origin: self.loc(&op),
                 });
             }

@@ -6,7 +6,7 @@ use heck::ToUpperCamelCase;
 
 use super::{Ctx, Lowerer, docs_of};
 use crate::ir::{
-    Docs, EnumVariant, Field, Name, Primitive, StringEnum, Struct, Tagging, TypeId, TypeKind, TypeRef, Union,
+    Docs, EnumVariant, Field, Name, Presence, Primitive, StringEnum, Struct, Tagging, TypeId, TypeKind, TypeRef, Union,
     UnionVariant,
 };
 use crate::load::Target;
@@ -594,11 +594,15 @@ impl<'a> Lowerer<'a> {
                 secret,
                 docs,
                 boxed: false,
+                presence: Presence::Plain,
             });
         }
         naming::dedupe(fields.iter_mut().map(|f| &mut f.name.rust), true);
         let update_wrapper = matches!(fields.as_slice(), [only] if only.name.wire == "Value")
             && (parent_name.ends_with("UpdateValue") || flag(s.node, "x-update-value"));
+        for f in &mut fields {
+            f.presence = Presence::of(f.required, f.nullable, update_wrapper, self.config.null_means_absent);
+        }
         let id = self.define(target, hint, s, TypeKind::Struct(Struct { fields, update_wrapper }));
         TypeRef::Named(id)
     }

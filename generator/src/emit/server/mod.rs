@@ -1,0 +1,233 @@
+//! The server-stub crate: a webhook trait with one async method per event kind, the
+//! `Dispatch` that decodes deliveries for `triad-runtime`'s receiver, the example programs, and
+//! the API server.
+//!
+//! Everything about webhooks is derived from each webhook's `Delivery` (decided by
+//! `analyze`). A batch (a struct with one required list of a tagged union) gets one method
+//! per variant, each given the whole batch and its event; a tagged union gets one method per
+//! variant; any other payload one method for the whole value. Deliveries are told apart by
+//! shape (the batch's array property, the union's tag property), and every event is decoded
+//! on its own, so one that fails reaches `malformed` while the rest are handled.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+
+use super::spell::{Uses, crate_ident, ident, type_path};
+use super::{Dependency, Files, Provenance, doc_attrs, docs, render_rust, render_template};
+use crate::config::{Config, ReceiverExample, WebhookSignature};
+use crate::ir::{
+    Api, Delivery, Operation, ParamLocation, PathSegment, Primitive, Status, Tagging, TypeId, TypeKind, TypeRef, Union,
+    Webhook,
+};
+use crate::naming;
+
+mod api;
+mod examples;
+mod webhooks;
+
+pub(crate) use api::warnings;
+use api::*;
+use examples::*;
+use webhooks::*;
+
+const README: &str = include_str!("../../../../templates/server/README.md.j2");
+
+/// How one webhook's deliveries are decoded.
+enum Shape<'a> {
+    /// A struct with an array of tagged union events (`events` is the field's wire name).
+    Batch { envelope: TypeId, events: &'a str, union: TypeId },
+    /// A tagged union, one event per delivery.
+    Single { union: TypeId },
+    /// Anything else: one value per delivery.
+    Whole { ty: TypeRef },
+}
+
+/// One generated trait method.
+struct Method {
+    name: proc_macro2::Ident,
+    /// Tag value or webhook key: the event kind as the provider writes it.
+    kind: String,
+    /// The payload's type as the method receives it (`None`: a tag without content).
+    payload: Option<TokenStream>,
+    /// The batch envelope's type, when the event came in a batch.
+    batch: Option<TokenStream>,
+    docs: TokenStream,
+}
+
+struct Hook<'a> {
+    shape: Shape<'a>,
+    /// For `Batch` and `Single`: (variant Rust name, method index); for `Whole`: the method index.
+    arms: Vec<(String, Option<bool>, usize)>,
+}
+
+/// The server's view of the webhook's [`Delivery`] (decided by `analyze`).
+fn shape<'a>(api: &'a Api, webhook: &'a Webhook) -> Shape<'a> {
+    match &webhook.delivery {
+        Delivery::Batch { envelope, field, union, .. } => match &api.ty(*envelope).kind {
+            TypeKind::Struct(s) => match s.fields.get(*field) {
+                Some(f) => Shape::Batch { envelope: *envelope, events: &f.name.wire, union: *union },
+                None => Shape::Whole { ty: TypeRef::Any },
+            },
+            _ => Shape::Whole { ty: TypeRef::Any },
+        },
+        Delivery::Tagged { union, .. } => Shape::Single { union: *union },
+        Delivery::Whole { ty } => Shape::Whole { ty: ty.clone() },
+        Delivery::Nothing => Shape::Whole { ty: TypeRef::Any },
+    }
+}
+
+/// The tag property that marks a union's events, when it has one.
+fn tag_of(u: &Union) -> Option<&str> {
+    match &u.tagging {
+        Tagging::Internal { tag } | Tagging::Adjacent { tag, .. } => Some(tag),
+        _ => None,
+    }
+}
+
+fn union_of(api: &Api, id: TypeId) -> Option<&Union> {
+    match &api.ty(id).kind {
+        TypeKind::Union(u) => Some(u),
+        _ => None,
+    }
+}
+
+pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &mut Files) -> Result<(), String> {
+    let krate = &config.server.krate;
+    // Types are named through the crate's `types` re-export, so examples need no other crate.
+    let types = quote!(types);
+    let mut uses = Uses::default();
+    let mut taken: BTreeSet<String> = ["unknown", "malformed"].iter().map(|s| s.to_string()).collect();
+    let mut methods: Vec<Method> = Vec::new();
+    let mut hooks = Vec::new();
+    for webhook in &api.webhooks {
+        let shape = shape(api, webhook);
+        let mut arms = Vec::new();
+        let hook_doc = format!("the {} webhook", docs::code_span(&webhook.name.wire));
+        let mut add =
+            |kind: &str, base: &str, payload: Option<TokenStream>, batch: Option<TokenStream>, doc: TokenStream| {
+                let mut name = naming::field_name(base);
+                if naming::unraw(&name) != name || naming::self_convention_clash(&name) {
+                    name = naming::join_snake("on", &name);
+                }
+                let stem = name.clone();
+                let mut n = 2;
+                while !taken.insert(name.clone()) {
+                    name = format!("{stem}_{n}");
+                    n += 1;
+                }
+                methods.push(Method { name: ident(&name), kind: kind.to_owned(), payload, batch, docs: doc });
+                methods.len() - 1
+            };
+        match &shape {
+            Shape::Batch { union, envelope, .. } => {
+                let envelope_ty = type_path(api, &TypeRef::Named(*envelope), &types, &mut uses);
+                let u = union_of(api, *union).ok_or("a batch without its union")?;
+                for v in &u.variants {
+                    let payload = variant_type(api, v, &types, &mut uses);
+                    let mut doc = doc_attrs(&v.docs);
+                    let line = format!(
+                        " Event {} of {hook_doc}; `batch` is the whole message it came in, all its events included.",
+                        docs::code_span(&v.name.wire)
+                    );
+                    if !doc.is_empty() {
+                        doc.extend(quote!(#[doc = ""]));
+                    }
+                    doc.extend(quote!(#[doc = #line]));
+                    let index = add(&v.name.wire, &v.name.rust, payload.clone(), Some(envelope_ty.clone()), doc);
+                    arms.push((v.name.rust.clone(), payload.as_ref().map(|_| true), index));
+                }
+            }
+            Shape::Single { union } => {
+                let u = union_of(api, *union).ok_or("a webhook without its union")?;
+                for v in &u.variants {
+                    let payload = variant_type(api, v, &types, &mut uses);
+                    let mut doc = doc_attrs(&v.docs);
+                    let line = format!(" Event {} of {hook_doc}.", docs::code_span(&v.name.wire));
+                    if !doc.is_empty() {
+                        doc.extend(quote!(#[doc = ""]));
+                    }
+                    doc.extend(quote!(#[doc = #line]));
+                    let index = add(&v.name.wire, &v.name.rust, payload.clone(), None, doc);
+                    arms.push((v.name.rust.clone(), payload.as_ref().map(|_| true), index));
+                }
+            }
+            Shape::Whole { ty } => {
+                let payload = type_path(api, ty, &types, &mut uses);
+                let mut doc = doc_attrs(&webhook.docs);
+                let line = format!(" A delivery of {hook_doc}.");
+                if !doc.is_empty() {
+                    doc.extend(quote!(#[doc = ""]));
+                }
+                doc.extend(quote!(#[doc = #line]));
+                let index = add(&webhook.name.wire, &webhook.name.rust, Some(payload), None, doc);
+                arms.push((String::new(), Some(true), index));
+            }
+        }
+        hooks.push(Hook { shape, arms });
+    }
+    let mut lib = if api.operations.is_empty() && api.webhooks.is_empty() {
+        super::ws::server_library(api, config)
+    } else {
+        let mut lib = library(api, config, &types, &methods, &hooks)?;
+        let mut helper_names: BTreeSet<String> = BTreeSet::new();
+        for (webhook, hook) in api.webhooks.iter().zip(&hooks) {
+            lib.extend(entities_helper(api, config, webhook, &hook.shape, &types, &mut uses, &mut helper_names));
+        }
+        lib.extend(api_server(api, &types, &mut uses));
+        lib
+    };
+    if !api.channels.is_empty() {
+        lib.extend(super::ws::server_modules(api, config, &mut uses));
+    }
+    let prefix = &krate.name;
+    files.insert(format!("{prefix}/src/lib.rs"), render_rust(lib, provenance)?);
+    let mut example_runs = Vec::new();
+    for example in &config.server.examples {
+        let code = match &example.channel {
+            Some(channel) => {
+                super::ws::push_example(api, config, &example.name, example.description.as_deref(), channel)?
+            }
+            None if example.journal => journal_example(config, example),
+            None => receiver_example(config, example, &methods),
+        };
+        files.insert(format!("{prefix}/examples/{}.rs", example.name), render_rust(code, provenance)?);
+        example_runs.push(format!("cargo run -p {prefix} --example {}", example.name));
+    }
+    let title = if api.title.is_empty() { config.name.clone() } else { api.title.clone() };
+    let description = match &krate.description {
+        Some(text) => super::one_line(text),
+        None => format!("Server stubs of the {}", super::one_line(&title)),
+    };
+    let kinds: Vec<String> = methods.iter().map(|m| docs::code_span(&m.kind)).collect();
+    let context = minijinja::context! {
+        header => provenance.header(),
+        crate_name => docs::inline(&krate.name),
+        title => docs::inline(&title),
+        types_crate => docs::inline(&config.types_crate.name),
+        webhooks => api.webhooks.len(),
+        kinds => kinds,
+        examples => example_runs,
+    };
+    let mut dependencies = BTreeMap::new();
+    let types_path = format!("../{}", config.types_crate.name);
+    dependencies.insert(
+        config.types_crate.name.as_str(),
+        Dependency::local(&config.types_crate.version, Some(types_path), &[]),
+    );
+    let features: &[&str] = if api.channels.is_empty() { &["server"] } else { &["server", "ws"] };
+    dependencies.insert("triad-runtime", Dependency::local("0.1.0", config.server.runtime_path.clone(), features));
+    if uses.uuid {
+        dependencies.insert("uuid", Dependency::registry("1", &["std", "serde"]));
+    }
+    let mut dev_dependencies = BTreeMap::new();
+    if !config.server.examples.is_empty() {
+        dev_dependencies.insert("tokio", Dependency::registry("1", &["rt-multi-thread", "macros", "net", "signal"]));
+    }
+    let manifest =
+        super::manifest(&krate.name, &krate.version, description, dependencies, dev_dependencies, provenance)?;
+    files.insert(format!("{prefix}/Cargo.toml"), manifest);
+    files.insert(format!("{prefix}/README.md"), render_template("README.md", README, context)?);
+    Ok(())
+}

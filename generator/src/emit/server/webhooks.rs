@@ -1,0 +1,502 @@
+//! The `Webhooks` trait, its `Dispatcher` and the helpers the server crate's library has
+//! around them: per-event helpers of batches and single events, `<webhook>_entities`, and
+//! `verifier`.
+
+use super::*;
+
+/// Rust field name and nullability of an id property, per variant of a union (`None` for
+/// variants without payload).
+pub(super) type IdFields = Vec<Option<(String, bool)>>;
+
+/// The property that names the entity of every event of a batch: in each variant's payload
+/// struct, a required property of one wire name and one type that is a string, an integer or a
+/// uuid; `Id` (any case) is preferred, then the first name ending in `id`. Returns its wire name,
+/// type, and [`IdFields`].
+pub(super) fn common_id(api: &Api, u: &Union) -> Option<(String, TypeRef, IdFields)> {
+    /// Wire name → (type, Rust field name and nullability per variant so far).
+    type Candidates = BTreeMap<String, (TypeRef, IdFields)>;
+    let mut candidates: Option<Candidates> = None;
+    for (index, v) in u.variants.iter().enumerate() {
+        let Some(ty) = &v.ty else {
+            if let Some(c) = candidates.as_mut() {
+                c.values_mut().for_each(|(_, rust)| rust.push(None));
+            }
+            continue;
+        };
+        if v.nullable {
+            return None;
+        }
+        let id = crate::emit::spell::struct_id(api, ty)?;
+        let TypeKind::Struct(s) = &api.ty(id).kind else { return None };
+        let mut here: BTreeMap<String, (TypeRef, (String, bool))> = BTreeMap::new();
+        for f in &s.fields {
+            let scalar = matches!(
+                f.ty,
+                TypeRef::Primitive(Primitive::String | Primitive::I32 | Primitive::I64 | Primitive::Uuid)
+            );
+            // Required; nullable too (always, with `tolerate_null`): an event without its id is
+            // left out of the entities.
+            if f.required && scalar && f.name.wire.to_ascii_lowercase().ends_with("id") {
+                here.insert(f.name.wire.clone(), (f.ty.clone(), (f.name.rust.clone(), f.nullable)));
+            }
+        }
+        match candidates.as_mut() {
+            None => {
+                let nones = index;
+                candidates = Some(
+                    here.into_iter()
+                        .map(|(wire, (ty, rust))| {
+                            let mut list = vec![None; nones];
+                            list.push(Some(rust));
+                            (wire, (ty, list))
+                        })
+                        .collect(),
+                );
+            }
+            Some(c) => {
+                c.retain(|wire, (ty, _)| here.get(wire).is_some_and(|(t, _)| t == ty));
+                for (wire, (_, rust)) in c.iter_mut() {
+                    rust.push(here.get(wire).map(|(_, r)| r.clone()));
+                }
+            }
+        }
+    }
+    let candidates = candidates?;
+    let pick =
+        candidates.keys().find(|wire| wire.eq_ignore_ascii_case("id")).or_else(|| candidates.keys().next())?.clone();
+    let (ty, rust) = candidates.get(&pick)?.clone();
+    Some((pick, ty, rust))
+}
+
+/// `<webhook>_entities`: for a batch webhook whose events all carry an id property
+/// ([`common_id`]), the batch's entities, each once, with the kinds of event about it.
+pub(super) fn entities_helper(
+    api: &Api,
+    config: &Config,
+    webhook: &Webhook,
+    shape: &Shape<'_>,
+    types: &TokenStream,
+    uses: &mut Uses,
+    taken: &mut BTreeSet<String>,
+) -> TokenStream {
+    let Shape::Batch { envelope, events, union } = shape else { return TokenStream::new() };
+    let (Some(u), TypeKind::Struct(env)) = (union_of(api, *union), &api.ty(*envelope).kind) else {
+        return TokenStream::new();
+    };
+    let Some((wire, id_ty, per_variant)) = common_id(api, u) else { return TokenStream::new() };
+    let Some(field) = env.fields.iter().find(|f| f.name.wire == *events) else { return TokenStream::new() };
+    let isolated = crate::emit::spell::isolated_fields(api, config).contains(&(*envelope, field.name.wire.clone()));
+    let mut name = naming::join_snake(&naming::field_name(&webhook.name.rust), "entities");
+    while !taken.insert(name.clone()) {
+        name.push('_');
+    }
+    let name = ident(&name);
+    let envelope_ty = type_path(api, &TypeRef::Named(*envelope), types, uses);
+    let union_ty = type_path(api, &TypeRef::Named(*union), types, uses);
+    let key_ty = type_path(api, &id_ty, types, uses);
+    let events_field = ident(&field.name.rust);
+    // Uuids and integers are `Copy`; a string is cloned. A nullable field is an `Option`.
+    let copy = id_ty != TypeRef::Primitive(Primitive::String);
+    let mut arms = TokenStream::new();
+    for (v, rust) in u.variants.iter().zip(&per_variant) {
+        let (Some((rust, nullable)), Some(_)) = (rust, &v.ty) else { continue };
+        let access = match (copy, nullable) {
+            (true, false) => TokenStream::new(),
+            (true, true) => quote!(?),
+            (false, false) => quote!(.clone()),
+            (false, true) => quote!(.clone()?),
+        };
+        let (variant, f, kind) = (ident(&v.name.rust), ident(rust), &v.name.wire);
+        arms.extend(quote!(#union_ty::#variant(event) => Some((index, #kind, event.#f #access)),));
+    }
+    let item = if isolated { quote!(event.ok()?) } else { quote!(event) };
+    let items = if field.nullable { quote!(.iter().flatten()) } else { quote!(.iter()) };
+    let doc = format!(
+        " The entities the events of a {} batch name, each once, in order of first mention: events are \
+         grouped by their {} property, so that, for example, an entity created and changed in one message is \
+         fetched once. Events of unknown kinds and events that did not decode are left out.",
+        docs::code_span(&webhook.name.wire),
+        docs::code_span(&wire)
+    );
+    quote! {
+        #[doc = #doc]
+        pub fn #name(batch: &#envelope_ty) -> Vec<rt::Entity<#key_ty>> {
+            rt::coalesce(batch.#events_field #items.enumerate().filter_map(|(index, event)| match #item {
+                #arms
+                #[allow(unreachable_patterns)]
+                _ => None,
+            }))
+        }
+    }
+}
+
+pub(super) fn variant_type(
+    api: &Api,
+    v: &crate::ir::UnionVariant,
+    types: &TokenStream,
+    uses: &mut Uses,
+) -> Option<TokenStream> {
+    let ty = v.ty.as_ref()?;
+    let mut ty = type_path(api, ty, types, uses);
+    if v.boxed {
+        ty = quote!(Box<#ty>);
+    }
+    if v.nullable {
+        ty = quote!(Option<#ty>);
+    }
+    Some(ty)
+}
+
+pub(super) fn library(
+    api: &Api,
+    config: &Config,
+    types: &TokenStream,
+    methods: &[Method],
+    hooks: &[Hook<'_>],
+) -> Result<TokenStream, String> {
+    let types_crate = crate_ident(&config.types_crate.name);
+    let title = if api.title.is_empty() { config.name.clone() } else { api.title.clone() };
+    let mut crate_doc = format!("Server stubs of the {}", docs::inline(&title));
+    if !api.version.is_empty() {
+        crate_doc.push_str(&format!(" (version {})", docs::inline(&api.version)));
+    }
+    crate_doc.push_str(&format!(
+        ".\n\nImplement [`Webhooks`] (every method has a default that ignores the event) and serve it with \
+         [`receiver`], which builds `triad-runtime`'s webhook receiver (re-exported as [`runtime`]): \
+         verification over the raw body, duplicate detection, inline or journaled delivery. Payload types \
+         come from [`{types_crate}`] (re-exported as [`types`])."
+    ));
+    let crate_docs: TokenStream = crate_doc
+        .lines()
+        .map(|l| {
+            let l = format!(" {l}");
+            quote!(#![doc = #l])
+        })
+        .collect();
+    let mut trait_methods = TokenStream::new();
+    for m in methods {
+        let Method { name, payload, batch, docs, .. } = m;
+        let mut params = TokenStream::new();
+        let mut names = Vec::new();
+        if let Some(batch) = batch {
+            params.extend(quote!(batch: &#batch,));
+            names.push(quote!(batch));
+        }
+        if let Some(payload) = payload {
+            params.extend(quote!(event: #payload,));
+            names.push(quote!(event));
+        }
+        let ignore = match names.as_slice() {
+            [] => None,
+            [one] => Some(quote!(let _ = #one;)),
+            all => Some(quote!(let _ = (#(#all),*);)),
+        };
+        trait_methods.extend(quote! {
+            #docs
+            fn #name(&self, #params delivery: &rt::Delivery) -> impl Future<Output = Result<(), rt::HandlerError>> + Send {
+                #ignore
+                std::future::ready(delivery.unhandled())
+            }
+        });
+    }
+    // Shape tests, most specific first: batches by their array, single events by their tag,
+    // then whole values, tried in order.
+    let mut batch_tests = TokenStream::new();
+    let mut single_tests = TokenStream::new();
+    let mut whole_tries = TokenStream::new();
+    let mut helpers = TokenStream::new();
+    let isolated = crate::emit::spell::isolated_fields(api, config);
+    for (n, hook) in hooks.iter().enumerate() {
+        let helper = format_ident!("event_{n}");
+        match &hook.shape {
+            Shape::Batch { envelope, events, union } => {
+                let envelope_ty = type_path(api, &TypeRef::Named(*envelope), types, &mut Uses::default());
+                let TypeKind::Struct(env) = &api.ty(*envelope).kind else { continue };
+                let field = env.fields.iter().find(|f| f.name.wire == **events).ok_or("a batch without its events")?;
+                let isolated = isolated.contains(&(*envelope, field.name.wire.clone()));
+                helpers.extend(batch_helper(api, *union, types, &helper, isolated, hook, methods, &envelope_ty));
+                let events_field = ident(&field.name.rust);
+                // The envelope is decoded without its events, which are then decoded one by
+                // one straight from their text and put back: the handlers get the whole batch.
+                let decoded = if isolated {
+                    let list = quote!(events.iter().map(|event| rt::decode_item(event.get())).collect());
+                    // A nullable list (every required one with `tolerate_null`) is an `Option`.
+                    let list = if field.nullable { quote!(Some(#list)) } else { list };
+                    quote! {
+                        object.map(|o| o.decode_without::<#envelope_ty>(#events)).map(|batch| batch.map(|mut batch| {
+                            batch.#events_field = #list;
+                            batch
+                        }))
+                    }
+                } else {
+                    quote!(Some(rt::decode_raw::<#envelope_ty>(body)))
+                };
+                let items = if field.nullable { quote!(.iter().flatten()) } else { quote!(.iter()) };
+                batch_tests.extend(quote! {
+                    if let Some(events) = object.and_then(|o| o.array(#events)) {
+                        match #decoded {
+                            Some(Ok(batch)) => {
+                                for (index, event) in batch.#events_field #items.enumerate() {
+                                    out.push(self.#helper(&batch, index, event, delivery).await);
+                                }
+                            }
+                            Some(Err(error)) => out.push(self.malformed(0, whole(), error.to_string(), delivery).await),
+                            None => {}
+                        }
+                        return out;
+                    }
+                });
+            }
+            Shape::Single { union } => {
+                let Some(tag) = union_of(api, *union).and_then(tag_of) else {
+                    // Externally tagged: one property, no tag to look for; tried with the whole values.
+                    helpers.extend(union_helper(api, *union, types, &helper, hook, methods));
+                    let ty = type_path(api, &TypeRef::Named(*union), types, &mut Uses::default());
+                    whole_tries.extend(quote! {
+                        if rt::decode_raw::<#ty>(body).is_ok() {
+                            out.push(self.#helper(0, body, delivery).await);
+                            return out;
+                        }
+                    });
+                    continue;
+                };
+                helpers.extend(union_helper(api, *union, types, &helper, hook, methods));
+                single_tests.extend(quote! {
+                    if object.is_some_and(|o| o.get(#tag).is_some()) {
+                        out.push(self.#helper(0, body, delivery).await);
+                        return out;
+                    }
+                });
+            }
+            Shape::Whole { ty } => {
+                let ty = type_path(api, ty, types, &mut Uses::default());
+                let method = hook.arms.first().and_then(|a| methods.get(a.2)).ok_or("a webhook without its method")?;
+                let (name, kind) = (&method.name, &method.kind);
+                whole_tries.extend(quote! {
+                    match rt::decode_raw::<#ty>(body) {
+                        Ok(event) => {
+                            out.push(rt::run_event(delivery, #kind, 0, rt::Outcome::Handled, self.0.#name(event, delivery)).await);
+                            return out;
+                        }
+                        Err(error) => whole_error = Some(error.to_string()),
+                    }
+                });
+            }
+        }
+    }
+    let verifier_fn = verifier_fn(config);
+    Ok(quote! {
+        #crate_docs
+        #![allow(deprecated, clippy::too_many_arguments, clippy::large_enum_variant, clippy::doc_lazy_continuation, clippy::doc_overindented_list_items, clippy::needless_return)]
+        pub use #types_crate as types;
+        pub use triad_runtime::server as runtime;
+        use triad_runtime::server as rt;
+        #[allow(unused_imports)]
+        use rt::serde::Deserialize as _;
+        #[allow(unused_imports)]
+        use rt::serde_json;
+        use std::future::Future;
+
+        /// The webhook events of the API, one method per kind. Every method has a default that
+        /// leaves the event unhandled: counted and logged once per kind, then acknowledged, or
+        /// failed when the receiver is built with `Builder::fail_unhandled` (so the provider, or
+        /// the journal, keeps it until a handler is deployed). An error from a method makes the
+        /// receiver answer 500 (inline) or retry the delivery later (journaled). `delivery` tells which delivery the event is in
+        /// (its digest, the provider's id, the attempt).
+        pub trait Webhooks: Send + Sync + 'static {
+            #trait_methods
+            /// An event, or a whole delivery, of a kind this crate does not know, as received.
+            fn unknown(&self, raw: rt::serde_json::Value, delivery: &rt::Delivery) -> impl Future<Output = Result<(), rt::HandlerError>> + Send {
+                let _ = (raw, delivery);
+                std::future::ready(Ok(()))
+            }
+            /// An event (or a batch envelope) that does not decode: its raw JSON and the error.
+            /// The other events of the delivery are handled all the same.
+            fn malformed(&self, raw: rt::serde_json::Value, error: String, delivery: &rt::Delivery) -> impl Future<Output = Result<(), rt::HandlerError>> + Send {
+                let _ = (raw, error, delivery);
+                std::future::ready(Ok(()))
+            }
+        }
+
+        /// The [`runtime::Dispatch`] over a [`Webhooks`] implementation: tells the API's
+        /// webhooks apart by the shape of the body and decodes each event on its own.
+        #[derive(Debug, Default, Clone)]
+        pub struct Dispatcher<W>(pub W);
+
+        impl<W: Webhooks> Dispatcher<W> {
+            #helpers
+            async fn malformed(&self, index: usize, raw: rt::serde_json::Value, error: String, delivery: &rt::Delivery) -> rt::Outcome {
+                rt::run_event(delivery, "malformed", index, rt::Outcome::Malformed, self.0.malformed(raw, error, delivery)).await
+            }
+            async fn unknown(&self, index: usize, raw: rt::serde_json::Value, delivery: &rt::Delivery) -> rt::Outcome {
+                rt::run_event(delivery, "unknown", index, rt::Outcome::Unknown, self.0.unknown(raw, delivery)).await
+            }
+        }
+
+        impl<W: Webhooks> rt::Dispatch for Dispatcher<W> {
+            #[allow(unused_mut, unused_assignments, unused_variables)]
+            async fn dispatch(&self, delivery: &rt::Delivery, parsed: &rt::Body<'_>) -> Vec<rt::Outcome> {
+                let mut out = Vec::new();
+                // The body was read once, on arrival, into its top-level properties kept as
+                // JSON text; each event is decoded from its own text.
+                let (body, object) = (parsed.text(), parsed.object());
+                let whole = || rt::raw_to_value(body);
+                #batch_tests
+                #single_tests
+                let mut whole_error: Option<String> = None;
+                #whole_tries
+                // A body no shape claims is unknown; one that only failed to decode is malformed.
+                match whole_error {
+                    Some(error) => out.push(self.malformed(0, whole(), error, delivery).await),
+                    None => out.push(self.unknown(0, whole(), delivery).await),
+                }
+                out
+            }
+        }
+
+        /// A receiver builder for `webhooks`, verified by `verifier`: set the path, limits and
+        /// mode on it, then `start()` and serve.
+        pub fn receiver<W: Webhooks>(webhooks: W, verifier: rt::Verifier) -> rt::Builder<Dispatcher<W>> {
+            rt::Receiver::builder(Dispatcher(webhooks), verifier)
+        }
+
+        #verifier_fn
+    })
+}
+
+/// `verifier`: the [`Verifier`] the codegen config's `auth` names, given the secrets.
+pub(super) fn verifier_fn(config: &Config) -> TokenStream {
+    let (doc, body) = match (&config.auth.webhook_query_token, &config.auth.webhook_signature) {
+        (Some(param), _) => (
+            format!(" a shared secret in the URL's query, `?{}=SECRET`", docs::inline(param)),
+            quote! {
+                let secrets: Vec<&[u8]> = secrets.iter().map(|s| s.as_ref().as_bytes()).collect();
+                rt::Verifier::query_token(#param, &secrets)
+            },
+        ),
+        (None, Some(WebhookSignature::HmacSha256 { header, hex })) => {
+            let (encoding, name) = if *hex { (quote!(Hex), "hexadecimal") } else { (quote!(Base64), "Base64") };
+            (
+                format!(" the {name} HMAC-SHA256 of the raw body in the `{}` header", docs::inline(header)),
+                quote! {
+                    let secrets: Vec<&[u8]> = secrets.iter().map(|s| s.as_ref().as_bytes()).collect();
+                    rt::Verifier::hmac_sha256_encoded(#header, rt::Encoding::#encoding, &secrets)
+                },
+            )
+        }
+        (None, Some(WebhookSignature::StandardWebhooks { tolerance_seconds })) => (
+            format!(
+                " Standard Webhooks signatures (`webhook-id`, `webhook-timestamp` within {tolerance_seconds} s, \
+                 `webhook-signature`; secrets written `whsec_...`)"
+            ),
+            quote!(rt::Verifier::standard_webhooks(secrets, std::time::Duration::from_secs(#tolerance_seconds))),
+        ),
+        (None, None) => (
+            " nothing (the codegen config names no verification): every delivery is accepted, so \
+             something in front of the receiver must authenticate"
+                .to_owned(),
+            quote! {
+                let _ = secrets;
+                Ok(rt::Verifier::none())
+            },
+        ),
+    };
+    let mut doc = format!(" The verifier of this API's webhook deliveries, from the codegen config:{doc}.");
+    if config.auth.webhook_query_token.is_some() || config.auth.webhook_signature.is_some() {
+        doc.push_str(" Give the current secret, and while rotating the previous one too; an empty secret is refused.");
+    }
+    quote! {
+        #[doc = #doc]
+        pub fn verifier<S: AsRef<str>>(secrets: &[S]) -> Result<rt::Verifier, rt::ConfigError> {
+            #body
+        }
+    }
+}
+
+/// `Dispatcher::event_N` of a batch: calls the method of one event of the decoded batch (an
+/// item of the events list, `Decoded<Union>` when the list is `isolated`) with the whole batch.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn batch_helper(
+    api: &Api,
+    union: TypeId,
+    types: &TokenStream,
+    helper: &proc_macro2::Ident,
+    isolated: bool,
+    hook: &Hook<'_>,
+    methods: &[Method],
+    envelope: &TokenStream,
+) -> TokenStream {
+    let ty = type_path(api, &TypeRef::Named(union), types, &mut Uses::default());
+    let Some(u) = union_of(api, union) else { return TokenStream::new() };
+    let unknown = ident(&u.unknown);
+    let (ok, item) = if isolated {
+        (quote!(rt::Decoded::Ok), quote!(&rt::Decoded<#ty>))
+    } else {
+        (TokenStream::new(), quote!(&#ty))
+    };
+    let mut arms = TokenStream::new();
+    for (variant, payload, index) in &hook.arms {
+        let Some(method) = methods.get(*index) else { continue };
+        let (name, kind) = (&method.name, &method.kind);
+        let variant = ident(variant);
+        arms.extend(match payload {
+            Some(_) => quote! {
+                #ok(#ty::#variant(event)) => rt::run_event(delivery, #kind, index, rt::Outcome::Handled, self.0.#name(batch, event.clone(), delivery)).await,
+            },
+            None => quote! {
+                #ok(#ty::#variant) => rt::run_event(delivery, #kind, index, rt::Outcome::Handled, self.0.#name(batch, delivery)).await,
+            },
+        });
+    }
+    let malformed = isolated.then(|| {
+        quote! {
+            rt::Decoded::Malformed { raw, error } => self.malformed(index, raw.clone(), error.clone(), delivery).await,
+        }
+    });
+    quote! {
+        async fn #helper(&self, batch: &#envelope, index: usize, event: #item, delivery: &rt::Delivery) -> rt::Outcome {
+            match event {
+                #arms
+                #ok(#ty::#unknown(raw)) => self.unknown(index, raw.clone(), delivery).await,
+                #malformed
+            }
+        }
+    }
+}
+
+/// `Dispatcher::event_N` of a single event: decodes the delivery as the union and calls its method.
+pub(super) fn union_helper(
+    api: &Api,
+    union: TypeId,
+    types: &TokenStream,
+    helper: &proc_macro2::Ident,
+    hook: &Hook<'_>,
+    methods: &[Method],
+) -> TokenStream {
+    let ty = type_path(api, &TypeRef::Named(union), types, &mut Uses::default());
+    let Some(u) = union_of(api, union) else { return TokenStream::new() };
+    let unknown = ident(&u.unknown);
+    let mut arms = TokenStream::new();
+    for (variant, payload, index) in &hook.arms {
+        let Some(method) = methods.get(*index) else { continue };
+        let (name, kind) = (&method.name, &method.kind);
+        let variant = ident(variant);
+        arms.extend(match payload {
+            Some(_) => quote! {
+                Ok(#ty::#variant(event)) => rt::run_event(delivery, #kind, index, rt::Outcome::Handled, self.0.#name(event, delivery)).await,
+            },
+            None => quote! {
+                Ok(#ty::#variant) => rt::run_event(delivery, #kind, index, rt::Outcome::Handled, self.0.#name(delivery)).await,
+            },
+        });
+    }
+    quote! {
+        async fn #helper(&self, index: usize, raw: &str, delivery: &rt::Delivery) -> rt::Outcome {
+            match rt::decode_raw::<#ty>(raw) {
+                #arms
+                Ok(#ty::#unknown(_)) => self.unknown(index, rt::raw_to_value(raw), delivery).await,
+                Err(error) => self.malformed(index, rt::raw_to_value(raw), error.to_string(), delivery).await,
+            }
+        }
+    }
+}
