@@ -36,7 +36,7 @@ fn delivery(api: &Api, ty: &TypeRef) -> Delivery {
     if let Some(union) = tagged_union(api, ty) {
         return Delivery::Tagged { ty: ty.clone(), union };
     }
-    let Some(envelope) = struct_of(api, ty) else { return Delivery::Whole { ty: ty.clone() } };
+    let Some(envelope) = api.struct_id(ty) else { return Delivery::Whole { ty: ty.clone() } };
     let TypeKind::Struct(s) = &api.ty(envelope).kind else { return Delivery::Whole { ty: ty.clone() } };
     let lists: Vec<(usize, &TypeRef, TypeId)> = s
         .fields
@@ -62,20 +62,6 @@ fn tagged_union(api: &Api, ty: &TypeRef) -> Option<TypeId> {
         let TypeRef::Named(id) = current else { return None };
         match &api.ty(*id).kind {
             TypeKind::Union(u) if u.tagging != Tagging::Untagged && !u.variants.is_empty() => return Some(*id),
-            TypeKind::Alias(next) => current = next,
-            _ => return None,
-        }
-    }
-    None
-}
-
-/// The struct a type is, following aliases.
-fn struct_of(api: &Api, ty: &TypeRef) -> Option<TypeId> {
-    let mut current = ty;
-    for _ in 0..=api.types.len() {
-        let TypeRef::Named(id) = current else { return None };
-        match &api.ty(*id).kind {
-            TypeKind::Struct(_) => return Some(*id),
             TypeKind::Alias(next) => current = next,
             _ => return None,
         }

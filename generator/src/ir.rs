@@ -64,6 +64,28 @@ impl Api {
         &self.types[id.0]
     }
 
+    /// The id of the struct a type is, following aliases.
+    pub fn struct_id(&self, ty: &TypeRef) -> Option<TypeId> {
+        let mut current = ty;
+        for _ in 0..=self.types.len() {
+            let TypeRef::Named(id) = current else { return None };
+            match &self.ty(*id).kind {
+                TypeKind::Struct(_) => return Some(*id),
+                TypeKind::Alias(next) => current = next,
+                _ => return None,
+            }
+        }
+        None
+    }
+
+    /// The struct a type is, following aliases.
+    pub fn struct_of(&self, ty: &TypeRef) -> Option<&Struct> {
+        match &self.ty(self.struct_id(ty)?).kind {
+            TypeKind::Struct(s) => Some(s),
+            _ => None,
+        }
+    }
+
     /// The tag values that select each variant of a tagged union, in variant order. A variant of
     /// an internally tagged union whose payload is itself an internally tagged union on the same
     /// property answers to that union's tags (not to its own name). A value claimed by an earlier

@@ -6,12 +6,13 @@ use std::collections::{BTreeMap, BTreeSet};
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
+use super::params::{ordered_params, param_ident, style_tokens};
 use super::spell::{Uses, crate_ident, ident, type_path};
 use super::{Dependency, Files, Provenance, doc_attrs, docs, render_rust, render_template};
 use crate::config::{Config, Example};
 use crate::ir::{
-    Api, Body, Field, Operation, ParamLocation, ParamStyle, PathSegment, Presence, Primitive, Response, SecurityKind,
-    Status, Struct, TypeKind, TypeRef,
+    Api, Body, Field, Operation, ParamLocation, PathSegment, Presence, Primitive, Response, SecurityKind, Status,
+    Struct, TypeRef,
 };
 use crate::naming;
 
@@ -452,18 +453,6 @@ fn credentials(api: &Api, config: &Config) -> (TokenStream, Vec<(String, String)
     (tokens, names, example)
 }
 
-pub(super) fn style_tokens(style: ParamStyle) -> TokenStream {
-    match style {
-        ParamStyle::Form => quote!(rt::Style::Form),
-        ParamStyle::Simple => quote!(rt::Style::Simple),
-        ParamStyle::SpaceDelimited => quote!(rt::Style::SpaceDelimited),
-        ParamStyle::PipeDelimited => quote!(rt::Style::PipeDelimited),
-        ParamStyle::DeepObject => quote!(rt::Style::DeepObject),
-        ParamStyle::Label => quote!(rt::Style::Label),
-        ParamStyle::Matrix => quote!(rt::Style::Matrix),
-    }
-}
-
 /// A variant name for a status.
 fn status_variant(status: Status) -> String {
     match status {
@@ -568,42 +557,6 @@ fn method_docs(op: &Operation) -> TokenStream {
     out
 }
 
-/// The Rust name of a parameter as a method argument (`body`, `request` and `response` are
-/// taken); the server crate's methods use the same.
-pub(super) fn param_ident(rust: &str) -> proc_macro2::Ident {
-    match naming::unraw(rust) {
-        "request" | "response" | "body" => ident(&format!("{}_param", naming::unraw(rust))),
-        _ => ident(rust),
-    }
-}
-
-/// An operation's method arguments before the body, in order: path parameters in template
-/// order, then the others as declared (without `Accept`, `Content-Type` and `Authorization`
-/// headers, which the transport writes). The server crate's methods take the same.
-pub(super) fn ordered_params(op: &Operation) -> Vec<&crate::ir::Param> {
-    let mut ordered: Vec<&crate::ir::Param> = Vec::new();
-    for seg in &op.segments {
-        if let PathSegment::Param(p) = seg {
-            if let Some(param) = op.params.iter().find(|x| x.location == ParamLocation::Path && &x.name.wire == p) {
-                if !ordered.iter().any(|o| std::ptr::eq(*o, param)) {
-                    ordered.push(param);
-                }
-            }
-        }
-    }
-    let skipped_header = |p: &crate::ir::Param| {
-        p.location == ParamLocation::Header
-            && ["accept", "content-type", "authorization"].contains(&p.name.wire.to_ascii_lowercase().as_str())
-    };
-    for param in &op.params {
-        if param.location != ParamLocation::Path && !skipped_header(param) {
-            ordered.push(param);
-        }
-    }
-    ordered
-}
-
-/// The method of one operation; enums for several success or error shapes go to `items`.
 /// A method's parameters (as written in the client crate) and the names passed to it, for the
 /// README's usage example.
 struct Signature {
@@ -891,23 +844,9 @@ fn operation(
     Ok((method, signature))
 }
 
-/// The struct behind a type, following aliases.
-pub(super) fn struct_of<'a>(api: &'a Api, ty: &TypeRef) -> Option<&'a Struct> {
-    let mut current = ty;
-    for _ in 0..=api.types.len() {
-        let TypeRef::Named(id) = current else { return None };
-        match &api.ty(*id).kind {
-            TypeKind::Struct(s) => return Some(s),
-            TypeKind::Alias(next) => current = next,
-            _ => return None,
-        }
-    }
-    None
-}
-
 /// True when the items of `field` of the page type decode one by one (`Decoded<T>`).
 fn is_isolated(api: &Api, config: &Config, page: &TypeRef, field: &Field) -> bool {
-    crate::emit::spell::struct_id(api, page)
+    api.struct_id(page)
         .is_some_and(|id| crate::emit::spell::isolated_fields(api, config).contains(&(id, field.name.wire.clone())))
 }
 
@@ -918,7 +857,7 @@ fn field_path<'a>(api: &'a Api, ty: &TypeRef, path: &str) -> Option<(TokenStream
     let mut access = TokenStream::new();
     let segments: Vec<&str> = path.split('.').collect();
     for (i, segment) in segments.iter().enumerate() {
-        let s = struct_of(api, &current)?;
+        let s = api.struct_of(&current)?;
         let field = s.fields.iter().find(|f| f.name.wire == *segment)?;
         let name = ident(&field.name.rust);
         access.extend(quote!(.#name));
@@ -1027,7 +966,7 @@ fn stream_method(cx: &mut Ctx<'_>, op: &Operation, taken: &mut BTreeSet<String>)
     if cursor_in_field.ty != cursor_out_field.ty {
         return None;
     }
-    let page_struct = struct_of(api, &page_ty)?;
+    let page_struct = api.struct_of(&page_ty)?;
     let items_field = match pagination.items.get(&op.name.wire) {
         Some(name) => page_struct.fields.iter().find(|f| &f.name.wire == name)?,
         None => {
@@ -1120,7 +1059,7 @@ fn example_program(
         default: None,
         help: "URL of the server".into(),
     }];
-    let request_struct = struct_of(api, &request_ty);
+    let request_struct = api.struct_of(&request_ty);
     // Credentials the request requires must be given, unless the example's config gives a
     // default; a required credential that is no secret (a client name) defaults to the
     // example's name.
@@ -1217,7 +1156,7 @@ fn example_program(
     let request = cx.ty(&request_ty);
     // Printing.
     let print = |cx: &mut Ctx<'_>, ty: &TypeRef, value: TokenStream| -> Result<TokenStream, String> {
-        let s = struct_of(cx.api, ty).ok_or_else(|| fail("the printed value is not an object".into()))?;
+        let s = cx.api.struct_of(ty).ok_or_else(|| fail("the printed value is not an object".into()))?;
         let f = s
             .fields
             .iter()
@@ -1243,7 +1182,7 @@ fn example_program(
             let Some(Payload::Json(page_ty)) = successes.first().map(|r| payload(r.body.as_ref())) else {
                 return Err(fail("no page type".into()));
             };
-            let page = struct_of(api, &page_ty).ok_or_else(|| fail("no page struct".into()))?;
+            let page = api.struct_of(&page_ty).ok_or_else(|| fail("no page struct".into()))?;
             let item_ty = page
                 .fields
                 .iter()
@@ -1396,7 +1335,7 @@ fn build_value(
     at: &[&str],
     auth: &[&str],
 ) -> Result<TokenStream, String> {
-    let s = struct_of(cx.api, ty).ok_or_else(|| format!("`{}` is not an object", at.join(".")))?;
+    let s = cx.api.struct_of(ty).ok_or_else(|| format!("`{}` is not an object", at.join(".")))?;
     let path = cx.ty(ty);
     let mut fields = TokenStream::new();
     for f in &s.fields {

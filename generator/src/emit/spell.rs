@@ -107,20 +107,6 @@ fn spell(api: &Api, ty: &TypeRef, prefix: Option<&TokenStream>, uses: &mut Uses)
     }
 }
 
-/// The struct a type is, following aliases.
-pub(crate) fn struct_id(api: &Api, ty: &TypeRef) -> Option<TypeId> {
-    let mut current = ty;
-    for _ in 0..=api.types.len() {
-        let TypeRef::Named(id) = current else { return None };
-        match &api.ty(*id).kind {
-            TypeKind::Struct(_) => return Some(*id),
-            TypeKind::Alias(next) => current = next,
-            _ => return None,
-        }
-    }
-    None
-}
-
 /// List fields whose items decode one by one (`Decoded<T>`), by struct and field wire name:
 /// every list of named items in an envelope the consumer receives (a webhook payload, a channel
 /// message, or a member of such an untagged union), and the item list of each cursor-paginated
@@ -141,7 +127,7 @@ pub(crate) fn isolated_fields(api: &Api, config: &Config) -> BTreeSet<(TypeId, S
         for op in &api.operations {
             let pages = op.responses.iter().filter(|r| r.status.is_success()).filter_map(|r| r.body.as_ref());
             for body in pages {
-                let Some(id) = struct_id(api, &body.ty) else { continue };
+                let Some(id) = api.struct_id(&body.ty) else { continue };
                 let TypeKind::Struct(s) = &api.ty(id).kind else { continue };
                 if !s.fields.iter().any(|f| f.name.wire == cursor) {
                     continue;

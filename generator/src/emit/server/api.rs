@@ -255,14 +255,14 @@ pub(super) fn api_server(api: &Api, types: &TokenStream, uses: &mut Uses) -> Tok
         let mut names = Vec::new();
         let mut reads = TokenStream::new();
         let mut passed = Vec::new();
-        let ordered = crate::emit::client::ordered_params(op);
+        let ordered = crate::emit::params::ordered_params(op);
         for (i, param) in ordered.iter().enumerate() {
-            let arg = crate::emit::client::param_ident(&param.name.rust);
+            let arg = crate::emit::params::param_ident(&param.name.rust);
             let ty = type_path(api, &param.ty, types, uses);
             let local = format_ident!("p{i}");
             let wire = &param.name.wire;
             let shape = param_shape(api, &param.ty);
-            let style = crate::emit::client::style_tokens(param.style);
+            let style = crate::emit::params::style_tokens(param.style);
             let explode = param.explode;
             let (location, read) = match param.location {
                 ParamLocation::Path => {
@@ -298,7 +298,8 @@ pub(super) fn api_server(api: &Api, types: &TokenStream, uses: &mut Uses) -> Tok
             }
             RequestBody::Form(ty) => {
                 let t = type_path(api, &ty, types, uses);
-                let lists: Vec<&String> = crate::emit::client::struct_of(api, &ty)
+                let lists: Vec<&String> = api
+                    .struct_of(&ty)
                     .map(|s| s.fields.iter().filter(|f| is_list(api, &f.ty)).map(|f| &f.name.wire).collect())
                     .unwrap_or_default();
                 let decode = quote!(rt::decode_form::<#t>(body, &[#(#lists),*], #message));
@@ -349,7 +350,7 @@ pub(super) fn api_server(api: &Api, types: &TokenStream, uses: &mut Uses) -> Tok
             .iter()
             .filter_map(|p| {
                 let text = docs::inline(p.docs.text.as_deref()?);
-                Some(format!(" - `{}`: {text}", crate::emit::client::param_ident(&p.name.rust)))
+                Some(format!(" - `{}`: {text}", crate::emit::params::param_ident(&p.name.rust)))
             })
             .collect();
         if !described.is_empty() {

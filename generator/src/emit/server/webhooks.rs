@@ -26,7 +26,7 @@ pub(super) fn common_id(api: &Api, u: &Union) -> Option<(String, TypeRef, IdFiel
         if v.nullable {
             return None;
         }
-        let id = crate::emit::spell::struct_id(api, ty)?;
+        let id = api.struct_id(ty)?;
         let TypeKind::Struct(s) = &api.ty(id).kind else { return None };
         let mut here: BTreeMap<String, (TypeRef, (String, bool))> = BTreeMap::new();
         for f in &s.fields {
