@@ -1,0 +1,421 @@
+//! The client crate: one async method per operation, on `triad-runtime`'s transport, with the
+//! types crate's types (named by its crate path, never copied).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+
+use super::params::{ordered_params, param_ident, style_tokens};
+use super::spell::{Uses, crate_ident, ident, type_path};
+use super::{Dependency, Files, Provenance, doc_attrs, docs, render_rust, render_template};
+use crate::config::{Config, Example};
+use crate::ir::{
+    Api, Body, Field, Operation, ParamLocation, PathSegment, Presence, Primitive, Response, SecurityKind, Status,
+    Struct, TypeRef,
+};
+use crate::naming;
+
+mod auth;
+mod examples;
+mod operations;
+mod pagination;
+
+use auth::*;
+use examples::*;
+use operations::*;
+use pagination::*;
+
+const README: &str = include_str!("../../../../templates/client/README.md.j2");
+
+/// What the emitted code of one crate needs to know about the API and its settings.
+struct Ctx<'a> {
+    api: &'a Api,
+    config: &'a Config,
+    /// Path of the types crate (`mews_types`).
+    types: TokenStream,
+    uses: Uses,
+    /// The error body type most operations share (as its tokens print), which the crate's
+    /// `CallResult` alias names.
+    common_error: Option<String>,
+}
+
+impl Ctx<'_> {
+    fn ty(&mut self, ty: &TypeRef) -> TokenStream {
+        type_path(self.api, ty, &self.types, &mut self.uses)
+    }
+
+    /// What a method returns: `CallResult<T>` for the common error body, else `rt::Result<T, E>`.
+    fn result(&self, ok: &TokenStream, error: &TokenStream) -> TokenStream {
+        if self.common_error.as_deref() == Some(error.to_string().as_str()) {
+            quote!(CallResult<#ok>)
+        } else {
+            quote!(rt::Result<#ok, #error>)
+        }
+    }
+}
+
+/// The type an operation's error bodies decode into: the one JSON type they share, an enum of
+/// them by status (`<Operation>Error`, emitted with the method), or `serde_json::Value`.
+fn error_type(cx: &mut Ctx<'_>, op: &Operation) -> TokenStream {
+    let errors: Vec<&Response> = op.responses.iter().filter(|r| !r.status.is_success() && r.body.is_some()).collect();
+    let kinds: BTreeSet<String> = errors.iter().map(|r| format!("{:?}", payload(r.body.as_ref()))).collect();
+    if errors.is_empty() {
+        quote!(serde_json::Value)
+    } else if let (1, Some(Payload::Json(ty))) = (kinds.len(), errors.first().map(|r| payload(r.body.as_ref()))) {
+        cx.ty(&ty)
+    } else {
+        let name = format_ident!("{}Error", pascal_name(op));
+        quote!(#name)
+    }
+}
+
+/// The name of the associated constant holding the `rt::Operation` of a paginated operation,
+/// which its method and its `_stream` method share.
+fn op_const(op: &Operation) -> proc_macro2::Ident {
+    ident(&naming::unraw(&op.name.rust).to_ascii_uppercase())
+}
+
+/// How a body is read or written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Payload {
+    Json(TypeRef),
+    Form(TypeRef),
+    Text,
+    None,
+}
+
+fn payload(body: Option<&Body>) -> Payload {
+    match body {
+        None => Payload::None,
+        Some(b) if b.media_type.contains("json") => Payload::Json(b.ty.clone()),
+        Some(b) if b.media_type.starts_with("application/x-www-form-urlencoded") => Payload::Form(b.ty.clone()),
+        Some(_) => Payload::Text,
+    }
+}
+
+pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &mut Files) -> Result<(), String> {
+    if api.operations.is_empty() {
+        return channels_only(api, config, provenance, files);
+    }
+    let krate = &config.client.krate;
+    let types_crate = crate_ident(&config.types_crate.name);
+    // Inside the client crate, the types crate is named by its re-export.
+    let mut cx = Ctx { api, config, types: quote!(types), uses: Uses::default(), common_error: None };
+    // The error body type shared by most operations (at least two) gets the crate's aliases.
+    let mut error_counts: BTreeMap<String, (usize, usize, TokenStream)> = BTreeMap::new();
+    for (i, op) in api.operations.iter().enumerate() {
+        let error = error_type(&mut cx, op);
+        error_counts.entry(error.to_string()).or_insert((0, i, error)).0 += 1;
+    }
+    let common = error_counts
+        .into_values()
+        .filter(|(count, ..)| *count >= 2)
+        .min_by_key(|(count, first, _)| (std::cmp::Reverse(*count), *first))
+        .map(|(.., tokens)| tokens);
+    cx.common_error = common.as_ref().map(|t| t.to_string());
+    let mut methods = TokenStream::new();
+    let mut items = TokenStream::new();
+    let mut taken: BTreeSet<String> =
+        ["new", "builder", "from_transport", "transport"].iter().map(|s| s.to_string()).collect();
+    for op in &api.operations {
+        taken.insert(naming::unraw(&op.name.rust).to_owned());
+    }
+    let mut streams = Vec::new();
+    let mut signatures = BTreeMap::new();
+    for op in &api.operations {
+        let stream = stream_method(&mut cx, op, &mut taken);
+        let (method, signature) = operation(&mut cx, op, &mut items, stream.is_some())?;
+        methods.extend(method);
+        signatures.insert(op.name.wire.clone(), signature);
+        if let Some((name, tokens)) = stream {
+            streams.push((op.name.wire.clone(), name));
+            methods.extend(tokens);
+        }
+    }
+    let paging = match &config.pagination {
+        Some(pagination) if !streams.is_empty() => {
+            let cursor = pagination.request_cursor.split('.');
+            let count = if pagination.request_count.is_empty() {
+                quote!(None)
+            } else {
+                let count = pagination.request_count.split('.');
+                quote!(Some(&[#(#count),*]))
+            };
+            quote! {
+                const PAGING: rt::Paging = rt::Paging { cursor: &[#(#cursor),*], count: #count };
+            }
+        }
+        _ => TokenStream::new(),
+    };
+    let aliases = match &common {
+        Some(error) => {
+            let doc = format!(
+                " What a call returns: its result, or a [`runtime::Error`] carrying the error body most \
+                 operations document, [`{}`].",
+                error.to_string().replace(' ', "")
+            );
+            quote! {
+                #[doc = #doc]
+                pub type CallResult<T> = rt::Result<T, #error>;
+            }
+        }
+        None => TokenStream::new(),
+    };
+    let (credentials, credential_names, credentials_example) = credentials(api, config);
+    let mut constructors = TokenStream::new();
+    let mut first_url = None;
+    for server in &api.servers {
+        let url = server.default_url();
+        first_url.get_or_insert_with(|| url.clone());
+        let word = server.description.as_deref().and_then(|d| d.split_whitespace().next()).unwrap_or("server");
+        let mut name = naming::field_name(word);
+        if name.is_empty() || name.starts_with("r#") || name.ends_with('_') {
+            name = "server".into();
+        }
+        while !taken.insert(name.clone()) {
+            name.push_str("_server");
+        }
+        let name = ident(&name);
+        let mut doc = format!(
+            " The {} server, {}",
+            docs::inline(server.description.as_deref().unwrap_or("API")),
+            docs::code_span(&url)
+        );
+        if !server.variables.is_empty() {
+            let vars: Vec<String> = server
+                .variables
+                .iter()
+                .map(|v| format!("{} = {}", docs::code_span(&v.name), docs::code_span(&v.default)))
+                .collect();
+            doc.push_str(&format!(" (variables at their defaults: {})", vars.join(", ")));
+        }
+        doc.push('.');
+        constructors.extend(quote! {
+            #[doc = #doc]
+            pub fn #name(credentials: &Credentials) -> Result<Self, rt::reqwest::Error> {
+                Self::new(#url, credentials)
+            }
+        });
+    }
+    let title = if api.title.is_empty() { config.name.clone() } else { api.title.clone() };
+    let mut crate_doc = format!("Async client of the {}", docs::inline(&title));
+    if !api.version.is_empty() {
+        crate_doc.push_str(&format!(" (version {})", docs::inline(&api.version)));
+    }
+    crate_doc.push_str(&format!(
+        ".\n\nOne method per operation on [`Client`]; request and response types come from [`{types_crate}`] \
+         (re-exported as [`types`]). Transport, retries, pagination and errors come from `triad-runtime` \
+         (re-exported as [`runtime`]): every call returns a [`runtime::Error`] on failure, carrying the \
+         provider's error body decoded into the operation's documented error type."
+    ));
+    let crate_docs: TokenStream = crate_doc
+        .lines()
+        .map(|l| {
+            let l = format!(" {l}");
+            quote!(#![doc = #l])
+        })
+        .collect();
+    let websocket = if api.channels.is_empty() {
+        TokenStream::new()
+    } else {
+        let modules = super::ws::client_modules(api, config, &krate.name, true, &mut cx.uses);
+        quote! {
+            /// The WebSocket runtime the channel modules build on (`triad-runtime`'s `ws`).
+            pub use triad_runtime::ws as websocket;
+            #modules
+        }
+    };
+    let lib = quote! {
+        #crate_docs
+        #![allow(deprecated, clippy::too_many_arguments, clippy::large_enum_variant, clippy::doc_lazy_continuation, clippy::doc_overindented_list_items)]
+        pub use #types_crate as types;
+        pub use triad_runtime::client as runtime;
+        use triad_runtime::client as rt;
+        #[allow(unused_imports)]
+        use triad_runtime::client::serde_json;
+        #[cfg(doctest)]
+        #[doc = include_str!("../README.md")]
+        pub struct ReadmeDoctests;
+        #credentials
+        #aliases
+        #websocket
+        /// A client of the API: cheap to clone, clones share connections and the rate limit.
+        #[derive(Clone, Debug)]
+        pub struct Client {
+            transport: rt::Transport,
+        }
+        impl Client {
+            #paging
+            /// Transport settings for `base_url` with `credentials`: adjust the retry policy,
+            /// timeout, HTTP client, rate limit or request hook, then [`Client::from_transport`].
+            pub fn builder(base_url: impl Into<String>, credentials: &Credentials) -> rt::Builder {
+                rt::Builder::new(base_url)
+                    .auth(credentials.auth())
+                    .user_agent(concat!(env!("CARGO_PKG_NAME"), "/", env!("CARGO_PKG_VERSION")))
+            }
+            /// A client of the server at `base_url`, with default transport settings.
+            pub fn new(base_url: impl Into<String>, credentials: &Credentials) -> Result<Self, rt::reqwest::Error> {
+                Self::builder(base_url, credentials).build().map(Self::from_transport)
+            }
+            /// A client sending through `transport`.
+            pub fn from_transport(transport: rt::Transport) -> Self {
+                Client { transport }
+            }
+            /// The transport this client sends through.
+            pub fn transport(&self) -> &rt::Transport {
+                &self.transport
+            }
+            #constructors
+            #methods
+        }
+        #items
+    };
+    let prefix = &krate.name;
+    let lib = render_rust(lib, provenance)?;
+    let mut example_runs = Vec::new();
+    // Examples name types through the client's re-export, so they need only the client crate.
+    let client_crate = crate_ident(&krate.name);
+    cx.types = quote!(#client_crate::types);
+    for example in &config.client.examples {
+        let code = match &example.channel {
+            Some(channel) => super::ws::listen_example(
+                api,
+                config,
+                &example.name,
+                example.description.as_deref(),
+                channel,
+                &example.id,
+            )?,
+            None => example_program(&mut cx, example, &streams, &credential_names)?,
+        };
+        files.insert(format!("{prefix}/examples/{}.rs", example.name), render_rust(code, provenance)?);
+        example_runs.push(format!("cargo run -p {prefix} --example {}", example.name));
+    }
+    let usage = readme_usage(&cx, &krate.name, first_url.as_deref(), &signatures, &credentials_example)?;
+    let description = match &krate.description {
+        Some(text) => super::one_line(text),
+        None => format!("Async client of the {}", super::one_line(&title)),
+    };
+    let context = minijinja::context! {
+        header => provenance.header(),
+        crate_name => docs::inline(&krate.name),
+        crate_ident => krate.name.replace('-', "_"),
+        title => docs::inline(&title),
+        types_crate => docs::inline(&config.types_crate.name),
+        examples => example_runs,
+        usage => usage,
+        operations => api.operations.len(),
+        streams => streams.len(),
+    };
+    let mut dependencies = BTreeMap::new();
+    let types_path = format!("../{}", config.types_crate.name);
+    dependencies.insert(
+        config.types_crate.name.as_str(),
+        Dependency::local(&config.types_crate.version, Some(types_path), &[]),
+    );
+    dependencies.insert(
+        "triad-runtime",
+        Dependency::local(
+            super::RUNTIME_VERSION,
+            config.client.runtime_path.clone(),
+            if api.channels.is_empty() { &["client"] } else { &["client", "ws"] },
+        ),
+    );
+    if cx.uses.uuid {
+        dependencies.insert("uuid", Dependency::registry("1", &["std", "serde"]));
+    }
+    let mut dev_dependencies = BTreeMap::new();
+    if config.client.examples.iter().any(|e| e.channel.is_some()) {
+        dev_dependencies.insert("tokio", Dependency::registry("1", &["rt", "macros", "signal"]));
+    } else if !config.client.examples.is_empty() {
+        dev_dependencies.insert("tokio", Dependency::registry("1", &["rt", "macros"]));
+    }
+    let manifest =
+        super::manifest(&krate.name, &krate.version, description, dependencies, dev_dependencies, provenance)?;
+    files.insert(format!("{prefix}/src/lib.rs"), lib);
+    files.insert(format!("{prefix}/Cargo.toml"), manifest);
+    files.insert(format!("{prefix}/README.md"), render_template("README.md", README, context)?);
+    Ok(())
+}
+
+/// Why `example` cannot be generated, if it cannot (checked with the config, so the problem is
+/// reported where the example is written).
+pub(crate) fn example_problem(api: &Api, config: &Config, example: &Example) -> Option<String> {
+    let types_crate = crate_ident(&config.types_crate.name);
+    let mut cx = Ctx { api, config, types: quote!(#types_crate), uses: Uses::default(), common_error: None };
+    let mut taken = BTreeSet::new();
+    let mut streams = Vec::new();
+    for op in api.operations.iter().filter(|op| op.name.wire == example.operation) {
+        if let Some((name, _)) = stream_method(&mut cx, op, &mut taken) {
+            streams.push((op.name.wire.clone(), name));
+        }
+    }
+    let (_, credential_names, _) = credentials(api, config);
+    example_program(&mut cx, example, &streams, &credential_names).err()
+}
+
+/// The client crate of an API with channels and no operations: the channel modules and their
+/// `Credentials`, no HTTP client.
+fn channels_only(api: &Api, config: &Config, provenance: &Provenance, files: &mut Files) -> Result<(), String> {
+    let krate = &config.client.krate;
+    let types_crate = crate_ident(&config.types_crate.name);
+    let mut uses = Uses::default();
+    let modules = super::ws::client_modules(api, config, &krate.name, false, &mut uses);
+    let credentials = super::ws::client_credentials(api, config);
+    let title = if api.title.is_empty() { config.name.clone() } else { api.title.clone() };
+    let mut crate_doc = format!("WebSocket client of the {}", docs::inline(&title));
+    if !api.version.is_empty() {
+        crate_doc.push_str(&format!(" (version {})", docs::inline(&api.version)));
+    }
+    crate_doc.push_str(&format!(
+        ".\n\nOne module per channel, each with a listener on `triad-runtime`'s WebSocket runtime \
+         (re-exported as [`websocket`]); message types come from [`{types_crate}`] (re-exported as [`types`])."
+    ));
+    let crate_docs: TokenStream = crate_doc
+        .lines()
+        .map(|l| {
+            let l = format!(" {l}");
+            quote!(#![doc = #l])
+        })
+        .collect();
+    let lib = quote! {
+        #crate_docs
+        #![allow(deprecated, clippy::large_enum_variant, clippy::doc_lazy_continuation, clippy::doc_overindented_list_items)]
+        pub use #types_crate as types;
+        /// The WebSocket runtime the channel modules build on (`triad-runtime`'s `ws`).
+        pub use triad_runtime::ws as websocket;
+        #credentials
+        #modules
+    };
+    let prefix = &krate.name;
+    files.insert(format!("{prefix}/src/lib.rs"), render_rust(lib, provenance)?);
+    let description = match &krate.description {
+        Some(text) => super::one_line(text),
+        None => format!("WebSocket client of the {}", super::one_line(&title)),
+    };
+    let mut dependencies = BTreeMap::new();
+    let types_path = format!("../{}", config.types_crate.name);
+    dependencies.insert(
+        config.types_crate.name.as_str(),
+        Dependency::local(&config.types_crate.version, Some(types_path), &[]),
+    );
+    dependencies.insert(
+        "triad-runtime",
+        Dependency::local(super::RUNTIME_VERSION, config.client.runtime_path.clone(), &["ws"]),
+    );
+    if uses.uuid {
+        dependencies.insert("uuid", Dependency::registry("1", &["std", "serde"]));
+    }
+    let manifest =
+        super::manifest(&krate.name, &krate.version, description, dependencies, BTreeMap::new(), provenance)?;
+    files.insert(format!("{prefix}/Cargo.toml"), manifest);
+    let readme = format!(
+        "<!-- {} -->\n# {}\n\n{}: one module per channel with a typed, reconnecting listener.\n",
+        provenance.header(),
+        docs::inline(&krate.name),
+        super::one_line(&format!("WebSocket client of the {title}"))
+    );
+    files.insert(format!("{prefix}/README.md"), readme);
+    Ok(())
+}

@@ -1,0 +1,395 @@
+//! One client method per operation: its docs, signature, request building and the typed
+//! results of its responses.
+
+use super::*;
+
+/// A variant name for a status.
+pub(super) fn status_variant(status: Status) -> String {
+    match status {
+        Status::Code(code) => match code {
+            200 => "Ok".into(),
+            201 => "Created".into(),
+            202 => "Accepted".into(),
+            203 => "NonAuthoritative".into(),
+            204 => "NoContent".into(),
+            206 => "PartialContent".into(),
+            400 => "BadRequest".into(),
+            401 => "Unauthorized".into(),
+            402 => "PaymentRequired".into(),
+            403 => "Forbidden".into(),
+            404 => "NotFound".into(),
+            405 => "MethodNotAllowed".into(),
+            406 => "NotAcceptable".into(),
+            408 => "RequestTimeout".into(),
+            409 => "Conflict".into(),
+            410 => "Gone".into(),
+            412 => "PreconditionFailed".into(),
+            413 => "PayloadTooLarge".into(),
+            415 => "UnsupportedMediaType".into(),
+            422 => "UnprocessableEntity".into(),
+            429 => "TooManyRequests".into(),
+            500 => "InternalServerError".into(),
+            501 => "NotImplemented".into(),
+            502 => "BadGateway".into(),
+            503 => "ServiceUnavailable".into(),
+            504 => "GatewayTimeout".into(),
+            other => format!("Status{other}"),
+        },
+        Status::Range(1) => "Informational".into(),
+        Status::Range(2) => "Success".into(),
+        Status::Range(3) => "Redirection".into(),
+        Status::Range(4) => "ClientError".into(),
+        Status::Range(5) => "ServerError".into(),
+        Status::Range(class) => format!("Class{class}"),
+        Status::Default => "Default".into(),
+    }
+}
+
+pub(super) fn status_pattern(status: Status) -> TokenStream {
+    match status {
+        Status::Code(code) => {
+            let code = proc_macro2::Literal::u16_unsuffixed(code);
+            quote!(#code)
+        }
+        Status::Range(class) => {
+            let low = proc_macro2::Literal::u16_unsuffixed(u16::from(class) * 100);
+            let high = proc_macro2::Literal::u16_unsuffixed(u16::from(class) * 100 + 99);
+            quote!(#low..=#high)
+        }
+        Status::Default => quote!(_),
+    }
+}
+
+/// The operation's name as the start of a type name (`get_file` → `GetFile`, `_3ds` → `V3ds`).
+pub(super) fn pascal_name(op: &Operation) -> String {
+    naming::type_name(naming::unraw(&op.name.rust), "Operation")
+}
+
+/// True when `text` matches `pattern`, where `*` matches any run of characters.
+pub(super) fn glob(pattern: &str, text: &str) -> bool {
+    match pattern.split_once('*') {
+        None => pattern == text,
+        Some((head, tail)) => {
+            let Some(rest) = text.strip_prefix(head) else { return false };
+            (0..=rest.len()).filter(|i| rest.is_char_boundary(*i)).any(|i| glob(tail, &rest[i..]))
+        }
+    }
+}
+
+/// Rustdoc of a method: the spec's docs, then method, path and operation id, then the
+/// parameters the spec describes. Spec text goes through `docs` (sanitized as a block, or as
+/// one inline line, or as a code span).
+pub(super) fn method_docs(op: &Operation) -> TokenStream {
+    let mut lines = vec![format!(
+        "{} (operation {}).",
+        docs::code_span(&format!("{} {}", op.method.as_str(), op.path)),
+        docs::code_span(&op.name.wire)
+    )];
+    let described: Vec<String> = op
+        .params
+        .iter()
+        .filter_map(|p| Some(format!("- `{}`: {}", naming::unraw(&p.name.rust), docs::inline(p.docs.text.as_deref()?))))
+        .collect();
+    if !described.is_empty() {
+        lines.push(String::new());
+        lines.push("# Parameters".into());
+        lines.push(String::new());
+        lines.extend(described);
+    }
+    let mut out = doc_attrs(&op.docs);
+    if op.docs.text.is_some() {
+        lines.insert(0, String::new());
+    }
+    for line in lines {
+        let line = if line.is_empty() { String::new() } else { format!(" {line}") };
+        out.extend(quote!(#[doc = #line]));
+    }
+    out
+}
+
+/// A method's parameters (as written in the client crate) and the names passed to it, for the
+/// README's usage example.
+pub(super) struct Signature {
+    pub(super) params: TokenStream,
+    pub(super) args: Vec<proc_macro2::Ident>,
+}
+
+/// A paginated operation (`shared`) keeps its `rt::Operation` in an associated constant its
+/// `_stream` method names too.
+pub(super) fn operation(
+    cx: &mut Ctx<'_>,
+    op: &Operation,
+    items: &mut TokenStream,
+    shared: bool,
+) -> Result<(TokenStream, Signature), String> {
+    let name = ident(&op.name.rust);
+    let pascal = pascal_name(op);
+    let wire = &op.name.wire;
+    let method = format_ident!("{}", op.method.as_str());
+    let mut args = TokenStream::new();
+    let mut chain = quote!(rt::Request::new());
+    let mut template = String::new();
+    let param_name = param_ident;
+    let arg_type = |cx: &mut Ctx<'_>, ty: &TypeRef, required: bool| -> TokenStream {
+        let inner = match ty {
+            TypeRef::Primitive(Primitive::String) => quote!(&str),
+            other if is_copy(other) => cx.ty(other),
+            other => {
+                let t = cx.ty(other);
+                quote!(&#t)
+            }
+        };
+        if required { inner } else { quote!(Option<#inner>) }
+    };
+    let ordered = ordered_params(op);
+    for param in &ordered {
+        let arg = param_name(&param.name.rust);
+        let ty = arg_type(cx, &param.ty, param.required);
+        args.extend(quote!(#arg: #ty,));
+    }
+    for seg in &op.segments {
+        match seg {
+            PathSegment::Literal(text) => template.push_str(text),
+            PathSegment::Param(p) => {
+                template.push('{');
+                template.push_str(p);
+                template.push('}');
+                let Some(param) = op.params.iter().find(|x| x.location == ParamLocation::Path && &x.name.wire == p)
+                else {
+                    return Err(format!("operation `{wire}`: path parameter `{p}` is not declared"));
+                };
+                let arg = param_name(&param.name.rust);
+                let style = style_tokens(param.style);
+                let explode = param.explode;
+                chain.extend(quote!(.path_param(#p, #style, #explode, &#arg)));
+            }
+        }
+    }
+    for param in &ordered {
+        let arg = param_name(&param.name.rust);
+        let pw = &param.name.wire;
+        let explode = param.explode;
+        match param.location {
+            ParamLocation::Path => {}
+            ParamLocation::Query => {
+                let style = style_tokens(param.style);
+                chain.extend(quote!(.query(#pw, #style, #explode, &#arg)));
+            }
+            ParamLocation::Header => chain.extend(quote!(.header(#pw, #explode, &#arg))),
+            ParamLocation::Cookie => chain.extend(quote!(.cookie(#pw, #explode, &#arg))),
+        }
+    }
+    let request_payload = payload(op.request.as_ref());
+    let body_required = op.request.as_ref().is_some_and(|b| b.required);
+    match &request_payload {
+        Payload::None => {}
+        Payload::Json(ty) | Payload::Form(ty) => {
+            let t = arg_type(cx, ty, body_required);
+            let t = if matches!(ty, TypeRef::Primitive(Primitive::String)) {
+                if body_required { quote!(&str) } else { quote!(Option<&str>) }
+            } else {
+                t
+            };
+            args.extend(quote!(body: #t,));
+            let json = matches!(request_payload, Payload::Json(_));
+            // References pass as they are; `Copy` values by reference.
+            chain.extend(match (json, body_required, is_copy(ty)) {
+                (true, true, false) => quote!(.json(body)),
+                (true, true, true) => quote!(.json(&body)),
+                (true, false, false) => quote!(.json_opt(body)),
+                (true, false, true) => quote!(.json_opt(body.as_ref())),
+                (false, true, false) => quote!(.form(body)),
+                (false, true, true) => quote!(.form(&body)),
+                (false, false, false) => quote!(.form_opt(body)),
+                (false, false, true) => quote!(.form_opt(body.as_ref())),
+            });
+        }
+        Payload::Text => {
+            if body_required {
+                args.extend(quote!(body: rt::Raw,));
+                chain.extend(quote!(.raw(body)));
+            } else {
+                args.extend(quote!(body: Option<rt::Raw>,));
+                chain.extend(quote!(.raw_opt(body)));
+            }
+        }
+    }
+    let retry_safe = matches!(op.method.as_str(), "GET" | "HEAD" | "OPTIONS" | "PUT" | "DELETE")
+        || cx.config.client.retry_safe.iter().any(|p| glob(p, wire));
+    let security = op.security.as_ref().or((!cx.api.security.is_empty()).then_some(&cx.api.security));
+    let schemes = match security {
+        Some(requirements) => {
+            let schemes: BTreeSet<&String> = requirements.iter().flatten().collect();
+            let schemes = schemes.into_iter();
+            quote!(Some(&[#(#schemes),*]))
+        }
+        None => quote!(None),
+    };
+    // Errors.
+    let errors: Vec<&Response> = op.responses.iter().filter(|r| !r.status.is_success() && r.body.is_some()).collect();
+    let error_payloads: BTreeSet<String> = errors.iter().map(|r| format!("{:?}", payload(r.body.as_ref()))).collect();
+    let single_error = match (error_payloads.len(), errors.first().map(|r| payload(r.body.as_ref()))) {
+        (1, Some(Payload::Json(ty))) => Some(ty),
+        _ => None,
+    };
+    let error_ty = if errors.is_empty() {
+        quote!(serde_json::Value)
+    } else if let Some(ty) = single_error {
+        cx.ty(&ty)
+    } else {
+        let enum_name = format_ident!("{pascal}Error");
+        let mut variants = TokenStream::new();
+        let mut arms: Vec<(Status, TokenStream)> = Vec::new();
+        for r in &errors {
+            let variant = format_ident!("{}", status_variant(r.status));
+            let doc = format!(" Status {}.", r.status);
+            match payload(r.body.as_ref()) {
+                Payload::Json(ty) | Payload::Form(ty) => {
+                    let t = cx.ty(&ty);
+                    variants.extend(quote!(#[doc = #doc] #variant(#t),));
+                    arms.push((r.status, quote!(Self::#variant(serde_json::from_slice(body)?))));
+                }
+                _ => {
+                    variants.extend(quote!(#[doc = #doc] #variant(String),));
+                    arms.push((r.status, quote!(Self::#variant(String::from_utf8_lossy(body).into_owned()))));
+                }
+            }
+        }
+        if !arms.iter().any(|(status, _)| *status == Status::Default) {
+            variants.extend(quote!(
+                /// A status the specification documents no body for.
+                Other(serde_json::Value),
+            ));
+            arms.push((Status::Default, quote!(Self::Other(serde_json::from_slice(body)?))));
+        }
+        // Only a default: no match on the status.
+        let decode_body = match arms.as_slice() {
+            [(Status::Default, only)] => quote! {
+                let _ = status;
+                Ok(#only)
+            },
+            _ => {
+                let arms = arms.iter().map(|(status, expr)| {
+                    let pattern = status_pattern(*status);
+                    quote!(#pattern => #expr,)
+                });
+                quote!(Ok(match status { #(#arms)* }))
+            }
+        };
+        let doc = format!(" Error bodies of [`Client::{}`], by status.", naming::unraw(&op.name.rust));
+        items.extend(quote! {
+            #[doc = #doc]
+            #[derive(Clone, Debug)]
+            pub enum #enum_name {
+                #variants
+            }
+            impl rt::ErrorBody for #enum_name {
+                fn decode(status: u16, body: &[u8]) -> Result<Self, serde_json::Error> {
+                    #decode_body
+                }
+            }
+        });
+        quote!(#enum_name)
+    };
+    // Successes. A 204 or 205 has no content whatever the spec says (RFC 9110).
+    let successes: Vec<(Status, Payload)> = op
+        .responses
+        .iter()
+        .filter(|r| r.status.is_success())
+        .map(|r| match r.status {
+            Status::Code(204 | 205) => (r.status, Payload::None),
+            _ => (r.status, payload(r.body.as_ref())),
+        })
+        .collect();
+    let kinds: BTreeSet<String> = successes.iter().map(|(_, p)| format!("{p:?}")).collect();
+    let bodies: Vec<&Payload> = successes.iter().map(|(_, p)| p).filter(|p| **p != Payload::None).collect();
+    let send = quote!(self.transport.send(&OP, #chain).await);
+    let (ok_ty, call) = match (bodies.first(), kinds.len(), bodies.len() == successes.len()) {
+        (None, _, _) => (quote!(()), quote!(#send.map(drop))),
+        (Some(Payload::Json(ty) | Payload::Form(ty)), 1, true) => {
+            (cx.ty(ty), quote!(self.transport.call(&OP, #chain).await))
+        }
+        (Some(Payload::Json(ty) | Payload::Form(ty)), 2, false) => {
+            let t = cx.ty(ty);
+            (quote!(Option<#t>), quote!(self.transport.call_or_none(&OP, #chain).await))
+        }
+        (Some(Payload::Text), 1, true) => (quote!(String), quote!(#send.map(|response| response.text()))),
+        _ => {
+            let enum_name = format_ident!("{pascal}Response");
+            let mut variants = TokenStream::new();
+            let mut arms = TokenStream::new();
+            for (status, body) in &successes {
+                let variant = format_ident!("{}", status_variant(*status));
+                let doc = format!(" Status {status}.");
+                let pattern = status_pattern(*status);
+                match body {
+                    Payload::Json(ty) | Payload::Form(ty) => {
+                        let t = cx.ty(ty);
+                        variants.extend(quote!(#[doc = #doc] #variant(#t),));
+                        arms.extend(quote!(#pattern => #enum_name::#variant(response.json()?),));
+                    }
+                    Payload::Text => {
+                        variants.extend(quote!(#[doc = #doc] #variant(String),));
+                        arms.extend(quote!(#pattern => #enum_name::#variant(response.text()),));
+                    }
+                    Payload::None => {
+                        variants.extend(quote!(#[doc = #doc] #variant,));
+                        arms.extend(quote!(#pattern => #enum_name::#variant,));
+                    }
+                }
+            }
+            let doc = format!(" Successful responses of [`Client::{}`], by status.", naming::unraw(&op.name.rust));
+            items.extend(quote! {
+                #[doc = #doc]
+                #[derive(Clone, Debug)]
+                pub enum #enum_name {
+                    #variants
+                }
+            });
+            let call = quote! {
+                let response = #send?;
+                Ok(match response.status() {
+                    #arms
+                    _ => return Err(response.unexpected()),
+                })
+            };
+            (quote!(#enum_name), call)
+        }
+    };
+    let docs = method_docs(op);
+    let mut arg_names: Vec<proc_macro2::Ident> = ordered.iter().map(|p| param_name(&p.name.rust)).collect();
+    if request_payload != Payload::None {
+        arg_names.push(format_ident!("body"));
+    }
+    let signature = Signature { params: args.clone(), args: arg_names };
+    let operation = quote! {
+        rt::Operation {
+            id: #wire,
+            method: rt::Method::#method,
+            path: #template,
+            retry_safe: #retry_safe,
+            schemes: #schemes,
+        }
+    };
+    let result = cx.result(&ok_ty, &error_ty);
+    let method = if shared {
+        let constant = op_const(op);
+        quote! {
+            const #constant: rt::Operation = #operation;
+            #docs
+            pub async fn #name(&self, #args) -> #result {
+                static OP: rt::Operation = Client::#constant;
+                #call
+            }
+        }
+    } else {
+        quote! {
+            #docs
+            pub async fn #name(&self, #args) -> #result {
+                static OP: rt::Operation = #operation;
+                #call
+            }
+        }
+    };
+    Ok((method, signature))
+}
