@@ -1,0 +1,526 @@
+//! The types crate: every named type of the API with serde support, and nothing else.
+
+use proc_macro2::{Ident, TokenStream};
+use quote::quote;
+
+use std::collections::BTreeMap;
+
+use super::spell::{Uses, ident, type_tokens};
+use super::{Code, Dependency, Files, MARGIN, Provenance, doc_attrs, docs, render_template};
+use crate::config::Config;
+use crate::ir::{
+    Api, Direction, Field, Presence, StringEnum, Struct, Tagging, TypeDef, TypeId, TypeKind, TypeRef, Union,
+};
+use crate::naming;
+
+mod enums;
+mod structs;
+mod unions;
+
+use enums::*;
+use structs::*;
+use unions::*;
+
+const README: &str = include_str!("../../../../templates/types/README.md.j2");
+
+pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &mut Files) -> Result<(), String> {
+    let krate = &config.types_crate;
+    let mut uses = Uses::default();
+    // Other crates (the client's parameters) spell dates as this crate's `calendar::Date`.
+    for op in &api.operations {
+        for param in &op.params {
+            let _ = super::spell::type_tokens(api, &param.ty, &mut uses);
+        }
+    }
+    let isolated = super::spell::isolated_fields(api, config);
+    let sent = sent_types(api);
+    let operations = operation_docs(api);
+    // The types' items are built and pretty-printed in two parts of about equal size, the second
+    // on another thread (token streams cannot cross threads, so each part makes its own); the
+    // texts are joined in order, so the output does not depend on the threads.
+    let render_types = |range: std::ops::Range<usize>| -> Result<(String, Uses), String> {
+        let mut uses = Uses::default();
+        let mut items = Code::default();
+        for (i, def) in api.types.iter().enumerate().take(range.end).skip(range.start) {
+            let id = TypeId(i);
+            let ops = operations.get(&id).map(Vec::as_slice).unwrap_or_default();
+            items.extend(type_def(api, def, &isolated_of(&isolated, id), sent.contains(&id), ops, &mut uses));
+        }
+        Ok((items.unparse()?, uses))
+    };
+    let split = half_point(api);
+    let (first, second) = std::thread::scope(|scope| {
+        let second = scope.spawn(|| render_types(split..api.types.len()));
+        let first = render_types(0..split);
+        (first, second.join().map_err(|_| "the types emitter failed".to_owned()))
+    });
+    let (first, first_uses) = first?;
+    let (second, second_uses) = second??;
+    uses |= first_uses;
+    uses |= second_uses;
+    let raw_title = if api.title.trim().is_empty() { config.name.as_str() } else { api.title.as_str() };
+    // Titles and versions are spec text: one line of escaped Markdown wherever they appear.
+    let title = docs::inline(raw_title);
+    let version = docs::inline(&api.version);
+    let mut crate_doc = format!("Types of the {title}");
+    if !version.is_empty() {
+        crate_doc.push_str(&format!(" (version {version})"));
+    }
+    crate_doc.push_str(".\n\nEvery model, webhook payload and channel message of the API, with serde. Unknown enum values and unknown variants of tagged unions deserialize into an `Unknown` variant that keeps the raw value; unknown fields are ignored; a value of a known kind that does not decode is an error, never `Unknown`.");
+    crate_doc.push_str(&decoding_docs(api, &isolated));
+    crate_doc.push_str(&building_docs(api, config));
+    if let Some(text) = &api.docs.text {
+        crate_doc.push_str("\n\n");
+        crate_doc.push_str(&docs::sanitize(text));
+    }
+    crate_doc.push_str(&index(api));
+    let crate_docs: TokenStream = crate_doc
+        .lines()
+        .map(|l| {
+            let l = format!(" {l}");
+            quote!(#![doc = #l])
+        })
+        .collect();
+    // A crate of aliases only has nothing to derive.
+    let serde_import = api.types.iter().any(|t| !matches!(t.kind, TypeKind::Alias(_))).then(|| {
+        quote!(
+            use serde::{Deserialize, Serialize};
+        )
+    });
+    let calendar = uses.date.then(|| {
+        quote! {
+            /// Dates and date-times as received, from `triad-runtime`: a field accepts a date or
+            /// a date-time, whichever its spec says, and keeps the form it received.
+            /// `calendar::chrono` is the `chrono` they are built on.
+            pub use triad_runtime::calendar;
+        }
+    });
+    let decimal = uses.decimal.then(|| {
+        quote! {
+            /// Exact decimal numbers (`format: decimal` and the fields the codegen config names):
+            /// read from a JSON number or string, written as a JSON number.
+            pub use rust_decimal::Decimal;
+        }
+    });
+    let lib = quote! {
+        #crate_docs
+        #![allow(deprecated, clippy::large_enum_variant, clippy::enum_variant_names, clippy::doc_lazy_continuation, clippy::doc_overindented_list_items, clippy::type_complexity)]
+        /// The serde helpers this crate's types use, from `triad-runtime`: [`model::Nullable`]
+        /// is the type of optional fields that may also be `null`.
+        pub use triad_runtime::model;
+        pub use triad_runtime::model::Decoded;
+        #serde_import
+        #calendar
+        #decimal
+    };
+    let prefix = &krate.name;
+    let code = super::unparse(lib)? + &first + &second;
+    files.insert(format!("{prefix}/src/lib.rs"), super::finish_rust(&code, provenance));
+    let type_name = |ty: &TypeRef| -> String {
+        match ty {
+            TypeRef::Named(id) => api.ty(*id).name.rust.clone(),
+            other => format!("{other:?}"),
+        }
+    };
+    let webhook_list: Vec<minijinja::Value> = api
+        .webhooks
+        .iter()
+        .map(|w| {
+            minijinja::context! {
+                name => docs::code_span(&w.name.wire),
+                payload => w.payload.as_ref().map(|b| docs::code_span(&type_name(&b.ty))).unwrap_or_else(|| "(none)".into()),
+            }
+        })
+        .collect();
+    let channel_list: Vec<minijinja::Value> = api
+        .channels
+        .iter()
+        .map(|c| {
+            let messages: Vec<String> = c
+                .messages
+                .iter()
+                .filter(|m| m.direction == Direction::Receive)
+                .map(|m| docs::code_span(&type_name(&m.payload)))
+                .collect();
+            minijinja::context! {
+                name => docs::code_span(&c.name.wire),
+                address => docs::code_span(&c.address),
+                messages => messages.join(", "),
+            }
+        })
+        .collect();
+    let context = minijinja::context! {
+        header => provenance.header(),
+        crate_name => docs::inline(&krate.name),
+        api_version => version,
+        title => title,
+        uses_uuid => uses.uuid,
+        uses_calendar => uses.date,
+        types => api.types.len(),
+        operations => api.operations.len(),
+        webhooks => api.webhooks.len(),
+        channels => api.channels.len(),
+        webhook_list => webhook_list,
+        channel_list => channel_list,
+    };
+    files.insert(format!("{prefix}/Cargo.toml"), manifest(api, config, provenance, &uses)?);
+    files.insert(format!("{prefix}/README.md"), render_template("README.md", README, context)?);
+    Ok(())
+}
+
+/// The index that splits the types into two parts of about the same amount of code (counted in
+/// fields and variants).
+fn half_point(api: &Api) -> usize {
+    let weight = |def: &TypeDef| {
+        1 + match &def.kind {
+            TypeKind::Struct(s) => s.fields.len(),
+            TypeKind::Enum(e) => e.variants.len(),
+            TypeKind::Union(u) => u.variants.len(),
+            TypeKind::Alias(_) | TypeKind::Newtype(_) => 0,
+        }
+    };
+    let total: usize = api.types.iter().map(weight).sum();
+    let mut sum = 0;
+    api.types
+        .iter()
+        .position(|def| {
+            sum += weight(def);
+            2 * sum >= total
+        })
+        .map_or(api.types.len(), |i| i + 1)
+}
+
+/// The crate docs' section on how values are read: untagged unions, and the lists whose items
+/// decode one by one.
+fn decoding_docs(api: &Api, isolated: &std::collections::BTreeSet<(TypeId, String)>) -> String {
+    let mut out = String::new();
+    let untagged = api.types.iter().any(|t| matches!(&t.kind, TypeKind::Union(u) if u.tagging == Tagging::Untagged));
+    if untagged {
+        out.push_str(
+            "\n\n# Untagged unions\n\nA union without a tag is read by shape. The candidates are the variants \
+             whose JSON kind fits the value (object, array, string, number, boolean); for an object, the variants \
+             with a required property that no other variant declares and that the object has, or, when the object \
+             has none of those, the variants without such properties. The first candidate in the order listed that \
+             decodes wins, so when several fit the choice is fixed by that order. A value no candidate decodes is an \
+             error that says why each failed (with the path of the failing field); it is never kept as unknown.",
+        );
+    }
+    if !isolated.is_empty() {
+        out.push_str(
+            "\n\n# One item at a time\n\nIn these lists each item decodes on its own, as [`Decoded`]: an item that \
+             does not decode becomes `Decoded::Malformed` with its raw JSON and the error, and the other items still \
+             decode. They are the event lists of received webhook and channel messages and the item lists of \
+             paginated responses:\n",
+        );
+        for (id, field) in isolated {
+            out.push_str(&format!("\n- {} of [`{}`]", docs::code_span(field), api.ty(*id).name.rust));
+        }
+    }
+    out
+}
+
+/// The crate docs' section on building values and on optional nullable fields.
+fn building_docs(api: &Api, config: &Config) -> String {
+    let structs: Vec<&Struct> =
+        api.types.iter().filter_map(|t| if let TypeKind::Struct(s) = &t.kind { Some(s) } else { None }).collect();
+    if structs.is_empty() {
+        return String::new();
+    }
+    let mut out = "\n\n# Building values\n\nTypes that are sent (request bodies and what they contain) have `new`, \
+        taking the fields that must be given, and a chainable `with_<field>` setter for every other field; a \
+        deprecated field's setter is deprecated, so only setting such a field warns. Types whose fields are all \
+        optional implement `Default`. String enums implement `FromStr` (an unknown value becomes the unknown variant)."
+        .to_owned();
+    let nullable = structs.iter().any(|s| s.fields.iter().any(|f| !f.required && f.nullable));
+    if nullable {
+        out.push_str(if config.null_means_absent {
+            "\n\nAn optional field that may be `null` is one `Option`: this API treats `null` as \"not given\", so \
+             `None` is left out when writing and `null` reads as `None`."
+        } else {
+            "\n\nAn optional field that may be `null` is `Option<Option<T>>`, because absent and `null` can mean \
+             different things: `None` is left out, `Some(None)` is written as `null`, `Some(Some(v))` as the value."
+        });
+    }
+    if structs.iter().any(|s| s.update_wrapper) {
+        out.push_str(
+            "\n\nUpdates keep the keep/set/clear distinction with wrapper types (`...UpdateValue`): leave the \
+             wrapper out to keep the current value, `set(v)` to change it, `clear()` to remove it.",
+        );
+    }
+    out
+}
+
+/// `Cargo.toml` of the types crate, written by the shared manifest writer.
+fn manifest(api: &Api, config: &Config, provenance: &Provenance, uses: &Uses) -> Result<String, String> {
+    let krate = &config.types_crate;
+    let title = if api.title.trim().is_empty() { config.name.as_str() } else { api.title.as_str() };
+    let description = match &krate.description {
+        Some(text) => super::one_line(text),
+        None => format!("Types of the {}", super::one_line(title)),
+    };
+    let mut dependencies = BTreeMap::new();
+    dependencies.insert("serde", Dependency::registry("1", &["std", "derive"]));
+    dependencies.insert("serde_json", Dependency::registry("1", &["std"]));
+    // The shared serde helpers (`model`), prebuilt once for every types crate.
+    let features: &[&str] = if uses.date { &["calendar"] } else { &[] };
+    let runtime = Dependency::local(super::RUNTIME_VERSION, config.client.runtime_path.clone(), features);
+    dependencies.insert("triad-runtime", Dependency { default_features: Some(false), ..runtime });
+    if uses.uuid {
+        dependencies.insert("uuid", Dependency::registry("1", &["std", "serde"]));
+    }
+    if uses.decimal {
+        // Read from a number or a string, written as a JSON number.
+        dependencies.insert("rust_decimal", Dependency::registry("1", &["std", "serde-float"]));
+    }
+    super::manifest(&krate.name, &krate.version, description, dependencies, BTreeMap::new(), provenance)
+}
+
+/// Crate-level lists of the operations, webhooks and channels with the types they carry, as
+/// rustdoc links.
+fn index(api: &Api) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    if !api.webhooks.is_empty() {
+        out.push_str("\n\n# Webhooks\n\n| webhook | method | payload |\n|---|---|---|");
+        for hook in &api.webhooks {
+            let payload = hook.payload.as_ref().map(|b| type_link(api, &b.ty)).unwrap_or_else(|| "none".into());
+            let _ = write!(out, "\n| {} | {} | {payload} |", docs::code_span(&hook.name.wire), hook.method.as_str());
+        }
+    }
+    if !api.channels.is_empty() {
+        out.push_str("\n\n# Channels\n\n| channel | address | receives | sends |\n|---|---|---|---|");
+        for channel in &api.channels {
+            let list = |direction: Direction| {
+                let items: Vec<String> = channel
+                    .messages
+                    .iter()
+                    .filter(|m| m.direction == direction)
+                    .map(|m| type_link(api, &m.payload))
+                    .collect();
+                if items.is_empty() { "nothing".to_owned() } else { items.join(", ") }
+            };
+            let _ = write!(
+                out,
+                "\n| {} | {} | {} | {} |",
+                docs::code_span(&channel.name.wire),
+                docs::code_span(&channel.address),
+                list(Direction::Receive),
+                list(Direction::Send)
+            );
+        }
+    }
+    if !api.operations.is_empty() {
+        out.push_str("\n\n# Operations\n\n| operation | request | success response |\n|---|---|---|");
+        for op in &api.operations {
+            let request = op.request.as_ref().map(|b| type_link(api, &b.ty)).unwrap_or_else(|| "none".into());
+            let response = op
+                .responses
+                .iter()
+                .find(|r| r.status.is_success())
+                .and_then(|r| r.body.as_ref())
+                .map(|b| type_link(api, &b.ty))
+                .unwrap_or_else(|| "none".into());
+            let operation = docs::code_span(&format!("{} {}", op.method.as_str(), op.path));
+            let _ = write!(out, "\n| {operation} | {request} | {response} |");
+        }
+    }
+    out
+}
+
+/// A type as rustdoc Markdown, linking named types.
+fn type_link(api: &Api, ty: &TypeRef) -> String {
+    match ty {
+        TypeRef::Named(id) => format!("[`{0}`]", api.ty(*id).name.rust),
+        TypeRef::List(inner) => format!("list of {}", type_link(api, inner)),
+        TypeRef::Map(inner) => format!("map of {}", type_link(api, inner)),
+        TypeRef::Primitive(p) => format!("`{p:?}`"),
+        TypeRef::Any => "any JSON".into(),
+    }
+}
+
+/// The types a consumer of the API builds and sends: request bodies and sent channel messages,
+/// and every type they contain.
+fn sent_types(api: &Api) -> std::collections::BTreeSet<TypeId> {
+    let mut stack: Vec<&TypeRef> = api.operations.iter().filter_map(|op| op.request.as_ref().map(|b| &b.ty)).collect();
+    for channel in &api.channels {
+        stack.extend(channel.messages.iter().filter(|m| m.direction == Direction::Send).map(|m| &m.payload));
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    while let Some(ty) = stack.pop() {
+        match ty {
+            TypeRef::List(inner) | TypeRef::Map(inner) => stack.push(inner),
+            TypeRef::Named(id) if seen.insert(*id) => match &api.ty(*id).kind {
+                TypeKind::Struct(s) => stack.extend(s.fields.iter().map(|f| &f.ty)),
+                TypeKind::Union(u) => stack.extend(u.variants.iter().filter_map(|v| v.ty.as_ref())),
+                TypeKind::Alias(inner) | TypeKind::Newtype(inner) => stack.push(inner),
+                TypeKind::Enum(_) => {}
+            },
+            _ => {}
+        }
+    }
+    seen
+}
+
+/// How a struct is used: the fields whose list items decode one by one, and whether it is sent.
+struct Role<'a> {
+    isolated: &'a [String],
+    sent: bool,
+    /// The type's own docs (also given as `#[doc]` tokens).
+    docs: &'a crate::ir::Docs,
+}
+
+/// The wire names of the fields of `id` whose list items decode one by one.
+fn isolated_of(isolated: &std::collections::BTreeSet<(TypeId, String)>, id: TypeId) -> Vec<String> {
+    isolated.iter().filter(|(owner, _)| *owner == id).map(|(_, name)| name.clone()).collect()
+}
+
+/// Documentation that only repeats a name (`Boolean update value` on `BooleanUpdateValue`) is
+/// noise: such text is dropped.
+fn without_name_echo(docs: &crate::ir::Docs, names: &[&str]) -> crate::ir::Docs {
+    let squash =
+        |text: &str| text.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect::<String>();
+    let echo = docs.text.as_deref().is_some_and(|t| names.iter().any(|n| squash(n) == squash(t)));
+    crate::ir::Docs { text: if echo { None } else { docs.text.clone() }, deprecated: docs.deprecated.clone() }
+}
+
+/// For each request or response body type, the operations it belongs to, as doc paragraphs:
+/// the operation's description reaches the types a user builds and reads for it.
+fn operation_docs(api: &Api) -> std::collections::BTreeMap<TypeId, Vec<String>> {
+    let mut out: std::collections::BTreeMap<TypeId, Vec<String>> = std::collections::BTreeMap::new();
+    for op in &api.operations {
+        let what = op.docs.text.as_deref().map(docs::sanitize).filter(|t| !t.trim().is_empty());
+        let call = docs::code_span(&format!("{} {}", op.method.as_str(), op.path));
+        let mut add = |ty: &TypeRef, role: &str| {
+            if let TypeRef::Named(id) = ty {
+                let mut text = format!("{role} of {call}");
+                match &what {
+                    Some(what) => text.push_str(&format!(": {what}")),
+                    None => text.push('.'),
+                }
+                let list = out.entry(*id).or_default();
+                if !list.contains(&text) {
+                    list.push(text);
+                }
+            }
+        };
+        if let Some(body) = &op.request {
+            add(&body.ty, "Request body");
+        }
+        for response in op.responses.iter().filter(|r| r.status.is_success()) {
+            if let Some(body) = &response.body {
+                add(&body.ty, "Response");
+            }
+        }
+    }
+    out
+}
+
+fn type_def(api: &Api, def: &TypeDef, isolated: &[String], sent: bool, operations: &[String], uses: &mut Uses) -> Code {
+    let mut own = without_name_echo(&def.docs, &[&def.name.wire, &def.name.rust]);
+    // A type shared by many operations lists only a few of them.
+    const MAX_OPERATIONS: usize = 4;
+    if !operations.is_empty() && operations.len() <= MAX_OPERATIONS {
+        let mut text = own.text.take().unwrap_or_default();
+        for paragraph in operations {
+            if !text.is_empty() {
+                text.push_str("\n\n");
+            }
+            text.push_str(paragraph);
+        }
+        own.text = Some(text);
+    }
+    let docs = doc_attrs(&own);
+    let name = ident(&def.name.rust);
+    match &def.kind {
+        TypeKind::Struct(s) => structure(api, def, s, Role { isolated, sent, docs: &own }, docs, uses),
+        TypeKind::Enum(e) => string_enum(&name, e, docs).into(),
+        TypeKind::Union(u) => union(api, &name, u, docs, uses).into(),
+        TypeKind::Alias(ty) => {
+            let ty = type_tokens(api, ty, uses);
+            quote! { #docs pub type #name = #ty; }.into()
+        }
+        TypeKind::Newtype(ty) => {
+            let ty = type_tokens(api, ty, uses);
+            quote! {
+                #docs
+                #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+                #[serde(transparent)]
+                pub struct #name(pub #ty);
+            }
+            .into()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::load::FsReader;
+
+    /// Every API the test can read: the flagship, the fixtures, and the published Mews Connector
+    /// API when the corpus is beside the repository.
+    fn apis() -> Vec<Api> {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let reader = FsReader::new(&root);
+        let flagship = Config::from_file(&root.join("spec/mews/codegen.yaml"), "spec/mews/codegen.yaml").unwrap();
+        let mut apis = vec![crate::load(&flagship, "spec/mews", &reader).unwrap()];
+        for fixture in ["objects", "unions", "operations", "hostile", "cycles", "type_lists", "shared_tags"] {
+            let config = Config::for_name(fixture, vec![format!("tests/fixtures/{fixture}.yaml")]);
+            apis.push(crate::load(&config, "", &reader).unwrap());
+        }
+        let corpus = root.join("../shared/corpus/mews-connector");
+        if let Ok(dir) = std::fs::read_dir(&corpus) {
+            let mut specs: Vec<String> = dir.filter_map(|e| Some(e.ok()?.file_name().to_str()?.to_owned())).collect();
+            specs.sort();
+            let config = Config::for_name("mews-connector", specs);
+            apis.push(crate::load(&config, "", &FsReader::new(&corpus)).unwrap());
+        }
+        apis
+    }
+
+    #[test]
+    fn struct_impls_written_as_text_are_what_prettyplease_prints() {
+        let (mut as_text, mut as_tokens) = (0, 0);
+        for api in apis() {
+            for def in &api.types {
+                let TypeKind::Struct(s) = &def.kind else { continue };
+                // No sibling-tagged fields: the field types are not needed.
+                let printed = super::super::unparse(deserialize_struct(&api, def, s, &[])).unwrap();
+                match deserialize_struct_text(def, s) {
+                    Some(text) => {
+                        assert_eq!(text, printed, "{}", def.name.rust);
+                        as_text += 1;
+                    }
+                    None => as_tokens += 1,
+                }
+            }
+        }
+        // Nearly every struct takes the text path; the others show the fallback is exercised.
+        assert!(as_text > 100 && as_tokens > 0, "{as_text} as text, {as_tokens} as tokens");
+    }
+
+    #[test]
+    fn every_type_reads_the_same_with_or_without_text_blocks() {
+        for api in apis() {
+            for null_means_absent in [false, true] {
+                let mut config = Config::for_name("test", Vec::new());
+                config.null_means_absent = null_means_absent;
+                let isolated = crate::emit::spell::isolated_fields(&api, &config);
+                let sent = sent_types(&api);
+                for (i, def) in api.types.iter().enumerate() {
+                    let id = TypeId(i);
+                    let isolated = isolated_of(&isolated, id);
+                    let render = || {
+                        let mut uses = Uses::default();
+                        type_def(&api, def, &isolated, sent.contains(&id), &[], &mut uses).unparse().unwrap()
+                    };
+                    let with_text = render();
+                    super::super::TOKENS_ONLY.set(true);
+                    let tokens_only = render();
+                    super::super::TOKENS_ONLY.set(false);
+                    assert_eq!(with_text, tokens_only, "{}", def.name.rust);
+                }
+            }
+        }
+    }
+}
