@@ -128,7 +128,14 @@ pub(super) fn rename_rule(fields: &[Field]) -> Option<RenameRule> {
     (count > plain).then_some(best)
 }
 
-pub(super) fn structure(api: &Api, def: &TypeDef, s: &Struct, role: Role<'_>, docs: TokenStream, uses: &mut Uses) -> Code {
+pub(super) fn structure(
+    api: &Api,
+    def: &TypeDef,
+    s: &Struct,
+    role: Role<'_>,
+    docs: TokenStream,
+    uses: &mut Uses,
+) -> Code {
     let Role { isolated, sent, docs: own_docs } = role;
     let name = ident(&def.name.rust);
     let rule = rename_rule(&s.fields);
