@@ -3,27 +3,60 @@
 
 use super::*;
 
-/// The `Credentials` struct (one optional field per auth body field and per security scheme the
-/// generated code applies) and the names of its fields with the wire name each stands for.
-pub(super) fn credentials(api: &Api, config: &Config) -> (TokenStream, Vec<(String, String)>, TokenStream) {
-    let mut names = Vec::new();
+/// What one `Credentials` field holds.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Held {
+    /// One secret (`Option<rt::Secret>`).
+    Secret,
+    /// A user and a password (`Option<(String, rt::Secret)>`).
+    UserAndSecret,
+}
+
+/// One field of the `Credentials` struct.
+struct CredentialField {
+    /// The name the provider knows it by (the wire name of a body field or header, the
+    /// security scheme's name).
+    wire: String,
+    doc: String,
+    held: Held,
+    /// The statement that adds it to the transport's `auth` (empty for credentials only
+    /// WebSocket upgrades carry, which the channel modules apply).
+    apply: TokenStream,
+}
+
+impl CredentialField {
+    fn ty(&self) -> TokenStream {
+        match self.held {
+            Held::Secret => quote!(Option<rt::Secret>),
+            Held::UserAndSecret => quote!(Option<(String, rt::Secret)>),
+        }
+    }
+}
+
+/// The fields of `Credentials`: one per auth body field and per security scheme the generated
+/// code applies, then the credentials only WebSocket upgrades carry.
+fn credential_fields(api: &Api, config: &Config) -> Vec<CredentialField> {
     let mut fields = Vec::new();
     for field in &config.auth.body_fields {
-        let doc = format!(" Sent as {} in every JSON request body.", docs::code_span(field));
         let entry = quote!(rt::Credential::BodyField { name: #field.into(), value: value.clone() });
-        fields.push((field.clone(), doc, quote!(Option<rt::Secret>), quote!(auth = auth.always(#entry)), None));
+        fields.push(CredentialField {
+            wire: field.clone(),
+            doc: format!(" Sent as {} in every JSON request body.", docs::code_span(field)),
+            held: Held::Secret,
+            apply: quote!(auth = auth.always(#entry)),
+        });
     }
     for scheme in &api.security_schemes {
         let name = &scheme.name;
-        let (doc, ty, entry) = match &scheme.kind {
+        let (doc, held, entry) = match &scheme.kind {
             SecurityKind::Bearer => (
                 format!(" Bearer token of the {} security scheme.", docs::code_span(name)),
-                quote!(Option<rt::Secret>),
+                Held::Secret,
                 quote!(rt::Credential::Bearer(value.clone())),
             ),
             SecurityKind::Basic => (
                 format!(" User and password of the {} security scheme (HTTP basic).", docs::code_span(name)),
-                quote!(Option<(String, rt::Secret)>),
+                Held::UserAndSecret,
                 quote!(rt::Credential::Basic { user: value.0.clone(), password: value.1.clone() }),
             ),
             SecurityKind::ApiKey { location, name: key } => {
@@ -38,42 +71,51 @@ pub(super) fn credentials(api: &Api, config: &Config) -> (TokenStream, Vec<(Stri
                         docs::code_span(name),
                         docs::code_span(key)
                     ),
-                    quote!(Option<rt::Secret>),
+                    Held::Secret,
                     quote!(rt::Credential::#variant { name: #key.into(), value: value.clone() }),
                 )
             }
             SecurityKind::Other(_) => continue,
         };
-        fields.push((name.clone(), doc, ty, quote!(auth = auth.scheme(#name, #entry)), Some(())));
+        let apply = quote!(auth = auth.scheme(#name, #entry));
+        fields.push(CredentialField { wire: name.clone(), doc, held, apply });
     }
-    // Credentials only WebSocket connection requests carry.
     for credential in crate::emit::ws::credential_fields(api, config) {
-        if !fields.iter().any(|f| naming::field_name(&f.0) == credential.field) {
+        if !fields.iter().any(|f| naming::field_name(&f.wire) == credential.field) {
             let doc = crate::emit::ws::credential_doc(&credential);
-            fields.push((credential.wire, doc, quote!(Option<rt::Secret>), TokenStream::new(), None));
+            fields.push(CredentialField { wire: credential.wire, doc, held: Held::Secret, apply: TokenStream::new() });
         }
     }
-    let mut rust: Vec<String> = fields.iter().map(|f| naming::field_name(&f.0)).collect();
+    fields
+}
+
+/// The `Credentials` struct, the names of its fields with the wire name each stands for, and
+/// the value the README's example builds.
+pub(super) fn credentials(api: &Api, config: &Config) -> (TokenStream, Vec<(String, String)>, TokenStream) {
+    let fields = credential_fields(api, config);
+    let mut rust: Vec<String> = fields.iter().map(|f| naming::field_name(&f.wire)).collect();
     naming::dedupe(rust.iter_mut(), true);
     // The README's example sets the first credential that is a single secret.
     let example = fields
         .iter()
         .zip(&rust)
-        .find(|((.., ty, _, _), _)| ty.to_string().contains("Secret") && !ty.to_string().contains('('))
+        .find(|(f, _)| f.held == Held::Secret)
         .map(|(_, name)| {
             let field = ident(name);
             quote!(Credentials { #field: Some(rt::Secret::new("...")), ..Credentials::default() })
         })
         .unwrap_or_else(|| quote!(Credentials::default()));
+    let mut names = Vec::new();
     let mut decls = TokenStream::new();
     let mut adds = TokenStream::new();
-    for ((wire, doc, ty, add, _), rust_name) in fields.iter().zip(&rust) {
+    for (f, rust_name) in fields.iter().zip(&rust) {
         let field = ident(rust_name);
+        let (doc, ty, apply) = (&f.doc, f.ty(), &f.apply);
         decls.extend(quote!(#[doc = #doc] pub #field: #ty,));
-        if !add.is_empty() {
-            adds.extend(quote!(if let Some(value) = &self.#field { #add; }));
+        if !apply.is_empty() {
+            adds.extend(quote!(if let Some(value) = &self.#field { #apply; }));
         }
-        names.push((rust_name.clone(), wire.clone()));
+        names.push((rust_name.clone(), f.wire.clone()));
     }
     let mut other = String::new();
     for scheme in &api.security_schemes {
