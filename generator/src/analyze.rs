@@ -1,12 +1,16 @@
 //! Analysis: what the lowered IR means for the crates, decided once, after lowering, and
 //! recorded on the IR so that every emitter reads the same answer instead of working it out
-//! again. Today: how each webhook's deliveries and each channel's frames become events
-//! ([`Delivery`]). Field presence is decided in lowering itself ([`crate::ir::Presence`]).
+//! again: how each webhook's deliveries and each channel's frames become events
+//! ([`Delivery`]), and what an operation's error responses carry ([`ErrorBodies`]). Field presence is decided in lowering itself ([`crate::ir::Presence`]).
 
-use crate::ir::{Api, Delivery, Tagging, TypeId, TypeKind, TypeRef};
+use crate::ir::{Api, Delivery, ErrorBodies, Operation, Tagging, TypeId, TypeKind, TypeRef};
 
-/// Records on `api` what the emitters read: each webhook's and each channel's [`Delivery`].
+/// Records on `api` what the emitters read: each operation's [`ErrorBodies`], each webhook's
+/// and each channel's [`Delivery`].
 pub fn analyze(api: &mut Api) {
+    for op in &mut api.operations {
+        op.errors = errors(op);
+    }
     let webhooks: Vec<Delivery> = api
         .webhooks
         .iter()
@@ -26,6 +30,18 @@ pub fn analyze(api: &mut Api) {
     }
     for (c, d) in api.channels.iter_mut().zip(channels) {
         c.delivery = d;
+    }
+}
+
+/// One JSON type shared by every error response with a body, or several kinds.
+fn errors(op: &Operation) -> ErrorBodies {
+    let mut bodies = op.responses.iter().filter(|r| !r.status.is_success()).filter_map(|r| r.body.as_ref());
+    let Some(first) = bodies.next() else { return ErrorBodies::None };
+    let json = |media: &str| media.contains("json");
+    if json(&first.media_type) && bodies.all(|b| json(&b.media_type) && b.ty == first.ty) {
+        ErrorBodies::One(first.ty.clone())
+    } else {
+        ErrorBodies::Several
     }
 }
 

@@ -649,8 +649,23 @@ pub struct Operation {
     pub request: Option<Body>,
     /// Responses, sorted by status (codes, then ranges, then the default).
     pub responses: Vec<Response>,
+    /// What its error responses carry (set by [`crate::analyze`]).
+    pub errors: ErrorBodies,
     /// Where it was defined.
     pub origin: Location,
+}
+
+/// What the error responses of an operation carry, for the typed error of both the client's
+/// method and the API server's trait method.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub enum ErrorBodies {
+    /// No error response has a body.
+    #[default]
+    None,
+    /// Every error response with a body has the same JSON type.
+    One(TypeRef),
+    /// Error bodies of several types or media types.
+    Several,
 }
 
 /// A request the provider sends to a URL the consumer hosts.

@@ -211,6 +211,7 @@ impl<'a> Lowerer<'a> {
             params,
             request,
             responses,
+            errors: Default::default(),
             origin: self.loc(op),
         });
     }

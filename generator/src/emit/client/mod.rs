@@ -10,6 +10,7 @@ use super::params::{ordered_params, param_ident, style_tokens};
 use super::spell::{Uses, crate_ident, ident, type_path};
 use super::{Dependency, Files, Provenance, doc_attrs, docs, render_rust, render_template};
 use crate::config::{Config, Example};
+use crate::ir::ErrorBodies;
 use crate::ir::{
     Api, Body, Field, Operation, ParamLocation, PathSegment, Presence, Primitive, Response, SecurityKind, Status,
     Struct, TypeRef,
@@ -58,15 +59,13 @@ impl Ctx<'_> {
 /// The type an operation's error bodies decode into: the one JSON type they share, an enum of
 /// them by status (`<Operation>Error`, emitted with the method), or `serde_json::Value`.
 fn error_type(cx: &mut Ctx<'_>, op: &Operation) -> TokenStream {
-    let errors: Vec<&Response> = op.responses.iter().filter(|r| !r.status.is_success() && r.body.is_some()).collect();
-    let kinds: BTreeSet<String> = errors.iter().map(|r| format!("{:?}", payload(r.body.as_ref()))).collect();
-    if errors.is_empty() {
-        quote!(serde_json::Value)
-    } else if let (1, Some(Payload::Json(ty))) = (kinds.len(), errors.first().map(|r| payload(r.body.as_ref()))) {
-        cx.ty(&ty)
-    } else {
-        let name = format_ident!("{}Error", pascal_name(op));
-        quote!(#name)
+    match &op.errors {
+        ErrorBodies::None => quote!(serde_json::Value),
+        ErrorBodies::One(ty) => cx.ty(ty),
+        ErrorBodies::Several => {
+            let name = format_ident!("{}Error", pascal_name(op));
+            quote!(#name)
+        }
     }
 }
 

@@ -227,9 +227,8 @@ pub(super) fn operation(
     };
     // Errors.
     let errors: Vec<&Response> = op.responses.iter().filter(|r| !r.status.is_success() && r.body.is_some()).collect();
-    let error_payloads: BTreeSet<String> = errors.iter().map(|r| format!("{:?}", payload(r.body.as_ref()))).collect();
-    let single_error = match (error_payloads.len(), errors.first().map(|r| payload(r.body.as_ref()))) {
-        (1, Some(Payload::Json(ty))) => Some(ty),
+    let single_error = match &op.errors {
+        ErrorBodies::One(ty) => Some(ty.clone()),
         _ => None,
     };
     let error_ty = if errors.is_empty() {

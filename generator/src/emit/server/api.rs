@@ -234,12 +234,8 @@ pub(super) fn api_server(api: &Api, types: &TokenStream, uses: &mut Uses) -> Tok
             Some((status, ty)) => (code(status), type_path(api, ty, types, uses)),
             None => (successes.first().map(|r| code(r.status)).unwrap_or(204), quote!(())),
         };
-        let errors: Vec<&crate::ir::Response> =
-            op.responses.iter().filter(|r| !r.status.is_success() && r.body.is_some()).collect();
-        let error_types: BTreeSet<String> =
-            errors.iter().map(|r| format!("{:?}", json_body(r.body.as_ref()))).collect();
-        let single_error = match (error_types.len(), errors.first().map(|r| json_body(r.body.as_ref()))) {
-            (1, Some(Ok(Some(ty)))) => Some(ty),
+        let single_error = match &op.errors {
+            ErrorBodies::One(ty) => Some(ty),
             _ => None,
         };
         let (error, message) = match single_error {

@@ -17,6 +17,7 @@ use quote::{format_ident, quote};
 use super::spell::{Uses, crate_ident, ident, type_path};
 use super::{Dependency, Files, Provenance, doc_attrs, docs, render_rust, render_template};
 use crate::config::{Config, ReceiverExample, WebhookSignature};
+use crate::ir::ErrorBodies;
 use crate::ir::{
     Api, Delivery, Operation, ParamLocation, PathSegment, Primitive, Status, Tagging, TypeId, TypeKind, TypeRef, Union,
     Webhook,
