@@ -1,0 +1,128 @@
+//! The analysis step: what the IR means for the crates, decided once after lowering. Each
+//! case is a small spec read from memory; the assertions read the IR every emitter reads.
+
+use triad::config::Config;
+use triad::ir::{Api, Delivery, ErrorBodies, Presence, TypeKind};
+use triad::load::MemoryReader;
+
+fn api(spec: &str, configure: impl FnOnce(&mut Config)) -> Api {
+    let reader = MemoryReader::new().with("api.yaml", spec);
+    let mut config = Config::for_name("analysis", vec!["api.yaml".to_owned()]);
+    configure(&mut config);
+    triad::load(&config, "", &reader).unwrap_or_else(|d| panic!("{d}"))
+}
+
+fn type_name(api: &Api, id: triad::ir::TypeId) -> &str {
+    &api.ty(id).name.wire
+}
+
+const WEBHOOKS: &str = r#"
+openapi: 3.1.0
+info: {title: Shapes, version: "1"}
+webhooks:
+  batch: {post: {requestBody: {content: {application/json: {schema: {$ref: '#/components/schemas/Batch'}}}}, responses: {'200': {description: ok}}}}
+  aliased: {post: {requestBody: {content: {application/json: {schema: {$ref: '#/components/schemas/BatchAlias'}}}}, responses: {'200': {description: ok}}}}
+  optionalList: {post: {requestBody: {content: {application/json: {schema: {$ref: '#/components/schemas/Loose'}}}}, responses: {'200': {description: ok}}}}
+  twoLists: {post: {requestBody: {content: {application/json: {schema: {$ref: '#/components/schemas/Two'}}}}, responses: {'200': {description: ok}}}}
+  single: {post: {requestBody: {content: {application/json: {schema: {$ref: '#/components/schemas/Event'}}}}, responses: {'200': {description: ok}}}}
+  text: {post: {requestBody: {content: {text/plain: {schema: {type: string}}}}, responses: {'200': {description: ok}}}}
+components:
+  schemas:
+    Batch:
+      type: object
+      required: [events]
+      properties:
+        events: {type: array, items: {$ref: '#/components/schemas/Event'}}
+        tags: {type: array, items: {type: string}}
+    BatchAlias: {$ref: '#/components/schemas/Batch'}
+    Loose:
+      type: object
+      properties:
+        events: {type: array, items: {$ref: '#/components/schemas/Event'}}
+    Two:
+      type: object
+      required: [a, b]
+      properties:
+        a: {type: array, items: {$ref: '#/components/schemas/Event'}}
+        b: {type: array, items: {$ref: '#/components/schemas/Event'}}
+    Event:
+      oneOf: [{$ref: '#/components/schemas/Created'}, {$ref: '#/components/schemas/Deleted'}]
+      discriminator: {propertyName: kind}
+    Created: {type: object, required: [kind, id], properties: {kind: {type: string}, id: {type: string}}}
+    Deleted: {type: object, required: [kind, id], properties: {kind: {type: string}, id: {type: string}}}
+"#;
+
+#[test]
+fn one_delivery_rule_for_every_webhook() {
+    let api = api(WEBHOOKS, |_| {});
+    let delivery = |name: &str| api.webhooks.iter().find(|w| w.name.wire == name).unwrap().delivery.clone();
+    // One required list of a tagged union (a list of strings beside it does not count).
+    let Delivery::Batch { envelope, field, union, .. } = delivery("batch") else { panic!("{:?}", delivery("batch")) };
+    let TypeKind::Struct(s) = &api.ty(envelope).kind else { panic!() };
+    assert_eq!((type_name(&api, envelope), s.fields[field].name.wire.as_str()), ("Batch", "events"));
+    assert_eq!(type_name(&api, union), "Event");
+    // Through an alias, the same envelope.
+    assert!(matches!(delivery("aliased"), Delivery::Batch { envelope: e, .. } if e == envelope));
+    // A list that may be absent, or two lists: nothing says which items are the events.
+    assert!(matches!(delivery("optionalList"), Delivery::Whole { .. }));
+    assert!(matches!(delivery("twoLists"), Delivery::Whole { .. }));
+    assert!(matches!(delivery("single"), Delivery::Tagged { union: u, .. } if u == union));
+    assert!(matches!(delivery("text"), Delivery::Whole { ty: triad::ir::TypeRef::Any }));
+}
+
+#[test]
+fn tolerate_null_keeps_a_batch_a_batch_and_decides_presence_in_lowering() {
+    let api = api(WEBHOOKS, |c| c.tolerate_null = true);
+    let batch = api.webhooks.iter().find(|w| w.name.wire == "batch").unwrap();
+    let Delivery::Batch { envelope, field, .. } = &batch.delivery else { panic!("{:?}", batch.delivery) };
+    let TypeKind::Struct(s) = &api.ty(*envelope).kind else { panic!() };
+    // Required, and null tolerated: an `Option`, read as no events.
+    assert_eq!(s.fields[*field].presence, Presence::Option);
+    let plain = self::api(WEBHOOKS, |_| {});
+    let Delivery::Batch { envelope, field, .. } =
+        &plain.webhooks.iter().find(|w| w.name.wire == "batch").unwrap().delivery
+    else {
+        panic!()
+    };
+    let TypeKind::Struct(s) = &plain.ty(*envelope).kind else { panic!() };
+    assert_eq!(s.fields[*field].presence, Presence::Plain);
+}
+
+#[test]
+fn error_bodies_are_one_type_only_when_every_error_response_agrees() {
+    let spec = r#"
+openapi: 3.0.3
+info: {title: Errors, version: "1"}
+paths:
+  /one:
+    get:
+      operationId: one
+      responses:
+        '200': {description: ok}
+        '400': {description: bad, content: {application/json: {schema: {$ref: '#/components/schemas/Problem'}}}}
+        '500': {description: down, content: {application/json: {schema: {$ref: '#/components/schemas/Problem'}}}}
+  /several:
+    get:
+      operationId: several
+      responses:
+        '200': {description: ok}
+        '400': {description: bad, content: {application/json: {schema: {$ref: '#/components/schemas/Problem'}}}}
+        '500': {description: down, content: {text/plain: {schema: {type: string}}}}
+  /none:
+    get:
+      operationId: none
+      responses:
+        '200': {description: ok}
+        '404': {description: missing}
+components:
+  schemas:
+    Problem: {type: object, properties: {message: {type: string}}}
+"#;
+    let api = api(spec, |_| {});
+    let errors = |name: &str| api.operations.iter().find(|o| o.name.wire == name).unwrap().errors.clone();
+    assert!(
+        matches!(errors("one"), ErrorBodies::One(triad::ir::TypeRef::Named(id)) if type_name(&api, id) == "Problem")
+    );
+    assert_eq!(errors("several"), ErrorBodies::Several);
+    assert_eq!(errors("none"), ErrorBodies::None);
+}
