@@ -66,6 +66,17 @@ pub fn emit(api: &Api, config: &Config, provenance: &Provenance) -> Result<Files
     })
 }
 
+/// `text` as inner doc attributes (`#![doc = " line"]`), one per line: a crate's or a module's
+/// docs.
+pub(crate) fn inner_docs(text: &str) -> TokenStream {
+    text.lines()
+        .map(|l| {
+            let l = format!(" {l}");
+            quote!(#![doc = #l])
+        })
+        .collect()
+}
+
 /// Parses tokens as a file and pretty-prints it behind the `@generated` header.
 pub(crate) fn render_rust(tokens: TokenStream, provenance: &Provenance) -> Result<String, String> {
     Ok(finish_rust(&unparse(tokens)?, provenance))

@@ -208,13 +208,7 @@ pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &
          (re-exported as [`runtime`]): every call returns a [`runtime::Error`] on failure, carrying the \
          provider's error body decoded into the operation's documented error type."
     ));
-    let crate_docs: TokenStream = crate_doc
-        .lines()
-        .map(|l| {
-            let l = format!(" {l}");
-            quote!(#![doc = #l])
-        })
-        .collect();
+    let crate_docs: TokenStream = crate::emit::inner_docs(&crate_doc);
     let websocket = if api.channels.is_empty() {
         TokenStream::new()
     } else {
@@ -371,13 +365,7 @@ fn channels_only(api: &Api, config: &Config, provenance: &Provenance, files: &mu
         ".\n\nOne module per channel, each with a listener on `triad-runtime`'s WebSocket runtime \
          (re-exported as [`websocket`]); message types come from [`{types_crate}`] (re-exported as [`types`])."
     ));
-    let crate_docs: TokenStream = crate_doc
-        .lines()
-        .map(|l| {
-            let l = format!(" {l}");
-            quote!(#![doc = #l])
-        })
-        .collect();
+    let crate_docs: TokenStream = crate::emit::inner_docs(&crate_doc);
     let lib = quote! {
         #crate_docs
         #![allow(deprecated, clippy::large_enum_variant, clippy::doc_lazy_continuation, clippy::doc_overindented_list_items)]

@@ -147,13 +147,8 @@ pub(super) fn variant_type(
     Some(ty)
 }
 
-pub(super) fn library(
-    api: &Api,
-    config: &Config,
-    types: &TokenStream,
-    methods: &[Method],
-    hooks: &[Hook<'_>],
-) -> Result<TokenStream, String> {
+/// The crate's inner doc attributes.
+fn crate_docs(api: &Api, config: &Config) -> TokenStream {
     let types_crate = crate_ident(&config.types_crate.name);
     let title = if api.title.is_empty() { config.name.clone() } else { api.title.clone() };
     let mut crate_doc = format!("Server stubs of the {}", docs::inline(&title));
@@ -166,13 +161,11 @@ pub(super) fn library(
          verification over the raw body, duplicate detection, inline or journaled delivery. Payload types \
          come from [`{types_crate}`] (re-exported as [`types`])."
     ));
-    let crate_docs: TokenStream = crate_doc
-        .lines()
-        .map(|l| {
-            let l = format!(" {l}");
-            quote!(#![doc = #l])
-        })
-        .collect();
+    crate::emit::inner_docs(&crate_doc)
+}
+
+/// The `Webhooks` trait's methods, each with a default that leaves its event unhandled.
+fn trait_methods(methods: &[Method]) -> TokenStream {
     let mut trait_methods = TokenStream::new();
     for m in methods {
         let Method { name, payload, batch, docs, .. } = m;
@@ -199,12 +192,33 @@ pub(super) fn library(
             }
         });
     }
-    // Shape tests, most specific first: batches by their array, single events by their tag,
-    // then whole values, tried in order.
-    let mut batch_tests = TokenStream::new();
-    let mut single_tests = TokenStream::new();
-    let mut whole_tries = TokenStream::new();
-    let mut helpers = TokenStream::new();
+    trait_methods
+}
+
+/// The dispatcher's shape tests and per-webhook helpers.
+#[derive(Default)]
+struct Dispatch {
+    /// Batches, told by their array property.
+    batch_tests: TokenStream,
+    /// Single events, told by their tag property.
+    single_tests: TokenStream,
+    /// Whole values, tried in order.
+    whole_tries: TokenStream,
+    /// `Dispatcher::event_N`.
+    helpers: TokenStream,
+}
+
+/// How the dispatcher tells each webhook's deliveries apart and hands their events over:
+/// tests most specific first (batches by their array, single events by their tag), then whole
+/// values tried in order.
+fn dispatch(
+    api: &Api,
+    config: &Config,
+    types: &TokenStream,
+    methods: &[Method],
+    hooks: &[Hook<'_>],
+) -> Result<Dispatch, String> {
+    let Dispatch { mut batch_tests, mut single_tests, mut whole_tries, mut helpers } = Dispatch::default();
     let isolated = crate::emit::spell::isolated_fields(api, config);
     for (n, hook) in hooks.iter().enumerate() {
         let helper = format_ident!("event_{n}");
@@ -284,6 +298,20 @@ pub(super) fn library(
             }
         }
     }
+    Ok(Dispatch { batch_tests, single_tests, whole_tries, helpers })
+}
+
+pub(super) fn library(
+    api: &Api,
+    config: &Config,
+    types: &TokenStream,
+    methods: &[Method],
+    hooks: &[Hook<'_>],
+) -> Result<TokenStream, String> {
+    let types_crate = crate_ident(&config.types_crate.name);
+    let crate_docs = crate_docs(api, config);
+    let trait_methods = trait_methods(methods);
+    let Dispatch { batch_tests, single_tests, whole_tries, helpers } = dispatch(api, config, types, methods, hooks)?;
     let verifier_fn = verifier_fn(config);
     Ok(quote! {
         #crate_docs

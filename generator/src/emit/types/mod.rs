@@ -74,13 +74,7 @@ pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &
         crate_doc.push_str(&docs::sanitize(text));
     }
     crate_doc.push_str(&index(api));
-    let crate_docs: TokenStream = crate_doc
-        .lines()
-        .map(|l| {
-            let l = format!(" {l}");
-            quote!(#![doc = #l])
-        })
-        .collect();
+    let crate_docs: TokenStream = crate::emit::inner_docs(&crate_doc);
     // A crate of aliases only has nothing to derive.
     let serde_import = api.types.iter().any(|t| !matches!(t.kind, TypeKind::Alias(_))).then(|| {
         quote!(

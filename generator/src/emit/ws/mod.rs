@@ -204,12 +204,7 @@ fn module_docs(channel: &Channel, extra: &str) -> TokenStream {
         docs::code_span(&channel.name.wire),
         docs::code_span(&channel.address)
     ));
-    text.lines()
-        .map(|l| {
-            let l = format!(" {l}");
-            quote!(#![doc = #l])
-        })
-        .collect()
+    crate::emit::inner_docs(&text)
 }
 
 /// One function per message of `channel` going in `direction` (and, for a request, having a

@@ -98,13 +98,7 @@ pub(crate) fn server_library(api: &Api, config: &Config) -> TokenStream {
          [`websocket::Hub`] and a typed push per message. Message types come from [`{types_crate}`] \
          (re-exported as [`types`])."
     ));
-    let crate_docs: TokenStream = crate_doc
-        .lines()
-        .map(|l| {
-            let l = format!(" {l}");
-            quote!(#![doc = #l])
-        })
-        .collect();
+    let crate_docs: TokenStream = crate::emit::inner_docs(&crate_doc);
     quote! {
         #crate_docs
         #![allow(deprecated, clippy::large_enum_variant, clippy::doc_lazy_continuation, clippy::doc_overindented_list_items)]
