@@ -441,6 +441,34 @@ pub(super) fn verifier_fn(config: &Config) -> TokenStream {
     }
 }
 
+/// One match arm per variant of `hook`, calling the variant's method through `run_event`:
+/// `pattern(variant, binding)` spells what the arm matches (`binding` is `(event)` for a
+/// variant with a payload), `before` the arguments ahead of the event, `event` how the event is
+/// passed.
+fn method_arms(
+    hook: &Hook<'_>,
+    methods: &[Method],
+    pattern: impl Fn(&proc_macro2::Ident, TokenStream) -> TokenStream,
+    before: TokenStream,
+    event: TokenStream,
+) -> TokenStream {
+    let mut arms = TokenStream::new();
+    for (variant, payload, index) in &hook.arms {
+        let Some(method) = methods.get(*index) else { continue };
+        let (name, kind) = (&method.name, &method.kind);
+        let variant = ident(variant);
+        let (binding, arg) = match payload {
+            Some(_) => (quote!((event)), event.clone()),
+            None => (TokenStream::new(), TokenStream::new()),
+        };
+        let pattern = pattern(&variant, binding);
+        arms.extend(quote! {
+            #pattern => rt::run_event(delivery, #kind, index, rt::Outcome::Handled, self.0.#name(#before #arg delivery)).await,
+        });
+    }
+    arms
+}
+
 /// `Dispatcher::event_N` of a batch: calls the method of one event of the decoded batch (an
 /// item of the events list, `Decoded<Union>` when the list is `isolated`) with the whole batch.
 #[allow(clippy::too_many_arguments)]
@@ -462,20 +490,14 @@ pub(super) fn batch_helper(
     } else {
         (TokenStream::new(), quote!(&#ty))
     };
-    let mut arms = TokenStream::new();
-    for (variant, payload, index) in &hook.arms {
-        let Some(method) = methods.get(*index) else { continue };
-        let (name, kind) = (&method.name, &method.kind);
-        let variant = ident(variant);
-        arms.extend(match payload {
-            Some(_) => quote! {
-                #ok(#ty::#variant(event)) => rt::run_event(delivery, #kind, index, rt::Outcome::Handled, self.0.#name(batch, event.clone(), delivery)).await,
-            },
-            None => quote! {
-                #ok(#ty::#variant) => rt::run_event(delivery, #kind, index, rt::Outcome::Handled, self.0.#name(batch, delivery)).await,
-            },
-        });
-    }
+    // The events are the batch's: each method gets its own copy.
+    let arms = method_arms(
+        hook,
+        methods,
+        |variant, event| quote!(#ok(#ty::#variant #event)),
+        quote!(batch,),
+        quote!(event.clone(),),
+    );
     let malformed = isolated.then(|| {
         quote! {
             rt::Decoded::Malformed { raw, error } => self.malformed(index, raw.clone(), error.clone(), delivery).await,
@@ -504,20 +526,7 @@ pub(super) fn union_helper(
     let ty = type_path(api, &TypeRef::Named(union), types, &mut Uses::default());
     let Some(u) = union_of(api, union) else { return TokenStream::new() };
     let unknown = ident(&u.unknown);
-    let mut arms = TokenStream::new();
-    for (variant, payload, index) in &hook.arms {
-        let Some(method) = methods.get(*index) else { continue };
-        let (name, kind) = (&method.name, &method.kind);
-        let variant = ident(variant);
-        arms.extend(match payload {
-            Some(_) => quote! {
-                Ok(#ty::#variant(event)) => rt::run_event(delivery, #kind, index, rt::Outcome::Handled, self.0.#name(event, delivery)).await,
-            },
-            None => quote! {
-                Ok(#ty::#variant) => rt::run_event(delivery, #kind, index, rt::Outcome::Handled, self.0.#name(delivery)).await,
-            },
-        });
-    }
+    let arms = method_arms(hook, methods, |variant, event| quote!(Ok(#ty::#variant #event)), quote!(), quote!(event,));
     quote! {
         async fn #helper(&self, index: usize, raw: &str, delivery: &rt::Delivery) -> rt::Outcome {
             match rt::decode_raw::<#ty>(raw) {
