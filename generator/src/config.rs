@@ -314,60 +314,8 @@ const CRATE_NAME: &str =
     "a Cargo package name: ASCII letters, digits, `-` and `_`, starting with a letter, at most 64 characters";
 
 /// Names Cargo or the Rust toolchain reserve, and file names Windows reserves (crate names are
-/// also directory names).
+/// also directory names); Rust's keywords are reserved too ([`crate::naming::is_keyword`]).
 const RESERVED: &[&str] = &[
-    // Rust keywords, strict and reserved.
-    "abstract",
-    "as",
-    "async",
-    "await",
-    "become",
-    "box",
-    "break",
-    "const",
-    "continue",
-    "crate",
-    "do",
-    "dyn",
-    "else",
-    "enum",
-    "extern",
-    "false",
-    "final",
-    "fn",
-    "for",
-    "gen",
-    "if",
-    "impl",
-    "in",
-    "let",
-    "loop",
-    "macro",
-    "match",
-    "mod",
-    "move",
-    "mut",
-    "override",
-    "priv",
-    "pub",
-    "ref",
-    "return",
-    "self",
-    "static",
-    "struct",
-    "super",
-    "trait",
-    "true",
-    "try",
-    "type",
-    "typeof",
-    "unsafe",
-    "unsized",
-    "use",
-    "virtual",
-    "where",
-    "while",
-    "yield",
     // The standard library's crates and Cargo's build directories.
     "alloc",
     "core",
@@ -404,6 +352,35 @@ const RESERVED: &[&str] = &[
     "lpt9",
 ];
 
+/// Whether `text` matches a config pattern, where `*` stands for any run of characters
+/// (`secrets: ['*.AccessToken']`, `decimals`, `retry_safe: ['*_getAll']`). Greedy matching with one backtrack point: linear in practice.
+pub fn glob(pattern: &str, text: &str) -> bool {
+    let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
+    let (mut pi, mut ti) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while ti < t.len() {
+        match (p.get(pi), t.get(ti)) {
+            (Some('*'), _) => {
+                star = Some((pi, ti));
+                pi += 1;
+            }
+            (Some(a), Some(b)) if a == b => {
+                pi += 1;
+                ti += 1;
+            }
+            _ => match star {
+                Some((sp, st)) => {
+                    pi = sp + 1;
+                    ti = st + 1;
+                    star = Some((sp, st + 1));
+                }
+                None => return false,
+            },
+        }
+    }
+    p.get(pi..).is_some_and(|rest| rest.iter().all(|c| *c == '*'))
+}
+
 /// Checks that `name` is a valid Cargo package name that is safe as a directory name: ASCII
 /// alphanumerics, `-` and `_`, starting with a letter, at most 64 characters, not reserved.
 /// The error completes the sentence "crate name `...` ...".
@@ -420,7 +397,8 @@ pub fn check_crate_name(name: &str) -> Result<(), String> {
     if name.len() > 64 {
         return Err(format!("is {} characters long, more than 64", name.len()));
     }
-    if RESERVED.contains(&name.to_ascii_lowercase().as_str()) {
+    let lower = name.to_ascii_lowercase();
+    if RESERVED.contains(&lower.as_str()) || crate::naming::is_keyword(&lower) {
         return Err("is reserved by Rust, Cargo or Windows (a built-in crate, a build folder or a device name)".into());
     }
     Ok(())
@@ -1053,6 +1031,22 @@ impl Reader<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn glob_patterns() {
+        assert!(glob("*.AccessToken", "Anything.AccessToken"));
+        assert!(glob("Note.Token", "Note.Token"));
+        assert!(glob("Integration*.To*", "IntegrationCreatedData.Token"));
+        assert!(glob("*", "A.B"));
+        assert!(glob("*_getAll", "reservations_getAll"));
+        assert!(!glob("*_getAll", "reservations_getAll_2023"));
+        assert!(!glob("*.AccessToken", "Anything.AccessTokens"));
+        assert!(!glob("Note.Token", "Notes.Token"));
+        assert!(!glob("*.Token", "Token"));
+        // Linear, whatever a hostile config writes.
+        let stars = "*a".repeat(200);
+        assert!(!glob(&stars, &"a".repeat(150)));
+    }
 
     #[test]
     fn parses_a_full_config() {

@@ -560,7 +560,7 @@ impl<'a> Lowerer<'a> {
                     None => note,
                 });
             }
-            if self.config.decimals.iter().any(|p| glob(p, &key)) {
+            if self.config.decimals.iter().any(|p| crate::config::glob(p, &key)) {
                 match &mut lowered.ty {
                     TypeRef::Primitive(p @ (Primitive::F64 | Primitive::F32 | Primitive::I64 | Primitive::I32)) => {
                         *p = Primitive::Decimal;
@@ -585,7 +585,7 @@ impl<'a> Lowerer<'a> {
             let secret = flag(prop.node, "x-secret")
                 || prop.node.get("format").and_then(Node::as_str) == Some("password")
                 || self.config.auth.body_fields.iter().any(|f| f == name)
-                || self.config.secrets.iter().any(|s| glob(s, &key));
+                || self.config.secrets.iter().any(|s| crate::config::glob(s, &key));
             fields.push(Field {
                 name: Name { wire: (*name).to_owned(), rust: naming::field_name(name) },
                 ty: lowered.ty,
@@ -1118,50 +1118,5 @@ fn override_type(ty: &str) -> TypeRef {
         "date" => TypeRef::Primitive(Primitive::Date),
         "date-time" => TypeRef::Primitive(Primitive::DateTime),
         _ => TypeRef::Any,
-    }
-}
-
-/// Whether `text` matches `pattern`, where `*` stands for any run of characters (`*.AccessToken`,
-/// `Integration*.Token`). Greedy matching with one backtrack point: linear in practice.
-fn glob(pattern: &str, text: &str) -> bool {
-    let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
-    let (mut pi, mut ti) = (0, 0);
-    let mut star: Option<(usize, usize)> = None;
-    while ti < t.len() {
-        match (p.get(pi), t.get(ti)) {
-            (Some('*'), _) => {
-                star = Some((pi, ti));
-                pi += 1;
-            }
-            (Some(a), Some(b)) if a == b => {
-                pi += 1;
-                ti += 1;
-            }
-            _ => match star {
-                Some((sp, st)) => {
-                    pi = sp + 1;
-                    ti = st + 1;
-                    star = Some((sp, st + 1));
-                }
-                None => return false,
-            },
-        }
-    }
-    p.get(pi..).is_some_and(|rest| rest.iter().all(|c| *c == '*'))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::glob;
-
-    #[test]
-    fn glob_patterns() {
-        assert!(glob("*.AccessToken", "Anything.AccessToken"));
-        assert!(glob("Note.Token", "Note.Token"));
-        assert!(glob("Integration*.To*", "IntegrationCreatedData.Token"));
-        assert!(glob("*", "A.B"));
-        assert!(!glob("*.AccessToken", "Anything.AccessTokens"));
-        assert!(!glob("Note.Token", "Notes.Token"));
-        assert!(!glob("*.Token", "Token"));
     }
 }

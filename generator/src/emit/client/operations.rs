@@ -65,17 +65,6 @@ pub(super) fn pascal_name(op: &Operation) -> String {
     naming::type_name(naming::unraw(&op.name.rust), "Operation")
 }
 
-/// True when `text` matches `pattern`, where `*` matches any run of characters.
-pub(super) fn glob(pattern: &str, text: &str) -> bool {
-    match pattern.split_once('*') {
-        None => pattern == text,
-        Some((head, tail)) => {
-            let Some(rest) = text.strip_prefix(head) else { return false };
-            (0..=rest.len()).filter(|i| rest.is_char_boundary(*i)).any(|i| glob(tail, &rest[i..]))
-        }
-    }
-}
-
 /// Rustdoc of a method: the spec's docs, then method, path and operation id, then the
 /// parameters the spec describes. Spec text goes through `docs` (sanitized as a block, or as
 /// one inline line, or as a code span).
@@ -215,7 +204,7 @@ pub(super) fn operation(
         }
     }
     let retry_safe = matches!(op.method.as_str(), "GET" | "HEAD" | "OPTIONS" | "PUT" | "DELETE")
-        || cx.config.client.retry_safe.iter().any(|p| glob(p, wire));
+        || cx.config.client.retry_safe.iter().any(|p| crate::config::glob(p, wire));
     let security = op.security.as_ref().or((!cx.api.security.is_empty()).then_some(&cx.api.security));
     let schemes = match security {
         Some(requirements) => {

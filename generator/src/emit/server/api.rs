@@ -207,6 +207,106 @@ impl Candidate {
     }
 }
 
+/// The arguments of an operation's trait method (the client's, owned, in the same order) and
+/// how the router reads each from the request; `message` is where the error type puts a 400's
+/// message.
+struct Arguments {
+    /// `name: Type,` per argument.
+    args: TokenStream,
+    names: Vec<proc_macro2::Ident>,
+    /// The statements that read them into `passed`, answering 400 when one does not decode.
+    reads: TokenStream,
+    passed: Vec<proc_macro2::Ident>,
+}
+
+fn arguments(api: &Api, op: &Operation, types: &TokenStream, uses: &mut Uses, message: &TokenStream) -> Arguments {
+    let mut args = TokenStream::new();
+    let mut names = Vec::new();
+    let mut reads = TokenStream::new();
+    let mut passed = Vec::new();
+    let ordered = crate::emit::params::ordered_params(op);
+    for (i, param) in ordered.iter().enumerate() {
+        let arg = crate::emit::params::param_ident(&param.name.rust);
+        let ty = type_path(api, &param.ty, types, uses);
+        let local = format_ident!("p{i}");
+        let wire = &param.name.wire;
+        let shape = param_shape(api, &param.ty);
+        let style = crate::emit::params::style_tokens(param.style);
+        let explode = param.explode;
+        let (location, read) = match param.location {
+            ParamLocation::Path => {
+                ("path", quote!(request.path_param::<#ty>(&path, #wire, #style, #explode, #shape).map(Some)))
+            }
+            ParamLocation::Query => ("query", quote!(request.query::<#ty>(#wire, #style, #explode, #shape))),
+            ParamLocation::Header => ("header", quote!(request.header::<#ty>(#wire, #explode, #shape))),
+            ParamLocation::Cookie => ("cookie", quote!(request.cookie::<#ty>(#wire, #explode, #shape))),
+        };
+        let (arg_ty, read) = if param.required {
+            (ty, quote!(rt::required(#read, #location, #wire)))
+        } else {
+            (quote!(Option<#ty>), read)
+        };
+        args.extend(quote!(#arg: #arg_ty,));
+        names.push(arg);
+        reads.extend(quote! {
+            let #local = match #read {
+                Ok(value) => value,
+                Err(message) => return Some(rt::bad_request(&message, #message)),
+            };
+        });
+        passed.push(local);
+    }
+    let body_required = op.request.as_ref().is_some_and(|b| b.required);
+    let body = format_ident!("body");
+    let decoded = match request_body(op.request.as_ref()) {
+        RequestBody::None => None,
+        RequestBody::Json(ty) => {
+            let t = type_path(api, &ty, types, uses);
+            let decode = quote!(rt::decode_request::<#t>(body, #message));
+            Some((t, decode))
+        }
+        RequestBody::Form(ty) => {
+            let t = type_path(api, &ty, types, uses);
+            let lists: Vec<&String> = api
+                .struct_of(&ty)
+                .map(|s| s.fields.iter().filter(|f| is_list(api, &f.ty)).map(|f| &f.name.wire).collect())
+                .unwrap_or_default();
+            let decode = quote!(rt::decode_form::<#t>(body, &[#(#lists),*], #message));
+            Some((t, decode))
+        }
+        RequestBody::Raw => {
+            let t = quote!(rt::axum::body::Bytes);
+            let (arg_ty, read) = if body_required {
+                (t, quote!(let body = request.body().clone();))
+            } else {
+                (quote!(Option<#t>), quote!(let body = request.body_opt().cloned();))
+            };
+            args.extend(quote!(#body: #arg_ty,));
+            names.push(body.clone());
+            reads.extend(read);
+            passed.push(body.clone());
+            None
+        }
+    };
+    if let Some((t, decode)) = decoded {
+        let (arg_ty, read) = if body_required {
+            (t, quote!(let body = request.body(); let body = match #decode))
+        } else {
+            (quote!(Option<#t>), quote!(let body = match request.body_opt().map(|body| #decode).transpose()))
+        };
+        args.extend(quote!(#body: #arg_ty,));
+        names.push(body.clone());
+        reads.extend(quote! {
+            #read {
+                Ok(value) => value,
+                Err(response) => return Some(*response),
+            };
+        });
+        passed.push(body);
+    }
+    Arguments { args, names, reads, passed }
+}
+
 /// The `Api` trait (one async method per operation, answering 501 by default, taking the
 /// client's arguments) and `router`, which reads parameters and bodies (400 in the provider's
 /// error shape) and encodes responses.
@@ -246,91 +346,8 @@ pub(super) fn api_server(api: &Api, types: &TokenStream, uses: &mut Uses) -> Tok
             Some(field) => quote!(Some(#field)),
             None => quote!(None),
         };
-        // Arguments: the client's, owned.
-        let mut args = TokenStream::new();
-        let mut names = Vec::new();
-        let mut reads = TokenStream::new();
-        let mut passed = Vec::new();
+        let Arguments { args, names, reads, passed } = arguments(api, op, types, uses, &message);
         let ordered = crate::emit::params::ordered_params(op);
-        for (i, param) in ordered.iter().enumerate() {
-            let arg = crate::emit::params::param_ident(&param.name.rust);
-            let ty = type_path(api, &param.ty, types, uses);
-            let local = format_ident!("p{i}");
-            let wire = &param.name.wire;
-            let shape = param_shape(api, &param.ty);
-            let style = crate::emit::params::style_tokens(param.style);
-            let explode = param.explode;
-            let (location, read) = match param.location {
-                ParamLocation::Path => {
-                    ("path", quote!(request.path_param::<#ty>(&path, #wire, #style, #explode, #shape).map(Some)))
-                }
-                ParamLocation::Query => ("query", quote!(request.query::<#ty>(#wire, #style, #explode, #shape))),
-                ParamLocation::Header => ("header", quote!(request.header::<#ty>(#wire, #explode, #shape))),
-                ParamLocation::Cookie => ("cookie", quote!(request.cookie::<#ty>(#wire, #explode, #shape))),
-            };
-            let (arg_ty, read) = if param.required {
-                (ty, quote!(rt::required(#read, #location, #wire)))
-            } else {
-                (quote!(Option<#ty>), read)
-            };
-            args.extend(quote!(#arg: #arg_ty,));
-            names.push(arg);
-            reads.extend(quote! {
-                let #local = match #read {
-                    Ok(value) => value,
-                    Err(message) => return Some(rt::bad_request(&message, #message)),
-                };
-            });
-            passed.push(local);
-        }
-        let body_required = op.request.as_ref().is_some_and(|b| b.required);
-        let body = format_ident!("body");
-        let decoded = match request_body(op.request.as_ref()) {
-            RequestBody::None => None,
-            RequestBody::Json(ty) => {
-                let t = type_path(api, &ty, types, uses);
-                let decode = quote!(rt::decode_request::<#t>(body, #message));
-                Some((t, decode))
-            }
-            RequestBody::Form(ty) => {
-                let t = type_path(api, &ty, types, uses);
-                let lists: Vec<&String> = api
-                    .struct_of(&ty)
-                    .map(|s| s.fields.iter().filter(|f| is_list(api, &f.ty)).map(|f| &f.name.wire).collect())
-                    .unwrap_or_default();
-                let decode = quote!(rt::decode_form::<#t>(body, &[#(#lists),*], #message));
-                Some((t, decode))
-            }
-            RequestBody::Raw => {
-                let t = quote!(rt::axum::body::Bytes);
-                let (arg_ty, read) = if body_required {
-                    (t, quote!(let body = request.body().clone();))
-                } else {
-                    (quote!(Option<#t>), quote!(let body = request.body_opt().cloned();))
-                };
-                args.extend(quote!(#body: #arg_ty,));
-                names.push(body.clone());
-                reads.extend(read);
-                passed.push(body.clone());
-                None
-            }
-        };
-        if let Some((t, decode)) = decoded {
-            let (arg_ty, read) = if body_required {
-                (t, quote!(let body = request.body(); let body = match #decode))
-            } else {
-                (quote!(Option<#t>), quote!(let body = match request.body_opt().map(|body| #decode).transpose()))
-            };
-            args.extend(quote!(#body: #arg_ty,));
-            names.push(body.clone());
-            reads.extend(quote! {
-                #read {
-                    Ok(value) => value,
-                    Err(response) => return Some(*response),
-                };
-            });
-            passed.push(body);
-        }
         let mut doc = crate::emit::doc_attrs(&op.docs);
         if !doc.is_empty() {
             doc.extend(quote!(#[doc = ""]));
