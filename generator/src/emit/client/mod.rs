@@ -76,7 +76,7 @@ fn op_const(op: &Operation) -> proc_macro2::Ident {
 }
 
 /// How a body is read or written.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 enum Payload {
     Json(TypeRef),
     Form(TypeRef),

@@ -103,6 +103,152 @@ pub(super) struct Signature {
     pub(super) args: Vec<proc_macro2::Ident>,
 }
 
+/// The error type of an operation's method: the one JSON type its error bodies share, or an
+/// enum of them by status (`<Operation>Error`, added to `items`), or `serde_json::Value`.
+fn error_type(cx: &mut Ctx<'_>, op: &Operation, pascal: &str, items: &mut TokenStream) -> TokenStream {
+    let errors: Vec<&Response> = op.responses.iter().filter(|r| !r.status.is_success() && r.body.is_some()).collect();
+    let single_error = match &op.errors {
+        ErrorBodies::One(ty) => Some(ty.clone()),
+        _ => None,
+    };
+    if errors.is_empty() {
+        quote!(serde_json::Value)
+    } else if let Some(ty) = single_error {
+        cx.ty(&ty)
+    } else {
+        let enum_name = format_ident!("{pascal}Error");
+        let mut variants = TokenStream::new();
+        let mut arms: Vec<(Status, TokenStream)> = Vec::new();
+        for r in &errors {
+            let variant = format_ident!("{}", status_variant(r.status));
+            let doc = format!(" Status {}.", r.status);
+            match payload(r.body.as_ref()) {
+                Payload::Json(ty) | Payload::Form(ty) => {
+                    let t = cx.ty(&ty);
+                    variants.extend(quote!(#[doc = #doc] #variant(#t),));
+                    arms.push((r.status, quote!(Self::#variant(serde_json::from_slice(body)?))));
+                }
+                _ => {
+                    variants.extend(quote!(#[doc = #doc] #variant(String),));
+                    arms.push((r.status, quote!(Self::#variant(String::from_utf8_lossy(body).into_owned()))));
+                }
+            }
+        }
+        if !arms.iter().any(|(status, _)| *status == Status::Default) {
+            variants.extend(quote!(
+                /// A status the specification documents no body for.
+                Other(serde_json::Value),
+            ));
+            arms.push((Status::Default, quote!(Self::Other(serde_json::from_slice(body)?))));
+        }
+        // Only a default: no match on the status.
+        let decode_body = match arms.as_slice() {
+            [(Status::Default, only)] => quote! {
+                let _ = status;
+                Ok(#only)
+            },
+            _ => {
+                let arms = arms.iter().map(|(status, expr)| {
+                    let pattern = status_pattern(*status);
+                    quote!(#pattern => #expr,)
+                });
+                quote!(Ok(match status { #(#arms)* }))
+            }
+        };
+        let doc = format!(" Error bodies of [`Client::{}`], by status.", naming::unraw(&op.name.rust));
+        items.extend(quote! {
+            #[doc = #doc]
+            #[derive(Clone, Debug)]
+            pub enum #enum_name {
+                #variants
+            }
+            impl rt::ErrorBody for #enum_name {
+                fn decode(status: u16, body: &[u8]) -> Result<Self, serde_json::Error> {
+                    #decode_body
+                }
+            }
+        });
+        quote!(#enum_name)
+    }
+}
+
+/// The success type of an operation's method and the call that gets it: one type, an `Option`
+/// of it when the other success has no content, or an enum by status (`<Operation>Response`,
+/// added to `items`). `chain` builds the request.
+fn success(
+    cx: &mut Ctx<'_>,
+    op: &Operation,
+    pascal: &str,
+    chain: &TokenStream,
+    items: &mut TokenStream,
+) -> (TokenStream, TokenStream) {
+    // Successes. A 204 or 205 has no content whatever the spec says (RFC 9110).
+    let successes: Vec<(Status, Payload)> = op
+        .responses
+        .iter()
+        .filter(|r| r.status.is_success())
+        .map(|r| match r.status {
+            Status::Code(204 | 205) => (r.status, Payload::None),
+            _ => (r.status, payload(r.body.as_ref())),
+        })
+        .collect();
+    let kinds: BTreeSet<&Payload> = successes.iter().map(|(_, p)| p).collect();
+    let bodies: Vec<&Payload> = successes.iter().map(|(_, p)| p).filter(|p| **p != Payload::None).collect();
+    let send = quote!(self.transport.send(&OP, #chain).await);
+    match (bodies.first(), kinds.len(), bodies.len() == successes.len()) {
+        (None, _, _) => (quote!(()), quote!(#send.map(drop))),
+        (Some(Payload::Json(ty) | Payload::Form(ty)), 1, true) => {
+            (cx.ty(ty), quote!(self.transport.call(&OP, #chain).await))
+        }
+        (Some(Payload::Json(ty) | Payload::Form(ty)), 2, false) => {
+            let t = cx.ty(ty);
+            (quote!(Option<#t>), quote!(self.transport.call_or_none(&OP, #chain).await))
+        }
+        (Some(Payload::Text), 1, true) => (quote!(String), quote!(#send.map(|response| response.text()))),
+        _ => {
+            let enum_name = format_ident!("{pascal}Response");
+            let mut variants = TokenStream::new();
+            let mut arms = TokenStream::new();
+            for (status, body) in &successes {
+                let variant = format_ident!("{}", status_variant(*status));
+                let doc = format!(" Status {status}.");
+                let pattern = status_pattern(*status);
+                match body {
+                    Payload::Json(ty) | Payload::Form(ty) => {
+                        let t = cx.ty(ty);
+                        variants.extend(quote!(#[doc = #doc] #variant(#t),));
+                        arms.extend(quote!(#pattern => #enum_name::#variant(response.json()?),));
+                    }
+                    Payload::Text => {
+                        variants.extend(quote!(#[doc = #doc] #variant(String),));
+                        arms.extend(quote!(#pattern => #enum_name::#variant(response.text()),));
+                    }
+                    Payload::None => {
+                        variants.extend(quote!(#[doc = #doc] #variant,));
+                        arms.extend(quote!(#pattern => #enum_name::#variant,));
+                    }
+                }
+            }
+            let doc = format!(" Successful responses of [`Client::{}`], by status.", naming::unraw(&op.name.rust));
+            items.extend(quote! {
+                #[doc = #doc]
+                #[derive(Clone, Debug)]
+                pub enum #enum_name {
+                    #variants
+                }
+            });
+            let call = quote! {
+                let response = #send?;
+                Ok(match response.status() {
+                    #arms
+                    _ => return Err(response.unexpected()),
+                })
+            };
+            (quote!(#enum_name), call)
+        }
+    }
+}
+
 /// A paginated operation (`shared`) keeps its `rt::Operation` in an associated constant its
 /// `_stream` method names too.
 pub(super) fn operation(
@@ -214,136 +360,8 @@ pub(super) fn operation(
         }
         None => quote!(None),
     };
-    // Errors.
-    let errors: Vec<&Response> = op.responses.iter().filter(|r| !r.status.is_success() && r.body.is_some()).collect();
-    let single_error = match &op.errors {
-        ErrorBodies::One(ty) => Some(ty.clone()),
-        _ => None,
-    };
-    let error_ty = if errors.is_empty() {
-        quote!(serde_json::Value)
-    } else if let Some(ty) = single_error {
-        cx.ty(&ty)
-    } else {
-        let enum_name = format_ident!("{pascal}Error");
-        let mut variants = TokenStream::new();
-        let mut arms: Vec<(Status, TokenStream)> = Vec::new();
-        for r in &errors {
-            let variant = format_ident!("{}", status_variant(r.status));
-            let doc = format!(" Status {}.", r.status);
-            match payload(r.body.as_ref()) {
-                Payload::Json(ty) | Payload::Form(ty) => {
-                    let t = cx.ty(&ty);
-                    variants.extend(quote!(#[doc = #doc] #variant(#t),));
-                    arms.push((r.status, quote!(Self::#variant(serde_json::from_slice(body)?))));
-                }
-                _ => {
-                    variants.extend(quote!(#[doc = #doc] #variant(String),));
-                    arms.push((r.status, quote!(Self::#variant(String::from_utf8_lossy(body).into_owned()))));
-                }
-            }
-        }
-        if !arms.iter().any(|(status, _)| *status == Status::Default) {
-            variants.extend(quote!(
-                /// A status the specification documents no body for.
-                Other(serde_json::Value),
-            ));
-            arms.push((Status::Default, quote!(Self::Other(serde_json::from_slice(body)?))));
-        }
-        // Only a default: no match on the status.
-        let decode_body = match arms.as_slice() {
-            [(Status::Default, only)] => quote! {
-                let _ = status;
-                Ok(#only)
-            },
-            _ => {
-                let arms = arms.iter().map(|(status, expr)| {
-                    let pattern = status_pattern(*status);
-                    quote!(#pattern => #expr,)
-                });
-                quote!(Ok(match status { #(#arms)* }))
-            }
-        };
-        let doc = format!(" Error bodies of [`Client::{}`], by status.", naming::unraw(&op.name.rust));
-        items.extend(quote! {
-            #[doc = #doc]
-            #[derive(Clone, Debug)]
-            pub enum #enum_name {
-                #variants
-            }
-            impl rt::ErrorBody for #enum_name {
-                fn decode(status: u16, body: &[u8]) -> Result<Self, serde_json::Error> {
-                    #decode_body
-                }
-            }
-        });
-        quote!(#enum_name)
-    };
-    // Successes. A 204 or 205 has no content whatever the spec says (RFC 9110).
-    let successes: Vec<(Status, Payload)> = op
-        .responses
-        .iter()
-        .filter(|r| r.status.is_success())
-        .map(|r| match r.status {
-            Status::Code(204 | 205) => (r.status, Payload::None),
-            _ => (r.status, payload(r.body.as_ref())),
-        })
-        .collect();
-    let kinds: BTreeSet<String> = successes.iter().map(|(_, p)| format!("{p:?}")).collect();
-    let bodies: Vec<&Payload> = successes.iter().map(|(_, p)| p).filter(|p| **p != Payload::None).collect();
-    let send = quote!(self.transport.send(&OP, #chain).await);
-    let (ok_ty, call) = match (bodies.first(), kinds.len(), bodies.len() == successes.len()) {
-        (None, _, _) => (quote!(()), quote!(#send.map(drop))),
-        (Some(Payload::Json(ty) | Payload::Form(ty)), 1, true) => {
-            (cx.ty(ty), quote!(self.transport.call(&OP, #chain).await))
-        }
-        (Some(Payload::Json(ty) | Payload::Form(ty)), 2, false) => {
-            let t = cx.ty(ty);
-            (quote!(Option<#t>), quote!(self.transport.call_or_none(&OP, #chain).await))
-        }
-        (Some(Payload::Text), 1, true) => (quote!(String), quote!(#send.map(|response| response.text()))),
-        _ => {
-            let enum_name = format_ident!("{pascal}Response");
-            let mut variants = TokenStream::new();
-            let mut arms = TokenStream::new();
-            for (status, body) in &successes {
-                let variant = format_ident!("{}", status_variant(*status));
-                let doc = format!(" Status {status}.");
-                let pattern = status_pattern(*status);
-                match body {
-                    Payload::Json(ty) | Payload::Form(ty) => {
-                        let t = cx.ty(ty);
-                        variants.extend(quote!(#[doc = #doc] #variant(#t),));
-                        arms.extend(quote!(#pattern => #enum_name::#variant(response.json()?),));
-                    }
-                    Payload::Text => {
-                        variants.extend(quote!(#[doc = #doc] #variant(String),));
-                        arms.extend(quote!(#pattern => #enum_name::#variant(response.text()),));
-                    }
-                    Payload::None => {
-                        variants.extend(quote!(#[doc = #doc] #variant,));
-                        arms.extend(quote!(#pattern => #enum_name::#variant,));
-                    }
-                }
-            }
-            let doc = format!(" Successful responses of [`Client::{}`], by status.", naming::unraw(&op.name.rust));
-            items.extend(quote! {
-                #[doc = #doc]
-                #[derive(Clone, Debug)]
-                pub enum #enum_name {
-                    #variants
-                }
-            });
-            let call = quote! {
-                let response = #send?;
-                Ok(match response.status() {
-                    #arms
-                    _ => return Err(response.unexpected()),
-                })
-            };
-            (quote!(#enum_name), call)
-        }
-    };
+    let error_ty = error_type(cx, op, &pascal, items);
+    let (ok_ty, call) = success(cx, op, &pascal, &chain, items);
     let docs = method_docs(op);
     let mut arg_names: Vec<proc_macro2::Ident> = ordered.iter().map(|p| param_name(&p.name.rust)).collect();
     if request_payload != Payload::None {
