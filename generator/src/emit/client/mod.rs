@@ -36,9 +36,30 @@ struct Ctx<'a> {
     /// Path of the types crate (`mews_types`).
     types: TokenStream,
     uses: Uses,
-    /// The error body type most operations share (as its tokens print), which the crate's
-    /// `CallResult` alias names.
-    common_error: Option<String>,
+    /// The error body type most operations share, which the crate's `CallResult` alias names.
+    common_error: Option<ErrorKey>,
+}
+
+/// Which error type an operation's methods return, as a value to compare.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum ErrorKey {
+    /// `serde_json::Value`: no error response has a body.
+    Value,
+    /// The one JSON type every error body has.
+    One(TypeRef),
+    /// The operation's own enum of error bodies, by its wire name.
+    Own(String),
+}
+
+impl ErrorKey {
+    fn of(op: &Operation) -> ErrorKey {
+        match &op.errors {
+            // Bodies of any JSON are read as `serde_json::Value` too.
+            ErrorBodies::None | ErrorBodies::One(TypeRef::Any) => ErrorKey::Value,
+            ErrorBodies::One(ty) => ErrorKey::One(ty.clone()),
+            ErrorBodies::Several => ErrorKey::Own(op.name.wire.clone()),
+        }
+    }
 }
 
 impl Ctx<'_> {
@@ -46,9 +67,10 @@ impl Ctx<'_> {
         type_path(self.api, ty, &self.types, &mut self.uses)
     }
 
-    /// What a method returns: `CallResult<T>` for the common error body, else `rt::Result<T, E>`.
-    fn result(&self, ok: &TokenStream, error: &TokenStream) -> TokenStream {
-        if self.common_error.as_deref() == Some(error.to_string().as_str()) {
+    /// What a method of `op` returns: `CallResult<T>` for the common error body, else
+    /// `rt::Result<T, E>`.
+    fn result(&self, op: &Operation, ok: &TokenStream, error: &TokenStream) -> TokenStream {
+        if self.common_error.as_ref() == Some(&ErrorKey::of(op)) {
             quote!(CallResult<#ok>)
         } else {
             quote!(rt::Result<#ok, #error>)
@@ -102,17 +124,18 @@ pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &
     // Inside the client crate, the types crate is named by its re-export.
     let mut cx = Ctx { api, config, types: quote!(types), uses: Uses::default(), common_error: None };
     // The error body type shared by most operations (at least two) gets the crate's aliases.
-    let mut error_counts: BTreeMap<String, (usize, usize, TokenStream)> = BTreeMap::new();
+    let mut error_counts: BTreeMap<ErrorKey, (usize, usize, TokenStream)> = BTreeMap::new();
     for (i, op) in api.operations.iter().enumerate() {
         let error = error_type(&mut cx, op);
-        error_counts.entry(error.to_string()).or_insert((0, i, error)).0 += 1;
+        error_counts.entry(ErrorKey::of(op)).or_insert((0, i, error)).0 += 1;
     }
     let common = error_counts
-        .into_values()
-        .filter(|(count, ..)| *count >= 2)
-        .min_by_key(|(count, first, _)| (std::cmp::Reverse(*count), *first))
-        .map(|(.., tokens)| tokens);
-    cx.common_error = common.as_ref().map(|t| t.to_string());
+        .into_iter()
+        .filter(|(_, (count, ..))| *count >= 2)
+        .min_by_key(|(_, (count, first, _))| (std::cmp::Reverse(*count), *first))
+        .map(|(key, (.., tokens))| (key, tokens));
+    cx.common_error = common.as_ref().map(|(key, _)| key.clone());
+    let common = common.map(|(_, tokens)| tokens);
     let mut methods = TokenStream::new();
     let mut items = TokenStream::new();
     let mut taken: BTreeSet<String> =

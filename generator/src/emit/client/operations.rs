@@ -377,7 +377,7 @@ pub(super) fn operation(
             schemes: #schemes,
         }
     };
-    let result = cx.result(&ok_ty, &error_ty);
+    let result = cx.result(op, &ok_ty, &error_ty);
     let method = if shared {
         let constant = op_const(op);
         quote! {

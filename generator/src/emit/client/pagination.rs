@@ -121,7 +121,7 @@ pub(super) fn stream_method(
     );
     let items = if or_none { quote!(items_or_none) } else { quote!(items) };
     let constant = op_const(op);
-    let result = cx.result(&item, &error_ty);
+    let result = cx.result(op, &item, &error_ty);
     let tokens = quote! {
         #[doc = #doc]
         pub fn #name(&self, body: #request) -> impl rt::Stream<Item = #result> + '_ {
