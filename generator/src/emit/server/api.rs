@@ -307,116 +307,9 @@ fn arguments(api: &Api, op: &Operation, types: &TokenStream, uses: &mut Uses, me
     Arguments { args, names, reads, passed }
 }
 
-/// The `Api` trait (one async method per operation, answering 501 by default, taking the
-/// client's arguments) and `router`, which reads parameters and bodies (400 in the provider's
-/// error shape) and encodes responses.
-pub(super) fn api_server(api: &Api, types: &TokenStream, uses: &mut Uses) -> TokenStream {
-    let mut methods = TokenStream::new();
-    let mut routes: BTreeMap<String, Vec<Candidate>> = BTreeMap::new();
-    let mut serve_fns = TokenStream::new();
-    let mut unserved = Vec::new();
-    for (n, op) in api.operations.iter().enumerate() {
-        let Some((route, template)) = served_path(op) else {
-            unserved.push(docs::code_span(&op.name.wire));
-            continue;
-        };
-        let name = ident(&op.name.rust);
-        let successes: Vec<&crate::ir::Response> = op.responses.iter().filter(|r| r.status.is_success()).collect();
-        let json_success = successes.iter().find_map(|r| match json_body(r.body.as_ref()) {
-            Ok(Some(ty)) => Some((r.status, ty)),
-            _ => None,
-        });
-        let code = |status: Status| match status {
-            Status::Code(code) => code,
-            _ => 200,
-        };
-        let (status, ok) = match json_success {
-            Some((status, ty)) => (code(status), type_path(api, ty, types, uses)),
-            None => (successes.first().map(|r| code(r.status)).unwrap_or(204), quote!(())),
-        };
-        let single_error = match &op.errors {
-            ErrorBodies::One(ty) => Some(ty),
-            _ => None,
-        };
-        let (error, message) = match single_error {
-            Some(ty) => (type_path(api, ty, types, uses), message_field(api, ty)),
-            None => (quote!(rt::serde_json::Value), None),
-        };
-        let message = match message {
-            Some(field) => quote!(Some(#field)),
-            None => quote!(None),
-        };
-        let Arguments { args, names, reads, passed } = arguments(api, op, types, uses, &message);
-        let ordered = crate::emit::params::ordered_params(op);
-        let mut doc = crate::emit::doc_attrs(&op.docs);
-        if !doc.is_empty() {
-            doc.extend(quote!(#[doc = ""]));
-        }
-        let line = format!(
-            " Serves {} {} (operation {}); answers {status} with the result.",
-            op.method.as_str(),
-            docs::code_span(&op.path),
-            docs::code_span(&op.name.wire)
-        );
-        doc.extend(quote!(#[doc = #line]));
-        let described: Vec<String> = ordered
-            .iter()
-            .filter_map(|p| {
-                let text = docs::inline(p.docs.text.as_deref()?);
-                Some(format!(" - `{}`: {text}", crate::emit::params::param_ident(&p.name.rust)))
-            })
-            .collect();
-        if !described.is_empty() {
-            doc.extend(quote!(#[doc = ""] #[doc = " # Parameters"] #[doc = ""]));
-            for line in described {
-                doc.extend(quote!(#[doc = #line]));
-            }
-        }
-        let drop = match names.as_slice() {
-            [] => TokenStream::new(),
-            [one] => quote!(let _ = #one;),
-            many => quote!(let _ = (#(#many),*);),
-        };
-        methods.extend(quote! {
-            #doc
-            fn #name(&self, #args) -> impl Future<Output = Result<#ok, rt::ApiError<#error>>> + Send {
-                #drop
-                std::future::ready(Err(rt::ApiError::NotImplemented))
-            }
-        });
-        let serve = format_ident!("serve_{n}");
-        let http_method = op.method.as_str();
-        let segments = template.iter().map(|pieces| {
-            let pieces = pieces.iter().map(|p| match p {
-                Piece::Literal(t) => quote!(rt::Piece::Literal(#t)),
-                Piece::Param(n) => quote!(rt::Piece::Param(#n)),
-            });
-            quote!(&[#(#pieces),*])
-        });
-        let matched = if ordered.iter().any(|p| p.location == ParamLocation::Path) {
-            quote!(let path = request.match_path(TEMPLATE)?;)
-        } else {
-            quote!(request.match_path(TEMPLATE)?;)
-        };
-        serve_fns.extend(quote! {
-            async fn #serve<A: Api>(api: &A, request: &rt::ApiRequest) -> Option<rt::axum::response::Response> {
-                const TEMPLATE: &[&[rt::Piece]] = &[#(#segments),*];
-                if request.method().as_str() != #http_method {
-                    return None;
-                }
-                #matched
-                #reads
-                Some(rt::respond(#status, api.#name(#(#passed),*).await))
-            }
-        });
-        routes.entry(route).or_default().push(Candidate { method: op.method.as_str(), template, serve });
-    }
-    let shadowed: Vec<String> = shadowed(api)
-        .into_iter()
-        .map(|(later, earlier)| {
-            format!("{} (by {})", docs::code_span(&later.name.wire), docs::code_span(&earlier.name.wire))
-        })
-        .collect();
+/// One axum handler per route, trying its operations most literal text first (a HEAD no
+/// operation takes is answered as the route's GET), and the router's registrations of them.
+fn route_handlers(routes: BTreeMap<String, Vec<Candidate>>) -> (TokenStream, TokenStream) {
     let mut route_fns = TokenStream::new();
     let mut registrations = TokenStream::new();
     for (k, (route, mut candidates)) in routes.into_iter().enumerate() {
@@ -467,6 +360,12 @@ pub(super) fn api_server(api: &Api, types: &TokenStream, uses: &mut Uses) -> Tok
             }))
         });
     }
+    (route_fns, registrations)
+}
+
+/// The `Api` trait's docs: what its methods take and return, and the operations it cannot
+/// serve or never reaches.
+fn trait_doc(unserved: &[String], shadowed: &[String]) -> Vec<String> {
     let mut doc = vec![
         " The API's operations, one method per operation; each answers 501 until implemented.".to_owned(),
         String::new(),
@@ -493,6 +392,127 @@ pub(super) fn api_server(api: &Api, types: &TokenStream, uses: &mut Uses) -> Tok
             shadowed.join(", ")
         ));
     }
+    doc
+}
+
+/// A trait method's docs: the operation's, what it serves and answers, and its parameters.
+fn method_doc(op: &Operation, status: u16, ordered: &[&crate::ir::Param]) -> TokenStream {
+    let mut doc = crate::emit::doc_attrs(&op.docs);
+    if !doc.is_empty() {
+        doc.extend(quote!(#[doc = ""]));
+    }
+    let line = format!(
+        " Serves {} {} (operation {}); answers {status} with the result.",
+        op.method.as_str(),
+        docs::code_span(&op.path),
+        docs::code_span(&op.name.wire)
+    );
+    doc.extend(quote!(#[doc = #line]));
+    let described: Vec<String> = ordered
+        .iter()
+        .filter_map(|p| {
+            let text = docs::inline(p.docs.text.as_deref()?);
+            Some(format!(" - `{}`: {text}", crate::emit::params::param_ident(&p.name.rust)))
+        })
+        .collect();
+    if !described.is_empty() {
+        doc.extend(quote!(#[doc = ""] #[doc = " # Parameters"] #[doc = ""]));
+        for line in described {
+            doc.extend(quote!(#[doc = #line]));
+        }
+    }
+    doc
+}
+
+/// The `Api` trait (one async method per operation, answering 501 by default, taking the
+/// client's arguments) and `router`, which reads parameters and bodies (400 in the provider's
+/// error shape) and encodes responses.
+pub(super) fn api_server(api: &Api, types: &TokenStream, uses: &mut Uses) -> TokenStream {
+    let mut methods = TokenStream::new();
+    let mut routes: BTreeMap<String, Vec<Candidate>> = BTreeMap::new();
+    let mut serve_fns = TokenStream::new();
+    let mut unserved = Vec::new();
+    for (n, op) in api.operations.iter().enumerate() {
+        let Some((route, template)) = served_path(op) else {
+            unserved.push(docs::code_span(&op.name.wire));
+            continue;
+        };
+        let name = ident(&op.name.rust);
+        let successes: Vec<&crate::ir::Response> = op.responses.iter().filter(|r| r.status.is_success()).collect();
+        let json_success = successes.iter().find_map(|r| match json_body(r.body.as_ref()) {
+            Ok(Some(ty)) => Some((r.status, ty)),
+            _ => None,
+        });
+        let code = |status: Status| match status {
+            Status::Code(code) => code,
+            _ => 200,
+        };
+        let (status, ok) = match json_success {
+            Some((status, ty)) => (code(status), type_path(api, ty, types, uses)),
+            None => (successes.first().map(|r| code(r.status)).unwrap_or(204), quote!(())),
+        };
+        let single_error = match &op.errors {
+            ErrorBodies::One(ty) => Some(ty),
+            _ => None,
+        };
+        let (error, message) = match single_error {
+            Some(ty) => (type_path(api, ty, types, uses), message_field(api, ty)),
+            None => (quote!(rt::serde_json::Value), None),
+        };
+        let message = match message {
+            Some(field) => quote!(Some(#field)),
+            None => quote!(None),
+        };
+        let Arguments { args, names, reads, passed } = arguments(api, op, types, uses, &message);
+        let ordered = crate::emit::params::ordered_params(op);
+        let doc = method_doc(op, status, &ordered);
+        let drop = match names.as_slice() {
+            [] => TokenStream::new(),
+            [one] => quote!(let _ = #one;),
+            many => quote!(let _ = (#(#many),*);),
+        };
+        methods.extend(quote! {
+            #doc
+            fn #name(&self, #args) -> impl Future<Output = Result<#ok, rt::ApiError<#error>>> + Send {
+                #drop
+                std::future::ready(Err(rt::ApiError::NotImplemented))
+            }
+        });
+        let serve = format_ident!("serve_{n}");
+        let http_method = op.method.as_str();
+        let segments = template.iter().map(|pieces| {
+            let pieces = pieces.iter().map(|p| match p {
+                Piece::Literal(t) => quote!(rt::Piece::Literal(#t)),
+                Piece::Param(n) => quote!(rt::Piece::Param(#n)),
+            });
+            quote!(&[#(#pieces),*])
+        });
+        let matched = if ordered.iter().any(|p| p.location == ParamLocation::Path) {
+            quote!(let path = request.match_path(TEMPLATE)?;)
+        } else {
+            quote!(request.match_path(TEMPLATE)?;)
+        };
+        serve_fns.extend(quote! {
+            async fn #serve<A: Api>(api: &A, request: &rt::ApiRequest) -> Option<rt::axum::response::Response> {
+                const TEMPLATE: &[&[rt::Piece]] = &[#(#segments),*];
+                if request.method().as_str() != #http_method {
+                    return None;
+                }
+                #matched
+                #reads
+                Some(rt::respond(#status, api.#name(#(#passed),*).await))
+            }
+        });
+        routes.entry(route).or_default().push(Candidate { method: op.method.as_str(), template, serve });
+    }
+    let shadowed: Vec<String> = shadowed(api)
+        .into_iter()
+        .map(|(later, earlier)| {
+            format!("{} (by {})", docs::code_span(&later.name.wire), docs::code_span(&earlier.name.wire))
+        })
+        .collect();
+    let (route_fns, registrations) = route_handlers(routes);
+    let doc = trait_doc(&unserved, &shadowed);
     let api_param = if registrations.is_empty() { quote!(_api) } else { quote!(api) };
     let arc = if registrations.is_empty() { TokenStream::new() } else { quote!(let api = std::sync::Arc::new(api);) };
     quote! {
