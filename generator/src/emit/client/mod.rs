@@ -115,76 +115,9 @@ fn payload(body: Option<&Body>) -> Payload {
     }
 }
 
-pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &mut Files) -> Result<(), String> {
-    if api.operations.is_empty() {
-        return channels_only(api, config, provenance, files);
-    }
-    let krate = &config.client.krate;
-    let types_crate = crate_ident(&config.types_crate.name);
-    // Inside the client crate, the types crate is named by its re-export.
-    let mut cx = Ctx { api, config, types: quote!(types), uses: Uses::default(), common_error: None };
-    // The error body type shared by most operations (at least two) gets the crate's aliases.
-    let mut error_counts: BTreeMap<ErrorKey, (usize, usize, TokenStream)> = BTreeMap::new();
-    for (i, op) in api.operations.iter().enumerate() {
-        let error = error_type(&mut cx, op);
-        error_counts.entry(ErrorKey::of(op)).or_insert((0, i, error)).0 += 1;
-    }
-    let common = error_counts
-        .into_iter()
-        .filter(|(_, (count, ..))| *count >= 2)
-        .min_by_key(|(_, (count, first, _))| (std::cmp::Reverse(*count), *first))
-        .map(|(key, (.., tokens))| (key, tokens));
-    cx.common_error = common.as_ref().map(|(key, _)| key.clone());
-    let common = common.map(|(_, tokens)| tokens);
-    let mut methods = TokenStream::new();
-    let mut items = TokenStream::new();
-    let mut taken: BTreeSet<String> =
-        ["new", "builder", "from_transport", "transport"].iter().map(|s| s.to_string()).collect();
-    for op in &api.operations {
-        taken.insert(naming::unraw(&op.name.rust).to_owned());
-    }
-    let mut streams = Vec::new();
-    let mut signatures = BTreeMap::new();
-    for op in &api.operations {
-        let stream = stream_method(&mut cx, op, &mut taken);
-        let (method, signature) = operation(&mut cx, op, &mut items, stream.is_some())?;
-        methods.extend(method);
-        signatures.insert(op.name.wire.clone(), signature);
-        if let Some((name, tokens)) = stream {
-            streams.push((op.name.wire.clone(), name));
-            methods.extend(tokens);
-        }
-    }
-    let paging = match &config.pagination {
-        Some(pagination) if !streams.is_empty() => {
-            let cursor = pagination.request_cursor.split('.');
-            let count = if pagination.request_count.is_empty() {
-                quote!(None)
-            } else {
-                let count = pagination.request_count.split('.');
-                quote!(Some(&[#(#count),*]))
-            };
-            quote! {
-                const PAGING: rt::Paging = rt::Paging { cursor: &[#(#cursor),*], count: #count };
-            }
-        }
-        _ => TokenStream::new(),
-    };
-    let aliases = match &common {
-        Some(error) => {
-            let doc = format!(
-                " What a call returns: its result, or a [`runtime::Error`] carrying the error body most \
-                 operations document, [`{}`].",
-                error.to_string().replace(' ', "")
-            );
-            quote! {
-                #[doc = #doc]
-                pub type CallResult<T> = rt::Result<T, #error>;
-            }
-        }
-        None => TokenStream::new(),
-    };
-    let (credentials, credential_names, credentials_example) = credentials(api, config);
+/// One named constructor per server (`Client::production(credentials)`), named after the first
+/// word of its description and never clashing with `taken`; and the first server's URL.
+fn constructors(api: &Api, taken: &mut BTreeSet<String>) -> (TokenStream, Option<String>) {
     let mut constructors = TokenStream::new();
     let mut first_url = None;
     for server in &api.servers {
@@ -220,6 +153,124 @@ pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &
             }
         });
     }
+    (constructors, first_url)
+}
+
+/// The client crate's dependencies and dev-dependencies (the example programs run on tokio).
+fn dependencies<'a>(
+    api: &Api,
+    config: &'a Config,
+    uses: &Uses,
+) -> (BTreeMap<&'a str, Dependency>, BTreeMap<&'a str, Dependency>) {
+    let mut dependencies = BTreeMap::new();
+    let types_path = format!("../{}", config.types_crate.name);
+    dependencies.insert(
+        config.types_crate.name.as_str(),
+        Dependency::local(&config.types_crate.version, Some(types_path), &[]),
+    );
+    dependencies.insert(
+        "triad-runtime",
+        Dependency::local(
+            super::RUNTIME_VERSION,
+            config.client.runtime_path.clone(),
+            if api.channels.is_empty() { &["client"] } else { &["client", "ws"] },
+        ),
+    );
+    if uses.uuid {
+        dependencies.insert("uuid", Dependency::registry("1", &["std", "serde"]));
+    }
+    let mut dev_dependencies = BTreeMap::new();
+    if config.client.examples.iter().any(|e| e.channel.is_some()) {
+        dev_dependencies.insert("tokio", Dependency::registry("1", &["rt", "macros", "signal"]));
+    } else if !config.client.examples.is_empty() {
+        dev_dependencies.insert("tokio", Dependency::registry("1", &["rt", "macros"]));
+    }
+    (dependencies, dev_dependencies)
+}
+
+/// The error body type shared by most operations (at least two): recorded in `cx`, and named
+/// by the crate's `CallResult` alias.
+fn common_error(cx: &mut Ctx<'_>) -> TokenStream {
+    let api = cx.api;
+    let mut error_counts: BTreeMap<ErrorKey, (usize, usize, TokenStream)> = BTreeMap::new();
+    for (i, op) in api.operations.iter().enumerate() {
+        let error = error_type(cx, op);
+        error_counts.entry(ErrorKey::of(op)).or_insert((0, i, error)).0 += 1;
+    }
+    let common = error_counts
+        .into_iter()
+        .filter(|(_, (count, ..))| *count >= 2)
+        .min_by_key(|(_, (count, first, _))| (std::cmp::Reverse(*count), *first))
+        .map(|(key, (.., tokens))| (key, tokens));
+    cx.common_error = common.as_ref().map(|(key, _)| key.clone());
+    let common = common.map(|(_, tokens)| tokens);
+    match &common {
+        Some(error) => {
+            let doc = format!(
+                " What a call returns: its result, or a [`runtime::Error`] carrying the error body most \
+                 operations document, [`{}`].",
+                error.to_string().replace(' ', "")
+            );
+            quote! {
+                #[doc = #doc]
+                pub type CallResult<T> = rt::Result<T, #error>;
+            }
+        }
+        None => TokenStream::new(),
+    }
+}
+
+/// The crate's `PAGING` constant (the wire paths of the request's cursor and count), when a
+/// method streams pages.
+fn paging(config: &Config, streams: bool) -> TokenStream {
+    match &config.pagination {
+        Some(pagination) if streams => {
+            let cursor = pagination.request_cursor.split('.');
+            let count = if pagination.request_count.is_empty() {
+                quote!(None)
+            } else {
+                let count = pagination.request_count.split('.');
+                quote!(Some(&[#(#count),*]))
+            };
+            quote! {
+                const PAGING: rt::Paging = rt::Paging { cursor: &[#(#cursor),*], count: #count };
+            }
+        }
+        _ => TokenStream::new(),
+    }
+}
+
+pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &mut Files) -> Result<(), String> {
+    if api.operations.is_empty() {
+        return channels_only(api, config, provenance, files);
+    }
+    let krate = &config.client.krate;
+    let types_crate = crate_ident(&config.types_crate.name);
+    // Inside the client crate, the types crate is named by its re-export.
+    let mut cx = Ctx { api, config, types: quote!(types), uses: Uses::default(), common_error: None };
+    let aliases = common_error(&mut cx);
+    let mut methods = TokenStream::new();
+    let mut items = TokenStream::new();
+    let mut taken: BTreeSet<String> =
+        ["new", "builder", "from_transport", "transport"].iter().map(|s| s.to_string()).collect();
+    for op in &api.operations {
+        taken.insert(naming::unraw(&op.name.rust).to_owned());
+    }
+    let mut streams = Vec::new();
+    let mut signatures = BTreeMap::new();
+    for op in &api.operations {
+        let stream = stream_method(&mut cx, op, &mut taken);
+        let (method, signature) = operation(&mut cx, op, &mut items, stream.is_some())?;
+        methods.extend(method);
+        signatures.insert(op.name.wire.clone(), signature);
+        if let Some((name, tokens)) = stream {
+            streams.push((op.name.wire.clone(), name));
+            methods.extend(tokens);
+        }
+    }
+    let paging = paging(config, !streams.is_empty());
+    let (credentials, credential_names, credentials_example) = credentials(api, config);
+    let (constructors, first_url) = constructors(api, &mut taken);
     let title = if api.title.is_empty() { config.name.clone() } else { api.title.clone() };
     let mut crate_doc = format!("Async client of the {}", docs::inline(&title));
     if !api.version.is_empty() {
@@ -324,29 +375,7 @@ pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &
         operations => api.operations.len(),
         streams => streams.len(),
     };
-    let mut dependencies = BTreeMap::new();
-    let types_path = format!("../{}", config.types_crate.name);
-    dependencies.insert(
-        config.types_crate.name.as_str(),
-        Dependency::local(&config.types_crate.version, Some(types_path), &[]),
-    );
-    dependencies.insert(
-        "triad-runtime",
-        Dependency::local(
-            super::RUNTIME_VERSION,
-            config.client.runtime_path.clone(),
-            if api.channels.is_empty() { &["client"] } else { &["client", "ws"] },
-        ),
-    );
-    if cx.uses.uuid {
-        dependencies.insert("uuid", Dependency::registry("1", &["std", "serde"]));
-    }
-    let mut dev_dependencies = BTreeMap::new();
-    if config.client.examples.iter().any(|e| e.channel.is_some()) {
-        dev_dependencies.insert("tokio", Dependency::registry("1", &["rt", "macros", "signal"]));
-    } else if !config.client.examples.is_empty() {
-        dev_dependencies.insert("tokio", Dependency::registry("1", &["rt", "macros"]));
-    }
+    let (dependencies, dev_dependencies) = dependencies(api, config, &cx.uses);
     let manifest =
         super::manifest(&krate.name, &krate.version, description, dependencies, dev_dependencies, provenance)?;
     files.insert(format!("{prefix}/src/lib.rs"), lib);
