@@ -94,11 +94,14 @@ fn union_of(api: &Api, id: TypeId) -> Option<&Union> {
     }
 }
 
-pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &mut Files) -> Result<(), String> {
-    let krate = &config.server.krate;
-    // Types are named through the crate's `types` re-export, so examples need no other crate.
-    let types = quote!(types);
-    let mut uses = Uses::default();
+/// One trait method per event kind of every webhook (per variant of a batch's or a single
+/// event's union, or one for the whole value), named without clashes, and each webhook's
+/// [`Hook`] for the dispatcher.
+fn webhook_methods<'a>(
+    api: &'a Api,
+    types: &TokenStream,
+    uses: &mut Uses,
+) -> Result<(Vec<Method>, Vec<Hook<'a>>), String> {
     let mut taken: BTreeSet<String> = ["unknown", "malformed"].iter().map(|s| s.to_string()).collect();
     let mut methods: Vec<Method> = Vec::new();
     let mut hooks = Vec::new();
@@ -123,10 +126,10 @@ pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &
             };
         match &shape {
             Shape::Batch { union, envelope, .. } => {
-                let envelope_ty = type_path(api, &TypeRef::Named(*envelope), &types, &mut uses);
+                let envelope_ty = type_path(api, &TypeRef::Named(*envelope), types, uses);
                 let u = union_of(api, *union).ok_or("a batch without its union")?;
                 for v in &u.variants {
-                    let payload = variant_type(api, v, &types, &mut uses);
+                    let payload = variant_type(api, v, types, uses);
                     let mut doc = doc_attrs(&v.docs);
                     let line = format!(
                         " Event {} of {hook_doc}; `batch` is the whole message it came in, all its events included.",
@@ -143,7 +146,7 @@ pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &
             Shape::Single { union } => {
                 let u = union_of(api, *union).ok_or("a webhook without its union")?;
                 for v in &u.variants {
-                    let payload = variant_type(api, v, &types, &mut uses);
+                    let payload = variant_type(api, v, types, uses);
                     let mut doc = doc_attrs(&v.docs);
                     let line = format!(" Event {} of {hook_doc}.", docs::code_span(&v.name.wire));
                     if !doc.is_empty() {
@@ -155,7 +158,7 @@ pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &
                 }
             }
             Shape::Whole { ty } => {
-                let payload = type_path(api, ty, &types, &mut uses);
+                let payload = type_path(api, ty, types, uses);
                 let mut doc = doc_attrs(&webhook.docs);
                 let line = format!(" A delivery of {hook_doc}.");
                 if !doc.is_empty() {
@@ -168,6 +171,15 @@ pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &
         }
         hooks.push(Hook { shape, arms });
     }
+    Ok((methods, hooks))
+}
+
+pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &mut Files) -> Result<(), String> {
+    let krate = &config.server.krate;
+    // Types are named through the crate's `types` re-export, so examples need no other crate.
+    let types = quote!(types);
+    let mut uses = Uses::default();
+    let (methods, hooks) = webhook_methods(api, &types, &mut uses)?;
     let mut lib = if api.operations.is_empty() && api.webhooks.is_empty() {
         super::ws::server_library(api, config)
     } else {
