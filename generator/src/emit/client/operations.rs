@@ -249,18 +249,20 @@ fn success(
     }
 }
 
-/// A paginated operation (`shared`) keeps its `rt::Operation` in an associated constant its
-/// `_stream` method names too.
-pub(super) fn operation(
-    cx: &mut Ctx<'_>,
-    op: &Operation,
-    items: &mut TokenStream,
-    shared: bool,
-) -> Result<(TokenStream, Signature), String> {
-    let name = ident(&op.name.rust);
-    let pascal = pascal_name(op);
+/// An operation's request as its method builds it.
+struct RequestParts {
+    /// The method's parameters (`name: Type,` each).
+    args: TokenStream,
+    /// The runtime's request builder with every parameter and the body.
+    chain: TokenStream,
+    /// The path template (`/pets/{petId}`).
+    template: String,
+    /// True when the method takes a body.
+    has_body: bool,
+}
+
+fn request_parts(cx: &mut Ctx<'_>, op: &Operation) -> Result<RequestParts, String> {
     let wire = &op.name.wire;
-    let method = format_ident!("{}", op.method.as_str());
     let mut args = TokenStream::new();
     let mut chain = quote!(rt::Request::new());
     let mut template = String::new();
@@ -349,6 +351,23 @@ pub(super) fn operation(
             }
         }
     }
+    Ok(RequestParts { args, chain, template, has_body: request_payload != Payload::None })
+}
+
+/// A paginated operation (`shared`) keeps its `rt::Operation` in an associated constant its
+/// `_stream` method names too.
+pub(super) fn operation(
+    cx: &mut Ctx<'_>,
+    op: &Operation,
+    items: &mut TokenStream,
+    shared: bool,
+) -> Result<(TokenStream, Signature), String> {
+    let name = ident(&op.name.rust);
+    let pascal = pascal_name(op);
+    let wire = &op.name.wire;
+    let method = format_ident!("{}", op.method.as_str());
+    let RequestParts { args, chain, template, has_body } = request_parts(cx, op)?;
+    let ordered = ordered_params(op);
     let retry_safe = matches!(op.method.as_str(), "GET" | "HEAD" | "OPTIONS" | "PUT" | "DELETE")
         || cx.config.client.retry_safe.iter().any(|p| crate::config::glob(p, wire));
     let security = op.security.as_ref().or((!cx.api.security.is_empty()).then_some(&cx.api.security));
@@ -363,8 +382,8 @@ pub(super) fn operation(
     let error_ty = error_type(cx, op, &pascal, items);
     let (ok_ty, call) = success(cx, op, &pascal, &chain, items);
     let docs = method_docs(op);
-    let mut arg_names: Vec<proc_macro2::Ident> = ordered.iter().map(|p| param_name(&p.name.rust)).collect();
-    if request_payload != Payload::None {
+    let mut arg_names: Vec<proc_macro2::Ident> = ordered.iter().map(|p| param_ident(&p.name.rust)).collect();
+    if has_body {
         arg_names.push(format_ident!("body"));
     }
     let signature = Signature { params: args.clone(), args: arg_names };
