@@ -23,6 +23,66 @@ use unions::*;
 
 const README: &str = include_str!("../../../../templates/types/README.md.j2");
 
+/// The crate's README: what it holds, its dependencies, and its webhooks and channels with the
+/// types they carry. `title` and `version` are already one line of escaped Markdown.
+fn readme(
+    api: &Api,
+    krate: &crate::config::CrateSettings,
+    provenance: &Provenance,
+    uses: &Uses,
+    title: &str,
+    version: &str,
+) -> Result<String, String> {
+    let type_name = |ty: &TypeRef| -> String {
+        match ty {
+            TypeRef::Named(id) => api.ty(*id).name.rust.clone(),
+            other => format!("{other:?}"),
+        }
+    };
+    let webhook_list: Vec<minijinja::Value> = api
+        .webhooks
+        .iter()
+        .map(|w| {
+            minijinja::context! {
+                name => docs::code_span(&w.name.wire),
+                payload => w.payload.as_ref().map(|b| docs::code_span(&type_name(&b.ty))).unwrap_or_else(|| "(none)".into()),
+            }
+        })
+        .collect();
+    let channel_list: Vec<minijinja::Value> = api
+        .channels
+        .iter()
+        .map(|c| {
+            let messages: Vec<String> = c
+                .messages
+                .iter()
+                .filter(|m| m.direction == Direction::Receive)
+                .map(|m| docs::code_span(&type_name(&m.payload)))
+                .collect();
+            minijinja::context! {
+                name => docs::code_span(&c.name.wire),
+                address => docs::code_span(&c.address),
+                messages => messages.join(", "),
+            }
+        })
+        .collect();
+    let context = minijinja::context! {
+        header => provenance.header(),
+        crate_name => docs::inline(&krate.name),
+        api_version => version,
+        title => title,
+        uses_uuid => uses.uuid,
+        uses_calendar => uses.date,
+        types => api.types.len(),
+        operations => api.operations.len(),
+        webhooks => api.webhooks.len(),
+        channels => api.channels.len(),
+        webhook_list => webhook_list,
+        channel_list => channel_list,
+    };
+    render_template("README.md", README, context)
+}
+
 pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &mut Files) -> Result<(), String> {
     let krate = &config.types_crate;
     let mut uses = Uses::default();
@@ -110,55 +170,8 @@ pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &
     let prefix = &krate.name;
     let code = super::unparse(lib)? + &first + &second;
     files.insert(format!("{prefix}/src/lib.rs"), super::finish_rust(&code, provenance));
-    let type_name = |ty: &TypeRef| -> String {
-        match ty {
-            TypeRef::Named(id) => api.ty(*id).name.rust.clone(),
-            other => format!("{other:?}"),
-        }
-    };
-    let webhook_list: Vec<minijinja::Value> = api
-        .webhooks
-        .iter()
-        .map(|w| {
-            minijinja::context! {
-                name => docs::code_span(&w.name.wire),
-                payload => w.payload.as_ref().map(|b| docs::code_span(&type_name(&b.ty))).unwrap_or_else(|| "(none)".into()),
-            }
-        })
-        .collect();
-    let channel_list: Vec<minijinja::Value> = api
-        .channels
-        .iter()
-        .map(|c| {
-            let messages: Vec<String> = c
-                .messages
-                .iter()
-                .filter(|m| m.direction == Direction::Receive)
-                .map(|m| docs::code_span(&type_name(&m.payload)))
-                .collect();
-            minijinja::context! {
-                name => docs::code_span(&c.name.wire),
-                address => docs::code_span(&c.address),
-                messages => messages.join(", "),
-            }
-        })
-        .collect();
-    let context = minijinja::context! {
-        header => provenance.header(),
-        crate_name => docs::inline(&krate.name),
-        api_version => version,
-        title => title,
-        uses_uuid => uses.uuid,
-        uses_calendar => uses.date,
-        types => api.types.len(),
-        operations => api.operations.len(),
-        webhooks => api.webhooks.len(),
-        channels => api.channels.len(),
-        webhook_list => webhook_list,
-        channel_list => channel_list,
-    };
     files.insert(format!("{prefix}/Cargo.toml"), manifest(api, config, provenance, &uses)?);
-    files.insert(format!("{prefix}/README.md"), render_template("README.md", README, context)?);
+    files.insert(format!("{prefix}/README.md"), readme(api, krate, provenance, &uses, &title, &version)?);
     Ok(())
 }
 
