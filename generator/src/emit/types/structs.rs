@@ -128,6 +128,25 @@ pub(super) fn rename_rule(fields: &[Field]) -> Option<RenameRule> {
     (count > plain).then_some(best)
 }
 
+/// `Debug` of a struct with a secret field: the secret shows as redacted.
+fn redacted_debug(def: &TypeDef, s: &Struct, name: &Ident) -> TokenStream {
+    let wire_name = def.name.rust.as_str();
+    let entries = s.fields.iter().map(|f| {
+        let field_name = ident(&f.name.rust);
+        let label = naming::unraw(&f.name.rust);
+        if f.secret { quote!(.field(#label, &model::Redacted)) } else { quote!(.field(#label, &self.#field_name)) }
+    });
+    let allow = s.fields.iter().any(|f| f.docs.deprecated.is_some()).then(|| quote!(#[allow(deprecated)]));
+    quote! {
+        #allow
+        impl std::fmt::Debug for #name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.debug_struct(#wire_name) #(#entries)* .finish()
+            }
+        }
+    }
+}
+
 pub(super) fn structure(
     api: &Api,
     def: &TypeDef,
@@ -214,23 +233,7 @@ pub(super) fn structure(
     let derive_default = all_optional.then(|| quote!(Default,));
     let builder = sent.then(|| builder(&name, s, &bases, all_optional));
     let derive_debug = if has_secret { quote!() } else { quote!(Debug,) };
-    let debug_impl = has_secret.then(|| {
-        let wire_name = def.name.rust.as_str();
-        let entries = s.fields.iter().map(|f| {
-            let field_name = ident(&f.name.rust);
-            let label = naming::unraw(&f.name.rust);
-            if f.secret { quote!(.field(#label, &model::Redacted)) } else { quote!(.field(#label, &self.#field_name)) }
-        });
-        let allow = s.fields.iter().any(|f| f.docs.deprecated.is_some()).then(|| quote!(#[allow(deprecated)]));
-        quote! {
-            #allow
-            impl std::fmt::Debug for #name {
-                fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                    f.debug_struct(#wire_name) #(#entries)* .finish()
-                }
-            }
-        }
-    });
+    let debug_impl = has_secret.then(|| redacted_debug(def, s, &name));
     let text = fields_text.filter(|fields| !fields.is_empty()).map(|fields| {
         let mut text = crate::emit::doc_text(own_docs, "");
         text.push_str(&format!(
