@@ -156,12 +156,9 @@ fn constructors(api: &Api, taken: &mut BTreeSet<String>) -> (TokenStream, Option
     (constructors, first_url)
 }
 
-/// The client crate's dependencies and dev-dependencies (the example programs run on tokio).
-fn dependencies<'a>(
-    api: &Api,
-    config: &'a Config,
-    uses: &Uses,
-) -> (BTreeMap<&'a str, Dependency>, BTreeMap<&'a str, Dependency>) {
+/// The client crate's dependencies: the types crate, `triad-runtime` with `features`, and the
+/// value crates its own code spells.
+fn dependencies<'a>(config: &'a Config, features: &[&'static str], uses: &Uses) -> BTreeMap<&'a str, Dependency> {
     let mut dependencies = BTreeMap::new();
     let types_path = format!("../{}", config.types_crate.name);
     dependencies.insert(
@@ -170,22 +167,23 @@ fn dependencies<'a>(
     );
     dependencies.insert(
         "triad-runtime",
-        Dependency::local(
-            super::RUNTIME_VERSION,
-            config.client.runtime_path.clone(),
-            if api.channels.is_empty() { &["client"] } else { &["client", "ws"] },
-        ),
+        Dependency::local(super::RUNTIME_VERSION, config.client.runtime_path.clone(), features),
     );
     if uses.uuid {
         dependencies.insert("uuid", Dependency::registry("1", &["std", "serde"]));
     }
+    dependencies
+}
+
+/// The client crate's dev-dependencies: the example programs run on tokio.
+fn dev_dependencies(config: &Config) -> BTreeMap<&'static str, Dependency> {
     let mut dev_dependencies = BTreeMap::new();
     if config.client.examples.iter().any(|e| e.channel.is_some()) {
         dev_dependencies.insert("tokio", Dependency::registry("1", &["rt", "macros", "signal"]));
     } else if !config.client.examples.is_empty() {
         dev_dependencies.insert("tokio", Dependency::registry("1", &["rt", "macros"]));
     }
-    (dependencies, dev_dependencies)
+    dev_dependencies
 }
 
 /// The error body type shared by most operations (at least two): recorded in `cx`, and named
@@ -375,7 +373,9 @@ pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &
         operations => api.operations.len(),
         streams => streams.len(),
     };
-    let (dependencies, dev_dependencies) = dependencies(api, config, &cx.uses);
+    let features: &[&'static str] = if api.channels.is_empty() { &["client"] } else { &["client", "ws"] };
+    let dependencies = dependencies(config, features, &cx.uses);
+    let dev_dependencies = dev_dependencies(config);
     let manifest =
         super::manifest(&krate.name, &krate.version, description, dependencies, dev_dependencies, provenance)?;
     files.insert(format!("{prefix}/src/lib.rs"), lib);
@@ -433,19 +433,7 @@ fn channels_only(api: &Api, config: &Config, provenance: &Provenance, files: &mu
         Some(text) => super::one_line(text),
         None => format!("WebSocket client of the {}", super::one_line(&title)),
     };
-    let mut dependencies = BTreeMap::new();
-    let types_path = format!("../{}", config.types_crate.name);
-    dependencies.insert(
-        config.types_crate.name.as_str(),
-        Dependency::local(&config.types_crate.version, Some(types_path), &[]),
-    );
-    dependencies.insert(
-        "triad-runtime",
-        Dependency::local(super::RUNTIME_VERSION, config.client.runtime_path.clone(), &["ws"]),
-    );
-    if uses.uuid {
-        dependencies.insert("uuid", Dependency::registry("1", &["std", "serde"]));
-    }
+    let dependencies = dependencies(config, &["ws"], &uses);
     let manifest =
         super::manifest(&krate.name, &krate.version, description, dependencies, BTreeMap::new(), provenance)?;
     files.insert(format!("{prefix}/Cargo.toml"), manifest);
