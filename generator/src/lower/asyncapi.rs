@@ -265,7 +265,7 @@ impl<'a> Lowerer<'a> {
                     variant.name.rust = naming::variant_name(name, "Variant");
                 }
                 naming::dedupe(u.variants.iter_mut().map(|v| &mut v.name.rust), false);
-                u.unknown = super::schema::unknown_name(u.variants.iter().map(|v| v.name.rust.as_str()));
+                u.unknown = super::union::unknown_name(u.variants.iter().map(|v| v.name.rust.as_str()));
             }
         }
         ty

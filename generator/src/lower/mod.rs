@@ -6,8 +6,10 @@
 
 mod asyncapi;
 mod finish;
+mod object;
 mod openapi;
 mod schema;
+mod union;
 
 use std::collections::{HashMap, VecDeque};
 
@@ -494,7 +496,7 @@ impl<'a> Lowerer<'a> {
             });
         }
         crate::naming::dedupe(variants.iter_mut().map(|v| &mut v.name.rust), false);
-        let unknown = schema::unknown_name(variants.iter().map(|v| v.name.rust.as_str()));
+        let unknown = union::unknown_name(variants.iter().map(|v| v.name.rust.as_str()));
         let tagging = ir::Tagging::Adjacent { tag: settings.tag.clone(), content: settings.content.clone() };
         self.defs[id].kind = Some(TypeKind::Union(ir::Union { tagging, variants, unknown }));
     }
