@@ -15,6 +15,23 @@
 //! The results go into `#[doc = "..."]` string literals built by `quote!`, so no text can close
 //! the attribute or add another one.
 
+/// The API's name in prose: the spec's title, or the config's `name` when the spec gives none.
+pub fn api_title<'a>(api: &'a crate::ir::Api, name: &'a str) -> &'a str {
+    if api.title.trim().is_empty() { name } else { &api.title }
+}
+
+/// The first sentence of a generated crate's docs: "`what` of the TITLE (version V)." as one line
+/// of escaped Markdown. Every crate kind starts its docs with it.
+pub fn crate_intro(what: &str, api: &crate::ir::Api, name: &str) -> String {
+    let mut intro = format!("{what} of the {}", inline(api_title(api, name)));
+    let version = inline(&api.version);
+    if !version.is_empty() {
+        intro.push_str(&format!(" (version {version})"));
+    }
+    intro.push('.');
+    intro
+}
+
 /// Removes characters that must never reach generated files (see the module docs) and turns
 /// every line break into `\n`.
 pub fn clean(text: &str) -> String {

@@ -238,6 +238,53 @@ fn paging(config: &Config, streams: bool) -> TokenStream {
     }
 }
 
+/// The crate docs: what the client is and where its parts come from.
+fn crate_docs(api: &Api, name: &str, types_crate: &proc_macro2::Ident) -> TokenStream {
+    let mut crate_doc = docs::crate_intro("Async client", api, name);
+    crate_doc.push_str(&format!(
+        "\n\nOne method per operation on [`Client`]; request and response types come from [`{types_crate}`] \
+         (re-exported as [`types`]). Transport, retries, pagination and errors come from `triad-runtime` \
+         (re-exported as [`runtime`]): every call returns a [`runtime::Error`] on failure, carrying the \
+         provider's error body decoded into the operation's documented error type."
+    ));
+    crate::emit::inner_docs(&crate_doc)
+}
+
+/// The `Client` type: its transport, constructors, and one method per operation.
+fn client_type(paging: TokenStream, constructors: TokenStream, methods: TokenStream) -> TokenStream {
+    quote! {
+    /// A client of the API: cheap to clone, clones share connections and the rate limit.
+    #[derive(Clone, Debug)]
+    pub struct Client {
+        transport: rt::Transport,
+    }
+    impl Client {
+        #paging
+        /// Transport settings for `base_url` with `credentials`: adjust the retry policy,
+        /// timeout, HTTP client, rate limit or request hook, then [`Client::from_transport`].
+        pub fn builder(base_url: impl Into<String>, credentials: &Credentials) -> rt::Builder {
+            rt::Builder::new(base_url)
+                .auth(credentials.auth())
+                .user_agent(concat!(env!("CARGO_PKG_NAME"), "/", env!("CARGO_PKG_VERSION")))
+        }
+        /// A client of the server at `base_url`, with default transport settings.
+        pub fn new(base_url: impl Into<String>, credentials: &Credentials) -> Result<Self, rt::reqwest::Error> {
+            Self::builder(base_url, credentials).build().map(Self::from_transport)
+        }
+        /// A client sending through `transport`.
+        pub fn from_transport(transport: rt::Transport) -> Self {
+            Client { transport }
+        }
+        /// The transport this client sends through.
+        pub fn transport(&self) -> &rt::Transport {
+            &self.transport
+        }
+        #constructors
+        #methods
+    }
+    }
+}
+
 pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &mut Files) -> Result<(), String> {
     if api.operations.is_empty() {
         return channels_only(api, config, provenance, files);
@@ -269,18 +316,8 @@ pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &
     let paging = paging(config, !streams.is_empty());
     let (credentials, credential_names, credentials_example) = credentials(api, config);
     let (constructors, first_url) = constructors(api, &mut taken);
-    let title = if api.title.is_empty() { config.name.clone() } else { api.title.clone() };
-    let mut crate_doc = format!("Async client of the {}", docs::inline(&title));
-    if !api.version.is_empty() {
-        crate_doc.push_str(&format!(" (version {})", docs::inline(&api.version)));
-    }
-    crate_doc.push_str(&format!(
-        ".\n\nOne method per operation on [`Client`]; request and response types come from [`{types_crate}`] \
-         (re-exported as [`types`]). Transport, retries, pagination and errors come from `triad-runtime` \
-         (re-exported as [`runtime`]): every call returns a [`runtime::Error`] on failure, carrying the \
-         provider's error body decoded into the operation's documented error type."
-    ));
-    let crate_docs: TokenStream = crate::emit::inner_docs(&crate_doc);
+    let title = docs::api_title(api, &config.name).to_owned();
+    let crate_docs = crate_docs(api, &config.name, &types_crate);
     let websocket = if api.channels.is_empty() {
         TokenStream::new()
     } else {
@@ -291,6 +328,7 @@ pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &
             #modules
         }
     };
+    let client = client_type(paging, constructors, methods);
     let lib = quote! {
         #crate_docs
         #![allow(deprecated, clippy::too_many_arguments, clippy::large_enum_variant, clippy::doc_lazy_continuation, clippy::doc_overindented_list_items)]
@@ -305,35 +343,7 @@ pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &
         #credentials
         #aliases
         #websocket
-        /// A client of the API: cheap to clone, clones share connections and the rate limit.
-        #[derive(Clone, Debug)]
-        pub struct Client {
-            transport: rt::Transport,
-        }
-        impl Client {
-            #paging
-            /// Transport settings for `base_url` with `credentials`: adjust the retry policy,
-            /// timeout, HTTP client, rate limit or request hook, then [`Client::from_transport`].
-            pub fn builder(base_url: impl Into<String>, credentials: &Credentials) -> rt::Builder {
-                rt::Builder::new(base_url)
-                    .auth(credentials.auth())
-                    .user_agent(concat!(env!("CARGO_PKG_NAME"), "/", env!("CARGO_PKG_VERSION")))
-            }
-            /// A client of the server at `base_url`, with default transport settings.
-            pub fn new(base_url: impl Into<String>, credentials: &Credentials) -> Result<Self, rt::reqwest::Error> {
-                Self::builder(base_url, credentials).build().map(Self::from_transport)
-            }
-            /// A client sending through `transport`.
-            pub fn from_transport(transport: rt::Transport) -> Self {
-                Client { transport }
-            }
-            /// The transport this client sends through.
-            pub fn transport(&self) -> &rt::Transport {
-                &self.transport
-            }
-            #constructors
-            #methods
-        }
+        #client
         #items
     };
     let prefix = &krate.name;
@@ -408,13 +418,10 @@ fn channels_only(api: &Api, config: &Config, provenance: &Provenance, files: &mu
     let mut uses = Uses::default();
     let modules = super::ws::client_modules(api, config, &krate.name, false, &mut uses);
     let credentials = super::ws::client_credentials(api, config);
-    let title = if api.title.is_empty() { config.name.clone() } else { api.title.clone() };
-    let mut crate_doc = format!("WebSocket client of the {}", docs::inline(&title));
-    if !api.version.is_empty() {
-        crate_doc.push_str(&format!(" (version {})", docs::inline(&api.version)));
-    }
+    let title = docs::api_title(api, &config.name).to_owned();
+    let mut crate_doc = docs::crate_intro("WebSocket client", api, &config.name);
     crate_doc.push_str(&format!(
-        ".\n\nOne module per channel, each with a listener on `triad-runtime`'s WebSocket runtime \
+        "\n\nOne module per channel, each with a listener on `triad-runtime`'s WebSocket runtime \
          (re-exported as [`websocket`]); message types come from [`{types_crate}`] (re-exported as [`types`])."
     ));
     let crate_docs: TokenStream = crate::emit::inner_docs(&crate_doc);

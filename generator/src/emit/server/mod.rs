@@ -208,7 +208,7 @@ pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &
         files.insert(format!("{prefix}/examples/{}.rs", example.name), render_rust(code, provenance)?);
         example_runs.push(format!("cargo run -p {prefix} --example {}", example.name));
     }
-    let title = if api.title.is_empty() { config.name.clone() } else { api.title.clone() };
+    let title = docs::api_title(api, &config.name).to_owned();
     let description = match &krate.description {
         Some(text) => super::one_line(text),
         None => format!("Server stubs of the {}", super::one_line(&title)),

@@ -150,13 +150,9 @@ pub(super) fn variant_type(
 /// The crate's inner doc attributes.
 fn crate_docs(api: &Api, config: &Config) -> TokenStream {
     let types_crate = crate_ident(&config.types_crate.name);
-    let title = if api.title.is_empty() { config.name.clone() } else { api.title.clone() };
-    let mut crate_doc = format!("Server stubs of the {}", docs::inline(&title));
-    if !api.version.is_empty() {
-        crate_doc.push_str(&format!(" (version {})", docs::inline(&api.version)));
-    }
+    let mut crate_doc = docs::crate_intro("Server stubs", api, &config.name);
     crate_doc.push_str(&format!(
-        ".\n\nImplement [`Webhooks`] (every method has a default that ignores the event) and serve it with \
+        "\n\nImplement [`Webhooks`] (every method has a default that ignores the event) and serve it with \
          [`receiver`], which builds `triad-runtime`'s webhook receiver (re-exported as [`runtime`]): \
          verification over the raw body, duplicate detection, inline or journaled delivery. Payload types \
          come from [`{types_crate}`] (re-exported as [`types`])."

@@ -118,15 +118,11 @@ pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &
     let (second, second_uses) = second??;
     uses |= first_uses;
     uses |= second_uses;
-    let raw_title = if api.title.trim().is_empty() { config.name.as_str() } else { api.title.as_str() };
     // Titles and versions are spec text: one line of escaped Markdown wherever they appear.
-    let title = docs::inline(raw_title);
+    let title = docs::inline(docs::api_title(api, &config.name));
     let version = docs::inline(&api.version);
-    let mut crate_doc = format!("Types of the {title}");
-    if !version.is_empty() {
-        crate_doc.push_str(&format!(" (version {version})"));
-    }
-    crate_doc.push_str(".\n\nEvery model, webhook payload and channel message of the API, with serde. Unknown enum values and unknown variants of tagged unions deserialize into an `Unknown` variant that keeps the raw value; unknown fields are ignored; a value of a known kind that does not decode is an error, never `Unknown`.");
+    let mut crate_doc = docs::crate_intro("Types", api, &config.name);
+    crate_doc.push_str("\n\nEvery model, webhook payload and channel message of the API, with serde. Unknown enum values and unknown variants of tagged unions deserialize into an `Unknown` variant that keeps the raw value; unknown fields are ignored; a value of a known kind that does not decode is an error, never `Unknown`.");
     crate_doc.push_str(&decoding_docs(api, &isolated));
     crate_doc.push_str(&building_docs(api, config));
     if let Some(text) = &api.docs.text {
@@ -260,7 +256,7 @@ fn building_docs(api: &Api, config: &Config) -> String {
 /// `Cargo.toml` of the types crate, written by the shared manifest writer.
 fn manifest(api: &Api, config: &Config, provenance: &Provenance, uses: &Uses) -> Result<String, String> {
     let krate = &config.types_crate;
-    let title = if api.title.trim().is_empty() { config.name.as_str() } else { api.title.as_str() };
+    let title = docs::api_title(api, &config.name);
     let description = match &krate.description {
         Some(text) => super::one_line(text),
         None => format!("Types of the {}", super::one_line(title)),

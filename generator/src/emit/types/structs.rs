@@ -147,6 +147,75 @@ fn redacted_debug(def: &TypeDef, s: &Struct, name: &Ident) -> TokenStream {
     }
 }
 
+/// One field of a struct definition.
+struct FieldParts {
+    /// The type before `Option` wrapping, for the constructor and setters.
+    base: TokenStream,
+    /// The type as declared.
+    ty: TokenStream,
+    /// The declaration: docs, serde attribute, `pub name: type,`.
+    tokens: TokenStream,
+    /// The declaration as prettyplease prints it, when its type has a text form.
+    text: Option<String>,
+}
+
+fn field(api: &Api, s: &Struct, f: &Field, isolated: bool, rule: Option<RenameRule>, uses: &mut Uses) -> FieldParts {
+    let field_doc_source = without_name_echo(&f.docs, &[&f.name.wire]);
+    let field_docs = doc_attrs(&field_doc_source);
+    let field_name = ident(&f.name.rust);
+    let mut ty = match &f.ty {
+        TypeRef::List(item) if isolated => {
+            let item = type_tokens(api, item, uses);
+            quote!(Vec<Decoded<#item>>)
+        }
+        other => type_tokens(api, other, uses),
+    };
+    if f.boxed {
+        ty = quote!(Box<#ty>);
+    }
+    let base = ty.clone();
+    let mut serde_args = Vec::new();
+    let spelled = match rule {
+        Some((_, apply)) => apply(naming::unraw(&f.name.rust)),
+        None => naming::unraw(&f.name.rust).to_owned(),
+    };
+    if spelled != f.name.wire {
+        let wire = &f.name.wire;
+        serde_args.push(quote!(rename = #wire));
+    }
+    // The wrapping rules live in `ir::Presence::of`; here, how each is written.
+    // Absent fields decode as `None`/`Absent` (`deserialize_struct`).
+    match f.presence {
+        Presence::Option if s.update_wrapper => ty = quote!(Option<#ty>),
+        Presence::DoubleOption => {
+            ty = quote!(model::Nullable<#ty>);
+            serde_args.push(quote!(skip_serializing_if = "model::Nullable::is_absent"));
+        }
+        Presence::Option if !f.required => {
+            ty = quote!(Option<#ty>);
+            serde_args.push(quote!(skip_serializing_if = "Option::is_none"));
+        }
+        Presence::Option => ty = quote!(Option<#ty>),
+        Presence::Plain => {}
+    }
+    let text = crate::emit::type_text(&ty).map(|ty| {
+        let mut text = crate::emit::doc_text(&field_doc_source, "    ");
+        if !serde_args.is_empty() {
+            let args: Vec<String> = serde_args.iter().map(arg_text).collect();
+            text.push_str(&format!("    #[serde({})]\n", args.join(", ")));
+        }
+        text.push_str(&format!("    pub {}: {ty},\n", f.name.rust));
+        text
+    });
+    let serde_attr = (!serde_args.is_empty()).then(|| quote!(#[serde(#(#serde_args),*)]));
+    let tokens = quote! {
+        #field_docs
+        #serde_attr
+        pub #field_name: #ty,
+    };
+    FieldParts { base, ty, tokens, text }
+}
+
 pub(super) fn structure(
     api: &Api,
     def: &TypeDef,
@@ -168,64 +237,14 @@ pub(super) fn structure(
     // The fields as prettyplease prints them, while every type has a text form.
     let mut fields_text = Some(String::new());
     for f in &s.fields {
-        let field_doc_source = without_name_echo(&f.docs, &[&f.name.wire]);
-        let field_docs = doc_attrs(&field_doc_source);
-        let field_name = ident(&f.name.rust);
-        let mut ty = match &f.ty {
-            TypeRef::List(item) if isolated.contains(&f.name.wire) => {
-                let item = type_tokens(api, item, uses);
-                quote!(Vec<Decoded<#item>>)
-            }
-            other => type_tokens(api, other, uses),
-        };
-        if f.boxed {
-            ty = quote!(Box<#ty>);
-        }
-        bases.push(ty.clone());
-        let mut serde_args = Vec::new();
-        let spelled = match rule {
-            Some((_, apply)) => apply(naming::unraw(&f.name.rust)),
-            None => naming::unraw(&f.name.rust).to_owned(),
-        };
-        if spelled != f.name.wire {
-            let wire = &f.name.wire;
-            serde_args.push(quote!(rename = #wire));
-        }
-        // The wrapping rules live in `ir::Presence::of`; here, how each is written.
-        // Absent fields decode as `None`/`Absent` (`deserialize_struct`).
-        match f.presence {
-            Presence::Option if s.update_wrapper => ty = quote!(Option<#ty>),
-            Presence::DoubleOption => {
-                ty = quote!(model::Nullable<#ty>);
-                serde_args.push(quote!(skip_serializing_if = "model::Nullable::is_absent"));
-            }
-            Presence::Option if !f.required => {
-                ty = quote!(Option<#ty>);
-                serde_args.push(quote!(skip_serializing_if = "Option::is_none"));
-            }
-            Presence::Option => ty = quote!(Option<#ty>),
-            Presence::Plain => {}
-        }
-        if let Some(text) = &mut fields_text {
-            match crate::emit::type_text(&ty) {
-                Some(ty) => {
-                    text.push_str(&crate::emit::doc_text(&field_doc_source, "    "));
-                    if !serde_args.is_empty() {
-                        let args: Vec<String> = serde_args.iter().map(arg_text).collect();
-                        text.push_str(&format!("    #[serde({})]\n", args.join(", ")));
-                    }
-                    text.push_str(&format!("    pub {}: {ty},\n", f.name.rust));
-                }
-                None => fields_text = None,
-            }
-        }
-        let serde_attr = (!serde_args.is_empty()).then(|| quote!(#[serde(#(#serde_args),*)]));
-        full.push(ty.clone());
-        fields.extend(quote! {
-            #field_docs
-            #serde_attr
-            pub #field_name: #ty,
+        let field = field(api, s, f, isolated.contains(&f.name.wire), rule, uses);
+        fields_text = fields_text.zip(field.text).map(|(mut all, text)| {
+            all.push_str(&text);
+            all
         });
+        bases.push(field.base);
+        full.push(field.ty);
+        fields.extend(field.tokens);
     }
     // One rule for constructors: a struct with a field that must be given gets `new` with those
     // fields; one without gets `Default` instead (never a `new()` without arguments).

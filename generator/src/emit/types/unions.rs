@@ -172,26 +172,32 @@ pub(super) fn object_keys(api: &Api, ty: &TypeRef, depth: u32) -> (Vec<String>, 
     }
 }
 
-pub(super) fn union(api: &Api, name: &Ident, u: &Union, docs: TokenStream, uses: &mut Uses) -> TokenStream {
-    let unknown = ident(&u.unknown);
-    let mut variants = TokenStream::new();
-    let mut ser_arms = TokenStream::new();
-    let mut de_arms = TokenStream::new();
-    let mut untagged_tries = TokenStream::new();
-    let mut untagged_tries_count = 0usize;
+/// The variants of a union with, per variant, its `Serialize` arm and, for external and untagged
+/// unions, its decoding arm or attempt (tagged unions decode through `model::Tagged`).
+#[derive(Default)]
+struct Arms {
+    variants: TokenStream,
+    serialize: TokenStream,
+    external: TokenStream,
+    untagged: TokenStream,
+}
+
+fn arms(api: &Api, u: &Union, uses: &mut Uses) -> Arms {
+    let mut arms = Arms::default();
+    let mut untagged_count = 0usize;
     for v in &u.variants {
         let variant = ident(&v.name.rust);
         let variant_docs = doc_attrs(&v.docs);
         let wire = &v.name.wire;
         let Some(ty) = &v.ty else {
-            variants.extend(quote!(#variant_docs #variant,));
-            ser_arms.extend(match &u.tagging {
+            arms.variants.extend(quote!(#variant_docs #variant,));
+            arms.serialize.extend(match &u.tagging {
                 Tagging::Internal { tag } | Tagging::Adjacent { tag, .. } => {
                     quote!(Self::#variant => model::serialize_internal(serializer, #tag, #wire, &serde_json::Map::new()),)
                 }
                 _ => quote!(Self::#variant => serializer.serialize_str(#wire),),
             });
-            de_arms.extend(quote!(Some(#wire) => Self::#variant,));
+            arms.external.extend(quote!(Some(#wire) => Self::#variant,));
             continue;
         };
         let mut ty = type_tokens(api, ty, uses);
@@ -201,8 +207,8 @@ pub(super) fn union(api: &Api, name: &Ident, u: &Union, docs: TokenStream, uses:
         if v.nullable {
             ty = quote!(Option<#ty>);
         }
-        variants.extend(quote!(#variant_docs #variant(#ty),));
-        ser_arms.extend(match &u.tagging {
+        arms.variants.extend(quote!(#variant_docs #variant(#ty),));
+        arms.serialize.extend(match &u.tagging {
             // A nested union on the same tag writes its own tag value.
             Tagging::Internal { tag } if api.nested_union(v, tag).is_some() => {
                 quote!(Self::#variant(value) => value.serialize(serializer),)
@@ -220,16 +226,15 @@ pub(super) fn union(api: &Api, name: &Ident, u: &Union, docs: TokenStream, uses:
                 quote!(Self::#variant(value) => value.serialize(serializer),)
             }
         });
-        // Tagged unions decode through `model::Tagged` (below); these arms serve the others.
         match &u.tagging {
             Tagging::Internal { .. } | Tagging::Adjacent { .. } | Tagging::Sibling { .. } => {}
             Tagging::External => {
-                de_arms.extend(quote!(Some(#wire) => Self::#variant(model::decode_member(&value, #wire)?),))
+                arms.external.extend(quote!(Some(#wire) => Self::#variant(model::decode_member(&value, #wire)?),))
             }
             Tagging::Untagged => {
-                let index = untagged_tries_count;
-                untagged_tries_count += 1;
-                untagged_tries.extend(quote! {
+                let index = untagged_count;
+                untagged_count += 1;
+                arms.untagged.extend(quote! {
                     if let Some(inner) = candidates.decode(#index) {
                         return Ok(Self::#variant(inner));
                     }
@@ -237,67 +242,13 @@ pub(super) fn union(api: &Api, name: &Ident, u: &Union, docs: TokenStream, uses:
             }
         }
     }
-    let untagged = u.tagging == Tagging::Untagged;
-    // An untagged union has no unknown variant: a value no variant fits is an error.
-    let unknown_arm = (!untagged).then(|| quote!(Self::#unknown(value) => value.serialize(serializer),));
-    let serialize_body = match internal_derive(api, u, uses) {
-        Some(body) => body,
-        None => quote! {
-            match self {
-                #ser_arms
-                #unknown_arm
-            }
-        },
-    };
-    let mut tagged_impl = TokenStream::new();
-    if let Tagging::Adjacent { tag, .. } | Tagging::Internal { tag } = &u.tagging {
-        // Each tag value selects one variant: duplicates go to the first, and a nested union on
-        // the same tag answers to all of its own values.
-        let tags = api.variant_tags(u);
-        let known: Vec<&String> = tags.iter().flatten().collect();
-        let known = if known.is_empty() {
-            quote!({
-                let _ = tag;
-                false
-            })
-        } else {
-            quote!(matches!(tag, #(#known)|*))
-        };
-        let arms = u.variants.iter().zip(&tags).filter(|(_, tags)| !tags.is_empty()).map(|(v, tags)| {
-            let variant = ident(&v.name.rust);
-            match &v.ty {
-                Some(_) => quote!(#(#tags)|* => Self::#variant(Deserialize::deserialize(content)?),),
-                None => quote!(#(#tags)|* => {
-                    serde::de::IgnoredAny::deserialize(content)?;
-                    Self::#variant
-                }),
-            }
-        });
-        tagged_impl = quote! {
-            impl model::Tagged for #name {
-                const TAG: &'static str = #tag;
-                fn known(tag: &str) -> bool {
-                    #known
-                }
-                fn content<'de, D: serde::Deserializer<'de>>(tag: &str, content: D) -> Result<Self, D::Error> {
-                    Ok(match tag {
-                        #(#arms)*
-                        _ => Self::#unknown(serde_json::Value::deserialize(content)?),
-                    })
-                }
-                fn unknown(raw: serde_json::Value) -> Self {
-                    Self::#unknown(raw)
-                }
-            }
-        };
-        if let Tagging::Adjacent { content, .. } = &u.tagging {
-            tagged_impl.extend(quote! {
-                impl model::Adjacent for #name {
-                    const CONTENT: &'static str = #content;
-                }
-            });
-        }
-    }
+    arms
+}
+
+/// `model::Tagged` (and `model::Adjacent`) for an internally or adjacently tagged union,
+/// `model::TaggedBy` for one chosen by a path; nothing for the others.
+fn tagged_impl(api: &Api, name: &Ident, u: &Union) -> TokenStream {
+    let unknown = ident(&u.unknown);
     if let Tagging::Sibling { path } = &u.tagging {
         let tag = path.join(".");
         let arms = u.variants.iter().map(|v| {
@@ -309,7 +260,7 @@ pub(super) fn union(api: &Api, name: &Ident, u: &Union, docs: TokenStream, uses:
                 None => quote!(#wire => Ok(Self::#variant),),
             }
         });
-        tagged_impl = quote! {
+        return quote! {
             impl model::TaggedBy for #name {
                 const TAG: &'static str = #tag;
                 fn content(tag: &str, raw: &serde_json::Value) -> Option<Result<Self, String>> {
@@ -324,7 +275,63 @@ pub(super) fn union(api: &Api, name: &Ident, u: &Union, docs: TokenStream, uses:
             }
         };
     }
-    let deserialize_body = match &u.tagging {
+    let (Tagging::Adjacent { tag, .. } | Tagging::Internal { tag }) = &u.tagging else {
+        return TokenStream::new();
+    };
+    // Each tag value selects one variant: duplicates go to the first, and a nested union on
+    // the same tag answers to all of its own values.
+    let tags = api.variant_tags(u);
+    let known: Vec<&String> = tags.iter().flatten().collect();
+    let known = if known.is_empty() {
+        quote!({
+            let _ = tag;
+            false
+        })
+    } else {
+        quote!(matches!(tag, #(#known)|*))
+    };
+    let arms = u.variants.iter().zip(&tags).filter(|(_, tags)| !tags.is_empty()).map(|(v, tags)| {
+        let variant = ident(&v.name.rust);
+        match &v.ty {
+            Some(_) => quote!(#(#tags)|* => Self::#variant(Deserialize::deserialize(content)?),),
+            None => quote!(#(#tags)|* => {
+                serde::de::IgnoredAny::deserialize(content)?;
+                Self::#variant
+            }),
+        }
+    });
+    let adjacent = match &u.tagging {
+        Tagging::Adjacent { content, .. } => quote! {
+            impl model::Adjacent for #name {
+                const CONTENT: &'static str = #content;
+            }
+        },
+        _ => TokenStream::new(),
+    };
+    quote! {
+        impl model::Tagged for #name {
+            const TAG: &'static str = #tag;
+            fn known(tag: &str) -> bool {
+                #known
+            }
+            fn content<'de, D: serde::Deserializer<'de>>(tag: &str, content: D) -> Result<Self, D::Error> {
+                Ok(match tag {
+                    #(#arms)*
+                    _ => Self::#unknown(serde_json::Value::deserialize(content)?),
+                })
+            }
+            fn unknown(raw: serde_json::Value) -> Self {
+                Self::#unknown(raw)
+            }
+        }
+        #adjacent
+    }
+}
+
+/// The body of a union's `Deserialize::deserialize`.
+fn deserialize_body(api: &Api, name: &Ident, u: &Union, arms: &Arms) -> TokenStream {
+    let unknown = ident(&u.unknown);
+    match &u.tagging {
         Tagging::Sibling { .. } => quote! {
             model::deserialize_tagged_by(deserializer)
         },
@@ -334,38 +341,40 @@ pub(super) fn union(api: &Api, name: &Ident, u: &Union, docs: TokenStream, uses:
         Tagging::Internal { .. } => quote! {
             model::deserialize_internal(deserializer)
         },
-        Tagging::External => quote! {
-            let value = model::buffer(deserializer)?;
-            let key = match &value {
-                serde_json::Value::Object(map) if map.len() == 1 => map.keys().next().map(String::as_str),
-                serde_json::Value::String(name) => Some(name.as_str()),
-                _ => None,
-            };
-            Ok(match key {
-                #de_arms
-                _ => Self::#unknown(value),
-            })
-        },
+        Tagging::External => {
+            let external = &arms.external;
+            quote! {
+                let value = model::buffer(deserializer)?;
+                let key = match &value {
+                    serde_json::Value::Object(map) if map.len() == 1 => map.keys().next().map(String::as_str),
+                    serde_json::Value::String(name) => Some(name.as_str()),
+                    _ => None,
+                };
+                Ok(match key {
+                    #external
+                    _ => Self::#unknown(value),
+                })
+            }
+        }
         Tagging::Untagged => {
             let shapes = untagged_shapes(api, u);
             let union_name = name.to_string();
+            let untagged = &arms.untagged;
             quote! {
                 const SHAPES: &[model::Shape] = &[#(#shapes),*];
                 let value = model::buffer(deserializer)?;
                 let mut candidates = model::Untagged::new(#union_name, &value, SHAPES);
-                #untagged_tries
+                #untagged
                 Err(candidates.error())
             }
         }
-    };
-    let unknown_variant = (!untagged).then(|| {
-        quote! {
-            /// A variant this version of the crate does not know, kept as received.
-            #unknown(serde_json::Value),
-        }
-    });
+    }
+}
+
+/// The paragraph that says how an untagged or path-chosen union is read, after its own docs.
+fn reading_docs(u: &Union, docs: &TokenStream) -> Option<TokenStream> {
     let separator = (!docs.is_empty()).then(|| quote!(#[doc = ""]));
-    let untagged_doc = match &u.tagging {
+    match &u.tagging {
         Tagging::Untagged => Some(quote! {
             #separator
             #[doc = " Untagged: a value is read as the first variant, in the order listed, that fits its shape and decodes (see the crate docs); a value no variant fits is an error saying why each candidate failed."]
@@ -381,10 +390,40 @@ pub(super) fn union(api: &Api, name: &Ident, u: &Union, docs: TokenStream, uses:
             })
         }
         _ => None,
+    }
+}
+
+pub(super) fn union(api: &Api, name: &Ident, u: &Union, docs: TokenStream, uses: &mut Uses) -> TokenStream {
+    let unknown = ident(&u.unknown);
+    let arms = arms(api, u, uses);
+    let untagged = u.tagging == Tagging::Untagged;
+    // An untagged union has no unknown variant: a value no variant fits is an error.
+    let unknown_arm = (!untagged).then(|| quote!(Self::#unknown(value) => value.serialize(serializer),));
+    let serialize_body = match internal_derive(api, u, uses) {
+        Some(body) => body,
+        None => {
+            let serialize = &arms.serialize;
+            quote! {
+                match self {
+                    #serialize
+                    #unknown_arm
+                }
+            }
+        }
     };
+    let tagged_impl = tagged_impl(api, name, u);
+    let deserialize_body = deserialize_body(api, name, u, &arms);
+    let unknown_variant = (!untagged).then(|| {
+        quote! {
+            /// A variant this version of the crate does not know, kept as received.
+            #unknown(serde_json::Value),
+        }
+    });
+    let reading = reading_docs(u, &docs);
+    let variants = &arms.variants;
     quote! {
         #docs
-        #untagged_doc
+        #reading
         #[derive(Debug, Clone, PartialEq)]
         pub enum #name {
             #variants

@@ -88,13 +88,9 @@ pub(crate) fn server_modules(api: &Api, config: &Config, uses: &mut Uses) -> Tok
 /// The crate root of a server crate for an API with channels only.
 pub(crate) fn server_library(api: &Api, config: &Config) -> TokenStream {
     let types_crate = crate::emit::spell::crate_ident(&config.types_crate.name);
-    let title = if api.title.is_empty() { config.name.clone() } else { api.title.clone() };
-    let mut crate_doc = format!("WebSocket endpoints of the {}", docs::inline(&title));
-    if !api.version.is_empty() {
-        crate_doc.push_str(&format!(" (version {})", docs::inline(&api.version)));
-    }
+    let mut crate_doc = docs::crate_intro("WebSocket endpoints", api, &config.name);
     crate_doc.push_str(&format!(
-        ".\n\nOne module per channel: its path, the upgrade's expected credentials, an axum router over a \
+        "\n\nOne module per channel: its path, the upgrade's expected credentials, an axum router over a \
          [`websocket::Hub`] and a typed push per message. Message types come from [`{types_crate}`] \
          (re-exported as [`types`])."
     ));
