@@ -76,56 +76,7 @@ pub fn config_against_api(config: &Config, api: &Api) -> Vec<Diagnostic> {
         }
     }
     for example in config.client.examples.iter().filter(|e| config.client.enabled && e.channel.is_none()) {
-        let at = |key: &str| config.origin(&format!("/crates/client/examples/{}/{key}", example.name));
-        let before = diags.len();
-        let Some(op) = api.operations.iter().find(|op| op.name.wire == example.operation) else {
-            let known: Vec<&str> = api.operations.iter().map(|op| op.name.wire.as_str()).take(5).collect();
-            diags.push(
-                Diagnostic::new(at("operation"), format!("example operation `{}` does not exist", example.operation))
-                    .expected(format!("an operation id of the API, such as `{}`", known.join("`, `"))),
-            );
-            continue;
-        };
-        let Some(request) = op.request.as_ref().map(|b| &b.ty) else {
-            diags.push(
-                Diagnostic::new(
-                    at("operation"),
-                    format!("example operation `{}` takes no request body", example.operation),
-                )
-                .expected("an operation whose options set properties of its JSON request body"),
-            );
-            continue;
-        };
-        for arg in &example.args {
-            let segments: Vec<&str> = arg.field.split('.').collect();
-            if !has_path(api, request, &segments) {
-                let pointer = format!("/crates/client/examples/{}/args/{}", example.name, arg.flag);
-                let location = config
-                    .origins
-                    .get(&pointer)
-                    .or_else(|| config.origins.get(&format!("{pointer}/field")))
-                    .cloned()
-                    .unwrap_or_else(|| at("args"));
-                diags.push(
-                    Diagnostic::new(
-                        location,
-                        format!(
-                            "example option `--{}` sets `{}`, which the request of `{}` does not have",
-                            arg.flag, arg.field, example.operation
-                        ),
-                    )
-                    .expected("a dotted path of property wire names of the request body, such as `Limitation.Count`"),
-                );
-            }
-        }
-        if diags.len() == before {
-            if let Some(problem) = crate::emit::client::example_problem(api, config, example) {
-                diags.push(
-                    Diagnostic::new(at("operation"), problem)
-                        .expected("options that set every required property of the request body without a value"),
-                );
-            }
-        }
+        diags.extend(operation_example(config, api, example));
     }
     if let Some(pagination) = &config.pagination {
         for (key, path, bodies) in [
@@ -146,6 +97,62 @@ pub fn config_against_api(config: &Config, api: &Api) -> Vec<Diagnostic> {
                     .expected("a dotted path of property wire names, such as `Limitation.Cursor`"),
                 );
             }
+        }
+    }
+    diags
+}
+
+/// Problems of a client example that calls an operation: the operation must exist and take a
+/// JSON body, each option must set a property of it, and every required property must be set.
+fn operation_example(config: &Config, api: &Api, example: &crate::config::Example) -> Vec<Diagnostic> {
+    let mut diags = Vec::new();
+    let at = |key: &str| config.origin(&format!("/crates/client/examples/{}/{key}", example.name));
+    let Some(op) = api.operations.iter().find(|op| op.name.wire == example.operation) else {
+        let known: Vec<&str> = api.operations.iter().map(|op| op.name.wire.as_str()).take(5).collect();
+        diags.push(
+            Diagnostic::new(at("operation"), format!("example operation `{}` does not exist", example.operation))
+                .expected(format!("an operation id of the API, such as `{}`", known.join("`, `"))),
+        );
+        return diags;
+    };
+    let Some(request) = op.request.as_ref().map(|b| &b.ty) else {
+        diags.push(
+            Diagnostic::new(
+                at("operation"),
+                format!("example operation `{}` takes no request body", example.operation),
+            )
+            .expected("an operation whose options set properties of its JSON request body"),
+        );
+        return diags;
+    };
+    for arg in &example.args {
+        let segments: Vec<&str> = arg.field.split('.').collect();
+        if !has_path(api, request, &segments) {
+            let pointer = format!("/crates/client/examples/{}/args/{}", example.name, arg.flag);
+            let location = config
+                .origins
+                .get(&pointer)
+                .or_else(|| config.origins.get(&format!("{pointer}/field")))
+                .cloned()
+                .unwrap_or_else(|| at("args"));
+            diags.push(
+                Diagnostic::new(
+                    location,
+                    format!(
+                        "example option `--{}` sets `{}`, which the request of `{}` does not have",
+                        arg.flag, arg.field, example.operation
+                    ),
+                )
+                .expected("a dotted path of property wire names of the request body, such as `Limitation.Count`"),
+            );
+        }
+    }
+    if diags.is_empty() {
+        if let Some(problem) = crate::emit::client::example_problem(api, config, example) {
+            diags.push(
+                Diagnostic::new(at("operation"), problem)
+                    .expected("options that set every required property of the request body without a value"),
+            );
         }
     }
     diags

@@ -10,12 +10,9 @@ const MAX_FILE_CODE_LINES: usize = 700;
 /// Functions and files still over the limits, with their size today: each may shrink, none may
 /// grow, and nothing else may join them.
 const KNOWN_FUNCTIONS: &[(&str, &str, usize)] = &[
-    ("check.rs", "config_against_api", 121),
     ("config.rs", "config", 274),
     ("emit/client/examples.rs", "example_program", 295),
     ("emit/server/examples.rs", "receiver_example", 220),
-    ("lower/openapi.rs", "operation", 121),
-    ("lower/union.rs", "union", 121),
 ];
 const KNOWN_FILES: &[(&str, usize)] = &[("config.rs", 852), ("node.rs", 791)];
 

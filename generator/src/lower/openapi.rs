@@ -104,69 +104,11 @@ impl<'a> Lowerer<'a> {
         let base = naming::type_name(&wire, "Operation");
         let mut params: Vec<Param> = Vec::new();
         for param in shared.iter().chain(self.items(op, "parameters").iter()) {
-            let Some(param) = self.deref(param.clone()) else { continue };
-            let Some(name) = param.node.get("name").and_then(Node::as_str) else {
-                self.error(&param, "parameter has no `name`", "a parameter with `name` and `in`");
-                continue;
-            };
-            let location = match param.node.get("in").and_then(Node::as_str) {
-                Some("path") => ParamLocation::Path,
-                Some("query") => ParamLocation::Query,
-                Some("header") => ParamLocation::Header,
-                Some("cookie") => ParamLocation::Cookie,
-                other => {
-                    let at = param.get("in").unwrap_or_else(|| param.clone());
-                    self.error(
-                        &at,
-                        format!("parameter location {other:?} is not valid"),
-                        "`in: path|query|header|cookie`",
-                    );
-                    continue;
-                }
-            };
-            let hint = format!("{base}{}", name.to_upper_camel_case());
-            let ty = match param.get("schema") {
-                Some(schema) => self.schema(&schema, &hint, None, 0).ty,
-                None => crate::ir::TypeRef::Primitive(crate::ir::Primitive::String),
-            };
-            let required =
-                location == ParamLocation::Path || param.node.get("required").and_then(Node::as_bool) == Some(true);
-            let default_style = match location {
-                ParamLocation::Query | ParamLocation::Cookie => ParamStyle::Form,
-                ParamLocation::Path | ParamLocation::Header => ParamStyle::Simple,
-            };
-            let style = match param.get("style") {
-                None => default_style,
-                Some(at) => match at.node.as_str() {
-                    Some("form") => ParamStyle::Form,
-                    Some("simple") => ParamStyle::Simple,
-                    Some("spaceDelimited") => ParamStyle::SpaceDelimited,
-                    Some("pipeDelimited") => ParamStyle::PipeDelimited,
-                    Some("deepObject") => ParamStyle::DeepObject,
-                    Some("label") => ParamStyle::Label,
-                    Some("matrix") => ParamStyle::Matrix,
-                    other => {
-                        self.error(
-                            &at,
-                            format!("parameter style {other:?} is not valid"),
-                            "one of form, simple, spaceDelimited, pipeDelimited, deepObject, label, matrix",
-                        );
-                        default_style
-                    }
-                },
-            };
-            let explode = param.node.get("explode").and_then(Node::as_bool).unwrap_or(style == ParamStyle::Form);
-            // An operation-level parameter replaces a path-level one with the same name and place.
-            params.retain(|p| !(p.name.wire == name && p.location == location));
-            params.push(Param {
-                name: Name { wire: name.to_owned(), rust: naming::field_name(name) },
-                location,
-                ty,
-                required,
-                style,
-                explode,
-                docs: docs_of(param.node),
-            });
+            if let Some(param) = self.parameter(param, &base) {
+                // An operation-level parameter replaces a path-level one with the same name and place.
+                params.retain(|p| !(p.name.wire == param.name.wire && p.location == param.location));
+                params.push(param);
+            }
         }
         naming::dedupe(params.iter_mut().map(|p| &mut p.name.rust), true);
         let request = match op.get("requestBody") {
@@ -214,6 +156,68 @@ impl<'a> Lowerer<'a> {
             errors: Default::default(),
             origin: self.loc(op),
         });
+    }
+
+    /// One parameter (a Parameter Object or a reference to one); `None`, reported, when it has
+    /// no name or no valid location.
+    fn parameter(&mut self, param: &Ctx<'a>, base: &str) -> Option<Param> {
+        let param = self.deref(param.clone())?;
+        let Some(name) = param.node.get("name").and_then(Node::as_str) else {
+            self.error(&param, "parameter has no `name`", "a parameter with `name` and `in`");
+            return None;
+        };
+        let location = match param.node.get("in").and_then(Node::as_str) {
+            Some("path") => ParamLocation::Path,
+            Some("query") => ParamLocation::Query,
+            Some("header") => ParamLocation::Header,
+            Some("cookie") => ParamLocation::Cookie,
+            other => {
+                let at = param.get("in").unwrap_or_else(|| param.clone());
+                self.error(&at, format!("parameter location {other:?} is not valid"), "`in: path|query|header|cookie`");
+                return None;
+            }
+        };
+        let hint = format!("{base}{}", name.to_upper_camel_case());
+        let ty = match param.get("schema") {
+            Some(schema) => self.schema(&schema, &hint, None, 0).ty,
+            None => crate::ir::TypeRef::Primitive(crate::ir::Primitive::String),
+        };
+        let required =
+            location == ParamLocation::Path || param.node.get("required").and_then(Node::as_bool) == Some(true);
+        let default_style = match location {
+            ParamLocation::Query | ParamLocation::Cookie => ParamStyle::Form,
+            ParamLocation::Path | ParamLocation::Header => ParamStyle::Simple,
+        };
+        let style = match param.get("style") {
+            None => default_style,
+            Some(at) => match at.node.as_str() {
+                Some("form") => ParamStyle::Form,
+                Some("simple") => ParamStyle::Simple,
+                Some("spaceDelimited") => ParamStyle::SpaceDelimited,
+                Some("pipeDelimited") => ParamStyle::PipeDelimited,
+                Some("deepObject") => ParamStyle::DeepObject,
+                Some("label") => ParamStyle::Label,
+                Some("matrix") => ParamStyle::Matrix,
+                other => {
+                    self.error(
+                        &at,
+                        format!("parameter style {other:?} is not valid"),
+                        "one of form, simple, spaceDelimited, pipeDelimited, deepObject, label, matrix",
+                    );
+                    default_style
+                }
+            },
+        };
+        let explode = param.node.get("explode").and_then(Node::as_bool).unwrap_or(style == ParamStyle::Form);
+        Some(Param {
+            name: Name { wire: name.to_owned(), rust: naming::field_name(name) },
+            location,
+            ty,
+            required,
+            style,
+            explode,
+            docs: docs_of(param.node),
+        })
     }
 
     fn body(&mut self, body: Ctx<'a>, hint: &str) -> Option<Body> {

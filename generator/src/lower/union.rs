@@ -316,45 +316,65 @@ impl<'a> Lowerer<'a> {
                 None => Tagging::Internal { tag },
             };
         } else if let Some(keys) = external_keys(&views) {
-            for (key, view) in keys.into_iter().zip(&views) {
-                // `external_keys` found each key among its member's properties.
-                let Some(ctx) = view.as_ref().and_then(|v| v.prop(&key)).cloned() else { continue };
-                let variant_hint = format!("{hint}{}", naming::type_name(&key, "Variant"));
-                let ty = self.schema(&ctx, &variant_hint, None, depth + 1).ty;
-                variants.push(UnionVariant {
-                    name: Name { rust: naming::variant_name(&key, "Variant"), wire: key },
-                    ty: Some(ty),
-                    docs: docs_of(ctx.node),
-                    boxed: false,
-                    nullable: false,
-                });
-            }
+            variants = self.external_variants(keys, &views, hint, depth);
             tagging = Tagging::External;
         } else {
-            for (i, member) in members.iter().enumerate() {
-                let label = ref_name(member.node)
-                    .or_else(|| member.node.get("title").and_then(Node::as_str).map(str::to_owned))
-                    .unwrap_or_else(|| shape_name(member.node, i));
-                let variant_hint = format!("{hint}{}", naming::type_name(&label, "Variant"));
-                let known = self.by_target.get(&Target { doc: member.doc, pointer: member.pointer.clone() }).copied();
-                let ty = match known {
-                    Some(id) => TypeRef::Named(id),
-                    None => self.schema(member, &variant_hint, None, depth + 1).ty,
-                };
-                variants.push(UnionVariant {
-                    name: Name { rust: naming::variant_name(&label, "Variant"), wire: label },
-                    ty: Some(ty),
-                    docs: self.member_docs(member),
-                    boxed: false,
-                    nullable: false,
-                });
-            }
+            variants = self.untagged_variants(&members, hint, depth);
             tagging = Tagging::Untagged;
         }
         naming::dedupe(variants.iter_mut().map(|v| &mut v.name.rust), false);
         let unknown = unknown_name(variants.iter().map(|v| v.name.rust.as_str()));
         let id = self.define(target, hint, s, TypeKind::Union(Union { tagging, variants, unknown }));
         TypeRef::Named(id)
+    }
+
+    /// `{"Kind": {...}}` members: one variant per member, named by its one key.
+    fn external_variants(
+        &mut self,
+        keys: Vec<String>,
+        views: &[Option<ObjectView<'a>>],
+        hint: &str,
+        depth: u32,
+    ) -> Vec<UnionVariant> {
+        let mut variants = Vec::new();
+        for (key, view) in keys.into_iter().zip(views) {
+            // `external_keys` found each key among its member's properties.
+            let Some(ctx) = view.as_ref().and_then(|v| v.prop(&key)).cloned() else { continue };
+            let variant_hint = format!("{hint}{}", naming::type_name(&key, "Variant"));
+            let ty = self.schema(&ctx, &variant_hint, None, depth + 1).ty;
+            variants.push(UnionVariant {
+                name: Name { rust: naming::variant_name(&key, "Variant"), wire: key },
+                ty: Some(ty),
+                docs: docs_of(ctx.node),
+                boxed: false,
+                nullable: false,
+            });
+        }
+        variants
+    }
+
+    /// Members with no tag: one variant per member, named by its `$ref`, title or shape.
+    fn untagged_variants(&mut self, members: &[Ctx<'a>], hint: &str, depth: u32) -> Vec<UnionVariant> {
+        let mut variants = Vec::new();
+        for (i, member) in members.iter().enumerate() {
+            let label = ref_name(member.node)
+                .or_else(|| member.node.get("title").and_then(Node::as_str).map(str::to_owned))
+                .unwrap_or_else(|| shape_name(member.node, i));
+            let variant_hint = format!("{hint}{}", naming::type_name(&label, "Variant"));
+            let known = self.by_target.get(&Target { doc: member.doc, pointer: member.pointer.clone() }).copied();
+            let ty = match known {
+                Some(id) => TypeRef::Named(id),
+                None => self.schema(member, &variant_hint, None, depth + 1).ty,
+            };
+            variants.push(UnionVariant {
+                name: Name { rust: naming::variant_name(&label, "Variant"), wire: label },
+                ty: Some(ty),
+                docs: self.member_docs(member),
+                boxed: false,
+                nullable: false,
+            });
+        }
+        variants
     }
 }
 
