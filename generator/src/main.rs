@@ -1,5 +1,8 @@
 //! The `triad` command: generate crates from a codegen config outside this repository.
 
+// The same panic-free lints as the library's root: crate-level attributes cannot be shared
+// between two crate roots.
+
 #![deny(
     clippy::unwrap_used,
     clippy::expect_used,

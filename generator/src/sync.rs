@@ -299,9 +299,26 @@ fn state(dir: &Path, path: &str, bytes: &[u8], owned: bool) -> Result<State, Err
 /// True when every directory between `dir` and `path` exists as a real directory; false when
 /// one is missing or is a file. A symbolic link is refused: triad never writes through one.
 fn real_parents(dir: &Path, path: &str) -> Result<bool, Error> {
+    let (parents, _) = path.rsplit_once('/').unwrap_or(("", path));
+    each_parent(dir, path, parents, |current, meta| match meta {
+        Ok(_) => Ok(false),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(io_error("inspect", current)(e)),
+    })
+}
+
+/// Visits the directories `parents` (a `/`-separated path below `dir`) from the top down, on
+/// behalf of the file `path`. A symbolic link is refused (triad never writes through one); a
+/// real directory is passed; for anything else (missing, a file, unreadable) `other` is called
+/// with its path and metadata and says whether to go on. True when the walk reached the end.
+fn each_parent(
+    dir: &Path,
+    path: &str,
+    parents: &str,
+    mut other: impl FnMut(&Path, io::Result<fs::Metadata>) -> Result<bool, Error>,
+) -> Result<bool, Error> {
     let mut current = dir.to_path_buf();
-    let Some((parents, _)) = path.rsplit_once('/') else { return Ok(true) };
-    for segment in parents.split('/') {
+    for segment in parents.split('/').filter(|s| !s.is_empty()) {
         current.push(segment);
         match fs::symlink_metadata(&current) {
             Ok(meta) if meta.file_type().is_symlink() => {
@@ -311,9 +328,11 @@ fn real_parents(dir: &Path, path: &str) -> Result<bool, Error> {
                 ));
             }
             Ok(meta) if meta.is_dir() => {}
-            Ok(_) => return Ok(false),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(false),
-            Err(e) => return Err(io_error("inspect", &current)(e)),
+            meta => {
+                if !other(&current, meta)? {
+                    return Ok(false);
+                }
+            }
         }
     }
     Ok(true)
@@ -380,23 +399,11 @@ impl Staged {
     /// Writes `bytes` to a new temporary sibling of `path`, flushed to disk.
     fn stage(&mut self, dir: &Path, path: &str, bytes: &[u8]) -> Result<(), Error> {
         let (parent, name) = path.rsplit_once('/').unwrap_or(("", path));
-        let mut current = dir.to_path_buf();
-        for segment in parent.split('/').filter(|s| !s.is_empty()) {
-            current.push(segment);
-            match fs::symlink_metadata(&current) {
-                Ok(meta) if meta.file_type().is_symlink() => {
-                    return Err(refused(
-                        dir.join(path),
-                        format!("`{}` is a symbolic link (triad never writes through links)", current.display()),
-                    ));
-                }
-                Ok(meta) if meta.is_dir() => {}
-                _ => {
-                    fs::create_dir(&current).map_err(io_error("create directory", &current))?;
-                    self.created.push(current.clone());
-                }
-            }
-        }
+        each_parent(dir, path, parent, |current, _| {
+            fs::create_dir(current).map_err(io_error("create directory", current))?;
+            self.created.push(current.to_path_buf());
+            Ok(true)
+        })?;
         let (temp, mut file) = create_temp(dir, parent, name)?;
         self.renames.push((temp.clone(), path.to_owned()));
         let full = dir.join(&temp);

@@ -180,6 +180,65 @@ impl Lowerer<'_> {
     }
 }
 
+/// An edge of the type graph whose target is a type index.
+trait Edge {
+    fn target(&self) -> usize;
+}
+
+impl Edge for TypeId {
+    fn target(&self) -> usize {
+        self.0
+    }
+}
+
+impl Edge for (usize, TypeId) {
+    fn target(&self) -> usize {
+        self.1.0
+    }
+}
+
+/// Depth-first search from every node in index order (so the result is stable), iterative so
+/// deep graphs cannot overflow the stack. Calls `back(node, edge, stack)` for each edge that
+/// closes a cycle (its target is still being visited); `stack` holds the frames from the root,
+/// each a node and the number of its edges taken so far.
+fn back_edges<E: Edge>(edges: &[Vec<E>], mut back: impl FnMut(usize, &E, &[(usize, usize)])) {
+    #[derive(Clone, Copy, PartialEq)]
+    enum State {
+        New,
+        Open,
+        Done,
+    }
+    let mut state = vec![State::New; edges.len()];
+    for root in 0..edges.len() {
+        if state[root] != State::New {
+            continue;
+        }
+        // (node, index of the next edge to follow)
+        let mut stack = vec![(root, 0usize)];
+        state[root] = State::Open;
+        while let Some(&mut (node, ref mut next)) = stack.last_mut() {
+            match edges[node].get(*next) {
+                Some(edge) => {
+                    *next += 1;
+                    let target = edge.target();
+                    match state[target] {
+                        State::Open => back(node, edge, &stack),
+                        State::New => {
+                            state[target] = State::Open;
+                            stack.push((target, 0));
+                        }
+                        State::Done => {}
+                    }
+                }
+                None => {
+                    state[node] = State::Done;
+                    stack.pop();
+                }
+            }
+        }
+    }
+}
+
 /// A type alias cannot refer to itself, even through `Vec` or a map (`A = Vec<A>` is an
 /// infinite type to rustc). One alias of each such cycle (found by a depth-first search in name
 /// order, so the choice is stable) becomes a newtype, which serializes exactly like the alias.
@@ -196,40 +255,8 @@ fn break_alias_cycles(types: &mut [TypeDef]) {
             _ => Vec::new(),
         })
         .collect();
-    #[derive(Clone, Copy, PartialEq)]
-    enum State {
-        New,
-        Open,
-        Done,
-    }
-    let mut state = vec![State::New; types.len()];
     let mut newtypes = Vec::new();
-    for root in 0..types.len() {
-        if state[root] != State::New {
-            continue;
-        }
-        let mut stack = vec![(root, 0usize)];
-        state[root] = State::Open;
-        while let Some(&mut (node, ref mut next)) = stack.last_mut() {
-            match edges[node].get(*next) {
-                Some(&target) => {
-                    *next += 1;
-                    match state[target.0] {
-                        State::Open => newtypes.push(node),
-                        State::New => {
-                            state[target.0] = State::Open;
-                            stack.push((target.0, 0));
-                        }
-                        State::Done => {}
-                    }
-                }
-                None => {
-                    state[node] = State::Done;
-                    stack.pop();
-                }
-            }
-        }
-    }
+    back_edges(&edges, |node, _, _| newtypes.push(node));
     for node in newtypes {
         if let TypeKind::Alias(ty) = &types[node].kind {
             types[node].kind = TypeKind::Newtype(ty.clone());
@@ -277,49 +304,19 @@ fn by_value(kind: &TypeKind) -> Vec<(usize, TypeId)> {
 /// Types are visited in name order, so the choice is deterministic.
 fn mark_boxed(types: &mut [TypeDef]) {
     let edges: Vec<Vec<(usize, TypeId)>> = types.iter().map(|t| by_value(&t.kind)).collect();
-    #[derive(Clone, Copy, PartialEq)]
-    enum State {
-        New,
-        Open,
-        Done,
-    }
-    let mut state = vec![State::New; types.len()];
     let boxable: Vec<bool> = types.iter().map(|t| matches!(t.kind, TypeKind::Struct(_) | TypeKind::Union(_))).collect();
     let mut boxed: Vec<(usize, usize)> = Vec::new();
-    for root in 0..types.len() {
-        if state[root] != State::New {
-            continue;
-        }
-        // (node, index of the next edge to follow)
-        let mut stack = vec![(root, 0usize)];
-        state[root] = State::Open;
-        while let Some(&mut (node, ref mut next)) = stack.last_mut() {
-            match edges[node].get(*next) {
-                Some(&(slot, target)) => {
-                    *next += 1;
-                    match state[target.0] {
-                        State::Open if boxable[node] => boxed.push((node, slot)),
-                        State::Open => {
-                            // Frames from the target up are the cycle; each took edge `next - 1`.
-                            let start = stack.iter().position(|&(n, _)| n == target.0).unwrap_or(0);
-                            if let Some(&(owner, taken)) = stack[start..].iter().rev().find(|&&(n, _)| boxable[n]) {
-                                boxed.push((owner, edges[owner][taken - 1].0));
-                            }
-                        }
-                        State::New => {
-                            state[target.0] = State::Open;
-                            stack.push((target.0, 0));
-                        }
-                        State::Done => {}
-                    }
-                }
-                None => {
-                    state[node] = State::Done;
-                    stack.pop();
-                }
+    back_edges(&edges, |node, &(slot, target), stack| {
+        if boxable[node] {
+            boxed.push((node, slot));
+        } else {
+            // Frames from the target up are the cycle; each took edge `next - 1`.
+            let start = stack.iter().position(|&(n, _)| n == target.0).unwrap_or(0);
+            if let Some(&(owner, taken)) = stack[start..].iter().rev().find(|&&(n, _)| boxable[n]) {
+                boxed.push((owner, edges[owner][taken - 1].0));
             }
         }
-    }
+    });
     for (node, slot) in boxed {
         match &mut types[node].kind {
             TypeKind::Struct(s) => s.fields[slot].boxed = true,
