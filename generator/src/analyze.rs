@@ -1,13 +1,28 @@
 //! Analysis: what the lowered IR means for the crates, decided once, after lowering, and
 //! recorded on the IR so that every emitter reads the same answer instead of working it out
 //! again: how each webhook's deliveries and each channel's frames become events
-//! ([`Delivery`]), and what an operation's error responses carry ([`ErrorBodies`]). Field presence is decided in lowering itself ([`crate::ir::Presence`]).
+//! ([`Delivery`], with the entity each event of a batch names), which lists decode item by item
+//! ([`crate::ir::Field::isolated`]), and what an operation's error responses carry
+//! ([`ErrorBodies`]). Field presence is decided in lowering itself ([`crate::ir::Presence`]).
+//!
+//! Of the config, analysis reads only the pagination shape.
 
-use crate::ir::{Api, Delivery, ErrorBodies, Operation, Tagging, TypeId, TypeKind, TypeRef};
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::config::Pagination;
+use crate::ir::{
+    Api, Delivery, Direction, EntityId, ErrorBodies, Field, Operation, Primitive, Tagging, TypeId, TypeKind, TypeRef,
+    Union,
+};
 
 /// Records on `api` what the emitters read: each operation's [`ErrorBodies`], each webhook's
-/// and each channel's [`Delivery`].
-pub fn analyze(api: &mut Api) {
+/// and each channel's [`Delivery`], and each list field's `isolated`.
+pub fn analyze(api: &mut Api, pagination: Option<&Pagination>) {
+    for (id, wire) in isolated_fields(api, pagination) {
+        if let TypeKind::Struct(s) = &mut api.types[id.0].kind {
+            s.fields.iter_mut().filter(|f| f.name.wire == wire).for_each(|f| f.isolated = true);
+        }
+    }
     for op in &mut api.operations {
         op.errors = errors(op);
     }
@@ -64,9 +79,17 @@ fn delivery(api: &Api, ty: &TypeRef) -> Delivery {
         })
         .collect();
     match lists.as_slice() {
-        [(field, item, union)] if s.fields.get(*field).is_some_and(|f| f.required) => {
-            Delivery::Batch { ty: ty.clone(), envelope, field: *field, item: (*item).clone(), union: *union }
-        }
+        [(field, item, union)] if s.fields.get(*field).is_some_and(|f| f.required) => Delivery::Batch {
+            ty: ty.clone(),
+            envelope,
+            field: *field,
+            item: (*item).clone(),
+            union: *union,
+            entity: match &api.ty(*union).kind {
+                TypeKind::Union(u) => entity_id(api, u),
+                _ => None,
+            },
+        },
         _ => Delivery::Whole { ty: ty.clone() },
     }
 }
@@ -83,4 +106,125 @@ fn tagged_union(api: &Api, ty: &TypeRef) -> Option<TypeId> {
         }
     }
     None
+}
+
+/// The entity id every event of a batch's union carries ([`EntityId`]), if there is one.
+fn entity_id(api: &Api, u: &Union) -> Option<EntityId> {
+    /// Wire name → (type, Rust field name and nullability per variant so far).
+    type Candidates = BTreeMap<String, (TypeRef, Vec<Option<(String, bool)>>)>;
+    let mut candidates: Option<Candidates> = None;
+    for (index, v) in u.variants.iter().enumerate() {
+        let Some(ty) = &v.ty else {
+            if let Some(c) = candidates.as_mut() {
+                c.values_mut().for_each(|(_, rust)| rust.push(None));
+            }
+            continue;
+        };
+        if v.nullable {
+            return None;
+        }
+        let s = api.struct_of(ty)?;
+        let mut here: BTreeMap<String, (TypeRef, (String, bool))> = BTreeMap::new();
+        for f in &s.fields {
+            let scalar = matches!(
+                f.ty,
+                TypeRef::Primitive(Primitive::String | Primitive::I32 | Primitive::I64 | Primitive::Uuid)
+            );
+            // Required; nullable too (always, with `tolerate_null`): an event without its id is
+            // left out of the entities.
+            if f.required && scalar && f.name.wire.to_ascii_lowercase().ends_with("id") {
+                here.insert(f.name.wire.clone(), (f.ty.clone(), (f.name.rust.clone(), f.nullable)));
+            }
+        }
+        match candidates.as_mut() {
+            None => {
+                let nones = index;
+                candidates = Some(
+                    here.into_iter()
+                        .map(|(wire, (ty, rust))| {
+                            let mut list = vec![None; nones];
+                            list.push(Some(rust));
+                            (wire, (ty, list))
+                        })
+                        .collect(),
+                );
+            }
+            Some(c) => {
+                c.retain(|wire, (ty, _)| here.get(wire).is_some_and(|(t, _)| t == ty));
+                for (wire, (_, rust)) in c.iter_mut() {
+                    rust.push(here.get(wire).map(|(_, r)| r.clone()));
+                }
+            }
+        }
+    }
+    let candidates = candidates?;
+    let pick =
+        candidates.keys().find(|wire| wire.eq_ignore_ascii_case("id")).or_else(|| candidates.keys().next())?.clone();
+    let (ty, fields) = candidates.get(&pick)?.clone();
+    Some(EntityId { wire: pick, ty, fields })
+}
+
+/// List fields whose items decode one by one (`Decoded<T>`), by struct and field wire name:
+/// every list of named items in an envelope the consumer receives (a webhook payload, a channel
+/// message, or a member of such an untagged union), and the item list of each cursor-paginated
+/// response (named by `pagination.items`, or its only list). One malformed event or item then
+/// leaves the others readable.
+fn isolated_fields(api: &Api, pagination: Option<&Pagination>) -> BTreeSet<(TypeId, String)> {
+    let mut out = BTreeSet::new();
+    let received = api.webhooks.iter().filter_map(|w| w.payload.as_ref().map(|b| &b.ty)).chain(
+        api.channels
+            .iter()
+            .flat_map(|c| c.messages.iter().filter(|m| m.direction == Direction::Receive).map(|m| &m.payload)),
+    );
+    for ty in received {
+        envelope_lists(api, ty, &mut out, 0);
+    }
+    if let Some(pagination) = pagination {
+        let cursor = pagination.response_cursor.split('.').next().unwrap_or_default();
+        for op in &api.operations {
+            let pages = op.responses.iter().filter(|r| r.status.is_success()).filter_map(|r| r.body.as_ref());
+            for body in pages {
+                let Some(id) = api.struct_id(&body.ty) else { continue };
+                let TypeKind::Struct(s) = &api.ty(id).kind else { continue };
+                if !s.fields.iter().any(|f| f.name.wire == cursor) {
+                    continue;
+                }
+                let lists: Vec<&Field> = s.fields.iter().filter(|f| matches!(f.ty, TypeRef::List(_))).collect();
+                let items = match pagination.items.get(&op.name.wire) {
+                    Some(name) => lists.iter().find(|f| &f.name.wire == name),
+                    None if lists.len() == 1 => lists.first(),
+                    None => None,
+                };
+                if let Some(field) = items {
+                    out.insert((id, field.name.wire.clone()));
+                }
+            }
+        }
+    }
+    out
+}
+
+fn envelope_lists(api: &Api, ty: &TypeRef, out: &mut BTreeSet<(TypeId, String)>, depth: usize) {
+    let TypeRef::Named(id) = ty else { return };
+    if depth > 16 {
+        return;
+    }
+    match &api.ty(*id).kind {
+        TypeKind::Struct(s) => {
+            for f in &s.fields {
+                if matches!(&f.ty, TypeRef::List(item) if matches!(**item, TypeRef::Named(_))) {
+                    out.insert((*id, f.name.wire.clone()));
+                }
+            }
+        }
+        TypeKind::Alias(next) => envelope_lists(api, next, out, depth + 1),
+        TypeKind::Union(u) if u.tagging == Tagging::Untagged => {
+            for v in &u.variants {
+                if let Some(t) = &v.ty {
+                    envelope_lists(api, t, out, depth + 1);
+                }
+            }
+        }
+        _ => {}
+    }
 }

@@ -264,6 +264,9 @@ pub struct Field {
     pub boxed: bool,
     /// How the value is held, decided once in lowering ([`Presence::of`]).
     pub presence: Presence,
+    /// A list whose items decode one by one (`Decoded<T>`), so one malformed item leaves the
+    /// others readable; decided by [`crate::analyze`].
+    pub isolated: bool,
 }
 
 /// How a field's value is held in Rust: decided once, in lowering, for every emitter.
@@ -692,7 +695,8 @@ pub enum Delivery {
     /// A struct (`ty`, through aliases `envelope`) with exactly one list of a tagged union,
     /// required (nullable or not): one event per item. `field` indexes the envelope's fields;
     /// `item` is the list's item type as written, `union` the union it is.
-    Batch { ty: TypeRef, envelope: TypeId, field: usize, item: TypeRef, union: TypeId },
+    /// `entity` is the property naming each event's entity, when every event has one.
+    Batch { ty: TypeRef, envelope: TypeId, field: usize, item: TypeRef, union: TypeId, entity: Option<EntityId> },
     /// A tagged union (`ty`, through aliases `union`): one event.
     Tagged { ty: TypeRef, union: TypeId },
     /// Any other type: one value.
@@ -700,6 +704,20 @@ pub enum Delivery {
     /// Nothing is received (a channel without received messages).
     #[default]
     Nothing,
+}
+
+/// The property that names the entity of every event of a batch: in each variant's payload
+/// struct, a required property of one wire name and one type that is a string, an integer or a
+/// uuid (`Id`, any case, preferred, then the first name ending in `id`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct EntityId {
+    /// The property's wire name.
+    pub wire: String,
+    /// Its type.
+    pub ty: TypeRef,
+    /// Per variant of the union: the Rust field holding it and whether that field is nullable
+    /// (`None` for a variant without payload).
+    pub fields: Vec<Option<(String, bool)>>,
 }
 
 /// Direction of a channel message, seen from the consumer of the API.

@@ -48,8 +48,8 @@ components:
     Event:
       oneOf: [{$ref: '#/components/schemas/Created'}, {$ref: '#/components/schemas/Deleted'}]
       discriminator: {propertyName: kind}
-    Created: {type: object, required: [kind, id], properties: {kind: {type: string}, id: {type: string}}}
-    Deleted: {type: object, required: [kind, id], properties: {kind: {type: string}, id: {type: string}}}
+    Created: {type: object, required: [kind, id], properties: {kind: {type: string}, id: {type: string}, at: {type: string}}}
+    Deleted: {type: object, required: [kind, id], properties: {kind: {type: string}, id: {type: string}, at: {type: string}}}
 "#;
 
 #[test]
@@ -125,4 +125,72 @@ components:
     );
     assert_eq!(errors("several"), ErrorBodies::Several);
     assert_eq!(errors("none"), ErrorBodies::None);
+}
+
+#[test]
+fn a_batch_records_the_entity_its_events_name_and_its_list_decodes_item_by_item() {
+    let api = api(WEBHOOKS, |_| {});
+    let batch = api.webhooks.iter().find(|w| w.name.wire == "batch").unwrap();
+    let Delivery::Batch { envelope, field, entity, .. } = &batch.delivery else { panic!("{:?}", batch.delivery) };
+    let entity = entity.as_ref().expect("both events carry a required string `id`");
+    assert_eq!(entity.wire, "id");
+    assert_eq!(entity.ty, triad::ir::TypeRef::Primitive(triad::ir::Primitive::String));
+    assert_eq!(entity.fields, vec![Some(("id".to_owned(), false)); 2]);
+    // The received list of events decodes one by one; the list of strings beside it does not.
+    let TypeKind::Struct(s) = &api.ty(*envelope).kind else { panic!() };
+    assert!(s.fields[*field].isolated);
+    let tags = s.fields.iter().find(|f| f.name.wire == "tags").unwrap();
+    assert!(!tags.isolated);
+}
+
+#[test]
+fn events_without_a_common_id_name_no_entity() {
+    let spec = WEBHOOKS.replace(
+        "Deleted: {type: object, required: [kind, id], properties: {kind: {type: string}, id: {type: string}, at",
+        "Deleted: {type: object, required: [kind, id], properties: {kind: {type: string}, id: {type: integer}, at",
+    );
+    let api = api(&spec, |_| {});
+    let batch = api.webhooks.iter().find(|w| w.name.wire == "batch").unwrap();
+    let Delivery::Batch { entity, .. } = &batch.delivery else { panic!("{:?}", batch.delivery) };
+    assert_eq!(*entity, None, "one id is a string, the other an integer");
+}
+
+#[test]
+fn only_the_item_list_of_a_paginated_response_decodes_item_by_item() {
+    let spec = r#"
+openapi: 3.0.3
+info: {title: Pages, version: "1"}
+paths:
+  /items:
+    post:
+      operationId: list
+      requestBody: {content: {application/json: {schema: {type: object, properties: {Cursor: {type: string}, Count: {type: integer}}}}}}
+      responses:
+        '200': {description: ok, content: {application/json: {schema: {$ref: '#/components/schemas/Page'}}}}
+components:
+  schemas:
+    Page:
+      type: object
+      properties:
+        Items: {type: array, items: {$ref: '#/components/schemas/Item'}}
+        Cursor: {type: string}
+    Item: {type: object, properties: {Id: {type: string}}}
+"#;
+    let isolated = |api: &Api| {
+        api.types
+            .iter()
+            .filter_map(|t| if let TypeKind::Struct(s) = &t.kind { Some(s) } else { None })
+            .flat_map(|s| s.fields.iter().filter(|f| f.isolated).map(|f| f.name.wire.clone()))
+            .collect::<Vec<_>>()
+    };
+    assert!(isolated(&api(spec, |_| {})).is_empty(), "without pagination, a response list is read whole");
+    let paged = api(spec, |c| {
+        c.pagination = Some(triad::config::Pagination {
+            request_cursor: "Cursor".into(),
+            request_count: "Count".into(),
+            response_cursor: "Cursor".into(),
+            ..Default::default()
+        })
+    });
+    assert_eq!(isolated(&paged), ["Items"]);
 }

@@ -211,6 +211,7 @@ impl<'a> Lowerer<'a> {
                 docs,
                 boxed: false,
                 presence: Presence::Plain,
+                isolated: false,
             });
         }
         naming::dedupe(fields.iter_mut().map(|f| &mut f.name.rust), true);

@@ -4,9 +4,8 @@
 use super::*;
 
 /// True when the items of `field` of the page type decode one by one (`Decoded<T>`).
-pub(super) fn is_isolated(api: &Api, config: &Config, page: &TypeRef, field: &Field) -> bool {
-    api.struct_id(page)
-        .is_some_and(|id| crate::emit::spell::isolated_fields(api, config).contains(&(id, field.name.wire.clone())))
+pub(super) fn is_isolated(_api: &Api, _config: &Config, _page: &TypeRef, field: &Field) -> bool {
+    field.isolated
 }
 
 /// Follows a dotted path of wire names through struct fields: the Rust field path, the last

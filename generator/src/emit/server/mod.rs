@@ -17,11 +17,11 @@ use quote::{format_ident, quote};
 use super::spell::{Uses, crate_ident, ident, type_path};
 use super::{Dependency, Files, Provenance, doc_attrs, docs, render_rust, render_template};
 use crate::config::{Config, ReceiverExample, WebhookSignature};
-use crate::ir::ErrorBodies;
 use crate::ir::{
     Api, Delivery, Operation, ParamLocation, PathSegment, Primitive, Status, Tagging, TypeId, TypeKind, TypeRef, Union,
     Webhook,
 };
+use crate::ir::{EntityId, ErrorBodies, Field};
 use crate::naming;
 
 mod api;
@@ -37,8 +37,9 @@ const README: &str = include_str!("../../../../templates/server/README.md.j2");
 
 /// How one webhook's deliveries are decoded.
 enum Shape<'a> {
-    /// A struct with an array of tagged union events (`events` is the field's wire name).
-    Batch { envelope: TypeId, events: &'a str, union: TypeId },
+    /// A struct with an array of tagged union events (`events` is that field), whose events may
+    /// all name their `entity`.
+    Batch { envelope: TypeId, events: &'a Field, union: TypeId, entity: Option<&'a EntityId> },
     /// A tagged union, one event per delivery.
     Single { union: TypeId },
     /// Anything else: one value per delivery.
@@ -66,9 +67,9 @@ struct Hook<'a> {
 /// The server's view of the webhook's [`Delivery`] (decided by `analyze`).
 fn shape<'a>(api: &'a Api, webhook: &'a Webhook) -> Shape<'a> {
     match &webhook.delivery {
-        Delivery::Batch { envelope, field, union, .. } => match &api.ty(*envelope).kind {
+        Delivery::Batch { envelope, field, union, entity, .. } => match &api.ty(*envelope).kind {
             TypeKind::Struct(s) => match s.fields.get(*field) {
-                Some(f) => Shape::Batch { envelope: *envelope, events: &f.name.wire, union: *union },
+                Some(f) => Shape::Batch { envelope: *envelope, events: f, union: *union, entity: entity.as_ref() },
                 None => Shape::Whole { ty: TypeRef::Any },
             },
             _ => Shape::Whole { ty: TypeRef::Any },

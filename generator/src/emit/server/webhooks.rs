@@ -4,88 +4,22 @@
 
 use super::*;
 
-/// Rust field name and nullability of an id property, per variant of a union (`None` for
-/// variants without payload).
-pub(super) type IdFields = Vec<Option<(String, bool)>>;
-
-/// The property that names the entity of every event of a batch: in each variant's payload
-/// struct, a required property of one wire name and one type that is a string, an integer or a
-/// uuid; `Id` (any case) is preferred, then the first name ending in `id`. Returns its wire name,
-/// type, and [`IdFields`].
-pub(super) fn common_id(api: &Api, u: &Union) -> Option<(String, TypeRef, IdFields)> {
-    /// Wire name → (type, Rust field name and nullability per variant so far).
-    type Candidates = BTreeMap<String, (TypeRef, IdFields)>;
-    let mut candidates: Option<Candidates> = None;
-    for (index, v) in u.variants.iter().enumerate() {
-        let Some(ty) = &v.ty else {
-            if let Some(c) = candidates.as_mut() {
-                c.values_mut().for_each(|(_, rust)| rust.push(None));
-            }
-            continue;
-        };
-        if v.nullable {
-            return None;
-        }
-        let id = api.struct_id(ty)?;
-        let TypeKind::Struct(s) = &api.ty(id).kind else { return None };
-        let mut here: BTreeMap<String, (TypeRef, (String, bool))> = BTreeMap::new();
-        for f in &s.fields {
-            let scalar = matches!(
-                f.ty,
-                TypeRef::Primitive(Primitive::String | Primitive::I32 | Primitive::I64 | Primitive::Uuid)
-            );
-            // Required; nullable too (always, with `tolerate_null`): an event without its id is
-            // left out of the entities.
-            if f.required && scalar && f.name.wire.to_ascii_lowercase().ends_with("id") {
-                here.insert(f.name.wire.clone(), (f.ty.clone(), (f.name.rust.clone(), f.nullable)));
-            }
-        }
-        match candidates.as_mut() {
-            None => {
-                let nones = index;
-                candidates = Some(
-                    here.into_iter()
-                        .map(|(wire, (ty, rust))| {
-                            let mut list = vec![None; nones];
-                            list.push(Some(rust));
-                            (wire, (ty, list))
-                        })
-                        .collect(),
-                );
-            }
-            Some(c) => {
-                c.retain(|wire, (ty, _)| here.get(wire).is_some_and(|(t, _)| t == ty));
-                for (wire, (_, rust)) in c.iter_mut() {
-                    rust.push(here.get(wire).map(|(_, r)| r.clone()));
-                }
-            }
-        }
-    }
-    let candidates = candidates?;
-    let pick =
-        candidates.keys().find(|wire| wire.eq_ignore_ascii_case("id")).or_else(|| candidates.keys().next())?.clone();
-    let (ty, rust) = candidates.get(&pick)?.clone();
-    Some((pick, ty, rust))
-}
-
 /// `<webhook>_entities`: for a batch webhook whose events all carry an id property
-/// ([`common_id`]), the batch's entities, each once, with the kinds of event about it.
+/// ([`crate::ir::EntityId`]), the batch's entities, each once, with the kinds of event about it.
 pub(super) fn entities_helper(
     api: &Api,
-    config: &Config,
+    _config: &Config,
     webhook: &Webhook,
     shape: &Shape<'_>,
     types: &TokenStream,
     uses: &mut Uses,
     taken: &mut BTreeSet<String>,
 ) -> TokenStream {
-    let Shape::Batch { envelope, events, union } = shape else { return TokenStream::new() };
-    let (Some(u), TypeKind::Struct(env)) = (union_of(api, *union), &api.ty(*envelope).kind) else {
+    let Shape::Batch { envelope, events: field, union, entity: Some(entity) } = shape else {
         return TokenStream::new();
     };
-    let Some((wire, id_ty, per_variant)) = common_id(api, u) else { return TokenStream::new() };
-    let Some(field) = env.fields.iter().find(|f| f.name.wire == *events) else { return TokenStream::new() };
-    let isolated = crate::emit::spell::isolated_fields(api, config).contains(&(*envelope, field.name.wire.clone()));
+    let Some(u) = union_of(api, *union) else { return TokenStream::new() };
+    let EntityId { wire, ty: id_ty, fields: per_variant } = entity;
     let mut name = naming::join_snake(&naming::field_name(&webhook.name.rust), "entities");
     while !taken.insert(name.clone()) {
         name.push('_');
@@ -93,12 +27,12 @@ pub(super) fn entities_helper(
     let name = ident(&name);
     let envelope_ty = type_path(api, &TypeRef::Named(*envelope), types, uses);
     let union_ty = type_path(api, &TypeRef::Named(*union), types, uses);
-    let key_ty = type_path(api, &id_ty, types, uses);
+    let key_ty = type_path(api, id_ty, types, uses);
     let events_field = ident(&field.name.rust);
     // Uuids and integers are `Copy`; a string is cloned. A nullable field is an `Option`.
-    let copy = id_ty != TypeRef::Primitive(Primitive::String);
+    let copy = *id_ty != TypeRef::Primitive(Primitive::String);
     let mut arms = TokenStream::new();
-    for (v, rust) in u.variants.iter().zip(&per_variant) {
+    for (v, rust) in u.variants.iter().zip(per_variant) {
         let (Some((rust, nullable)), Some(_)) = (rust, &v.ty) else { continue };
         let access = match (copy, nullable) {
             (true, false) => TokenStream::new(),
@@ -109,14 +43,14 @@ pub(super) fn entities_helper(
         let (variant, f, kind) = (ident(&v.name.rust), ident(rust), &v.name.wire);
         arms.extend(quote!(#union_ty::#variant(event) => Some((index, #kind, event.#f #access)),));
     }
-    let item = if isolated { quote!(event.ok()?) } else { quote!(event) };
+    let item = if field.isolated { quote!(event.ok()?) } else { quote!(event) };
     let items = if field.nullable { quote!(.iter().flatten()) } else { quote!(.iter()) };
     let doc = format!(
         " The entities the events of a {} batch name, each once, in order of first mention: events are \
          grouped by their {} property, so that, for example, an entity created and changed in one message is \
          fetched once. Events of unknown kinds and events that did not decode are left out.",
         docs::code_span(&webhook.name.wire),
-        docs::code_span(&wire)
+        docs::code_span(wire)
     );
     quote! {
         #[doc = #doc]
@@ -209,21 +143,19 @@ struct Dispatch {
 /// values tried in order.
 fn dispatch(
     api: &Api,
-    config: &Config,
+    _config: &Config,
     types: &TokenStream,
     methods: &[Method],
     hooks: &[Hook<'_>],
 ) -> Result<Dispatch, String> {
     let Dispatch { mut batch_tests, mut single_tests, mut whole_tries, mut helpers } = Dispatch::default();
-    let isolated = crate::emit::spell::isolated_fields(api, config);
     for (n, hook) in hooks.iter().enumerate() {
         let helper = format_ident!("event_{n}");
         match &hook.shape {
-            Shape::Batch { envelope, events, union } => {
+            Shape::Batch { envelope, events: field, union, .. } => {
                 let envelope_ty = type_path(api, &TypeRef::Named(*envelope), types, &mut Uses::default());
-                let TypeKind::Struct(env) = &api.ty(*envelope).kind else { continue };
-                let field = env.fields.iter().find(|f| f.name.wire == **events).ok_or("a batch without its events")?;
-                let isolated = isolated.contains(&(*envelope, field.name.wire.clone()));
+                let events = &field.name.wire;
+                let isolated = field.isolated;
                 helpers.extend(batch_helper(api, *union, types, &helper, isolated, hook, methods, &envelope_ty));
                 let events_field = ident(&field.name.rust);
                 // The envelope is decoded without its events, which are then decoded one by

@@ -92,7 +92,6 @@ pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &
             let _ = super::spell::type_tokens(api, &param.ty, &mut uses);
         }
     }
-    let isolated = super::spell::isolated_fields(api, config);
     let sent = sent_types(api);
     let operations = operation_docs(api);
     // The types' items are built and pretty-printed in two parts of about equal size, the second
@@ -104,7 +103,7 @@ pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &
         for (i, def) in api.types.iter().enumerate().take(range.end).skip(range.start) {
             let id = TypeId(i);
             let ops = operations.get(&id).map(Vec::as_slice).unwrap_or_default();
-            items.extend(type_def(api, def, &isolated_of(&isolated, id), sent.contains(&id), ops, &mut uses));
+            items.extend(type_def(api, def, sent.contains(&id), ops, &mut uses));
         }
         Ok((items.unparse()?, uses))
     };
@@ -123,7 +122,7 @@ pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &
     let version = docs::inline(&api.version);
     let mut crate_doc = docs::crate_intro("Types", api, &config.name);
     crate_doc.push_str("\n\nEvery model, webhook payload and channel message of the API, with serde. Unknown enum values and unknown variants of tagged unions deserialize into an `Unknown` variant that keeps the raw value; unknown fields are ignored; a value of a known kind that does not decode is an error, never `Unknown`.");
-    crate_doc.push_str(&decoding_docs(api, &isolated));
+    crate_doc.push_str(&decoding_docs(api));
     crate_doc.push_str(&building_docs(api, config));
     if let Some(text) = &api.docs.text {
         crate_doc.push_str("\n\n");
@@ -195,8 +194,16 @@ fn half_point(api: &Api) -> usize {
 
 /// The crate docs' section on how values are read: untagged unions, and the lists whose items
 /// decode one by one.
-fn decoding_docs(api: &Api, isolated: &std::collections::BTreeSet<(TypeId, String)>) -> String {
+fn decoding_docs(api: &Api) -> String {
     let mut out = String::new();
+    // By type, then by field wire name.
+    let isolated: std::collections::BTreeSet<(TypeId, &str)> = api
+        .types
+        .iter()
+        .enumerate()
+        .filter_map(|(i, t)| if let TypeKind::Struct(s) = &t.kind { Some((TypeId(i), s)) } else { None })
+        .flat_map(|(id, s)| s.fields.iter().filter(|f| f.isolated).map(move |f| (id, f.name.wire.as_str())))
+        .collect();
     let untagged = api.types.iter().any(|t| matches!(&t.kind, TypeKind::Union(u) if u.tagging == Tagging::Untagged));
     if untagged {
         out.push_str(
@@ -215,7 +222,7 @@ fn decoding_docs(api: &Api, isolated: &std::collections::BTreeSet<(TypeId, Strin
              decode. They are the event lists of received webhook and channel messages and the item lists of \
              paginated responses:\n",
         );
-        for (id, field) in isolated {
+        for (id, field) in &isolated {
             out.push_str(&format!("\n- {} of [`{}`]", docs::code_span(field), api.ty(*id).name.rust));
         }
     }
@@ -364,17 +371,11 @@ fn sent_types(api: &Api) -> std::collections::BTreeSet<TypeId> {
     seen
 }
 
-/// How a struct is used: the fields whose list items decode one by one, and whether it is sent.
+/// How a struct is used: whether it is sent.
 struct Role<'a> {
-    isolated: &'a [String],
     sent: bool,
     /// The type's own docs (also given as `#[doc]` tokens).
     docs: &'a crate::ir::Docs,
-}
-
-/// The wire names of the fields of `id` whose list items decode one by one.
-fn isolated_of(isolated: &std::collections::BTreeSet<(TypeId, String)>, id: TypeId) -> Vec<String> {
-    isolated.iter().filter(|(owner, _)| *owner == id).map(|(_, name)| name.clone()).collect()
 }
 
 /// Documentation that only repeats a name (`Boolean update value` on `BooleanUpdateValue`) is
@@ -418,7 +419,7 @@ fn operation_docs(api: &Api) -> std::collections::BTreeMap<TypeId, Vec<String>> 
     out
 }
 
-fn type_def(api: &Api, def: &TypeDef, isolated: &[String], sent: bool, operations: &[String], uses: &mut Uses) -> Code {
+fn type_def(api: &Api, def: &TypeDef, sent: bool, operations: &[String], uses: &mut Uses) -> Code {
     let mut own = without_name_echo(&def.docs, &[&def.name.wire, &def.name.rust]);
     // A type shared by many operations lists only a few of them.
     const MAX_OPERATIONS: usize = 4;
@@ -435,7 +436,7 @@ fn type_def(api: &Api, def: &TypeDef, isolated: &[String], sent: bool, operation
     let docs = doc_attrs(&own);
     let name = ident(&def.name.rust);
     match &def.kind {
-        TypeKind::Struct(s) => structure(api, def, s, Role { isolated, sent, docs: &own }, docs, uses),
+        TypeKind::Struct(s) => structure(api, def, s, Role { sent, docs: &own }, docs, uses),
         TypeKind::Enum(e) => string_enum(&name, e, docs).into(),
         TypeKind::Union(u) => union(api, &name, u, docs, uses).into(),
         TypeKind::Alias(ty) => {
@@ -508,14 +509,12 @@ mod tests {
             for null_means_absent in [false, true] {
                 let mut config = Config::for_name("test", Vec::new());
                 config.null_means_absent = null_means_absent;
-                let isolated = crate::emit::spell::isolated_fields(&api, &config);
                 let sent = sent_types(&api);
                 for (i, def) in api.types.iter().enumerate() {
                     let id = TypeId(i);
-                    let isolated = isolated_of(&isolated, id);
                     let render = || {
                         let mut uses = Uses::default();
-                        type_def(&api, def, &isolated, sent.contains(&id), &[], &mut uses).unparse().unwrap()
+                        type_def(&api, def, sent.contains(&id), &[], &mut uses).unparse().unwrap()
                     };
                     let with_text = render();
                     super::super::TOKENS_ONLY.set(true);

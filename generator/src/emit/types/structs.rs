@@ -159,12 +159,12 @@ struct FieldParts {
     text: Option<String>,
 }
 
-fn field(api: &Api, s: &Struct, f: &Field, isolated: bool, rule: Option<RenameRule>, uses: &mut Uses) -> FieldParts {
+fn field(api: &Api, s: &Struct, f: &Field, rule: Option<RenameRule>, uses: &mut Uses) -> FieldParts {
     let field_doc_source = without_name_echo(&f.docs, &[&f.name.wire]);
     let field_docs = doc_attrs(&field_doc_source);
     let field_name = ident(&f.name.rust);
     let mut ty = match &f.ty {
-        TypeRef::List(item) if isolated => {
+        TypeRef::List(item) if f.isolated => {
             let item = type_tokens(api, item, uses);
             quote!(Vec<Decoded<#item>>)
         }
@@ -224,7 +224,7 @@ pub(super) fn structure(
     docs: TokenStream,
     uses: &mut Uses,
 ) -> Code {
-    let Role { isolated, sent, docs: own_docs } = role;
+    let Role { sent, docs: own_docs } = role;
     let name = ident(&def.name.rust);
     let rule = rename_rule(&s.fields);
     let rename_all = rule.map(|(rule_name, _)| quote!(#[serde(rename_all = #rule_name)]));
@@ -237,7 +237,7 @@ pub(super) fn structure(
     // The fields as prettyplease prints them, while every type has a text form.
     let mut fields_text = Some(String::new());
     for f in &s.fields {
-        let field = field(api, s, f, isolated.contains(&f.name.wire), rule, uses);
+        let field = field(api, s, f, rule, uses);
         fields_text = fields_text.zip(field.text).map(|(mut all, text)| {
             all.push_str(&text);
             all

@@ -171,7 +171,7 @@ fn unknown_of(api: &Api, union: TypeId) -> String {
 
 fn frame(api: &Api, channel: &Channel) -> Frame {
     match &channel.delivery {
-        Delivery::Batch { ty, envelope, field, item, union } => {
+        Delivery::Batch { ty, envelope, field, item, union, .. } => {
             let list = match &api.ty(*envelope).kind {
                 TypeKind::Struct(s) => s.fields.get(*field),
                 _ => None,
