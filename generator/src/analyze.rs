@@ -11,8 +11,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::config::Pagination;
 use crate::ir::{
-    Api, Delivery, Direction, EntityId, ErrorBodies, Field, Operation, Primitive, Tagging, TypeId, TypeKind, TypeRef,
-    Union,
+    Api, Delivery, Direction, EntityId, ErrorBodies, Field, Operation, Paging, Presence, Primitive, Status, Tagging,
+    TypeId, TypeKind, TypeRef, Union,
 };
 
 /// Records on `api` what the emitters read: each operation's [`ErrorBodies`], each webhook's
@@ -25,6 +25,12 @@ pub fn analyze(api: &mut Api, pagination: Option<&Pagination>) {
     }
     for op in &mut api.operations {
         op.errors = errors(op);
+    }
+    if let Some(pagination) = pagination {
+        let plans: Vec<Option<Paging>> = api.operations.iter().map(|op| paging(api, op, pagination)).collect();
+        for (op, plan) in api.operations.iter_mut().zip(plans) {
+            op.paging = plan;
+        }
     }
     let webhooks: Vec<Delivery> = api
         .webhooks
@@ -227,4 +233,81 @@ fn envelope_lists(api: &Api, ty: &TypeRef, out: &mut BTreeSet<(TypeId, String)>,
         }
         _ => {}
     }
+}
+
+/// How a listing is followed, when it can be: a JSON request without parameters whose body
+/// leads to the request cursor, one page type for every success with content (a success without
+/// content ends the listing), a response cursor of the request cursor's type, and one item list
+/// (named by `pagination.items`, or the page's only list). Runs after [`isolated_fields`].
+fn paging(api: &Api, op: &Operation, pagination: &Pagination) -> Option<Paging> {
+    let request = op.request.as_ref()?.json()?;
+    if !op.params.is_empty() {
+        return None;
+    }
+    let mut page = None;
+    let mut or_none = false;
+    for r in op.responses.iter().filter(|r| r.status.is_success()) {
+        match (r.status, r.body.as_ref()) {
+            (Status::Code(204 | 205), _) | (_, None) => or_none = true,
+            (_, Some(body)) => match body.json() {
+                Some(ty) if page.is_none_or(|page| page == ty) => page = Some(ty),
+                _ => return None,
+            },
+        }
+    }
+    let page = page?;
+    // The cursor goes into the request's JSON at its wire path, so the request type only has to
+    // lead there.
+    let (_, cursor_in) = field_path(api, request, &pagination.request_cursor)?;
+    let (cursor, cursor_out) = field_path(api, page, &pagination.response_cursor)?;
+    if cursor_in.ty != cursor_out.ty {
+        return None;
+    }
+    let page_struct = api.struct_of(page)?;
+    let items = match pagination.items.get(&op.name.wire) {
+        Some(name) => page_struct.fields.iter().find(|f| &f.name.wire == name)?,
+        None => {
+            let mut lists = page_struct.fields.iter().filter(|f| matches!(f.ty, TypeRef::List(_)));
+            let first = lists.next()?;
+            if lists.next().is_some() {
+                return None;
+            }
+            first
+        }
+    };
+    let TypeRef::List(item) = &items.ty else { return None };
+    Some(Paging {
+        request: request.clone(),
+        page: page.clone(),
+        or_none,
+        request_cursor: pagination.request_cursor.clone(),
+        response_cursor: pagination.response_cursor.clone(),
+        cursor,
+        cursor_presence: cursor_out.presence,
+        items: items.name.rust.clone(),
+        items_presence: items.presence,
+        item: (**item).clone(),
+        isolated: items.isolated,
+    })
+}
+
+/// Follows a dotted path of wire names through struct fields: the Rust field names and the last
+/// field. Every field before the last must be plain (required and not null).
+fn field_path<'a>(api: &'a Api, ty: &TypeRef, path: &str) -> Option<(Vec<String>, &'a Field)> {
+    let mut current = ty.clone();
+    let mut names = Vec::new();
+    let segments: Vec<&str> = path.split('.').collect();
+    for (i, segment) in segments.iter().enumerate() {
+        let s = api.struct_of(&current)?;
+        let field = s.fields.iter().find(|f| f.name.wire == *segment)?;
+        names.push(field.name.rust.clone());
+        if i + 1 == segments.len() {
+            return Some((names, field));
+        }
+        if field.presence != Presence::Plain {
+            return None;
+        }
+        current = field.ty.clone();
+    }
+    None
 }

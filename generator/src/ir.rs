@@ -510,6 +510,41 @@ pub struct Body {
     pub required: bool,
 }
 
+impl Body {
+    /// The body's type when it is JSON.
+    pub fn json(&self) -> Option<&TypeRef> {
+        self.media_type.contains("json").then_some(&self.ty)
+    }
+}
+
+/// A cursor-paginated listing: a JSON request leading to the cursor, one page type, and the
+/// page's item list. Wire paths are dotted property names, Rust paths field names.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Paging {
+    /// The request body's type.
+    pub request: TypeRef,
+    /// The page type every success with content has.
+    pub page: TypeRef,
+    /// True when a success may come without content, which ends the listing.
+    pub or_none: bool,
+    /// The cursor in the request, as a wire path (`Limitation.Cursor`).
+    pub request_cursor: String,
+    /// The cursor in the page, as a wire path.
+    pub response_cursor: String,
+    /// The Rust field path from the page to its cursor; every field but the last is plain.
+    pub cursor: Vec<String>,
+    /// How the page holds its cursor.
+    pub cursor_presence: Presence,
+    /// The page's item list: its Rust field name and how the page holds it.
+    pub items: String,
+    /// How the page holds its item list.
+    pub items_presence: Presence,
+    /// The item type.
+    pub item: TypeRef,
+    /// True when the items decode one by one ([`Field::isolated`]).
+    pub isolated: bool,
+}
+
 /// Which responses a [`Response`] describes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Status {
@@ -654,6 +689,9 @@ pub struct Operation {
     pub responses: Vec<Response>,
     /// What its error responses carry (set by [`crate::analyze`]).
     pub errors: ErrorBodies,
+    /// How the listing is followed page after page, when it is cursor-paginated (decided by
+    /// [`crate::analyze`] from the config's pagination shape).
+    pub paging: Option<Paging>,
     /// Where it was defined.
     pub origin: Location,
 }

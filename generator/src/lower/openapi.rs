@@ -154,6 +154,7 @@ impl<'a> Lowerer<'a> {
             request,
             responses,
             errors: Default::default(),
+            paging: None,
             origin: self.loc(op),
         });
     }

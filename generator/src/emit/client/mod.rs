@@ -13,7 +13,7 @@ use crate::config::{Config, Example};
 use crate::ir::ErrorBodies;
 use crate::ir::{
     Api, Body, Field, Operation, ParamLocation, PathSegment, Presence, Primitive, Response, SecurityKind, Status,
-    Struct, TypeRef,
+    TypeRef,
 };
 use crate::naming;
 
