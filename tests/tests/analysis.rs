@@ -184,13 +184,25 @@ components:
             .collect::<Vec<_>>()
     };
     assert!(isolated(&api(spec, |_| {})).is_empty(), "without pagination, a response list is read whole");
-    let paged = api(spec, |c| {
-        c.pagination = Some(triad::config::Pagination {
+    let paged_config = || {
+        Some(triad::config::Pagination {
             request_cursor: "Cursor".into(),
             request_count: "Count".into(),
             response_cursor: "Cursor".into(),
             ..Default::default()
         })
-    });
+    };
+    let paged = api(spec, |c| c.pagination = paged_config());
     assert_eq!(isolated(&paged), ["Items"]);
+    let plan = paged.operations[0].paging.as_ref().expect("a listing with a cursor in its request and page");
+    assert_eq!(
+        (plan.items.as_str(), plan.cursor.as_slice(), plan.isolated),
+        ("items", &["cursor".to_owned()][..], true)
+    );
+    assert_eq!((plan.cursor_presence, plan.items_presence, plan.or_none), (Presence::Option, Presence::Option, false));
+    // A cursor of another type in the page: no plan (the listing is an ordinary method).
+    let mismatched = api(&spec.replace("        Cursor: {type: string}\n", "        Cursor: {type: integer}\n"), |c| {
+        c.pagination = paged_config();
+    });
+    assert_eq!(mismatched.operations[0].paging, None);
 }

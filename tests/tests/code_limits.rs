@@ -205,8 +205,7 @@ fn functions(text: &[u8]) -> Vec<(String, usize, usize)> {
     let mut out = Vec::new();
     for at in keyword_offsets(text, b"fn") {
         let name_start = at + 2 + text[at + 2..].iter().take_while(|b| b.is_ascii_whitespace()).count();
-        let name: String =
-            text[name_start..].iter().take_while(|b| is_word(**b)).map(|b| char::from(*b)).collect();
+        let name: String = text[name_start..].iter().take_while(|b| is_word(**b)).map(|b| char::from(*b)).collect();
         if name.is_empty() {
             continue; // `fn(` pointer types, `Fn` bounds
         }
