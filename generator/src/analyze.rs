@@ -5,19 +5,27 @@
 //! ([`crate::ir::Field::isolated`]), and what an operation's error responses carry
 //! ([`ErrorBodies`]). Field presence is decided in lowering itself ([`crate::ir::Presence`]).
 //!
-//! Of the config, analysis reads only the pagination shape.
+//! Also the credentials the consumer supplies ([`Credential`]) and where each channel's
+//! connection request carries them ([`ChannelCredential`]). Of the config, analysis reads only
+//! the pagination shape and the auth placement.
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::config::Pagination;
+use crate::config::{Auth, Pagination};
 use crate::ir::{
-    Api, Delivery, Direction, EntityId, ErrorBodies, Field, Operation, Paging, Presence, Primitive, Status, Tagging,
-    TypeId, TypeKind, TypeRef, Union,
+    Api, Applied, Carried, Channel, ChannelCredential, Credential, Delivery, Direction, EntityId, ErrorBodies, Field,
+    Operation, Paging, ParamLocation, Placement, Presence, Primitive, SecurityKind, Status, Tagging, TypeId, TypeKind,
+    TypeRef, Union,
 };
+use crate::naming;
 
 /// Records on `api` what the emitters read: each operation's [`ErrorBodies`], each webhook's
 /// and each channel's [`Delivery`], and each list field's `isolated`.
-pub fn analyze(api: &mut Api, pagination: Option<&Pagination>) {
+pub fn analyze(api: &mut Api, pagination: Option<&Pagination>, auth: &Auth) {
+    for channel in &mut api.channels {
+        channel.credentials = channel_credentials(auth, channel);
+    }
+    api.credentials = credentials(api, auth);
     for (id, wire) in isolated_fields(api, pagination) {
         if let TypeKind::Struct(s) = &mut api.types[id.0].kind {
             s.fields.iter_mut().filter(|f| f.name.wire == wire).for_each(|f| f.isolated = true);
@@ -310,4 +318,69 @@ fn field_path<'a>(api: &'a Api, ty: &TypeRef, path: &str) -> Option<(Vec<String>
         current = field.ty.clone();
     }
     None
+}
+
+/// The credentials a channel's connection request carries: the config's WebSocket cookies, then
+/// the keys and tokens of its servers' security schemes, each (field, placement) once.
+fn channel_credentials(auth: &Auth, channel: &Channel) -> Vec<ChannelCredential> {
+    let mut out: Vec<ChannelCredential> = Vec::new();
+    let mut add = |wire: &str, placement: Placement| {
+        let field = naming::field_name(wire);
+        if !out.iter().any(|c| c.field == field && c.placement == placement) {
+            out.push(ChannelCredential { wire: wire.to_owned(), field, placement });
+        }
+    };
+    for cookie in &auth.websocket_cookies {
+        add(cookie, Placement::Cookie(cookie.clone()));
+    }
+    for server in &channel.servers {
+        for scheme in &server.security {
+            match &scheme.kind {
+                SecurityKind::ApiKey { location, name } => {
+                    let placement = match location {
+                        ParamLocation::Header => Placement::Header(name.clone()),
+                        ParamLocation::Query => Placement::Query(name.clone()),
+                        _ => Placement::Cookie(name.clone()),
+                    };
+                    add(&scheme.name, placement);
+                }
+                SecurityKind::Bearer => add(&scheme.name, Placement::Bearer),
+                SecurityKind::Basic | SecurityKind::Other(_) => {}
+            }
+        }
+    }
+    out
+}
+
+/// The consumer's credentials: one per auth body field and per security scheme the generated
+/// code applies, then those only WebSocket upgrades carry (each Rust field once; channels'
+/// credentials must be set first).
+fn credentials(api: &Api, auth: &Auth) -> Vec<Credential> {
+    let mut out: Vec<Credential> =
+        auth.body_fields.iter().map(|wire| Credential { wire: wire.clone(), carried: Carried::BodyField }).collect();
+    for scheme in &api.security_schemes {
+        let applied = match &scheme.kind {
+            SecurityKind::Bearer => Applied::Bearer,
+            SecurityKind::Basic => Applied::Basic,
+            SecurityKind::ApiKey { location, name } => Applied::ApiKey { location: *location, name: name.clone() },
+            // Left to the consumer's request hook; the client's docs say so.
+            SecurityKind::Other(_) => continue,
+        };
+        out.push(Credential { wire: scheme.name.clone(), carried: Carried::Scheme(applied) });
+    }
+    let mut upgrade: Vec<&ChannelCredential> = Vec::new();
+    for credential in api.channels.iter().flat_map(|c| &c.credentials) {
+        if !upgrade.iter().any(|c| c.field == credential.field) {
+            upgrade.push(credential);
+        }
+    }
+    for credential in upgrade {
+        if !out.iter().any(|c| naming::field_name(&c.wire) == credential.field) {
+            out.push(Credential {
+                wire: credential.wire.clone(),
+                carried: Carried::Upgrade(credential.placement.clone()),
+            });
+        }
+    }
+    out
 }

@@ -52,6 +52,71 @@ pub struct Api {
     pub security_schemes: Vec<SecurityScheme>,
     /// Security requirements of operations that state none of their own.
     pub security: Vec<SecurityRequirement>,
+    /// The credentials the consumer supplies, each once, in the order the client's
+    /// `Credentials` lists them (decided by [`crate::analyze`]).
+    pub credentials: Vec<Credential>,
+}
+
+/// A credential the consumer supplies.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Credential {
+    /// The name the provider knows it by: the wire name of a body field, the security scheme's
+    /// name, or a cookie's name.
+    pub wire: String,
+    /// Where it goes.
+    pub carried: Carried,
+}
+
+/// Where a [`Credential`] goes.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Carried {
+    /// Into every JSON request body, as the property `wire` (the config's `auth.body_fields`).
+    BodyField,
+    /// As the operations' security scheme `wire` says.
+    Scheme(Applied),
+    /// Only on WebSocket connection requests, where each channel's [`Channel::credentials`]
+    /// places it (the first channel's placement is given here).
+    Upgrade(Placement),
+}
+
+/// A security scheme the generated client applies by itself.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Applied {
+    /// `Authorization: Bearer <token>`.
+    Bearer,
+    /// HTTP basic: a user and a password.
+    Basic,
+    /// An API key in a header, query parameter or cookie of this name.
+    ApiKey {
+        /// Where the key goes.
+        location: ParamLocation,
+        /// The header, parameter or cookie name.
+        name: String,
+    },
+}
+
+/// Where a credential goes on a WebSocket connection request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Placement {
+    /// A cookie of this name.
+    Cookie(String),
+    /// A header of this name.
+    Header(String),
+    /// A query parameter of this name.
+    Query(String),
+    /// An `Authorization: Bearer` header.
+    Bearer,
+}
+
+/// One credential of a channel's connection request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChannelCredential {
+    /// Wire name the credential is named after (a cookie or a security scheme).
+    pub wire: String,
+    /// Rust field name of the `Credentials` field holding it.
+    pub field: String,
+    /// Where it goes.
+    pub placement: Placement,
 }
 
 impl Api {
@@ -815,6 +880,9 @@ pub struct Channel {
     pub received: Option<TypeRef>,
     /// How a received frame becomes events (set by [`crate::analyze`]).
     pub delivery: Delivery,
+    /// The credentials its connection request carries: the config's WebSocket cookies, then the
+    /// keys and tokens of its servers' security schemes (decided by [`crate::analyze`]).
+    pub credentials: Vec<ChannelCredential>,
     /// JSON pointer of the correlation id in received frames, when a sent message has a reply:
     /// the listener hands frames with a waiting request's id to that request.
     pub correlation: Option<String>,

@@ -206,3 +206,34 @@ components:
     });
     assert_eq!(mismatched.operations[0].paging, None);
 }
+
+#[test]
+fn credentials_are_typed_once_from_the_schemes_and_the_configs_auth_placement() {
+    let spec = r#"
+openapi: 3.0.3
+info: {title: Creds, version: "1"}
+paths:
+  /call:
+    post:
+      operationId: call
+      requestBody: {content: {application/json: {schema: {type: object, properties: {AccessToken: {type: string}}}}}}
+      responses: {'204': {description: done}}
+components:
+  securitySchemes:
+    token: {type: http, scheme: bearer}
+    key: {type: apiKey, in: header, name: X-Key}
+    delegated: {type: oauth2, flows: {}}
+"#;
+    use triad::ir::{Applied, Carried, ParamLocation};
+    let api = api(spec, |c| c.auth.body_fields = vec!["AccessToken".to_owned()]);
+    let found: Vec<(&str, &Carried)> = api.credentials.iter().map(|c| (c.wire.as_str(), &c.carried)).collect();
+    assert_eq!(
+        found,
+        [
+            ("AccessToken", &Carried::BodyField),
+            ("key", &Carried::Scheme(Applied::ApiKey { location: ParamLocation::Header, name: "X-Key".to_owned() })),
+            ("token", &Carried::Scheme(Applied::Bearer)),
+        ],
+        "OAuth 2 is left to a request hook; the others in scheme order"
+    );
+}

@@ -244,6 +244,7 @@ impl<'a> Lowerer<'a> {
             headers,
             received,
             delivery: Default::default(),
+            credentials: Vec::new(),
             correlation,
             docs: docs_of(channel.node),
             messages: messages.into_iter().map(|(m, _)| m).collect(),

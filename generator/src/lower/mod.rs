@@ -191,7 +191,7 @@ pub fn lower(ws: &Workspace, config: &Config) -> Result<(ir::Api, Vec<Diagnostic
         return Err(l.diags);
     }
     let (mut api, warnings) = l.finish()?;
-    crate::analyze::analyze(&mut api, config.pagination.as_ref());
+    crate::analyze::analyze(&mut api, config.pagination.as_ref(), &config.auth);
     Ok((api, warnings))
 }
 

@@ -33,66 +33,64 @@ impl CredentialField {
     }
 }
 
-/// The fields of `Credentials`: one per auth body field and per security scheme the generated
-/// code applies, then the credentials only WebSocket upgrades carry.
-fn credential_fields(api: &Api, config: &Config) -> Vec<CredentialField> {
-    let mut fields = Vec::new();
-    for field in &config.auth.body_fields {
-        let entry = quote!(rt::Credential::BodyField { name: #field.into(), value: value.clone() });
-        fields.push(CredentialField {
-            wire: field.clone(),
-            doc: format!(" Sent as {} in every JSON request body.", docs::code_span(field)),
-            held: Held::Secret,
-            apply: quote!(auth = auth.always(#entry)),
-        });
-    }
-    for scheme in &api.security_schemes {
-        let name = &scheme.name;
-        let (doc, held, entry) = match &scheme.kind {
-            SecurityKind::Bearer => (
-                format!(" Bearer token of the {} security scheme.", docs::code_span(name)),
+/// The fields of `Credentials`, one per credential of the API ([`crate::ir::Credential`]): how
+/// each is documented, held and applied.
+fn credential_fields(api: &Api) -> Vec<CredentialField> {
+    api.credentials.iter().map(credential_field).collect()
+}
+
+fn credential_field(credential: &crate::ir::Credential) -> CredentialField {
+    use crate::ir::{Applied, Carried};
+    let name = &credential.wire;
+    let (doc, held, apply) = match &credential.carried {
+        Carried::BodyField => {
+            let entry = quote!(rt::Credential::BodyField { name: #name.into(), value: value.clone() });
+            (
+                format!(" Sent as {} in every JSON request body.", docs::code_span(name)),
                 Held::Secret,
-                quote!(rt::Credential::Bearer(value.clone())),
-            ),
-            SecurityKind::Basic => (
-                format!(" User and password of the {} security scheme (HTTP basic).", docs::code_span(name)),
-                Held::UserAndSecret,
-                quote!(rt::Credential::Basic { user: value.0.clone(), password: value.1.clone() }),
-            ),
-            SecurityKind::ApiKey { location, name: key } => {
-                let (place, variant) = match location {
-                    ParamLocation::Header => ("header", quote!(Header)),
-                    ParamLocation::Query => ("query parameter", quote!(Query)),
-                    _ => ("cookie", quote!(Cookie)),
-                };
-                (
-                    format!(
-                        " API key of the {} security scheme, sent as the {} {place}.",
-                        docs::code_span(name),
-                        docs::code_span(key)
-                    ),
-                    Held::Secret,
-                    quote!(rt::Credential::#variant { name: #key.into(), value: value.clone() }),
-                )
-            }
-            SecurityKind::Other(_) => continue,
-        };
-        let apply = quote!(auth = auth.scheme(#name, #entry));
-        fields.push(CredentialField { wire: name.clone(), doc, held, apply });
-    }
-    for credential in crate::emit::ws::credential_fields(api, config) {
-        if !fields.iter().any(|f| naming::field_name(&f.wire) == credential.field) {
-            let doc = crate::emit::ws::credential_doc(&credential);
-            fields.push(CredentialField { wire: credential.wire, doc, held: Held::Secret, apply: TokenStream::new() });
+                quote!(auth = auth.always(#entry)),
+            )
         }
-    }
-    fields
+        Carried::Upgrade(placement) => (crate::emit::ws::credential_doc(placement), Held::Secret, TokenStream::new()),
+        Carried::Scheme(kind) => {
+            let (doc, held, entry) = match kind {
+                Applied::Basic => (
+                    format!(" User and password of the {} security scheme (HTTP basic).", docs::code_span(name)),
+                    Held::UserAndSecret,
+                    quote!(rt::Credential::Basic { user: value.0.clone(), password: value.1.clone() }),
+                ),
+                Applied::ApiKey { location, name: key } => {
+                    let (place, variant) = match location {
+                        ParamLocation::Header => ("header", quote!(Header)),
+                        ParamLocation::Query => ("query parameter", quote!(Query)),
+                        _ => ("cookie", quote!(Cookie)),
+                    };
+                    (
+                        format!(
+                            " API key of the {} security scheme, sent as the {} {place}.",
+                            docs::code_span(name),
+                            docs::code_span(key)
+                        ),
+                        Held::Secret,
+                        quote!(rt::Credential::#variant { name: #key.into(), value: value.clone() }),
+                    )
+                }
+                Applied::Bearer => (
+                    format!(" Bearer token of the {} security scheme.", docs::code_span(name)),
+                    Held::Secret,
+                    quote!(rt::Credential::Bearer(value.clone())),
+                ),
+            };
+            (doc, held, quote!(auth = auth.scheme(#name, #entry)))
+        }
+    };
+    CredentialField { wire: name.clone(), doc, held, apply }
 }
 
 /// The `Credentials` struct, the names of its fields with the wire name each stands for, and
 /// the value the README's example builds.
-pub(super) fn credentials(api: &Api, config: &Config) -> (TokenStream, Vec<(String, String)>, TokenStream) {
-    let fields = credential_fields(api, config);
+pub(super) fn credentials(api: &Api, _config: &Config) -> (TokenStream, Vec<(String, String)>, TokenStream) {
+    let fields = credential_fields(api);
     let mut rust: Vec<String> = fields.iter().map(|f| naming::field_name(&f.wire)).collect();
     naming::dedupe(rust.iter_mut(), true);
     // The README's example sets the first credential that is a single secret.

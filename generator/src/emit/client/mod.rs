@@ -321,7 +321,7 @@ pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &
     let websocket = if api.channels.is_empty() {
         TokenStream::new()
     } else {
-        let modules = super::ws::client_modules(api, config, &krate.name, true, &mut cx.uses);
+        let modules = super::ws::client_modules(api, &krate.name, true, &mut cx.uses);
         quote! {
             /// The WebSocket runtime the channel modules build on (`triad-runtime`'s `ws`).
             pub use triad_runtime::ws as websocket;
@@ -416,8 +416,8 @@ fn channels_only(api: &Api, config: &Config, provenance: &Provenance, files: &mu
     let krate = &config.client.krate;
     let types_crate = crate_ident(&config.types_crate.name);
     let mut uses = Uses::default();
-    let modules = super::ws::client_modules(api, config, &krate.name, false, &mut uses);
-    let credentials = super::ws::client_credentials(api, config);
+    let modules = super::ws::client_modules(api, &krate.name, false, &mut uses);
+    let credentials = super::ws::client_credentials(api);
     let title = docs::api_title(api, &config.name).to_owned();
     let mut crate_doc = docs::crate_intro("WebSocket client", api, &config.name);
     crate_doc.push_str(&format!(

@@ -193,7 +193,7 @@ pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &
         lib
     };
     if !api.channels.is_empty() {
-        lib.extend(super::ws::server_modules(api, config, &mut uses));
+        lib.extend(super::ws::server_modules(api, &mut uses));
     }
     let prefix = &krate.name;
     files.insert(format!("{prefix}/src/lib.rs"), render_rust(lib, provenance)?);

@@ -4,13 +4,7 @@
 use super::*;
 
 /// The client crate's channel modules. `http` is true when the crate has an HTTP `Client`.
-pub(crate) fn client_modules(
-    api: &Api,
-    config: &Config,
-    client_crate: &str,
-    http: bool,
-    uses: &mut Uses,
-) -> TokenStream {
+pub(crate) fn client_modules(api: &Api, client_crate: &str, http: bool, uses: &mut Uses) -> TokenStream {
     let types = quote!(super::types);
     let mut modules = TokenStream::new();
     for (channel, module) in api.channels.iter().zip(module_names(api)) {
@@ -25,7 +19,7 @@ pub(crate) fn client_modules(
         let templated = !channel.params.is_empty();
         let (consts, first_const) = url_consts(channel);
         let url_fn = url_fn(api, channel, &types, uses);
-        let auth_fn = auth_fn(config, channel);
+        let auth_fn = auth_fn(channel);
         let (sends, requests) = sends_and_requests(api, channel, &types, uses);
         let example =
             module_example(&module, first_const.as_deref(), templated || channel.query.is_some(), client_crate, http);
@@ -230,9 +224,9 @@ fn url_fn(api: &Api, channel: &Channel, types: &TokenStream, uses: &mut Uses) ->
 }
 
 /// `auth(credentials)`: the channel's credentials on the upgrade request.
-fn auth_fn(config: &Config, channel: &Channel) -> TokenStream {
-    let credentials = channel_credentials(config, channel);
-    let auth_body = apply(&credentials);
+fn auth_fn(channel: &Channel) -> TokenStream {
+    let credentials = &channel.credentials;
+    let auth_body = apply(credentials);
     let auth_doc = if credentials.is_empty() {
         " The connection request needs no credentials.".to_owned()
     } else {
@@ -356,11 +350,11 @@ fn module_example(module: &str, first_const: Option<&str>, built_url: bool, clie
 }
 
 /// `Credentials` of a client crate without operations: one secret per channel credential.
-pub(crate) fn client_credentials(api: &Api, config: &Config) -> TokenStream {
+pub(crate) fn client_credentials(api: &Api) -> TokenStream {
     let mut decls = TokenStream::new();
-    for c in credential_fields(api, config) {
+    for c in credential_fields(api) {
         let field = ident(&c.field);
-        let doc = credential_doc(&c);
+        let doc = credential_doc(&c.placement);
         decls.extend(quote!(#[doc = #doc] pub #field: Option<websocket::Secret>,));
     }
     quote! {

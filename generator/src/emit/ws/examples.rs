@@ -3,14 +3,14 @@
 use super::*;
 
 /// `--flag` names of a channel's credentials (kebab-case of their wire names) with their fields.
-pub(super) fn credential_flags(config: &Config, channel: &Channel) -> Vec<(String, String)> {
+pub(super) fn credential_flags(_config: &Config, channel: &Channel) -> Vec<(String, String)> {
     use heck::ToKebabCase;
     let mut out: Vec<(String, String)> = Vec::new();
-    for c in channel_credentials(config, channel) {
+    for c in &channel.credentials {
         let flag = c.wire.to_kebab_case();
         if !flag.is_empty() && !["url", "addr", "help"].contains(&flag.as_str()) && !out.iter().any(|(f, _)| *f == flag)
         {
-            out.push((flag, c.field));
+            out.push((flag, c.field.clone()));
         }
     }
     out

@@ -8,7 +8,7 @@ use super::spell::{Uses, ident, type_path};
 use super::{doc_attrs, docs};
 use crate::config::Config;
 use crate::ir::{
-    Api, Channel, Delivery, Direction, Message, ParamLocation, Presence, Primitive, SecurityKind, Tagging, TypeId,
+    Api, Channel, ChannelCredential, Delivery, Direction, Message, Placement, Presence, Primitive, Tagging, TypeId,
     TypeKind, TypeRef,
 };
 use crate::naming;
@@ -20,25 +20,6 @@ mod server;
 pub(crate) use client::{client_credentials, client_modules};
 pub(crate) use examples::{listen_example, push_example};
 pub(crate) use server::{server_library, server_modules};
-
-/// Where a credential goes on the connection request.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) enum Placement {
-    Cookie(String),
-    Header(String),
-    Query(String),
-    Bearer,
-}
-
-/// One credential of the connection request: the `Credentials` field holding it and where it goes.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct Credential {
-    /// Wire name the field is named after (a cookie or a security scheme).
-    pub wire: String,
-    /// Rust field name.
-    pub field: String,
-    pub placement: Placement,
-}
 
 /// The channel an example named `name` runs on, with its module name.
 fn example_channel<'a>(api: &'a Api, name: &str, channel_name: &str) -> Result<(&'a Channel, String), String> {
@@ -68,46 +49,12 @@ pub(crate) fn module_names(api: &Api) -> Vec<String> {
     names
 }
 
-/// The credentials a channel's connection request carries: the config's WebSocket cookies, then
-/// the keys and tokens of its servers' security schemes.
-pub(crate) fn channel_credentials(config: &Config, channel: &Channel) -> Vec<Credential> {
-    let mut out: Vec<Credential> = Vec::new();
-    let mut add = |wire: &str, placement: Placement| {
-        let field = naming::field_name(wire);
-        if !out.iter().any(|c| c.field == field && c.placement == placement) {
-            out.push(Credential { wire: wire.to_owned(), field, placement });
-        }
-    };
-    for cookie in &config.auth.websocket_cookies {
-        add(cookie, Placement::Cookie(cookie.clone()));
-    }
-    for server in &channel.servers {
-        for scheme in &server.security {
-            match &scheme.kind {
-                SecurityKind::ApiKey { location, name } => {
-                    let placement = match location {
-                        ParamLocation::Header => Placement::Header(name.clone()),
-                        ParamLocation::Query => Placement::Query(name.clone()),
-                        _ => Placement::Cookie(name.clone()),
-                    };
-                    add(&scheme.name, placement);
-                }
-                SecurityKind::Bearer => add(&scheme.name, Placement::Bearer),
-                SecurityKind::Basic | SecurityKind::Other(_) => {}
-            }
-        }
-    }
-    out
-}
-
 /// Every credential field of every channel, each field once (the first placement names it).
-pub(crate) fn credential_fields(api: &Api, config: &Config) -> Vec<Credential> {
-    let mut out: Vec<Credential> = Vec::new();
-    for channel in &api.channels {
-        for credential in channel_credentials(config, channel) {
-            if !out.iter().any(|c| c.field == credential.field) {
-                out.push(credential);
-            }
+pub(crate) fn credential_fields(api: &Api) -> Vec<&ChannelCredential> {
+    let mut out: Vec<&ChannelCredential> = Vec::new();
+    for credential in api.channels.iter().flat_map(|c| &c.credentials) {
+        if !out.iter().any(|c| c.field == credential.field) {
+            out.push(credential);
         }
     }
     out
@@ -122,14 +69,14 @@ fn placement_doc(placement: &Placement) -> String {
     }
 }
 
-/// Doc line of a credential field.
-pub(crate) fn credential_doc(credential: &Credential) -> String {
-    format!(" Sent as {} on WebSocket connection requests.", placement_doc(&credential.placement))
+/// Doc line of a credential field sent as `placement`.
+pub(crate) fn credential_doc(placement: &Placement) -> String {
+    format!(" Sent as {} on WebSocket connection requests.", placement_doc(placement))
 }
 
 /// Calls applying credentials to a `ws::Auth` (client) or `ws::Expect` (server) named `auth`,
 /// from a struct `credentials` whose fields are `Option<Secret>`.
-fn apply(credentials: &[Credential]) -> TokenStream {
+fn apply(credentials: &[ChannelCredential]) -> TokenStream {
     let mut out = TokenStream::new();
     for c in credentials {
         let field = ident(&c.field);

@@ -3,10 +3,10 @@
 use super::*;
 
 /// The server crate's channel modules and the `Expected` credentials they check.
-pub(crate) fn server_modules(api: &Api, config: &Config, uses: &mut Uses) -> TokenStream {
+pub(crate) fn server_modules(api: &Api, uses: &mut Uses) -> TokenStream {
     let mut out = TokenStream::new();
     let mut decls = TokenStream::new();
-    for c in credential_fields(api, config) {
+    for c in credential_fields(api) {
         let field = ident(&c.field);
         let doc = format!(" Expected as {} on WebSocket upgrades.", placement_doc(&c.placement));
         decls.extend(quote!(#[doc = #doc] pub #field: Option<websocket::Secret>,));
@@ -24,8 +24,8 @@ pub(crate) fn server_modules(api: &Api, config: &Config, uses: &mut Uses) -> Tok
         let module_ident = ident(&module);
         let path =
             if channel.address.starts_with('/') { channel.address.clone() } else { format!("/{}", channel.address) };
-        let credentials = channel_credentials(config, channel);
-        let body = apply(&credentials);
+        let credentials = &channel.credentials;
+        let body = apply(credentials);
         let arg = if credentials.is_empty() { quote!(_credentials) } else { quote!(credentials) };
         let expect_fn = if credentials.is_empty() {
             quote! {
