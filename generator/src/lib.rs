@@ -142,8 +142,12 @@ pub fn generate(
 ) -> Result<Generated, Diagnostics> {
     let (api, mut warnings) = load_with_warnings(config, config_dir, reader)?;
     warnings.extend(emit::warnings(&api, config));
-    let files = emit::emit(&api, config, provenance).map_err(|message| {
-        Diagnostics::from(Diagnostic::new(Location::file(&provenance.source), format!("emission failed: {message}")))
+    let files = emit::emit(&api, config, provenance).map_err(|error| {
+        let location = match &error {
+            emit::EmitError::Item { location, .. } => location.clone(),
+            _ => Location::file(&provenance.source),
+        };
+        Diagnostics::from(Diagnostic::new(location, format!("emission failed: {error}")))
     })?;
     let warnings = if warnings.is_empty() { warnings } else { Diagnostics::new(warnings).0 };
     Ok(Generated { files, warnings })

@@ -237,3 +237,30 @@ components:
         "OAuth 2 is left to a request hook; the others in scheme order"
     );
 }
+
+#[test]
+fn an_emission_failure_is_typed_and_located_at_the_ir_item() {
+    let spec = r#"
+openapi: 3.0.3
+info: {title: Broken, version: "1"}
+paths:
+  /items/{id}:
+    get:
+      operationId: getItem
+      parameters: [{name: id, in: path, required: true, schema: {type: string}}]
+      responses: {'204': {description: done}}
+"#;
+    let mut api = api(spec, |_| {});
+    // An IR no lowering makes: the path names a parameter the operation does not have.
+    api.operations[0].params.clear();
+    let config = Config::for_name("analysis", vec!["api.yaml".to_owned()]);
+    let provenance = triad::emit::Provenance { source: "api.yaml".into(), command: "test".into() };
+    match triad::emit::emit(&api, &config, &provenance) {
+        Err(triad::emit::EmitError::Item { location, message }) => {
+            assert_eq!((&*location.file, location.line), ("api.yaml", 7), "{message}");
+            assert_eq!(location.pointer, "/paths/~1items~1{id}/get");
+            assert!(message.contains("path parameter `id` is not declared"), "{message}");
+        }
+        other => panic!("{:?}", other.map(|files| files.len())),
+    }
+}

@@ -52,7 +52,7 @@ fn generate(dir: &std::path::Path) -> Vec<(String, Result<Files, String>)> {
             let generated = xtask::corpus::config(&entry).and_then(|(config, config_dir)| {
                 let provenance = Provenance { source: entry.name.clone(), command: "test".into() };
                 let api = triad::load(&config, &config_dir, &reader).map_err(|d| d.to_string())?;
-                triad::emit::emit(&api, &config, &provenance)
+                triad::emit::emit(&api, &config, &provenance).map_err(|e| e.to_string())
             });
             (entry.name, generated)
         })

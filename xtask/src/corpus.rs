@@ -60,9 +60,9 @@ pub fn run(dir: &Path, only: &[String]) -> Result<ExitCode, String> {
             Provenance { source: entry.name.clone(), command: format!("cargo xtask corpus {}", dir.display()) };
         let start = Instant::now();
         let generated = triad::load(&config, &config_dir, &reader).and_then(|api| {
-            triad::emit::emit(&api, &config, &provenance)
-                .map(|files| (api, files))
-                .map_err(|m| triad::diag::Diagnostic::new(triad::diag::Location::file(&entry.name), m).into())
+            triad::emit::emit(&api, &config, &provenance).map(|files| (api, files)).map_err(|e| {
+                triad::diag::Diagnostic::new(triad::diag::Location::file(&entry.name), e.to_string()).into()
+            })
         });
         let millis = start.elapsed().as_secs_f64() * 1000.0;
         match generated {

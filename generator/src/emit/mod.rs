@@ -38,6 +38,59 @@ impl Provenance {
 /// Files of all crates generated for one API, keyed by path relative to the output directory.
 pub type Files = BTreeMap<String, String>;
 
+/// Why emission failed. A lowered and analyzed API never makes the emitters fail: each of these
+/// is a defect of the generator (or a config example the config's checks report first), said
+/// with where it arose instead of a panic.
+#[derive(Clone, Debug, PartialEq)]
+pub enum EmitError {
+    /// An IR item the emitters cannot write; `location` is where the spec defines it.
+    Item {
+        /// Where the spec defines the item.
+        location: crate::diag::Location,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// A config example that cannot be written.
+    Example {
+        /// The example's name.
+        name: String,
+        /// Why.
+        message: String,
+    },
+    /// Generated Rust that does not parse.
+    Unparsable(String),
+    /// A README template that does not render, or a manifest that does not serialize.
+    Text {
+        /// The template or manifest.
+        what: String,
+        /// The renderer's or serializer's message.
+        message: String,
+    },
+    /// An emitter's thread panicked.
+    Panicked(&'static str),
+}
+
+impl std::fmt::Display for EmitError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            EmitError::Item { message, .. } => f.write_str(message),
+            EmitError::Example { name, message } => write!(f, "example `{name}`: {message}"),
+            EmitError::Unparsable(message) => write!(f, "generated Rust does not parse: {message}"),
+            EmitError::Text { what, message } => write!(f, "{what}: {message}"),
+            EmitError::Panicked(what) => write!(f, "the {what} emitter failed"),
+        }
+    }
+}
+
+impl std::error::Error for EmitError {}
+
+impl EmitError {
+    /// An IR item the emitters cannot write, at its spec location.
+    pub(crate) fn item(location: &crate::diag::Location, message: impl Into<String>) -> Self {
+        EmitError::Item { location: location.clone(), message: message.into() }
+    }
+}
+
 /// Warnings about what the crates enabled in `config` make of `api` (an API server that cannot
 /// reach or serve some operations).
 pub fn warnings(api: &Api, config: &Config) -> Vec<crate::diag::Diagnostic> {
@@ -45,7 +98,7 @@ pub fn warnings(api: &Api, config: &Config) -> Vec<crate::diag::Diagnostic> {
 }
 
 /// Generates every crate the generator can make for `api`.
-pub fn emit(api: &Api, config: &Config, provenance: &Provenance) -> Result<Files, String> {
+pub fn emit(api: &Api, config: &Config, provenance: &Provenance) -> Result<Files, EmitError> {
     // Crates are independent: the client crate is rendered on a second thread.
     std::thread::scope(|scope| {
         let client = (config.client.enabled && !(api.operations.is_empty() && api.channels.is_empty())).then(|| {
@@ -60,7 +113,7 @@ pub fn emit(api: &Api, config: &Config, provenance: &Provenance) -> Result<Files
             server::emit(api, config, provenance, &mut files)?;
         }
         if let Some(client) = client {
-            files.extend(client.join().map_err(|_| "the client emitter failed".to_owned())??);
+            files.extend(client.join().map_err(|_| EmitError::Panicked("client"))??);
         }
         Ok(files)
     })
@@ -78,15 +131,15 @@ pub(crate) fn inner_docs(text: &str) -> TokenStream {
 }
 
 /// Parses tokens as a file and pretty-prints it behind the `@generated` header.
-pub(crate) fn render_rust(tokens: TokenStream, provenance: &Provenance) -> Result<String, String> {
+pub(crate) fn render_rust(tokens: TokenStream, provenance: &Provenance) -> Result<String, EmitError> {
     Ok(finish_rust(&unparse(tokens)?, provenance))
 }
 
 /// Parses tokens (inner attributes, then items) as a file and pretty-prints it. prettyplease
 /// prints a file's items one after another, each ending its last line, so the texts of
 /// consecutive parts of a file, concatenated, are the text of the whole.
-pub(crate) fn unparse(tokens: TokenStream) -> Result<String, String> {
-    let file: syn::File = syn::parse2(tokens).map_err(|e| format!("generated Rust does not parse: {e}"))?;
+pub(crate) fn unparse(tokens: TokenStream) -> Result<String, EmitError> {
+    let file: syn::File = syn::parse2(tokens).map_err(|e| EmitError::Unparsable(e.to_string()))?;
     Ok(prettyplease::unparse(&file))
 }
 
@@ -144,7 +197,7 @@ impl Code {
     }
 
     /// The code as [`unparse`] prints it.
-    pub(crate) fn unparse(self) -> Result<String, String> {
+    pub(crate) fn unparse(self) -> Result<String, EmitError> {
         let mut out = String::new();
         for piece in self.0 {
             match piece {
@@ -302,7 +355,7 @@ pub(crate) fn manifest(
     dependencies: BTreeMap<&str, Dependency>,
     dev_dependencies: BTreeMap<&str, Dependency>,
     provenance: &Provenance,
-) -> Result<String, String> {
+) -> Result<String, EmitError> {
     #[derive(serde::Serialize)]
     struct Manifest<'a> {
         package: Package<'a>,
@@ -329,15 +382,17 @@ pub(crate) fn manifest(
         dependencies,
         dev_dependencies,
     };
-    let body = toml::to_string(&manifest).map_err(|e| format!("Cargo.toml: {e}"))?;
+    let body = toml::to_string(&manifest)
+        .map_err(|e| EmitError::Text { what: format!("Cargo.toml of {name}"), message: e.to_string() })?;
     Ok(format!("# {}\n{body}", one_line(&provenance.header())))
 }
 
 /// Renders a minijinja template shipped in `templates/`.
-pub(crate) fn render_template(name: &str, source: &str, context: minijinja::Value) -> Result<String, String> {
+pub(crate) fn render_template(name: &str, source: &str, context: minijinja::Value) -> Result<String, EmitError> {
+    let failed = |e: minijinja::Error| EmitError::Text { what: format!("template {name}"), message: e.to_string() };
     let mut env = minijinja::Environment::new();
-    env.add_template(name, source).map_err(|e| format!("template {name}: {e}"))?;
-    let template = env.get_template(name).map_err(|e| format!("template {name}: {e}"))?;
+    env.add_template(name, source).map_err(failed)?;
+    let template = env.get_template(name).map_err(failed)?;
     template
         .render(context)
         .map(|mut text| {
@@ -346,5 +401,5 @@ pub(crate) fn render_template(name: &str, source: &str, context: minijinja::Valu
             }
             text
         })
-        .map_err(|e| format!("template {name}: {e}"))
+        .map_err(failed)
 }

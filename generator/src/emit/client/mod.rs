@@ -1,6 +1,7 @@
 //! The client crate: one async method per operation, on `triad-runtime`'s transport, with the
 //! types crate's types (named by its crate path, never copied).
 
+use crate::emit::EmitError;
 use std::collections::{BTreeMap, BTreeSet};
 
 use proc_macro2::TokenStream;
@@ -285,7 +286,7 @@ fn client_type(paging: TokenStream, constructors: TokenStream, methods: TokenStr
     }
 }
 
-pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &mut Files) -> Result<(), String> {
+pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &mut Files) -> Result<(), EmitError> {
     if api.operations.is_empty() {
         return channels_only(api, config, provenance, files);
     }
@@ -361,13 +362,15 @@ pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &
                 example.description.as_deref(),
                 channel,
                 &example.id,
-            )?,
-            None => example_program(&mut cx, example, &streams, &credential_names)?,
-        };
+            ),
+            None => example_program(&mut cx, example, &streams, &credential_names),
+        }
+        .map_err(|message| EmitError::Example { name: example.name.clone(), message })?;
         files.insert(format!("{prefix}/examples/{}.rs", example.name), render_rust(code, provenance)?);
         example_runs.push(format!("cargo run -p {prefix} --example {}", example.name));
     }
-    let usage = readme_usage(&cx, &krate.name, first_url.as_deref(), &signatures, &credentials_example)?;
+    let usage = readme_usage(&cx, &krate.name, first_url.as_deref(), &signatures, &credentials_example)
+        .map_err(|message| EmitError::Text { what: "the README's usage example".to_owned(), message })?;
     let description = match &krate.description {
         Some(text) => super::one_line(text),
         None => format!("Async client of the {}", super::one_line(&title)),
@@ -412,7 +415,7 @@ pub(crate) fn example_problem(api: &Api, config: &Config, example: &Example) -> 
 
 /// The client crate of an API with channels and no operations: the channel modules and their
 /// `Credentials`, no HTTP client.
-fn channels_only(api: &Api, config: &Config, provenance: &Provenance, files: &mut Files) -> Result<(), String> {
+fn channels_only(api: &Api, config: &Config, provenance: &Provenance, files: &mut Files) -> Result<(), EmitError> {
     let krate = &config.client.krate;
     let types_crate = crate_ident(&config.types_crate.name);
     let mut uses = Uses::default();

@@ -261,7 +261,7 @@ struct RequestParts {
     has_body: bool,
 }
 
-fn request_parts(cx: &mut Ctx<'_>, op: &Operation) -> Result<RequestParts, String> {
+fn request_parts(cx: &mut Ctx<'_>, op: &Operation) -> Result<RequestParts, EmitError> {
     let wire = &op.name.wire;
     let mut args = TokenStream::new();
     let mut chain = quote!(rt::Request::new());
@@ -293,7 +293,10 @@ fn request_parts(cx: &mut Ctx<'_>, op: &Operation) -> Result<RequestParts, Strin
                 template.push('}');
                 let Some(param) = op.params.iter().find(|x| x.location == ParamLocation::Path && &x.name.wire == p)
                 else {
-                    return Err(format!("operation `{wire}`: path parameter `{p}` is not declared"));
+                    return Err(EmitError::item(
+                        &op.origin,
+                        format!("operation `{wire}`: path parameter `{p}` is not declared"),
+                    ));
                 };
                 let arg = param_name(&param.name.rust);
                 let style = style_tokens(param.style);
@@ -361,7 +364,7 @@ pub(super) fn operation(
     op: &Operation,
     items: &mut TokenStream,
     shared: bool,
-) -> Result<(TokenStream, Signature), String> {
+) -> Result<(TokenStream, Signature), EmitError> {
     let name = ident(&op.name.rust);
     let pascal = pascal_name(op);
     let wire = &op.name.wire;

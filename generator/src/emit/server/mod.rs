@@ -9,6 +9,7 @@
 //! shape (the batch's array property, the union's tag property), and every event is decoded
 //! on its own, so one that fails reaches `malformed` while the rest are handled.
 
+use crate::emit::EmitError;
 use std::collections::{BTreeMap, BTreeSet};
 
 use proc_macro2::TokenStream;
@@ -59,6 +60,7 @@ struct Method {
 }
 
 struct Hook<'a> {
+    webhook: &'a Webhook,
     shape: Shape<'a>,
     /// For `Batch` and `Single`: (variant Rust name, method index); for `Whole`: the method index.
     arms: Vec<(String, Option<bool>, usize)>,
@@ -102,7 +104,7 @@ fn webhook_methods<'a>(
     api: &'a Api,
     types: &TokenStream,
     uses: &mut Uses,
-) -> Result<(Vec<Method>, Vec<Hook<'a>>), String> {
+) -> Result<(Vec<Method>, Vec<Hook<'a>>), EmitError> {
     let mut taken: BTreeSet<String> = ["unknown", "malformed"].iter().map(|s| s.to_string()).collect();
     let mut methods: Vec<Method> = Vec::new();
     let mut hooks = Vec::new();
@@ -128,7 +130,8 @@ fn webhook_methods<'a>(
         match &shape {
             Shape::Batch { union, envelope, .. } => {
                 let envelope_ty = type_path(api, &TypeRef::Named(*envelope), types, uses);
-                let u = union_of(api, *union).ok_or("a batch without its union")?;
+                let u = union_of(api, *union)
+                    .ok_or_else(|| EmitError::item(&webhook.origin, "a batch without its union"))?;
                 for v in &u.variants {
                     let payload = variant_type(api, v, types, uses);
                     let mut doc = doc_attrs(&v.docs);
@@ -145,7 +148,8 @@ fn webhook_methods<'a>(
                 }
             }
             Shape::Single { union } => {
-                let u = union_of(api, *union).ok_or("a webhook without its union")?;
+                let u = union_of(api, *union)
+                    .ok_or_else(|| EmitError::item(&webhook.origin, "a webhook without its union"))?;
                 for v in &u.variants {
                     let payload = variant_type(api, v, types, uses);
                     let mut doc = doc_attrs(&v.docs);
@@ -170,12 +174,12 @@ fn webhook_methods<'a>(
                 arms.push((String::new(), Some(true), index));
             }
         }
-        hooks.push(Hook { shape, arms });
+        hooks.push(Hook { webhook, shape, arms });
     }
     Ok((methods, hooks))
 }
 
-pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &mut Files) -> Result<(), String> {
+pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &mut Files) -> Result<(), EmitError> {
     let krate = &config.server.krate;
     // Types are named through the crate's `types` re-export, so examples need no other crate.
     let types = quote!(types);
@@ -201,7 +205,8 @@ pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &
     for example in &config.server.examples {
         let code = match &example.channel {
             Some(channel) => {
-                super::ws::push_example(api, config, &example.name, example.description.as_deref(), channel)?
+                super::ws::push_example(api, config, &example.name, example.description.as_deref(), channel)
+                    .map_err(|message| EmitError::Example { name: example.name.clone(), message })?
             }
             None if example.journal => journal_example(config, example),
             None => receiver_example(config, example, &methods),

@@ -147,7 +147,7 @@ fn dispatch(
     types: &TokenStream,
     methods: &[Method],
     hooks: &[Hook<'_>],
-) -> Result<Dispatch, String> {
+) -> Result<Dispatch, EmitError> {
     let Dispatch { mut batch_tests, mut single_tests, mut whole_tries, mut helpers } = Dispatch::default();
     for (n, hook) in hooks.iter().enumerate() {
         let helper = format_ident!("event_{n}");
@@ -212,7 +212,11 @@ fn dispatch(
             }
             Shape::Whole { ty } => {
                 let ty = type_path(api, ty, types, &mut Uses::default());
-                let method = hook.arms.first().and_then(|a| methods.get(a.2)).ok_or("a webhook without its method")?;
+                let method = hook
+                    .arms
+                    .first()
+                    .and_then(|a| methods.get(a.2))
+                    .ok_or_else(|| EmitError::item(&hook.webhook.origin, "a webhook without its method"))?;
                 let (name, kind) = (&method.name, &method.kind);
                 whole_tries.extend(quote! {
                     match rt::decode_raw::<#ty>(body) {
@@ -235,7 +239,7 @@ pub(super) fn library(
     types: &TokenStream,
     methods: &[Method],
     hooks: &[Hook<'_>],
-) -> Result<TokenStream, String> {
+) -> Result<TokenStream, EmitError> {
     let types_crate = crate_ident(&config.types_crate.name);
     let crate_docs = crate_docs(api, config);
     let trait_methods = trait_methods(methods);

@@ -1,5 +1,6 @@
 //! The types crate: every named type of the API with serde support, and nothing else.
 
+use crate::emit::EmitError;
 use proc_macro2::{Ident, TokenStream};
 use quote::quote;
 
@@ -32,7 +33,7 @@ fn readme(
     uses: &Uses,
     title: &str,
     version: &str,
-) -> Result<String, String> {
+) -> Result<String, EmitError> {
     let type_name = |ty: &TypeRef| -> String {
         match ty {
             TypeRef::Named(id) => api.ty(*id).name.rust.clone(),
@@ -83,7 +84,7 @@ fn readme(
     render_template("README.md", README, context)
 }
 
-pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &mut Files) -> Result<(), String> {
+pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &mut Files) -> Result<(), EmitError> {
     let krate = &config.types_crate;
     let mut uses = Uses::default();
     // Other crates (the client's parameters) spell dates as this crate's `calendar::Date`.
@@ -97,7 +98,7 @@ pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &
     // The types' items are built and pretty-printed in two parts of about equal size, the second
     // on another thread (token streams cannot cross threads, so each part makes its own); the
     // texts are joined in order, so the output does not depend on the threads.
-    let render_types = |range: std::ops::Range<usize>| -> Result<(String, Uses), String> {
+    let render_types = |range: std::ops::Range<usize>| -> Result<(String, Uses), EmitError> {
         let mut uses = Uses::default();
         let mut items = Code::default();
         for (i, def) in api.types.iter().enumerate().take(range.end).skip(range.start) {
@@ -111,7 +112,7 @@ pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &
     let (first, second) = std::thread::scope(|scope| {
         let second = scope.spawn(|| render_types(split..api.types.len()));
         let first = render_types(0..split);
-        (first, second.join().map_err(|_| "the types emitter failed".to_owned()))
+        (first, second.join().map_err(|_| EmitError::Panicked("types")))
     });
     let (first, first_uses) = first?;
     let (second, second_uses) = second??;
@@ -261,7 +262,7 @@ fn building_docs(api: &Api, config: &Config) -> String {
 }
 
 /// `Cargo.toml` of the types crate, written by the shared manifest writer.
-fn manifest(api: &Api, config: &Config, provenance: &Provenance, uses: &Uses) -> Result<String, String> {
+fn manifest(api: &Api, config: &Config, provenance: &Provenance, uses: &Uses) -> Result<String, EmitError> {
     let krate = &config.types_crate;
     let title = docs::api_title(api, &config.name);
     let description = match &krate.description {
