@@ -9,6 +9,7 @@ use std::borrow::Cow;
 
 use indexmap::IndexMap;
 
+pub mod de;
 mod json;
 mod yaml;
 
