@@ -584,4 +584,71 @@ mod tests {
         assert_eq!(diags[0].location.pointer, "/name");
         assert!(diags[0].message.contains("does not start with a letter"), "{}", diags[0].message);
     }
+
+    #[test]
+    fn an_unknown_key_deep_in_an_example_is_located_with_the_known_keys() {
+        let text = "name: pets\nspecs: [a.yaml]\ncrates:\n  client:\n    examples:\n      list:\n        \
+                    operation: pets_list\n        print: Id\n        colour: red\n";
+        let diags = Config::parse("c.yaml", text).unwrap_err();
+        assert_eq!(diags.len(), 1, "{diags:?}");
+        let d = &diags[0];
+        assert_eq!((d.location.line, d.location.column), (9, 17));
+        assert_eq!(d.location.pointer, "/crates/client/examples/list/colour");
+        assert_eq!(d.message, "unknown setting `colour`");
+        assert_eq!(
+            d.expected.as_deref(),
+            Some("one of: operation, description, args, print, credential_defaults, channel, id")
+        );
+        // An option written as a mapping is checked the same way.
+        let text = "name: pets\nspecs: [a.yaml]\ncrates: {client: {examples: {list: {operation: o, print: p, \
+                    args: {size: {field: Page.Size, dflt: '1'}}}}}}\n";
+        let diags = Config::parse("c.yaml", text).unwrap_err();
+        assert_eq!(diags.len(), 1, "{diags:?}");
+        assert_eq!(diags[0].location.pointer, "/crates/client/examples/list/args/size/dflt");
+        assert_eq!(diags[0].expected.as_deref(), Some("one of: field, default"));
+    }
+
+    #[test]
+    fn every_problem_of_a_section_is_reported_in_one_run() {
+        let text = "name: pets\nspecs: [a.yaml]\ncrates:\n  client:\n    enabled: sometimes\n    colour: red\n    \
+                    version: [1]\n    retry_safe: x\n    examples:\n      list: {operation: [o], print: Id}\n\
+                    limits: {depth: 0, file_bytes: 1.5, ref_chain: 3}\n";
+        let diags = Config::parse("c.yaml", text).unwrap_err();
+        let mut found: Vec<(&str, &str)> =
+            diags.iter().map(|d| (d.location.pointer.as_str(), d.message.as_str())).collect();
+        found.sort();
+        assert_eq!(
+            found,
+            [
+                ("/crates/client/colour", "unknown setting `colour`"),
+                ("/crates/client/enabled", "found a string"),
+                ("/crates/client/examples/list", "example `list` has no `operation`"),
+                ("/crates/client/examples/list/operation", "found a sequence"),
+                ("/crates/client/retry_safe", "found a string"),
+                ("/crates/client/version", "found a sequence"),
+                (
+                    "/crates/client/version",
+                    "version `` is not a semantic version: empty string, expected a semver version"
+                ),
+                ("/limits/depth", "found a number"),
+                ("/limits/file_bytes", "found a number"),
+            ],
+            "{diags:#?}"
+        );
+        let expected = |pointer: &str| diags.iter().find(|d| d.location.pointer == pointer).unwrap().expected.clone();
+        assert_eq!(expected("/crates/client/enabled").as_deref(), Some("true or false"));
+        assert_eq!(expected("/crates/client/retry_safe").as_deref(), Some("a list of strings"));
+        assert_eq!(expected("/limits/depth").as_deref(), Some("a positive whole number"));
+    }
+
+    #[test]
+    fn option_flags_are_escaped_in_pointers() {
+        let text = "name: pets\nspecs: [a.yaml]\ncrates: {client: {examples: {list: {operation: o, print: p, \
+                    args: {a/b: Page.Size, c~d: {field: F}}}}}}\n";
+        let config = Config::parse("c.yaml", text).unwrap();
+        let args = &config.client.examples[0].args;
+        assert_eq!((args[0].flag.as_str(), args[1].flag.as_str()), ("a/b", "c~d"));
+        assert!(config.origins.contains_key("/crates/client/examples/list/args/a~1b"), "{:?}", config.origins.keys());
+        assert!(config.origins.contains_key("/crates/client/examples/list/args/c~0d/field"));
+    }
 }
