@@ -99,8 +99,7 @@ pub fn config_against_api(config: &Config, api: &Api) -> Vec<Diagnostic> {
         for arg in &example.args {
             let segments: Vec<&str> = arg.field.split('.').collect();
             if !has_path(api, request, &segments) {
-                let flag = crate::node::escape_pointer_segment(&arg.flag);
-                let pointer = format!("/crates/client/examples/{}/args/{flag}", example.name);
+                let pointer = format!("/crates/client/examples/{}/args/{}", example.name, arg.flag);
                 let location = config
                     .origins
                     .get(&pointer)

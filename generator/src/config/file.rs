@@ -386,7 +386,8 @@ fn read_args(reader: &Reader, args: &Node, pointer: &str) -> Vec<ExampleArg> {
     let Some(map) = args.as_map() else { return Vec::new() };
     let mut out = Vec::new();
     for (flag, node) in map {
-        let pointer = format!("{pointer}/{}", escape_pointer_segment(flag));
+        // The flag is not escaped: `check` looks an option's place up by its flag as written.
+        let pointer = format!("{pointer}/{flag}");
         let arg = if node.scalar_text().is_some() {
             ExampleArg { flag: flag.clone(), field: reader.read_or_default(node, &pointer), default: None }
         } else {

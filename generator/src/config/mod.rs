@@ -640,15 +640,4 @@ mod tests {
         assert_eq!(expected("/crates/client/retry_safe").as_deref(), Some("a list of strings"));
         assert_eq!(expected("/limits/depth").as_deref(), Some("a positive whole number"));
     }
-
-    #[test]
-    fn option_flags_are_escaped_in_pointers() {
-        let text = "name: pets\nspecs: [a.yaml]\ncrates: {client: {examples: {list: {operation: o, print: p, \
-                    args: {a/b: Page.Size, c~d: {field: F}}}}}}\n";
-        let config = Config::parse("c.yaml", text).unwrap();
-        let args = &config.client.examples[0].args;
-        assert_eq!((args[0].flag.as_str(), args[1].flag.as_str()), ("a/b", "c~d"));
-        assert!(config.origins.contains_key("/crates/client/examples/list/args/a~1b"), "{:?}", config.origins.keys());
-        assert!(config.origins.contains_key("/crates/client/examples/list/args/c~0d/field"));
-    }
 }
