@@ -1,6 +1,8 @@
 //! The codegen config: what a spec cannot say (crate names, naming overrides, auth placement,
 //! pagination shape, union variant maps). One YAML file per API, usually `codegen.yaml` next to
 //! the specs.
+//!
+//! `file` reads the file into structs that mirror its keys, `validate` checks the values.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -291,7 +293,9 @@ impl Config {
         Config::parse(shown, text)
     }
 
-    /// Parses a config file. `file` is used in diagnostics.
+    /// Parses a config file. `file` is used in diagnostics. Every problem is reported: those
+    /// found while reading (unknown settings, values of the wrong kind), then those the rules of
+    /// `validate` find.
     pub fn parse(file: &str, text: &str) -> Result<Config, Vec<Diagnostic>> {
         let root = node::parse(text).map_err(|errors| {
             errors
