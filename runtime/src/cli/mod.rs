@@ -15,9 +15,9 @@
 //! - **Shutdown**: [`shutdown`] completes on SIGTERM or Ctrl-C.
 //! - **Output**: [`Lines`] writes one line at a time, flushed, to standard output or a file.
 //!
-//! With feature `server`, [`serve_receiver`] and [`Handled`] run a webhook receiver example;
-//! with `ws`, [`print_items`] prints a listener's items; with both, [`push_stdin`] serves a
-//! channel's endpoint and pushes standard input to its clients.
+//! With feature `server`, `serve_receiver` and `Handled` run a webhook receiver example; with
+//! `ws`, `print_items` prints a listener's items; with both, `push_stdin` serves a channel's
+//! endpoint and pushes standard input to its clients.
 #![deny(missing_docs)]
 
 use std::fmt;
