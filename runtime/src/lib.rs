@@ -17,6 +17,10 @@
 //!   tokio-tungstenite (rustls) with auth on the upgrade, keepalive, reconnect with backoff and
 //!   jitter, a resync hook, a bounded buffer and clean close; with `server` as well, the hub of
 //!   generated server-stub crates that pushes messages to authenticated clients on axum.
+//! - feature `cli`: the command line of the example programs generated crates ship (`cli`):
+//!   `--flag value` options (secret ones readable only as [`Secret`]s), exit codes, graceful
+//!   shutdown on SIGTERM or Ctrl-C, output lines; with `server` the receiver example's serving,
+//!   with `ws` the listener's and pusher's.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 #[cfg(feature = "client")]
@@ -38,3 +42,6 @@ mod style;
 
 #[cfg(feature = "ws")]
 pub mod ws;
+
+#[cfg(feature = "cli")]
+pub mod cli;

@@ -6,76 +6,34 @@ use mews_client::{Client, Credentials, runtime};
 
 use runtime::StreamExt as _;
 
+use triad_runtime::cli::{self, Failure};
+
 const HELP: &str = "Lists reservations, page after page, printing the id of each.\n\nusage: reservations --base-url BASE_URL --client-token CLIENT_TOKEN --access-token ACCESS_TOKEN [--client CLIENT] [--updated-from UPDATED_FROM] [--updated-to UPDATED_TO] [--page-size PAGE_SIZE]\n\noptions:\n  --base-url             URL of the server\n  --client-token         credential `ClientToken`\n  --access-token         credential `AccessToken`\n  --client               credential `Client` (default mews-client reservations)\n  --updated-from         request `UpdatedUtc.StartUtc`\n  --updated-to           request `UpdatedUtc.EndUtc`\n  --page-size            request `Limitation.Count` (default 100)";
 
-enum Failure {
-    Usage(String),
-    Call(String),
-}
+/// The options, as `cli::Args` reads them.
+const FLAGS: &[cli::Flag] = &[
+    cli::Flag::plain("base-url"),
+    cli::Flag::secret("client-token"),
+    cli::Flag::secret("access-token"),
+    cli::Flag::secret("client").with_default("mews-client reservations"),
+    cli::Flag::plain("updated-from"),
+    cli::Flag::plain("updated-to"),
+    cli::Flag::plain("page-size").with_default("100"),
+];
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> std::process::ExitCode {
-    match run().await {
-        Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(Failure::Usage(message)) => {
-            eprintln!("error: {message}\n\n{HELP}");
-            std::process::ExitCode::from(2)
-        }
-        Err(Failure::Call(message)) => {
-            eprintln!("error: {message}");
-            std::process::ExitCode::from(1)
-        }
-    }
+    cli::main(HELP, FLAGS, run).await
 }
 
-async fn run() -> Result<(), Failure> {
-    let mut base_url: Option<String> = None;
-    let mut credential_client_token: Option<String> = None;
-    let mut credential_access_token: Option<String> = None;
-    let mut credential_client: Option<String> = None;
-    let mut arg_0: Option<String> = None;
-    let mut arg_1: Option<String> = None;
-    let mut arg_2: Option<String> = None;
-    let mut args = std::env::args().skip(1);
-    while let Some(flag) = args.next() {
-        let slot = match flag.as_str() {
-            "-h" | "--help" => {
-                println!("{HELP}");
-                return Ok(());
-            }
-            "--base-url" => &mut base_url,
-            "--client-token" => &mut credential_client_token,
-            "--access-token" => &mut credential_access_token,
-            "--client" => &mut credential_client,
-            "--updated-from" => &mut arg_0,
-            "--updated-to" => &mut arg_1,
-            "--page-size" => &mut arg_2,
-            other => return Err(Failure::Usage(format!("unknown option `{other}`"))),
-        };
-        match args.next() {
-            Some(value) => *slot = Some(value),
-            None => return Err(Failure::Usage(format!("{flag} needs a value"))),
-        }
-    }
-    let Some(base_url) = base_url else {
-        return Err(Failure::Usage("missing --base-url".to_owned()));
-    };
-    let Some(credential_client_token) = credential_client_token else {
-        return Err(Failure::Usage("missing --client-token".to_owned()));
-    };
-    let Some(credential_access_token) = credential_access_token else {
-        return Err(Failure::Usage("missing --access-token".to_owned()));
-    };
-    let credential_client = credential_client
-        .or_else(|| Some("mews-client reservations".to_owned()));
-    let arg_2 = arg_2.or_else(|| Some("100".to_owned()));
+async fn run(args: cli::Args) -> Result<std::process::ExitCode, Failure> {
+    let base_url = args.required("base-url")?;
     let credentials = Credentials {
-        client_token: Some(runtime::Secret::new(credential_client_token)),
-        access_token: Some(runtime::Secret::new(credential_access_token)),
-        client: credential_client.map(runtime::Secret::new),
+        client_token: Some(args.required_secret("client-token")?),
+        access_token: Some(args.required_secret("access-token")?),
+        client: args.secret("client"),
     };
-    let client = Client::new(base_url, &credentials)
-        .map_err(|e| Failure::Call(e.to_string()))?;
+    let client = Client::new(base_url, &credentials).map_err(Failure::failed)?;
     let body: mews_client::types::ReservationServiceOrderFilterParameters = mews_client::types::ReservationServiceOrderFilterParameters {
         client_token: Default::default(),
         access_token: Default::default(),
@@ -83,13 +41,9 @@ async fn run() -> Result<(), Failure> {
         language_code: None,
         culture_code: None,
         limitation: mews_client::types::Limitation {
-            count: arg_2
-                .as_deref()
-                .map(|v| parse("page-size", v))
-                .transpose()?
-                .ok_or_else(|| Failure::Usage(
-                    "missing value for `Limitation.Count`".to_owned(),
-                ))?,
+            count: args
+                .parse("page-size")?
+                .ok_or_else(|| Failure::usage("missing value for `Limitation.Count`"))?,
             cursor: None,
         },
         enterprise_ids: None,
@@ -99,13 +53,10 @@ async fn run() -> Result<(), Failure> {
         numbers: None,
         assigned_resource_ids: None,
         created_utc: None,
-        updated_utc: if arg_0.is_some() || arg_1.is_some() {
+        updated_utc: if args.is_set("updated-from") || args.is_set("updated-to") {
             Some(mews_client::types::TimeFilterInterval {
-                start_utc: arg_0
-                    .as_deref()
-                    .map(|v| parse("updated-from", v))
-                    .transpose()?,
-                end_utc: arg_1.as_deref().map(|v| parse("updated-to", v)).transpose()?,
+                start_utc: args.parse("updated-from")?,
+                end_utc: args.parse("updated-to")?,
             })
         } else {
             None
@@ -118,7 +69,7 @@ async fn run() -> Result<(), Failure> {
     let mut items = std::pin::pin!(client.reservations_get_all_2023_06_06_stream(body));
     let mut count: u64 = 0;
     while let Some(item) = items.next().await {
-        let item = item.map_err(|e| Failure::Call(e.to_string()))?;
+        let item = item.map_err(Failure::failed)?;
         let item = match item {
             mews_client::types::Decoded::Ok(item) => item,
             mews_client::types::Decoded::Malformed { error, .. } => {
@@ -130,14 +81,5 @@ async fn run() -> Result<(), Failure> {
         count += 1;
     }
     println!("{} reservations", count);
-    Ok(())
-}
-
-/// Parses an option value into the type of the field it sets.
-fn parse<T: runtime::serde::de::DeserializeOwned>(
-    flag: &str,
-    value: &str,
-) -> Result<T, Failure> {
-    runtime::parse_arg(value)
-        .map_err(|e| Failure::Usage(format!("--{flag} `{value}`: {e}")))
+    Ok(std::process::ExitCode::SUCCESS)
 }

@@ -4,10 +4,6 @@
 //! Run with `cargo run -p mews-server --example receiver -- --help`. Exits with 0 after a graceful shutdown (SIGTERM or Ctrl-C), 1 when it cannot serve, 2 on bad options.
 use std::future::Future;
 
-use std::io::Write as _;
-
-use std::sync::{Arc, Mutex};
-
 use mews_server::{Webhooks, runtime as rt};
 
 #[allow(unused_imports)]
@@ -16,47 +12,23 @@ use mews_server::types;
 #[allow(unused_imports)]
 use rt::serde_json;
 
+use triad_runtime::cli::{self, Failure};
+
 const HELP: &str = "Receives Mews general and integration webhooks on one URL and writes one JSON line per handled event.\n\nusage: receiver --addr HOST:PORT --token SECRET [--journal DIR] [--handled FILE]\n\noptions:\n  --addr      address to listen on; deliveries are POSTed to /webhooks, and GET /healthz and /metrics (Prometheus text format) report on the receiver\n  --token     shared secret expected as `?Token=` on every delivery\n  --journal   folder of the delivery journal: acknowledge after a durable write, handle afterwards\n  --handled   file that gets one JSON line per handled event (default: standard output)";
+
+/// The options, as `cli::Args` reads them.
+const FLAGS: &[cli::Flag] = &[
+    cli::Flag::plain("addr"),
+    cli::Flag::secret("token"),
+    cli::Flag::plain("journal"),
+    cli::Flag::plain("handled"),
+];
 
 /// JSON pointers of the id written for each event, the first present wins.
 const ID: &[&str] = &["/Id", "/Integration/Id"];
 
-enum Failure {
-    Usage(String),
-    Serve(String),
-}
-
 /// Writes one JSON line per handled event, flushed before the handler returns.
-struct Lines {
-    out: Mutex<Box<dyn std::io::Write + Send>>,
-}
-
-impl Lines {
-    fn line(
-        &self,
-        kind: &str,
-        event: &rt::serde_json::Value,
-        delivery: &rt::Delivery,
-    ) -> Result<(), rt::HandlerError> {
-        let id = ID
-            .iter()
-            .find_map(|pointer| event.pointer(pointer))
-            .map(|id| match id {
-                rt::serde_json::Value::String(text) => text.clone(),
-                other => other.to_string(),
-            });
-        let line = rt::serde_json::json!(
-            { "kind" : kind, "id" : id, "delivery" : delivery.digest }
-        );
-        let mut out = self
-            .out
-            .lock()
-            .map_err(|_| rt::HandlerError("output lock poisoned".into()))?;
-        out.write_all(format!("{line}\n").as_bytes())?;
-        out.flush()?;
-        Ok(())
-    }
-}
+struct Lines(cli::Handled);
 
 impl Webhooks for Lines {
     fn service_order_updated(
@@ -65,14 +37,7 @@ impl Webhooks for Lines {
         event: types::EntityUpdatedData,
         delivery: &rt::Delivery,
     ) -> impl Future<Output = Result<(), rt::HandlerError>> + Send {
-        std::future::ready(
-            self
-                .line(
-                    "ServiceOrderUpdated",
-                    &rt::serde_json::to_value(&event).unwrap_or_default(),
-                    delivery,
-                ),
-        )
+        std::future::ready(self.0.line("ServiceOrderUpdated", &event, delivery))
     }
     fn resource_updated(
         &self,
@@ -80,14 +45,7 @@ impl Webhooks for Lines {
         event: types::EntityUpdatedData,
         delivery: &rt::Delivery,
     ) -> impl Future<Output = Result<(), rt::HandlerError>> + Send {
-        std::future::ready(
-            self
-                .line(
-                    "ResourceUpdated",
-                    &rt::serde_json::to_value(&event).unwrap_or_default(),
-                    delivery,
-                ),
-        )
+        std::future::ready(self.0.line("ResourceUpdated", &event, delivery))
     }
     fn message_added(
         &self,
@@ -95,14 +53,7 @@ impl Webhooks for Lines {
         event: types::EntityUpdatedData,
         delivery: &rt::Delivery,
     ) -> impl Future<Output = Result<(), rt::HandlerError>> + Send {
-        std::future::ready(
-            self
-                .line(
-                    "MessageAdded",
-                    &rt::serde_json::to_value(&event).unwrap_or_default(),
-                    delivery,
-                ),
-        )
+        std::future::ready(self.0.line("MessageAdded", &event, delivery))
     }
     fn resource_block_updated(
         &self,
@@ -110,14 +61,7 @@ impl Webhooks for Lines {
         event: types::EntityUpdatedData,
         delivery: &rt::Delivery,
     ) -> impl Future<Output = Result<(), rt::HandlerError>> + Send {
-        std::future::ready(
-            self
-                .line(
-                    "ResourceBlockUpdated",
-                    &rt::serde_json::to_value(&event).unwrap_or_default(),
-                    delivery,
-                ),
-        )
+        std::future::ready(self.0.line("ResourceBlockUpdated", &event, delivery))
     }
     fn customer_added(
         &self,
@@ -125,14 +69,7 @@ impl Webhooks for Lines {
         event: types::EntityUpdatedData,
         delivery: &rt::Delivery,
     ) -> impl Future<Output = Result<(), rt::HandlerError>> + Send {
-        std::future::ready(
-            self
-                .line(
-                    "CustomerAdded",
-                    &rt::serde_json::to_value(&event).unwrap_or_default(),
-                    delivery,
-                ),
-        )
+        std::future::ready(self.0.line("CustomerAdded", &event, delivery))
     }
     fn customer_updated(
         &self,
@@ -140,14 +77,7 @@ impl Webhooks for Lines {
         event: types::EntityUpdatedData,
         delivery: &rt::Delivery,
     ) -> impl Future<Output = Result<(), rt::HandlerError>> + Send {
-        std::future::ready(
-            self
-                .line(
-                    "CustomerUpdated",
-                    &rt::serde_json::to_value(&event).unwrap_or_default(),
-                    delivery,
-                ),
-        )
+        std::future::ready(self.0.line("CustomerUpdated", &event, delivery))
     }
     fn payment_updated(
         &self,
@@ -155,119 +85,63 @@ impl Webhooks for Lines {
         event: types::EntityUpdatedData,
         delivery: &rt::Delivery,
     ) -> impl Future<Output = Result<(), rt::HandlerError>> + Send {
-        std::future::ready(
-            self
-                .line(
-                    "PaymentUpdated",
-                    &rt::serde_json::to_value(&event).unwrap_or_default(),
-                    delivery,
-                ),
-        )
+        std::future::ready(self.0.line("PaymentUpdated", &event, delivery))
     }
     fn integration_created(
         &self,
         event: types::IntegrationCreatedData,
         delivery: &rt::Delivery,
     ) -> impl Future<Output = Result<(), rt::HandlerError>> + Send {
-        std::future::ready(
-            self
-                .line(
-                    "IntegrationCreated",
-                    &rt::serde_json::to_value(&event).unwrap_or_default(),
-                    delivery,
-                ),
-        )
+        std::future::ready(self.0.line("IntegrationCreated", &event, delivery))
     }
     fn integration_enabled(
         &self,
         event: types::IntegrationEventData,
         delivery: &rt::Delivery,
     ) -> impl Future<Output = Result<(), rt::HandlerError>> + Send {
-        std::future::ready(
-            self
-                .line(
-                    "IntegrationEnabled",
-                    &rt::serde_json::to_value(&event).unwrap_or_default(),
-                    delivery,
-                ),
-        )
+        std::future::ready(self.0.line("IntegrationEnabled", &event, delivery))
     }
     fn integration_disabled(
         &self,
         event: types::IntegrationEventData,
         delivery: &rt::Delivery,
     ) -> impl Future<Output = Result<(), rt::HandlerError>> + Send {
-        std::future::ready(
-            self
-                .line(
-                    "IntegrationDisabled",
-                    &rt::serde_json::to_value(&event).unwrap_or_default(),
-                    delivery,
-                ),
-        )
+        std::future::ready(self.0.line("IntegrationDisabled", &event, delivery))
     }
     fn integration_canceled(
         &self,
         event: types::IntegrationEventData,
         delivery: &rt::Delivery,
     ) -> impl Future<Output = Result<(), rt::HandlerError>> + Send {
-        std::future::ready(
-            self
-                .line(
-                    "IntegrationCanceled",
-                    &rt::serde_json::to_value(&event).unwrap_or_default(),
-                    delivery,
-                ),
-        )
+        std::future::ready(self.0.line("IntegrationCanceled", &event, delivery))
     }
     fn integration_reinstated(
         &self,
         event: types::IntegrationEventData,
         delivery: &rt::Delivery,
     ) -> impl Future<Output = Result<(), rt::HandlerError>> + Send {
-        std::future::ready(
-            self
-                .line(
-                    "IntegrationReinstated",
-                    &rt::serde_json::to_value(&event).unwrap_or_default(),
-                    delivery,
-                ),
-        )
+        std::future::ready(self.0.line("IntegrationReinstated", &event, delivery))
     }
     fn integration_deleted(
         &self,
         event: types::IntegrationDeletedData,
         delivery: &rt::Delivery,
     ) -> impl Future<Output = Result<(), rt::HandlerError>> + Send {
-        std::future::ready(
-            self
-                .line(
-                    "IntegrationDeleted",
-                    &rt::serde_json::to_value(&event).unwrap_or_default(),
-                    delivery,
-                ),
-        )
+        std::future::ready(self.0.line("IntegrationDeleted", &event, delivery))
     }
     fn integration_api_key_created(
         &self,
         event: types::IntegrationApiKeyCreatedData,
         delivery: &rt::Delivery,
     ) -> impl Future<Output = Result<(), rt::HandlerError>> + Send {
-        std::future::ready(
-            self
-                .line(
-                    "IntegrationApiKeyCreated",
-                    &rt::serde_json::to_value(&event).unwrap_or_default(),
-                    delivery,
-                ),
-        )
+        std::future::ready(self.0.line("IntegrationApiKeyCreated", &event, delivery))
     }
     fn unknown(
         &self,
         raw: rt::serde_json::Value,
         delivery: &rt::Delivery,
     ) -> impl Future<Output = Result<(), rt::HandlerError>> + Send {
-        std::future::ready(self.line("unknown", &raw, delivery))
+        std::future::ready(self.0.line("unknown", &raw, delivery))
     }
     fn malformed(
         &self,
@@ -275,107 +149,20 @@ impl Webhooks for Lines {
         _error: String,
         delivery: &rt::Delivery,
     ) -> impl Future<Output = Result<(), rt::HandlerError>> + Send {
-        std::future::ready(self.line("malformed", &raw, delivery))
+        std::future::ready(self.0.line("malformed", &raw, delivery))
     }
 }
 
-#[tokio::main]
+#[tokio::main()]
 async fn main() -> std::process::ExitCode {
-    match run().await {
-        Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(Failure::Usage(message)) => {
-            eprintln!("error: {message}\n\n{HELP}");
-            std::process::ExitCode::from(2)
-        }
-        Err(Failure::Serve(message)) => {
-            eprintln!("error: {message}");
-            std::process::ExitCode::from(1)
-        }
-    }
+    cli::main(HELP, FLAGS, run).await
 }
 
-async fn run() -> Result<(), Failure> {
-    let mut addr: Option<String> = None;
-    let mut token: Option<String> = None;
-    let mut journal: Option<String> = None;
-    let mut handled: Option<String> = None;
-    let mut args = std::env::args().skip(1);
-    while let Some(flag) = args.next() {
-        let slot = match flag.as_str() {
-            "-h" | "--help" => {
-                println!("{HELP}");
-                return Ok(());
-            }
-            "--addr" => &mut addr,
-            "--token" => &mut token,
-            "--journal" => &mut journal,
-            "--handled" => &mut handled,
-            other => return Err(Failure::Usage(format!("unknown option `{other}`"))),
-        };
-        match args.next() {
-            Some(value) => *slot = Some(value),
-            None => return Err(Failure::Usage(format!("{flag} needs a value"))),
-        }
-    }
-    let Some(addr) = addr else {
-        return Err(Failure::Usage("missing --addr".to_owned()));
-    };
-    let Some(token) = token else {
-        return Err(Failure::Usage("missing --token".to_owned()));
-    };
-    let verifier = mews_server::verifier(&[token])
-        .map_err(|e| Failure::Usage(e.to_string()))?;
-    let out: Box<dyn std::io::Write + Send> = match &handled {
-        Some(path) => {
-            Box::new(
-                std::fs::OpenOptions::new()
-                    .create(true)
-                    .append(true)
-                    .open(path)
-                    .map_err(|e| Failure::Serve(format!("{path}: {e}")))?,
-            )
-        }
-        None => Box::new(std::io::stdout()),
-    };
-    let builder = mews_server::receiver(Lines { out: Mutex::new(out) }, verifier);
-    let builder = match &journal {
-        Some(dir) => {
-            let store = rt::RedbJournal::open(std::path::Path::new(dir))
-                .map_err(|e| Failure::Serve(e.to_string()))?;
-            builder.journaled(Arc::new(store), rt::JournalOptions::default())
-        }
-        None => builder.inline(None),
-    };
-    let receiver = builder.start().map_err(|e| Failure::Serve(e.to_string()))?;
-    let listener = rt::tokio::net::TcpListener::bind(&addr)
-        .await
-        .map_err(|e| Failure::Serve(format!("{addr}: {e}")))?;
-    let local = listener.local_addr().map_err(|e| Failure::Serve(e.to_string()))?;
-    eprintln!("listening on http://{local}/webhooks");
-    receiver
-        .serve_with(listener, receiver.status_router(), shutdown())
-        .await
-        .map_err(|e| Failure::Serve(e.to_string()))?;
-    eprintln!("stopped: {:?}", receiver.counters());
-    Ok(())
-}
-
-/// Completes on SIGTERM or Ctrl-C.
-async fn shutdown() {
-    #[cfg(unix)]
-    {
-        let mut term = match tokio::signal::unix::signal(
-            tokio::signal::unix::SignalKind::terminate(),
-        ) {
-            Ok(term) => term,
-            Err(_) => return std::future::pending().await,
-        };
-        tokio::select! {
-            _ = term.recv() => {} _ = tokio::signal::ctrl_c() => {}
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-    }
+async fn run(args: cli::Args) -> Result<std::process::ExitCode, Failure> {
+    let addr = args.required("addr")?;
+    let token = args.required_secret("token")?;
+    let verifier = mews_server::verifier(&[token.expose()]).map_err(Failure::usage)?;
+    let lines = cli::Lines::open(args.value("handled").as_deref())?;
+    let receiver = mews_server::receiver(Lines(cli::Handled::new(lines, ID)), verifier);
+    cli::serve_receiver(receiver, args.value("journal").as_deref(), &addr).await
 }

@@ -3,6 +3,7 @@
 
 pub(crate) mod client;
 mod docs;
+mod examples;
 mod params;
 mod server;
 mod spell;

@@ -1,6 +1,7 @@
 //! The README's usage example and the config's example programs of the client crate.
 
 use super::*;
+use crate::emit::examples::{Opt, Program, help_text, program};
 
 /// The README's usage example (a doctest, compiled but not run): a client of the first server
 /// calling the operation of the config's first example, or else the first operation, with the
@@ -54,8 +55,8 @@ pub(super) fn readme_usage(
     Ok(crate::emit::space_items(&prettyplease::unparse(&file)).trim_end().to_owned())
 }
 
-/// An example program: parses `--flag VALUE` options, calls the operation (streaming its items
-/// when it is paginated), prints the `print` property of each item, then a count.
+/// An example program: reads its options, calls the operation (streaming its items when it is
+/// paginated), prints the `print` property of each item, then a count.
 pub(super) fn example_program(
     cx: &mut Ctx<'_>,
     example: &Example,
@@ -63,9 +64,9 @@ pub(super) fn example_program(
     credentials: &[(String, String)],
 ) -> Result<TokenStream, String> {
     let fail = |message: String| format!("example `{}`: {message}", example.name);
-    let api = cx.api;
     let config = cx.config;
-    let op = api
+    let op = cx
+        .api
         .operations
         .iter()
         .find(|o| o.name.wire == example.operation)
@@ -77,25 +78,65 @@ pub(super) fn example_program(
         return Err(fail("the operation has parameters outside its body".into()));
     }
     let krate = crate_ident(&config.client.krate.name);
-    // Options: the base URL, one per credential, then the example's own.
-    struct Opt {
-        flag: String,
-        var: proc_macro2::Ident,
-        required: bool,
-        default: Option<String>,
-        help: String,
-    }
-    let mut opts = vec![Opt {
-        flag: "base-url".into(),
-        var: format_ident!("base_url"),
-        required: true,
-        default: None,
-        help: "URL of the server".into(),
-    }];
-    let request_struct = api.struct_of(&request_ty);
-    // Credentials the request requires must be given, unless the example's config gives a
-    // default; a required credential that is no secret (a client name) defaults to the
-    // example's name.
+    let (opts, credential_fields) = example_options(cx, example, &request_ty, credentials);
+    let help = help_text(example.description.as_deref(), &example.name, &opts, 20, "");
+    // The request body: every field set from an option, or to its empty value.
+    let targets: Vec<Target<'_>> =
+        example.args.iter().map(|a| Target { path: a.field.split('.').collect(), flag: &a.flag }).collect();
+    let auth_fields: Vec<&str> = config.auth.body_fields.iter().map(String::as_str).collect();
+    let body = build_value(cx, &request_ty, &targets, &[], &auth_fields).map_err(fail)?;
+    let request = cx.ty(&request_ty);
+    let call = call_and_print(cx, example, op, streams).map_err(fail)?;
+    let count_line = format!("{{}} {}", example.name.replace('{', "{{").replace('}', "}}"));
+    let description = example.description.as_deref().map(docs::inline);
+    let doc = vec![
+        description.unwrap_or_else(|| "Calls the API from the command line.".into()),
+        String::new(),
+        format!(
+            "Run with `cargo run -p {} --example {} -- --help`. Exits with 0 on success, 1 when the call fails \
+             (printing the error), 2 on bad options.",
+            config.client.krate.name, example.name
+        ),
+    ];
+    let run = quote! {
+        async fn run(args: cli::Args) -> Result<std::process::ExitCode, Failure> {
+            let base_url = args.required("base-url")?;
+            let credentials = Credentials { #credential_fields };
+            let client = Client::new(base_url, &credentials).map_err(Failure::failed)?;
+            let body: #request = #body;
+            #call
+            println!(#count_line, count);
+            Ok(std::process::ExitCode::SUCCESS)
+        }
+    };
+    Ok(program(Program {
+        doc,
+        uses: quote! {
+            use #krate::{Client, Credentials, runtime};
+            use runtime::StreamExt as _;
+        },
+        help,
+        opts,
+        flavor: quote!(flavor = "current_thread"),
+        items: TokenStream::new(),
+        run,
+    }))
+}
+
+/// The options of a client example: the base URL, one per credential (each a secret), then the
+/// example's own; and the `Credentials` fields the credential options fill. Credentials the
+/// request requires must be given, unless the example's config gives a default; a required
+/// credential that is no secret (a client name) defaults to the example's name.
+fn example_options(
+    cx: &Ctx<'_>,
+    example: &Example,
+    request_ty: &TypeRef,
+    credentials: &[(String, String)],
+) -> (Vec<Opt>, TokenStream) {
+    let value = |flag: &str| flag.to_ascii_uppercase().replace('-', "_");
+    let mut opts = vec![Opt::new("base-url", "BASE_URL", "URL of the server")];
+    let mut fields = TokenStream::new();
+    let request_struct = cx.api.struct_of(request_ty);
     for (rust, wire) in credentials {
         let field = request_struct.and_then(|s| s.fields.iter().find(|f| &f.name.wire == wire));
         let required = field.is_some_and(|f| f.required);
@@ -105,262 +146,122 @@ pub(super) fn example_program(
             .credential_defaults
             .get(wire)
             .cloned()
-            .or_else(|| (required && !secret).then(|| format!("{} {}", config.client.krate.name, example.name)));
-        opts.push(Opt {
-            var: ident(&naming::join_snake("credential", rust)),
-            flag,
-            required: required && default.is_none(),
-            default,
-            help: format!("credential `{wire}`"),
-        });
-    }
-    for (i, arg) in example.args.iter().enumerate() {
-        opts.push(Opt {
-            flag: arg.flag.clone(),
-            var: format_ident!("arg_{i}"),
-            required: false,
-            default: arg.default.clone(),
-            help: format!("request `{}`", arg.field),
-        });
-    }
-    let mut usage = format!("usage: {}", example.name);
-    for o in &opts {
-        let value = o.flag.to_ascii_uppercase().replace('-', "_");
-        if o.required {
-            usage.push_str(&format!(" --{} {value}", o.flag));
+            .or_else(|| (required && !secret).then(|| format!("{} {}", cx.config.client.krate.name, example.name)));
+        let name = ident(rust);
+        let given = required && default.is_none();
+        fields.extend(if given {
+            quote!(#name: Some(args.required_secret(#flag)?),)
         } else {
-            usage.push_str(&format!(" [--{} {value}]", o.flag));
-        }
+            quote!(#name: args.secret(#flag),)
+        });
+        let opt = Opt::new(&flag, &value(&flag), format!("credential `{wire}`")).secret();
+        opts.push(Opt { optional: !given, default, ..opt });
     }
-    let mut help = String::new();
-    if let Some(description) = &example.description {
-        help.push_str(description);
-        help.push_str("\n\n");
+    for arg in &example.args {
+        let opt = Opt::new(&arg.flag, &value(&arg.flag), format!("request `{}`", arg.field)).optional();
+        opts.push(Opt { default: arg.default.clone(), ..opt });
     }
-    help.push_str(&usage);
-    help.push_str("\n\noptions:");
-    for o in &opts {
-        help.push_str(&format!("\n  --{:<20} {}", o.flag, o.help));
-        if let Some(d) = &o.default {
-            help.push_str(&format!(" (default {d})"));
-        }
-    }
-    let vars: Vec<_> = opts.iter().map(|o| o.var.clone()).collect();
-    let flags: Vec<String> = opts.iter().map(|o| format!("--{}", o.flag)).collect();
-    let mut checks = TokenStream::new();
-    for o in &opts {
-        let var = &o.var;
-        let flag = format!("--{}", o.flag);
-        if let Some(default) = &o.default {
-            checks.extend(quote!(let #var = #var.or_else(|| Some(#default.to_owned()));));
-        }
-        if o.required {
-            let message = format!("missing {flag}");
-            checks.extend(quote! {
-                let Some(#var) = #var else {
-                    return Err(Failure::Usage(#message.to_owned()));
-                };
-            });
-        }
-    }
-    // Credentials.
-    let mut cred_fields = TokenStream::new();
-    for (rust, _) in credentials {
-        let field = ident(rust);
-        let Some(o) = opts.iter().find(|o| o.var == ident(&naming::join_snake("credential", rust))) else {
-            continue;
+    (opts, fields)
+}
+
+/// The call of the example's operation and the printing of what it returns: a line per item of
+/// its stream when it is paginated (items that do not decode are skipped, said on standard
+/// error), else a line for its response; `count` is how many lines.
+fn call_and_print(
+    cx: &mut Ctx<'_>,
+    example: &Example,
+    op: &Operation,
+    streams: &[(String, String)],
+) -> Result<TokenStream, String> {
+    let api = cx.api;
+    let config = cx.config;
+    let successes: Vec<&Response> = op.responses.iter().filter(|r| r.status.is_success()).collect();
+    let Some((_, stream)) = streams.iter().find(|(wire, _)| wire == &op.name.wire) else {
+        let method = ident(&op.name.rust);
+        let Some(Payload::Json(ty)) = successes.first().map(|r| payload(r.body.as_ref())) else {
+            return Err("the operation returns no JSON body".into());
         };
-        let var = &o.var;
-        if o.required {
-            cred_fields.extend(quote!(#field: Some(runtime::Secret::new(#var)),));
-        } else {
-            cred_fields.extend(quote!(#field: #var.map(runtime::Secret::new),));
-        }
-    }
-    // The request body: every field set from an option, or to its empty value.
-    let targets: Vec<Target<'_>> = example
-        .args
+        let line = print_line(cx, example, &ty, quote!(response))?;
+        return Ok(quote! {
+            let response = client.#method(&body).await.map_err(Failure::failed)?;
+            #line
+            let count: u64 = 1;
+        });
+    };
+    let stream = ident(stream);
+    let Some(Payload::Json(page_ty)) = successes.first().map(|r| payload(r.body.as_ref())) else {
+        return Err("no page type".into());
+    };
+    let page = api.struct_of(&page_ty).ok_or("no page struct")?;
+    let items_field = config.pagination.as_ref().and_then(|p| p.items.get(&op.name.wire));
+    let item_ty = page
+        .fields
         .iter()
-        .enumerate()
-        .map(|(i, a)| Target { path: a.field.split('.').collect(), var: format_ident!("arg_{i}"), flag: &a.flag })
-        .collect();
-    let auth_fields: Vec<&str> = config.auth.body_fields.iter().map(String::as_str).collect();
-    let body = build_value(cx, &request_ty, &targets, &[], &auth_fields).map_err(fail)?;
-    let request = cx.ty(&request_ty);
-    // Printing.
-    let print = |cx: &mut Ctx<'_>, ty: &TypeRef, value: TokenStream| -> Result<TokenStream, String> {
-        let s = cx.api.struct_of(ty).ok_or_else(|| fail("the printed value is not an object".into()))?;
-        let f = s
-            .fields
-            .iter()
-            .find(|f| f.name.wire == example.print)
-            .ok_or_else(|| fail(format!("no property `{}` to print", example.print)))?;
-        let name = ident(&f.name.rust);
-        Ok(match f.presence {
-            Presence::Plain => quote!(println!("{}", #value.#name);),
-            Presence::Option => quote!(match &#value.#name {
-                Some(value) => println!("{value}"),
-                None => println!(),
-            }),
-            Presence::DoubleOption => quote!(match #value.#name.as_option() {
-                Some(value) => println!("{value}"),
-                None => println!(),
-            }),
+        .find_map(|f| match &f.ty {
+            TypeRef::List(inner) if items_field.is_none_or(|n| n == &f.name.wire) => Some((**inner).clone()),
+            _ => None,
         })
-    };
-    let call = match streams.iter().find(|(wire, _)| wire == &op.name.wire) {
-        Some((_, stream)) => {
-            let stream = ident(stream);
-            let successes: Vec<&Response> = op.responses.iter().filter(|r| r.status.is_success()).collect();
-            let Some(Payload::Json(page_ty)) = successes.first().map(|r| payload(r.body.as_ref())) else {
-                return Err(fail("no page type".into()));
-            };
-            let page = api.struct_of(&page_ty).ok_or_else(|| fail("no page struct".into()))?;
-            let item_ty = page
-                .fields
-                .iter()
-                .find_map(|f| match &f.ty {
-                    TypeRef::List(inner)
-                        if config
-                            .pagination
-                            .as_ref()
-                            .and_then(|p| p.items.get(&op.name.wire))
-                            .is_none_or(|n| n == &f.name.wire) =>
-                    {
-                        Some((**inner).clone())
-                    }
-                    _ => None,
-                })
-                .ok_or_else(|| fail("no item list".into()))?;
-            let line = print(cx, &item_ty, quote!(item))?;
-            let types = &cx.types;
-            let decoded = page.fields.iter().any(|f| {
-                matches!(&f.ty, TypeRef::List(inner) if **inner == item_ty) && is_isolated(api, config, &page_ty, f)
-            });
-            let unpack = decoded.then(|| {
-                quote! {
-                    let item = match item {
-                        #types::Decoded::Ok(item) => item,
-                        #types::Decoded::Malformed { error, .. } => {
-                            eprintln!("skipped an item that does not decode: {error}");
-                            continue;
-                        }
-                    };
+        .ok_or("no item list")?;
+    let line = print_line(cx, example, &item_ty, quote!(item))?;
+    let types = &cx.types;
+    let decoded = page
+        .fields
+        .iter()
+        .any(|f| matches!(&f.ty, TypeRef::List(inner) if **inner == item_ty) && is_isolated(api, config, &page_ty, f));
+    let unpack = decoded.then(|| {
+        quote! {
+            let item = match item {
+                #types::Decoded::Ok(item) => item,
+                #types::Decoded::Malformed { error, .. } => {
+                    eprintln!("skipped an item that does not decode: {error}");
+                    continue;
                 }
-            });
-            quote! {
-                let mut items = std::pin::pin!(client.#stream(body));
-                let mut count: u64 = 0;
-                while let Some(item) = items.next().await {
-                    let item = item.map_err(|e| Failure::Call(e.to_string()))?;
-                    #unpack
-                    #line
-                    count += 1;
-                }
-            }
-        }
-        None => {
-            let method = ident(&op.name.rust);
-            let successes: Vec<&Response> = op.responses.iter().filter(|r| r.status.is_success()).collect();
-            let Some(Payload::Json(ty)) = successes.first().map(|r| payload(r.body.as_ref())) else {
-                return Err(fail("the operation returns no JSON body".into()));
             };
-            let line = print(cx, &ty, quote!(response))?;
-            quote! {
-                let response = client.#method(&body).await.map_err(|e| Failure::Call(e.to_string()))?;
-                #line
-                let count: u64 = 1;
-            }
         }
-    };
-    let count_line = format!("{{}} {}", example.name.replace('{', "{{").replace('}', "}}"));
-    let help_text = help;
-    let doc = format!(
-        " {}\n\n Run with `cargo run -p {} --example {} -- --help`. Exits with 0 on success, 1 when the call fails (printing the error), 2 on bad options.",
-        example
-            .description
-            .as_deref()
-            .map(docs::inline)
-            .unwrap_or_else(|| "Calls the API from the command line.".into()),
-        config.client.krate.name,
-        example.name
-    );
-    let doc_lines: TokenStream = doc
-        .lines()
-        .map(|l| {
-            let l = if l.is_empty() { String::new() } else { l.to_owned() };
-            quote!(#![doc = #l])
-        })
-        .collect();
+    });
     Ok(quote! {
-        #doc_lines
-        use #krate::{Client, Credentials, runtime};
-        use runtime::StreamExt as _;
-
-        const HELP: &str = #help_text;
-
-        enum Failure {
-            Usage(String),
-            Call(String),
-        }
-
-        #[tokio::main(flavor = "current_thread")]
-        async fn main() -> std::process::ExitCode {
-            match run().await {
-                Ok(()) => std::process::ExitCode::SUCCESS,
-                Err(Failure::Usage(message)) => {
-                    eprintln!("error: {message}\n\n{HELP}");
-                    std::process::ExitCode::from(2)
-                }
-                Err(Failure::Call(message)) => {
-                    eprintln!("error: {message}");
-                    std::process::ExitCode::from(1)
-                }
-            }
-        }
-
-        async fn run() -> Result<(), Failure> {
-            #(let mut #vars: Option<String> = None;)*
-            let mut args = std::env::args().skip(1);
-            while let Some(flag) = args.next() {
-                let slot = match flag.as_str() {
-                    "-h" | "--help" => {
-                        println!("{HELP}");
-                        return Ok(());
-                    }
-                    #(#flags => &mut #vars,)*
-                    other => return Err(Failure::Usage(format!("unknown option `{other}`"))),
-                };
-                match args.next() {
-                    Some(value) => *slot = Some(value),
-                    None => return Err(Failure::Usage(format!("{flag} needs a value"))),
-                }
-            }
-            #checks
-            let credentials = Credentials { #cred_fields };
-            let client = Client::new(base_url, &credentials).map_err(|e| Failure::Call(e.to_string()))?;
-            let body: #request = #body;
-            #call
-            println!(#count_line, count);
-            Ok(())
-        }
-
-        /// Parses an option value into the type of the field it sets.
-        fn parse<T: runtime::serde::de::DeserializeOwned>(flag: &str, value: &str) -> Result<T, Failure> {
-            runtime::parse_arg(value).map_err(|e| Failure::Usage(format!("--{flag} `{value}`: {e}")))
+        let mut items = std::pin::pin!(client.#stream(body));
+        let mut count: u64 = 0;
+        while let Some(item) = items.next().await {
+            let item = item.map_err(Failure::failed)?;
+            #unpack
+            #line
+            count += 1;
         }
     })
 }
 
-/// A value of type `ty` for the example's request: fields the options target are parsed from
-/// them, auth body fields are left empty (the client fills them in), optional fields are `None`.
+/// Prints the example's `print` property of `value`, a `ty`, on a line of its own (an empty
+/// line when it has none).
+fn print_line(cx: &Ctx<'_>, example: &Example, ty: &TypeRef, value: TokenStream) -> Result<TokenStream, String> {
+    let s = cx.api.struct_of(ty).ok_or("the printed value is not an object")?;
+    let f = s
+        .fields
+        .iter()
+        .find(|f| f.name.wire == example.print)
+        .ok_or_else(|| format!("no property `{}` to print", example.print))?;
+    let name = ident(&f.name.rust);
+    Ok(match f.presence {
+        Presence::Plain => quote!(println!("{}", #value.#name);),
+        Presence::Option => quote!(match &#value.#name {
+            Some(value) => println!("{value}"),
+            None => println!(),
+        }),
+        Presence::DoubleOption => quote!(match #value.#name.as_option() {
+            Some(value) => println!("{value}"),
+            None => println!(),
+        }),
+    })
+}
+
 /// An example option that sets a request property.
 pub(super) struct Target<'a> {
     path: Vec<&'a str>,
-    var: proc_macro2::Ident,
     flag: &'a str,
 }
 
+/// A value of type `ty` for the example's request: fields the options target are parsed from
+/// them, auth body fields are left empty (the client fills them in), optional fields are `None`.
 pub(super) fn build_value(
     cx: &mut Ctx<'_>,
     ty: &TypeRef,
@@ -380,13 +281,12 @@ pub(super) fn build_value(
         let below: Vec<&Target<'_>> =
             targets.iter().filter(|t| t.path.len() > here.len() && t.path.starts_with(&here)).collect();
         let value = if let Some(target) = direct {
-            let var = &target.var;
-            let flag_name = target.flag;
-            let parsed = quote!(#var.as_deref().map(|v| parse(#flag_name, v)).transpose()?);
+            let flag = target.flag;
+            let parsed = quote!(args.parse(#flag)?);
             match shape {
                 Presence::Plain => {
                     let msg = format!("missing value for `{}`", here.join("."));
-                    quote!(#parsed.ok_or_else(|| Failure::Usage(#msg.to_owned()))?)
+                    quote!(#parsed.ok_or_else(|| Failure::usage(#msg))?)
                 }
                 Presence::Option => parsed,
                 Presence::DoubleOption => quote!(#parsed.into()),
@@ -394,8 +294,8 @@ pub(super) fn build_value(
         } else if !below.is_empty() {
             let inner = build_value(cx, &f.ty, targets, &here, auth)?;
             let inner = if f.boxed { quote!(Box::new(#inner)) } else { inner };
-            let vars = below.iter().map(|t| &t.var);
-            let any = quote!(#(#vars.is_some())||*);
+            let flags = below.iter().map(|t| t.flag);
+            let any = quote!(#(args.is_set(#flags))||*);
             match shape {
                 Presence::Plain => inner,
                 Presence::Option => quote!(if #any { Some(#inner) } else { None }),

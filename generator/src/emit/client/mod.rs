@@ -176,13 +176,16 @@ fn dependencies<'a>(config: &'a Config, features: &[&'static str], uses: &Uses) 
     dependencies
 }
 
-/// The client crate's dev-dependencies: the example programs run on tokio.
+/// The client crate's dev-dependencies: the example programs run on tokio, their command line
+/// is `triad-runtime`'s `cli`.
 fn dev_dependencies(config: &Config) -> BTreeMap<&'static str, Dependency> {
     let mut dev_dependencies = BTreeMap::new();
-    if config.client.examples.iter().any(|e| e.channel.is_some()) {
-        dev_dependencies.insert("tokio", Dependency::registry("1", &["rt", "macros", "signal"]));
-    } else if !config.client.examples.is_empty() {
+    if !config.client.examples.is_empty() {
         dev_dependencies.insert("tokio", Dependency::registry("1", &["rt", "macros"]));
+        dev_dependencies.insert(
+            "triad-runtime",
+            Dependency::local(super::RUNTIME_VERSION, config.client.runtime_path.clone(), &["cli"]),
+        );
     }
     dev_dependencies
 }

@@ -242,7 +242,9 @@ pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &
     }
     let mut dev_dependencies = BTreeMap::new();
     if !config.server.examples.is_empty() {
-        dev_dependencies.insert("tokio", Dependency::registry("1", &["rt-multi-thread", "macros", "net", "signal"]));
+        dev_dependencies.insert("tokio", Dependency::registry("1", &["rt-multi-thread", "macros"]));
+        dev_dependencies
+            .insert("triad-runtime", Dependency::local("0.1.0", config.server.runtime_path.clone(), &["cli"]));
     }
     let manifest =
         super::manifest(&krate.name, &krate.version, description, dependencies, dev_dependencies, provenance)?;
