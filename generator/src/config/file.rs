@@ -86,7 +86,9 @@ pub(super) struct CratesFile {
     pub server: ServerCrateFile,
 }
 
-/// `crates.types`.
+/// `crates.types`. The three crate sections repeat `name`, `version` and `description`
+/// instead of sharing one flattened struct: serde's `flatten` cannot be combined with
+/// `deny_unknown_fields`, which the located unknown-key errors rest on.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, default, expecting = "a mapping")]
 pub(super) struct TypesCrateFile {

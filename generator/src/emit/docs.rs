@@ -227,34 +227,24 @@ fn span(chars: &[char], from: usize, to: usize) -> &[char] {
 }
 
 fn matching_bracket(chars: &[char], open: usize) -> Option<usize> {
-    let mut depth = 0;
-    for (j, &c) in chars.iter().enumerate().skip(open).take(LINK_SCAN) {
-        match c {
-            '[' => depth += 1,
-            ']' => {
-                depth -= 1;
-                if depth == 0 {
-                    return Some(j);
-                }
-            }
-            _ => {}
-        }
-    }
-    None
+    matching(chars, open, '[', ']')
 }
 
 fn matching_paren(chars: &[char], open: usize) -> Option<usize> {
+    matching(chars, open, '(', ')')
+}
+
+/// The index of the `close` that matches the `open_char` at `open`, within [`LINK_SCAN`].
+fn matching(chars: &[char], open: usize, open_char: char, close: char) -> Option<usize> {
     let mut depth = 0;
     for (j, &c) in chars.iter().enumerate().skip(open).take(LINK_SCAN) {
-        match c {
-            '(' => depth += 1,
-            ')' => {
-                depth -= 1;
-                if depth == 0 {
-                    return Some(j);
-                }
+        if c == open_char {
+            depth += 1;
+        } else if c == close {
+            depth -= 1;
+            if depth == 0 {
+                return Some(j);
             }
-            _ => {}
         }
     }
     None
