@@ -11,7 +11,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::config::{Auth, Pagination};
+use crate::config::{Analysis, Auth, Pagination};
 use crate::ir::{
     Api, Applied, Carried, Channel, ChannelCredential, Credential, Delivery, Direction, EntityId, ErrorBodies, Field,
     Operation, Paging, ParamLocation, Placement, Presence, Primitive, SecurityKind, Status, Tagging, TypeId, TypeKind,
@@ -21,7 +21,8 @@ use crate::naming;
 
 /// Records on `api` what the emitters read: each operation's [`ErrorBodies`], each webhook's
 /// and each channel's [`Delivery`], and each list field's `isolated`.
-pub fn analyze(api: &mut Api, pagination: Option<&Pagination>, auth: &Auth) {
+pub fn analyze(api: &mut Api, config: Analysis<'_>) {
+    let Analysis { pagination, auth, retry_safe } = config;
     for channel in &mut api.channels {
         channel.credentials = channel_credentials(auth, channel);
     }
@@ -33,6 +34,8 @@ pub fn analyze(api: &mut Api, pagination: Option<&Pagination>, auth: &Auth) {
     }
     for op in &mut api.operations {
         op.errors = errors(op);
+        op.retry_safe = matches!(op.method.as_str(), "GET" | "HEAD" | "OPTIONS" | "PUT" | "DELETE")
+            || retry_safe.iter().any(|p| crate::config::glob(p, &op.name.wire));
     }
     if let Some(pagination) = pagination {
         let plans: Vec<Option<Paging>> = api.operations.iter().map(|op| paging(api, op, pagination)).collect();

@@ -757,6 +757,10 @@ pub struct Operation {
     /// How the listing is followed page after page, when it is cursor-paginated (decided by
     /// [`crate::analyze`] from the config's pagination shape).
     pub paging: Option<Paging>,
+    /// Safe to repeat after a timeout, a 408 or 5xx answer or a lost connection: GET, HEAD,
+    /// OPTIONS, PUT and DELETE, and the operations the config's `retry_safe` names (decided by
+    /// [`crate::analyze`]).
+    pub retry_safe: bool,
     /// Where it was defined.
     pub origin: Location,
 }

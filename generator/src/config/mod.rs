@@ -68,6 +68,73 @@ impl Config {
     pub fn origin(&self, pointer: &str) -> Location {
         self.origins.get(pointer).cloned().unwrap_or_else(|| Location::file(&self.file))
     }
+
+    /// The part of the config lowering reads: how the spec's schemas become types.
+    pub fn shaping(&self) -> Shaping<'_> {
+        Shaping {
+            name: &self.name,
+            type_names: &self.type_names,
+            unions: &self.unions,
+            overrides: &self.overrides,
+            decimals: &self.decimals,
+            secrets: &self.secrets,
+            body_fields: &self.auth.body_fields,
+            null_means_absent: self.null_means_absent,
+            tolerate_null: self.tolerate_null,
+            ref_chain: self.limits.ref_chain,
+            config: self,
+        }
+    }
+
+    /// The part of the config analysis reads: pagination, auth placement, operations safe to
+    /// repeat.
+    pub fn analysis(&self) -> Analysis<'_> {
+        Analysis { pagination: self.pagination.as_ref(), auth: &self.auth, retry_safe: &self.client.retry_safe }
+    }
+}
+
+/// What lowering reads of the config ([`Config::shaping`]).
+#[derive(Clone, Copy, Debug)]
+pub struct Shaping<'a> {
+    /// The API's short name (the title when the spec has none).
+    pub name: &'a str,
+    /// Rust type names set by hand, by wire name.
+    pub type_names: &'a BTreeMap<String, String>,
+    /// Variant maps of unions.
+    pub unions: &'a BTreeMap<String, UnionSettings>,
+    /// Field types set by hand.
+    pub overrides: &'a BTreeMap<String, FieldOverride>,
+    /// Number fields that are decimals.
+    pub decimals: &'a [String],
+    /// Extra secret fields.
+    pub secrets: &'a [String],
+    /// Credential fields of request bodies (secret everywhere).
+    pub body_fields: &'a [String],
+    /// Whether `null` and an absent property mean the same.
+    pub null_means_absent: bool,
+    /// Whether received data may hold `null` where the spec requires a value.
+    pub tolerate_null: bool,
+    /// The longest `$ref` chain followed.
+    pub ref_chain: usize,
+    config: &'a Config,
+}
+
+impl Shaping<'_> {
+    /// The location of the setting at `pointer`, for diagnostics ([`Config::origin`]).
+    pub fn origin(&self, pointer: &str) -> Location {
+        self.config.origin(pointer)
+    }
+}
+
+/// What analysis reads of the config ([`Config::analysis`]).
+#[derive(Clone, Copy, Debug)]
+pub struct Analysis<'a> {
+    /// The cursor pagination shape.
+    pub pagination: Option<&'a Pagination>,
+    /// Auth placement.
+    pub auth: &'a Auth,
+    /// Operation ids (patterns) safe to repeat besides the idempotent methods.
+    pub retry_safe: &'a [String],
 }
 
 /// Name, version and description of a generated crate.

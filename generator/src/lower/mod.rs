@@ -113,7 +113,7 @@ impl std::ops::IndexMut<TypeId> for Defs {
 /// State of one lowering run.
 pub(crate) struct Lowerer<'a> {
     pub ws: &'a Workspace,
-    pub config: &'a Config,
+    pub config: crate::config::Shaping<'a>,
     pub defs: Defs,
     /// Every `$ref` target already turned into a type.
     pub by_target: HashMap<Target, TypeId>,
@@ -141,7 +141,7 @@ pub(crate) struct Lowerer<'a> {
 pub fn lower(ws: &Workspace, config: &Config) -> Result<(ir::Api, Vec<Diagnostic>), Vec<Diagnostic>> {
     let mut l = Lowerer {
         ws,
-        config,
+        config: config.shaping(),
         defs: Defs::default(),
         by_target: HashMap::new(),
         by_wire: HashMap::new(),
@@ -191,7 +191,7 @@ pub fn lower(ws: &Workspace, config: &Config) -> Result<(ir::Api, Vec<Diagnostic
         return Err(l.diags);
     }
     let (mut api, warnings) = l.finish()?;
-    crate::analyze::analyze(&mut api, config.pagination.as_ref(), &config.auth);
+    crate::analyze::analyze(&mut api, config.analysis());
     Ok((api, warnings))
 }
 
@@ -233,7 +233,7 @@ impl<'a> Lowerer<'a> {
             return;
         }
         let common = common_title(&titles);
-        self.api.title = if common.is_empty() { self.config.name.clone() } else { common };
+        self.api.title = if common.is_empty() { self.config.name.to_owned() } else { common };
         self.api.docs.text = None;
     }
 
@@ -255,7 +255,7 @@ impl<'a> Lowerer<'a> {
     /// Follows `$ref` chains (outside schemas: parameters, responses, messages...).
     pub fn deref(&mut self, ctx: Ctx<'a>) -> Option<Ctx<'a>> {
         let mut current = ctx.clone();
-        for _ in 0..=self.config.limits.ref_chain {
+        for _ in 0..=self.config.ref_chain {
             let Some(reference) = current.get("$ref") else {
                 return Some(current);
             };
@@ -277,7 +277,7 @@ impl<'a> Lowerer<'a> {
         }
         self.error(
             &ctx,
-            format!("`$ref` chain is circular or longer than {} references", self.config.limits.ref_chain),
+            format!("`$ref` chain is circular or longer than {} references", self.config.ref_chain),
             "a reference that ends at a definition (or a larger `limits.ref_chain` in the codegen config)",
         );
         None
@@ -300,7 +300,7 @@ impl<'a> Lowerer<'a> {
     /// [`Self::container`] without reporting: what is wrong, where, and what was expected.
     pub fn follow_container(&self, ctx: Ctx<'a>) -> Result<Ctx<'a>, (Ctx<'a>, String, &'static str)> {
         let mut current = ctx.clone();
-        for _ in 0..=self.config.limits.ref_chain {
+        for _ in 0..=self.config.ref_chain {
             let Some(text) = crate::load::ref_only(current.node) else {
                 return Ok(current);
             };
@@ -313,7 +313,7 @@ impl<'a> Lowerer<'a> {
                 }
             }
         }
-        let message = format!("`$ref` chain is circular or longer than {} references", self.config.limits.ref_chain);
+        let message = format!("`$ref` chain is circular or longer than {} references", self.config.ref_chain);
         Err((
             ctx,
             message,
@@ -391,7 +391,7 @@ impl<'a> Lowerer<'a> {
                 let same_name = inner.pointer.rsplit('/').next() == Some(wire.as_str());
                 if same_name && inner != target {
                     // Mark this target first so a cycle of such re-exports ends.
-                    let within_limit = self.reexport_stack.len() < self.config.limits.ref_chain;
+                    let within_limit = self.reexport_stack.len() < self.config.ref_chain;
                     if self.by_target.contains_key(&inner) || (within_limit && !self.reexport_stack.contains(&inner)) {
                         self.reexport_stack.push(target.clone());
                         let id = self.named(inner, hint);

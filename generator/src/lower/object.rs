@@ -200,7 +200,7 @@ impl<'a> Lowerer<'a> {
             }
             let secret = flag(prop.node, "x-secret")
                 || prop.node.get("format").and_then(Node::as_str) == Some("password")
-                || self.config.auth.body_fields.iter().any(|f| f == name)
+                || self.config.body_fields.iter().any(|f| f == name)
                 || self.config.secrets.iter().any(|s| crate::config::glob(s, &key));
             fields.push(Field {
                 name: Name { wire: (*name).to_owned(), rust: naming::field_name(name) },

@@ -155,6 +155,7 @@ impl<'a> Lowerer<'a> {
             responses,
             errors: Default::default(),
             paging: None,
+            retry_safe: false,
             origin: self.loc(op),
         });
     }

@@ -29,6 +29,8 @@ use operations::*;
 use pagination::*;
 
 const README: &str = include_str!("../../../../templates/client/README.md.j2");
+/// The README of a client crate without operations (channels only).
+const CHANNELS_README: &str = include_str!("../../../../templates/client/README.channels.md.j2");
 
 /// What the emitted code of one crate needs to know about the API and its settings.
 struct Ctx<'a> {
@@ -450,12 +452,11 @@ fn channels_only(api: &Api, config: &Config, provenance: &Provenance, files: &mu
     let manifest =
         super::manifest(&krate.name, &krate.version, description, dependencies, BTreeMap::new(), provenance)?;
     files.insert(format!("{prefix}/Cargo.toml"), manifest);
-    let readme = format!(
-        "<!-- {} -->\n# {}\n\n{}: one module per channel with a typed, reconnecting listener.\n",
-        provenance.header(),
-        docs::inline(&krate.name),
-        super::one_line(&format!("WebSocket client of the {title}"))
-    );
-    files.insert(format!("{prefix}/README.md"), readme);
+    let context = minijinja::context! {
+        header => provenance.header(),
+        crate_name => docs::inline(&krate.name),
+        what => super::one_line(&format!("WebSocket client of the {title}")),
+    };
+    files.insert(format!("{prefix}/README.md"), render_template("README.md", CHANNELS_README, context)?);
     Ok(())
 }

@@ -371,8 +371,7 @@ pub(super) fn operation(
     let method = format_ident!("{}", op.method.as_str());
     let RequestParts { args, chain, template, has_body } = request_parts(cx, op)?;
     let ordered = ordered_params(op);
-    let retry_safe = matches!(op.method.as_str(), "GET" | "HEAD" | "OPTIONS" | "PUT" | "DELETE")
-        || cx.config.client.retry_safe.iter().any(|p| crate::config::glob(p, wire));
+    let retry_safe = op.retry_safe;
     let security = op.security.as_ref().or((!cx.api.security.is_empty()).then_some(&cx.api.security));
     let schemes = match security {
         Some(requirements) => {
