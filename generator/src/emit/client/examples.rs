@@ -83,7 +83,13 @@ pub(super) fn example_program(
     // The request body: every field set from an option, or to its empty value.
     let targets: Vec<Target<'_>> =
         example.args.iter().map(|a| Target { path: a.field.split('.').collect(), flag: &a.flag }).collect();
-    let auth_fields: Vec<&str> = config.auth.body_fields.iter().map(String::as_str).collect();
+    let auth_fields: Vec<&str> = cx
+        .api
+        .credentials
+        .iter()
+        .filter(|c| c.carried == crate::ir::Carried::BodyField)
+        .map(|c| c.wire.as_str())
+        .collect();
     let body = build_value(cx, &request_ty, &targets, &[], &auth_fields).map_err(fail)?;
     let request = cx.ty(&request_ty);
     let call = call_and_print(cx, example, op, streams).map_err(fail)?;
@@ -173,8 +179,6 @@ fn call_and_print(
     op: &Operation,
     streams: &[(String, String)],
 ) -> Result<TokenStream, String> {
-    let api = cx.api;
-    let config = cx.config;
     let successes: Vec<&Response> = op.responses.iter().filter(|r| r.status.is_success()).collect();
     let Some((_, stream)) = streams.iter().find(|(wire, _)| wire == &op.name.wire) else {
         let method = ident(&op.name.rust);
@@ -189,25 +193,11 @@ fn call_and_print(
         });
     };
     let stream = ident(stream);
-    let Some(Payload::Json(page_ty)) = successes.first().map(|r| payload(r.body.as_ref())) else {
-        return Err("no page type".into());
-    };
-    let page = api.struct_of(&page_ty).ok_or("no page struct")?;
-    let items_field = config.pagination.as_ref().and_then(|p| p.items.get(&op.name.wire));
-    let item_ty = page
-        .fields
-        .iter()
-        .find_map(|f| match &f.ty {
-            TypeRef::List(inner) if items_field.is_none_or(|n| n == &f.name.wire) => Some((**inner).clone()),
-            _ => None,
-        })
-        .ok_or("no item list")?;
-    let line = print_line(cx, example, &item_ty, quote!(item))?;
+    // A stream method exists only for an operation with a paging plan.
+    let paging = op.paging.as_ref().ok_or("no paging plan")?;
+    let line = print_line(cx, example, &paging.item, quote!(item))?;
     let types = &cx.types;
-    let decoded = page
-        .fields
-        .iter()
-        .any(|f| matches!(&f.ty, TypeRef::List(inner) if **inner == item_ty) && is_isolated(api, config, &page_ty, f));
+    let decoded = paging.isolated;
     let unpack = decoded.then(|| {
         quote! {
             let item = match item {

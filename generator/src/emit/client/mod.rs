@@ -13,8 +13,7 @@ use super::{Dependency, Files, Provenance, doc_attrs, docs, render_rust, render_
 use crate::config::{Config, Example};
 use crate::ir::ErrorBodies;
 use crate::ir::{
-    Api, Body, Field, Operation, ParamLocation, PathSegment, Presence, Primitive, Response, SecurityKind, Status,
-    TypeRef,
+    Api, Body, Operation, ParamLocation, PathSegment, Presence, Primitive, Response, SecurityKind, Status, TypeRef,
 };
 use crate::naming;
 

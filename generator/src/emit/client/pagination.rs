@@ -3,11 +3,6 @@
 
 use super::*;
 
-/// True when the items of `field` of the page type decode one by one (`Decoded<T>`).
-pub(super) fn is_isolated(_api: &Api, _config: &Config, _page: &TypeRef, field: &Field) -> bool {
-    field.isolated
-}
-
 /// True for types whose Rust spelling is `Copy` (primitives other than text).
 pub(super) fn is_copy(ty: &TypeRef) -> bool {
     matches!(ty, TypeRef::Primitive(p) if *p != Primitive::String)
