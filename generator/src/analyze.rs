@@ -14,8 +14,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::config::{Analysis, Auth, Pagination};
 use crate::ir::{
     Api, Applied, Carried, Channel, ChannelCredential, Credential, Delivery, Direction, EntityId, ErrorBodies, Field,
-    Operation, Paging, ParamLocation, Placement, Presence, Primitive, SecurityKind, Status, Tagging, TypeId, TypeKind,
-    TypeRef, Union,
+    Operation, Paging, ParamLocation, Placement, Presence, Primitive, SecurityKind, Status, Tagging, TypeDef, TypeId,
+    TypeKind, TypeRef, Union,
 };
 use crate::naming;
 
@@ -28,7 +28,7 @@ pub fn analyze(api: &mut Api, config: Analysis<'_>) {
     }
     api.credentials = credentials(api, auth);
     for (id, wire) in isolated_fields(api, pagination) {
-        if let TypeKind::Struct(s) = &mut api.types[id.0].kind {
+        if let Some(TypeDef { kind: TypeKind::Struct(s), .. }) = api.types.get_mut(id.0) {
             s.fields.iter_mut().filter(|f| f.name.wire == wire).for_each(|f| f.isolated = true);
         }
     }

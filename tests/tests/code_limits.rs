@@ -233,9 +233,13 @@ fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
-/// (file, function, lines) of every function over the limit, and (file, code lines) of every
-/// file over its limit.
-fn over_limits(root: &Path) -> (Vec<(String, String, usize)>, Vec<(String, usize)>) {
+/// (file, function, lines) of a function over the limit.
+type LongFunction = (String, String, usize);
+/// (file, code lines) of a file over the limit.
+type LongFile = (String, usize);
+
+/// Every function and every file over its limit.
+fn over_limits(root: &Path) -> (Vec<LongFunction>, Vec<LongFile>) {
     let mut files = Vec::new();
     rust_files(root, &mut files);
     let (mut long_functions, mut long_files) = (Vec::new(), Vec::new());
