@@ -148,9 +148,9 @@ fn operation_example(config: &Config, api: &Api, example: &crate::config::Exampl
         }
     }
     if diags.is_empty() {
-        if let Some(problem) = crate::emit::client::example_problem(api, config, example) {
+        if let Err(problem) = crate::analyze::example_plan(api, example) {
             diags.push(
-                Diagnostic::new(at("operation"), problem)
+                Diagnostic::new(at("operation"), format!("example `{}`: {problem}", example.name))
                     .expected("options that set every required property of the request body without a value"),
             );
         }

@@ -264,3 +264,77 @@ paths:
         other => panic!("{:?}", other.map(|files| files.len())),
     }
 }
+
+#[test]
+fn an_example_is_planned_apart_from_code_and_a_required_field_no_option_sets_is_reported() {
+    let spec = r#"
+openapi: 3.0.3
+info: {title: Examples, version: "1"}
+paths:
+  /find:
+    post:
+      operationId: find
+      requestBody: {content: {application/json: {schema: {$ref: '#/components/schemas/Query'}}}}
+      responses:
+        '200': {description: ok, content: {application/json: {schema: {$ref: '#/components/schemas/Found'}}}}
+components:
+  schemas:
+    Query:
+      type: object
+      required: [Name, Filter]
+      properties:
+        Name: {type: string}
+        Filter: {type: object, properties: {Since: {type: string}}}
+        Limit: {type: integer}
+    Found: {type: object, required: [Id], properties: {Id: {type: string}}}
+"#;
+    use triad::analyze::{CallPlan, Source};
+    let api = api(spec, |_| {});
+    let arg = |flag: &str, field: &str| triad::config::ExampleArg {
+        flag: flag.into(),
+        field: field.into(),
+        ..Default::default()
+    };
+    let mut example = triad::config::Example {
+        name: "find".into(),
+        operation: "find".into(),
+        print: "Id".into(),
+        args: vec![arg("name", "Name"), arg("since", "Filter.Since")],
+        ..Default::default()
+    };
+    let plan = triad::analyze::example_plan(&api, &example).unwrap();
+    assert!(matches!(plan.call, CallPlan::Single { .. }));
+    assert_eq!(plan.print.name.wire, "Id");
+    let sources: Vec<(&str, String)> = plan
+        .body
+        .fields
+        .iter()
+        .map(|(f, source)| {
+            let source = match source {
+                Source::Option { flag, path } => format!("--{flag} ({path})"),
+                Source::Nested { flags, .. } => format!("nested {flags:?}"),
+                Source::Credential => "credential".into(),
+                Source::Empty => "empty".into(),
+            };
+            (f.name.wire.as_str(), source)
+        })
+        .collect();
+    assert_eq!(
+        sources,
+        [
+            ("Name", "--name (Name)".to_owned()),
+            ("Filter", r#"nested ["since"]"#.to_owned()),
+            ("Limit", "empty".to_owned()),
+        ]
+    );
+    // Without an option for the required `Filter`, there is no plan, and loading says why where
+    // the example is written.
+    example.args.pop();
+    let problem = triad::analyze::example_plan(&api, &example).unwrap_err();
+    assert_eq!(problem, "required property `Filter` is set by no option");
+    let reader = MemoryReader::new().with("api.yaml", spec);
+    let mut config = Config::for_name("analysis", vec!["api.yaml".to_owned()]);
+    config.client.examples = vec![example];
+    let diagnostics = triad::load(&config, "", &reader).unwrap_err().to_string();
+    assert!(diagnostics.contains("example `find`: required property `Filter` is set by no option"), "{diagnostics}");
+}

@@ -1,7 +1,9 @@
 //! The README's usage example and the config's example programs of the client crate.
 
 use super::*;
+use crate::analyze::{BodyPlan, CallPlan, ExamplePlan, Source};
 use crate::emit::examples::{Opt, Program, help_text, program};
+use crate::ir::Field;
 
 /// The README's usage example (a doctest, compiled but not run): a client of the first server
 /// calling the operation of the config's first example, or else the first operation, with the
@@ -56,43 +58,23 @@ pub(super) fn readme_usage(
 }
 
 /// An example program: reads its options, calls the operation (streaming its items when it is
-/// paginated), prints the `print` property of each item, then a count.
+/// paginated), prints the `print` property of each item, then a count. What it does is its
+/// [`ExamplePlan`] (made and checked with the config); this spells it.
 pub(super) fn example_program(
     cx: &mut Ctx<'_>,
     example: &Example,
+    plan: &ExamplePlan<'_>,
     streams: &[(String, String)],
     credentials: &[(String, String)],
-) -> Result<TokenStream, String> {
-    let fail = |message: String| format!("example `{}`: {message}", example.name);
+) -> TokenStream {
     let config = cx.config;
-    let op = cx
-        .api
-        .operations
-        .iter()
-        .find(|o| o.name.wire == example.operation)
-        .ok_or_else(|| fail(format!("no operation `{}`", example.operation)))?;
-    let Payload::Json(request_ty) = payload(op.request.as_ref()) else {
-        return Err(fail("the operation takes no JSON body".into()));
-    };
-    if !op.params.is_empty() {
-        return Err(fail("the operation has parameters outside its body".into()));
-    }
     let krate = crate_ident(&config.client.krate.name);
-    let (opts, credential_fields) = example_options(cx, example, &request_ty, credentials);
+    let (opts, credential_fields) = example_options(cx, example, plan.body.ty, credentials);
     let help = help_text(example.description.as_deref(), &example.name, &opts, 20, "");
     // The request body: every field set from an option, or to its empty value.
-    let targets: Vec<Target<'_>> =
-        example.args.iter().map(|a| Target { path: a.field.split('.').collect(), flag: &a.flag }).collect();
-    let auth_fields: Vec<&str> = cx
-        .api
-        .credentials
-        .iter()
-        .filter(|c| c.carried == crate::ir::Carried::BodyField)
-        .map(|c| c.wire.as_str())
-        .collect();
-    let body = build_value(cx, &request_ty, &targets, &[], &auth_fields).map_err(fail)?;
-    let request = cx.ty(&request_ty);
-    let call = call_and_print(cx, example, op, streams).map_err(fail)?;
+    let body = build_value(cx, &plan.body);
+    let request = cx.ty(plan.body.ty);
+    let call = call_and_print(cx, plan, streams);
     let count_line = format!("{{}} {}", example.name.replace('{', "{{").replace('}', "}}"));
     let description = example.description.as_deref().map(docs::inline);
     let doc = vec![
@@ -115,7 +97,7 @@ pub(super) fn example_program(
             Ok(std::process::ExitCode::SUCCESS)
         }
     };
-    Ok(program(Program {
+    program(Program {
         doc,
         uses: quote! {
             use #krate::{Client, Credentials, runtime};
@@ -126,7 +108,7 @@ pub(super) fn example_program(
         flavor: quote!(flavor = "current_thread"),
         items: TokenStream::new(),
         run,
-    }))
+    })
 }
 
 /// The options of a client example: the base URL, one per credential (each a secret), then the
@@ -173,32 +155,21 @@ fn example_options(
 /// The call of the example's operation and the printing of what it returns: a line per item of
 /// its stream when it is paginated (items that do not decode are skipped, said on standard
 /// error), else a line for its response; `count` is how many lines.
-fn call_and_print(
-    cx: &mut Ctx<'_>,
-    example: &Example,
-    op: &Operation,
-    streams: &[(String, String)],
-) -> Result<TokenStream, String> {
-    let successes: Vec<&Response> = op.responses.iter().filter(|r| r.status.is_success()).collect();
-    let Some((_, stream)) = streams.iter().find(|(wire, _)| wire == &op.name.wire) else {
+fn call_and_print(cx: &mut Ctx<'_>, plan: &ExamplePlan<'_>, streams: &[(String, String)]) -> TokenStream {
+    let op = plan.operation;
+    let stream = streams.iter().find(|(wire, _)| wire == &op.name.wire).map(|(_, name)| ident(name));
+    let (CallPlan::Stream { isolated, .. }, Some(stream)) = (&plan.call, stream) else {
         let method = ident(&op.name.rust);
-        let Some(Payload::Json(ty)) = successes.first().map(|r| payload(r.body.as_ref())) else {
-            return Err("the operation returns no JSON body".into());
-        };
-        let line = print_line(cx, example, &ty, quote!(response))?;
-        return Ok(quote! {
+        let line = print_line(plan.print, quote!(response));
+        return quote! {
             let response = client.#method(&body).await.map_err(Failure::failed)?;
             #line
             let count: u64 = 1;
-        });
+        };
     };
-    let stream = ident(stream);
-    // A stream method exists only for an operation with a paging plan.
-    let paging = op.paging.as_ref().ok_or("no paging plan")?;
-    let line = print_line(cx, example, &paging.item, quote!(item))?;
+    let line = print_line(plan.print, quote!(item));
     let types = &cx.types;
-    let decoded = paging.isolated;
-    let unpack = decoded.then(|| {
+    let unpack = isolated.then(|| {
         quote! {
             let item = match item {
                 #types::Decoded::Ok(item) => item,
@@ -209,7 +180,7 @@ fn call_and_print(
             };
         }
     });
-    Ok(quote! {
+    quote! {
         let mut items = std::pin::pin!(client.#stream(body));
         let mut count: u64 = 0;
         while let Some(item) = items.next().await {
@@ -218,20 +189,13 @@ fn call_and_print(
             #line
             count += 1;
         }
-    })
+    }
 }
 
-/// Prints the example's `print` property of `value`, a `ty`, on a line of its own (an empty
-/// line when it has none).
-fn print_line(cx: &Ctx<'_>, example: &Example, ty: &TypeRef, value: TokenStream) -> Result<TokenStream, String> {
-    let s = cx.api.struct_of(ty).ok_or("the printed value is not an object")?;
-    let f = s
-        .fields
-        .iter()
-        .find(|f| f.name.wire == example.print)
-        .ok_or_else(|| format!("no property `{}` to print", example.print))?;
+/// Prints the field `f` of `value` on a line of its own (an empty line when it has none).
+fn print_line(f: &Field, value: TokenStream) -> TokenStream {
     let name = ident(&f.name.rust);
-    Ok(match f.presence {
+    match f.presence {
         Presence::Plain => quote!(println!("{}", #value.#name);),
         Presence::Option => quote!(match &#value.#name {
             Some(value) => println!("{value}"),
@@ -241,67 +205,47 @@ fn print_line(cx: &Ctx<'_>, example: &Example, ty: &TypeRef, value: TokenStream)
             Some(value) => println!("{value}"),
             None => println!(),
         }),
-    })
+    }
 }
 
-/// An example option that sets a request property.
-pub(super) struct Target<'a> {
-    path: Vec<&'a str>,
-    flag: &'a str,
-}
-
-/// A value of type `ty` for the example's request: fields the options target are parsed from
-/// them, auth body fields are left empty (the client fills them in), optional fields are `None`.
-pub(super) fn build_value(
-    cx: &mut Ctx<'_>,
-    ty: &TypeRef,
-    targets: &[Target<'_>],
-    at: &[&str],
-    auth: &[&str],
-) -> Result<TokenStream, String> {
-    let s = cx.api.struct_of(ty).ok_or_else(|| format!("`{}` is not an object", at.join(".")))?;
-    let path = cx.ty(ty);
+/// The request value a [`BodyPlan`] describes: fields the options target are parsed from them,
+/// credential body fields are left empty (the client fills them in), optional fields are `None`.
+pub(super) fn build_value(cx: &mut Ctx<'_>, plan: &BodyPlan<'_>) -> TokenStream {
+    let path = cx.ty(plan.ty);
     let mut fields = TokenStream::new();
-    for f in &s.fields {
+    for (f, source) in &plan.fields {
         let name = ident(&f.name.rust);
-        let mut here: Vec<&str> = at.to_vec();
-        here.push(&f.name.wire);
         let shape = f.presence;
-        let direct = targets.iter().find(|t| t.path == here);
-        let below: Vec<&Target<'_>> =
-            targets.iter().filter(|t| t.path.len() > here.len() && t.path.starts_with(&here)).collect();
-        let value = if let Some(target) = direct {
-            let flag = target.flag;
-            let parsed = quote!(args.parse(#flag)?);
-            match shape {
-                Presence::Plain => {
-                    let msg = format!("missing value for `{}`", here.join("."));
-                    quote!(#parsed.ok_or_else(|| Failure::usage(#msg))?)
+        let value = match source {
+            Source::Option { flag, path } => {
+                let parsed = quote!(args.parse(#flag)?);
+                match shape {
+                    Presence::Plain => {
+                        let msg = format!("missing value for `{path}`");
+                        quote!(#parsed.ok_or_else(|| Failure::usage(#msg))?)
+                    }
+                    Presence::Option => parsed,
+                    Presence::DoubleOption => quote!(#parsed.into()),
                 }
-                Presence::Option => parsed,
-                Presence::DoubleOption => quote!(#parsed.into()),
             }
-        } else if !below.is_empty() {
-            let inner = build_value(cx, &f.ty, targets, &here, auth)?;
-            let inner = if f.boxed { quote!(Box::new(#inner)) } else { inner };
-            let flags = below.iter().map(|t| t.flag);
-            let any = quote!(#(args.is_set(#flags))||*);
-            match shape {
-                Presence::Plain => inner,
-                Presence::Option => quote!(if #any { Some(#inner) } else { None }),
-                Presence::DoubleOption => quote!((if #any { Some(#inner) } else { None }).into()),
+            Source::Nested { plan, flags } => {
+                let inner = build_value(cx, plan);
+                let inner = if f.boxed { quote!(Box::new(#inner)) } else { inner };
+                let any = quote!(#(args.is_set(#flags))||*);
+                match shape {
+                    Presence::Plain => inner,
+                    Presence::Option => quote!(if #any { Some(#inner) } else { None }),
+                    Presence::DoubleOption => quote!((if #any { Some(#inner) } else { None }).into()),
+                }
             }
-        } else if at.is_empty() && auth.contains(&f.name.wire.as_str()) && shape == Presence::Plain {
             // Overwritten by the client's credentials before sending.
-            quote!(Default::default())
-        } else {
-            match shape {
-                Presence::Plain => return Err(format!("required property `{}` is set by no option", here.join("."))),
-                Presence::Option => quote!(None),
+            Source::Credential => quote!(Default::default()),
+            Source::Empty => match shape {
+                Presence::Option | Presence::Plain => quote!(None),
                 Presence::DoubleOption => quote!(Default::default()),
-            }
+            },
         };
         fields.extend(quote!(#name: #value,));
     }
-    Ok(quote!(#path { #fields }))
+    quote!(#path { #fields })
 }

@@ -367,7 +367,9 @@ pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &
                 channel,
                 &example.id,
             ),
-            None => example_program(&mut cx, example, &streams, &credential_names),
+            // The config's checks report an example that has no plan, where it is written.
+            None => crate::analyze::example_plan(api, example)
+                .map(|plan| example_program(&mut cx, example, &plan, &streams, &credential_names)),
         }
         .map_err(|message| EmitError::Example { name: example.name.clone(), message })?;
         files.insert(format!("{prefix}/examples/{}.rs", example.name), render_rust(code, provenance)?);
@@ -399,22 +401,6 @@ pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &
     files.insert(format!("{prefix}/Cargo.toml"), manifest);
     files.insert(format!("{prefix}/README.md"), render_template("README.md", README, context)?);
     Ok(())
-}
-
-/// Why `example` cannot be generated, if it cannot (checked with the config, so the problem is
-/// reported where the example is written).
-pub(crate) fn example_problem(api: &Api, config: &Config, example: &Example) -> Option<String> {
-    let types_crate = crate_ident(&config.types_crate.name);
-    let mut cx = Ctx { api, config, types: quote!(#types_crate), uses: Uses::default(), common_error: None };
-    let mut taken = BTreeSet::new();
-    let mut streams = Vec::new();
-    for op in api.operations.iter().filter(|op| op.name.wire == example.operation) {
-        if let Some((name, _)) = stream_method(&mut cx, op, &mut taken) {
-            streams.push((op.name.wire.clone(), name));
-        }
-    }
-    let (_, credential_names, _) = credentials(api, config);
-    example_program(&mut cx, example, &streams, &credential_names).err()
 }
 
 /// The client crate of an API with channels and no operations: the channel modules and their

@@ -9,6 +9,10 @@
 //! connection request carries them ([`ChannelCredential`]). Of the config, analysis reads only
 //! the pagination shape and the auth placement.
 
+mod examples;
+
+pub use examples::{BodyPlan, CallPlan, ExamplePlan, Source, example_plan};
+
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::config::{Analysis, Auth, Pagination};
