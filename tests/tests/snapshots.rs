@@ -37,6 +37,17 @@ fn generate(name: &str, specs: &[&str]) -> Files {
         if name == "batches" {
             config.tolerate_null = true;
         }
+        // An example program over an optional body with a deprecated field, among basic,
+        // bearer and API-key credentials: built and linted with the client crate.
+        if name == "operations" {
+            config.client.examples = vec![triad::config::Example {
+                name: "archive".into(),
+                operation: "archiveNote".into(),
+                print: "name".into(),
+                args: vec![triad::config::ExampleArg { flag: "name".into(), field: "name".into(), default: None }],
+                ..Default::default()
+            }];
+        }
     };
     triad_tests::generate_fixture_configured(&format!("fixture-{name}"), specs, configure)
         .map(|g| g.files)

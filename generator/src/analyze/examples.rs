@@ -17,6 +17,8 @@ pub struct ExamplePlan<'a> {
     pub call: CallPlan<'a>,
     /// The printed property of each item or of the response.
     pub print: &'a Field,
+    /// True when the program names a deprecated field (every field of the request is written).
+    pub deprecated: bool,
 }
 
 /// How an example's call is made.
@@ -91,10 +93,7 @@ pub fn example_plan<'a>(api: &'a Api, example: &'a Example) -> Result<ExamplePla
     let (call, printed) = match &operation.paging {
         Some(paging) => (CallPlan::Stream { item: &paging.item, isolated: paging.isolated }, &paging.item),
         None => {
-            let first = operation.responses.iter().find(|r| r.status.is_success());
-            let Some(response) = first.and_then(|r| r.body.as_ref()).and_then(|b| b.json()) else {
-                return Err("the operation returns no JSON body".into());
-            };
+            let response = single_response(operation)?;
             (CallPlan::Single { response }, response)
         }
     };
@@ -104,7 +103,35 @@ pub fn example_plan<'a>(api: &'a Api, example: &'a Example) -> Result<ExamplePla
         .iter()
         .find(|f| f.name.wire == example.print)
         .ok_or_else(|| format!("no property `{}` to print", example.print))?;
-    Ok(ExamplePlan { operation, body, call, print })
+    let deprecated = print.docs.deprecated.is_some() || body.deprecated();
+    Ok(ExamplePlan { operation, body, call, print, deprecated })
+}
+
+/// The one JSON type every success of `operation` answers with (the client method then returns
+/// it as is); a 204 or 205 carries nothing, whatever the spec says.
+fn single_response(operation: &Operation) -> Result<&TypeRef, String> {
+    let mut successes = operation.responses.iter().filter(|r| r.status.is_success()).map(|r| match r.status {
+        crate::ir::Status::Code(204 | 205) => None,
+        _ => r.body.as_ref().and_then(|b| b.json()),
+    });
+    let Some(Some(first)) = successes.next() else {
+        return Err("the operation returns no JSON body".into());
+    };
+    if successes.any(|other| other != Some(first)) {
+        return Err(
+            "the operation answers with more than one kind of success; an example prints one JSON response".into()
+        );
+    }
+    Ok(first)
+}
+
+impl BodyPlan<'_> {
+    /// True when the value names a deprecated field, at any depth.
+    fn deprecated(&self) -> bool {
+        self.fields.iter().any(|(f, source)| {
+            f.docs.deprecated.is_some() || matches!(source, Source::Nested { plan, .. } if plan.deprecated())
+        })
+    }
 }
 
 /// An example option that sets a request property.

@@ -86,7 +86,10 @@ pub(super) fn example_program(
             config.client.krate.name, example.name
         ),
     ];
+    // Every field of the request is written, deprecated ones included.
+    let allow = plan.deprecated.then(|| quote!(#[allow(deprecated)]));
     let run = quote! {
+        #allow
         async fn run(args: cli::Args) -> Result<std::process::ExitCode, Failure> {
             let base_url = args.required("base-url")?;
             let credentials = Credentials { #credential_fields };
@@ -99,9 +102,12 @@ pub(super) fn example_program(
     };
     program(Program {
         doc,
-        uses: quote! {
-            use #krate::{Client, Credentials, runtime};
-            use runtime::StreamExt as _;
+        uses: match plan.call {
+            CallPlan::Stream { .. } => quote! {
+                use #krate::{Client, Credentials, runtime};
+                use runtime::StreamExt as _;
+            },
+            CallPlan::Single { .. } => quote!(use #krate::{Client, Credentials};),
         },
         help,
         opts,
@@ -137,13 +143,28 @@ fn example_options(
             .or_else(|| (required && !secret).then(|| format!("{} {}", cx.config.client.krate.name, example.name)));
         let name = ident(rust);
         let given = required && default.is_none();
-        fields.extend(if given {
-            quote!(#name: Some(args.required_secret(#flag)?),)
+        let basic = cx
+            .api
+            .credentials
+            .iter()
+            .any(|c| &c.wire == wire && c.carried == crate::ir::Carried::Scheme(crate::ir::Applied::Basic));
+        if basic {
+            // A user (an ordinary option) and a password (a secret one).
+            let user = format!("{flag}-user");
+            fields.extend(
+                quote!(#name: args.secret(#flag).map(|password| (args.value(#user).unwrap_or_default(), password)),),
+            );
+            let opt = Opt::new(&user, &value(&user), format!("user of credential `{wire}`")).optional();
+            opts.push(opt);
         } else {
-            quote!(#name: args.secret(#flag),)
-        });
+            fields.extend(if given {
+                quote!(#name: Some(args.required_secret(#flag)?),)
+            } else {
+                quote!(#name: args.secret(#flag),)
+            });
+        }
         let opt = Opt::new(&flag, &value(&flag), format!("credential `{wire}`")).secret();
-        opts.push(Opt { optional: !given, default, ..opt });
+        opts.push(Opt { optional: !given || basic, default, ..opt });
     }
     for arg in &example.args {
         let opt = Opt::new(&arg.flag, &value(&arg.flag), format!("request `{}`", arg.field)).optional();
@@ -161,8 +182,10 @@ fn call_and_print(cx: &mut Ctx<'_>, plan: &ExamplePlan<'_>, streams: &[(String, 
     let (CallPlan::Stream { isolated, .. }, Some(stream)) = (&plan.call, stream) else {
         let method = ident(&op.name.rust);
         let line = print_line(plan.print, quote!(response));
+        // A method whose body may be left out takes `Option<&T>`.
+        let body = if op.request.as_ref().is_some_and(|b| b.required) { quote!(&body) } else { quote!(Some(&body)) };
         return quote! {
-            let response = client.#method(&body).await.map_err(Failure::failed)?;
+            let response = client.#method(#body).await.map_err(Failure::failed)?;
             #line
             let count: u64 = 1;
         };
