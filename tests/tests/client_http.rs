@@ -183,6 +183,36 @@ async fn a_slow_answer_is_a_timeout() {
 }
 
 #[tokio::test]
+async fn a_server_that_accepts_and_never_answers_ends_in_a_timeout_by_default() {
+    use mews_client::runtime::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT};
+    // Accepts connections and holds them, reading nothing and writing nothing.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let held = tokio::spawn(async move {
+        let mut sockets = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            sockets.push(socket);
+        }
+    });
+    let default = Client::new(url.clone(), &credentials()).unwrap();
+    assert_eq!(default.transport().timeout(), Some(DEFAULT_TIMEOUT), "a client has a timeout unless told otherwise");
+    assert!(DEFAULT_CONNECT_TIMEOUT <= DEFAULT_TIMEOUT);
+    let shorter = Client::builder(url.clone(), &credentials())
+        .timeout(Duration::from_millis(300))
+        .retry(quick_retries(1))
+        .build()
+        .map(Client::from_transport)
+        .unwrap();
+    let started = std::time::Instant::now();
+    let error = shorter.reservations_get_all_2023_06_06(&reservations_request(5)).await.unwrap_err();
+    assert!(matches!(error, Error::Timeout { .. }), "{error:?}");
+    assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
+    let unbounded = Client::builder(url, &credentials()).without_timeout().build().unwrap();
+    assert_eq!(unbounded.timeout(), None);
+    held.abort();
+}
+
+#[tokio::test]
 async fn malformed_json_is_a_decode_error_keeping_the_body() {
     let server = Server::start(|_, _| Reply::raw(200, "{\"Reservations\": [")).await;
     let client = client(&server, RetryPolicy::default());

@@ -28,7 +28,7 @@ pub use reqwest::Method;
 pub use retry::RetryPolicy;
 pub use serde;
 pub use serde_json;
-pub use transport::{Builder, Hook, Transport};
+pub use transport::{Builder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, Hook, Transport};
 
 /// Parses a command-line argument into `T`: as JSON first (numbers, booleans, quoted text),
 /// then as a JSON string holding the text as written (dates, UUIDs, enum values).

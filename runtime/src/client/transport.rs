@@ -25,6 +25,14 @@ const REQUEST_ID_HEADERS: [&str; 4] = ["x-request-id", "request-id", "x-correlat
 /// Body properties that commonly carry a request id.
 const REQUEST_ID_FIELDS: [&str; 3] = ["RequestId", "requestId", "request_id"];
 
+/// How long one attempt may take, from sending the request to the end of the response body,
+/// unless [`Builder::timeout`] or [`Builder::without_timeout`] says otherwise.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How long connecting to the server may take, for the HTTP client a [`Builder`] makes itself
+/// (one given with [`Builder::http_client`] keeps its own settings).
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// Settings of a [`Transport`].
 pub struct Builder {
     base_url: String,
@@ -32,6 +40,7 @@ pub struct Builder {
     auth: Auth,
     retry: RetryPolicy,
     timeout: Option<Duration>,
+    connect_timeout: Duration,
     user_agent: Option<String>,
     hook: Option<Hook>,
     rate_limit: Option<RateLimit>,
@@ -44,6 +53,7 @@ impl fmt::Debug for Builder {
             .field("auth", &self.auth)
             .field("retry", &self.retry)
             .field("timeout", &self.timeout)
+            .field("connect_timeout", &self.connect_timeout)
             .field("user_agent", &self.user_agent)
             .field("hook", &self.hook.is_some())
             .field("rate_limit", &self.rate_limit)
@@ -53,14 +63,16 @@ impl fmt::Debug for Builder {
 
 impl Builder {
     /// Settings for a server at `base_url` (`https://host[/prefix]`), with the default retry
-    /// policy, no timeout beyond the HTTP client's, and no credentials.
+    /// policy, [`DEFAULT_TIMEOUT`] per attempt, [`DEFAULT_CONNECT_TIMEOUT`] to connect, and no
+    /// credentials.
     pub fn new(base_url: impl Into<String>) -> Self {
         Builder {
             base_url: base_url.into().trim_end_matches('/').to_owned(),
             http: None,
             auth: Auth::new(),
             retry: RetryPolicy::default(),
-            timeout: None,
+            timeout: Some(DEFAULT_TIMEOUT),
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             user_agent: None,
             hook: None,
             rate_limit: None,
@@ -91,9 +103,25 @@ impl Builder {
         self
     }
 
-    /// Gives up on an attempt that has not completed within `timeout`.
+    /// Gives up on an attempt that has not completed within `timeout` ([`DEFAULT_TIMEOUT`]
+    /// unless set): the call fails with [`crate::client::Error::Timeout`], or is retried when the
+    /// operation is safe to repeat.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);
+        self
+    }
+
+    /// Lets an attempt take as long as the server takes (for responses known to be slow, such
+    /// as large exports); connecting is still bounded.
+    pub fn without_timeout(mut self) -> Self {
+        self.timeout = None;
+        self
+    }
+
+    /// Gives up connecting after `timeout` ([`DEFAULT_CONNECT_TIMEOUT`] unless set), for the HTTP
+    /// client the builder makes itself.
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
         self
     }
 
@@ -119,7 +147,7 @@ impl Builder {
     pub fn build(self) -> Result<Transport, reqwest::Error> {
         let http = match self.http {
             Some(http) => http,
-            None => reqwest::Client::builder().build()?,
+            None => reqwest::Client::builder().connect_timeout(self.connect_timeout).build()?,
         };
         Ok(Transport {
             inner: Arc::new(Inner {
@@ -214,6 +242,11 @@ impl Transport {
     /// The retry policy.
     pub fn retry_policy(&self) -> &RetryPolicy {
         &self.inner.retry
+    }
+
+    /// How long one attempt may take (`None`: as long as the server takes).
+    pub fn timeout(&self) -> Option<Duration> {
+        self.inner.timeout
     }
 
     /// Sends `request` for `operation`, retrying as the policy allows, and returns the 2xx
