@@ -26,8 +26,11 @@ const REQUEST_ID_HEADERS: [&str; 4] = ["x-request-id", "request-id", "x-correlat
 const REQUEST_ID_FIELDS: [&str; 3] = ["RequestId", "requestId", "request_id"];
 
 /// How long one attempt may take, from sending the request to the end of the response body,
-/// unless [`Builder::timeout`] or [`Builder::without_timeout`] says otherwise.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+/// unless [`Builder::timeout`] or [`Builder::without_timeout`] says otherwise. Long enough for
+/// providers that answer a request needing too much data with a 408 after tens of seconds (so
+/// their answer, not this timeout, ends the attempt), short enough that a server that never
+/// answers cannot hang a call.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// How long connecting to the server may take, for the HTTP client a [`Builder`] makes itself
 /// (one given with [`Builder::http_client`] keeps its own settings).
