@@ -30,7 +30,7 @@ fn has_path(api: &Api, ty: &TypeRef, path: &[&str]) -> bool {
 
 /// Every problem with the config's property references.
 pub fn config_against_api(config: &Config, api: &Api) -> Vec<Diagnostic> {
-    let mut diags = Vec::new();
+    let mut diags: Vec<Diagnostic> = rate_limit_credential(config, api).into_iter().collect();
     let requests: Vec<&TypeRef> = api.operations.iter().filter_map(|op| op.request.as_ref().map(|b| &b.ty)).collect();
     let responses: Vec<&TypeRef> = api
         .operations
@@ -100,6 +100,29 @@ pub fn config_against_api(config: &Config, api: &Api) -> Vec<Diagnostic> {
         }
     }
     diags
+}
+
+/// The credential a client rate limit is counted per must be one of the client's, holding one
+/// secret (an access token, not a user and a password).
+fn rate_limit_credential(config: &Config, api: &Api) -> Option<Diagnostic> {
+    use crate::ir::{Applied, Carried};
+    let per = config.client.rate_limit.as_ref()?.per.as_ref()?;
+    let single = |c: &&crate::ir::Credential| c.carried != Carried::Scheme(Applied::Basic);
+    if api.credentials.iter().filter(single).any(|c| &c.wire == per) {
+        return None;
+    }
+    let known: Vec<&str> = api.credentials.iter().filter(single).map(|c| c.wire.as_str()).collect();
+    Some(
+        Diagnostic::new(
+            config.origin("/crates/client/rate_limit/per"),
+            format!("the rate limit is counted per `{per}`, which is no credential of the client"),
+        )
+        .expected(if known.is_empty() {
+            "no `per` (this API's client has no credential holding one secret)".to_owned()
+        } else {
+            format!("one of the client's credentials: `{}`", known.join("`, `"))
+        }),
+    )
 }
 
 /// Problems of a client example that calls an operation: the operation must exist and take a

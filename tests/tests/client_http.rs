@@ -213,6 +213,35 @@ async fn a_server_that_accepts_and_never_answers_ends_in_a_timeout_by_default() 
 }
 
 #[tokio::test]
+async fn the_providers_rate_limit_applies_by_default_and_clients_of_one_token_share_it() {
+    use mews_client::runtime::RateLimit;
+    let server = Server::start(|_, _| empty_page()).await;
+    let default = Client::new(server.url.clone(), &credentials()).unwrap();
+    assert_eq!(default.transport().rate_limit(), Some(Client::RATE_LIMIT));
+    assert_eq!(Client::RATE_LIMIT, RateLimit { requests: 200, per: Duration::from_secs(30) });
+    let off = Client::builder(server.url.clone(), &credentials()).without_rate_limit().build().unwrap();
+    assert_eq!(off.rate_limit(), None);
+    // Two requests per 400 ms, counted per access token across clients.
+    let small = RateLimit { requests: 2, per: Duration::from_millis(400) };
+    let with_token = |token: &str| {
+        let credentials = Credentials { access_token: Some(Secret::new(token)), ..credentials() };
+        Client::builder(server.url.clone(), &credentials)
+            .shared_rate_limit(small, credentials.access_token.as_ref())
+            .build()
+            .map(Client::from_transport)
+            .unwrap()
+    };
+    let (first, second, other) = (with_token("shared"), with_token("shared"), with_token("other"));
+    let started = std::time::Instant::now();
+    first.reservations_get_all_2023_06_06(&reservations_request(5)).await.unwrap();
+    second.reservations_get_all_2023_06_06(&reservations_request(5)).await.unwrap();
+    other.reservations_get_all_2023_06_06(&reservations_request(5)).await.unwrap();
+    assert!(started.elapsed() < Duration::from_millis(300), "another token waits for no one");
+    second.reservations_get_all_2023_06_06(&reservations_request(5)).await.unwrap();
+    assert!(started.elapsed() >= Duration::from_millis(390), "the third request of the token waited");
+}
+
+#[tokio::test]
 async fn malformed_json_is_a_decode_error_keeping_the_body() {
     let server = Server::start(|_, _| Reply::raw(200, "{\"Reservations\": [")).await;
     let client = client(&server, RetryPolicy::default());

@@ -513,3 +513,37 @@ fn webhook_signature_settings_are_read_and_checked_where_written() {
         assert!(diags[0].location.line >= 4, "{extra}: {:?}", diags[0].location);
     }
 }
+
+#[test]
+fn a_rate_limit_is_read_checked_and_counted_per_a_credential_of_the_client() {
+    let spec = r#"
+openapi: 3.0.3
+info: {title: t, version: '1'}
+paths:
+  /things:
+    post:
+      operationId: things_getAll
+      requestBody: {content: {application/json: {schema: {type: object, properties: {AccessToken: {type: string}}}}}}
+      responses: {'200': {description: ok, content: {application/json: {schema: {type: object, properties: {Id: {type: string}}}}}}}
+"#;
+    let base = "name: t\nspecs: [api.yaml]\nauth: {body_fields: [AccessToken]}\ncrates:\n  client:\n    rate_limit: ";
+    let config =
+        Config::parse("codegen.yaml", &format!("{base}{{requests: 200, per_seconds: 30, per: AccessToken}}\n"))
+            .unwrap();
+    let limit = config.client.rate_limit.clone().unwrap();
+    assert_eq!((limit.requests, limit.per_seconds, limit.per.as_deref()), (200, 30, Some("AccessToken")));
+    let reader = MemoryReader::new().with("api.yaml", spec);
+    let provenance = Provenance { source: "codegen.yaml".into(), command: "test".into() };
+    let files = triad::generate(&config, "", &reader, &provenance).unwrap_or_else(|d| panic!("{d}")).files;
+    let lib = &files["t-client/src/lib.rs"];
+    assert!(lib.contains(".shared_rate_limit(Self::RATE_LIMIT, credentials.access_token.as_ref())"), "{lib}");
+
+    // A window of no requests, and a limit counted per a credential the client does not have.
+    let errors = Config::parse("codegen.yaml", &format!("{base}{{requests: 0, per_seconds: 30}}\n")).unwrap_err();
+    assert!(errors.iter().any(|d| d.location.pointer == "/crates/client/rate_limit/requests"), "{errors:?}");
+    let config =
+        Config::parse("codegen.yaml", &format!("{base}{{requests: 2, per_seconds: 1, per: RefreshToken}}\n")).unwrap();
+    let problems = triad::load(&config, "", &reader).unwrap_err().to_string();
+    assert!(problems.contains("counted per `RefreshToken`, which is no credential of the client"), "{problems}");
+    assert!(problems.contains("`AccessToken`"), "{problems}");
+}

@@ -162,6 +162,11 @@ impl Client {
         cursor: &["Limitation", "Cursor"],
         count: Some(&["Limitation", "Count"]),
     };
+    /// The provider's rate limit: 200 requests per 30 s per `AccessToken`. Every client of this process with the same `AccessToken` shares it; [`rt::Builder::without_rate_limit`] turns it off.
+    pub const RATE_LIMIT: rt::RateLimit = rt::RateLimit {
+        requests: 200,
+        per: std::time::Duration::from_secs(30),
+    };
     /// Transport settings for `base_url` with `credentials`: adjust the retry policy,
     /// timeout, HTTP client, rate limit or request hook, then [`Client::from_transport`].
     pub fn builder(
@@ -171,6 +176,7 @@ impl Client {
         rt::Builder::new(base_url)
             .auth(credentials.auth())
             .user_agent(concat!(env!("CARGO_PKG_NAME"), "/", env!("CARGO_PKG_VERSION")))
+            .shared_rate_limit(Self::RATE_LIMIT, credentials.access_token.as_ref())
     }
     /// A client of the server at `base_url`, with default transport settings.
     pub fn new(

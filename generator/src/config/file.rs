@@ -116,7 +116,21 @@ pub(super) struct ClientCrateFile {
     pub runtime_path: Option<String>,
     #[serde(deserialize_with = "strings")]
     pub retry_safe: Vec<String>,
+    #[serde(deserialize_with = "present")]
+    pub rate_limit: Option<RateLimitFile>,
     pub examples: Entries<ExampleFile>,
+}
+
+/// `crates.client.rate_limit`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default, expecting = "a mapping")]
+pub(super) struct RateLimitFile {
+    #[serde(deserialize_with = "some_whole")]
+    pub requests: Option<i64>,
+    #[serde(deserialize_with = "some_whole")]
+    pub per_seconds: Option<i64>,
+    #[serde(deserialize_with = "present")]
+    pub per: Option<String>,
 }
 
 /// `crates.server`.
@@ -509,6 +523,13 @@ impl ConfigFile {
             enabled: file.enabled.unwrap_or(true),
             runtime_path: file.runtime_path.clone(),
             retry_safe: file.retry_safe.clone(),
+            rate_limit: file.rate_limit.as_ref().and_then(|r| {
+                Some(super::RateLimit {
+                    requests: u32::try_from(r.requests?).ok().filter(|n| *n > 0)?,
+                    per_seconds: u64::try_from(r.per_seconds?).ok().filter(|n| *n > 0)?,
+                    per: r.per.clone(),
+                })
+            }),
             examples: file.examples.0.iter().map(|(name, example)| example.example(name)).collect(),
         }
     }

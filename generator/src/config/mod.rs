@@ -161,8 +161,23 @@ pub struct ClientSettings {
     /// Operation ids (`*` matches any run of characters) that are safe to repeat after a
     /// timeout, a 408 or 5xx answer or a lost connection, besides GET, HEAD, OPTIONS, PUT and DELETE.
     pub retry_safe: Vec<String>,
+    /// The provider's documented rate limit, applied by default by every client (which can turn
+    /// it off).
+    pub rate_limit: Option<RateLimit>,
     /// Runnable examples, rendered into the crate's `examples/`.
     pub examples: Vec<Example>,
+}
+
+/// A client-side rate limit: at most `requests` per `per_seconds`, counted per the credential
+/// `per` names (its wire name, such as `AccessToken`) or per client when `None`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RateLimit {
+    /// Requests allowed per window.
+    pub requests: u32,
+    /// Window length in seconds.
+    pub per_seconds: u64,
+    /// The credential the limit is counted per.
+    pub per: Option<String>,
 }
 
 /// Settings of the server-stub crate (webhook receiver and API server).

@@ -20,6 +20,22 @@ pub(super) fn check(file: &str, root: &Node, reader: &Reader, shape: &ConfigFile
     checks.crates(shape);
     checks.examples(shape);
     checks.limits(shape);
+    if let Some(limit) = &shape.crates.client.rate_limit {
+        let pointer = "/crates/client/rate_limit";
+        for (key, value) in [("requests", limit.requests), ("per_seconds", limit.per_seconds)] {
+            if value.is_none() && checks.node(pointer).is_some_and(|node| node.as_map().is_some()) {
+                checks.error(
+                    pointer,
+                    format!("missing setting `{key}`"),
+                    "`requests` and `per_seconds`, positive whole numbers",
+                );
+            }
+            checks.positive(&format!("{pointer}/{key}"), value);
+        }
+        if limit.requests.is_some_and(|n| n > i64::from(u32::MAX)) {
+            checks.located(&format!("{pointer}/requests"), "found a number too large".into(), "at most 4294967295");
+        }
+    }
     if let Some(signature) = &shape.auth.webhook_signature {
         checks.webhook_signature(signature, "/auth/webhook_signature");
         if shape.auth.webhook_query_token.is_some() {

@@ -10,7 +10,7 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use serde::de::DeserializeOwned;
 use tracing::Instrument as _;
 
-use super::auth::{Auth, Credential};
+use super::auth::{Auth, Credential, Secret};
 use super::error::{Error, ErrorBody};
 use super::limit::{Limiter, RateLimit};
 use super::request::{Body, Operation, Request, Response};
@@ -47,6 +47,8 @@ pub struct Builder {
     user_agent: Option<String>,
     hook: Option<Hook>,
     rate_limit: Option<RateLimit>,
+    /// The credential the rate limit is counted per (its value), when it is shared.
+    rate_key: Option<Secret>,
 }
 
 impl fmt::Debug for Builder {
@@ -79,6 +81,7 @@ impl Builder {
             user_agent: None,
             hook: None,
             rate_limit: None,
+            rate_key: None,
         }
     }
 
@@ -142,7 +145,25 @@ impl Builder {
 
     /// Keeps this client under `limit`, waiting before a request that would exceed it.
     pub fn rate_limit(mut self, limit: RateLimit) -> Self {
+        self.rate_key = None;
         self.rate_limit = Some(limit);
+        self
+    }
+
+    /// Keeps every client of this process that uses the credential `key` (an access token) under
+    /// `limit` together: providers count their limit per token, not per client. Without a key,
+    /// as [`Builder::rate_limit`].
+    pub fn shared_rate_limit(mut self, limit: RateLimit, key: Option<&Secret>) -> Self {
+        self.rate_limit = Some(limit);
+        self.rate_key = key.cloned();
+        self
+    }
+
+    /// Sends without a client-side rate limit (the provider's 429 answers are still retried
+    /// after their `Retry-After`).
+    pub fn without_rate_limit(mut self) -> Self {
+        self.rate_limit = None;
+        self.rate_key = None;
         self
     }
 
@@ -152,6 +173,10 @@ impl Builder {
             Some(http) => http,
             None => reqwest::Client::builder().connect_timeout(self.connect_timeout).build()?,
         };
+        let limiter = self.rate_limit.map(|limit| match &self.rate_key {
+            Some(key) => Limiter::shared(limit, &self.base_url, key.expose()),
+            None => Arc::new(Limiter::new(limit)),
+        });
         Ok(Transport {
             inner: Arc::new(Inner {
                 base_url: self.base_url,
@@ -161,7 +186,7 @@ impl Builder {
                 timeout: self.timeout,
                 user_agent: self.user_agent,
                 hook: self.hook,
-                limiter: self.rate_limit.map(Limiter::new),
+                limiter,
             }),
         })
     }
@@ -182,7 +207,7 @@ struct Inner {
     timeout: Option<Duration>,
     user_agent: Option<String>,
     hook: Option<Hook>,
-    limiter: Option<Limiter>,
+    limiter: Option<Arc<Limiter>>,
 }
 
 impl fmt::Debug for Transport {
@@ -250,6 +275,11 @@ impl Transport {
     /// How long one attempt may take (`None`: as long as the server takes).
     pub fn timeout(&self) -> Option<Duration> {
         self.inner.timeout
+    }
+
+    /// The client-side rate limit requests wait for, if any.
+    pub fn rate_limit(&self) -> Option<RateLimit> {
+        self.inner.limiter.as_ref().map(|limiter| limiter.limit())
     }
 
     /// Sends `request` for `operation`, retrying as the policy allows, and returns the 2xx

@@ -243,6 +243,44 @@ fn paging(config: &Config, streams: bool) -> TokenStream {
     }
 }
 
+/// The provider's documented rate limit (the config's `crates.client.rate_limit`): the
+/// `RATE_LIMIT` constant and the builder call that applies it by default, shared by every client
+/// of the process using the same credential when the limit is counted per one.
+fn rate_limit(config: &Config, credentials: &[(String, String)]) -> (TokenStream, TokenStream) {
+    let Some(limit) = &config.client.rate_limit else { return (TokenStream::new(), TokenStream::new()) };
+    let (requests, seconds) = (limit.requests, limit.per_seconds);
+    let (requests_lit, seconds_lit) =
+        (proc_macro2::Literal::u32_unsuffixed(requests), proc_macro2::Literal::u64_unsuffixed(seconds));
+    let field = limit.per.as_ref().and_then(|per| credentials.iter().find(|(_, wire)| wire == per));
+    let (doc, apply) = match (field, &limit.per) {
+        (Some((rust, wire)), _) => {
+            let field = ident(rust);
+            (
+                format!(
+                    " The provider's rate limit: {requests} requests per {seconds} s per {}. Every client of \
+                     this process with the same {} shares it; [`rt::Builder::without_rate_limit`] turns it off.",
+                    docs::code_span(wire),
+                    docs::code_span(wire)
+                ),
+                quote!(.shared_rate_limit(Self::RATE_LIMIT, credentials.#field.as_ref())),
+            )
+        }
+        _ => (
+            format!(
+                " The provider's rate limit: {requests} requests per {seconds} s, per client; \
+                 [`rt::Builder::without_rate_limit`] turns it off."
+            ),
+            quote!(.rate_limit(Self::RATE_LIMIT)),
+        ),
+    };
+    let constant = quote! {
+        #[doc = #doc]
+        pub const RATE_LIMIT: rt::RateLimit =
+            rt::RateLimit { requests: #requests_lit, per: std::time::Duration::from_secs(#seconds_lit) };
+    };
+    (constant, apply)
+}
+
 /// The crate docs: what the client is and where its parts come from.
 fn crate_docs(api: &Api, name: &str, types_crate: &proc_macro2::Ident) -> TokenStream {
     let mut crate_doc = docs::crate_intro("Async client", api, name);
@@ -256,7 +294,12 @@ fn crate_docs(api: &Api, name: &str, types_crate: &proc_macro2::Ident) -> TokenS
 }
 
 /// The `Client` type: its transport, constructors, and one method per operation.
-fn client_type(paging: TokenStream, constructors: TokenStream, methods: TokenStream) -> TokenStream {
+fn client_type(
+    paging: TokenStream,
+    constructors: TokenStream,
+    methods: TokenStream,
+    limit: TokenStream,
+) -> TokenStream {
     quote! {
     /// A client of the API: cheap to clone, clones share connections and the rate limit.
     #[derive(Clone, Debug)]
@@ -271,6 +314,7 @@ fn client_type(paging: TokenStream, constructors: TokenStream, methods: TokenStr
             rt::Builder::new(base_url)
                 .auth(credentials.auth())
                 .user_agent(concat!(env!("CARGO_PKG_NAME"), "/", env!("CARGO_PKG_VERSION")))
+                #limit
         }
         /// A client of the server at `base_url`, with default transport settings.
         pub fn new(base_url: impl Into<String>, credentials: &Credentials) -> Result<Self, rt::reqwest::Error> {
@@ -333,7 +377,8 @@ pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &
             #modules
         }
     };
-    let client = client_type(paging, constructors, methods);
+    let (limit_const, limit) = rate_limit(config, &credential_names);
+    let client = client_type(quote!(#paging #limit_const), constructors, methods, limit);
     let lib = quote! {
         #crate_docs
         #![allow(deprecated, clippy::too_many_arguments, clippy::large_enum_variant, clippy::doc_lazy_continuation, clippy::doc_overindented_list_items)]
