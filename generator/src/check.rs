@@ -5,6 +5,7 @@
 use crate::config::Config;
 use crate::diag::Diagnostic;
 use crate::ir::{Api, TypeKind, TypeRef};
+use crate::naming;
 
 /// The named struct behind a type, if any (following aliases).
 fn struct_fields<'a>(api: &'a Api, ty: &TypeRef) -> Option<&'a [crate::ir::Field]> {
@@ -148,6 +149,22 @@ fn operation_example(config: &Config, api: &Api, example: &crate::config::Exampl
         );
         return diags;
     };
+    // The program's own options: the base URL, help, and one per credential (a basic-auth one
+    // also takes a user).
+    let mut own = vec!["base-url".to_owned(), "help".to_owned()];
+    for credential in &api.credentials {
+        let flag = naming::unraw(&naming::field_name(&credential.wire)).replace('_', "-");
+        if credential.carried == crate::ir::Carried::Scheme(crate::ir::Applied::Basic) {
+            own.push(format!("{flag}-user"));
+        }
+        own.push(flag);
+    }
+    for arg in example.args.iter().filter(|arg| own.contains(&arg.flag)) {
+        diags.push(
+            Diagnostic::new(at("args"), format!("example option `--{}` is already an option of the program", arg.flag))
+                .expected(format!("an option name other than `{}`", own.join("`, `"))),
+        );
+    }
     for arg in &example.args {
         let segments: Vec<&str> = arg.field.split('.').collect();
         if !has_path(api, request, &segments) {

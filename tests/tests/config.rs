@@ -547,3 +547,28 @@ paths:
     assert!(problems.contains("counted per `RefreshToken`, which is no credential of the client"), "{problems}");
     assert!(problems.contains("`AccessToken`"), "{problems}");
 }
+
+#[test]
+fn an_example_option_cannot_take_the_name_of_the_programs_own_options() {
+    let spec = r#"
+openapi: 3.0.3
+info: {title: t, version: '1'}
+paths:
+  /things:
+    post:
+      operationId: things_getAll
+      requestBody: {content: {application/json: {schema: {type: object, properties: {AccessToken: {type: string}, Name: {type: string}}}}}}
+      responses: {'200': {description: ok, content: {application/json: {schema: {type: object, properties: {Id: {type: string}}}}}}}
+"#;
+    let config = Config::parse(
+        "codegen.yaml",
+        "name: t\nspecs: [api.yaml]\nauth: {body_fields: [AccessToken]}\ncrates:\n  client:\n    examples:\n      \
+         list: {operation: things_getAll, print: Id, args: {access-token: Name, base-url: Name, name: Name}}\n",
+    )
+    .unwrap();
+    let reader = MemoryReader::new().with("api.yaml", spec);
+    let problems = triad::load(&config, "", &reader).unwrap_err().to_string();
+    assert!(problems.contains("example option `--access-token` is already an option"), "{problems}");
+    assert!(problems.contains("example option `--base-url` is already an option"), "{problems}");
+    assert!(!problems.contains("`--name` is already"), "{problems}");
+}

@@ -89,7 +89,7 @@ fn credential_field(credential: &crate::ir::Credential) -> CredentialField {
 
 /// The `Credentials` struct, the names of its fields with the wire name each stands for, and
 /// the value the README's example builds.
-pub(super) fn credentials(api: &Api, _config: &Config) -> (TokenStream, Vec<(String, String)>, TokenStream) {
+pub(super) fn credentials(api: &Api) -> (TokenStream, Vec<(String, String)>, TokenStream) {
     let fields = credential_fields(api);
     let mut rust: Vec<String> = fields.iter().map(|f| naming::field_name(&f.wire)).collect();
     naming::dedupe(rust.iter_mut(), true);

@@ -363,7 +363,7 @@ pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &
         }
     }
     let paging = paging(config, !streams.is_empty());
-    let (credentials, credential_names, credentials_example) = credentials(api, config);
+    let (credentials, credential_names, credentials_example) = credentials(api);
     let (constructors, first_url) = constructors(api, &mut taken);
     let title = docs::api_title(api, &config.name).to_owned();
     let crate_docs = crate_docs(api, &config.name, &types_crate);

@@ -191,7 +191,7 @@ pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &
         let mut lib = library(api, config, &types, &methods, &hooks)?;
         let mut helper_names: BTreeSet<String> = BTreeSet::new();
         for (webhook, hook) in api.webhooks.iter().zip(&hooks) {
-            lib.extend(entities_helper(api, config, webhook, &hook.shape, &types, &mut uses, &mut helper_names));
+            lib.extend(entities_helper(api, webhook, &hook.shape, &types, &mut uses, &mut helper_names));
         }
         lib.extend(api_server(api, &types, &mut uses));
         lib

@@ -8,7 +8,6 @@ use super::*;
 /// ([`crate::ir::EntityId`]), the batch's entities, each once, with the kinds of event about it.
 pub(super) fn entities_helper(
     api: &Api,
-    _config: &Config,
     webhook: &Webhook,
     shape: &Shape<'_>,
     types: &TokenStream,
@@ -141,13 +140,7 @@ struct Dispatch {
 /// How the dispatcher tells each webhook's deliveries apart and hands their events over:
 /// tests most specific first (batches by their array, single events by their tag), then whole
 /// values tried in order.
-fn dispatch(
-    api: &Api,
-    _config: &Config,
-    types: &TokenStream,
-    methods: &[Method],
-    hooks: &[Hook<'_>],
-) -> Result<Dispatch, EmitError> {
+fn dispatch(api: &Api, types: &TokenStream, methods: &[Method], hooks: &[Hook<'_>]) -> Result<Dispatch, EmitError> {
     let Dispatch { mut batch_tests, mut single_tests, mut whole_tries, mut helpers } = Dispatch::default();
     for (n, hook) in hooks.iter().enumerate() {
         let helper = format_ident!("event_{n}");
@@ -243,7 +236,7 @@ pub(super) fn library(
     let types_crate = crate_ident(&config.types_crate.name);
     let crate_docs = crate_docs(api, config);
     let trait_methods = trait_methods(methods);
-    let Dispatch { batch_tests, single_tests, whole_tries, helpers } = dispatch(api, config, types, methods, hooks)?;
+    let Dispatch { batch_tests, single_tests, whole_tries, helpers } = dispatch(api, types, methods, hooks)?;
     let verifier_fn = verifier_fn(config);
     Ok(quote! {
         #crate_docs

@@ -4,7 +4,7 @@ use super::*;
 use crate::emit::examples::{Opt, Program, help_text, pointers, program};
 
 /// `--flag` names of a channel's credentials (kebab-case of their wire names) with their fields.
-pub(super) fn credential_flags(_config: &Config, channel: &Channel) -> Vec<(String, String)> {
+pub(super) fn credential_flags(channel: &Channel) -> Vec<(String, String)> {
     use heck::ToKebabCase;
     let mut out: Vec<(String, String)> = Vec::new();
     for c in &channel.credentials {
@@ -59,7 +59,7 @@ pub(crate) fn listen_example(
     let (channel, module) = example_channel(api, name, channel_name)?;
     let krate = crate::emit::spell::crate_ident(&config.client.krate.name);
     let module = ident(&module);
-    let credentials = credential_flags(config, channel);
+    let credentials = credential_flags(channel);
     let opts = options(Opt::new("url", "WS_URL", "WebSocket URL of the channel"), &credentials);
     let notes = "Prints one JSON line per item: {\"event\": TYPE, \"id\": ID}, {\"unknown\": TYPE}, {\"malformed\": \
                  ERROR} or {\"state\": STATE}. SIGTERM or Ctrl-C closes the connection and exits 0; a refused \
@@ -108,7 +108,7 @@ pub(crate) fn push_example(
     let (channel, module) = example_channel(api, name, channel_name)?;
     let krate = crate::emit::spell::crate_ident(&config.server.krate.name);
     let module = ident(&module);
-    let credentials = credential_flags(config, channel);
+    let credentials = credential_flags(channel);
     let opts = options(Opt::new("addr", "HOST:PORT", "address to listen on"), &credentials);
     let notes = "Serves the endpoint and pushes each line of standard input, as it is, to every connected client. \
                  It keeps serving after the end of input; SIGTERM or Ctrl-C stops it (exit 0).";
