@@ -42,8 +42,10 @@ pub fn config_against_api(config: &Config, api: &Api) -> Vec<Diagnostic> {
     if requests.is_empty() {
         return diags;
     }
+    // Analysis took the credential body fields out of the request types and noted them.
     for (i, field) in config.auth.body_fields.iter().enumerate() {
-        if !requests.iter().any(|ty| has_path(api, ty, &[field.as_str()])) {
+        let declared = api.operations.iter().any(|op| op.body_credentials.iter().any(|c| &c.wire == field));
+        if !declared && !requests.iter().any(|ty| has_path(api, ty, &[field.as_str()])) {
             diags.push(
                 Diagnostic::new(
                     config.origin(&format!("/auth/body_fields/{i}")),

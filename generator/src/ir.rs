@@ -310,6 +310,15 @@ pub struct Struct {
     pub update_wrapper: bool,
 }
 
+impl Struct {
+    /// How a value is built from outside the types crate (every generated struct is
+    /// `#[non_exhaustive]`): `new` taking the fields that must be given (required and not
+    /// nullable) when there is one, else `Default`; keep/set/clear wrappers have `set` and `clear`.
+    pub fn has_new(&self) -> bool {
+        !self.update_wrapper && self.fields.iter().any(|f| f.presence == Presence::Plain)
+    }
+}
+
 /// A field of a [`Struct`].
 #[derive(Clone, Debug)]
 pub struct Field {
@@ -761,8 +770,21 @@ pub struct Operation {
     /// OPTIONS, PUT and DELETE, and the operations the config's `retry_safe` names (decided by
     /// [`crate::analyze`]).
     pub retry_safe: bool,
+    /// The credential body fields (the config's `auth.body_fields`) its JSON request body type
+    /// declared, in declaration order: [`crate::analyze`] takes them out of the type, since the
+    /// client writes them into every body and the API server reads them apart.
+    pub body_credentials: Vec<BodyCredential>,
     /// Where it was defined.
     pub origin: Location,
+}
+
+/// A credential body field of a request body, as its type declared it before analysis took it out.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BodyCredential {
+    /// The property's wire name (a [`Credential`] carried as [`Carried::BodyField`]).
+    pub wire: String,
+    /// True when the body had to carry it (required, whether or not nullable).
+    pub required: bool,
 }
 
 /// What the error responses of an operation carry, for the typed error of both the client's

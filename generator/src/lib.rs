@@ -27,15 +27,19 @@
 )]
 
 pub mod analyze;
+pub mod build;
 pub mod check;
+pub mod cli;
 pub mod config;
 pub mod diag;
+pub mod diff;
 pub mod emit;
 pub mod ir;
 pub mod load;
 pub mod lower;
 pub mod naming;
 pub mod node;
+pub mod overlay;
 pub mod sync;
 
 use config::Config;
@@ -53,7 +57,8 @@ pub struct Generated {
     pub warnings: Vec<Diagnostic>,
 }
 
-/// Loads the specs named by `config` (paths relative to `config_dir`) and lowers them to the IR.
+/// Loads the specs named by `config` (paths relative to `config_dir`), applies its overlays, and
+/// lowers them to the IR.
 ///
 /// Every file read must lie under the spec root: `config.root` (relative to `config_dir`), or
 /// `config_dir` itself when the config sets none.
@@ -84,22 +89,24 @@ fn load_with_warnings(
         return Err(Diagnostics::from(d));
     }
     let mut entries = Vec::new();
+    let mut overlays = Vec::new();
     let mut problems = Vec::new();
-    for (i, spec) in config.specs.iter().enumerate() {
-        let path = in_config_dir(spec);
-        if load::is_under(&root, &path) {
-            entries.push(path);
-        } else {
-            let shown = if root.is_empty() { "." } else { root.as_str() };
+    let shown = if root.is_empty() { "." } else { root.as_str() };
+    let listed_files = config.specs.iter().map(|spec| ("specs", spec)).enumerate();
+    let overlay_files = config.overlays.iter().map(|overlay| ("overlays", overlay)).enumerate();
+    for (i, (key, file)) in listed_files.chain(overlay_files) {
+        let path = in_config_dir(file);
+        let listed_at = config.origin(&format!("/{key}/{i}"));
+        if !load::is_under(&root, &path) {
             problems.push(
-                Diagnostic::new(
-                    config.origin(&format!("/specs/{i}")),
-                    format!("`{spec}` lies outside the spec root `{shown}`"),
-                )
-                .expected(
-                    "a spec file under the spec root; set `root:` in the codegen config (or pass `--root`) to widen it",
+                Diagnostic::new(listed_at, format!("`{file}` lies outside the spec root `{shown}`")).expected(
+                    "a file under the spec root; set `root:` in the codegen config (or pass `--root`) to widen it",
                 ),
             );
+        } else if key == "specs" {
+            entries.push(path);
+        } else {
+            overlays.push(load::OverlayFile { path, listed_at });
         }
     }
     if !problems.is_empty() {
@@ -109,7 +116,7 @@ fn load_with_warnings(
     // The order files are listed in must not change the output.
     entries.sort();
     entries.dedup();
-    let options = load::LoadOptions { root, limits: config.limits };
+    let options = load::LoadOptions { root, limits: config.limits, overlays };
     let workspace = Workspace::load(&entries, reader, &options)
         .map_err(|diags| Diagnostics::new(diags.into_iter().map(|d| at_config_entry(d, config, &listed)).collect()))?;
     let (api, warnings) = lower::lower(&workspace, config).map_err(Diagnostics::new)?;
@@ -140,6 +147,16 @@ pub fn generate(
     reader: &dyn SourceReader,
     provenance: &Provenance,
 ) -> Result<Generated, Diagnostics> {
+    build(config, config_dir, reader, provenance).map(|(_, generated)| generated)
+}
+
+/// [`generate`], also returning the API the files were generated from.
+pub fn build(
+    config: &Config,
+    config_dir: &str,
+    reader: &dyn SourceReader,
+    provenance: &Provenance,
+) -> Result<(ir::Api, Generated), Diagnostics> {
     let (api, mut warnings) = load_with_warnings(config, config_dir, reader)?;
     warnings.extend(emit::warnings(&api, config));
     let files = emit::emit(&api, config, provenance).map_err(|error| {
@@ -150,5 +167,5 @@ pub fn generate(
         Diagnostics::from(Diagnostic::new(location, format!("emission failed: {error}")))
     })?;
     let warnings = if warnings.is_empty() { warnings } else { Diagnostics::new(warnings).0 };
-    Ok(Generated { files, warnings })
+    Ok((api, Generated { files, warnings }))
 }

@@ -1,8 +1,8 @@
-//! Loading: reads spec files through a [`SourceReader`], parses them into [`Node`] trees and
-//! follows relative `$ref`s to further files, so later stages can resolve any reference without
-//! IO.
+//! Loading: reads spec files through a [`SourceReader`], parses them into [`Node`] trees, applies
+//! the config's overlays to the entry files they extend ([`crate::overlay`]) and follows
+//! relative `$ref`s to further files, so later stages can resolve any reference without IO.
 //!
-//! A spec is untrusted input. Every file read (entries and `$ref` targets) must lie under one
+//! A spec is untrusted input. Every file read (overlays, entries and `$ref` targets) must lie under one
 //! *root* folder, checked on the path as written and, by [`FsReader`], on the real path after
 //! symlinks; only regular files are read; every file and the whole set are bounded in size, and
 //! parsing is bounded in nesting depth and alias expansion ([`Limits`]). `$ref`s are followed
@@ -16,6 +16,7 @@ use std::sync::Arc;
 
 use crate::diag::{Diagnostic, Location};
 use crate::node::{self, Format, Node, ParseLimits, Value};
+use crate::overlay;
 
 /// Bounds on what loading may read and build. Each has a codegen config setting under
 /// `limits:` (named in the error that reports it).
@@ -60,6 +61,17 @@ pub struct LoadOptions {
     pub root: String,
     /// Resource bounds.
     pub limits: Limits,
+    /// Overlays to apply to the entries, in order.
+    pub overlays: Vec<OverlayFile>,
+}
+
+/// An overlay file to read and apply ([`crate::overlay`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OverlayFile {
+    /// Its path, in the same terms as the entries.
+    pub path: String,
+    /// Where the codegen config names it.
+    pub listed_at: Location,
 }
 
 /// Why a file could not be read.
@@ -282,8 +294,8 @@ pub fn is_under(root: &str, path: &str) -> bool {
         && !parts.iter().skip(root_parts.len()).any(|p| *p == "..")
 }
 
-/// How a `$ref` names its file, when it names one.
-fn ref_scheme(reference: &str) -> Option<&str> {
+/// The URL scheme a `$ref` (or an overlay's `extends`) names its file by, when it has one.
+pub(crate) fn file_scheme(reference: &str) -> Option<&str> {
     let (scheme, _) = reference.split_once(':')?;
     let mut chars = scheme.chars();
     let valid = chars.next().is_some_and(|c| c.is_ascii_alphabetic())
@@ -292,117 +304,60 @@ fn ref_scheme(reference: &str) -> Option<&str> {
 }
 
 impl Workspace {
-    /// Loads `entries` and every file they reference, under `options.root`. All problems are
-    /// returned together.
+    /// Loads `entries` and every file they reference, under `options.root`, after applying
+    /// `options.overlays` to the entries they extend. All problems are returned together.
     pub fn load(
         entries: &[String],
         reader: &dyn SourceReader,
         options: &LoadOptions,
     ) -> Result<Workspace, Vec<Diagnostic>> {
-        let mut ws = Workspace::default();
-        let mut diags = Vec::new();
-        let root = normalize_path(&options.root);
-        let limits = options.limits;
-        let mut total: u64 = 0;
-        // Each file with what its root's keys are: a whole file referenced in place of a map of
-        // names (`properties: {$ref: props.yaml}`) is read as names; any other as keywords.
-        let mut queue: VecDeque<(String, bool, Option<Location>, Context)> =
-            entries.iter().map(|p| (normalize_path(p), true, None, Context::Keywords)).collect();
-        let widen = "set `root:` in the codegen config (or pass `--root`) to a folder that holds every spec file";
-        while let Some((path, entry, referrer, context)) = queue.pop_front() {
-            if ws.index.contains_key(&path) {
-                continue;
-            }
-            ws.index.insert(path.clone(), usize::MAX);
-            let at = |referrer: &Option<Location>| referrer.clone().unwrap_or_else(|| Location::file(&path));
-            if !is_under(&root, &path) {
-                let shown = if root.is_empty() { "." } else { root.as_str() };
-                diags.push(
-                    Diagnostic::new(at(&referrer), format!("`{path}` lies outside the spec root `{shown}`"))
-                        .expected(format!("a file under `{shown}`; {widen}")),
-                );
-                continue;
-            }
-            let remaining = limits.total_bytes.saturating_sub(total);
-            let bytes = match reader.read(&path, &root, limits.file_bytes.min(remaining)) {
-                Ok(bytes) => bytes,
-                Err(error) => {
-                    let (message, expected) = match &error {
-                        ReadError::TooLarge(_) if remaining < limits.file_bytes => (
-                            format!(
-                                "cannot read `{path}`: the files of this API exceed {} bytes together",
-                                limits.total_bytes
-                            ),
-                            "a smaller spec, or a larger `limits.total_bytes` in the codegen config".to_owned(),
-                        ),
-                        ReadError::TooLarge(_) => (
-                            format!("cannot read `{path}`: it is larger than {} bytes", limits.file_bytes),
-                            "a smaller file, or a larger `limits.file_bytes` in the codegen config".to_owned(),
-                        ),
-                        ReadError::OutsideRoot(_) => (format!("cannot read `{path}`: {error}"), widen.to_owned()),
-                        _ => (
-                            format!("cannot read `{path}`: {error}"),
-                            if referrer.is_some() {
-                                "a regular file, at a path relative to the referring file".to_owned()
-                            } else {
-                                "a regular file".to_owned()
-                            },
-                        ),
-                    };
-                    diags.push(Diagnostic::new(at(&referrer), message).expected(expected));
-                    continue;
+        let mut loader = Loader {
+            ws: Workspace::default(),
+            diags: Vec::new(),
+            root: normalize_path(&options.root),
+            limits: options.limits,
+            total: 0,
+            reader,
+            queue: VecDeque::new(),
+        };
+        let mut overlays = Vec::new();
+        for listed in &options.overlays {
+            let path = normalize_path(&listed.path);
+            if let Some(node) = loader.read(&path, Referrer::Config(&listed.listed_at)) {
+                match overlay::read(&path.as_str().into(), &node) {
+                    Ok(overlay) => overlays.push(overlay),
+                    Err(problems) => loader.diags.extend(problems),
                 }
-            };
-            total = total.saturating_add(bytes.len() as u64);
-            let path_arc: Arc<str> = path.as_str().into();
-            let located = |e: node::ParseError| {
-                Diagnostic::new(
-                    Location { file: path_arc.clone(), line: e.line, column: e.column, pointer: String::new() },
-                    e.message,
-                )
-            };
-            let text = match node::decode_utf8(&bytes) {
-                Ok(text) => text,
-                Err(e) => {
-                    diags.push(located(e).expected("a file encoded as UTF-8"));
-                    continue;
-                }
-            };
-            match node::parse_with(text, Format::of_path(&path), &limits.parse_limits()) {
-                Ok(root_node) => {
-                    let mut refs = Vec::new();
-                    collect_file_refs(&root_node, context, &mut String::new(), &mut refs);
-                    for (reference, pointer, line, column, context) in refs {
-                        let location = Location { file: path_arc.clone(), line, column, pointer };
-                        let file = reference.split('#').next().unwrap_or_default();
-                        if let Some(scheme) = ref_scheme(file) {
-                            diags.push(
-                                Diagnostic::new(
-                                    location,
-                                    format!("`{reference}` is a `{scheme}:` reference; triad reads only local files"),
-                                )
-                                .expected("a local reference (`#/...`) or a path relative to this file"),
-                            );
-                            continue;
-                        }
-                        if file.starts_with('/') || file.starts_with('\\') {
-                            diags.push(
-                                Diagnostic::new(location, format!("`{reference}` is an absolute path"))
-                                    .expected("a path relative to this file"),
-                            );
-                            continue;
-                        }
-                        let target = join_path(&path, file);
-                        let whole = reference.len() == file.len() || reference.ends_with('#');
-                        let context = if whole { context } else { Context::Keywords };
-                        queue.push_back((target, false, Some(location), context));
-                    }
-                    ws.index.insert(path.clone(), ws.documents.len());
-                    ws.documents.push(Document { path: path_arc, root: root_node, entry });
-                }
-                Err(errors) => diags.extend(errors.into_iter().map(located)),
             }
         }
+        let mut parsed: Vec<(Arc<str>, Node)> = Vec::new();
+        let listed: Vec<String> = entries.iter().map(|p| normalize_path(p)).collect();
+        for path in &listed {
+            if loader.ws.index.contains_key(path) || parsed.iter().any(|(p, _)| **p == **path) {
+                continue;
+            }
+            if let Some(node) = loader.read(path, Referrer::Entry) {
+                parsed.push((path.as_str().into(), node));
+            }
+        }
+        if !overlays.is_empty() {
+            let mut targets: Vec<overlay::Entry<'_>> =
+                parsed.iter_mut().map(|(path, root)| overlay::Entry { path, root }).collect();
+            let problems = overlay::apply(&mut targets, &listed, &overlays, &loader.limits);
+            loader.diags.extend(problems);
+        }
+        for (path, root) in parsed {
+            loader.add(path, root, true, Context::Keywords);
+        }
+        while let Some((path, referrer, context)) = loader.queue.pop_front() {
+            if loader.ws.index.contains_key(&path) {
+                continue;
+            }
+            if let Some(root) = loader.read(&path, Referrer::Ref(&referrer)) {
+                loader.add(path.as_str().into(), root, false, context);
+            }
+        }
+        let Loader { mut ws, diags, .. } = loader;
         ws.index.retain(|_, i| *i != usize::MAX);
         if diags.is_empty() { Ok(ws) } else { Err(diags) }
     }
@@ -430,14 +385,154 @@ impl Workspace {
         Ok((Target { doc, pointer }, node))
     }
 
-    /// The location of a node, for diagnostics.
+    /// The location of a node, for diagnostics: where its document holds it, or, for a node an
+    /// overlay added, where the overlay writes it.
     pub fn location(&self, doc: usize, pointer: &str, node: &Node) -> Location {
+        if let Some(origin) = &node.origin {
+            return (**origin).clone();
+        }
         Location {
             file: self.documents.get(doc).map_or_else(|| Arc::from(""), |d| d.path.clone()),
             line: node.line,
             column: node.column,
             pointer: pointer.to_owned(),
         }
+    }
+}
+
+/// Where a file to read is named.
+#[derive(Clone, Copy)]
+enum Referrer<'a> {
+    /// An entry the config lists (reported at the file itself).
+    Entry,
+    /// In the codegen config (an overlay).
+    Config(&'a Location),
+    /// By a `$ref`.
+    Ref(&'a Location),
+}
+
+/// The state of one [`Workspace::load`].
+struct Loader<'r> {
+    ws: Workspace,
+    diags: Vec<Diagnostic>,
+    root: String,
+    limits: Limits,
+    /// Bytes read so far.
+    total: u64,
+    reader: &'r dyn SourceReader,
+    /// Files still to read: each with where it is referred to and what its root's keys are (a
+    /// whole file referenced in place of a map of names, `properties: {$ref: props.yaml}`, is
+    /// read as names; any other as keywords).
+    queue: VecDeque<(String, Location, Context)>,
+}
+
+impl Loader<'_> {
+    /// Reads and parses the file at `path`, named at `referrer`, and marks the path as read.
+    /// Problems are recorded.
+    fn read(&mut self, path: &str, referrer: Referrer<'_>) -> Option<Node> {
+        self.ws.index.insert(path.to_owned(), usize::MAX);
+        let widen = "set `root:` in the codegen config (or pass `--root`) to a folder that holds every spec file";
+        let at = || match referrer {
+            Referrer::Entry => Location::file(path),
+            Referrer::Config(at) | Referrer::Ref(at) => at.clone(),
+        };
+        let (root, limits) = (&self.root, self.limits);
+        if !is_under(root, path) {
+            let shown = if root.is_empty() { "." } else { root.as_str() };
+            self.diags.push(
+                Diagnostic::new(at(), format!("`{path}` lies outside the spec root `{shown}`"))
+                    .expected(format!("a file under `{shown}`; {widen}")),
+            );
+            return None;
+        }
+        let remaining = limits.total_bytes.saturating_sub(self.total);
+        let bytes = match self.reader.read(path, root, limits.file_bytes.min(remaining)) {
+            Ok(bytes) => bytes,
+            Err(error) => {
+                let (message, expected) = match &error {
+                    ReadError::TooLarge(_) if remaining < limits.file_bytes => (
+                        format!(
+                            "cannot read `{path}`: the files of this API exceed {} bytes together",
+                            limits.total_bytes
+                        ),
+                        "a smaller spec, or a larger `limits.total_bytes` in the codegen config".to_owned(),
+                    ),
+                    ReadError::TooLarge(_) => (
+                        format!("cannot read `{path}`: it is larger than {} bytes", limits.file_bytes),
+                        "a smaller file, or a larger `limits.file_bytes` in the codegen config".to_owned(),
+                    ),
+                    ReadError::OutsideRoot(_) => (format!("cannot read `{path}`: {error}"), widen.to_owned()),
+                    _ => (
+                        format!("cannot read `{path}`: {error}"),
+                        if matches!(referrer, Referrer::Ref(_)) {
+                            "a regular file, at a path relative to the referring file".to_owned()
+                        } else {
+                            "a regular file".to_owned()
+                        },
+                    ),
+                };
+                self.diags.push(Diagnostic::new(at(), message).expected(expected));
+                return None;
+            }
+        };
+        self.total = self.total.saturating_add(bytes.len() as u64);
+        let file: Arc<str> = path.into();
+        let located = |e: node::ParseError| {
+            Diagnostic::new(
+                Location { file: file.clone(), line: e.line, column: e.column, pointer: String::new() },
+                e.message,
+            )
+        };
+        let text = match node::decode_utf8(&bytes) {
+            Ok(text) => text,
+            Err(e) => {
+                self.diags.push(located(e).expected("a file encoded as UTF-8"));
+                return None;
+            }
+        };
+        match node::parse_with(text, Format::of_path(path), &limits.parse_limits()) {
+            Ok(root) => Some(root),
+            Err(errors) => {
+                self.diags.extend(errors.into_iter().map(located));
+                None
+            }
+        }
+    }
+
+    /// Adds a parsed file to the workspace and queues the files its `$ref`s name.
+    fn add(&mut self, path: Arc<str>, root: Node, entry: bool, context: Context) {
+        let mut refs = Vec::new();
+        collect_file_refs(&root, context, &mut String::new(), &mut refs);
+        for (reference, pointer, node_at, context) in refs {
+            let location = match node_at {
+                NodeAt::Here(line, column) => Location { file: path.clone(), line, column, pointer },
+                NodeAt::Origin(origin) => (*origin).clone(),
+            };
+            let file = reference.split('#').next().unwrap_or_default();
+            if let Some(scheme) = file_scheme(file) {
+                self.diags.push(
+                    Diagnostic::new(
+                        location,
+                        format!("`{reference}` is a `{scheme}:` reference; triad reads only local files"),
+                    )
+                    .expected("a local reference (`#/...`) or a path relative to this file"),
+                );
+                continue;
+            }
+            if file.starts_with('/') || file.starts_with('\\') {
+                self.diags.push(
+                    Diagnostic::new(location, format!("`{reference}` is an absolute path"))
+                        .expected("a path relative to this file"),
+                );
+                continue;
+            }
+            let target = join_path(&path, file);
+            let whole = reference.len() == file.len() || reference.ends_with('#');
+            let context = if whole { context } else { Context::Keywords };
+            self.queue.push_back((target, location, context));
+        }
+        self.ws.index.insert(path.to_string(), self.ws.documents.len());
+        self.ws.documents.push(Document { path, root, entry });
     }
 }
 
@@ -542,7 +637,23 @@ fn is_literal(keyword: &str) -> bool {
 
 /// A `$ref` to another file: the reference, its JSON pointer, line and column, and what the
 /// keys of the value it stands for are.
-type FileRef = (String, String, u32, u32, Context);
+type FileRef = (String, String, NodeAt, Context);
+
+/// Where a `$ref` is written: at a line and column of the file that holds it, or, when an
+/// overlay added it, in the overlay.
+enum NodeAt {
+    Here(u32, u32),
+    Origin(Arc<Location>),
+}
+
+impl NodeAt {
+    fn of(node: &Node) -> NodeAt {
+        match &node.origin {
+            Some(origin) => NodeAt::Origin(origin.clone()),
+            None => NodeAt::Here(node.line, node.column),
+        }
+    }
+}
 
 /// Collects `$ref`s to other files, at the places where references may stand.
 fn collect_file_refs(node: &Node, context: Context, pointer: &mut String, out: &mut Vec<FileRef>) {
@@ -552,7 +663,7 @@ fn collect_file_refs(node: &Node, context: Context, pointer: &mut String, out: &
                 // A map of names written as a reference to it: its file holds names too.
                 if let Some(reference) = ref_only(node) {
                     if let Some(r) = map.get("$ref").filter(|_| !reference.starts_with('#')) {
-                        out.push((reference.to_owned(), format!("{pointer}/$ref"), r.line, r.column, context));
+                        out.push((reference.to_owned(), format!("{pointer}/$ref"), NodeAt::of(r), context));
                     }
                     return;
                 }
@@ -561,7 +672,7 @@ fn collect_file_refs(node: &Node, context: Context, pointer: &mut String, out: &
                 if let Some(r) = map.get("$ref") {
                     if let Some(reference) = r.as_str() {
                         if !reference.starts_with('#') {
-                            out.push((reference.to_owned(), format!("{pointer}/$ref"), r.line, r.column, context));
+                            out.push((reference.to_owned(), format!("{pointer}/$ref"), NodeAt::of(r), context));
                         }
                     }
                 }
@@ -615,7 +726,7 @@ fn collect_mapping_refs(node: &Node, pointer: &str, out: &mut Vec<FileRef>) {
                 reference.contains(['/', '#']) || reference.contains(".y") || reference.contains(".json");
             if names_a_file && !reference.starts_with('#') {
                 let at = format!("{pointer}/mapping/{}", node::escape_pointer_segment(name));
-                out.push((reference.to_owned(), at, value.line, value.column, Context::Keywords));
+                out.push((reference.to_owned(), at, NodeAt::of(value), Context::Keywords));
             }
         }
     }

@@ -155,6 +155,17 @@ pub fn escape_keyword(name: String) -> String {
     }
 }
 
+/// The chainable setter of a field (`with_<field>`), shared by the types crate and the code that
+/// builds its values.
+pub fn setter(field: &str) -> String {
+    join_snake("with", unraw(field))
+}
+
+/// The method that sets an optional nullable field to an explicit `null` (`clear_<field>`).
+pub fn clearer(field: &str) -> String {
+    join_snake("clear", unraw(field))
+}
+
 /// A snake_case identifier made of a generated word and a name (`with` and `_3d` give
 /// `with_3d`, `with` and `self_` give `with_self`, `self_` and `entities` give
 /// `self_entities`): the name's raw prefix, the underscores at the joint and those that end

@@ -13,6 +13,10 @@ use serde::ser::{self, SerializeMap, Serializer};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+#[cfg(feature = "decimal")]
+#[path = "exact.rs"]
+pub mod exact;
+
 /// Shown by `Debug` in place of a secret.
 pub struct Redacted;
 
@@ -657,13 +661,139 @@ impl<T: Serialize> Serialize for Decoded<T> {
     }
 }
 
+/// Reads an item from its own JSON text when the deserializer has it (serde_json), so its
+/// numbers are decoded as written (exact decimals) and no `Value` is built for an item that
+/// decodes; from any JSON value otherwise.
 impl<'de, T: DeserializeOwned> Deserialize<'de> for Decoded<T> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let raw = Value::deserialize(deserializer)?;
-        Ok(match decode_traced(&raw) {
+        Ok(match deserializer.deserialize_newtype_struct(raw_token(), ItemVisitor)? {
+            Item::Text(text) => Decoded::from_text(&text),
+            Item::Value(raw) => match decode_traced(&raw) {
+                Ok(item) => Decoded::Ok(item),
+                Err(error) => Decoded::Malformed { raw, error },
+            },
+        })
+    }
+}
+
+impl<T: DeserializeOwned> Decoded<T> {
+    /// An item from its JSON text: decoded from the text directly; only an item that does not
+    /// decode goes through a `serde_json::Value`, for its raw form and the path of the error
+    /// (`null` for text that is no JSON).
+    pub fn from_text(text: &str) -> Self {
+        if let Ok(item) = serde_json::from_str(text) {
+            return Decoded::Ok(item);
+        }
+        let raw: Value = serde_json::from_str(text).unwrap_or_default();
+        match decode_traced(&raw) {
             Ok(item) => Decoded::Ok(item),
             Err(error) => Decoded::Malformed { raw, error },
-        })
+        }
+    }
+}
+
+/// An item as [`Decoded`] buffers it.
+enum Item {
+    /// Its JSON text (serde_json's raw value).
+    Text(String),
+    /// Any JSON value, from a deserializer without raw values.
+    Value(Value),
+}
+
+struct ItemVisitor;
+
+impl<'de> Visitor<'de> for ItemVisitor {
+    type Value = Item;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_newtype_struct<D: Deserializer<'de>>(self, deserializer: D) -> Result<Item, D::Error> {
+        Value::deserialize(deserializer).map(Item::Value)
+    }
+
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Item, E> {
+        Ok(Item::Value(Value::Bool(v)))
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Item, E> {
+        Ok(Item::Value(Value::from(v)))
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Item, E> {
+        Ok(Item::Value(Value::from(v)))
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Item, E> {
+        Ok(Item::Value(Value::from(v)))
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Item, E> {
+        Ok(Item::Value(Value::String(v.to_owned())))
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Item, E> {
+        Ok(Item::Value(Value::Null))
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<Item, E> {
+        Ok(Item::Value(Value::Null))
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Item, D::Error> {
+        Value::deserialize(deserializer).map(Item::Value)
+    }
+
+    fn visit_seq<A: de::SeqAccess<'de>>(self, seq: A) -> Result<Item, A::Error> {
+        Value::deserialize(de::value::SeqAccessDeserializer::new(seq)).map(Item::Value)
+    }
+
+    /// serde_json's raw value (one member named by its token, holding the text), or an object.
+    fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Item, A::Error> {
+        let Some(first) = map.next_key::<String>()? else { return Ok(Item::Value(Value::Object(Default::default()))) };
+        if first == raw_token() {
+            return map.next_value::<String>().map(Item::Text);
+        }
+        let mut object = serde_json::Map::new();
+        object.insert(first, map.next_value()?);
+        while let Some((key, value)) = map.next_entry::<String, Value>()? {
+            object.insert(key, value);
+        }
+        Ok(Item::Value(Value::Object(object)))
+    }
+}
+
+/// The name serde_json's raw values are asked for by (`deserialize_newtype_struct`), learnt
+/// once from serde_json itself, so no private name is spelled here.
+pub(crate) fn raw_token() -> &'static str {
+    static TOKEN: std::sync::OnceLock<&'static str> = std::sync::OnceLock::new();
+    TOKEN.get_or_init(|| {
+        let probe = Probe::default();
+        let _ = <Box<serde_json::value::RawValue> as Deserialize>::deserialize(&probe);
+        probe.0.get()
+    })
+}
+
+/// A deserializer that only notes the name a newtype struct is asked for by.
+#[derive(Default)]
+struct Probe(std::cell::Cell<&'static str>);
+
+impl<'de> Deserializer<'de> for &Probe {
+    type Error = de::value::Error;
+
+    fn deserialize_any<V: Visitor<'de>>(self, _: V) -> Result<V::Value, Self::Error> {
+        Err(de::Error::custom("probe"))
+    }
+
+    fn deserialize_newtype_struct<V: Visitor<'de>>(self, name: &'static str, _: V) -> Result<V::Value, Self::Error> {
+        self.0.set(name);
+        Err(de::Error::custom("probe"))
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf option unit
+        unit_struct seq tuple tuple_struct map struct enum identifier ignored_any
     }
 }
 

@@ -1,5 +1,5 @@
 //! The webhook receiver over real HTTP on loopback, with a hand-written `Dispatch`.
-#![cfg(feature = "server")]
+#![cfg(feature = "journal")]
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU32, Ordering};

@@ -174,7 +174,7 @@ async fn push_while_reading(hub: &Hub, client: &mut Connection<u64>, total: u64)
     let mut n = 0;
     while n < total {
         for _ in 0..8 {
-            hub.push_text(format!("{n}{pad}"));
+            hub.push_text(format!("{n}{pad}")).unwrap();
             n += 1;
         }
         for k in n - 8..n {
@@ -216,7 +216,7 @@ async fn a_client_that_does_not_read_loses_messages_when_dropping() {
     let read = tokio::spawn(async move { while let Some(Ok(_)) = deaf.next().await {} });
     tokio::time::timeout(Duration::from_secs(10), async {
         while hub.counters().lagged == 0 {
-            hub.push_text("0");
+            hub.push_text("0").unwrap();
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     })

@@ -239,6 +239,62 @@ components:
 }
 
 #[test]
+fn credential_body_fields_are_taken_out_of_request_types_and_noted_per_operation() {
+    let spec = r#"
+openapi: 3.0.3
+info: {title: Creds, version: "1"}
+paths:
+  /find:
+    post:
+      operationId: find
+      requestBody: {content: {application/json: {schema: {$ref: '#/components/schemas/Find'}}}}
+      responses: {'200': {description: ok, content: {application/json: {schema: {$ref: '#/components/schemas/Found'}}}}}
+  /again:
+    post:
+      operationId: again
+      requestBody: {content: {application/json: {schema: {$ref: '#/components/schemas/Find'}}}}
+      responses: {'204': {description: done}}
+  /plain:
+    post:
+      operationId: plain
+      requestBody: {content: {application/json: {schema: {type: object, properties: {Name: {type: string}}}}}}
+      responses: {'204': {description: done}}
+components:
+  schemas:
+    Find:
+      type: object
+      required: [ClientToken, AccessToken, Name]
+      properties:
+        ClientToken: {type: string}
+        Name: {type: string}
+        AccessToken: {type: string}
+        Client: {type: string}
+    Found:
+      type: object
+      properties: {AccessToken: {type: string}, Id: {type: string}}
+"#;
+    use triad::ir::{BodyCredential, TypeKind};
+    let body_fields = ["ClientToken", "AccessToken", "Client"].map(str::to_owned).to_vec();
+    let api = api(spec, |c| c.auth.body_fields = body_fields.clone());
+    let fields = |name: &str| -> Vec<String> {
+        let def = api.types.iter().find(|t| t.name.rust == name).unwrap();
+        let TypeKind::Struct(s) = &def.kind else { panic!("{name} is no struct") };
+        s.fields.iter().map(|f| f.name.wire.clone()).collect()
+    };
+    assert_eq!(fields("Find"), ["Name"], "the request type keeps only its own fields");
+    assert_eq!(fields("Found"), ["AccessToken", "Id"], "a response type keeps what it declares");
+    let noted = |op: &str| api.operations.iter().find(|o| o.name.wire == op).unwrap().body_credentials.clone();
+    let expected = vec![
+        BodyCredential { wire: "ClientToken".into(), required: true },
+        BodyCredential { wire: "AccessToken".into(), required: true },
+        BodyCredential { wire: "Client".into(), required: false },
+    ];
+    assert_eq!(noted("find"), expected, "in declaration order, with whether each was required");
+    assert_eq!(noted("again"), expected, "a type shared by two operations is noted for both");
+    assert!(noted("plain").is_empty());
+}
+
+#[test]
 fn an_emission_failure_is_typed_and_located_at_the_ir_item() {
     let spec = r#"
 openapi: 3.0.3
@@ -313,7 +369,6 @@ components:
             let source = match source {
                 Source::Option { flag, path } => format!("--{flag} ({path})"),
                 Source::Nested { flags, .. } => format!("nested {flags:?}"),
-                Source::Credential => "credential".into(),
                 Source::Empty => "empty".into(),
             };
             (f.name.wire.as_str(), source)

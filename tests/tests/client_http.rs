@@ -32,12 +32,9 @@ fn quick_retries(attempts: u32) -> RetryPolicy {
     }
 }
 
+/// A request as a user builds it: only its own required field; the credentials are the client's.
 fn reservations_request(count: i32) -> types::ReservationServiceOrderFilterParameters {
-    serde_json::from_value(json!({
-        "ClientToken": "", "AccessToken": "", "Client": "",
-        "Limitation": {"Count": count},
-    }))
-    .unwrap()
+    types::ReservationServiceOrderFilterParameters::new(types::Limitation::new(count))
 }
 
 fn reservation(n: u32) -> Value {
@@ -65,25 +62,76 @@ fn empty_page() -> Reply {
     page(0..0, None)
 }
 
+/// How many times the member `name` appears at the top level of a JSON object's text, and
+/// its values there (a `Value` would keep only the last of repeated members).
+fn top_level_members(body: &[u8], name: &str) -> Vec<String> {
+    struct Members(String, Vec<String>);
+    impl<'de> serde::de::DeserializeSeed<'de> for &mut Members {
+        type Value = ();
+        fn deserialize<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+            deserializer.deserialize_map(self)
+        }
+    }
+    impl<'de> serde::de::Visitor<'de> for &mut Members {
+        type Value = ();
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("an object")
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+            while let Some(key) = map.next_key::<String>()? {
+                let value: Value = map.next_value()?;
+                if key == self.0 {
+                    self.1.push(value.as_str().unwrap_or("<not a string>").to_owned());
+                }
+            }
+            Ok(())
+        }
+    }
+    let mut members = Members(name.to_owned(), Vec::new());
+    serde::de::DeserializeSeed::deserialize(&mut members, &mut serde_json::Deserializer::from_slice(body)).unwrap();
+    members.1
+}
+
 #[tokio::test]
-async fn credentials_arrive_in_every_body_and_are_never_shown() {
+async fn credentials_arrive_in_every_body_once_and_are_never_shown() {
     let server = Server::start(|_, _| empty_page()).await;
     let client = client(&server, RetryPolicy::default());
-    let mut request = reservations_request(10);
-    request.client_token = "left by the caller".into();
-    let page = client.reservations_get_all_2023_06_06(&request).await.unwrap();
+    // Requests have no credential fields: one with only optional fields is a `Default`, and
+    // setters take anything that converts (`&str` for a `String` field).
+    assert_eq!(
+        serde_json::to_value(types::ConfigurationFilterParameters::default()).unwrap(),
+        json!({}),
+        "a request type has no credential fields"
+    );
+    let enterprise = "3fa85f64-5717-4562-b3fc-2c963f66afa6".parse::<uuid::Uuid>().unwrap();
+    let filter = types::ConfigurationFilterParameters::default().with_enterprise_id(enterprise);
+    // What it answers does not matter here (a reservations page is no configuration).
+    let _ = client.configuration_get(&filter).await;
+    let page = client.reservations_get_all_2023_06_06(&reservations_request(10)).await.unwrap();
     assert!(page.reservations.is_empty());
     let received = server.received();
-    assert_eq!(received.len(), 1);
-    let body = received[0].json();
-    assert_eq!(body["ClientToken"], "client-token-1");
-    assert_eq!(body["AccessToken"], "access-token-2");
-    assert_eq!(body["Client"], "Loopback Tests 1.0");
-    assert_eq!(body["Limitation"]["Count"], 10);
-    assert_eq!(received[0].method, "POST");
-    assert_eq!(received[0].uri, "/api/connector/v1/reservations/getAll/2023-06-06");
-    assert_eq!(received[0].header("content-type"), Some("application/json"));
-    assert!(received[0].header("user-agent").is_some_and(|ua| ua.starts_with("mews-client/")));
+    assert_eq!(received.len(), 2);
+    for request in &received {
+        for (name, value) in
+            [("ClientToken", "client-token-1"), ("AccessToken", "access-token-2"), ("Client", "Loopback Tests 1.0")]
+        {
+            assert_eq!(top_level_members(&request.body, name), [value], "{}", String::from_utf8_lossy(&request.body));
+        }
+    }
+    let settings = received[0].json();
+    assert_eq!(
+        settings,
+        json!({
+            "ClientToken": "client-token-1", "AccessToken": "access-token-2", "Client": "Loopback Tests 1.0",
+            "EnterpriseId": "3fa85f64-5717-4562-b3fc-2c963f66afa6",
+        })
+    );
+    let body = received[1].json();
+    assert_eq!(body["Limitation"], json!({"Count": 10}));
+    assert_eq!(received[1].method, "POST");
+    assert_eq!(received[1].uri, "/api/connector/v1/reservations/getAll/2023-06-06");
+    assert_eq!(received[1].header("content-type"), Some("application/json"));
+    assert!(received[1].header("user-agent").is_some_and(|ua| ua.starts_with("mews-client/")));
     // Redaction: neither the credentials, the client nor its transport show a secret.
     let shown = format!("{:?} {:?} {:?}", credentials(), client, client.transport());
     for secret in ["client-token-1", "access-token-2", "Loopback Tests 1.0"] {
@@ -147,10 +195,7 @@ async fn a_5xx_is_not_retried_for_a_write_and_keeps_the_error_body() {
     })
     .await;
     let client = client(&server, quick_retries(3));
-    let request: types::CustomerAddParameters = serde_json::from_value(json!({
-        "ClientToken": "", "AccessToken": "", "Client": "", "LastName": "Doe", "OverwriteExisting": false,
-    }))
-    .unwrap();
+    let request = types::CustomerAddParameters::new("Doe", false);
     let error = client.customers_add(&request).await.unwrap_err();
     assert_eq!(server.received().len(), 1, "a write is sent once");
     assert_eq!(error.status(), Some(500));
@@ -408,10 +453,7 @@ async fn every_request_is_a_span_with_its_operation_id() {
     .await;
     let client = client(&server, quick_retries(3));
     client.reservations_get_all_2023_06_06(&reservations_request(5)).await.unwrap();
-    let request: types::CustomerAddParameters = serde_json::from_value(json!({
-        "ClientToken": "", "AccessToken": "", "Client": "", "LastName": "", "OverwriteExisting": false,
-    }))
-    .unwrap();
+    let request = types::CustomerAddParameters::new("", false);
     client.customers_add(&request).await.unwrap_err();
     let spans = spans.fields();
     let requests: Vec<_> = spans.iter().filter(|(name, _)| name == "request").map(|(_, fields)| fields).collect();

@@ -83,10 +83,12 @@ fn a_folder_with_a_codegen_yaml_is_one_api_with_its_settings() {
     let client = &files["shop-sdk/src/lib.rs"];
     assert!(client.contains("pub async fn orders_place("), "{client}");
     assert!(client.contains("retry_safe: true"), "the config's retry_safe is applied:\n{client}");
-    // The README's usage example (the crate's only doctest) calls an operation.
+    // The README's usage example (the crate's only doctest) builds a request with the types
+    // crate's constructor, calls an operation and tells its error apart.
     let readme = &files["shop-sdk/README.md"];
     assert!(readme.contains("```rust,no_run\nuse shop_sdk::{Client, Credentials, runtime as rt, types};"), "{readme}");
-    assert!(readme.contains("async fn call(body: &types::Order)"), "{readme}");
-    assert!(readme.contains("let response = client.orders_place(body).await?;"), "{readme}");
+    assert!(readme.contains("let body = types::Order::new("), "{readme}");
+    assert!(readme.contains("match client.orders_place(&body).await {"), "{readme}");
+    assert!(readme.contains("Err(rt::Error::Api { status, body: Some(error), .. })"), "{readme}");
     let _ = std::fs::remove_dir_all(&dir);
 }

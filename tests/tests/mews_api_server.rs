@@ -10,12 +10,22 @@ use mews_client::runtime::{self as client_rt, StreamExt as _};
 use mews_client::{Client, Credentials};
 use mews_server::runtime::ApiError;
 use mews_server::types;
+
+/// The credentials a request carried, as the server reads them apart from its body.
+fn tokens(credentials: &mews_server::Credentials) -> (String, String, String) {
+    let text = |secret: &Option<mews_server::runtime::Secret>| secret.as_ref().map(|s| s.expose().to_owned());
+    (
+        text(&credentials.client_token).unwrap_or_default(),
+        text(&credentials.access_token).unwrap_or_default(),
+        text(&credentials.client).unwrap_or_default(),
+    )
+}
 use serde_json::{Value, json};
 
 #[derive(Default)]
 struct Fake {
-    /// Tokens each request carried.
-    seen: Mutex<Vec<(String, String)>>,
+    /// Credentials each request carried: client token, access token, client.
+    seen: Mutex<Vec<(String, String, String)>>,
 }
 
 fn reservation(n: u32) -> Value {
@@ -37,9 +47,10 @@ type Answer<T> = Result<T, ApiError<types::ConnectorApiExceptionResult>>;
 impl mews_server::Api for Fake {
     fn reservations_get_all_2023_06_06(
         &self,
+        credentials: mews_server::Credentials,
         request: types::ReservationServiceOrderFilterParameters,
     ) -> impl Future<Output = Answer<types::ReservationServiceOrderResult>> + Send {
-        self.seen.lock().unwrap().push((request.client_token.clone(), request.access_token.clone()));
+        self.seen.lock().unwrap().push(tokens(&credentials));
         // Three reservations, two per page: the cursor is the last id of a page.
         let start = match request.limitation.cursor {
             None => 0,
@@ -49,19 +60,25 @@ impl mews_server::Api for Fake {
         let end = (start + count).min(3);
         let items: Vec<Value> = (start..end).map(reservation).collect();
         let cursor = (end > start).then(|| format!("00000000-0000-0000-0000-{:012}", end - 1));
-        let page = serde_json::from_value(json!({"Reservations": items, "Cursor": cursor})).unwrap();
+        // A page built as a downstream crate builds it: the list it must have, then the cursor.
+        let items: Vec<types::Decoded<types::Reservation>> =
+            items.into_iter().map(|item| serde_json::from_value::<types::Reservation>(item).unwrap().into()).collect();
+        let mut page = types::ReservationServiceOrderResult::new(items);
+        if let Some(cursor) = cursor {
+            page = page.with_cursor(cursor.parse::<uuid::Uuid>().unwrap());
+        }
         std::future::ready(Ok(page))
     }
 
     fn customers_add(
         &self,
+        credentials: mews_server::Credentials,
         request: types::CustomerAddParameters,
     ) -> impl Future<Output = Answer<types::Customer>> + Send {
-        let error = types::ConnectorApiExceptionResult {
-            message: Some(format!("no customers for {}", request.client)),
-            request_id: Some("req-1".into()),
-            details: None,
-        };
+        let (_, _, client) = tokens(&credentials);
+        let error = types::ConnectorApiExceptionResult::default()
+            .with_message(format!("no customers for {client} ({})", request.last_name))
+            .with_request_id("req-1");
         std::future::ready(Err(ApiError::Status(403, error)))
     }
 }
@@ -72,15 +89,17 @@ async fn serve() -> (String, std::sync::Arc<Fake>) {
     impl mews_server::Api for Shared {
         fn reservations_get_all_2023_06_06(
             &self,
+            credentials: mews_server::Credentials,
             request: types::ReservationServiceOrderFilterParameters,
         ) -> impl Future<Output = Answer<types::ReservationServiceOrderResult>> + Send {
-            self.0.reservations_get_all_2023_06_06(request)
+            self.0.reservations_get_all_2023_06_06(credentials, request)
         }
         fn customers_add(
             &self,
+            credentials: mews_server::Credentials,
             request: types::CustomerAddParameters,
         ) -> impl Future<Output = Answer<types::Customer>> + Send {
-            self.0.customers_add(request)
+            self.0.customers_add(credentials, request)
         }
     }
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -99,19 +118,12 @@ fn client(url: &str) -> Client {
     Client::new(url, &credentials).unwrap()
 }
 
-fn body<T: serde::de::DeserializeOwned>(value: Value) -> T {
-    let mut value = value;
-    for key in ["ClientToken", "AccessToken", "Client"] {
-        value[key] = "".into();
-    }
-    serde_json::from_value(value).unwrap()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn client_and_server_round_trip_pages_and_errors() {
     let (url, fake) = serve().await;
     let client = client(&url);
-    let request: types::ReservationServiceOrderFilterParameters = body(json!({"Limitation": {"Count": 2}}));
+    // Requests hold only their own fields: the client writes the credentials.
+    let request = types::ReservationServiceOrderFilterParameters::new(types::Limitation::new(2));
     let page = client.reservations_get_all_2023_06_06(&request).await.unwrap();
     assert_eq!(page.reservations.len(), 2);
     assert_eq!(page.reservations[1].ok().unwrap().number, "1");
@@ -119,18 +131,19 @@ async fn client_and_server_round_trip_pages_and_errors() {
     let all: Vec<_> = client.reservations_get_all_2023_06_06_stream(request).collect().await;
     let numbers: Vec<String> = all.into_iter().map(|r| r.unwrap().ok().unwrap().number.clone()).collect();
     assert_eq!(numbers, ["0", "1", "2"]);
-    assert!(fake.seen.lock().unwrap().iter().all(|seen| seen == &("ct".to_owned(), "at".to_owned())));
+    let seen = fake.seen.lock().unwrap().clone();
+    assert_eq!(seen.len(), 3, "one plain call and two pages");
+    assert!(seen.iter().all(|seen| seen == &("ct".into(), "at".into(), "round trip 1.0".into())), "{seen:?}");
     // A documented error status with the provider's error body.
-    let add: types::CustomerAddParameters = body(json!({"LastName": "Novak", "OverwriteExisting": false}));
+    let add = types::CustomerAddParameters::new("Novak", false);
     match client.customers_add(&add).await {
         Err(client_rt::Error::Api { status: 403, body: Some(error), .. }) => {
-            assert_eq!(error.message.as_deref(), Some("no customers for round trip 1.0"));
+            assert_eq!(error.message.as_deref(), Some("no customers for round trip 1.0 (Novak)"));
         }
         other => panic!("expected a 403, got {other:?}"),
     }
     // Not implemented: 501.
-    let filter: types::ConfigurationFilterParameters = body(json!({}));
-    match client.configuration_get(&filter).await {
+    match client.configuration_get(&types::ConfigurationFilterParameters::default()).await {
         Err(client_rt::Error::Api { status: 501, .. }) => {}
         other => panic!("expected a 501, got {other:?}"),
     }
@@ -149,6 +162,17 @@ async fn undecodable_requests_get_400_in_the_error_shape() {
             serde_json::from_slice(&response.bytes().await.unwrap()).unwrap();
         assert!(error.message.unwrap().starts_with("Invalid request body"));
     }
+    // The credentials are no fields of the request type, but the spec requires them in the body.
+    let missing = http
+        .post(&path)
+        .header("content-type", "application/json")
+        .body(r#"{"AccessToken": "at", "Client": "c", "Limitation": {"Count": 2}}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status().as_u16(), 400);
+    let error: types::ConnectorApiExceptionResult = serde_json::from_slice(&missing.bytes().await.unwrap()).unwrap();
+    assert_eq!(error.message.as_deref(), Some("Invalid request body: missing field `ClientToken`"));
     assert!(fake.seen.lock().unwrap().is_empty(), "no method was called");
     let wrong = http.post(format!("{url}/api/connector/v1/reservations/getall")).body("{}").send().await.unwrap();
     assert_eq!(wrong.status().as_u16(), 404);

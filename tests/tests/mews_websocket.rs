@@ -102,7 +102,7 @@ async fn pushed_events_arrive_typed_and_in_order() {
     assert_eq!(next(&mut connection).await, Item::State(State::Connected));
     clients(&server.hub, 1).await;
     // A batch of two as raw text, then one through the typed push.
-    server.hub.push_text(format!(r#"{{"Events":[{},{}]}}"#, resource(IDS[0]), resource(IDS[1])));
+    server.hub.push_text(format!(r#"{{"Events":[{},{}]}}"#, resource(IDS[0]), resource(IDS[1]))).unwrap();
     let typed: WebSocketMessage = serde_json::from_str(&format!(r#"{{"Events":[{}]}}"#, resource(IDS[2]))).unwrap();
     assert_eq!(mews_server::connector::push_events_message(&server.hub, &typed).unwrap(), 1);
     for id in IDS {
@@ -148,7 +148,7 @@ async fn forced_drops_reconnect_and_resync_with_the_client_each_time() {
         assert_eq!(next(&mut connection).await, Item::State(State::Resync));
         assert_eq!(resyncs.load(Ordering::SeqCst), drop + 1);
         clients(&server.hub, 1).await;
-        server.hub.push_text(format!(r#"{{"Events":[{}]}}"#, resource(IDS[drop % IDS.len()])));
+        server.hub.push_text(format!(r#"{{"Events":[{}]}}"#, resource(IDS[drop % IDS.len()]))).unwrap();
         expect_resource(next(&mut connection).await, IDS[drop % IDS.len()]);
     }
     assert_eq!(reconnects, DROPS);
@@ -164,13 +164,14 @@ async fn malformed_and_unknown_events_are_items_and_later_events_still_arrive() 
     assert_eq!(next(&mut connection).await, Item::State(State::Connected));
     clients(&server.hub, 1).await;
     // Not JSON at all: one malformed item carrying the whole frame.
-    server.hub.push_text("{not json");
+    server.hub.push_text("{not json").unwrap();
     // One bad event among good ones, and an event of a kind this crate does not know.
     server.hub.push_text(format!(
         r#"{{"Events":[{},{{"Type":"Resource","Id":"not-a-uuid","State":"Clean"}},{{"Type":"SpaceBooked","Id":"1"}},{}]}}"#,
         resource(IDS[0]),
         resource(IDS[1])
-    ));
+    ))
+    .unwrap();
     match next(&mut connection).await {
         Item::Malformed(malformed) => {
             assert_eq!(malformed.raw, "{not json");
@@ -191,7 +192,7 @@ async fn malformed_and_unknown_events_are_items_and_later_events_still_arrive() 
         other => panic!("expected an unknown event, got {other:?}"),
     }
     expect_resource(next(&mut connection).await, IDS[1]);
-    server.hub.push_text(format!(r#"{{"Events":[{}]}}"#, resource(IDS[2])));
+    server.hub.push_text(format!(r#"{{"Events":[{}]}}"#, resource(IDS[2]))).unwrap();
     expect_resource(next(&mut connection).await, IDS[2]);
     connection.close().await;
 }

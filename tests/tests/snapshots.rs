@@ -102,18 +102,52 @@ fn fixture_crates_build_and_behave() {
         if let Err(output) = xtask::scratch::build_lint_doc(&scratch, &krate) {
             panic!("{krate} is not clippy or rustdoc clean:\n{output}");
         }
-        // Spec text never becomes a doctest, whatever code fences it holds; a client crate has
-        // its README's usage example (with an HTTP `Client`) and one ignored example per
-        // channel module (each has one `decode` function).
-        let doctests = xtask::scratch::doctests(&scratch, &krate).unwrap_or_else(|e| panic!("{krate}:\n{e}"));
-        let expected = match all.get(&format!("{krate}/src/lib.rs")).filter(|_| krate.ends_with("-client")) {
-            Some(lib) => {
-                usize::from(lib.contains("pub struct Client {")) + lib.matches("pub fn decode(frame: &[u8]").count()
+        // A crate with features builds and lints without them (the WebSocket stack, the
+        // journal), and with each alone.
+        let manifest = &all[&format!("{krate}/Cargo.toml")];
+        if manifest.contains("\n[features]\n") {
+            let features: Vec<&str> = manifest
+                .lines()
+                .skip_while(|l| *l != "[features]")
+                .skip(1)
+                .take_while(|l| !l.is_empty())
+                .filter_map(|l| l.split_once(" = ").map(|(name, _)| name))
+                .filter(|name| *name != "default")
+                .collect();
+            assert!(!features.is_empty(), "{manifest}");
+            for feature in [""].into_iter().chain(features) {
+                if let Err(output) = xtask::scratch::lint_with_features(&scratch, &krate, feature) {
+                    panic!("{krate} with features [{feature}] alone is not clippy clean:\n{output}");
+                }
             }
-            None => 0,
-        };
+        }
+        // Spec text never becomes a doctest, whatever code fences it holds: a crate's doctests
+        // are its README's usage example (the generator's own code; none for a server of
+        // channels only or a types crate with nothing it can build) and, in a client crate, one
+        // ignored example per channel module (each has one `decode` function).
+        let doctests = xtask::scratch::doctests(&scratch, &krate).unwrap_or_else(|e| panic!("{krate}:\n{e}"));
+        let readme = &all[&format!("{krate}/README.md")];
+        let mut expected = readme.matches("\n```rust").count();
+        if let Some(lib) = all.get(&format!("{krate}/src/lib.rs")).filter(|_| krate.ends_with("-client")) {
+            expected += lib.matches("pub fn decode(frame: &[u8]").count();
+        }
+        // A client with an HTTP `Client` and a server with a receiver always show one; a types
+        // crate does when it has a type a user can build (sent types, or ones with `Default`).
+        let blocks = readme.matches("\n```rust").count();
+        if krate.ends_with("-types") {
+            assert!(blocks <= 1, "{krate}:\n{readme}");
+        } else {
+            assert_eq!(blocks, usize::from(lib_has_http_parts(&all, &krate)), "{krate}:\n{readme}");
+        }
         assert_eq!(doctests, expected, "{krate} has doctests made from spec text");
     }
+}
+
+/// Whether a client or server crate has more than channel modules (a client with an HTTP
+/// `Client`, a server with a webhook receiver), so its README shows a usage example.
+fn lib_has_http_parts(all: &Files, krate: &str) -> bool {
+    let lib = &all[&format!("{krate}/src/lib.rs")];
+    lib.contains("pub struct Client {") || lib.contains("pub trait Webhooks")
 }
 
 #[test]
@@ -130,11 +164,11 @@ fn spec_text_cannot_add_manifest_keys_or_readme_blocks() {
     assert_eq!(keys.iter().filter(|k| **k == "description").count(), 1, "{manifest}");
     assert!(!keys.contains(&"y") && !keys.contains(&"name = \"evil\""), "{manifest}");
     assert!(manifest.lines().any(|l| l == "version = \"0.1.0\""), "{manifest}");
+    // The only code block is the generator's usage example.
     let readme = &files["fixture-hostile-types/README.md"];
-    assert!(
-        !readme.lines().any(|l| l.trim_start().starts_with("```") || l.trim_start().starts_with("~~~")),
-        "{readme}"
-    );
+    let fences: Vec<&str> =
+        readme.lines().filter(|l| l.trim_start().starts_with("```") || l.trim_start().starts_with("~~~")).collect();
+    assert_eq!(fences, ["```rust", "```"], "{readme}");
     assert!(!readme.contains('\u{202E}') && !readme.contains('\r'), "{readme}");
     let lib = &files["fixture-hostile-types/src/lib.rs"];
     assert!(!lib.contains('\u{202E}') && !lib.contains('\u{7}') && !lib.contains('\r'));

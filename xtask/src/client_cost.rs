@@ -120,9 +120,7 @@ fn touch(files: &[PathBuf]) -> Result<(), String> {
 pub fn run(root: &Path, args: &[String]) -> Result<ExitCode, String> {
     let options = options(args, root)?;
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let scratch = std::env::var_os("TRIAD_CLIENT_COST_SCRATCH")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| std::env::temp_dir().join("triad-client-cost"));
+    let scratch = xtask::scratch_dir("TRIAD_CLIENT_COST_SCRATCH", "triad-client-cost");
     let mews = options.corpus.join("mews-connector");
     let merge = options.corpus.join("../tools/merge-openapi.py");
     std::fs::create_dir_all(&scratch).map_err(|e| format!("{}: {e}", scratch.display()))?;

@@ -131,9 +131,7 @@ pub fn run(args: &[String], root: &Path) -> Result<ExitCode, String> {
     }
     require("python3", "python3 (with PyYAML) runs the merge script")?;
     require("oas3-gen", "install it with `cargo install oas3-gen --locked`")?;
-    let scratch = std::env::var_os("TRIAD_COMPILE_SCRATCH")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| std::env::temp_dir().join("triad-compile-cost"));
+    let scratch = xtask::scratch_dir("TRIAD_COMPILE_SCRATCH", "triad-compile-cost");
     std::fs::create_dir_all(&scratch).map_err(|e| format!("{}: {e}", scratch.display()))?;
 
     // (a) One merged JSON file, as tools that read a single file need it.

@@ -26,9 +26,7 @@ struct Row {
 
 pub fn run(dir: &Path, only: &[String]) -> Result<ExitCode, String> {
     let dir = dir.canonicalize().map_err(|e| format!("{}: {e}", dir.display()))?;
-    let scratch = std::env::var_os("TRIAD_CORPUS_SCRATCH")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| std::env::temp_dir().join("triad-corpus"));
+    let scratch = xtask::scratch_dir("TRIAD_CORPUS_SCRATCH", "triad-corpus");
     let reader = FsReader::new(&dir);
     let mut rows = Vec::new();
     let mut all_files = triad::Files::new();
@@ -108,12 +106,14 @@ pub fn run(dir: &Path, only: &[String]) -> Result<ExitCode, String> {
     }
     xtask::scratch::prepare(&scratch, &all_files)?;
     for row in rows.iter_mut().filter(|r| r.result.is_ok()) {
-        if let Err(output) = xtask::scratch::build_lint_doc(&scratch, &row.crate_name) {
+        let checked = xtask::scratch::build_lint_doc(&scratch, &row.crate_name)
+            .and_then(|()| xtask::scratch::doc_test(&scratch, &row.crate_name));
+        if let Err(output) = checked {
             row.result = Err(output);
         }
     }
     println!(
-        "{:<34} {:<6} {:>6} {:>5} {:>5} {:>5} {:>12} {:>8}  build, clippy, rustdoc",
+        "{:<34} {:<6} {:>6} {:>5} {:>5} {:>5} {:>12} {:>8}  build, clippy, rustdoc, doctests",
         "api", "crate", "types", "ops", "hooks", "chans", "generate ms", "lines"
     );
     let mut failed = 0;

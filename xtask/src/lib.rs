@@ -6,6 +6,21 @@ use triad::config::Config;
 use triad::load::FsReader;
 use triad::{Files, Provenance};
 
+pub mod import;
+
+/// The scratch folder of an xtask command: `$ENV` when set, else `NAME` under this checkout's
+/// target directory (`CARGO_TARGET_DIR` or `target/`). Each checkout has its own, so two runs of
+/// the same command from two clones never rewrite each other's crates.
+pub fn scratch_dir(env: &str, name: &str) -> std::path::PathBuf {
+    if let Some(dir) = std::env::var_os(env) {
+        return dir.into();
+    }
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap_or(Path::new(".")).join("target"));
+    target.join(name)
+}
+
 /// Generates the crates of every API under `spec/` (each folder with a `codegen.yaml`), keyed by
 /// path relative to `generated/`. Spec paths in diagnostics are relative to `root`.
 pub fn generate_all(root: &Path) -> Result<Files, String> {
@@ -35,6 +50,67 @@ pub fn generate_all(root: &Path) -> Result<Files, String> {
     Ok(files)
 }
 
+pub mod diff_pairs;
+
+/// Says why `generated/` drifted, per API: `triad diff` between the specs as they were when the
+/// drifted crates were last committed and the specs now, or that the specs did not change the
+/// API (so the generator did).
+pub fn explain_drift(root: &Path, drift: &[triad::sync::Drift]) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    let paths: Vec<String> = drift
+        .iter()
+        .map(|d| match d {
+            triad::sync::Drift::Missing(p) | triad::sync::Drift::Stale(p) | triad::sync::Drift::Orphan(p) => p.clone(),
+        })
+        .collect();
+    let Ok(listing) = std::fs::read_dir(root.join("spec")) else { return out };
+    let mut configs: Vec<std::path::PathBuf> =
+        listing.filter_map(Result::ok).map(|e| e.path().join("codegen.yaml")).filter(|p| p.is_file()).collect();
+    configs.sort();
+    for config_path in configs {
+        let Ok(config) = triad::config::Config::from_file(&config_path, &config_path.display().to_string()) else {
+            continue;
+        };
+        let crates = [&config.types_crate.name, &config.client.krate.name, &config.server.krate.name];
+        let touched: Vec<&String> =
+            crates.into_iter().filter(|c| paths.iter().any(|p| p.starts_with(&format!("{c}/")))).collect();
+        if touched.is_empty() {
+            continue;
+        }
+        let mut log = std::process::Command::new("git");
+        log.current_dir(root).args(["log", "-1", "--format=%h", "--"]);
+        log.args(touched.iter().map(|c| format!("generated/{c}")));
+        let rev = log.output().ok().map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned()).unwrap_or_default();
+        let shown = config_path.strip_prefix(root).unwrap_or(&config_path).display().to_string();
+        if rev.is_empty() {
+            let _ = writeln!(
+                out,
+                "{shown}: its crates were never committed, so there is no earlier version to compare with"
+            );
+            continue;
+        }
+        let old = triad::cli::Source::Git { rev: rev.clone(), path: config_path.display().to_string() };
+        let new = triad::cli::Source::Work(config_path.display().to_string());
+        match triad::cli::compare(&old, &new, None) {
+            Ok(report) if report.crates.iter().all(|c| c.changes.is_empty()) => {
+                let _ = writeln!(
+                    out,
+                    "{shown}: the API is the same as when its crates were last committed ({rev}): the difference comes from the generator"
+                );
+            }
+            Ok(report) => {
+                let _ = writeln!(out, "{shown}: what changed in the API since its crates were last committed ({rev}):");
+                out.push_str(&triad::diff::render::text(&report));
+            }
+            Err(e) => {
+                let _ = writeln!(out, "{shown}: cannot compare with {rev}: {e}");
+            }
+        }
+    }
+    out
+}
+
 /// A throw-away cargo workspace for building generated crates outside the repository.
 pub mod scratch {
     use std::fmt::Write as _;
@@ -46,7 +122,11 @@ pub mod scratch {
     /// Replaces the crates of the scratch workspace at `dir` with `files` (paths start with the
     /// crate directory) and writes a workspace manifest listing every crate.
     pub fn prepare(dir: &Path, files: &Files) -> Result<Vec<String>, String> {
-        let crates_dir = dir.join("crates");
+        // Named after the scratch workspace: cargo names a workspace member's artifacts after
+        // its path relative to the workspace root, and every scratch workspace builds into one
+        // target directory, so two workspaces' crates of one name must not share a path.
+        let folder = format!("crates-{}", dir.file_name().map(|n| n.to_string_lossy()).unwrap_or_default());
+        let crates_dir = dir.join(&folder);
         match std::fs::remove_dir_all(&crates_dir) {
             Ok(()) => {}
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
@@ -56,9 +136,13 @@ pub mod scratch {
         triad::sync::write(&crates_dir, files).map_err(|e| e.to_string())?;
         let mut crates: Vec<String> = files.keys().filter_map(|p| p.split('/').next()).map(str::to_owned).collect();
         crates.dedup();
-        let members: Vec<String> = crates.iter().map(|c| format!("\"crates/{c}\"")).collect();
+        let members: Vec<String> = crates.iter().map(|c| format!("\"{folder}/{c}\"")).collect();
         let manifest = format!("[workspace]\nresolver = \"3\"\nmembers = [{}]\n", members.join(", "));
         std::fs::write(dir.join("Cargo.toml"), manifest).map_err(|e| e.to_string())?;
+        // The versions this repository's lock file holds, so the crates build against what
+        // the workspace was tested with (cargo adds what it lacks and drops what is unused).
+        let lock = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap_or(Path::new(".")).join("Cargo.lock");
+        std::fs::copy(&lock, dir.join("Cargo.lock")).map_err(|e| format!("cannot copy {}: {e}", lock.display()))?;
         Ok(crates)
     }
 
@@ -76,6 +160,22 @@ pub mod scratch {
         cargo(dir, &["doc", "--quiet", "--no-deps", "-p", krate]).map_err(|e| format!("rustdoc failed:\n{e}"))
     }
 
+    /// Runs the doctests of one crate (its README's usage example), warnings denied.
+    pub fn doc_test(dir: &Path, krate: &str) -> Result<(), String> {
+        cargo(dir, &["test", "--quiet", "--doc", "-p", krate]).map_err(|e| format!("doctests failed:\n{e}"))
+    }
+
+    /// Lints one crate and its examples with clippy, warnings denied, built without its default
+    /// features and with `feature` alone (none when empty).
+    pub fn lint_with_features(dir: &Path, krate: &str, feature: &str) -> Result<(), String> {
+        let mut args = vec!["clippy", "--quiet", "-p", krate, "--all-targets", "--no-default-features"];
+        if !feature.is_empty() {
+            args.extend(["--features", feature]);
+        }
+        args.extend(["--", "-D", "warnings"]);
+        cargo(dir, &args)
+    }
+
     /// How many doctests rustdoc collects from one crate (none are run).
     pub fn doctests(dir: &Path, krate: &str) -> Result<usize, String> {
         let output = cargo_output(dir, &["test", "--doc", "-p", krate, "--", "--list", "--format", "terse"])?;
@@ -91,7 +191,9 @@ pub mod scratch {
     /// [`cargo`], returning standard output on success.
     fn cargo_output(dir: &Path, args: &[&str]) -> Result<String, String> {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let target: PathBuf = dir.join("target");
+        // One target directory for every scratch workspace: their dependencies are compiled
+        // once, whichever test or command builds first.
+        let target: PathBuf = super::scratch_dir("TRIAD_SCRATCH_TARGET", "triad-scratch-target");
         let output = Command::new(cargo)
             .current_dir(dir)
             .env("RUSTFLAGS", "-D warnings")

@@ -4,14 +4,21 @@
 //!   files whose bytes change; with `--check`, write nothing and fail naming stale or orphaned files.
 //! - `corpus DIR`: generate every crate the generator can make for each API in DIR (a file, or
 //!   a folder of spec files forming one API) into a scratch workspace outside the repository,
-//!   build, lint (clippy) and document (rustdoc) it with warnings denied, and print one row per API;
+//!   build, lint (clippy), document (rustdoc) and run the doctests of it with warnings denied, and
+//!   print one row per API;
 //!   `--only TEXT` (repeatable) keeps the APIs whose name contains one of the texts.
+//! - `import-mews [--check] DIR`: import the structure of the Mews Connector API from the
+//!   provider's OpenAPI files in DIR into `spec/mews/connector/openapi.yaml` (see
+//!   `xtask::import`); with `--check`, write nothing and fail when the file differs.
 //! - `bench`: run the criterion benchmarks.
 //! - `client-cost [--corpus DIR] [--rounds N] [--runs N]`: the whole Mews Connector API's client
 //!   against oas3-gen's (lines, dev build time, generation time); see `client_cost.rs`.
 //! - `compile-cost [DIR] [--rounds N]`: time the dev build of our types crate for the API in DIR
 //!   (default: the corpus' Mews Connector API) against oas3-gen's `types` output for the same
 //!   merged file, and print medians, their ratio and line counts.
+//! - `semver-oracle [--corpus DIR] [--only NAME]...`: check `triad diff`'s verdicts on the Rust
+//!   API against cargo-semver-checks on the crates generated from pairs of spec versions
+//!   (`diff_pairs.rs`); opt-in, since it builds every pair's crates twice.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -19,6 +26,7 @@ use std::process::{Command, ExitCode};
 mod client_cost;
 mod compile_cost;
 mod corpus;
+mod semver_oracle;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -35,10 +43,12 @@ fn main() -> ExitCode {
             }
             None => Err("usage: cargo xtask corpus DIR".into()),
         },
+        Some("import-mews") => import_mews(&args[1..]),
         Some("bench") => bench(&args[1..]),
         Some("client-cost") => client_cost::run(&project_root(), &args[1..]),
         Some("compile-cost") => compile_cost::run(&args[1..], &project_root()),
-        _ => Err("usage: cargo xtask <codegen [--check] | corpus DIR [--only TEXT]... | bench [criterion args] | client-cost [--corpus DIR] [--rounds N] [--runs N] | compile-cost [DIR] [--rounds N]>".into()),
+        Some("semver-oracle") => semver_oracle::run(&project_root(), &args[1..]),
+        _ => Err("usage: cargo xtask <codegen [--check] | import-mews [--check] DIR | corpus DIR [--only TEXT]... | bench [criterion args] | client-cost [--corpus DIR] [--rounds N] [--runs N] | compile-cost [DIR] [--rounds N] | semver-oracle [--corpus DIR] [--only NAME]...>".into()),
     };
     match result {
         Ok(code) => code,
@@ -67,6 +77,7 @@ fn codegen(check: bool) -> Result<ExitCode, String> {
         for d in &drift {
             eprintln!("generated/{d}");
         }
+        eprint!("{}", xtask::explain_drift(&root, &drift));
         eprintln!("generated/ is out of date: run `cargo xtask codegen` and commit the result");
         return Ok(ExitCode::from(1));
     }
@@ -82,12 +93,46 @@ fn codegen(check: bool) -> Result<ExitCode, String> {
     Ok(ExitCode::SUCCESS)
 }
 
+fn import_mews(args: &[String]) -> Result<ExitCode, String> {
+    let check = args.iter().any(|a| a == "--check");
+    let dirs: Vec<&String> = args.iter().filter(|a| *a != "--check").collect();
+    let [dir] = dirs.as_slice() else {
+        return Err("usage: cargo xtask import-mews [--check] DIR (a folder of the provider's OpenAPI files)".into());
+    };
+    let (outcome, imported) = xtask::import::run(&project_root(), Path::new(dir.as_str()), check)?;
+    let what = format!(
+        "{} ({} operations, {} schemas, release {})",
+        xtask::import::OUTPUT,
+        imported.operations,
+        imported.schemas,
+        imported.release
+    );
+    Ok(match outcome {
+        xtask::import::Outcome::Written { changed: true } => {
+            println!("wrote {what}; now run `cargo xtask codegen`");
+            ExitCode::SUCCESS
+        }
+        xtask::import::Outcome::Written { changed: false } | xtask::import::Outcome::UpToDate => {
+            println!("{what} is up to date");
+            ExitCode::SUCCESS
+        }
+        xtask::import::Outcome::Stale => {
+            eprintln!("{} differs from an import of {dir}: run `cargo xtask import-mews {dir}`", xtask::import::OUTPUT);
+            ExitCode::from(1)
+        }
+    })
+}
+
 fn bench(args: &[String]) -> Result<ExitCode, String> {
     let root = project_root();
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    for (package, bench) in
-        [("triad", "generate"), ("triad-tests", "decode"), ("triad-tests", "receiver"), ("triad-tests", "ws")]
-    {
+    for (package, bench) in [
+        ("triad", "generate"),
+        ("triad-tests", "decode"),
+        ("triad-tests", "receiver"),
+        ("triad-tests", "ws"),
+        ("triad-tests", "journals"),
+    ] {
         let status = Command::new(&cargo)
             .current_dir(&root)
             .args(["bench", "-p", package, "--bench", bench, "--"])

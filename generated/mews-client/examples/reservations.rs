@@ -34,37 +34,34 @@ async fn run(args: cli::Args) -> Result<std::process::ExitCode, Failure> {
         client: args.secret("client"),
     };
     let client = Client::new(base_url, &credentials).map_err(Failure::failed)?;
-    let body: mews_client::types::ReservationServiceOrderFilterParameters = mews_client::types::ReservationServiceOrderFilterParameters {
-        client_token: Default::default(),
-        access_token: Default::default(),
-        client: Default::default(),
-        language_code: None,
-        culture_code: None,
-        limitation: mews_client::types::Limitation {
-            count: args
-                .parse("page-size")?
-                .ok_or_else(|| Failure::usage("missing value for `Limitation.Count`"))?,
-            cursor: None,
-        },
-        enterprise_ids: None,
-        reservation_ids: None,
-        service_ids: None,
-        account_ids: None,
-        numbers: None,
-        assigned_resource_ids: None,
-        created_utc: None,
-        updated_utc: if args.is_set("updated-from") || args.is_set("updated-to") {
-            Some(mews_client::types::TimeFilterInterval {
-                start_utc: args.parse("updated-from")?,
-                end_utc: args.parse("updated-to")?,
-            })
-        } else {
-            None
-        },
-        colliding_utc: None,
-        scheduled_start_utc: None,
-        scheduled_end_utc: None,
-        states: None,
+    let body: mews_client::types::ReservationServiceOrderFilterParameters = {
+        let mut value = mews_client::types::ReservationServiceOrderFilterParameters::new(
+            mews_client::types::Limitation::new(
+                args
+                    .parse::<i32>("page-size")?
+                    .ok_or_else(|| Failure::usage(
+                        "missing value for `Limitation.Count`",
+                    ))?,
+            ),
+        );
+        if args.is_set("updated-from") || args.is_set("updated-to") {
+            value = value
+                .with_updated_utc({
+                    let mut value = mews_client::types::TimeFilterInterval::default();
+                    if let Some(parsed) = args
+                        .parse::<mews_client::types::calendar::DateTime>("updated-from")?
+                    {
+                        value = value.with_start_utc(parsed);
+                    }
+                    if let Some(parsed) = args
+                        .parse::<mews_client::types::calendar::DateTime>("updated-to")?
+                    {
+                        value = value.with_end_utc(parsed);
+                    }
+                    value
+                });
+        }
+        value
     };
     let mut items = std::pin::pin!(client.reservations_get_all_2023_06_06_stream(body));
     let mut count: u64 = 0;

@@ -2,13 +2,15 @@
 //! Serves the Mews Connector WebSocket endpoint and pushes each line of standard input to every connected client, as a stand-in for Mews in tests.
 use triad_runtime::cli::{self, Failure};
 
-const HELP: &str = "Serves the Mews Connector WebSocket endpoint and pushes each line of standard input to every connected client, as a stand-in for Mews in tests.\n\nusage: push --addr HOST:PORT --client-token T --access-token T\n\noptions:\n  --addr           address to listen on\n  --client-token   credential sent on the connection request\n  --access-token   credential sent on the connection request\n\nServes the endpoint and pushes each line of standard input, as it is, to every connected client. It keeps serving after the end of input; SIGTERM or Ctrl-C stops it (exit 0).";
+const HELP: &str = "Serves the Mews Connector WebSocket endpoint and pushes each line of standard input to every connected client, as a stand-in for Mews in tests.\n\nusage: push --addr HOST:PORT --client-token T --access-token T [--fan-out URL] [--fan-out-prefix PREFIX]\n\noptions:\n  --addr           address to listen on\n  --client-token   credential sent on the connection request\n  --access-token   credential sent on the connection request\n  --fan-out        NATS server: share pushes with every pusher of the same subject (needs the crate's `nats` feature)\n  --fan-out-prefix NATS subject prefix of --fan-out (default mews-server)\n\nServes the endpoint and pushes each line of standard input, as it is, to every connected client (with --fan-out, to the clients of every pusher of the subject PREFIX.CHANNEL). It keeps serving after the end of input; SIGTERM or Ctrl-C stops it (exit 0).";
 
 /// The options, as `cli::Args` reads them.
 const FLAGS: &[cli::Flag] = &[
     cli::Flag::plain("addr"),
     cli::Flag::secret("client-token"),
     cli::Flag::secret("access-token"),
+    cli::Flag::plain("fan-out"),
+    cli::Flag::plain("fan-out-prefix").with_default("mews-server"),
 ];
 
 #[tokio::main()]
@@ -27,6 +29,15 @@ async fn run(args: cli::Args) -> Result<std::process::ExitCode, Failure> {
     let hub = mews_server::websocket::Hub::new(
         mews_server::websocket::HubOptions::default(),
     );
+    let prefix = args.required("fan-out-prefix")?;
+    let hub = cli::fan_out(
+            hub,
+            args.value("fan-out"),
+            &prefix,
+            mews_server::connector::SUBJECT,
+        )
+        .await
+        .map_err(|failure| Failure::Usage(failure.to_string()))?;
     let router = mews_server::connector::router(
         &hub,
         mews_server::connector::expect(&credentials),

@@ -14,7 +14,7 @@ use rt::serde_json;
 
 use triad_runtime::cli::{self, Failure};
 
-const HELP: &str = "Receives Mews general and integration webhooks on one URL and writes one JSON line per handled event.\n\nusage: receiver --addr HOST:PORT --token SECRET [--journal DIR] [--handled FILE]\n\noptions:\n  --addr      address to listen on; deliveries are POSTed to /webhooks, and GET /healthz and /metrics (Prometheus text format) report on the receiver\n  --token     shared secret expected as `?Token=` on every delivery\n  --journal   folder of the delivery journal: acknowledge after a durable write, handle afterwards\n  --handled   file that gets one JSON line per handled event (default: standard output)";
+const HELP: &str = "Receives Mews general and integration webhooks on one URL and writes one JSON line per handled event.\n\nusage: receiver --addr HOST:PORT --token SECRET [--journal DIR] [--handled FILE]\n\noptions:\n  --addr      address to listen on; deliveries are POSTed to /webhooks, and GET /healthz and /metrics (Prometheus text format) report on the receiver\n  --token     shared secret expected as `?Token=` on every delivery\n  --journal   the delivery journal: a folder, or a postgres:// or nats://HOST:PORT/NAME URL (features postgres, nats-journal) that several receivers share; acknowledge after a durable write, handle afterwards\n  --handled   file that gets one JSON line per handled event (default: standard output)";
 
 /// The options, as `cli::Args` reads them.
 const FLAGS: &[cli::Flag] = &[

@@ -4,7 +4,7 @@
 //! spells a plan that was made.
 
 use crate::config::Example;
-use crate::ir::{Api, Carried, Field, Operation, Presence, TypeRef};
+use crate::ir::{Api, Field, Operation, Presence, TypeRef};
 
 /// What an example program does.
 #[derive(Clone, Debug)]
@@ -66,8 +66,6 @@ pub enum Source<'a> {
         /// The options that set something inside it.
         flags: Vec<&'a str>,
     },
-    /// A credential body field, filled in by the client before sending.
-    Credential,
     /// Left empty (`None`, absent).
     Empty,
 }
@@ -87,9 +85,8 @@ pub fn example_plan<'a>(api: &'a Api, example: &'a Example) -> Result<ExamplePla
     }
     let targets: Vec<Target<'a>> =
         example.args.iter().map(|a| Target { path: a.field.split('.').collect(), flag: &a.flag }).collect();
-    let credentials: Vec<&str> =
-        api.credentials.iter().filter(|c| c.carried == Carried::BodyField).map(|c| c.wire.as_str()).collect();
-    let body = body_plan(api, request, &targets, &[], &credentials)?;
+    // Credential body fields are no fields of the request type: the client writes them.
+    let body = body_plan(api, request, &targets, &[])?;
     let (call, printed) = match &operation.paging {
         Some(paging) => (CallPlan::Stream { item: &paging.item, isolated: paging.isolated }, &paging.item),
         None => {
@@ -141,15 +138,8 @@ struct Target<'a> {
 }
 
 /// The plan of a value of `ty` at wire path `at`: fields the options target come from them,
-/// credential body fields are left to the client, optional fields stay empty; a required field
-/// nothing sets makes no plan.
-fn body_plan<'a>(
-    api: &'a Api,
-    ty: &'a TypeRef,
-    targets: &[Target<'a>],
-    at: &[&str],
-    credentials: &[&str],
-) -> Result<BodyPlan<'a>, String> {
+/// optional fields stay empty; a required field nothing sets makes no plan.
+fn body_plan<'a>(api: &'a Api, ty: &'a TypeRef, targets: &[Target<'a>], at: &[&str]) -> Result<BodyPlan<'a>, String> {
     let s = api.struct_of(ty).ok_or_else(|| format!("`{}` is not an object", at.join(".")))?;
     let mut fields = Vec::with_capacity(s.fields.len());
     for f in &s.fields {
@@ -160,9 +150,7 @@ fn body_plan<'a>(
         let source = if let Some(target) = targets.iter().find(|t| t.path == here) {
             Source::Option { flag: target.flag, path: here.join(".") }
         } else if !below.is_empty() {
-            Source::Nested { plan: body_plan(api, &f.ty, targets, &here, credentials)?, flags: below }
-        } else if at.is_empty() && credentials.contains(&f.name.wire.as_str()) && f.presence == Presence::Plain {
-            Source::Credential
+            Source::Nested { plan: body_plan(api, &f.ty, targets, &here)?, flags: below }
         } else if f.presence == Presence::Plain {
             return Err(format!("required property `{}` is set by no option", here.join(".")));
         } else {

@@ -6,31 +6,37 @@
 //! ([`ErrorBodies`]). Field presence is decided in lowering itself ([`crate::ir::Presence`]).
 //!
 //! Also the credentials the consumer supplies ([`Credential`]) and where each channel's
-//! connection request carries them ([`ChannelCredential`]). Of the config, analysis reads only
+//! connection request carries them ([`ChannelCredential`]); credential body fields are taken
+//! out of the request body types ([`Operation::body_credentials`] records them). Of the config, analysis reads only
 //! the pagination shape and the auth placement.
 
 mod examples;
+mod paging;
 
 pub use examples::{BodyPlan, CallPlan, ExamplePlan, Source, example_plan};
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::config::{Analysis, Auth, Pagination};
+use crate::diag::Diagnostic;
 use crate::ir::{
-    Api, Applied, Carried, Channel, ChannelCredential, Credential, Delivery, Direction, EntityId, ErrorBodies, Field,
-    Operation, Paging, ParamLocation, Placement, Presence, Primitive, SecurityKind, Status, Tagging, TypeDef, TypeId,
+    Api, Applied, BodyCredential, Carried, Channel, ChannelCredential, Credential, Delivery, Direction, EntityId,
+    ErrorBodies, Field, Operation, Paging, ParamLocation, Placement, Primitive, SecurityKind, Tagging, TypeDef, TypeId,
     TypeKind, TypeRef, Union,
 };
 use crate::naming;
 
 /// Records on `api` what the emitters read: each operation's [`ErrorBodies`], each webhook's
-/// and each channel's [`Delivery`], and each list field's `isolated`.
-pub fn analyze(api: &mut Api, config: Analysis<'_>) {
+/// and each channel's [`Delivery`], and each list field's `isolated`. Returns warnings: each
+/// listing with a cursor that gets no paging plan, with the reason, at its operation.
+pub fn analyze(api: &mut Api, config: Analysis<'_>) -> Vec<Diagnostic> {
+    let mut warnings = Vec::new();
     let Analysis { pagination, auth, retry_safe } = config;
     for channel in &mut api.channels {
         channel.credentials = channel_credentials(auth, channel);
     }
     api.credentials = credentials(api, auth);
+    take_body_credentials(api);
     for (id, wire) in isolated_fields(api, pagination) {
         if let Some(TypeDef { kind: TypeKind::Struct(s), .. }) = api.types.get_mut(id.0) {
             s.fields.iter_mut().filter(|f| f.name.wire == wire).for_each(|f| f.isolated = true);
@@ -42,9 +48,23 @@ pub fn analyze(api: &mut Api, config: Analysis<'_>) {
             || retry_safe.iter().any(|p| crate::config::glob(p, &op.name.wire));
     }
     if let Some(pagination) = pagination {
-        let plans: Vec<Option<Paging>> = api.operations.iter().map(|op| paging(api, op, pagination)).collect();
+        let plans: Vec<Result<Paging, Option<String>>> =
+            api.operations.iter().map(|op| paging::paging(api, op, pagination)).collect();
         for (op, plan) in api.operations.iter_mut().zip(plans) {
-            op.paging = plan;
+            match plan {
+                Ok(plan) => op.paging = Some(plan),
+                Err(None) => op.paging = None,
+                Err(Some(reason)) => {
+                    op.paging = None;
+                    warnings.push(
+                        Diagnostic::warning(
+                            op.origin.clone(),
+                            format!("`{}` pages with a cursor but gets no `_stream` method: {reason}", op.name.wire),
+                        )
+                        .expected(paging::EXPECTED),
+                    );
+                }
+            }
         }
     }
     let webhooks: Vec<Delivery> = api
@@ -66,6 +86,48 @@ pub fn analyze(api: &mut Api, config: Analysis<'_>) {
     }
     for (c, d) in api.channels.iter_mut().zip(channels) {
         c.delivery = d;
+    }
+    warnings
+}
+
+/// Takes the credential body fields out of every JSON request body type, recording on each
+/// operation the ones its body declared ([`Operation::body_credentials`]): the client writes
+/// them into every body it sends, and the API server reads them apart, so a caller never fills
+/// them in. A type that is the request body of several operations loses them once.
+fn take_body_credentials(api: &mut Api) {
+    let wires: Vec<String> =
+        api.credentials.iter().filter(|c| c.carried == Carried::BodyField).map(|c| c.wire.clone()).collect();
+    if wires.is_empty() {
+        return;
+    }
+    let mut bodies = BTreeSet::new();
+    let found: Vec<Vec<BodyCredential>> = api
+        .operations
+        .iter()
+        .map(|op| {
+            let Some(id) = op.request.as_ref().and_then(|b| b.json()).and_then(|ty| api.struct_id(ty)) else {
+                return Vec::new();
+            };
+            let TypeKind::Struct(s) = &api.ty(id).kind else { return Vec::new() };
+            let declared: Vec<BodyCredential> = s
+                .fields
+                .iter()
+                .filter(|f| wires.contains(&f.name.wire))
+                .map(|f| BodyCredential { wire: f.name.wire.clone(), required: f.required })
+                .collect();
+            if !declared.is_empty() {
+                bodies.insert(id);
+            }
+            declared
+        })
+        .collect();
+    for (op, declared) in api.operations.iter_mut().zip(found) {
+        op.body_credentials = declared;
+    }
+    for id in bodies {
+        if let Some(TypeDef { kind: TypeKind::Struct(s), .. }) = api.types.get_mut(id.0) {
+            s.fields.retain(|f| !wires.contains(&f.name.wire));
+        }
     }
 }
 
@@ -248,83 +310,6 @@ fn envelope_lists(api: &Api, ty: &TypeRef, out: &mut BTreeSet<(TypeId, String)>,
         }
         _ => {}
     }
-}
-
-/// How a listing is followed, when it can be: a JSON request without parameters whose body
-/// leads to the request cursor, one page type for every success with content (a success without
-/// content ends the listing), a response cursor of the request cursor's type, and one item list
-/// (named by `pagination.items`, or the page's only list). Runs after [`isolated_fields`].
-fn paging(api: &Api, op: &Operation, pagination: &Pagination) -> Option<Paging> {
-    let request = op.request.as_ref()?.json()?;
-    if !op.params.is_empty() {
-        return None;
-    }
-    let mut page = None;
-    let mut or_none = false;
-    for r in op.responses.iter().filter(|r| r.status.is_success()) {
-        match (r.status, r.body.as_ref()) {
-            (Status::Code(204 | 205), _) | (_, None) => or_none = true,
-            (_, Some(body)) => match body.json() {
-                Some(ty) if page.is_none_or(|page| page == ty) => page = Some(ty),
-                _ => return None,
-            },
-        }
-    }
-    let page = page?;
-    // The cursor goes into the request's JSON at its wire path, so the request type only has to
-    // lead there.
-    let (_, cursor_in) = field_path(api, request, &pagination.request_cursor)?;
-    let (cursor, cursor_out) = field_path(api, page, &pagination.response_cursor)?;
-    if cursor_in.ty != cursor_out.ty {
-        return None;
-    }
-    let page_struct = api.struct_of(page)?;
-    let items = match pagination.items.get(&op.name.wire) {
-        Some(name) => page_struct.fields.iter().find(|f| &f.name.wire == name)?,
-        None => {
-            let mut lists = page_struct.fields.iter().filter(|f| matches!(f.ty, TypeRef::List(_)));
-            let first = lists.next()?;
-            if lists.next().is_some() {
-                return None;
-            }
-            first
-        }
-    };
-    let TypeRef::List(item) = &items.ty else { return None };
-    Some(Paging {
-        request: request.clone(),
-        page: page.clone(),
-        or_none,
-        request_cursor: pagination.request_cursor.clone(),
-        response_cursor: pagination.response_cursor.clone(),
-        cursor,
-        cursor_presence: cursor_out.presence,
-        items: items.name.rust.clone(),
-        items_presence: items.presence,
-        item: (**item).clone(),
-        isolated: items.isolated,
-    })
-}
-
-/// Follows a dotted path of wire names through struct fields: the Rust field names and the last
-/// field. Every field before the last must be plain (required and not null).
-fn field_path<'a>(api: &'a Api, ty: &TypeRef, path: &str) -> Option<(Vec<String>, &'a Field)> {
-    let mut current = ty.clone();
-    let mut names = Vec::new();
-    let segments: Vec<&str> = path.split('.').collect();
-    for (i, segment) in segments.iter().enumerate() {
-        let s = api.struct_of(&current)?;
-        let field = s.fields.iter().find(|f| f.name.wire == *segment)?;
-        names.push(field.name.rust.clone());
-        if i + 1 == segments.len() {
-            return Some((names, field));
-        }
-        if field.presence != Presence::Plain {
-            return None;
-        }
-        current = field.ty.clone();
-    }
-    None
 }
 
 /// The credentials a channel's connection request carries: the config's WebSocket cookies, then

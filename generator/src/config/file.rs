@@ -14,8 +14,8 @@ use serde::Deserialize;
 use serde::de::{Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 use super::{
-    Auth, ClientSettings, Config, CrateSettings, Example, ExampleArg, FieldOverride, Pagination, ReceiverExample,
-    ServerSettings, UnionSettings, WebhookSignature, check_crate_name,
+    Auth, ClientSettings, Config, CrateSettings, Example, ExampleArg, FieldOverride, PackageSettings, Pagination,
+    ReceiverExample, ServerSettings, UnionSettings, WebhookSignature, check_crate_name,
 };
 use crate::node::de::Reader;
 use crate::node::{Node, escape_pointer_segment};
@@ -28,9 +28,12 @@ pub(super) struct ConfigFile {
     pub name: Option<String>,
     #[serde(deserialize_with = "strings")]
     pub specs: Vec<String>,
+    #[serde(deserialize_with = "strings")]
+    pub overlays: Vec<String>,
     #[serde(deserialize_with = "present")]
     pub root: Option<String>,
     pub limits: LimitsFile,
+    pub package: PackageFile,
     pub crates: CratesFile,
     pub auth: AuthFile,
     #[serde(deserialize_with = "present")]
@@ -77,6 +80,22 @@ impl LimitsFile {
     }
 }
 
+/// `package`: manifest metadata shared by the generated crates.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default, expecting = "a mapping")]
+pub(super) struct PackageFile {
+    #[serde(deserialize_with = "present")]
+    pub license: Option<String>,
+    #[serde(deserialize_with = "present")]
+    pub repository: Option<String>,
+    #[serde(deserialize_with = "present")]
+    pub rust_version: Option<String>,
+    #[serde(deserialize_with = "strings")]
+    pub keywords: Vec<String>,
+    #[serde(deserialize_with = "some_flag")]
+    pub publish: Option<bool>,
+}
+
 /// `crates`.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, default, expecting = "a mapping")]
@@ -86,7 +105,7 @@ pub(super) struct CratesFile {
     pub server: ServerCrateFile,
 }
 
-/// `crates.types`. The three crate sections repeat `name`, `version` and `description`
+/// `crates.types`. The three crate sections repeat `name`, `version`, `description` and `categories`
 /// instead of sharing one flattened struct: serde's `flatten` cannot be combined with
 /// `deny_unknown_fields`, which the located unknown-key errors rest on.
 #[derive(Debug, Default, Deserialize)]
@@ -98,6 +117,8 @@ pub(super) struct TypesCrateFile {
     pub version: Option<String>,
     #[serde(deserialize_with = "present")]
     pub description: Option<String>,
+    #[serde(deserialize_with = "strings")]
+    pub categories: Vec<String>,
 }
 
 /// `crates.client`.
@@ -110,6 +131,8 @@ pub(super) struct ClientCrateFile {
     pub version: Option<String>,
     #[serde(deserialize_with = "present")]
     pub description: Option<String>,
+    #[serde(deserialize_with = "strings")]
+    pub categories: Vec<String>,
     #[serde(deserialize_with = "some_flag")]
     pub enabled: Option<bool>,
     #[serde(deserialize_with = "present")]
@@ -143,6 +166,8 @@ pub(super) struct ServerCrateFile {
     pub version: Option<String>,
     #[serde(deserialize_with = "present")]
     pub description: Option<String>,
+    #[serde(deserialize_with = "strings")]
+    pub categories: Vec<String>,
     #[serde(deserialize_with = "some_flag")]
     pub enabled: Option<bool>,
     #[serde(deserialize_with = "present")]
@@ -457,12 +482,14 @@ fn crate_settings(
     name: Option<&str>,
     version: Option<&str>,
     description: Option<&str>,
+    categories: &[String],
     default: String,
 ) -> CrateSettings {
     CrateSettings {
         name: name.map_or(default, str::to_owned),
         version: version.unwrap_or("0.1.0").to_owned(),
         description: description.map(str::to_owned),
+        categories: categories.to_vec(),
     }
 }
 
@@ -478,11 +505,20 @@ impl ConfigFile {
                 types.name.as_deref(),
                 types.version.as_deref(),
                 types.description.as_deref(),
+                &types.categories,
                 format!("{name}-types"),
             ),
+            package: PackageSettings {
+                license: self.package.license.clone(),
+                repository: self.package.repository.clone(),
+                rust_version: self.package.rust_version.clone(),
+                keywords: self.package.keywords.clone(),
+                publish: self.package.publish,
+            },
             client: self.client(&name),
             server: self.server(&name),
             specs: self.specs.clone(),
+            overlays: self.overlays.clone(),
             root: self.root.clone(),
             auth: Auth {
                 body_fields: self.auth.body_fields.clone(),
@@ -518,6 +554,7 @@ impl ConfigFile {
                 file.name.as_deref(),
                 file.version.as_deref(),
                 file.description.as_deref(),
+                &file.categories,
                 format!("{name}-client"),
             ),
             enabled: file.enabled.unwrap_or(true),
@@ -541,6 +578,7 @@ impl ConfigFile {
                 file.name.as_deref(),
                 file.version.as_deref(),
                 file.description.as_deref(),
+                &file.categories,
                 format!("{name}-server"),
             ),
             enabled: file.enabled.unwrap_or(true),

@@ -11,7 +11,10 @@ use crate::diag::{Diagnostic, Location};
 use crate::node::{self, de::Reader};
 
 mod file;
+mod package;
 mod validate;
+
+pub use package::{MAX_CATEGORIES, MAX_KEYWORDS, PackageSettings, RUST_VERSION, is_keyword};
 
 /// Largest codegen config file read.
 pub const MAX_CONFIG_BYTES: u64 = 1 << 20;
@@ -25,8 +28,13 @@ pub struct Config {
     pub name: String,
     /// Spec files, relative to the config file.
     pub specs: Vec<String>,
+    /// OpenAPI Overlay 1.0 documents, relative to the config file, applied in this order to the
+    /// spec files they extend before anything reads those ([`crate::overlay`]).
+    pub overlays: Vec<String>,
     /// The types crate.
     pub types_crate: CrateSettings,
+    /// Package metadata of every generated crate's manifest.
+    pub package: PackageSettings,
     /// The client crate.
     pub client: ClientSettings,
     /// The server-stub crate.
@@ -54,7 +62,7 @@ pub struct Config {
     pub tolerate_null: bool,
     /// Field types set by hand where the spec's type is wrong, keyed by `Schema.Property`.
     pub overrides: BTreeMap<String, FieldOverride>,
-    /// The folder every spec file and `$ref` target must lie under, relative to the config
+    /// The folder every spec file, overlay and `$ref` target must lie under, relative to the config
     /// file's folder (`None`: the config file's folder itself).
     pub root: Option<String>,
     /// Bounds on what loading may read and build.
@@ -146,6 +154,8 @@ pub struct CrateSettings {
     pub version: String,
     /// Package description; derived from the API title when absent.
     pub description: Option<String>,
+    /// crates.io categories; empty: the defaults of the crate's kind.
+    pub categories: Vec<String>,
 }
 
 /// Settings of the client crate.
@@ -336,14 +346,26 @@ impl Config {
         Config {
             name: name.to_owned(),
             specs,
-            types_crate: CrateSettings { name: format!("{name}-types"), version: "0.1.0".into(), description: None },
+            types_crate: CrateSettings {
+                name: format!("{name}-types"),
+                version: "0.1.0".into(),
+                ..CrateSettings::default()
+            },
             client: ClientSettings {
-                krate: CrateSettings { name: format!("{name}-client"), version: "0.1.0".into(), description: None },
+                krate: CrateSettings {
+                    name: format!("{name}-client"),
+                    version: "0.1.0".into(),
+                    ..CrateSettings::default()
+                },
                 enabled: true,
                 ..ClientSettings::default()
             },
             server: ServerSettings {
-                krate: CrateSettings { name: format!("{name}-server"), version: "0.1.0".into(), description: None },
+                krate: CrateSettings {
+                    name: format!("{name}-server"),
+                    version: "0.1.0".into(),
+                    ..CrateSettings::default()
+                },
                 enabled: true,
                 ..ServerSettings::default()
             },

@@ -18,6 +18,7 @@ pub(super) fn check(file: &str, root: &Node, reader: &Reader, shape: &ConfigFile
     let mut checks = Checks { file, root, reader, diags: Vec::new() };
     checks.name(shape, config);
     checks.crates(shape);
+    checks.package(shape);
     checks.examples(shape);
     checks.limits(shape);
     if let Some(limit) = &shape.crates.client.rate_limit {
@@ -164,6 +165,59 @@ impl<'a> Checks<'a> {
                         format!("version `{version}` is not a semantic version: {e}"),
                         "a version such as `0.1.0` or `1.2.3-beta.1`",
                     );
+                }
+            }
+        }
+    }
+
+    /// Package metadata must be what `cargo package` and crates.io take.
+    fn package(&mut self, shape: &ConfigFile) {
+        use super::package::{self as p, CATEGORY, KEYWORD, LICENSE, REPOSITORY, RUST_VERSION_RULE};
+        let package = &shape.package;
+        type Rule = fn(&str) -> Result<(), String>;
+        let checks: [(&str, &Option<String>, Rule, &str); 3] = [
+            ("license", &package.license, p::check_license, LICENSE),
+            ("repository", &package.repository, p::check_repository, REPOSITORY),
+            ("rust_version", &package.rust_version, p::check_rust_version, RUST_VERSION_RULE),
+        ];
+        let number = self
+            .node("/package/rust_version")
+            .is_some_and(|n| matches!(n.value, crate::node::Value::Float(_) | crate::node::Value::Int(_)));
+        if number {
+            let message = "`package.rust_version` is a YAML number, which drops trailing zeros (1.90 reads as 1.9)";
+            self.error("/package/rust_version", message.into(), RUST_VERSION_RULE);
+        }
+        for (key, value, check, expected) in checks {
+            if key == "rust_version" && number {
+                continue;
+            }
+            if let Some(Err(problem)) = value.as_deref().map(check) {
+                self.error(&format!("/package/{key}"), format!("`package.{key}` {problem}"), expected);
+            }
+        }
+        if package.keywords.len() > p::MAX_KEYWORDS {
+            let message = format!("{} keywords", package.keywords.len());
+            self.error("/package/keywords", message, &format!("at most {} keywords", p::MAX_KEYWORDS));
+        }
+        for (i, keyword) in package.keywords.iter().enumerate() {
+            if !p::is_keyword(keyword) {
+                self.error(&format!("/package/keywords/{i}"), format!("keyword `{keyword}`"), KEYWORD);
+            }
+        }
+        let crates = &shape.crates;
+        for (kind, categories) in [
+            ("types", &crates.types.categories),
+            ("client", &crates.client.categories),
+            ("server", &crates.server.categories),
+        ] {
+            let pointer = format!("/crates/{kind}/categories");
+            if categories.len() > p::MAX_CATEGORIES {
+                let expected = format!("at most {} categories", p::MAX_CATEGORIES);
+                self.error(&pointer, format!("{} categories", categories.len()), &expected);
+            }
+            for (i, category) in categories.iter().enumerate() {
+                if !p::is_category(category) {
+                    self.error(&format!("{pointer}/{i}"), format!("category `{category}`"), CATEGORY);
                 }
             }
         }

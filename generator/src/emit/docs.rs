@@ -20,13 +20,14 @@ pub fn api_title<'a>(api: &'a crate::ir::Api, name: &'a str) -> &'a str {
     if api.title.trim().is_empty() { name } else { &api.title }
 }
 
-/// The first sentence of a generated crate's docs: "`what` of the TITLE (version V)." as one line
+/// The first sentence of a generated crate's docs: "`what` of the TITLE, generated from its release
+/// V." as one line
 /// of escaped Markdown. Every crate kind starts its docs with it.
 pub fn crate_intro(what: &str, api: &crate::ir::Api, name: &str) -> String {
     let mut intro = format!("{what} of the {}", inline(api_title(api, name)));
     let version = inline(&api.version);
     if !version.is_empty() {
-        intro.push_str(&format!(" (version {version})"));
+        intro.push_str(&format!(", generated from its release {version}"));
     }
     intro.push('.');
     intro

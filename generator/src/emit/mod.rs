@@ -4,10 +4,12 @@
 pub(crate) mod client;
 mod docs;
 mod examples;
+mod manifest;
 mod params;
+pub(crate) mod sample;
 mod server;
 mod spell;
-mod types;
+pub(crate) mod types;
 mod ws;
 
 use std::collections::BTreeMap;
@@ -19,6 +21,7 @@ use crate::config::Config;
 use crate::ir::{Api, Docs};
 
 pub use docs::sanitize as sanitize_docs;
+pub(crate) use manifest::{Dependency, Manifest, RUNTIME_VERSION, manifest};
 
 /// What to say in the `@generated` header of every file.
 #[derive(Clone, Debug)]
@@ -131,6 +134,15 @@ pub(crate) fn inner_docs(text: &str) -> TokenStream {
         .collect()
 }
 
+/// The attributes of an item compiled only with the crate feature `feature`, which docs.rs
+/// shows on the item.
+pub(crate) fn feature_gate(feature: &str) -> TokenStream {
+    quote! {
+        #[cfg(feature = #feature)]
+        #[cfg_attr(docsrs, doc(cfg(feature = #feature)))]
+    }
+}
+
 /// Parses tokens as a file and pretty-prints it behind the `@generated` header.
 pub(crate) fn render_rust(tokens: TokenStream, provenance: &Provenance) -> Result<String, EmitError> {
     Ok(finish_rust(&unparse(tokens)?, provenance))
@@ -229,7 +241,8 @@ fn space_items(code: &str) -> String {
     while let Some(line) = lines.next() {
         out.push_str(line);
         out.push('\n');
-        let closes_item = line == "}" || (!line.starts_with([' ', '/', '#']) && line.ends_with(';'));
+        let top_level = !line.starts_with([' ', '/', '#']);
+        let closes_item = line == "}" || (top_level && (line.ends_with(';') || line.ends_with(" {}")));
         let next_is_blank_or_end = lines.peek().is_none_or(|next| next.is_empty() || *next == "}");
         if closes_item && !next_is_blank_or_end {
             out.push('\n');
@@ -313,79 +326,6 @@ pub(crate) fn type_text(tokens: &TokenStream) -> Option<String> {
 /// Spec or config text on one line, cleaned (for manifests).
 pub(crate) fn one_line(text: &str) -> String {
     docs::clean(text).split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
-/// The version of `triad-runtime` generated crates depend on.
-pub(crate) const RUNTIME_VERSION: &str = "0.1.0";
-
-/// A dependency in a generated `Cargo.toml`.
-#[derive(serde::Serialize)]
-pub(crate) struct Dependency {
-    version: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    path: Option<String>,
-    #[serde(rename = "default-features", skip_serializing_if = "Option::is_none")]
-    default_features: Option<bool>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    features: Vec<&'static str>,
-}
-
-impl Dependency {
-    /// A crate from the registry, default features off.
-    pub(crate) fn registry(version: &str, features: &[&'static str]) -> Self {
-        Dependency {
-            version: version.to_owned(),
-            path: None,
-            default_features: Some(false),
-            features: features.to_vec(),
-        }
-    }
-
-    /// A crate by version and, when given, by path.
-    pub(crate) fn local(version: &str, path: Option<String>, features: &[&'static str]) -> Self {
-        Dependency { version: version.to_owned(), path, default_features: None, features: features.to_vec() }
-    }
-}
-
-/// `Cargo.toml` of a generated crate, written by a TOML serializer: no config or spec text can
-/// add keys or tables.
-pub(crate) fn manifest(
-    name: &str,
-    version: &str,
-    description: String,
-    dependencies: BTreeMap<&str, Dependency>,
-    dev_dependencies: BTreeMap<&str, Dependency>,
-    provenance: &Provenance,
-) -> Result<String, EmitError> {
-    #[derive(serde::Serialize)]
-    struct Manifest<'a> {
-        package: Package<'a>,
-        lib: Lib,
-        dependencies: BTreeMap<&'a str, Dependency>,
-        #[serde(rename = "dev-dependencies", skip_serializing_if = "BTreeMap::is_empty")]
-        dev_dependencies: BTreeMap<&'a str, Dependency>,
-    }
-    #[derive(serde::Serialize)]
-    struct Package<'a> {
-        name: &'a str,
-        version: &'a str,
-        edition: &'static str,
-        description: String,
-        publish: bool,
-    }
-    #[derive(serde::Serialize)]
-    struct Lib {
-        path: &'static str,
-    }
-    let manifest = Manifest {
-        package: Package { name, version, edition: "2024", description, publish: false },
-        lib: Lib { path: "src/lib.rs" },
-        dependencies,
-        dev_dependencies,
-    };
-    let body = toml::to_string(&manifest)
-        .map_err(|e| EmitError::Text { what: format!("Cargo.toml of {name}"), message: e.to_string() })?;
-    Ok(format!("# {}\n{body}", one_line(&provenance.header())))
 }
 
 /// Renders a minijinja template shipped in `templates/`.

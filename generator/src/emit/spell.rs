@@ -27,6 +27,25 @@ impl std::ops::BitOrAssign for Uses {
     }
 }
 
+/// True when a value of `ty` holds exact decimals directly (itself, or through lists, maps and
+/// aliases): it is read and written through the runtime's `model::exact`, never as an `f64`.
+/// Named structs, unions and newtypes read their own decimals.
+pub(crate) fn holds_decimal(api: &Api, ty: &TypeRef) -> bool {
+    let mut current = ty;
+    for _ in 0..=api.types.len() {
+        match current {
+            TypeRef::Primitive(Primitive::Decimal) => return true,
+            TypeRef::List(inner) | TypeRef::Map(inner) => current = inner,
+            TypeRef::Named(id) => match &api.ty(*id).kind {
+                crate::ir::TypeKind::Alias(inner) => current = inner,
+                _ => return false,
+            },
+            TypeRef::Primitive(_) | TypeRef::Any => return false,
+        }
+    }
+    false
+}
+
 /// An identifier; names starting with `r#` become raw identifiers.
 pub(crate) fn ident(name: &str) -> Ident {
     match name.strip_prefix("r#") {

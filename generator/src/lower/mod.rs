@@ -190,8 +190,8 @@ pub fn lower(ws: &Workspace, config: &Config) -> Result<(ir::Api, Vec<Diagnostic
     if !l.diags.is_empty() {
         return Err(l.diags);
     }
-    let (mut api, warnings) = l.finish()?;
-    crate::analyze::analyze(&mut api, config.analysis());
+    let (mut api, mut warnings) = l.finish()?;
+    warnings.extend(crate::analyze::analyze(&mut api, config.analysis()));
     Ok((api, warnings))
 }
 

@@ -156,6 +156,7 @@ impl<'a> Lowerer<'a> {
             errors: Default::default(),
             paging: None,
             retry_safe: false,
+            body_credentials: Vec::new(),
             origin: self.loc(op),
         });
     }

@@ -64,7 +64,7 @@ fn json_node(
                 ),
             ));
         }
-        return Node { value: Value::Null, line, column };
+        return Node::at(Value::Null, line, column);
     }
     let value = match value {
         J::StringLit(s) => Value::Str(s.value.into_owned()),
@@ -95,7 +95,7 @@ fn json_node(
             Value::Map(map)
         }
     };
-    Node { value, line, column }
+    Node::at(value, line, column)
 }
 
 /// Byte offset → line and column, for parsers that report offsets. Columns count characters;

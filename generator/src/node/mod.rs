@@ -6,6 +6,7 @@
 //! see them.
 
 use std::borrow::Cow;
+use std::sync::Arc;
 
 use indexmap::IndexMap;
 
@@ -22,6 +23,10 @@ pub struct Node {
     pub line: u32,
     /// 1-based column of the node's first character.
     pub column: u32,
+    /// Where the node was written when that is another file than the document holding it: a
+    /// node an overlay added to the document carries the overlay file, its own line and column
+    /// there and its JSON pointer in the overlay. `None` for every node read from the document.
+    pub origin: Option<Arc<crate::diag::Location>>,
 }
 
 /// The value of a [`Node`].
@@ -60,6 +65,11 @@ impl PartialEq for Node {
 }
 
 impl Node {
+    /// A node read from its own document at `line`, `column`.
+    pub fn at(value: Value, line: u32, column: u32) -> Node {
+        Node { value, line, column, origin: None }
+    }
+
     /// The member `key` of a mapping.
     pub fn get(&self, key: &str) -> Option<&Node> {
         match &self.value {

@@ -303,11 +303,11 @@ impl Builder {
                     }
                     None => return,
                 };
-                self.finish(Node { value, line, column }, size, anchor, None);
+                self.finish(Node::at(value, line, column), size, anchor, None);
             }
             Event::Scalar(text, style, anchor, tag) => {
                 let (value, key) = self.scalar(&text, style, tag.as_deref(), line, column);
-                self.finish(Node { value, line, column }, 1, anchor, key);
+                self.finish(Node::at(value, line, column), 1, anchor, key);
             }
             Event::Alias(id) => match self.anchors.get(&id) {
                 Some((node, size)) => {
@@ -315,7 +315,7 @@ impl Builder {
                     self.alias_nodes = self.alias_nodes.saturating_add(size);
                     if self.alias_nodes > self.limits.max_alias_nodes {
                         if self.alias_limit_hit {
-                            self.push(Node { value: Value::Null, line, column }, 1, None);
+                            self.push(Node::at(Value::Null, line, column), 1, None);
                             return;
                         }
                         self.alias_limit_hit = true;
@@ -327,7 +327,7 @@ impl Builder {
                                 self.limits.max_alias_nodes
                             ),
                         ));
-                        self.push(Node { value: Value::Null, line, column }, 1, None);
+                        self.push(Node::at(Value::Null, line, column), 1, None);
                         return;
                     }
                     let node = node.clone();
@@ -340,7 +340,7 @@ impl Builder {
                         column,
                         "alias refers to an anchor that is not defined before it",
                     ));
-                    self.push(Node { value: Value::Null, line, column }, 1, None);
+                    self.push(Node::at(Value::Null, line, column), 1, None);
                 }
             },
             Event::Nothing | Event::StreamStart | Event::StreamEnd | Event::DocumentStart(_) | Event::DocumentEnd => {}

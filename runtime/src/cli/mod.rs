@@ -17,7 +17,8 @@
 //!
 //! With feature `server`, `serve_receiver` and `Handled` run a webhook receiver example; with
 //! `ws`, `print_items` prints a listener's items; with both, `push_stdin` serves a channel's
-//! endpoint and pushes standard input to its clients.
+//! endpoint and pushes standard input to its clients, and `fan_out` shares its pushes with
+//! other pushers through NATS (with feature `nats`).
 #![deny(missing_docs)]
 
 use std::fmt;
@@ -38,7 +39,7 @@ pub use receiver::{Handled, serve_receiver};
 #[cfg(feature = "ws")]
 pub use ws::print_items;
 #[cfg(all(feature = "ws", feature = "server"))]
-pub use ws::push_stdin;
+pub use ws::{fan_out, push_stdin};
 
 /// Exit code of a program that could not do its work (a failed call, an address it cannot
 /// listen on).

@@ -1,13 +1,11 @@
 //! The webhook receiver example: its serving and its line per handled event.
 
-use std::path::Path;
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use serde::Serialize;
 
 use super::{Failure, Lines, first_at, shutdown};
-use crate::server::{Builder, Delivery, Dispatch, HandlerError, JournalOptions, RedbJournal};
+use crate::server::{Builder, Delivery, Dispatch, HandlerError};
 
 /// Writes one JSON line per handled event, `{"kind": KIND, "id": ID, "delivery": DIGEST}`:
 /// the event's id is the first of the configured JSON pointers it has (a string as it is,
@@ -41,21 +39,21 @@ fn handled_line(kind: &str, event: &serde_json::Value, ids: &[&str], digest: &st
     serde_json::json!({"kind": kind, "id": id, "delivery": digest})
 }
 
-/// Serves a receiver until SIGTERM or Ctrl-C: journaled in the folder `journal` when given (an
-/// acknowledgement after a durable write), else inline; on `addr`, with `GET /healthz` and
+/// Serves a receiver until SIGTERM or Ctrl-C: journaled when `journal` is given (an
+/// acknowledgement after a durable write), in that folder or, for a `postgres://` or
+/// `nats://` URL, in a PostgreSQL database or NATS JetStream several receivers share; else
+/// inline; on `addr`, with `GET /healthz` and
 /// `/metrics` beside the deliveries' `/webhooks`. Says where it listens, and the counters once
 /// stopped, on standard error. A journal that does not open, a receiver that does not start
-/// or an address it cannot listen on is a [`Failure::Failed`].
+/// or an address it cannot listen on is a [`Failure::Failed`]; a journal asked of a build
+/// without the feature it needs (`journal`, `postgres`, `nats-journal`) is a [`Failure::Usage`].
 pub async fn serve_receiver<D: Dispatch>(
     builder: Builder<D>,
     journal: Option<&str>,
     addr: &str,
 ) -> Result<ExitCode, Failure> {
     let builder = match journal {
-        Some(dir) => {
-            let store = RedbJournal::open(Path::new(dir)).map_err(Failure::failed)?;
-            builder.journaled(Arc::new(store), JournalOptions::default())
-        }
+        Some(journal) => journaled(builder, journal).await?,
         None => builder.inline(None),
     };
     let receiver = builder.start().map_err(Failure::failed)?;
@@ -65,6 +63,68 @@ pub async fn serve_receiver<D: Dispatch>(
     receiver.serve_with(listener, receiver.status_router(), shutdown()).await.map_err(Failure::failed)?;
     eprintln!("stopped: {:?}", receiver.counters());
     Ok(ExitCode::SUCCESS)
+}
+
+/// `builder` journaled on `journal`: a PostgreSQL journal several receivers share when it is a
+/// `postgres://` URL (feature `postgres`), else the embedded journal in that folder.
+async fn journaled<D: Dispatch>(builder: Builder<D>, journal: &str) -> Result<Builder<D>, Failure> {
+    if journal.starts_with("postgres://") || journal.starts_with("postgresql://") {
+        return shared_postgres(builder, journal).await;
+    }
+    if journal.starts_with("nats://") {
+        return shared_nats(builder, journal).await;
+    }
+    embedded(builder, journal)
+}
+
+/// `builder` journaled on the embedded journal in the folder `dir`.
+#[cfg(feature = "journal")]
+fn embedded<D: Dispatch>(builder: Builder<D>, dir: &str) -> Result<Builder<D>, Failure> {
+    let store = crate::server::RedbJournal::open(std::path::Path::new(dir)).map_err(Failure::failed)?;
+    Ok(builder.journaled(std::sync::Arc::new(store), crate::server::JournalOptions::default()))
+}
+
+/// Without the embedded journal, a journal folder cannot be asked for.
+#[cfg(not(feature = "journal"))]
+fn embedded<D: Dispatch>(_builder: Builder<D>, dir: &str) -> Result<Builder<D>, Failure> {
+    Err(Failure::Usage(format!("--journal {dir}: this program was built without the journal (feature `journal`)")))
+}
+
+/// `builder` journaled on NATS JetStream at `url` (`nats://HOST:PORT/NAME`, the journal's
+/// name defaulting to `triad_journal`).
+#[cfg(feature = "nats-journal")]
+async fn shared_nats<D: Dispatch>(builder: Builder<D>, url: &str) -> Result<Builder<D>, Failure> {
+    use crate::server::{JournalOptions, NatsJournal, NatsJournalOptions};
+    let options = JournalOptions::default();
+    let nats = NatsJournalOptions { capacity: options.capacity, lease: options.lease, ..NatsJournalOptions::default() };
+    let store = NatsJournal::connect_url(url, nats).await.map_err(Failure::failed)?;
+    Ok(builder.journaled_shared(std::sync::Arc::new(store), options))
+}
+
+/// Without the NATS journal, a `nats://` journal cannot be asked for.
+#[cfg(not(feature = "nats-journal"))]
+async fn shared_nats<D: Dispatch>(_builder: Builder<D>, _url: &str) -> Result<Builder<D>, Failure> {
+    Err(Failure::Usage(
+        "--journal nats://...: this program was built without the NATS journal (feature `nats-journal`)".into(),
+    ))
+}
+
+/// `builder` journaled on the PostgreSQL database at `url`, in the default schema.
+#[cfg(feature = "postgres")]
+async fn shared_postgres<D: Dispatch>(builder: Builder<D>, url: &str) -> Result<Builder<D>, Failure> {
+    let store = crate::server::PgJournal::connect(url, crate::server::PgJournal::DEFAULT_SCHEMA)
+        .await
+        .map_err(Failure::failed)?;
+    Ok(builder.journaled_shared(std::sync::Arc::new(store), crate::server::JournalOptions::default()))
+}
+
+/// Without the PostgreSQL journal, a `postgres://` journal cannot be asked for.
+#[cfg(not(feature = "postgres"))]
+async fn shared_postgres<D: Dispatch>(_builder: Builder<D>, url: &str) -> Result<Builder<D>, Failure> {
+    let scheme = url.split("://").next().unwrap_or("postgres");
+    Err(Failure::Usage(format!(
+        "--journal {scheme}://...: this program was built without the PostgreSQL journal (feature `postgres`)"
+    )))
 }
 
 #[cfg(test)]

@@ -68,10 +68,38 @@ fn item_line<E: Serialize>(item: Item<E>, tag: &str, ids: &[&str]) -> Option<(Va
     Some((line, false))
 }
 
+/// With a NATS URL (the pusher's `--fan-out`), makes `hub` fan out through it on the subject
+/// of `channel` under `prefix` ([`crate::ws::nats_subject`]), so several pushers share their
+/// lines; without one, returns `hub` as it is. A URL no server answers at, or a bad subject,
+/// is a [`Failure::Failed`]; a URL given to a program built without the runtime's `nats`
+/// feature is a [`Failure::Usage`].
+#[cfg(feature = "server")]
+pub async fn fan_out(
+    hub: crate::ws::Hub,
+    url: Option<String>,
+    prefix: &str,
+    channel: &str,
+) -> Result<crate::ws::Hub, Failure> {
+    let Some(url) = url else { return Ok(hub) };
+    #[cfg(feature = "nats")]
+    {
+        let subject = crate::ws::nats_subject(prefix, channel);
+        let hub = hub.fan_out_nats(url.as_str(), subject.as_str()).await.map_err(Failure::failed)?;
+        eprintln!("fanning out through NATS on {subject}");
+        Ok(hub)
+    }
+    #[cfg(not(feature = "nats"))]
+    {
+        let _ = (hub, prefix, channel);
+        Err(Failure::Usage(format!("--fan-out {url}: this program was built without the `nats` feature")))
+    }
+}
+
 /// Serves `router` (a channel's endpoint at `path`, on `hub`) on `addr` and pushes each line
-/// of standard input, as it is, to every client connected to `hub`, until SIGTERM or Ctrl-C
-/// (serving goes on after the end of input). Says where it listens, and the hub's counters
-/// once stopped, on standard error. An address it cannot listen on is a [`Failure::Failed`].
+/// of standard input, as it is, to every client connected to `hub` (with a fan-out, to every
+/// client of every replica), until SIGTERM or Ctrl-C (serving goes on after the end of input).
+/// Says where it listens, each push that failed, and the hub's counters once stopped, on
+/// standard error. An address it cannot listen on is a [`Failure::Failed`].
 #[cfg(feature = "server")]
 pub async fn push_stdin(
     hub: &crate::ws::Hub,
@@ -83,10 +111,14 @@ pub async fn push_stdin(
     let local = listener.local_addr().map_err(Failure::failed)?;
     eprintln!("listening on ws://{local}{path}");
     let pusher = hub.clone();
+    let runtime = tokio::runtime::Handle::current();
     std::thread::spawn(move || {
-        for line in std::io::stdin().lines() {
+        for (n, line) in std::io::stdin().lines().enumerate() {
             let Ok(line) = line else { break };
-            pusher.push_text(line);
+            // Waits while a fan-out's queue is full, so reading input slows down instead.
+            if let Err(e) = runtime.block_on(pusher.push_text_async(line)) {
+                eprintln!("line {}: not pushed: {e}", n + 1);
+            }
         }
     });
     axum::serve(listener, router).with_graceful_shutdown(shutdown()).await.map_err(Failure::failed)?;

@@ -5,7 +5,8 @@ pub use crate::secret::Secret;
 /// One credential and its place in a request.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Credential {
-    /// A property added to (or replaced in) every JSON object body.
+    /// A member written first into every JSON object body (replacing one of the same name the
+    /// body has), as a string.
     BodyField {
         /// Property name.
         name: String,

@@ -52,6 +52,13 @@ pub enum Error<E = serde_json::Value> {
         /// The body as received (lossy UTF-8).
         body: String,
     },
+    /// The store that keeps the rate limit shared between processes (Redis) could not be
+    /// reached, and the client was built to fail rather than limit within its own process
+    /// ([`crate::client::Builder::redis_rate_limit`]). Nothing was sent.
+    LimiterUnreachable {
+        /// Which store, and what went wrong (refused, timed out, failing).
+        reason: String,
+    },
 }
 
 /// An operation's documented error body: decoded from an error response by its status and
@@ -81,7 +88,7 @@ impl<E> Error<E> {
                 Some(*status)
             }
             Error::Transport(e) => e.status().map(|s| s.as_u16()),
-            Error::Request(_) | Error::Timeout { .. } => None,
+            Error::Request(_) | Error::Timeout { .. } | Error::LimiterUnreachable { .. } => None,
         }
     }
 
@@ -127,6 +134,9 @@ impl<E: fmt::Debug> fmt::Display for Error<E> {
             }
             Error::UnexpectedStatus { status, body } => {
                 write!(f, "undocumented status {status}; body: {}", truncate(body))
+            }
+            Error::LimiterUnreachable { reason } => {
+                write!(f, "the shared rate limit's store is unreachable, nothing was sent: {reason}")
             }
         }
     }

@@ -9,9 +9,12 @@
 
 mod auth;
 mod error;
+mod json;
 mod limit;
 mod paginate;
 mod params;
+#[cfg(feature = "redis")]
+mod redis_limit;
 mod request;
 mod retry;
 mod transport;
@@ -22,6 +25,14 @@ pub use futures_util::stream::{Stream, StreamExt, TryStreamExt};
 pub use limit::RateLimit;
 pub use paginate::{Cursor, Paging, cursor_items, cursor_items_or_none, pages, paginate};
 pub use params::Style;
+/// The Redis client ([`RedisStore`] is made from a [`redis::Client`] as well as from a URL).
+#[cfg(feature = "redis")]
+pub use redis;
+#[cfg(feature = "redis")]
+pub use redis_limit::{
+    DEFAULT_REDIS_CONNECT_TIMEOUT, DEFAULT_REDIS_PREFIX, DEFAULT_REDIS_RECONNECT_DELAY, DEFAULT_REDIS_RESPONSE_TIMEOUT,
+    OnUnreachable, RedisStore,
+};
 pub use request::{Operation, Raw, Request, Response};
 pub use reqwest;
 pub use reqwest::Method;

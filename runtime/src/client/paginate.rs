@@ -8,7 +8,6 @@ use std::task::{Context, Poll};
 use futures_util::stream::{self, Stream, StreamExt};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use serde_json::Value;
 
 use super::error::{Error, ErrorBody};
 use super::request::{Operation, Request};
@@ -62,7 +61,7 @@ where
         let this = &mut *self;
         if let Some(first) = this.first.take() {
             let request = Request::new().json(&first);
-            let asked = this.paging.count.and_then(|path| request.json_at(path)).and_then(Value::as_i64);
+            let asked = this.paging.count.and_then(|path| request.json_integer_at(path));
             this.request = Some((request, asked));
         }
         loop {
@@ -301,6 +300,7 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::Value;
 
     #[tokio::test]
     async fn streams_items_in_order_and_stops_when_next_says_so() {

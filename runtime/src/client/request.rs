@@ -33,7 +33,9 @@ impl Raw {
 pub(crate) enum Body {
     #[default]
     Empty,
-    Json(Value),
+    /// The body as serialized: credential members and cursors are written into these bytes
+    /// (`super::json`), so every value keeps its exact text.
+    Json(Vec<u8>),
     Form(Vec<(String, String)>),
     Raw(Raw),
 }
@@ -116,10 +118,12 @@ impl Request {
         self
     }
 
-    /// Sends `body` as JSON.
+    /// Sends `body` as JSON (serialized once, here; the transport writes the credential
+    /// members into it).
     pub fn json<T: Serialize + ?Sized>(mut self, body: &T) -> Self {
-        if let Some(value) = self.value("body", body) {
-            self.body = Body::Json(value);
+        match serde_json::to_vec(body) {
+            Ok(bytes) => self.body = Body::Json(bytes),
+            Err(e) => self.fail(format!("`body` does not serialize: {e}")),
         }
         self
     }
@@ -189,28 +193,23 @@ impl Request {
         Ok(path)
     }
 
-    /// The JSON body's value at `path` (property names from the top), if there is one.
-    pub(crate) fn json_at(&self, path: &[&str]) -> Option<&Value> {
+    /// The JSON body's integer at `path` (property names from the top), if there is one.
+    pub(crate) fn json_integer_at(&self, path: &[&str]) -> Option<i64> {
         let Body::Json(body) = &self.body else { return None };
-        path.iter().try_fold(body, |value, key| value.get(key))
+        super::json::get(body, path)?.get().parse().ok()
     }
 
     /// Sets the JSON body's value at `path` to `value` serialized, making the objects on the
-    /// way; a value that does not serialize makes the request invalid.
+    /// way where they are absent or `null` (a step that is something else leaves the body as it
+    /// is); a value that does not serialize makes the request invalid.
     pub(crate) fn set_json_at<T: Serialize + ?Sized>(&mut self, path: &[&str], value: &T) {
-        let Some(value) = self.value(path.join(".").as_str(), value) else { return };
-        let Some((last, parents)) = path.split_last() else { return };
+        let value = match serde_json::to_vec(value) {
+            Ok(value) => value,
+            Err(e) => return self.fail(format!("`{}` does not serialize: {e}", path.join("."))),
+        };
         let Body::Json(body) = &mut self.body else { return };
-        let mut object = body;
-        for key in parents {
-            let Value::Object(map) = object else { return };
-            object = map.entry(*key).or_insert_with(|| Value::Object(Default::default()));
-            if object.is_null() {
-                *object = Value::Object(Default::default());
-            }
-        }
-        if let Value::Object(map) = object {
-            map.insert((*last).to_owned(), value);
+        if let Some(next) = super::json::set(body, path, &value) {
+            *body = next;
         }
     }
 

@@ -13,6 +13,8 @@ use tracing::Instrument as _;
 use super::auth::{Auth, Credential, Secret};
 use super::error::{Error, ErrorBody};
 use super::limit::{Limiter, RateLimit};
+#[cfg(feature = "redis")]
+use super::redis_limit::{OnUnreachable, RedisLimiter, RedisStore};
 use super::request::{Body, Operation, Request, Response};
 use super::retry::{RetryPolicy, parse_retry_after};
 
@@ -49,11 +51,15 @@ pub struct Builder {
     rate_limit: Option<RateLimit>,
     /// The credential the rate limit is counted per (its value), when it is shared.
     rate_key: Option<Secret>,
+    /// Where the rate limit's window lives when processes share it.
+    #[cfg(feature = "redis")]
+    rate_store: Option<(RedisStore, OnUnreachable)>,
 }
 
 impl fmt::Debug for Builder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Builder")
+        let mut builder = f.debug_struct("Builder");
+        builder
             .field("base_url", &self.base_url)
             .field("auth", &self.auth)
             .field("retry", &self.retry)
@@ -61,8 +67,10 @@ impl fmt::Debug for Builder {
             .field("connect_timeout", &self.connect_timeout)
             .field("user_agent", &self.user_agent)
             .field("hook", &self.hook.is_some())
-            .field("rate_limit", &self.rate_limit)
-            .finish()
+            .field("rate_limit", &self.rate_limit);
+        #[cfg(feature = "redis")]
+        builder.field("rate_store", &self.rate_store);
+        builder.finish_non_exhaustive()
     }
 }
 
@@ -82,6 +90,8 @@ impl Builder {
             hook: None,
             rate_limit: None,
             rate_key: None,
+            #[cfg(feature = "redis")]
+            rate_store: None,
         }
     }
 
@@ -159,11 +169,28 @@ impl Builder {
         self
     }
 
+    /// Keeps the window of the rate limit ([`Builder::rate_limit`] or
+    /// [`Builder::shared_rate_limit`], set before or after) in Redis, so every process using
+    /// the same server, limit and credential shares it, not only the clients of this process.
+    /// The window's key is a keyed digest of the three under the store's prefix; time is the
+    /// Redis server's. When Redis cannot be reached (within the store's timeouts), a request
+    /// fails with [`crate::client::Error::LimiterUnreachable`] or waits for the same limit
+    /// counted in this process, as `on_unreachable` says. Without a rate limit it does nothing.
+    #[cfg(feature = "redis")]
+    pub fn redis_rate_limit(mut self, store: impl Into<RedisStore>, on_unreachable: OnUnreachable) -> Self {
+        self.rate_store = Some((store.into(), on_unreachable));
+        self
+    }
+
     /// Sends without a client-side rate limit (the provider's 429 answers are still retried
-    /// after their `Retry-After`).
+    /// after their `Retry-After`), in this process or in Redis.
     pub fn without_rate_limit(mut self) -> Self {
         self.rate_limit = None;
         self.rate_key = None;
+        #[cfg(feature = "redis")]
+        {
+            self.rate_store = None;
+        }
         self
     }
 
@@ -173,9 +200,17 @@ impl Builder {
             Some(http) => http,
             None => reqwest::Client::builder().connect_timeout(self.connect_timeout).build()?,
         };
-        let limiter = self.rate_limit.map(|limit| match &self.rate_key {
-            Some(key) => Limiter::shared(limit, &self.base_url, key.expose()),
-            None => Arc::new(Limiter::new(limit)),
+        let limiter = self.rate_limit.map(|limit| {
+            let local = match &self.rate_key {
+                Some(key) => Limiter::shared(limit, &self.base_url, key.expose()),
+                None => Arc::new(Limiter::new(limit)),
+            };
+            #[cfg(feature = "redis")]
+            if let Some((store, on_unreachable)) = self.rate_store {
+                let key = store.key(limit, &self.base_url, self.rate_key.as_ref().map(Secret::expose));
+                return RateLimiter::Redis(Arc::new(RedisLimiter::new(store, key, on_unreachable, local)));
+            }
+            RateLimiter::Local(local)
         });
         Ok(Transport {
             inner: Arc::new(Inner {
@@ -207,7 +242,40 @@ struct Inner {
     timeout: Option<Duration>,
     user_agent: Option<String>,
     hook: Option<Hook>,
-    limiter: Option<Arc<Limiter>>,
+    limiter: Option<RateLimiter>,
+}
+
+/// Where a transport's rate limit is counted.
+enum RateLimiter {
+    /// In this process.
+    Local(Arc<Limiter>),
+    /// In Redis, shared by every process.
+    #[cfg(feature = "redis")]
+    Redis(Arc<RedisLimiter>),
+}
+
+impl RateLimiter {
+    fn limit(&self) -> RateLimit {
+        match self {
+            RateLimiter::Local(limiter) => limiter.limit(),
+            #[cfg(feature = "redis")]
+            RateLimiter::Redis(limiter) => limiter.limit(),
+        }
+    }
+
+    /// Waits until one more request fits, and counts it.
+    async fn acquire(&self) -> Result<(), Failure> {
+        match self {
+            RateLimiter::Local(limiter) => {
+                limiter.acquire().await;
+                Ok(())
+            }
+            #[cfg(feature = "redis")]
+            RateLimiter::Redis(limiter) => {
+                limiter.acquire().await.map_err(|unreachable| Failure::LimiterUnreachable(unreachable.0))
+            }
+        }
+    }
 }
 
 impl fmt::Debug for Transport {
@@ -232,7 +300,14 @@ pub(crate) enum Failure {
     Request(String),
     Transport(reqwest::Error),
     Timeout(&'static str),
-    Status { status: u16, retry_after: Option<Duration>, body: Vec<u8>, request_id: Option<String> },
+    Status {
+        status: u16,
+        retry_after: Option<Duration>,
+        body: Vec<u8>,
+        request_id: Option<String>,
+    },
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
+    LimiterUnreachable(String),
 }
 
 impl Failure {
@@ -242,6 +317,7 @@ impl Failure {
             Failure::Request(message) => Error::Request(message),
             Failure::Transport(e) => Error::Transport(e),
             Failure::Timeout(operation) => Error::Timeout { operation },
+            Failure::LimiterUnreachable(reason) => Error::LimiterUnreachable { reason },
             Failure::Status { status, retry_after, body, request_id } => {
                 let decoded = E::decode(status, &body).ok();
                 if status == 429 {
@@ -340,7 +416,7 @@ impl Transport {
             attempts += 1;
             tracing::Span::current().record("attempts", attempts);
             if let Some(limiter) = &self.inner.limiter {
-                limiter.acquire().await;
+                limiter.acquire().await?;
             }
             let failure = match self.attempt(operation, path, request).await {
                 Ok(Attempt::Done(response)) => {
@@ -401,15 +477,11 @@ impl Transport {
         let mut query = request.query.clone();
         let mut headers = request.headers.clone();
         let mut cookies = request.cookies.clone();
-        let mut body = request.body.clone();
+        let mut body_fields: Vec<(&str, &str)> = Vec::new();
         let mut builder = inner.http.request(operation.method.clone(), url);
         for credential in inner.auth.for_schemes(operation.schemes) {
             match credential {
-                Credential::BodyField { name, value } => {
-                    if let Body::Json(serde_json::Value::Object(map)) = &mut body {
-                        map.insert(name.clone(), serde_json::Value::String(value.expose().to_owned()));
-                    }
-                }
+                Credential::BodyField { name, value } => body_fields.push((name, value.expose())),
                 Credential::Header { name, value } => headers.push((name.clone(), value.expose().to_owned())),
                 Credential::Query { name, value } => query.push((name.clone(), value.expose().to_owned())),
                 Credential::Cookie { name, value } => cookies.push((name.clone(), value.expose().to_owned())),
@@ -441,16 +513,19 @@ impl Transport {
         if let Some(timeout) = inner.timeout {
             builder = builder.timeout(timeout);
         }
-        builder = match body {
+        builder = match &request.body {
             Body::Empty => builder,
-            Body::Json(value) => builder
+            // The credential members go into the serialized body as it is copied for sending.
+            Body::Json(json) => builder
                 .header(reqwest::header::CONTENT_TYPE, "application/json")
-                .body(serde_json::to_vec(&value).unwrap_or_default()),
+                .body(super::json::with_members(json, &body_fields)),
             Body::Form(pairs) => {
                 let encoded = form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish();
                 builder.header(reqwest::header::CONTENT_TYPE, "application/x-www-form-urlencoded").body(encoded)
             }
-            Body::Raw(raw) => builder.header(reqwest::header::CONTENT_TYPE, raw.content_type).body(raw.bytes),
+            Body::Raw(raw) => {
+                builder.header(reqwest::header::CONTENT_TYPE, raw.content_type.clone()).body(raw.bytes.clone())
+            }
         };
         let mut built = builder.build()?;
         if let Some(hook) = &inner.hook {

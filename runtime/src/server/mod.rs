@@ -34,15 +34,27 @@
 //! serves them all; each delivery is still answered only once its own write is durable. An
 //! inline receiver without a journal finds duplicates in memory ([`Builder::inline`]).
 //!
+//! A journal is any [`Journal`]; the embedded one, `RedbJournal` (one redb file), and the
+//! operator's `journal_tool` come with the feature `journal`, so a receiver that only runs
+//! inline, or on a journal of its own, compiles no redb.
+//!
 //! Each delivery runs in a `tracing` span (`webhook_delivery`), each event in one made by
 //! [`event_span`]; [`Receiver::counters`] tells accepted, duplicate, coalesced, rejected (by
 //! reason), handled, failed, malformed, unknown and pending.
 
 mod api;
 mod journal;
+#[cfg(feature = "nats-journal")]
+mod nats;
 mod params;
+#[cfg(feature = "postgres")]
+mod postgres;
 mod raw;
+#[cfg(feature = "journal")]
+mod redb_journal;
+mod shared;
 mod status;
+#[cfg(feature = "journal")]
 mod tool;
 mod verify;
 
@@ -63,16 +75,28 @@ use tokio::sync::{Notify, mpsc};
 use tracing::Instrument;
 
 pub use crate::model::Decoded;
-pub use api::{ApiError, bad_request, decode as decode_request, respond};
+pub use crate::secret::Secret;
+pub use api::{ApiError, bad_request, body_credentials, decode as decode_request, respond};
 pub use axum;
-pub use journal::{Admission, Admit, Entry, Journal, JournalError, RedbJournal, Write};
+pub use journal::{Admission, Admit, Entry, Journal, JournalError, Write};
 use journal::{MemoryKey, MemoryWindow};
+#[cfg(feature = "nats-journal")]
+pub use nats::{NatsJournal, NatsJournalOptions};
 pub use params::{ApiRequest, PathParams, Piece, Shape, Style, decode_form, required};
+#[cfg(feature = "postgres")]
+pub use postgres::{PgJournal, PgTransaction};
 pub use raw::{Body, Raw, RawObject, decode as decode_raw, decode_item, to_value as raw_to_value};
+#[cfg(feature = "journal")]
+pub use redb_journal::RedbJournal;
 pub use serde;
 pub use serde_json;
+pub use shared::{Claimed, JournalFuture, SharedJournal};
 pub use status::encode as encode_metrics;
 pub use tokio;
+/// The PostgreSQL driver of [`PgJournal`], whose client a handler writes through.
+#[cfg(feature = "postgres")]
+pub use tokio_postgres;
+#[cfg(feature = "journal")]
 pub use tool::journal_tool;
 pub use tracing;
 pub use verify::{ConfigError, Encoding, Rejection, Verifier, sign_hmac_sha256, sign_standard_webhooks};
@@ -94,7 +118,14 @@ pub struct Delivery {
     pub done: Vec<u32>,
     /// Set by [`Delivery::unhandled`] while one event's handler runs.
     unhandled: Flag,
+    /// The handler transaction of a delivery claimed from a PostgreSQL journal.
+    #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
+    tx: TxHandle,
 }
+
+/// The handler transaction a delivery offers, if any ([`Delivery::pg_transaction`]).
+#[derive(Debug, Clone, Default)]
+struct TxHandle(#[cfg(feature = "postgres")] Option<Arc<postgres::TxSlot>>);
 
 /// A flag a handler sets through `&Delivery`; a clone starts with the same value.
 #[derive(Debug, Default)]
@@ -112,6 +143,20 @@ impl Delivery {
     pub fn unhandled(&self) -> Result<(), HandlerError> {
         self.unhandled.0.store(true, Ordering::Relaxed);
         Ok(())
+    }
+
+    /// The transaction of the PostgreSQL journal this delivery was claimed from, opened on first
+    /// use: rows a handler writes through it commit together with the mark that the delivery
+    /// was handled, or not at all. When any event of the delivery fails, the transaction rolls
+    /// back and the next attempt runs every event again (events handled without the
+    /// transaction included), so effects written here happen exactly once. An error for a
+    /// delivery that did not come from a PostgreSQL journal.
+    #[cfg(feature = "postgres")]
+    pub async fn pg_transaction(&self) -> Result<PgTransaction<'_>, HandlerError> {
+        match &self.tx.0 {
+            Some(slot) => slot.open().await.map_err(|e| HandlerError(e.to_string())),
+            None => Err(HandlerError("this delivery was not claimed from a PostgreSQL journal".into())),
+        }
     }
 
     /// True when the event at `index` was handled by an earlier attempt.
@@ -283,6 +328,13 @@ pub struct JournalOptions {
     pub max_backoff: Duration,
     /// `Retry-After` (seconds) sent with a 503 for a full journal.
     pub retry_after: u32,
+    /// Shared journals: how long a claim lasts without renewal, the longest a delivery waits
+    /// after its process dies before another process takes it over. Renewed every third of it
+    /// while its handlers run.
+    pub lease: Duration,
+    /// Shared journals: the longest an idle worker waits before looking for due deliveries
+    /// (retries come due, leases expire) when no admission wakes it.
+    pub poll: Duration,
 }
 
 impl Default for JournalOptions {
@@ -294,6 +346,8 @@ impl Default for JournalOptions {
             backoff: Duration::from_millis(500),
             max_backoff: Duration::from_secs(300),
             retry_after: 30,
+            lease: Duration::from_secs(15),
+            poll: Duration::from_millis(500),
         }
     }
 }
@@ -425,6 +479,7 @@ pub struct Builder<D> {
     window: Duration,
     mode: Mode,
     journal: Option<Arc<dyn Journal>>,
+    shared_journal: Option<Arc<dyn SharedJournal>>,
     fail_unhandled: bool,
 }
 
@@ -460,6 +515,26 @@ impl<D: Dispatch> Builder<D> {
     pub fn inline(mut self, journal: Option<Arc<dyn Journal>>) -> Self {
         self.mode = Mode::Inline;
         self.journal = journal;
+        self.shared_journal = None;
+        self
+    }
+
+    /// Inline delivery with duplicates found through `journal`, which several receiver
+    /// processes share.
+    pub fn inline_shared(mut self, journal: Arc<dyn SharedJournal>) -> Self {
+        self.mode = Mode::Inline;
+        self.journal = None;
+        self.shared_journal = Some(journal);
+        self
+    }
+
+    /// Journaled delivery through `journal`, which several receiver processes share: each
+    /// process's workers claim due deliveries whichever process admitted them, and take over
+    /// those of a process that died once their leases expire.
+    pub fn journaled_shared(mut self, journal: Arc<dyn SharedJournal>, options: JournalOptions) -> Self {
+        self.mode = Mode::Journaled(options);
+        self.journal = None;
+        self.shared_journal = Some(journal);
         self
     }
 
@@ -467,17 +542,19 @@ impl<D: Dispatch> Builder<D> {
     pub fn journaled(mut self, journal: Arc<dyn Journal>, options: JournalOptions) -> Self {
         self.mode = Mode::Journaled(options);
         self.journal = Some(journal);
+        self.shared_journal = None;
         self
     }
 
     /// Starts the receiver: in journaled mode its workers start and replay what the journal
     /// holds. Must be called inside a tokio runtime.
     pub fn start(self) -> Result<Receiver<D>, StartError> {
-        let store = match self.journal {
-            Some(journal) => {
+        let store = match (self.journal, self.shared_journal) {
+            (_, Some(journal)) => Store::Shared(journal),
+            (Some(journal), None) => {
                 Store::Journal(Arc::new(Committer { journal, queue: Mutex::default(), tasks: Mutex::default() }))
             }
-            None => Store::Memory(MemoryWindow::default()),
+            (None, None) => Store::Memory(MemoryWindow::default()),
         };
         let (queue, rx) = mpsc::unbounded_channel();
         let shared = Arc::new(Shared {
@@ -512,6 +589,12 @@ impl<D: Dispatch> Builder<D> {
                 workers.push(tokio::spawn(work(shared.clone(), rx.clone())));
             }
         }
+        if let (Mode::Journaled(options), Store::Shared(_)) = (&shared.mode, &shared.store) {
+            let owner = format!("{}-{:016x}", std::process::id(), fastrand::u64(..));
+            for _ in 0..options.workers.max(1) {
+                workers.push(tokio::spawn(work_shared(shared.clone(), owner.clone())));
+            }
+        }
         Ok(Receiver { shared, path: self.path, body_limit: self.body_limit, workers: Mutex::new(workers) })
     }
 }
@@ -529,6 +612,8 @@ enum Store {
     Memory(MemoryWindow),
     /// A journal, written through group commits.
     Journal(Arc<Committer>),
+    /// A journal several processes share.
+    Shared(Arc<dyn SharedJournal>),
 }
 
 type Reply = tokio::sync::oneshot::Sender<Result<Option<Admission>, JournalError>>;
@@ -717,6 +802,7 @@ impl<D: Dispatch> Receiver<D> {
             window: Duration::from_secs(24 * 3600),
             mode: Mode::Inline,
             journal: None,
+            shared_journal: None,
             fail_unhandled: false,
         }
     }
@@ -851,6 +937,19 @@ impl<D, F: Future<Output = Response> + Send + 'static> Drop for Detached<D, F> {
     }
 }
 
+/// The admission of `delivery` (keyed by the provider's id when it has one), now.
+fn admission(delivery: &Delivery, provider: Option<&str>, keep: bool, window_ms: u64, capacity: u64) -> Admit {
+    Admit {
+        key: provider.map(|_| delivery.id.key()),
+        id: provider.map(str::to_owned),
+        body: delivery.body.clone(),
+        keep,
+        now_ms: now_ms(),
+        window_ms,
+        capacity,
+    }
+}
+
 /// Verifies, admits and (inline) handles one delivery, on a task of its own.
 async fn deliver<D: Dispatch>(
     shared: Arc<Shared<D>>,
@@ -868,7 +967,15 @@ async fn deliver<D: Dispatch>(
             return answer(StatusCode::UNAUTHORIZED, rejection.name());
         }
     };
-    let delivery = Delivery { body, digest, id, attempt: 1, done: Vec::new(), unhandled: Flag::default() };
+    let delivery = Delivery {
+        body,
+        digest,
+        id,
+        attempt: 1,
+        done: Vec::new(),
+        unhandled: Flag::default(),
+        tx: TxHandle::default(),
+    };
     // The one parse of the body: the JSON check before admission, and what the dispatch
     // reads (inline).
     let parsed = match Body::parse(&delivery.body) {
@@ -905,20 +1012,12 @@ async fn deliver<D: Dispatch>(
             Admission::Duplicate
         }),
         (Store::Memory(_), None) => Ok(Admission::Stored(0)),
-        (Store::Journal(committer), provider) => {
-            let admit = Admit {
-                key: provider.map(|_| delivery.id.key()),
-                id: provider.map(str::to_owned),
-                body: delivery.body.clone(),
-                keep,
-                now_ms: now_ms(),
-                window_ms: window,
-                capacity,
-            };
-            committer
-                .write(Write::Admit(admit), &shared.stats)
-                .await
-                .and_then(|done| done.ok_or_else(|| JournalError("an admission without its result".into())))
+        (Store::Journal(committer), provider) => committer
+            .write(Write::Admit(admission(&delivery, provider, keep, window, capacity)), &shared.stats)
+            .await
+            .and_then(|done| done.ok_or_else(|| JournalError("an admission without its result".into()))),
+        (Store::Shared(journal), provider) => {
+            journal.admit(admission(&delivery, provider, keep, window, capacity)).await
         }
     };
     let seq = match admitted {
@@ -927,6 +1026,11 @@ async fn deliver<D: Dispatch>(
             shared.stats.duplicate.fetch_add(1, Ordering::Relaxed);
             tracing::info!("duplicate delivery acknowledged");
             return answer(StatusCode::OK, "duplicate");
+        }
+        Ok(Admission::Coalesced(seq)) => {
+            shared.stats.coalesced.fetch_add(1, Ordering::Relaxed);
+            tracing::info!(seq, "coalesced with an identical delivery not yet started");
+            return answer(StatusCode::ACCEPTED, "coalesced");
         }
         Ok(Admission::Full) => {
             shared.stats.reject("journal full");
@@ -945,6 +1049,10 @@ async fn deliver<D: Dispatch>(
         Mode::Journaled(_) => {
             drop(parsed);
             shared.stats.pending.fetch_add(1, Ordering::Relaxed);
+            if let Store::Shared(_) = &shared.store {
+                // Whichever process's worker claims it first handles it.
+                return answer(StatusCode::ACCEPTED, "accepted");
+            }
             if provider.is_none() {
                 let mut waiting = shared.waiting.lock().unwrap_or_else(|e| e.into_inner());
                 waiting.entry(delivery.digest.clone()).or_insert(seq);
@@ -963,6 +1071,11 @@ async fn deliver<D: Dispatch>(
                 (Store::Memory(memory), Some(id)) => memory.forget(&memory_key(id)),
                 (Store::Journal(committer), Some(_)) => {
                     if let Err(e) = committer.write(Write::Forget(delivery.id.key()), &shared.stats).await {
+                        tracing::error!(error = %e, "could not forget a failed delivery; its resend counts as a duplicate");
+                    }
+                }
+                (Store::Shared(journal), Some(_)) => {
+                    if let Err(e) = journal.forget(delivery.id.key()).await {
                         tracing::error!(error = %e, "could not forget a failed delivery; its resend counts as a duplicate");
                     }
                 }
@@ -1004,6 +1117,7 @@ async fn work<D: Dispatch>(shared: Arc<Shared<D>>, rx: Arc<tokio::sync::Mutex<mp
                             attempt: job.attempt,
                             done: entry.done,
                             unhandled: Flag::default(),
+                            tx: TxHandle::default(),
                         }
                     }
                     Ok(Ok(None)) => {
@@ -1052,16 +1166,7 @@ async fn work<D: Dispatch>(shared: Arc<Shared<D>>, rx: Arc<tokio::sync::Mutex<mp
         } else {
             // Progress per event: what this attempt handled is not run again, by a retry, a
             // requeue, or a replay after a restart.
-            let done: Vec<u32> = outcomes
-                .iter()
-                .enumerate()
-                .filter(|(_, o)| match o {
-                    Outcome::Failed(_) => false,
-                    Outcome::Unhandled(_) => !shared.fail_unhandled,
-                    _ => true,
-                })
-                .filter_map(|(i, _)| u32::try_from(i).ok())
-                .collect();
+            let done = handled_events(&outcomes, shared.fail_unhandled);
             let mut delivery = delivery;
             if done != delivery.done {
                 if let Err(e) = committer.write(Write::Progress(seq, done.clone()), &shared.stats).await {
@@ -1084,10 +1189,192 @@ async fn work<D: Dispatch>(shared: Arc<Shared<D>>, rx: Arc<tokio::sync::Mutex<mp
     }
 }
 
-fn retry_later<D: Dispatch>(shared: &Arc<Shared<D>>, options: &JournalOptions, job: Job) {
-    let factor = 2u32.saturating_pow(job.attempt.saturating_sub(1).min(20));
+/// The delay before the attempt after `attempt`: doubling from the first, capped, jittered.
+fn backoff_delay(options: &JournalOptions, attempt: u32) -> Duration {
+    let factor = 2u32.saturating_pow(attempt.saturating_sub(1).min(20));
     let delay = options.backoff.saturating_mul(factor).min(options.max_backoff);
-    let delay = delay.mul_f64(0.5 + fastrand::f64() / 2.0);
+    delay.mul_f64(0.5 + fastrand::f64() / 2.0)
+}
+
+/// The positions of the events handled (or acknowledged unhandled) in `outcomes`.
+fn handled_events(outcomes: &[Outcome], fail_unhandled: bool) -> Vec<u32> {
+    outcomes
+        .iter()
+        .enumerate()
+        .filter(|(_, o)| match o {
+            Outcome::Failed(_) => false,
+            Outcome::Unhandled(_) => !fail_unhandled,
+            _ => true,
+        })
+        .filter_map(|(i, _)| u32::try_from(i).ok())
+        .collect()
+}
+
+/// One pending delivery fewer (a shared journal's may have been admitted by another process).
+fn pending_gone(stats: &Stats) {
+    let _ = stats.pending.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| Some(n.saturating_sub(1)));
+}
+
+/// A worker of a receiver on a shared journal: claims one due delivery at a time (whichever
+/// process admitted it), handles it while renewing its lease, then completes, retries or gives
+/// it up, each only while the claim is still its own.
+async fn work_shared<D: Dispatch>(shared: Arc<Shared<D>>, owner: String) {
+    let (Mode::Journaled(options), Store::Shared(journal)) = (&shared.mode, &shared.store) else { return };
+    loop {
+        let stopped = shared.stop.notified();
+        tokio::pin!(stopped);
+        if shared.stopping.load(Ordering::SeqCst) {
+            return;
+        }
+        let claimed = tokio::select! {
+            claimed = journal.claim(&owner, 1, options.lease) => claimed,
+            () = &mut stopped => return,
+        };
+        let claim = match claimed {
+            Ok(mut claimed) if !claimed.is_empty() => claimed.swap_remove(0),
+            Ok(_) => {
+                tokio::select! {
+                    () = journal.wait(options.poll) => {}
+                    () = &mut stopped => return,
+                }
+                continue;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "journal claim failed");
+                tokio::select! {
+                    () = tokio::time::sleep(options.poll) => {}
+                    () = &mut stopped => return,
+                }
+                continue;
+            }
+        };
+        handle_claimed(&shared, options, journal, &owner, claim).await;
+    }
+}
+
+async fn handle_claimed<D: Dispatch>(
+    shared: &Arc<Shared<D>>,
+    options: &JournalOptions,
+    journal: &Arc<dyn SharedJournal>,
+    owner: &str,
+    claim: Claimed,
+) {
+    let Claimed { entry, attempt } = claim;
+    let seq = entry.seq;
+    if attempt > options.max_attempts {
+        // Claimed more often than attempts allowed: earlier claims died with their processes
+        // (a delivery that crashes its handler, say). Not run again: kept in the failed set.
+        tracing::error!(seq, attempts = attempt, "giving up on a delivery whose earlier claims never settled");
+        if journal.give_up(owner, seq, entry.done).await.unwrap_or(false) {
+            pending_gone(&shared.stats);
+            shared.stats.given_up.fetch_add(1, Ordering::Relaxed);
+        }
+        return;
+    }
+    let digest = digest(&entry.body);
+    let id = match entry.id {
+        Some(id) => DeliveryId::Provider(id),
+        None => DeliveryId::Digest(digest.clone()),
+    };
+    #[cfg(feature = "postgres")]
+    let tx =
+        TxHandle(journal.postgres().map(|_| {
+            Arc::new(postgres::TxSlot { journal: journal.clone(), connection: tokio::sync::Mutex::new(None) })
+        }));
+    #[cfg(not(feature = "postgres"))]
+    let tx = TxHandle::default();
+    let delivery = Delivery {
+        body: Bytes::from(entry.body),
+        digest,
+        id,
+        attempt,
+        done: entry.done,
+        unhandled: Flag::default(),
+        tx,
+    };
+    let span = tracing::info_span!("webhook_delivery", digest = %delivery.digest, seq, attempt);
+    let Ok(parsed) = Body::parse(&delivery.body) else {
+        span.in_scope(|| tracing::error!(seq, "a journaled delivery is no longer JSON"));
+        if journal.give_up(owner, seq, delivery.done.clone()).await.unwrap_or(false) {
+            pending_gone(&shared.stats);
+            shared.stats.given_up.fetch_add(1, Ordering::Relaxed);
+        }
+        return;
+    };
+    let handling = shared.dispatch.dispatch(&delivery, &parsed).instrument(span);
+    tokio::pin!(handling);
+    let outcomes = loop {
+        tokio::select! {
+            outcomes = &mut handling => break outcomes,
+            () = tokio::time::sleep(options.lease / 3) => {
+                if let Err(e) = journal.renew(owner, vec![seq], options.lease).await {
+                    tracing::warn!(seq, error = %e, "could not renew a claim; another process may take the delivery over");
+                }
+            }
+        }
+    };
+    let handled = shared.stats.record(&outcomes, shared.fail_unhandled);
+    #[cfg(feature = "postgres")]
+    let open_tx = match (&delivery.tx.0, journal.postgres()) {
+        (Some(slot), Some(pg)) => slot.connection.lock().await.take().map(|tx| (pg, tx)),
+        _ => None,
+    };
+    #[cfg(not(feature = "postgres"))]
+    let open_tx: Option<((), ())> = None;
+    if handled {
+        let completed = match open_tx {
+            #[cfg(feature = "postgres")]
+            Some((pg, tx)) => pg.complete_in(&tx, owner, seq).await,
+            #[cfg(not(feature = "postgres"))]
+            Some(_) => Ok(false),
+            None => journal.complete(owner, seq).await,
+        };
+        match completed {
+            Ok(true) => pending_gone(&shared.stats),
+            Ok(false) => tracing::warn!(seq, "handled after its claim expired; another process took the delivery over"),
+            Err(e) => {
+                tracing::error!(seq, error = %e, "could not mark a handled delivery; it will be handled again")
+            }
+        }
+        return;
+    }
+    // With the handler transaction rolled back, nothing of this attempt is kept: the next one
+    // runs every event again.
+    let done = match open_tx {
+        #[cfg(feature = "postgres")]
+        Some((_, tx)) => {
+            if let Err(e) = tx.batch_execute("ROLLBACK").await {
+                tracing::error!(seq, error = %e, "could not roll back a handler transaction");
+                drop(deadpool_postgres::Object::take(tx));
+            }
+            delivery.done.clone()
+        }
+        #[cfg(not(feature = "postgres"))]
+        Some(_) => delivery.done.clone(),
+        None => handled_events(&outcomes, shared.fail_unhandled),
+    };
+    let released = if attempt >= options.max_attempts {
+        tracing::error!(seq, attempts = attempt, "giving up on a delivery; kept in the journal's failed set");
+        let given_up = journal.give_up(owner, seq, done).await;
+        if matches!(given_up, Ok(true)) {
+            pending_gone(&shared.stats);
+            shared.stats.given_up.fetch_add(1, Ordering::Relaxed);
+        }
+        given_up
+    } else {
+        journal.retry(owner, seq, done, backoff_delay(options, attempt)).await
+    };
+    match released {
+        Ok(true) => {}
+        Ok(false) => tracing::warn!(seq, "failed after its claim expired; another process took the delivery over"),
+        Err(e) => {
+            tracing::error!(seq, error = %e, "could not release a failed delivery; it is retried once its claim expires")
+        }
+    }
+}
+
+fn retry_later<D: Dispatch>(shared: &Arc<Shared<D>>, options: &JournalOptions, job: Job) {
+    let delay = backoff_delay(options, job.attempt);
     let queue = shared.queue.clone();
     tokio::spawn(async move {
         tokio::time::sleep(delay).await;

@@ -5,7 +5,7 @@
 
 use std::borrow::Cow;
 
-use crate::model::{Decoded, decode_traced};
+use crate::model::Decoded;
 use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;
 
@@ -100,14 +100,7 @@ pub fn decode<T: DeserializeOwned>(text: &str) -> Result<T, serde_json::Error> {
 /// sooner: the text is decoded directly, and only an item that fails goes through a
 /// `serde_json::Value` for its raw form and the path of the error.
 pub fn decode_item<T: DeserializeOwned>(text: &str) -> Decoded<T> {
-    if let Ok(item) = serde_json::from_str(text) {
-        return Decoded::Ok(item);
-    }
-    let raw = to_value(text);
-    match decode_traced(&raw) {
-        Ok(item) => Decoded::Ok(item),
-        Err(error) => Decoded::Malformed { raw, error },
-    }
+    Decoded::from_text(text)
 }
 
 /// A JSON text as a `serde_json::Value` (`null` if it is not JSON, which a value taken from a

@@ -68,21 +68,39 @@
 //! the endpoint on axum; the upgrade must carry what [`Expect`] lists (compared in constant
 //! time), else it is answered 401 before any upgrade. The hub pings each client every
 //! [`HubOptions::ping_interval`].
+//!
+//! # Fan-out across replicas (feature `nats`)
+//!
+//! Several replicas of a server behind one URL each have their own clients. With
+//! `Hub::fan_out_nats` a hub publishes every push on a NATS core subject (under a prefix, one
+//! per channel: `nats_subject`) and delivers what arrives on it, from every replica and its own
+//! pushes alike, to its clients; so a message pushed on any replica reaches every client of
+//! every replica, once. While the NATS connection is down a push fails
+//! ([`PushError::FanOutDown`]); NATS core keeps nothing, so a replica that is away misses what
+//! is pushed meanwhile.
 
 mod address;
 mod client;
+#[cfg(feature = "nats")]
+mod fan_out;
 mod request;
 #[cfg(feature = "server")]
 mod server;
 
 pub use crate::secret::Secret;
 pub use address::{address, with_query};
+#[cfg(feature = "nats")]
+#[cfg_attr(docsrs, doc(cfg(feature = "nats")))]
+pub use async_nats;
 pub use client::{
     Auth, Backoff, Closer, Connection, DecodeFn, Gap, Item, Listener, Malformed, Options, Overflow, SendError, Sender,
     State,
 };
+#[cfg(feature = "nats")]
+#[cfg_attr(docsrs, doc(cfg(feature = "nats")))]
+pub use fan_out::{FanOutError, Nats, nats_subject};
 pub use futures_util::stream::{Stream, StreamExt};
 pub use request::{REQUEST_TIMEOUT, RequestError, request};
 pub use serde_json;
 #[cfg(feature = "server")]
-pub use server::{Expect, ExpectError, Hub, HubCounters, HubOptions, Lagging};
+pub use server::{Expect, ExpectError, Hub, HubCounters, HubOptions, Lagging, PushError};

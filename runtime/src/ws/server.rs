@@ -172,37 +172,108 @@ pub struct HubCounters {
     pub lagged: u64,
     /// Clients closed for lagging ([`Lagging::Disconnect`]).
     pub disconnected_lagging: u64,
-    /// Messages pushed (each counted once, whatever the number of clients).
+    /// Messages pushed (each counted once, whatever the number of clients). With a fan-out,
+    /// those handed on to be published; the ones refused are counted in `fan_out_failed`.
     pub pushed: u64,
+    /// With a fan-out (feature `nats`): messages that arrived on the subject (from any replica,
+    /// this one included) and were queued for this replica's clients.
+    pub fan_out_received: u64,
+    /// With a fan-out: messages pushed on this replica that did not reach NATS, whether the
+    /// push returned the error or the message was lost after it was accepted (then logged).
+    pub fan_out_failed: u64,
+    /// With a fan-out: messages that arrived on the subject but are not UTF-8 text, skipped
+    /// (and logged).
+    pub fan_out_malformed: u64,
 }
 
 #[derive(Default)]
-struct Counters {
+pub(super) struct Counters {
     connected: AtomicU64,
     rejected: AtomicU64,
     lagged: AtomicU64,
     disconnected_lagging: AtomicU64,
     pushed: AtomicU64,
+    pub(super) fan_out_received: AtomicU64,
+    pub(super) fan_out_failed: AtomicU64,
+    pub(super) fan_out_malformed: AtomicU64,
 }
 
-struct Inner {
+pub(super) struct Inner {
     tx: broadcast::Sender<Utf8Bytes>,
-    options: HubOptions,
-    counters: Counters,
+    pub(super) options: HubOptions,
+    pub(super) counters: Counters,
     /// Bumped by [`Hub::disconnect_all`].
     drops: watch::Sender<u64>,
+    /// Set once by [`Hub::fan_out_nats`]: pushes go through NATS and come back to every replica.
+    #[cfg(feature = "nats")]
+    pub(super) fan_out: std::sync::OnceLock<super::fan_out::FanOut>,
+}
+
+impl Inner {
+    /// Queues `text` for every client of this hub; returns how many.
+    pub(super) fn deliver(&self, text: Utf8Bytes) -> usize {
+        self.tx.send(text).unwrap_or(0)
+    }
+}
+
+/// Why a push reached no client.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum PushError {
+    /// The value could not be written as JSON.
+    Json(serde_json::Error),
+    /// The hub fans out through NATS ([`Hub::fan_out_nats`]) and its connection is down: the
+    /// message went to no replica, this one included.
+    FanOutDown,
+    /// The hub fans out through NATS and as many messages as [`HubOptions::buffer`] already
+    /// wait to be published: the message went to no replica. [`Hub::push_text_async`] waits for
+    /// room instead.
+    FanOutBacklog,
+}
+
+impl fmt::Display for PushError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PushError::Json(e) => write!(f, "the message could not be written as JSON: {e}"),
+            PushError::FanOutDown => {
+                f.write_str("the NATS connection of the hub's fan-out is down; nothing was pushed")
+            }
+            PushError::FanOutBacklog => {
+                f.write_str("too many messages wait to be published to NATS by the hub's fan-out; nothing was pushed")
+            }
+        }
+    }
+}
+
+impl std::error::Error for PushError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            PushError::Json(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl From<serde_json::Error> for PushError {
+    fn from(e: serde_json::Error) -> Self {
+        PushError::Json(e)
+    }
 }
 
 /// A broadcast to WebSocket clients: every message pushed goes to every connected client,
 /// each with its own bounded buffer (a `tokio::sync::broadcast` channel underneath).
 #[derive(Clone)]
 pub struct Hub {
-    inner: Arc<Inner>,
+    pub(super) inner: Arc<Inner>,
 }
 
 impl fmt::Debug for Hub {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Hub").field("clients", &self.clients()).field("options", &self.inner.options).finish()
+        let mut debug = f.debug_struct("Hub");
+        debug.field("clients", &self.clients()).field("options", &self.inner.options);
+        #[cfg(feature = "nats")]
+        debug.field("fan_out", &self.inner.fan_out.get());
+        debug.finish()
     }
 }
 
@@ -219,18 +290,72 @@ impl Hub {
         let options = HubOptions { buffer: options.buffer.clamp(1, 1 << 16), ..options };
         let (tx, _) = broadcast::channel(options.buffer);
         let (drops, _) = watch::channel(0);
-        Hub { inner: Arc::new(Inner { tx, options, counters: Counters::default(), drops }) }
+        let inner = Inner {
+            tx,
+            options,
+            counters: Counters::default(),
+            drops,
+            #[cfg(feature = "nats")]
+            fan_out: std::sync::OnceLock::new(),
+        };
+        Hub { inner: Arc::new(inner) }
     }
 
     /// Queues a text message for every connected client; returns how many it was queued for.
-    pub fn push_text(&self, text: impl Into<String>) -> usize {
+    ///
+    /// With a fan-out ([`Hub::fan_out_nats`]) the message is handed on to be published to
+    /// NATS, and reaches this replica's clients, like every other replica's, when it comes back
+    /// from NATS; the number returned is then the clients connected to this replica now. It
+    /// never waits: when the NATS connection is down, or [`HubOptions::buffer`] messages
+    /// already wait to be published, the push fails and goes to no replica
+    /// ([`PushError::FanOutDown`], [`PushError::FanOutBacklog`]). Without a fan-out it never
+    /// fails.
+    pub fn push_text(&self, text: impl Into<String>) -> Result<usize, PushError> {
+        #[cfg(feature = "nats")]
+        if let Some(fan_out) = self.inner.fan_out.get() {
+            return self.fanned_out(fan_out.try_publish(text.into()));
+        }
         self.inner.counters.pushed.fetch_add(1, Ordering::Relaxed);
-        self.inner.tx.send(Utf8Bytes::from(text.into())).unwrap_or(0)
+        Ok(self.inner.deliver(Utf8Bytes::from(text.into())))
     }
 
-    /// Queues `value` as a JSON text message for every connected client.
-    pub fn push_json<T: Serialize + ?Sized>(&self, value: &T) -> Result<usize, serde_json::Error> {
-        Ok(self.push_text(serde_json::to_string(value)?))
+    /// [`Hub::push_text`], waiting for room when messages already wait to be published to NATS
+    /// (so a fast pusher is slowed down rather than refused). Without a fan-out it does not
+    /// wait.
+    pub async fn push_text_async(&self, text: impl Into<String>) -> Result<usize, PushError> {
+        #[cfg(feature = "nats")]
+        if let Some(fan_out) = self.inner.fan_out.get() {
+            return self.fanned_out(fan_out.publish(text.into()).await);
+        }
+        self.push_text(text)
+    }
+
+    /// Counts a push handed to the fan-out, or its failure.
+    #[cfg(feature = "nats")]
+    fn fanned_out(&self, handed_on: Result<(), PushError>) -> Result<usize, PushError> {
+        let counters = &self.inner.counters;
+        match handed_on {
+            Ok(()) => {
+                counters.pushed.fetch_add(1, Ordering::Relaxed);
+                Ok(self.clients())
+            }
+            Err(e) => {
+                counters.fan_out_failed.fetch_add(1, Ordering::Relaxed);
+                tracing::debug!(error = %e, "push refused");
+                Err(e)
+            }
+        }
+    }
+
+    /// Queues `value` as a JSON text message for every connected client ([`Hub::push_text`]).
+    pub fn push_json<T: Serialize + ?Sized>(&self, value: &T) -> Result<usize, PushError> {
+        self.push_text(serde_json::to_string(value)?)
+    }
+
+    /// Queues `value` as a JSON text message for every connected client
+    /// ([`Hub::push_text_async`]).
+    pub async fn push_json_async<T: Serialize + ?Sized>(&self, value: &T) -> Result<usize, PushError> {
+        self.push_text_async(serde_json::to_string(value)?).await
     }
 
     /// Clients connected now.
@@ -252,6 +377,9 @@ impl Hub {
             lagged: c.lagged.load(Ordering::Relaxed),
             disconnected_lagging: c.disconnected_lagging.load(Ordering::Relaxed),
             pushed: c.pushed.load(Ordering::Relaxed),
+            fan_out_received: c.fan_out_received.load(Ordering::Relaxed),
+            fan_out_failed: c.fan_out_failed.load(Ordering::Relaxed),
+            fan_out_malformed: c.fan_out_malformed.load(Ordering::Relaxed),
         }
     }
 

@@ -93,16 +93,14 @@ pub(super) fn credentials(api: &Api) -> (TokenStream, Vec<(String, String)>, Tok
     let fields = credential_fields(api);
     let mut rust: Vec<String> = fields.iter().map(|f| naming::field_name(&f.wire)).collect();
     naming::dedupe(rust.iter_mut(), true);
-    // The README's example sets the first credential that is a single secret.
-    let example = fields
-        .iter()
-        .zip(&rust)
-        .find(|(f, _)| f.held == Held::Secret)
-        .map(|(_, name)| {
-            let field = ident(name);
-            quote!(Credentials { #field: Some(rt::Secret::new("...")), ..Credentials::default() })
-        })
-        .unwrap_or_else(|| quote!(Credentials::default()));
+    // The README's example sets every credential that is a single secret.
+    let secrets: Vec<proc_macro2::Ident> =
+        fields.iter().zip(&rust).filter(|(f, _)| f.held == Held::Secret).map(|(_, name)| ident(name)).collect();
+    let example = if secrets.is_empty() {
+        quote!(Credentials::default())
+    } else {
+        quote!(Credentials { #(#secrets: Some(rt::Secret::new("...")),)* ..Credentials::default() })
+    };
     let mut names = Vec::new();
     let mut decls = TokenStream::new();
     let mut adds = TokenStream::new();

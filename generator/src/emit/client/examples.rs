@@ -1,61 +1,9 @@
-//! The README's usage example and the config's example programs of the client crate.
+//! The config's example programs of the client crate.
 
 use super::*;
 use crate::analyze::{BodyPlan, CallPlan, ExamplePlan, Source};
 use crate::emit::examples::{Opt, Program, help_text, program};
 use crate::ir::Field;
-
-/// The README's usage example (a doctest, compiled but not run): a client of the first server
-/// calling the operation of the config's first example, or else the first operation, with the
-/// method's own parameters. Only identifiers and the server URL (a string literal) come from
-/// the spec.
-pub(super) fn readme_usage(
-    cx: &Ctx<'_>,
-    krate: &str,
-    url: Option<&str>,
-    signatures: &BTreeMap<String, Signature>,
-    credentials: &TokenStream,
-) -> Result<String, String> {
-    let krate = crate_ident(krate);
-    let url = url.unwrap_or("https://api.example.com");
-    let chosen = cx
-        .config
-        .client
-        .examples
-        .iter()
-        .find_map(|e| signatures.get_key_value(&e.operation))
-        .or_else(|| cx.api.operations.first().and_then(|op| signatures.get_key_value(&op.name.wire)));
-    let (params, call) =
-        match chosen.and_then(|(wire, sig)| Some((cx.api.operations.iter().find(|o| &o.name.wire == wire)?, sig))) {
-            Some((op, sig)) => {
-                let name = ident(&op.name.rust);
-                let args = &sig.args;
-                (
-                    sig.params.clone(),
-                    quote! {
-                        let response = client.#name(#(#args),*).await?;
-                        println!("{response:?}");
-                    },
-                )
-            }
-            None => (TokenStream::new(), quote!(println!("{:?}", client.transport());)),
-        };
-    let tokens = quote! {
-        use #krate::{Client, Credentials, runtime as rt, types};
-
-        async fn call(#params) -> Result<(), Box<dyn std::error::Error>> {
-            let credentials = #credentials;
-            let client = Client::builder(#url, &credentials)
-                .timeout(std::time::Duration::from_secs(30))
-                .build()
-                .map(Client::from_transport)?;
-            #call
-            Ok(())
-        }
-    };
-    let file: syn::File = syn::parse2(tokens).map_err(|e| format!("README example does not parse: {e}"))?;
-    Ok(crate::emit::space_items(&prettyplease::unparse(&file)).trim_end().to_owned())
-}
 
 /// An example program: reads its options, calls the operation (streaming its items when it is
 /// paginated), prints the `print` property of each item, then a count. What it does is its
@@ -69,7 +17,7 @@ pub(super) fn example_program(
 ) -> TokenStream {
     let config = cx.config;
     let krate = crate_ident(&config.client.krate.name);
-    let (opts, credential_fields) = example_options(cx, example, plan.body.ty, credentials);
+    let (opts, credential_fields) = example_options(cx, example, plan.operation, credentials);
     let help = help_text(example.description.as_deref(), &example.name, &opts, 20, "");
     // The request body: every field set from an option, or to its empty value.
     let body = build_value(cx, &plan.body);
@@ -124,23 +72,18 @@ pub(super) fn example_program(
 fn example_options(
     cx: &Ctx<'_>,
     example: &Example,
-    request_ty: &TypeRef,
+    operation: &crate::ir::Operation,
     credentials: &[(String, String)],
 ) -> (Vec<Opt>, TokenStream) {
     let value = |flag: &str| flag.to_ascii_uppercase().replace('-', "_");
     let mut opts = vec![Opt::new("base-url", "BASE_URL", "URL of the server")];
     let mut fields = TokenStream::new();
-    let request_struct = cx.api.struct_of(request_ty);
     for (rust, wire) in credentials {
-        let field = request_struct.and_then(|s| s.fields.iter().find(|f| &f.name.wire == wire));
-        let required = field.is_some_and(|f| f.required);
-        let secret = field.is_none_or(|f| f.secret);
+        // Analysis noted the credential body fields the request declared (and took them out of
+        // its type); every credential is a secret.
+        let required = operation.body_credentials.iter().any(|c| &c.wire == wire && c.required);
+        let default = example.credential_defaults.get(wire).cloned();
         let flag = naming::unraw(rust).replace('_', "-");
-        let default = example
-            .credential_defaults
-            .get(wire)
-            .cloned()
-            .or_else(|| (required && !secret).then(|| format!("{} {}", cx.config.client.krate.name, example.name)));
         let name = ident(rust);
         let given = required && default.is_none();
         let basic = cx
@@ -231,44 +174,64 @@ fn print_line(f: &Field, value: TokenStream) -> TokenStream {
     }
 }
 
-/// The request value a [`BodyPlan`] describes: fields the options target are parsed from them,
-/// credential body fields are left empty (the client fills them in), optional fields are `None`.
+/// The request value a [`BodyPlan`] describes, built as another crate must build a
+/// `#[non_exhaustive]` struct: `new` with the fields that must be given (or `Default`), then a
+/// setter per optional field an option sets; credential body fields are no fields of it (the
+/// client writes them).
 pub(super) fn build_value(cx: &mut Ctx<'_>, plan: &BodyPlan<'_>) -> TokenStream {
     let path = cx.ty(plan.ty);
-    let mut fields = TokenStream::new();
+    let Some(s) = cx.api.struct_of(plan.ty) else { return quote!(#path::default()) };
+    let mut args = Vec::new();
+    let mut sets = TokenStream::new();
     for (f, source) in &plan.fields {
-        let name = ident(&f.name.rust);
         let shape = f.presence;
-        let value = match source {
+        let (value, given) = match source {
             Source::Option { flag, path } => {
-                let parsed = quote!(args.parse(#flag)?);
-                match shape {
-                    Presence::Plain => {
-                        let msg = format!("missing value for `{path}`");
-                        quote!(#parsed.ok_or_else(|| Failure::usage(#msg))?)
-                    }
-                    Presence::Option => parsed,
-                    Presence::DoubleOption => quote!(#parsed.into()),
+                let mut ty = cx.ty(&f.ty);
+                if f.boxed {
+                    ty = quote!(Box<#ty>);
+                }
+                let parsed = quote!(args.parse::<#ty>(#flag)?);
+                if shape == Presence::Plain {
+                    let msg = format!("missing value for `{path}`");
+                    (quote!(#parsed.ok_or_else(|| Failure::usage(#msg))?), None)
+                } else {
+                    (parsed, None)
                 }
             }
             Source::Nested { plan, flags } => {
                 let inner = build_value(cx, plan);
-                let inner = if f.boxed { quote!(Box::new(#inner)) } else { inner };
-                let any = quote!(#(args.is_set(#flags))||*);
-                match shape {
-                    Presence::Plain => inner,
-                    Presence::Option => quote!(if #any { Some(#inner) } else { None }),
-                    Presence::DoubleOption => quote!((if #any { Some(#inner) } else { None }).into()),
-                }
+                (inner, Some(quote!(#(args.is_set(#flags))||*)))
             }
-            // Overwritten by the client's credentials before sending.
-            Source::Credential => quote!(Default::default()),
-            Source::Empty => match shape {
-                Presence::Option | Presence::Plain => quote!(None),
-                Presence::DoubleOption => quote!(Default::default()),
-            },
+            Source::Empty => continue,
         };
-        fields.extend(quote!(#name: #value,));
+        if shape == Presence::Plain {
+            args.push(value);
+            continue;
+        }
+        if s.update_wrapper {
+            // A keep/set/clear wrapper: set when its value is given, else cleared.
+            return match given {
+                Some(_) => quote!(#path::set(#value)),
+                None => quote!(match #value {
+                    Some(value) => #path::set(value),
+                    None => #path::clear(),
+                }),
+            };
+        }
+        let setter = ident(&naming::setter(&f.name.rust));
+        sets.extend(match given {
+            Some(any) => quote!(if #any { value = value.#setter(#value); }),
+            None => quote!(if let Some(parsed) = #value { value = value.#setter(parsed); }),
+        });
     }
-    quote!(#path { #fields })
+    let start = if s.has_new() { quote!(#path::new(#(#args),*)) } else { quote!(#path::default()) };
+    if sets.is_empty() {
+        return start;
+    }
+    quote!({
+        let mut value = #start;
+        #sets
+        value
+    })
 }

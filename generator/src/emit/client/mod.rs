@@ -21,11 +21,13 @@ mod auth;
 mod examples;
 mod operations;
 mod pagination;
+mod readme;
 
 use auth::*;
 use examples::*;
 use operations::*;
 use pagination::*;
+use readme::*;
 
 const README: &str = include_str!("../../../../templates/client/README.md.j2");
 /// The README of a client crate without operations (channels only).
@@ -273,8 +275,14 @@ fn rate_limit(config: &Config, credentials: &[(String, String)]) -> (TokenStream
             quote!(.rate_limit(Self::RATE_LIMIT)),
         ),
     };
+    // Not a link: the method exists only with the feature.
+    let redis = " With the crate's `redis` feature, `runtime::Builder::redis_rate_limit` keeps the window in \
+                 Redis, shared by every process using the same credential (`runtime::RedisStore`, \
+                 `runtime::OnUnreachable`).";
     let constant = quote! {
         #[doc = #doc]
+        #[doc = ""]
+        #[doc = #redis]
         pub const RATE_LIMIT: rt::RateLimit =
             rt::RateLimit { requests: #requests_lit, per: std::time::Duration::from_secs(#seconds_lit) };
     };
@@ -370,17 +378,22 @@ pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &
     let websocket = if api.channels.is_empty() {
         TokenStream::new()
     } else {
-        let modules = super::ws::client_modules(api, &krate.name, true, &mut cx.uses);
+        // The WebSocket stack is the crate's `ws` feature, on by default.
+        let gate = super::feature_gate("ws");
+        let modules = super::ws::client_modules(api, &krate.name, true, &gate, &mut cx.uses);
         quote! {
             /// The WebSocket runtime the channel modules build on (`triad-runtime`'s `ws`).
+            #gate
             pub use triad_runtime::ws as websocket;
             #modules
         }
     };
     let (limit_const, limit) = rate_limit(config, &credential_names);
     let client = client_type(quote!(#paging #limit_const), constructors, methods, limit);
+    let doc_cfg = (!api.channels.is_empty()).then(|| quote!(#![cfg_attr(docsrs, feature(doc_cfg))]));
     let lib = quote! {
         #crate_docs
+        #doc_cfg
         #![allow(deprecated, clippy::too_many_arguments, clippy::large_enum_variant, clippy::doc_lazy_continuation, clippy::doc_overindented_list_items)]
         pub use #types_crate as types;
         pub use triad_runtime::client as runtime;
@@ -399,6 +412,7 @@ pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &
     let prefix = &krate.name;
     let lib = render_rust(lib, provenance)?;
     let mut example_runs = Vec::new();
+    let mut example_features = Vec::new();
     // Examples name types through the client's re-export, so they need only the client crate.
     let client_crate = crate_ident(&krate.name);
     cx.types = quote!(#client_crate::types);
@@ -419,33 +433,74 @@ pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &
         .map_err(|message| EmitError::Example { name: example.name.clone(), message })?;
         files.insert(format!("{prefix}/examples/{}.rs", example.name), render_rust(code, provenance)?);
         example_runs.push(format!("cargo run -p {prefix} --example {}", example.name));
+        if example.channel.is_some() {
+            example_features.push((example.name.clone(), vec!["ws"]));
+        }
     }
     let usage = readme_usage(&cx, &krate.name, first_url.as_deref(), &signatures, &credentials_example)
         .map_err(|message| EmitError::Text { what: "the README's usage example".to_owned(), message })?;
-    let description = match &krate.description {
-        Some(text) => super::one_line(text),
-        None => format!("Async client of the {}", super::one_line(&title)),
-    };
+    let description = description(krate, "Async client", &title);
     let context = minijinja::context! {
         header => provenance.header(),
         crate_name => docs::inline(&krate.name),
         crate_ident => krate.name.replace('-', "_"),
         title => docs::inline(&title),
+        api_version => docs::inline(&api.version),
         types_crate => docs::inline(&config.types_crate.name),
         examples => example_runs,
         usage => usage,
         operations => api.operations.len(),
         streams => streams.len(),
+        channels => !api.channels.is_empty(),
+        redis => config.client.rate_limit.is_some(),
     };
-    let features: &[&'static str] = if api.channels.is_empty() { &["client"] } else { &["client", "ws"] };
-    let dependencies = dependencies(config, features, &cx.uses);
-    let dev_dependencies = dev_dependencies(config);
-    let manifest =
-        super::manifest(&krate.name, &krate.version, description, dependencies, dev_dependencies, provenance)?;
+    let manifest = manifest(api, config, description, &cx.uses, example_features, provenance)?;
     files.insert(format!("{prefix}/src/lib.rs"), lib);
     files.insert(format!("{prefix}/Cargo.toml"), manifest);
     files.insert(format!("{prefix}/README.md"), render_template("README.md", README, context)?);
     Ok(())
+}
+
+/// The crate's one-line description: the config's, else `{what} of the {title}`.
+fn description(krate: &crate::config::CrateSettings, what: &str, title: &str) -> String {
+    match &krate.description {
+        Some(text) => super::one_line(text),
+        None => format!("{what} of the {}", super::one_line(title)),
+    }
+}
+
+/// The client crate's manifest: with channels, the `ws` feature (on by default) that the
+/// channel modules and the examples listening to them need; with a rate limit, the `redis`
+/// feature (off by default) that shares it between processes.
+fn manifest(
+    api: &Api,
+    config: &Config,
+    description: String,
+    uses: &Uses,
+    examples: Vec<(String, Vec<&'static str>)>,
+    provenance: &Provenance,
+) -> Result<String, EmitError> {
+    let (mut features, categories) = if api.channels.is_empty() {
+        (BTreeMap::new(), vec!["api-bindings", "web-programming::http-client"])
+    } else {
+        let features = BTreeMap::from([("default", vec!["ws"]), ("ws", vec!["triad-runtime/ws"])]);
+        (features, vec!["api-bindings", "web-programming::http-client", "web-programming::websocket"])
+    };
+    // With a documented rate limit: the opt-in to share it between processes through Redis.
+    if config.client.rate_limit.is_some() {
+        features.insert("redis", vec!["triad-runtime/redis"]);
+    }
+    let manifest = super::Manifest {
+        krate: &config.client.krate,
+        description,
+        keyword: "client",
+        categories,
+        dependencies: dependencies(config, &["client"], uses),
+        dev_dependencies: dev_dependencies(config),
+        features,
+        examples,
+    };
+    super::manifest(manifest, config, provenance)
 }
 
 /// The client crate of an API with channels and no operations: the channel modules and their
@@ -454,7 +509,7 @@ fn channels_only(api: &Api, config: &Config, provenance: &Provenance, files: &mu
     let krate = &config.client.krate;
     let types_crate = crate_ident(&config.types_crate.name);
     let mut uses = Uses::default();
-    let modules = super::ws::client_modules(api, &krate.name, false, &mut uses);
+    let modules = super::ws::client_modules(api, &krate.name, false, &TokenStream::new(), &mut uses);
     let credentials = super::ws::client_credentials(api);
     let title = docs::api_title(api, &config.name).to_owned();
     let mut crate_doc = docs::crate_intro("WebSocket client", api, &config.name);
@@ -474,13 +529,18 @@ fn channels_only(api: &Api, config: &Config, provenance: &Provenance, files: &mu
     };
     let prefix = &krate.name;
     files.insert(format!("{prefix}/src/lib.rs"), render_rust(lib, provenance)?);
-    let description = match &krate.description {
-        Some(text) => super::one_line(text),
-        None => format!("WebSocket client of the {}", super::one_line(&title)),
+    let description = description(krate, "WebSocket client", &title);
+    let manifest = super::Manifest {
+        krate,
+        description,
+        keyword: "client",
+        categories: vec!["api-bindings", "web-programming::websocket"],
+        dependencies: dependencies(config, &["ws"], &uses),
+        dev_dependencies: BTreeMap::new(),
+        features: BTreeMap::new(),
+        examples: Vec::new(),
     };
-    let dependencies = dependencies(config, &["ws"], &uses);
-    let manifest =
-        super::manifest(&krate.name, &krate.version, description, dependencies, BTreeMap::new(), provenance)?;
+    let manifest = super::manifest(manifest, config, provenance)?;
     files.insert(format!("{prefix}/Cargo.toml"), manifest);
     let context = minijinja::context! {
         header => provenance.header(),

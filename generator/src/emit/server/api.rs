@@ -194,6 +194,75 @@ pub(super) fn erased(template: &[Vec<Piece>]) -> Pattern {
         .collect()
 }
 
+/// The credential body fields of the API (the config's `auth.body_fields`), as (wire name,
+/// `Credentials` field name).
+fn body_credential_names(api: &Api) -> Vec<(String, String)> {
+    let wires: Vec<&str> = api
+        .credentials
+        .iter()
+        .filter(|c| c.carried == crate::ir::Carried::BodyField)
+        .map(|c| c.wire.as_str())
+        .collect();
+    let mut rust: Vec<String> = wires.iter().map(|w| naming::field_name(w)).collect();
+    naming::dedupe(rust.iter_mut(), true);
+    wires.into_iter().map(str::to_owned).zip(rust).collect()
+}
+
+/// The server crate's `Credentials`: the credential body fields a request carried, which its
+/// body's type has no fields for (analysis took them out); nothing when the API has none.
+fn credentials_struct(api: &Api) -> TokenStream {
+    let names = body_credential_names(api);
+    if names.is_empty() {
+        return TokenStream::new();
+    }
+    let fields = names.iter().map(|(wire, rust)| {
+        let doc = format!(" {}, as the request body carried it.", docs::code_span(wire));
+        let field = ident(rust);
+        quote!(#[doc = #doc] pub #field: Option<rt::Secret>,)
+    });
+    quote! {
+        /// The credentials a request carried in its JSON body (the codegen config's
+        /// `auth.body_fields`), read apart from the body's own type, which has no fields for
+        /// them: the client writes them into every body it sends. `Debug` never shows them.
+        #[derive(Clone, Debug, Default, PartialEq, Eq)]
+        #[non_exhaustive]
+        pub struct Credentials {
+            #(#fields)*
+        }
+    }
+}
+
+/// For an operation with a JSON body when the API has credential body fields: the statement
+/// reading them into `credentials` (a required one the body's type declared and the request
+/// lacks is a 400 naming it), as the first argument of its trait method.
+fn credentials_read(api: &Api, op: &Operation, message: &TokenStream) -> Option<TokenStream> {
+    let names = body_credential_names(api);
+    if names.is_empty() || !matches!(request_body(op.request.as_ref()), RequestBody::Json(_)) {
+        return None;
+    }
+    let entries = names.iter().map(|(wire, _)| {
+        let required = op.body_credentials.iter().any(|c| &c.wire == wire && c.required);
+        quote!((#wire, #required))
+    });
+    let slots: Vec<proc_macro2::Ident> = (0..names.len()).map(|i| format_ident!("c{i}")).collect();
+    let fields = names.iter().zip(&slots).map(|((_, rust), slot)| {
+        let field = ident(rust);
+        quote!(#field: #slot)
+    });
+    let entries = quote!([#(#entries),*]);
+    let read = if op.request.as_ref().is_some_and(|b| b.required) {
+        quote!(rt::body_credentials(request.body(), #entries, #message))
+    } else {
+        quote!(request.body_opt().map_or(Ok(Default::default()), |body| rt::body_credentials(body, #entries, #message)))
+    };
+    Some(quote! {
+        let credentials = match #read {
+            Ok([#(#slots),*]) => Credentials { #(#fields),* },
+            Err(response) => return Some(*response),
+        };
+    })
+}
+
 /// An operation served on a route, tried in order of its literal text (longest first).
 pub(super) struct Candidate {
     method: &'static str,
@@ -224,6 +293,13 @@ fn arguments(api: &Api, op: &Operation, types: &TokenStream, uses: &mut Uses, me
     let mut names = Vec::new();
     let mut reads = TokenStream::new();
     let mut passed = Vec::new();
+    if let Some(read) = credentials_read(api, op, message) {
+        let credentials = format_ident!("credentials");
+        args.extend(quote!(#credentials: Credentials,));
+        names.push(credentials.clone());
+        reads.extend(read);
+        passed.push(credentials);
+    }
     let ordered = crate::emit::params::ordered_params(op);
     for (i, param) in ordered.iter().enumerate() {
         let arg = crate::emit::params::param_ident(&param.name.rust);
@@ -365,7 +441,7 @@ fn route_handlers(routes: BTreeMap<String, Vec<Candidate>>) -> (TokenStream, Tok
 
 /// The `Api` trait's docs: what its methods take and return, and the operations it cannot
 /// serve or never reaches.
-fn trait_doc(unserved: &[String], shadowed: &[String]) -> Vec<String> {
+fn trait_doc(unserved: &[String], shadowed: &[String], credentials: bool) -> Vec<String> {
     let mut doc = vec![
         " The API's operations, one method per operation; each answers 501 until implemented.".to_owned(),
         String::new(),
@@ -378,6 +454,15 @@ fn trait_doc(unserved: &[String], shadowed: &[String]) -> Vec<String> {
          JSON success response answers its first success status (else 204) without a body."
             .to_owned(),
     ];
+    if credentials {
+        doc.push(String::new());
+        doc.push(
+            " The credentials a JSON body carries (the codegen config's `auth.body_fields`) are no \
+             fields of its type: a method of an operation with a JSON body takes them first, as \
+             [`Credentials`], so a stand-in for the provider can check them."
+                .to_owned(),
+        );
+    }
     if !unserved.is_empty() {
         doc.push(String::new());
         doc.push(format!(
@@ -512,10 +597,13 @@ pub(super) fn api_server(api: &Api, types: &TokenStream, uses: &mut Uses) -> Tok
         })
         .collect();
     let (route_fns, registrations) = route_handlers(routes);
-    let doc = trait_doc(&unserved, &shadowed);
+    let doc = trait_doc(&unserved, &shadowed, !body_credential_names(api).is_empty());
     let api_param = if registrations.is_empty() { quote!(_api) } else { quote!(api) };
     let arc = if registrations.is_empty() { TokenStream::new() } else { quote!(let api = std::sync::Arc::new(api);) };
+    let credentials = credentials_struct(api);
     quote! {
+        #credentials
+
         #(#[doc = #doc])*
         pub trait Api: Send + Sync + 'static {
             #methods

@@ -5,7 +5,7 @@ use super::*;
 use crate::emit::examples::{Opt, Program, help_text, pointers, program};
 
 /// The operator's view of a receiver's journal: the runtime's `journal_tool` on the command
-/// line (`--journal DIR list | requeue SEQ | purge SEQ`).
+/// line (`--journal DIR|URL list | requeue SEQ | purge SEQ`).
 pub(super) fn journal_example(config: &Config, example: &ReceiverExample) -> TokenStream {
     let krate = crate_ident(&config.server.krate.name);
     let name = example.name.as_str();
@@ -15,7 +15,9 @@ pub(super) fn journal_example(config: &Config, example: &ReceiverExample) -> Tok
     };
     let doc = format!(
         " Lists, requeues and purges the deliveries a receiver gave up on: `cargo run --example {name} -- \
-         --journal DIR list | requeue SEQ | purge SEQ` (stop the receiver first)."
+         --journal DIR list | requeue SEQ | purge SEQ` (stop the receiver first), or with a shared \
+         journal's `postgres://` or `nats://` URL instead of `DIR` (features `postgres`, `nats-journal`; \
+         receivers may keep running)."
     );
     quote! {
         #![doc = #doc]
@@ -48,7 +50,7 @@ pub(super) fn receiver_example(config: &Config, example: &ReceiverExample, metho
         Opt::new(
             "journal",
             "DIR",
-            "folder of the delivery journal: acknowledge after a durable write, handle afterwards",
+            "the delivery journal: a folder, or a postgres:// or nats://HOST:PORT/NAME URL (features postgres, nats-journal) that several receivers share; acknowledge after a durable write, handle afterwards",
         )
         .optional(),
     );

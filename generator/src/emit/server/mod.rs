@@ -185,7 +185,10 @@ pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &
     let types = quote!(types);
     let mut uses = Uses::default();
     let (methods, hooks) = webhook_methods(api, &types, &mut uses)?;
-    let mut lib = if api.operations.is_empty() && api.webhooks.is_empty() {
+    // Only the endpoints of an API with nothing but channels are the whole crate; elsewhere
+    // the journal and the WebSocket stack are features (`journal`, `ws`), on by default.
+    let channels_only = api.operations.is_empty() && api.webhooks.is_empty();
+    let mut lib = if channels_only {
         super::ws::server_library(api, config)
     } else {
         let mut lib = library(api, config, &types, &methods, &hooks)?;
@@ -197,11 +200,13 @@ pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &
         lib
     };
     if !api.channels.is_empty() {
-        lib.extend(super::ws::server_modules(api, &mut uses));
+        let gate = if channels_only { TokenStream::new() } else { super::feature_gate("ws") };
+        lib.extend(super::ws::server_modules(api, &gate, &mut uses));
     }
     let prefix = &krate.name;
     files.insert(format!("{prefix}/src/lib.rs"), render_rust(lib, provenance)?);
     let mut example_runs = Vec::new();
+    let mut example_features = Vec::new();
     for example in &config.server.examples {
         let code = match &example.channel {
             Some(channel) => {
@@ -213,6 +218,14 @@ pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &
         };
         files.insert(format!("{prefix}/examples/{}.rs", example.name), render_rust(code, provenance)?);
         example_runs.push(format!("cargo run -p {prefix} --example {}", example.name));
+        let needs = match (&example.channel, example.journal) {
+            (Some(_), _) if !channels_only => vec!["ws"],
+            (None, true) => vec!["journal"],
+            _ => Vec::new(),
+        };
+        if !needs.is_empty() {
+            example_features.push((example.name.clone(), needs));
+        }
     }
     let title = docs::api_title(api, &config.name).to_owned();
     let description = match &krate.description {
@@ -220,10 +233,15 @@ pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &
         None => format!("Server stubs of the {}", super::one_line(&title)),
     };
     let kinds: Vec<String> = methods.iter().map(|m| docs::code_span(&m.kind)).collect();
+    let usage = if channels_only { None } else { Some(readme_usage(api, config, &methods)?) };
     let context = minijinja::context! {
+        usage => usage,
+        features => !channels_only,
+        channels => !api.channels.is_empty(),
         header => provenance.header(),
         crate_name => docs::inline(&krate.name),
         title => docs::inline(&title),
+        api_version => docs::inline(&api.version),
         types_crate => docs::inline(&config.types_crate.name),
         webhooks => api.webhooks.len(),
         kinds => kinds,
@@ -235,20 +253,132 @@ pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &
         config.types_crate.name.as_str(),
         Dependency::local(&config.types_crate.version, Some(types_path), &[]),
     );
-    let features: &[&str] = if api.channels.is_empty() { &["server"] } else { &["server", "ws"] };
-    dependencies.insert("triad-runtime", Dependency::local("0.1.0", config.server.runtime_path.clone(), features));
+    let runtime_features: &[&str] = if channels_only { &["server", "ws"] } else { &["server"] };
+    let runtime = Dependency::local(super::RUNTIME_VERSION, config.server.runtime_path.clone(), runtime_features);
+    dependencies.insert("triad-runtime", runtime);
     if uses.uuid {
         dependencies.insert("uuid", Dependency::registry("1", &["std", "serde"]));
     }
     let mut dev_dependencies = BTreeMap::new();
     if !config.server.examples.is_empty() {
         dev_dependencies.insert("tokio", Dependency::registry("1", &["rt-multi-thread", "macros"]));
-        dev_dependencies
-            .insert("triad-runtime", Dependency::local("0.1.0", config.server.runtime_path.clone(), &["cli"]));
+        let runtime = Dependency::local(super::RUNTIME_VERSION, config.server.runtime_path.clone(), &["cli"]);
+        dev_dependencies.insert("triad-runtime", runtime);
     }
-    let manifest =
-        super::manifest(&krate.name, &krate.version, description, dependencies, dev_dependencies, provenance)?;
+    let manifest = super::Manifest {
+        krate,
+        description,
+        keyword: "server",
+        categories: server_categories(api, channels_only),
+        dependencies,
+        dev_dependencies,
+        features: server_features(api, channels_only),
+        examples: example_features,
+    };
+    let manifest = super::manifest(manifest, config, provenance)?;
     files.insert(format!("{prefix}/Cargo.toml"), manifest);
     files.insert(format!("{prefix}/README.md"), render_template("README.md", README, context)?);
     Ok(())
+}
+
+/// The server crate's features: the receiver's embedded journal and the WebSocket endpoints,
+/// both on by default; the receiver's journals on PostgreSQL and NATS JetStream (`postgres`,
+/// `nats-journal`) and, with channels, `nats` (the endpoints' fan-out across replicas), off by
+/// default; a crate of channels only has `nats` alone.
+fn server_features(api: &Api, channels_only: bool) -> BTreeMap<&'static str, Vec<&'static str>> {
+    if channels_only {
+        return BTreeMap::from([("nats", vec!["triad-runtime/nats"])]);
+    }
+    let mut features = BTreeMap::from([("journal", vec!["triad-runtime/journal"])]);
+    if !api.channels.is_empty() {
+        features.insert("ws", vec!["triad-runtime/ws"]);
+    }
+    features.insert("default", features.keys().copied().collect());
+    // Not by default: a journal on PostgreSQL that several receiver processes share.
+    features.insert("postgres", vec!["triad-runtime/postgres"]);
+    features.insert("nats-journal", vec!["triad-runtime/nats-journal"]);
+    if !api.channels.is_empty() {
+        features.insert("nats", vec!["ws", "triad-runtime/nats"]);
+    }
+    features
+}
+
+/// The server crate's crates.io categories.
+fn server_categories(api: &Api, channels_only: bool) -> Vec<&'static str> {
+    let mut categories = vec!["api-bindings"];
+    if !channels_only {
+        categories.push("web-programming::http-server");
+    }
+    if !api.channels.is_empty() {
+        categories.push("web-programming::websocket");
+    }
+    categories
+}
+
+/// The README's usage example (a doctest, compiled but not run, as it serves until stopped):
+/// a `Webhooks` implementation handling the first event kind, the receiver serving it with the
+/// config's verifier, and beside it, for an API with operations, the API server with every
+/// operation left at its default (501). Only identifiers come from the spec.
+fn readme_usage(api: &Api, config: &Config, methods: &[Method]) -> Result<String, EmitError> {
+    let krate = crate_ident(&config.server.krate.name);
+    let handler = match methods.first() {
+        Some(Method { name, payload, batch, .. }) => {
+            let batch_param = batch.as_ref().map(|batch| quote!(batch: &#batch,));
+            let event_param = payload.as_ref().map(|payload| quote!(event: #payload,));
+            let uses = match (batch, payload) {
+                (Some(_), Some(_)) => quote!(let _ = batch; println!("{event:?}");),
+                (None, Some(_)) => quote!(println!("{event:?}");),
+                (Some(_), None) => quote!(let _ = batch;),
+                (None, None) => TokenStream::new(),
+            };
+            quote! {
+                async fn #name(&self, #batch_param #event_param delivery: &rt::Delivery) -> Result<(), rt::HandlerError> {
+                    #uses
+                    println!("handled in delivery {} (attempt {})", delivery.id, delivery.attempt);
+                    Ok(())
+                }
+            }
+        }
+        None => quote! {
+            async fn unknown(&self, raw: rt::serde_json::Value, delivery: &rt::Delivery) -> Result<(), rt::HandlerError> {
+                println!("an event of a kind this crate does not know, in delivery {}: {raw}", delivery.id);
+                Ok(())
+            }
+        },
+    };
+    let secret = match &config.auth.webhook_signature {
+        Some(WebhookSignature::StandardWebhooks { .. }) => "whsec_c2VjcmV0LXNoYXJlZC13aXRoLXRoZS1wcm92aWRlcg==",
+        _ => "secret shared with the provider",
+    };
+    let (stand, extra) = if api.operations.is_empty() {
+        (TokenStream::new(), quote!(rt::axum::Router::new()))
+    } else {
+        let stand = quote! {
+            /// Stands in for the provider's API: every operation answers 501 until written.
+            struct Stand;
+            impl #krate::Api for Stand {}
+        };
+        (stand, quote!(#krate::router(Stand)))
+    };
+    let tokens = quote! {
+        use #krate::{runtime as rt, types};
+
+        /// Handles one kind of event; every other kind keeps its default.
+        struct Handlers;
+
+        impl #krate::Webhooks for Handlers {
+            #handler
+        }
+
+        #stand
+
+        async fn serve() -> Result<(), Box<dyn std::error::Error>> {
+            let verifier = #krate::verifier(&[#secret])?;
+            let receiver = #krate::receiver(Handlers, verifier).start()?;
+            let listener = rt::tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
+            receiver.serve_with(listener, #extra, std::future::pending()).await?;
+            Ok(())
+        }
+    };
+    Ok(super::space_items(&super::unparse(tokens)?).trim_end().to_owned())
 }

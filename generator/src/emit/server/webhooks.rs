@@ -240,6 +240,7 @@ pub(super) fn library(
     let verifier_fn = verifier_fn(config);
     Ok(quote! {
         #crate_docs
+        #![cfg_attr(docsrs, feature(doc_cfg))]
         #![allow(deprecated, clippy::too_many_arguments, clippy::large_enum_variant, clippy::doc_lazy_continuation, clippy::doc_overindented_list_items, clippy::needless_return)]
         pub use #types_crate as types;
         pub use triad_runtime::server as runtime;
@@ -249,6 +250,9 @@ pub(super) fn library(
         #[allow(unused_imports)]
         use rt::serde_json;
         use std::future::Future;
+        #[cfg(doctest)]
+        #[doc = include_str!("../README.md")]
+        pub struct ReadmeDoctests;
 
         /// The webhook events of the API, one method per kind. Every method has a default that
         /// leaves the event unhandled: counted and logged once per kind, then acknowledged, or
@@ -433,6 +437,8 @@ pub(super) fn batch_helper(
             match event {
                 #arms
                 #ok(#ty::#unknown(raw)) => self.unknown(index, raw.clone(), delivery).await,
+                // The union is `#[non_exhaustive]`: a kind this crate has no method for is unknown.
+                #ok(other) => self.unknown(index, rt::serde_json::to_value(other).unwrap_or_default(), delivery).await,
                 #malformed
             }
         }
@@ -449,14 +455,16 @@ pub(super) fn union_helper(
     methods: &[Method],
 ) -> TokenStream {
     let ty = type_path(api, &TypeRef::Named(union), types, &mut Uses::default());
-    let Some(u) = union_of(api, union) else { return TokenStream::new() };
-    let unknown = ident(&u.unknown);
+    if union_of(api, union).is_none() {
+        return TokenStream::new();
+    }
     let arms = method_arms(hook, methods, |variant, event| quote!(Ok(#ty::#variant #event)), quote!(), quote!(event,));
     quote! {
         async fn #helper(&self, index: usize, raw: &str, delivery: &rt::Delivery) -> rt::Outcome {
             match rt::decode_raw::<#ty>(raw) {
                 #arms
-                Ok(#ty::#unknown(_)) => self.unknown(index, rt::raw_to_value(raw), delivery).await,
+                // An unknown kind, or one this crate has no method for (the union is `#[non_exhaustive]`).
+                Ok(_) => self.unknown(index, rt::raw_to_value(raw), delivery).await,
                 Err(error) => self.malformed(index, rt::raw_to_value(raw), error.to_string(), delivery).await,
             }
         }

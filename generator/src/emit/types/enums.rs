@@ -22,6 +22,7 @@ pub(super) fn string_enum(name: &Ident, e: &StringEnum, docs: TokenStream) -> To
     quote! {
         #docs
         #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[non_exhaustive]
         pub enum #name {
             #(#variants)*
             /// A value this version of the crate does not know, kept as received.

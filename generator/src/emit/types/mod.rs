@@ -10,7 +10,7 @@ use super::spell::{Uses, ident, type_tokens};
 use super::{Code, Dependency, Files, MARGIN, Provenance, doc_attrs, docs, render_template};
 use crate::config::Config;
 use crate::ir::{
-    Api, Direction, Field, Presence, StringEnum, Struct, Tagging, TypeDef, TypeId, TypeKind, TypeRef, Union,
+    Api, Direction, Field, Presence, Primitive, StringEnum, Struct, Tagging, TypeDef, TypeId, TypeKind, TypeRef, Union,
 };
 use crate::naming;
 
@@ -24,11 +24,43 @@ use unions::*;
 
 const README: &str = include_str!("../../../../templates/types/README.md.j2");
 
+/// The README's usage example (a doctest that runs): a value built with the crate's
+/// constructors, written as JSON and read back. The value is of the request body of the
+/// config's first example operation, or of the first operation, whose body the sampler can
+/// write; else of the first sent type, else of the first type, it can write; `None` when it can
+/// write none.
+fn usage(api: &Api, config: &Config) -> Result<Option<String>, EmitError> {
+    let krate = super::spell::crate_ident(&config.types_crate.name);
+    let sampler = super::sample::Sampler::new(api, quote!(#krate));
+    let by_wire = |wire: &str| api.operations.iter().find(|op| op.name.wire == wire);
+    let examples = config.client.examples.iter().filter_map(|e| by_wire(&e.operation));
+    let bodies = examples.chain(&api.operations).filter_map(|op| match op.request.as_ref().map(|b| &b.ty) {
+        Some(TypeRef::Named(id)) => Some(*id),
+        _ => None,
+    });
+    let all = (0..api.types.len()).map(TypeId);
+    let Some(id) = bodies.chain(all).find(|id| sampler.builds(*id)) else { return Ok(None) };
+    let value = sampler.value(&TypeRef::Named(id));
+    let name = ident(&api.ty(id).name.rust);
+    let tokens = quote! {
+        fn main() -> Result<(), Box<dyn std::error::Error>> {
+            let value = #value;
+            let json = serde_json::to_string(&value)?;
+            let back: #krate::#name = serde_json::from_str(&json)?;
+            assert_eq!(back, value);
+            println!("{json}");
+            Ok(())
+        }
+    };
+    Ok(Some(super::unparse(tokens)?.trim_end().to_owned()))
+}
+
 /// The crate's README: what it holds, its dependencies, and its webhooks and channels with the
 /// types they carry. `title` and `version` are already one line of escaped Markdown.
 fn readme(
     api: &Api,
     krate: &crate::config::CrateSettings,
+    usage: Option<String>,
     provenance: &Provenance,
     uses: &Uses,
     title: &str,
@@ -70,6 +102,7 @@ fn readme(
     let context = minijinja::context! {
         header => provenance.header(),
         crate_name => docs::inline(&krate.name),
+        usage => usage,
         api_version => version,
         title => title,
         uses_uuid => uses.uuid,
@@ -93,7 +126,6 @@ pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &
             let _ = super::spell::type_tokens(api, &param.ty, &mut uses);
         }
     }
-    let sent = sent_types(api);
     let operations = operation_docs(api);
     // The types' items are built and pretty-printed in two parts of about equal size, the second
     // on another thread (token streams cannot cross threads, so each part makes its own); the
@@ -104,7 +136,7 @@ pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &
         for (i, def) in api.types.iter().enumerate().take(range.end).skip(range.start) {
             let id = TypeId(i);
             let ops = operations.get(&id).map(Vec::as_slice).unwrap_or_default();
-            items.extend(type_def(api, def, sent.contains(&id), ops, &mut uses));
+            items.extend(type_def(api, def, ops, &mut uses));
         }
         Ok((items.unparse()?, uses))
     };
@@ -148,8 +180,25 @@ pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &
     let decimal = uses.decimal.then(|| {
         quote! {
             /// Exact decimal numbers (`format: decimal` and the fields the codegen config names):
-            /// read from a JSON number or string, written as a JSON number.
+            /// read from a JSON number's own text (or a string holding one), never through
+            /// `f64`, and written as a JSON number of their own digits (`model::exact`).
             pub use rust_decimal::Decimal;
+        }
+    });
+    let uuid = uses.uuid.then(|| {
+        quote! {
+            /// The `uuid` crate of this crate's `format: uuid` fields, to name and build `Uuid`
+            /// values without depending on a matching version.
+            pub use uuid;
+        }
+    });
+    // The README's example runs as a doctest.
+    let usage = usage(api, config)?;
+    let readme_doctests = usage.is_some().then(|| {
+        quote! {
+            #[cfg(doctest)]
+            #[doc = include_str!("../README.md")]
+            pub struct ReadmeDoctests;
         }
     });
     let lib = quote! {
@@ -159,15 +208,17 @@ pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &
         /// is the type of optional fields that may also be `null`.
         pub use triad_runtime::model;
         pub use triad_runtime::model::Decoded;
+        #readme_doctests
         #serde_import
         #calendar
         #decimal
+        #uuid
     };
     let prefix = &krate.name;
     let code = super::unparse(lib)? + &first + &second;
     files.insert(format!("{prefix}/src/lib.rs"), super::finish_rust(&code, provenance));
     files.insert(format!("{prefix}/Cargo.toml"), manifest(api, config, provenance, &uses)?);
-    files.insert(format!("{prefix}/README.md"), readme(api, krate, provenance, &uses, &title, &version)?);
+    files.insert(format!("{prefix}/README.md"), readme(api, krate, usage, provenance, &uses, &title, &version)?);
     Ok(())
 }
 
@@ -237,19 +288,39 @@ fn building_docs(api: &Api, config: &Config) -> String {
     if structs.is_empty() {
         return String::new();
     }
-    let mut out = "\n\n# Building values\n\nTypes that are sent (request bodies and what they contain) have `new`, \
-        taking the fields that must be given, and a chainable `with_<field>` setter for every other field; a \
-        deprecated field's setter is deprecated, so only setting such a field warns. Types whose fields are all \
-        optional implement `Default`. String enums implement `FromStr` (an unknown value becomes the unknown variant)."
+    let mut out = "\n\n# Building values\n\nEvery struct and enum is `#[non_exhaustive]`, so a later version may add \
+        a field, a variant or an enum value without breaking code that uses this one: outside this crate a struct \
+        is built with `new`, taking the fields that must be given (required and not nullable), or with `Default` \
+        when it has none, and a chainable `with_<field>` setter for every other field, which takes anything that \
+        converts into the field's type (`&str` for a `String`; numbers and booleans are taken as they are); its \
+        fields stay public to read and assign. A \
+        deprecated field's setter is deprecated, so only setting such a field warns. A `match` on an enum ends with \
+        a `_` arm; the unknown variant keeps a value this version does not know. String enums implement `FromStr` \
+        (an unknown value becomes the unknown variant)."
         .to_owned();
+    let mut credentials: Vec<String> = Vec::new();
+    for c in api.operations.iter().flat_map(|op| &op.body_credentials) {
+        let name = docs::code_span(&c.wire);
+        if !credentials.contains(&name) {
+            credentials.push(name);
+        }
+    }
+    if !credentials.is_empty() {
+        out.push_str(&format!(
+            "\n\nRequest types have no fields for the credentials every request body carries ({}): the client \
+             writes them into each body it sends, and the API server hands them to its methods apart.",
+            credentials.join(", ")
+        ));
+    }
     let nullable = structs.iter().any(|s| s.fields.iter().any(|f| !f.required && f.nullable));
     if nullable {
         out.push_str(if config.null_means_absent {
             "\n\nAn optional field that may be `null` is one `Option`: this API treats `null` as \"not given\", so \
              `None` is left out when writing and `null` reads as `None`."
         } else {
-            "\n\nAn optional field that may be `null` is `Option<Option<T>>`, because absent and `null` can mean \
-             different things: `None` is left out, `Some(None)` is written as `null`, `Some(Some(v))` as the value."
+            "\n\nAn optional field that may be `null` is a [`model::Nullable`], because absent and `null` can mean \
+             different things: `Absent` is left out, `Null` is written as `null`, `Value(v)` as the value; \
+             `with_<field>` sets a value and `clear_<field>` an explicit `null`."
         });
     }
     if structs.iter().any(|s| s.update_wrapper) {
@@ -273,17 +344,32 @@ fn manifest(api: &Api, config: &Config, provenance: &Provenance, uses: &Uses) ->
     dependencies.insert("serde", Dependency::registry("1", &["std", "derive"]));
     dependencies.insert("serde_json", Dependency::registry("1", &["std"]));
     // The shared serde helpers (`model`), prebuilt once for every types crate.
-    let features: &[&str] = if uses.date { &["calendar"] } else { &[] };
-    let runtime = Dependency::local(super::RUNTIME_VERSION, config.client.runtime_path.clone(), features);
-    dependencies.insert("triad-runtime", Dependency { default_features: Some(false), ..runtime });
+    let features: Vec<&str> = [("calendar", uses.date), ("decimal", uses.decimal)]
+        .into_iter()
+        .filter(|(_, on)| *on)
+        .map(|(f, _)| f)
+        .collect();
+    let runtime = Dependency::local(super::RUNTIME_VERSION, config.client.runtime_path.clone(), &features);
+    dependencies.insert("triad-runtime", runtime.without_default_features());
     if uses.uuid {
         dependencies.insert("uuid", Dependency::registry("1", &["std", "serde"]));
     }
     if uses.decimal {
-        // Read from a number or a string, written as a JSON number.
-        dependencies.insert("rust_decimal", Dependency::registry("1", &["std", "serde-float"]));
+        // Fields and variants read and write decimals through the runtime's `model::exact`;
+        // `serde-str` is the text form of operation parameters (and of command-line options).
+        dependencies.insert("rust_decimal", Dependency::registry("1", &["std", "serde-str"]));
     }
-    super::manifest(&krate.name, &krate.version, description, dependencies, BTreeMap::new(), provenance)
+    let manifest = super::Manifest {
+        krate,
+        description,
+        keyword: "types",
+        categories: vec!["api-bindings", "encoding"],
+        dependencies,
+        dev_dependencies: BTreeMap::new(),
+        features: BTreeMap::new(),
+        examples: Vec::new(),
+    };
+    super::manifest(manifest, config, provenance)
 }
 
 /// Crate-level lists of the operations, webhooks and channels with the types they carry, as
@@ -349,32 +435,8 @@ fn type_link(api: &Api, ty: &TypeRef) -> String {
     }
 }
 
-/// The types a consumer of the API builds and sends: request bodies and sent channel messages,
-/// and every type they contain.
-fn sent_types(api: &Api) -> std::collections::BTreeSet<TypeId> {
-    let mut stack: Vec<&TypeRef> = api.operations.iter().filter_map(|op| op.request.as_ref().map(|b| &b.ty)).collect();
-    for channel in &api.channels {
-        stack.extend(channel.messages.iter().filter(|m| m.direction == Direction::Send).map(|m| &m.payload));
-    }
-    let mut seen = std::collections::BTreeSet::new();
-    while let Some(ty) = stack.pop() {
-        match ty {
-            TypeRef::List(inner) | TypeRef::Map(inner) => stack.push(inner),
-            TypeRef::Named(id) if seen.insert(*id) => match &api.ty(*id).kind {
-                TypeKind::Struct(s) => stack.extend(s.fields.iter().map(|f| &f.ty)),
-                TypeKind::Union(u) => stack.extend(u.variants.iter().filter_map(|v| v.ty.as_ref())),
-                TypeKind::Alias(inner) | TypeKind::Newtype(inner) => stack.push(inner),
-                TypeKind::Enum(_) => {}
-            },
-            _ => {}
-        }
-    }
-    seen
-}
-
-/// How a struct is used: whether it is sent.
+/// How a struct is documented.
 struct Role<'a> {
-    sent: bool,
     /// The type's own docs (also given as `#[doc]` tokens).
     docs: &'a crate::ir::Docs,
 }
@@ -420,7 +482,7 @@ fn operation_docs(api: &Api) -> std::collections::BTreeMap<TypeId, Vec<String>> 
     out
 }
 
-fn type_def(api: &Api, def: &TypeDef, sent: bool, operations: &[String], uses: &mut Uses) -> Code {
+fn type_def(api: &Api, def: &TypeDef, operations: &[String], uses: &mut Uses) -> Code {
     let mut own = without_name_echo(&def.docs, &[&def.name.wire, &def.name.rust]);
     // A type shared by many operations lists only a few of them.
     const MAX_OPERATIONS: usize = 4;
@@ -437,20 +499,21 @@ fn type_def(api: &Api, def: &TypeDef, sent: bool, operations: &[String], uses: &
     let docs = doc_attrs(&own);
     let name = ident(&def.name.rust);
     match &def.kind {
-        TypeKind::Struct(s) => structure(api, def, s, Role { sent, docs: &own }, docs, uses),
+        TypeKind::Struct(s) => structure(api, def, s, Role { docs: &own }, docs, uses),
         TypeKind::Enum(e) => string_enum(&name, e, docs).into(),
         TypeKind::Union(u) => union(api, &name, u, docs, uses).into(),
         TypeKind::Alias(ty) => {
             let ty = type_tokens(api, ty, uses);
             quote! { #docs pub type #name = #ty; }.into()
         }
-        TypeKind::Newtype(ty) => {
-            let ty = type_tokens(api, ty, uses);
+        TypeKind::Newtype(inner) => {
+            let ty = type_tokens(api, inner, uses);
+            let exact = super::spell::holds_decimal(api, inner).then(|| quote!(#[serde(with = "model::exact")]));
             quote! {
                 #docs
                 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
                 #[serde(transparent)]
-                pub struct #name(pub #ty);
+                pub struct #name(#exact pub #ty);
             }
             .into()
         }
@@ -489,9 +552,14 @@ mod tests {
         for api in apis() {
             for def in &api.types {
                 let TypeKind::Struct(s) = &def.kind else { continue };
-                // No sibling-tagged fields: the field types are not needed.
+                // A struct with a field chosen by a sibling tag always takes the token form (as
+                // the emitter decides); for the others the field types are not needed.
+                if s.fields.iter().any(|f| super::structs::sibling_tag(&api, s, f).is_some()) {
+                    as_tokens += 1;
+                    continue;
+                }
                 let printed = super::super::unparse(deserialize_struct(&api, def, s, &[])).unwrap();
-                match deserialize_struct_text(def, s) {
+                match deserialize_struct_text(&api, def, s) {
                     Some(text) => {
                         assert_eq!(text, printed, "{}", def.name.rust);
                         as_text += 1;
@@ -510,12 +578,10 @@ mod tests {
             for null_means_absent in [false, true] {
                 let mut config = Config::for_name("test", Vec::new());
                 config.null_means_absent = null_means_absent;
-                let sent = sent_types(&api);
-                for (i, def) in api.types.iter().enumerate() {
-                    let id = TypeId(i);
+                for def in &api.types {
                     let render = || {
                         let mut uses = Uses::default();
-                        type_def(&api, def, sent.contains(&id), &[], &mut uses).unparse().unwrap()
+                        type_def(&api, def, &[], &mut uses).unparse().unwrap()
                     };
                     let with_text = render();
                     super::super::TOKENS_ONLY.set(true);

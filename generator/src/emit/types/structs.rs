@@ -3,17 +3,20 @@
 
 use super::*;
 
-/// `new` with the fields that must be given, and a chainable `with_<field>` setter for each
-/// other field. A deprecated field's setter is deprecated too, so only setting it warns.
-pub(super) fn builder(name: &Ident, s: &Struct, bases: &[TokenStream], all_optional: bool) -> TokenStream {
+/// How a value is built (every struct is `#[non_exhaustive]`, so other crates cannot write it
+/// as a literal): `new` with the fields that must be given, or `Default` when there are none
+/// ([`Struct::has_new`]), and a chainable `with_<field>` setter per other field taking
+/// `impl Into<T>`; an optional nullable field also gets `clear_<field>` (an explicit `null`).
+/// A deprecated field's setter is deprecated too, so only setting it warns.
+pub(super) fn builder(name: &Ident, s: &Struct, bases: &[TokenStream]) -> TokenStream {
     if let ([field], [base]) = (s.fields.as_slice(), bases) {
         if s.update_wrapper {
             let field = ident(&field.name.rust);
             return quote! {
                 impl #name {
                     /// Sets the value (leave the wrapper out to keep the current one).
-                    pub fn set(value: #base) -> Self {
-                        Self { #field: Some(value) }
+                    pub fn set(value: impl Into<#base>) -> Self {
+                        Self { #field: Some(value.into()) }
                     }
                     /// Clears the value (sent as `null`).
                     pub fn clear() -> Self {
@@ -28,42 +31,64 @@ pub(super) fn builder(name: &Ident, s: &Struct, bases: &[TokenStream], all_optio
     let mut setters = TokenStream::new();
     for (f, base) in s.fields.iter().zip(bases) {
         let field = ident(&f.name.rust);
-        let label = naming::unraw(&f.name.rust);
+        // Numbers and booleans are taken as they are, so a literal needs no suffix
+        // (`impl Into<i64>` would read `5_000_000_000` as an `i32`); anything else converts.
+        let own = matches!(
+            f.ty,
+            TypeRef::Primitive(Primitive::I32 | Primitive::I64 | Primitive::F32 | Primitive::F64 | Primitive::Bool)
+        ) && !f.boxed;
+        let (arg, value) =
+            if own { (quote!(#base), quote!(value)) } else { (quote!(impl Into<#base>), quote!(value.into())) };
         let deprecated = f.docs.deprecated.as_ref().map(|reason| match reason.as_deref().map(docs::inline) {
             Some(note) if !note.is_empty() => quote!(#[deprecated(note = #note)]),
             _ => quote!(#[deprecated]),
         });
-        let shape = f.presence;
-        if shape == Presence::Plain {
-            params.push(quote!(#field: #base));
-            inits.push(quote!(#field));
-            continue;
-        }
-        let setter = ident(&naming::join_snake("with", label));
-        let (doc, value, assign) = match shape {
+        let setter = ident(&naming::setter(&f.name.rust));
+        let doc = format!(" Sets `{}`.", f.name.wire);
+        match f.presence {
+            Presence::Plain => {
+                if own {
+                    params.push(quote!(#field: #base));
+                    inits.push(quote!(#field));
+                } else {
+                    params.push(quote!(#field: impl Into<#base>));
+                    inits.push(quote!(#field: #field.into()));
+                }
+                continue;
+            }
             Presence::DoubleOption => {
                 inits.push(quote!(#field: model::Nullable::Absent));
-                (
-                    format!(" Sets `{}` (`None` writes an explicit `null`).", f.name.wire),
-                    quote!(Option<#base>),
-                    quote!(value.map_or(model::Nullable::Null, model::Nullable::Value)),
-                )
+                let clearer = ident(&naming::clearer(&f.name.rust));
+                let clear_doc = format!(" Sets `{}` to an explicit `null`.", f.name.wire);
+                setters.extend(quote! {
+                    #[doc = #doc]
+                    #deprecated
+                    pub fn #setter(mut self, value: #arg) -> Self {
+                        self.#field = model::Nullable::Value(#value);
+                        self
+                    }
+                    #[doc = #clear_doc]
+                    #deprecated
+                    pub fn #clearer(mut self) -> Self {
+                        self.#field = model::Nullable::Null;
+                        self
+                    }
+                });
             }
-            _ => {
+            Presence::Option => {
                 inits.push(quote!(#field: None));
-                (format!(" Sets `{}`.", f.name.wire), quote!(#base), quote!(Some(value)))
+                setters.extend(quote! {
+                    #[doc = #doc]
+                    #deprecated
+                    pub fn #setter(mut self, value: #arg) -> Self {
+                        self.#field = Some(#value);
+                        self
+                    }
+                });
             }
-        };
-        setters.extend(quote! {
-            #[doc = #doc]
-            #deprecated
-            pub fn #setter(mut self, value: #value) -> Self {
-                self.#field = #assign;
-                self
-            }
-        });
+        }
     }
-    let constructor = (!all_optional).then(|| {
+    let constructor = s.has_new().then(|| {
         let too_many = (params.len() > 7).then(|| quote!(#[allow(clippy::too_many_arguments)]));
         quote! {
             /// A value with the fields that must be given; set the others with the `with_` methods.
@@ -73,6 +98,9 @@ pub(super) fn builder(name: &Ident, s: &Struct, bases: &[TokenStream], all_optio
             }
         }
     });
+    if constructor.is_none() && setters.is_empty() {
+        return TokenStream::new();
+    }
     quote! {
         impl #name {
             #constructor
@@ -183,6 +211,10 @@ fn field(api: &Api, s: &Struct, f: &Field, rule: Option<RenameRule>, uses: &mut 
         let wire = &f.name.wire;
         serde_args.push(quote!(rename = #wire));
     }
+    // Decimals are written as JSON numbers of their own digits (read by `model::exact::field`).
+    if exact_field(api, f) {
+        serde_args.push(quote!(serialize_with = "model::exact::serialize"));
+    }
     // The wrapping rules live in `ir::Presence::of`; here, how each is written.
     // Absent fields decode as `None`/`Absent` (`deserialize_struct`).
     match f.presence {
@@ -224,7 +256,7 @@ pub(super) fn structure(
     docs: TokenStream,
     uses: &mut Uses,
 ) -> Code {
-    let Role { sent, docs: own_docs } = role;
+    let Role { docs: own_docs } = role;
     let name = ident(&def.name.rust);
     let rule = rename_rule(&s.fields);
     let rename_all = rule.map(|(rule_name, _)| quote!(#[serde(rename_all = #rule_name)]));
@@ -248,9 +280,9 @@ pub(super) fn structure(
     }
     // One rule for constructors: a struct with a field that must be given gets `new` with those
     // fields; one without gets `Default` instead (never a `new()` without arguments).
-    let all_optional = !s.update_wrapper && s.fields.iter().all(|f| f.presence != Presence::Plain);
+    let all_optional = !s.update_wrapper && !s.has_new();
     let derive_default = all_optional.then(|| quote!(Default,));
-    let builder = sent.then(|| builder(&name, s, &bases, all_optional));
+    let builder = builder(&name, s, &bases);
     let derive_debug = if has_secret { quote!() } else { quote!(Debug,) };
     let debug_impl = has_secret.then(|| redacted_debug(def, s, &name));
     let text = fields_text.filter(|fields| !fields.is_empty()).map(|fields| {
@@ -263,6 +295,7 @@ pub(super) fn structure(
         if let Some((rule_name, _)) = rule {
             text.push_str(&format!("#[serde(rename_all = \"{rule_name}\")]\n"));
         }
+        text.push_str("#[non_exhaustive]\n");
         text.push_str(&format!("pub struct {} {{\n{fields}}}\n", def.name.rust));
         text
     });
@@ -273,6 +306,7 @@ pub(super) fn structure(
             #docs
             #[derive(#derive_debug #derive_default Clone, PartialEq, Serialize)]
             #rename_all
+            #[non_exhaustive]
             pub struct #name {
                 #fields
             }
@@ -280,7 +314,7 @@ pub(super) fn structure(
     }
     // A field chosen by a sibling tag needs the token form (its slot is buffered JSON).
     let sibling = s.fields.iter().any(|f| sibling_tag(api, s, f).is_some());
-    match deserialize_struct_text(def, s).filter(|_| !sibling && crate::emit::text_allowed()) {
+    match deserialize_struct_text(api, def, s).filter(|_| !sibling && crate::emit::text_allowed()) {
         Some(text) => code.text(text),
         None => code.tokens(deserialize_struct(api, def, s, &full)),
     }
@@ -309,7 +343,11 @@ pub(super) fn deserialize_struct(api: &Api, def: &TypeDef, s: &Struct, full: &[T
     let arms = s.fields.iter().zip(&slots).enumerate().map(|(i, (f, slot))| {
         let wire = &f.name.wire;
         let index = proc_macro2::Literal::usize_unsuffixed(i);
-        quote!(#index => model::field(&mut #slot, &mut map, #wire)?,)
+        if exact_field(api, f) {
+            quote!(#index => model::exact::field(&mut #slot, &mut map, #wire)?,)
+        } else {
+            quote!(#index => model::field(&mut #slot, &mut map, #wire)?,)
+        }
     });
     // A slot a tag path starts from is read before its type is inferred: it is spelled out.
     let tag_roots: Vec<usize> = s
@@ -406,6 +444,11 @@ pub(super) fn deserialize_struct(api: &Api, def: &TypeDef, s: &Struct, full: &[T
     }
 }
 
+/// True when a field holds decimals that `model::exact` reads and writes.
+pub(super) fn exact_field(api: &Api, f: &Field) -> bool {
+    !f.isolated && super::super::spell::holds_decimal(api, &f.ty)
+}
+
 /// For a field holding a union chosen by a path from its struct (`Tagging::Sibling`), the
 /// expression reading the tag value (`Option<&str>`) from the struct's slots `f0`, `f1`...,
 /// which hold each field as decoded (before defaults).
@@ -456,7 +499,7 @@ pub(super) fn arg_text(arg: &TokenStream) -> String {
 /// [`deserialize_struct`] written directly as the text prettyplease prints for its tokens, or
 /// `None` where that layout is not certain (a line that would be wider than prettyplease's
 /// margin, text that is not ASCII, a struct without fields): then the tokens are printed.
-pub(super) fn deserialize_struct_text(def: &TypeDef, s: &Struct) -> Option<String> {
+pub(super) fn deserialize_struct_text(api: &Api, def: &TypeDef, s: &Struct) -> Option<String> {
     use std::fmt::Write as _;
     if s.fields.is_empty() {
         return None;
@@ -486,8 +529,9 @@ pub(super) fn deserialize_struct_text(def: &TypeDef, s: &Struct) -> Option<Strin
     }
     out.push_str("        while let Some(key) = map.next_key_seed(model::FieldSeed(Self::FIELDS))? {\n");
     out.push_str("            match key {\n");
-    for (i, wire) in wires.iter().enumerate() {
-        let _ = writeln!(out, "                {i} => model::field(&mut f{i}, &mut map, {wire})?,");
+    for (i, (wire, f)) in wires.iter().zip(&s.fields).enumerate() {
+        let read = if exact_field(api, f) { "model::exact::field" } else { "model::field" };
+        let _ = writeln!(out, "                {i} => {read}(&mut f{i}, &mut map, {wire})?,");
     }
     out.push_str("                _ => model::skip(&mut map)?,\n            }\n        }\n");
     let values: Vec<String> = s

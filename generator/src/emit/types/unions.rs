@@ -2,6 +2,7 @@
 //! what this version does not know.
 
 use super::*;
+use crate::emit::spell::holds_decimal;
 
 /// Serialization of an internally tagged union through a borrowed mirror enum deriving
 /// `Serialize` with `#[serde(tag)]`: serde writes the tag and the payload's fields in one pass.
@@ -200,6 +201,8 @@ fn arms(api: &Api, u: &Union, uses: &mut Uses) -> Arms {
             arms.external.extend(quote!(Some(#wire) => Self::#variant,));
             continue;
         };
+        // Decimals are read and written through `model::exact`, never as `f64`.
+        let exact = holds_decimal(api, ty);
         let mut ty = type_tokens(api, ty, uses);
         if v.boxed {
             ty = quote!(Box<#ty>);
@@ -208,19 +211,23 @@ fn arms(api: &Api, u: &Union, uses: &mut Uses) -> Arms {
             ty = quote!(Option<#ty>);
         }
         arms.variants.extend(quote!(#variant_docs #variant(#ty),));
+        let payload = if exact { quote!(&model::exact::Ser(value)) } else { quote!(value) };
         arms.serialize.extend(match &u.tagging {
             // A nested union on the same tag writes its own tag value.
             Tagging::Internal { tag } if api.nested_union(v, tag).is_some() => {
                 quote!(Self::#variant(value) => value.serialize(serializer),)
             }
             Tagging::Internal { tag } => {
-                quote!(Self::#variant(value) => model::serialize_internal(serializer, #tag, #wire, value),)
+                quote!(Self::#variant(value) => model::serialize_internal(serializer, #tag, #wire, #payload),)
             }
             Tagging::Adjacent { tag, content } => {
-                quote!(Self::#variant(value) => model::serialize_adjacent(serializer, #tag, #wire, #content, value),)
+                quote!(Self::#variant(value) => model::serialize_adjacent(serializer, #tag, #wire, #content, #payload),)
             }
             Tagging::External => {
-                quote!(Self::#variant(value) => model::serialize_external(serializer, #wire, value),)
+                quote!(Self::#variant(value) => model::serialize_external(serializer, #wire, #payload),)
+            }
+            Tagging::Untagged | Tagging::Sibling { .. } if exact => {
+                quote!(Self::#variant(value) => model::exact::serialize(value, serializer),)
             }
             Tagging::Untagged | Tagging::Sibling { .. } => {
                 quote!(Self::#variant(value) => value.serialize(serializer),)
@@ -228,14 +235,22 @@ fn arms(api: &Api, u: &Union, uses: &mut Uses) -> Arms {
         });
         match &u.tagging {
             Tagging::Internal { .. } | Tagging::Adjacent { .. } | Tagging::Sibling { .. } => {}
+            Tagging::External if exact => arms.external.extend(quote!(
+                Some(#wire) => Self::#variant(model::decode_member::<model::exact::As<_>, _>(&value, #wire)?.0),
+            )),
             Tagging::External => {
                 arms.external.extend(quote!(Some(#wire) => Self::#variant(model::decode_member(&value, #wire)?),))
             }
             Tagging::Untagged => {
                 let index = untagged_count;
                 untagged_count += 1;
+                let decode = if exact {
+                    quote!(candidates.decode::<model::exact::As<_>>(#index).map(|exact| exact.0))
+                } else {
+                    quote!(candidates.decode(#index))
+                };
                 arms.untagged.extend(quote! {
-                    if let Some(inner) = candidates.decode(#index) {
+                    if let Some(inner) = #decode {
                         return Ok(Self::#variant(inner));
                     }
                 })
@@ -256,6 +271,9 @@ fn tagged_impl(api: &Api, name: &Ident, u: &Union) -> TokenStream {
             let wire = &v.name.wire;
             let wrap = if v.boxed { quote!(|value| Self::#variant(Box::new(value))) } else { quote!(Self::#variant) };
             match &v.ty {
+                Some(ty) if holds_decimal(api, ty) => quote!(
+                    #wire => model::decode_traced::<model::exact::As<_>>(raw).map(|exact| exact.0).map(#wrap),
+                ),
                 Some(_) => quote!(#wire => model::decode_traced(raw).map(#wrap),),
                 None => quote!(#wire => Ok(Self::#variant),),
             }
@@ -293,6 +311,9 @@ fn tagged_impl(api: &Api, name: &Ident, u: &Union) -> TokenStream {
     let arms = u.variants.iter().zip(&tags).filter(|(_, tags)| !tags.is_empty()).map(|(v, tags)| {
         let variant = ident(&v.name.rust);
         match &v.ty {
+            Some(ty) if holds_decimal(api, ty) => {
+                quote!(#(#tags)|* => Self::#variant(model::exact::deserialize(content)?),)
+            }
             Some(_) => quote!(#(#tags)|* => Self::#variant(Deserialize::deserialize(content)?),),
             None => quote!(#(#tags)|* => {
                 serde::de::IgnoredAny::deserialize(content)?;
@@ -425,6 +446,7 @@ pub(super) fn union(api: &Api, name: &Ident, u: &Union, docs: TokenStream, uses:
         #docs
         #reading
         #[derive(Debug, Clone, PartialEq)]
+        #[non_exhaustive]
         pub enum #name {
             #variants
             #unknown_variant

@@ -3,8 +3,15 @@
 
 use super::*;
 
-/// The client crate's channel modules. `http` is true when the crate has an HTTP `Client`.
-pub(crate) fn client_modules(api: &Api, client_crate: &str, http: bool, uses: &mut Uses) -> TokenStream {
+/// The client crate's channel modules, each behind `gate` (the attributes of a feature, or
+/// none). `http` is true when the crate has an HTTP `Client`.
+pub(crate) fn client_modules(
+    api: &Api,
+    client_crate: &str,
+    http: bool,
+    gate: &TokenStream,
+    uses: &mut Uses,
+) -> TokenStream {
     let types = quote!(super::types);
     let mut modules = TokenStream::new();
     for (channel, module) in api.channels.iter().zip(module_names(api)) {
@@ -41,6 +48,7 @@ pub(crate) fn client_modules(api: &Api, client_crate: &str, http: bool, uses: &m
             None => (TokenStream::new(), TokenStream::new()),
         };
         modules.extend(quote! {
+            #gate
             pub mod #module_ident {
                 #docs
                 #[allow(unused_imports)]

@@ -9,7 +9,9 @@ pub(super) fn credential_flags(channel: &Channel) -> Vec<(String, String)> {
     let mut out: Vec<(String, String)> = Vec::new();
     for c in &channel.credentials {
         let flag = c.wire.to_kebab_case();
-        if !flag.is_empty() && !["url", "addr", "help"].contains(&flag.as_str()) && !out.iter().any(|(f, _)| *f == flag)
+        if !flag.is_empty()
+            && !["url", "addr", "help", "fan-out", "fan-out-prefix"].contains(&flag.as_str())
+            && !out.iter().any(|(f, _)| *f == flag)
         {
             out.push((flag, c.field.clone()));
         }
@@ -109,9 +111,22 @@ pub(crate) fn push_example(
     let krate = crate::emit::spell::crate_ident(&config.server.krate.name);
     let module = ident(&module);
     let credentials = credential_flags(channel);
-    let opts = options(Opt::new("addr", "HOST:PORT", "address to listen on"), &credentials);
-    let notes = "Serves the endpoint and pushes each line of standard input, as it is, to every connected client. \
-                 It keeps serving after the end of input; SIGTERM or Ctrl-C stops it (exit 0).";
+    let mut opts = options(Opt::new("addr", "HOST:PORT", "address to listen on"), &credentials);
+    opts.push(
+        Opt::new(
+            "fan-out",
+            "URL",
+            "NATS server: share pushes with every pusher of the same subject (needs the crate's `nats` feature)",
+        )
+        .optional(),
+    );
+    let prefix = config.server.krate.name.as_str();
+    let mut prefix_opt = Opt::new("fan-out-prefix", "PREFIX", "NATS subject prefix of --fan-out").optional();
+    prefix_opt.default = Some(prefix.to_owned());
+    opts.push(prefix_opt);
+    let notes = "Serves the endpoint and pushes each line of standard input, as it is, to every connected client \
+                 (with --fan-out, to the clients of every pusher of the subject PREFIX.CHANNEL). It keeps serving \
+                 after the end of input; SIGTERM or Ctrl-C stops it (exit 0).";
     let help = help_text(description.map(str::trim), name, &opts, 14, notes);
     let credentials = credential_struct(&krate, "Expected", &credentials);
     let as_usage = as_usage();
@@ -120,6 +135,10 @@ pub(crate) fn push_example(
             let addr = args.required("addr")?;
             #credentials
             let hub = #krate::websocket::Hub::new(#krate::websocket::HubOptions::default());
+            let prefix = args.required("fan-out-prefix")?;
+            let hub = cli::fan_out(hub, args.value("fan-out"), &prefix, #krate::#module::SUBJECT)
+                .await
+                .map_err(#as_usage)?;
             let router = #krate::#module::router(&hub, #krate::#module::expect(&credentials));
             cli::push_stdin(&hub, router, #krate::#module::PATH, &addr).await.map_err(#as_usage)
         }

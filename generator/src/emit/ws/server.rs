@@ -2,8 +2,9 @@
 
 use super::*;
 
-/// The server crate's channel modules and the `Expected` credentials they check.
-pub(crate) fn server_modules(api: &Api, uses: &mut Uses) -> TokenStream {
+/// The server crate's channel modules and the `Expected` credentials they check, each item
+/// behind `gate` (the attributes of a feature, or none).
+pub(crate) fn server_modules(api: &Api, gate: &TokenStream, uses: &mut Uses) -> TokenStream {
     let mut out = TokenStream::new();
     let mut decls = TokenStream::new();
     for c in credential_fields(api) {
@@ -13,8 +14,10 @@ pub(crate) fn server_modules(api: &Api, uses: &mut Uses) -> TokenStream {
     }
     out.extend(quote! {
         /// The WebSocket runtime the channel modules build on (`triad-runtime`'s `ws`).
+        #gate
         pub use triad_runtime::ws as websocket;
         /// What WebSocket upgrades must carry; unset ones are not checked. `Debug` never shows them.
+        #gate
         #[derive(Clone, Debug, Default)]
         pub struct Expected {
             #decls
@@ -52,20 +55,36 @@ pub(crate) fn server_modules(api: &Api, uses: &mut Uses) -> TokenStream {
             uses,
             |message| {
                 format!(
-                    " Pushes the {} message as JSON to every connected client; returns how many it was queued for.",
+                    " Pushes the {} message as JSON to every connected client; returns how many it was \
+                     queued for (with a fan-out, the clients of this replica, which get it back from NATS \
+                     like every replica's).",
                     docs::code_span(message)
                 )
             },
             |name, ty, _, _| {
                 quote! {
-                    pub fn #name(hub: &ws::Hub, message: &#ty) -> Result<usize, ws::serde_json::Error> {
+                    pub fn #name(hub: &ws::Hub, message: &#ty) -> Result<usize, ws::PushError> {
                         hub.push_json(message)
                     }
                 }
             },
         );
         let docs = module_docs(channel, " Serve it with [`router`] and push messages through a [`ws::Hub`].");
+        // Module names are snake-case identifiers: one NATS subject token each.
+        let subject = module.as_str();
+        let subject_doc = format!(
+            " The channel's token in NATS subjects: a fan-out under `prefix` publishes on `{{prefix}}.{subject}` \
+             (feature `nats`)."
+        );
+        let fan_out_doc = format!(
+            " Makes `hub` fan out across server replicas through the NATS core subject \
+             `{{prefix}}.{subject}` ([`ws::Hub::fan_out_nats`]): every push is published there, and every \
+             replica, this one included, delivers what arrives to its own clients, once each. A push while \
+             the NATS connection is down fails; a replica that is away misses what is pushed meanwhile."
+        );
+        let nats_gate = crate::emit::feature_gate("nats");
         out.extend(quote! {
+            #gate
             pub mod #module_ident {
                 #docs
                 #[allow(unused_imports)]
@@ -77,6 +96,17 @@ pub(crate) fn server_modules(api: &Api, uses: &mut Uses) -> TokenStream {
                 /// An axum router serving the endpoint at [`PATH`] for `hub`, authenticated by `expect`.
                 pub fn router(hub: &ws::Hub, expect: ws::Expect) -> triad_runtime::server::axum::Router {
                     hub.router(PATH, expect)
+                }
+                #[doc = #subject_doc]
+                pub const SUBJECT: &str = #subject;
+                #[doc = #fan_out_doc]
+                #nats_gate
+                pub async fn fan_out_nats(
+                    hub: ws::Hub,
+                    nats: impl Into<ws::Nats>,
+                    prefix: &str,
+                ) -> Result<ws::Hub, ws::FanOutError> {
+                    hub.fan_out_nats(nats, ws::nats_subject(prefix, SUBJECT)).await
                 }
                 #pushes
             }
