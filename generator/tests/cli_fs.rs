@@ -104,7 +104,8 @@ fn user_files_in_a_crate_folder_survive_regeneration_and_a_rename() {
     let out = triad(dir, &["codegen.yaml", "--out", "out"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains("orphan:  pets-types/src/lib.rs"), "{stdout}");
+    assert!(stdout.contains("deleted: pets-types/src/lib.rs"), "{stdout}");
+    assert!(stdout.contains("created: pets-model/src/lib.rs"), "{stdout}");
     assert!(dir.join("out/pets-model/src/lib.rs").is_file());
     // What triad generated in the old folder is gone; what the user put there is not.
     for generated in ["Cargo.toml", "README.md", "src/lib.rs"] {

@@ -146,8 +146,13 @@ fn finish(result: Result<Vec<sync::Drift>, sync::Error>, check: bool) -> ExitCod
             ExitCode::from(1)
         }
         Ok(drift) => {
+            // After a write, what it did to each file.
             for d in &drift {
-                println!("{d}");
+                match d {
+                    sync::Drift::Missing(path) => println!("created: {path}"),
+                    sync::Drift::Stale(path) => println!("updated: {path}"),
+                    sync::Drift::Orphan(path) => println!("deleted: {path}"),
+                }
             }
             ExitCode::SUCCESS
         }

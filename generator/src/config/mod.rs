@@ -479,12 +479,14 @@ const RESERVED: &[&str] = &[
 /// Whether `text` matches a config pattern, where `*` stands for any run of characters
 /// (`secrets: ['*.AccessToken']`, `decimals`, `retry_safe: ['*_getAll']`). Greedy matching with one backtrack point: linear in practice.
 pub fn glob(pattern: &str, text: &str) -> bool {
-    let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
+    // Byte-wise: `*` is ASCII, and a literal run of UTF-8 matches only at a character boundary,
+    // so this agrees with matching characters, without allocating (it runs per property).
+    let (p, t) = (pattern.as_bytes(), text.as_bytes());
     let (mut pi, mut ti) = (0, 0);
     let mut star: Option<(usize, usize)> = None;
     while ti < t.len() {
         match (p.get(pi), t.get(ti)) {
-            (Some('*'), _) => {
+            (Some(b'*'), _) => {
                 star = Some((pi, ti));
                 pi += 1;
             }
@@ -502,7 +504,7 @@ pub fn glob(pattern: &str, text: &str) -> bool {
             },
         }
     }
-    p.get(pi..).is_some_and(|rest| rest.iter().all(|c| *c == '*'))
+    p.get(pi..).is_some_and(|rest| rest.iter().all(|c| *c == b'*'))
 }
 
 /// Checks that `name` is a valid Cargo package name that is safe as a directory name: ASCII
@@ -545,6 +547,10 @@ mod tests {
         assert!(!glob("*.AccessToken", "Anything.AccessTokens"));
         assert!(!glob("Note.Token", "Notes.Token"));
         assert!(!glob("*.Token", "Token"));
+        assert!(glob("*é.Montant", "Prixé.Montant"));
+        assert!(!glob("*é.Montant", "Prixe\u{301}.Montant"));
+        assert!(glob("Ä*", "Äpfel"));
+        assert!(!glob("Ä*", "Apfel"));
         // Linear, whatever a hostile config writes.
         let stars = "*a".repeat(200);
         assert!(!glob(&stars, &"a".repeat(150)));

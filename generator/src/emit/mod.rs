@@ -103,7 +103,9 @@ pub fn warnings(api: &Api, config: &Config) -> Vec<crate::diag::Diagnostic> {
 
 /// Generates every crate the generator can make for `api`.
 pub fn emit(api: &Api, config: &Config, provenance: &Provenance) -> Result<Files, EmitError> {
-    // Crates are independent: the client crate is rendered on a second thread.
+    // Crates are independent: the client and server crates are rendered on threads of their
+    // own while the types crate renders. Each renders into its own map; the maps are joined
+    // in a fixed order, so output does not depend on the threads.
     std::thread::scope(|scope| {
         let client = (config.client.enabled && !(api.operations.is_empty() && api.channels.is_empty())).then(|| {
             scope.spawn(|| {
@@ -111,10 +113,18 @@ pub fn emit(api: &Api, config: &Config, provenance: &Provenance) -> Result<Files
                 client::emit(api, config, provenance, &mut files).map(|()| files)
             })
         });
+        let server = (config.server.enabled
+            && !(api.operations.is_empty() && api.webhooks.is_empty() && api.channels.is_empty()))
+        .then(|| {
+            scope.spawn(|| {
+                let mut files = Files::new();
+                server::emit(api, config, provenance, &mut files).map(|()| files)
+            })
+        });
         let mut files = Files::new();
         types::emit(api, config, provenance, &mut files)?;
-        if config.server.enabled && !(api.operations.is_empty() && api.webhooks.is_empty() && api.channels.is_empty()) {
-            server::emit(api, config, provenance, &mut files)?;
+        if let Some(server) = server {
+            files.extend(server.join().map_err(|_| EmitError::Panicked("server"))??);
         }
         if let Some(client) = client {
             files.extend(client.join().map_err(|_| EmitError::Panicked("client"))??);

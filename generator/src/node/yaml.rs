@@ -94,7 +94,7 @@ struct Key {
     merge: bool,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 enum KeyIdentity {
     Str(String),
     Int(i64),
@@ -114,24 +114,25 @@ impl KeyIdentity {
 }
 
 enum Frame {
-    Seq {
-        items: Vec<Node>,
-        anchor: usize,
-        line: u32,
-        column: u32,
-        size: usize,
-    },
-    Map {
-        map: IndexMap<String, Node>,
-        identities: Vec<(KeyIdentity, String)>,
-        key: Option<Key>,
-        /// `<<` merges: position in `map` where the key was written, and the merged value.
-        merges: Vec<(usize, Node)>,
-        anchor: usize,
-        line: u32,
-        column: u32,
-        size: usize,
-    },
+    Seq { items: Vec<Node>, anchor: usize, line: u32, column: u32, size: usize },
+    Map(Box<MapFrame>),
+}
+
+/// A mapping being read.
+struct MapFrame {
+    map: IndexMap<String, Node>,
+    /// The keys written so far, in order (the keys of `map` until merges are applied).
+    identities: Vec<(KeyIdentity, String)>,
+    /// The position in `identities` of each key's identity: duplicates are found in constant
+    /// time, whatever the number of keys.
+    positions: HashMap<KeyIdentity, usize>,
+    key: Option<Key>,
+    /// `<<` merges: position in `map` where the key was written, and the merged value.
+    merges: Vec<(usize, Node)>,
+    anchor: usize,
+    line: u32,
+    column: u32,
+    size: usize,
 }
 
 #[derive(Default)]
@@ -172,7 +173,8 @@ impl Builder {
                 items.push(node);
                 *total = total.saturating_add(size);
             }
-            Frame::Map { map, identities, key, merges, size: total, .. } => {
+            Frame::Map(frame) => {
+                let MapFrame { map, identities, positions, key, merges, size: total, .. } = &mut **frame;
                 *total = total.saturating_add(size);
                 match key.take() {
                     None => match scalar_key {
@@ -212,11 +214,15 @@ impl Builder {
                         }
                     }
                     Some(k) => {
-                        if let Some((_, first)) =
-                            identities.iter().find(|(id, text)| *id == k.identity || *text == k.text)
-                        {
+                        // The first key written that has the same identity or the same text.
+                        let same_text = map.get_index_of(&k.text);
+                        let earliest = match (positions.get(&k.identity).copied(), same_text) {
+                            (Some(a), Some(b)) => Some(a.min(b)),
+                            (a, b) => a.or(b),
+                        };
+                        if let Some((_, first)) = earliest.and_then(|i| identities.get(i)) {
                             let message = if *first == k.text {
-                                match identities.iter().find(|(_, text)| *text == k.text).map(|(id, _)| id) {
+                                match same_text.and_then(|i| identities.get(i)).map(|(id, _)| id) {
                                     Some(id) if id.kind() != k.identity.kind() => format!(
                                         "duplicate key `{}`: written once as {} and once as {}; both name the same property",
                                         k.text,
@@ -234,6 +240,7 @@ impl Builder {
                             };
                             self.errors.push(ParseError::at(k.line, k.column, message));
                         } else {
+                            positions.insert(k.identity.clone(), identities.len());
                             identities.push((k.identity, k.text.clone()));
                             map.insert(k.text, node);
                         }
@@ -281,16 +288,17 @@ impl Builder {
             Event::MappingStart(anchor, tag) => {
                 self.check_tag(tag.as_deref(), "map", line, column);
                 if self.start(line, column) {
-                    self.stack.push(Frame::Map {
+                    self.stack.push(Frame::Map(Box::new(MapFrame {
                         map: IndexMap::new(),
                         identities: Vec::new(),
+                        positions: HashMap::new(),
                         key: None,
                         merges: Vec::new(),
                         anchor,
                         line,
                         column,
                         size: 1,
-                    });
+                    })));
                 }
             }
             Event::SequenceEnd | Event::MappingEnd => {
@@ -298,7 +306,8 @@ impl Builder {
                     Some(Frame::Seq { items, anchor, line, column, size }) => {
                         (Value::Seq(items), anchor, line, column, size)
                     }
-                    Some(Frame::Map { map, merges, anchor, line, column, size, .. }) => {
+                    Some(Frame::Map(frame)) => {
+                        let MapFrame { map, merges, anchor, line, column, size, .. } = *frame;
                         (Value::Map(apply_merges(map, merges)), anchor, line, column, size)
                     }
                     None => return,

@@ -4,7 +4,10 @@
 //! reads), which gives the normalized path of every selected node; the change is then made on
 //! the node tree by those paths, and the copy is brought up to date at the same paths, so a
 //! later action sees the earlier ones' result. Removals go deepest and last first, so the
-//! paths left to remove stay valid.
+//! paths left to remove stay valid. A target made only of member names and wildcards
+//! (`$.paths['/x'].post`, `$.paths.*.post`: most targets) is resolved on the node tree
+//! directly, in the order the query engine gives (members by name, items by index); the copy
+//! is made only when a target needs the query engine (filters, indexes, descendants).
 
 use std::sync::Arc;
 
@@ -49,7 +52,7 @@ pub fn apply(entries: &mut [Entry<'_>], listed: &[String], overlays: &[Overlay],
         if overlays.is_empty() {
             continue;
         }
-        let mut doc = Doc { path: entry.path.clone(), mirror: to_json(entry.root), root: entry.root, added: 0 };
+        let mut doc = Doc { path: entry.path.clone(), mirror: None, root: entry.root, added: 0 };
         for overlay in overlays {
             for action in &overlay.actions {
                 if let Err(problem) = doc.run(action, limits) {
@@ -127,15 +130,26 @@ fn extended(
 struct Doc<'a> {
     path: Arc<str>,
     root: &'a mut Node,
-    mirror: Json,
+    /// The JSON copy the query engine reads, made at the first target that needs it.
+    mirror: Option<Json>,
     /// Nodes updates have added so far (bounded by `limits.alias_nodes`).
     added: usize,
 }
 
 impl Doc<'_> {
     fn run(&mut self, action: &Action, limits: &Limits) -> Result<(), Box<Diagnostic>> {
-        let mut paths: Vec<Vec<Step>> =
-            action.target.query_located(&self.mirror).locations().map(|path| path.iter().map(step).collect()).collect();
+        let mut paths: Vec<Vec<Step>> = match member_path(&action.target_text) {
+            Some(pattern) => {
+                let mut found = Vec::new();
+                select(self.root, &pattern, &mut Vec::new(), &mut found);
+                found.sort();
+                found
+            }
+            None => {
+                let mirror = self.mirror.get_or_insert_with(|| to_json(self.root));
+                action.target.query_located(mirror).locations().map(|path| path.iter().map(step).collect()).collect()
+            }
+        };
         if paths.is_empty() {
             return Err(Box::new(
                 Diagnostic::new(
@@ -182,7 +196,7 @@ impl Doc<'_> {
                 _ => {}
             }
         }
-        if let Some(parent) = json_at_mut(&mut self.mirror, parent_path) {
+        if let Some(parent) = self.mirror.as_mut().and_then(|mirror| json_at_mut(mirror, parent_path)) {
             match (parent, last) {
                 (Json::Object(map), Step::Key(key)) => {
                     map.remove(key);
@@ -247,9 +261,8 @@ impl Doc<'_> {
                     continue;
                 }
             }
-            let fresh = to_json(node);
-            if let Some(copy) = json_at_mut(&mut self.mirror, path) {
-                *copy = fresh;
+            if let Some(copy) = self.mirror.as_mut().and_then(|mirror| json_at_mut(mirror, path)) {
+                *copy = to_json(node);
             }
         }
         let Some((path, location, kind)) = refused else { return Ok(()) };
@@ -289,6 +302,82 @@ fn merge(target: &mut IndexMap<String, Node>, update: &IndexMap<String, Node>) {
                 target.insert(key.clone(), new.clone());
             }
         }
+    }
+}
+
+/// One segment of a target made of member names and wildcards.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Member {
+    /// `.name`, `['name']`.
+    Name(String),
+    /// `.*`, `[*]`: every member or item.
+    Any,
+}
+
+/// The segments of a target made only of member names and wildcards: `$`, then `.name` (a
+/// letter or `_`, then letters, digits and `_`), `['name']` / `["name"]` without escapes,
+/// `.*` or `[*]`; `None` for any other target (the query engine decides those).
+fn member_path(target: &str) -> Option<Vec<Member>> {
+    let mut rest = target.strip_prefix('$')?;
+    let mut path = Vec::new();
+    while !rest.is_empty() {
+        if let Some(after) = rest.strip_prefix(".*").or_else(|| rest.strip_prefix("[*]")) {
+            path.push(Member::Any);
+            rest = after;
+        } else if let Some(after) = rest.strip_prefix('.') {
+            let end = after.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(after.len());
+            let name = &after[..end];
+            if !name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_') {
+                return None;
+            }
+            path.push(Member::Name(name.to_owned()));
+            rest = &after[end..];
+        } else if let Some(after) = rest.strip_prefix('[') {
+            let quote = after.chars().next().filter(|c| *c == '\'' || *c == '"')?;
+            let body = &after[1..];
+            let end = body.find(quote)?;
+            let name = &body[..end];
+            if name.contains('\\') || name.chars().any(char::is_control) {
+                return None;
+            }
+            rest = body[end + 1..].strip_prefix(']')?;
+            path.push(Member::Name(name.to_owned()));
+        } else {
+            return None;
+        }
+    }
+    Some(path)
+}
+
+/// The paths of the nodes below `node` (at `at`) that `pattern` selects, depth first.
+fn select(node: &Node, pattern: &[Member], at: &mut Vec<Step>, found: &mut Vec<Vec<Step>>) {
+    let Some((first, rest)) = pattern.split_first() else {
+        found.push(at.clone());
+        return;
+    };
+    match (&node.value, first) {
+        (Value::Map(map), Member::Name(name)) => {
+            if let Some(child) = map.get(name) {
+                at.push(Step::Key(name.clone()));
+                select(child, rest, at, found);
+                at.pop();
+            }
+        }
+        (Value::Map(map), Member::Any) => {
+            for (key, child) in map {
+                at.push(Step::Key(key.clone()));
+                select(child, rest, at, found);
+                at.pop();
+            }
+        }
+        (Value::Seq(items), Member::Any) => {
+            for (i, child) in items.iter().enumerate() {
+                at.push(Step::Index(i));
+                select(child, rest, at, found);
+                at.pop();
+            }
+        }
+        _ => {}
     }
 }
 
@@ -390,4 +479,58 @@ fn normalized(path: &[Step]) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A target of member names selects exactly what the query engine selects on the copy.
+    #[test]
+    fn member_targets_select_what_the_query_engine_selects() {
+        let text = "paths:\n  /z: {post: {summary: z}, get: {}}\n  /a/{id}:\n    post: {summary: x}\n  \"it's\": {get: {}}\ncomponents:\n  schemas:\n    _Pet: {type: object, b: 1, a: 2}\n    list: [1, [2, 3], {x: 4}]\n";
+        let root = crate::node::parse_with(text, crate::node::Format::Yaml, &Limits::default().parse_limits()).unwrap();
+        let mirror = to_json(&root);
+        let targets = [
+            "$",
+            "$.paths",
+            "$.paths['/a/{id}'].post",
+            "$.paths[\"/a/{id}\"]['post']",
+            "$.paths[\"it's\"].get",
+            "$.components.schemas._Pet.type",
+            "$.components.schemas.Missing",
+            "$.components.schemas.list.length",
+            "$.paths['/a/{id}'].post.summary.deeper",
+            "$.paths.*",
+            "$.paths.*.post",
+            "$.paths[*].*",
+            "$.*.*.type",
+            "$.components.schemas.list.*",
+            "$.components.schemas.list[*]",
+            "$.components.schemas.*.*",
+            "$.*.*.*.*",
+        ];
+        for target in targets {
+            let pattern = member_path(target).unwrap_or_else(|| panic!("`{target}` is made of member names"));
+            let mut direct = Vec::new();
+            select(&root, &pattern, &mut Vec::new(), &mut direct);
+            direct.sort();
+            let query = serde_json_path::JsonPath::parse(target).unwrap();
+            let queried: Vec<Vec<Step>> =
+                query.query_located(&mirror).locations().map(|p| p.iter().map(step).collect()).collect();
+            assert_eq!(direct, queried, "{target}");
+        }
+        for other in [
+            "$..post",
+            "$.paths[ * ]",
+            "$.components.schemas.list[0]",
+            "$['a\\'b']",
+            "$.1a",
+            "$ .a",
+            "a.b",
+            "$.a[?@.b]",
+        ] {
+            assert_eq!(member_path(other), None, "{other}");
+        }
+    }
 }

@@ -512,7 +512,18 @@ fn method_doc(op: &Operation, status: u16, ordered: &[&crate::ir::Param]) -> Tok
 /// The `Api` trait (one async method per operation, answering 501 by default, taking the
 /// client's arguments) and `router`, which reads parameters and bodies (400 in the provider's
 /// error shape) and encodes responses.
-pub(super) fn api_server(api: &Api, types: &TokenStream, uses: &mut Uses) -> TokenStream {
+/// A part of the API server's code: the two are consecutive in the library and built apart, so
+/// each can be printed on a thread of its own (tokens cannot cross threads).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum ApiPart {
+    /// The credentials struct, the `Api` trait and the router.
+    Head,
+    /// The route and serve functions the router calls (most of the lines).
+    Functions,
+}
+
+/// The API server's `part`.
+pub(super) fn api_server(api: &Api, types: &TokenStream, uses: &mut Uses, part: ApiPart) -> TokenStream {
     let mut methods = TokenStream::new();
     let mut routes: BTreeMap<String, Vec<Candidate>> = BTreeMap::new();
     let mut serve_fns = TokenStream::new();
@@ -556,13 +567,15 @@ pub(super) fn api_server(api: &Api, types: &TokenStream, uses: &mut Uses) -> Tok
             [one] => quote!(let _ = #one;),
             many => quote!(let _ = (#(#many),*);),
         };
-        methods.extend(quote! {
-            #doc
-            fn #name(&self, #args) -> impl Future<Output = Result<#ok, rt::ApiError<#error>>> + Send {
-                #drop
-                std::future::ready(Err(rt::ApiError::NotImplemented))
-            }
-        });
+        if part == ApiPart::Head {
+            methods.extend(quote! {
+                #doc
+                fn #name(&self, #args) -> impl Future<Output = Result<#ok, rt::ApiError<#error>>> + Send {
+                    #drop
+                    std::future::ready(Err(rt::ApiError::NotImplemented))
+                }
+            });
+        }
         let serve = format_ident!("serve_{n}");
         let http_method = op.method.as_str();
         let segments = template.iter().map(|pieces| {
@@ -577,17 +590,19 @@ pub(super) fn api_server(api: &Api, types: &TokenStream, uses: &mut Uses) -> Tok
         } else {
             quote!(request.match_path(TEMPLATE)?;)
         };
-        serve_fns.extend(quote! {
-            async fn #serve<A: Api>(api: &A, request: &rt::ApiRequest) -> Option<rt::axum::response::Response> {
-                const TEMPLATE: &[&[rt::Piece]] = &[#(#segments),*];
-                if request.method().as_str() != #http_method {
-                    return None;
+        if part == ApiPart::Functions {
+            serve_fns.extend(quote! {
+                async fn #serve<A: Api>(api: &A, request: &rt::ApiRequest) -> Option<rt::axum::response::Response> {
+                    const TEMPLATE: &[&[rt::Piece]] = &[#(#segments),*];
+                    if request.method().as_str() != #http_method {
+                        return None;
+                    }
+                    #matched
+                    #reads
+                    Some(rt::respond(#status, api.#name(#(#passed),*).await))
                 }
-                #matched
-                #reads
-                Some(rt::respond(#status, api.#name(#(#passed),*).await))
-            }
-        });
+            });
+        }
         routes.entry(route).or_default().push(Candidate { method: op.method.as_str(), template, serve });
     }
     let shadowed: Vec<String> = shadowed(api)
@@ -601,6 +616,9 @@ pub(super) fn api_server(api: &Api, types: &TokenStream, uses: &mut Uses) -> Tok
     let api_param = if registrations.is_empty() { quote!(_api) } else { quote!(api) };
     let arc = if registrations.is_empty() { TokenStream::new() } else { quote!(let api = std::sync::Arc::new(api);) };
     let credentials = credentials_struct(api);
+    if part == ApiPart::Functions {
+        return quote!(#route_fns #serve_fns);
+    }
     quote! {
         #credentials
 
@@ -616,8 +634,5 @@ pub(super) fn api_server(api: &Api, types: &TokenStream, uses: &mut Uses) -> Tok
             #arc
             rt::axum::Router::new().without_v07_checks() #registrations
         }
-
-        #route_fns
-        #serve_fns
     }
 }

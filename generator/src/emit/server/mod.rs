@@ -188,23 +188,43 @@ pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &
     // Only the endpoints of an API with nothing but channels are the whole crate; elsewhere
     // the journal and the WebSocket stack are features (`journal`, `ws`), on by default.
     let channels_only = api.operations.is_empty() && api.webhooks.is_empty();
-    let mut lib = if channels_only {
-        super::ws::server_library(api, config)
-    } else {
-        let mut lib = library(api, config, &types, &methods, &hooks)?;
-        let mut helper_names: BTreeSet<String> = BTreeSet::new();
-        for (webhook, hook) in api.webhooks.iter().zip(&hooks) {
-            lib.extend(entities_helper(api, webhook, &hook.shape, &types, &mut uses, &mut helper_names));
+    // The library is printed in two consecutive parts, the second (the API server's route
+    // and serve functions, most of its lines, then the WebSocket modules) on a thread of its
+    // own; tokens cannot cross threads, so each thread builds its own.
+    let (first, second) = std::thread::scope(|scope| {
+        let second = scope.spawn(|| {
+            let types = quote!(types);
+            let mut uses = Uses::default();
+            let mut tokens = TokenStream::new();
+            if !channels_only {
+                tokens.extend(api_server(api, &types, &mut uses, ApiPart::Functions));
+            }
+            if !api.channels.is_empty() {
+                let gate = if channels_only { TokenStream::new() } else { super::feature_gate("ws") };
+                tokens.extend(super::ws::server_modules(api, &gate, &mut uses));
+            }
+            super::unparse(tokens).map(|text| (text, uses))
+        });
+        let first = if channels_only {
+            Ok(super::ws::server_library(api, config))
+        } else {
+            library(api, config, &types, &methods, &hooks).map(|mut lib| {
+                let mut helper_names: BTreeSet<String> = BTreeSet::new();
+                for (webhook, hook) in api.webhooks.iter().zip(&hooks) {
+                    lib.extend(entities_helper(api, webhook, &hook.shape, &types, &mut uses, &mut helper_names));
+                }
+                lib.extend(api_server(api, &types, &mut uses, ApiPart::Head));
+                lib
+            })
         }
-        lib.extend(api_server(api, &types, &mut uses));
-        lib
-    };
-    if !api.channels.is_empty() {
-        let gate = if channels_only { TokenStream::new() } else { super::feature_gate("ws") };
-        lib.extend(super::ws::server_modules(api, &gate, &mut uses));
-    }
+        .and_then(super::unparse);
+        (first, second.join().map_err(|_| EmitError::Panicked("server")))
+    });
+    let (second, second_uses) = second??;
+    uses |= second_uses;
     let prefix = &krate.name;
-    files.insert(format!("{prefix}/src/lib.rs"), render_rust(lib, provenance)?);
+    let lib = super::finish_rust(&(first? + &second), provenance);
+    files.insert(format!("{prefix}/src/lib.rs"), lib);
     let mut example_runs = Vec::new();
     let mut example_features = Vec::new();
     for example in &config.server.examples {
