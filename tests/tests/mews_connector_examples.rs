@@ -25,7 +25,7 @@ use serde_json::Value as Json;
 use triad::config::Config;
 use triad::ir::{Api, Primitive, TypeRef};
 use triad::load::FsReader;
-use triad::node::{self, Node, Value};
+use triad::node::{self, Node};
 
 const CRATE: &str = "mews-connector-types";
 
@@ -180,18 +180,6 @@ fn corpus() -> Option<PathBuf> {
     dir.is_dir().then_some(dir)
 }
 
-fn to_json(node: &Node) -> Json {
-    match &node.value {
-        Value::Null => Json::Null,
-        Value::Bool(b) => Json::Bool(*b),
-        Value::Int(i) => Json::from(*i),
-        Value::Float(f) => serde_json::Number::from_f64(*f).map_or(Json::Null, Json::Number),
-        Value::Str(s) => Json::String(s.clone()),
-        Value::Seq(items) => Json::Array(items.iter().map(to_json).collect()),
-        Value::Map(map) => Json::Object(map.iter().map(|(k, v)| (k.clone(), to_json(v))).collect()),
-    }
-}
-
 /// The values of the token properties (`auth.body_fields`) anywhere in an example.
 fn tokens(json: &Json, out: &mut Vec<String>) {
     match json {
@@ -246,7 +234,7 @@ struct Example {
 fn media_examples(doc: &Node, media: &Node) -> Vec<Json> {
     let mut out = Vec::new();
     if let Some(example) = media.get("example") {
-        out.push(to_json(example));
+        out.push(example.to_json());
     }
     for (_, entry) in media.get("examples").and_then(Node::as_map).into_iter().flatten() {
         let entry = match entry.get("$ref").and_then(Node::as_str).and_then(|r| r.strip_prefix("#")) {
@@ -254,7 +242,7 @@ fn media_examples(doc: &Node, media: &Node) -> Vec<Json> {
             None => entry,
         };
         if let Some(value) = entry.get("value") {
-            out.push(to_json(value));
+            out.push(value.to_json());
         }
     }
     out

@@ -70,6 +70,21 @@ impl Node {
         Node { value, line, column, origin: None }
     }
 
+    /// The node's JSON value, without locations (a float JSON cannot hold, such as `.nan`, is
+    /// `null`).
+    pub fn to_json(&self) -> serde_json::Value {
+        use serde_json::Value as Json;
+        match &self.value {
+            Value::Null => Json::Null,
+            Value::Bool(b) => Json::Bool(*b),
+            Value::Int(i) => Json::from(*i),
+            Value::Float(f) => serde_json::Number::from_f64(*f).map_or(Json::Null, Json::Number),
+            Value::Str(s) => Json::String(s.clone()),
+            Value::Seq(items) => Json::Array(items.iter().map(Node::to_json).collect()),
+            Value::Map(map) => Json::Object(map.iter().map(|(k, v)| (k.clone(), v.to_json())).collect()),
+        }
+    }
+
     /// The member `key` of a mapping.
     pub fn get(&self, key: &str) -> Option<&Node> {
         match &self.value {

@@ -146,7 +146,7 @@ impl Doc<'_> {
                 found
             }
             None => {
-                let mirror = self.mirror.get_or_insert_with(|| to_json(self.root));
+                let mirror = self.mirror.get_or_insert_with(|| self.root.to_json());
                 action.target.query_located(mirror).locations().map(|path| path.iter().map(step).collect()).collect()
             }
         };
@@ -262,7 +262,7 @@ impl Doc<'_> {
                 }
             }
             if let Some(copy) = self.mirror.as_mut().and_then(|mirror| json_at_mut(mirror, path)) {
-                *copy = to_json(node);
+                *copy = node.to_json();
             }
         }
         let Some((path, location, kind)) = refused else { return Ok(()) };
@@ -410,19 +410,6 @@ fn json_at_mut<'a>(mut value: &'a mut Json, path: &[Step]) -> Option<&'a mut Jso
     Some(value)
 }
 
-/// The JSON value of a node, for queries (a float JSON cannot hold, such as `.nan`, is `null`).
-fn to_json(node: &Node) -> Json {
-    match &node.value {
-        Value::Null => Json::Null,
-        Value::Bool(b) => Json::Bool(*b),
-        Value::Int(i) => Json::from(*i),
-        Value::Float(f) => serde_json::Number::from_f64(*f).map_or(Json::Null, Json::Number),
-        Value::Str(s) => Json::String(s.clone()),
-        Value::Seq(items) => Json::Array(items.iter().map(to_json).collect()),
-        Value::Map(map) => Json::Object(map.iter().map(|(k, v)| (k.clone(), to_json(v))).collect()),
-    }
-}
-
 fn count(node: &Node) -> usize {
     1 + match &node.value {
         Value::Seq(items) => items.iter().map(count).sum(),
@@ -490,7 +477,7 @@ mod tests {
     fn member_targets_select_what_the_query_engine_selects() {
         let text = "paths:\n  /z: {post: {summary: z}, get: {}}\n  /a/{id}:\n    post: {summary: x}\n  \"it's\": {get: {}}\ncomponents:\n  schemas:\n    _Pet: {type: object, b: 1, a: 2}\n    list: [1, [2, 3], {x: 4}]\n";
         let root = crate::node::parse_with(text, crate::node::Format::Yaml, &Limits::default().parse_limits()).unwrap();
-        let mirror = to_json(&root);
+        let mirror = root.to_json();
         let targets = [
             "$",
             "$.paths",
