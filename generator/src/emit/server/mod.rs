@@ -179,18 +179,18 @@ fn webhook_methods<'a>(
     Ok((methods, hooks))
 }
 
-pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &mut Files) -> Result<(), EmitError> {
-    let krate = &config.server.krate;
-    // Types are named through the crate's `types` re-export, so examples need no other crate.
-    let types = quote!(types);
-    let mut uses = Uses::default();
-    let (methods, hooks) = webhook_methods(api, &types, &mut uses)?;
-    // Only the endpoints of an API with nothing but channels are the whole crate; elsewhere
-    // the journal and the WebSocket stack are features (`journal`, `ws`), on by default.
+/// The library's code, printed in two consecutive parts: the second (the API server's route
+/// and serve functions, most of its lines, then the WebSocket modules) on a thread of its
+/// own; tokens cannot cross threads, so each thread builds its own.
+fn library_text(
+    api: &Api,
+    config: &Config,
+    methods: &[Method],
+    hooks: &[Hook<'_>],
+    uses: &mut Uses,
+) -> Result<String, EmitError> {
+    // Only the endpoints of an API with nothing but channels are the whole crate.
     let channels_only = api.operations.is_empty() && api.webhooks.is_empty();
-    // The library is printed in two consecutive parts, the second (the API server's route
-    // and serve functions, most of its lines, then the WebSocket modules) on a thread of its
-    // own; tokens cannot cross threads, so each thread builds its own.
     let (first, second) = std::thread::scope(|scope| {
         let second = scope.spawn(|| {
             let types = quote!(types);
@@ -205,15 +205,16 @@ pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &
             }
             super::unparse(tokens).map(|text| (text, uses))
         });
+        let types = quote!(types);
         let first = if channels_only {
             Ok(super::ws::server_library(api, config))
         } else {
-            library(api, config, &types, &methods, &hooks).map(|mut lib| {
+            library(api, config, &types, methods, hooks).map(|mut lib| {
                 let mut helper_names: BTreeSet<String> = BTreeSet::new();
-                for (webhook, hook) in api.webhooks.iter().zip(&hooks) {
-                    lib.extend(entities_helper(api, webhook, &hook.shape, &types, &mut uses, &mut helper_names));
+                for (webhook, hook) in api.webhooks.iter().zip(hooks) {
+                    lib.extend(entities_helper(api, webhook, &hook.shape, &types, uses, &mut helper_names));
                 }
-                lib.extend(api_server(api, &types, &mut uses, ApiPart::Head));
+                lib.extend(api_server(api, &types, uses, ApiPart::Head));
                 lib
             })
         }
@@ -221,9 +222,22 @@ pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &
         (first, second.join().map_err(|_| EmitError::Panicked("server")))
     });
     let (second, second_uses) = second??;
-    uses |= second_uses;
+    *uses |= second_uses;
+    Ok(first? + &second)
+}
+
+pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &mut Files) -> Result<(), EmitError> {
+    let krate = &config.server.krate;
+    // Types are named through the crate's `types` re-export, so examples need no other crate.
+    let types = quote!(types);
+    let mut uses = Uses::default();
+    let (methods, hooks) = webhook_methods(api, &types, &mut uses)?;
+    // Only the endpoints of an API with nothing but channels are the whole crate; elsewhere
+    // the journal and the WebSocket stack are features (`journal`, `ws`), on by default.
+    let channels_only = api.operations.is_empty() && api.webhooks.is_empty();
+    let lib = library_text(api, config, &methods, &hooks, &mut uses)?;
     let prefix = &krate.name;
-    let lib = super::finish_rust(&(first? + &second), provenance);
+    let lib = super::finish_rust(&lib, provenance);
     files.insert(format!("{prefix}/src/lib.rs"), lib);
     let mut example_runs = Vec::new();
     let mut example_features = Vec::new();
