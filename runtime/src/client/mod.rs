@@ -8,6 +8,7 @@
 //! ([`ErrorBody`]).
 
 mod auth;
+mod body;
 mod error;
 mod json;
 mod limit;
@@ -17,9 +18,12 @@ mod params;
 mod redis_limit;
 mod request;
 mod retry;
+pub mod sse;
 mod transport;
 
 pub use auth::{Auth, Credential, Secret};
+pub use body::{Download, FilePart, StreamError, Upload};
+pub use bytes::Bytes;
 pub use error::{Error, ErrorBody, Result};
 pub use futures_util::stream::{Stream, StreamExt, TryStreamExt};
 pub use limit::RateLimit;

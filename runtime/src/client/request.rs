@@ -7,6 +7,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
+use super::body::{FilePart, Upload};
 use super::error::Error;
 use super::params::{self, Style};
 
@@ -38,6 +39,43 @@ pub(crate) enum Body {
     Json(Vec<u8>),
     Form(Vec<(String, String)>),
     Raw(Raw),
+    /// Bytes sent as they are read, with their media type.
+    Upload(String, Upload),
+    Multipart(Vec<PartSpec>),
+}
+
+impl Body {
+    /// False when the body can be sent only once (a stream).
+    pub(crate) fn repeatable(&self) -> bool {
+        match self {
+            Body::Upload(_, upload) => upload.repeatable(),
+            Body::Multipart(parts) => parts.iter().all(|part| match &part.content {
+                PartContent::File(file) => file.body.repeatable(),
+                PartContent::Text(_) => true,
+            }),
+            _ => true,
+        }
+    }
+
+    /// True when the body is in memory, so its sending is quick to bound.
+    pub(crate) fn in_memory(&self) -> bool {
+        !matches!(self, Body::Upload(..) | Body::Multipart(_))
+    }
+}
+
+/// One part of a multipart body.
+#[derive(Clone, Debug)]
+pub(crate) struct PartSpec {
+    pub(crate) name: String,
+    /// The part's media type: the specification's `encoding`, or the file's own.
+    pub(crate) content_type: Option<String>,
+    pub(crate) content: PartContent,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) enum PartContent {
+    Text(String),
+    File(FilePart),
 }
 
 /// What is fixed about one operation. Generated code keeps one per operation in a `static`, so
@@ -170,6 +208,73 @@ impl Request {
             Some(body) => self.raw(body),
             None => self,
         }
+    }
+
+    /// Sends `body` as it is read, with the media type `content_type`.
+    pub fn upload(mut self, content_type: &str, body: Upload) -> Self {
+        self.body = Body::Upload(content_type.to_owned(), body);
+        self
+    }
+
+    /// Sends `body` as it is read when there is one.
+    pub fn upload_opt(self, content_type: &str, body: Option<Upload>) -> Self {
+        match body {
+            Some(body) => self.upload(content_type, body),
+            None => self,
+        }
+    }
+
+    /// Starts a `multipart/form-data` body; parts follow.
+    pub fn multipart(mut self) -> Self {
+        self.body = Body::Multipart(Vec::new());
+        self
+    }
+
+    /// Adds text parts named `name`: `None`/null adds none, a list one part per item, a string
+    /// is sent as it is and any other value as its JSON text (`12`, `true`). `content_type`
+    /// is the part's `encoding` in the specification.
+    pub fn part_text<T: Serialize + ?Sized>(self, name: &str, content_type: Option<&str>, value: &T) -> Self {
+        self.parts(name, content_type, value, false)
+    }
+
+    /// Adds JSON parts named `name`: `None`/null adds none, a list one part per item.
+    pub fn part_json<T: Serialize + ?Sized>(self, name: &str, content_type: Option<&str>, value: &T) -> Self {
+        self.parts(name, Some(content_type.unwrap_or("application/json")), value, true)
+    }
+
+    /// Adds one file part named `name` per file; `content_type` is the specification's, used
+    /// for a file that does not name its own.
+    pub fn part_files(mut self, name: &str, content_type: Option<&str>, files: impl IntoIterator<Item = FilePart>) -> Self {
+        if let Body::Multipart(parts) = &mut self.body {
+            for file in files {
+                let content_type = file.content_type.clone().or_else(|| content_type.map(str::to_owned));
+                parts.push(PartSpec { name: name.to_owned(), content_type, content: PartContent::File(file) });
+            }
+        }
+        self
+    }
+
+    fn parts<T: Serialize + ?Sized>(mut self, name: &str, content_type: Option<&str>, value: &T, json: bool) -> Self {
+        let Some(value) = self.value(name, value) else { return self };
+        let items = match value {
+            Value::Null => Vec::new(),
+            Value::Array(items) => items,
+            other => vec![other],
+        };
+        if let Body::Multipart(parts) = &mut self.body {
+            for item in items {
+                let text = match item {
+                    Value::String(text) if !json => text,
+                    other => other.to_string(),
+                };
+                parts.push(PartSpec {
+                    name: name.to_owned(),
+                    content_type: content_type.map(str::to_owned),
+                    content: PartContent::Text(text),
+                });
+            }
+        }
+        self
     }
 
     /// The path of `operation` with this request's path parameters filled in.

@@ -15,7 +15,9 @@ use super::error::{Error, ErrorBody};
 use super::limit::{Limiter, RateLimit};
 #[cfg(feature = "redis")]
 use super::redis_limit::{OnUnreachable, RedisLimiter, RedisStore};
-use super::request::{Body, Operation, Request, Response};
+use super::body::Download;
+use super::request::{Body, Operation, PartContent, PartSpec, Request, Response};
+use super::sse::{DecodeFn, Events};
 use super::retry::{RetryPolicy, parse_retry_after};
 
 /// A function that may change every request just before it is sent (extra headers, signing).
@@ -333,8 +335,35 @@ impl Failure {
 
 /// What one attempt produced.
 enum Attempt {
+    /// A success, read whole.
     Done(Response),
+    /// A success, its body unread.
+    Open(reqwest::Response),
     Failed { status: u16, headers: HeaderMap, body: Vec<u8> },
+}
+
+/// How much of a response an attempt reads.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Read {
+    /// The whole body.
+    Whole,
+    /// Only an error response's body: a success is returned unread.
+    Open,
+}
+
+/// Why an attempt got no response.
+enum AttemptError {
+    Http(reqwest::Error),
+    /// The request body could not be made (a file that does not open, a stream already sent).
+    Body(String),
+    /// No response head (or error body) within the timeout.
+    Head,
+}
+
+impl From<reqwest::Error> for AttemptError {
+    fn from(e: reqwest::Error) -> Self {
+        AttemptError::Http(e)
+    }
 }
 
 impl Transport {
@@ -384,9 +413,51 @@ impl Transport {
         self.exchange(operation, request).await.map_err(Failure::into_error)?.json_or_none()
     }
 
+    /// [`Transport::send`], keeping the body unread: a successful response as a [`Download`]
+    /// read chunk by chunk. The attempt timeout bounds the wait for the response's head (when
+    /// the request body is in memory), not the reading of the body.
+    pub async fn download<E: ErrorBody>(&self, operation: &Operation, request: Request) -> Result<Download, Error<E>> {
+        self.open(operation, request).await.map(Download::new).map_err(Failure::into_error)
+    }
+
+    /// The events of an event-stream operation, typed by `decode`: see [`Events`]. `resumable`
+    /// says whether the stream reconnects after a loss, sending `Last-Event-ID`.
+    pub fn events<T: Send + 'static>(
+        &self,
+        operation: &'static Operation,
+        request: Request,
+        decode: DecodeFn<T>,
+        resumable: bool,
+    ) -> Events<T> {
+        Events::new(self.clone(), operation, request, decode, resumable)
+    }
+
+    /// The exchange up to a successful response's head, its body unread.
+    pub(crate) async fn open(&self, operation: &Operation, request: Request) -> Result<reqwest::Response, Failure> {
+        match self.run(operation, request, Read::Open).await? {
+            Attempt::Open(response) => Ok(response),
+            // `Read::Open` never reads a body whole.
+            Attempt::Done(_) | Attempt::Failed { .. } => Err(Failure::Request("no response".to_owned())),
+        }
+    }
+
     /// The whole exchange of [`Transport::send`] up to the error body's decoding: one boxed
     /// future, compiled once, whatever the operation's types.
     pub(crate) fn exchange<'a>(&'a self, operation: &'a Operation, request: Request) -> Exchange<'a> {
+        Box::pin(async move {
+            match self.run(operation, request, Read::Whole).await? {
+                Attempt::Done(response) => Ok(response),
+                Attempt::Open(_) | Attempt::Failed { .. } => Err(Failure::Request("no response".to_owned())),
+            }
+        })
+    }
+
+    fn run<'a>(
+        &'a self,
+        operation: &'a Operation,
+        request: Request,
+        read: Read,
+    ) -> Pin<Box<dyn Future<Output = Result<Attempt, Failure>> + Send + 'a>> {
         Box::pin(async move {
             if let Some(message) = &request.invalid {
                 return Err(Failure::Request(message.clone()));
@@ -400,7 +471,7 @@ impl Transport {
                 attempts = tracing::field::Empty,
                 status = tracing::field::Empty,
             );
-            self.send_with_retries(operation, &path, &request).instrument(span).await
+            self.send_with_retries(operation, &path, &request, read).instrument(span).await
         })
     }
 
@@ -409,8 +480,11 @@ impl Transport {
         operation: &Operation,
         path: &str,
         request: &Request,
-    ) -> Result<Response, Failure> {
+        read: Read,
+    ) -> Result<Attempt, Failure> {
         let start = tokio::time::Instant::now();
+        // A body that can be sent once is never sent again, whatever the status.
+        let repeatable = request.body.repeatable();
         let mut attempts = 0;
         loop {
             attempts += 1;
@@ -418,24 +492,36 @@ impl Transport {
             if let Some(limiter) = &self.inner.limiter {
                 limiter.acquire().await?;
             }
-            let failure = match self.attempt(operation, path, request).await {
-                Ok(Attempt::Done(response)) => {
-                    tracing::Span::current().record("status", response.status);
-                    return Ok(response);
-                }
+            let failure = match self.attempt(operation, path, request, read).await {
                 Ok(Attempt::Failed { status, headers, body }) => {
                     tracing::Span::current().record("status", status);
                     let retry_after = retry_after(&headers);
                     let retryable = status == 429 || (operation.retry_safe && (status == 408 || status >= 500));
-                    if retryable && self.wait(attempts, start, retry_after).await {
+                    if repeatable && retryable && self.wait(attempts, start, retry_after).await {
                         continue;
                     }
                     let request_id = request_id(&headers, &body);
                     Failure::Status { status, retry_after, body, request_id }
                 }
-                Err(e) => {
+                Ok(done) => {
+                    let status = match &done {
+                        Attempt::Done(response) => response.status,
+                        Attempt::Open(response) => response.status().as_u16(),
+                        Attempt::Failed { status, .. } => *status,
+                    };
+                    tracing::Span::current().record("status", status);
+                    return Ok(done);
+                }
+                Err(AttemptError::Body(message)) => Failure::Request(message),
+                Err(AttemptError::Head) => {
+                    if repeatable && operation.retry_safe && self.wait(attempts, start, None).await {
+                        continue;
+                    }
+                    Failure::Timeout(operation.id)
+                }
+                Err(AttemptError::Http(e)) => {
                     let retryable = operation.retry_safe && (e.is_timeout() || e.is_connect() || e.is_request());
-                    if retryable && self.wait(attempts, start, None).await {
+                    if repeatable && retryable && self.wait(attempts, start, None).await {
                         continue;
                     }
                     if e.is_timeout() { Failure::Timeout(operation.id) } else { Failure::Transport(e) }
@@ -457,13 +543,39 @@ impl Transport {
         }
     }
 
-    /// One attempt: build, send, read the whole body.
-    async fn attempt(&self, operation: &Operation, path: &str, request: &Request) -> Result<Attempt, reqwest::Error> {
-        let built = self.build(operation, path, request)?;
-        let response = self.inner.http.execute(built).await?;
+    /// One attempt: build, send, and read the whole body (`Read::Whole`), or only an error
+    /// response's (`Read::Open`).
+    async fn attempt(
+        &self,
+        operation: &Operation,
+        path: &str,
+        request: &Request,
+        read: Read,
+    ) -> Result<Attempt, AttemptError> {
+        // The attempt timeout bounds a whole exchange when the request body is in memory and
+        // the response is read whole; the wait for the head when the response streams; nothing
+        // when the request body streams (its sending takes what the network takes).
+        let bound = self.inner.timeout.filter(|_| request.body.in_memory());
+        let whole_bound = bound.filter(|_| read == Read::Whole);
+        let built = self.build(operation, path, request, whole_bound)?;
+        let response = match (read, bound) {
+            (Read::Open, Some(timeout)) => tokio::time::timeout(timeout, self.inner.http.execute(built))
+                .await
+                .map_err(|_| AttemptError::Head)??,
+            _ => self.inner.http.execute(built).await?,
+        };
         let status = response.status().as_u16();
+        if (200..300).contains(&status) && read == Read::Open {
+            return Ok(Attempt::Open(response));
+        }
         let headers = response.headers().clone();
-        let body = response.bytes().await?.to_vec();
+        let body = match (read, bound) {
+            (Read::Open, Some(timeout)) => {
+                tokio::time::timeout(timeout, response.bytes()).await.map_err(|_| AttemptError::Head)??
+            }
+            _ => response.bytes().await?,
+        }
+        .to_vec();
         Ok(if (200..300).contains(&status) {
             Attempt::Done(Response { status, headers, body })
         } else {
@@ -471,7 +583,13 @@ impl Transport {
         })
     }
 
-    fn build(&self, operation: &Operation, path: &str, request: &Request) -> Result<reqwest::Request, reqwest::Error> {
+    fn build(
+        &self,
+        operation: &Operation,
+        path: &str,
+        request: &Request,
+        timeout: Option<Duration>,
+    ) -> Result<reqwest::Request, AttemptError> {
         let inner = &self.inner;
         let url = format!("{}{path}", inner.base_url);
         let mut query = request.query.clone();
@@ -510,7 +628,7 @@ impl Transport {
             ));
             builder = builder.header(name, value);
         }
-        if let Some(timeout) = inner.timeout {
+        if let Some(timeout) = timeout {
             builder = builder.timeout(timeout);
         }
         builder = match &request.body {
@@ -526,6 +644,14 @@ impl Transport {
             Body::Raw(raw) => {
                 builder.header(reqwest::header::CONTENT_TYPE, raw.content_type.clone()).body(raw.bytes.clone())
             }
+            Body::Upload(content_type, upload) => {
+                let mut builder = builder.header(reqwest::header::CONTENT_TYPE, content_type.as_str());
+                if let Some(length) = upload.len() {
+                    builder = builder.header(reqwest::header::CONTENT_LENGTH, length);
+                }
+                builder.body(upload.body().map_err(AttemptError::Body)?)
+            }
+            Body::Multipart(parts) => builder.multipart(multipart(parts)?),
         };
         let mut built = builder.build()?;
         if let Some(hook) = &inner.hook {
@@ -533,6 +659,40 @@ impl Transport {
         }
         Ok(built)
     }
+}
+
+/// The form of one attempt: parts from memory, files opened again, a stream taken.
+fn multipart(parts: &[PartSpec]) -> Result<reqwest::multipart::Form, AttemptError> {
+    let mut form = reqwest::multipart::Form::new();
+    for spec in parts {
+        let mut part = match &spec.content {
+            PartContent::Text(text) => reqwest::multipart::Part::text(text.clone()),
+            PartContent::File(file) => {
+                let body = file.body.body().map_err(AttemptError::Body)?;
+                let part = match file.body.len() {
+                    Some(length) => reqwest::multipart::Part::stream_with_length(body, length),
+                    None => reqwest::multipart::Part::stream(body),
+                };
+                let part = match &file.file_name {
+                    Some(name) => part.file_name(name.clone()),
+                    None => part,
+                };
+                match &spec.content_type {
+                    Some(_) => part,
+                    None => part.mime_str("application/octet-stream")?,
+                }
+            }
+        };
+        if let Some(content_type) = &spec.content_type {
+            // The specification's `contentType` may list several (`image/png, image/jpeg`): the first.
+            let first = content_type.split(',').next().unwrap_or_default().trim();
+            part = part.mime_str(first).map_err(|_| {
+                AttemptError::Body(format!("part `{}`: `{content_type}` is not a media type", spec.name))
+            })?;
+        }
+        form = form.part(spec.name.clone(), part);
+    }
+    Ok(form)
 }
 
 fn retry_after(headers: &HeaderMap) -> Option<Duration> {
