@@ -578,17 +578,107 @@ pub enum ParamStyle {
 pub struct Body {
     /// Media type, such as `application/json`.
     pub media_type: String,
-    /// Type of the decoded body.
+    /// How the body is written on the wire, decided from its media type and schema.
+    pub encoding: Encoding,
+    /// Type of the decoded body: the JSON or form type, the type of an event stream's data;
+    /// a string for text and the other encodings.
     pub ty: TypeRef,
     /// The body must be sent (requests; always true for responses).
     pub required: bool,
+    /// The other media types the spec lists for this body, in its order, which no method
+    /// offers (the body's own was chosen: JSON first, then the first listed).
+    pub others: Vec<String>,
 }
 
 impl Body {
     /// The body's type when it is JSON.
     pub fn json(&self) -> Option<&TypeRef> {
-        self.media_type.contains("json").then_some(&self.ty)
+        (self.encoding == Encoding::Json).then_some(&self.ty)
     }
+
+    /// Every type the body names: its own, and its multipart parts'.
+    pub fn types(&self) -> impl Iterator<Item = &TypeRef> {
+        let parts: &[Part] = match &self.encoding {
+            Encoding::Multipart(multipart) => &multipart.parts,
+            _ => &[],
+        };
+        std::iter::once(&self.ty).chain(parts.iter().filter_map(|p| match &p.kind {
+            PartKind::Text(ty) | PartKind::Json(ty) => Some(ty),
+            PartKind::File => None,
+        }))
+    }
+
+    /// [`Body::types`], to change them.
+    pub fn types_mut(&mut self) -> impl Iterator<Item = &mut TypeRef> {
+        let parts: &mut [Part] = match &mut self.encoding {
+            Encoding::Multipart(multipart) => &mut multipart.parts,
+            _ => &mut [],
+        };
+        std::iter::once(&mut self.ty).chain(parts.iter_mut().filter_map(|p| match &mut p.kind {
+            PartKind::Text(ty) | PartKind::Json(ty) => Some(ty),
+            PartKind::File => None,
+        }))
+    }
+}
+
+/// How a body is written: what its media type and schema say.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Encoding {
+    /// JSON (`application/json`, `*/*+json`, `*/json`).
+    Json,
+    /// `application/x-www-form-urlencoded`: the type's properties as pairs.
+    Form,
+    /// `multipart/form-data`: one part per property.
+    Multipart(Multipart),
+    /// `text/event-stream`: Server-Sent Events, each event's data decoded as the body's type
+    /// (taken as text when that is a string).
+    EventStream,
+    /// Text (`text/*` other than event streams, and `application/xml`-like text types): a
+    /// string, read whole.
+    Text,
+    /// Bytes, streamed: `application/octet-stream`, `image/*` and other binary types, any
+    /// body whose schema is `format: binary`, and the fallback of media types nothing else
+    /// handles (reported as a warning).
+    Binary,
+}
+
+/// A `multipart/form-data` body: its parts, one per property of its schema.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Multipart {
+    /// The Rust name of the struct generated for it (`<Operation>Multipart`).
+    pub rust: String,
+    /// The parts, in the schema's order.
+    pub parts: Vec<Part>,
+    /// The schema's description.
+    pub docs: Docs,
+}
+
+/// One part of a multipart body.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Part {
+    /// The part's name and its field's Rust name.
+    pub name: Name,
+    /// What the part holds.
+    pub kind: PartKind,
+    /// The schema requires it.
+    pub required: bool,
+    /// An array: one part per item.
+    pub repeated: bool,
+    /// The `encoding`'s `contentType` for the part, when given.
+    pub content_type: Option<String>,
+    /// The property's description.
+    pub docs: Docs,
+}
+
+/// What a multipart part holds.
+#[derive(Clone, Debug, PartialEq)]
+pub enum PartKind {
+    /// A file (`format: binary`, or `contentMediaType`/`contentEncoding` in 3.1).
+    File,
+    /// A value written as text: a string as it is, a number or boolean as its JSON text.
+    Text(TypeRef),
+    /// An object or a list of objects: JSON text.
+    Json(TypeRef),
 }
 
 /// A cursor-paginated listing: a JSON request leading to the cursor, one page type, and the
@@ -774,6 +864,10 @@ pub struct Operation {
     /// declared, in declaration order: [`crate::analyze`] takes them out of the type, since the
     /// client writes them into every body and the API server reads them apart.
     pub body_credentials: Vec<BodyCredential>,
+    /// For an operation answering with an event stream: the stream may be resumed after a lost
+    /// connection, sending the last event id as `Last-Event-ID` (a GET, or an operation that
+    /// declares that header; the declared header is then the stream's to send, not a parameter).
+    pub resumable: bool,
     /// Where it was defined.
     pub origin: Location,
 }

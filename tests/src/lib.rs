@@ -84,3 +84,15 @@ pub fn yaml_lines(text: &str) -> Vec<&str> {
     lines.push(rest);
     lines
 }
+
+/// Makes `<base>-server`'s integration test `behaviour` (`tests/fixtures/behaviour/<behaviour>`)
+/// talk to `<base>-client`: the client crate and tokio become the server crate's
+/// dev-dependencies.
+pub fn wire_up(files: &mut Files, base: &str, behaviour: &str) {
+    let test = root().join(format!("tests/fixtures/behaviour/{behaviour}"));
+    files.insert(format!("{base}-server/tests/behaviour.rs"), std::fs::read_to_string(test).expect("behaviour test"));
+    let manifest = files.get_mut(&format!("{base}-server/Cargo.toml")).expect("a server crate");
+    manifest.push_str(&format!(
+        "\n[dev-dependencies.{base}-client]\npath = \"../{base}-client\"\n\n[dev-dependencies.tokio]\nversion = \"1\"\nfeatures = [\"rt\", \"rt-multi-thread\", \"macros\", \"net\", \"time\", \"io-util\"]\n"
+    ));
+}

@@ -18,16 +18,6 @@ fn corpus() -> Option<PathBuf> {
     base.join("twilio-messaging-v1.json").is_file().then_some(base)
 }
 
-/// Makes `<base>-server`'s integration test `behaviour` talk to `<base>-client`.
-fn wire_up(files: &mut Files, base: &str, behaviour: &str) {
-    let test = triad_tests::root().join(format!("tests/fixtures/behaviour/{behaviour}"));
-    files.insert(format!("{base}-server/tests/behaviour.rs"), std::fs::read_to_string(test).unwrap());
-    let manifest = files.get_mut(&format!("{base}-server/Cargo.toml")).unwrap();
-    manifest.push_str(&format!(
-        "\n[dev-dependencies.{base}-client]\npath = \"../{base}-client\"\n\n[dev-dependencies.tokio]\nversion = \"1\"\nfeatures = [\"rt\", \"macros\", \"net\"]\n"
-    ));
-}
-
 fn params() -> Files {
     triad_tests::generate_fixture("fixture-api-params", &["api/params.yaml"]).unwrap_or_else(|d| panic!("{d}"))
 }
@@ -50,7 +40,7 @@ fn templates_that_differ_only_in_names_share_a_route_and_the_shadowed_one_is_doc
 #[test]
 fn generated_clients_and_servers_agree_over_loopback() {
     let mut files = params();
-    wire_up(&mut files, "fixture-api-params", "api_params_server.rs");
+    triad_tests::wire_up(&mut files, "fixture-api-params", "api_params_server.rs");
     let mut servers = vec!["fixture-api-params-server"];
     match corpus() {
         Some(dir) => {
@@ -60,7 +50,7 @@ fn generated_clients_and_servers_agree_over_loopback() {
             let provenance = triad::Provenance { source: "twilio".into(), command: "cargo test".into() };
             let generated = triad::generate(&config, "", &FsReader::new(&dir), &provenance);
             files.extend(generated.unwrap_or_else(|d| panic!("{d}")).files);
-            wire_up(&mut files, "twilio-messaging", "twilio_api_server.rs");
+            triad_tests::wire_up(&mut files, "twilio-messaging", "twilio_api_server.rs");
             servers.push("twilio-messaging-server");
         }
         None => println!("no corpus at ../shared/corpus; set TRIAD_CORPUS to run the Twilio half of this test"),

@@ -73,7 +73,7 @@ pub fn analyze(api: &mut Api, config: Analysis<'_>) -> Vec<Diagnostic> {
         .map(|w| {
             // A body that is not JSON (or none at all) is one value, read as any JSON.
             let ty = match &w.payload {
-                Some(body) if body.media_type.contains("json") => body.ty.clone(),
+                Some(body) if body.encoding == crate::ir::Encoding::Json => body.ty.clone(),
                 _ => TypeRef::Any,
             };
             delivery(api, &ty)
@@ -135,8 +135,8 @@ fn take_body_credentials(api: &mut Api) {
 fn errors(op: &Operation) -> ErrorBodies {
     let mut bodies = op.responses.iter().filter(|r| !r.status.is_success()).filter_map(|r| r.body.as_ref());
     let Some(first) = bodies.next() else { return ErrorBodies::None };
-    let json = |media: &str| media.contains("json");
-    if json(&first.media_type) && bodies.all(|b| json(&b.media_type) && b.ty == first.ty) {
+    let json = |body: &crate::ir::Body| body.encoding == crate::ir::Encoding::Json;
+    if json(first) && bodies.all(|b| json(b) && b.ty == first.ty) {
         ErrorBodies::One(first.ty.clone())
     } else {
         ErrorBodies::Several

@@ -114,7 +114,12 @@ fn signature(pair: &Pair<'_>, old: &Operation, new: &Operation) -> Vec<String> {
         found.push(format!("operation `{id}` takes ({}) (was ({}))", after.join(", "), before.join(", ")));
     }
     match (&old.request, &new.request) {
-        (Some(a), Some(b)) if !pair.same(&a.ty, &b.ty) || a.required != b.required || a.media_type != b.media_type => {
+        (Some(a), Some(b))
+            if !pair.same(&a.ty, &b.ty)
+                || a.required != b.required
+                || a.media_type != b.media_type
+                || a.encoding != b.encoding =>
+        {
             found.push(format!(
                 "operation `{id}` takes a {}{} body (was {}{})",
                 if b.required { "" } else { "optional " },

@@ -2,10 +2,11 @@
 
 use heck::ToUpperCamelCase;
 
+use super::object::ObjectView;
 use super::{Ctx, Lowerer, docs_of};
 use crate::ir::{
-    Body, Method, Name, Operation, Param, ParamLocation, ParamStyle, PathSegment, Response, SecurityKind,
-    SecurityRequirement, SecurityScheme, Server, ServerVariable, Status, Webhook,
+    Body, Encoding, Method, Multipart, Name, Operation, Param, ParamLocation, ParamStyle, Part, PartKind, PathSegment,
+    Response, SecurityKind, SecurityRequirement, SecurityScheme, Server, ServerVariable, Status, Webhook,
 };
 use crate::naming;
 use crate::node::Node;
@@ -75,7 +76,7 @@ impl<'a> Lowerer<'a> {
                 let Some(op) = self.deref(op) else { continue };
                 let hint = format!("{}Payload", naming::type_name(name, "Webhook"));
                 let payload = match op.get("requestBody") {
-                    Some(body) => self.body(body, &hint),
+                    Some(body) => self.body(body, &hint, name, &hint),
                     None => None,
                 };
                 let mut docs = docs_of(op.node);
@@ -112,7 +113,7 @@ impl<'a> Lowerer<'a> {
         }
         naming::dedupe(params.iter_mut().map(|p| &mut p.name.rust), true);
         let request = match op.get("requestBody") {
-            Some(body) => self.body(body, &format!("{base}Request")),
+            Some(body) => self.body(body, &format!("{base}Request"), &wire, &base),
             None => None,
         };
         let mut responses = Vec::new();
@@ -128,7 +129,7 @@ impl<'a> Lowerer<'a> {
             } else {
                 format!("{base}Response{}", status.to_upper_camel_case())
             };
-            let body = self.content(&response, &hint);
+            let body = self.content(&response, &hint, &wire, &base, false);
             let Some(status) = parse_status(status) else {
                 let at = op.get("responses").and_then(|r| r.get(status)).unwrap_or_else(|| op.clone());
                 self.error(
@@ -141,6 +142,16 @@ impl<'a> Lowerer<'a> {
             responses.push(Response { status, docs: docs_of(response.node), body });
         }
         responses.sort_by_key(|r| r.status);
+        let streams = responses
+            .iter()
+            .any(|r| r.status.is_success() && r.body.as_ref().is_some_and(|b| b.encoding == Encoding::EventStream));
+        let declared = params.len();
+        if streams {
+            params.retain(|p| {
+                !(p.location == ParamLocation::Header && p.name.wire.eq_ignore_ascii_case("last-event-id"))
+            });
+        }
+        let resumable = streams && (method == Method::Get || params.len() < declared);
         let segments = self.segments(op, path, &mut params);
         let security = op.get("security").map(|s| self.security(&s));
         self.api.operations.push(Operation {
@@ -157,6 +168,7 @@ impl<'a> Lowerer<'a> {
             paging: None,
             retry_safe: false,
             body_credentials: Vec::new(),
+            resumable,
             origin: self.loc(op),
         });
     }
@@ -223,10 +235,10 @@ impl<'a> Lowerer<'a> {
         })
     }
 
-    fn body(&mut self, body: Ctx<'a>, hint: &str) -> Option<Body> {
+    fn body(&mut self, body: Ctx<'a>, hint: &str, item: &str, base: &str) -> Option<Body> {
         let body = self.deref(body)?;
         let required = body.node.get("required").and_then(Node::as_bool) == Some(true);
-        self.content(&body, hint).map(|b| Body { required, ..b })
+        self.content(&body, hint, item, base, true).map(|b| Body { required, ..b })
     }
 
     /// Splits a path template into literal text and parameters. A parameter the template names
@@ -357,29 +369,182 @@ impl<'a> Lowerer<'a> {
             .collect()
     }
 
-    /// The body of a request or response: JSON if offered, else the first media type.
-    fn content(&mut self, holder: &Ctx<'a>, hint: &str) -> Option<Body> {
+    /// The body of a request or response: JSON if offered, else the first media type, read
+    /// by its [`Encoding`]. `item` names the operation or webhook in warnings; `base` is the
+    /// start of the names of the types made for it.
+    fn content(&mut self, holder: &Ctx<'a>, hint: &str, item: &str, base: &str, request: bool) -> Option<Body> {
         let entries = self.entries(holder, "content");
-        let (media_type, media) = entries
+        let chosen = entries
             .iter()
-            .find(|(m, _)| *m == "application/json")
-            .or_else(|| entries.iter().find(|(m, _)| m.ends_with("+json") || m.ends_with("/json")))
-            .or_else(|| entries.first())?
-            .clone();
-        let json = media_type.contains("json");
-        let ty = match media.get("schema") {
-            Some(schema)
-                if json
-                    || media_type.starts_with("application/x-www-form-urlencoded")
-                    || media_type.starts_with("multipart/") =>
-            {
-                self.schema(&schema, hint, None, 0).ty
+            .position(|(m, _)| essence(m) == "application/json")
+            .or_else(|| entries.iter().position(|(m, _)| is_json(&essence(m))))
+            .or_else(|| (!entries.is_empty()).then_some(0))?;
+        let (media_type, media) = entries.get(chosen)?.clone();
+        let others: Vec<String> =
+            entries.iter().enumerate().filter(|(i, _)| *i != chosen).map(|(_, (m, _))| (*m).to_owned()).collect();
+        if !others.is_empty() {
+            self.warn(
+                &media,
+                format!(
+                    "`{item}`: only `{media_type}` of the body's media types is offered; {} {} not",
+                    others.iter().map(|m| format!("`{m}`")).collect::<Vec<_>>().join(", "),
+                    if others.len() == 1 { "is" } else { "are" }
+                ),
+                "one media type per body, or JSON among them (the one offered)",
+            );
+        }
+        let schema = media.get("schema");
+        let binary_schema = schema.as_ref().is_some_and(|s| is_binary(s.node));
+        let kind = essence(media_type);
+        let string = crate::ir::TypeRef::Primitive(crate::ir::Primitive::String);
+        let (encoding, ty) = if is_json(&kind) {
+            let ty = match &schema {
+                Some(schema) => self.schema(schema, hint, None, 0).ty,
+                None => crate::ir::TypeRef::Any,
+            };
+            (Encoding::Json, ty)
+        } else if kind == "application/x-www-form-urlencoded" {
+            let ty = match &schema {
+                Some(schema) => self.schema(schema, hint, None, 0).ty,
+                None => string,
+            };
+            (Encoding::Form, ty)
+        } else if kind == "multipart/form-data" && request {
+            match &schema {
+                Some(schema) => (Encoding::Multipart(self.multipart(schema, &media, base)), string),
+                None => {
+                    self.warn(
+                        &media,
+                        format!("`{item}`: the multipart body has no schema, so it is sent as bytes"),
+                        "a `schema` of the parts",
+                    );
+                    (Encoding::Binary, string)
+                }
             }
-            Some(_) | None if !json => crate::ir::TypeRef::Primitive(crate::ir::Primitive::String),
-            _ => crate::ir::TypeRef::Any,
+        } else if kind == "text/event-stream" && !request {
+            let ty = match &schema {
+                Some(schema) if !binary_schema => self.schema(schema, hint, None, 0).ty,
+                _ => string,
+            };
+            (Encoding::EventStream, ty)
+        } else if binary_schema || is_binary_media(&kind) {
+            (Encoding::Binary, string)
+        } else if is_text_media(&kind) {
+            (Encoding::Text, string)
+        } else {
+            self.warn(
+                &media,
+                format!("`{item}`: media type `{media_type}` is not handled; the body is sent and received as bytes"),
+                "JSON, a form, multipart/form-data (requests), text/event-stream (responses), text, or binary data",
+            );
+            (Encoding::Binary, string)
         };
-        Some(Body { media_type: media_type.to_owned(), ty, required: true })
+        Some(Body { media_type: media_type.to_owned(), encoding, ty, required: true, others })
     }
+
+    /// The parts of a multipart body, one per property of its schema.
+    fn multipart(&mut self, schema: &Ctx<'a>, media: &Ctx<'a>, base: &str) -> Multipart {
+        let mut view = ObjectView::default();
+        self.collect_object(schema, &mut view, 0);
+        let mut parts = Vec::new();
+        for (name, written) in &view.props {
+            let prop = self.deref_schema(written.clone());
+            let content_type = media
+                .node
+                .get("encoding")
+                .and_then(|e| e.get(name))
+                .and_then(|e| e.get("contentType"))
+                .and_then(Node::as_str)
+                .map(str::to_owned);
+            let array = prop.node.get("type").and_then(Node::as_str) == Some("array");
+            // The item as written (so a `$ref` names its type) and as it reads.
+            let (item, repeated) = match prop.get("items") {
+                Some(items) if array => (items, true),
+                _ => (written.clone(), false),
+            };
+            let read = self.deref_schema(item.clone());
+            let hint = format!("{base}{}", name.to_upper_camel_case());
+            let kind = if is_binary(read.node) {
+                PartKind::File
+            } else {
+                let object = read.node.get("type").and_then(Node::as_str) == Some("object")
+                    || read.node.get("properties").is_some()
+                    || ["allOf", "oneOf", "anyOf"].iter().any(|k| read.node.get(k).is_some());
+                let ty = self.schema(&item, &hint, None, 0).ty;
+                if object { PartKind::Json(ty) } else { PartKind::Text(ty) }
+            };
+            parts.push(Part {
+                name: Name { wire: (*name).to_owned(), rust: naming::field_name(name) },
+                kind,
+                required: view.required.contains(*name),
+                repeated,
+                content_type,
+                docs: docs_of(prop.node),
+            });
+        }
+        naming::dedupe(parts.iter_mut().map(|p| &mut p.name.rust), true);
+        Multipart { rust: format!("{base}Multipart"), parts, docs: docs_of(schema.node) }
+    }
+
+    /// A schema with its `$ref` chain followed (a broken one stays as it is; the type lowering
+    /// reports it).
+    fn deref_schema(&mut self, schema: Ctx<'a>) -> Ctx<'a> {
+        let mut current = schema;
+        for _ in 0..=self.config.ref_chain {
+            let Some(reference) = current.node.get("$ref").and_then(Node::as_str) else { break };
+            match self.ws.resolve(current.doc, reference) {
+                Ok((target, node)) => current = Ctx { doc: target.doc, pointer: target.pointer, node },
+                Err(_) => break,
+            }
+        }
+        current
+    }
+}
+
+/// A media type without parameters, in lower case (`Application/JSON; charset=utf-8` →
+/// `application/json`).
+fn essence(media_type: &str) -> String {
+    media_type.split(';').next().unwrap_or_default().trim().to_ascii_lowercase()
+}
+
+fn is_json(essence: &str) -> bool {
+    essence == "application/json" || essence.ends_with("+json") || essence.ends_with("/json")
+}
+
+/// A string schema of binary content: `format: binary`, or 3.1's `contentMediaType` without a
+/// `contentEncoding` (which would make it text, such as base64).
+fn is_binary(schema: &Node) -> bool {
+    let string = schema.get("type").and_then(Node::as_str).is_none_or(|t| t == "string");
+    string
+        && (schema.get("format").and_then(Node::as_str) == Some("binary")
+            || schema.get("contentMediaType").is_some() && schema.get("contentEncoding").is_none())
+}
+
+/// Media types of bytes: whatever their schema says, their bodies are not text.
+fn is_binary_media(essence: &str) -> bool {
+    let (kind, sub) = essence.split_once('/').unwrap_or((essence, ""));
+    matches!(kind, "image" | "audio" | "video" | "font" | "*")
+        || essence == "application/*"
+        || matches!(
+            sub,
+            "octet-stream"
+                | "pdf"
+                | "zip"
+                | "gzip"
+                | "x-tar"
+                | "x-gzip"
+                | "x-7z-compressed"
+                | "wasm"
+                | "vnd.apache.parquet"
+        )
+}
+
+/// Media types of text.
+fn is_text_media(essence: &str) -> bool {
+    let (kind, sub) = essence.split_once('/').unwrap_or((essence, ""));
+    kind == "text"
+        || sub.ends_with("+xml")
+        || matches!(sub, "xml" | "javascript" | "ecmascript" | "x-yaml" | "yaml" | "x-ndjson" | "graphql" | "sql")
 }
 
 /// `200`, `4XX` (or `4xx`), `default`.

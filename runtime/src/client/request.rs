@@ -210,6 +210,25 @@ impl Request {
         }
     }
 
+    /// Sends `text` with the media type `content_type`.
+    pub fn text(mut self, content_type: &str, text: &str) -> Self {
+        self.body = Body::Raw(Raw::new(content_type, text));
+        self
+    }
+
+    /// Sends `text` with the media type `content_type` when there is some.
+    pub fn text_opt(self, content_type: &str, text: Option<&str>) -> Self {
+        match text {
+            Some(text) => self.text(content_type, text),
+            None => self,
+        }
+    }
+
+    /// The request as `f` makes it (generated code writes a multipart body's parts this way).
+    pub fn apply(self, f: impl FnOnce(Self) -> Self) -> Self {
+        f(self)
+    }
+
     /// Sends `body` as it is read, with the media type `content_type`.
     pub fn upload(mut self, content_type: &str, body: Upload) -> Self {
         self.body = Body::Upload(content_type.to_owned(), body);
@@ -244,7 +263,12 @@ impl Request {
 
     /// Adds one file part named `name` per file; `content_type` is the specification's, used
     /// for a file that does not name its own.
-    pub fn part_files(mut self, name: &str, content_type: Option<&str>, files: impl IntoIterator<Item = FilePart>) -> Self {
+    pub fn part_files(
+        mut self,
+        name: &str,
+        content_type: Option<&str>,
+        files: impl IntoIterator<Item = FilePart>,
+    ) -> Self {
         if let Body::Multipart(parts) = &mut self.body {
             for file in files {
                 let content_type = file.content_type.clone().or_else(|| content_type.map(str::to_owned));

@@ -206,13 +206,7 @@ impl Parser {
         self.buf = own;
     }
 
-    fn line(
-        &mut self,
-        input: &[u8],
-        start: usize,
-        end: usize,
-        on: &mut dyn FnMut(Result<Frame<'_>, Problem>),
-    ) {
+    fn line(&mut self, input: &[u8], start: usize, end: usize, on: &mut dyn FnMut(Result<Frame<'_>, Problem>)) {
         let mut line = &input[start..end];
         if self.at_start {
             self.at_start = false;
@@ -262,16 +256,10 @@ impl Parser {
                 }
             }
             b"event" => self.event = Some(String::from_utf8_lossy(value).into_owned()),
-            b"id" => {
-                if !value.contains(&0) {
-                    self.id = Some(String::from_utf8_lossy(value).into_owned());
-                }
-            }
-            b"retry" => {
-                if !value.is_empty() && value.iter().all(u8::is_ascii_digit) {
-                    if let Some(ms) = std::str::from_utf8(value).ok().and_then(|v| v.parse().ok()) {
-                        self.retry = Some(Duration::from_millis(ms));
-                    }
+            b"id" if !value.contains(&0) => self.id = Some(String::from_utf8_lossy(value).into_owned()),
+            b"retry" if !value.is_empty() && value.iter().all(u8::is_ascii_digit) => {
+                if let Some(ms) = std::str::from_utf8(value).ok().and_then(|v| v.parse().ok()) {
+                    self.retry = Some(Duration::from_millis(ms));
                 }
             }
             _ => {}
@@ -445,7 +433,8 @@ impl<T: Send + 'static> Stream for Events<T> {
         let this = &mut *self;
         if let Started::Ready(_) = this.state {
             let Started::Ready(run) = std::mem::replace(&mut this.state, Started::Taken) else { unreachable!() };
-            let stream = futures_util::stream::unfold(run, |mut run| async move { run.next().await.map(|item| (item, run)) });
+            let stream =
+                futures_util::stream::unfold(run, |mut run| async move { run.next().await.map(|item| (item, run)) });
             this.state = Started::Running(Box::pin(stream));
         }
         match &mut this.state {
@@ -646,7 +635,10 @@ impl<T> Run<T> {
 mod tests {
     use super::*;
 
-    fn parse(chunks: &[&[u8]], parser: &mut Parser) -> (Vec<(Option<String>, Option<String>, String)>, Vec<Problem>) {
+    /// An event as the tests compare it: event, id, data.
+    type Seen = (Option<String>, Option<String>, String);
+
+    fn parse(chunks: &[&[u8]], parser: &mut Parser) -> (Vec<Seen>, Vec<Problem>) {
         let mut frames = Vec::new();
         let mut problems = Vec::new();
         for chunk in chunks {
@@ -658,20 +650,14 @@ mod tests {
         (frames, problems)
     }
 
-    fn frames(chunks: &[&[u8]]) -> Vec<(Option<String>, Option<String>, String)> {
+    fn frames(chunks: &[&[u8]]) -> Vec<Seen> {
         parse(chunks, &mut Parser::new(64, 128)).0
     }
 
     #[test]
     fn fields_comments_and_multi_line_data() {
         let got = frames(&[b": hello\nevent: add\nid: 7\ndata: {\"a\":\ndata:1}\n\ndata: x\n\n"]);
-        assert_eq!(
-            got,
-            vec![
-                (Some("add".into()), Some("7".into()), "{\"a\":\n1}".into()),
-                (None, None, "x".into()),
-            ]
-        );
+        assert_eq!(got, vec![(Some("add".into()), Some("7".into()), "{\"a\":\n1}".into()), (None, None, "x".into()),]);
     }
 
     #[test]

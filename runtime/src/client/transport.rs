@@ -11,14 +11,14 @@ use serde::de::DeserializeOwned;
 use tracing::Instrument as _;
 
 use super::auth::{Auth, Credential, Secret};
+use super::body::Download;
 use super::error::{Error, ErrorBody};
 use super::limit::{Limiter, RateLimit};
 #[cfg(feature = "redis")]
 use super::redis_limit::{OnUnreachable, RedisLimiter, RedisStore};
-use super::body::Download;
 use super::request::{Body, Operation, PartContent, PartSpec, Request, Response};
-use super::sse::{DecodeFn, Events};
 use super::retry::{RetryPolicy, parse_retry_after};
+use super::sse::{DecodeFn, Events};
 
 /// A function that may change every request just before it is sent (extra headers, signing).
 /// It runs on each attempt, after credentials are added.
@@ -339,7 +339,11 @@ enum Attempt {
     Done(Response),
     /// A success, its body unread.
     Open(reqwest::Response),
-    Failed { status: u16, headers: HeaderMap, body: Vec<u8> },
+    Failed {
+        status: u16,
+        headers: HeaderMap,
+        body: Vec<u8>,
+    },
 }
 
 /// How much of a response an attempt reads.

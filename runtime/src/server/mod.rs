@@ -44,6 +44,7 @@
 
 mod api;
 mod journal;
+mod media;
 #[cfg(feature = "nats-journal")]
 mod nats;
 mod params;
@@ -80,6 +81,10 @@ pub use api::{ApiError, bad_request, body_credentials, decode as decode_request,
 pub use axum;
 pub use journal::{Admission, Admit, Entry, Journal, JournalError, Write};
 use journal::{MemoryKey, MemoryWindow};
+pub use media::{
+    BodyError, BodyStream, DEFAULT_UPLOAD_LIMIT, Download, EventStream, FilePart, Parts, SseEvent, UploadLimit,
+    last_event_id, respond_download, respond_events, respond_text, respond_text_events,
+};
 #[cfg(feature = "nats-journal")]
 pub use nats::{NatsJournal, NatsJournalOptions};
 pub use params::{ApiRequest, PathParams, Piece, Shape, Style, decode_form, required};

@@ -37,20 +37,33 @@ pub enum Piece {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct PathParams(Vec<(&'static str, String)>);
 
-/// One request to a generated API server, read whole: the router hands it to each operation
-/// its path may belong to.
+/// One request to a generated API server: the router hands it to each operation its path may
+/// belong to. Its body is read whole ([`ApiRequest::read`]), or, on a route with an operation
+/// that streams its body ([`ApiRequest::read_head`]), left unread until an operation takes it
+/// as a stream or loads it whole.
 #[derive(Debug)]
 pub struct ApiRequest {
     method: Method,
     path: String,
     query: Vec<(String, String)>,
     headers: HeaderMap,
-    body: Bytes,
+    body: std::sync::OnceLock<Bytes>,
+    /// The request whose body is not read yet.
+    unread: std::sync::Mutex<Option<axum::extract::Request>>,
+    /// The router's [`super::UploadLimit`], if it has one.
+    upload_limit: Option<u64>,
 }
 
 impl ApiRequest {
     /// Reads a request, its body up to the router's body limit (413 beyond it).
     pub async fn read(request: axum::extract::Request) -> Result<Self, Box<Response>> {
+        let this = ApiRequest::read_head(request);
+        this.load().await?;
+        Ok(this)
+    }
+
+    /// Reads a request's head; its body stays unread.
+    pub fn read_head(request: axum::extract::Request) -> Self {
         let method = request.method().clone();
         let path = request.uri().path().to_owned();
         let query = request
@@ -59,8 +72,50 @@ impl ApiRequest {
             .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
             .unwrap_or_default();
         let headers = request.headers().clone();
-        let body = Bytes::from_request(request, &()).await.map_err(|e| Box::new(e.into_response()))?;
-        Ok(ApiRequest { method, path, query, headers, body })
+        let upload_limit = request.extensions().get::<super::UploadLimit>().map(|limit| limit.0);
+        ApiRequest {
+            upload_limit,
+            method,
+            path,
+            query,
+            headers,
+            body: std::sync::OnceLock::new(),
+            unread: std::sync::Mutex::new(Some(request)),
+        }
+    }
+
+    /// Reads the body whole, up to the router's body limit (413 beyond it), if it is not read
+    /// yet. A body an operation already took as a stream reads as empty.
+    pub async fn load(&self) -> Result<(), Box<Response>> {
+        if self.body.get().is_some() {
+            return Ok(());
+        }
+        let unread = self.unread.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).take();
+        let bytes = match unread {
+            Some(request) => Bytes::from_request(request, &()).await.map_err(|e| Box::new(e.into_response()))?,
+            None => Bytes::new(),
+        };
+        let _ = self.body.set(bytes);
+        Ok(())
+    }
+
+    /// The router's upload limit, when it was given one.
+    pub fn upload_limit(&self) -> Option<u64> {
+        self.upload_limit
+    }
+
+    /// The request headers.
+    pub fn headers(&self) -> &HeaderMap {
+        &self.headers
+    }
+
+    /// The body as a stream: the unread body, or the bytes already read. Once.
+    pub fn take_body(&self) -> axum::body::Body {
+        if let Some(bytes) = self.body.get() {
+            return axum::body::Body::from(bytes.clone());
+        }
+        let unread = self.unread.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).take();
+        unread.map(axum::extract::Request::into_body).unwrap_or_default()
     }
 
     /// The HTTP method.
@@ -79,14 +134,16 @@ impl ApiRequest {
         true
     }
 
-    /// The body bytes.
+    /// The body bytes, once [`ApiRequest::load`]ed (empty before).
     pub fn body(&self) -> &Bytes {
-        &self.body
+        static EMPTY: Bytes = Bytes::new();
+        self.body.get().unwrap_or(&EMPTY)
     }
 
     /// The body, or `None` when it is empty (only whitespace).
     pub fn body_opt(&self) -> Option<&Bytes> {
-        (!self.body.iter().all(u8::is_ascii_whitespace)).then_some(&self.body)
+        let body = self.body();
+        (!body.iter().all(u8::is_ascii_whitespace)).then_some(body)
     }
 
     /// The path parameters, when the path has as many segments as `template` and each
@@ -368,13 +425,8 @@ mod tests {
     use super::*;
 
     fn path_of(path: &str) -> ApiRequest {
-        ApiRequest {
-            method: Method::GET,
-            path: path.to_owned(),
-            query: Vec::new(),
-            headers: HeaderMap::new(),
-            body: Bytes::new(),
-        }
+        let request = axum::http::Request::builder().uri(path).body(axum::body::Body::empty()).unwrap();
+        ApiRequest::read_head(request)
     }
 
     #[test]

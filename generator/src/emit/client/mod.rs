@@ -13,7 +13,8 @@ use super::{Dependency, Files, Provenance, doc_attrs, docs, render_rust, render_
 use crate::config::{Config, Example};
 use crate::ir::ErrorBodies;
 use crate::ir::{
-    Api, Body, Operation, ParamLocation, PathSegment, Presence, Primitive, Response, SecurityKind, Status, TypeRef,
+    Api, Body, Encoding, Multipart, Operation, ParamLocation, PartKind, PathSegment, Presence, Primitive, Response,
+    SecurityKind, Status, TypeRef,
 };
 use crate::naming;
 
@@ -107,15 +108,24 @@ enum Payload {
     Json(TypeRef),
     Form(TypeRef),
     Text,
+    /// Bytes, streamed (`rt::Upload` sent, `rt::Download` received).
+    Binary,
+    /// A multipart body: the struct of its parts, by name.
+    Multipart(String),
+    /// Server-Sent Events whose data decode as the type.
+    Events(TypeRef),
     None,
 }
 
 fn payload(body: Option<&Body>) -> Payload {
-    match body {
-        None => Payload::None,
-        Some(b) if b.media_type.contains("json") => Payload::Json(b.ty.clone()),
-        Some(b) if b.media_type.starts_with("application/x-www-form-urlencoded") => Payload::Form(b.ty.clone()),
-        Some(_) => Payload::Text,
+    let Some(body) = body else { return Payload::None };
+    match &body.encoding {
+        Encoding::Json => Payload::Json(body.ty.clone()),
+        Encoding::Form => Payload::Form(body.ty.clone()),
+        Encoding::Text => Payload::Text,
+        Encoding::Binary => Payload::Binary,
+        Encoding::Multipart(multipart) => Payload::Multipart(multipart.rust.clone()),
+        Encoding::EventStream => Payload::Events(body.ty.clone()),
     }
 }
 

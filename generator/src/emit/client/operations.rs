@@ -195,6 +195,11 @@ fn success(
     let kinds: BTreeSet<&Payload> = successes.iter().map(|(_, p)| p).collect();
     let bodies: Vec<&Payload> = successes.iter().map(|(_, p)| p).filter(|p| **p != Payload::None).collect();
     let send = quote!(self.transport.send(&OP, #chain).await);
+    // A byte stream is handed over unread, whatever the other successes are; its status and
+    // headers go with it.
+    if bodies.iter().any(|p| **p == Payload::Binary) {
+        return (quote!(rt::Download), quote!(self.transport.download(&OP, #chain).await));
+    }
     match (bodies.first(), kinds.len(), bodies.len() == successes.len()) {
         (None, _, _) => (quote!(()), quote!(#send.map(drop))),
         (Some(Payload::Json(ty) | Payload::Form(ty)), 1, true) => {
@@ -219,7 +224,9 @@ fn success(
                         variants.extend(quote!(#[doc = #doc] #variant(#t),));
                         arms.extend(quote!(#pattern => #enum_name::#variant(response.json()?),));
                     }
-                    Payload::Text => {
+                    // Bytes are taken above; multipart responses are bytes, and event streams
+                    // get a method of their own.
+                    Payload::Text | Payload::Binary | Payload::Multipart(_) | Payload::Events(_) => {
                         variants.extend(quote!(#[doc = #doc] #variant(String),));
                         arms.extend(quote!(#pattern => #enum_name::#variant(response.text()),));
                     }
@@ -345,12 +352,37 @@ fn request_parts(cx: &mut Ctx<'_>, op: &Operation) -> Result<RequestParts, EmitE
             });
         }
         Payload::Text => {
+            let media = op.request.as_ref().map_or("text/plain", |b| b.media_type.as_str());
             if body_required {
-                args.extend(quote!(body: rt::Raw,));
-                chain.extend(quote!(.raw(body)));
+                args.extend(quote!(body: &str,));
+                chain.extend(quote!(.text(#media, body)));
             } else {
-                args.extend(quote!(body: Option<rt::Raw>,));
-                chain.extend(quote!(.raw_opt(body)));
+                args.extend(quote!(body: Option<&str>,));
+                chain.extend(quote!(.text_opt(#media, body)));
+            }
+        }
+        // Bytes of an event stream's media type cannot be a request; sent as bytes.
+        Payload::Binary | Payload::Events(_) => {
+            let media = op.request.as_ref().map_or("application/octet-stream", |b| b.media_type.as_str());
+            if body_required {
+                args.extend(quote!(body: impl Into<rt::Upload>,));
+                chain.extend(quote!(.upload(#media, body.into())));
+            } else {
+                args.extend(quote!(body: Option<rt::Upload>,));
+                chain.extend(quote!(.upload_opt(#media, body)));
+            }
+        }
+        Payload::Multipart(name) => {
+            let name = format_ident!("{name}");
+            if body_required {
+                args.extend(quote!(body: #name,));
+                chain.extend(quote!(.apply(|request| body.write(request))));
+            } else {
+                args.extend(quote!(body: Option<#name>,));
+                chain.extend(quote!(.apply(|request| match body {
+                    Some(body) => body.write(request),
+                    None => request,
+                })));
             }
         }
     }
@@ -381,8 +413,13 @@ pub(super) fn operation(
         }
         None => quote!(None),
     };
-    let error_ty = error_type(cx, op, &pascal, items);
-    let (ok_ty, call) = success(cx, op, &pascal, &chain, items);
+    if let Some(Body { encoding: Encoding::Multipart(multipart), .. }) = &op.request {
+        items.extend(multipart_struct(cx, op, multipart));
+    }
+    let events = op.responses.iter().filter(|r| r.status.is_success()).find_map(|r| match payload(r.body.as_ref()) {
+        Payload::Events(ty) => Some(ty),
+        _ => None,
+    });
     let docs = method_docs(op);
     let mut arg_names: Vec<proc_macro2::Ident> = ordered.iter().map(|p| param_ident(&p.name.rust)).collect();
     if has_body {
@@ -398,6 +435,31 @@ pub(super) fn operation(
             schemes: #schemes,
         }
     };
+    if let Some(ty) = events {
+        let (t, decode) = match ty {
+            TypeRef::Primitive(Primitive::String) => (quote!(String), quote!(rt::sse::text)),
+            other => (cx.ty(&other), quote!(rt::sse::json)),
+        };
+        let resumable = op.resumable;
+        let resume_doc = if resumable {
+            " The stream reconnects after a lost connection, sending the last event id as `Last-Event-ID`."
+        } else {
+            " The stream is not resumed: a lost connection ends it with `State::Failed`."
+        };
+        let method = quote! {
+            #docs
+            ///
+            /// Returns the operation's Server-Sent Events as a stream; it connects when first polled.
+            #[doc = #resume_doc]
+            pub fn #name(&self, #args) -> rt::sse::Events<#t> {
+                static OP: rt::Operation = #operation;
+                self.transport.events(&OP, #chain, #decode, #resumable)
+            }
+        };
+        return Ok((method, signature));
+    }
+    let error_ty = error_type(cx, op, &pascal, items);
+    let (ok_ty, call) = success(cx, op, &pascal, &chain, items);
     let result = cx.result(op, &ok_ty, &error_ty);
     let method = if shared {
         let constant = op_const(op);
@@ -419,4 +481,57 @@ pub(super) fn operation(
         }
     };
     Ok((method, signature))
+}
+
+/// The struct of a multipart body's parts, and how it writes them into a request: text
+/// fields typed as the schema says, files as `rt::FilePart`, lists as repeated parts.
+fn multipart_struct(cx: &mut Ctx<'_>, op: &Operation, multipart: &Multipart) -> TokenStream {
+    let name = format_ident!("{}", multipart.rust);
+    let mut fields = TokenStream::new();
+    let mut writes = TokenStream::new();
+    for part in &multipart.parts {
+        let field = ident(&part.name.rust);
+        let wire = &part.name.wire;
+        let content_type = match &part.content_type {
+            Some(ct) => quote!(Some(#ct)),
+            None => quote!(None),
+        };
+        let inner = match &part.kind {
+            PartKind::File => quote!(rt::FilePart),
+            PartKind::Text(ty) | PartKind::Json(ty) => cx.ty(ty),
+        };
+        let ty = match (part.repeated, part.required) {
+            (true, _) => quote!(Vec<#inner>),
+            (false, true) => inner,
+            (false, false) => quote!(Option<#inner>),
+        };
+        let docs = doc_attrs(&part.docs);
+        fields.extend(quote!(#docs pub #field: #ty,));
+        writes.extend(match (&part.kind, part.repeated || !part.required) {
+            (PartKind::File, true) => quote!(.part_files(#wire, #content_type, self.#field)),
+            (PartKind::File, false) => quote!(.part_files(#wire, #content_type, [self.#field])),
+            (PartKind::Text(_), _) => quote!(.part_text(#wire, #content_type, &self.#field)),
+            (PartKind::Json(_), _) => quote!(.part_json(#wire, #content_type, &self.#field)),
+        });
+    }
+    let mut docs = doc_attrs(&multipart.docs);
+    let summary = format!(" The parts of the multipart body of [`Client::{}`].", naming::unraw(&op.name.rust));
+    if multipart.docs.text.is_some() {
+        docs.extend(quote!(#[doc = ""]));
+    }
+    docs.extend(quote!(#[doc = #summary]));
+    quote! {
+        #docs
+        #[derive(Clone, Debug)]
+        pub struct #name {
+            #fields
+        }
+
+        impl #name {
+            /// Writes the parts into `request`.
+            fn write(self, request: rt::Request) -> rt::Request {
+                request.multipart() #writes
+            }
+        }
+    }
 }

@@ -51,10 +51,10 @@ fn call_args(sampler: &Sampler<'_>, op: &Operation) -> Option<Call> {
                 None
             }
         },
-        Payload::Text => {
-            let media = op.request.as_ref().map_or("application/octet-stream", |b| b.media_type.as_str());
-            Some(quote!(rt::Raw::new(#media, "example")))
-        }
+        Payload::Text => Some(quote!("example")),
+        Payload::Binary => Some(quote!(rt::Upload::bytes("example"))),
+        // A multipart body's files have no sample.
+        Payload::Multipart(_) | Payload::Events(_) => return None,
     };
     if let Some(body) = body {
         args.push(if required { body } else { quote!(Some(#body)) });
@@ -77,7 +77,17 @@ pub(super) fn readme_usage(
     let url = url.unwrap_or("https://api.example.com");
     let sampler = Sampler::new(cx.api, quote!(types));
     let by_wire = |wire: &str| cx.api.operations.iter().find(|op| op.name.wire == wire);
-    let candidates = cx.config.client.examples.iter().filter_map(|e| by_wire(&e.operation)).chain(&cx.api.operations);
+    // An event stream's method is no call to await: the example shows another operation.
+    let streams_events =
+        |op: &&Operation| op.responses.iter().any(|r| matches!(payload(r.body.as_ref()), Payload::Events(_)));
+    let candidates = cx
+        .config
+        .client
+        .examples
+        .iter()
+        .filter_map(|e| by_wire(&e.operation))
+        .chain(&cx.api.operations)
+        .filter(|op| !streams_events(op));
     let built = candidates.clone().find_map(|op| Some((op, call_args(&sampler, op)?)));
     let (params, op, Call { lets, args }) = match built {
         Some((op, call)) => (TokenStream::new(), Some(op), call),

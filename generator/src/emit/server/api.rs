@@ -3,15 +3,6 @@
 
 use super::*;
 
-/// A JSON body's type (`None` for no body); `Err` for a body that is not JSON.
-pub(super) fn json_body(body: Option<&crate::ir::Body>) -> Result<Option<&TypeRef>, ()> {
-    match body {
-        None => Ok(None),
-        Some(b) if b.media_type.contains("json") => Ok(Some(&b.ty)),
-        Some(_) => Err(()),
-    }
-}
-
 /// One piece of a path segment of an operation's template.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(super) enum Piece {
@@ -130,8 +121,8 @@ pub(super) enum RequestBody {
 pub(super) fn request_body(body: Option<&crate::ir::Body>) -> RequestBody {
     match body {
         None => RequestBody::None,
-        Some(b) if b.media_type.contains("json") => RequestBody::Json(b.ty.clone()),
-        Some(b) if b.media_type.starts_with("application/x-www-form-urlencoded") => RequestBody::Form(b.ty.clone()),
+        Some(b) if b.encoding == crate::ir::Encoding::Json => RequestBody::Json(b.ty.clone()),
+        Some(b) if b.encoding == crate::ir::Encoding::Form => RequestBody::Form(b.ty.clone()),
         Some(_) => RequestBody::Raw,
     }
 }
@@ -268,6 +259,8 @@ pub(super) struct Candidate {
     method: &'static str,
     template: Vec<Vec<Piece>>,
     serve: proc_macro2::Ident,
+    /// The route leaves bodies unread (an operation on it takes its body as a stream).
+    streams: bool,
 }
 
 impl Candidate {
@@ -351,16 +344,13 @@ fn arguments(api: &Api, op: &Operation, types: &TokenStream, uses: &mut Uses, me
             Some((t, decode))
         }
         RequestBody::Raw => {
-            let t = quote!(rt::axum::body::Bytes);
-            let (arg_ty, read) = if body_required {
-                (t, quote!(let body = request.body().clone();))
-            } else {
-                (quote!(Option<#t>), quote!(let body = request.body_opt().cloned();))
-            };
-            args.extend(quote!(#body: #arg_ty,));
-            names.push(body.clone());
-            reads.extend(read);
-            passed.push(body.clone());
+            if let Some(request_body) = op.request.as_ref() {
+                let (arg_ty, read) = super::media::raw_body(request_body, message);
+                args.extend(quote!(#body: #arg_ty,));
+                names.push(body.clone());
+                reads.extend(read);
+                passed.push(body.clone());
+            }
             None
         }
     };
@@ -379,6 +369,13 @@ fn arguments(api: &Api, op: &Operation, types: &TokenStream, uses: &mut Uses, me
             };
         });
         passed.push(body);
+    }
+    if matches!(super::media::answer(op).1, super::media::Answer::Events(_)) {
+        let last = format_ident!("last_event_id");
+        args.extend(quote!(#last: Option<String>,));
+        names.push(last.clone());
+        reads.extend(quote!(let last_event_id = rt::last_event_id(request);));
+        passed.push(last);
     }
     Arguments { args, names, reads, passed }
 }
@@ -415,12 +412,19 @@ fn route_handlers(routes: BTreeMap<String, Vec<Candidate>>) -> (TokenStream, Tok
         };
         let methods = methods.into_iter();
         let handler = format_ident!("route_{k}");
-        route_fns.extend(quote! {
-            async fn #handler<A: Api>(api: &A, request: rt::axum::extract::Request) -> rt::axum::response::Response {
+        let read = if candidates.iter().any(|c| c.streams) {
+            quote!(let #binding = rt::ApiRequest::read_head(request);)
+        } else {
+            quote! {
                 let #binding = match rt::ApiRequest::read(request).await {
                     Ok(request) => request,
                     Err(response) => return *response,
                 };
+            }
+        };
+        route_fns.extend(quote! {
+            async fn #handler<A: Api>(api: &A, request: rt::axum::extract::Request) -> rt::axum::response::Response {
+                #read
                 #(#arms)*
                 #head
                 request.unmatched(&[#(#methods),*])
@@ -447,11 +451,15 @@ fn trait_doc(unserved: &[String], shadowed: &[String], credentials: bool) -> Vec
         String::new(),
         " A method takes the client's arguments, owned: path parameters in template order, then the \
          query, header and cookie parameters as declared, then the body: JSON and form-urlencoded \
-         bodies decoded into their type, others as raw bytes (an optional body is `None` when the \
-         request has none). A missing required parameter, or a parameter or body that does not \
-         decode, is answered 400 in the provider's error shape, naming it. A method returns the \
-         first JSON success response's type, answered with its status; an operation without a \
-         JSON success response answers its first success status (else 204) without a body."
+         bodies decoded into their type, text as a `String`, bytes as a [`runtime::BodyStream`] read as \
+         they arrive (413 past the upload limit), multipart bodies as a struct of their typed \
+         parts (an optional body is `None` when the request has none); an operation answering \
+         with Server-Sent Events also takes the `Last-Event-ID` a reconnecting client sent. A \
+         missing required parameter, or a parameter or body that does not decode, is answered \
+         400 in the provider's error shape, naming it. A method returns the first JSON success \
+         response's type, else a [`runtime::EventStream`], a [`runtime::Download`] or a `String` for the first \
+         event stream, byte stream or text success, answered with its status; an operation \
+         without a success body answers its first success status (else 204) without a body."
             .to_owned(),
     ];
     if credentials {
@@ -528,25 +536,16 @@ pub(super) fn api_server(api: &Api, types: &TokenStream, uses: &mut Uses, part: 
     let mut routes: BTreeMap<String, Vec<Candidate>> = BTreeMap::new();
     let mut serve_fns = TokenStream::new();
     let mut unserved = Vec::new();
+    let mut methods_items = TokenStream::new();
+    let streaming = super::media::streaming_routes(api);
     for (n, op) in api.operations.iter().enumerate() {
         let Some((route, template)) = served_path(op) else {
             unserved.push(docs::code_span(&op.name.wire));
             continue;
         };
         let name = ident(&op.name.rust);
-        let successes: Vec<&crate::ir::Response> = op.responses.iter().filter(|r| r.status.is_success()).collect();
-        let json_success = successes.iter().find_map(|r| match json_body(r.body.as_ref()) {
-            Ok(Some(ty)) => Some((r.status, ty)),
-            _ => None,
-        });
-        let code = |status: Status| match status {
-            Status::Code(code) => code,
-            _ => 200,
-        };
-        let (status, ok) = match json_success {
-            Some((status, ty)) => (code(status), type_path(api, ty, types, uses)),
-            None => (successes.first().map(|r| code(r.status)).unwrap_or(204), quote!(())),
-        };
+        let (status, answer) = super::media::answer(op);
+        let ok = super::media::ok_type(api, &answer, types, uses);
         let single_error = match &op.errors {
             ErrorBodies::One(ty) => Some(ty),
             _ => None,
@@ -560,6 +559,10 @@ pub(super) fn api_server(api: &Api, types: &TokenStream, uses: &mut Uses, part: 
             None => quote!(None),
         };
         let Arguments { args, names, reads, passed } = arguments(api, op, types, uses, &message);
+        let reads = super::media::loading(op, streaming.contains(&route), reads);
+        if part == ApiPart::Head {
+            methods_items.extend(super::media::body_items(api, op, types, uses));
+        }
         let ordered = crate::emit::params::ordered_params(op);
         let doc = method_doc(op, status, &ordered);
         let drop = match names.as_slice() {
@@ -577,6 +580,7 @@ pub(super) fn api_server(api: &Api, types: &TokenStream, uses: &mut Uses, part: 
             });
         }
         let serve = format_ident!("serve_{n}");
+        let respond = super::media::respond(&answer, status, quote!(api.#name(#(#passed),*).await));
         let http_method = op.method.as_str();
         let segments = template.iter().map(|pieces| {
             let pieces = pieces.iter().map(|p| match p {
@@ -599,11 +603,12 @@ pub(super) fn api_server(api: &Api, types: &TokenStream, uses: &mut Uses, part: 
                     }
                     #matched
                     #reads
-                    Some(rt::respond(#status, api.#name(#(#passed),*).await))
+                    Some(#respond)
                 }
             });
         }
-        routes.entry(route).or_default().push(Candidate { method: op.method.as_str(), template, serve });
+        let streams = streaming.contains(&route);
+        routes.entry(route).or_default().push(Candidate { method: op.method.as_str(), template, serve, streams });
     }
     let shadowed: Vec<String> = shadowed(api)
         .into_iter()
@@ -621,6 +626,8 @@ pub(super) fn api_server(api: &Api, types: &TokenStream, uses: &mut Uses, part: 
     }
     quote! {
         #credentials
+
+        #methods_items
 
         #(#[doc = #doc])*
         pub trait Api: Send + Sync + 'static {

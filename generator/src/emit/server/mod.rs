@@ -27,6 +27,7 @@ use crate::naming;
 
 mod api;
 mod examples;
+mod media;
 mod webhooks;
 
 pub(crate) use api::warnings;
