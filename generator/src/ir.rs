@@ -598,26 +598,32 @@ impl Body {
 
     /// Every type the body names: its own, and its multipart parts'.
     pub fn types(&self) -> impl Iterator<Item = &TypeRef> {
-        let parts: &[Part] = match &self.encoding {
-            Encoding::Multipart(multipart) => &multipart.parts,
-            _ => &[],
+        let (parts, events): (&[Part], &[NamedEvent]) = match &self.encoding {
+            Encoding::Multipart(multipart) => (&multipart.parts, &[]),
+            Encoding::EventStream(events) => (&[], events),
+            _ => (&[], &[]),
         };
-        std::iter::once(&self.ty).chain(parts.iter().filter_map(|p| match &p.kind {
-            PartKind::Text(ty) | PartKind::Json(ty) => Some(ty),
-            PartKind::File => None,
-        }))
+        std::iter::once(&self.ty)
+            .chain(parts.iter().filter_map(|p| match &p.kind {
+                PartKind::Text(ty) | PartKind::Json(ty) => Some(ty),
+                PartKind::File => None,
+            }))
+            .chain(events.iter().map(|e| &e.ty))
     }
 
     /// [`Body::types`], to change them.
     pub fn types_mut(&mut self) -> impl Iterator<Item = &mut TypeRef> {
-        let parts: &mut [Part] = match &mut self.encoding {
-            Encoding::Multipart(multipart) => &mut multipart.parts,
-            _ => &mut [],
+        let (parts, events): (&mut [Part], &mut [NamedEvent]) = match &mut self.encoding {
+            Encoding::Multipart(multipart) => (&mut multipart.parts, &mut []),
+            Encoding::EventStream(events) => (&mut [], events),
+            _ => (&mut [], &mut []),
         };
-        std::iter::once(&mut self.ty).chain(parts.iter_mut().filter_map(|p| match &mut p.kind {
-            PartKind::Text(ty) | PartKind::Json(ty) => Some(ty),
-            PartKind::File => None,
-        }))
+        std::iter::once(&mut self.ty)
+            .chain(parts.iter_mut().filter_map(|p| match &mut p.kind {
+                PartKind::Text(ty) | PartKind::Json(ty) => Some(ty),
+                PartKind::File => None,
+            }))
+            .chain(events.iter_mut().map(|e| &mut e.ty))
     }
 }
 
@@ -631,8 +637,9 @@ pub enum Encoding {
     /// `multipart/form-data`: one part per property.
     Multipart(Multipart),
     /// `text/event-stream`: Server-Sent Events, each event's data decoded as the body's type
-    /// (taken as text when that is a string).
-    EventStream,
+    /// (taken as text when that is a string), or, when the spec names the kinds of event
+    /// (OpenAPI 3.2's `itemSchema`, one member per `event` value), as the type of its kind.
+    EventStream(Vec<NamedEvent>),
     /// Text (`text/*` other than event streams, and `application/xml`-like text types): a
     /// string, read whole.
     Text,
@@ -640,6 +647,15 @@ pub enum Encoding {
     /// body whose schema is `format: binary`, and the fallback of media types nothing else
     /// handles (reported as a warning).
     Binary,
+}
+
+/// A kind of event of an event stream, named by the events' `event` field.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NamedEvent {
+    /// The `event` field's value and the variant's Rust name.
+    pub name: Name,
+    /// The type of its data (a string: the data as text).
+    pub ty: TypeRef,
 }
 
 /// A `multipart/form-data` body: its parts, one per property of its schema.

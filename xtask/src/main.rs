@@ -132,6 +132,7 @@ fn bench(args: &[String]) -> Result<ExitCode, String> {
         ("triad-tests", "receiver"),
         ("triad-tests", "ws"),
         ("triad-tests", "journals"),
+        ("triad-tests", "sse"),
     ] {
         let status = Command::new(&cargo)
             .current_dir(&root)

@@ -3,6 +3,7 @@
 
 pub(crate) mod client;
 mod docs;
+mod events;
 mod examples;
 mod manifest;
 mod params;

@@ -142,9 +142,9 @@ impl<'a> Lowerer<'a> {
             responses.push(Response { status, docs: docs_of(response.node), body });
         }
         responses.sort_by_key(|r| r.status);
-        let streams = responses
-            .iter()
-            .any(|r| r.status.is_success() && r.body.as_ref().is_some_and(|b| b.encoding == Encoding::EventStream));
+        let streams = responses.iter().any(|r| {
+            r.status.is_success() && r.body.as_ref().is_some_and(|b| matches!(b.encoding, Encoding::EventStream(_)))
+        });
         let declared = params.len();
         if streams {
             params.retain(|p| {
@@ -422,11 +422,13 @@ impl<'a> Lowerer<'a> {
                 }
             }
         } else if kind == "text/event-stream" && !request {
-            let ty = match &schema {
-                Some(schema) if !binary_schema => self.schema(schema, hint, None, 0).ty,
-                _ => string,
-            };
-            (Encoding::EventStream, ty)
+            match media.get("itemSchema").or(schema) {
+                Some(item) if self.is_event_item(&item) => self.event_items(&item, hint),
+                Some(schema) if !binary_schema => {
+                    (Encoding::EventStream(Vec::new()), self.schema(&schema, hint, None, 0).ty)
+                }
+                _ => (Encoding::EventStream(Vec::new()), string),
+            }
         } else if binary_schema || is_binary_media(&kind) {
             (Encoding::Binary, string)
         } else if is_text_media(&kind) {
@@ -484,6 +486,62 @@ impl<'a> Lowerer<'a> {
         }
         naming::dedupe(parts.iter_mut().map(|p| &mut p.name.rust), true);
         Multipart { rust: format!("{base}Multipart"), parts, docs: docs_of(schema.node) }
+    }
+
+    /// True for a schema of whole events (OpenAPI 3.2's `itemSchema` of an event stream): an
+    /// object with a `data` property and no properties but the event fields.
+    fn is_event_item(&mut self, schema: &Ctx<'a>) -> bool {
+        let schema = self.deref_schema(schema.clone());
+        let Some(props) = schema.node.get("properties").and_then(Node::as_map) else { return false };
+        props.contains_key("data") && props.keys().all(|k| matches!(k.as_str(), "data" | "event" | "id" | "retry"))
+    }
+
+    /// The kinds of event of a schema of whole events: one per member of its `oneOf`/`anyOf`
+    /// whose `event` is a constant, each with its data's type; without members, the one type of
+    /// its data.
+    fn event_items(&mut self, item: &Ctx<'a>, hint: &str) -> (Encoding, crate::ir::TypeRef) {
+        let item = self.deref_schema(item.clone());
+        let members: Vec<Ctx<'a>> = ["oneOf", "anyOf"].iter().flat_map(|k| self.items(&item, k)).collect();
+        let data_of = |member: &Ctx<'a>| member.get("properties").and_then(|p| p.get("data"));
+        let mut events = Vec::new();
+        for member in &members {
+            let member = self.deref_schema(member.clone());
+            let event = member.node.get("properties").and_then(|p| p.get("event"));
+            let name = event
+                .and_then(|e| {
+                    e.get("const").or_else(|| e.get("enum").and_then(|v| v.as_seq()).filter(|v| v.len() == 1)?.first())
+                })
+                .and_then(Node::as_str);
+            let Some(name) = name else {
+                self.warn(
+                    &member,
+                    "an event kind without a constant `event` is read as the other events",
+                    "`properties: {event: {const: NAME}}`",
+                );
+                continue;
+            };
+            let Some(data) = data_of(&member).or_else(|| data_of(&item)) else { continue };
+            let ty = self.event_data(&data, &format!("{hint}{}", name.to_upper_camel_case()));
+            events.push(crate::ir::NamedEvent {
+                name: Name { wire: name.to_owned(), rust: naming::type_name(name, "Event") },
+                ty,
+            });
+        }
+        naming::dedupe(events.iter_mut().map(|e| &mut e.name.rust), false);
+        let ty = match data_of(&item) {
+            Some(data) if events.is_empty() => self.event_data(&data, hint),
+            _ => crate::ir::TypeRef::Primitive(crate::ir::Primitive::String),
+        };
+        (Encoding::EventStream(events), ty)
+    }
+
+    /// The type of an event's data: its `contentSchema` (JSON text), else its schema.
+    fn event_data(&mut self, data: &Ctx<'a>, hint: &str) -> crate::ir::TypeRef {
+        let read = self.deref_schema(data.clone());
+        match read.get("contentSchema") {
+            Some(content) => self.schema(&content, hint, None, 0).ty,
+            None => self.schema(data, hint, None, 0).ty,
+        }
     }
 
     /// A schema with its `$ref` chain followed (a broken one stays as it is; the type lowering

@@ -519,6 +519,39 @@ pub fn respond_text_events<E: Serialize>(result: Result<EventStream<String>, Api
     }
 }
 
+/// The data of an event stream whose events are of several kinds, named by their `event`
+/// field: generated crates implement it for the enum of an operation's kinds.
+pub trait EventData {
+    /// The `event` field of this kind (`None`: none is sent).
+    fn event(&self) -> Option<&str>;
+    /// The data as sent: JSON text, or the text itself.
+    fn data(&self) -> Result<String, serde_json::Error>;
+}
+
+/// Answers a method's events of several kinds, each sent with its kind's `event` field (unless
+/// the event sets one), or its error.
+pub fn respond_named_events<T: EventData + Send + 'static, E: Serialize>(
+    result: Result<EventStream<T>, ApiError<E>>,
+) -> Response {
+    match result {
+        Ok(events) => {
+            let stream = events.stream.map(|e| {
+                let (mut fields, data) = split(e);
+                if fields.event.is_none() {
+                    fields.event = data.event().map(str::to_owned);
+                }
+                Ok::<_, Infallible>(match data.data() {
+                    Ok(text) => event(fields, &text),
+                    Err(error) => Event::default()
+                        .comment(format!("an event did not serialize: {error}").replace(['\n', '\r'], " ")),
+                })
+            });
+            Sse::new(stream).keep_alive(KeepAlive::default()).into_response()
+        }
+        Err(error) => super::api::respond::<(), E>(200, Err(error)),
+    }
+}
+
 /// The `Last-Event-ID` a reconnecting client sent.
 pub fn last_event_id(request: &ApiRequest) -> Option<String> {
     request.headers().get("last-event-id").and_then(|v| v.to_str().ok()).map(str::to_owned)

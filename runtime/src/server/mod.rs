@@ -82,8 +82,9 @@ pub use axum;
 pub use journal::{Admission, Admit, Entry, Journal, JournalError, Write};
 use journal::{MemoryKey, MemoryWindow};
 pub use media::{
-    BodyError, BodyStream, DEFAULT_UPLOAD_LIMIT, Download, EventStream, FilePart, Parts, SseEvent, UploadLimit,
-    last_event_id, respond_download, respond_events, respond_text, respond_text_events,
+    BodyError, BodyStream, DEFAULT_UPLOAD_LIMIT, Download, EventData, EventStream, FilePart, Parts, SseEvent,
+    UploadLimit, last_event_id, respond_download, respond_events, respond_named_events, respond_text,
+    respond_text_events,
 };
 #[cfg(feature = "nats-journal")]
 pub use nats::{NatsJournal, NatsJournalOptions};

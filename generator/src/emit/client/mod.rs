@@ -125,7 +125,7 @@ fn payload(body: Option<&Body>) -> Payload {
         Encoding::Text => Payload::Text,
         Encoding::Binary => Payload::Binary,
         Encoding::Multipart(multipart) => Payload::Multipart(multipart.rust.clone()),
-        Encoding::EventStream => Payload::Events(body.ty.clone()),
+        Encoding::EventStream(_) => Payload::Events(body.ty.clone()),
     }
 }
 

@@ -436,9 +436,15 @@ pub(super) fn operation(
         }
     };
     if let Some(ty) = events {
-        let (t, decode) = match ty {
-            TypeRef::Primitive(Primitive::String) => (quote!(String), quote!(rt::sse::text)),
-            other => (cx.ty(&other), quote!(rt::sse::json)),
+        let (t, decode) = match (crate::emit::events::named(op), ty) {
+            (Some(events), _) => {
+                let method = format!("[`Client::{}`]", naming::unraw(&op.name.rust));
+                items.extend(crate::emit::events::event_enum(op, events, |ty| cx.ty(ty), false, &method));
+                let name = crate::emit::events::enum_name(op);
+                (quote!(#name), quote!(#name::decode))
+            }
+            (None, TypeRef::Primitive(Primitive::String)) => (quote!(String), quote!(rt::sse::text)),
+            (None, other) => (cx.ty(&other), quote!(rt::sse::json)),
         };
         let resumable = op.resumable;
         let resume_doc = if resumable {

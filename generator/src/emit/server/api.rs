@@ -370,7 +370,7 @@ fn arguments(api: &Api, op: &Operation, types: &TokenStream, uses: &mut Uses, me
         });
         passed.push(body);
     }
-    if matches!(super::media::answer(op).1, super::media::Answer::Events(_)) {
+    if matches!(super::media::answer(op).1, super::media::Answer::Events(_) | super::media::Answer::NamedEvents(_)) {
         let last = format_ident!("last_event_id");
         args.extend(quote!(#last: Option<String>,));
         names.push(last.clone());

@@ -10,6 +10,8 @@ pub(super) enum Answer<'a> {
     Json(Option<&'a TypeRef>),
     /// Server-Sent Events whose data are the type.
     Events(&'a TypeRef),
+    /// Server-Sent Events of several kinds: the crate's enum of them.
+    NamedEvents(proc_macro2::Ident),
     /// A byte stream of the media type.
     Binary(&'a str),
     /// Text of the media type.
@@ -34,7 +36,10 @@ pub(super) fn answer(op: &Operation) -> (u16, Answer<'_>) {
     if let Some((r, b)) = find(|e| *e == Encoding::Json) {
         return (code(r.status), Answer::Json(Some(&b.ty)));
     }
-    if let Some((r, b)) = find(|e| *e == Encoding::EventStream) {
+    if let Some((r, b)) = find(|e| matches!(e, Encoding::EventStream(_))) {
+        if crate::emit::events::named(op).is_some() {
+            return (code(r.status), Answer::NamedEvents(crate::emit::events::enum_name(op)));
+        }
         return (code(r.status), Answer::Events(&b.ty));
     }
     if let Some((r, b)) = find(|e| matches!(e, Encoding::Binary | Encoding::Multipart(_))) {
@@ -57,6 +62,7 @@ pub(super) fn ok_type(api: &Api, answer: &Answer<'_>, types: &TokenStream, uses:
             let t = type_path(api, ty, types, uses);
             quote!(rt::EventStream<#t>)
         }
+        Answer::NamedEvents(name) => quote!(rt::EventStream<#name>),
         Answer::Binary(_) => quote!(rt::Download),
         Answer::Text(_) => quote!(String),
     }
@@ -68,6 +74,7 @@ pub(super) fn respond(answer: &Answer<'_>, status: u16, call: TokenStream) -> To
         Answer::Json(_) => quote!(rt::respond(#status, #call)),
         Answer::Events(TypeRef::Primitive(Primitive::String)) => quote!(rt::respond_text_events(#call)),
         Answer::Events(_) => quote!(rt::respond_events(#call)),
+        Answer::NamedEvents(_) => quote!(rt::respond_named_events(#call)),
         Answer::Binary(media) => quote!(rt::respond_download(#status, #media, #call)),
         Answer::Text(media) => quote!(rt::respond_text(#status, #media, #call)),
     }
@@ -98,14 +105,20 @@ pub(super) fn loading(op: &Operation, streaming: bool, reads: TokenStream) -> To
     }
 }
 
-/// The items an operation's body needs in the server crate: the struct of a multipart body.
+/// The items an operation's bodies need in the server crate: the struct of a multipart body,
+/// the enum of the kinds of event it answers with.
 pub(super) fn body_items(api: &Api, op: &Operation, types: &TokenStream, uses: &mut Uses) -> TokenStream {
-    match &op.request {
+    let mut items = match &op.request {
         Some(Body { encoding: Encoding::Multipart(multipart), .. }) => {
             multipart_struct(api, op, multipart, types, uses)
         }
         _ => TokenStream::new(),
+    };
+    if let Some(events) = crate::emit::events::named(op) {
+        let method = format!("[`Api::{}`]", naming::unraw(&op.name.rust));
+        items.extend(crate::emit::events::event_enum(op, events, |ty| type_path(api, ty, types, uses), true, &method));
     }
+    items
 }
 
 /// The argument type and the statements reading a body that is neither JSON nor a form into
