@@ -585,9 +585,61 @@ pub struct Body {
     pub ty: TypeRef,
     /// The body must be sent (requests; always true for responses).
     pub required: bool,
-    /// The other media types the spec lists for this body, in its order, which no method
-    /// offers (the body's own was chosen: JSON first, then the first listed).
-    pub others: Vec<String>,
+    /// The body's other media types the spec lists, one per encoding (this one, chosen first,
+    /// is JSON if listed, else the first), in the spec's order: the client offers each
+    /// through a method of its own.
+    pub alternatives: Vec<Alternative>,
+}
+
+/// Another media type of a body.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Alternative {
+    /// Media type.
+    pub media_type: String,
+    /// How the body is written in it.
+    pub encoding: Encoding,
+    /// Type of the decoded body (see [`Body::ty`]).
+    pub ty: TypeRef,
+}
+
+impl Encoding {
+    /// A word for the encoding, as method names use it (`form`, `bytes`...).
+    pub fn word(&self) -> &'static str {
+        match self {
+            Encoding::Json => "json",
+            Encoding::Form => "form",
+            Encoding::Multipart(_) => "multipart",
+            Encoding::EventStream(_) => "events",
+            Encoding::Text => "text",
+            Encoding::Binary => "bytes",
+        }
+    }
+
+    fn types<'a>(&'a self, ty: &'a TypeRef, out: &mut Vec<&'a TypeRef>) {
+        out.push(ty);
+        match self {
+            Encoding::Multipart(multipart) => out.extend(multipart.parts.iter().filter_map(|p| match &p.kind {
+                PartKind::Text(ty) | PartKind::Json(ty) => Some(ty),
+                PartKind::File => None,
+            })),
+            Encoding::EventStream(events) => out.extend(events.iter().map(|e| &e.ty)),
+            _ => {}
+        }
+    }
+
+    fn types_mut<'a>(&'a mut self, ty: &'a mut TypeRef, out: &mut Vec<&'a mut TypeRef>) {
+        out.push(ty);
+        match self {
+            Encoding::Multipart(multipart) => {
+                out.extend(multipart.parts.iter_mut().filter_map(|p| match &mut p.kind {
+                    PartKind::Text(ty) | PartKind::Json(ty) => Some(ty),
+                    PartKind::File => None,
+                }))
+            }
+            Encoding::EventStream(events) => out.extend(events.iter_mut().map(|e| &mut e.ty)),
+            _ => {}
+        }
+    }
 }
 
 impl Body {
@@ -596,34 +648,25 @@ impl Body {
         (self.encoding == Encoding::Json).then_some(&self.ty)
     }
 
-    /// Every type the body names: its own, and its multipart parts'.
-    pub fn types(&self) -> impl Iterator<Item = &TypeRef> {
-        let (parts, events): (&[Part], &[NamedEvent]) = match &self.encoding {
-            Encoding::Multipart(multipart) => (&multipart.parts, &[]),
-            Encoding::EventStream(events) => (&[], events),
-            _ => (&[], &[]),
-        };
-        std::iter::once(&self.ty)
-            .chain(parts.iter().filter_map(|p| match &p.kind {
-                PartKind::Text(ty) | PartKind::Json(ty) => Some(ty),
-                PartKind::File => None,
-            }))
-            .chain(events.iter().map(|e| &e.ty))
+    /// Every type the body names: its own, its multipart parts' and kinds of event's, and its
+    /// alternatives'.
+    pub fn types(&self) -> Vec<&TypeRef> {
+        let mut out = Vec::new();
+        self.encoding.types(&self.ty, &mut out);
+        for alternative in &self.alternatives {
+            alternative.encoding.types(&alternative.ty, &mut out);
+        }
+        out
     }
 
     /// [`Body::types`], to change them.
-    pub fn types_mut(&mut self) -> impl Iterator<Item = &mut TypeRef> {
-        let (parts, events): (&mut [Part], &mut [NamedEvent]) = match &mut self.encoding {
-            Encoding::Multipart(multipart) => (&mut multipart.parts, &mut []),
-            Encoding::EventStream(events) => (&mut [], events),
-            _ => (&mut [], &mut []),
-        };
-        std::iter::once(&mut self.ty)
-            .chain(parts.iter_mut().filter_map(|p| match &mut p.kind {
-                PartKind::Text(ty) | PartKind::Json(ty) => Some(ty),
-                PartKind::File => None,
-            }))
-            .chain(events.iter_mut().map(|e| &mut e.ty))
+    pub fn types_mut(&mut self) -> Vec<&mut TypeRef> {
+        let mut out = Vec::new();
+        self.encoding.types_mut(&mut self.ty, &mut out);
+        for alternative in &mut self.alternatives {
+            alternative.encoding.types_mut(&mut alternative.ty, &mut out);
+        }
+        out
     }
 }
 

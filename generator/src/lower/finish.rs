@@ -65,7 +65,7 @@ impl Lowerer<'_> {
                 remap_ref(&mut p.ty, &remap);
             }
             for body in op.request.iter_mut().chain(op.responses.iter_mut().filter_map(|r| r.body.as_mut())) {
-                body.types_mut().for_each(|ty| remap_ref(ty, &remap));
+                body.types_mut().into_iter().for_each(|ty| remap_ref(ty, &remap));
             }
         }
         for hook in &mut api.webhooks {
@@ -363,7 +363,7 @@ fn drop_redundant_tags(types: &mut [TypeDef], api: &ir::Api) {
     for op in &api.operations {
         op.params.iter().for_each(|p| named_in(&p.ty, &mut refs));
         for body in op.request.iter().chain(op.responses.iter().filter_map(|r| r.body.as_ref())) {
-            body.types().for_each(|ty| named_in(ty, &mut refs));
+            body.types().into_iter().for_each(|ty| named_in(ty, &mut refs));
         }
     }
     api.webhooks.iter().filter_map(|h| h.payload.as_ref()).for_each(|b| named_in(&b.ty, &mut refs));

@@ -142,9 +142,12 @@ impl<'a> Lowerer<'a> {
             responses.push(Response { status, docs: docs_of(response.node), body });
         }
         responses.sort_by_key(|r| r.status);
-        let streams = responses.iter().any(|r| {
-            r.status.is_success() && r.body.as_ref().is_some_and(|b| matches!(b.encoding, Encoding::EventStream(_)))
-        });
+        let streams = responses
+            .iter()
+            .filter(|r| r.status.is_success())
+            .filter_map(|r| r.body.as_ref())
+            .flat_map(|b| std::iter::once(&b.encoding).chain(b.alternatives.iter().map(|a| &a.encoding)))
+            .any(|e| matches!(e, Encoding::EventStream(_)));
         let declared = params.len();
         if streams {
             params.retain(|p| {
@@ -370,8 +373,9 @@ impl<'a> Lowerer<'a> {
     }
 
     /// The body of a request or response: JSON if offered, else the first media type, read
-    /// by its [`Encoding`]. `item` names the operation or webhook in warnings; `base` is the
-    /// start of the names of the types made for it.
+    /// by its [`Encoding`], and the other media types, one per encoding. `item` names the
+    /// operation or webhook in warnings; `base` is the start of the names of the types made
+    /// for it.
     fn content(&mut self, holder: &Ctx<'a>, hint: &str, item: &str, base: &str, request: bool) -> Option<Body> {
         let entries = self.entries(holder, "content");
         let chosen = entries
@@ -380,19 +384,44 @@ impl<'a> Lowerer<'a> {
             .or_else(|| entries.iter().position(|(m, _)| is_json(&essence(m))))
             .or_else(|| (!entries.is_empty()).then_some(0))?;
         let (media_type, media) = entries.get(chosen)?.clone();
-        let others: Vec<String> =
-            entries.iter().enumerate().filter(|(i, _)| *i != chosen).map(|(_, (m, _))| (*m).to_owned()).collect();
-        if !others.is_empty() {
-            self.warn(
-                &media,
-                format!(
-                    "`{item}`: only `{media_type}` of the body's media types is offered; {} {} not",
-                    others.iter().map(|m| format!("`{m}`")).collect::<Vec<_>>().join(", "),
-                    if others.len() == 1 { "is" } else { "are" }
-                ),
-                "one media type per body, or JSON among them (the one offered)",
-            );
+        let (encoding, ty) = self.media(media_type, &media, hint, item, base, request);
+        let mut offered = vec![(encoding.word(), media_type)];
+        let mut alternatives = Vec::new();
+        for (i, (other, other_media)) in entries.iter().enumerate() {
+            if i == chosen {
+                continue;
+            }
+            let other_hint =
+                format!("{hint}{}", essence(other).rsplit(['/', '+']).next().unwrap_or("").to_upper_camel_case());
+            let (encoding, ty) = self.media(other, other_media, &other_hint, item, base, request);
+            if let Some((_, first)) = offered.iter().find(|(word, _)| *word == encoding.word()) {
+                // One method per encoding: JSON is JSON and bytes keep their media type in a
+                // download; other kinds of text or upload are sent as the first one listed.
+                if !matches!(encoding, Encoding::Json | Encoding::Binary) || request {
+                    self.warn(
+                        other_media,
+                        format!("`{item}`: `{other}` is offered as `{first}`, the body's first media type of its kind"),
+                        "one media type per kind of body (JSON, form, multipart, text, bytes)",
+                    );
+                }
+                continue;
+            }
+            offered.push((encoding.word(), other));
+            alternatives.push(crate::ir::Alternative { media_type: (*other).to_owned(), encoding, ty });
         }
+        Some(Body { media_type: media_type.to_owned(), encoding, ty, required: true, alternatives })
+    }
+
+    /// How one media type of a body is written, and its type.
+    fn media(
+        &mut self,
+        media_type: &str,
+        media: &Ctx<'a>,
+        hint: &str,
+        item: &str,
+        base: &str,
+        request: bool,
+    ) -> (Encoding, crate::ir::TypeRef) {
         let schema = media.get("schema");
         let binary_schema = schema.as_ref().is_some_and(|s| is_binary(s.node));
         let kind = essence(media_type);
@@ -411,10 +440,10 @@ impl<'a> Lowerer<'a> {
             (Encoding::Form, ty)
         } else if kind == "multipart/form-data" && request {
             match &schema {
-                Some(schema) => (Encoding::Multipart(self.multipart(schema, &media, base)), string),
+                Some(schema) => (Encoding::Multipart(self.multipart(schema, media, base)), string),
                 None => {
                     self.warn(
-                        &media,
+                        media,
                         format!("`{item}`: the multipart body has no schema, so it is sent as bytes"),
                         "a `schema` of the parts",
                     );
@@ -435,13 +464,13 @@ impl<'a> Lowerer<'a> {
             (Encoding::Text, string)
         } else {
             self.warn(
-                &media,
+                media,
                 format!("`{item}`: media type `{media_type}` is not handled; the body is sent and received as bytes"),
                 "JSON, a form, multipart/form-data (requests), text/event-stream (responses), text, or binary data",
             );
             (Encoding::Binary, string)
         };
-        Some(Body { media_type: media_type.to_owned(), encoding, ty, required: true, others })
+        (encoding, ty)
     }
 
     /// The parts of a multipart body, one per property of its schema.

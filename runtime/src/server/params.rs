@@ -99,6 +99,13 @@ impl ApiRequest {
         Ok(())
     }
 
+    /// True when the body is `application/x-www-form-urlencoded` (by its `Content-Type`).
+    pub fn is_form(&self) -> bool {
+        self.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| {
+            v.split(';').next().unwrap_or_default().trim().eq_ignore_ascii_case("application/x-www-form-urlencoded")
+        })
+    }
+
     /// The router's upload limit, when it was given one.
     pub fn upload_limit(&self) -> Option<u64> {
         self.upload_limit

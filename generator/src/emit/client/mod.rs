@@ -13,8 +13,8 @@ use super::{Dependency, Files, Provenance, doc_attrs, docs, render_rust, render_
 use crate::config::{Config, Example};
 use crate::ir::ErrorBodies;
 use crate::ir::{
-    Api, Body, Encoding, Multipart, Operation, ParamLocation, PartKind, PathSegment, Presence, Primitive, Response,
-    SecurityKind, Status, TypeRef,
+    Alternative, Api, Body, Encoding, Multipart, Operation, ParamLocation, PartKind, PathSegment, Presence, Primitive,
+    Response, SecurityKind, Status, TypeRef,
 };
 use crate::naming;
 
@@ -372,7 +372,7 @@ pub(super) fn emit(api: &Api, config: &Config, provenance: &Provenance, files: &
     let mut signatures = BTreeMap::new();
     for op in &api.operations {
         let stream = stream_method(&mut cx, op, &mut taken);
-        let (method, signature) = operation(&mut cx, op, &mut items, stream.is_some())?;
+        let (method, signature) = with_alternatives(&mut cx, op, &mut items, stream.is_some(), &mut taken)?;
         methods.extend(method);
         signatures.insert(op.name.wire.clone(), signature);
         if let Some((name, tokens)) = stream {

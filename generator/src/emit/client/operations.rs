@@ -274,17 +274,6 @@ fn request_parts(cx: &mut Ctx<'_>, op: &Operation) -> Result<RequestParts, EmitE
     let mut chain = quote!(rt::Request::new());
     let mut template = String::new();
     let param_name = param_ident;
-    let arg_type = |cx: &mut Ctx<'_>, ty: &TypeRef, required: bool| -> TokenStream {
-        let inner = match ty {
-            TypeRef::Primitive(Primitive::String) => quote!(&str),
-            other if is_copy(other) => cx.ty(other),
-            other => {
-                let t = cx.ty(other);
-                quote!(&#t)
-            }
-        };
-        if required { inner } else { quote!(Option<#inner>) }
-    };
     let ordered = ordered_params(op);
     for param in &ordered {
         let arg = param_name(&param.name.rust);
@@ -327,64 +316,9 @@ fn request_parts(cx: &mut Ctx<'_>, op: &Operation) -> Result<RequestParts, EmitE
         }
     }
     let request_payload = payload(op.request.as_ref());
-    let body_required = op.request.as_ref().is_some_and(|b| b.required);
-    match &request_payload {
-        Payload::None => {}
-        Payload::Json(ty) | Payload::Form(ty) => {
-            let t = arg_type(cx, ty, body_required);
-            let t = if matches!(ty, TypeRef::Primitive(Primitive::String)) {
-                if body_required { quote!(&str) } else { quote!(Option<&str>) }
-            } else {
-                t
-            };
-            args.extend(quote!(body: #t,));
-            let json = matches!(request_payload, Payload::Json(_));
-            // References pass as they are; `Copy` values by reference.
-            chain.extend(match (json, body_required, is_copy(ty)) {
-                (true, true, false) => quote!(.json(body)),
-                (true, true, true) => quote!(.json(&body)),
-                (true, false, false) => quote!(.json_opt(body)),
-                (true, false, true) => quote!(.json_opt(body.as_ref())),
-                (false, true, false) => quote!(.form(body)),
-                (false, true, true) => quote!(.form(&body)),
-                (false, false, false) => quote!(.form_opt(body)),
-                (false, false, true) => quote!(.form_opt(body.as_ref())),
-            });
-        }
-        Payload::Text => {
-            let media = op.request.as_ref().map_or("text/plain", |b| b.media_type.as_str());
-            if body_required {
-                args.extend(quote!(body: &str,));
-                chain.extend(quote!(.text(#media, body)));
-            } else {
-                args.extend(quote!(body: Option<&str>,));
-                chain.extend(quote!(.text_opt(#media, body)));
-            }
-        }
-        // Bytes of an event stream's media type cannot be a request; sent as bytes.
-        Payload::Binary | Payload::Events(_) => {
-            let media = op.request.as_ref().map_or("application/octet-stream", |b| b.media_type.as_str());
-            if body_required {
-                args.extend(quote!(body: impl Into<rt::Upload>,));
-                chain.extend(quote!(.upload(#media, body.into())));
-            } else {
-                args.extend(quote!(body: Option<rt::Upload>,));
-                chain.extend(quote!(.upload_opt(#media, body)));
-            }
-        }
-        Payload::Multipart(name) => {
-            let name = format_ident!("{name}");
-            if body_required {
-                args.extend(quote!(body: #name,));
-                chain.extend(quote!(.apply(|request| body.write(request))));
-            } else {
-                args.extend(quote!(body: Option<#name>,));
-                chain.extend(quote!(.apply(|request| match body {
-                    Some(body) => body.write(request),
-                    None => request,
-                })));
-            }
-        }
+    body_argument(cx, op, &request_payload, &mut args, &mut chain);
+    if let Some(accept) = accept(op) {
+        chain.extend(quote!(.header("Accept", false, #accept)));
     }
     Ok(RequestParts { args, chain, template, has_body: request_payload != Payload::None })
 }
@@ -537,6 +471,198 @@ fn multipart_struct(cx: &mut Ctx<'_>, op: &Operation, multipart: &Multipart) -> 
             /// Writes the parts into `request`.
             fn write(self, request: rt::Request) -> rt::Request {
                 request.multipart() #writes
+            }
+        }
+    }
+}
+
+/// The method of `op` and those of its alternative media types ([`alternative_ops`]).
+pub(super) fn with_alternatives(
+    cx: &mut Ctx<'_>,
+    op: &Operation,
+    items: &mut TokenStream,
+    shared: bool,
+    taken: &mut BTreeSet<String>,
+) -> Result<(TokenStream, Signature), EmitError> {
+    let (mut methods, signature) = operation(cx, op, items, shared)?;
+    for alternative in alternative_ops(op, taken) {
+        methods.extend(operation(cx, &alternative, items, false)?.0);
+    }
+    Ok((methods, signature))
+}
+
+/// The operations the client offers besides `op` for its bodies' other media types, as
+/// operations of their own: one per other media type of the request body (`<op>_<kind>`,
+/// `create_pet_form`), one per other kind of success body (`<op>_as_<kind>`,
+/// `get_report_as_text`, asking for it with `Accept`). Each keeps the chosen media type as its
+/// body's alternative, so its method sends `Accept` too.
+pub(super) fn alternative_ops(op: &Operation, taken: &mut BTreeSet<String>) -> Vec<Operation> {
+    let base = naming::unraw(&op.name.rust).to_owned();
+    let mut name = |suffix: &str| {
+        let mut name = naming::field_name(&naming::join_snake(&base, suffix));
+        while !taken.insert(naming::unraw(&name).to_owned()) {
+            name = naming::field_name(&naming::join_snake(&name, "alt"));
+        }
+        name
+    };
+    let swap = |body: &Body, alternative: &Alternative| Body {
+        media_type: alternative.media_type.clone(),
+        encoding: alternative.encoding.clone(),
+        ty: alternative.ty.clone(),
+        required: body.required,
+        alternatives: vec![Alternative {
+            media_type: body.media_type.clone(),
+            encoding: body.encoding.clone(),
+            ty: body.ty.clone(),
+        }],
+    };
+    let with_line = |line: String| {
+        let mut docs = op.docs.clone();
+        docs.text = Some(match docs.text.take() {
+            Some(text) => format!("{text}\n\n{line}"),
+            None => line,
+        });
+        docs
+    };
+    let mut out = Vec::new();
+    if let Some(body) = &op.request {
+        for alternative in &body.alternatives {
+            let mut alt = op.clone();
+            alt.paging = None;
+            alt.name.rust = name(alternative.encoding.word());
+            alt.request = Some(swap(body, alternative));
+            alt.docs = with_line(format!(
+                "Sends the body as `{}`; `{base}` sends it as `{}`.",
+                alternative.media_type, body.media_type
+            ));
+            out.push(alt);
+        }
+    }
+    let mut words: Vec<&'static str> = Vec::new();
+    for r in op.responses.iter().filter(|r| r.status.is_success()) {
+        for alternative in r.body.iter().flat_map(|b| &b.alternatives) {
+            if !words.contains(&alternative.encoding.word()) {
+                words.push(alternative.encoding.word());
+            }
+        }
+    }
+    for word in words {
+        let mut alt = op.clone();
+        alt.paging = None;
+        alt.name.rust = name(&format!("as_{word}"));
+        let mut asked = Vec::new();
+        let mut instead = Vec::new();
+        for r in alt.responses.iter_mut().filter(|r| r.status.is_success()) {
+            let Some(body) = &mut r.body else { continue };
+            if let Some(alternative) = body.alternatives.iter().find(|a| a.encoding.word() == word).cloned() {
+                asked.push(alternative.media_type.clone());
+                instead.push(body.media_type.clone());
+                *body = swap(body, &alternative);
+            }
+        }
+        asked.dedup();
+        instead.dedup();
+        alt.docs = with_line(format!(
+            "Asks for the answer as `{}`; `{base}` asks for `{}`.",
+            asked.join("`, `"),
+            instead.join("`, `")
+        ));
+        out.push(alt);
+    }
+    out
+}
+
+/// The `Accept` header of an operation whose success bodies have several media types: the
+/// ones this method reads.
+fn accept(op: &Operation) -> Option<String> {
+    let bodies: Vec<&Body> =
+        op.responses.iter().filter(|r| r.status.is_success()).filter_map(|r| r.body.as_ref()).collect();
+    if !bodies.iter().any(|b| !b.alternatives.is_empty()) {
+        return None;
+    }
+    let mut media: Vec<&str> = bodies.iter().map(|b| b.media_type.as_str()).collect();
+    media.dedup();
+    Some(media.join(", "))
+}
+
+/// An argument's type: a string as `&str`, `Copy` values as they are, others by reference,
+/// `Option` when not required.
+fn arg_type(cx: &mut Ctx<'_>, ty: &TypeRef, required: bool) -> TokenStream {
+    let inner = match ty {
+        TypeRef::Primitive(Primitive::String) => quote!(&str),
+        other if is_copy(other) => cx.ty(other),
+        other => {
+            let t = cx.ty(other);
+            quote!(&#t)
+        }
+    };
+    if required { inner } else { quote!(Option<#inner>) }
+}
+
+/// The body's argument and its part of the request chain, by how the body is written.
+fn body_argument(
+    cx: &mut Ctx<'_>,
+    op: &Operation,
+    request_payload: &Payload,
+    args: &mut TokenStream,
+    chain: &mut TokenStream,
+) {
+    let body_required = op.request.as_ref().is_some_and(|b| b.required);
+    match request_payload {
+        Payload::None => {}
+        Payload::Json(ty) | Payload::Form(ty) => {
+            let t = arg_type(cx, ty, body_required);
+            let t = if matches!(ty, TypeRef::Primitive(Primitive::String)) {
+                if body_required { quote!(&str) } else { quote!(Option<&str>) }
+            } else {
+                t
+            };
+            args.extend(quote!(body: #t,));
+            let json = matches!(request_payload, Payload::Json(_));
+            // References pass as they are; `Copy` values by reference.
+            chain.extend(match (json, body_required, is_copy(ty)) {
+                (true, true, false) => quote!(.json(body)),
+                (true, true, true) => quote!(.json(&body)),
+                (true, false, false) => quote!(.json_opt(body)),
+                (true, false, true) => quote!(.json_opt(body.as_ref())),
+                (false, true, false) => quote!(.form(body)),
+                (false, true, true) => quote!(.form(&body)),
+                (false, false, false) => quote!(.form_opt(body)),
+                (false, false, true) => quote!(.form_opt(body.as_ref())),
+            });
+        }
+        Payload::Text => {
+            let media = op.request.as_ref().map_or("text/plain", |b| b.media_type.as_str());
+            if body_required {
+                args.extend(quote!(body: &str,));
+                chain.extend(quote!(.text(#media, body)));
+            } else {
+                args.extend(quote!(body: Option<&str>,));
+                chain.extend(quote!(.text_opt(#media, body)));
+            }
+        }
+        // Bytes of an event stream's media type cannot be a request; sent as bytes.
+        Payload::Binary | Payload::Events(_) => {
+            let media = op.request.as_ref().map_or("application/octet-stream", |b| b.media_type.as_str());
+            if body_required {
+                args.extend(quote!(body: impl Into<rt::Upload>,));
+                chain.extend(quote!(.upload(#media, body.into())));
+            } else {
+                args.extend(quote!(body: Option<rt::Upload>,));
+                chain.extend(quote!(.upload_opt(#media, body)));
+            }
+        }
+        Payload::Multipart(name) => {
+            let name = format_ident!("{name}");
+            if body_required {
+                args.extend(quote!(body: #name,));
+                chain.extend(quote!(.apply(|request| body.write(request))));
+            } else {
+                args.extend(quote!(body: Option<#name>,));
+                chain.extend(quote!(.apply(|request| match body {
+                    Some(body) => body.write(request),
+                    None => request,
+                })));
             }
         }
     }

@@ -327,8 +327,31 @@ fn arguments(api: &Api, op: &Operation, types: &TokenStream, uses: &mut Uses, me
     }
     let body_required = op.request.as_ref().is_some_and(|b| b.required);
     let body = format_ident!("body");
+    // A JSON body that may also come as a form of the same type (or the other way round) is
+    // decoded by its `Content-Type`.
+    let both = op.request.as_ref().is_some_and(|b| {
+        matches!(b.encoding, crate::ir::Encoding::Json | crate::ir::Encoding::Form)
+            && b.alternatives.iter().any(|a| {
+                matches!(a.encoding, crate::ir::Encoding::Json | crate::ir::Encoding::Form)
+                    && a.encoding != b.encoding
+                    && a.ty == b.ty
+            })
+    });
+    let form = |ty: &TypeRef, t: &TokenStream| {
+        let lists: Vec<&String> = api
+            .struct_of(ty)
+            .map(|s| s.fields.iter().filter(|f| is_list(api, &f.ty)).map(|f| &f.name.wire).collect())
+            .unwrap_or_default();
+        quote!(rt::decode_form::<#t>(body, &[#(#lists),*], #message))
+    };
     let decoded = match request_body(op.request.as_ref()) {
         RequestBody::None => None,
+        RequestBody::Json(ty) | RequestBody::Form(ty) if both => {
+            let t = type_path(api, &ty, types, uses);
+            let form = form(&ty, &t);
+            let decode = quote!(if request.is_form() { #form } else { rt::decode_request::<#t>(body, #message) });
+            Some((t, decode))
+        }
         RequestBody::Json(ty) => {
             let t = type_path(api, &ty, types, uses);
             let decode = quote!(rt::decode_request::<#t>(body, #message));
@@ -336,11 +359,7 @@ fn arguments(api: &Api, op: &Operation, types: &TokenStream, uses: &mut Uses, me
         }
         RequestBody::Form(ty) => {
             let t = type_path(api, &ty, types, uses);
-            let lists: Vec<&String> = api
-                .struct_of(&ty)
-                .map(|s| s.fields.iter().filter(|f| is_list(api, &f.ty)).map(|f| &f.name.wire).collect())
-                .unwrap_or_default();
-            let decode = quote!(rt::decode_form::<#t>(body, &[#(#lists),*], #message));
+            let decode = form(&ty, &t);
             Some((t, decode))
         }
         RequestBody::Raw => {
