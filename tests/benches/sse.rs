@@ -152,26 +152,11 @@ fn benches(c: &mut Criterion) {
         })
     });
     group.finish();
-    let mut times = [Vec::new(), Vec::new()];
-    let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
-    for _ in 0..ROUNDS {
-        seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
-        let order = if seed >> 63 == 1 { [1, 0] } else { [0, 1] };
-        for i in order {
-            let start = Instant::now();
-            let events = runtime.block_on(async {
-                if i == 0 { baseline(&http, &url).await } else { runtime_events(&transport).await }
-            });
-            assert_eq!(events, EVENTS);
-            times[i].push(start.elapsed().as_secs_f64() * 1e3);
-        }
-    }
-    let median = |v: &mut Vec<f64>| {
-        v.sort_by(f64::total_cmp);
-        v[v.len() / 2]
-    };
-    let base = median(&mut times[0]);
-    let ours = median(&mut times[1]);
+    // The ratio to trust: one run of each in turn for ROUNDS rounds; medians over the rounds.
+    let [base, ours] = triad_tests::alternating_medians(ROUNDS, |i| {
+        let events = runtime.block_on(async { if i == 0 { baseline(&http, &url).await } else { runtime_events(&transport).await } });
+        assert_eq!(events, EVENTS);
+    });
     println!("\nalternating rounds ({ROUNDS} requests of {EVENTS} events each), median time per request:");
     println!("reqwest+serde (baseline) {base:>8.1} ms ({:.0} events/s)", EVENTS as f64 / base * 1e3);
     println!(

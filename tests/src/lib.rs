@@ -96,3 +96,24 @@ pub fn wire_up(files: &mut Files, base: &str, behaviour: &str) {
         "\n[dev-dependencies.{base}-client]\npath = \"../{base}-client\"\n\n[dev-dependencies.tokio]\nversion = \"1\"\nfeatures = [\"rt\", \"rt-multi-thread\", \"macros\", \"net\", \"time\", \"io-util\"]\n"
     ));
 }
+
+/// The two contenders of a bench measured in alternating rounds: each round runs `run(0)` and
+/// `run(1)` once, in an order drawn from a fixed seed, so drift in the machine's speed reaches
+/// both alike. Returns the median milliseconds of each.
+pub fn alternating_medians(rounds: usize, mut run: impl FnMut(usize)) -> [f64; 2] {
+    let mut times = [Vec::new(), Vec::new()];
+    let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+    for _ in 0..rounds {
+        seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        let order = if seed >> 63 == 1 { [1, 0] } else { [0, 1] };
+        for i in order {
+            let start = std::time::Instant::now();
+            run(i);
+            times[i].push(start.elapsed().as_secs_f64() * 1e3);
+        }
+    }
+    times.map(|mut v| {
+        v.sort_by(f64::total_cmp);
+        v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
+    })
+}
