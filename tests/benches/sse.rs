@@ -154,7 +154,8 @@ fn benches(c: &mut Criterion) {
     group.finish();
     // The ratio to trust: one run of each in turn for ROUNDS rounds; medians over the rounds.
     let [base, ours] = triad_tests::alternating_medians(ROUNDS, |i| {
-        let events = runtime.block_on(async { if i == 0 { baseline(&http, &url).await } else { runtime_events(&transport).await } });
+        let events = runtime
+            .block_on(async { if i == 0 { baseline(&http, &url).await } else { runtime_events(&transport).await } });
         assert_eq!(events, EVENTS);
     });
     println!("\nalternating rounds ({ROUNDS} requests of {EVENTS} events each), median time per request:");

@@ -5,6 +5,7 @@
 use std::collections::VecDeque;
 use std::fmt;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -70,9 +71,12 @@ pub struct Parser {
     /// Where the data of a one-line event is in `buf`, before it is copied.
     data_at: Option<(usize, usize)>,
     has_data: bool,
-    event: Option<String>,
-    id: Option<String>,
-    last_id: Option<String>,
+    /// The `event` field of the event being read (its buffer kept from event to event).
+    event: Field,
+    /// Its `id` field.
+    id: Field,
+    /// The last id the stream set.
+    last_id: Field,
     retry: Option<Duration>,
     /// A CR ended the last line seen: an LF right after it belongs to it.
     after_cr: bool,
@@ -94,9 +98,9 @@ impl Parser {
             data: String::new(),
             data_at: None,
             has_data: false,
-            event: None,
-            id: None,
-            last_id: None,
+            event: Field::default(),
+            id: Field::default(),
+            last_id: Field::default(),
             retry: None,
             after_cr: false,
             skipping_line: false,
@@ -109,7 +113,7 @@ impl Parser {
 
     /// The last event id the stream set (what `Last-Event-ID` carries on reconnecting).
     pub fn last_id(&self) -> Option<&str> {
-        self.last_id.as_deref()
+        self.last_id.get()
     }
 
     /// The reconnection delay the stream last asked for.
@@ -119,7 +123,7 @@ impl Parser {
 
     /// True when part of an event has been read but not ended by a blank line.
     pub fn in_event(&self) -> bool {
-        self.has_data || self.event.is_some() || self.id.is_some() || !self.buf.is_empty()
+        self.has_data || self.event.set || self.id.set || !self.buf.is_empty()
     }
 
     /// Forgets a partly read event (the connection was lost), keeping the last id and retry.
@@ -135,8 +139,8 @@ impl Parser {
         self.data.clear();
         self.data_at = None;
         self.has_data = false;
-        self.event = None;
-        self.id = None;
+        self.event.set = false;
+        self.id.set = false;
         self.skipping_event = false;
     }
 
@@ -255,8 +259,8 @@ impl Parser {
                     self.data.push_str(&String::from_utf8_lossy(value));
                 }
             }
-            b"event" => self.event = Some(String::from_utf8_lossy(value).into_owned()),
-            b"id" if !value.contains(&0) => self.id = Some(String::from_utf8_lossy(value).into_owned()),
+            b"event" => self.event.put(value),
+            b"id" if !value.contains(&0) => self.id.put(value),
             b"retry" if !value.is_empty() && value.iter().all(u8::is_ascii_digit) => {
                 if let Some(ms) = std::str::from_utf8(value).ok().and_then(|v| v.parse().ok()) {
                     self.retry = Some(Duration::from_millis(ms));
@@ -267,9 +271,11 @@ impl Parser {
     }
 
     fn dispatch(&mut self, input: &[u8], on: &mut dyn FnMut(Result<Frame<'_>, Problem>)) {
-        if let Some(id) = &self.id {
-            if self.last_id.as_ref() != Some(id) {
-                self.last_id = Some(id.clone());
+        if let Some(id) = self.id.get() {
+            if self.last_id.get() != Some(id) {
+                self.last_id.text.clear();
+                self.last_id.text.push_str(id);
+                self.last_id.set = true;
             }
         }
         if self.has_data && !self.skipping_event {
@@ -284,17 +290,39 @@ impl Parser {
                 },
                 None => &self.data,
             };
-            on(Ok(Frame { event: self.event.as_deref(), id: self.id.as_deref(), data }));
+            on(Ok(Frame { event: self.event.get(), id: self.id.get(), data }));
         }
         self.clear_event();
+    }
+}
+
+/// A field of the event being read, its buffer reused from event to event.
+#[derive(Debug, Default)]
+struct Field {
+    text: String,
+    set: bool,
+}
+
+impl Field {
+    fn put(&mut self, value: &[u8]) {
+        self.text.clear();
+        match std::str::from_utf8(value) {
+            Ok(text) => self.text.push_str(text),
+            Err(_) => self.text.push_str(&String::from_utf8_lossy(value)),
+        }
+        self.set = true;
+    }
+
+    fn get(&self) -> Option<&str> {
+        self.set.then_some(self.text.as_str())
     }
 }
 
 /// One decoded event.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Event<T> {
-    /// The `event` field, if the event had one.
-    pub event: Option<String>,
+    /// The `event` field, if the event had one (shared by the events of one name in a row).
+    pub event: Option<Arc<str>>,
     /// The `id` field, if the event had one (the stream's last id otherwise stays as it was).
     pub id: Option<String>,
     /// The data, decoded.
@@ -457,6 +485,8 @@ struct Run<T> {
     attempt: u32,
     wait: Option<Duration>,
     done: bool,
+    /// The last event name seen, shared by the events that repeat it.
+    name: Option<Arc<str>>,
 }
 
 impl<T: Send + 'static> Events<T> {
@@ -481,6 +511,7 @@ impl<T: Send + 'static> Events<T> {
             attempt: 0,
             wait: None,
             done: false,
+            name: None,
         };
         Events { state: Started::Ready(Box::new(run)), resumable }
     }
@@ -527,11 +558,15 @@ impl<T> Run<T> {
     fn read(&mut self, chunk: &[u8]) {
         let decode = self.decode;
         let pending = &mut self.pending;
+        let name = &mut self.name;
         self.parser.feed(chunk, &mut |parsed| {
             pending.push_back(match parsed {
                 Ok(frame) => match decode(frame.event, frame.data) {
                     Ok(data) => Item::Event(Event {
-                        event: frame.event.map(str::to_owned),
+                        event: frame.event.map(|event| match name {
+                            Some(last) if **last == *event => last.clone(),
+                            _ => name.insert(Arc::from(event)).clone(),
+                        }),
                         id: frame.id.map(str::to_owned),
                         data,
                     }),
