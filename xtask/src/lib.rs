@@ -137,7 +137,12 @@ pub mod scratch {
         let mut crates: Vec<String> = files.keys().filter_map(|p| p.split('/').next()).map(str::to_owned).collect();
         crates.dedup();
         let members: Vec<String> = crates.iter().map(|c| format!("\"{folder}/{c}\"")).collect();
-        let manifest = format!("[workspace]\nresolver = \"3\"\nmembers = [{}]\n", members.join(", "));
+        // Built to be tested and linted, not debugged: line tables for the crates, nothing for
+        // their dependencies.
+        let manifest = format!(
+            "[workspace]\nresolver = \"3\"\nmembers = [{}]\n\n[profile.dev]\ndebug = \"line-tables-only\"\n\n[profile.dev.package.\"*\"]\ndebug = false\n",
+            members.join(", ")
+        );
         std::fs::write(dir.join("Cargo.toml"), manifest).map_err(|e| e.to_string())?;
         // The versions this repository's lock file holds, so the crates build against what
         // the workspace was tested with (cargo adds what it lacks and drops what is unused).
