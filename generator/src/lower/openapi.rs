@@ -395,9 +395,11 @@ impl<'a> Lowerer<'a> {
                 format!("{hint}{}", essence(other).rsplit(['/', '+']).next().unwrap_or("").to_upper_camel_case());
             let (encoding, ty) = self.media(other, other_media, &other_hint, item, base, request);
             if let Some((_, first)) = offered.iter().find(|(word, _)| *word == encoding.word()) {
-                // One method per encoding: JSON is JSON and bytes keep their media type in a
-                // download; other kinds of text or upload are sent as the first one listed.
-                if !matches!(encoding, Encoding::Json | Encoding::Binary) || request {
+                // One method per encoding: JSON is JSON, and bytes keep their media type in a
+                // download and name it in an upload; other kinds of text are sent as the first
+                // one listed.
+                // An upload names its own media type (`Upload::content_type`).
+                if !matches!(encoding, Encoding::Json | Encoding::Binary) {
                     self.warn(
                         other_media,
                         format!("`{item}`: `{other}` is offered as `{first}`, the body's first media type of its kind"),

@@ -25,6 +25,8 @@ type ByteStream = Pin<Box<dyn Stream<Item = Result<Bytes, StreamError>> + Send>>
 pub struct Upload {
     source: Source,
     length: Option<u64>,
+    /// The media type to send instead of the operation's.
+    content_type: Option<String>,
 }
 
 #[derive(Clone)]
@@ -42,7 +44,11 @@ impl fmt::Debug for Upload {
             Source::File(path) => format!("file {}", path.display()),
             Source::Stream(_) => "stream".to_owned(),
         };
-        f.debug_struct("Upload").field("source", &source).field("length", &self.length).finish()
+        f.debug_struct("Upload")
+            .field("source", &source)
+            .field("length", &self.length)
+            .field("content_type", &self.content_type)
+            .finish()
     }
 }
 
@@ -50,7 +56,7 @@ impl Upload {
     /// Bytes in memory (cheap to clone: [`Bytes`] is reference-counted).
     pub fn bytes(bytes: impl Into<Bytes>) -> Self {
         let bytes = bytes.into();
-        Upload { length: Some(bytes.len() as u64), source: Source::Bytes(bytes) }
+        Upload { length: Some(bytes.len() as u64), source: Source::Bytes(bytes), content_type: None }
     }
 
     /// The file at `path`, read as it is sent (opened again by each attempt). Its length is
@@ -61,7 +67,7 @@ impl Upload {
         if !metadata.is_file() {
             return Err(io::Error::new(io::ErrorKind::InvalidInput, format!("{} is not a file", path.display())));
         }
-        Ok(Upload { length: Some(metadata.len()), source: Source::File(path) })
+        Ok(Upload { length: Some(metadata.len()), source: Source::File(path), content_type: None })
     }
 
     /// Chunks from any stream, sent as they come (with `Content-Length` when `length` is
@@ -72,7 +78,19 @@ impl Upload {
         E: Into<StreamError>,
     {
         let stream: ByteStream = Box::pin(stream.map(|chunk| chunk.map_err(Into::into)));
-        Upload { source: Source::Stream(Arc::new(Mutex::new(Some(stream)))), length }
+        Upload { source: Source::Stream(Arc::new(Mutex::new(Some(stream)))), length, content_type: None }
+    }
+
+    /// Sends the body as `media_type` (one the operation lists, such as `image/jpeg` where
+    /// `image/png` is its first) instead of the operation's first media type.
+    pub fn content_type(mut self, media_type: impl Into<String>) -> Self {
+        self.content_type = Some(media_type.into());
+        self
+    }
+
+    /// The media type set with [`Upload::content_type`].
+    pub fn media_type(&self) -> Option<&str> {
+        self.content_type.as_deref()
     }
 
     /// The length in bytes, when known.

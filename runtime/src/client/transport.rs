@@ -649,7 +649,8 @@ impl Transport {
                 builder.header(reqwest::header::CONTENT_TYPE, raw.content_type.clone()).body(raw.bytes.clone())
             }
             Body::Upload(content_type, upload) => {
-                let mut builder = builder.header(reqwest::header::CONTENT_TYPE, content_type.as_str());
+                let content_type = upload.media_type().unwrap_or(content_type);
+                let mut builder = builder.header(reqwest::header::CONTENT_TYPE, content_type);
                 if let Some(length) = upload.len() {
                     builder = builder.header(reqwest::header::CONTENT_LENGTH, length);
                 }
