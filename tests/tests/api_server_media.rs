@@ -24,3 +24,44 @@ fn uploads_downloads_multipart_event_streams_and_forms_work_both_ways() {
         }
     }
 }
+
+/// Event names are spec text: one that would open a code block in the docs stays a code span,
+/// and one named `other` does not take the variant of the kinds the spec does not name.
+#[test]
+fn hostile_event_names_stay_text_and_never_collide() {
+    let spec = r#"
+openapi: 3.1.0
+info: {title: Hostile events, version: 1.0.0}
+paths:
+  /feed:
+    get:
+      operationId: feed
+      responses:
+        '200':
+          description: Events.
+          content:
+            text/event-stream:
+              itemSchema:
+                type: object
+                properties: {event: {type: string}, data: {type: string}}
+                oneOf:
+                  - properties: {event: {const: "x\n```rust\nfn main() { std::process::exit(1) }\n```"}, data: {type: string}}
+                  - properties: {event: {const: other}, data: {type: string}}
+                  - properties: {event: {const: Other}, data: {type: string}}
+"#;
+    let files = triad_tests::generate_memory(&[("hostile.yaml", spec)]).unwrap_or_else(|d| panic!("{d}"));
+    let client = files.iter().find(|(path, _)| path.ends_with("-client/src/lib.rs")).map(|(_, text)| text).unwrap();
+    assert!(
+        !client.lines().any(|line| line.trim_start().starts_with("/// ```")),
+        "a code fence reached the docs:\n{client}"
+    );
+    assert_eq!(client.matches("    Other {").count(), 1, "{client}");
+    let variants: Vec<&str> = client
+        .lines()
+        .skip_while(|l| !l.contains("pub enum FeedEvent"))
+        .take_while(|l| !l.starts_with('}'))
+        .filter_map(|l| l.trim().strip_suffix("(String),"))
+        .collect();
+    assert_eq!(variants.len(), 3, "{variants:?}");
+    assert!(!variants.contains(&"Other"), "{variants:?}");
+}

@@ -39,7 +39,7 @@ pub(crate) fn event_enum(
     for event in events {
         let variant = format_ident!("{}", event.name.rust);
         let wire = &event.name.wire;
-        let doc = format!(" An event `{}`.", wire.replace('`', "'"));
+        let doc = format!(" An event {}.", crate::emit::docs::code_span(wire));
         let t = if text(&event.ty) { quote!(String) } else { ty(&event.ty) };
         variants.extend(quote!(#[doc = #doc] #variant(#t),));
         decodes.extend(if text(&event.ty) {

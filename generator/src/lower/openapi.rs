@@ -558,7 +558,9 @@ impl<'a> Lowerer<'a> {
                 ty,
             });
         }
-        naming::dedupe(events.iter_mut().map(|e| &mut e.name.rust), false);
+        // `Other` is the variant of the kinds the spec does not name.
+        let mut other = "Other".to_owned();
+        naming::dedupe(std::iter::once(&mut other).chain(events.iter_mut().map(|e| &mut e.name.rust)), false);
         let ty = match data_of(&item) {
             Some(data) if events.is_empty() => self.event_data(&data, hint),
             _ => crate::ir::TypeRef::Primitive(crate::ir::Primitive::String),

@@ -549,8 +549,8 @@ impl<T> Run<T> {
             };
             match body.next().await {
                 Some(Ok(chunk)) => self.read(&chunk),
-                Some(Err(e)) => self.lost(format!("the connection failed: {e}")),
-                None => self.lost("the server ended the stream".to_owned()),
+                Some(Err(e)) => self.lost(format!("the connection failed: {e}"), false),
+                None => self.lost("the server ended the stream".to_owned(), true),
             }
         }
     }
@@ -626,8 +626,9 @@ impl<T> Run<T> {
         }
     }
 
-    /// The connection ended: an event cut short is reported, then the stream reconnects or ends.
-    fn lost(&mut self, reason: String) {
+    /// The connection ended (`ended`: the server ended it): an event cut short is reported,
+    /// then the stream reconnects or ends.
+    fn lost(&mut self, reason: String, ended: bool) {
         self.body = None;
         if self.parser.in_event() {
             self.pending.push_back(Item::Malformed(Malformed {
@@ -640,7 +641,7 @@ impl<T> Run<T> {
         self.parser.reset();
         if self.resumable {
             self.retry_or_fail(reason);
-        } else if reason == "the server ended the stream" {
+        } else if ended {
             self.finish(State::Closed);
         } else {
             self.finish(State::Failed(reason));

@@ -456,27 +456,21 @@ impl Transport {
         })
     }
 
-    fn run<'a>(
-        &'a self,
-        operation: &'a Operation,
-        request: Request,
-        read: Read,
-    ) -> Pin<Box<dyn Future<Output = Result<Attempt, Failure>> + Send + 'a>> {
-        Box::pin(async move {
-            if let Some(message) = &request.invalid {
-                return Err(Failure::Request(message.clone()));
-            }
-            let path = request.path(operation).map_err(Failure::Request)?;
-            let span = tracing::info_span!(
-                "request",
-                operation = operation.id,
-                method = %operation.method,
-                path = %path,
-                attempts = tracing::field::Empty,
-                status = tracing::field::Empty,
-            );
-            self.send_with_retries(operation, &path, &request, read).instrument(span).await
-        })
+    /// The exchange, with its `tracing` span; boxed once by its callers ([`Transport::exchange`]).
+    async fn run(&self, operation: &Operation, request: Request, read: Read) -> Result<Attempt, Failure> {
+        if let Some(message) = &request.invalid {
+            return Err(Failure::Request(message.clone()));
+        }
+        let path = request.path(operation).map_err(Failure::Request)?;
+        let span = tracing::info_span!(
+            "request",
+            operation = operation.id,
+            method = %operation.method,
+            path = %path,
+            attempts = tracing::field::Empty,
+            status = tracing::field::Empty,
+        );
+        self.send_with_retries(operation, &path, &request, read).instrument(span).await
     }
 
     async fn send_with_retries(

@@ -484,39 +484,46 @@ fn split<T>(e: SseEvent<T>) -> (SseEvent<()>, T) {
     (SseEvent { data: (), id: e.id, event: e.event, retry: e.retry }, e.data)
 }
 
+/// An event's `event` field and its data as sent.
+type DataFn<T> = fn(&T) -> (Option<&str>, Result<String, serde_json::Error>);
+
+/// The event stream of `result`, each event's `event` field (when the event sets none) and
+/// data as `data` gives them, or its error. A value that does not serialize is sent as a
+/// comment, so the stream goes on.
+fn respond_with<T: Send + 'static, E: Serialize>(
+    result: Result<EventStream<T>, ApiError<E>>,
+    data: DataFn<T>,
+) -> Response {
+    let events = match result {
+        Ok(events) => events,
+        Err(error) => return super::api::respond::<(), E>(200, Err(error)),
+    };
+    let stream = events.stream.map(move |e| {
+        let (mut fields, value) = split(e);
+        let (name, text) = data(&value);
+        if fields.event.is_none() {
+            fields.event = name.map(str::to_owned);
+        }
+        Ok::<_, Infallible>(match text {
+            Ok(text) => event(fields, &text),
+            Err(error) => {
+                Event::default().comment(format!("an event did not serialize: {error}").replace(['\n', '\r'], " "))
+            }
+        })
+    });
+    Sse::new(stream).keep_alive(KeepAlive::default()).into_response()
+}
+
 /// Answers a method's events, each data as JSON, or its error.
 pub fn respond_events<T: Serialize + Send + 'static, E: Serialize>(
     result: Result<EventStream<T>, ApiError<E>>,
 ) -> Response {
-    match result {
-        Ok(events) => {
-            let stream = events.stream.map(|e| {
-                let (fields, data) = split(e);
-                // A value that does not serialize is sent as a comment, so the stream goes on.
-                Ok::<_, Infallible>(match serde_json::to_string(&data) {
-                    Ok(json) => event(fields, &json),
-                    Err(error) => Event::default()
-                        .comment(format!("an event did not serialize: {error}").replace(['\n', '\r'], " ")),
-                })
-            });
-            Sse::new(stream).keep_alive(KeepAlive::default()).into_response()
-        }
-        Err(error) => super::api::respond::<(), E>(200, Err(error)),
-    }
+    respond_with(result, |value| (None, serde_json::to_string(value)))
 }
 
 /// Answers a method's events, each data as text, or its error.
 pub fn respond_text_events<E: Serialize>(result: Result<EventStream<String>, ApiError<E>>) -> Response {
-    match result {
-        Ok(events) => {
-            let stream = events.stream.map(|e| {
-                let (fields, data) = split(e);
-                Ok::<_, Infallible>(event(fields, &data))
-            });
-            Sse::new(stream).keep_alive(KeepAlive::default()).into_response()
-        }
-        Err(error) => super::api::respond::<(), E>(200, Err(error)),
-    }
+    respond_with(result, |text| (None, Ok(text.clone())))
 }
 
 /// The data of an event stream whose events are of several kinds, named by their `event`
@@ -533,23 +540,7 @@ pub trait EventData {
 pub fn respond_named_events<T: EventData + Send + 'static, E: Serialize>(
     result: Result<EventStream<T>, ApiError<E>>,
 ) -> Response {
-    match result {
-        Ok(events) => {
-            let stream = events.stream.map(|e| {
-                let (mut fields, data) = split(e);
-                if fields.event.is_none() {
-                    fields.event = data.event().map(str::to_owned);
-                }
-                Ok::<_, Infallible>(match data.data() {
-                    Ok(text) => event(fields, &text),
-                    Err(error) => Event::default()
-                        .comment(format!("an event did not serialize: {error}").replace(['\n', '\r'], " ")),
-                })
-            });
-            Sse::new(stream).keep_alive(KeepAlive::default()).into_response()
-        }
-        Err(error) => super::api::respond::<(), E>(200, Err(error)),
-    }
+    respond_with(result, |value| (value.event(), value.data()))
 }
 
 /// The `Last-Event-ID` a reconnecting client sent.
